@@ -1,0 +1,30 @@
+"""Test-wide set-up: a private Lightbox home per test and a Qt platform that works headless."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+# pytest-qt aborts the whole run (exit 134) when Qt finds no platform: with no
+# display, use Qt's offscreen platform.
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# DCMTK's tools are ten times slower on loopback without it.
+os.environ.setdefault("TCP_NODELAY", "1")
+
+
+@pytest.fixture(autouse=True)
+def lightbox_home(tmp_path, monkeypatch):
+    """Every test gets its own home so nothing leaks between tests or into the user's."""
+    home = tmp_path / "lightbox-home"
+    home.mkdir()
+    monkeypatch.setenv("LIGHTBOX_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def lightbox_cmd():
+    """The ``lightbox`` command as argv prefix, run with this interpreter."""
+    return [sys.executable, "-m", "workstation"]

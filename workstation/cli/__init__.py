@@ -1,0 +1,5 @@
+"""The ``lightbox`` command (placeholder, replaced below)."""
+
+
+def main(argv=None) -> int:
+    return 0

@@ -1,0 +1,1 @@
+"""Synthetic demo studies and the embedded demo archive (no Qt, no VTK)."""

@@ -1,0 +1,1 @@
+"""DICOM reading, pixel decoding, UIDs (no Qt, no VTK)."""

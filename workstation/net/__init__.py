@@ -1,0 +1,1 @@
+"""DICOM networking (no Qt, no VTK)."""

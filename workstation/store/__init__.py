@@ -1,0 +1,1 @@
+"""The local study cache: SQLite index plus files (no Qt, no VTK)."""
