@@ -45,6 +45,8 @@ def checked_uid(value: object, what: str = "UID") -> str:
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     text = str(value).strip().rstrip("\x00") if value is not None else ""
+    if not text:
+        raise InvalidUID(f"no {what}")
     if not is_safe_uid(text):
         shown = text if len(text) <= 80 else text[:77] + "..."
         raise InvalidUID(f"{what} {shown!r} is not a valid UID (digits and dots, at most 64 characters)")

@@ -1,0 +1,95 @@
+"""``lightbox cache verify|prune|info``"""
+
+from __future__ import annotations
+
+from workstation.cli.common import CliError, Context, human_bytes, print_json
+from workstation.store.maintenance import prune, verify
+
+
+def register(sub) -> None:
+    p = sub.add_parser("cache", help="check, repair and trim the local study cache")
+    csub = p.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+
+    v = csub.add_parser("verify", help="compare index and files (missing, orphaned, changed)")
+    v.add_argument("--repair", action="store_true", help="index orphans, drop rows of missing files, remove unfinished writes")
+    v.add_argument("--quick", action="store_true", help="check sizes only, not content hashes")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(handler=run_verify)
+
+    pr = csub.add_parser("prune", help="evict least-recently-opened studies (never pinned or open ones)")
+    pr.add_argument("--max-gb", type=float, required=True, help="target cache size in GB")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(handler=run_prune)
+
+    pin = csub.add_parser("pin", help="keep a study in the cache whatever its age")
+    pin.add_argument("study_uid")
+    pin.add_argument("--off", action="store_true", help="unpin")
+    pin.set_defaults(handler=run_pin)
+
+    info = csub.add_parser("info", help="where the cache is and how big")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(handler=run_info)
+
+
+def run_verify(args, ctx: Context) -> int:
+    report = verify(ctx.cache, repair=args.repair, check_hashes=not args.quick)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        state = "consistent" if report.consistent else "INCONSISTENT"
+        print(
+            f"Cache {state}: {report.checked} indexed files checked; missing {len(report.missing)}, "
+            f"changed {len(report.mismatched)}, orphaned {len(report.orphans)}, unfinished writes {len(report.partial)}"
+        )
+        for uid in report.missing:
+            print(f"  missing file for {uid}")
+        for uid in report.mismatched:
+            print(f"  file changed for {uid}")
+        for rel in report.orphans:
+            print(f"  orphaned {rel}")
+        for rel in report.partial:
+            print(f"  unfinished write {rel}")
+        for line in report.repaired:
+            print(f"  repaired: {line}")
+    if args.repair:
+        return 0 if verify(ctx.cache, check_hashes=False).consistent else 1
+    return 0 if report.consistent else 1
+
+
+def run_prune(args, ctx: Context) -> int:
+    if args.max_gb < 0:
+        raise CliError("--max-gb must be zero or more", exit_code=2)
+    report = prune(ctx.cache, int(args.max_gb * 1024**3))
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        print(
+            f"Cache {human_bytes(report.before_bytes)} -> {human_bytes(report.after_bytes)}; "
+            f"evicted {len(report.evicted)} studies, kept {report.kept_pinned} pinned or open"
+        )
+    return 0
+
+
+def run_pin(args, ctx: Context) -> int:
+    if not ctx.cache.set_pinned(args.study_uid, not args.off):
+        raise CliError(f"no study {args.study_uid} in the cache")
+    print(("Unpinned " if args.off else "Pinned ") + args.study_uid)
+    return 0
+
+
+def run_info(args, ctx: Context) -> int:
+    studies = ctx.cache.studies()
+    data = {
+        "home": str(ctx.home.data_dir),
+        "cache": str(ctx.home.cache_dir),
+        "index": str(ctx.home.index_file),
+        "studies": len(studies),
+        "instances": sum(s.num_instances for s in studies),
+        "bytes": sum(s.size_bytes for s in studies),
+    }
+    if args.json:
+        print_json(data)
+    else:
+        for k, v in data.items():
+            print(f"{k}: {human_bytes(v) if k == 'bytes' else v}")
+    return 0

@@ -1,0 +1,53 @@
+"""``lightbox import PATH...``"""
+
+from __future__ import annotations
+
+import sys
+
+from workstation.cli.common import Context, human_bytes, print_json
+from workstation.store.importer import import_paths
+
+
+def register(sub) -> None:
+    p = sub.add_parser("import", help="import files, folders, DICOMDIR file sets and zip archives into the cache")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p.set_defaults(handler=run)
+
+
+def run(args, ctx: Context) -> int:
+    bar = None
+    progress = None
+    if sys.stderr.isatty() and not args.json:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="file", desc="Importing", file=sys.stderr)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    try:
+        summary = import_paths(ctx.cache, args.paths, progress=progress, workers=args.workers)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        print_json(summary.as_dict())
+    else:
+        print(
+            f"Imported {summary.imported} ({human_bytes(summary.bytes_imported)}), "
+            f"duplicates {summary.duplicates}, conflicts {summary.conflicts}, "
+            f"failed {summary.failed}, skipped {len(summary.skipped)}; "
+            f"{len(summary.study_uids)} studies"
+        )
+        for s in summary.skipped:
+            print(f"  skipped {s.label}: {s.reason}")
+        for s in summary.failures:
+            print(f"  FAILED {s.label}: {s.reason}")
+        for uid in summary.conflict_uids:
+            print(f"  conflict {uid}: a different object with this UID is already cached; kept aside")
+    # Failed writes mean data did not land: say so in the exit status.
+    return 1 if summary.failed else 0

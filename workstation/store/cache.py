@@ -1,0 +1,105 @@
+"""The study cache: one object the layers above use to read and write the cache."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from workstation.home import Home
+from workstation.store import queries
+from workstation.store.database import connect, transaction
+from workstation.store.layout import resolve_inside, stage_bytes
+from workstation.store.writer import CommitResult, PendingInstance, commit_batch, now_iso
+
+
+class StudyCache:
+    """The SQLite index plus the files under ``<home>/cache``.
+
+    Safe to share between threads (one connection guarded by a lock) and
+    between processes (SQLite WAL with a busy timeout; writers take turns with
+    ``BEGIN IMMEDIATE``).
+    """
+
+    def __init__(self, index_file: Path, cache_dir: Path) -> None:
+        self.index_file = Path(index_file)
+        self.cache_dir = Path(cache_dir)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self._con = connect(self.index_file)
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, home: Home) -> "StudyCache":
+        home.ensure()
+        return cls(home.index_file, home.cache_dir)
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> "StudyCache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # Writing ---------------------------------------------------------------------
+    def store_bytes(self, data: bytes, record, *, source: str = "", source_ae: str = "") -> CommitResult:
+        """Stage and commit one object (the storage SCP's path)."""
+        staged = stage_bytes(self.cache_dir, data)
+        return self.commit([PendingInstance(staged, record, source, source_ae)])[0]
+
+    def commit(self, batch: list[PendingInstance]) -> list[CommitResult]:
+        with self._lock:
+            return commit_batch(self._con, self.cache_dir, batch)
+
+    # Reading ---------------------------------------------------------------------
+    def studies(self, flt: queries.StudyFilter | None = None, limit: int | None = None) -> list[queries.StudyRow]:
+        with self._lock:
+            return queries.list_studies(self._con, flt, limit)
+
+    def study(self, study_uid: str) -> queries.StudyRow | None:
+        rows = self.studies(queries.StudyFilter(study_uid=study_uid))
+        return rows[0] if rows else None
+
+    def series(self, study_uid: str) -> list[queries.SeriesRow]:
+        with self._lock:
+            return queries.list_series(self._con, study_uid)
+
+    def instances(self, series_uid: str) -> list[queries.InstanceRow]:
+        with self._lock:
+            return queries.list_instances(self._con, series_uid)
+
+    def instance(self, sop_uid: str) -> queries.InstanceRow | None:
+        with self._lock:
+            return queries.get_instance(self._con, sop_uid)
+
+    def path_of(self, row: queries.InstanceRow) -> Path:
+        return resolve_inside(self.cache_dir, row.file_path)
+
+    def conflicts(self) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._con.execute("SELECT * FROM conflicts ORDER BY received_at"))
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (cheap; the GUI polls it)."""
+        with self._lock:
+            return int(self._con.execute("PRAGMA data_version").fetchone()[0])
+
+    def mark_opened(self, study_uid: str) -> None:
+        with self._lock, transaction(self._con):
+            self._con.execute("UPDATE studies SET last_opened=? WHERE study_uid=?", (now_iso(), study_uid))
+
+    def set_pinned(self, study_uid: str, pinned: bool) -> bool:
+        with self._lock, transaction(self._con):
+            cur = self._con.execute("UPDATE studies SET pinned=? WHERE study_uid=?", (int(pinned), study_uid))
+            return cur.rowcount > 0
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection for store-internal modules (verify, prune); hold :attr:`lock`."""
+        return self._con
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock

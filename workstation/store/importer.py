@@ -1,0 +1,239 @@
+"""Importing files into the cache.
+
+Parsing, hashing and writing run in worker processes (both cores of a
+reading station) in chunks; the importing process commits each chunk with one
+filesystem sync and one index transaction.  A bad file is skipped with its
+reason and never reaches the cache; nothing a file contains can abort the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import zipfile
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from workstation.dicom.header import NotDicom, UnusableInstance, parse_header
+from workstation.jobs.core import CancelToken, ProgressCallback, ProgressThrottle
+from workstation.store.cache import StudyCache
+from workstation.store.layout import stage_bytes, sync_filesystem
+from workstation.store.sources import Source, Unreadable, iter_sources
+from workstation.store.writer import Outcome, PendingInstance
+
+log = logging.getLogger(__name__)
+
+CHUNK = 32  # files per worker task and per index transaction
+IN_PROCESS_BELOW = 64  # small imports: worker start-up costs more than it saves
+
+
+@dataclass
+class Skipped:
+    label: str
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    bytes_imported: int = 0
+    study_uids: set[str] = field(default_factory=set)
+    conflict_uids: list[str] = field(default_factory=list)
+    failures: list[Skipped] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.imported + self.duplicates + self.conflicts + self.failed + len(self.skipped)
+
+    def as_dict(self) -> dict:
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "failed": self.failed,
+            "skipped": len(self.skipped),
+            "studies": sorted(self.study_uids),
+            "skipped_files": [{"file": s.label, "reason": s.reason} for s in self.skipped],
+            "failed_files": [{"file": s.label, "reason": s.reason} for s in self.failures],
+            "conflict_sop_instance_uids": self.conflict_uids,
+            "bytes_imported": self.bytes_imported,
+            "cancelled": self.cancelled,
+        }
+
+
+# One item of a worker's answer: ("ok", label, PendingInstance) or ("skip", label, reason)
+_Result = tuple[str, str, object]
+
+
+def _prepare_chunk(sources: list[Source], cache_dir: str) -> list[_Result]:
+    """Worker: read, parse and stage each source (no index access here)."""
+    out: list[_Result] = []
+    zips: dict[str, zipfile.ZipFile] = {}
+    cache = Path(cache_dir)
+    try:
+        for src in sources:
+            out.append(_prepare_one(src, cache, zips))
+    finally:
+        for zf in zips.values():
+            zf.close()
+    return out
+
+
+def _prepare_one(src: Source, cache: Path, zips: dict[str, zipfile.ZipFile]) -> _Result:
+    try:
+        data = src.read(zips)
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
+        return ("skip", src.label, f"unreadable ({getattr(exc, 'strerror', None) or exc})")
+    if not data:
+        return ("skip", src.label, "empty file")
+    try:
+        _ds, rec = parse_header(data)
+    except (NotDicom, UnusableInstance) as exc:
+        return ("skip", src.label, str(exc))
+    except Exception as exc:  # pydicom can raise nearly anything on hostile input
+        return ("skip", src.label, f"unreadable DICOM ({type(exc).__name__}: {exc})"[:200])
+    try:
+        staged = stage_bytes(cache, data, sync=False)
+    except OSError as exc:
+        return ("fail", src.label, f"cannot write to the cache: {exc.strerror or exc}")
+    return ("ok", src.label, PendingInstance(staged, rec, source=src.label))
+
+
+def import_paths(
+    cache: StudyCache,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    workers: int | None = None,
+) -> ImportSummary:
+    """Import files, folders, DICOMDIRs and zip archives into ``cache``."""
+    summary = ImportSummary()
+    sources: list[Source] = []
+    for item in iter_sources(list(paths)):
+        if isinstance(item, Unreadable):
+            summary.skipped.append(Skipped(item.label, item.reason))
+        else:
+            sources.append(item)
+    throttle = ProgressThrottle(progress, len(sources))
+    chunks = [sources[i : i + CHUNK] for i in range(0, len(sources), CHUNK)]
+    cache_dir = str(cache.cache_dir)
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if len(sources) < IN_PROCESS_BELOW or n_workers <= 1:
+        for chunk in chunks:
+            if cancel is not None and cancel.cancelled:
+                summary.cancelled = True
+                break
+            _commit_chunk(cache, _prepare_chunk(chunk, cache_dir), summary)
+            throttle.advance(len(chunk))
+    else:
+        leftovers = _run_pool(cache, chunks, cache_dir, n_workers, summary, throttle, cancel)
+        # A worker that died (out of memory, killed) must not lose or abort the import.
+        for chunk in leftovers:
+            if cancel is not None and cancel.cancelled:
+                summary.cancelled = True
+                break
+            _commit_chunk(cache, _prepare_chunk(chunk, cache_dir), summary)
+            throttle.advance(len(chunk))
+    throttle.finish()
+    log.info(
+        "import: %d imported, %d duplicates, %d conflicts, %d failed, %d skipped",
+        summary.imported, summary.duplicates, summary.conflicts, summary.failed, len(summary.skipped),
+    )
+    return summary
+
+
+def _run_pool(cache, chunks, cache_dir, n_workers, summary, throttle, cancel) -> list[list[Source]]:
+    """Prepare chunks in worker processes, commit them here; return chunks left undone."""
+    ctx = multiprocessing.get_context("spawn")
+    leftovers: list[list[Source]] = []
+    queue = iter(chunks)
+    try:
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
+    except OSError as exc:
+        log.warning("import: no worker processes (%s); importing in this process", exc)
+        return list(chunks)
+    with pool:
+        pending: dict[Future, list[Source]] = {}
+        # Keep a few chunks in flight per worker so the committer never waits long.
+        for chunk in _take(queue, n_workers * 2):
+            pending[pool.submit(_prepare_chunk, chunk, cache_dir)] = chunk
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                chunk = pending.pop(fut)
+                try:
+                    results = fut.result()
+                except BrokenProcessPool:
+                    leftovers.append(chunk)
+                    continue
+                _commit_chunk(cache, results, summary)
+                throttle.advance(len(results))
+            if cancel is not None and cancel.cancelled:
+                summary.cancelled = True
+                for fut, chunk in pending.items():
+                    if fut.cancel():
+                        continue
+                    # Already running: it stages its files; commit them so nothing is half done.
+                    try:
+                        _commit_chunk(cache, fut.result(), summary)
+                    except BrokenProcessPool:
+                        pass
+                return []
+            if leftovers:
+                break
+            for chunk in _take(queue, len(done)):
+                pending[pool.submit(_prepare_chunk, chunk, cache_dir)] = chunk
+        for fut, chunk in pending.items():
+            leftovers.append(chunk)
+    leftovers.extend(queue)
+    return leftovers
+
+
+def _take(it, n: int) -> list:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(next(it))
+        except StopIteration:
+            break
+    return out
+
+
+def _commit_chunk(cache: StudyCache, results: list[_Result], summary: ImportSummary) -> None:
+    batch: list[PendingInstance] = []
+    for kind, label, payload in results:
+        if kind == "ok":
+            batch.append(payload)  # type: ignore[arg-type]
+        elif kind == "fail":
+            summary.failed += 1
+            summary.failures.append(Skipped(label, str(payload)))
+        else:
+            summary.skipped.append(Skipped(label, str(payload)))
+    if not batch:
+        return
+    # One sync makes every staged file of the chunk durable before any is renamed into place.
+    sync_filesystem(cache.cache_dir)
+    for item, res in zip(batch, cache.commit(batch)):
+        if res.outcome is Outcome.STORED:
+            summary.imported += 1
+            summary.bytes_imported += item.staged.size
+            summary.study_uids.add(item.record.study_uid)
+        elif res.outcome is Outcome.DUPLICATE:
+            summary.duplicates += 1
+            summary.study_uids.add(item.record.study_uid)
+        elif res.outcome is Outcome.CONFLICT:
+            summary.conflicts += 1
+            summary.conflict_uids.append(res.sop_instance_uid)
+        else:
+            summary.failed += 1
+            summary.failures.append(Skipped(item.source, res.message))

@@ -1,0 +1,119 @@
+"""Where files live in the cache, and writing them so no partial file is ever indexed.
+
+``cache/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm``; every UID is checked
+(digits and dots, at most 64 characters) before it becomes a path component.
+New files are written under ``cache/.incoming`` with a temporary name and
+synced, then renamed into place inside the index transaction.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from workstation.dicom.uids import checked_uid
+
+INCOMING = ".incoming"
+CONFLICTS = ".conflicts"
+
+
+def instance_relpath(study_uid: str, series_uid: str, sop_uid: str) -> str:
+    """The cache-relative path of an instance (forward slashes, portable)."""
+    return "/".join(
+        (
+            checked_uid(study_uid, "Study Instance UID"),
+            checked_uid(series_uid, "Series Instance UID"),
+            checked_uid(sop_uid, "SOP Instance UID") + ".dcm",
+        )
+    )
+
+
+def conflict_relpath(sop_uid: str, file_hash: str) -> str:
+    return f"{CONFLICTS}/{checked_uid(sop_uid, 'SOP Instance UID')}/{file_hash[:16]}.dcm"
+
+
+def resolve_inside(cache_dir: Path, relpath: str) -> Path:
+    """Absolute path of ``relpath`` under ``cache_dir``; refuses anything that would leave it."""
+    root = cache_dir.resolve()
+    path = (root / relpath).resolve()
+    if root != path and root not in path.parents:
+        raise ValueError(f"path {relpath!r} is outside the cache")
+    return path
+
+
+def content_hash(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A complete, synced file waiting in ``.incoming`` to be renamed into place."""
+
+    tmp_path: Path
+    size: int
+    file_hash: str
+
+
+def stage_bytes(cache_dir: Path, data: bytes, *, sync: bool = True) -> StagedFile:
+    """Write ``data`` to a new temporary file in the cache's incoming folder.
+
+    With ``sync=False`` the caller must call :func:`sync_filesystem` before the
+    staged files are committed (one sync for a batch is cheaper than one per file).
+    """
+    incoming = cache_dir / INCOMING
+    incoming.mkdir(parents=True, exist_ok=True)
+    tmp = incoming / f"{uuid.uuid4().hex}.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if sync:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return StagedFile(tmp, len(data), content_hash(data))
+
+
+_libc = None
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush everything written on ``path``'s filesystem (syncfs on Linux, else a full sync)."""
+    global _libc
+    if sys.platform.startswith("linux"):
+        if _libc is None:
+            _libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if _libc.syncfs(fd) != 0:
+                os.sync()
+        finally:
+            os.close(fd)
+    elif hasattr(os, "sync"):
+        os.sync()
+
+
+def fsync_dir(path: Path) -> None:
+    """Make renames in ``path`` durable (no-op where directories cannot be opened)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,251 @@
+"""Keeping the cache honest: verify and repair the index against the files, evict old studies."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workstation.dicom.header import NotDicom, UnusableInstance, parse_header
+from workstation.store.cache import StudyCache
+from workstation.store.database import transaction
+from workstation.store.layout import CONFLICTS, INCOMING, content_hash, resolve_inside, stage_bytes
+from workstation.store.writer import PendingInstance, refresh_study_summary
+
+log = logging.getLogger(__name__)
+
+LOST = ".lost"  # files repair could not index: moved here, never deleted
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)  # SOP Instance UIDs whose file is gone
+    mismatched: list[str] = field(default_factory=list)  # SOP Instance UIDs whose file changed
+    orphans: list[str] = field(default_factory=list)  # cache-relative files no row points at
+    partial: list[str] = field(default_factory=list)  # unfinished writes in .incoming
+    repaired: list[str] = field(default_factory=list)  # what repair did, one line each
+
+    @property
+    def consistent(self) -> bool:
+        return not (self.missing or self.mismatched or self.orphans or self.partial)
+
+    def as_dict(self) -> dict:
+        return {
+            "consistent": self.consistent,
+            "checked": self.checked,
+            "missing": self.missing,
+            "hash_mismatch": self.mismatched,
+            "orphaned": self.orphans,
+            "partial_writes": self.partial,
+            "repaired": self.repaired,
+        }
+
+
+def verify(cache: StudyCache, *, repair: bool = False, check_hashes: bool = True) -> VerifyReport:
+    """Compare index and files; with ``repair``, make them agree without losing any file."""
+    report = VerifyReport()
+    root = cache.cache_dir
+    with cache.lock:
+        rows = list(cache.connection.execute("SELECT sop_instance_uid, file_path, file_size, file_hash FROM instances"))
+        conflict_paths = {r[0] for r in cache.connection.execute("SELECT file_path FROM conflicts")}
+    indexed: set[str] = set()
+    for r in rows:
+        report.checked += 1
+        rel = r["file_path"]
+        indexed.add(rel)
+        try:
+            path = resolve_inside(root, rel)
+            st = path.stat()
+        except (OSError, ValueError):
+            report.missing.append(r["sop_instance_uid"])
+            continue
+        if st.st_size != r["file_size"]:
+            report.mismatched.append(r["sop_instance_uid"])
+        elif check_hashes:
+            with open(path, "rb") as f:
+                if content_hash(f.read()) != r["file_hash"]:
+                    report.mismatched.append(r["sop_instance_uid"])
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        top = rel_dir.split(os.sep)[0]
+        if top in (LOST,):
+            dirnames[:] = []
+            continue
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
+            if top == INCOMING:
+                report.partial.append(rel)
+            elif top == CONFLICTS:
+                if rel not in conflict_paths:
+                    report.orphans.append(rel)
+            elif rel not in indexed:
+                report.orphans.append(rel)
+    if repair and not report.consistent:
+        _repair(cache, report)
+    return report
+
+
+def _move_to_lost(root: Path, rel: str) -> str:
+    src = resolve_inside(root, rel)
+    dst = root / LOST / rel.replace("/", "_")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(src), str(dst))
+    return f"{LOST}/{dst.name}"
+
+
+def _repair(cache: StudyCache, report: VerifyReport) -> None:
+    root = cache.cache_dir
+    con = cache.connection
+    # Rows whose file is gone or changed: drop the row (a changed file is kept in .lost).
+    with cache.lock, transaction(con):
+        studies: set[int] = set()
+        for uid in report.missing + report.mismatched:
+            row = con.execute(
+                """SELECT i.pk, i.file_path, se.pk AS series_pk, se.study_pk FROM instances i
+                   JOIN series se ON i.series_pk=se.pk WHERE i.sop_instance_uid=?""",
+                (uid,),
+            ).fetchone()
+            if row is None:
+                continue
+            con.execute("DELETE FROM instances WHERE pk=?", (row["pk"],))
+            con.execute(
+                "UPDATE series SET num_instances=(SELECT count(*) FROM instances WHERE series_pk=?) WHERE pk=?",
+                (row["series_pk"], row["series_pk"]),
+            )
+            studies.add(row["study_pk"])
+            if uid in report.mismatched:
+                try:
+                    moved = _move_to_lost(root, row["file_path"])
+                    report.repaired.append(f"changed file of {uid} moved to {moved}; its row dropped")
+                except OSError:
+                    report.repaired.append(f"row of changed file {uid} dropped")
+            else:
+                report.repaired.append(f"row of missing file {uid} dropped")
+        _drop_empty(con, studies)
+    # Unfinished writes: never indexed, never complete.
+    for rel in report.partial:
+        try:
+            resolve_inside(root, rel).unlink()
+            report.repaired.append(f"unfinished write {rel} removed")
+        except OSError:
+            pass
+    # Orphans: complete files that a crash left unindexed; index them, or keep them in .lost.
+    for rel in report.orphans:
+        path = resolve_inside(root, rel)
+        try:
+            data = path.read_bytes()
+            _ds, rec = parse_header(data)
+        except (OSError, NotDicom, UnusableInstance) as exc:
+            moved = _move_to_lost(root, rel)
+            report.repaired.append(f"orphan {rel} is not usable ({exc}); moved to {moved}")
+            continue
+        staged = stage_bytes(root, data)
+        res = cache.commit([PendingInstance(staged, rec, source="cache repair")])[0]
+        if res.relpath != rel and path.exists():
+            # Indexed elsewhere (a duplicate or a file in the wrong folder): keep this copy aside.
+            moved = _move_to_lost(root, rel)
+            report.repaired.append(f"orphan {rel} {res.outcome.value}; this copy moved to {moved}")
+        else:
+            report.repaired.append(f"orphan {rel} indexed")
+
+
+def _drop_empty(con, study_pks: set[int]) -> None:
+    con.execute("DELETE FROM series WHERE num_instances=0 AND pk NOT IN (SELECT DISTINCT series_pk FROM instances)")
+    for pk in study_pks:
+        refresh_study_summary(con, pk)
+    con.execute("DELETE FROM studies WHERE pk NOT IN (SELECT DISTINCT study_pk FROM series)")
+
+
+# Eviction ---------------------------------------------------------------------------
+
+@dataclass
+class PruneReport:
+    before_bytes: int
+    after_bytes: int
+    evicted: list[str] = field(default_factory=list)
+    kept_pinned: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "before_bytes": self.before_bytes,
+            "after_bytes": self.after_bytes,
+            "evicted_studies": self.evicted,
+            "kept_protected": self.kept_pinned,
+        }
+
+
+def hold(cache: StudyCache, study_uid: str, holder: str) -> None:
+    """Protect a study from eviction while ``holder`` (a viewer, a draft, the outbox) needs it."""
+    from workstation.store.writer import now_iso
+
+    with cache.lock, transaction(cache.connection):
+        cache.connection.execute(
+            "INSERT OR REPLACE INTO study_holds (study_uid, holder, since) VALUES (?,?,?)", (study_uid, holder, now_iso())
+        )
+
+
+def release(cache: StudyCache, study_uid: str, holder: str) -> None:
+    with cache.lock, transaction(cache.connection):
+        cache.connection.execute("DELETE FROM study_holds WHERE study_uid=? AND holder=?", (study_uid, holder))
+
+
+def prune(cache: StudyCache, max_bytes: int) -> PruneReport:
+    """Evict least-recently-opened studies until the cache holds at most ``max_bytes``.
+
+    Pinned and held studies are never evicted.  Rows go first (committed),
+    files after: a crash in between leaves orphans, never rows without files.
+    """
+    con = cache.connection
+    with cache.lock:
+        studies = list(
+            con.execute(
+                """SELECT s.pk, s.study_uid, s.pinned,
+                          EXISTS(SELECT 1 FROM study_holds h WHERE h.study_uid=s.study_uid) AS held,
+                          coalesce(s.last_opened, s.created) AS used,
+                          coalesce((SELECT sum(i.file_size) FROM instances i JOIN series se ON i.series_pk=se.pk
+                                    WHERE se.study_pk=s.pk),0) AS size
+                   FROM studies s ORDER BY used ASC"""
+            )
+        )
+    total = sum(s["size"] for s in studies)
+    report = PruneReport(before_bytes=total, after_bytes=total)
+    for s in studies:
+        if report.after_bytes <= max_bytes:
+            break
+        if s["pinned"] or s["held"]:
+            report.kept_pinned += 1
+            continue
+        with cache.lock:
+            with transaction(con):
+                paths = [
+                    r[0]
+                    for r in con.execute(
+                        "SELECT i.file_path FROM instances i JOIN series se ON i.series_pk=se.pk WHERE se.study_pk=?",
+                        (s["pk"],),
+                    )
+                ]
+                con.execute("DELETE FROM studies WHERE pk=?", (s["pk"],))
+                con.execute("DELETE FROM patients WHERE pk NOT IN (SELECT patient_pk FROM studies)")
+        for rel in paths:
+            try:
+                resolve_inside(cache.cache_dir, rel).unlink()
+            except (OSError, ValueError):
+                pass
+        _remove_empty_dirs(cache.cache_dir / s["study_uid"])
+        report.evicted.append(s["study_uid"])
+        report.after_bytes -= s["size"]
+        log.info("evicted study %s (%d bytes)", s["study_uid"], s["size"])
+    return report
+
+
+def _remove_empty_dirs(path: Path) -> None:
+    if not path.is_dir():
+        return
+    for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda t: -len(t[0])):
+        try:
+            os.rmdir(dirpath)
+        except OSError:
+            pass

@@ -1,0 +1,126 @@
+"""The index's SQL schema as an ordered list of migrations.
+
+``PRAGMA user_version`` holds the number of migrations applied.  A database
+made by an earlier Lightbox is brought forward when opened; a database from a
+newer Lightbox (higher version) is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+# Version 1: the first released layout.
+_V1 = """
+CREATE TABLE patients (
+    pk INTEGER PRIMARY KEY,
+    patient_id TEXT NOT NULL DEFAULT '',
+    issuer TEXT NOT NULL DEFAULT '',
+    -- when Patient ID is empty, name and birth date tell patients apart
+    key_extra TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    birth_date TEXT NOT NULL DEFAULT '',
+    sex TEXT NOT NULL DEFAULT '',
+    UNIQUE (patient_id, issuer, key_extra)
+);
+CREATE TABLE studies (
+    pk INTEGER PRIMARY KEY,
+    patient_pk INTEGER NOT NULL REFERENCES patients(pk),
+    study_uid TEXT NOT NULL UNIQUE,
+    study_date TEXT NOT NULL DEFAULT '',
+    study_time TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    accession TEXT NOT NULL DEFAULT '',
+    study_id TEXT NOT NULL DEFAULT '',
+    referring_physician TEXT NOT NULL DEFAULT '',
+    institution TEXT NOT NULL DEFAULT '',
+    modalities TEXT NOT NULL DEFAULT '',
+    body_parts TEXT NOT NULL DEFAULT '',
+    num_series INTEGER NOT NULL DEFAULT 0,
+    num_instances INTEGER NOT NULL DEFAULT 0,
+    last_opened TEXT,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL
+);
+CREATE TABLE series (
+    pk INTEGER PRIMARY KEY,
+    study_pk INTEGER NOT NULL REFERENCES studies(pk) ON DELETE CASCADE,
+    series_uid TEXT NOT NULL UNIQUE,
+    series_number INTEGER,
+    description TEXT NOT NULL DEFAULT '',
+    modality TEXT NOT NULL DEFAULT '',
+    body_part TEXT NOT NULL DEFAULT '',
+    laterality TEXT NOT NULL DEFAULT '',
+    frame_of_reference_uid TEXT NOT NULL DEFAULT '',
+    protocol_name TEXT NOT NULL DEFAULT '',
+    contrast_bolus_agent TEXT NOT NULL DEFAULT '',
+    series_date TEXT NOT NULL DEFAULT '',
+    series_time TEXT NOT NULL DEFAULT '',
+    num_instances INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE instances (
+    pk INTEGER PRIMARY KEY,
+    series_pk INTEGER NOT NULL REFERENCES series(pk) ON DELETE CASCADE,
+    sop_instance_uid TEXT NOT NULL UNIQUE,
+    sop_class_uid TEXT NOT NULL DEFAULT '',
+    instance_number INTEGER,
+    transfer_syntax_uid TEXT NOT NULL DEFAULT '',
+    rows INTEGER,
+    columns INTEGER,
+    number_of_frames INTEGER NOT NULL DEFAULT 1,
+    image_position TEXT NOT NULL DEFAULT '',
+    image_orientation TEXT NOT NULL DEFAULT '',
+    pixel_spacing TEXT NOT NULL DEFAULT '',
+    slice_thickness REAL,
+    acquisition_time TEXT NOT NULL DEFAULT '',
+    image_type TEXT NOT NULL DEFAULT '',
+    view_position TEXT NOT NULL DEFAULT '',
+    image_laterality TEXT NOT NULL DEFAULT '',
+    patient_id TEXT NOT NULL DEFAULT '',
+    patient_name TEXT NOT NULL DEFAULT '',
+    file_path TEXT NOT NULL,
+    file_size INTEGER NOT NULL,
+    file_hash TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    source_ae TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX instances_series ON instances(series_pk);
+CREATE INDEX series_study ON series(study_pk);
+CREATE INDEX studies_patient ON studies(patient_pk);
+CREATE INDEX studies_date ON studies(study_date);
+"""
+
+# Version 2: what volume reading needs without opening files, conflicts kept
+# aside, and a flag for studies whose instances name more than one patient.
+_V2 = """
+ALTER TABLE instances ADD COLUMN bits_allocated INTEGER;
+ALTER TABLE instances ADD COLUMN pixel_representation INTEGER;
+ALTER TABLE instances ADD COLUMN samples_per_pixel INTEGER;
+ALTER TABLE instances ADD COLUMN photometric_interpretation TEXT NOT NULL DEFAULT '';
+ALTER TABLE instances ADD COLUMN rescale_slope REAL;
+ALTER TABLE instances ADD COLUMN rescale_intercept REAL;
+ALTER TABLE instances ADD COLUMN pixel_data_offset INTEGER;
+ALTER TABLE studies ADD COLUMN mixed_patients INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE conflicts (
+    pk INTEGER PRIMARY KEY,
+    sop_instance_uid TEXT NOT NULL,
+    study_uid TEXT NOT NULL,
+    series_uid TEXT NOT NULL,
+    file_path TEXT NOT NULL,
+    file_size INTEGER NOT NULL,
+    file_hash TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    UNIQUE (sop_instance_uid, file_hash)
+);
+CREATE INDEX studies_last_opened ON studies(last_opened);
+-- Studies something still needs (open in a viewer, a report draft, an unsent
+-- object): eviction never touches them.
+CREATE TABLE study_holds (
+    study_uid TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (study_uid, holder)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
+SCHEMA_VERSION = len(MIGRATIONS)
