@@ -41,6 +41,8 @@ def run_verify(args, ctx: Context) -> int:
             f"Cache {state}: {report.checked} indexed files checked; missing {len(report.missing)}, "
             f"changed {len(report.mismatched)}, orphaned {len(report.orphans)}, unfinished writes {len(report.partial)}"
         )
+        if report.consistent and not report.tidy and not args.repair:
+            print("  every indexed file is intact; leftovers of interrupted writes remain ('--repair' tidies them)")
         for uid in report.missing:
             print(f"  missing file for {uid}")
         for uid in report.mismatched:
@@ -52,7 +54,7 @@ def run_verify(args, ctx: Context) -> int:
         for line in report.repaired:
             print(f"  repaired: {line}")
     if args.repair:
-        return 0 if verify(ctx.cache, check_hashes=False).consistent else 1
+        return 0 if verify(ctx.cache, check_hashes=False).tidy else 1
     return 0 if report.consistent else 1
 
 

@@ -119,7 +119,9 @@ def import_paths(
     """Import files, folders, DICOMDIRs and zip archives into ``cache``."""
     summary = ImportSummary()
     sources: list[Source] = []
-    for item in iter_sources(list(paths)):
+    index = cache.index_file
+    own = (cache.cache_dir, index, index.with_name(index.name + "-wal"), index.with_name(index.name + "-shm"))
+    for item in iter_sources(list(paths), exclude=own):
         if isinstance(item, Unreadable):
             summary.skipped.append(Skipped(item.label, item.reason))
         else:

@@ -67,7 +67,9 @@ def stage_bytes(cache_dir: Path, data: bytes, *, sync: bool = True) -> StagedFil
     """
     incoming = cache_dir / INCOMING
     incoming.mkdir(parents=True, exist_ok=True)
-    tmp = incoming / f"{uuid.uuid4().hex}.part"
+    # The writer's PID in the name lets cleanup tell a crashed writer's leftovers
+    # from another live process's files in flight.
+    tmp = incoming / f"{os.getpid()}-{uuid.uuid4().hex}.part"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
     try:
         view = memoryview(data)
@@ -82,6 +84,28 @@ def stage_bytes(cache_dir: Path, data: bytes, *, sync: bool = True) -> StagedFil
         raise
     os.close(fd)
     return StagedFile(tmp, len(data), content_hash(data))
+
+
+def writer_alive(part_name: str) -> bool:
+    """True if the process that staged ``part_name`` (``<pid>-<hex>.part``) is still running."""
+    try:
+        pid = int(part_name.split("-", 1)[0])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    # A killed writer whose parent died too may linger as a zombie nobody reaps.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
 
 
 _libc = None

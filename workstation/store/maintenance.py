@@ -11,7 +11,7 @@ from pathlib import Path
 from workstation.dicom.header import NotDicom, UnusableInstance, parse_header
 from workstation.store.cache import StudyCache
 from workstation.store.database import transaction
-from workstation.store.layout import CONFLICTS, INCOMING, content_hash, resolve_inside, stage_bytes
+from workstation.store.layout import CONFLICTS, INCOMING, content_hash, resolve_inside, stage_bytes, writer_alive
 from workstation.store.writer import PendingInstance, refresh_study_summary
 
 log = logging.getLogger(__name__)
@@ -30,11 +30,18 @@ class VerifyReport:
 
     @property
     def consistent(self) -> bool:
-        return not (self.missing or self.mismatched or self.orphans or self.partial)
+        """No indexed row points at a missing, partial or changed file."""
+        return not (self.missing or self.mismatched)
+
+    @property
+    def tidy(self) -> bool:
+        """Consistent, and no leftovers of interrupted writes (orphans, unfinished files)."""
+        return self.consistent and not (self.orphans or self.partial)
 
     def as_dict(self) -> dict:
         return {
             "consistent": self.consistent,
+            "tidy": self.tidy,
             "checked": self.checked,
             "missing": self.missing,
             "hash_mismatch": self.mismatched,
@@ -77,13 +84,14 @@ def verify(cache: StudyCache, *, repair: bool = False, check_hashes: bool = True
         for name in filenames:
             rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
             if top == INCOMING:
-                report.partial.append(rel)
+                if not writer_alive(name):
+                    report.partial.append(rel)
             elif top == CONFLICTS:
                 if rel not in conflict_paths:
                     report.orphans.append(rel)
             elif rel not in indexed:
                 report.orphans.append(rel)
-    if repair and not report.consistent:
+    if repair and not report.tidy:
         _repair(cache, report)
     return report
 

@@ -92,14 +92,23 @@ def _case_insensitive(root: Path, parts: list[str]) -> Path | None:
     return current
 
 
-def iter_sources(paths: list[str | os.PathLike[str]]) -> Iterator[Source | Unreadable]:
-    """Expand command-line paths into the objects to import, in a stable order."""
+def iter_sources(
+    paths: list[str | os.PathLike[str]], exclude: tuple[Path, ...] = ()
+) -> Iterator[Source | Unreadable]:
+    """Expand command-line paths into the objects to import, in a stable order.
+
+    ``exclude`` holds folders and files never read (the cache itself and its
+    index, when someone imports a folder that contains the Lightbox home).
+    """
+    excluded = {p.resolve() for p in exclude}
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             yield Unreadable(str(path), "no such file or folder")
+        elif path.resolve() in excluded:
+            continue
         elif path.is_dir():
-            yield from _walk(path)
+            yield from _walk(path, excluded)
         elif _is_dicomdir(path):
             yield from dicomdir_files(path)
         elif zipfile.is_zipfile(path):
@@ -108,12 +117,16 @@ def iter_sources(paths: list[str | os.PathLike[str]]) -> Iterator[Source | Unrea
             yield Source(str(path))
 
 
-def _walk(folder: Path) -> Iterator[Source | Unreadable]:
+def _walk(folder: Path, excluded: set[Path] = frozenset()) -> Iterator[Source | Unreadable]:
     errors: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(folder, onerror=errors.append):
+        if excluded:
+            dirnames[:] = [d for d in dirnames if (Path(dirpath) / d).resolve() not in excluded]
         dirnames.sort()
         for name in sorted(filenames):
             p = Path(dirpath) / name
+            if excluded and p.resolve() in excluded:
+                continue
             if p.is_symlink() and not p.exists():
                 yield Unreadable(str(p), "broken link")
             elif _is_dicomdir(p):
