@@ -1,0 +1,43 @@
+"""Fixtures of the GUI tests: a home with a few studies in its cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.ui.dicom_files import PYDICOM_FILES, pydicom_test_files
+from workstation.home import Home
+from workstation.store.cache import StudyCache
+from workstation.store.importer import import_paths
+
+
+@pytest.fixture
+def home(lightbox_home) -> Home:
+    return Home.single(lightbox_home).ensure()
+
+
+@pytest.fixture
+def cache(home):
+    c = StudyCache.open(home)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def some_files(tmp_path) -> Path:
+    """A folder with copies of a few of pydicom's test files."""
+    folder = tmp_path / "pydicom-files"
+    folder.mkdir()
+    for name in PYDICOM_FILES:
+        shutil.copy(pydicom_test_files() / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def filled_cache(cache, some_files):
+    """The test's cache holding the studies of :data:`PYDICOM_FILES`."""
+    summary = import_paths(cache, [some_files])
+    assert summary.imported == len(PYDICOM_FILES)
+    return cache
