@@ -1,0 +1,94 @@
+"""Starting the GUI: the application object, the theme, the main window and the event loop."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Callable
+
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication
+
+from workstation import __version__
+from workstation.home import Home
+from workstation.store.cache import StudyCache
+from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
+from workstation.ui.theme import apply_theme
+
+log = logging.getLogger(__name__)
+
+# After the event loop ends, how long to wait for an import told to stop.
+_EXIT_WAIT_MS = 30_000
+
+
+def application() -> QApplication:
+    """The process's QApplication, created (and themed) on first use."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("Lightbox")
+        app.setApplicationDisplayName("Lightbox")
+        app.setApplicationVersion(__version__)
+        app.setOrganizationName("Lightbox")
+    apply_theme(app)  # type: ignore[arg-type]
+    return app  # type: ignore[return-value]
+
+
+def initial_geometry(available: QRect, wanted: tuple[int, int] = DEFAULT_SIZE) -> QRect:
+    """The window's first geometry: ``wanted`` if the screen has room, else nearly all of it, centred."""
+    width = min(wanted[0], int(available.width() * 0.96))
+    height = min(wanted[1], int(available.height() * 0.94))
+    x = available.x() + (available.width() - width) // 2
+    y = available.y() + (available.height() - height) // 2
+    return QRect(x, y, width, height)
+
+
+def build_main_window(cache: StudyCache, *, status_message: str = "") -> MainWindow:
+    """The themed main window on ``cache``, sized for the primary screen (not shown yet)."""
+    application()
+    window = MainWindow(cache, status_message=status_message)
+    screen = QApplication.primaryScreen()
+    if screen is not None:
+        window.setGeometry(initial_geometry(screen.availableGeometry()))
+    return window
+
+
+def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None] | None = None) -> int:
+    """Open the main window and run the event loop until the reader quits.
+
+    Parameters
+    ----------
+    home : Home
+        The installation whose study cache the window browses.
+    status_message : str
+        Shown in the status bar for the whole session (``lightbox demo`` names its archive here).
+    on_quit : callable, optional
+        Called once the event loop has ended, before this returns (e.g. to stop a demo archive).
+
+    Returns
+    -------
+    int
+        The event loop's exit code.
+    """
+    app = application()
+    cache = StudyCache.open(home)
+    code = 1
+    try:
+        window = build_main_window(cache, status_message=status_message)
+        window.show()
+        log.info("GUI started (Lightbox %s)", __version__)
+        code = int(app.exec())
+        # Quitting by other means than the window (a signal, app.quit) may leave an import running.
+        window.imports.cancel()
+        if not window.imports.wait(_EXIT_WAIT_MS):
+            log.warning("an import was still running at exit")
+        window.browser.stop()
+        window.deleteLater()
+        log.info("GUI closed (exit code %d)", code)
+    finally:
+        try:
+            if on_quit is not None:
+                on_quit()
+        finally:
+            cache.close()
+    return code

@@ -1,0 +1,214 @@
+"""The main window: menu, local study browser, room for the viewports, status bar with import progress."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Callable, Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.store.cache import StudyCache
+from workstation.store.importer import ImportSummary
+from workstation.ui import theme
+from workstation.ui.import_job import ImportRunner
+from workstation.ui.study_browser import StudyBrowser
+from workstation.ui.study_feed import POLL_INTERVAL_MS
+from workstation.ui.study_format import import_summary_message
+
+log = logging.getLogger(__name__)
+
+WINDOW_TITLE = "Lightbox"
+DEFAULT_SIZE = (1600, 1000)
+
+
+class MainWindow(QMainWindow):
+    """Lightbox's main window.
+
+    Parameters
+    ----------
+    cache : StudyCache
+        The GUI's connection to the index; the window does not close it.
+    status_message : str
+        Shown at the right of the status bar for the whole session (e.g. the demo archive's address).
+    open_import_cache : callable, optional
+        Opens the connection an import writes through; by default a new one on ``cache``'s files,
+        so the study list's poll sees the import land.
+    poll_interval_ms : int
+        How often the study list looks for studies written by others.
+
+    Signals
+    -------
+    study_activated(str)
+        The Study Instance UID the reader opened from the study list.
+    """
+
+    study_activated = Signal(str)
+
+    def __init__(
+        self,
+        cache: StudyCache,
+        *,
+        status_message: str = "",
+        open_import_cache: Callable[[], StudyCache] | None = None,
+        poll_interval_ms: int = POLL_INTERVAL_MS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(WINDOW_TITLE)
+        self.resize(*DEFAULT_SIZE)
+        self._cache = cache
+        self._last_dir = os.path.expanduser("~")
+        self._close_when_idle = False
+        self.browser = StudyBrowser(cache, poll_interval_ms=poll_interval_ms)
+        self.browser.study_activated.connect(self.study_activated)
+        self.viewport_area = self._make_viewport_area()
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.browser)
+        self.splitter.addWidget(self.viewport_area)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(self.splitter)
+
+        opener = open_import_cache or (lambda: StudyCache(cache.index_file, cache.cache_dir))
+        self.imports = ImportRunner(opener, self)
+        self.imports.started.connect(self._on_import_started)
+        self.imports.progress.connect(self._on_import_progress)
+        self.imports.finished.connect(self._on_import_finished)
+        self.imports.failed.connect(self._on_import_failed)
+
+        self._make_menus()
+        self._make_status_bar(status_message)
+        self.browser.start()
+
+    # Construction ----------------------------------------------------------------------
+    def _make_viewport_area(self) -> QFrame:
+        area = QFrame()
+        area.setObjectName("viewportArea")
+        area.setStyleSheet(f"#viewportArea {{ background-color: {theme.VIEWPORT_BACKGROUND}; }}")
+        hint = QLabel("Double-click a study to open it")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setStyleSheet("color: #7a7a7a;")
+        layout = QVBoxLayout(area)
+        layout.addWidget(hint)
+        self.viewport_hint = hint
+        return area
+
+    def _make_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.import_files_action = QAction("Import &files…", self)
+        self.import_files_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.import_files_action.triggered.connect(self.choose_files_to_import)
+        self.import_folder_action = QAction("Import f&older…", self)
+        self.import_folder_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.import_folder_action.triggered.connect(self.choose_folder_to_import)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.import_files_action)
+        file_menu.addAction(self.import_folder_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+    def _make_status_bar(self, status_message: str) -> None:
+        bar = self.statusBar()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(260)
+        self.progress_bar.setFormat("%v / %m files")
+        self.progress_bar.setVisible(False)
+        self.cancel_button = QPushButton("Cancel import")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.imports.cancel)
+        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.cancel_button)
+        self.session_label = QLabel(status_message)
+        self.session_label.setVisible(bool(status_message))
+        bar.addPermanentWidget(self.session_label)
+
+    # Public ----------------------------------------------------------------------------
+    def replace_viewport_area(self, widget: QWidget) -> None:
+        """Put the viewer in the area below the study list."""
+        old = self.viewport_area
+        self.splitter.replaceWidget(self.splitter.indexOf(old), widget)
+        old.deleteLater()
+        self.viewport_area = widget
+
+    def start_import(self, paths: Sequence[str | os.PathLike[str]]) -> bool:
+        """Import files, folders, DICOMDIRs or zips in the background; False if one is running."""
+        if self.imports.is_running():
+            self.statusBar().showMessage("An import is already running", 5000)
+            return False
+        return self.imports.start(paths)
+
+    def choose_files_to_import(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Import files", self._last_dir,
+            "All files (*);;DICOM files (*.dcm *.DCM *.dicom DICOMDIR);;Zip archives (*.zip)",
+        )
+        if files:
+            self._last_dir = os.path.dirname(files[0])
+            self.start_import(files)
+
+    def choose_folder_to_import(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import folder", self._last_dir)
+        if folder:
+            self._last_dir = folder
+            self.start_import([folder])
+
+    # Import progress ---------------------------------------------------------------------
+    def _on_import_started(self, _n_paths: int) -> None:
+        self.progress_bar.setRange(0, 0)  # busy until the files are counted
+        self.progress_bar.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self.import_files_action.setEnabled(False)
+        self.import_folder_action.setEnabled(False)
+        self.statusBar().showMessage("Importing…")
+
+    def _on_import_progress(self, done: int, total: int) -> None:
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(done)
+
+    def _import_ended(self) -> None:
+        self.progress_bar.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.import_files_action.setEnabled(True)
+        self.import_folder_action.setEnabled(True)
+        self.browser.refresh()
+        if self._close_when_idle:
+            self.close()
+
+    def _on_import_finished(self, summary: ImportSummary) -> None:
+        self._import_ended()
+        self.statusBar().showMessage(import_summary_message(summary))
+
+    def _on_import_failed(self, message: str) -> None:
+        self._import_ended()
+        self.statusBar().showMessage(f"Import failed: {message}")
+
+    # Closing -----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.imports.is_running():
+            # Never block the GUI: stop the import and close once it has committed its chunk.
+            self._close_when_idle = True
+            self.imports.cancel()
+            self.cancel_button.setEnabled(False)
+            self.statusBar().showMessage("Stopping the import before closing…")
+            event.ignore()
+            return
+        self.browser.stop()
+        super().closeEvent(event)
