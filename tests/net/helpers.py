@@ -1,0 +1,107 @@
+"""Helpers for network tests: tiny synthetic CT instances, free ports, process checks."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+
+CALLING_AE = "LIGHTBOX"
+
+# (patient name, patient id, study date, [instances per series])
+LAYOUT = [
+    ("Test^Alpha", "LBX-T1", "20240105", [4, 3]),
+    ("Test^Beta", "LBX-T2", "20240212", [3]),
+]
+
+
+def make_ct(
+    patient: tuple[str, str],
+    study_uid: str,
+    series_uid: str,
+    number: int,
+    *,
+    study_date: str = "20240101",
+    series_number: int = 1,
+    rows: int = 8,
+) -> Dataset:
+    """A minimal but valid CT Image instance with ``rows`` x ``rows`` int16 pixels."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
+    ds.SOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.PatientName, ds.PatientID = patient
+    ds.StudyInstanceUID = study_uid
+    ds.SeriesInstanceUID = series_uid
+    ds.StudyDate = study_date
+    ds.StudyTime = "101500"
+    ds.AccessionNumber = "ACC" + study_date
+    ds.StudyID = "1"
+    ds.Modality = "CT"
+    ds.SeriesNumber = series_number
+    ds.InstanceNumber = number
+    ds.FrameOfReferenceUID = generate_uid(entropy_srcs=[study_uid, "frame"])
+    ds.ImagePositionPatient = [0.0, 0.0, float(number)]
+    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    ds.PixelSpacing = [0.5, 0.5]
+    ds.SliceThickness = 1.0
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = ds.Columns = rows
+    ds.BitsAllocated = 16
+    ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 1
+    ds.RescaleIntercept = -1024
+    ds.RescaleSlope = 1
+    pixels = (np.arange(rows * rows, dtype=np.int16).reshape(rows, rows) * number) - 100
+    ds.PixelData = pixels.tobytes()
+    return ds
+
+
+def write_study_set(folder: Path) -> list[Path]:
+    """Write the 2 studies / 3 series / 10 instances of LAYOUT as Part 10 files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, pid, date, series_sizes in LAYOUT:
+        study_uid = generate_uid()
+        for s_index, count in enumerate(series_sizes, start=1):
+            series_uid = generate_uid()
+            for n in range(1, count + 1):
+                ds = make_ct((name, pid), study_uid, series_uid, n, study_date=date, series_number=s_index)
+                path = folder / f"{ds.SOPInstanceUID}.dcm"
+                ds.save_as(path, enforce_file_format=True)
+                paths.append(path)
+    return paths
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_gone(pid: int) -> bool:
+    """True when ``pid`` no longer runs (absent, or a zombie that is not ours to reap)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not process_gone(pid)
