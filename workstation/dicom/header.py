@@ -8,12 +8,14 @@ the files without parsing them again.
 from __future__ import annotations
 
 import io
+import os
 import struct
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import pydicom
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
@@ -96,48 +98,107 @@ class InstanceRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _text(ds: Dataset, keyword: str) -> str:
-    try:
-        value = ds.get(keyword)
-    except Exception:  # a malformed element must not stop the import
-        return ""
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return "\\".join(str(v) for v in value)
-    return str(value).strip()
+class _Values:
+    """Fast access to the few values the index needs.
 
+    Reads pydicom's raw elements directly; only text that is not plain ASCII
+    goes through pydicom's character-set conversion.  Every malformed value
+    reads as empty, never as an exception.
+    """
 
-def _int(ds: Dataset, keyword: str) -> int | None:
-    try:
-        value = ds.get(keyword)
-        return None if value in (None, "") else int(value)
-    except Exception:
-        return None
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
 
+    def _raw(self, keyword: str):
+        tag = tag_for_keyword(keyword)
+        if tag is None:
+            return None, None
+        try:
+            elem = self.ds.get_item(tag)
+        except Exception:
+            return None, None
+        if elem is None:
+            return None, None
+        vr = getattr(elem, "VR", None) or dictionary_VR(tag)
+        return elem, vr
 
-def _float(ds: Dataset, keyword: str) -> float | None:
-    try:
-        value = ds.get(keyword)
-        return None if value in (None, "") else float(value)
-    except Exception:
-        return None
-
-
-def _numbers(ds: Dataset, keyword: str) -> str:
-    """A multi-valued DS as backslash-joined text of floats ('' when absent or malformed)."""
-    try:
-        value = ds.get(keyword)
-        if value is None or value == "":
+    def text(self, keyword: str) -> str:
+        elem, vr = self._raw(keyword)
+        if elem is None:
             return ""
-        items = value if hasattr(value, "__iter__") and not isinstance(value, str) else [value]
-        return "\\".join(repr(float(v)) for v in items)
-    except Exception:
-        return ""
+        value = elem.value
+        if isinstance(value, (bytes, bytearray)):
+            if value.isascii() and b"\x1b" not in value:
+                return value.decode("ascii").strip(" \x00")
+            return self._converted(keyword)
+        return self._converted(keyword)
+
+    def _converted(self, keyword: str) -> str:
+        try:
+            value = self.ds.get(keyword)
+        except Exception:
+            return ""
+        if value is None:
+            return ""
+        if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+            return "\\".join(str(v) for v in value)
+        return str(value).strip()
+
+    def int(self, keyword: str) -> int | None:
+        elem, vr = self._raw(keyword)
+        if elem is None:
+            return None
+        value = elem.value
+        if isinstance(value, (bytes, bytearray)):
+            if vr in ("US", "SS", "UL", "SL"):
+                fmt = {"US": "H", "SS": "h", "UL": "I", "SL": "i"}[vr]
+                size = struct.calcsize(fmt)
+                if len(value) < size:
+                    return None
+                order = "<" if getattr(elem, "is_little_endian", True) else ">"
+                return struct.unpack_from(order + fmt, value)[0]
+            try:
+                text = value.decode("ascii", "replace").strip(" \x00").split("\\")[0]
+                return int(float(text)) if text else None
+            except ValueError:
+                return None
+        try:
+            return None if value in (None, "") else int(value)
+        except (TypeError, ValueError):
+            return None
+
+    def numbers(self, keyword: str) -> list[float] | None:
+        elem, _vr = self._raw(keyword)
+        if elem is None:
+            return None
+        value = elem.value
+        try:
+            if isinstance(value, (bytes, bytearray)):
+                parts = [p for p in value.decode("ascii", "replace").strip(" \x00").split("\\")]
+                return [float(p) for p in parts if p.strip()] or None
+            if value in (None, ""):
+                return None
+            items = value if hasattr(value, "__iter__") and not isinstance(value, str) else [value]
+            return [float(v) for v in items]
+        except (TypeError, ValueError):
+            return None
+
+    def float(self, keyword: str) -> float | None:
+        values = self.numbers(keyword)
+        return values[0] if values else None
+
+    def joined(self, keyword: str) -> str:
+        """A multi-valued DS as backslash-joined text of floats ('' when absent or malformed)."""
+        values = self.numbers(keyword)
+        return "\\".join(repr(v) for v in values) if values else ""
 
 
-def _pixel_offset(buf: bytes, pos: int, transfer_syntax: str) -> int | None:
-    """Offset of the Pixel Data value if (7FE0,0010) starts at ``pos`` with a defined length."""
+def _pixel_offset(buf: bytes, pos: int, transfer_syntax: str, total: int | None = None) -> int | None:
+    """Offset of the Pixel Data value if (7FE0,0010) starts at ``pos`` with a defined length.
+
+    ``buf`` may hold only the start of the file; ``total`` is the whole file's size.
+    """
+    total = len(buf) if total is None else total
     if transfer_syntax not in _NATIVE_LE or pos + 8 > len(buf):
         return None
     group, elem = struct.unpack_from("<HH", buf, pos)
@@ -151,12 +212,12 @@ def _pixel_offset(buf: bytes, pos: int, transfer_syntax: str) -> int | None:
     else:
         (length,) = struct.unpack_from("<I", buf, pos + 4)
         start = pos + 8
-    if length == 0xFFFFFFFF or start + length > len(buf):
+    if length == 0xFFFFFFFF or start + length > total:
         return None
     return start
 
 
-def parse_header(buf: bytes) -> tuple[Dataset, InstanceRecord]:
+def parse_header(buf: bytes, total_size: int | None = None) -> tuple[Dataset, InstanceRecord]:
     """Parse a whole file's bytes (Part 10, or a bare dataset pydicom can read).
 
     Raises
@@ -170,10 +231,10 @@ def parse_header(buf: bytes) -> tuple[Dataset, InstanceRecord]:
     with warnings.catch_warnings():
         # pydicom warns about every oddity it tolerates; the import reports what matters.
         warnings.simplefilter("ignore")
-        return _parse_header(buf)
+        return _parse_header(buf, total_size)
 
 
-def _parse_header(buf: bytes) -> tuple[Dataset, InstanceRecord]:
+def _parse_header(buf: bytes, total_size: int | None) -> tuple[Dataset, InstanceRecord]:
     bio = io.BytesIO(buf)
     try:
         ds = pydicom.dcmread(bio, stop_before_pixels=True, force=False)
@@ -189,7 +250,41 @@ def _parse_header(buf: bytes) -> tuple[Dataset, InstanceRecord]:
     except Exception as exc:
         raise NotDicom(f"unreadable DICOM ({_short(exc)})") from None
     pixel_pos = bio.tell()
-    return ds, record_from_dataset(ds, buf=buf, pixel_pos=pixel_pos)
+    rec = record_from_dataset(ds, buf=buf, pixel_pos=pixel_pos, total_size=total_size)
+    rec.extra["pixel_pos"] = pixel_pos
+    return ds, rec
+
+
+HEADER_CHUNK = 65536
+
+
+def parse_header_file(path) -> tuple[Dataset, InstanceRecord, int]:
+    """Parse a file reading only its header when it can; returns (dataset, record, file size).
+
+    Most headers fit in the first 64 KiB; when the dataset does not reach Pixel
+    Data within that, the whole file is read and parsed.
+    """
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(HEADER_CHUNK)
+        if size > len(head):
+            try:
+                ds, rec = parse_header(head, total_size=size)
+                if rec.pixel_data_offset is not None or _stopped_at_pixels(head, rec.extra.get("pixel_pos")):
+                    return ds, rec, size
+            except (NotDicom, UnusableInstance):
+                pass
+            f.seek(0)
+            head = f.read()
+    ds, rec = parse_header(head, total_size=size)
+    return ds, rec, size
+
+
+def _stopped_at_pixels(head: bytes, pos: int | None) -> bool:
+    """True when parsing the chunk stopped at a Pixel Data element (not at the chunk's end)."""
+    if pos is None or pos + 4 > len(head):
+        return False
+    return head[pos : pos + 4] in (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10")
 
 
 def _short(exc: BaseException) -> str:
@@ -211,7 +306,9 @@ def transfer_syntax_of(ds: Dataset) -> str:
     return ts
 
 
-def record_from_dataset(ds: Dataset, *, buf: bytes | None = None, pixel_pos: int | None = None) -> InstanceRecord:
+def record_from_dataset(
+    ds: Dataset, *, buf: bytes | None = None, pixel_pos: int | None = None, total_size: int | None = None
+) -> InstanceRecord:
     """Build the index record of ``ds``; raises :class:`UnusableInstance` when UIDs are missing or invalid."""
     meta = getattr(ds, "file_meta", None)
     if str(getattr(meta, "MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
@@ -224,61 +321,60 @@ def record_from_dataset(ds: Dataset, *, buf: bytes | None = None, pixel_pos: int
         raise UnusableInstance(str(exc)) from None
     except Exception as exc:
         raise UnusableInstance(f"unreadable UID ({_short(exc)})") from None
-    if "SOPInstanceUID" not in ds or not sop_uid:
-        raise UnusableInstance("no SOP Instance UID")
-    sop_class = _text(ds, "SOPClassUID") or str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "") or "")
+    v = _Values(ds)
+    sop_class = v.text("SOPClassUID") or str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "") or "")
     ts = transfer_syntax_of(ds)
-    frames = _int(ds, "NumberOfFrames") or 1
+    frames = v.int("NumberOfFrames") or 1
     offset = None
     if buf is not None and pixel_pos is not None:
-        offset = _pixel_offset(buf, pixel_pos, ts)
+        offset = _pixel_offset(buf, pixel_pos, ts, total_size)
     rec = InstanceRecord(
-        patient_name=_text(ds, "PatientName"),
-        patient_id=_text(ds, "PatientID"),
-        issuer_of_patient_id=_text(ds, "IssuerOfPatientID"),
-        patient_birth_date=_text(ds, "PatientBirthDate"),
-        patient_sex=_text(ds, "PatientSex"),
+        patient_name=v.text("PatientName"),
+        patient_id=v.text("PatientID"),
+        issuer_of_patient_id=v.text("IssuerOfPatientID"),
+        patient_birth_date=v.text("PatientBirthDate"),
+        patient_sex=v.text("PatientSex"),
         study_uid=study_uid,
-        study_date=_text(ds, "StudyDate"),
-        study_time=_text(ds, "StudyTime"),
-        study_description=_text(ds, "StudyDescription"),
-        accession_number=_text(ds, "AccessionNumber"),
-        study_id=_text(ds, "StudyID"),
-        referring_physician=_text(ds, "ReferringPhysicianName"),
-        institution_name=_text(ds, "InstitutionName"),
+        study_date=v.text("StudyDate"),
+        study_time=v.text("StudyTime"),
+        study_description=v.text("StudyDescription"),
+        accession_number=v.text("AccessionNumber"),
+        study_id=v.text("StudyID"),
+        referring_physician=v.text("ReferringPhysicianName"),
+        institution_name=v.text("InstitutionName"),
         series_uid=series_uid,
-        series_number=_int(ds, "SeriesNumber"),
-        series_description=_text(ds, "SeriesDescription"),
-        modality=_text(ds, "Modality"),
-        body_part=_text(ds, "BodyPartExamined"),
-        laterality=_text(ds, "Laterality"),
-        frame_of_reference_uid=_text(ds, "FrameOfReferenceUID"),
-        protocol_name=_text(ds, "ProtocolName"),
-        contrast_bolus_agent=_text(ds, "ContrastBolusAgent"),
-        series_date=_text(ds, "SeriesDate"),
-        series_time=_text(ds, "SeriesTime"),
+        series_number=v.int("SeriesNumber"),
+        series_description=v.text("SeriesDescription"),
+        modality=v.text("Modality"),
+        body_part=v.text("BodyPartExamined"),
+        laterality=v.text("Laterality"),
+        frame_of_reference_uid=v.text("FrameOfReferenceUID"),
+        protocol_name=v.text("ProtocolName"),
+        contrast_bolus_agent=v.text("ContrastBolusAgent"),
+        series_date=v.text("SeriesDate"),
+        series_time=v.text("SeriesTime"),
         sop_class_uid=sop_class,
         sop_instance_uid=sop_uid,
-        instance_number=_int(ds, "InstanceNumber"),
+        instance_number=v.int("InstanceNumber"),
         transfer_syntax_uid=ts,
-        rows=_int(ds, "Rows"),
-        columns=_int(ds, "Columns"),
+        rows=v.int("Rows"),
+        columns=v.int("Columns"),
         number_of_frames=frames,
-        image_position=_numbers(ds, "ImagePositionPatient"),
-        image_orientation=_numbers(ds, "ImageOrientationPatient"),
-        pixel_spacing=_numbers(ds, "PixelSpacing"),
-        slice_thickness=_float(ds, "SliceThickness"),
-        acquisition_time=_text(ds, "AcquisitionTime"),
-        image_type=_text(ds, "ImageType"),
-        view_position=_text(ds, "ViewPosition"),
-        image_laterality=_text(ds, "ImageLaterality"),
-        bits_allocated=_int(ds, "BitsAllocated"),
-        pixel_representation=_int(ds, "PixelRepresentation"),
-        samples_per_pixel=_int(ds, "SamplesPerPixel"),
-        photometric_interpretation=_text(ds, "PhotometricInterpretation"),
-        rescale_slope=_float(ds, "RescaleSlope"),
-        rescale_intercept=_float(ds, "RescaleIntercept"),
+        image_position=v.joined("ImagePositionPatient"),
+        image_orientation=v.joined("ImageOrientationPatient"),
+        pixel_spacing=v.joined("PixelSpacing"),
+        slice_thickness=v.float("SliceThickness"),
+        acquisition_time=v.text("AcquisitionTime"),
+        image_type=v.text("ImageType"),
+        view_position=v.text("ViewPosition"),
+        image_laterality=v.text("ImageLaterality"),
+        bits_allocated=v.int("BitsAllocated"),
+        pixel_representation=v.int("PixelRepresentation"),
+        samples_per_pixel=v.int("SamplesPerPixel"),
+        photometric_interpretation=v.text("PhotometricInterpretation"),
+        rescale_slope=v.float("RescaleSlope"),
+        rescale_intercept=v.float("RescaleIntercept"),
         pixel_data_offset=offset,
-        specific_character_set=_text(ds, "SpecificCharacterSet"),
+        specific_character_set=v.text("SpecificCharacterSet"),
     )
     return rec

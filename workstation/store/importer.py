@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from workstation.dicom.header import NotDicom, UnusableInstance, parse_header
+from workstation.dicom.header import NotDicom, UnusableInstance, parse_header, parse_header_file
 from workstation.jobs.core import CancelToken, ProgressCallback, ProgressThrottle
 from workstation.store.cache import StudyCache
-from workstation.store.layout import stage_bytes, sync_filesystem
+from workstation.store.layout import stage_bytes, stage_file, sync_filesystem
 from workstation.store.sources import Source, Unreadable, iter_sources
 from workstation.store.writer import Outcome, PendingInstance
 
@@ -89,6 +89,8 @@ def _prepare_chunk(sources: list[Source], cache_dir: str) -> list[_Result]:
 
 
 def _prepare_one(src: Source, cache: Path, zips: dict[str, zipfile.ZipFile]) -> _Result:
+    if not src.member:
+        return _prepare_file(src, cache)
     try:
         data = src.read(zips)
     except (OSError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
@@ -106,6 +108,37 @@ def _prepare_one(src: Source, cache: Path, zips: dict[str, zipfile.ZipFile]) -> 
     except OSError as exc:
         return ("fail", src.label, f"cannot write to the cache: {exc.strerror or exc}")
     return ("ok", src.label, PendingInstance(staged, rec, source=src.label))
+
+
+def _prepare_file(src: Source, cache: Path) -> _Result:
+    """A plain file: parse its header only, then copy it in the kernel."""
+    path = Path(src.path)
+    try:
+        _ds, rec, size = parse_header_file(path)
+    except OSError as exc:
+        return ("skip", src.label, f"unreadable ({exc.strerror or exc})")
+    except (NotDicom, UnusableInstance) as exc:
+        reason = str(exc)
+        if reason.startswith("not DICOM") and _is_empty(path):
+            reason = "empty file"
+        return ("skip", src.label, reason)
+    except Exception as exc:  # pydicom can raise nearly anything on hostile input
+        return ("skip", src.label, f"unreadable DICOM ({type(exc).__name__}: {exc})"[:200])
+    try:
+        staged = stage_file(cache, path, sync=False)
+    except OSError as exc:
+        return ("fail", src.label, f"cannot write to the cache: {exc.strerror or exc}")
+    if staged.size != size:
+        staged.tmp_path.unlink(missing_ok=True)
+        return ("skip", src.label, "the file changed while it was being imported")
+    return ("ok", src.label, PendingInstance(staged, rec, source=src.label))
+
+
+def _is_empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def import_paths(

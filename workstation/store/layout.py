@@ -65,11 +65,7 @@ def stage_bytes(cache_dir: Path, data: bytes, *, sync: bool = True) -> StagedFil
     With ``sync=False`` the caller must call :func:`sync_filesystem` before the
     staged files are committed (one sync for a batch is cheaper than one per file).
     """
-    incoming = cache_dir / INCOMING
-    incoming.mkdir(parents=True, exist_ok=True)
-    # The writer's PID in the name lets cleanup tell a crashed writer's leftovers
-    # from another live process's files in flight.
-    tmp = incoming / f"{os.getpid()}-{uuid.uuid4().hex}.part"
+    tmp = _new_part(cache_dir)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
     try:
         view = memoryview(data)
@@ -106,6 +102,73 @@ def writer_alive(part_name: str) -> bool:
         return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except (OSError, IndexError):
         return True
+
+
+def _new_part(cache_dir: Path) -> Path:
+    # The writer's PID in the name lets cleanup tell a crashed writer's leftovers
+    # from another live process's files in flight.
+    incoming = cache_dir / INCOMING
+    incoming.mkdir(parents=True, exist_ok=True)
+    return incoming / f"{os.getpid()}-{uuid.uuid4().hex}.part"
+
+
+def stage_file(cache_dir: Path, source: Path, *, sync: bool = True) -> StagedFile:
+    """Copy ``source`` into the incoming folder in the kernel (no trip through Python memory).
+
+    The hash is of the staged copy: what is indexed is what is stored.
+    """
+    tmp = _new_part(cache_dir)
+    with open(source, "rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            _copy_fd(src.fileno(), fd, size)
+            if sync:
+                os.fsync(fd)
+            digest = _hash_fd(fd, size)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+    return StagedFile(tmp, size, digest)
+
+
+def _copy_fd(src: int, dst: int, size: int) -> None:
+    copied = 0
+    if hasattr(os, "copy_file_range"):
+        try:
+            while copied < size:
+                n = os.copy_file_range(src, dst, size - copied)
+                if n == 0:
+                    break
+                copied += n
+        except OSError:
+            copied = 0  # e.g. across filesystems on old kernels: fall back to a plain copy
+            os.lseek(src, 0, os.SEEK_SET)
+            os.lseek(dst, 0, os.SEEK_SET)
+            os.ftruncate(dst, 0)
+    if copied < size:
+        os.lseek(src, copied, os.SEEK_SET)
+        while True:
+            chunk = os.read(src, 1 << 20)
+            if not chunk:
+                break
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(dst, view):]
+            copied += len(chunk)
+    if copied != size:
+        raise OSError(f"copied {copied} of {size} bytes")
+
+
+def _hash_fd(fd: int, size: int) -> str:
+    if size == 0:
+        return content_hash(b"")
+    import mmap
+
+    with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as m:
+        return hashlib.sha256(m).hexdigest()
 
 
 _libc = None

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Set up Lightbox on Debian/Ubuntu and run it or its tests.
+#
+#   bash packaging/setup-debian.sh demo   # install what is missing, start the demo archive and the viewer
+#   bash packaging/setup-debian.sh test   # install what is missing, run the whole test suite headless
+#   bash packaging/setup-debian.sh setup  # only install
+#
+# Installs the Debian packages it needs (with sudo when not root) and a Python
+# virtual environment in .venv holding Lightbox and its dependencies.
+set -euo pipefail
+
+MODE="${1:-demo}"
+shift || true
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="${LIGHTBOX_VENV:-$ROOT/.venv}"
+
+APT_PACKAGES=(
+  python3 python3-venv python3-dev
+  xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 libxcb-render-util0
+  libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxkbcommon-x11-0 libegl1 libgl1 libosmesa6
+  libfontconfig1 libdbus-1-3 libglib2.0-0
+  orthanc orthanc-dicomweb dcmtk dicom3tools
+)
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+install_apt() {
+  local missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    return
+  fi
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { log "need root or sudo to install: ${missing[*]}"; exit 1; }
+    sudo=(sudo)
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # Services in these packages (Orthanc) must not hold the terminal or fail the install in containers.
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+}
+
+install_python() {
+  local stamp="$VENV/.lightbox-installed"
+  local want
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return
+  fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating the Python environment in $VENV"
+    python3 -m venv "$VENV"
+  fi
+  log "installing Lightbox and its dependencies"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip </dev/null
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]" </dev/null
+  echo "$want" > "$stamp"
+}
+
+install_apt
+install_python
+
+case "$MODE" in
+  setup)
+    log "ready: $VENV/bin/lightbox"
+    ;;
+  demo)
+    if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+      log "no display found: starting a virtual one (Xvfb :99); use a desktop session to see the window"
+      Xvfb :99 -screen 0 1920x1080x24 -nolisten tcp +extension GLX +render -noreset >/dev/null 2>&1 &
+      XVFB_PID=$!
+      trap 'kill $XVFB_PID 2>/dev/null || true' EXIT
+      export DISPLAY=:99
+      sleep 1
+    fi
+    "$VENV/bin/lightbox" demo "$@"
+    ;;
+  test)
+    export TCP_NODELAY=1
+    # pytest exits 5 when it collected no tests: that must fail, never pass silently.
+    set +e
+    "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+    rc=$?
+    set -e
+    if [ "$rc" -eq 5 ]; then
+      log "pytest collected no tests"
+      exit 1
+    fi
+    exit "$rc"
+    ;;
+  *)
+    log "usage: $0 demo|test|setup [args]"
+    exit 2
+    ;;
+esac
