@@ -303,11 +303,12 @@ def _decode_dataset(ds: Dataset, frame: int | None) -> PixelResult:
         return PixelResult(None, "no Pixel Data", ts.uid)
     if not isinstance(value, (bytes, bytearray, memoryview)):
         return PixelResult(None, f"{keyword} holds {type(value).__name__}, not bytes", ts.uid)
+    encapsulated = bytes(value[:4]) == b"\xfe\xff\x00\xe0"  # starts with an Item tag
     element = _PixelElement(
         keyword=keyword,
         vr=None if ts.implicit_vr else str(elem.VR),
         offset=0,
-        length=None if not ts.native else len(value),
+        length=None if encapsulated else len(value),
     )
     stream = io.BytesIO(value)
     return _decode_element(stream, ds, ts, element, len(value), frame)
@@ -325,16 +326,16 @@ def _decode_element(
     try:
         if not ts.known:
             raise _PixelError(f"unknown transfer syntax {ts.uid!r}")
-        if ts.native and element.length is None:
-            raise _PixelError(f"{ts.name} pixel data must not be encapsulated")
-        if not ts.native and element.length is not None:
-            raise _PixelError(f"{ts.name} pixel data is not encapsulated")
         try:
             decoder = get_decoder(UID(ts.uid))
         except NotImplementedError:
             raise _PixelError(
                 f"cannot decode {ts.name} pixel data: Lightbox has no decoder for it"
             ) from None
+        if ts.native and element.length is None:
+            raise _PixelError(f"{ts.name} pixel data must not be encapsulated")
+        if not ts.native and element.length is not None:
+            raise _PixelError(f"{ts.name} pixel data is not encapsulated")
         opts = _pixel_options(ds, ts, element)
         runner = _validated_runner(ts, opts, stream)
         nframes = runner.number_of_frames
@@ -427,8 +428,8 @@ def _read_native(
     got = stream.readinto(memoryview(flat).cast("B"))
     if got != flat.nbytes:  # the file changed under us
         raise _PixelError(f"pixel data truncated: expected {flat.nbytes} bytes, found {got}")
-    unused = runner.bits_allocated - runner.bits_stored
-    if element.keyword == "PixelData" and unused > 0:
+    unused = runner.bits_allocated - runner.bits_stored if element.keyword == "PixelData" else 0
+    if unused > 0:
         # As pydicom does: clear (or sign-extend into) the bits above Bits Stored.
         np.left_shift(flat, unused, out=flat)
         np.right_shift(flat, unused, out=flat)
