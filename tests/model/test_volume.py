@@ -1,0 +1,71 @@
+"""Reading a cached series into a volume: order, geometry and voxels equal SimpleITK's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from tests.factories import ct_dataset, uid
+from workstation.home import Home
+from workstation.model.series_volume import load_series_volume
+from workstation.model.volume import VolumeError
+from workstation.store.cache import StudyCache
+from workstation.store.importer import import_paths
+
+
+@pytest.fixture
+def cache(lightbox_home):
+    c = StudyCache.open(Home.single(lightbox_home))
+    yield c
+    c.close()
+
+
+def _write(folder, n, *, orientation=(1, 0, 0, 0, 1, 0), intercept=-1024, signed=True, shuffle=True):
+    folder.mkdir(parents=True)
+    study, series = uid(), uid()
+    rng = np.random.default_rng(3)
+    numbers = rng.permutation(n) if shuffle else np.arange(n)
+    row, col = np.array(orientation[:3], float), np.array(orientation[3:], float)
+    normal = np.cross(row, col)
+    for i in range(n):
+        ds = ct_dataset(study_uid=study, series_uid=series, index=i, size=24)
+        ds.ImageOrientationPatient = list(orientation)
+        ds.ImagePositionPatient = list(np.array([-10.0, 20.0, 5.0]) + normal * (i * 2.5))
+        ds.InstanceNumber = int(numbers[i]) + 1  # deliberately not the spatial order
+        ds.RescaleIntercept = intercept
+        ds.PixelRepresentation = int(signed)
+        pixels = (rng.integers(0, 3000, size=(24, 24)) + i).astype("<i2" if signed else "<u2")
+        ds.PixelData = pixels.tobytes()
+        ds.save_as(folder / f"f{i:03d}.dcm", enforce_file_format=True)
+    return series
+
+
+@pytest.mark.parametrize(
+    "orientation,signed",
+    [((1, 0, 0, 0, 1, 0), True), ((1, 0, 0, 0, 0, -1), False), ((0.8660254, 0.5, 0, 0, 0, -1), True)],
+    ids=["axial-signed", "coronal-unsigned", "oblique"],
+)
+def test_volume_equals_simpleitk(cache, tmp_path, orientation, signed):
+    series = _write(tmp_path / "s", 12, orientation=orientation, signed=signed)
+    import_paths(cache, [tmp_path / "s"])
+    vol = load_series_volume(cache, series)
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(tmp_path / "s"), series))
+    reader.SetOutputPixelType(sitk.sitkInt16)
+    img = reader.Execute()
+    assert vol.rescaled and vol.array.dtype == np.int16
+    np.testing.assert_array_equal(vol.array, sitk.GetArrayViewFromImage(img))
+    np.testing.assert_allclose(vol.origin, img.GetOrigin(), atol=1e-4)
+    np.testing.assert_allclose(vol.spacing, img.GetSpacing(), atol=1e-4)
+    np.testing.assert_allclose(vol.direction.ravel(), img.GetDirection(), atol=1e-4)
+
+
+def test_mixed_orientations_are_refused_with_a_reason(cache, tmp_path):
+    series = _write(tmp_path / "s", 4)
+    extra = ct_dataset(study_uid=uid(), series_uid=series, index=9, size=24)
+    extra.ImageOrientationPatient = [0, 1, 0, 0, 0, -1]
+    extra.save_as(tmp_path / "s" / "sag.dcm", enforce_file_format=True)
+    import_paths(cache, [tmp_path / "s"])
+    with pytest.raises(VolumeError, match="more than one stack"):
+        load_series_volume(cache, series)
