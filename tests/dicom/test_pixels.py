@@ -88,9 +88,12 @@ def _decode_ok(path, frame=None) -> np.ndarray:
 # -- every file ----------------------------------------------------------------------------
 
 
+Outcome = collections.namedtuple("Outcome", "ok error ts shape dtype contiguous seconds")
+
+
 @pytest.fixture(scope="module")
 def survey():
-    """Decode every test image once: {path: (result summary, seconds)}."""
+    """Decode every test image once: {path: Outcome} (the arrays are not kept)."""
     outcome = {}
     for path in PIXEL_FILES:
         start = time.perf_counter()
@@ -98,9 +101,14 @@ def survey():
         seconds = time.perf_counter() - start
         assert isinstance(result, PixelResult)
         assert result.ok != (result.error is not None), td.label(path)
-        shape = None if result.array is None else result.array.shape
-        dtype = None if result.array is None else result.array.dtype
-        outcome[path] = (result.ok, result.error, result.transfer_syntax, shape, dtype, seconds)
+        array = result.array
+        outcome[path] = Outcome(
+            result.ok, result.error, result.transfer_syntax,
+            None if array is None else array.shape,
+            None if array is None else array.dtype,
+            None if array is None else array.flags.c_contiguous and array.flags.writeable,
+            seconds,
+        )
     return outcome
 
 
@@ -112,15 +120,15 @@ def test_there_are_test_files():
 
 def test_every_file_gives_an_array_or_a_reason(survey):
     table: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    for ok, _error, ts, *_rest in survey.values():
-        table[ts]["ok" if ok else "error"] += 1
+    for outcome in survey.values():
+        table[outcome.ts]["ok" if outcome.ok else "error"] += 1
     lines = [f"{'transfer syntax':<36} {'ok':>4} {'error':>6}"]
     for ts in sorted(table, key=lambda t: transfer_syntax(t).name):
         lines.append(f"{transfer_syntax(ts).name:<36} {table[ts]['ok']:>4} {table[ts]['error']:>6}")
     lines.append("")
-    lines += [f"{td.label(p)}: {e}" for p, (ok, e, *_r) in survey.items() if not ok]
-    slowest = sorted(survey.items(), key=lambda item: -item[1][5])[:3]
-    lines += [f"slowest: {td.label(p)} {s[5] * 1000:.0f} ms" for p, s in slowest]
+    lines += [f"{td.label(p)}: {o.error}" for p, o in survey.items() if not o.ok]
+    slowest = sorted(survey.items(), key=lambda item: -item[1].seconds)[:3]
+    lines += [f"slowest: {td.label(p)} {o.seconds * 1000:.0f} ms" for p, o in slowest]
     print("\n".join(lines))
 
     missing = [transfer_syntax(ts).name for ts in REQUIRED if table[ts]["ok"] == 0]
@@ -128,7 +136,7 @@ def test_every_file_gives_an_array_or_a_reason(survey):
 
 
 def test_only_the_malformed_files_fail(survey):
-    failed = {path.name: error for path, (ok, error, *_r) in survey.items() if not ok}
+    failed = {path.name: o.error for path, o in survey.items() if not o.ok}
     unexpected = {name: error for name, error in failed.items() if name not in td.EXPECTED_ERRORS}
     assert not unexpected
     for name, error in failed.items():
@@ -137,16 +145,17 @@ def test_only_the_malformed_files_fail(survey):
 
 
 def test_arrays_follow_the_image_pixel_module(survey):
-    for path, (ok, _error, _ts, shape, dtype, _s) in survey.items():
-        if not ok:
+    for path, outcome in survey.items():
+        if not outcome.ok:
             continue
         ds = td.read_header(path)
         frames = int(ds.get("NumberOfFrames") or 1)
         expected = (ds.Rows, ds.Columns) + ((ds.SamplesPerPixel,) if ds.SamplesPerPixel > 1 else ())
         if frames > 1:
             expected = (frames,) + expected
-        assert shape == expected, td.label(path)
-        assert dtype.isnative, td.label(path)
+        assert outcome.shape == expected, td.label(path)
+        assert outcome.dtype.isnative, td.label(path)
+        assert outcome.contiguous, td.label(path)
 
 
 # -- native data: exactly pydicom's values --------------------------------------------------

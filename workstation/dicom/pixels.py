@@ -358,7 +358,7 @@ def _decode_element(
                 pi = str(meta.get("photometric_interpretation", ""))
         else:
             array, pi = _decode_encapsulated(decoder, stream, element, ts, opts, runner, frame)
-        return PixelResult(_native_order(array), None, ts.uid, pi)
+        return PixelResult(_finished(array), None, ts.uid, pi)
     except _PixelError as exc:
         return PixelResult(None, str(exc), ts.uid)
     except MemoryError:
@@ -549,11 +549,11 @@ def _gdcm_decode_frame(gdcm, encoded: bytes, runner: DecodeRunner) -> bytes:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _native_order(array: np.ndarray) -> np.ndarray:
-    """``array`` in the machine's byte order (big endian data decodes to swapped dtypes)."""
-    if not array.dtype.isnative:
-        return array.astype(array.dtype.newbyteorder("="))
-    return array
+def _finished(array: np.ndarray) -> np.ndarray:
+    """``array`` C-contiguous and in the machine's byte order, as callers expect."""
+    if not array.dtype.isnative:  # big endian data decodes to byte-swapped dtypes
+        return array.astype(array.dtype.newbyteorder("="), order="C")
+    return np.ascontiguousarray(array)
 
 
 def _reason(exc: BaseException) -> str:
