@@ -162,7 +162,11 @@ class EmbeddedArchive:
         # A port found free can be taken before the child binds it: retry, bounded.
         for attempt in range(3):
             self._port = port
-            log_offset = self._spawn()
+            try:
+                log_offset = self._spawn()
+            except OSError as exc:
+                self.stop()
+                raise ArchiveError(f"cannot start the demo archive ({sys.executable}): {exc}") from exc
             failure = self._wait_ready(deadline)
             if failure is None:
                 return
