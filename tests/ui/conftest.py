@@ -11,6 +11,13 @@ from tests.ui.dicom_files import PYDICOM_FILES, pydicom_test_files
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
+from workstation.ui.qt_guard import guard_none_refcount
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _qt_refcount_guard():
+    """pytest-qt's waits are void Qt calls too: see workstation.ui.qt_guard."""
+    guard_none_refcount()
 
 
 @pytest.fixture

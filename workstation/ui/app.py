@@ -13,6 +13,7 @@ from workstation import __version__
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
+from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ _EXIT_WAIT_MS = 30_000
 
 def application() -> QApplication:
     """The process's QApplication, created (and themed) on first use."""
+    guard_none_refcount()
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])
