@@ -15,11 +15,11 @@ from workstation.ui.main_window import MainWindow
 def _close_main_window_soon(seen: list) -> None:
     def close() -> None:
         for w in QApplication.topLevelWidgets():
-            if isinstance(w, MainWindow) and w.isVisible():
+            if isinstance(w, MainWindow) and w.isVisible() and w.browser.proxy.rowCount():
                 seen.append((w.windowTitle(), w.session_label.text(), w.browser.count_label.text()))
                 w.close()
                 return
-        QTimer.singleShot(50, close)  # not shown yet
+        QTimer.singleShot(50, close)  # not shown or not loaded yet
 
     QTimer.singleShot(200, close)
 

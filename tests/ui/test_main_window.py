@@ -20,6 +20,8 @@ def window(qtbot, filled_cache):
     w = MainWindow(filled_cache, poll_interval_ms=100)
     qtbot.addWidget(w)
     w.show()
+    # The list is read on a worker thread: wait for the first read.
+    qtbot.waitUntil(lambda: w.browser.proxy.rowCount() == 4, timeout=WAIT_MS)
     yield w
     if w.imports.is_running():
         w.imports.cancel()

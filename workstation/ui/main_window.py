@@ -26,7 +26,7 @@ from workstation.ui import theme
 from workstation.ui.import_job import ImportRunner
 from workstation.ui.study_browser import StudyBrowser
 from workstation.ui.study_feed import POLL_INTERVAL_MS
-from workstation.ui.study_format import import_summary_message
+from workstation.ui.study_format import first_line, import_summary_message
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
 
     def _on_import_failed(self, message: str) -> None:
         self._import_ended()
-        self.statusBar().showMessage(f"Import failed: {message}")
+        self.statusBar().showMessage(f"Import failed: {first_line(message)}")
 
     # Closing -----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -21,13 +21,13 @@ log = logging.getLogger(__name__)
 
 # Starting widths in average characters; Description takes whatever room is left.
 _COLUMN_CHARS = {
-    Column.PATIENT_NAME: 26,
+    Column.PATIENT_NAME: 28,
     Column.PATIENT_ID: 16,
     Column.BIRTH_DATE: 11,
     Column.SEX: 4,
-    Column.STUDY_DATE: 11,
+    Column.STUDY_DATE: 12,
     Column.MODALITIES: 12,
-    Column.ACCESSION: 17,
+    Column.ACCESSION: 19,
     Column.SERIES: 7,
     Column.IMAGES: 7,
 }

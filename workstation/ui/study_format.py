@@ -246,3 +246,10 @@ def import_summary_message(summary: Any) -> str:
 
 def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def first_line(message: str, limit: int = 160) -> str:
+    """The first line of an error message, cut to fit a status bar."""
+    line = " ".join((message or "").strip().splitlines()[:1]).strip() or "unknown error"
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
