@@ -54,6 +54,9 @@ def test_filter_by_name_and_modality(qtbot, window):
     bar.modality_combo.setCurrentText("CT")
     qtbot.waitUntil(lambda: browser.shown_study_uids() == [CT_SMALL_STUDY], timeout=WAIT_MS)
     bar.modality_combo.setCurrentText("any")
+    qtbot.keyClicks(bar.id_edit, "4MR")
+    qtbot.waitUntil(lambda: browser.shown_study_uids() == [MR_SMALL_STUDY], timeout=WAIT_MS)
+    bar.id_edit.clear()
     bar.date_from_edit.set_date_or_none(dt.date(2004, 1, 1))
     bar.date_to_edit.set_date_or_none(dt.date(2004, 12, 31))
     qtbot.waitUntil(lambda: set(browser.shown_study_uids()) == {CT_SMALL_STUDY, MR_SMALL_STUDY}, timeout=WAIT_MS)
@@ -126,6 +129,14 @@ def test_double_click_activates_a_study(qtbot, window, filled_cache):
         qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert activated.args == [CT_SMALL_STUDY]
     assert filled_cache.study(CT_SMALL_STUDY).last_opened
+
+
+def test_enter_activates_the_selected_study(qtbot, window):
+    assert window.browser.select_study(MR_SMALL_STUDY)
+    window.browser.table.setFocus()
+    with qtbot.waitSignal(window.study_activated, timeout=WAIT_MS) as activated:
+        qtbot.keyClick(window.browser.table, Qt.Key.Key_Return)
+    assert activated.args == [MR_SMALL_STUDY]
 
 
 def test_window_closes_cleanly(qtbot, window):

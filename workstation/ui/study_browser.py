@@ -6,8 +6,7 @@ import logging
 import sqlite3
 from typing import Iterable
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from workstation.store.cache import StudyCache
@@ -104,11 +103,8 @@ class StudyBrowser(QWidget):
         for column, chars in _COLUMN_CHARS.items():
             header.resizeSection(column, chars * char + 16)
         header.setSectionResizeMode(Column.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
-        open_action = QAction("Open study", table)
-        open_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
-        open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        open_action.triggered.connect(lambda: self._activate(table.currentIndex()))
-        table.addAction(open_action)
+        # Enter opens the current study; a filter rather than a shortcut works without window focus games.
+        table.installEventFilter(self)
         return table
 
     # Public ---------------------------------------------------------------------------
@@ -153,6 +149,16 @@ class StudyBrowser(QWidget):
             # Opening must not fail because the index is busy; the date is only a convenience.
             log.warning("could not record study %s as opened (%s)", study_uid, type(exc).__name__)
         self.study_activated.emit(study_uid)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)  # type: ignore[attr-defined]
+        ):
+            self._activate(self.table.currentIndex())
+            return True
+        return super().eventFilter(watched, event)
 
     # Slots ----------------------------------------------------------------------------
     def _activate(self, index: QModelIndex) -> None:
