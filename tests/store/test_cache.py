@@ -208,3 +208,14 @@ def test_prune_stops_when_under_the_limit(cache, tmp_path):
     total = sum(s.size_bytes for s in cache.studies())
     report = maintenance.prune(cache, max_bytes=total)
     assert report.evicted == [] and len(cache.studies()) == 3
+
+
+def test_name_filter_folds_case_beyond_ascii(cache, tmp_path):
+    from workstation.store.queries import StudyFilter
+
+    write_series(tmp_path / "a", 1, patient_name="Müller^Anna", patient_id="M1")
+    write_series(tmp_path / "b", 1, patient_name="MÜLLER^Otto", patient_id="M2")
+    import_paths(cache, [tmp_path])
+    assert {s.patient_id for s in cache.studies(StudyFilter(patient_name="müller"))} == {"M1", "M2"}
+    assert [s.patient_id for s in cache.studies(StudyFilter(patient_name="müller^a*"))] == ["M1"]
+    assert all(s.size_bytes > 0 for s in cache.studies())

@@ -26,6 +26,7 @@ def connect(path: Path, *, migrate_to: int | None = None, readonly: bool = False
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     con.row_factory = sqlite3.Row
+    con.create_function("lb_fold", 1, _fold, deterministic=True)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.execute("PRAGMA foreign_keys=ON")
@@ -33,6 +34,10 @@ def connect(path: Path, *, migrate_to: int | None = None, readonly: bool = False
     if not readonly:
         _migrate(con, SCHEMA_VERSION if migrate_to is None else migrate_to)
     return con
+
+
+def _fold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def schema_version(con: sqlite3.Connection) -> int:

@@ -104,9 +104,7 @@ _STUDY_SELECT = """
 SELECT s.study_uid, p.name AS patient_name, p.patient_id, p.issuer, p.birth_date, p.sex,
        s.study_date, s.study_time, s.description, s.accession, s.study_id, s.referring_physician,
        s.institution, s.modalities, s.body_parts, s.num_series, s.num_instances, s.last_opened,
-       s.pinned, s.mixed_patients,
-       coalesce((SELECT sum(i.file_size) FROM instances i JOIN series se ON i.series_pk=se.pk
-                 WHERE se.study_pk=s.pk), 0) AS size_bytes
+       s.pinned, s.mixed_patients, s.size_bytes
 FROM studies s JOIN patients p ON s.patient_pk = p.pk
 """
 
@@ -116,7 +114,8 @@ def list_studies(con: sqlite3.Connection, flt: StudyFilter | None = None, limit:
     where, args = [], []
     for column, value in (("p.name", flt.patient_name), ("p.patient_id", flt.patient_id), ("s.accession", flt.accession)):
         if value:
-            where.append(f"{column} LIKE ? ESCAPE '\\'")
+            # lb_fold: Unicode case folding ("müller" finds "Müller"; SQLite's LIKE folds ASCII only)
+            where.append(f"lb_fold({column}) LIKE lb_fold(?) ESCAPE '\\'")
             args.append(_like(value))
     if flt.modality:
         where.append("('\\' || s.modalities || '\\') LIKE ?")

@@ -99,6 +99,9 @@ ALTER TABLE instances ADD COLUMN rescale_slope REAL;
 ALTER TABLE instances ADD COLUMN rescale_intercept REAL;
 ALTER TABLE instances ADD COLUMN pixel_data_offset INTEGER;
 ALTER TABLE studies ADD COLUMN mixed_patients INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE studies ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE studies SET size_bytes = coalesce((SELECT sum(i.file_size) FROM instances i JOIN series se
+    ON i.series_pk = se.pk WHERE se.study_pk = studies.pk), 0);
 CREATE TABLE conflicts (
     pk INTEGER PRIMARY KEY,
     sop_instance_uid TEXT NOT NULL,

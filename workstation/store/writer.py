@@ -229,6 +229,8 @@ def refresh_study_summary(con: sqlite3.Connection, study_pk: int) -> None:
         """UPDATE studies SET
              num_series=(SELECT count(*) FROM series WHERE study_pk=:pk),
              num_instances=(SELECT coalesce(sum(num_instances),0) FROM series WHERE study_pk=:pk),
+             size_bytes=(SELECT coalesce(sum(i.file_size),0) FROM instances i JOIN series se
+                 ON i.series_pk=se.pk WHERE se.study_pk=:pk),
              modalities=coalesce((SELECT group_concat(m, '\\') FROM
                  (SELECT DISTINCT modality AS m FROM series WHERE study_pk=:pk AND modality!='' ORDER BY m)), ''),
              body_parts=coalesce((SELECT group_concat(b, '\\') FROM
