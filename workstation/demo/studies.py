@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-import pydicom
 
 from workstation.demo.breast_phantom import MG_MASSES, MammoMass, mammogram
 from workstation.demo.canvas import box_blur3
@@ -51,6 +50,7 @@ from workstation.demo.plan import (
 )
 from workstation.demo.radiograph_phantom import chest_radiograph
 from workstation.demo.ultrasound_phantom import US_CAROTID, CarotidPhantom, carotid_cine
+from workstation.demo.writer import SeriesFileWriter
 
 __all__ = [
     "CT_SPHERES",
@@ -232,6 +232,7 @@ def generate_demo_studies(
     for series in plans:
         groups.setdefault(_group_key(series), []).append(series)
     datasets = {s.uid: series_dataset(s) for s in plans}
+    writers = {uid: SeriesFileWriter(ds) for uid, ds in datasets.items()}
     written: list[Path] = []
     for group in groups.values():
         renderer = _RENDERERS[group[0].phantom.split("-")[0]]
@@ -241,7 +242,7 @@ def generate_demo_studies(
             path = folder / f"{index + 1:04d}.dcm"
             ds = datasets[series.uid]
             set_instance(ds, series, index, np.ascontiguousarray(pixels).tobytes())
-            pydicom.dcmwrite(path, ds, enforce_file_format=True)
+            writers[series.uid].write(path, ds)
             written.append(path)
             done += _cost(series)
             now = time.monotonic()
