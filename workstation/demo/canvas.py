@@ -108,33 +108,38 @@ class SliceCanvas:
         z = self.z
         lo = np.minimum(starts[:, 2], ends[:, 2]) - radii
         hi = np.maximum(starts[:, 2], ends[:, 2]) + radii
-        values = np.broadcast_to(np.asarray(values, dtype=np.float32), radii.shape)
-        for i in np.nonzero((lo <= z) & (hi >= z))[0]:
-            p0, p1, r = starts[i], ends[i], float(radii[i])
-            d = p1 - p0
-            # Only the part of the segment within r of the plane can touch it.
-            if abs(d[2]) > 1e-6:
-                ta = (z - r - p0[2]) / d[2]
-                tb = (z + r - p0[2]) / d[2]
-                t0, t1 = max(min(ta, tb), 0.0), min(max(ta, tb), 1.0)
-            else:
-                t0, t1 = 0.0, 1.0
-            qa, qb = p0 + t0 * d, p0 + t1 * d
-            hit = self.box(
-                min(qa[0], qb[0]) - r, max(qa[0], qb[0]) + r, min(qa[1], qb[1]) - r, max(qa[1], qb[1]) + r
-            )
-            if hit is None:
-                continue
-            rows, cols, X, Y = hit
-            wx, wy, wz = X - p0[0], Y - p0[1], z - p0[2]
-            dd = float(d @ d) or 1.0
-            t = np.clip((wx * d[0] + wy * d[1] + wz * d[2]) / dd, 0.0, 1.0)
-            dist2 = (wx - t * d[0]) ** 2 + (wy - t * d[1]) ** 2 + (wz - t * d[2]) ** 2
-            mask = dist2 <= r * r
+        hits = np.nonzero((lo <= z) & (hi >= z))[0]
+        if not len(hits):
+            return
+        values = np.broadcast_to(np.asarray(values, dtype=np.float32), radii.shape)[hits]
+        p0 = starts[hits].astype(np.float64)
+        d = ends[hits] - p0
+        r = radii[hits].astype(np.float64)
+        # Only the part of each segment within r of the plane can touch it.
+        flat = np.abs(d[:, 2]) <= 1e-6
+        dz = np.where(flat, 1.0, d[:, 2])
+        ta, tb = (z - r - p0[:, 2]) / dz, (z + r - p0[:, 2]) / dz
+        t0 = np.where(flat, 0.0, np.clip(np.minimum(ta, tb), 0.0, 1.0))
+        t1 = np.where(flat, 1.0, np.clip(np.maximum(ta, tb), 0.0, 1.0))
+        qa, qb = p0 + t0[:, None] * d, p0 + t1[:, None] * d
+        lo_xy = np.minimum(qa, qb)[:, :2] - r[:, None]
+        hi_xy = np.maximum(qa, qb)[:, :2] + r[:, None]
+        c0 = np.maximum(np.floor((lo_xy[:, 0] - self.xs[0]) / self._dx).astype(int), 0)
+        c1 = np.minimum(np.ceil((hi_xy[:, 0] - self.xs[0]) / self._dx).astype(int) + 1, len(self.xs))
+        r0 = np.maximum(np.floor((lo_xy[:, 1] - self.ys[0]) / self._dy).astype(int), 0)
+        r1 = np.minimum(np.ceil((hi_xy[:, 1] - self.ys[0]) / self._dy).astype(int) + 1, len(self.ys))
+        dd = np.maximum((d * d).sum(axis=1), 1e-12)
+        rel_z = z - p0[:, 2]
+        for i in np.nonzero((c0 < c1) & (r0 < r1))[0]:
+            rows, cols = slice(r0[i], r1[i]), slice(c0[i], c1[i])
+            wx = self.xs[cols][None, :] - p0[i, 0]
+            wy = self.ys[rows][:, None] - p0[i, 1]
+            dx, dy, dzi = d[i]
+            t = np.clip((wx * dx + wy * dy + rel_z[i] * dzi) / dd[i], 0.0, 1.0)
+            mask = (wx - t * dx) ** 2 + (wy - t * dy) ** 2 + (rel_z[i] - t * dzi) ** 2 <= r[i] * r[i]
             if inside is not None:
                 mask &= inside[rows, cols]
             self.values[rows, cols][mask] = values[i]
-
 
 def polyline(points: Sequence[Point3]) -> tuple[np.ndarray, np.ndarray]:
     """Start and end points of the segments joining consecutive ``points``."""
@@ -183,6 +188,6 @@ def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], beta: float) 
     f2.flat[0] = 1.0
     spectrum *= f2 ** (-beta / 4.0)
     spectrum.flat[0] = 0.0
-    field = np.fft.irfftn(spectrum, s=shape).astype(np.float32)
+    field = np.fft.irfftn(spectrum, s=shape, axes=tuple(range(len(shape)))).astype(np.float32)
     field /= field.std() or 1.0
     return field

@@ -20,9 +20,10 @@ import numpy as np
 
 from workstation.demo.canvas import SliceCanvas, polyline
 
-# Where the prior CT of the same patient put the body: (x, y, z) in mm.  The
-# table was 20 mm further into the gantry and 6.25 mm lower a year earlier.
-PRIOR_CT_TABLE_SHIFT: tuple[float, float, float] = (0.0, 6.25, -20.0)
+# Where the prior CT of the same patient put the body: (x, y, z) in mm.  A
+# year earlier the table was 6.25 mm lower and the patient lay 10 mm further
+# towards the head end.
+PRIOR_CT_TABLE_SHIFT: tuple[float, float, float] = (0.0, 6.25, 10.0)
 CURRENT_CT_TABLE_SHIFT: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 AIR_HU = -1000.0
@@ -75,7 +76,7 @@ class Sphere:
 CT_SPHERES: list[Sphere] = [
     Sphere((-75.0, 25.0, -200.0), 12.0, 30, "solid nodule, right lower lobe"),
     Sphere((81.25, -12.5, -110.0), 10.0, -10, "solid nodule, left upper lobe"),
-    Sphere((-62.5, -25.0, -270.0), 20.0, 5, "cyst, liver segment 8"),
+    Sphere((-62.5, -25.0, -240.0), 20.0, 5, "cyst, liver segment 8"),
     Sphere((-12.5, 50.0, -150.0), 8.0, 400, "calcified lymph node, subcarinal"),
 ]
 """Known spheres of the current demo CT chest (patient coordinates of its frame of reference)."""
@@ -216,13 +217,15 @@ def _branching_tree(
     return np.array(starts), np.array(ends), np.array(radii)
 
 
-def _inside_lung_envelope(p: np.ndarray) -> bool:
-    x, y, z = p
-    s = _lung_scale(z)
-    if s == 0.0 or z < _diaphragm(np.float64(x), np.float64(y)):
-        return False
-    cx = LUNG_CX if x > 0 else -LUNG_CX
-    return ((x - cx) / (LUNG_AX * s)) ** 2 + ((y - 8.0) / (LUNG_BY * s)) ** 2 <= 1.0
+def _inside_lung_envelope(p: np.ndarray) -> np.ndarray:
+    """Whether points (..., 3) lie inside the lungs' outer envelope."""
+    p = np.asarray(p, dtype=np.float64)
+    x, y, z = p[..., 0], p[..., 1], p[..., 2]
+    s = np.sqrt(np.clip((LUNG_APEX_Z - z) / 75.0, 0.0, 1.0))
+    cx = np.where(x > 0, LUNG_CX, -LUNG_CX)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = ((x - cx) / (LUNG_AX * s)) ** 2 + ((y - 8.0) / (LUNG_BY * s)) ** 2 <= 1.0
+    return inside & (s > 0) & (z >= _diaphragm(x, y))
 
 
 @lru_cache(maxsize=1)
@@ -254,7 +257,7 @@ def _peripheral_vessels(rng: np.random.Generator, n: int) -> tuple[np.ndarray, n
     pts = np.column_stack(
         [rng.uniform(-145, 145, 4 * n), rng.uniform(-90, 105, 4 * n), rng.uniform(-265, -30, 4 * n)]
     )
-    keep = np.array([_inside_lung_envelope(p) for p in pts])
+    keep = _inside_lung_envelope(pts)
     pts = pts[keep][:n]
     hila = np.where(pts[:, :1] > 0, [[50.0, 0.0, -112.0]], [[-50.0, 0.0, -112.0]])
     away = pts - hila

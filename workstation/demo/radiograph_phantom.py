@@ -99,7 +99,7 @@ def chest_radiograph(
     numpy.ndarray
         uint16 image, values 0..4095.
     """
-    step = max(spacing_mm, 2.0)
+    step = max(2.0 * spacing_mm, 2.0)
     half_h = rows * spacing_mm / 2
     z_top = float(np.ceil((centre_z + half_h + 40.0) / 10.0) * 10.0)
     z_bottom = float(np.floor((centre_z - half_h - 40.0) / 10.0) * 10.0)
