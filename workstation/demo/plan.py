@@ -60,7 +60,9 @@ class DemoSize:
     ct_slice_spacing: float
     mr_matrix: int
     mr_axial_slices: int
+    mr_axial_spacing: float
     mr_sagittal_slices: int
+    mr_sagittal_spacing: float
     dx_matrix: int
     mg_rows: int
     mg_columns: int
@@ -71,13 +73,13 @@ class DemoSize:
 
 SIZES: Mapping[str, DemoSize] = MappingProxyType(
     {
-        "full": DemoSize(512, 200, 1.25, 256, 24, 24, 2048, 2048, 1664, 480, 640, 48),
-        "small": DemoSize(64, 24, 10.0, 32, 24, 24, 128, 160, 128, 48, 64, 5),
+        "full": DemoSize(512, 200, 1.25, 256, 24, 5.0, 24, 4.0, 2048, 2048, 1664, 480, 640, 48),
+        "small": DemoSize(64, 24, 10.0, 32, 12, 10.0, 12, 8.0, 128, 160, 128, 48, 64, 5),
     }
 )
 
 CT_FOV_MM = 400.0
-CT_FIRST_SLICE_Z = -40.0
+CT_FIRST_SLICE_Z = -20.0
 MR_AXIAL_FOV_MM = 230.0
 MR_SAGITTAL_FOV_MM = 240.0
 DX_FIELD_MM = 409.6
@@ -292,16 +294,18 @@ def planned_series(size: str = "full") -> list[SeriesPlan]:
         rows=s.mr_matrix, columns=s.mr_matrix, frames=1, frame_of_reference_uid=mr_for,
         station="MR01", model="Phantom MR 1.5T",
     )  # fmt: skip
-    sag_first_x = -2.0 * (s.mr_sagittal_slices - 1)
+    # Sagittal slices straddle the midline (none on it) from the patient's right.
+    sag_first_x = -s.mr_sagittal_spacing * (s.mr_sagittal_slices - 1) / 2
     add("mr-brain-2024", "t1-sag", 2, description="T1 SAG", protocol_name="BRAIN T1 SAG", phantom="mr-t1",
         instances=s.mr_sagittal_slices, pixel_spacing=(sag_px, sag_px),
         orientation=(0.0, 1.0, 0.0, 0.0, 0.0, -1.0),
         first_position=(sag_first_x, -MR_SAGITTAL_FOV_MM / 2, 10.0 + MR_SAGITTAL_FOV_MM / 2),
-        slice_thickness=4.0, slice_step=-4.0, params=dict(sequence="T1"), **mr_common)  # fmt: skip
+        slice_thickness=s.mr_sagittal_spacing, slice_step=-s.mr_sagittal_spacing, params=dict(sequence="T1"),
+        **mr_common)  # fmt: skip
     mr_axial = dict(
         instances=s.mr_axial_slices, pixel_spacing=(ax_px, ax_px), orientation=axial,
         first_position=(-MR_AXIAL_FOV_MM / 2, -MR_AXIAL_FOV_MM / 2, -55.0),
-        slice_thickness=5.0, slice_step=5.0,
+        slice_thickness=s.mr_axial_spacing, slice_step=s.mr_axial_spacing,
     )  # fmt: skip
     for number, seq in ((3, "T2"), (4, "FLAIR"), (5, "T1")):
         add("mr-brain-2024", f"{seq.lower()}-ax", number, description=f"{seq} AX",
