@@ -124,32 +124,35 @@ def mammogram(
         if mass.side == side and mass.view == view:
             d = mass.prior_diameter_mm if prior else mass.diameter_mm
             pos = (mass.position_mm[0] + du, mass.position_mm[1] + dv)
-            attenuation += _ball(U, V, pos, d / 2, 0.012)
+            _add_ball(attenuation, u, v, pos, d / 2, 0.012)
     if side == "R":
         crng = np.random.default_rng(_seed("calcifications", view))
         cu, cv = _CALCIFICATIONS[view]
         cu, cv = cu + du, cv + dv
         for _ in range(14):
             pu, pv = cu + crng.normal(0, 3.0), cv + crng.normal(0, 3.0)
-            attenuation += _ball(U, V, (pu, pv), crng.uniform(0.15, 0.35), 0.9)
+            _add_ball(attenuation, u, v, (pu, pv), crng.uniform(0.15, 0.35), 0.9)
     # Nipple at the apex of the outline.
-    apex = centre - (0.0 if view == "CC" else 0.0)
-    attenuation += _ball(U, V, (depth - 2.0, apex), 5.0, 0.02) * breast
+    _add_ball(attenuation, u, v, (depth - 2.0, centre), 5.0, 0.02)
 
     image = np.where(breast, 350.0 + 3300.0 * np.clip(attenuation, 0, 1.2) / 1.2, 40.0).astype(np.float32)
     # Skin line: a thin brighter rim.
     image += np.where(breast & (edge_mm < 1.5), 250.0, 0.0).astype(np.float32)
     image = gaussian_blur(image, 0.6)
     noise_rng = np.random.default_rng(_seed("noise", side, view, prior))
-    image += noise_rng.normal(0.0, 14.0, image.shape).astype(np.float32)
+    image += noise_rng.standard_normal(image.shape, dtype=np.float32) * 14.0
     image = np.clip(image, 0, 4095).astype(np.uint16)
     return image[:, ::-1].copy() if side == "R" else image
 
 
-def _ball(U, V, centre: tuple[float, float], radius: float, density: float) -> np.ndarray:
-    """Projected thickness of a sphere (chord length in mm) times ``density``."""
-    d2 = (U - centre[0]) ** 2 + (V - centre[1]) ** 2
-    return (2.0 * np.sqrt(np.clip(radius * radius - d2, 0.0, None)) * density).astype(np.float32)
+def _add_ball(target: np.ndarray, u, v, centre: tuple[float, float], radius: float, density: float) -> None:
+    """Add a sphere's projected thickness (chord length in mm) times ``density``, in place."""
+    c0, c1 = np.searchsorted(u, [centre[0] - radius, centre[0] + radius])
+    r0, r1 = np.searchsorted(v, [centre[1] - radius, centre[1] + radius])
+    if c0 >= c1 or r0 >= r1:
+        return
+    d2 = (u[None, c0:c1] - centre[0]) ** 2 + (v[r0:r1, None] - centre[1]) ** 2
+    target[r0:r1, c0:c1] += (2.0 * np.sqrt(np.clip(radius * radius - d2, 0.0, None)) * density).astype(np.float32)
 
 
 def _upsample(field: np.ndarray, rows: int, columns: int, shift_r: float, shift_c: float) -> np.ndarray:

@@ -116,9 +116,12 @@ def _lung_scale(z: float) -> float:
     return float(np.clip(np.sqrt((LUNG_APEX_Z - z) / 75.0), 0.0, 1.0))
 
 
+_DOME_TOP_Z = -208.0
+
+
 def _diaphragm(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """Height of the diaphragm under each pixel: two domes, the right one higher."""
-    right = -208.0 - 0.0095 * ((X + 65.0) ** 2 + 0.7 * (Y + 5.0) ** 2)
+    right = _DOME_TOP_Z - 0.0095 * ((X + 65.0) ** 2 + 0.7 * (Y + 5.0) ** 2)
     left = -222.0 - 0.0095 * ((X - 70.0) ** 2 + 0.7 * (Y + 5.0) ** 2)
     return np.maximum(right, left)
 
@@ -343,9 +346,10 @@ def chest_slice(
     cavity = (X / (ax - wall - cav)) ** 2 + np.where(Y < 0, Y / (ant - wall - cav), Y / (post - wall - cav)) ** 2 <= 1.0
     canvas.values[cavity] = -80.0  # mediastinal / visceral fat
 
-    diaphragm = _diaphragm(X, Y)
-    below = cavity & (bz < diaphragm)
-    _paint_abdomen(canvas, below, X, Y)
+    # Above the top of the right dome nothing lies below the diaphragm.
+    diaphragm = _diaphragm(X, Y) if bz < _DOME_TOP_Z else None
+    if diaphragm is not None:
+        _paint_abdomen(canvas, cavity & (bz < diaphragm), X, Y)
 
     lungs = _paint_lungs(canvas, X, Y, bz, diaphragm, cavity)
     _paint_heart(canvas, bz)
@@ -391,7 +395,8 @@ def _paint_lungs(canvas, X, Y, z, diaphragm, cavity) -> np.ndarray:
         v = np.abs((Ys - 8.0) / (LUNG_BY * s))
         medial = (Xs - cx) * side < 0
         shape = np.where(medial, u**2.6, u**2) + v**2.2 <= 1.0
-        shape &= z > diaphragm[rows, cols]
+        if diaphragm is not None:
+            shape &= z > diaphragm[rows, cols]
         shape &= cavity[rows, cols]
         lungs[rows, cols] |= shape
     # Dependent (posterior) lung is slightly denser.
@@ -464,12 +469,15 @@ def _paint_ribs(canvas, X, Y, z, ax, ant, post, wall) -> None:
     rows, cols, Xs, Ys = band_hit
     rb = np.where(Ys < 0, Ys / rant, Ys / rpost)
     rho = np.sqrt((Xs / ra) ** 2 + rb**2)
-    theta = np.arctan2(np.abs(Xs) / ra, rb)  # 0 at the spine, pi at the sternum
     tr = 4.5 / (0.5 * (ra + rpost))
-    band = np.abs(rho - 1.0) < tr
-    if not band.any():
+    # Work on the pixels of the rib band only.
+    band = np.nonzero(np.abs(rho - 1.0) < tr)
+    if not len(band[0]):
         return
+    radial = np.abs(rho[band] - 1.0) / tr
+    theta = np.arctan2(np.abs(Xs[0, band[1]]) / ra, rb[band[0], 0])  # 0 at the spine, pi at the sternum
     region = canvas.values[rows, cols]
+    values = region[band]
     for k in range(12):
         zk = -10.0 - 29.0 * k
         drop = zk - z
@@ -484,14 +492,16 @@ def _paint_ribs(canvas, X, Y, z, ax, ant, post, wall) -> None:
         slope = 85.0 * 1.6 / np.pi * max(u, 0.05) ** (0.6 / 1.6)
         half = min(4.5 / slope, 0.2) if drop >= 0 else 0.15
         th = max(th, 0.35)
-        near = band & (np.abs(theta - th) < half)
+        along = np.abs(theta - th) / half
+        near = along < 1.0
         if not near.any():
             continue
         if th > end:
-            region[near] = 120.0  # costal cartilage
+            values[near] = 120.0  # costal cartilage
             continue
-        edge = np.maximum(np.abs(rho - 1.0) / tr, np.abs(theta - th) / half)
-        region[near] = np.where(edge[near] > 0.55, CORTICAL_BONE_HU, CANCELLOUS_BONE_HU + 80.0)
+        edge = np.maximum(radial[near], along[near])
+        values[near] = np.where(edge > 0.55, CORTICAL_BONE_HU, CANCELLOUS_BONE_HU + 80.0)
+    region[band] = values
 
 
 def _paint_shoulder_girdle(canvas: SliceCanvas, z: float) -> None:

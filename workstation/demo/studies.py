@@ -87,12 +87,27 @@ def _rng(series: SeriesPlan, *extra: object) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(key.encode()))
 
 
-def _ct_noise(rng: np.random.Generator, shape: tuple[int, int], kernel: str) -> np.ndarray:
-    white = rng.standard_normal(shape, dtype=np.float32)
-    if kernel == "LUNG":
-        return white * 28.0
-    # A smooth kernel correlates the noise between neighbouring pixels.
-    return box_blur3(white) * (3.0 * 9.0)
+class _NoiseBank:
+    """CT noise for one series: windows at random offsets into one larger field.
+
+    Drawing a fresh 512 x 512 field per slice costs more than drawing the rest
+    of the slice; windows of a field four times larger look as independent.
+    """
+
+    def __init__(self, rng: np.random.Generator, shape: tuple[int, int], kernel: str) -> None:
+        self._rng = rng
+        self._shape = shape
+        white = rng.standard_normal((2 * shape[0], 2 * shape[1]), dtype=np.float32)
+        if kernel == "LUNG":
+            self._field = white * 28.0
+        else:
+            # A smooth kernel correlates the noise between neighbouring pixels.
+            self._field = box_blur3(white) * (3.0 * 9.0)
+
+    def next(self) -> np.ndarray:
+        h, w = self._shape
+        r, c = self._rng.integers(0, h + 1), self._rng.integers(0, w + 1)
+        return self._field[r : r + h, c : c + w]
 
 
 def _render_ct(group: list[SeriesPlan]) -> Rendered:
@@ -104,7 +119,7 @@ def _render_ct(group: list[SeriesPlan]) -> Rendered:
     x0, y0, _ = first.first_position
     xs = x0 + np.arange(n, dtype=np.float32) * first.pixel_spacing[1]
     ys = y0 + np.arange(first.rows, dtype=np.float32) * first.pixel_spacing[0]
-    rngs = {s.key: _rng(s) for s in group}
+    noise = {s.key: _NoiseBank(_rng(s), (first.rows, first.columns), s.params["kernel"]) for s in group}
     for index in range(first.instances):
         z = first.position(index)[2]
         hu, exact = chest_slice(xs, ys, z, shift=shift, spheres=spheres)
@@ -114,7 +129,7 @@ def _render_ct(group: list[SeriesPlan]) -> Rendered:
             if kernel == "LUNG":
                 # Edge-enhancing reconstruction kernel: sharper and noisier.
                 image = hu + 0.9 * (hu - box_blur3(hu))
-            image = image + _ct_noise(rngs[series.key], hu.shape, kernel)
+            image = image + noise[series.key].next()
             image[exact] = hu[exact]
             yield series, index, np.clip(np.rint(image) + 1024.0, 0, 4095).astype(np.uint16)
 
