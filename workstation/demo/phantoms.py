@@ -427,11 +427,13 @@ def _paint_heart(canvas: SliceCanvas, z: float) -> None:
 
 
 def _paint_abdomen(canvas: SliceCanvas, below: np.ndarray, X: np.ndarray, Y: np.ndarray) -> None:
+    """Liver, stomach and spleen under the diaphragm, bowel fat between them."""
     if not below.any():
         return
-    liver = below & (X < 25.0 - 0.25 * (Y + 40.0))
-    stomach = below & ~liver & (Y < 25.0) & (X < 110.0)
-    spleen = below & ~liver & ~stomach & (X > 40.0) & (Y > 10.0)
+    liver = below & (X < 28.0 - 0.004 * (Y + 20.0) ** 2)
+    stomach = below & ~liver & (((X - 55.0) / 48.0) ** 2 + ((Y + 25.0) / 42.0) ** 2 <= 1.0)
+    u, v = X - 92.0, Y - 42.0
+    spleen = below & ~liver & (((0.8 * u + 0.6 * v) / 22.0) ** 2 + ((-0.6 * u + 0.8 * v) / 48.0) ** 2 <= 1.0)
     canvas.values[liver] = LIVER_HU
     canvas.values[stomach] = 15.0
     canvas.values[stomach & (Y < -45.0)] = AIR_HU  # gas bubble under the left dome
