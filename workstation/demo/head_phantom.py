@@ -118,8 +118,10 @@ def head_labels(X, Y, Z) -> np.ndarray:
     # Head: an ellipsoid on a neck; the scalp is fat-rich and bright on T1.
     head = _ellipsoid(X, Y, Z, (0.0, 5.0, 8.0), (78.0, 100.0, 96.0))
     neck = ((X / 60.0) ** 2 + ((Y - 20.0) / 62.0) ** 2 <= 1.0) & (Z < -40.0)
-    labels[(head <= 1.0) | neck] = Tissue.SCALP
-    labels[neck & ((X / 50.0) ** 2 + ((Y - 22.0) / 52.0) ** 2 <= 1.0)] = Tissue.MUSCLE
+    face = _ellipsoid(X, Y, Z, (0.0, -40.0, -55.0), (58.0, 55.0, 48.0)) <= 1.0
+    labels[(head <= 1.0) | neck | face] = Tissue.SCALP
+    labels[(neck & ((X / 50.0) ** 2 + ((Y - 22.0) / 52.0) ** 2 <= 1.0))
+           | (_ellipsoid(X, Y, Z, (0.0, -38.0, -58.0), (52.0, 48.0, 42.0)) <= 1.0)] = Tissue.MUSCLE
     # Cervical spine in the neck, behind the pharynx.
     labels[neck & ((X / 12.0) ** 2 + ((Y - 30.0) / 10.0) ** 2 <= 1.0)] = Tissue.MARROW
     labels[neck & ((X / 5.0) ** 2 + ((Y + 5.0) / 6.0) ** 2 <= 1.0)] = Tissue.SINUS_AIR
@@ -179,7 +181,7 @@ def head_labels(X, Y, Z) -> np.ndarray:
         for (x0, y0, z0, r0), (x1, y1, z1, _r1) in zip(path[:-1], path[1:], strict=True):
             dist = _segment_distance(X, Y, Z, (side * x0, y0, z0), (side * x1, y1, z1))
             labels[cranial & (dist <= r0)] = Tissue.CSF
-    labels[cranial & (np.abs(X) < 2.5) & (Y > -10.0) & (Y < 14.0) & (Z > -4.0) & (Z < 14.0)] = Tissue.CSF
+    labels[cranial & (_ellipsoid(X, Y, Z, (0.0, 2.0, 5.0), (2.5, 12.0, 9.0)) <= 1.0)] = Tissue.CSF  # third ventricle
 
     for lesion in MR_LESIONS:
         r = _ellipsoid(X, Y, Z, lesion.centre_mm, (lesion.diameter_mm / 2,) * 3)
