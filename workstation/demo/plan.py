@@ -27,7 +27,7 @@ from pydicom.uid import (
 
 from workstation.demo.phantoms import PRIOR_CT_TABLE_SHIFT
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 """Bumped whenever the generated content changes (and with it every UID)."""
 
 _UID_NAMESPACE = uuid.UUID("5f0c3a4e-1b7d-4c2a-9e61-7a1d2b3c4d5e")
