@@ -12,10 +12,21 @@ import logging
 import sys
 
 from workstation import __version__
-from workstation.cli import browse, cache_cmd, demo_cmd, import_cmd
+from workstation.cli import (
+    browse,
+    cache_cmd,
+    demo_cmd,
+    import_cmd,
+    net_cmd,
+    nodes_cmd,
+    render_cmd,
+    report_cmd,
+    volume_cmd,
+)
 from workstation.cli.common import CliError, Context
 
-_AREAS = (import_cmd, browse, cache_cmd, demo_cmd)
+# One module per area; each registers its own subcommands.
+_AREAS = (import_cmd, browse, cache_cmd, demo_cmd, nodes_cmd, net_cmd, render_cmd, volume_cmd, report_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
