@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pydicom
+from typing import Callable
+
+from pydicom.charset import convert_encodings
+from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.tag import Tag
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
@@ -101,26 +106,65 @@ class InstanceRecord:
 class _Values:
     """Fast access to the few values the index needs.
 
-    Reads pydicom's raw elements directly; only text that is not plain ASCII
-    goes through pydicom's character-set conversion.  Every malformed value
-    reads as empty, never as an exception.
+    Works on raw element bytes (from pydicom's raw elements or from the lean
+    header scan); only text that is not plain ASCII goes through pydicom's
+    character-set conversion.  Every malformed value reads as empty, never as
+    an exception.
     """
 
-    def __init__(self, ds: Dataset) -> None:
-        self.ds = ds
+    def __init__(self, lookup: Callable[[int], tuple[Any, str | None, bool] | None], converted: Callable[[str], str]) -> None:
+        self._lookup = lookup
+        self._converted = converted
+
+    @classmethod
+    def of_dataset(cls, ds: Dataset) -> "_Values":
+        def lookup(tag: int):
+            try:
+                elem = ds.get_item(tag)
+            except Exception:
+                return None
+            if elem is None:
+                return None
+            return elem.value, getattr(elem, "VR", None), getattr(elem, "is_little_endian", True)
+
+        def converted(keyword: str) -> str:
+            try:
+                return _as_text(ds.get(keyword))
+            except Exception:
+                return ""
+
+        return cls(lookup, converted)
+
+    @classmethod
+    def of_scan(cls, values: dict[int, tuple[str | None, bytes]], explicit: bool) -> "_Values":
+        def lookup(tag: int):
+            item = values.get(tag)
+            return None if item is None else (item[1], item[0], True)
+
+        def converted(keyword: str) -> str:
+            tag = tag_for_keyword(keyword)
+            item = values.get(tag) if tag is not None else None
+            if item is None:
+                return ""
+            charset = values.get(0x00080005)
+            names = charset[1].decode("ascii", "replace").strip(" \x00").split("\\") if charset else []
+            try:
+                raw = RawDataElement(Tag(tag), item[0], len(item[1]), item[1], 0, not explicit, True)
+                return _as_text(convert_raw_data_element(raw, encoding=convert_encodings(names or None)).value)
+            except Exception:
+                return ""
+
+        return cls(lookup, converted)
 
     def _raw(self, keyword: str):
         tag = tag_for_keyword(keyword)
         if tag is None:
             return None, None
-        try:
-            elem = self.ds.get_item(tag)
-        except Exception:
+        found = self._lookup(tag)
+        if found is None:
             return None, None
-        if elem is None:
-            return None, None
-        vr = getattr(elem, "VR", None) or dictionary_VR(tag)
-        return elem, vr
+        value, vr, little = found
+        return _RawView(value, little), (vr or dictionary_VR(tag))
 
     def text(self, keyword: str) -> str:
         elem, vr = self._raw(keyword)
@@ -132,17 +176,6 @@ class _Values:
                 return value.decode("ascii").strip(" \x00")
             return self._converted(keyword)
         return self._converted(keyword)
-
-    def _converted(self, keyword: str) -> str:
-        try:
-            value = self.ds.get(keyword)
-        except Exception:
-            return ""
-        if value is None:
-            return ""
-        if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-            return "\\".join(str(v) for v in value)
-        return str(value).strip()
 
     def int(self, keyword: str) -> int | None:
         elem, vr = self._raw(keyword)
@@ -191,6 +224,29 @@ class _Values:
         """A multi-valued DS as backslash-joined text of floats ('' when absent or malformed)."""
         values = self.numbers(keyword)
         return "\\".join(repr(v) for v in values) if values else ""
+
+
+_KEYWORDS = ['AccessionNumber', 'AcquisitionTime', 'BitsAllocated', 'BodyPartExamined', 'Columns', 'ContrastBolusAgent', 'FrameOfReferenceUID', 'ImageLaterality', 'ImageOrientationPatient', 'ImagePositionPatient', 'ImageType', 'InstanceNumber', 'InstitutionName', 'IssuerOfPatientID', 'Laterality', 'Modality', 'NumberOfFrames', 'PatientBirthDate', 'PatientID', 'PatientName', 'PatientSex', 'PhotometricInterpretation', 'PixelRepresentation', 'PixelSpacing', 'ProtocolName', 'ReferringPhysicianName', 'RescaleIntercept', 'RescaleSlope', 'Rows', 'SOPClassUID', 'SOPInstanceUID', 'SamplesPerPixel', 'SeriesDate', 'SeriesDescription', 'SeriesInstanceUID', 'SeriesNumber', 'SeriesTime', 'SliceThickness', 'SpecificCharacterSet', 'StudyDate', 'StudyDescription', 'StudyID', 'StudyInstanceUID', 'StudyTime', 'ViewPosition']
+
+
+def _wanted_tags() -> frozenset[int]:
+    return frozenset(int(tag_for_keyword(k)) for k in _KEYWORDS)
+
+
+class _RawView:
+    __slots__ = ("value", "is_little_endian")
+
+    def __init__(self, value: Any, little: bool) -> None:
+        self.value = value
+        self.is_little_endian = little
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
 
 
 def _pixel_offset(buf: bytes, pos: int, transfer_syntax: str, total: int | None = None) -> int | None:
@@ -256,6 +312,7 @@ def _parse_header(buf: bytes, total_size: int | None) -> tuple[Dataset, Instance
 
 
 HEADER_CHUNK = 65536
+_WANTED_TAGS = _wanted_tags()
 
 
 def parse_header_file(path) -> tuple[Dataset, InstanceRecord, int]:
@@ -313,21 +370,42 @@ def record_from_dataset(
     meta = getattr(ds, "file_meta", None)
     if str(getattr(meta, "MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
         raise UnusableInstance("DICOMDIR (file-set index, not an image; import its folder or the DICOMDIR itself)")
-    try:
-        sop_uid = checked_uid(ds.get("SOPInstanceUID"), "SOP Instance UID")
-        study_uid = checked_uid(ds.get("StudyInstanceUID"), "Study Instance UID")
-        series_uid = checked_uid(ds.get("SeriesInstanceUID"), "Series Instance UID")
-    except InvalidUID as exc:
-        raise UnusableInstance(str(exc)) from None
-    except Exception as exc:
-        raise UnusableInstance(f"unreadable UID ({_short(exc)})") from None
-    v = _Values(ds)
-    sop_class = v.text("SOPClassUID") or str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "") or "")
+    v = _Values.of_dataset(ds)
+    media_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or "") if meta is not None else ""
     ts = transfer_syntax_of(ds)
-    frames = v.int("NumberOfFrames") or 1
     offset = None
     if buf is not None and pixel_pos is not None:
         offset = _pixel_offset(buf, pixel_pos, ts, total_size)
+    return _record(v, media_class, ts, offset)
+
+
+def record_from_scan(buf: bytes, total_size: int) -> InstanceRecord | None:
+    """The record from the lean header scan, or ``None`` when pydicom must parse the file."""
+    from workstation.dicom.fastheader import scan
+
+    result = scan(buf, _WANTED_TAGS)
+    if result is None or result.media_sop_class == MEDIA_STORAGE_DIRECTORY or 0x00080018 not in result.values:
+        return None
+    offset = None
+    if result.pixel_pos is not None:
+        offset = _pixel_offset(buf, result.pixel_pos, result.transfer_syntax, total_size)
+    try:
+        rec = _record(_Values.of_scan(result.values, result.explicit), result.media_sop_class, result.transfer_syntax, offset)
+    except UnusableInstance:
+        return None  # let pydicom give the exact reason
+    rec.extra["pixel_pos"] = result.pixel_pos
+    return rec
+
+
+def _record(v: "_Values", media_sop_class: str, ts: str, offset: int | None) -> InstanceRecord:
+    try:
+        sop_uid = checked_uid(v.text("SOPInstanceUID"), "SOP Instance UID")
+        study_uid = checked_uid(v.text("StudyInstanceUID"), "Study Instance UID")
+        series_uid = checked_uid(v.text("SeriesInstanceUID"), "Series Instance UID")
+    except InvalidUID as exc:
+        raise UnusableInstance(str(exc)) from None
+    sop_class = v.text("SOPClassUID") or media_sop_class
+    frames = v.int("NumberOfFrames") or 1
     rec = InstanceRecord(
         patient_name=v.text("PatientName"),
         patient_id=v.text("PatientID"),

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from workstation.dicom.header import NotDicom, UnusableInstance, parse_header, parse_header_file
+from workstation.dicom.header import (
+    HEADER_CHUNK,
+    NotDicom,
+    UnusableInstance,
+    parse_header,
+    parse_header_file,
+    record_from_scan,
+)
 from workstation.jobs.core import CancelToken, ProgressCallback, ProgressThrottle
 from workstation.store.cache import StudyCache
 from workstation.store.layout import stage_bytes, stage_file, sync_filesystem
@@ -114,7 +121,7 @@ def _prepare_file(src: Source, cache: Path) -> _Result:
     """A plain file: parse its header only, then copy it in the kernel."""
     path = Path(src.path)
     try:
-        _ds, rec, size = parse_header_file(path)
+        rec, size = _scan_file(path)
     except OSError as exc:
         return ("skip", src.label, f"unreadable ({exc.strerror or exc})")
     except (NotDicom, UnusableInstance) as exc:
@@ -132,6 +139,17 @@ def _prepare_file(src: Source, cache: Path) -> _Result:
         staged.tmp_path.unlink(missing_ok=True)
         return ("skip", src.label, "the file changed while it was being imported")
     return ("ok", src.label, PendingInstance(staged, rec, source=src.label))
+
+
+def _scan_file(path: Path) -> tuple[object, int]:
+    """The record from the lean header scan of the file's first 64 KiB, else from pydicom."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(HEADER_CHUNK)
+    rec = record_from_scan(head, size)
+    if rec is None:
+        _ds, rec, size = parse_header_file(path)
+    return rec, size
 
 
 def _is_empty(path: Path) -> bool:

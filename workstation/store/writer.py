@@ -77,11 +77,12 @@ def commit_batch(con: sqlite3.Connection, cache_dir: Path, batch: list[PendingIn
     touched_studies: set[int] = set()
     dirs_to_sync: set[Path] = set()
     received = now_iso()
+    known: dict[tuple, tuple[int, int]] = {}  # (series UID, patient key) -> (series pk, study pk) within this batch
     with transaction(con):
         for item in batch:
             rec = item.record
             try:
-                res = _commit_one(con, cache_dir, item, received, touched_series, touched_studies, dirs_to_sync)
+                res = _commit_one(con, cache_dir, item, received, touched_series, touched_studies, dirs_to_sync, known)
             except OSError as exc:
                 # Disk full, permissions: this instance fails, the batch goes on.
                 item.staged.tmp_path.unlink(missing_ok=True)
@@ -101,6 +102,7 @@ def _commit_one(
     touched_series: set[int],
     touched_studies: set[int],
     dirs_to_sync: set[Path],
+    known: dict[tuple, tuple[int, int]],
 ) -> CommitResult:
     rec, staged = item.record, item.staged
     row = con.execute(
@@ -117,7 +119,10 @@ def _commit_one(
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged.tmp_path, final)
     dirs_to_sync.add(final.parent)
-    series_pk, study_pk = _upsert_hierarchy(con, rec, received)
+    key = (rec.series_uid, rec.study_uid, _patient_key(rec))
+    if key not in known:
+        known[key] = _upsert_hierarchy(con, rec, received)
+    series_pk, study_pk = known[key]
     con.execute(
         """INSERT INTO instances (series_pk, sop_instance_uid, sop_class_uid, instance_number,
                transfer_syntax_uid, rows, columns, number_of_frames, image_position, image_orientation,
