@@ -16,9 +16,11 @@ from workstation.cli import (
     browse,
     cache_cmd,
     demo_cmd,
+    hanging_cmd,
     import_cmd,
     net_cmd,
     nodes_cmd,
+    qc_cmd,
     render_cmd,
     report_cmd,
     volume_cmd,
@@ -26,7 +28,9 @@ from workstation.cli import (
 from workstation.cli.common import CliError, Context
 
 # One module per area; each registers its own subcommands.
-_AREAS = (import_cmd, browse, cache_cmd, demo_cmd, nodes_cmd, net_cmd, render_cmd, volume_cmd, report_cmd)
+_AREAS = (
+    import_cmd, browse, cache_cmd, demo_cmd, nodes_cmd, net_cmd, render_cmd, volume_cmd, report_cmd, hanging_cmd, qc_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
