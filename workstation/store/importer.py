@@ -28,7 +28,7 @@ from workstation.dicom.header import (
 )
 from workstation.jobs.core import CancelToken, ProgressCallback, ProgressThrottle
 from workstation.store.cache import StudyCache
-from workstation.store.layout import stage_bytes, stage_file, sync_filesystem
+from workstation.store.layout import BATCH_SYNC, stage_bytes, stage_file, sync_filesystem
 from workstation.store.sources import Source, Unreadable, iter_sources
 from workstation.store.writer import Outcome, PendingInstance
 
@@ -111,7 +111,7 @@ def _prepare_one(src: Source, cache: Path, zips: dict[str, zipfile.ZipFile]) -> 
     except Exception as exc:  # pydicom can raise nearly anything on hostile input
         return ("skip", src.label, f"unreadable DICOM ({type(exc).__name__}: {exc})"[:200])
     try:
-        staged = stage_bytes(cache, data, sync=False)
+        staged = stage_bytes(cache, data, sync=not BATCH_SYNC)
     except OSError as exc:
         return ("fail", src.label, f"cannot write to the cache: {exc.strerror or exc}")
     return ("ok", src.label, PendingInstance(staged, rec, source=src.label))
@@ -132,7 +132,7 @@ def _prepare_file(src: Source, cache: Path) -> _Result:
     except Exception as exc:  # pydicom can raise nearly anything on hostile input
         return ("skip", src.label, f"unreadable DICOM ({type(exc).__name__}: {exc})"[:200])
     try:
-        staged = stage_file(cache, path, sync=False)
+        staged = stage_file(cache, path, sync=not BATCH_SYNC)
     except OSError as exc:
         return ("fail", src.label, f"cannot write to the cache: {exc.strerror or exc}")
     if staged.size != size:
@@ -275,7 +275,8 @@ def _commit_chunk(cache: StudyCache, results: list[_Result], summary: ImportSumm
     if not batch:
         return
     # One sync makes every staged file of the chunk durable before any is renamed into place.
-    sync_filesystem(cache.cache_dir)
+    if BATCH_SYNC:
+        sync_filesystem(cache.cache_dir)
     for item, res in zip(batch, cache.commit(batch)):
         if res.outcome is Outcome.STORED:
             summary.imported += 1

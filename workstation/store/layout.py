@@ -180,6 +180,10 @@ def _hash_fd(fd: int, size: int) -> str:
 
 _libc = None
 
+# Linux can flush one filesystem in one call (syncfs), so a batch of staged
+# files is synced once; elsewhere each staged file is fsynced as it is written.
+BATCH_SYNC = sys.platform.startswith("linux")
+
 
 def sync_filesystem(path: Path) -> None:
     """Flush everything written on ``path``'s filesystem (syncfs on Linux, else a full sync)."""
