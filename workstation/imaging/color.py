@@ -1,0 +1,133 @@
+"""Colour images to 8-bit RGB: YBR to RGB (PS3.3 C.7.6.3.1.2) and palettes.
+
+Decoded colour pixels arrive interleaved ``(rows, cols, 3)`` in the colour
+space :attr:`workstation.dicom.pixels.PixelResult.photometric_interpretation`
+names; PALETTE COLOR pixels arrive as ``(rows, cols)`` indices.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+__all__ = ["Palette", "palette_table", "to_rgb"]
+
+
+@dataclass(frozen=True)
+class Palette:
+    """A PALETTE COLOR image's three LUTs as one uint8 RGB table.
+
+    ``table[stored - offset]`` is the RGB of a stored value.
+    """
+
+    table: np.ndarray  # (n, 3) uint8
+    offset: int
+
+
+def palette_table(ds: Dataset) -> Palette | None:
+    """Build the RGB table of a PALETTE COLOR image (normal, 16-bit or segmented LUTs).
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        The image (its Red/Green/Blue Palette Color Lookup Table Descriptor
+        and Data, or the Segmented variants).
+
+    Returns
+    -------
+    Palette or None
+        The table over every stored value that Bits Stored allows, or None
+        when the palette cannot be read.
+    """
+    from pydicom.pixels import apply_color_lut
+
+    try:
+        bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 8)) or 8)
+        signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    except (TypeError, ValueError):
+        return None
+    bits = min(max(bits, 1), 16)
+    low = -(1 << (bits - 1)) if signed else 0
+    values = np.arange(low, low + (1 << bits), dtype=np.int32 if signed else np.uint32)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rgb = np.asarray(apply_color_lut(values.astype(np.int64), ds))
+    except Exception:  # a broken palette shows as an error image, not a crash
+        return None
+    rgb = rgb.reshape(-1, 3)
+    if rgb.dtype.itemsize > 1 or int(rgb.max(initial=0)) > 255:
+        # 16-bit palette entries: keep the 8 most significant bits.
+        rgb = (rgb.astype(np.uint32) >> 8).astype(np.uint8)
+    return Palette(table=np.ascontiguousarray(rgb.astype(np.uint8)), offset=low)
+
+
+def _ybr_to_rgb(ybr: np.ndarray, bits: int, full: bool) -> np.ndarray:
+    """YCbCr to RGB in float, PS3.3 C.7.6.3.1.2 (full) or ITU-R BT.601 (partial)."""
+    data = ybr.astype(np.float32)
+    half = float(1 << (bits - 1))
+    y, cb, cr = data[..., 0], data[..., 1] - half, data[..., 2] - half
+    if not full:
+        scale = float(1 << (bits - 8)) if bits > 8 else 1.0
+        y = (y - 16.0 * scale) * (255.0 / 219.0)
+        cb = cb * (255.0 / 224.0)
+        cr = cr * (255.0 / 224.0)
+    rgb = np.empty(data.shape[:-1] + (3,), dtype=np.float32)
+    rgb[..., 0] = y + 1.402 * cr
+    rgb[..., 1] = y - 0.344136 * cb - 0.714136 * cr
+    rgb[..., 2] = y + 1.772 * cb
+    return rgb
+
+
+def _to_8bit(values: np.ndarray, bits: int) -> np.ndarray:
+    top = float((1 << bits) - 1)
+    if values.dtype == np.uint8 and bits == 8:
+        return values
+    scaled = np.asarray(values, dtype=np.float32) * (255.0 / top)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def to_rgb(
+    stored: np.ndarray, photometric_interpretation: str, bits_stored: int, palette: Palette | None
+) -> np.ndarray:
+    """Colour stored values as uint8 RGB ``(rows, cols, 3)``.
+
+    Parameters
+    ----------
+    stored : numpy.ndarray
+        Interleaved samples, or palette indices for PALETTE COLOR.
+    photometric_interpretation : str
+        The colour space of ``stored``.
+    bits_stored : int
+        Bits Stored of the samples.
+    palette : Palette or None
+        The table for PALETTE COLOR.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 RGB.  A palette image without a readable palette, or an unknown
+        colour space, is shown as the first sample in gray rather than failing.
+    """
+    pi = photometric_interpretation.upper()
+    bits = min(max(int(bits_stored or 8), 1), 16)
+    if pi == "PALETTE COLOR":
+        index = stored[..., 0] if stored.ndim == 3 else stored
+        if palette is None:
+            gray = _to_8bit(index, bits)
+            return np.repeat(gray[..., None], 3, axis=-1)
+        return palette.table[np.clip(index.astype(np.int64) - palette.offset, 0, len(palette.table) - 1)]
+    if stored.ndim != 3 or stored.shape[-1] < 3:
+        gray = _to_8bit(stored if stored.ndim == 2 else stored[..., 0], bits)
+        return np.repeat(gray[..., None], 3, axis=-1)
+    samples = stored[..., :3]
+    if pi in ("YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420"):
+        rgb = _ybr_to_rgb(samples, bits, full=pi.startswith("YBR_FULL"))
+        top = float((1 << bits) - 1)
+        if bits != 8:
+            rgb *= 255.0 / top
+        return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(_to_8bit(samples, bits))
