@@ -8,7 +8,7 @@ import SimpleITK as sitk
 
 from tests.factories import ct_dataset, uid
 from workstation.home import Home
-from workstation.model.series_volume import load_series_volume
+from workstation.model.series_volume import load_series_volume, series_stacks
 from workstation.model.volume import VolumeError
 from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
@@ -61,11 +61,23 @@ def test_volume_equals_simpleitk(cache, tmp_path, orientation, signed):
     np.testing.assert_allclose(vol.direction.ravel(), img.GetDirection(), atol=1e-4)
 
 
-def test_mixed_orientations_are_refused_with_a_reason(cache, tmp_path):
+def test_mixed_orientations_become_separate_stacks(cache, tmp_path):
     series = _write(tmp_path / "s", 4)
     extra = ct_dataset(study_uid=uid(), series_uid=series, index=9, size=24)
     extra.ImageOrientationPatient = [0, 1, 0, 0, 0, -1]
     extra.save_as(tmp_path / "s" / "sag.dcm", enforce_file_format=True)
     import_paths(cache, [tmp_path / "s"])
-    with pytest.raises(VolumeError, match="more than one stack"):
+    found = series_stacks(cache, series)
+    assert [(s.orientation_name, s.shape[0]) for s in found.stacks] == [("axial", 4), ("sagittal", 1)]
+    assert load_series_volume(cache, series).shape == (4, 24, 24)
+    with pytest.raises(VolumeError, match="no stack 3"):
+        load_series_volume(cache, series, stack=2)
+
+
+def test_a_series_without_a_stack_says_why(cache, tmp_path):
+    series = _write(tmp_path / "s", 1)
+    import_paths(cache, [tmp_path / "s"])
+    with pytest.raises(VolumeError, match="no stack of two or more parallel slices"):
         load_series_volume(cache, series)
+    with pytest.raises(VolumeError, match="no series 1.2.3 in the cache"):
+        load_series_volume(cache, "1.2.3")

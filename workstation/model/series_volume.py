@@ -1,13 +1,114 @@
-"""Reading a cached series as a volume (the cache-facing half of volume.py)."""
+"""Volumes of a cached series: its stacks, what is wrong with them, and reading one.
+
+This is the cache-facing half of volume assembly (:mod:`workstation.model.slices`,
+:mod:`workstation.model.stacks` and :mod:`workstation.model.volume` never touch
+the index).  :func:`describe_series` is what ``lightbox volume`` prints.
+"""
 
 from __future__ import annotations
 
-from workstation.model.volume import Volume, VolumeError, read_volume
+from dataclasses import dataclass
+
+import numpy as np
+
+from workstation.model.slices import slices_from_rows
+from workstation.model.stacks import Stack, StackSplit, split_stacks
+from workstation.model.volume import ProgressFn, Volume, VolumeError, read_stack
 from workstation.store.cache import StudyCache
 
 
-def load_series_volume(cache: StudyCache, series_uid: str, *, rescale: bool = True) -> Volume:
+@dataclass
+class SeriesStacks:
+    """The stacks of one cached series (largest first; localizers last)."""
+
+    series_uid: str
+    modality: str
+    frame_of_reference_uid: str
+    split: StackSplit
+
+    @property
+    def stacks(self) -> list[Stack]:
+        return self.split.stacks
+
+    @property
+    def primary(self) -> Stack | None:
+        return self.split.primary
+
+    def stack(self, index: int | None) -> Stack:
+        """Stack ``index`` (0-based), or the primary one for None."""
+        if index is None:
+            if self.primary is None:
+                reason = f" ({self.split.skipped[0]})" if self.split.skipped else ""
+                raise VolumeError(f"series {self.series_uid} holds no stack of two or more parallel slices{reason}")
+            return self.primary
+        if not 0 <= index < len(self.stacks):
+            raise VolumeError(f"series {self.series_uid} has {len(self.stacks)} stack(s); there is no stack {index + 1}")
+        return self.stacks[index]
+
+
+def series_stacks(cache: StudyCache, series_uid: str) -> SeriesStacks:
+    """Split a cached series into stacks (reads headers only for multi-frame images)."""
     rows = cache.instances(series_uid)
     if not rows:
-        raise VolumeError(f"no series {series_uid} in the cache")
-    return read_volume(rows, [cache.path_of(r) for r in rows], rescale=rescale)
+        raise VolumeError(f"no series {series_uid} in the cache (see 'lightbox series STUDY_UID')")
+    slices, skipped = slices_from_rows(rows, [cache.path_of(r) for r in rows])
+    split = split_stacks(slices)
+    split.skipped[:0] = skipped
+    modality, frame = "", ""
+    for s in cache.series(rows[0].study_uid):
+        if s.series_uid == series_uid:
+            modality, frame = s.modality, s.frame_of_reference_uid
+    return SeriesStacks(series_uid, modality, frame, split)
+
+
+def load_series_volume(
+    cache: StudyCache,
+    series_uid: str,
+    *,
+    stack: int | None = None,
+    phase: int = 0,
+    rescale: bool = True,
+    progress: ProgressFn | None = None,
+    cancelled=None,
+) -> Volume:
+    """Read one stack (default: the primary) of a cached series into a :class:`Volume`."""
+    found = series_stacks(cache, series_uid)
+    vol = read_stack(found.stack(stack), phase=phase, rescale=rescale, progress=progress, cancelled=cancelled)
+    vol.series_uid, vol.modality, vol.frame_of_reference_uid = series_uid, found.modality, found.frame_of_reference_uid
+    return vol
+
+
+def _vec(v) -> list[float]:
+    return [round(float(x), 6) for x in np.ravel(v)]
+
+
+def describe_stack(index: int, stack: Stack) -> dict:
+    """One stack as plain data (JSON-ready)."""
+    z, y, x = stack.shape
+    return {
+        "stack": index + 1,
+        "orientation": stack.orientation_name,
+        "localizer": stack.localizer,
+        "dimensions": [x, y, z],
+        "temporal_positions": stack.phases,
+        "origin": _vec(stack.origin),
+        "spacing": _vec(stack.spacing),
+        "direction": _vec(stack.direction.T),  # row direction, column direction, normal
+        "tilt_degrees": round(stack.tilt_degrees, 3),
+        "gaps": [{"after_z": round(g.after, 3), "before_z": round(g.before, 3), "missing": g.missing} for g in stack.gaps],
+        "duplicates": [{"z": round(d.position, 3), "kept": d.kept, "dropped": list(d.dropped)} for d in stack.duplicates],
+        "messages": stack.messages(),
+    }
+
+
+def describe_series(found: SeriesStacks) -> dict:
+    """The series' stacks and skipped images as plain data (JSON-ready)."""
+    primary = found.primary
+    return {
+        "series_uid": found.series_uid,
+        "modality": found.modality,
+        "frame_of_reference_uid": found.frame_of_reference_uid,
+        "primary_stack": (found.stacks.index(primary) + 1) if primary is not None else None,
+        "stacks": [describe_stack(i, s) for i, s in enumerate(found.stacks)],
+        "skipped": list(found.split.skipped),
+    }

@@ -1,134 +1,242 @@
-"""Reading a cached series of slices into one volume with its patient-space geometry.
+"""Reading a stack of planes into one volume with its patient-space geometry.
 
 The fast path needs no DICOM parsing: the index knows where each file's native
-Pixel Data starts, so each slice is read with one ``readinto`` straight into
-its plane of the preallocated volume (no intermediate copies, no float data).
-Slices are ordered by position along the slice normal, not Instance Number.
+Pixel Data starts, so each plane is read with one ``readinto`` straight into
+its place in the preallocated volume (no intermediate copies, no float data).
+Other transfer syntaxes go through :func:`workstation.dicom.pixels.decode_pixels`
+one frame at a time.  Planes are ordered by position along the slice normal
+(see :mod:`workstation.model.stacks`), never by Instance Number.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+import pydicom
 
+from workstation.model.slices import SliceRef, slices_from_rows
+from workstation.model.stacks import Stack, split_stacks
 from workstation.store.queries import InstanceRow
 
 
 class VolumeError(ValueError):
-    """The series cannot be read as one volume (say why)."""
+    """The series cannot be read as one volume (the message says why)."""
 
 
 @dataclass
 class Volume:
-    """Voxels as ``array[z, y, x]`` (modality values when ``rescaled``) with their geometry.
+    """Voxels as ``array[z, y, x]`` with their geometry.
 
-    ``direction`` columns are the row direction, the column direction and the
-    slice normal (patient coordinates, LPS); ``origin`` is the first voxel's centre.
+    Attributes
+    ----------
+    array : numpy.ndarray
+        int16 or uint16 (int32/uint32 for 32-bit data; float32 only when the
+        planes' Rescale Slope/Intercept differ and ``rescaled`` was asked for).
+        Modality values when ``rescaled``; else stored values, to be mapped
+        with ``rescale_slope`` and ``rescale_intercept``.
+    origin : numpy.ndarray
+        Patient position (LPS, mm) of the centre of voxel (0, 0, 0).
+    spacing : numpy.ndarray
+        Voxel size along x (columns), y (rows) and z (planes), mm.
+    direction : numpy.ndarray
+        3x3; columns are the row direction, the column direction and the slice
+        normal in patient coordinates.
+    acquired : numpy.ndarray
+        One bool per plane: False where a missing slice was filled.
+    notes : list of str
+        What the reader should know (gaps, duplicates, tilt ...).
     """
 
     array: np.ndarray
     origin: np.ndarray
-    spacing: np.ndarray  # (x: column spacing, y: row spacing, z: slice spacing), mm
-    direction: np.ndarray  # 3x3
+    spacing: np.ndarray
+    direction: np.ndarray
     sop_instance_uids: list[str] = field(default_factory=list)
     rescale_slope: float = 1.0
     rescale_intercept: float = 0.0
     rescaled: bool = False
+    acquired: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+    frame_of_reference_uid: str = ""
+    series_uid: str = ""
+    modality: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.array.shape[-3:])  # type: ignore[return-value]
+
+    def index_to_patient(self) -> np.ndarray:
+        """4x4 matrix taking (x, y, z, 1) voxel indices to patient coordinates (mm)."""
+        m = np.eye(4)
+        m[:3, :3] = self.direction * self.spacing[np.newaxis, :]
+        m[:3, 3] = self.origin
+        return m
+
+    def patient_to_index(self, point) -> np.ndarray:
+        """Continuous (x, y, z) voxel index of a patient point."""
+        rel = np.asarray(point, float) - self.origin
+        return (self.direction.T @ rel) / self.spacing
+
+    def center(self) -> np.ndarray:
+        """Patient position of the volume's centre."""
+        idx = (np.array(self.shape[::-1], float) - 1) / 2
+        return self.index_to_patient()[:3] @ np.append(idx, 1.0)
+
+    def modality_value(self, stored):
+        """Stored value(s) to modality values (identity once ``rescaled``)."""
+        if self.rescaled:
+            return stored
+        return np.asarray(stored) * self.rescale_slope + self.rescale_intercept
 
 
-def _floats(text: str, n: int) -> np.ndarray | None:
-    try:
-        values = [float(v) for v in text.split("\\")] if text else []
-    except ValueError:
-        return None
-    return np.array(values) if len(values) == n else None
+ProgressFn = Callable[[int, int], None]
 
 
-def slice_order(rows: list[InstanceRow]) -> tuple[list[InstanceRow], np.ndarray, np.ndarray]:
-    """Sort single-frame slices along their normal; returns (rows, positions along the normal, direction)."""
-    if not rows:
-        raise VolumeError("the series has no images")
-    iop = _floats(rows[0].image_orientation, 6)
-    if iop is None:
-        raise VolumeError("the images have no Image Orientation (Patient)")
-    row_dir, col_dir = iop[:3], iop[3:]
-    normal = np.cross(row_dir, col_dir)
-    keyed = []
-    for r in rows:
-        ipp = _floats(r.image_position, 3)
-        if ipp is None:
-            raise VolumeError(f"image {r.sop_instance_uid} has no Image Position (Patient)")
-        if r.image_orientation != rows[0].image_orientation:
-            raise VolumeError("the images differ in orientation: the series holds more than one stack")
-        keyed.append((float(ipp @ normal), r))
-    keyed.sort(key=lambda t: t[0])
-    direction = np.column_stack([row_dir, col_dir, normal])
-    return [r for _, r in keyed], np.array([k for k, _ in keyed]), direction
+def read_stack(
+    stack: Stack,
+    *,
+    phase: int = 0,
+    rescale: bool = True,
+    progress: ProgressFn | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Volume:
+    """Read one temporal position of a stack into one volume.
 
+    Parameters
+    ----------
+    stack : Stack
+        From :func:`workstation.model.stacks.split_stacks`.
+    phase : int
+        Temporal position (0 for a 3D stack).
+    rescale : bool
+        Give modality values when that keeps the 16-bit type (integer intercept, slope 1).
+    progress : callable, optional
+        ``progress(done, total)`` after each plane (throttle it on the caller's side).
+    cancelled : callable, optional
+        Polled between planes; when it returns True, reading stops with :class:`VolumeError`.
 
-def read_volume(rows: list[InstanceRow], paths: list[Path], *, rescale: bool = True) -> Volume:
-    """Read single-frame slices (``rows`` with their file ``paths``) into one int16/uint16 volume."""
-    by_uid = {r.sop_instance_uid: p for r, p in zip(rows, paths)}
-    ordered, positions, direction = slice_order(rows)
-    first = ordered[0]
+    Raises
+    ------
+    VolumeError
+        A plane cannot be read or decoded, or sizes do not match.
+    """
+    if not 0 <= phase < stack.phases:
+        raise VolumeError(f"temporal position {phase + 1} does not exist: the stack has {stack.phases}")
+    planes = stack.planes[phase]
+    first = stack.first
     shape = (first.rows, first.columns)
-    if any((r.rows, r.columns) != shape for r in ordered):
-        raise VolumeError("the images differ in size: the series holds more than one stack")
-    signed = bool(first.pixel_representation)
-    slope = first.rescale_slope if first.rescale_slope is not None else 1.0
-    intercept = first.rescale_intercept if first.rescale_intercept is not None else 0.0
-    uniform_rescale = all(
-        (r.rescale_slope or 1.0) == slope and (r.rescale_intercept or 0.0) == intercept for r in ordered
-    )
-    dtype = np.dtype("<i2") if signed else np.dtype("<u2")
-    volume = np.empty((len(ordered), *shape), dtype=dtype)
-    plane_bytes = shape[0] * shape[1] * 2
-    for k, r in enumerate(ordered):
-        path = by_uid[r.sop_instance_uid]
-        if r.pixel_data_offset is not None and r.bits_allocated == 16 and (r.samples_per_pixel or 1) == 1 and r.number_of_frames == 1:
-            with open(path, "rb") as f:
-                f.seek(r.pixel_data_offset)
+    dtype = _dtype(first)
+    volume = np.empty((len(planes), *shape), dtype=dtype)
+    unused_bits = _unused_bits(first) if dtype.itemsize == 2 else 0
+    plane_bytes = shape[0] * shape[1] * dtype.itemsize
+    acquired = np.array([p is not None for p in planes])
+    total = len(planes)
+    for k, p in enumerate(planes):
+        if cancelled is not None and cancelled():
+            raise VolumeError("cancelled")
+        if p is None:
+            continue
+        if (p.rows, p.columns) != shape:
+            raise VolumeError(f"image {p.label} is {p.rows}x{p.columns}, the stack {shape[0]}x{shape[1]}")
+        if p.native_offset is not None and dtype.itemsize == 2:
+            with open(p.path, "rb") as f:
+                f.seek(p.native_offset)
                 if f.readinto(memoryview(volume[k]).cast("B")) != plane_bytes:
-                    raise VolumeError(f"image {r.sop_instance_uid}: pixel data shorter than expected")
+                    raise VolumeError(f"image {p.label}: pixel data shorter than expected")
+            if unused_bits:
+                np.left_shift(volume[k], unused_bits, out=volume[k])
+                np.right_shift(volume[k], unused_bits, out=volume[k])
         else:
-            volume[k] = _decode_plane(path, shape, dtype)
-    spacing_xy = _floats(first.pixel_spacing, 2)
-    row_spacing, col_spacing = (spacing_xy if spacing_xy is not None else np.array([1.0, 1.0]))
-    steps = np.diff(positions)
-    z_spacing = float(np.median(steps)) if len(steps) else float(first.slice_thickness or 1.0)
-    origin = _floats(first.image_position, 3)
+            volume[k] = _decode_plane(p, shape, dtype)
+        if progress is not None:
+            progress(k + 1, total)
+    if not acquired.all():
+        volume[~acquired] = volume[acquired].min()
+    if stack.sheared:
+        _unshear(volume, stack)
+    sops = [p.sop_instance_uid if p is not None else "" for p in planes]
+    real = [p for p in planes if p is not None]
     vol = Volume(
-        array=volume,
-        origin=origin,
-        spacing=np.array([col_spacing, row_spacing, z_spacing]),
-        direction=direction,
-        sop_instance_uids=[r.sop_instance_uid for r in ordered],
-        rescale_slope=slope,
-        rescale_intercept=intercept,
+        array=volume, origin=np.array(stack.origin, float), spacing=np.array(stack.spacing, float),
+        direction=np.array(stack.direction, float), sop_instance_uids=sops,
+        rescale_slope=first.rescale_slope, rescale_intercept=first.rescale_intercept,
+        acquired=acquired, notes=stack.messages(),
     )
-    if rescale and uniform_rescale:
-        _rescale_in_place(vol)
+    if rescale:
+        uniform = all(p.rescale_slope == first.rescale_slope and p.rescale_intercept == first.rescale_intercept for p in real)
+        if uniform:
+            _rescale_in_place(vol)
+        else:
+            _rescale_per_plane(vol, planes)
     return vol
 
 
-def _decode_plane(path: Path, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+def _dtype(p: SliceRef) -> np.dtype:
+    if p.bits_allocated > 16:
+        return np.dtype("<i4") if p.signed else np.dtype("<u4")
+    return np.dtype("<i2") if p.signed else np.dtype("<u2")
+
+
+def _unused_bits(p: SliceRef) -> int:
+    """Bits above Bits Stored that the raw fast path must clear or sign-extend (as a decoder does)."""
+    try:
+        ds = pydicom.dcmread(p.path, stop_before_pixels=True, specific_tags=["BitsStored", "BitsAllocated"])
+        return max(0, int(ds.get("BitsAllocated", 16)) - int(ds.get("BitsStored", 16)))
+    except Exception:
+        return 0
+
+
+def _decode_plane(p: SliceRef, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
     from workstation.dicom.pixels import decode_pixels
 
-    result = decode_pixels(path, frame=0)
+    result = decode_pixels(p.path, frame=p.frame)
     if not result.ok:
-        raise VolumeError(f"{path.name}: {result.error}")
+        raise VolumeError(f"image {p.label}: {result.error}")
     arr = result.array
     if arr.shape != shape:
-        raise VolumeError(f"{path.name}: image is {arr.shape}, expected {shape}")
+        raise VolumeError(f"image {p.label}: decoded {arr.shape}, expected {shape}")
     return arr.astype(dtype, copy=False)
+
+
+def _unshear(volume: np.ndarray, stack: Stack) -> None:
+    """Shift each plane back onto the rectilinear grid (linear interpolation, one plane in float at a time)."""
+    col_spacing, row_spacing = stack.spacing[0], stack.spacing[1]
+    dx = float(np.dot(stack.shear, stack.direction[:, 0])) / col_spacing  # pixels per plane along a row
+    dy = float(np.dot(stack.shear, stack.direction[:, 1])) / row_spacing
+    fill = volume.min()
+    for k in range(1, volume.shape[0]):
+        volume[k] = shift_plane(volume[k], k * dy, k * dx, fill)
+
+
+def shift_plane(plane: np.ndarray, dy: float, dx: float, fill) -> np.ndarray:
+    """``out[y, x] = plane[y - dy, x - dx]`` with bilinear interpolation; ``fill`` outside."""
+    h, w = plane.shape
+    # A border of ``fill`` around the plane: clipped indices beyond it land on the border.
+    padded = np.full((h + 2, w + 2), fill, dtype=np.float32)
+    padded[1:-1, 1:-1] = plane
+    sy = np.arange(h) - dy
+    sx = np.arange(w) - dx
+    y0, x0 = np.floor(sy).astype(np.intp), np.floor(sx).astype(np.intp)
+    wy, wx = float(sy[0] - y0[0]), float(sx[0] - x0[0])
+
+    def at(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        return padded[np.clip(yy + 1, 0, h + 1)[:, None], np.clip(xx + 1, 0, w + 1)[None, :]]
+
+    out = ((1 - wy) * (1 - wx)) * at(y0, x0) + ((1 - wy) * wx) * at(y0, x0 + 1)
+    out += (wy * (1 - wx)) * at(y0 + 1, x0) + (wy * wx) * at(y0 + 1, x0 + 1)
+    if np.issubdtype(plane.dtype, np.integer):
+        info = np.iinfo(plane.dtype)
+        return np.clip(np.rint(out), info.min, info.max).astype(plane.dtype)
+    return out.astype(plane.dtype)
 
 
 def _rescale_in_place(vol: Volume) -> None:
     """Apply an integer rescale without leaving the 16-bit types (no float copy of the volume)."""
     slope, intercept = vol.rescale_slope, vol.rescale_intercept
-    if slope != 1.0 or intercept != int(intercept):
+    if slope != 1.0 or intercept != int(intercept) or vol.array.dtype.itemsize != 2:
         return  # keep stored values; slope and intercept travel with the volume
     intercept = int(intercept)
     a = vol.array
@@ -144,3 +252,33 @@ def _rescale_in_place(vol: Volume) -> None:
         a += np.int16(intercept)
         vol.array = a
         vol.rescaled = True
+    elif intercept == 0:
+        vol.rescaled = True  # uint16 values above 32767 are already modality values
+
+
+def _rescale_per_plane(vol: Volume, planes: list[SliceRef | None]) -> None:
+    """Planes with their own slope and intercept (PET, some MR): modality values in float32."""
+    out = np.empty(vol.array.shape, dtype=np.float32)
+    for k, p in enumerate(planes):
+        slope, intercept = (p.rescale_slope, p.rescale_intercept) if p is not None else (1.0, 0.0)
+        np.multiply(vol.array[k], slope, out=out[k], casting="unsafe")
+        out[k] += intercept
+    vol.array = out
+    vol.rescale_slope, vol.rescale_intercept, vol.rescaled = 1.0, 0.0, True
+
+
+def read_volume(rows: list[InstanceRow], paths: list[Path], *, rescale: bool = True) -> Volume:
+    """Read the main stack of a series' instances (``rows`` with their file ``paths``).
+
+    The main stack is the largest that is not a localizer; see
+    :func:`workstation.model.stacks.split_stacks` for the others.
+    """
+    if not rows:
+        raise VolumeError("the series has no images")
+    slices, skipped = slices_from_rows(rows, paths)
+    split = split_stacks(slices)
+    stack = split.primary
+    if stack is None:
+        reason = f" ({skipped[0]})" if skipped else ""
+        raise VolumeError(f"the series holds no stack of two or more parallel slices{reason}")
+    return read_stack(stack, rescale=rescale)

@@ -1,0 +1,332 @@
+"""A series as the viewer scrolls it: its image frames in spatial order, with their geometry.
+
+An :class:`ImageStack` is built from the cache index alone (no file is opened
+for single-frame images), so opening a study costs one query per series.  The
+frames of every image instance of the series are listed; a multi-frame
+instance contributes one frame per frame (its per-frame positions are filled
+in from its header once that is read).  Presentation states, key object
+selections, structured reports and other objects without pixels are left out.
+
+Order: when every frame has an Image Position (Patient) and all share one
+Image Orientation (Patient), frames are sorted by their position along the
+slice normal; the direction is chosen so Instance Number still increases
+(a scan acquired head to feet keeps its first image first).  Otherwise the
+order is Instance Number, then frame number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from workstation.store.queries import InstanceRow, SeriesRow
+
+# Objects listed in a series that carry no image to scroll (their SOP Class UIDs start so).
+_NON_IMAGE_PREFIXES = (
+    "1.2.840.10008.5.1.4.1.1.11.",  # softcopy presentation states
+    "1.2.840.10008.5.1.4.1.1.88.",  # structured reports, key object selection
+    "1.2.840.10008.5.1.4.1.1.104.",  # encapsulated documents
+    "1.2.840.10008.5.1.4.1.1.481.",  # RT plans, structures, records (RT Image has pixels, listed below)
+    "1.2.840.10008.5.1.4.1.1.66",  # raw data, registrations, segmentations-as-surface, fiducials
+    "1.2.840.10008.5.1.4.1.1.9.",  # waveforms
+)
+_IMAGE_EXCEPTIONS = ("1.2.840.10008.5.1.4.1.1.481.1",)  # RT Image Storage
+
+# Native little endian transfer syntaxes: the index records where their Pixel Data starts.
+_NATIVE_LE = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")
+
+
+def parse_floats(text: str, n: int) -> np.ndarray | None:
+    """Parse a backslash-separated decimal string of exactly ``n`` values (None otherwise)."""
+    try:
+        values = [float(v) for v in text.split("\\")] if text else []
+    except ValueError:
+        return None
+    if len(values) != n or not all(np.isfinite(values)):
+        return None
+    return np.array(values, dtype=float)
+
+
+def is_image_instance(row: InstanceRow) -> bool:
+    """True when the instance holds pixels the viewer can show as frames."""
+    sop = row.sop_class_uid or ""
+    if sop in _IMAGE_EXCEPTIONS:
+        return True
+    if any(sop.startswith(p) for p in _NON_IMAGE_PREFIXES):
+        return False
+    return bool(row.rows) and bool(row.columns)
+
+
+@dataclass
+class FrameRef:
+    """One frame of the stack: where its pixels are and where it lies in the patient.
+
+    Attributes
+    ----------
+    position : numpy.ndarray or None
+        Image Position (Patient) of the frame's top left pixel centre, mm (LPS).
+    orientation : numpy.ndarray or None
+        Image Orientation (Patient): row direction cosines then column direction cosines.
+    pixel_spacing : tuple of float or None
+        Pixel Spacing (row spacing, column spacing) in mm, as the index recorded it.
+    direct_offset : int or None
+        Byte offset of this frame's stored values in the file when they can be
+        read raw (native little endian, 16 bits, one sample); None: decode.
+    """
+
+    sop_instance_uid: str
+    sop_class_uid: str
+    frame: int
+    number_of_frames: int
+    instance_number: int | None
+    path: Path
+    rows: int
+    columns: int
+    bits_allocated: int
+    samples_per_pixel: int
+    pixel_representation: int
+    photometric_interpretation: str
+    position: np.ndarray | None = None
+    orientation: np.ndarray | None = None
+    pixel_spacing: tuple[float, float] | None = None
+    slice_thickness: float | None = None
+    direct_offset: int | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(SOP Instance UID, frame): names this frame across the viewer."""
+        return self.sop_instance_uid, self.frame
+
+    @property
+    def normal(self) -> np.ndarray | None:
+        """Unit normal of the frame's plane (row direction x column direction)."""
+        if self.orientation is None:
+            return None
+        n = np.cross(self.orientation[:3], self.orientation[3:])
+        norm = float(np.linalg.norm(n))
+        return n / norm if norm > 1e-6 else None
+
+    def patient_point(self, x: float, y: float) -> np.ndarray | None:
+        """Patient coordinates (mm) of image point ``(x, y)`` in pixel units.
+
+        ``(0, 0)`` is the top left corner of the top left pixel (the convention
+        of Graphic Annotation PIXEL units), so pixel centres are at ``+0.5``.
+        """
+        if self.position is None or self.orientation is None or self.pixel_spacing is None:
+            return None
+        row_spacing, col_spacing = self.pixel_spacing
+        return (
+            self.position
+            + self.orientation[:3] * (x - 0.5) * col_spacing
+            + self.orientation[3:] * (y - 0.5) * row_spacing
+        )
+
+
+@dataclass
+class ImageStack:
+    """The frames of one series in display order.
+
+    Attributes
+    ----------
+    series : SeriesRow
+        The series as indexed.
+    frames : list of FrameRef
+        In display order (see the module notes).
+    spatially_sorted : bool
+        True when the order comes from positions along one normal.
+    """
+
+    series: SeriesRow
+    frames: list[FrameRef] = field(default_factory=list)
+    spatially_sorted: bool = False
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def frame_of_reference_uid(self) -> str:
+        return self.series.frame_of_reference_uid or ""
+
+    def index_of(self, sop_instance_uid: str, frame: int = 0) -> int | None:
+        """Index of a frame by its SOP Instance UID and frame number, or None."""
+        for i, f in enumerate(self.frames):
+            if f.sop_instance_uid == sop_instance_uid and f.frame == frame:
+                return i
+        return None
+
+    def nearest_index(self, point: np.ndarray, *, max_distance: float | None = None) -> int | None:
+        """The frame whose plane is closest to a patient point (mm), or None without geometry.
+
+        Parameters
+        ----------
+        point : numpy.ndarray
+            Patient coordinates (LPS, mm).
+        max_distance : float, optional
+            Return None when the closest plane is farther than this (mm).
+        """
+        best, best_d = None, np.inf
+        for i, f in enumerate(self.frames):
+            n = f.normal
+            if n is None or f.position is None:
+                continue
+            d = abs(float((point - f.position) @ n))
+            if d < best_d:
+                best, best_d = i, d
+        if best is None or (max_distance is not None and best_d > max_distance):
+            return None
+        return best
+
+
+def _frame_refs(row: InstanceRow, path: Path) -> list[FrameRef]:
+    n_frames = max(1, int(row.number_of_frames or 1))
+    bits = int(row.bits_allocated or 16)
+    samples = int(row.samples_per_pixel or 1)
+    rows, cols = int(row.rows or 0), int(row.columns or 0)
+    direct = (
+        row.pixel_data_offset is not None
+        and bits == 16
+        and samples == 1
+        and row.transfer_syntax_uid in _NATIVE_LE
+    )
+    spacing = parse_floats(row.pixel_spacing, 2)
+    refs = []
+    for k in range(n_frames):
+        refs.append(
+            FrameRef(
+                sop_instance_uid=row.sop_instance_uid,
+                sop_class_uid=row.sop_class_uid,
+                frame=k,
+                number_of_frames=n_frames,
+                instance_number=row.instance_number,
+                path=path,
+                rows=rows,
+                columns=cols,
+                bits_allocated=bits,
+                samples_per_pixel=samples,
+                pixel_representation=int(row.pixel_representation or 0),
+                photometric_interpretation=row.photometric_interpretation or "",
+                # Per-frame geometry of multi-frame objects comes from their header later.
+                position=parse_floats(row.image_position, 3) if n_frames == 1 else None,
+                orientation=parse_floats(row.image_orientation, 6),
+                pixel_spacing=(float(spacing[0]), float(spacing[1])) if spacing is not None else None,
+                slice_thickness=row.slice_thickness,
+                direct_offset=(row.pixel_data_offset + k * rows * cols * 2) if direct else None,
+            )
+        )
+    return refs
+
+
+def sort_frames(frames: list[FrameRef]) -> tuple[list[FrameRef], bool]:
+    """Display order of frames (see the module notes); returns (frames, spatially sorted)."""
+    def by_number(f: FrameRef):
+        return (f.instance_number if f.instance_number is not None else 1 << 30, f.frame, f.sop_instance_uid)
+
+    ordered = sorted(frames, key=by_number)
+    if len(ordered) < 2 or any(f.position is None or f.orientation is None for f in ordered):
+        return ordered, False
+    first = ordered[0].orientation
+    if any(not np.allclose(f.orientation, first, atol=1e-4) for f in ordered):
+        return ordered, False
+    normal = ordered[0].normal
+    if normal is None:
+        return ordered, False
+    along = np.array([float(f.position @ normal) for f in ordered])
+    # Stable sort keeps Instance Number order among frames at the same position.
+    order = np.argsort(along, kind="stable")
+    numbers = np.array([by_number(f)[0] for f in ordered], dtype=float)
+    if len(set(numbers)) > 1 and np.corrcoef(along, numbers)[0, 1] < 0:
+        order = np.argsort(-along, kind="stable")
+    return [ordered[i] for i in order], True
+
+
+def stack_from_rows(series: SeriesRow, rows: list[InstanceRow], paths: list[Path]) -> ImageStack:
+    """Build the stack of ``series`` from its index rows and their file paths."""
+    frames: list[FrameRef] = []
+    for row, path in zip(rows, paths):
+        if is_image_instance(row):
+            frames.extend(_frame_refs(row, Path(path)))
+    ordered, spatial = sort_frames(frames)
+    return ImageStack(series=series, frames=ordered, spatially_sorted=spatial)
+
+
+def frame_geometry(ds, frame: int) -> dict:
+    """Geometry of one frame of a multi-frame header (per-frame, then shared functional groups).
+
+    Returns
+    -------
+    dict
+        Any of ``position``, ``orientation``, ``pixel_spacing``, ``slice_thickness`` found.
+    """
+    out: dict = {}
+    groups = []
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if per_frame is not None and frame < len(per_frame):
+        groups.append(per_frame[frame])
+    shared = ds.get("SharedFunctionalGroupsSequence")
+    if shared:
+        groups.append(shared[0])
+    groups.append(ds)  # classic multi-frame objects keep the attributes at the top level
+    for g in groups:
+        if "position" not in out:
+            pos = _first_item(g, "PlanePositionSequence")
+            value = (pos or g).get("ImagePositionPatient")
+            if value is not None and len(value) == 3:
+                out["position"] = np.array([float(v) for v in value])
+        if "orientation" not in out:
+            ori = _first_item(g, "PlaneOrientationSequence")
+            value = (ori or g).get("ImageOrientationPatient")
+            if value is not None and len(value) == 6:
+                out["orientation"] = np.array([float(v) for v in value])
+        measures = _first_item(g, "PixelMeasuresSequence") or g
+        if "pixel_spacing" not in out and measures.get("PixelSpacing") is not None and len(measures.PixelSpacing) == 2:
+            out["pixel_spacing"] = (float(measures.PixelSpacing[0]), float(measures.PixelSpacing[1]))
+        if "slice_thickness" not in out and measures.get("SliceThickness") not in (None, ""):
+            out["slice_thickness"] = float(measures.SliceThickness)
+    return out
+
+
+def _first_item(ds, keyword: str):
+    seq = ds.get(keyword)
+    return seq[0] if seq else None
+
+
+def add_frame_geometry(frames: list[FrameRef], ds) -> None:
+    """Fill the geometry of a multi-frame instance's frames from its header ``ds``."""
+    for f in frames:
+        try:
+            geometry = frame_geometry(ds, f.frame)
+        except (AttributeError, TypeError, ValueError, KeyError):
+            continue  # a malformed functional group leaves the frame without geometry
+        for name, value in geometry.items():
+            setattr(f, name, value)
+
+
+def load_stack(cache, series: SeriesRow) -> ImageStack:
+    """The stack of a cached series (reads the headers of multi-frame instances only).
+
+    Parameters
+    ----------
+    cache : workstation.store.cache.StudyCache
+        Where the series is indexed.
+    series : SeriesRow
+        The series to stack.
+    """
+    from pydicom import dcmread
+
+    rows = [r for r in cache.instances(series.series_uid) if is_image_instance(r)]
+    frames: list[FrameRef] = []
+    for row in rows:
+        path = cache.path_of(row)
+        refs = _frame_refs(row, path)
+        if len(refs) > 1:
+            try:
+                ds = dcmread(path, stop_before_pixels=True)
+            except Exception:  # an unreadable header: the frames stay in stored order
+                ds = None
+            if ds is not None:
+                add_frame_geometry(refs, ds)
+        frames.extend(refs)
+    ordered, spatial = sort_frames(frames)
+    return ImageStack(series=series, frames=ordered, spatially_sorted=spatial)
