@@ -1,0 +1,251 @@
+"""Building the report as a DICOM Comprehensive SR (TID 2000) with highdicom.
+
+The content tree:
+
+- root CONTAINER, the template's document title (TID 2000)
+  - HAS CONCEPT MOD: language of content (TID 1204)
+  - HAS OBS CONTEXT: observer type Person, name, organisation (TID 1001/1002)
+  - CONTAINS one CONTAINER per section with a value (History, Findings, …)
+    - CONTAINS TEXT / CODE / NUM / DATE per filled field
+    - (measurement section) CONTAINS NUM per measurement, INFERRED FROM a
+      SCOORD on the image, SELECTED FROM the IMAGE (TID 1400 style)
+  - CONTAINS CONTAINER Key Images: IMAGE items (Best illustration of finding)
+  - CONTAINS TEXT Comment: the reason of an amendment
+
+The SR is encoded Explicit VR Little Endian (the MAC transfer syntax of
+signatures) and UTF-8 (``ISO_IR 192``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+import highdicom as hd
+import numpy as np
+from highdicom.sr import (
+    CodeContentItem,
+    ContainerContentItem,
+    DateContentItem,
+    ImageContentItem,
+    NumContentItem,
+    PnameContentItem,
+    RelationshipTypeValues,
+    ScoordContentItem,
+    TextContentItem,
+)
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from workstation import __version__
+from workstation.reporting import codes
+from workstation.reporting.inputs import KeyImage, Measurement, ReportContent
+from workstation.reporting.templates import FieldSpec, ReportTemplate, TemplateError
+
+C = RelationshipTypeValues.CONTAINS
+MANUFACTURER = "Lightbox"
+REPORT_SERIES_NUMBER = 9001
+REPORT_SERIES_DESCRIPTION = "Lightbox reports"
+
+
+class ReportState(str, Enum):
+    """Where a report is in its life (PS3.3 C.17.2 flags)."""
+
+    PRELIMINARY = "preliminary"  # PARTIAL, UNVERIFIED
+    FINAL = "final"  # COMPLETE, VERIFIED, signed
+
+
+class ContentError(ValueError):
+    """The report cannot be built: a required field is empty or a value does not fit."""
+
+
+@dataclass(frozen=True)
+class Observer:
+    """The radiologist: name as DICOM PN (``Family^Given``) and organisation."""
+
+    name: str
+    organisation: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ContentError("the report needs the radiologist's name (set it in the reporting settings)")
+
+
+@dataclass
+class BuildRequest:
+    """Everything :func:`build_sr` needs besides the content."""
+
+    template: ReportTemplate
+    content: ReportContent
+    evidence: Sequence[Dataset]  # headers of the study's images (at least one: patient and study come from it)
+    observer: Observer
+    state: ReportState = ReportState.PRELIMINARY
+    predecessor: Dataset | None = None  # the SR an amendment replaces
+    amendment_reason: str = ""
+    sop_instance_uid: str = field(default_factory=lambda: generate_uid(prefix="2.25."))
+    instance_number: int = 1
+    now: dt.datetime | None = None
+
+
+def report_series_uid(study_uid: str) -> str:
+    """The same report series for every Lightbox report of a study."""
+    return generate_uid(prefix="2.25.", entropy_srcs=[study_uid, "lightbox-report-series"])
+
+
+def missing_required(template: ReportTemplate, content: ReportContent) -> list[FieldSpec]:
+    """The required fields left empty."""
+    return [f for f in template.fields if f.required and not content.values.get(f.id, "").strip()]
+
+
+def _field_item(spec: FieldSpec, text: str):
+    try:
+        value = spec.parse(text)
+    except TemplateError as exc:
+        raise ContentError(str(exc)) from None
+    name = spec.concept.concept()
+    if spec.type == "text":
+        return TextContentItem(name, value, relationship_type=C)
+    if spec.type == "code":
+        return CodeContentItem(name, value.concept(), relationship_type=C)
+    if spec.type == "numeric":
+        return NumContentItem(name, value, spec.unit.concept(), relationship_type=C)
+    return DateContentItem(name, dt.date(int(value[:4]), int(value[4:6]), int(value[6:])), relationship_type=C)
+
+
+def _image_item(name: codes.Coded, ref, relationship) -> ImageContentItem:
+    return ImageContentItem(
+        name.concept(), ref.sop_class_uid, ref.sop_instance_uid,
+        referenced_frame_numbers=ref.frame, relationship_type=relationship,
+    )
+
+
+def measurement_item(m: Measurement) -> NumContentItem:
+    """NUM ← INFERRED FROM SCOORD ← SELECTED FROM IMAGE (the measured image and the drawn graphic)."""
+    num = NumContentItem(m.concept.concept(), m.value, m.unit_code.concept(), relationship_type=C)
+    scoord = ScoordContentItem(
+        codes.IMAGE_REGION.concept(), m.graphic_type, np.array(m.points, dtype=float),
+        relationship_type=RelationshipTypeValues.INFERRED_FROM,
+    )
+    scoord.ContentSequence = [_image_item(codes.SOURCE_OF_MEASUREMENT, m.image, RelationshipTypeValues.SELECTED_FROM)]
+    num.ContentSequence = [scoord]
+    if m.label:
+        num.ContentSequence.append(TextContentItem(codes.TRACKING_IDENTIFIER.concept(), m.label,
+                                                   relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD))
+    return num
+
+
+def content_tree(req: BuildRequest) -> ContainerContentItem:
+    """The TID 2000 content tree (see the module docstring)."""
+    tpl, content = req.template, req.content
+    root = ContainerContentItem(tpl.document_title.concept(), template_id="2000")
+    items: list = [
+        CodeContentItem(codes.LANGUAGE_OF_CONTENT.concept(), codes.ENGLISH.concept(),
+                        relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD),
+        CodeContentItem(codes.OBSERVER_TYPE.concept(), codes.PERSON.concept(),
+                        relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT),
+        PnameContentItem(codes.PERSON_OBSERVER_NAME.concept(), req.observer.name,
+                         relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT),
+    ]
+    if req.observer.organisation:
+        items.append(TextContentItem(codes.PERSON_OBSERVER_ORGANIZATION.concept(), req.observer.organisation,
+                                     relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT))
+    for section in tpl.sections:
+        children = [
+            _field_item(f, content.values[f.id]) for f in section.fields if content.values.get(f.id, "").strip()
+        ]
+        if section.id == tpl.measurement_section:
+            children += [measurement_item(m) for m in content.measurements]
+        if children:
+            container = ContainerContentItem(section.concept.concept(), relationship_type=C)
+            container.ContentSequence = children
+            items.append(container)
+    if content.key_images:
+        container = ContainerContentItem(codes.KEY_IMAGES.concept(), relationship_type=C)
+        container.ContentSequence = _key_image_items(content.key_images)
+        items.append(container)
+    if req.predecessor is not None and req.amendment_reason.strip():
+        items.append(TextContentItem(codes.COMMENT.concept(), f"Amended: {req.amendment_reason.strip()}",
+                                     relationship_type=C))
+    root.ContentSequence = items
+    return root
+
+
+def _key_image_items(key_images: Sequence[KeyImage]) -> list:
+    out: list = []
+    for k in key_images:
+        if k.note.strip():
+            out.append(TextContentItem(codes.KEY_OBJECT_DESCRIPTION.concept(), k.note.strip(), relationship_type=C))
+        out.append(_image_item(codes.BEST_ILLUSTRATION, k.image, C))
+    return out
+
+
+def build_sr(req: BuildRequest) -> Dataset:
+    """Build the Comprehensive SR for ``req``.
+
+    Raises
+    ------
+    ContentError
+        A required field is empty (for a final report), a value does not fit
+        its field, or there is no evidence to take the patient and study from.
+    """
+    if not req.evidence:
+        raise ContentError("no image of the study is in the cache: the report takes patient and study from one")
+    if req.state is ReportState.FINAL:
+        missing = missing_required(req.template, req.content)
+        if missing:
+            raise ContentError("required fields are empty: " + ", ".join(f.label for f in missing))
+    referenced = {m.image.sop_instance_uid for m in req.content.measurements} | {
+        k.image.sop_instance_uid for k in req.content.key_images
+    }
+    evidence = _evidence(req.evidence, referenced)
+    study_uid = str(evidence[0].StudyInstanceUID)
+    final = req.state is ReportState.FINAL
+    kwargs = {}
+    if final:
+        kwargs.update(verifying_observer_name=req.observer.name,
+                      verifying_organization=req.observer.organisation or "Unknown")
+    sr = hd.sr.ComprehensiveSR(
+        evidence=evidence,
+        content=content_tree(req),
+        series_instance_uid=report_series_uid(study_uid),
+        series_number=REPORT_SERIES_NUMBER,
+        sop_instance_uid=req.sop_instance_uid,
+        instance_number=req.instance_number,
+        manufacturer=MANUFACTURER,
+        is_complete=final,
+        is_final=final,
+        is_verified=final,
+        previous_versions=[req.predecessor] if req.predecessor is not None else None,
+        transfer_syntax_uid=ExplicitVRLittleEndian,
+        series_description=REPORT_SERIES_DESCRIPTION,
+        **kwargs,
+    )
+    return _finish(sr, req)
+
+
+def _evidence(evidence: Sequence[Dataset], referenced: set[str]) -> list[Dataset]:
+    by_uid = {str(ds.SOPInstanceUID): ds for ds in evidence}
+    missing = referenced - set(by_uid)
+    if missing:
+        raise ContentError(f"{len(missing)} referenced image(s) are not in the cache: {', '.join(sorted(missing))}")
+    # The referenced images, or (nothing referenced) one image for the patient and study.
+    return [by_uid[u] for u in sorted(referenced)] if referenced else [evidence[0]]
+
+
+def _finish(sr: Dataset, req: BuildRequest) -> Dataset:
+    """What highdicom leaves to us: character set, software, UTC-free timestamps kept as highdicom made them."""
+    sr.SpecificCharacterSet = "ISO_IR 192"
+    sr.SoftwareVersions = __version__
+    sr.ManufacturerModelName = "Lightbox workstation"
+    if req.now is not None:
+        sr.ContentDate = req.now.strftime("%Y%m%d")
+        sr.ContentTime = req.now.strftime("%H%M%S")
+    if "VerifyingObserverSequence" in sr:
+        for item in sr.VerifyingObserverSequence:
+            # Type 2 Verifying Observer Identification Code Sequence: present, may be empty.
+            if "VerifyingObserverIdentificationCodeSequence" not in item:
+                item.VerifyingObserverIdentificationCodeSequence = []
+    sr.file_meta.ImplementationVersionName = f"LIGHTBOX_{__version__}"[:16]
+    return sr
