@@ -58,12 +58,23 @@ class Node:
     timeout: float = 30.0
     max_associations: int = 2
     charset: str = "ISO_IR 192"
+    #: When a C-MOVE fails because the archive does not know us (0xA801), try C-GET.
+    get_fallback: bool = True
 
     def __post_init__(self) -> None:
         if not self.name or any(c.isspace() for c in self.name):
             raise ConfigError(f"invalid node name {self.name!r}: one word, no spaces")
         self.ae_title = validate_ae_title(self.ae_title)
         self.port = validate_port(self.port)
+        self.timeout = _positive(self.timeout, "timeout")
+        self.max_associations = int(_positive(self.max_associations, "max_associations"))
+        self.get_fallback = _boolean(self.get_fallback, "get_fallback")
+        if self.retrieve == "dicomweb" and not self.url:
+            raise ConfigError(f"node {self.name!r}: retrieve method dicomweb needs the DICOMweb base URL (--url)")
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ConfigError(f"invalid DICOMweb URL {self.url!r}: it starts with http:// or https://")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError(f"node {self.name!r}: a TLS certificate needs its key, and a key its certificate")
         if self.retrieve not in VALID_RETRIEVE:
             raise ConfigError(f"invalid retrieve method {self.retrieve!r}: one of {', '.join(VALID_RETRIEVE)}")
         if self.query_model not in VALID_QUERY_MODEL:
@@ -75,15 +86,75 @@ class Node:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
+def _positive(value: Any, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"invalid {what} {value!r}: a positive number") from None
+    if not number > 0:
+        raise ConfigError(f"invalid {what} {value!r}: a positive number")
+    return number
+
+
+def _boolean(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"invalid {what} {value!r}: true or false")
+
+
 @dataclass
 class Settings:
-    """Everything a user can set.  ``extra`` keeps keys this version does not know."""
+    """Everything a user can set.  ``extra`` keeps keys this version does not know.
+
+    Network settings of our own AE: ``ae_title``; the storage SCP's
+    ``storage_port`` and ``storage_bind_address`` (all interfaces by default:
+    archives on other hosts send C-MOVE results there); ``accept_known_nodes_only``
+    (the SCP accepts associations only from the AE titles of configured nodes);
+    ``storage_tls_cert``/``storage_tls_key`` (the SCP speaks DICOM TLS) and
+    ``storage_tls_ca`` (it then also requires client certificates signed by it).
+    """
 
     ae_title: str = "LIGHTBOX"
     storage_port: int = 11112
     demo_archive_port: int = 11114
     nodes: list[Node] = field(default_factory=list)
+    storage_bind_address: str = "0.0.0.0"
+    accept_known_nodes_only: bool = False
+    storage_tls_cert: str = ""
+    storage_tls_key: str = ""
+    storage_tls_ca: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    #: Settings ``lightbox config set`` changes, with their parsers.
+    SETTABLE = ("ae_title", "storage_port", "storage_bind_address", "accept_known_nodes_only",
+                "storage_tls_cert", "storage_tls_key", "storage_tls_ca", "demo_archive_port")
+
+    def set(self, key: str, value: str) -> None:
+        """Set one of :attr:`SETTABLE` from its text form, checked."""
+        if key not in self.SETTABLE:
+            raise ConfigError(f"unknown setting {key!r}: one of {', '.join(self.SETTABLE)}")
+        if key == "ae_title":
+            self.ae_title = validate_ae_title(value)
+        elif key in ("storage_port", "demo_archive_port"):
+            setattr(self, key, validate_port(value))
+        elif key == "accept_known_nodes_only":
+            self.accept_known_nodes_only = _boolean(value, key)
+        elif key == "storage_bind_address":
+            if not value.strip():
+                raise ConfigError("invalid storage_bind_address '': an IP address such as 0.0.0.0 or 127.0.0.1")
+            self.storage_bind_address = value.strip()
+        else:
+            setattr(self, key, value.strip())
+
+    @property
+    def known_ae_titles(self) -> set[str]:
+        """The AE titles of the configured nodes."""
+        return {n.ae_title for n in self.nodes}
 
     # Nodes ---------------------------------------------------------------------
     def node(self, name: str) -> Node:
@@ -95,6 +166,12 @@ class Settings:
     def upsert_node(self, node: Node) -> None:
         self.nodes = [n for n in self.nodes if n.name.lower() != node.name.lower()] + [node]
 
+    def remove_node(self, name: str) -> Node:
+        """Remove and return the node called ``name`` (ConfigError when there is none)."""
+        node = self.node(name)
+        self.nodes = [n for n in self.nodes if n is not node]
+        return node
+
     # Serialisation ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.extra)
@@ -104,18 +181,30 @@ class Settings:
             storage_port=self.storage_port,
             demo_archive_port=self.demo_archive_port,
             nodes=[asdict(n) for n in self.nodes],
+            storage_bind_address=self.storage_bind_address,
+            accept_known_nodes_only=self.accept_known_nodes_only,
+            storage_tls_cert=self.storage_tls_cert,
+            storage_tls_key=self.storage_tls_key,
+            storage_tls_ca=self.storage_tls_ca,
         )
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Settings":
         d = migrate(dict(d))
-        known = {"schema_version", "ae_title", "storage_port", "demo_archive_port", "nodes"}
+        known = {"schema_version", "ae_title", "storage_port", "demo_archive_port", "nodes",
+                 "storage_bind_address", "accept_known_nodes_only", "storage_tls_cert", "storage_tls_key",
+                 "storage_tls_ca"}
         return cls(
             ae_title=validate_ae_title(d.get("ae_title", "LIGHTBOX")),
             storage_port=validate_port(d.get("storage_port", 11112)),
             demo_archive_port=validate_port(d.get("demo_archive_port", 11114)),
             nodes=[Node.from_dict(n) for n in d.get("nodes", [])],
+            storage_bind_address=str(d.get("storage_bind_address", "0.0.0.0") or "0.0.0.0"),
+            accept_known_nodes_only=_boolean(d.get("accept_known_nodes_only", False), "accept_known_nodes_only"),
+            storage_tls_cert=str(d.get("storage_tls_cert", "") or ""),
+            storage_tls_key=str(d.get("storage_tls_key", "") or ""),
+            storage_tls_ca=str(d.get("storage_tls_ca", "") or ""),
             extra={k: v for k, v in d.items() if k not in known},
         )
 

@@ -1,0 +1,85 @@
+"""Fixtures for interoperability tests: Orthanc and dcmqrscp on free ports, our home, settings and cache.
+
+Every archive a fixture starts is stopped in its ``finally``; the archives
+know our AE title ``LIGHTBOX`` at 127.0.0.1 on the storage port of ``settings``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.interop.peers import ArchiveProcess, Modality, free_port, start_dcmqrscp, start_orthanc
+from tests.net.helpers import write_study_set
+from workstation.config import Settings
+from workstation.home import Home
+from workstation.net.send import send_files
+from workstation.store.cache import StudyCache
+
+CALLING_AE = "LIGHTBOX"
+
+
+@pytest.fixture(scope="module")
+def storage_port() -> int:
+    """Our storage SCP's port, known to the archives of this module."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def interop_files(tmp_path_factory) -> list[Path]:
+    """2 studies, 3 series, 10 tiny CT instances."""
+    return write_study_set(tmp_path_factory.mktemp("interop-studies"))
+
+
+def _archive(starter, tmp_path_factory, storage_port, name) -> Iterator[ArchiveProcess]:
+    arc = starter(tmp_path_factory.mktemp(name), [Modality(CALLING_AE, storage_port)])
+    try:
+        yield arc
+    finally:
+        arc.stop()
+        assert not arc.running
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory, storage_port) -> Iterator[ArchiveProcess]:
+    yield from _archive(start_orthanc, tmp_path_factory, storage_port, "orthanc")
+
+
+@pytest.fixture(scope="module")
+def dcmqrscp(tmp_path_factory, storage_port) -> Iterator[ArchiveProcess]:
+    yield from _archive(start_dcmqrscp, tmp_path_factory, storage_port, "dcmqrscp")
+
+
+@pytest.fixture(scope="module")
+def loaded_orthanc(orthanc, interop_files) -> ArchiveProcess:
+    report = send_files(interop_files, orthanc.peer, CALLING_AE)
+    assert report.ok, report.summary()
+    return orthanc
+
+
+@pytest.fixture(scope="module")
+def loaded_dcmqrscp(dcmqrscp, interop_files) -> ArchiveProcess:
+    report = send_files(interop_files, dcmqrscp.peer, CALLING_AE)
+    assert report.ok, report.summary()
+    return dcmqrscp
+
+
+@pytest.fixture
+def home(lightbox_home) -> Home:
+    return Home.single(lightbox_home).ensure()
+
+
+@pytest.fixture
+def settings(storage_port) -> Settings:
+    return Settings(storage_port=storage_port, storage_bind_address="127.0.0.1")
+
+
+@pytest.fixture
+def cache(home) -> Iterator[StudyCache]:
+    c = StudyCache.open(home)
+    try:
+        yield c
+    finally:
+        c.close()

@@ -1,0 +1,387 @@
+"""Our storage SCP: receives C-STORE (pushes and C-MOVE results) into the study cache.
+
+:class:`StorageSCP` is a start/stop object without Qt: the GUI starts one
+for as long as it runs, ``lightbox listen`` runs one in the foreground, and a
+command-line C-MOVE starts one for the duration of the retrieve when no
+Lightbox process listens already (:mod:`workstation.net.listener`).
+
+For every C-STORE the received bytes are stored as they are (Part 10 file
+meta plus the data set as encoded on the wire, no decode and re-encode),
+through :class:`~workstation.store.cache.StudyCache` (staged, synced, renamed
+and indexed in one transaction).  The answer is honest:
+
+* Success (0x0000) only once the file is in the cache, or when the very same
+  object was already there (a different object with the same SOP Instance UID
+  is kept aside as a conflict, never overwriting: also Success, logged);
+* 0xA700 (Refused: out of resources) when the disk is full;
+* 0x0110 (processing failure) when the write failed for another reason;
+* 0xC000 (cannot understand) when the data set has no usable UIDs.
+
+It also accepts Verification (C-ECHO) and Storage Commitment N-EVENT-REPORTs,
+which go to the home's :class:`~workstation.net.commitment.CommitmentInbox`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shutil
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+from pynetdicom import AE, AllStoragePresentationContexts, evt
+from pynetdicom.sop_class import StorageCommitmentPushModel, Verification
+
+from workstation.config import Settings, validate_ae_title
+from workstation.dicom.header import NotDicom, UnusableInstance, parse_header
+from workstation.dicom.transfer_syntax import DECODER_ORDER
+from workstation.net.association import NetworkError
+from workstation.net.commitment import CommitmentInbox, handle_event_report
+from workstation.store.cache import StudyCache
+from workstation.store.layout import stage_bytes
+from workstation.store.writer import CommitResult, Outcome, PendingInstance
+
+log = logging.getLogger(__name__)
+
+#: Transfer syntaxes we accept: those Lightbox can decode, uncompressed first (preferred).
+ACCEPTED_TRANSFER_SYNTAXES = [
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    *DECODER_ORDER,
+]
+
+OUT_OF_RESOURCES = 0xA700
+PROCESSING_FAILURE = 0x0110
+CANNOT_UNDERSTAND = 0xC000
+
+_NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+#: Called (from the SCP's threads) after each instance, with what happened to it.
+StoredCallback = Callable[["Received"], None]
+
+
+@dataclass(frozen=True)
+class Received:
+    """One C-STORE the SCP answered.
+
+    Attributes
+    ----------
+    sop_instance_uid, study_uid, series_uid : str
+        "" when the data set could not be read.
+    calling_ae : str
+        Who sent it.
+    status : int
+        The status we answered.
+    outcome : str
+        ``stored``, ``duplicate``, ``conflict`` or ``failed``.
+    message : str
+        Why it failed, in plain words.
+    size : int
+        Bytes received.
+    """
+
+    sop_instance_uid: str
+    study_uid: str
+    series_uid: str
+    calling_ae: str
+    status: int
+    outcome: str
+    message: str = ""
+    size: int = 0
+
+
+@dataclass
+class ScpStats:
+    """Counters since start (read them from any thread)."""
+
+    stored: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    bytes: int = 0
+    associations: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, received: Received) -> None:
+        with self.lock:
+            if received.outcome == Outcome.STORED.value:
+                self.stored += 1
+                self.bytes += received.size
+            elif received.outcome == Outcome.DUPLICATE.value:
+                self.duplicates += 1
+            elif received.outcome == Outcome.CONFLICT.value:
+                self.conflicts += 1
+            else:
+                self.failed += 1
+
+
+def server_tls_context(cert: str, key: str, ca: str = "") -> ssl.SSLContext:
+    """A server TLS context: our certificate; with ``ca``, client certificates are required."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key or None)
+    if ca:
+        ctx.load_verify_locations(cafile=ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def _no_space(exc: BaseException | None, cache: StudyCache, needed: int) -> bool:
+    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+        return True
+    try:
+        return shutil.disk_usage(cache.cache_dir).free < max(needed, 1) * 2
+    except OSError:
+        return False
+
+
+def store_received(cache: StudyCache, data: bytes, calling_ae: str, source: str) -> tuple[Received, CommitResult | None]:
+    """Stage and commit the bytes of one received instance; never raises for bad data or a bad disk.
+
+    Parameters
+    ----------
+    cache : StudyCache
+    data : bytes
+        A Part 10 byte stream (preamble, file meta, data set as received).
+    calling_ae : str
+        The sender's AE title (kept in the index).
+    source : str
+        What to record as the instance's source.
+
+    Returns
+    -------
+    (Received, CommitResult or None)
+        The status to answer and what the cache did.
+    """
+    try:
+        _ds, rec = parse_header(data, len(data))
+    except (NotDicom, UnusableInstance) as exc:
+        return Received("", "", "", calling_ae, CANNOT_UNDERSTAND, Outcome.FAILED.value, str(exc), len(data)), None
+    except Exception as exc:  # noqa: BLE001 - hostile input must not kill the association thread
+        message = f"unreadable data set ({type(exc).__name__})"
+        return Received("", "", "", calling_ae, CANNOT_UNDERSTAND, Outcome.FAILED.value, message, len(data)), None
+    uids = (rec.sop_instance_uid, rec.study_uid, rec.series_uid)
+    try:
+        staged = stage_bytes(cache.cache_dir, data)
+    except OSError as exc:
+        status = OUT_OF_RESOURCES if _no_space(exc, cache, len(data)) else PROCESSING_FAILURE
+        message = f"cannot write to the cache: {exc.strerror or exc}"
+        return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, len(data)), None
+    try:
+        result = cache.commit([PendingInstance(staged, rec, source, calling_ae)])[0]
+    except Exception as exc:  # noqa: BLE001 - e.g. the index is locked or its disk is full
+        staged.tmp_path.unlink(missing_ok=True)
+        status = OUT_OF_RESOURCES if _no_space(exc, cache, len(data)) else PROCESSING_FAILURE
+        return Received(*uids, calling_ae, status, Outcome.FAILED.value, f"cannot index it: {exc}", len(data)), None
+    if result.outcome is Outcome.FAILED:
+        status = OUT_OF_RESOURCES if _no_space(None, cache, len(data)) else PROCESSING_FAILURE
+        return Received(*uids, calling_ae, status, result.outcome.value, result.message, len(data)), result
+    return Received(*uids, calling_ae, 0x0000, result.outcome.value, result.message, len(data)), result
+
+
+def status_dataset(status: int, comment: str = "") -> Dataset:
+    """A C-STORE response status with an Error Comment (at most 64 characters, ASCII)."""
+    ds = Dataset()
+    ds.Status = status
+    if status != 0 and comment:
+        ds.ErrorComment = comment.encode("ascii", "replace").decode("ascii")[:64]
+    return ds
+
+
+class StorageSCP:
+    """Receive C-STORE into the cache; start and stop from any thread.
+
+    Parameters
+    ----------
+    cache : StudyCache
+        Where received instances go.
+    settings : Settings
+        Our AE title, port, bind address, TLS files, and whether only
+        configured nodes may connect.
+    inbox : CommitmentInbox, optional
+        Where Storage Commitment reports go (no commitment support without).
+    on_received : callable(Received), optional
+        Called on the SCP's thread after each instance.
+    port, bind_address : optional
+        Override the settings (tests, ephemeral listeners).
+
+    Examples
+    --------
+    >>> scp = StorageSCP(cache, settings, inbox=CommitmentInbox(home))
+    >>> scp.start()
+    >>> ...
+    >>> scp.stop()
+    """
+
+    def __init__(
+        self,
+        cache: StudyCache,
+        settings: Settings,
+        *,
+        inbox: CommitmentInbox | None = None,
+        on_received: StoredCallback | None = None,
+        port: int | None = None,
+        bind_address: str | None = None,
+    ) -> None:
+        self.cache = cache
+        self.settings = settings
+        self.ae_title = validate_ae_title(settings.ae_title)
+        self.port = int(port if port is not None else settings.storage_port)
+        self.bind_address = bind_address or settings.storage_bind_address or "0.0.0.0"
+        self.inbox = inbox
+        self.on_received = on_received
+        self.stats = ScpStats()
+        self._server: Any = None
+        self._lock = threading.Lock()
+        self._listeners: list[StoredCallback] = []
+
+    # Lifecycle ---------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> None:
+        """Start listening (returns at once).
+
+        Raises
+        ------
+        NetworkError
+            When the port cannot be bound (in use, or a privileged port) or
+            the TLS files cannot be loaded.
+        """
+        with self._lock:
+            if self._server is not None:
+                return
+            ae = self._make_ae()
+            ssl_context = None
+            if self.settings.storage_tls_cert:
+                try:
+                    ssl_context = server_tls_context(self.settings.storage_tls_cert, self.settings.storage_tls_key,
+                                                     self.settings.storage_tls_ca)
+                except (OSError, ssl.SSLError) as exc:
+                    raise NetworkError(f"cannot load the storage SCP's TLS certificate or key: {exc}") from exc
+            handlers = [
+                (evt.EVT_C_STORE, self._on_store),
+                (evt.EVT_CONN_OPEN, _fast_loop),
+                (evt.EVT_ACCEPTED, self._on_accepted),
+            ]
+            if self.inbox is not None:
+                handlers.append((evt.EVT_N_EVENT_REPORT, handle_event_report, [self.inbox]))
+            try:
+                self._server = ae.start_server((self.bind_address, self.port), block=False, evt_handlers=handlers,
+                                               ssl_context=ssl_context)
+            except OSError as exc:
+                raise NetworkError(_bind_message(self.bind_address, self.port, exc)) from exc
+            if self.port == 0:
+                self.port = int(self._server.server_address[1])
+        if self.inbox is not None:
+            self.inbox.prune()
+        log.info("storage SCP %s listening on %s:%d%s", self.ae_title, self.bind_address, self.port,
+                 " (TLS)" if ssl_context else "")
+
+    def stop(self) -> None:
+        """Stop listening and end open associations.  Safe to call twice."""
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            log.info("storage SCP on port %d stopped (%d stored, %d failed)", self.port, self.stats.stored,
+                     self.stats.failed)
+
+    def __enter__(self) -> "StorageSCP":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def subscribe(self, callback: StoredCallback) -> Callable[[], None]:
+        """Also call ``callback`` for each instance; returns the function that unsubscribes."""
+        with self._lock:
+            self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._listeners:
+                    self._listeners.remove(callback)
+
+        return unsubscribe
+
+    # Handlers ----------------------------------------------------------------------
+    def _make_ae(self) -> AE:
+        ae = AE(self.ae_title)
+        ae.maximum_pdu_size = 0
+        ae.network_timeout = 60
+        ae.acse_timeout = 30
+        ae.dimse_timeout = 60
+        ae.maximum_associations = 16
+        for cx in AllStoragePresentationContexts:
+            ae.add_supported_context(cx.abstract_syntax, ACCEPTED_TRANSFER_SYNTAXES)
+        ae.add_supported_context(Verification)
+        if self.inbox is not None:
+            # The archive reports on a new association as the SCP of this SOP class.
+            ae.add_supported_context(StorageCommitmentPushModel, scu_role=True, scp_role=True)
+        if self.settings.accept_known_nodes_only:
+            # An empty list would accept anyone: with no node configured, require a title nobody uses.
+            ae.require_calling_aet = sorted(self.settings.known_ae_titles) or ["NO_KNOWN_NODES"]
+        return ae
+
+    def _on_accepted(self, event: Any) -> None:
+        with self.stats.lock:
+            self.stats.associations += 1
+
+    def _on_store(self, event: Any) -> Dataset:
+        calling = str(event.assoc.requestor.ae_title).strip()
+        started = time.monotonic()
+        try:
+            data = event.encoded_dataset()
+        except Exception as exc:  # noqa: BLE001 - a malformed request must get an answer, not kill the thread
+            received = Received("", "", "", calling, CANNOT_UNDERSTAND, Outcome.FAILED.value,
+                                f"malformed C-STORE request ({type(exc).__name__})")
+        else:
+            received, _result = store_received(self.cache, data, calling, f"C-STORE from {calling}")
+        self.stats.add(received)
+        if received.status != 0:
+            # UIDs and codes only: messages never carry patient data, but keep logs lean anyway.
+            log.warning("C-STORE %s from %s answered 0x%04X: %s", received.sop_instance_uid or "(unreadable)",
+                        calling, received.status, received.message)
+        else:
+            log.debug("C-STORE %s from %s %s in %.1f ms", received.sop_instance_uid, calling, received.outcome,
+                      (time.monotonic() - started) * 1000)
+        for callback in [self.on_received, *self._listeners]:
+            if callback is not None:
+                try:
+                    callback(received)
+                except Exception:  # noqa: BLE001 - an observer must not change the answer
+                    log.exception("storage SCP observer failed")
+        return status_dataset(received.status, received.message)
+
+
+def _fast_loop(event: Any) -> None:
+    # pynetdicom's DUL thread sleeps 1 ms whenever its queue is empty (see association.py).
+    dul = getattr(event.assoc, "dul", None)
+    if dul is not None and hasattr(dul, "_run_loop_delay"):
+        dul._run_loop_delay = 1e-4
+
+
+def _bind_message(address: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} is already in use by another program — stop it, or choose another port "
+                f"with 'lightbox config set storage_port N' (and tell the archives)")
+    if exc.errno == errno.EACCES:
+        return f"no permission to listen on port {port} — ports below 1024 need privileges; choose another port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {address}: this machine has no such address — check storage_bind_address"
+    return f"cannot listen on {address}:{port}: {exc.strerror or exc}"
