@@ -1,0 +1,132 @@
+"""From a viewport's stored frame and its VOI choice to the array the screen shows, fast.
+
+The pixel pipeline (:class:`~workstation.imaging.pipeline.FramePipeline`)
+collapses the grayscale chain into one 8-bit table over the stored values.
+Scrolling needs more than that per frame: the table is turned once into a
+65536-entry table of 32-bit ``0xffRRGGBB`` pixels indexed by the stored
+values' 16 bits, so one ``numpy.take`` yields the very bytes a 32-bit RGB
+image holds (no conversion when painting).  The tables are shared by every
+frame whose display chain is the same (same rescale, bits, padding, VOI), so
+scrolling a CT stack builds them once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from workstation.imaging.pipeline import FramePipeline, Window, default_window
+from workstation.imaging.viewstate import VoiChoice
+
+_OPAQUE = np.uint32(0xFF000000)
+_GREY_TO_RGB32 = (np.arange(256, dtype=np.uint32) * np.uint32(0x010101)) | _OPAQUE
+_PIPELINES_KEPT = 256
+_TABLES_KEPT = 16
+
+
+@dataclass
+class DisplayFrame:
+    """One frame ready to paint.
+
+    Attributes
+    ----------
+    pixels : numpy.ndarray
+        ``(rows, columns)`` uint32 ``0xffRRGGBB`` values (C-contiguous).
+    window : Window or None
+        The VOI used (None for colour images).
+    """
+
+    pixels: np.ndarray
+    window: Window | None
+
+
+class FrameDisplay:
+    """Makes display frames for the viewports, caching pipelines and tables."""
+
+    def __init__(self) -> None:
+        self._pipelines: OrderedDict[tuple, FramePipeline] = OrderedDict()
+        self._tables: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._default_windows: dict[tuple, Window] = {}
+
+    def pipeline(self, key: tuple, header: Dataset, frame: int) -> FramePipeline:
+        """The pipeline of a frame (``key`` names it, e.g. SOP Instance UID and frame)."""
+        p = self._pipelines.get(key)
+        if p is None:
+            p = FramePipeline.from_dataset(header, frame)
+            self._pipelines[key] = p
+            if len(self._pipelines) > _PIPELINES_KEPT:
+                self._pipelines.popitem(last=False)
+        else:
+            self._pipelines.move_to_end(key)
+        return p
+
+    def window_for(self, pipeline: FramePipeline, voi: VoiChoice, stored: np.ndarray | None,
+                   stack_key: object = None) -> Window | None:
+        """The VOI a choice means for this frame (None for colour).
+
+        Without an explicit window or VOI number, the image's first window is
+        used; an image with none gets the min-max window of the first frame
+        shown of its stack (``stack_key``), so scrolling does not flicker.
+        """
+        if pipeline.is_color:
+            return None
+        if voi.explicit:
+            return Window(voi.center, voi.width, voi.function, voi.name)
+        if voi.voi_index is not None and 0 <= voi.voi_index < len(pipeline.windows):
+            return pipeline.windows[voi.voi_index]
+        if pipeline.windows:
+            return pipeline.windows[0]
+        key = (stack_key, _chain_key(pipeline))
+        w = self._default_windows.get(key) if stack_key is not None else None
+        if w is None:
+            w = default_window(pipeline, stored)
+            if stack_key is not None:
+                self._default_windows[key] = w
+        return w
+
+    def render(self, pipeline: FramePipeline, stored: np.ndarray, window: Window | None, *,
+               invert: bool = False, photometric_interpretation: str | None = None) -> DisplayFrame:
+        """Display pixels of one frame of stored values."""
+        if not pipeline.is_color and pipeline.has_display_lut and stored.dtype.itemsize <= 2 \
+                and stored.dtype.kind in "iu" and stored.ndim == 2:
+            table = self._table(pipeline, window, invert)
+            index = stored.view(np.uint16) if stored.dtype.itemsize == 2 else stored.astype(np.uint16)
+            return DisplayFrame(np.take(table, index), window)
+        out = pipeline.to_display(stored, window, invert=invert,
+                                  photometric_interpretation=photometric_interpretation)
+        return DisplayFrame(to_rgb32(out), window)
+
+    def _table(self, pipeline: FramePipeline, window: Window | None, invert: bool) -> np.ndarray:
+        key = (_chain_key(pipeline), window, window.lut.data.tobytes() if window is not None and window.lut else b"",
+               invert)
+        table = self._tables.get(key)
+        if table is not None:
+            self._tables.move_to_end(key)
+            return table
+        lut, offset = pipeline.display_lut(window, invert=invert)
+        u = np.arange(65536, dtype=np.int64)
+        stored = np.where(u >= 32768, u - 65536, u) if pipeline.signed else u
+        grey = lut[np.clip(stored - offset, 0, len(lut) - 1)]
+        table = _GREY_TO_RGB32[grey]
+        self._tables[key] = table
+        if len(self._tables) > _TABLES_KEPT:
+            self._tables.popitem(last=False)
+        return table
+
+
+def _chain_key(p: FramePipeline) -> tuple:
+    """What decides a grayscale table apart from the VOI: frames alike here share tables."""
+    modality_lut = id(p.modality_lut) if p.modality_lut is not None else None
+    return (p.bits_stored, p.signed, p.rescale_slope, p.rescale_intercept, modality_lut,
+            p.inverted, p.padding, p.photometric_interpretation)
+
+
+def to_rgb32(display: np.ndarray) -> np.ndarray:
+    """uint8 grey ``(r, c)`` or RGB ``(r, c, 3)`` to uint32 ``0xffRRGGBB`` ``(r, c)``."""
+    if display.ndim == 2:
+        return _GREY_TO_RGB32[display]
+    rgb = display.astype(np.uint32)
+    return np.ascontiguousarray(_OPAQUE | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2])

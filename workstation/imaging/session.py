@@ -1,0 +1,225 @@
+"""A reading session without widgets: the open studies, their display sets, the viewport grid.
+
+Patient safety: the session belongs to one patient, the patient of the first
+study opened.  A study of another patient is added only when the caller says
+so explicitly (:class:`OtherPatient` is raised otherwise), and every viewport
+showing it is flagged so the widget shows a warning banner.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from typing import Callable
+
+from workstation.imaging.frame_display import FrameDisplay
+from workstation.imaging.viewport import DisplaySet, ViewportModel
+from workstation.model.stack import load_stack
+from workstation.model.stack_pixels import StackLoader, StackPixels
+from workstation.store import maintenance
+from workstation.store.cache import StudyCache
+from workstation.store.queries import StudyRow
+
+log = logging.getLogger(__name__)
+
+MAX_GRID = 4
+HOLDER = "viewer"
+
+
+class OtherPatient(Exception):
+    """The study belongs to another patient than the session's; add it only when confirmed."""
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").casefold().strip()
+
+
+def same_patient(a: StudyRow, b: StudyRow) -> bool:
+    """True when two studies are of one patient: same Patient ID (and issuer), and same name.
+
+    Either difference counts: the same ID under another name is exactly the
+    mix-up a reader must be told about.
+    """
+    return (
+        _fold(a.patient_id) == _fold(b.patient_id)
+        and _fold(a.issuer) == _fold(b.issuer)
+        and _fold(a.patient_name).replace(" ", "") == _fold(b.patient_name).replace(" ", "")
+    )
+
+
+class ReadingSession:
+    """The studies open in the viewer and the viewports showing them.
+
+    Parameters
+    ----------
+    cache : StudyCache
+        Where the studies are.
+    on_progress : callable, optional
+        ``on_progress(series_uid, loaded, total)`` from loader threads.
+    """
+
+    def __init__(self, cache: StudyCache,
+                 on_progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.cache = cache
+        self.display = FrameDisplay()
+        self.studies: list[StudyRow] = []
+        self.display_sets: list[DisplaySet] = []
+        self.viewports = [ViewportModel(self.display) for _ in range(MAX_GRID * MAX_GRID)]
+        self.grid = (1, 1)
+        self.active = 0
+        self._on_progress = on_progress
+        self._listeners: list[Callable[[str], None]] = []
+
+    # Observers -----------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[str], None]) -> None:
+        """``callback(what)`` on "studies", "grid", "active" changes."""
+        self._listeners.append(callback)
+
+    def _changed(self, what: str) -> None:
+        for cb in list(self._listeners):
+            cb(what)
+
+    # Studies -------------------------------------------------------------------------
+    @property
+    def patient(self) -> StudyRow | None:
+        """The first study opened: the session's patient."""
+        return self.studies[0] if self.studies else None
+
+    def open_study(self, study_uid: str) -> list[DisplaySet]:
+        """Close everything and open one study; its first display sets go into the viewports.
+
+        Raises
+        ------
+        KeyError
+            The study is not in the cache.
+        """
+        study = self.cache.study(study_uid)
+        if study is None:
+            raise KeyError(f"study {study_uid} is not in the cache")
+        self.close()
+        self._add(study)
+        self.cache.mark_opened(study_uid)
+        self.hang()
+        self._changed("studies")
+        return self.display_sets
+
+    def add_study(self, study_uid: str, *, allow_other_patient: bool = False) -> list[DisplaySet]:
+        """Add a study (a prior, say) to the session; returns its display sets.
+
+        Raises
+        ------
+        OtherPatient
+            The study is another patient's and ``allow_other_patient`` is False.
+        KeyError
+            The study is not in the cache.
+        """
+        study = self.cache.study(study_uid)
+        if study is None:
+            raise KeyError(f"study {study_uid} is not in the cache")
+        if any(s.study_uid == study_uid for s in self.studies):
+            return [d for d in self.display_sets if d.study.study_uid == study_uid]
+        if self.patient is not None and not same_patient(self.patient, study) and not allow_other_patient:
+            raise OtherPatient(f"{study.patient_name} ({study.patient_id}) is not {self.patient.patient_name} "
+                               f"({self.patient.patient_id})")
+        added = self._add(study)
+        if self.patient is None:
+            self.hang()
+        self._changed("studies")
+        return added
+
+    def _add(self, study: StudyRow) -> list[DisplaySet]:
+        maintenance.hold(self.cache, study.study_uid, HOLDER)
+        self.studies.append(study)
+        added = []
+        for series in self.cache.series(study.study_uid):
+            stack = load_stack(self.cache, series)
+            if len(stack):
+                added.append(DisplaySet(study, stack, StackPixels(stack)))
+        self.display_sets.extend(added)
+        log.info("study opened: %d display sets", len(added))
+        return added
+
+    def is_other_patient(self, display_set: DisplaySet) -> bool:
+        return self.patient is not None and not same_patient(self.patient, display_set.study)
+
+    def display_set(self, series_uid: str) -> DisplaySet | None:
+        return next((d for d in self.display_sets if d.series_uid == series_uid), None)
+
+    # Viewports -----------------------------------------------------------------------
+    @property
+    def visible(self) -> list[ViewportModel]:
+        """The viewports of the current grid, row by row."""
+        rows, cols = self.grid
+        return self.viewports[: rows * cols]
+
+    @property
+    def active_viewport(self) -> ViewportModel:
+        return self.viewports[self.active]
+
+    def set_active(self, index: int) -> None:
+        if 0 <= index < len(self.visible) and index != self.active:
+            self.active = index
+            self._changed("active")
+
+    def set_grid(self, rows: int, cols: int) -> None:
+        """Show ``rows`` x ``cols`` viewports (1 to 4 each); new ones get the next display sets."""
+        rows, cols = min(max(rows, 1), MAX_GRID), min(max(cols, 1), MAX_GRID)
+        before = len(self.visible)
+        self.grid = (rows, cols)
+        shown = {vp.display_set.series_uid for vp in self.visible[:before] if vp.display_set}
+        unshown = [d for d in self.display_sets if d.series_uid not in shown]
+        for vp in self.visible[before:]:
+            if vp.display_set is None and unshown:
+                self.show(unshown.pop(0), self.viewports.index(vp))
+        if self.active >= len(self.visible):
+            self.active = 0
+        self._changed("grid")
+
+    def hang(self) -> None:
+        """Put the first display sets into the visible viewports, one each."""
+        for i, vp in enumerate(self.visible):
+            self.show(self.display_sets[i] if i < len(self.display_sets) else None, i)
+
+    def show(self, display_set: DisplaySet | None, viewport: int | None = None, index: int | None = None) -> None:
+        """Show a display set in a viewport (default: the active one) and start reading it."""
+        i = self.active if viewport is None else viewport
+        vp = self.viewports[i]
+        if display_set is not None:
+            start = index if index is not None else 0
+            self.start_loading(display_set, start)
+        vp.set_display_set(display_set, index)
+        vp.other_patient = display_set is not None and self.is_other_patient(display_set)
+
+    def start_loading(self, display_set: DisplaySet, first: int = 0) -> None:
+        """Read frame ``first`` now (the first image shows at once) and the rest in the background."""
+        n = len(display_set.stack)
+        first = min(max(first, 0), n - 1)
+        display_set.pixels.load(first)
+        if display_set.loader is None:
+            uid = display_set.series_uid
+            callback = None
+            if self._on_progress is not None:
+                callback = lambda done, total: self._on_progress(uid, done, total)  # noqa: E731
+            display_set.loader = StackLoader(display_set.pixels, callback)
+            display_set.loader.start(first)
+        else:
+            display_set.loader.set_focus(first)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the readers, empty the viewports and release the studies."""
+        for d in self.display_sets:
+            if d.loader is not None:
+                d.loader.cancel()
+        for d in self.display_sets:
+            if d.loader is not None:
+                d.loader.join(timeout)
+        for vp in self.viewports:
+            vp.set_display_set(None)
+            vp.other_patient = False
+        for s in self.studies:
+            try:
+                maintenance.release(self.cache, s.study_uid, HOLDER)
+            except Exception:  # the index may already be closed at exit; the hold is harmless then
+                log.warning("could not release a study hold")
+        self.studies, self.display_sets = [], []
+        self.active = 0

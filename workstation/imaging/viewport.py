@@ -1,0 +1,254 @@
+"""One viewport's state, without widgets: which stack, which frame, how it is shown.
+
+The widget paints what :meth:`ViewportModel.render` returns and forwards the
+reader's input to :mod:`workstation.imaging.interaction`; everything a test
+checks (index, zoom, window, measurements) lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from workstation.imaging.frame_display import DisplayFrame, FrameDisplay
+from workstation.imaging.pipeline import FramePipeline, Window
+from workstation.imaging.viewstate import ViewState
+from workstation.model.stack import FrameRef, ImageStack
+from workstation.model.stack_pixels import StackLoader, StackPixels
+from workstation.store.queries import StudyRow
+
+
+@dataclass
+class DisplaySet:
+    """A series as the viewer offers it: its stack and pixels once opened.
+
+    Attributes
+    ----------
+    study : StudyRow
+        The series' study (patient identity for every viewport showing it).
+    stack : ImageStack
+        Its frames in display order.
+    pixels : StackPixels
+        Their stored values as they are read.
+    loader : StackLoader or None
+        The background reader, started when the set is first shown.
+    """
+
+    study: StudyRow
+    stack: ImageStack
+    pixels: StackPixels
+    loader: StackLoader | None = None
+
+    @property
+    def series_uid(self) -> str:
+        return self.stack.series.series_uid
+
+    @property
+    def label(self) -> str:
+        s = self.stack.series
+        number = "" if s.series_number is None else f"{s.series_number}: "
+        return f"{number}{s.description or s.modality or 'series'}"
+
+
+@dataclass
+class CineState:
+    """Cine play: on or off, and its rate in frames per second."""
+
+    playing: bool = False
+    frames_per_second: float = 10.0
+    user_set: bool = False
+
+
+def default_frame_rate(header: Dataset | None, fallback: float = 10.0) -> float:
+    """Frames per second to play a multi-frame image at.
+
+    Recommended Display Frame Rate, else 1000 / Frame Time (ms), else Cine Rate,
+    else ``fallback``.
+    """
+    if header is None:
+        return fallback
+    for keyword, convert in (
+        ("RecommendedDisplayFrameRate", float),
+        ("FrameTime", lambda ms: 1000.0 / float(ms)),
+        ("CineRate", float),
+    ):
+        value = header.get(keyword)
+        try:
+            rate = convert(value) if value not in (None, "") else None
+        except (TypeError, ValueError, ZeroDivisionError):
+            rate = None
+        if rate is not None and 0.1 <= rate <= 240:
+            return rate
+    return fallback
+
+
+class ViewportModel:
+    """A viewport: its display set, current frame, view state and cine.
+
+    Parameters
+    ----------
+    display : FrameDisplay
+        The session's shared renderer (pipelines and tables are shared).
+    """
+
+    def __init__(self, display: FrameDisplay) -> None:
+        self.display = display
+        self.display_set: DisplaySet | None = None
+        self.view = ViewState()
+        self.index = 0
+        self.cine = CineState()
+        self.other_patient = False  # another patient than the session's: the widget shows a banner
+        self.cursor_point: np.ndarray | None = None  # 3D cursor (patient mm) shown in this viewport
+        self._listeners: list[Callable[["ViewportModel", str], None]] = []
+        self._memo: tuple | None = None
+
+    # Observers -----------------------------------------------------------------------
+    def subscribe(self, callback: Callable[["ViewportModel", str], None]) -> None:
+        """Call ``callback(model, what)`` on changes: "index", "view", "set"."""
+        self._listeners.append(callback)
+
+    def changed(self, what: str) -> None:
+        for cb in list(self._listeners):
+            cb(self, what)
+
+    # Content -------------------------------------------------------------------------
+    @property
+    def stack(self) -> ImageStack | None:
+        return self.display_set.stack if self.display_set else None
+
+    @property
+    def pixels(self) -> StackPixels | None:
+        return self.display_set.pixels if self.display_set else None
+
+    def __len__(self) -> int:
+        return len(self.display_set.stack) if self.display_set else 0
+
+    def set_display_set(self, display_set: DisplaySet | None, index: int | None = None) -> None:
+        """Show ``display_set`` from frame ``index`` (default: the first), with a fresh view."""
+        self.display_set = display_set
+        self.view.reset()
+        self.cine = CineState()
+        self.cursor_point = None
+        self._memo = None
+        self.index = 0
+        if display_set is not None and len(display_set.stack):
+            self.index = min(max(index or 0, 0), len(display_set.stack) - 1)
+            f = display_set.stack.frames[self.index]
+            self._fit_image_to(f)
+        self.changed("set")
+
+    def _fit_image_to(self, f: FrameRef) -> None:
+        aspect = 1.0
+        if f.pixel_spacing is not None and f.pixel_spacing[1] > 0:
+            aspect = f.pixel_spacing[0] / f.pixel_spacing[1]
+        self.view.set_image(f.columns, f.rows, aspect)
+
+    @property
+    def frame(self) -> FrameRef | None:
+        stack = self.stack
+        return stack.frames[self.index] if stack is not None and len(stack) else None
+
+    def set_index(self, index: int) -> bool:
+        """Go to frame ``index`` (clamped); True when it changed."""
+        n = len(self)
+        if not n:
+            return False
+        index = min(max(int(index), 0), n - 1)
+        if index == self.index:
+            return False
+        self.index = index
+        f = self.stack.frames[index]
+        if (f.columns, f.rows) != self.view.image_size:
+            self._fit_image_to(f)
+        loader = self.display_set.loader
+        if loader is not None and not self.pixels.is_loaded(index):
+            loader.set_focus(index)
+        self.changed("index")
+        return True
+
+    def scroll(self, delta: int) -> bool:
+        """Move ``delta`` frames (positive: towards the end)."""
+        return self.set_index(self.index + delta)
+
+    # Frame data ----------------------------------------------------------------------
+    def header(self) -> Dataset | None:
+        return self.pixels.header(self.index) if self.pixels is not None and len(self) else None
+
+    def stored(self) -> np.ndarray | None:
+        return self.pixels.image(self.index) if self.pixels is not None and len(self) else None
+
+    def is_loaded(self) -> bool:
+        return self.pixels is not None and len(self) > 0 and self.pixels.is_loaded(self.index)
+
+    def error(self) -> str | None:
+        """Why the current frame cannot be shown, or None."""
+        if self.pixels is None or not len(self):
+            return None
+        err = self.pixels.error(self.index)
+        if err is None and self.is_loaded() and self.pipeline() is None:
+            return "the image header cannot be read"
+        return err
+
+    def pipeline(self) -> FramePipeline | None:
+        header, f = self.header(), self.frame
+        if header is None or f is None:
+            return None
+        try:
+            return self.display.pipeline(f.key, header, f.frame)
+        except Exception:  # a header the pipeline cannot use: the viewport says so
+            return None
+
+    def current_window(self) -> Window | None:
+        """The VOI the current frame is (or would be) shown with."""
+        p = self.pipeline()
+        if p is None:
+            return None
+        return self.display.window_for(p, self.view.voi, self.stored(), stack_key=self._stack_key())
+
+    def _stack_key(self):
+        return self.display_set.series_uid if self.display_set else None
+
+    def render(self) -> DisplayFrame | None:
+        """Display pixels of the current frame, or None while it is loading or when it failed."""
+        stored, p = self.stored(), self.pipeline()
+        if stored is None or p is None:
+            return None
+        window = self.display.window_for(p, self.view.voi, stored, stack_key=self._stack_key())
+        key = (self.display_set.series_uid, self.index, window, self.view.invert, id(stored))
+        if self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        try:
+            frame = self.display.render(p, stored, window, invert=self.view.invert)
+        except Exception as exc:  # the viewport shows the message instead of the image
+            self.pixels.errors[self.index] = f"cannot display image: {exc}"
+            return None
+        self._memo = (key, frame)
+        return frame
+
+    # Geometry helpers ----------------------------------------------------------------
+    def patient_point(self, x: float, y: float) -> np.ndarray | None:
+        """Patient coordinates (mm) of image point ``(x, y)`` on the current frame."""
+        f = self.frame
+        return f.patient_point(x, y) if f is not None else None
+
+    def image_point_of(self, point: np.ndarray) -> tuple[float, float, float] | None:
+        """Image coordinates of a patient point projected on the current frame, and its distance (mm)."""
+        f = self.frame
+        if f is None or f.position is None or f.orientation is None or f.pixel_spacing is None:
+            return None
+        d = np.asarray(point, dtype=float) - f.position
+        row_spacing, col_spacing = f.pixel_spacing
+        x = float(d @ f.orientation[:3]) / col_spacing + 0.5
+        y = float(d @ f.orientation[3:]) / row_spacing + 0.5
+        n = f.normal
+        dist = abs(float(d @ n)) if n is not None else 0.0
+        return x, y, dist
+
+    def patient_identity(self) -> tuple[str, str]:
+        """(Patient's Name, Patient ID) of what the viewport shows."""
+        if self.display_set is None:
+            return "", ""
+        return self.display_set.study.patient_name, self.display_set.study.patient_id
