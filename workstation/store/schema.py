@@ -125,5 +125,52 @@ CREATE TABLE study_holds (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# Version 3: reporting.  Drafts are saved here on every change (a crash loses
+# nothing committed); reports Lightbox wrote, with their lifecycle state; and
+# the outbox, filled in the same transaction that stores a signed report, so
+# nothing is sent that is not stored and nothing stored is forgotten.
+_V3 = """
+CREATE TABLE report_drafts (
+    draft_id TEXT PRIMARY KEY,
+    study_uid TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    content TEXT NOT NULL,
+    predecessor_uid TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX report_drafts_study ON report_drafts(study_uid);
+CREATE TABLE reports (
+    sop_instance_uid TEXT PRIMARY KEY,
+    study_uid TEXT NOT NULL,
+    state TEXT NOT NULL,
+    template_id TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    observer TEXT NOT NULL DEFAULT '',
+    predecessor_uid TEXT NOT NULL DEFAULT '',
+    amendment_reason TEXT NOT NULL DEFAULT '',
+    signed INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL
+);
+CREATE INDEX reports_study ON reports(study_uid);
+CREATE TABLE outbox (
+    pk INTEGER PRIMARY KEY,
+    sop_instance_uid TEXT NOT NULL,
+    sop_class_uid TEXT NOT NULL,
+    study_uid TEXT NOT NULL,
+    file_hash TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    transaction_uid TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    UNIQUE (sop_instance_uid, destination)
+);
+CREATE INDEX outbox_state ON outbox(state, next_attempt);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)

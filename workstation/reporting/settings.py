@@ -1,0 +1,57 @@
+"""The reporting settings, kept under ``Settings.extra["reporting"]`` in config.json.
+
+Only paths to key material are stored, never a key or a passphrase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from workstation.config import Settings
+
+KEY = "reporting"
+
+
+@dataclass
+class ReportingSettings:
+    """What a radiologist sets once: who signs, with which certificate, what to trust, where reports go.
+
+    Attributes
+    ----------
+    radiologist_name : str
+        DICOM PN, ``Family^Given`` (Verifying Observer Name, Person Observer Name).
+    organisation : str
+        Verifying Organization.
+    key_path, cert_path : str
+        A PKCS#12 file (``key_path`` alone) or a PEM key and its certificate.
+    trust_store : list of str
+        Certificate files or folders whose certificates (and what they issued) are trusted.
+    destination : str
+        Node name reports are sent to; empty means the study's own archive.
+    """
+
+    radiologist_name: str = ""
+    organisation: str = ""
+    key_path: str = ""
+    cert_path: str = ""
+    trust_store: list[str] = field(default_factory=list)
+    destination: str = ""
+
+    @classmethod
+    def of(cls, settings: Settings) -> "ReportingSettings":
+        raw = settings.extra.get(KEY, {})
+        if not isinstance(raw, dict):
+            raw = {}
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {k: v for k, v in raw.items() if k in known}
+        if isinstance(values.get("trust_store"), str):
+            values["trust_store"] = [values["trust_store"]]
+        return cls(**values)
+
+    def store(self, settings: Settings) -> None:
+        """Write back into ``settings`` (keys this version does not know are kept)."""
+        raw = settings.extra.get(KEY, {})
+        merged = dict(raw) if isinstance(raw, dict) else {}
+        merged.update(asdict(self))
+        settings.extra[KEY] = merged

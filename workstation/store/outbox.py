@@ -1,0 +1,319 @@
+"""Report drafts, the reports Lightbox wrote, and the outbox of objects to send.
+
+Everything here is in the index (schema version 3), so it has the index's
+guarantees: a committed change survives a crash (kill -9) and a restart.
+
+- Drafts are saved on every change; a study with a draft is held against eviction.
+- :func:`store_and_enqueue` stores a signed report's file, records the report
+  and puts it in the outbox in **one** transaction: there is never a stored
+  report that is not queued, nor a queued report whose file is missing.
+- The outbox keeps each item's state (queued, stored, committed, failed),
+  attempts, next attempt and the archive's last answer.  A study with an
+  item not yet committed is held against eviction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workstation.dicom.header import InstanceRecord
+from workstation.store.cache import StudyCache
+from workstation.store.database import transaction
+from workstation.store.layout import StagedFile, fsync_dir
+from workstation.store.writer import (
+    CommitResult,
+    Outcome,
+    PendingInstance,
+    _commit_one,  # the per-instance step of commit_batch, run inside our own transaction
+    _refresh_counts,
+    now_iso,
+)
+
+QUEUED, STORED, COMMITTED, FAILED = "queued", "stored", "committed", "failed"
+OUTBOX_STATES = (QUEUED, STORED, COMMITTED, FAILED)
+DRAFT_HOLDER = "report-draft:"
+OUTBOX_HOLDER = "outbox:"
+
+
+class OutboxError(RuntimeError):
+    """A report could not be stored and queued (nothing was changed)."""
+
+
+# Drafts -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DraftRow:
+    draft_id: str
+    study_uid: str
+    template_id: str
+    content: dict[str, Any]
+    predecessor_uid: str
+    created: str
+    updated: str
+
+
+def _hold(con: sqlite3.Connection, study_uid: str, holder: str) -> None:
+    con.execute("INSERT OR REPLACE INTO study_holds (study_uid, holder, since) VALUES (?,?,?)",
+                (study_uid, holder, now_iso()))
+
+
+def _release(con: sqlite3.Connection, study_uid: str, holder: str) -> None:
+    con.execute("DELETE FROM study_holds WHERE study_uid=? AND holder=?", (study_uid, holder))
+
+
+def save_draft(cache: StudyCache, draft_id: str, study_uid: str, template_id: str, content: dict[str, Any],
+               predecessor_uid: str = "") -> None:
+    """Create or update a draft (and hold its study) in one transaction."""
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True)
+    now = now_iso()
+    with cache.lock, transaction(cache.connection) as con:
+        con.execute(
+            """INSERT INTO report_drafts (draft_id, study_uid, template_id, content, predecessor_uid, created, updated)
+               VALUES (?,?,?,?,?,?,?)
+               ON CONFLICT(draft_id) DO UPDATE SET template_id=excluded.template_id, content=excluded.content,
+                   predecessor_uid=excluded.predecessor_uid, updated=excluded.updated""",
+            (draft_id, study_uid, template_id, text, predecessor_uid, now, now),
+        )
+        _hold(con, study_uid, DRAFT_HOLDER + draft_id)
+
+
+def _draft(row: sqlite3.Row) -> DraftRow:
+    return DraftRow(row["draft_id"], row["study_uid"], row["template_id"], json.loads(row["content"]),
+                    row["predecessor_uid"], row["created"], row["updated"])
+
+
+def get_draft(cache: StudyCache, draft_id: str) -> DraftRow | None:
+    with cache.lock:
+        row = cache.connection.execute("SELECT * FROM report_drafts WHERE draft_id=?", (draft_id,)).fetchone()
+    return _draft(row) if row else None
+
+
+def list_drafts(cache: StudyCache, study_uid: str | None = None) -> list[DraftRow]:
+    sql, args = "SELECT * FROM report_drafts", ()
+    if study_uid:
+        sql, args = sql + " WHERE study_uid=?", (study_uid,)
+    with cache.lock:
+        return [_draft(r) for r in cache.connection.execute(sql + " ORDER BY updated DESC", args)]
+
+
+def delete_draft(cache: StudyCache, draft_id: str) -> None:
+    with cache.lock, transaction(cache.connection) as con:
+        _delete_draft(con, draft_id)
+
+
+def _delete_draft(con: sqlite3.Connection, draft_id: str) -> None:
+    row = con.execute("SELECT study_uid FROM report_drafts WHERE draft_id=?", (draft_id,)).fetchone()
+    if row is not None:
+        con.execute("DELETE FROM report_drafts WHERE draft_id=?", (draft_id,))
+        _release(con, row["study_uid"], DRAFT_HOLDER + draft_id)
+
+
+# Reports --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReportRow:
+    sop_instance_uid: str
+    study_uid: str
+    state: str  # preliminary | final | amended
+    template_id: str
+    title: str
+    observer: str
+    predecessor_uid: str
+    amendment_reason: str
+    signed: bool
+    created: str
+
+
+def list_reports(cache: StudyCache, study_uid: str | None = None) -> list[ReportRow]:
+    sql, args = "SELECT * FROM reports", ()
+    if study_uid:
+        sql, args = sql + " WHERE study_uid=?", (study_uid,)
+    with cache.lock:
+        rows = list(cache.connection.execute(sql + " ORDER BY created, rowid", args))
+    return [ReportRow(**{k: (bool(r[k]) if k == "signed" else r[k]) for k in r.keys()}) for r in rows]
+
+
+def report_status(cache: StudyCache, study_uids: list[str] | None = None) -> dict[str, str]:
+    """Each study's report status: draft, preliminary, final or amended (studies without one are absent).
+
+    A draft wins (someone is writing); otherwise the latest report's state.
+    """
+    with cache.lock:
+        con = cache.connection
+        reports = list(con.execute("SELECT study_uid, state FROM reports ORDER BY created, rowid"))
+        drafts = {r[0] for r in con.execute("SELECT DISTINCT study_uid FROM report_drafts")}
+    status: dict[str, str] = {}
+    for r in reports:
+        status[r["study_uid"]] = r["state"]
+    for uid in drafts:
+        status[uid] = "draft"
+    if study_uids is not None:
+        wanted = set(study_uids)
+        status = {k: v for k, v in status.items() if k in wanted}
+    return status
+
+
+# Storing a signed report and queueing it ------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueuedReport:
+    commit: CommitResult
+    outbox_pk: int | None
+
+
+def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRecord, *, state: str,
+                      template_id: str = "", title: str = "", observer: str = "", predecessor_uid: str = "",
+                      amendment_reason: str = "", signed: bool = False, destination: str | None = None,
+                      draft_id: str = "") -> QueuedReport:
+    """Store the report file, record it, queue it for ``destination`` and drop its draft: one transaction.
+
+    ``destination`` None stores without queueing (a report kept locally).
+
+    Raises
+    ------
+    OutboxError
+        The cache holds another object under this SOP Instance UID, or the
+        file could not be written; nothing was recorded or queued.
+    """
+    received = now_iso()
+    touched_series: set[int] = set()
+    touched_studies: set[int] = set()
+    dirs: set[Path] = set()
+    uid = record.sop_instance_uid
+    with cache.lock:
+        con = cache.connection
+        try:
+            with transaction(con):
+                result = _commit_one(con, cache.cache_dir, PendingInstance(staged, record, source="report"),
+                                     received, touched_series, touched_studies, dirs, {})
+                if result.outcome is not Outcome.STORED:
+                    # Never two objects under one SOP Instance UID, never the same report twice.
+                    raise OutboxError(f"report {uid} not stored: {result.outcome.value} ({result.message})")
+                for d in dirs:
+                    fsync_dir(d)
+                _refresh_counts(con, touched_series, touched_studies)
+                con.execute(
+                    """INSERT INTO reports (sop_instance_uid, study_uid, state, template_id, title, observer,
+                           predecessor_uid, amendment_reason, signed, created) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+                    (uid, record.study_uid, state, template_id, title, observer, predecessor_uid,
+                     amendment_reason, int(signed), received),
+                )
+                pk = None
+                if destination is not None:
+                    pk = _enqueue(con, record.sop_instance_uid, record.sop_class_uid, record.study_uid,
+                                  staged.file_hash, destination, received)
+                if draft_id:
+                    _delete_draft(con, draft_id)
+        except OSError as exc:
+            staged.tmp_path.unlink(missing_ok=True)
+            raise OutboxError(f"report {uid} not stored: cannot write to the cache ({exc.strerror or exc})") from None
+        except OutboxError:
+            staged.tmp_path.unlink(missing_ok=True)
+            raise
+    return QueuedReport(result, pk)
+
+
+def _enqueue(con: sqlite3.Connection, sop_uid: str, sop_class: str, study_uid: str, file_hash: str,
+             destination: str, now: str) -> int:
+    cur = con.execute(
+        """INSERT INTO outbox (sop_instance_uid, sop_class_uid, study_uid, file_hash, destination, state,
+               next_attempt, created, updated) VALUES (?,?,?,?,?,?,?,?,?)""",
+        (sop_uid, sop_class, study_uid, file_hash, destination, QUEUED, now, now, now),
+    )
+    _hold(con, study_uid, OUTBOX_HOLDER + sop_uid)
+    return int(cur.lastrowid)
+
+
+def enqueue(cache: StudyCache, sop_instance_uid: str, destination: str) -> int:
+    """Queue an object already in the cache (e.g. a stored report sent later, or to a second node)."""
+    row = cache.instance(sop_instance_uid)
+    if row is None:
+        raise OutboxError(f"no object {sop_instance_uid} in the cache")
+    with cache.lock, transaction(cache.connection) as con:
+        known = con.execute("SELECT pk, state FROM outbox WHERE sop_instance_uid=? AND destination=?",
+                            (sop_instance_uid, destination)).fetchone()
+        if known is not None:
+            if known["state"] == FAILED:  # asked again: try again from scratch
+                con.execute("UPDATE outbox SET state=?, attempts=0, next_attempt=?, updated=? WHERE pk=?",
+                            (QUEUED, now_iso(), now_iso(), known["pk"]))
+                _hold(con, row.study_uid, OUTBOX_HOLDER + sop_instance_uid)
+            return int(known["pk"])
+        return _enqueue(con, sop_instance_uid, row.sop_class_uid, row.study_uid, row.file_hash, destination, now_iso())
+
+
+# The outbox ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OutboxItem:
+    pk: int
+    sop_instance_uid: str
+    sop_class_uid: str
+    study_uid: str
+    file_hash: str
+    destination: str
+    state: str
+    attempts: int
+    next_attempt: str
+    last_error: str
+    transaction_uid: str
+    created: str
+    updated: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _item(r: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(**{k: r[k] for k in r.keys()})
+
+
+def list_outbox(cache: StudyCache, states: tuple[str, ...] = OUTBOX_STATES) -> list[OutboxItem]:
+    marks = ",".join("?" * len(states))
+    with cache.lock:
+        rows = list(cache.connection.execute(f"SELECT * FROM outbox WHERE state IN ({marks}) ORDER BY pk", states))
+    return [_item(r) for r in rows]
+
+
+def due_items(cache: StudyCache, now: dt.datetime | None = None) -> list[OutboxItem]:
+    """Queued items whose next attempt is due, and stored items still waiting for commitment."""
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    with cache.lock:
+        rows = list(cache.connection.execute(
+            "SELECT * FROM outbox WHERE state IN (?, ?) AND next_attempt <= ? ORDER BY pk", (QUEUED, STORED, stamp)))
+    return [_item(r) for r in rows]
+
+
+def next_due(cache: StudyCache) -> str | None:
+    """When the earliest pending item is due (ISO time), or None when nothing is pending."""
+    with cache.lock:
+        row = cache.connection.execute(
+            "SELECT min(next_attempt) FROM outbox WHERE state IN (?, ?)", (QUEUED, STORED)).fetchone()
+    return row[0] if row else None
+
+
+def update_item(cache: StudyCache, pk: int, *, state: str, error: str = "", next_attempt: str | None = None,
+                transaction_uid: str | None = None, count_attempt: bool = False) -> None:
+    """Record what happened to an item; committed (or failed) items stop holding their study when done."""
+    if state not in OUTBOX_STATES:
+        raise ValueError(f"unknown outbox state {state!r}")
+    now = now_iso()
+    with cache.lock, transaction(cache.connection) as con:
+        row = con.execute("SELECT study_uid, sop_instance_uid FROM outbox WHERE pk=?", (pk,)).fetchone()
+        if row is None:
+            return
+        con.execute(
+            """UPDATE outbox SET state=?, last_error=?, next_attempt=coalesce(?, next_attempt),
+                   transaction_uid=coalesce(?, transaction_uid), attempts=attempts+?, updated=? WHERE pk=?""",
+            (state, error, next_attempt, transaction_uid, int(count_attempt), now, pk),
+        )
+        if state == COMMITTED:
+            pending = con.execute(
+                "SELECT 1 FROM outbox WHERE sop_instance_uid=? AND state!=?", (row["sop_instance_uid"], COMMITTED)
+            ).fetchone()
+            if pending is None:
+                _release(con, row["study_uid"], OUTBOX_HOLDER + row["sop_instance_uid"])
