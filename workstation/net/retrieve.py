@@ -1,0 +1,464 @@
+"""Retrieve a study (or some of its series) from a node into the cache: C-MOVE, C-GET or DICOMweb.
+
+:func:`retrieve` is a Qt-free job: it takes a progress callback (called at
+most ten times a second from the job's threads, and once at the end) and a
+cancel token, and returns a :class:`RetrieveReport`.
+
+1. Inventory: C-FIND at SERIES then IMAGE level lists the instances the
+   archive holds; whatever is already cached is left out, so a repeated
+   retrieve fetches only what is missing (:mod:`workstation.net.retrieve_plan`).
+2. The rest is cut into units (a series, or lists of SOP Instance UIDs) that
+   up to ``node.max_associations`` associations fetch in parallel.
+3. C-MOVE sends everything to our AE title: a Lightbox storage SCP must be
+   receiving for this home (:func:`~workstation.net.listener.ensure_listener`
+   uses the running one or starts one for the duration).  C-GET receives on the
+   same association.  Both write through the cache, so only complete files are
+   ever indexed, whatever happens to the association.
+4. When C-MOVE fails with 0xA801 (the archive does not know our AE as a move
+   destination) and the node allows it, the rest is fetched with C-GET and the
+   report says so.
+5. At the end the cache is checked for every instance of the inventory: what
+   is not there counts as failed, whatever the archive's counters said.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pynetdicom import StoragePresentationContexts as _DEFAULT_STORAGE  # offered when C-FIND named no class
+from pynetdicom import build_role, evt
+from pynetdicom.sop_class import (
+    PatientRootQueryRetrieveInformationModelGet,
+    PatientRootQueryRetrieveInformationModelMove,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+)
+from pynetdicom.status import QR_MOVE_SERVICE_CLASS_STATUS
+
+from workstation.config import Node, Settings
+from workstation.home import Home
+from workstation.net.association import (
+    Cancel,
+    NetworkError,
+    Peer,
+    associate,
+    cancel_check,
+    context,
+    make_ae,
+    no_response_error,
+    peer_of,
+    status_category,
+)
+from workstation.net.retrieve_plan import Inventory, Unit, cached_uids, inventory, plan_units
+from workstation.net.storage_scp import ACCEPTED_TRANSFER_SYNTAXES, status_dataset, store_received
+from workstation.store.cache import StudyCache
+
+log = logging.getLogger(__name__)
+
+MOVE_DESTINATION_UNKNOWN = 0xA801
+METHODS = ("move", "get", "dicomweb")
+
+
+@dataclass(frozen=True)
+class RetrieveProgress:
+    """Where a retrieve stands (sub-operations, as the archive and our receiver count them)."""
+
+    completed: int
+    remaining: int
+    failed: int
+    warning: int
+    total: int
+    bytes: int
+    elapsed_s: float
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / 1e6 / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+ProgressCallback = Callable[[RetrieveProgress], None]
+
+
+@dataclass
+class RetrieveReport:
+    """What a retrieve did.
+
+    Attributes
+    ----------
+    node : str
+    study_uid : str
+    method : str
+        The method that fetched the data (``get`` after a fallback).
+    expected : int
+        Instances the archive listed (0 when it could not be asked).
+    already_cached : int
+        Of those, how many were cached before.
+    retrieved : int
+        Instances that arrived in the cache during this retrieve.
+    failed : int
+        Instances listed by the archive and still not in the cache, or the
+        archive's failed count when there was no inventory.
+    missing : list of str
+        Their SOP Instance UIDs.
+    notes : list of str
+        Plain-words remarks (fallback to C-GET, listener used...).
+    error : str
+        Why the retrieve stopped early, or "".
+    """
+
+    node: str
+    study_uid: str
+    method: str
+    expected: int = 0
+    already_cached: int = 0
+    retrieved: int = 0
+    failed: int = 0
+    missing: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    error: str = ""
+    notes: list[str] = field(default_factory=list)
+    bytes: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and not self.cancelled and self.failed == 0
+
+    def summary(self) -> str:
+        text = (f"{self.retrieved} retrieved, {self.already_cached} already cached, {self.failed} failed "
+                f"of {self.expected} instances from {self.node} by {self.method} in {self.elapsed_s:.1f} s")
+        if self.elapsed_s > 0 and self.bytes:
+            text += f" ({self.bytes / 1e6 / self.elapsed_s:.1f} MB/s)"
+        if self.cancelled:
+            text += " (cancelled)"
+        if self.error:
+            text += f" — {self.error}"
+        return text
+
+
+class _Tally:
+    """Sub-operation counters of all units, reported at most ten times a second."""
+
+    def __init__(self, total: int, callback: ProgressCallback | None, interval: float = 0.1) -> None:
+        self._lock = threading.Lock()
+        self._units: dict[int, tuple[int, int, int, int]] = {}
+        self._expected: dict[int, int] = {}
+        self.total = total
+        self.bytes = 0
+        self.received = 0
+        self._callback = callback
+        self._interval = interval
+        self._last = 0.0
+        self._started = time.monotonic()
+
+    def expect(self, key: int, n: int) -> None:
+        with self._lock:
+            self._expected[key] = n
+
+    def update(self, key: int, status: Dataset) -> None:
+        values = tuple(int(status.get(kw, 0) or 0) for kw in (
+            "NumberOfCompletedSuboperations", "NumberOfRemainingSuboperations",
+            "NumberOfFailedSuboperations", "NumberOfWarningSuboperations"))
+        if any(kw in status for kw in ("NumberOfCompletedSuboperations", "NumberOfRemainingSuboperations")):
+            with self._lock:
+                self._units[key] = values  # type: ignore[assignment]
+        self.tick()
+
+    def received_bytes(self, n: int) -> None:
+        with self._lock:
+            self.bytes += n
+            self.received += 1
+        self.tick()
+
+    def snapshot(self) -> RetrieveProgress:
+        with self._lock:
+            completed = sum(v[0] for v in self._units.values())
+            failed = sum(v[2] for v in self._units.values())
+            warning = sum(v[3] for v in self._units.values())
+            remaining = sum(v[1] for v in self._units.values())
+            remaining += sum(n for k, n in self._expected.items() if k not in self._units)
+            completed = max(completed, self.received - failed - warning) if not self._units else completed
+            return RetrieveProgress(completed, remaining, failed, warning, self.total, self.bytes,
+                                    time.monotonic() - self._started)
+
+    def tick(self, force: bool = False) -> None:
+        if self._callback is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if not force and now - self._last < self._interval:
+                return
+            self._last = now
+        self._callback(self.snapshot())
+
+
+def _sop_classes(node: Node | Peer, move: bool) -> str:
+    patient = isinstance(node, Node) and node.query_model == "patient"
+    if move:
+        return PatientRootQueryRetrieveInformationModelMove if patient else StudyRootQueryRetrieveInformationModelMove
+    return PatientRootQueryRetrieveInformationModelGet if patient else StudyRootQueryRetrieveInformationModelGet
+
+
+def _identifier(unit: Unit, patient_id: str = "") -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = unit.level
+    for kw, value in unit.identifier_keys().items():
+        setattr(ds, kw, value)
+    if patient_id:
+        ds.PatientID = patient_id
+    return ds
+
+
+def _failure_text(code: int) -> str:
+    category, text = QR_MOVE_SERVICE_CLASS_STATUS.get(code, (status_category(code), ""))
+    return f"{category} 0x{code:04X}" + (f" ({text})" if text else "")
+
+
+class _UnitResult:
+    def __init__(self, unit: Unit, status: int | None = None, error: str = "") -> None:
+        self.unit, self.status, self.error = unit, status, error
+
+
+def _run_move(peer: Peer, calling_ae: str, destination: str, sop_class: str, unit: Unit, key: int,
+              tally: _Tally, is_cancelled: Callable[[], bool]) -> _UnitResult:
+    with associate(peer, calling_ae, [sop_class]) as assoc:
+        responses = assoc.send_c_move(_identifier(unit), destination, sop_class, msg_id=1)
+        return _follow(assoc, responses, peer, sop_class, unit, key, tally, is_cancelled, "C-MOVE")
+
+
+def _follow(assoc: Any, responses: Any, peer: Peer, sop_class: str, unit: Unit, key: int, tally: _Tally,
+            is_cancelled: Callable[[], bool], what: str) -> _UnitResult:
+    cancel_sent = False
+    for status, _identifier_ds in responses:
+        if "Status" not in status:
+            raise no_response_error(peer, what, assoc)
+        code = int(status.Status)
+        tally.update(key, status)
+        if status_category(code) == "Pending":
+            if is_cancelled() and not cancel_sent:
+                assoc.send_c_cancel(1, query_model=sop_class)
+                cancel_sent = True
+            continue
+        return _UnitResult(unit, code)
+    raise no_response_error(peer, what, assoc)
+
+
+def _get_contexts(sop_classes: set[str], get_class: str) -> list[Any]:
+    classes = sorted(sop_classes) or [cx.abstract_syntax for cx in _DEFAULT_STORAGE]
+    per_syntax = 1 + len(classes) * len(ACCEPTED_TRANSFER_SYNTAXES) <= 128
+    contexts = [context(get_class)]
+    for cls in classes[:127]:
+        if per_syntax:
+            # One context per transfer syntax: the archive can send each file as it stores it.
+            contexts += [context(cls, [ts]) for ts in ACCEPTED_TRANSFER_SYNTAXES]
+        else:
+            contexts.append(context(cls, list(ACCEPTED_TRANSFER_SYNTAXES)))
+    return contexts[:128]
+
+
+def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str], unit: Unit, key: int,
+             tally: _Tally, cache: StudyCache, is_cancelled: Callable[[], bool]) -> _UnitResult:
+    contexts = _get_contexts(sop_classes, sop_class)
+    ae = make_ae(calling_ae, peer.timeout, contexts)
+    roles = [build_role(cls, scp_role=True) for cls in sorted({cx.abstract_syntax for cx in contexts[1:]})]
+    source = f"C-GET from {peer.ae_title}"
+
+    def on_store(event: Any) -> Dataset:
+        try:
+            data = event.encoded_dataset()
+        except Exception:  # noqa: BLE001 - malformed sub-operation: answer it, keep the association
+            return status_dataset(0xC000, "malformed C-STORE request")
+        received, _result = store_received(cache, data, peer.ae_title, source)
+        tally.received_bytes(len(data) if received.status == 0 else 0)
+        return status_dataset(received.status, received.message)
+
+    with associate(peer, calling_ae, ae=ae, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)]) as assoc:
+        responses = assoc.send_c_get(_identifier(unit), sop_class, msg_id=1)
+        return _follow(assoc, responses, peer, sop_class, unit, key, tally, is_cancelled, "C-GET")
+
+
+def _run_units(units: Sequence[Unit], method: str, node: Node | Peer, settings: Settings, cache: StudyCache,
+               sop_classes: set[str], tally: _Tally, is_cancelled: Callable[[], bool]) -> list[_UnitResult]:
+    peer = peer_of(node)
+    sop_class = _sop_classes(node, method == "move")
+    parallel = max(1, int(node.max_associations) if isinstance(node, Node) else 1)
+    stop = threading.Event()
+
+    def one(index_unit: tuple[int, Unit]) -> _UnitResult:
+        key, unit = index_unit
+        if is_cancelled() or stop.is_set():
+            return _UnitResult(unit, None, "not started")
+        try:
+            if method == "move":
+                res = _run_move(peer, settings.ae_title, settings.ae_title, sop_class, unit, key, tally, is_cancelled)
+            else:
+                res = _run_get(peer, settings.ae_title, sop_class, sop_classes, unit, key, tally, cache, is_cancelled)
+        except NetworkError as exc:
+            stop.set()  # the archive is gone or refuses: do not hammer it with the other units
+            return _UnitResult(unit, None, str(exc))
+        if res.status == MOVE_DESTINATION_UNKNOWN:
+            stop.set()
+        return res
+
+    for key, unit in enumerate(units):
+        tally.expect(key, unit.expected)
+    if parallel == 1 or len(units) == 1:
+        return [one(item) for item in enumerate(units)]
+    with ThreadPoolExecutor(max_workers=min(parallel, len(units)), thread_name_prefix=f"retrieve-{method}") as pool:
+        return list(pool.map(one, enumerate(units)))
+
+
+def retrieve(
+    node: Node | Peer,
+    settings: Settings,
+    home: Home,
+    cache: StudyCache,
+    study_uid: str,
+    series_uids: Sequence[str] = (),
+    *,
+    method: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: Cancel | None = None,
+) -> RetrieveReport:
+    """Bring a study, or some of its series, into the cache.
+
+    Parameters
+    ----------
+    node : Node or Peer
+        The archive (a Peer retrieves with one association, C-MOVE unless told).
+    settings : Settings
+        Our AE title and storage port (the C-MOVE destination).
+    home, cache
+        This Lightbox's home and cache.
+    study_uid : str
+    series_uids : sequence of str, optional
+        Only these series.
+    method : {"move", "get", "dicomweb"}, optional
+        Overrides the node's retrieve method.
+    progress : callable(RetrieveProgress), optional
+        Throttled to about ten calls a second, plus one at the end.
+    cancel : callable, threading.Event or CancelToken-like, optional
+        Sends C-CANCEL; files already complete stay in the cache.
+
+    Returns
+    -------
+    RetrieveReport
+
+    Raises
+    ------
+    NetworkError
+        When the archive cannot be reached at all (nothing was retrieved).
+    ValueError
+        For an unknown method.
+    """
+    chosen = method or (node.retrieve if isinstance(node, Node) else "move")
+    if chosen not in METHODS:
+        raise ValueError(f"unknown retrieve method {chosen!r}: one of {', '.join(METHODS)}")
+    if hasattr(cancel, "cancelled") and not callable(cancel):
+        token = cancel
+        cancel = lambda: bool(token.cancelled)  # noqa: E731 - a CancelToken from workstation.jobs
+    if chosen == "dicomweb":
+        from workstation.net.dicomweb import retrieve_dicomweb
+
+        return retrieve_dicomweb(node, cache, study_uid, series_uids, progress=progress, cancel=cancel)
+    peer = peer_of(node)
+    is_cancelled = cancel_check(cancel)
+    started = time.monotonic()
+    report = RetrieveReport(peer.describe(), study_uid, chosen)
+    try:
+        inv = inventory(node, settings.ae_title, study_uid, series_uids, cancel)
+    except NetworkError as exc:
+        if "accepted none" not in str(exc) and "refused" not in str(exc):
+            raise
+        # No C-FIND here: fetch the whole study (or series) and trust the archive's counters.
+        report.notes.append(f"could not list the study's instances first ({exc}); retrieving all of it")
+        inv = None
+    parallel = max(1, node.max_associations) if isinstance(node, Node) else 1
+    if inv is not None:
+        before = cached_uids(cache, inv.sop_uids)
+        report.expected, report.already_cached = len(inv), len(before)
+        if inv.series == [] and not series_uids:
+            report.error = f"{peer.describe()} has no study {study_uid}"
+        units = plan_units(inv, before, parallel)
+    else:
+        before = set()
+        units = ([Unit("SERIES", study_uid, s) for s in series_uids] if series_uids else [Unit("STUDY", study_uid)])
+    tally = _Tally(sum(u.expected for u in units), progress)
+    if units and not report.error:
+        _execute(units, chosen, node, settings, home, cache, inv, tally, is_cancelled, report)
+    tally.tick(force=True)
+    _account(report, inv, before, cache, tally)
+    report.cancelled = report.cancelled or (is_cancelled() and report.failed > 0)
+    report.elapsed_s = time.monotonic() - started
+    log.info("retrieve of %s from %s: %s", study_uid, peer.describe(), report.summary())
+    return report
+
+
+def _execute(units: list[Unit], method: str, node: Node | Peer, settings: Settings, home: Home, cache: StudyCache,
+             inv: Inventory | None, tally: _Tally, is_cancelled: Callable[[], bool], report: RetrieveReport) -> None:
+    sop_classes = inv.sop_classes if inv is not None else set()
+    if method == "move":
+        from workstation.net.listener import ensure_listener
+
+        with ensure_listener(home, settings, cache) as listener:
+            if not listener.started_here:
+                report.notes.append(f"received by the running Lightbox storage SCP ({listener.describe()})")
+            results = _run_units(units, "move", node, settings, cache, sop_classes, tally, is_cancelled)
+        refused = [r for r in results if r.status == MOVE_DESTINATION_UNKNOWN]
+        if refused:
+            advice = (f"the archive does not know {settings.ae_title} as a move destination (0xA801): add "
+                      f"{settings.ae_title} at this computer's address, port {settings.storage_port}, in the archive")
+            if isinstance(node, Node) and node.get_fallback:
+                report.notes.append(f"C-MOVE refused — {advice}; retrieved with C-GET instead")
+                report.method = "get"
+                still = cached_uids(cache, inv.sop_uids) if inv is not None else set()
+                units = plan_units(inv, still, max(1, node.max_associations)) if inv is not None else units
+                results = _run_units(units, "get", node, settings, cache, sop_classes, tally, is_cancelled)
+            else:
+                report.error = f"C-MOVE refused — {advice}"
+                return
+    else:
+        results = _run_units(units, "get", node, settings, cache, sop_classes, tally, is_cancelled)
+    errors = [r.error for r in results if r.error and r.error != "not started"]
+    bad = [r.status for r in results if r.status is not None and status_category(r.status) not in
+           ("Success", "Warning", "Cancel")]
+    if errors:
+        report.error = errors[0]
+    elif bad:
+        report.error = f"the archive answered {_failure_text(bad[0])}"
+    if any(r.status is not None and status_category(r.status) == "Cancel" for r in results) or is_cancelled():
+        report.cancelled = True
+
+
+def _account(report: RetrieveReport, inv: Inventory | None, before: set[str], cache: StudyCache, tally: _Tally) -> None:
+    snap = tally.snapshot()
+    report.bytes = tally.bytes
+    if inv is not None:
+        present = cached_uids(cache, inv.sop_uids)
+        report.retrieved = len(present - before)
+        report.missing = [uid for uid in inv.sop_uids if uid not in present]
+        report.failed = len(report.missing)
+    else:
+        report.retrieved = snap.completed + snap.warning
+        report.failed = snap.failed + (snap.remaining if report.error or report.cancelled else 0)
+        report.expected = report.retrieved + report.failed
+    if not report.bytes and report.retrieved:
+        report.bytes = _cached_bytes(cache, inv, before)
+
+
+def _cached_bytes(cache: StudyCache, inv: Inventory | None, before: set[str]) -> int:
+    if inv is None:
+        return 0
+    total = 0
+    for uid in inv.sop_uids:
+        if uid not in before:
+            row = cache.instance(uid)
+            total += row.file_size if row is not None else 0
+    return total

@@ -1,0 +1,146 @@
+"""What a retrieve has to fetch: the archive's inventory of a study minus what is cached.
+
+:func:`inventory` asks the archive (SERIES-level C-FIND, then IMAGE level per
+series, as hierarchical archives such as dcmqrscp require the upper levels'
+unique keys) which instances a study holds; :func:`plan_units` subtracts the
+cache and cuts the rest into units of work, one C-MOVE or C-GET each: a whole
+series when nothing of it is cached, else the missing instances by SOP
+Instance UID (list-of-UID matching).  Big units are split so that several
+associations can share them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from workstation.config import Node
+from workstation.net.association import Cancel, Peer
+from workstation.net.find import find
+from workstation.store.cache import StudyCache
+
+#: Most SOP Instance UIDs one instance-level request carries (keeps identifiers small).
+MAX_UIDS_PER_REQUEST = 200
+
+
+@dataclass
+class SeriesInventory:
+    """One series on the archive: its instances (SOP Instance UID -> SOP Class UID)."""
+
+    series_uid: str
+    modality: str = ""
+    instances: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Inventory:
+    """A study on the archive, as far as C-FIND told."""
+
+    study_uid: str
+    series: list[SeriesInventory] = field(default_factory=list)
+
+    @property
+    def sop_uids(self) -> list[str]:
+        return [uid for s in self.series for uid in s.instances]
+
+    @property
+    def sop_classes(self) -> set[str]:
+        return {cls for s in self.series for cls in s.instances.values() if cls}
+
+    def __len__(self) -> int:
+        return sum(len(s.instances) for s in self.series)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One C-MOVE or C-GET: a whole study or series, or a list of instances of one series.
+
+    Attributes
+    ----------
+    level : str
+        ``STUDY``, ``SERIES`` or ``IMAGE``.
+    study_uid, series_uid : str
+    sop_uids : tuple of str
+        For ``IMAGE`` level.
+    expected : int
+        How many instances it should bring (0 when unknown).
+    """
+
+    level: str
+    study_uid: str
+    series_uid: str = ""
+    sop_uids: tuple[str, ...] = ()
+    expected: int = 0
+
+    def identifier_keys(self) -> dict[str, object]:
+        keys: dict[str, object] = {"StudyInstanceUID": self.study_uid}
+        if self.level in ("SERIES", "IMAGE"):
+            keys["SeriesInstanceUID"] = self.series_uid
+        if self.level == "IMAGE":
+            keys["SOPInstanceUID"] = list(self.sop_uids)
+        return keys
+
+
+def inventory(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Sequence[str] = (),
+              cancel: Cancel | None = None) -> Inventory:
+    """Ask the archive which instances of ``study_uid`` (or of ``series_uids``) it holds.
+
+    Raises
+    ------
+    NetworkError
+        When a query fails.
+    """
+    inv = Inventory(study_uid)
+    wanted = set(series_uids)
+    for ds in find(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, cancel, model="study"):
+        uid = str(ds.get("SeriesInstanceUID", "") or "")
+        if uid and (not wanted or uid in wanted):
+            inv.series.append(SeriesInventory(uid, str(ds.get("Modality", "") or "")))
+    for series in inv.series:
+        keys = {"StudyInstanceUID": study_uid, "SeriesInstanceUID": series.series_uid}
+        for ds in find(node, calling_ae, "IMAGE", keys, cancel, model="study"):
+            uid = str(ds.get("SOPInstanceUID", "") or "")
+            if uid:
+                series.instances[uid] = str(ds.get("SOPClassUID", "") or "")
+    return inv
+
+
+def cached_uids(cache: StudyCache, uids: Sequence[str]) -> set[str]:
+    """The subset of ``uids`` that the cache holds."""
+    return {uid for uid in uids if cache.instance(uid) is not None}
+
+
+def plan_units(inv: Inventory, cached: set[str], parallel: int = 1) -> list[Unit]:
+    """Units of work for what ``inv`` holds and the cache lacks.
+
+    Parameters
+    ----------
+    inv : Inventory
+    cached : set of str
+        SOP Instance UIDs already in the cache.
+    parallel : int
+        Associations that will share the work: a series much bigger than its
+        share is cut into instance lists so none of them idles.
+
+    Returns
+    -------
+    list of Unit
+        Biggest first (so parallel workers finish together).
+    """
+    units: list[Unit] = []
+    total_missing = sum(1 for uid in inv.sop_uids if uid not in cached)
+    share = max(1, -(-total_missing // max(1, parallel)))
+    for series in inv.series:
+        missing = [uid for uid in series.instances if uid not in cached]
+        if not missing:
+            continue
+        whole = len(missing) == len(series.instances)
+        if whole and (parallel <= 1 or len(missing) <= share):
+            units.append(Unit("SERIES", inv.study_uid, series.series_uid, (), len(missing)))
+            continue
+        size = min(MAX_UIDS_PER_REQUEST, share if parallel > 1 else MAX_UIDS_PER_REQUEST)
+        for start in range(0, len(missing), size):
+            chunk = tuple(missing[start:start + size])
+            units.append(Unit("IMAGE", inv.study_uid, series.series_uid, chunk, len(chunk)))
+    units.sort(key=lambda u: -u.expected)
+    return units
