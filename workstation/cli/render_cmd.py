@@ -2,6 +2,100 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
+from workstation.cli.common import CliError, Context, print_json
+
 
 def register(sub) -> None:
     """Add this area's subcommands to the lightbox parser."""
+    p = sub.add_parser(
+        "render",
+        help="write one frame as an 8-bit PNG through the display pipeline",
+        description=(
+            "Renders one frame of a DICOM file at native resolution (no zoom, no text) "
+            "through the display pipeline: Modality LUT, VOI (the image's first window or "
+            "VOI LUT, else the frame's minimum to maximum), Presentation LUT Shape or "
+            "MONOCHROME1 inversion, padding as background, overlays; colour images as RGB."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="a DICOM image")
+    p.add_argument("--frame", type=int, default=1, metavar="N", help="frame number, from 1 (default 1)")
+    voi = p.add_mutually_exclusive_group()
+    voi.add_argument("--window", nargs=2, type=float, metavar=("CENTER", "WIDTH"), help="window centre and width in modality values")
+    voi.add_argument(
+        "--voi-index",
+        type=int,
+        metavar="K",
+        help="the image's K-th VOI choice, from 1: its windows, then its VOI LUTs",
+    )
+    p.add_argument(
+        "--function",
+        choices=("LINEAR", "LINEAR_EXACT", "SIGMOID"),
+        default="LINEAR",
+        help="VOI LUT function for --window (default LINEAR)",
+    )
+    p.add_argument("--invert", action="store_true", help="invert the grayscale output")
+    p.add_argument("--no-overlays", action="store_true", help="leave overlay planes out")
+    p.add_argument("--out", metavar="FILE.png", help="output file (default: FILE's name with .png, here)")
+    p.add_argument("--json", action="store_true", help="print what was written as JSON")
+    p.set_defaults(handler=_render)
+
+
+def _render(args: argparse.Namespace, ctx: Context) -> int:
+    from workstation.imaging.pipeline import Window
+    from workstation.imaging.render import RenderError, render_file, write_png
+
+    source = Path(args.file)
+    if not source.is_file():
+        raise CliError(f"no such file: {source}")
+    if args.frame < 1:
+        raise CliError("--frame counts from 1")
+    if args.voi_index is not None and args.voi_index < 1:
+        raise CliError("--voi-index counts from 1")
+    window = None
+    if args.window is not None:
+        center, width = args.window
+        if width <= 0:
+            raise CliError("the window width must be positive")
+        window = Window(center, width, args.function, "command line")
+    try:
+        rendered = render_file(
+            source,
+            args.frame - 1,
+            window=window,
+            voi_index=None if args.voi_index is None else args.voi_index - 1,
+            invert=args.invert,
+            overlays=not args.no_overlays,
+        )
+    except RenderError as exc:
+        raise CliError(f"cannot render {source.name}: {exc}") from None
+    out = Path(args.out) if args.out else Path.cwd() / (source.stem + ".png")
+    try:
+        write_png(rendered.pixels, out)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
+    rows, columns = rendered.pixels.shape[:2]
+    applied = rendered.window
+    if args.json:
+        print_json(
+            {
+                "out": str(out),
+                "rows": rows,
+                "columns": columns,
+                "color": rendered.pipeline.is_color,
+                "window": None
+                if applied is None
+                else {
+                    "center": applied.center,
+                    "width": applied.width,
+                    "function": applied.function,
+                    "explanation": applied.explanation,
+                },
+            }
+        )
+    else:
+        voi = "" if applied is None else f", {applied.describe()}"
+        print(f"wrote {out} ({columns}x{rows}{voi})")
+    return 0

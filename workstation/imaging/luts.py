@@ -113,10 +113,8 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
-def apply_window(
-    values: np.ndarray, window: Window, y_min: float = 0.0, y_max: float = 255.0
-) -> np.ndarray:
-    """Apply a VOI window or VOI LUT to modality values.
+def apply_window(values: np.ndarray, window: Window, *, inverse: bool = False) -> np.ndarray:
+    """Apply a VOI window or VOI LUT to modality values, giving 0 .. 255.
 
     Parameters
     ----------
@@ -125,36 +123,45 @@ def apply_window(
     window : Window
         The window; a too small width is raised to the smallest the function
         allows (1 for LINEAR, as PS3.3 requires).
-    y_min, y_max : float
-        Output range.
+    inverse : bool
+        Apply an INVERSE Presentation LUT Shape as well (255 is black).
 
     Returns
     -------
     numpy.ndarray
-        float64 outputs in ``[y_min, y_max]`` (not yet rounded).
+        float64 display values in ``[0, 255]``, to be truncated to integers.
+        The arithmetic is that of PS3.3 C.11.2.1.2, evaluated in the same
+        order as DCMTK does (inversion before truncation), so that the
+        truncated values equal DCMTK's ``dcm2pnm`` output.
     """
     x = np.asarray(values, dtype=np.float64)
-    span = y_max - y_min
     if window.lut is not None:
         lut = window.lut
-        out = lut(x).astype(np.float64)
-        return out * (span / max(lut.max_output, 1)) + y_min
+        # The 2**bits output levels fall into 256 equal bins.
+        y = lut(x).astype(np.float64) * (256.0 / float(1 << lut.bits))
+        return np.clip(255.0 - y if inverse else y, 0.0, 255.0)
     c = float(window.center)
     function = window.function.upper() if window.function else "LINEAR"
     if function == "SIGMOID":
         w = max(float(window.width), 1e-6)
         with np.errstate(over="ignore"):
-            return span / (1.0 + np.exp(-4.0 * (x - c) / w)) + y_min
+            y = 255.0 / (1.0 + np.exp(-4.0 * (x - c) / w))
+        return 255.0 - y if inverse else y
     if function == "LINEAR_EXACT":
         w = max(float(window.width), 1e-6)
-        y = ((x - c) / w + 0.5) * span + y_min
-        return np.clip(y, y_min, y_max)
-    w = max(float(window.width), 1.0)
-    if w == 1.0:
-        # The formula divides by w - 1: a width of 1 is a threshold at c - 0.5.
-        return np.where(x <= c - 0.5, y_min, y_max).astype(np.float64)
-    y = ((x - (c - 0.5)) / (w - 1.0) + 0.5) * span + y_min
-    return np.clip(y, y_min, y_max)
+        y = np.clip(((x - c) / w + 0.5) * 255.0, 0.0, 255.0)
+        return 255.0 - y if inverse else y
+    w1 = max(float(window.width), 1.0) - 1.0
+    left, right = c - 0.5 - w1 / 2.0, c - 0.5 + w1 / 2.0
+    low, high = (255.0, 0.0) if inverse else (0.0, 255.0)
+    if w1 == 0.0:
+        # A width of 1 is a threshold at c - 0.5 (the formula would divide by 0).
+        return np.where(x <= left, low, high)
+    out_range = high - low
+    offset = high - ((c - 0.5) / w1 + 0.5) * out_range
+    y = offset + x * (out_range / w1)
+    y = np.where(x <= left, low, np.where(x > right, high, y))
+    return np.clip(y, 0.0, 255.0)
 
 
 def lookup_table_from_item(item: Dataset, signed_input: bool = False) -> LookupTable | None:

@@ -99,8 +99,8 @@ class FramePipeline:
     windows : list of Window
         The image's own VOI choices, windows first, then VOI LUTs.
     inverted : bool
-        True when the image is shown inverted by itself (MONOCHROME1, or a
-        Presentation LUT Shape of INVERSE).
+        True when the image is shown inverted by itself: a Presentation LUT
+        Shape of INVERSE, or MONOCHROME1 without a Presentation LUT Shape.
     padding : tuple of (int, int) or None
         Stored values shown as background (Pixel Padding Value and Range Limit).
     overlays : list of OverlayPlane
@@ -134,9 +134,11 @@ class FramePipeline:
         self.windows: list[Window] = [] if self.is_color else windows_from_dataset(ds)
         shape = str(ds.get("PresentationLUTShape", "") or "").strip().upper()
         self.presentation_lut_shape = shape
-        self.inverted = (
-            self.photometric_interpretation == "MONOCHROME1" or shape == "INVERSE"
-        ) and not self.is_color
+        # An explicit shape wins over MONOCHROME1 (PS3.3 C.11.6.1.1; as DCMTK does).
+        if shape in ("IDENTITY", "INVERSE"):
+            self.inverted = shape == "INVERSE" and not self.is_color
+        else:
+            self.inverted = self.photometric_interpretation == "MONOCHROME1"
         self._padding = self._read_padding(ds)
         self.palette = (
             color.palette_table(ds) if self.photometric_interpretation == "PALETTE COLOR" else None
@@ -322,9 +324,7 @@ class FramePipeline:
         if window is None:
             low, high = self.modality_range
             window = _full_range_window(low, high)
-        out = np.floor(apply_window(values, window)).astype(np.uint8)
-        if self.inverted != bool(invert):
-            np.subtract(255, out, out=out)
+        out = apply_window(values, window, inverse=self.inverted != bool(invert)).astype(np.uint8)
         if self._padding is not None:
             out[(stored >= self._padding.low) & (stored <= self._padding.high)] = 0
         return out

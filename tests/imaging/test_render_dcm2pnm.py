@@ -1,0 +1,177 @@
+"""``lightbox render`` against DCMTK's dcm2pnm on every grayscale public test file.
+
+Acceptance (issue 4): for every grayscale file of pydicom's test files and
+pydicom-data that dcm2pnm can render, ``lightbox render`` equals dcm2pnm's
+PNG within one grey level on at least 99.9 % of the pixels, with the same VOI
+choice.  Each comparison names the VOI explicitly on both sides, because
+dcm2pnm's default (``-W``, no VOI window) scales the whole *possible* range of
+modality values (from Bits Stored and the rescale) linearly to 0..255, which
+no reader wants; Lightbox's default is the image's first window, else the
+frame's minimum to maximum, which is dcm2pnm's ``+Wm``:
+
+* each VOI choice of the image: ``--voi-index K`` against ``+Wi K`` for its
+  windows and ``+Wl K`` for its VOI LUT Sequence items (Lightbox numbers the
+  LUTs after the windows);
+* no VOI in the image: Lightbox's default against ``+Wm``;
+* always a window given on the command line: ``--window C W`` against ``+Ww C W``;
+* the first and, for multi-frame images, the last frame (``--frame N``, ``+F N``).
+
+Compressed files are rendered with dcmj2pnm or dcml2pnm when dcm2pnm itself
+has no decoder for them: the same program built with DCMTK's JPEG and JPEG-LS
+codecs.  DCMTK has no JPEG 2000 decoder; those files are not compared.
+
+Known, explained differences:
+
+* Rescale to non-integer values: DCMTK truncates modality values to integers
+  before the VOI window, Lightbox keeps them (PS3.3 defines the rescale output
+  as real).  The result differs by at most one grey level.
+* 32-bit big endian Pixel Data (rtdose_expb*): DCMTK 3.6.7 joins the two
+  16-bit words of each value in the wrong order and shows noise; Lightbox's
+  output is checked against the file's little endian twin instead.
+* Pixel padding: Lightbox shows Pixel Padding Value (and range) as background
+  (black) as the issue asks; dcm2pnm puts padding through the window like any
+  other value.  The expected image is dcm2pnm's with the padding pixels set to
+  black (it matters for the 693_* CT files, whose padding -2000 surrounds the
+  scan field; with their own window the padding is black in both anyway).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.dicom.testdata import installed_sets
+from workstation.cli import main as lightbox
+from workstation.dicom.pixels import decode_pixels
+from workstation.imaging.render import RenderError, render_file
+
+DCMTK_TOOLS = ("dcm2pnm", "dcmj2pnm", "dcml2pnm")
+
+pytestmark = pytest.mark.skipif(shutil.which("dcm2pnm") is None, reason="DCMTK's dcm2pnm is not installed")
+
+# File -> the little endian twin it must render like (see the module notes).
+_DCMTK_WRONG = {"rtdose_expb.dcm": "rtdose.dcm", "rtdose_expb_1frame.dcm": "rtdose_1frame.dcm"}
+
+
+def _public_files() -> list[Path]:
+    files = []
+    for _label, folder in installed_sets():
+        files.extend(sorted(folder.rglob("*.dcm")))
+    return files
+
+
+def _grayscale(path: Path):
+    """The file's first rendered frame when it is a grayscale image Lightbox renders, else None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rendered = render_file(path, overlays=False)
+    except RenderError:
+        return None
+    return None if rendered.pipeline.is_color else rendered
+
+
+def _dcmtk(path: Path, args: list[str], out: Path) -> np.ndarray | None:
+    """DCMTK's rendering, or None when none of its tools can render the file this way."""
+    for tool in DCMTK_TOOLS:
+        if shutil.which(tool) is None:
+            continue
+        out.unlink(missing_ok=True)
+        done = subprocess.run([tool, "+on", *args, str(path), str(out)], capture_output=True, timeout=60)
+        if done.returncode == 0 and out.exists():
+            return np.asarray(Image.open(out))
+    return None
+
+
+def _padding_black(reference: np.ndarray, path: Path, frame: int, pipeline) -> np.ndarray:
+    """dcm2pnm's image with the issue's padding rule applied: padding values shown black."""
+    if pipeline.padding is None:
+        return reference
+    low, high = pipeline.padding
+    stored = decode_pixels(path, frame).array
+    expected = reference.copy()
+    expected[(stored >= low) & (stored <= high)] = 0
+    return expected
+
+
+def _lightbox(path: Path, args: list[str], out: Path) -> np.ndarray:
+    assert lightbox(["render", str(path), "--out", str(out), *args]) == 0
+    return np.asarray(Image.open(out))
+
+
+def _cases(rendered) -> list[tuple[list[str], list[str]]]:
+    """(lightbox arguments, DCMTK arguments) pairs naming the same VOI."""
+    pipeline = rendered.pipeline
+    cases = []
+    n_windows = sum(1 for w in pipeline.windows if not w.is_lut)
+    for k, window in enumerate(pipeline.windows, start=1):
+        dcmtk = ["+Wl", str(k - n_windows)] if window.is_lut else ["+Wi", str(k)]
+        cases.append((["--voi-index", str(k)], dcmtk))
+    if not pipeline.windows:
+        cases.append(([], ["+Wm"]))
+    low, high = pipeline.modality_range
+    center, width = round(low + (high - low) / 3), max(1, round((high - low) / 4))
+    cases.append((["--window", str(center), str(width)], ["+Ww", str(center), str(width)]))
+    frames = [1] + ([pipeline.number_of_frames] if pipeline.number_of_frames > 1 else [])
+    return [
+        ([*ours, "--frame", str(f)], [*theirs, "+F", str(f)]) for f in frames for ours, theirs in cases
+    ]
+
+
+FILES = _public_files()
+
+
+def test_the_public_test_files_are_installed():
+    names = {p.name for p in FILES}
+    assert {"CT_small.dcm", "MR_small.dcm", "RG1_UNCR.dcm", "emri_small.dcm", "vlut_04.dcm"} <= names
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.name not in _DCMTK_WRONG], ids=lambda p: p.name)
+def test_render_equals_dcm2pnm(path, tmp_path):
+    rendered = _grayscale(path)
+    if rendered is None:
+        pytest.skip("not a grayscale image Lightbox renders")
+    compared = 0
+    for ours, theirs in _cases(rendered):
+        reference = _dcmtk(path, theirs, tmp_path / "dcmtk.png")
+        if reference is None:
+            continue  # DCMTK cannot render it this way (JPEG 2000, a VOI it does not read)
+        mine = _lightbox(path, ours, tmp_path / "lightbox.png")
+        assert mine.shape == reference.shape, (ours, theirs)
+        reference = _padding_black(reference, path, int(ours[ours.index("--frame") + 1]) - 1, rendered.pipeline)
+        close = np.abs(mine.astype(int) - reference.astype(int)) <= 1
+        assert close.mean() >= 0.999, f"{ours} vs {theirs}: {close.mean():.4%} within one grey level"
+        compared += 1
+    if compared == 0:
+        pytest.skip("DCMTK cannot render this file")
+
+
+@pytest.mark.parametrize("name", sorted(_DCMTK_WRONG))
+def test_big_endian_32_bit_renders_like_its_little_endian_twin(name, tmp_path):
+    by_name = {p.name: p for p in FILES}
+    if name not in by_name:
+        pytest.skip(f"{name} is not installed")
+    big = _lightbox(by_name[name], [], tmp_path / "big.png")
+    little = _lightbox(by_name[_DCMTK_WRONG[name]], [], tmp_path / "little.png")
+    assert np.array_equal(big, little)
+
+
+def test_enough_files_are_compared(tmp_path):
+    """The comparison is not vacuous: most grayscale files are rendered by DCMTK."""
+    rendered_by_both = 0
+    for path in FILES:
+        if path.name in _DCMTK_WRONG:
+            continue
+        rendered = _grayscale(path)
+        if rendered is None:
+            continue
+        ours, theirs = _cases(rendered)[-1]
+        if _dcmtk(path, theirs, tmp_path / "dcmtk.png") is not None:
+            rendered_by_both += 1
+    assert rendered_by_both >= 30

@@ -1,0 +1,166 @@
+"""Render one frame of a file to 8-bit display values at native resolution.
+
+This is what ``lightbox render`` writes: the pipeline's output, no zoom, no
+text.  It is also the reference the viewer's tests compare against.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+
+from workstation.dicom.pixels import PIXEL_KEYWORDS, decode_pixels
+from workstation.imaging.frames import number_of_frames
+from workstation.imaging.pipeline import FramePipeline, Window, default_window
+
+__all__ = ["RenderError", "Rendered", "render_file", "write_png"]
+
+
+class RenderError(ValueError):
+    """The file cannot be rendered; the message is one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered frame and the VOI that was applied (None for colour)."""
+
+    pixels: np.ndarray
+    window: Window | None
+    pipeline: FramePipeline
+
+
+def render_file(
+    path: str | os.PathLike,
+    frame: int = 0,
+    *,
+    window: Window | None = None,
+    voi_index: int | None = None,
+    invert: bool = False,
+    overlays: bool = True,
+) -> Rendered:
+    """Decode and render one frame of a DICOM file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    frame : int
+        0-based frame.
+    window : Window or None
+        VOI to apply; None uses the image's own (``voi_index``) or
+        :func:`~workstation.imaging.pipeline.default_window`.
+    voi_index : int or None
+        0-based index into the image's VOI choices (windows, then VOI LUTs).
+    invert : bool
+        Invert the grayscale output.
+    overlays : bool
+        Burn overlay planes in.
+
+    Returns
+    -------
+    Rendered
+
+    Raises
+    ------
+    RenderError
+        With a one-line reason: unreadable file, no such frame, no such VOI.
+    """
+    # pydicom warns about every oddity of a file; the result, or one error, says what matters.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _render(path, frame, window, voi_index, invert, overlays)
+
+
+def _render(
+    path: str | os.PathLike,
+    frame: int,
+    window: Window | None,
+    voi_index: int | None,
+    invert: bool,
+    overlays: bool,
+) -> Rendered:
+    try:
+        ds = dcmread(path, force=True)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise RenderError(f"cannot read {os.fspath(path)!r} as DICOM: {exc}") from None
+    if not any(tag in ds for tag in PIXEL_KEYWORDS):
+        if len(ds) == 0:
+            raise RenderError("not a DICOM file")
+        raise RenderError("the object has no image (no Pixel Data)")
+    ds = _with_readable_number_of_frames(ds)
+    # Messages count frames and VOI choices from 1, as users (and DICOM) do.
+    frames = number_of_frames(ds)
+    if not 0 <= frame < frames:
+        raise RenderError(
+            f"frame {frame + 1} does not exist: the image has {frames} frame{'s' if frames != 1 else ''}"
+        )
+    result = decode_pixels(ds, frame)
+    if not result.ok:
+        raise RenderError(result.error or "no pixel data")
+    stored = result.array
+    pipeline = FramePipeline.from_dataset(ds, frame)
+    if pipeline.is_color:
+        applied = None
+    else:
+        if window is None and voi_index is not None and not 0 <= voi_index < len(pipeline.windows):
+            count = len(pipeline.windows)
+            raise RenderError(
+                f"VOI choice {voi_index + 1} does not exist: the image has {count} "
+                f"(windows, then VOI LUTs)"
+            )
+        applied = pipeline.resolve_window(window, voi_index)
+        if applied is None:
+            applied = default_window(pipeline, stored)
+    pixels = pipeline.to_display(
+        stored,
+        applied,
+        invert=invert,
+        overlays=overlays,
+        photometric_interpretation=result.photometric_interpretation,
+    )
+    return Rendered(pixels=pixels, window=applied, pipeline=pipeline)
+
+
+def _with_readable_number_of_frames(ds: Dataset) -> Dataset:
+    """``ds``, or a shallow copy whose unreadable Number of Frames is inferred.
+
+    A value such as "1A" stops the decoder; for native Pixel Data the number
+    of whole frames the data holds is what the image has (DCMTK does the same).
+    """
+    value = ds.get("NumberOfFrames")
+    if value is None:
+        return ds
+    try:
+        int(value)
+        return ds
+    except (TypeError, ValueError):
+        pass
+    fixed = Dataset(ds)
+    fixed.file_meta = getattr(ds, "file_meta", Dataset())
+    fixed.set_original_encoding(*ds.original_encoding, ds.original_character_set)
+    try:
+        rows, columns = int(ds.Rows), int(ds.Columns)
+        samples = int(ds.get("SamplesPerPixel", 1) or 1)
+        bits = int(ds.BitsAllocated)
+        data = ds.get("PixelData")
+        frame_bytes = rows * columns * samples * bits // 8
+        frames = len(data) // frame_bytes if isinstance(data, bytes) and frame_bytes else 1
+    except (AttributeError, TypeError, ValueError):
+        frames = 1
+    fixed.NumberOfFrames = max(1, frames)
+    return fixed
+
+
+def write_png(pixels: np.ndarray, path: str | os.PathLike) -> None:
+    """Write uint8 gray ``(rows, cols)`` or RGB ``(rows, cols, 3)`` values as PNG."""
+    from PIL import Image
+
+    mode = "L" if pixels.ndim == 2 else "RGB"
+    Image.fromarray(np.ascontiguousarray(pixels), mode=mode).save(os.fspath(path), format="PNG")
