@@ -1,0 +1,255 @@
+"""The 3D view as a VTK scene: volume rendering (composite, MIP, MinIP), isosurface, clipping, orientation cube.
+
+No Qt here: the CLI and the tests render it offscreen; the 3D widget puts the
+same renderer in its QVTK window.  World coordinates are patient coordinates
+(LPS, mm): the volume's own frame is placed with its user matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction, vtkPlane, vtkPlaneCollection
+from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkPolyDataNormals, vtkWindowedSincPolyDataFilter
+from vtkmodules.vtkRenderingAnnotation import vtkAnnotatedCubeActor
+from vtkmodules.vtkRenderingCore import (
+    vtkActor,
+    vtkColorTransferFunction,
+    vtkPolyDataMapper,
+    vtkRenderer,
+    vtkVolume,
+    vtkVolumeProperty,
+)
+from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
+from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkOpenGLGPUVolumeRayCastMapper
+
+from workstation.model.volume import Volume
+from workstation.volume3d.image_data import patient_bounds, to_vtk_image, volume_matrix, vtk_matrix
+from workstation.volume3d.presets import VrPreset
+
+CUBE_VIEWPORT = (0.0, 0.0, 0.16, 0.16)
+#: Interactive level of detail: rays cast on a grid this many pixels apart, samples this much further apart.
+INTERACTIVE_IMAGE_SAMPLE = 2.0
+INTERACTIVE_SAMPLE_FACTOR = 2.0
+
+
+class VolumeScene:
+    """Volume rendering, isosurface and clipping of one volume.
+
+    Parameters
+    ----------
+    volume : Volume
+        The voxels (shared with VTK, not copied).
+    mapper : {"cpu", "gpu"}
+        vtkFixedPointVolumeRayCastMapper or the GPU ray caster (see
+        :func:`workstation.volume3d.rendering.choose_mapper`).
+    """
+
+    def __init__(self, volume: Volume, *, mapper: str = "cpu") -> None:
+        self.volume = volume
+        self.image = to_vtk_image(volume)
+        self.matrix = volume_matrix(volume)
+        self.mapper_kind = mapper
+        self.mapper = vtkFixedPointVolumeRayCastMapper() if mapper == "cpu" else vtkOpenGLGPUVolumeRayCastMapper()
+        self.mapper.SetInputData(self.image)
+        self.mapper.AutoAdjustSampleDistancesOff()
+        self.full_sample = float(min(volume.spacing))
+        self.interactive = False
+        self.property = vtkVolumeProperty()
+        self.property.SetInterpolationTypeToLinear()
+        self.actor = vtkVolume()
+        self.actor.SetMapper(self.mapper)
+        self.actor.SetProperty(self.property)
+        self.actor.SetUserMatrix(vtk_matrix(self.matrix))
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0.05, 0.05, 0.07)
+        self.renderer.AddVolume(self.actor)
+        self.preset: VrPreset | None = None
+        self._surface: tuple[vtkFlyingEdges3D, vtkWindowedSincPolyDataFilter, vtkActor] | None = None
+        self._clip_box: tuple[float, ...] | None = None
+        self._clip_plane: tuple[np.ndarray, np.ndarray] | None = None
+        self.cube_renderer = self._make_cube()
+        self.renderer.AddObserver("StartEvent", lambda *_: self._sync_cube())
+        self.set_interactive(False)
+
+    # Window ----------------------------------------------------------------------------
+    def attach(self, window) -> None:
+        """Add the scene's renderers to a render window (its own or a QVTK widget's)."""
+        window.SetNumberOfLayers(2)
+        window.AddRenderer(self.renderer)
+        window.AddRenderer(self.cube_renderer)
+
+    def _make_cube(self) -> vtkRenderer:
+        cube = vtkAnnotatedCubeActor()
+        for face, text in (("XPlus", "L"), ("XMinus", "R"), ("YPlus", "P"), ("YMinus", "A"), ("ZPlus", "S"), ("ZMinus", "I")):
+            getattr(cube, f"Set{face}FaceText")(text)
+        cube.SetFaceTextScale(0.6)
+        cube.GetCubeProperty().SetColor(0.25, 0.35, 0.5)
+        cube.GetTextEdgesProperty().SetColor(0.9, 0.9, 0.9)
+        for getter in ("GetXPlusFaceProperty", "GetXMinusFaceProperty", "GetYPlusFaceProperty",
+                       "GetYMinusFaceProperty", "GetZPlusFaceProperty", "GetZMinusFaceProperty"):
+            getattr(cube, getter)().SetColor(1.0, 0.95, 0.7)
+        ren = vtkRenderer()
+        ren.SetViewport(*CUBE_VIEWPORT)
+        ren.SetLayer(1)
+        ren.InteractiveOff()
+        ren.AddActor(cube)
+        self.cube = cube
+        return ren
+
+    def _sync_cube(self) -> None:
+        """The cube turns with the main camera (same direction of projection and view-up)."""
+        main = self.renderer.GetActiveCamera()
+        cam = self.cube_renderer.GetActiveCamera()
+        dop = np.array(main.GetDirectionOfProjection())
+        cam.SetFocalPoint(0, 0, 0)
+        cam.SetPosition(*(-dop * 3.2))
+        cam.SetViewUp(*main.GetViewUp())
+        self.cube_renderer.ResetCameraClippingRange()
+
+    # Rendering modes ---------------------------------------------------------------------
+    def apply_preset(self, preset: VrPreset) -> None:
+        """Transfer functions, shading and blend mode of a preset (relative presets scaled to this volume)."""
+        p = preset.scaled(self.volume.array)
+        self.preset = preset
+        colour = vtkColorTransferFunction()
+        for v, r, g, b in p.colour:
+            colour.AddRGBPoint(v, r, g, b)
+        opacity = vtkPiecewiseFunction()
+        for v, a in p.opacity:
+            opacity.AddPoint(v, a)
+        self.property.SetColor(colour)
+        self.property.SetScalarOpacity(opacity)
+        gradient = vtkPiecewiseFunction()
+        for v, a in p.gradient_opacity or [[0.0, 1.0], [1.0, 1.0]]:
+            gradient.AddPoint(v, a)
+        self.property.SetGradientOpacity(gradient)
+        self.property.SetDisableGradientOpacity(not p.gradient_opacity)
+        s = p.shading
+        self.property.SetShade(bool(s.on) and p.blend == "composite")
+        self.property.SetAmbient(s.ambient)
+        self.property.SetDiffuse(s.diffuse)
+        self.property.SetSpecular(s.specular)
+        self.property.SetSpecularPower(s.specular_power)
+        self.set_blend(p.blend)
+
+    def set_blend(self, mode: str) -> None:
+        """"composite" (volume rendering), "mip" or "minip"."""
+        {"composite": self.mapper.SetBlendModeToComposite, "mip": self.mapper.SetBlendModeToMaximumIntensity,
+         "minip": self.mapper.SetBlendModeToMinimumIntensity}[mode]()
+        if mode != "composite":
+            self.property.ShadeOff()
+
+    def set_interactive(self, interactive: bool) -> None:
+        """Coarser sampling while the mouse moves; full quality when it stops."""
+        self.interactive = interactive
+        image_sample = INTERACTIVE_IMAGE_SAMPLE if interactive else 1.0
+        sample = self.full_sample * (INTERACTIVE_SAMPLE_FACTOR if interactive else 1.0)
+        self.mapper.SetImageSampleDistance(image_sample)
+        self.mapper.SetSampleDistance(sample)
+        if self.mapper_kind == "cpu":
+            self.mapper.SetInteractiveSampleDistance(sample)
+
+    def set_volume_visible(self, visible: bool) -> None:
+        self.actor.SetVisibility(visible)
+
+    # Isosurface --------------------------------------------------------------------------
+    def set_isosurface(self, threshold: float | None, smoothing: int = 15) -> int:
+        """Show the surface at ``threshold`` (modality value) smoothed by ``smoothing`` iterations; None hides it.
+
+        Returns the number of triangles.
+        """
+        if threshold is None:
+            if self._surface is not None:
+                self._surface[2].SetVisibility(False)
+            return 0
+        if self._surface is None:
+            edges = vtkFlyingEdges3D()
+            edges.SetInputData(self.image)
+            edges.ComputeNormalsOff()
+            smooth = vtkWindowedSincPolyDataFilter()
+            smooth.SetInputConnection(edges.GetOutputPort())
+            smooth.NormalizeCoordinatesOn()
+            smooth.SetPassBand(0.1)
+            normals = vtkPolyDataNormals()
+            normals.SetInputConnection(smooth.GetOutputPort())
+            normals.SplittingOff()
+            mapper = vtkPolyDataMapper()
+            mapper.SetInputConnection(normals.GetOutputPort())
+            mapper.ScalarVisibilityOff()
+            actor = vtkActor()
+            actor.SetMapper(mapper)
+            actor.GetProperty().SetColor(0.95, 0.9, 0.8)
+            actor.GetProperty().SetSpecular(0.3)
+            actor.GetProperty().SetSpecularPower(20)
+            actor.SetUserMatrix(vtk_matrix(self.matrix))
+            self.renderer.AddActor(actor)
+            self._surface = (edges, smooth, actor)
+            self._apply_clipping()
+        edges, smooth, actor = self._surface
+        edges.SetValue(0, float(self._stored(threshold)))
+        smooth.SetNumberOfIterations(max(0, int(smoothing)))
+        actor.SetVisibility(True)
+        actor.GetMapper().Update()
+        return int(actor.GetMapper().GetInput().GetNumberOfCells())
+
+    def _stored(self, value: float) -> float:
+        v = self.volume
+        return value if v.rescaled or v.rescale_slope == 0 else (value - v.rescale_intercept) / v.rescale_slope
+
+    # Clipping ----------------------------------------------------------------------------
+    def set_clip_box(self, fractions: tuple[float, float, float, float, float, float] | None) -> None:
+        """Keep the part of the volume inside (x0, x1, y0, y1, z0, z1), fractions of its extent; None clears."""
+        self._clip_box = tuple(float(f) for f in fractions) if fractions is not None else None
+        self._apply_clipping()
+
+    def set_clip_plane(self, origin=None, normal=None) -> None:
+        """Cut away what lies on the side ``normal`` points away from (patient coordinates); None clears."""
+        self._clip_plane = None if origin is None else (np.asarray(origin, float), np.asarray(normal, float))
+        self._apply_clipping()
+
+    def clipping_planes(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The active clipping planes as (origin, inward normal) in patient coordinates."""
+        planes = []
+        if self._clip_box is not None:
+            ext = (np.array(self.volume.shape[::-1], float) - 1) * self.volume.spacing
+            for axis in range(3):
+                lo, hi = self._clip_box[2 * axis], self._clip_box[2 * axis + 1]
+                d = self.volume.direction[:, axis]
+                base = self.volume.origin
+                planes.append((base + d * lo * ext[axis], d.copy()))
+                planes.append((base + d * hi * ext[axis], -d))
+        if self._clip_plane is not None:
+            planes.append(self._clip_plane)
+        return planes
+
+    def _apply_clipping(self) -> None:
+        planes = vtkPlaneCollection()
+        for origin, normal in self.clipping_planes():
+            p = vtkPlane()
+            p.SetOrigin(*origin)
+            p.SetNormal(*normal)
+            planes.AddItem(p)
+        self.mapper.SetClippingPlanes(planes)
+        if self._surface is not None:
+            self._surface[2].GetMapper().SetClippingPlanes(planes)
+
+    # Camera ------------------------------------------------------------------------------
+    def view(self, azimuth: float = 0.0, elevation: float = 0.0, zoom: float = 1.0) -> None:
+        """Anterior view (patient's face, head up), then turned by azimuth and elevation (degrees)."""
+        center = self.volume.center()
+        cam = self.renderer.GetActiveCamera()
+        cam.SetFocalPoint(*center)
+        cam.SetPosition(*(center + np.array([0.0, -1000.0, 0.0])))
+        cam.SetViewUp(0, 0, 1)
+        cam.ParallelProjectionOff()
+        self.renderer.ResetCamera(self._bounds())
+        cam.Azimuth(azimuth)
+        cam.Elevation(elevation)
+        cam.OrthogonalizeViewUp()
+        cam.Zoom(zoom)
+        self.renderer.ResetCameraClippingRange()
+
+    def _bounds(self) -> list[float]:
+        corners = patient_bounds(self.volume)
+        lo, hi = corners.min(axis=0), corners.max(axis=0)
+        return [lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]]
