@@ -211,6 +211,13 @@ def _write_private(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+def _certificates_in(path: Path) -> list[x509.Certificate]:
+    data = path.read_bytes() if path.exists() else b""
+    if data.count(b"BEGIN CERTIFICATE") > 1:
+        return list(x509.load_pem_x509_certificates(data))
+    return [load_certificate(path)]
+
+
 class TrustStore:
     """Certificates the user trusts: a signer is trusted if it is one of them or issued by one."""
 
@@ -223,16 +230,19 @@ class TrustStore:
         certs: list[x509.Certificate] = []
         for p in paths:
             p = Path(p)
-            files = sorted(f for f in p.iterdir() if f.suffix.lower() in (".pem", ".crt", ".cer", ".der")) \
-                if p.is_dir() else [p]
-            for f in files:
-                if f.suffix.lower() == ".pem" and f.read_bytes().count(b"BEGIN CERTIFICATE") > 1:
-                    certs.extend(x509.load_pem_x509_certificates(f.read_bytes()))
-                else:
-                    certs.append(load_certificate(f))
+            if p.is_dir():
+                # A folder may hold keys too: take what reads as certificates.
+                for f in sorted(f for f in p.iterdir() if f.suffix.lower() in (".pem", ".crt", ".cer", ".der")):
+                    try:
+                        certs.extend(_certificates_in(f))
+                    except CertificateError:
+                        continue
+            else:
+                certs.extend(_certificates_in(p))
         return cls(certs)
 
     def trusts(self, cert: x509.Certificate) -> bool:
+        """True when ``cert`` is a trusted certificate or was issued (signed) by one."""
         fp = cert.fingerprint(hashes.SHA256())
         for anchor in self.certificates:
             if anchor.fingerprint(hashes.SHA256()) == fp:
