@@ -83,3 +83,30 @@ def cache(home) -> Iterator[StudyCache]:
         yield c
     finally:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def qrscp(tmp_path_factory, storage_port) -> Iterator[ArchiveProcess]:
+    """pynetdicom's qrscp (the embedded demo archive) with LIGHTBOX as its move destination."""
+    from workstation.net.archive import EmbeddedArchive
+
+    root = tmp_path_factory.mktemp("qrscp")
+    emb = EmbeddedArchive(root, ae_title="QRSCP", port=free_port(),
+                          move_destinations={CALLING_AE: ("127.0.0.1", storage_port)})
+    try:
+        emb.start(timeout=30)
+        yield ArchiveProcess("qrscp", emb.ae_title, emb.port, root, None, 0, emb.log_path, {"embedded": emb})
+    finally:
+        emb.stop()
+        assert not emb.running
+
+
+@pytest.fixture(scope="module", params=["orthanc", "dcmqrscp", "qrscp"])
+def any_archive(request, interop_files) -> ArchiveProcess:
+    """Each archive in turn, holding the 10 interop instances."""
+    arc = request.getfixturevalue(request.param)
+    if not arc.extra.get("loaded"):
+        report = send_files(interop_files, arc.peer, CALLING_AE)
+        assert report.ok, report.summary()
+        arc.extra["loaded"] = True
+    return arc

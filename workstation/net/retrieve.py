@@ -222,15 +222,41 @@ def _failure_text(code: int) -> str:
 
 
 class _UnitResult:
-    def __init__(self, unit: Unit, status: int | None = None, error: str = "") -> None:
-        self.unit, self.status, self.error = unit, status, error
+    def __init__(self, unit: Unit, status: int | None = None, error: str = "", completed: int = 0) -> None:
+        self.unit, self.status, self.error, self.completed = unit, status, error, completed
 
 
 def _run_move(peer: Peer, calling_ae: str, destination: str, sop_class: str, unit: Unit, key: int,
               tally: _Tally, is_cancelled: Callable[[], bool]) -> _UnitResult:
     with associate(peer, calling_ae, [sop_class]) as assoc:
-        responses = assoc.send_c_move(_identifier(unit), destination, sop_class, msg_id=1)
-        return _follow(assoc, responses, peer, sop_class, unit, key, tally, is_cancelled, "C-MOVE")
+        def request(u: Unit) -> _UnitResult:
+            responses = assoc.send_c_move(_identifier(u), destination, sop_class, msg_id=1)
+            return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-MOVE")
+
+        return _with_uid_list_retry(request, unit, is_cancelled)
+
+
+def _with_uid_list_retry(request: Callable[[Unit], _UnitResult], unit: Unit,
+                         is_cancelled: Callable[[], bool]) -> _UnitResult:
+    """Run ``unit``; when a list of SOP Instance UIDs fails as a whole, ask for them one by one.
+
+    List-of-UID matching is standard, but some archives (pynetdicom's qrscp
+    among them) fail on it, even with 0xA801; one UID per request always works.
+    """
+    result = request(unit)
+    if (unit.level != "IMAGE" or len(unit.sop_uids) < 2 or result.status is None
+            or status_category(result.status) != "Failure" or result.completed):
+        return result
+    log.info("archive failed a list of %d SOP Instance UIDs (0x%04X); asking one by one", len(unit.sop_uids),
+             result.status)
+    last = result
+    for uid in unit.sop_uids:
+        if is_cancelled():
+            break
+        last = request(Unit("IMAGE", unit.study_uid, unit.series_uid, (uid,), 1))
+        if last.status == MOVE_DESTINATION_UNKNOWN:
+            return last
+    return last
 
 
 def _follow(assoc: Any, responses: Any, peer: Peer, sop_class: str, unit: Unit, key: int, tally: _Tally,
@@ -246,7 +272,8 @@ def _follow(assoc: Any, responses: Any, peer: Peer, sop_class: str, unit: Unit, 
                 assoc.send_c_cancel(1, query_model=sop_class)
                 cancel_sent = True
             continue
-        return _UnitResult(unit, code)
+        completed = int(status.get("NumberOfCompletedSuboperations", 0) or 0)
+        return _UnitResult(unit, code, completed=completed)
     raise no_response_error(peer, what, assoc)
 
 
@@ -280,8 +307,11 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
         return status_dataset(received.status, received.message)
 
     with associate(peer, calling_ae, ae=ae, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)]) as assoc:
-        responses = assoc.send_c_get(_identifier(unit), sop_class, msg_id=1)
-        return _follow(assoc, responses, peer, sop_class, unit, key, tally, is_cancelled, "C-GET")
+        def request(u: Unit) -> _UnitResult:
+            responses = assoc.send_c_get(_identifier(u), sop_class, msg_id=1)
+            return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-GET")
+
+        return _with_uid_list_retry(request, unit, is_cancelled)
 
 
 def _run_units(units: Sequence[Unit], method: str, node: Node | Peer, settings: Settings, cache: StudyCache,

@@ -21,6 +21,9 @@ from workstation.store.cache import StudyCache
 
 #: Most SOP Instance UIDs one instance-level request carries (keeps identifiers small).
 MAX_UIDS_PER_REQUEST = 200
+#: A whole series is cut for parallel associations only above this size: below it
+#: one association is quick anyway, and a series-level request is the most portable.
+MIN_SPLIT = 40
 
 
 @dataclass
@@ -135,7 +138,7 @@ def plan_units(inv: Inventory, cached: set[str], parallel: int = 1) -> list[Unit
         if not missing:
             continue
         whole = len(missing) == len(series.instances)
-        if whole and (parallel <= 1 or len(missing) <= share):
+        if whole and (parallel <= 1 or len(missing) <= max(share, MIN_SPLIT)):
             units.append(Unit("SERIES", inv.study_uid, series.series_uid, (), len(missing)))
             continue
         size = min(MAX_UIDS_PER_REQUEST, share if parallel > 1 else MAX_UIDS_PER_REQUEST)
