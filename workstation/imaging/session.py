@@ -12,7 +12,12 @@ import logging
 import unicodedata
 from typing import Callable
 
+import numpy as np
+
+from workstation.imaging.annotation_layer import AnnotationLayer
+from workstation.imaging.cross_reference import reference_line
 from workstation.imaging.frame_display import FrameDisplay
+from workstation.imaging.linking import ViewportLinks
 from workstation.imaging.viewport import DisplaySet, ViewportModel
 from workstation.model.stack import load_stack
 from workstation.model.stack_pixels import StackLoader, StackPixels
@@ -69,6 +74,12 @@ class ReadingSession:
         self.active = 0
         self._on_progress = on_progress
         self._listeners: list[Callable[[str], None]] = []
+        self.annotations = AnnotationLayer()
+        self.key_images: set[tuple[str, int]] = set()
+        self.show_reference_lines = True
+        self.links = ViewportLinks(lambda: self.visible)
+        for vp in self.viewports:
+            vp.subscribe(self.links.on_change)
 
     # Observers -----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[str], None]) -> None:
@@ -205,6 +216,68 @@ class ReadingSession:
         else:
             display_set.loader.set_focus(first)
 
+    # Cross-referencing ----------------------------------------------------------------
+    def reference_lines(self, index: int) -> list[tuple[tuple[float, float], tuple[float, float], bool]]:
+        """Lines of the other visible viewports' current frames on viewport ``index``'s image.
+
+        Returns (start, end, from the active viewport) in image coordinates; only frames of
+        the same Frame of Reference that are not parallel to this one count.
+        """
+        target = self.viewports[index]
+        if not self.show_reference_lines or target.frame is None:
+            return []
+        uid = target.stack.frame_of_reference_uid
+        out = []
+        for i, vp in enumerate(self.visible):
+            if i == index or vp.frame is None or not uid or vp.stack.frame_of_reference_uid != uid:
+                continue
+            line = reference_line(vp.frame, target.frame)
+            if line is not None:
+                out.append((line[0], line[1], i == self.active))
+        return out
+
+    def place_cursor(self, source: ViewportModel, point: np.ndarray) -> None:
+        """The 3D cursor: mark ``point`` (patient mm) and take the other viewports to it.
+
+        Viewports in ``source``'s Frame of Reference go to the frame nearest the point;
+        the point is marked in every one of them.
+        """
+        uid = source.stack.frame_of_reference_uid if source.stack is not None else ""
+        for vp in self.visible:
+            if vp.stack is None or not uid or vp.stack.frame_of_reference_uid != uid:
+                vp.cursor_point = None
+                continue
+            vp.cursor_point = np.asarray(point, dtype=float)
+            if vp is not source:
+                nearest = vp.stack.nearest_index(vp.cursor_point)
+                if nearest is not None and not vp.set_index(nearest):
+                    vp.changed("view")
+            else:
+                vp.changed("view")
+
+    # Key images ------------------------------------------------------------------------
+    def toggle_key_image(self, vp: ViewportModel | None = None) -> bool | None:
+        """Mark or unmark the frame shown in ``vp`` (default: the active viewport) as a key image.
+
+        Returns True when it is now a key image, False when unmarked, None without a frame.
+        """
+        vp = vp or self.active_viewport
+        f = vp.frame
+        if f is None:
+            return None
+        if f.key in self.key_images:
+            self.key_images.discard(f.key)
+            marked = False
+        else:
+            self.key_images.add(f.key)
+            marked = True
+        vp.changed("view")
+        self._changed("key_images")
+        return marked
+
+    def is_key_image(self, key: tuple[str, int]) -> bool:
+        return key in self.key_images
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop the readers, empty the viewports and release the studies."""
         for d in self.display_sets:
@@ -223,3 +296,6 @@ class ReadingSession:
                 log.warning("could not release a study hold")
         self.studies, self.display_sets = [], []
         self.active = 0
+        self.annotations.clear()
+        self.key_images.clear()
+        self.links.set_scroll(False)

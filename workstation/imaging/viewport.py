@@ -221,7 +221,8 @@ class ViewportModel:
         if self._memo is not None and self._memo[0] == key:
             return self._memo[1]
         try:
-            frame = self.display.render(p, stored, window, invert=self.view.invert)
+            frame = self.display.render(p, stored, window, invert=self.view.invert,
+                                        photometric_interpretation=self.pixels.photometric[self.index] or None)
         except Exception as exc:  # the viewport shows the message instead of the image
             self.pixels.errors[self.index] = f"cannot display image: {exc}"
             return None

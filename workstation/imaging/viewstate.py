@@ -157,6 +157,10 @@ class ViewState:
     def pan_by(self, du: float, dv: float) -> None:
         self.pan = (self.pan[0] + du, self.pan[1] + dv)
 
+    def copy_zoom_pan(self, other: "ViewState") -> None:
+        """Take another viewport's zoom and pan (linked zoom/pan)."""
+        self.fit, self._zoom, self.pan = other.fit, other._zoom, other.pan
+
     def rotate(self, quarter_turns: int = 1) -> None:
         """Rotate clockwise by ``quarter_turns`` (negative: counter-clockwise) on screen."""
         # Mirrored, a clockwise turn of the image is a counter-clockwise turn on screen.

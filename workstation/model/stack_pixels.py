@@ -40,6 +40,7 @@ class FrameResult:
     array: np.ndarray | None
     header: Dataset | None
     error: str | None = None
+    photometric_interpretation: str = ""  # the colour space of ``array`` (the decoder may convert)
 
 
 def _read_header(ref: FrameRef, head: bytes | None = None) -> Dataset:
@@ -94,14 +95,14 @@ def read_frame(ref: FrameRef, out: np.ndarray | None = None, header: Dataset | N
         result = decode_pixels(ref.path, frame=ref.frame)
         if not result.ok:
             return FrameResult(None, header, result.error)
-        array = result.array
+        array, photometric = result.array, result.photometric_interpretation
         if out is not None:
             if array.shape != out.shape:
                 return FrameResult(None, header, f"image is {array.shape[1]} x {array.shape[0]}, expected "
                                                  f"{out.shape[1]} x {out.shape[0]}")
             out[...] = array
             array = out
-        return FrameResult(array, header)
+        return FrameResult(array, header, None, photometric)
     except MemoryError:
         raise
     except Exception as exc:  # a viewer shows the message in place of the image
@@ -122,6 +123,7 @@ class StackPixels:
         self.volume: np.ndarray | None = None
         self._planes: list[np.ndarray | None] = [None] * n
         self.headers: list[Dataset | None] = [None] * n
+        self.photometric: list[str] = [""] * n
         self.errors: dict[int, str] = {}
         self.loaded = np.zeros(n, dtype=bool)
         self._lock = threading.Lock()
@@ -175,6 +177,7 @@ class StackPixels:
             if self.loaded[index]:
                 return index not in self.errors
             self.headers[index] = result.header
+            self.photometric[index] = result.photometric_interpretation
             if result.array is None:
                 self.errors[index] = result.error or "no image"
             elif self.volume is None:

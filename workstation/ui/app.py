@@ -15,6 +15,7 @@ from workstation.store.cache import StudyCache
 from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
 from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.theme import apply_theme
+from workstation.ui.viewer.viewer import ViewerWidget
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def build_main_window(cache: StudyCache, *, status_message: str = "") -> MainWin
     """The themed main window on ``cache``, sized for the primary screen (not shown yet)."""
     application()
     window = MainWindow(cache, status_message=status_message)
+    window.attach_viewer(ViewerWidget(cache))
     screen = QApplication.primaryScreen()
     if screen is not None:
         window.setGeometry(initial_geometry(screen.availableGeometry()))
@@ -85,6 +87,8 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         if not window.imports.wait(_EXIT_WAIT_MS):
             log.warning("an import was still running at exit")
         window.browser.stop()
+        if window.viewer is not None:
+            window.viewer.shutdown()
         window.deleteLater()
         log.info("GUI closed (exit code %d)", code)
     finally:

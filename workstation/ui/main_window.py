@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self._cache = cache
         self._last_dir = os.path.expanduser("~")
         self._close_when_idle = False
+        self.viewer = None
         self.browser = StudyBrowser(cache, poll_interval_ms=poll_interval_ms)
         self.browser.study_activated.connect(self.study_activated)
         self.viewport_area = self._make_viewport_area()
@@ -140,6 +141,60 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.session_label)
 
     # Public ----------------------------------------------------------------------------
+    def attach_viewer(self, viewer) -> None:
+        """Put the reading viewer below the study list and route opened studies to it.
+
+        Opening a study gives the viewer most of the height (the list stays one drag
+        away); View > Full screen and View > Study list serve reading without the list.
+        """
+        self.viewer = viewer
+        self.replace_viewport_area(viewer)
+        self.study_activated.connect(self._open_in_viewer)
+        viewer.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        view_menu = self.menuBar().addMenu("&View")
+        self.show_list_action = QAction("Study &list", self)
+        self.show_list_action.setCheckable(True)
+        self.show_list_action.setChecked(True)
+        self.show_list_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.show_list_action.toggled.connect(self.browser.setVisible)
+        self.full_screen_action = QAction("&Full screen", self)
+        self.full_screen_action.setCheckable(True)
+        self.full_screen_action.setShortcut(QKeySequence("F11"))
+        self.full_screen_action.toggled.connect(self.set_full_screen)
+        self.compare_action = QAction("Add selected study for &comparison", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.compare_action.triggered.connect(self._compare_selected)
+        self.close_study_action = QAction("&Close study", self)
+        self.close_study_action.setShortcut(QKeySequence("Ctrl+W"))
+        self.close_study_action.triggered.connect(viewer.close_session)
+        for action in (self.show_list_action, self.full_screen_action, self.compare_action,
+                       self.close_study_action):
+            view_menu.addAction(action)
+
+    def _open_in_viewer(self, study_uid: str) -> None:
+        if self.viewer.open_study(study_uid):
+            total = sum(self.splitter.sizes()) or self.height()
+            self.splitter.setSizes([int(total * 0.22), int(total * 0.78)])
+
+    def _compare_selected(self) -> None:
+        uid = self.browser.selected_study_uid()
+        if uid is None:
+            self.statusBar().showMessage("Select a study in the list first", 5000)
+            return
+        if not self.viewer.session.studies:
+            self._open_in_viewer(uid)
+        else:
+            self.viewer.add_comparison(uid)
+
+    def set_full_screen(self, on: bool) -> None:
+        """Full screen for reading: the window fills the screen and the study list hides."""
+        if on:
+            self.browser.setVisible(False)
+            self.showFullScreen()
+        else:
+            self.showNormal()
+            self.browser.setVisible(self.show_list_action.isChecked())
+
     def replace_viewport_area(self, widget: QWidget) -> None:
         """Put the viewer in the area below the study list."""
         old = self.viewport_area
@@ -211,4 +266,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.browser.stop()
+        if self.viewer is not None:
+            self.viewer.shutdown()
         super().closeEvent(event)

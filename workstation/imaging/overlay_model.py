@@ -1,0 +1,107 @@
+"""What a viewport shows over its image, computed without widgets.
+
+The widget paints these results; tests check them directly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from workstation.imaging.corner_text import CornerContext, corner_text
+from workstation.imaging.markers import edge_markers
+from workstation.imaging.viewport import ViewportModel
+
+
+def corner_lines(vp: ViewportModel, layout=None) -> dict[str, list[str]]:
+    """The four-corner text of a viewport (see :mod:`workstation.imaging.corner_text`)."""
+    ds = vp.display_set
+    if ds is None:
+        return {}
+    f = vp.frame
+    header = vp.header()
+    window = vp.current_window()
+    window_text = window.describe() if window is not None else ""
+    if vp.view.voi.name and window is not None and not window.is_lut:
+        window_text = f"{window_text} ({vp.view.voi.name})"
+    if vp.view.invert:
+        window_text += " inv"
+    location = None
+    if header is not None and header.get("SliceLocation") not in (None, ""):
+        try:
+            location = float(header.SliceLocation)
+        except (TypeError, ValueError):
+            location = None
+    if location is None and f is not None and f.position is not None and vp.stack.spatially_sorted:
+        location = float(f.position @ f.normal) if f.normal is not None else None
+    ctx = CornerContext(
+        study=ds.study,
+        series=ds.stack.series,
+        header=header,
+        index=vp.index,
+        count=len(vp),
+        slice_location=location,
+        slice_thickness=f.slice_thickness if f is not None else None,
+        window_text=window_text,
+        zoom=vp.view.zoom,
+        frame_rate=vp.cine.frames_per_second if vp.cine.playing else None,
+        loading=not vp.is_loaded(),
+    )
+    return corner_text(ctx, layout)
+
+
+def _patient_orientation(header) -> tuple[str, str] | None:
+    value = header.get("PatientOrientation") if header is not None else None
+    if value is None or len(value) != 2:
+        return None
+    return str(value[0]), str(value[1])
+
+
+def markers(vp: ViewportModel) -> dict[str, str]:
+    """Orientation letters of the four edges."""
+    f = vp.frame
+    if f is None:
+        return {}
+    return edge_markers(vp.view, f.orientation, f.pixel_spacing, _patient_orientation(vp.header()))
+
+
+def mm_per_view_pixel(vp: ViewportModel) -> float | None:
+    """Millimetres per view pixel down the screen (None without Pixel Spacing)."""
+    f = vp.frame
+    if f is None or f.pixel_spacing is None:
+        return None
+    dx, dy = vp.view.image_direction(0.0, 1.0)
+    row_spacing, col_spacing = f.pixel_spacing
+    return math.hypot(dx * col_spacing, dy * row_spacing)
+
+
+def cursor_view_point(vp: ViewportModel, tolerance_mm: float | None = None) -> tuple[float, float] | None:
+    """Where the 3D cursor is on this viewport's frame (view coordinates), if near enough.
+
+    ``tolerance_mm`` defaults to the slice spacing (half of the gap either side is not enough
+    for thick slices, so the thickness counts too).
+    """
+    if vp.cursor_point is None:
+        return None
+    projected = vp.image_point_of(vp.cursor_point)
+    if projected is None:
+        return None
+    x, y, dist = projected
+    f = vp.frame
+    limit = tolerance_mm if tolerance_mm is not None else max(f.slice_thickness or 0.0, 1.0)
+    if dist > limit:
+        return None
+    return vp.view.to_view(x, y)
+
+
+def banner_text(vp: ViewportModel) -> str:
+    """The warning shown over another patient's images ("" when none is due)."""
+    if not vp.other_patient or vp.display_set is None:
+        return ""
+    s = vp.display_set.study
+    return f"OTHER PATIENT: {s.patient_name or '(no name)'}  ID {s.patient_id or '(none)'}"
+
+
+def loaded_flags(vp: ViewportModel) -> np.ndarray | None:
+    return vp.pixels.loaded if vp.pixels is not None else None

@@ -1,0 +1,1 @@
+"""The 2D reading viewer: viewports, series strip, toolbar, measurement panel."""

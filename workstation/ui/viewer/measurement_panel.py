@@ -1,0 +1,120 @@
+"""The measurement panel: every annotation of the session with its values.
+
+Selecting a row selects the annotation and shows its frame; Delete (or the
+button) removes it; double-clicking a text or arrow edits its text.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.imaging.annotation_layer import Annotation, AnnotationLayer, Kind
+
+ROLE_ID = Qt.ItemDataRole.UserRole
+
+
+class MeasurementPanel(QWidget):
+    """Lists the session's annotations.
+
+    Signals
+    -------
+    show_requested(object)
+        The reader picked an annotation (show its frame).
+    text_edited(object)
+        The reader changed an annotation's text (re-measure and repaint).
+    """
+
+    show_requested = Signal(object)
+    text_edited = Signal(object)
+
+    def __init__(self, layer: AnnotationLayer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer = layer
+        self.title = QLabel("Measurements")
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["Measurement", "Value", "Image"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.itemSelectionChanged.connect(self._on_selection)
+        self.tree.itemDoubleClicked.connect(self._on_double_click)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.clear_button = QPushButton("Delete all")
+        self.clear_button.clicked.connect(lambda: self.layer.clear())
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.clear_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        self._updating = False
+        self._frame_labels: dict[tuple[str, int], str] = {}
+        layer.subscribe(self.refresh)
+
+    def set_frame_labels(self, labels: dict[tuple[str, int], str]) -> None:
+        """How to name a frame in the Image column (e.g. "Se 2 Im 14")."""
+        self._frame_labels = labels
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._updating = True
+        try:
+            self.tree.clear()
+            for a in self.layer:
+                label = a.kind.value + (f": {a.text}" if a.text and a.kind in (Kind.TEXT, Kind.ARROW) else "")
+                values = [line for line in a.lines if line != a.text]
+                item = QTreeWidgetItem([label, "; ".join(values), self._frame_labels.get(a.frame_key, "")])
+                item.setData(0, ROLE_ID, a.id)
+                self.tree.addTopLevelItem(item)
+                if a is self.layer.selected:
+                    item.setSelected(True)
+            for c in range(3):
+                self.tree.resizeColumnToContents(c)
+            self.title.setText(f"Measurements ({len(self.layer)})")
+        finally:
+            self._updating = False
+
+    def _annotation_of(self, item: QTreeWidgetItem | None) -> Annotation | None:
+        return self.layer.by_id(item.data(0, ROLE_ID)) if item is not None else None
+
+    def _on_selection(self) -> None:
+        if self._updating:
+            return
+        items = self.tree.selectedItems()
+        a = self._annotation_of(items[0]) if items else None
+        if a is not None:
+            self.layer.selected = a
+            self.show_requested.emit(a)
+
+    def _on_double_click(self, item: QTreeWidgetItem, _column: int) -> None:
+        a = self._annotation_of(item)
+        if a is None or a.kind not in (Kind.TEXT, Kind.ARROW):
+            return
+        text, ok = QInputDialog.getText(self, "Annotation", "Text:", text=a.text)
+        if ok:
+            a.text = text
+            self.text_edited.emit(a)
+
+    def delete_selected(self) -> None:
+        a = self._annotation_of(self.tree.currentItem()) or self.layer.selected
+        if a is not None:
+            self.layer.remove(a)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.delete_selected()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,232 @@
+"""Painting what lies over the image: corner text, markers, scale bar, annotations, cross-references.
+
+Every function paints in view coordinates with a painter whose transform is
+the identity; what to paint comes from the Qt-free models.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+
+from workstation.imaging.annotation_layer import Annotation, Kind
+from workstation.imaging.viewport import ViewportModel
+
+TEXT_COLOR = QColor("#e6e6e6")
+SHADOW_COLOR = QColor(0, 0, 0, 220)
+MARKER_COLOR = QColor("#ffd866")
+ANNOTATION_COLOR = QColor("#5fd7ff")
+SELECTED_COLOR = QColor("#ffb347")
+REFERENCE_COLOR = QColor("#ffd866")
+ACTIVE_REFERENCE_COLOR = QColor("#7cff7c")
+CURSOR_COLOR = QColor("#ff5f5f")
+BANNER_COLOR = QColor("#b00020")
+ACTIVE_BORDER = QColor("#2a7fd4")
+INACTIVE_BORDER = QColor("#303030")
+
+
+def overlay_font(size: float = 11.0, bold: bool = False) -> QFont:
+    font = QFont("DejaVu Sans")
+    font.setStyleHint(QFont.StyleHint.SansSerif)
+    font.setPointSizeF(size)
+    font.setBold(bold)
+    return font
+
+
+def shadowed_text(p: QPainter, x: float, y: float, text: str, color: QColor = TEXT_COLOR) -> None:
+    """Text readable on any image: a dark outline under light text."""
+    p.setPen(SHADOW_COLOR)
+    for dx, dy in ((1, 1), (-1, -1), (1, -1), (-1, 1)):
+        p.drawText(QPointF(x + dx, y + dy), text)
+    p.setPen(color)
+    p.drawText(QPointF(x, y), text)
+
+
+def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_offset: float = 0.0) -> None:
+    """The four-corner text, each corner's lines stacked from its corner inwards."""
+    p.setFont(overlay_font(10.0))
+    fm = QFontMetricsF(p.font())
+    line = fm.height()
+    margin = 6.0
+    for corner, lines in corners.items():
+        top = corner.startswith("top")
+        left = corner.endswith("left")
+        for k, text in enumerate(lines):
+            w = fm.horizontalAdvance(text)
+            x = rect.left() + margin if left else rect.right() - margin - w
+            if top:
+                y = rect.top() + top_offset + margin + fm.ascent() + k * line
+            else:
+                y = rect.bottom() - margin - fm.descent() - (len(lines) - 1 - k) * line
+            shadowed_text(p, x, y, text)
+
+
+def paint_markers(p: QPainter, rect: QRectF, markers: dict[str, str], top_offset: float = 0.0) -> None:
+    """Orientation letters at the middle of each edge."""
+    p.setFont(overlay_font(13.0, bold=True))
+    fm = QFontMetricsF(p.font())
+    cx, cy = rect.center().x(), rect.center().y()
+    for edge, text in markers.items():
+        if not text:
+            continue
+        w = fm.horizontalAdvance(text)
+        if edge == "left":
+            x, y = rect.left() + 6, cy + fm.ascent() / 2
+        elif edge == "right":
+            x, y = rect.right() - 18 - w, cy + fm.ascent() / 2
+        elif edge == "top":
+            x, y = cx - w / 2, rect.top() + top_offset + 6 + fm.ascent()
+        else:
+            x, y = cx - w / 2, rect.bottom() - 6 - fm.descent()
+        shadowed_text(p, x, y, text, MARKER_COLOR)
+
+
+def nice_length(max_mm: float) -> float:
+    """The largest of 1, 2, 5 x 10^k mm not above ``max_mm``."""
+    if max_mm <= 0:
+        return 0.0
+    k = math.floor(math.log10(max_mm))
+    for m in (5, 2, 1):
+        if m * 10 ** k <= max_mm:
+            return m * 10 ** k
+    return 10 ** k
+
+
+def paint_scale_bar(p: QPainter, rect: QRectF, mm_per_view_px: float, label_unit: str = "mm") -> None:
+    """A vertical scale bar near the right edge, at most a third of the height, 1-2-5 mm steps."""
+    if mm_per_view_px <= 0 or not math.isfinite(mm_per_view_px):
+        return
+    length_mm = nice_length(rect.height() / 3 * mm_per_view_px)
+    if length_mm <= 0:
+        return
+    length_px = length_mm / mm_per_view_px
+    x = rect.right() - 14
+    y1 = rect.center().y() + length_px / 2 + 40
+    y0 = y1 - length_px
+    for color, width in ((SHADOW_COLOR, 3.0), (TEXT_COLOR, 1.0)):
+        p.setPen(QPen(color, width))
+        p.drawLine(QPointF(x, y0), QPointF(x, y1))
+        ticks = 10 if length_mm >= 10 and length_px / 10 >= 4 else 1
+        for k in range(ticks + 1):
+            ty = y0 + k * length_px / ticks
+            tick = 6 if k in (0, ticks) else 3
+            p.drawLine(QPointF(x - tick, ty), QPointF(x, ty))
+    p.setFont(overlay_font(9.0))
+    text = f"{length_mm:g} {label_unit}"
+    fm = QFontMetricsF(p.font())
+    shadowed_text(p, x - fm.horizontalAdvance(text) - 2, y1 + fm.height(), text)
+
+
+def _view_points(vp: ViewportModel, points) -> list[QPointF]:
+    m = vp.view.matrix()
+    out = []
+    for x, y in points:
+        u, v, _ = m @ np.array([x, y, 1.0])
+        out.append(QPointF(float(u), float(v)))
+    return out
+
+
+def paint_annotations(p: QPainter, vp: ViewportModel, items: list[Annotation], selected: Annotation | None) -> None:
+    """Measurements and annotations of the current frame, with their values."""
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setFont(overlay_font(10.0))
+    fm = QFontMetricsF(p.font())
+    for a in items:
+        color = SELECTED_COLOR if a is selected else ANNOTATION_COLOR
+        pts = _view_points(vp, a.points)
+        if not pts:
+            continue
+        for pen_color, width in ((SHADOW_COLOR, 3.0), (color, 1.5)):
+            p.setPen(QPen(pen_color, width))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            _paint_shape(p, vp, a, pts)
+        if a is selected:
+            p.setPen(QPen(color, 1.0))
+            p.setBrush(QBrush(color))
+            for h in _view_points(vp, a.handles()):
+                p.drawRect(QRectF(h.x() - 3, h.y() - 3, 6, 6))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+        anchor = max(pts, key=lambda q: (q.x(), -q.y()))
+        for k, text in enumerate(a.lines):
+            shadowed_text(p, anchor.x() + 8, anchor.y() + k * fm.height(), text, color)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+
+
+def _paint_shape(p: QPainter, vp: ViewportModel, a: Annotation, pts: list[QPointF]) -> None:
+    if a.kind in (Kind.LENGTH, Kind.ANGLE):
+        p.drawPolyline(QPolygonF(pts))
+        for q in pts:
+            p.drawLine(QPointF(q.x() - 3, q.y()), QPointF(q.x() + 3, q.y()))
+    elif a.kind is Kind.COBB:
+        for i in (0, 2):
+            if i + 1 < len(pts):
+                p.drawLine(pts[i], pts[i + 1])
+    elif a.kind in (Kind.RECTANGLE, Kind.ELLIPSE, Kind.FREEHAND):
+        p.drawPolygon(QPolygonF(_view_points(vp, a.outline())))
+    elif a.kind is Kind.POINT:
+        q = pts[0]
+        p.drawLine(QPointF(q.x() - 6, q.y()), QPointF(q.x() + 6, q.y()))
+        p.drawLine(QPointF(q.x(), q.y() - 6), QPointF(q.x(), q.y() + 6))
+    elif a.kind is Kind.ARROW and len(pts) == 2:
+        tail, head = pts
+        p.drawLine(tail, head)
+        angle = math.atan2(head.y() - tail.y(), head.x() - tail.x())
+        path = QPainterPath(head)
+        for side in (-1, 1):
+            a2 = angle + math.pi - side * 0.45
+            path.moveTo(head)
+            path.lineTo(QPointF(head.x() + 12 * math.cos(a2), head.y() + 12 * math.sin(a2)))
+        p.drawPath(path)
+    elif a.kind is Kind.TEXT:
+        q = pts[0]
+        p.drawEllipse(q, 2.0, 2.0)
+
+
+def paint_reference_line(p: QPainter, a: QPointF, b: QPointF, active: bool) -> None:
+    color = ACTIVE_REFERENCE_COLOR if active else REFERENCE_COLOR
+    for pen_color, width in ((SHADOW_COLOR, 3.0), (color, 1.0)):
+        pen = QPen(pen_color, width)
+        if not active:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawLine(a, b)
+
+
+def paint_cursor(p: QPainter, q: QPointF) -> None:
+    """The 3D cursor: a cross with a gap in the middle, so the point itself stays visible."""
+    for pen_color, width in ((SHADOW_COLOR, 3.0), (CURSOR_COLOR, 1.5)):
+        p.setPen(QPen(pen_color, width))
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            p.drawLine(QPointF(q.x() + 4 * dx, q.y() + 4 * dy), QPointF(q.x() + 14 * dx, q.y() + 14 * dy))
+
+
+def paint_banner(p: QPainter, rect: QRectF, text: str) -> float:
+    """A red warning banner across the top; returns its height."""
+    p.setFont(overlay_font(10.0, bold=True))
+    fm = QFontMetricsF(p.font())
+    h = fm.height() + 8
+    p.fillRect(QRectF(rect.left(), rect.top(), rect.width(), h), BANNER_COLOR)
+    p.setPen(QColor("#ffffff"))
+    p.drawText(QRectF(rect.left() + 6, rect.top(), rect.width() - 12, h),
+               int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+    return h
+
+
+def paint_loading_strip(p: QPainter, rect: QRectF, loaded: np.ndarray, index: int) -> None:
+    """A thin strip on the right edge: frames read (dim) or still loading (dark), current frame marked."""
+    n = len(loaded)
+    if n < 2:
+        return
+    x, w = rect.right() - 4, 3.0
+    top, height = rect.top() + 30, rect.height() - 60
+    p.fillRect(QRectF(x, top, w, height), QColor(60, 60, 60))
+    # Draw runs of loaded frames rather than one rectangle per frame.
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loaded.astype(np.int8), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        p.fillRect(QRectF(x, top + height * start / n, w, max(1.0, height * (stop - start) / n)),
+                   QColor(120, 160, 120))
+    y = top + height * (index + 0.5) / n
+    p.fillRect(QRectF(x - 3, y - 1.5, w + 3, 3), QColor("#e6e6e6"))

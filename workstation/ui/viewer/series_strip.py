@@ -1,0 +1,161 @@
+"""The series strip: the open studies' display sets with thumbnails, and their presentation states.
+
+Thumbnails (the middle image of each series) are made on a worker thread by
+the Qt-free :func:`workstation.imaging.thumbnails.make_thumbnail`; only the
+conversion to a pixmap happens on the GUI thread.  Double-click (or Enter)
+shows a series in the active viewport; a series can also be dragged onto any
+viewport.  Under each series its presentation states and key object
+selections are listed; double-clicking one applies it.
+"""
+
+from __future__ import annotations
+
+import queue
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QSize, Qt, QThread, Signal
+from PySide6.QtGui import QBrush, QColor, QDrag, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from workstation.imaging.thumbnails import make_thumbnail
+from workstation.imaging.viewport import DisplaySet
+from workstation.store.queries import StudyRow
+
+THUMB_SIZE = 96
+SERIES_MIME = "application/x-lightbox-series-uid"
+ROLE_KIND = Qt.ItemDataRole.UserRole
+ROLE_UID = Qt.ItemDataRole.UserRole + 1
+
+
+class _ThumbnailThread(QThread):
+    made = Signal(str, object, str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.jobs: queue.Queue = queue.Queue()
+
+    def run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            uid, stack = job
+            thumb = make_thumbnail(stack, THUMB_SIZE)
+            self.made.emit(uid, thumb.pixels, thumb.error or "")
+
+
+def pixmap_of(pixels: np.ndarray) -> QPixmap:
+    """A pixmap of uint32 0xffRRGGBB pixels (copied: the array may go)."""
+    h, w = pixels.shape
+    image = QImage(np.ascontiguousarray(pixels).data, w, h, 4 * w, QImage.Format.Format_RGB32)
+    return QPixmap.fromImage(image.copy())
+
+
+class SeriesStrip(QTreeWidget):
+    """Studies, their series (with thumbnails) and their presentation states.
+
+    Signals
+    -------
+    series_chosen(str)
+        The reader double-clicked a series (its Series Instance UID).
+    object_chosen(str, str)
+        The reader double-clicked a presentation state or key object selection
+        (kind "PR" or "KO", SOP Instance UID).
+    """
+
+    series_chosen = Signal(str)
+    object_chosen = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+        self.setIndentation(10)
+        self.setMinimumWidth(THUMB_SIZE + 120)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.itemActivated.connect(self._on_activated)
+        self.series_items: dict[str, QTreeWidgetItem] = {}
+        self.thumbnails_made: set[str] = set()
+        self._thread = _ThumbnailThread(self)
+        self._thread.made.connect(self._on_thumbnail)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End the thumbnail thread (call before the widget goes)."""
+        if self._thread.isRunning():
+            self._thread.jobs.put(None)
+            self._thread.wait(10_000)
+
+    def set_content(self, studies: list[StudyRow], display_sets: list[DisplaySet], other_patient: set[str],
+                    objects: dict[str, list[tuple[str, str, str]]]) -> None:
+        """Show ``studies`` with their display sets; ``other_patient`` names studies to flag.
+
+        ``objects`` maps a Series Instance UID to (kind, SOP Instance UID, label) of
+        presentation states and key object selections that refer to it.
+        """
+        self.clear()
+        self.series_items = {}
+        for study in studies:
+            top = QTreeWidgetItem([_study_label(study)])
+            top.setData(0, ROLE_KIND, "study")
+            top.setData(0, ROLE_UID, study.study_uid)
+            top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            if study.study_uid in other_patient:
+                top.setForeground(0, QBrush(QColor("#ff7b72")))
+                top.setText(0, f"OTHER PATIENT: {study.patient_name} ({study.patient_id})\n{top.text(0)}")
+            self.addTopLevelItem(top)
+            for ds in display_sets:
+                if ds.study.study_uid != study.study_uid:
+                    continue
+                item = QTreeWidgetItem([f"{ds.label}\n{ds.stack.series.modality}  {len(ds.stack)} im"])
+                item.setData(0, ROLE_KIND, "series")
+                item.setData(0, ROLE_UID, ds.series_uid)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+                top.addChild(item)
+                self.series_items[ds.series_uid] = item
+                for kind, sop_uid, label in objects.get(ds.series_uid, []):
+                    child = QTreeWidgetItem([label])
+                    child.setData(0, ROLE_KIND, kind)
+                    child.setData(0, ROLE_UID, sop_uid)
+                    item.addChild(child)
+                item.setExpanded(True)
+                if ds.series_uid not in self.thumbnails_made:
+                    self._thread.jobs.put((ds.series_uid, ds.stack))
+            top.setExpanded(True)
+
+    def _on_thumbnail(self, uid: str, pixels, error: str) -> None:
+        self.thumbnails_made.add(uid)
+        item = self.series_items.get(uid)
+        if item is None:
+            return
+        if pixels is not None:
+            item.setIcon(0, QIcon(pixmap_of(pixels)))
+        else:
+            item.setToolTip(0, error)
+
+    def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        kind, uid = item.data(0, ROLE_KIND), item.data(0, ROLE_UID)
+        if kind == "series":
+            self.series_chosen.emit(uid)
+        elif kind in ("PR", "KO"):
+            self.object_chosen.emit(kind, uid)
+
+    def startDrag(self, actions) -> None:
+        item = self.currentItem()
+        if item is None or item.data(0, ROLE_KIND) != "series":
+            return
+        mime = QMimeData()
+        mime.setData(SERIES_MIME, item.data(0, ROLE_UID).encode())
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        if not item.icon(0).isNull():
+            drag.setPixmap(item.icon(0).pixmap(64, 64))
+        drag.exec(Qt.DropAction.CopyAction)
+
+
+def _study_label(study: StudyRow) -> str:
+    date = study.study_date
+    if len(date) == 8:
+        date = f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    return f"{date}  {study.modalities}\n{study.description or '(no description)'}"

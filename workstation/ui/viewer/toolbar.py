@@ -1,0 +1,149 @@
+"""The viewer's toolbar: layout chooser, tools, view actions, presets, cine, linking, key images."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QGridLayout,
+    QMenu,
+    QToolBar,
+    QToolButton,
+    QWidget,
+    QWidgetAction,
+)
+
+from workstation.imaging.interaction import Tool
+from workstation.imaging.session import MAX_GRID
+
+TOOL_SHORTCUTS = {Tool.SCROLL: "S", Tool.WINDOW: "W", Tool.ZOOM: "Z", Tool.PAN: "P", Tool.LENGTH: "L",
+                  Tool.ANGLE: "A", Tool.ELLIPSE: "E", Tool.MAGNIFY: "M"}
+
+
+class GridChooser(QWidget):
+    """A 4 x 4 grid of buttons: the button at row r, column c chooses an r x c layout."""
+
+    chosen = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QGridLayout(self)
+        layout.setSpacing(2)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.buttons: dict[tuple[int, int], QToolButton] = {}
+        for r in range(1, MAX_GRID + 1):
+            for c in range(1, MAX_GRID + 1):
+                b = QToolButton()
+                b.setText(f"{r}×{c}")
+                b.setToolTip(f"{r} rows × {c} columns")
+                b.setFixedSize(40, 28)
+                b.clicked.connect(lambda _=False, r=r, c=c: self.chosen.emit(r, c))
+                layout.addWidget(b, r - 1, c - 1)
+                self.buttons[(r, c)] = b
+
+
+class ViewerToolBar(QToolBar):
+    """Actions of the viewer; the viewer connects them (this class only builds them)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Viewer", parent)
+        self.setMovable(False)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+
+        self.layout_button = QToolButton()
+        self.layout_button.setText("Layout 1×1")
+        self.layout_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.layout_button)
+        self.grid_chooser = GridChooser()
+        wa = QWidgetAction(menu)
+        wa.setDefaultWidget(self.grid_chooser)
+        menu.addAction(wa)
+        self.grid_chooser.chosen.connect(lambda *_: menu.close())
+        self.layout_button.setMenu(menu)
+        self.addWidget(self.layout_button)
+        self.addSeparator()
+
+        self.tool_group = QActionGroup(self)
+        self.tool_group.setExclusive(True)
+        self.tool_actions: dict[Tool, QAction] = {}
+        for tool in Tool:
+            a = QAction(tool.value, self)
+            a.setCheckable(True)
+            a.setData(tool)
+            key = TOOL_SHORTCUTS.get(tool)
+            a.setToolTip(f"{tool.value} (left button)" + (f" — {key}" if key else ""))
+            self.tool_group.addAction(a)
+            self.tool_actions[tool] = a
+        self.tool_actions[Tool.SCROLL].setChecked(True)
+        basic = (Tool.SCROLL, Tool.WINDOW, Tool.ZOOM, Tool.PAN, Tool.PROBE, Tool.MAGNIFY, Tool.SELECT)
+        for tool in basic:
+            self.addAction(self.tool_actions[tool])
+        self.measure_button = QToolButton()
+        self.measure_button.setText("Measure ▾")
+        self.measure_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        measure_menu = QMenu(self.measure_button)
+        for tool in Tool:
+            if tool not in basic:
+                measure_menu.addAction(self.tool_actions[tool])
+        self.measure_button.setMenu(measure_menu)
+        self.addWidget(self.measure_button)
+        self.addSeparator()
+
+        def action(text: str, tip: str, checkable: bool = False) -> QAction:
+            a = QAction(text, self)
+            a.setToolTip(tip)
+            a.setCheckable(checkable)
+            self.addAction(a)
+            return a
+
+        self.fit_action = action("Fit", "Fit the image to the viewport (F)")
+        self.one_to_one_action = action("1:1", "One image pixel per screen pixel (N)")
+        self.rotate_action = action("Rotate", "Rotate 90° clockwise (R; Shift+R counter-clockwise)")
+        self.flip_h_action = action("Flip H", "Mirror left-right (H)")
+        self.flip_v_action = action("Flip V", "Mirror top-bottom (V)")
+        self.invert_action = action("Invert", "Invert the grey scale (I)")
+        self.reset_action = action("Reset", "Back to the initial view")
+        self.presets_button = QToolButton()
+        self.presets_button.setText("W/L ▾")
+        self.presets_button.setToolTip("Window presets (number keys; 0: the image's own)")
+        self.presets_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.presets_menu = QMenu(self.presets_button)
+        self.presets_button.setMenu(self.presets_menu)
+        self.addWidget(self.presets_button)
+        self.addSeparator()
+
+        self.cine_action = action("Cine ▶", "Play or pause the stack (Space)", checkable=True)
+        self.fps_box = QDoubleSpinBox()
+        self.fps_box.setRange(0.5, 120.0)
+        self.fps_box.setDecimals(1)
+        self.fps_box.setSuffix(" fps")
+        self.fps_box.setValue(10.0)
+        self.fps_box.setToolTip("Cine frame rate")
+        self.addWidget(self.fps_box)
+        self.addSeparator()
+
+        self.link_scroll_action = action("Link scroll", "Scroll the viewports together by patient position",
+                                         checkable=True)
+        self.link_zoom_action = action("Link zoom", "Zoom and pan the viewports together", checkable=True)
+        self.link_window_action = action("Link W/L", "Window the viewports of one modality together",
+                                         checkable=True)
+        self.reference_lines_action = action("Ref lines", "Show reference lines of the other viewports",
+                                             checkable=True)
+        self.reference_lines_action.setChecked(True)
+        self.addSeparator()
+        self.key_image_action = action("Key image", "Mark or unmark the image as a key image (K)",
+                                       checkable=True)
+        self.save_key_images_action = action("Save key images…",
+                                             "Save the key images as a Key Object Selection document")
+        self.save_state_action = action("Save state…",
+                                        "Save the view of the active viewport as a presentation state")
+        for a in (self.fit_action, self.rotate_action):
+            a.setShortcutVisibleInContextMenu(True)
+
+    def set_grid_label(self, rows: int, cols: int) -> None:
+        self.layout_button.setText(f"Layout {rows}×{cols}")
+
+
+def shortcut_text(sequence: str) -> str:
+    return QKeySequence(sequence).toString()

@@ -1,0 +1,383 @@
+"""The reading viewer: series strip, toolbar, viewport grid and measurement panel.
+
+The state is the Qt-free :class:`~workstation.imaging.session.ReadingSession`;
+this widget lays it out, connects the toolbar and forwards the study the
+reader opens.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QGridLayout, QMessageBox, QSplitter, QVBoxLayout, QWidget
+
+from workstation.imaging.annotation_layer import Annotation
+from workstation.imaging.interaction import Tool, remeasure
+from workstation.imaging.session import MAX_GRID, OtherPatient, ReadingSession
+from workstation.imaging.window_presets import presets_for
+from workstation.store.cache import StudyCache
+from workstation.ui.viewer.measurement_panel import MeasurementPanel
+from workstation.ui.viewer.series_strip import SeriesStrip
+from workstation.ui.viewer.toolbar import TOOL_SHORTCUTS, ViewerToolBar
+from workstation.ui.viewer.viewport_widget import ViewportWidget
+
+log = logging.getLogger(__name__)
+
+LOADING_POLL_MS = 100
+
+
+def default_grid(n_display_sets: int) -> tuple[int, int]:
+    """The grid a study opens in: room for its first display sets, at most 2 x 2."""
+    if n_display_sets <= 1:
+        return 1, 1
+    if n_display_sets == 2:
+        return 1, 2
+    return 2, 2
+
+
+class ViewerWidget(QWidget):
+    """Lightbox's 2D reading viewer.
+
+    Parameters
+    ----------
+    cache : StudyCache
+        Where studies are read from (the GUI thread's connection).
+
+    Signals
+    -------
+    message(str)
+        Something to tell the reader in the status bar.
+    first_image_painted(float)
+        Seconds from :meth:`open_study` to the first painted image.
+    """
+
+    message = Signal(str)
+    first_image_painted = Signal(float)
+
+    def __init__(self, cache: StudyCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cache = cache
+        self.session = ReadingSession(cache)
+        self.confirm_other_patient: Callable[[str], bool] = self._ask_other_patient
+        self.toolbar = ViewerToolBar()
+        self.strip = SeriesStrip()
+        self.grid_host = QWidget()
+        self.grid_host.setStyleSheet("background-color: #000000;")
+        self.grid_layout = QGridLayout(self.grid_host)
+        self.grid_layout.setContentsMargins(0, 0, 0, 0)
+        self.grid_layout.setSpacing(2)
+        self.viewports: list[ViewportWidget] = []
+        for i in range(MAX_GRID * MAX_GRID):
+            w = ViewportWidget(self.session, i)
+            w.activated.connect(self._on_activated)
+            w.key_pressed.connect(self._on_key)
+            w.series_dropped.connect(self._on_series_dropped)
+            w.on_image_painted = self._on_image_painted
+            self.viewports.append(w)
+        self.panel = MeasurementPanel(self.session.annotations)
+        self.panel.show_requested.connect(self._show_annotation)
+        self.panel.text_edited.connect(self._on_text_edited)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.strip)
+        self.splitter.addWidget(self.grid_host)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([230, 1000, 260])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.splitter, 1)
+        self._connect_toolbar()
+        self.strip.series_chosen.connect(lambda uid: self.show_series(uid))
+        self.session.subscribe(self._on_session_changed)
+        self.session.annotations.subscribe(self._repaint_visible)
+        self._loading_timer = QTimer(self)
+        self._loading_timer.setInterval(LOADING_POLL_MS)
+        self._loading_timer.timeout.connect(self._poll_loading)
+        self._seen_loaded: dict[int, int] = {}
+        self._opened_at: float | None = None
+        self._layout_grid()
+
+    # Studies ----------------------------------------------------------------------------
+    def open_study(self, study_uid: str) -> bool:
+        """Open a study in the viewer, replacing what was open; False when it cannot be opened."""
+        self._opened_at = time.perf_counter()
+        try:
+            display_sets = self.session.open_study(study_uid)
+        except KeyError:
+            self.message.emit("The study is no longer in the cache")
+            return False
+        self._stop_cine()
+        self.session.set_grid(*default_grid(len(display_sets)))
+        self.session.set_active(0)
+        self._layout_grid()
+        self._refresh_strip()
+        self._refresh_presets()
+        self._loading_timer.start()
+        self.viewports[0].setFocus()
+        if not display_sets:
+            self.message.emit("The study has no images to show")
+        return True
+
+    def add_comparison(self, study_uid: str) -> bool:
+        """Add a study beside the open one (a prior); another patient's only after confirmation."""
+        try:
+            added = self.session.add_study(study_uid)
+        except KeyError:
+            self.message.emit("The study is no longer in the cache")
+            return False
+        except OtherPatient as exc:
+            if not self.confirm_other_patient(str(exc)):
+                self.message.emit("Not added: the study belongs to another patient")
+                return False
+            added = self.session.add_study(study_uid, allow_other_patient=True)
+        self._refresh_strip()
+        if added and len(self.session.visible) < 2:
+            self.session.set_grid(1, 2)
+            self._layout_grid()
+        if added:
+            target = 1 if len(self.session.visible) > 1 else 0
+            self.session.show(added[0], target)
+            self._loading_timer.start()
+        return True
+
+    def _ask_other_patient(self, text: str) -> bool:
+        answer = QMessageBox.warning(
+            self, "Another patient",
+            f"This study belongs to another patient:\n\n{text}\n\n"
+            "Show another patient's images beside the current patient's?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def close_session(self) -> None:
+        self._loading_timer.stop()
+        self._stop_cine()
+        self.session.close()
+        self._refresh_strip()
+
+    def shutdown(self) -> None:
+        """Stop every thread (before the application quits)."""
+        self.close_session()
+        self.strip.stop()
+
+    def show_series(self, series_uid: str, viewport: int | None = None) -> None:
+        ds = self.session.display_set(series_uid)
+        if ds is None:
+            return
+        index = self.session.active if viewport is None else viewport
+        self.session.show(ds, index)
+        self.viewports[index].model.view.resize(self.viewports[index].width(), self.viewports[index].height())
+        self._refresh_presets()
+        self._loading_timer.start()
+
+    # Layout -----------------------------------------------------------------------------
+    def set_grid(self, rows: int, cols: int) -> None:
+        self.session.set_grid(rows, cols)
+        self._layout_grid()
+        self._loading_timer.start()
+
+    def _layout_grid(self) -> None:
+        rows, cols = self.session.grid
+        for w in self.viewports:
+            self.grid_layout.removeWidget(w)
+            w.hide()
+        for i, w in enumerate(self.viewports[: rows * cols]):
+            self.grid_layout.addWidget(w, i // cols, i % cols)
+            w.show()
+        for r in range(MAX_GRID):
+            self.grid_layout.setRowStretch(r, 1 if r < rows else 0)
+        for c in range(MAX_GRID):
+            self.grid_layout.setColumnStretch(c, 1 if c < cols else 0)
+        self.toolbar.set_grid_label(rows, cols)
+        self._repaint_visible()
+
+    def _on_session_changed(self, what: str) -> None:
+        if what == "key_images":
+            self._sync_key_image_action()
+        self._repaint_visible()
+
+    def _repaint_visible(self) -> None:
+        for w in self.viewports[: len(self.session.visible)]:
+            w.update()
+
+    # Toolbar ----------------------------------------------------------------------------
+    def _connect_toolbar(self) -> None:
+        tb = self.toolbar
+        tb.grid_chooser.chosen.connect(self.set_grid)
+        tb.tool_group.triggered.connect(lambda a: self.set_tool(a.data()))
+        for action, key in ((tb.fit_action, "F"), (tb.one_to_one_action, "N"), (tb.rotate_action, "R"),
+                            (tb.flip_h_action, "H"), (tb.flip_v_action, "V"), (tb.invert_action, "I")):
+            action.triggered.connect(lambda _=False, key=key: self._send_key(key))
+        tb.reset_action.triggered.connect(self._reset_view)
+        tb.cine_action.triggered.connect(lambda _=False: self.toggle_cine())
+        tb.fps_box.valueChanged.connect(self._on_fps)
+        tb.link_scroll_action.toggled.connect(self.set_link_scroll)
+        tb.link_zoom_action.toggled.connect(lambda on: setattr(self.session.links, "zoom_pan", on))
+        tb.link_window_action.toggled.connect(lambda on: setattr(self.session.links, "window", on))
+        tb.reference_lines_action.toggled.connect(self._set_reference_lines)
+        tb.key_image_action.triggered.connect(lambda _=False: self.toggle_key_image())
+
+    def set_tool(self, tool: Tool) -> None:
+        """Give the left button ``tool`` in every viewport."""
+        for w in self.viewports:
+            w.interaction.set_tool(tool)
+        action = self.toolbar.tool_actions[tool]
+        if not action.isChecked():
+            action.setChecked(True)
+        self._repaint_visible()
+
+    @property
+    def active_widget(self) -> ViewportWidget:
+        return self.viewports[self.session.active]
+
+    def _send_key(self, name: str) -> None:
+        self.active_widget.interaction.key(name)
+        self.active_widget.update()
+
+    def _reset_view(self) -> None:
+        vp = self.active_widget.model
+        vp.view.reset()
+        vp.changed("view")
+
+    def _set_reference_lines(self, on: bool) -> None:
+        self.session.show_reference_lines = on
+        self._repaint_visible()
+
+    def set_link_scroll(self, on: bool) -> None:
+        self.session.links.set_scroll(on, self.session.active_viewport)
+        if self.toolbar.link_scroll_action.isChecked() != on:
+            self.toolbar.link_scroll_action.setChecked(on)
+
+    def _refresh_presets(self) -> None:
+        menu = self.toolbar.presets_menu
+        menu.clear()
+        vp = self.active_widget.model
+        modality = vp.stack.series.modality if vp.stack is not None else ""
+        for k, preset in enumerate(presets_for(modality), start=1):
+            a = menu.addAction(f"{k}  {preset.describe()}")
+            a.triggered.connect(lambda _=False, k=k: self._send_key(str(k)))
+        p = vp.pipeline()
+        if p is not None and p.windows:
+            menu.addSeparator()
+            for k, w in enumerate(p.windows):
+                a = menu.addAction(f"Image: {w.explanation or w.describe()}")
+                a.triggered.connect(lambda _=False, k=k: self._use_image_voi(k))
+        menu.addSeparator()
+        menu.addAction("0  Image default").triggered.connect(lambda: self._send_key("0"))
+
+    def _use_image_voi(self, index: int) -> None:
+        vp = self.active_widget.model
+        vp.view.use_image_voi(index)
+        vp.changed("view")
+
+    # Cine -------------------------------------------------------------------------------
+    def toggle_cine(self) -> None:
+        w = self.active_widget
+        w.toggle_cine()
+        cine = w.model.cine
+        self.toolbar.cine_action.setChecked(cine.playing)
+        self.toolbar.cine_action.setText("Cine ❚❚" if cine.playing else "Cine ▶")
+        if cine.playing:
+            self.toolbar.fps_box.blockSignals(True)
+            self.toolbar.fps_box.setValue(cine.frames_per_second)
+            self.toolbar.fps_box.blockSignals(False)
+
+    def _on_fps(self, fps: float) -> None:
+        self.active_widget.set_cine_rate(fps)
+
+    def _stop_cine(self) -> None:
+        for w in self.viewports:
+            if w.model.cine.playing:
+                w.toggle_cine()
+        self.toolbar.cine_action.setChecked(False)
+        self.toolbar.cine_action.setText("Cine ▶")
+
+    # Key images -------------------------------------------------------------------------
+    def toggle_key_image(self) -> bool | None:
+        marked = self.session.toggle_key_image()
+        if marked is not None:
+            self.message.emit("Marked as key image" if marked else "Key image mark removed")
+        return marked
+
+    def _sync_key_image_action(self) -> None:
+        f = self.active_widget.model.frame
+        self.toolbar.key_image_action.setChecked(f is not None and self.session.is_key_image(f.key))
+
+    # Events from viewports --------------------------------------------------------------
+    def _on_activated(self, index: int) -> None:
+        if index != self.session.active:
+            self.session.set_active(index)
+            self._refresh_presets()
+        self._sync_key_image_action()
+
+    def _on_key(self, name: str, modifiers) -> None:
+        if name == "K":
+            self.toggle_key_image()
+        elif name == "Space":
+            self.toggle_cine()
+        else:
+            tool = next((t for t, key in TOOL_SHORTCUTS.items() if key == name), None)
+            if tool is not None:
+                self.set_tool(tool)
+
+    def _on_series_dropped(self, index: int, series_uid: str) -> None:
+        self.session.set_active(index)
+        self.show_series(series_uid, index)
+
+    def _show_annotation(self, a: Annotation) -> None:
+        for w in self.viewports[: len(self.session.visible)]:
+            stack = w.model.stack
+            if stack is None:
+                continue
+            i = stack.index_of(*a.frame_key)
+            if i is not None:
+                w.model.set_index(i)
+                w.update()
+                return
+
+    def _on_text_edited(self, a: Annotation) -> None:
+        for w in self.viewports[: len(self.session.visible)]:
+            remeasure(w.model, a)
+        self.session.annotations.changed()
+
+    # Loading ----------------------------------------------------------------------------
+    def _poll_loading(self) -> None:
+        """Repaint viewports whose stacks read more frames; stop polling once all are read."""
+        busy = False
+        for w in self.viewports[: len(self.session.visible)]:
+            pixels = w.model.pixels
+            if pixels is None:
+                continue
+            count = pixels.count_loaded
+            if count != self._seen_loaded.get(w.index):
+                self._seen_loaded[w.index] = count
+                w.update()
+            busy = busy or not pixels.done
+        if not busy:
+            self._loading_timer.stop()
+
+    def _on_image_painted(self, index: int) -> None:
+        if self._opened_at is not None and index == 0:
+            elapsed, self._opened_at = time.perf_counter() - self._opened_at, None
+            self.first_image_painted.emit(elapsed)
+
+    def _refresh_strip(self) -> None:
+        other = {s.study_uid for s in self.session.studies[1:]
+                 if self.session.patient is not None and not _same(self.session.patient, s)}
+        self.strip.set_content(self.session.studies, self.session.display_sets, other, {})
+        labels = {}
+        for ds in self.session.display_sets:
+            number = ds.stack.series.series_number
+            for i, f in enumerate(ds.stack.frames):
+                labels[f.key] = f"Se {number if number is not None else '?'} Im {i + 1}"
+        self.panel.set_frame_labels(labels)
+
+
+def _same(a, b) -> bool:
+    from workstation.imaging.session import same_patient
+
+    return same_patient(a, b)

@@ -1,0 +1,279 @@
+"""One viewport on screen: paints its model's frame and overlays, forwards input to the interaction.
+
+Nothing here decides anything: the frame comes from
+:meth:`ViewportModel.render`, the overlays from
+:mod:`workstation.imaging.overlay_model`, and every mouse or key event goes to
+:class:`~workstation.imaging.interaction.Interaction`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QTransform, QWheelEvent
+from PySide6.QtWidgets import QInputDialog, QWidget
+
+from workstation.imaging import overlay_model
+from workstation.imaging.interaction import Interaction
+from workstation.imaging.session import ReadingSession
+from workstation.ui.viewer import overlay
+from workstation.ui.viewer.series_strip import SERIES_MIME
+
+_BUTTONS = {Qt.MouseButton.LeftButton: "left", Qt.MouseButton.RightButton: "right",
+            Qt.MouseButton.MiddleButton: "middle"}
+
+_KEYS = {
+    Qt.Key.Key_Up: "Up", Qt.Key.Key_Down: "Down", Qt.Key.Key_Left: "Left", Qt.Key.Key_Right: "Right",
+    Qt.Key.Key_PageUp: "PageUp", Qt.Key.Key_PageDown: "PageDown", Qt.Key.Key_Home: "Home",
+    Qt.Key.Key_End: "End", Qt.Key.Key_Delete: "Delete", Qt.Key.Key_Backspace: "Backspace",
+    Qt.Key.Key_Escape: "Escape", Qt.Key.Key_Space: "Space",
+}
+
+LENS_SIZE = 180  # view pixels
+LENS_ZOOM = 2.0
+
+
+def modifiers_of(event) -> frozenset[str]:
+    mods = event.modifiers()
+    out = set()
+    if mods & Qt.KeyboardModifier.ShiftModifier:
+        out.add("shift")
+    if mods & Qt.KeyboardModifier.ControlModifier:
+        out.add("ctrl")
+    if mods & Qt.KeyboardModifier.AltModifier:
+        out.add("alt")
+    return frozenset(out)
+
+
+def qtransform(m: np.ndarray) -> QTransform:
+    """A 3 x 3 affine matrix (column vectors) as a QTransform (row vectors)."""
+    return QTransform(m[0, 0], m[1, 0], m[0, 1], m[1, 1], m[0, 2], m[1, 2])
+
+
+class ViewportWidget(QWidget):
+    """A viewport of the grid.
+
+    Signals
+    -------
+    activated(int)
+        The reader clicked into viewport ``index``.
+    key_pressed(str, object)
+        A key the viewport did not use (name, modifiers): the viewer's keys (K, Space, ...).
+    series_dropped(int, str)
+        A series (Series Instance UID) was dropped on viewport ``index``.
+    """
+
+    activated = Signal(int)
+    key_pressed = Signal(str, object)
+    series_dropped = Signal(int, str)
+
+    def __init__(self, session: ReadingSession, index: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.index = index
+        self.model = session.viewports[index]
+        self.interaction = Interaction(self.model, session.annotations, on_cursor=session.place_cursor,
+                                       ask_text=self._ask_text)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setMinimumSize(64, 64)
+        self.setAcceptDrops(True)
+        self.smooth = True
+        self._image: QImage | None = None
+        self._pixels: np.ndarray | None = None  # keeps the QImage's buffer alive
+        self.paint_count = 0
+        self.on_image_painted = None  # callable(index) after an image (not a message) was painted
+        self.cine_timer = QTimer(self)
+        self.cine_timer.timeout.connect(self._cine_step)
+        self.model.subscribe(self._on_model_changed)
+
+    # Model ------------------------------------------------------------------------------
+    def _on_model_changed(self, _model, what: str) -> None:
+        if what == "set" and self.cine_timer.isActive():
+            self.cine_timer.stop()
+        self.update()
+
+    def _ask_text(self, initial: str) -> str | None:
+        text, ok = QInputDialog.getText(self, "Annotation", "Text:", text=initial)
+        return text if ok else None
+
+    def toggle_cine(self) -> None:
+        """Play or pause the stack as a cine loop at its frame rate."""
+        cine = self.model.cine
+        if cine.playing:
+            cine.playing = False
+            self.cine_timer.stop()
+        elif len(self.model) > 1:
+            from workstation.imaging.viewport import default_frame_rate
+
+            if not cine.user_set:
+                cine.frames_per_second = default_frame_rate(self.model.header())
+            cine.playing = True
+            self.cine_timer.start(max(1, int(round(1000.0 / cine.frames_per_second))))
+        self.update()
+
+    def set_cine_rate(self, fps: float) -> None:
+        cine = self.model.cine
+        cine.frames_per_second, cine.user_set = max(0.5, min(120.0, fps)), True
+        if cine.playing:
+            self.cine_timer.start(max(1, int(round(1000.0 / cine.frames_per_second))))
+        self.update()
+
+    def _cine_step(self) -> None:
+        n = len(self.model)
+        if n < 2:
+            self.toggle_cine()
+            return
+        # Wait on a frame still loading instead of skipping it.
+        nxt = (self.model.index + 1) % n
+        if self.model.pixels.is_loaded(nxt):
+            self.model.set_index(nxt)
+
+    # Painting ---------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        self.model.view.resize(self.width(), self.height())
+        super().resizeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self.model.view.resize(self.width(), self.height())
+        p = QPainter(self)
+        rect = QRectF(self.rect())
+        p.fillRect(rect, QColor(0, 0, 0))
+        vp = self.model
+        if vp.display_set is not None:
+            self._paint_image(p, rect)
+            self._paint_overlays(p, rect)
+        else:
+            p.setPen(QColor("#6a6a6a"))
+            p.setFont(overlay.overlay_font(10.0))
+            p.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), "Drop a series here")
+        active = self.session.active == self.index and len(self.session.visible) > 1
+        p.setPen(QPen(overlay.ACTIVE_BORDER if active else overlay.INACTIVE_BORDER, 2.0 if active else 1.0))
+        p.drawRect(rect.adjusted(0.5, 0.5, -1, -1))
+        p.end()
+        self.paint_count += 1
+
+    def _paint_image(self, p: QPainter, rect: QRectF) -> None:
+        vp = self.model
+        frame = vp.render()
+        if frame is None:
+            message = vp.error() or "Loading…"
+            p.setPen(QColor("#ff7b72") if vp.error() else QColor("#9a9a9a"))
+            p.setFont(overlay.overlay_font(11.0))
+            p.drawText(rect.adjusted(20, 20, -20, -20),
+                       int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), message)
+            return
+        pixels = frame.pixels
+        if pixels is not self._pixels:
+            h, w = pixels.shape
+            self._image = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_RGB32)
+            self._pixels = pixels
+        p.save()
+        p.setTransform(qtransform(vp.view.matrix()))
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
+        p.drawImage(QPointF(0, 0), self._image)
+        p.restore()
+        if self.on_image_painted is not None:
+            self.on_image_painted(self.index)
+        lens = self.interaction.lens
+        if lens is not None:
+            self._paint_lens(p, lens)
+
+    def _paint_lens(self, p: QPainter, centre: tuple[float, float]) -> None:
+        """The magnifier: the image around the cursor at twice the zoom, in a square lens."""
+        u, v = centre
+        half = LENS_SIZE / 2
+        box = QRectF(u - half, v - half, LENS_SIZE, LENS_SIZE)
+        p.save()
+        p.setClipRect(box)
+        p.fillRect(box, QColor(0, 0, 0))
+        zoom = QTransform().translate(u, v).scale(LENS_ZOOM, LENS_ZOOM).translate(-u, -v)
+        p.setTransform(qtransform(self.model.view.matrix()) * zoom)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
+        p.drawImage(QPointF(0, 0), self._image)
+        p.restore()
+        p.setPen(QPen(overlay.ACTIVE_BORDER, 2.0))
+        p.drawRect(box)
+
+    def _paint_overlays(self, p: QPainter, rect: QRectF) -> None:
+        vp = self.model
+        session = self.session
+        f = vp.frame
+        for a, b, active in session.reference_lines(self.index):
+            overlay.paint_reference_line(p, QPointF(*vp.view.to_view(*a)), QPointF(*vp.view.to_view(*b)), active)
+        if f is not None:
+            overlay.paint_annotations(p, vp, session.annotations.on_frame(f.key), session.annotations.selected)
+        cursor = overlay_model.cursor_view_point(vp)
+        if cursor is not None:
+            overlay.paint_cursor(p, QPointF(*cursor))
+        top = 0.0
+        banner = overlay_model.banner_text(vp)
+        if banner:
+            top = overlay.paint_banner(p, rect, banner)
+        corners = overlay_model.corner_lines(vp)
+        if f is not None and session.is_key_image(f.key):
+            corners.setdefault("top_right", []).insert(0, "★ KEY IMAGE")
+        overlay.paint_corners(p, rect, corners, top)
+        overlay.paint_markers(p, rect, overlay_model.markers(vp), top)
+        mm = overlay_model.mm_per_view_pixel(vp)
+        if mm is not None:
+            overlay.paint_scale_bar(p, rect, mm)
+        loaded = overlay_model.loaded_flags(vp)
+        if loaded is not None and not loaded.all():
+            overlay.paint_loading_strip(p, rect, loaded, vp.index)
+        reading = self.interaction.probe_reading
+        if reading is not None and self.interaction.drag is not None:
+            p.setFont(overlay.overlay_font(10.0))
+            overlay.shadowed_text(p, rect.left() + 6, rect.center().y(), reading.describe(), overlay.MARKER_COLOR)
+
+    # Input ------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(SERIES_MIME):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        data = event.mimeData().data(SERIES_MIME)
+        if data:
+            self.series_dropped.emit(self.index, bytes(data).decode())
+            event.acceptProposedAction()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.activated.emit(self.index)
+        button = _BUTTONS.get(event.button())
+        if button is not None:
+            pos = event.position()
+            self.interaction.press(pos.x(), pos.y(), button, modifiers_of(event))
+        self.update()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        self.interaction.move(pos.x(), pos.y(), modifiers_of(event))
+        if self.interaction.drag is not None or self.interaction.pending is not None:
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        button = _BUTTONS.get(event.button())
+        if button is not None:
+            pos = event.position()
+            self.interaction.release(pos.x(), pos.y(), button, modifiers_of(event))
+        self.update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = round(event.angleDelta().y() / 120)
+        if steps:
+            pos = event.position()
+            self.interaction.wheel(steps, modifiers_of(event), (pos.x(), pos.y()))
+            self.update()
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        name = _KEYS.get(Qt.Key(event.key())) or event.text().upper()
+        mods = modifiers_of(event)
+        if name and "ctrl" not in mods and self.interaction.key(name, mods):
+            self.update()
+            return
+        if name:
+            self.key_pressed.emit(name, mods)
+        super().keyPressEvent(event)
