@@ -189,10 +189,12 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
         con = cache.connection
         try:
             with transaction(con):
+                if con.execute("SELECT 1 FROM instances WHERE sop_instance_uid=?", (uid,)).fetchone():
+                    # Never two objects under one SOP Instance UID, never the same report twice.
+                    raise OutboxError(f"report {uid} not stored: the cache already holds an object with this UID")
                 result = _commit_one(con, cache.cache_dir, PendingInstance(staged, record, source="report"),
                                      received, touched_series, touched_studies, dirs, {})
                 if result.outcome is not Outcome.STORED:
-                    # Never two objects under one SOP Instance UID, never the same report twice.
                     raise OutboxError(f"report {uid} not stored: {result.outcome.value} ({result.message})")
                 for d in dirs:
                     fsync_dir(d)
