@@ -221,7 +221,16 @@ def _run_pool(cache, chunks, cache_dir, n_workers, summary, throttle, cancel) ->
         for chunk in _take(queue, n_workers * 2):
             pending[pool.submit(_prepare_chunk, chunk, cache_dir)] = chunk
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done = {f for f in pending if f.done()}
+            if not done:
+                # Workers take about half a second to start (they import pydicom);
+                # meanwhile, and whenever none has a finished chunk, this process works too.
+                mine = _take(queue, 1)
+                if mine:
+                    _commit_chunk(cache, _prepare_chunk(mine[0], cache_dir), summary)
+                    throttle.advance(len(mine[0]))
+                else:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 chunk = pending.pop(fut)
                 try:
