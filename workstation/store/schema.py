@@ -172,5 +172,49 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_state ON outbox(state, next_attempt);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+# Version 4: technologist QC.  The "QC done" mark per study; rejection notes
+# read once (Lightbox's and those received from archives) and the instances
+# each rejects, so hiding rejected instances costs one query; and an audit of
+# the corrections, splits, merges and rejections made here (who, when, why).
+_V4 = """
+CREATE TABLE qc_marks (
+    study_uid TEXT PRIMARY KEY,
+    operator TEXT NOT NULL DEFAULT '',
+    marked_at TEXT NOT NULL,
+    outcome TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE qc_notes (
+    note_uid TEXT PRIMARY KEY,
+    study_uid TEXT NOT NULL,
+    file_hash TEXT NOT NULL,
+    is_rejection INTEGER NOT NULL,
+    title_code TEXT NOT NULL DEFAULT '',
+    title_scheme TEXT NOT NULL DEFAULT '',
+    title_meaning TEXT NOT NULL DEFAULT '',
+    read_at TEXT NOT NULL
+);
+CREATE INDEX qc_notes_study ON qc_notes(study_uid);
+CREATE TABLE qc_rejections (
+    note_uid TEXT NOT NULL REFERENCES qc_notes(note_uid) ON DELETE CASCADE,
+    sop_instance_uid TEXT NOT NULL,
+    study_uid TEXT NOT NULL,
+    series_uid TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (note_uid, sop_instance_uid)
+);
+CREATE INDEX qc_rejections_study ON qc_rejections(study_uid);
+CREATE INDEX qc_rejections_sop ON qc_rejections(sop_instance_uid);
+CREATE TABLE qc_audit (
+    pk INTEGER PRIMARY KEY,
+    action TEXT NOT NULL,
+    study_uid TEXT NOT NULL,
+    operator TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    details TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
+CREATE INDEX qc_audit_study ON qc_audit(study_uid);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
