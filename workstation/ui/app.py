@@ -79,6 +79,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
     code = 1
     try:
         window = build_main_window(cache, status_message=status_message)
+        window.volume3d_settings = _volume3d_settings(home)
         window.show()
         log.info("GUI started (Lightbox %s)", __version__)
         code = int(app.exec())
@@ -98,3 +99,13 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         finally:
             cache.close()
     return code
+
+
+def _volume3d_settings(home: Home) -> dict:
+    """``Settings.extra["volume3d"]`` (the 3D mapper override); empty when the settings cannot be read."""
+    from workstation import config
+
+    try:
+        return dict(config.load(home.config_file).extra.get("volume3d") or {})
+    except (config.ConfigError, OSError):
+        return {}

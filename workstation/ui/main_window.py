@@ -124,6 +124,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.import_folder_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        tools_menu = self.menuBar().addMenu("&Tools")
+        self.volume_action = QAction("&MPR and 3D of the selected study…", self)
+        self.volume_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.volume_action.triggered.connect(self.open_volume_workspace)
+        tools_menu.addAction(self.volume_action)
 
     def _make_status_bar(self, status_message: str) -> None:
         bar = self.statusBar()
@@ -194,6 +199,29 @@ class MainWindow(QMainWindow):
         else:
             self.showNormal()
             self.browser.setVisible(self.show_list_action.isChecked())
+
+    def open_volume_workspace(self, study_uid: str | None = None):
+        """Open MPR and 3D of a study (default: the one selected in the list) in a window of its own.
+
+        ``volume3d_settings`` (``Settings.extra["volume3d"]``, set by the GUI's start-up) may name the
+        volume mapper: {"mapper": "auto" | "cpu" | "gpu"}.
+        """
+        from workstation.ui.volume_workspace import VolumeWorkspace
+
+        uid = study_uid or self.browser.selected_study_uid()
+        if uid is None:
+            self.statusBar().showMessage("Select a study in the list first", 5000)
+            return None
+        mapper = str(getattr(self, "volume3d_settings", {}).get("mapper", "auto"))
+        cache = self._cache
+        workspace = VolumeWorkspace(cache, lambda: StudyCache(cache.index_file, cache.cache_dir), uid, mapper)
+        workspace.setWindowFlag(Qt.WindowType.Window, True)
+        workspace.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        workspace.setWindowTitle(f"{WINDOW_TITLE} — MPR and 3D")
+        workspace.resize(1400, 950)
+        self.volume_workspaces = [w for w in getattr(self, "volume_workspaces", []) if w.isVisible()] + [workspace]
+        workspace.show()
+        return workspace
 
     def replace_viewport_area(self, widget: QWidget) -> None:
         """Put the viewer in the area below the study list."""

@@ -234,7 +234,7 @@ class VolumeScene:
             self._surface[2].GetMapper().SetClippingPlanes(planes)
 
     # Camera ------------------------------------------------------------------------------
-    def view(self, azimuth: float = 0.0, elevation: float = 0.0, zoom: float = 1.0) -> None:
+    def view(self, azimuth: float = 0.0, elevation: float = 0.0, zoom: float = 1.5) -> None:
         """Anterior view (patient's face, head up), then turned by azimuth and elevation (degrees)."""
         center = self.volume.center()
         cam = self.renderer.GetActiveCamera()
@@ -253,3 +253,22 @@ class VolumeScene:
         corners = patient_bounds(self.volume)
         lo, hi = corners.min(axis=0), corners.max(axis=0)
         return [lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]]
+
+    # Interaction -------------------------------------------------------------------------
+    def bind_interactor(self, interactor) -> None:
+        """Rotate, zoom and pan with the mouse; coarse sampling while it moves, full quality when it stops."""
+        from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+
+        style = vtkInteractorStyleTrackballCamera()
+        interactor.SetInteractorStyle(style)
+        self._style = style
+
+        def start(*_):
+            self.set_interactive(True)
+
+        def end(*_):
+            self.set_interactive(False)
+            interactor.GetRenderWindow().Render()
+
+        style.AddObserver("StartInteractionEvent", start)
+        style.AddObserver("EndInteractionEvent", end)

@@ -1,0 +1,130 @@
+"""Three linked MPR views (axial, coronal, sagittal) in QVTK windows; every decision is the controller's.
+
+The widget forwards mouse events to :class:`workstation.volume3d.mpr_controller.MprController`
+and shows its scenes.  ``planes_changed`` tells 2D viewports of the same frame of
+reference where the planes are, for their reference lines
+(:func:`workstation.volume3d.planes.image_plane_segment`).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
+
+from workstation.model.volume import Volume
+from workstation.volume3d.mpr_controller import TOOLS, MprController
+from workstation.volume3d.planes import PLANE_NAMES
+from workstation.volume3d.reslice import SLAB_MODES
+
+
+class MprView(QWidget):
+    """The three MPR views and their tool bar.
+
+    Parameters
+    ----------
+    volume : Volume
+    window : (centre, width)
+        First window, modality values.
+
+    Signals
+    -------
+    planes_changed(str, object)
+        Frame of Reference UID and the list of :class:`~workstation.volume3d.planes.Plane`.
+    """
+
+    planes_changed = Signal(str, object)
+
+    def __init__(self, volume: Volume, window: tuple[float, float], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.volume = volume
+        self.vtk_widgets: dict[str, QVTKRenderWindowInteractor] = {}
+        self.controller = MprController(volume, window, render=self._render)
+        self.controller.listeners.append(lambda planes: self.planes_changed.emit(volume.frame_of_reference_uid, planes))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._make_toolbar())
+        self.grid = QGridLayout()
+        self.grid.setSpacing(2)
+        layout.addLayout(self.grid, 1)
+        for i, name in enumerate(PLANE_NAMES):
+            w = QVTKRenderWindowInteractor(self)
+            w.GetRenderWindow().AddRenderer(self.controller.scenes[name].renderer)
+            interactor = w.GetRenderWindow().GetInteractor()
+            interactor.SetInteractorStyle(vtkInteractorStyleUser())
+            self._bind(name, interactor)
+            self.vtk_widgets[name] = w
+            self.grid.addWidget(w, i // 2, i % 2)
+        self._started = False
+
+    def _make_toolbar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        self.tool_box = QComboBox()
+        self.tool_box.addItems([t.capitalize() for t in TOOLS])
+        self.tool_box.currentIndexChanged.connect(lambda i: self.controller.set_tool(TOOLS[i]))
+        self.slab_spin = QDoubleSpinBox()
+        self.slab_spin.setRange(0.0, 100.0)
+        self.slab_spin.setSingleStep(1.0)
+        self.slab_spin.setSuffix(" mm")
+        self.slab_spin.valueChanged.connect(lambda v: self.controller.set_slab(v))
+        self.slab_mode_box = QComboBox()
+        self.slab_mode_box.addItems([m.upper() for m in SLAB_MODES])
+        self.slab_mode_box.currentIndexChanged.connect(lambda i: self.controller.set_slab(self.slab_spin.value(), SLAB_MODES[i]))
+        self.reset_button = QPushButton("Reset planes")
+        self.reset_button.clicked.connect(self.controller.reset)
+        self.clear_button = QPushButton("Clear measurements")
+        self.clear_button.clicked.connect(self.controller.clear_measurements)
+        for label, widget in (("Tool", self.tool_box), ("Slab", self.slab_spin), ("", self.slab_mode_box)):
+            if label:
+                bar.addWidget(QLabel(label))
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.clear_button)
+        bar.addWidget(self.reset_button)
+        return bar
+
+    def _bind(self, name: str, interactor) -> None:
+        c = self.controller
+
+        def pos():
+            return interactor.GetEventPosition()
+
+        interactor.AddObserver("LeftButtonPressEvent", lambda *_: c.press(name, *pos(), "left"))
+        interactor.AddObserver("RightButtonPressEvent", lambda *_: c.press(name, *pos(), "right"))
+        interactor.AddObserver("MouseMoveEvent", lambda *_: c.move(name, *pos()))
+        interactor.AddObserver("LeftButtonReleaseEvent", lambda *_: c.release(name))
+        interactor.AddObserver("RightButtonReleaseEvent", lambda *_: c.release(name))
+        interactor.AddObserver("MouseWheelForwardEvent", lambda *_: c.wheel(name, 1))
+        interactor.AddObserver("MouseWheelBackwardEvent", lambda *_: c.wheel(name, -1))
+
+    def _render(self, name: str) -> None:
+        w = self.vtk_widgets.get(name)
+        if w is not None and self._started:
+            w.GetRenderWindow().Render()
+
+    def start(self) -> None:
+        """Initialise the interactors and draw (call once the widget is shown)."""
+        for w in self.vtk_widgets.values():
+            w.Initialize()
+        self._started = True
+        self.controller.refresh()
+        for scene in self.controller.scenes.values():
+            scene.fit()
+        for w in self.vtk_widgets.values():
+            w.GetRenderWindow().Render()
+
+    def shutdown(self) -> None:
+        """Release the OpenGL windows (after the widget is closed and events have run)."""
+        for w in self.vtk_widgets.values():
+            w.Finalize()

@@ -1,0 +1,167 @@
+"""The 3D view: volume rendering with presets, MIP/MinIP, isosurface, clipping, snapshot; logic in VolumeScene."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+
+from workstation.model.volume import Volume
+from workstation.volume3d.presets import default_preset, load_preset, preset_names
+from workstation.volume3d.rendering import capture, choose_mapper, renderer_string, write_png
+from workstation.volume3d.scene3d import VolumeScene
+
+BLENDS = ("composite", "mip", "minip")
+
+
+class VolumeView(QWidget):
+    """The 3D view and its controls.
+
+    Parameters
+    ----------
+    volume : Volume
+    mapper_setting : {"auto", "cpu", "gpu"}
+        From ``Settings.extra["volume3d"]["mapper"]``; "auto" decides by the OpenGL renderer.
+    """
+
+    def __init__(self, volume: Volume, mapper_setting: str = "auto", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.volume = volume
+        self.vtk_widget = QVTKRenderWindowInteractor(self)
+        window = self.vtk_widget.GetRenderWindow()
+        self._mapper_setting = mapper_setting
+        self.scene: VolumeScene | None = None
+        self._window = window
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._make_controls())
+        layout.addWidget(self.vtk_widget, 1)
+        self.status = QLabel("")
+        layout.addWidget(self.status)
+
+    def _make_controls(self) -> QVBoxLayout:
+        rows = QVBoxLayout()
+        top, bottom = QHBoxLayout(), QHBoxLayout()
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(preset_names())
+        self.preset_box.setCurrentText(default_preset(self.volume.modality))
+        self.preset_box.currentTextChanged.connect(self._apply_preset)
+        self.blend_box = QComboBox()
+        self.blend_box.addItems(["Volume", "MIP", "MinIP"])
+        self.blend_box.currentIndexChanged.connect(self._set_blend)
+        self.iso_check = QCheckBox("Surface")
+        self.iso_spin = QDoubleSpinBox()
+        self.iso_spin.setRange(-5000, 30000)
+        self.iso_spin.setValue(200 if self.volume.modality.upper() == "CT" else float(self.volume.array.mean()))
+        self.smooth_spin = QSpinBox()
+        self.smooth_spin.setRange(0, 100)
+        self.smooth_spin.setValue(15)
+        for w in (self.iso_check, self.iso_spin, self.smooth_spin):
+            (w.toggled if w is self.iso_check else w.valueChanged).connect(lambda *_: self._update_surface())
+        self.clip_check = QCheckBox("Clip box")
+        self.clip_spin = QSpinBox()
+        self.clip_spin.setRange(0, 49)
+        self.clip_spin.setSuffix(" %")
+        self.clip_spin.setValue(15)
+        self.cut_check = QCheckBox("Cut front")
+        for w in (self.clip_check, self.cut_check):
+            w.toggled.connect(lambda *_: self._update_clipping())
+        self.clip_spin.valueChanged.connect(lambda *_: self._update_clipping())
+        self.editor_button = QPushButton("Edit transfer functions…")
+        self.editor_button.clicked.connect(self.edit_transfer_functions)
+        self.snapshot_button = QPushButton("Snapshot…")
+        self.snapshot_button.clicked.connect(self._choose_snapshot)
+        for w in (QLabel("Preset"), self.preset_box, self.blend_box, self.editor_button):
+            top.addWidget(w)
+        top.addStretch(1)
+        top.addWidget(self.snapshot_button)
+        for w in (self.iso_check, self.iso_spin, QLabel("smooth"), self.smooth_spin, self.clip_check, self.clip_spin, self.cut_check):
+            bottom.addWidget(w)
+        bottom.addStretch(1)
+        rows.addLayout(top)
+        rows.addLayout(bottom)
+        return rows
+
+    def start(self) -> None:
+        """Create the scene once the window is shown (the mapper choice needs the OpenGL renderer)."""
+        self.vtk_widget.Initialize()
+        self._window.Render()
+        gl = renderer_string(self._window)
+        mapper = choose_mapper(gl, self._mapper_setting)
+        self.scene = VolumeScene(self.volume, mapper=mapper)
+        self.scene.attach(self._window)
+        self.scene.bind_interactor(self._window.GetInteractor())
+        self.scene.apply_preset(load_preset(self.preset_box.currentText()))
+        self.scene.view(0, 0)
+        self.status.setText(f"{mapper.upper()} ray casting on {gl or 'unknown OpenGL'}")
+        self.render()
+
+    def render(self) -> None:
+        self._window.Render()
+
+    def _apply_preset(self, name: str) -> None:
+        if self.scene is not None:
+            self.scene.apply_preset(load_preset(name))
+            self.blend_box.setCurrentIndex(BLENDS.index(self.scene.preset.blend))
+            self.render()
+
+    def _set_blend(self, index: int) -> None:
+        if self.scene is not None:
+            self.scene.set_blend(BLENDS[index])
+            if BLENDS[index] == "composite" and self.scene.preset is not None:
+                self.scene.property.SetShade(self.scene.preset.shading.on)
+            self.render()
+
+    def _update_surface(self) -> None:
+        if self.scene is None:
+            return
+        on = self.iso_check.isChecked()
+        self.scene.set_isosurface(self.iso_spin.value() if on else None, self.smooth_spin.value())
+        self.scene.set_volume_visible(not on)
+        self.render()
+
+    def _update_clipping(self) -> None:
+        if self.scene is None:
+            return
+        f = self.clip_spin.value() / 100.0
+        self.scene.set_clip_box((f, 1 - f, f, 1 - f, f, 1 - f) if self.clip_check.isChecked() else None)
+        if self.cut_check.isChecked():
+            self.scene.set_clip_plane(self.volume.center(), (0.0, 1.0, 0.0))  # keep the posterior half
+        else:
+            self.scene.set_clip_plane(None)
+        self.render()
+
+    def edit_transfer_functions(self) -> None:
+        from workstation.ui.volume_tf_editor import TransferFunctionEditor
+
+        if self.scene is None or self.scene.preset is None:
+            return
+        editor = TransferFunctionEditor(self.scene.preset, self)
+        editor.applied.connect(lambda preset: (self.scene.apply_preset(preset), self.render()))
+        editor.show()
+        self.editor = editor
+
+    def snapshot(self, path: str | Path) -> Path:
+        """Write the current 3D view to PNG (VTK's own buffer, not a widget grab)."""
+        self.render()
+        return write_png(capture(self._window), path)
+
+    def _choose_snapshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png", "PNG images (*.png)")
+        if path:
+            self.snapshot(path)
+
+    def shutdown(self) -> None:
+        self.vtk_widget.Finalize()

@@ -1,0 +1,134 @@
+"""MPR and 3D of one series: three linked MPR views and the 3D view in a 2 x 2 grid, with a series chooser.
+
+Opened from the main window's View menu for the study selected in the study
+list; it reads the volume off the GUI thread (:class:`~workstation.ui.volume_loader.VolumeLoader`).
+A hanging protocol can later build the same views from :class:`MprView` and
+:class:`VolumeView` with a volume it loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from workstation.model.volume import Volume
+from workstation.store.cache import StudyCache
+from workstation.ui.mpr_view import MprView
+from workstation.ui.volume_loader import VolumeLoader
+from workstation.ui.volume_view import VolumeView
+from workstation.volume3d.offscreen import default_window
+
+log = logging.getLogger(__name__)
+
+
+class VolumeWorkspace(QWidget):
+    """Series chooser, progress, and (once loaded) the MPR views and the 3D view.
+
+    Parameters
+    ----------
+    cache : StudyCache
+        The GUI thread's connection (for the series list).
+    open_cache : callable
+        Opens a connection for the loading thread.
+    study_uid : str
+    mapper_setting : {"auto", "cpu", "gpu"}
+
+    Signals
+    -------
+    volume_ready(object)
+        The loaded :class:`Volume`.
+    """
+
+    volume_ready = Signal(object)
+
+    def __init__(self, cache: StudyCache, open_cache: Callable[[], StudyCache], study_uid: str,
+                 mapper_setting: str = "auto", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._open_cache = open_cache
+        self._mapper_setting = mapper_setting
+        self.loader: VolumeLoader | None = None
+        self.mpr: MprView | None = None
+        self.view3d: VolumeView | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        bar = QHBoxLayout()
+        self.series_box = QComboBox()
+        for s in cache.series(study_uid):
+            if s.num_instances > 1 or s.modality in ("CT", "MR", "PT", "NM"):
+                self.series_box.addItem(f"{s.series_number or ''} {s.modality} {s.description} ({s.num_instances})".strip(), s.series_uid)
+        self.load_button = QPushButton("Show MPR and 3D")
+        self.load_button.clicked.connect(lambda: self.load(self.series_box.currentData()))
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.message = QLabel("Choose a series")
+        for w in (QLabel("Series"), self.series_box, self.load_button, self.progress, self.message):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        self.body = QVBoxLayout()
+        layout.addLayout(self.body, 1)
+
+    def load(self, series_uid: str | None) -> None:
+        """Read the series' main stack in the background, then show it."""
+        if not series_uid or (self.loader is not None and self.loader.isRunning()):
+            return
+        self.load_button.setEnabled(False)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.message.setText("Reading the volume…")
+        self.loader = VolumeLoader(self._open_cache, series_uid, self)
+        self.loader.progress.connect(self._on_progress)
+        self.loader.loaded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_failed)
+        self.loader.start()
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _on_failed(self, message: str) -> None:
+        self.progress.setVisible(False)
+        self.load_button.setEnabled(True)
+        self.message.setText(message)
+
+    def _on_loaded(self, volume: Volume) -> None:
+        self.progress.setVisible(False)
+        self.load_button.setEnabled(True)
+        self.show_volume(volume)
+
+    def show_volume(self, volume: Volume) -> None:
+        """Build the MPR and 3D views over ``volume`` (replacing any shown before)."""
+        self.close_views()
+        z, y, x = volume.shape
+        notes = "; ".join(volume.notes)
+        self.message.setText(f"{x} x {y} x {z}, {volume.spacing[0]:.2f} x {volume.spacing[1]:.2f} x {volume.spacing[2]:.2f} mm"
+                             + (f" — {notes}" if notes else ""))
+        self.mpr = MprView(volume, default_window(volume), self)
+        self.view3d = VolumeView(volume, self._mapper_setting, self)
+        self.mpr.grid.addWidget(self.view3d, 1, 1)
+        self.body.addWidget(self.mpr, 1)
+        self.mpr.show()
+        self.mpr.start()
+        self.view3d.start()
+        self.volume_ready.emit(volume)
+
+    def close_views(self) -> None:
+        """Close the views; their OpenGL windows are finalized only after Qt has handled the close."""
+        views = [w for w in (self.view3d, self.mpr) if w is not None]
+        for w in views:
+            w.close()
+        QCoreApplication.processEvents()
+        for w in views:
+            w.shutdown()
+            w.setParent(None)
+            w.deleteLater()
+        self.mpr = self.view3d = None
+
+    def stop(self) -> None:
+        """Cancel a running load and wait for it (bounded)."""
+        if self.loader is not None and self.loader.isRunning():
+            self.loader.token.cancel()
+            self.loader.wait(10_000)
