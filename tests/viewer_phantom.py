@@ -39,8 +39,11 @@ def write_phantom(folder: Path, n: int = 10, *, patient_id: str = "PHANTOM-1",
                   patient_name: str = "Phantom^Paula", study_uid: str | None = None,
                   series_number: int = 1, description: str = "phantom axial",
                   frame_of_reference: str | None = None, z0: float = 0.0,
-                  orientation=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0)) -> list[Path]:
-    """Write an ``n``-slice phantom series into ``folder``; returns the paths (written shuffled)."""
+                  orientation=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0), origin=None) -> list[Path]:
+    """Write an ``n``-slice phantom series into ``folder``; returns the paths (written shuffled).
+
+    Slice ``i``'s first pixel is at ``origin + normal * (z0 + i * SLICE_GAP)``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     study_uid = study_uid or uid()
     series_uid = uid()
@@ -57,8 +60,8 @@ def write_phantom(folder: Path, n: int = 10, *, patient_id: str = "PHANTOM-1",
         ds.SeriesDescription = description
         ds.PixelSpacing = [SPACING, SPACING]
         ds.ImageOrientationPatient = list(orientation)
-        origin = np.array([-16.0, -16.0, 0.0]) if orientation[:3] == (1.0, 0.0, 0.0) else np.zeros(3)
-        ds.ImagePositionPatient = [float(v) for v in origin + normal * (z0 + i * SLICE_GAP)]
+        first = np.array(origin if origin is not None else (-16.0, -16.0, 0.0), dtype=float)
+        ds.ImagePositionPatient = [float(v) for v in first + normal * (z0 + i * SLICE_GAP)]
         ds.SliceLocation = float(z0 + i * SLICE_GAP)
         ds.RescaleIntercept = -1024
         ds.RescaleSlope = 1

@@ -121,6 +121,7 @@ class _Drag:
     handle: int | None = None
     moved: bool = False
     accumulated: float = 0.0
+    window: tuple[float, float] | None = None  # (center, width) when a window drag began
 
 
 class Interaction:
@@ -224,9 +225,11 @@ class Interaction:
         d.last = (u, v)
         view = self.vp.view
         if d.mode == "window":
-            w = self.vp.current_window()
-            if w is not None:
-                view.drag_window(du, dv, (w.center, w.width))
+            if d.window is None:
+                w = self.vp.current_window()
+                d.window = (w.center, w.width) if w is not None else None
+            if d.window is not None:
+                view.drag_window(u - d.start[0], v - d.start[1], d.window)
                 self.vp.changed("view")
         elif d.mode == "pan":
             view.pan_by(du, dv)

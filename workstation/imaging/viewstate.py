@@ -189,15 +189,15 @@ class ViewState:
         """Show with the image's own VOI number ``index`` (None: its first)."""
         self.voi = VoiChoice(voi_index=index)
 
-    def drag_window(self, du: float, dv: float, current: tuple[float, float]) -> None:
-        """Change the window by a mouse drag: right widens, down raises the centre.
+    def drag_window(self, du: float, dv: float, start: tuple[float, float]) -> None:
+        """Set the window for a mouse drag of ``(du, dv)`` view pixels: right widens, down raises the centre.
 
-        ``current`` is the (center, width) shown when the drag moved, so a drag
-        starting on the image's own window continues from it.  The step grows
-        with the width so narrow brain windows and wide lung windows both move
-        at a usable rate.
+        ``start`` is the (center, width) shown when the drag began, so a drag
+        starting on the image's own window continues from it.  The step is
+        proportional to that width, so narrow brain windows and wide lung
+        windows both move at a usable rate.
         """
-        center, width = current
+        center, width = start
         step = max(width, 20.0) / 200.0
         self.set_window(center + dv * step, max(1.0, width + du * step), name="")
 

@@ -46,6 +46,7 @@ class MeasurementPanel(QWidget):
         self.tree.setHeaderLabels(["Measurement", "Value", "Image"])
         self.tree.setRootIsDecorated(False)
         self.tree.itemSelectionChanged.connect(self._on_selection)
+        self.tree.itemClicked.connect(lambda *_: self._on_selection())
         self.tree.itemDoubleClicked.connect(self._on_double_click)
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(self.delete_selected)

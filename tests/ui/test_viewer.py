@@ -1,0 +1,207 @@
+"""The viewer driven with real mouse and key events: scrolling, window/level, zoom, layout, safety."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from tests.ui.viewer_helpers import WAIT_MS, click, drag, open_viewer, view_point_of, wheel
+from tests.viewer_phantom import phantom_study
+from workstation.imaging import overlay_model
+from workstation.imaging.interaction import Tool
+
+
+@pytest.fixture
+def phantom(cache, tmp_path):
+    return phantom_study(cache, tmp_path / "phantom", 10)
+
+
+@pytest.fixture
+def viewer(qtbot, cache, phantom):
+    v = open_viewer(qtbot, cache, phantom)
+    yield v
+    v.shutdown()
+
+
+def test_opening_shows_the_first_image_with_patient_identity(viewer):
+    vp = viewer.viewports[0]
+    assert vp.model.index == 0 and len(vp.model) == 10
+    assert not vp.isHidden() and all(w.isHidden() for w in viewer.viewports[1:])
+    corners = overlay_model.corner_lines(vp.model)
+    assert corners["top_left"][:2] == ["PHANTOM, Paula", "ID PHANTOM-1"]
+    assert "Im 1/10" in corners["bottom_left"]
+    assert "W 400 L 40" in corners["bottom_right"]
+    assert overlay_model.markers(vp.model) == {"left": "R", "right": "L", "top": "A", "bottom": "P"}
+    # The painted image is the phantom: the square is brighter than the air around it.
+    image = vp.grab().toImage()
+    inside = view_point_of(vp, 30, 30)
+    outside = view_point_of(vp, 5, 40)
+    assert image.pixelColor(inside).value() > image.pixelColor(outside).value() + 50
+    assert viewer.strip.series_items and viewer.strip.topLevelItemCount() == 1
+
+
+def test_wheel_keys_and_scroll_drag_move_through_the_stack(qtbot, viewer):
+    w = viewer.viewports[0]
+    model = w.model
+    wheel(w, -3)  # towards the reader: next images
+    assert model.index == 3
+    wheel(w, 1)
+    assert model.index == 2
+    w.setFocus()
+    for k, expected in ((Qt.Key.Key_Down, 3), (Qt.Key.Key_PageDown, 4), (Qt.Key.Key_End, 9),
+                        (Qt.Key.Key_Up, 8), (Qt.Key.Key_Home, 0)):
+        qtbot.keyClick(w, k)
+        assert model.index == expected, k
+    # The frame shown is the frame asked for: the phantom writes its index in pixel (1, 1).
+    qtbot.keyClick(w, Qt.Key.Key_End)
+    assert int(model.stored()[1, 1]) - 1024 == 9
+    assert viewer.toolbar.tool_actions[Tool.SCROLL].isChecked()
+    centre = QPoint(w.width() // 2, w.height() // 2)
+    drag(w, centre, QPoint(centre.x(), centre.y() - 200))
+    assert model.index < 9
+
+
+def test_right_drag_windows_and_number_keys_pick_presets(qtbot, viewer):
+    w = viewer.viewports[0]
+    model = w.model
+    start = QPoint(w.width() // 2, w.height() // 2)
+    drag(w, start, QPoint(start.x() + 100, start.y() + 50), button=Qt.MouseButton.RightButton)
+    # 400 wide: 2 units per pixel -> width 600, centre 140.
+    assert model.view.voi.width == pytest.approx(600, abs=1)
+    assert model.view.voi.center == pytest.approx(140, abs=1)
+    assert model.current_window().width == pytest.approx(600, abs=1)
+    qtbot.keyClick(w, Qt.Key.Key_4)
+    assert (model.view.voi.center, model.view.voi.width, model.view.voi.name) == (-600, 1500, "Lung")
+    qtbot.keyClick(w, Qt.Key.Key_0)
+    assert model.current_window().center == 40
+    qtbot.keyClick(w, Qt.Key.Key_I)
+    assert model.view.invert
+    # Inverted, the square is darker than the air.
+    w.repaint()
+    image = w.grab().toImage()
+    assert image.pixelColor(view_point_of(w, 30, 30)).value() < image.pixelColor(view_point_of(w, 5, 40)).value()
+
+
+def test_zoom_pan_fit_one_to_one_rotate_and_flip(qtbot, viewer):
+    w = viewer.viewports[0]
+    view = w.model.view
+    fit = view.zoom
+    at = view_point_of(w, 30, 30)
+    wheel(w, 2, at, modifiers=Qt.KeyboardModifier.ControlModifier)
+    assert view.zoom == pytest.approx(fit * 1.15 ** 2)
+    assert view.to_image(at.x(), at.y()) == pytest.approx((30, 30), abs=0.2)
+    pan = view.pan
+    drag(w, QPoint(100, 100), QPoint(160, 140), button=Qt.MouseButton.MiddleButton)
+    assert view.pan == pytest.approx((pan[0] + 60, pan[1] + 40))
+    qtbot.keyClick(w, Qt.Key.Key_N)
+    assert view.zoom == 1.0 and not view.fit
+    qtbot.keyClick(w, Qt.Key.Key_F)
+    assert view.fit and view.zoom == pytest.approx(fit)
+    qtbot.keyClick(w, Qt.Key.Key_R)
+    assert view.rotation == 1
+    assert overlay_model.markers(w.model) == {"left": "P", "right": "A", "top": "R", "bottom": "L"}
+    qtbot.keyClick(w, Qt.Key.Key_H)
+    assert overlay_model.markers(w.model)["left"] == "A"
+    viewer.toolbar.reset_action.trigger()
+    assert view.rotation == 0 and not view.flip_horizontal
+    viewer.set_tool(Tool.ZOOM)
+    drag(w, QPoint(200, 300), QPoint(200, 200))
+    assert view.zoom == pytest.approx(fit * np.exp(1.0), rel=0.05)
+    viewer.set_tool(Tool.PAN)
+    before = view.to_view(10, 10)
+    drag(w, QPoint(200, 200), QPoint(230, 200))
+    assert view.to_view(10, 10)[0] == pytest.approx(before[0] + 30, abs=1)
+
+
+def test_grid_chooser_shows_the_chosen_number_of_viewports(qtbot, viewer):
+    chooser = viewer.toolbar.grid_chooser
+    click(chooser.buttons[(2, 3)], QPoint(5, 5))
+    assert viewer.session.grid == (2, 3)
+    assert [not w.isHidden() for w in viewer.viewports[:7]] == [True] * 6 + [False]
+    assert viewer.toolbar.layout_button.text() == "Layout 2×3"
+    click(chooser.buttons[(4, 4)], QPoint(5, 5))
+    assert all(not w.isHidden() for w in viewer.viewports)
+    # Clicking a viewport makes it the active one; a series double-clicked goes there.
+    target = viewer.viewports[5]
+    click(target, QPoint(20, 20))
+    assert viewer.session.active == 5
+    item = next(iter(viewer.strip.series_items.values()))
+    viewer.strip.itemActivated.emit(item, 0)
+    assert target.model.display_set is not None
+    click(chooser.buttons[(1, 1)], QPoint(5, 5))
+    assert viewer.session.grid == (1, 1) and viewer.session.active == 0
+
+
+def test_probe_reads_hu_and_patient_position(qtbot, viewer):
+    w = viewer.viewports[0]
+    viewer.set_tool(Tool.PROBE)
+    at = view_point_of(w, 25.5, 30.5)
+    qtbot.mousePress(w, Qt.MouseButton.LeftButton, pos=at)
+    reading = w.interaction.probe_reading
+    assert (reading.column, reading.row) == (25, 30)
+    assert reading.value == "100 HU" and reading.stored == "1124"
+    assert reading.patient == pytest.approx((-16 + 25 * 0.5, -16 + 30 * 0.5, 0.0))
+    qtbot.mouseRelease(w, Qt.MouseButton.LeftButton, pos=at)
+
+
+def test_magnifier_shows_a_lens_while_pressed(qtbot, viewer):
+    w = viewer.viewports[0]
+    viewer.set_tool(Tool.MAGNIFY)
+    at = view_point_of(w, 20, 20)
+    qtbot.mousePress(w, Qt.MouseButton.LeftButton, pos=at)
+    assert w.interaction.lens == (at.x(), at.y())
+    image = w.grab().toImage()
+    # At twice the zoom the square's corner moves away from the cursor inside the lens.
+    inside_lens = QPoint(at.x() - 30, at.y() + 30)
+    assert image.pixelColor(inside_lens).value() < 60
+    qtbot.mouseRelease(w, Qt.MouseButton.LeftButton, pos=at)
+    assert w.interaction.lens is None
+
+
+def test_key_image_toggle_and_cine(qtbot, viewer):
+    w = viewer.viewports[0]
+    qtbot.keyClick(w, Qt.Key.Key_K)
+    key = w.model.frame.key
+    assert viewer.session.key_images == {key}
+    assert viewer.toolbar.key_image_action.isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_K)
+    assert viewer.session.key_images == set()
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert w.model.cine.playing and w.cine_timer.isActive()
+    start = w.model.index
+    qtbot.waitUntil(lambda: w.model.index != start, timeout=WAIT_MS)
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert not w.model.cine.playing and not w.cine_timer.isActive()
+
+
+def test_damaged_image_shows_its_error_and_the_rest_still_scrolls(qtbot, cache, tmp_path):
+    uid = phantom_study(cache, tmp_path / "p", 4)
+    series = cache.series(uid)[0]
+    rows = sorted(cache.instances(series.series_uid), key=lambda r: r.instance_number)
+    path = cache.path_of(rows[0])
+    path.write_bytes(path.read_bytes()[:-500])
+    viewer = open_viewer_with_error(qtbot, cache, uid)
+    try:
+        w = viewer.viewports[0]
+        assert "truncated" in w.model.error()
+        assert w.model.render() is None
+        corners = overlay_model.corner_lines(w.model)
+        assert corners["top_left"][1] == "ID PHANTOM-1"
+        wheel(w, -1)
+        assert w.model.render() is not None
+    finally:
+        viewer.shutdown()
+
+
+def open_viewer_with_error(qtbot, cache, uid):
+    from workstation.ui.viewer.viewer import ViewerWidget
+
+    viewer = ViewerWidget(cache)
+    qtbot.addWidget(viewer)
+    viewer.resize(800, 600)
+    viewer.show()
+    assert viewer.open_study(uid)
+    vp = viewer.viewports[0]
+    qtbot.waitUntil(lambda: vp.model.pixels.done, timeout=WAIT_MS)
+    return viewer
