@@ -103,12 +103,13 @@ def remeasure(vp: ViewportModel, a: Annotation) -> None:
     f = vp.frame
     if f is None or f.key != a.frame_key:
         return
-    header, p = vp.header(), vp.pipeline()
+    p = vp.pipeline()
     stored = vp.stored()
-    cal = calibration_for(header, f.pixel_spacing, a.points)
-    grey = p is not None and not p.is_color
-    measure(a, cal, stored if grey or a.kind is Kind.POINT else None,
-            p.modality_values if grey else None, p.units if grey else "")
+    cal = calibration_for(vp.header(), f.frame, a.points)
+    values, units = None, ""
+    if p is not None and stored is not None and not p.is_color and stored.ndim == 2:
+        values, units = p.modality_values(stored), p.units
+    measure(a, cal, values, units, stored)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from workstation.imaging.corner_text import CornerContext, corner_text
-from workstation.imaging.markers import edge_markers
+from workstation.imaging.geometry import edge_labels, edge_labels_from_patient_orientation
 from workstation.imaging.viewport import ViewportModel
 
 
@@ -51,19 +51,17 @@ def corner_lines(vp: ViewportModel, layout=None) -> dict[str, list[str]]:
     return corner_text(ctx, layout)
 
 
-def _patient_orientation(header) -> tuple[str, str] | None:
-    value = header.get("PatientOrientation") if header is not None else None
-    if value is None or len(value) != 2:
-        return None
-    return str(value[0]), str(value[1])
-
-
 def markers(vp: ViewportModel) -> dict[str, str]:
-    """Orientation letters of the four edges."""
+    """Orientation letters of the four edges, from Image Orientation (Patient) or Patient Orientation."""
     f = vp.frame
     if f is None:
         return {}
-    return edge_markers(vp.view, f.orientation, f.pixel_spacing, _patient_orientation(vp.header()))
+    view = vp.view
+    if f.orientation is not None:
+        return edge_labels(f.orientation[:3], f.orientation[3:], view.rotation, view.flip_horizontal)
+    header = vp.header()
+    value = header.get("PatientOrientation") if header is not None else None
+    return edge_labels_from_patient_orientation(value, view.rotation, view.flip_horizontal)
 
 
 def mm_per_view_pixel(vp: ViewportModel) -> float | None:

@@ -231,7 +231,7 @@ class ReadingSession:
         for i, vp in enumerate(self.visible):
             if i == index or vp.frame is None or not uid or vp.stack.frame_of_reference_uid != uid:
                 continue
-            line = reference_line(vp.frame, target.frame)
+            line = reference_line(vp.frame, target.frame, uid)
             if line is not None:
                 out.append((line[0], line[1], i == self.active))
         return out
