@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+
+from workstation.ui.volume_vtk import make_vtk_widget
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
 from workstation.model.volume import Volume
@@ -58,7 +60,7 @@ class MprView(QWidget):
         self.grid.setSpacing(2)
         layout.addLayout(self.grid, 1)
         for i, name in enumerate(PLANE_NAMES):
-            w = QVTKRenderWindowInteractor(self)
+            w = make_vtk_widget(self)
             w.GetRenderWindow().AddRenderer(self.controller.scenes[name].renderer)
             interactor = w.GetRenderWindow().GetInteractor()
             interactor.SetInteractorStyle(vtkInteractorStyleUser())

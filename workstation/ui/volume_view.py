@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 
+from workstation.ui.volume_vtk import make_vtk_widget
+
 from workstation.model.volume import Volume
 from workstation.volume3d.presets import default_preset, load_preset, preset_names
 from workstation.volume3d.rendering import capture, choose_mapper, renderer_string, write_png
@@ -39,7 +41,7 @@ class VolumeView(QWidget):
     def __init__(self, volume: Volume, mapper_setting: str = "auto", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.volume = volume
-        self.vtk_widget = QVTKRenderWindowInteractor(self)
+        self.vtk_widget = make_vtk_widget(self)
         window = self.vtk_widget.GetRenderWindow()
         self._mapper_setting = mapper_setting
         self.scene: VolumeScene | None = None

@@ -203,6 +203,8 @@ def image_plane_segment(
     f0 = (origin - plane.center) @ plane.normal
     fc = dc * (row_dir @ plane.normal)
     fr = dr * (col_dir @ plane.normal)
+    if abs(fc) < 1e-9 and abs(fr) < 1e-9:
+        return None  # parallel planes (or the same plane): no line
     corners = [(0.0, 0.0), (columns - 1.0, 0.0), (columns - 1.0, rows - 1.0), (0.0, rows - 1.0)]
     values = [f0 + c * fc + r * fr for c, r in corners]
     points = []

@@ -1,0 +1,101 @@
+"""The MPR and 3D window: loads a series off the GUI thread, shows linked MPR views and the 3D view, snapshots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.model.conftest import write_stack
+from workstation.store.cache import StudyCache
+from workstation.store.importer import import_paths
+from workstation.ui.volume_workspace import VolumeWorkspace
+
+
+@pytest.fixture
+def ct_series(cache, tmp_path):
+    def values(i):
+        yy, xx = np.mgrid[:32, :32]
+        return np.where((xx - 16) ** 2 + (yy - 16) ** 2 + (i - 8) ** 2 * 4 <= 100, 1300, 24)
+
+    uid = write_stack(tmp_path / "s", [(0, 0, 2.0 * z) for z in range(16)], size=32, values=values,
+                      extra=lambda i, ds: setattr(ds, "RescaleIntercept", -1024))
+    import_paths(cache, [tmp_path / "s"])
+    return cache.studies()[0].study_uid, uid
+
+
+def _workspace(qtbot, cache, study_uid):
+    ws = VolumeWorkspace(cache, lambda: StudyCache(cache.index_file, cache.cache_dir), study_uid, "auto")
+    qtbot.addWidget(ws)
+    ws.resize(900, 700)
+    ws.show()
+    return ws
+
+
+def test_workspace_loads_and_links_the_views(qtbot, cache, ct_series, tmp_path):
+    study, series = ct_series
+    ws = _workspace(qtbot, cache, study)
+    assert ws.series_box.currentData() == series
+    with qtbot.waitSignal(ws.volume_ready, timeout=30_000):
+        ws.load(series)
+    assert "32 x 32 x 16" in ws.message.text()
+    mpr, view3d = ws.mpr, ws.view3d
+    seen = []
+    mpr.planes_changed.connect(lambda frame, planes: seen.append(planes))
+    mpr.slab_spin.setValue(6.0)
+    assert mpr.controller.slab_mm == 6.0 and seen and len(seen[-1]) == 3
+    mpr.tool_box.setCurrentIndex(2)  # length
+    assert mpr.controller.tool == "length"
+    assert view3d.scene is not None and view3d.scene.mapper_kind == "cpu"
+    view3d.preset_box.setCurrentText("mip")
+    assert view3d.blend_box.currentText() == "MIP"
+    view3d.iso_check.setChecked(True)
+    view3d.clip_check.setChecked(True)
+    shot = view3d.snapshot(tmp_path / "shot.png")
+    assert shot.is_file() and shot.stat().st_size > 500
+    ws.close()
+    ws.close_views()
+    assert ws.mpr is None
+
+
+def test_transfer_function_editor_applies_edits_and_refuses_text(qtbot, cache, ct_series):
+    from PySide6.QtWidgets import QTableWidgetItem
+
+    study, series = ct_series
+    ws = _workspace(qtbot, cache, study)
+    with qtbot.waitSignal(ws.volume_ready, timeout=30_000):
+        ws.load(series)
+    ws.view3d.edit_transfer_functions()
+    editor = ws.view3d.editor
+    editor.opacity_table.setItem(0, 1, QTableWidgetItem("0.5"))
+    with qtbot.waitSignal(editor.applied, timeout=5_000) as blocker:
+        editor.apply()
+    assert blocker.args[0].opacity[0][1] == 0.5
+    editor.opacity_table.setItem(0, 1, QTableWidgetItem("lots"))
+    editor.apply()
+    assert "not a number" in editor.message.text()
+    editor.close()
+    ws.close()
+    ws.close_views()
+
+
+def test_a_series_without_a_volume_says_why(qtbot, cache, tmp_path):
+    write_stack(tmp_path / "one", [(0, 0, 0)])
+    import_paths(cache, [tmp_path / "one"])
+    ws = _workspace(qtbot, cache, cache.studies()[0].study_uid)
+    ws.load(ws.series_box.currentData())
+    qtbot.waitUntil(lambda: "no stack of two or more" in ws.message.text(), timeout=30_000)
+    assert ws.mpr is None and ws.load_button.isEnabled()
+
+
+def test_tools_menu_opens_mpr_and_3d_for_a_study(qtbot, cache, ct_series):
+    from workstation.ui.main_window import MainWindow
+
+    win = MainWindow(cache, poll_interval_ms=60_000)
+    qtbot.addWidget(win)
+    assert win.volume_action.shortcut().toString() == "Ctrl+M"
+    assert win.open_volume_workspace() is None  # nothing selected yet
+    ws = win.open_volume_workspace(ct_series[0])
+    qtbot.addWidget(ws)
+    assert ws.isWindow() and ws.series_box.count() == 1
+    ws.close()
+    win.browser.stop()
