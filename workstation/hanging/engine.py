@@ -1,0 +1,243 @@
+"""The hanging engine: a study, the patient's other studies and the protocols -> a layout plan.
+
+1. Every protocol's rules are scored on the current study; ``RelevantPriorCount``
+   is what that protocol's prior rules find among the patient's earlier
+   studies (:mod:`workstation.hanging.priors`).
+2. The best accepted protocol wins: highest score, then a user's protocol
+   before a built-in one, then more rules passed, then the id (so the choice
+   never depends on file order).  A failed required rule excludes.  Default
+   protocols take part only when nothing else is accepted.
+3. The winner's stages become :class:`~workstation.hanging.plan.StagePlan`:
+   each viewport gets its study (current, prior 1 ...), the series its
+   selector picks (:mod:`workstation.hanging.selector`) or a note saying why
+   it stays empty, the initial image, window, orientation and sync groups.
+
+Pure functions over plain records: no cache, no Qt.  :mod:`workstation.hanging.service`
+reads the facts from the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from workstation.hanging.attributes import StudyFacts
+from workstation.hanging.orientation import display_transform
+from workstation.hanging.plan import (
+    EMPTY,
+    FILLED,
+    PENDING,
+    CandidateScore,
+    HangingPlan,
+    PriorPlan,
+    StagePlan,
+    ViewportPlan,
+    WindowPlan,
+)
+from workstation.hanging.priors import Candidates, candidates, relevant_priors
+from workstation.hanging.protocol import Layout, Protocol, Stage, ViewportSpec, WindowSpec
+from workstation.hanging.rules import Score, evaluate
+from workstation.hanging.selector import select
+from workstation.imaging.window_presets import presets_for
+
+#: Used when no protocol at all is available (say the resources are missing): one viewport, first series.
+FALLBACK = Protocol(
+    id="fallback",
+    name="First series",
+    stages=(Stage("stage1", "First series", Layout(1, 1), (ViewportSpec(),)),),
+    default=True,
+)
+
+
+@dataclass(frozen=True)
+class ProtocolMatch:
+    """One protocol scored on a study, with the relevant priors its prior rules found."""
+
+    protocol: Protocol
+    score: Score
+    relevant: tuple[StudyFacts, ...]
+
+    @property
+    def accepted(self) -> bool:
+        return self.score.accepted
+
+    def summary(self) -> CandidateScore:
+        p = self.protocol
+        return CandidateScore(p.id, p.name, p.origin, self.score.score, self.accepted, p.default,
+                              tuple(r.describe() for r in self.score.failed_required()))
+
+
+def score_protocol(protocol: Protocol, current: StudyFacts, found: Candidates) -> ProtocolMatch:
+    """Score one protocol's rules on ``current``."""
+    relevant = tuple(relevant_priors(current, found.priors, protocol.prior_rules))
+
+    def get(name: str):
+        return len(relevant) if name == "RelevantPriorCount" else current.get(name)
+
+    return ProtocolMatch(protocol, evaluate(protocol.rules, get), relevant)
+
+
+def _rank_key(m: ProtocolMatch) -> tuple:
+    return (-m.score.score, m.protocol.origin != "user", -m.score.passed, m.protocol.id)
+
+
+def rank_protocols(protocols: Sequence[Protocol], current: StudyFacts,
+                   found: Candidates) -> list[ProtocolMatch]:
+    """Every protocol scored, accepted non-default ones first in the order they win."""
+    matches = [score_protocol(p, current, found) for p in protocols]
+    return sorted(matches, key=lambda m: (not m.accepted, m.protocol.default, _rank_key(m)))
+
+
+def choose(ranking: Sequence[ProtocolMatch], protocol_id: str | None = None) -> tuple[ProtocolMatch, str]:
+    """The winning match and why it won.
+
+    Raises
+    ------
+    KeyError
+        ``protocol_id`` names no protocol.
+    """
+    if protocol_id:
+        for m in ranking:
+            if m.protocol.id == protocol_id:
+                return m, "chosen by the user"
+        raise KeyError(f"no hanging protocol {protocol_id!r}")
+    for m in ranking:
+        if m.accepted and not m.protocol.default:
+            return m, "best score"
+    for m in ranking:
+        if m.protocol.default:
+            return m, "default: no other protocol matches"
+    return ProtocolMatch(FALLBACK, Score(0.0, ()), ()), "no protocol available: first series"
+
+
+def build_plan(current: StudyFacts, others: Sequence[StudyFacts], protocols: Sequence[Protocol],
+               protocol_id: str | None = None) -> HangingPlan:
+    """Choose a protocol for ``current`` and hang it.
+
+    Parameters
+    ----------
+    current : StudyFacts
+        The study being read (in the cache).
+    others : sequence of StudyFacts
+        Other studies that may be the patient's: from the cache, and from
+        archives (``in_cache`` False) when they were queried.
+    protocols : sequence of Protocol
+    protocol_id : str, optional
+        Hang this protocol whatever the scores.
+    """
+    found = candidates(current, others)
+    ranking = rank_protocols(protocols, current, found)
+    match, reason = choose(ranking, protocol_id)
+    return hang(match, current, found, reason, tuple(m.summary() for m in ranking))
+
+
+def _prior_plan(role: str, s: StudyFacts) -> PriorPlan:
+    return PriorPlan(role, s.study_uid, s.study_date, str(s.get("StudyDescription") or ""), s.in_cache, s.source)
+
+
+def hang(match: ProtocolMatch, current: StudyFacts, found: Candidates, reason: str = "",
+         ranking: tuple[CandidateScore, ...] = ()) -> HangingPlan:
+    """Turn a scored protocol into a plan for ``current`` and its priors."""
+    protocol = match.protocol
+    count = protocol.priors.count
+    used = match.relevant[:count]
+    studies = {"current": current} | {f"prior{i + 1}": s for i, s in enumerate(used)}
+    stages = []
+    for stage in protocol.stages:
+        vps = tuple(_viewport(i, stage.layout.rectangle(i), spec, studies) for i, spec in enumerate(stage.viewports))
+        showing = sum(v.status in (FILLED, PENDING) for v in vps)
+        stages.append(StagePlan(stage.id, stage.name, stage.layout.kind, stage.layout.rows, stage.layout.columns,
+                                vps, showing >= max(stage.required_viewports, 1)))
+    initial = next((i for i, s in enumerate(stages) if s.enabled), 0)
+    return HangingPlan(
+        study_uid=current.study_uid,
+        protocol_id=protocol.id,
+        protocol_name=protocol.name,
+        origin=protocol.origin,
+        score=match.score.score,
+        reason=reason,
+        rules=tuple(r.to_dict() for r in match.score.results),
+        priors=tuple(_prior_plan(f"prior{i + 1}", s) for i, s in enumerate(used)),
+        more_priors=tuple(_prior_plan("", s) for s in match.relevant[count:]),
+        possible_matches=tuple(_prior_plan("", s) for s in found.possible_matches),
+        stages=tuple(stages),
+        initial_stage=initial,
+        candidates=ranking,
+    )
+
+
+def _viewport(index: int, rect, spec: ViewportSpec, studies: dict[str, StudyFacts]) -> ViewportPlan:
+    common = dict(index=index, rectangle=rect, study_role=spec.study, sync=dict(spec.sync),
+                  viewport_type=spec.viewport_type, cine=spec.cine, label=spec.label, invert=spec.invert)
+    study = studies.get(spec.study)
+    if study is None:
+        return ViewportPlan(**common, note=f"no {_role_text(spec.study)}: the patient has no relevant earlier study")
+    if not study.in_cache:
+        when = study.study_date or "date unknown"
+        return ViewportPlan(**common, study_uid=study.study_uid, status=PENDING,
+                            note=f"{_role_text(spec.study)} ({when}) is not in the cache yet; "
+                                 "it fills this viewport when it arrives")
+    chosen = select(spec.selector, study, spec.match)
+    if chosen.series is None:
+        return ViewportPlan(**common, study_uid=study.study_uid, note=f"{_role_text(spec.study)}: {chosen.note}")
+    series = chosen.series
+    notes = []
+    n = series.number_of_images
+    window, note = _window(spec.window, str(series.get("Modality") or ""))
+    notes += [note] if note else []
+    rotation, flip, note = _orientation(spec, _image_value(series, chosen.sop_instance_uid, "PatientOrientation"))
+    notes += [note] if note else []
+    if spec.viewport_type != "stack":
+        notes.append(f"{spec.viewport_type} viewports are shown as a stack in this version")
+    return ViewportPlan(
+        **common,
+        study_uid=study.study_uid,
+        series_uid=series.series_uid,
+        series_label=series.label,
+        status=FILLED,
+        note="; ".join(notes),
+        initial_image=spec.initial_image.index(n),
+        initial_sop_instance_uid=chosen.sop_instance_uid,
+        number_of_images=n,
+        window=window,
+        rotation=rotation,
+        flip_horizontal=flip,
+        score=chosen.score,
+    )
+
+
+def _role_text(role: str) -> str:
+    return "current study" if role == "current" else f"prior {role[5:]}"
+
+
+def _window(spec: WindowSpec | None, modality: str) -> tuple[WindowPlan | None, str]:
+    if spec is None:
+        return None, ""
+    if spec.center is not None:
+        return WindowPlan(spec.center, spec.width, spec.name), ""
+    for preset in presets_for(modality):
+        if preset.name.casefold() == spec.name.casefold():
+            return WindowPlan(float(preset.center), float(preset.width), preset.name), ""
+    return None, f"window preset {spec.name!r} is not defined for {modality or 'this modality'}: image's own window"
+
+
+def _image_value(series, sop_instance_uid: str, name: str):
+    """An attribute of the image a per-image selector matched, else of the series."""
+    for image in series.images:
+        if image.sop_instance_uid == sop_instance_uid:
+            return image.attributes.get(name)
+    return series.get(name)
+
+
+def _orientation(spec: ViewportSpec, stored) -> tuple[int, bool, str]:
+    rotation, flip = spec.rotation, spec.flip == "horizontal"
+    if spec.flip == "vertical":
+        # Mirroring top-bottom is a half turn and a left-right mirror.
+        rotation, flip = (rotation + 180) % 360, True
+    if spec.patient_orientation is None:
+        return rotation, flip, ""
+    pair = stored if isinstance(stored, tuple) and len(stored) == 2 else None
+    found = display_transform(pair, spec.patient_orientation)
+    if found is None:
+        return rotation, flip, "the image's Patient Orientation is missing or does not fit: shown as stored"
+    return found[0], found[1], ""

@@ -1,0 +1,211 @@
+"""The layout plan a protocol makes for a study: plain records a viewer applies, and JSON.
+
+A :class:`HangingPlan` holds the chosen protocol and why, the priors it
+uses, and per stage a layout and its viewports; each :class:`ViewportPlan`
+says which study and series to show (or why it stays empty), on which image,
+with which window, orientation and synchronisation groups.  Nothing here
+knows about Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+FILLED, EMPTY, PENDING = "filled", "empty", "pending"
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """A resolved VOI window in modality values."""
+
+    center: float
+    width: float
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ViewportPlan:
+    """One viewport as the protocol hangs it.
+
+    Attributes
+    ----------
+    index : int
+        Position in the stage, row by row for grids.
+    rectangle : tuple of float
+        x, y, width, height as fractions of the viewing area.
+    study_role : str
+        ``current``, ``prior1`` ...
+    study_uid : str
+        The study of that role ("" when the patient has no such prior).
+    series_uid : str
+        The selected display set ("" when empty or pending).
+    status : str
+        ``filled``; ``empty`` (nothing matched, or no such prior: see ``note``);
+        ``pending`` (the prior is known but not yet in the cache).
+    note : str
+        Why the viewport is empty or pending, or a warning about how it is shown.
+    initial_image : int
+        0-based index of the first image shown, in the series' image order.
+    initial_sop_instance_uid : str
+        The image a per-image selector matched, when there is one (the viewer
+        prefers it to ``initial_image``, whose order it may sort differently).
+    window : WindowPlan or None
+        None: the image's own window.
+    rotation : int
+        Clockwise degrees, applied before ``flip_horizontal``.
+    sync : dict
+        Group names per kind: ``scroll``, ``zoomPan``, ``voi``.
+    """
+
+    index: int
+    rectangle: tuple[float, float, float, float]
+    study_role: str
+    study_uid: str = ""
+    series_uid: str = ""
+    series_label: str = ""
+    status: str = EMPTY
+    note: str = ""
+    initial_image: int = 0
+    initial_sop_instance_uid: str = ""
+    number_of_images: int = 0
+    window: WindowPlan | None = None
+    invert: bool = False
+    rotation: int = 0
+    flip_horizontal: bool = False
+    sync: dict[str, str] = field(default_factory=dict)
+    viewport_type: str = "stack"
+    cine: bool = False
+    label: str = ""
+    score: float = 0.0
+
+    @property
+    def filled(self) -> bool:
+        return self.status == FILLED
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["rectangle"] = [round(v, 6) for v in self.rectangle]
+        return d
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """A stage: its layout and viewports; disabled stages are skipped by next and previous."""
+
+    id: str
+    name: str
+    layout: str  # "grid" or "custom"
+    rows: int
+    columns: int
+    viewports: tuple[ViewportPlan, ...]
+    enabled: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "layout": self.layout, "rows": self.rows,
+                "columns": self.columns, "enabled": self.enabled,
+                "viewports": [v.to_dict() for v in self.viewports]}
+
+
+@dataclass(frozen=True)
+class PriorPlan:
+    """A prior study the plan uses (or could use), without patient identity."""
+
+    role: str  # prior1 ... ("" for relevant priors beyond what the protocol shows)
+    study_uid: str
+    study_date: str
+    description: str
+    in_cache: bool
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CandidateScore:
+    """One protocol's result for the study, for the chooser and ``--json``."""
+
+    protocol_id: str
+    name: str
+    origin: str
+    score: float
+    accepted: bool
+    default: bool
+    failed_required: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["failed_required"] = list(self.failed_required)
+        return d
+
+
+@dataclass(frozen=True)
+class HangingPlan:
+    """What a protocol does with a study and its priors."""
+
+    study_uid: str
+    protocol_id: str
+    protocol_name: str
+    origin: str
+    score: float
+    reason: str
+    rules: tuple[dict, ...]
+    priors: tuple[PriorPlan, ...]
+    more_priors: tuple[PriorPlan, ...]
+    possible_matches: tuple[PriorPlan, ...]
+    stages: tuple[StagePlan, ...]
+    initial_stage: int = 0
+    candidates: tuple[CandidateScore, ...] = ()
+
+    def stage_index(self, key: str | int) -> int:
+        """A stage's index from its index or id."""
+        if isinstance(key, int):
+            if not 0 <= key < len(self.stages):
+                raise IndexError(f"no stage {key + 1}: the protocol has {len(self.stages)}")
+            return key
+        for i, s in enumerate(self.stages):
+            if s.id == key:
+                return i
+        raise KeyError(f"no stage {key!r}")
+
+    def next_stage(self, current: int, step: int = 1) -> int:
+        """The next (``step`` 1) or previous (``step`` -1) enabled stage; ``current`` at the ends."""
+        i = current + step
+        while 0 <= i < len(self.stages):
+            if self.stages[i].enabled:
+                return i
+            i += step
+        return current
+
+    def viewport(self, stage: int, index: int) -> ViewportPlan:
+        return self.stages[stage].viewports[index]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "study_uid": self.study_uid,
+            "protocol": {"id": self.protocol_id, "name": self.protocol_name, "origin": self.origin,
+                         "score": self.score, "reason": self.reason, "rules": list(self.rules)},
+            "candidates": [c.to_dict() for c in self.candidates],
+            "priors": [p.to_dict() for p in self.priors],
+            "more_priors": [p.to_dict() for p in self.more_priors],
+            "possible_matches": [p.to_dict() for p in self.possible_matches],
+            "initial_stage": self.initial_stage,
+            "stages": [s.to_dict() for s in self.stages],
+        }
+
+
+def changed_viewports(old: HangingPlan, new: HangingPlan) -> list[tuple[int, int]]:
+    """(stage, viewport) pairs whose content differs between two plans of one protocol.
+
+    A viewer re-hangs only these when a late prior arrives, so the reader's
+    work in the other viewports (scroll position, window) is left alone.
+    """
+    if old.protocol_id != new.protocol_id or len(old.stages) != len(new.stages):
+        return [(s, v) for s, st in enumerate(new.stages) for v in range(len(st.viewports))]
+    out = []
+    for s, (a, b) in enumerate(zip(old.stages, new.stages)):
+        for v, (va, vb) in enumerate(zip(a.viewports, b.viewports)):
+            if (va.study_uid, va.series_uid, va.status) != (vb.study_uid, vb.series_uid, vb.status):
+                out.append((s, v))
+    return out
