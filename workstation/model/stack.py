@@ -226,8 +226,8 @@ def sort_frames(frames: list[FrameRef]) -> tuple[list[FrameRef], bool]:
     ordered = sorted(frames, key=by_number)
     if len(ordered) < 2 or any(f.position is None or f.orientation is None for f in ordered):
         return ordered, False
-    first = ordered[0].orientation
-    if any(not np.allclose(f.orientation, first, atol=1e-4) for f in ordered):
+    orientations = np.array([f.orientation for f in ordered])
+    if np.abs(orientations - orientations[0]).max() > 1e-4:
         return ordered, False
     normal = ordered[0].normal
     if normal is None:
@@ -303,6 +303,26 @@ def add_frame_geometry(frames: list[FrameRef], ds) -> None:
             setattr(f, name, value)
 
 
+def _paths(cache, rows: list[InstanceRow]) -> list[Path]:
+    """The files of ``rows``, resolving (and checking) each folder once rather than each file.
+
+    A series' files share one folder; a file name with no separator in it cannot
+    leave the folder the cache already checked, so one ``realpath`` per folder suffices.
+    """
+    folders: dict[str, Path] = {}
+    out = []
+    for row in rows:
+        folder, _, name = row.file_path.replace("\\", "/").rpartition("/")
+        if not name or name in (".", "..") or folder not in folders:
+            path = cache.path_of(row)
+            if name and name not in (".", "..") and path.name == name:
+                folders[folder] = path.parent
+            out.append(path)
+        else:
+            out.append(folders[folder] / name)
+    return out
+
+
 def load_stack(cache, series: SeriesRow) -> ImageStack:
     """The stack of a cached series (reads the headers of multi-frame instances only).
 
@@ -317,8 +337,7 @@ def load_stack(cache, series: SeriesRow) -> ImageStack:
 
     rows = [r for r in cache.instances(series.series_uid) if is_image_instance(r)]
     frames: list[FrameRef] = []
-    for row in rows:
-        path = cache.path_of(row)
+    for row, path in zip(rows, _paths(cache, rows)):
         refs = _frame_refs(row, path)
         if len(refs) > 1:
             try:
