@@ -89,7 +89,8 @@ class Measurement:
 
     def describe(self) -> str:
         name = self.label or self.concept.meaning
-        return f"{name}: {self.value:g} {self.unit_code.value}"
+        shown = {"[hnsf'U]": "HU", "mm2": "mm²", "deg": "°", "1": ""}.get(self.unit_code.value, self.unit_code.value)
+        return f"{name}: {self.value:g} {shown}".rstrip()
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value, "unit": self.unit, "image": self.image.as_dict(),

@@ -14,6 +14,7 @@ from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
 from workstation.ui.qt_guard import guard_none_refcount
+from workstation.ui.report_dock import attach_report_panel
 from workstation.ui.theme import apply_theme
 from workstation.ui.viewer.viewer import ViewerWidget
 
@@ -80,6 +81,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
     try:
         window = build_main_window(cache, status_message=status_message)
         window.volume3d_settings = _volume3d_settings(home)
+        attach_report_panel(window, cache, home)
         window.show()
         log.info("GUI started (Lightbox %s)", __version__)
         code = int(app.exec())

@@ -1,0 +1,123 @@
+"""The report panel, headless: typing autosaves, inserts, Sign & Send asks the passphrase, docks in the window."""
+
+from __future__ import annotations
+
+import pytest
+from pydicom import dcmread
+from PySide6.QtWidgets import QDockWidget
+
+from tests.factories import write_series
+from workstation import config as config_mod
+from workstation.reporting.certificates import create_test_certificate
+from workstation.reporting.editor import ReportEditor
+from workstation.reporting.inputs import ImageRef, KeyImage, Measurement
+from workstation.reporting.settings import ReportingSettings
+from workstation.store import outbox
+from workstation.store.importer import import_paths
+from workstation.ui.report_panel import ReportPanel
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def study(cache, tmp_path):
+    paths = write_series(tmp_path / "ct", 2)
+    import_paths(cache, [str(p) for p in paths])
+    return str(dcmread(paths[0]).StudyInstanceUID), dcmread(paths[0], stop_before_pixels=True)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    made = create_test_certificate(tmp_path / "cert", "Jane Doe", "St. Elsewhere", passphrase="secret")
+    s = config_mod.Settings()
+    ReportingSettings(radiologist_name="Doe^Jane", organisation="St. Elsewhere", key_path=str(made.pkcs12),
+                      trust_store=[str(made.cert_pem)]).store(s)
+    return s
+
+
+def make_panel(qtbot, cache, settings, header):
+    ref = ImageRef(str(header.SOPClassUID), str(header.SOPInstanceUID))
+    panel = ReportPanel(
+        ReportEditor(cache, settings),
+        measurement_source=lambda: [Measurement("length", 7.5, "mm", ref, "POLYLINE", ((1, 1), (4, 5)))],
+        key_image_source=lambda: KeyImage(ref, "key"),
+    )
+    qtbot.addWidget(panel)
+    return panel
+
+
+def test_typing_autosaves_and_sign_and_send_stores_a_signed_report(qtbot, cache, settings, study):
+    study_uid, header = study
+    panel = make_panel(qtbot, cache, settings, header)
+    assert not panel.sign_button.isEnabled()  # no study yet
+    panel.open_study(study_uid)
+    assert panel.sign_button.isEnabled() and panel.template_combo.currentData() == "ct_chest"
+    panel.form.line_edit("lungs").setPlainText("Kein Rundherd.")
+    assert outbox.list_drafts(cache, study_uid)[0].content["values"]["lungs"] == "Kein Rundherd."
+    panel.insert_measurement_button.click()
+    panel.insert_key_image_button.click()
+    assert [panel.items_list.item(i).text() for i in range(panel.items_list.count())] == [
+        "Length: 7.5 mm", "Key image: key"]
+    assert "required for signing: Impression" in panel.status_label.text()
+    panel.sign_button.click()
+    assert "Cannot sign: required fields are empty: Impression" in panel.status_label.text()
+
+    panel.form.line_edit("impression").setPlainText("Unauffällig.")
+    qtbot.waitUntil(lambda: "Impression: Unauffällig." in panel.preview.toPlainText(), timeout=5000)
+    asked = []
+    panel.ask_passphrase = lambda: asked.append(1) or "wrong"
+    panel.sign_button.click()
+    assert asked and "passphrase" in panel.status_label.text()
+    assert outbox.list_reports(cache, study_uid) == []  # nothing stored, nothing lost
+    assert outbox.list_drafts(cache, study_uid)[0].content["values"]["impression"] == "Unauffällig."
+
+    panel.ask_passphrase = lambda: "secret"
+    panel.sign_button.click()
+    [report] = outbox.list_reports(cache, study_uid)
+    assert report.state == "final" and report.signed
+    assert panel.reports_list.count() == 1
+    assert "signature valid" in panel.reports_list.item(0).text()
+    assert outbox.list_drafts(cache, study_uid) == []
+    assert panel.form.line_edit("impression").toPlainText() == ""  # a fresh draft
+
+    # amend it
+    panel.reports_list.setCurrentRow(0)
+    assert "Impression: Unauffällig." in panel.preview.toPlainText()  # the stored report's text
+    panel.amend_button.click()
+    panel.form.line_edit("impression").setPlainText("Korrigiert.")
+    panel.ask_reason = lambda: ""
+    panel.sign_button.click()
+    assert "needs a reason" in panel.status_label.text()
+    panel.ask_reason = lambda: "Tippfehler"
+    panel.sign_button.click()
+    assert [r.state for r in outbox.list_reports(cache, study_uid)] == ["final", "amended"]
+    panel.shutdown()
+
+
+def test_preliminary_and_discard(qtbot, cache, settings, study):
+    study_uid, header = study
+    panel = make_panel(qtbot, cache, settings, header)
+    panel.open_study(study_uid)
+    panel.form.line_edit("lungs").setPlainText("vorläufig")
+    panel.preliminary_button.click()
+    assert [r.state for r in outbox.list_reports(cache, study_uid)] == ["preliminary"]
+    assert "signature unsigned" in panel.reports_list.item(0).text()
+    panel.form.line_edit("lungs").setPlainText("verworfen")
+    panel.discard_button.click()
+    assert outbox.list_drafts(cache, study_uid) == [] and panel.form.line_edit("lungs").toPlainText() == ""
+    panel.shutdown()
+
+
+def test_docks_into_the_main_window(qtbot, cache, home, study):
+    from workstation.ui.main_window import MainWindow
+    from workstation.ui.report_dock import attach_report_panel
+
+    study_uid, _header = study
+    window = MainWindow(cache)
+    qtbot.addWidget(window)
+    dock = attach_report_panel(window, cache, home, start_sender=False)
+    assert isinstance(dock, QDockWidget) and window.dockWidgetArea(dock).name == "RightDockWidgetArea"
+    window.study_activated.emit(study_uid)
+    assert window.report_panel.editor.study_uid == study_uid
+    window.report_panel.shutdown()
+    window.browser.stop()

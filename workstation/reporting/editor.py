@@ -1,0 +1,244 @@
+"""The report editor's logic, without widgets: what the GUI's report panel shows and does.
+
+One :class:`ReportEditor` follows the study being read.  Every change is
+autosaved as a draft (one committed transaction), so the panel can be closed,
+the program killed or the machine restarted without losing a word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from pydicom import dcmread
+
+from workstation.config import Settings
+from workstation.reporting import lifecycle
+from workstation.reporting.certificates import CertificateError, SigningIdentity, TrustStore
+from workstation.reporting.inputs import KeyImage, Measurement, ReportContent
+from workstation.reporting.settings import ReportingSettings
+from workstation.reporting.signature import SignatureStatus, verify
+from workstation.reporting.sr_build import BuildRequest, ContentError, Observer, ReportState, build_sr, missing_required
+from workstation.reporting.sr_text import render, summarize
+from workstation.reporting.templates import ReportTemplate, TemplateError, builtin_templates, template_for_modalities
+from workstation.store import outbox
+from workstation.store.cache import StudyCache
+
+log = logging.getLogger(__name__)
+
+SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."
+
+
+@dataclass(frozen=True)
+class ExistingReport:
+    """One SR of the study as the panel lists it."""
+
+    sop_instance_uid: str
+    title: str
+    state: str
+    content_datetime: str
+    signature: str  # valid / invalid – document altered / unsigned / untrusted certificate / cannot be verified
+    delivery: str  # queued / stored / committed / failed / "" (not queued)
+    delivery_message: str
+
+    def line(self) -> str:
+        """``Final · 2026-01-02 10:11 · signature valid · committed``."""
+        when = self.content_datetime[:16]
+        text = f"{self.state.capitalize()} · {when} · signature {self.signature}"
+        text += f" · {self.delivery}" if self.delivery else " · not sent"
+        if self.delivery_message:
+            text += f" ({self.delivery_message})"
+        return text
+
+
+class ReportEditor:
+    """Report being written for one study.
+
+    Parameters
+    ----------
+    cache : StudyCache
+    settings : Settings
+        The radiologist, trust store and destination (``Settings.extra["reporting"]``).
+    """
+
+    def __init__(self, cache: StudyCache, settings: Settings) -> None:
+        self.cache = cache
+        self.settings = settings
+        self.templates: dict[str, ReportTemplate] = builtin_templates()
+        self.study_uid = ""
+        self.draft_id = ""
+        self.content = ReportContent("general")
+        self.predecessor_uid = ""
+        self.status = "No study open"
+
+    # Study and draft ----------------------------------------------------------------------
+    def open_study(self, study_uid: str) -> None:
+        """Follow ``study_uid``: resume its latest draft, or start an empty one (saved at the first change)."""
+        study = self.cache.study(study_uid)
+        if study is None:
+            raise ContentError(f"no study {study_uid} in the cache")
+        self.study_uid = study_uid
+        drafts = outbox.list_drafts(self.cache, study_uid)
+        if drafts:
+            d = drafts[0]
+            self.draft_id, self.content, self.predecessor_uid = d.draft_id, ReportContent.from_dict(d.content), d.predecessor_uid
+            self.status = f"Draft restored (last saved {_local(d.updated)})"
+        else:
+            self.draft_id = lifecycle.new_draft_id()
+            self.content = ReportContent(template_for_modalities(study.modalities).id)
+            self.predecessor_uid = ""
+            self.status = "New report"
+
+    @property
+    def template(self) -> ReportTemplate:
+        return self.templates[self.content.template_id]
+
+    def _changed(self) -> None:
+        if not self.study_uid:
+            return
+        lifecycle.save_draft(self.cache, self.draft_id, self.study_uid, self.content, self.predecessor_uid)
+        self.status = f"Draft saved {dt.datetime.now():%H:%M:%S}"
+
+    def set_template(self, template_id: str) -> None:
+        if template_id not in self.templates:
+            raise TemplateError(f"no report template {template_id!r}")
+        if template_id != self.content.template_id:
+            # Values of fields the new template also has are kept; the others stay in the draft too.
+            self.content.template_id = template_id
+            self._changed()
+
+    def set_value(self, field_id: str, text: str) -> None:
+        if self.content.values.get(field_id, "") == text:
+            return
+        if text:
+            self.content.values[field_id] = text
+        else:
+            self.content.values.pop(field_id, None)
+        self._changed()
+
+    def value(self, field_id: str) -> str:
+        return self.content.values.get(field_id, "")
+
+    def add_measurements(self, measurements: list[Measurement]) -> int:
+        new = [m for m in measurements if m not in self.content.measurements]
+        self.content.measurements.extend(new)
+        if new:
+            self._changed()
+        return len(new)
+
+    def add_key_image(self, key: KeyImage) -> bool:
+        if any(k.image == key.image for k in self.content.key_images):
+            return False
+        self.content.key_images.append(key)
+        self._changed()
+        return True
+
+    def remove_item(self, index: int) -> None:
+        """Remove measurement ``index``, or key image ``index - len(measurements)``."""
+        n = len(self.content.measurements)
+        if 0 <= index < n:
+            del self.content.measurements[index]
+        elif 0 <= index - n < len(self.content.key_images):
+            del self.content.key_images[index - n]
+        else:
+            return
+        self._changed()
+
+    def item_lines(self) -> list[str]:
+        return [m.describe() for m in self.content.measurements] + [
+            "Key image" + (f": {k.note}" if k.note else "") + (f" (frame {k.image.frame})" if k.image.frame else "")
+            for k in self.content.key_images]
+
+    def start_amendment(self, sop_instance_uid: str) -> None:
+        self.predecessor_uid = sop_instance_uid
+        self._changed()
+        self.status = "Amending: the new report will replace the selected one"
+
+    def discard_draft(self) -> None:
+        outbox.delete_draft(self.cache, self.draft_id)
+        study = self.study_uid
+        self.study_uid = ""
+        self.open_study(study)
+
+    # What the report will be ----------------------------------------------------------------
+    def missing_required(self) -> list[str]:
+        return [f.label for f in missing_required(self.template, self.content)]
+
+    def preview(self) -> str:
+        """The SR as it would be stored now (a preliminary rendering), or why it cannot be built."""
+        if not self.study_uid:
+            return ""
+        rs = ReportingSettings.of(self.settings)
+        try:
+            evidence = lifecycle.study_evidence(self.cache, self.study_uid, {
+                m.image.sop_instance_uid for m in self.content.measurements} | {
+                k.image.sop_instance_uid for k in self.content.key_images})
+            ds = build_sr(BuildRequest(self.template, self.content, evidence,
+                                       Observer(rs.radiologist_name or "Radiologist not set^", rs.organisation),
+                                       state=ReportState.PRELIMINARY))
+            return render(ds)
+        except (ContentError, TemplateError, ValueError) as exc:
+            return f"The report cannot be built yet: {exc}"
+
+    # Issuing ----------------------------------------------------------------------------------
+    def issue(self, *, final: bool, identity: SigningIdentity | None = None, reason: str = "",
+              send: bool = True) -> lifecycle.ReportResult:
+        """Store the report (final: signed), queue it when a destination is known, start a new draft."""
+        destination = lifecycle.resolve_destination(self.cache, self.settings, self.study_uid, None) if send else None
+        result = lifecycle.issue_report(
+            self.cache, self.settings, self.study_uid, self.content, final=final, identity=identity,
+            predecessor_uid=self.predecessor_uid, amendment_reason=reason, destination=destination,
+            draft_id=self.draft_id,
+        )
+        study = self.study_uid
+        self.study_uid = ""
+        self.open_study(study)
+        where = f"; queued for {destination}" if destination else "; kept locally (no destination set)"
+        self.status = f"{result.state.capitalize()} report stored{where}"
+        for w in result.warnings:
+            self.status += f" — {w}"
+        return result
+
+    # The study's reports ----------------------------------------------------------------------
+    def existing_reports(self) -> list[ExistingReport]:
+        if not self.study_uid:
+            return []
+        rs = ReportingSettings.of(self.settings)
+        try:
+            trust = TrustStore.from_paths(rs.trust_store)
+        except (OSError, CertificateError) as exc:
+            log.warning("trust store unreadable: %s", exc)
+            trust = TrustStore([])
+        ours = {r.sop_instance_uid: r for r in outbox.list_reports(self.cache, self.study_uid)}
+        sending = {i.sop_instance_uid: i for i in outbox.list_outbox(self.cache) if i.study_uid == self.study_uid}
+        out = []
+        for series in self.cache.series(self.study_uid):
+            for inst in self.cache.instances(series.series_uid):
+                if not inst.sop_class_uid.startswith(SR_CLASS_PREFIX):
+                    continue
+                try:
+                    ds = dcmread(self.cache.path_of(inst))
+                    s = summarize(ds)
+                    checks = verify(ds, trust)
+                except Exception as exc:  # noqa: BLE001 - one unreadable SR is shown as such
+                    out.append(ExistingReport(inst.sop_instance_uid, "unreadable report", "unreadable", "",
+                                              SignatureStatus.UNVERIFIABLE.value, "", str(exc)))
+                    continue
+                sig = SignatureStatus.UNSIGNED.value if not checks else next(
+                    (c.status.value for c in checks if c.status is not SignatureStatus.VALID), SignatureStatus.VALID.value)
+                mine, item = ours.get(inst.sop_instance_uid), sending.get(inst.sop_instance_uid)
+                out.append(ExistingReport(inst.sop_instance_uid, s.title, mine.state if mine else s.state,
+                                          s.content_datetime, sig, item.state if item else "",
+                                          item.last_error if item else ""))
+        return sorted(out, key=lambda r: r.content_datetime)
+
+    def report_text(self, sop_instance_uid: str) -> str:
+        return render(dcmread(self.cache.path_of(self.cache.instance(sop_instance_uid))))
+
+
+def _local(iso: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
