@@ -1,0 +1,141 @@
+"""Our storage SCP: bytes stored as received, honest statuses, calling-AE filter, listener announcement."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, RLELossless, generate_uid
+from pynetdicom import AE
+
+from tests.net.helpers import CALLING_AE, free_port, make_ct
+from workstation.config import Node, Settings
+from workstation.home import Home
+from workstation.net.association import AssociationRejected, NetworkError, Peer, associate
+from workstation.net.listener import LISTENER_FILE, Listener, ensure_listener, running_listener
+from workstation.net.send import send_files
+from workstation.net.storage_scp import CANNOT_UNDERSTAND, StorageSCP
+from workstation.store.cache import StudyCache
+
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(60)]
+
+
+@pytest.fixture
+def home(lightbox_home):
+    return Home.single(lightbox_home).ensure()
+
+
+@pytest.fixture
+def cache(home):
+    c = StudyCache.open(home)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def settings():
+    return Settings(storage_port=free_port(), storage_bind_address="127.0.0.1")
+
+
+def _files(tmp_path, n=3, compress=False):
+    study, series = generate_uid(), generate_uid()
+    paths = []
+    for i in range(1, n + 1):
+        ds = make_ct(("Scp^Test", "LBX-S1"), study, series, i)
+        if compress:
+            ds.compress(RLELossless, generate_instance_uid=False)
+        path = tmp_path / f"{i}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return study, paths
+
+
+def _peer(scp):
+    return Peer("127.0.0.1", scp.port, scp.ae_title, timeout=10)
+
+
+def test_received_bytes_are_stored_as_sent(tmp_path, cache, settings):
+    study, paths = _files(tmp_path, 3, compress=True)
+    seen = []
+    with StorageSCP(cache, settings, on_received=seen.append) as scp:
+        report = send_files(paths, _peer(scp), CALLING_AE)
+        again = send_files(paths[:1], _peer(scp), CALLING_AE)  # a duplicate is fine, and said so
+    assert report.ok and again.ok
+    assert [r.outcome for r in seen] == ["stored"] * 3 + ["duplicate"]
+    assert cache.study(study).num_instances == 3
+    for path in paths:
+        original = dcmread(path)
+        row = cache.instance(str(original.SOPInstanceUID))
+        stored = dcmread(cache.path_of(row))
+        assert row.transfer_syntax_uid == RLELossless and row.source_ae == CALLING_AE
+        # Not decoded and re-encoded: the compressed pixel data is byte for byte what was sent.
+        assert stored.PixelData == original.PixelData
+        assert cache.path_of(row).read_bytes().endswith(path.read_bytes()[-len(original.PixelData):])
+    assert scp.stats.stored == 3 and scp.stats.duplicates == 1
+
+
+def test_unusable_dataset_is_refused_not_stored(cache, settings):
+    ds = Dataset()
+    ds.SOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = generate_uid()
+    ds.PatientName = "No^Study"
+    from pydicom.dataset import FileMetaDataset
+
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ae = AE(CALLING_AE)
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    with StorageSCP(cache, settings) as scp:
+        assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
+        try:
+            status = assoc.send_c_store(ds)
+        finally:
+            assoc.release()
+    assert int(status.Status) == CANNOT_UNDERSTAND
+    assert "Study Instance UID" in str(status.get("ErrorComment", ""))
+    assert cache.studies() == []
+
+
+def test_only_known_nodes(tmp_path, cache, settings):
+    settings.accept_known_nodes_only = True
+    settings.nodes = [Node(name="pacs", ae_title="PACS", host="127.0.0.1", port=104)]
+    _study, paths = _files(tmp_path, 1)
+    with StorageSCP(cache, settings) as scp:
+        with pytest.raises(AssociationRejected, match="does not know our AE title"):
+            with associate(_peer(scp), "STRANGER", ["1.2.840.10008.1.1"]):
+                pass
+        assert send_files(paths, _peer(scp), "PACS").ok
+
+
+def test_port_in_use_is_one_clear_line(cache, settings):
+    with StorageSCP(cache, settings):
+        with pytest.raises(NetworkError, match="already in use by another program"):
+            StorageSCP(cache, settings).start()
+
+
+def test_listener_announces_itself_and_is_reused(home, cache, settings):
+    assert running_listener(home, settings) is None
+    with Listener(home, settings, cache) as listener:
+        data = json.loads((home.data_dir / LISTENER_FILE).read_text())
+        assert data["pid"] == os.getpid() and data["port"] == settings.storage_port
+        info = running_listener(home, settings)
+        assert info is not None and info.scp is listener.scp
+        with ensure_listener(home, settings, cache) as used:
+            assert not used.started_here and used.scp is listener.scp
+    assert not (home.data_dir / LISTENER_FILE).exists()
+    with ensure_listener(home, settings, cache) as temporary:
+        assert temporary.started_here and temporary.scp.running
+    assert not temporary.scp.running
+
+
+def test_stale_announcement_is_ignored(home, cache, settings):
+    (home.data_dir / LISTENER_FILE).write_text(json.dumps({"pid": 999999, "port": settings.storage_port,
+                                                           "ae_title": settings.ae_title}))
+    assert running_listener(home, settings) is None
+    with ensure_listener(home, settings, cache) as info:
+        assert info.started_here
