@@ -14,6 +14,7 @@ stack without any float arithmetic per pixel.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -165,6 +166,51 @@ class FramePipeline:
         FramePipeline
         """
         return cls(frame_dataset(ds, frame), frame)
+
+    def with_transforms(
+        self,
+        *,
+        rescale: tuple[float, float] | None = None,
+        modality_lut: LookupTable | None = None,
+        units: str | None = None,
+        windows: list[Window] | None = None,
+        inverted: bool | None = None,
+    ) -> "FramePipeline":
+        """A copy whose grayscale transforms are replaced, as a presentation state does.
+
+        Parameters
+        ----------
+        rescale : (slope, intercept) or None
+            The Modality LUT as a rescale; with ``modality_lut`` None and
+            ``rescale`` None the modality transform becomes the identity.
+        modality_lut : LookupTable or None
+            A Modality LUT Sequence item instead of a rescale.
+        units : str or None
+            Units of the new modality values (unchanged when None).
+        windows : list of Window or None
+            The VOI choices (unchanged when None; [] for an identity VOI).
+        inverted : bool or None
+            Whether the output is inverted (the Presentation LUT Shape);
+            unchanged when None.
+
+        Returns
+        -------
+        FramePipeline
+            A new pipeline; this one is not changed.
+        """
+        clone = copy.copy(self)
+        clone._lut_cache = {}
+        clone.modality_lut = modality_lut
+        slope, intercept = rescale if rescale is not None else (1.0, 0.0)
+        clone.rescale_slope = float(slope) or 1.0
+        clone.rescale_intercept = float(intercept) if modality_lut is None else 0.0
+        if units is not None:
+            clone.units = units
+        if windows is not None:
+            clone.windows = list(windows)
+        if inverted is not None:
+            clone.inverted = bool(inverted)
+        return clone
 
     def _read_modality_lut(self, ds: Dataset) -> LookupTable | None:
         seq = ds.get("ModalityLUTSequence")

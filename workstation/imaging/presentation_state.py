@@ -1,0 +1,402 @@
+"""Reading any Grayscale Softcopy Presentation State and applying it to a frame.
+
+PS3.4 N.2: the transformations of a presentation state *replace* those of
+the image; one that is absent is the identity, and the image's own is not
+applied.  So a GSPS without a Modality LUT shows stored values, one without
+a VOI shows the whole modality range, and its Presentation LUT Shape (not
+the image's MONOCHROME1) decides whether the output is inverted.
+
+Annotations in DISPLAY units (fractions of the displayed area as shown,
+after rotation and flip) are converted to image PIXEL units when read, so a
+caller deals with one kind of coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from workstation.imaging.luts import LookupTable, Window, lookup_table_from_item, windows_from_dataset
+from workstation.imaging.pipeline import FramePipeline
+from workstation.imaging.presentation import (
+    GRAPHIC_TYPES,
+    SIZE_MODES,
+    DisplayedArea,
+    GraphicItem,
+    ImageAnnotation,
+    PresentationView,
+    TextItem,
+)
+
+__all__ = [
+    "GSPS_SOP_CLASS",
+    "ReferencedImage",
+    "PresentationState",
+    "is_gsps",
+    "read_gsps",
+    "spatially_transformed",
+]
+
+GSPS_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.11.1"
+
+_Refs = frozenset  # of (SOP Instance UID, frame number from 1 or None)
+
+
+@dataclass(frozen=True)
+class ReferencedImage:
+    """An image a presentation state applies to."""
+
+    series_instance_uid: str
+    sop_class_uid: str
+    sop_instance_uid: str
+    frames: tuple[int, ...] = ()  # from 1; () = all frames
+
+
+@dataclass(frozen=True)
+class _Scoped:
+    """A value that applies to some images (refs) or to all (refs None)."""
+
+    value: object
+    refs: _Refs | None = None
+
+    def applies(self, sop_instance_uid: str, frame: int | None) -> bool:
+        if self.refs is None:
+            return True
+        return (sop_instance_uid, None) in self.refs or (
+            frame is not None and (sop_instance_uid, frame) in self.refs
+        )
+
+
+@dataclass(frozen=True)
+class PresentationState:
+    """What a GSPS says, ready to apply to its images.
+
+    Attributes
+    ----------
+    rescale : (slope, intercept) or None
+        The presentation state's Modality LUT as a rescale.
+    modality_lut : LookupTable or None
+        Its Modality LUT Sequence item.  Both None: identity.
+    units : str
+        Rescale Type / Modality LUT Type ("HU", "" for unspecified).
+    presentation_lut_shape : str
+        "IDENTITY" or "INVERSE".
+    rotation : int
+        Image Rotation, clockwise degrees.
+    flip_horizontal : bool
+        Image Horizontal Flip (applied after the rotation).
+    """
+
+    sop_instance_uid: str
+    series_instance_uid: str
+    content_label: str
+    content_description: str
+    content_creator: str
+    creation_date: str
+    creation_time: str
+    referenced: tuple[ReferencedImage, ...]
+    rescale: tuple[float, float] | None
+    modality_lut: LookupTable | None
+    units: str
+    presentation_lut_shape: str
+    rotation: int
+    flip_horizontal: bool
+    _voi: tuple[_Scoped, ...] = field(default=(), repr=False)
+    _areas: tuple[_Scoped, ...] = field(default=(), repr=False)
+    _annotations: tuple[_Scoped, ...] = field(default=(), repr=False)
+
+    def references_image(self, sop_instance_uid: str, frame: int | None = None) -> bool:
+        """True when the presentation state applies to that image (frame from 1)."""
+        for ref in self.referenced:
+            if ref.sop_instance_uid == sop_instance_uid:
+                return not ref.frames or frame is None or frame in ref.frames
+        return False
+
+    def window_for(self, sop_instance_uid: str, frame: int | None = None) -> Window | None:
+        """The VOI for an image; None means the identity VOI (whole modality range)."""
+        for scoped in self._voi:
+            if scoped.applies(sop_instance_uid, frame):
+                return scoped.value
+        return None
+
+    def displayed_area_for(self, sop_instance_uid: str, frame: int | None = None) -> DisplayedArea | None:
+        """The Displayed Area Selection that applies to an image."""
+        for scoped in self._areas:
+            if scoped.applies(sop_instance_uid, frame):
+                return scoped.value
+        return None
+
+    def annotations_for(self, sop_instance_uid: str, frame: int | None = None) -> list[ImageAnnotation]:
+        """The graphic and text annotations drawn on an image (PIXEL units)."""
+        out = []
+        for scoped in self._annotations:
+            if scoped.applies(sop_instance_uid, frame):
+                annotation: ImageAnnotation = scoped.value
+                out.append(
+                    ImageAnnotation(sop_instance_uid, frame, annotation.layer, annotation.graphics, annotation.texts)
+                )
+        return out
+
+    def view_for(self, sop_instance_uid: str, frame: int | None = None) -> PresentationView:
+        """Everything this presentation state says about one image, as a view."""
+        return PresentationView(
+            window=self.window_for(sop_instance_uid, frame),
+            presentation_lut_shape=self.presentation_lut_shape,
+            rotation=self.rotation,
+            flip_horizontal=self.flip_horizontal,
+            displayed_area=self.displayed_area_for(sop_instance_uid, frame),
+            annotations=tuple(self.annotations_for(sop_instance_uid, frame)),
+        )
+
+    def pipeline_for(self, pipeline: FramePipeline, sop_instance_uid: str, frame: int | None = None) -> FramePipeline:
+        """The image's pipeline with this state's grayscale transforms in place of the image's.
+
+        The returned pipeline's :attr:`~FramePipeline.windows` holds only this
+        state's VOI (empty for the identity VOI), so ``to_display(stored,
+        voi_index=0)`` or ``display_lut(voi_index=0)`` show the image as the
+        state says; with no VOI, pass ``window=None`` and no index to get the
+        whole modality range.
+        """
+        window = self.window_for(sop_instance_uid, frame)
+        updated = pipeline.with_transforms(
+            rescale=self.rescale,
+            modality_lut=self.modality_lut,
+            units=self.units,
+            windows=[window] if window is not None else [],
+            inverted=self.presentation_lut_shape == "INVERSE",
+        )
+        return updated
+
+    def render(self, pipeline: FramePipeline, stored: np.ndarray, sop_instance_uid: str, frame: int | None = None) -> np.ndarray:
+        """Display values of one frame as this state shows it: grayscale, then rotation and flip."""
+        applied = self.pipeline_for(pipeline, sop_instance_uid, frame)
+        window = applied.windows[0] if applied.windows else _identity_window(applied)
+        out = applied.to_display(stored, window, overlays=True)
+        return spatially_transformed(out, self.rotation, self.flip_horizontal)
+
+
+def _identity_window(pipeline: FramePipeline) -> Window:
+    low, high = pipeline.modality_range
+    return Window((low + high + 1.0) / 2.0, max(high - low + 1.0, 1.0), "LINEAR", "identity")
+
+
+def spatially_transformed(pixels: np.ndarray, rotation: int = 0, flip_horizontal: bool = False) -> np.ndarray:
+    """Rotate clockwise by ``rotation`` degrees, then flip horizontally (PS3.3 C.10.6)."""
+    quarter = (int(rotation) // 90) % 4
+    out = np.rot90(pixels, k=-quarter, axes=(0, 1)) if quarter else pixels
+    return np.ascontiguousarray(out[:, ::-1] if flip_horizontal else out)
+
+
+def is_gsps(ds: Dataset) -> bool:
+    """True for a Grayscale Softcopy Presentation State."""
+    return str(ds.get("SOPClassUID", "")) == GSPS_SOP_CLASS
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    return "" if value is None else str(value).strip()
+
+
+def _refs(item: Dataset) -> _Refs | None:
+    seq = item.get("ReferencedImageSequence")
+    if not seq:
+        return None
+    refs = set()
+    for ref in seq:
+        uid = str(ref.get("ReferencedSOPInstanceUID", ""))
+        frames = _frame_numbers(ref)
+        if frames:
+            refs.update((uid, f) for f in frames)
+        else:
+            refs.add((uid, None))
+    return frozenset(refs)
+
+
+def _frame_numbers(ref: Dataset) -> tuple[int, ...]:
+    value = ref.get("ReferencedFrameNumber")
+    if value in (None, ""):
+        return ()
+    values = [value] if isinstance(value, (int, str)) else list(value)
+    out = []
+    for v in values:
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            pass
+    return tuple(out)
+
+
+def _referenced(ds: Dataset) -> tuple[ReferencedImage, ...]:
+    out = []
+    for series in ds.get("ReferencedSeriesSequence") or []:
+        series_uid = str(series.get("SeriesInstanceUID", ""))
+        for ref in series.get("ReferencedImageSequence") or []:
+            out.append(
+                ReferencedImage(
+                    series_uid,
+                    str(ref.get("ReferencedSOPClassUID", "")),
+                    str(ref.get("ReferencedSOPInstanceUID", "")),
+                    _frame_numbers(ref),
+                )
+            )
+    return tuple(out)
+
+
+def _ints(value, n: int) -> tuple[int, ...] | None:
+    try:
+        out = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return out if len(out) == n else None
+
+
+def _displayed_area(item: Dataset) -> DisplayedArea | None:
+    top_left = _ints(item.get("DisplayedAreaTopLeftHandCorner") or [], 2)
+    bottom_right = _ints(item.get("DisplayedAreaBottomRightHandCorner") or [], 2)
+    if top_left is None or bottom_right is None:
+        return None
+    mode = _text(item, "PresentationSizeMode").upper() or "SCALE TO FIT"
+    spacing = item.get("PresentationPixelSpacing")
+    aspect = _ints(item.get("PresentationPixelAspectRatio") or [], 2) or (1, 1)
+    magnification = item.get("PresentationPixelMagnificationRatio")
+    try:
+        pixel_spacing = (float(spacing[0]), float(spacing[1])) if spacing else None
+        magnification = float(magnification) if magnification not in (None, "") else None
+    except (TypeError, ValueError, IndexError):
+        pixel_spacing, magnification = None, None
+    if mode not in SIZE_MODES or (mode == "TRUE SIZE" and pixel_spacing is None):
+        mode = "SCALE TO FIT"
+    if mode == "MAGNIFY" and not (magnification and magnification > 0):
+        mode, magnification = "SCALE TO FIT", None
+    return DisplayedArea(top_left, bottom_right, mode, magnification, pixel_spacing, aspect)
+
+
+def _to_pixel(point, units: str, area: DisplayedArea | None, rotation: int, flip: bool, image_size) -> tuple[float, float]:
+    """A point in PIXEL units; DISPLAY units are fractions of the displayed area as shown."""
+    x, y = float(point[0]), float(point[1])
+    if units != "DISPLAY":
+        return x, y
+    if area is None:
+        columns, rows = image_size
+        area = DisplayedArea.whole_image(rows, columns)
+    u, v = (1.0 - x, y) if flip else (x, y)
+    for _ in range((rotation // 90) % 4):  # undo one clockwise quarter turn
+        u, v = v, 1.0 - u
+    (left, top), (right, bottom) = area.top_left, area.bottom_right
+    return (left - 1) + u * (right - left + 1), (top - 1) + v * (bottom - top + 1)
+
+
+def _annotation(item: Dataset, convert) -> ImageAnnotation:
+    graphics = []
+    for obj in item.get("GraphicObjectSequence") or []:
+        graphic_type = _text(obj, "GraphicType").upper()
+        data = [float(v) for v in (obj.get("GraphicData") or [])]
+        points = [convert(p, _text(obj, "GraphicAnnotationUnits").upper()) for p in zip(data[0::2], data[1::2])]
+        try:
+            if graphic_type in GRAPHIC_TYPES:
+                graphics.append(GraphicItem(graphic_type, tuple(points), _text(obj, "GraphicFilled").upper() == "Y"))
+        except ValueError:
+            continue  # a malformed graphic is left out, the rest is shown
+    texts = []
+    for obj in item.get("TextObjectSequence") or []:
+        anchor = obj.get("AnchorPoint")
+        box_tl = obj.get("BoundingBoxTopLeftHandCorner")
+        box_br = obj.get("BoundingBoxBottomRightHandCorner")
+        anchor_xy = convert(anchor, _text(obj, "AnchorPointAnnotationUnits").upper()) if anchor else None
+        box = None
+        if box_tl and box_br:
+            units = _text(obj, "BoundingBoxAnnotationUnits").upper()
+            (x0, y0), (x1, y1) = convert(box_tl, units), convert(box_br, units)
+            box = (x0, y0, x1, y1)
+        if anchor_xy is None and box is None:
+            continue
+        texts.append(TextItem(_text(obj, "UnformattedTextValue"), anchor_xy, box))
+    return ImageAnnotation("", None, _text(item, "GraphicLayer") or "LAYER", tuple(graphics), tuple(texts))
+
+
+def read_gsps(ds: Dataset, image_size: tuple[int, int] | None = None) -> PresentationState:
+    """Read a Grayscale Softcopy Presentation State.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        The GSPS.
+    image_size : (columns, rows) or None
+        Size of the referenced images, needed only to convert DISPLAY-unit
+        annotations when the GSPS has no Displayed Area Selection.
+
+    Returns
+    -------
+    PresentationState
+
+    Raises
+    ------
+    ValueError
+        When ``ds`` is not a GSPS.
+    """
+    if not is_gsps(ds):
+        raise ValueError("not a Grayscale Softcopy Presentation State")
+    rescale, modality_lut, units = None, None, ""
+    if "ModalityLUTSequence" in ds and ds.ModalityLUTSequence:
+        modality_lut = lookup_table_from_item(ds.ModalityLUTSequence[0])
+        units = _text(ds.ModalityLUTSequence[0], "ModalityLUTType")
+    elif "RescaleSlope" in ds or "RescaleIntercept" in ds:
+        try:
+            rescale = (float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0))
+        except (TypeError, ValueError):
+            rescale = None
+        units = _text(ds, "RescaleType")
+    if units.upper() == "US":
+        units = ""
+    voi = []
+    for item in ds.get("SoftcopyVOILUTSequence") or []:
+        windows = windows_from_dataset(item)
+        if windows:
+            voi.append(_Scoped(windows[0], _refs(item)))
+    areas = []
+    for item in ds.get("DisplayedAreaSelectionSequence") or []:
+        area = _displayed_area(item)
+        if area is not None:
+            areas.append(_Scoped(area, _refs(item)))
+    rotation = int(ds.get("ImageRotation", 0) or 0) % 360
+    if rotation % 90:
+        rotation = 0
+    flip = _text(ds, "ImageHorizontalFlip").upper() == "Y"
+    shape = _text(ds, "PresentationLUTShape").upper()
+    annotations = []
+    for item in ds.get("GraphicAnnotationSequence") or []:
+        refs = _refs(item)
+        # DISPLAY units depend on the displayed area of the image annotated.
+        area_refs = next(iter(refs)) if refs else ("", None)
+        area = next((a.value for a in areas if a.applies(*area_refs)), None) if areas else None
+        size = image_size or (1, 1)
+
+        def convert(point, units, _area=area, _size=size):
+            return _to_pixel(point, units, _area, rotation, flip, _size)
+
+        annotations.append(_Scoped(_annotation(item, convert), refs))
+    creator = ds.get("ContentCreatorName")
+    return PresentationState(
+        sop_instance_uid=_text(ds, "SOPInstanceUID"),
+        series_instance_uid=_text(ds, "SeriesInstanceUID"),
+        content_label=_text(ds, "ContentLabel"),
+        content_description=_text(ds, "ContentDescription"),
+        content_creator="" if creator is None else str(creator),
+        creation_date=_text(ds, "PresentationCreationDate"),
+        creation_time=_text(ds, "PresentationCreationTime"),
+        referenced=_referenced(ds),
+        rescale=rescale,
+        modality_lut=modality_lut,
+        units=units,
+        presentation_lut_shape="INVERSE" if shape == "INVERSE" else "IDENTITY",
+        rotation=rotation,
+        flip_horizontal=flip,
+        _voi=tuple(voi),
+        _areas=tuple(areas),
+        _annotations=tuple(annotations),
+    )
