@@ -27,9 +27,27 @@ from workstation.volume3d.image_data import patient_bounds, to_vtk_image, volume
 from workstation.volume3d.presets import VrPreset
 
 CUBE_VIEWPORT = (0.0, 0.0, 0.16, 0.16)
+#: Above this many voxels the 3D view renders every other row and column: the CPU ray caster's
+#: gradients (1.5 bytes per voxel) would otherwise take MPR and 3D past 2.5x the volume's size.
+MAX_3D_VOXELS = 2**26
 #: Interactive level of detail: rays cast on a grid this many pixels apart, samples this much further apart.
 INTERACTIVE_IMAGE_SAMPLE = 2.0
 INTERACTIVE_SAMPLE_FACTOR = 2.0
+
+
+def reduced_for_3d(volume: Volume, max_voxels: int = MAX_3D_VOXELS) -> Volume:
+    """The volume itself, or every other row and column of it (same origin, twice the spacing) when it is large."""
+    if volume.array.size <= max_voxels:
+        return volume
+    step = 2
+    while volume.array.size / (step * step) > max_voxels and step < 8:
+        step *= 2
+    arr = np.ascontiguousarray(volume.array[:, ::step, ::step])
+    spacing = np.array(volume.spacing, float) * [step, step, 1]
+    return Volume(array=arr, origin=np.array(volume.origin, float), spacing=spacing, direction=np.array(volume.direction, float),
+                  rescale_slope=volume.rescale_slope, rescale_intercept=volume.rescale_intercept, rescaled=volume.rescaled,
+                  frame_of_reference_uid=volume.frame_of_reference_uid, series_uid=volume.series_uid, modality=volume.modality,
+                  notes=[*volume.notes, f"3D view from every {step}th row and column ({arr.shape[2]} x {arr.shape[1]} x {arr.shape[0]})"])
 
 
 class VolumeScene:
@@ -44,7 +62,9 @@ class VolumeScene:
         :func:`workstation.volume3d.rendering.choose_mapper`).
     """
 
-    def __init__(self, volume: Volume, *, mapper: str = "cpu") -> None:
+    def __init__(self, volume: Volume, *, mapper: str = "cpu", max_voxels: int = MAX_3D_VOXELS) -> None:
+        self.source = volume
+        volume = reduced_for_3d(volume, max_voxels)
         self.volume = volume
         self.image = to_vtk_image(volume)
         self.matrix = volume_matrix(volume)
