@@ -5,7 +5,9 @@ A layout names, for each corner, the fields shown there, one per line;
 adjusts it per modality, and a site can override both with
 :func:`layout_for`'s ``overrides`` (same shape, e.g. from the settings file).
 Patient's Name and Patient ID are always in the top left corner, whatever a
-layout says: every viewport must show whose images these are.
+layout says: every viewport must show whose images these are.  They are read
+from the image's own header once it is read (the index keeps one name per
+Patient ID, the file says what it holds), else from the index.
 """
 
 from __future__ import annotations
@@ -165,8 +167,8 @@ def _view(ctx: CornerContext) -> str:
 
 
 FIELDS: dict[str, Callable[[CornerContext], str]] = {
-    "patient_name": lambda c: person_name(c.study.patient_name) or "(no name)",
-    "patient_id": lambda c: f"ID {c.study.patient_id}" if c.study.patient_id else "ID (none)",
+    "patient_name": lambda c: person_name(_h(c, "PatientName") or c.study.patient_name) or "(no name)",
+    "patient_id": lambda c: f"ID {_h(c, 'PatientID') or c.study.patient_id or '(none)'}",
     "birth_age_sex": _birth_age_sex,
     "institution": lambda c: c.study.institution or _h(c, "InstitutionName"),
     "study_date_time": lambda c: " ".join(

@@ -11,6 +11,7 @@ import numpy as np
 
 from workstation.imaging.corner_text import CornerContext, corner_text
 from workstation.imaging.geometry import edge_labels, edge_labels_from_patient_orientation
+from workstation.imaging.session import same_identity
 from workstation.imaging.viewport import ViewportModel
 
 
@@ -94,11 +95,25 @@ def cursor_view_point(vp: ViewportModel, tolerance_mm: float | None = None) -> t
 
 
 def banner_text(vp: ViewportModel) -> str:
-    """The warning shown over another patient's images ("" when none is due)."""
-    if not vp.other_patient or vp.display_set is None:
+    """The warning shown over another patient's images ("" when none is due).
+
+    Another patient's study added on purpose is flagged by the session; an
+    image whose own header names another patient than the session's (the
+    index keys patients by ID, so a wrong name under a known ID can only be
+    seen here) is flagged as a mismatch.
+    """
+    if vp.display_set is None:
         return ""
-    s = vp.display_set.study
-    return f"OTHER PATIENT: {s.patient_name or '(no name)'}  ID {s.patient_id or '(none)'}"
+    if vp.other_patient:
+        s = vp.display_set.study
+        return f"OTHER PATIENT: {s.patient_name or '(no name)'}  ID {s.patient_id or '(none)'}"
+    header = vp.header()
+    if header is None or vp.expected_patient is None:
+        return ""
+    name, pid = str(header.get("PatientName", "") or ""), str(header.get("PatientID", "") or "")
+    if same_identity(name, pid, *vp.expected_patient):
+        return ""
+    return f"PATIENT MISMATCH: this image is of {name or '(no name)'}  ID {pid or '(none)'}"
 
 
 def loaded_flags(vp: ViewportModel) -> np.ndarray | None:

@@ -39,6 +39,11 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").casefold().strip()
 
 
+def same_identity(name_a: str, id_a: str, name_b: str, id_b: str) -> bool:
+    """True when two (Patient's Name, Patient ID) pairs name one patient (case and spacing aside)."""
+    return _fold(id_a) == _fold(id_b) and _fold(name_a).replace(" ", "") == _fold(name_b).replace(" ", "")
+
+
 def same_patient(a: StudyRow, b: StudyRow) -> bool:
     """True when two studies are of one patient: same Patient ID (and issuer), and same name.
 
@@ -200,6 +205,8 @@ class ReadingSession:
             self.start_loading(display_set, start)
         vp.set_display_set(display_set, index)
         vp.other_patient = display_set is not None and self.is_other_patient(display_set)
+        patient = self.patient
+        vp.expected_patient = (patient.patient_name, patient.patient_id) if patient is not None else None
 
     def start_loading(self, display_set: DisplaySet, first: int = 0) -> None:
         """Read frame ``first`` now (the first image shows at once) and the rest in the background."""

@@ -101,6 +101,7 @@ class ViewportModel:
         self.index = 0
         self.cine = CineState()
         self.other_patient = False  # another patient than the session's: the widget shows a banner
+        self.expected_patient: tuple[str, str] | None = None  # the session's (name, ID), checked per image
         self.cursor_point: np.ndarray | None = None  # 3D cursor (patient mm) shown in this viewport
         self._listeners: list[Callable[["ViewportModel", str], None]] = []
         self._memo: tuple | None = None

@@ -1,0 +1,50 @@
+"""The viewer's 32-bit display tables give exactly the pipeline's display values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydicom import dcmread
+from pydicom.data import get_testdata_file
+
+from workstation.dicom.pixels import decode_pixels
+from workstation.imaging.frame_display import FrameDisplay, to_rgb32
+from workstation.imaging.pipeline import FramePipeline, Window
+from workstation.imaging.viewstate import VoiChoice
+
+FILES = ["CT_small.dcm", "MR_small.dcm", "RG1_UNCI.dcm", "US1_UNCR.dcm", "OBXXXX1A.dcm"]
+
+
+@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("invert", [False, True])
+def test_table_render_equals_pipeline_display(name, invert):
+    path = get_testdata_file(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed")
+    ds = dcmread(path, stop_before_pixels=True)
+    result = decode_pixels(path, frame=0)
+    assert result.ok, result.error
+    pipeline = FramePipeline.from_dataset(ds, 0)
+    display = FrameDisplay()
+    window = display.window_for(pipeline, VoiChoice(), result.array, stack_key="s")
+    frame = display.render(pipeline, result.array, window, invert=invert,
+                           photometric_interpretation=result.photometric_interpretation)
+    expected = pipeline.to_display(result.array, window, invert=invert,
+                                   photometric_interpretation=result.photometric_interpretation)
+    assert np.array_equal(frame.pixels, to_rgb32(expected))
+    assert frame.pixels.dtype == np.uint32 and frame.pixels.flags.c_contiguous
+
+
+def test_explicit_window_and_shared_tables_across_frames():
+    ds = dcmread(get_testdata_file("CT_small.dcm"), stop_before_pixels=True)
+    stored = decode_pixels(get_testdata_file("CT_small.dcm"), 0).array
+    display = FrameDisplay()
+    a = display.pipeline(("a", 0), ds, 0)
+    b = display.pipeline(("b", 0), ds, 0)
+    w = display.window_for(a, VoiChoice(center=40, width=400), stored)
+    assert w == Window(40, 400, "LINEAR", "")
+    display.render(a, stored, w)
+    display.render(b, stored, w)
+    assert len(display._tables) == 1  # one table for frames with the same chain
+    grey = display.render(a, stored, w).pixels & 0xFF
+    assert np.array_equal(grey, a.to_display(stored, w))
