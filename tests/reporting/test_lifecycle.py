@@ -140,3 +140,21 @@ def test_store_and_enqueue_is_one_transaction(study, settings, identity):
     with pytest.raises(outbox.OutboxError, match="already holds"):
         outbox.store_and_enqueue(cache, stage_bytes(cache.cache_dir, bytes(data)), rec, state="final", destination="PACS")
     assert len(outbox.list_outbox(cache)) == 1 and len(outbox.list_reports(cache)) == 1
+
+
+def test_study_list_shows_report_status(study, settings, identity):
+    from workstation.ui.study_format import Column, display_value
+
+    cache, study_uid, _headers = study
+    assert cache.study(study_uid).report_status == "unreported"
+    lifecycle.save_draft(cache, "d9", study_uid, ReportContent("general", {"findings": "x"}))
+    assert display_value(cache.study(study_uid), Column.REPORT) == "draft"
+    lifecycle.issue_report(cache, settings, study_uid, ReportContent("general", dict(VALUES)), final=False,
+                           draft_id="d9")
+    assert cache.study(study_uid).report_status == "preliminary"
+    final = lifecycle.issue_report(cache, settings, study_uid, ReportContent("general", dict(VALUES)), final=True,
+                                   identity=identity)
+    assert cache.study(study_uid).report_status == "final"
+    lifecycle.issue_report(cache, settings, study_uid, ReportContent("general", dict(VALUES)), final=True,
+                           identity=identity, predecessor_uid=final.sop_instance_uid, amendment_reason="r")
+    assert cache.study(study_uid).report_status == "amended"

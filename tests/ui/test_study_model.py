@@ -17,7 +17,7 @@ def _cell(model, row, column, role=Qt.ItemDataRole.DisplayRole):
 def test_model_shows_imported_studies(qapp, filled_cache):
     model = StudyTableModel()
     assert model.set_rows(filled_cache.studies())
-    assert model.rowCount() == 4 and model.columnCount() == 10
+    assert model.rowCount() == 4 and model.columnCount() == 11
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(10)]
     assert headers == ["Patient name", "Patient ID", "Birth date", "Sex", "Study date", "Modalities",
                        "Description", "Accession", "Series", "Images"]

@@ -29,6 +29,8 @@ class StudyRow:
     pinned: bool
     mixed_patients: bool
     size_bytes: int
+    # unreported, draft, preliminary, final or amended (a draft wins: someone is writing)
+    report_status: str = "unreported"
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,11 @@ _STUDY_SELECT = """
 SELECT s.study_uid, p.name AS patient_name, p.patient_id, p.issuer, p.birth_date, p.sex,
        s.study_date, s.study_time, s.description, s.accession, s.study_id, s.referring_physician,
        s.institution, s.modalities, s.body_parts, s.num_series, s.num_instances, s.last_opened,
-       s.pinned, s.mixed_patients, s.size_bytes
+       s.pinned, s.mixed_patients, s.size_bytes,
+       coalesce(CASE WHEN EXISTS (SELECT 1 FROM report_drafts d WHERE d.study_uid = s.study_uid) THEN 'draft' END,
+                (SELECT r.state FROM reports r WHERE r.study_uid = s.study_uid
+                 ORDER BY r.created DESC, r.rowid DESC LIMIT 1),
+                'unreported') AS report_status
 FROM studies s JOIN patients p ON s.patient_pk = p.pk
 """
 

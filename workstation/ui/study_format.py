@@ -37,6 +37,7 @@ class Column(IntEnum):
     ACCESSION = 7
     SERIES = 8
     IMAGES = 9
+    REPORT = 10
 
 
 HEADERS: dict[Column, str] = {
@@ -50,6 +51,7 @@ HEADERS: dict[Column, str] = {
     Column.ACCESSION: "Accession",
     Column.SERIES: "Series",
     Column.IMAGES: "Images",
+    Column.REPORT: "Report",
 }
 
 NUMERIC_COLUMNS = frozenset({Column.SERIES, Column.IMAGES})
@@ -142,6 +144,8 @@ def display_value(row: StudyRow, column: Column) -> str:
         return str(row.num_series)
     if column is Column.IMAGES:
         return str(row.num_instances)
+    if column is Column.REPORT:
+        return getattr(row, "report_status", "unreported")
     raise ValueError(f"unknown column {column!r}")
 
 
