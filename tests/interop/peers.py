@@ -154,6 +154,8 @@ def start_orthanc(root: Path, modalities: list[Modality], *, ae_title: str = "OR
             for m in modalities
         },
         "DicomScpTimeout": 30,
+        # Its default (Latin1) cannot hold Japanese names: sites serving Asian names set UTF-8.
+        "DefaultEncoding": "Utf8",
         "DicomAssociationCloseDelay": 0,
         "StableAge": 1,
         "ConcurrentJobs": 2,
