@@ -34,8 +34,9 @@ def test_length_between_points_10_mm_apart_reads_10_mm(viewer):
     assert a.values["length"] == pytest.approx(10.0, abs=SPACING)  # within one pixel
     assert a.lines[0].endswith(" mm") and a.lines[0].startswith("10.")
     # Listed in the panel with its value.
-    item = viewer.panel.tree.topLevelItem(0)
-    assert item.text(0) == "Length" and item.text(1).endswith("mm") and item.text(2) == "Se 1 Im 1"
+    name, value = viewer.panel.values_of(0)
+    assert name == "Length" and value.endswith(" mm")
+    assert viewer.panel.tree.topLevelItem(0).text(1) == "Se 1 Im 1"
 
 
 def test_a_click_without_a_drag_is_no_length(viewer):

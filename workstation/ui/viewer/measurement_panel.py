@@ -42,9 +42,10 @@ class MeasurementPanel(QWidget):
         self.layer = layer
         self.title = QLabel("Measurements")
         self.tree = QTreeWidget()
-        self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels(["Measurement", "Value", "Image"])
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Measurement", "Image"])
         self.tree.setRootIsDecorated(False)
+        self.tree.setWordWrap(True)
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.tree.itemClicked.connect(lambda *_: self._on_selection())
         self.tree.itemDoubleClicked.connect(self._on_double_click)
@@ -77,16 +78,21 @@ class MeasurementPanel(QWidget):
             for a in self.layer:
                 label = a.kind.value + (f": {a.text}" if a.text and a.kind in (Kind.TEXT, Kind.ARROW) else "")
                 values = [line for line in a.lines if line != a.text]
-                item = QTreeWidgetItem([label, "; ".join(values), self._frame_labels.get(a.frame_key, "")])
+                # The values go on their own lines under the name: ROI statistics do not fit one row.
+                item = QTreeWidgetItem(["\n".join([label, *values]), self._frame_labels.get(a.frame_key, "")])
                 item.setData(0, ROLE_ID, a.id)
+                item.setTextAlignment(1, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight)
                 self.tree.addTopLevelItem(item)
                 if a is self.layer.selected:
                     item.setSelected(True)
-            for c in range(3):
-                self.tree.resizeColumnToContents(c)
+            self.tree.resizeColumnToContents(1)
             self.title.setText(f"Measurements ({len(self.layer)})")
         finally:
             self._updating = False
+
+    def values_of(self, row: int) -> list[str]:
+        """The lines shown for row ``row``: the name, then the values."""
+        return self.tree.topLevelItem(row).text(0).split("\n")
 
     def _annotation_of(self, item: QTreeWidgetItem | None) -> Annotation | None:
         return self.layer.by_id(item.data(0, ROLE_ID)) if item is not None else None

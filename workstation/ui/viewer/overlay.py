@@ -149,10 +149,20 @@ def paint_annotations(p: QPainter, vp: ViewportModel, items: list[Annotation], s
             for h in _view_points(vp, a.handles()):
                 p.drawRect(QRectF(h.x() - 3, h.y() - 3, 6, 6))
             p.setBrush(Qt.BrushStyle.NoBrush)
-        anchor = max(pts, key=lambda q: (q.x(), -q.y()))
-        for k, text in enumerate(a.lines):
-            shadowed_text(p, anchor.x() + 8, anchor.y() + k * fm.height(), text, color)
+        if a.lines:
+            anchor = max(pts, key=lambda q: (q.x(), -q.y()))
+            paint_label(p, fm, anchor.x() + 10, anchor.y() - fm.height() / 2, a.lines, color)
     p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+
+
+def paint_label(p: QPainter, fm: QFontMetricsF, x: float, y: float, lines: list[str], color: QColor) -> None:
+    """Value lines in a dim box, so they stay legible over bright anatomy."""
+    width = max(fm.horizontalAdvance(t) for t in lines) + 8
+    height = fm.height() * len(lines) + 4
+    p.fillRect(QRectF(x - 4, y - 2, width, height), QColor(0, 0, 0, 150))
+    p.setPen(color)
+    for k, text in enumerate(lines):
+        p.drawText(QPointF(x, y + fm.ascent() + k * fm.height()), text)
 
 
 def _paint_shape(p: QPainter, vp: ViewportModel, a: Annotation, pts: list[QPointF]) -> None:

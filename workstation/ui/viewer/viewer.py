@@ -85,7 +85,7 @@ class ViewerWidget(QWidget):
         self.splitter.addWidget(self.grid_host)
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([230, 1000, 260])
+        self.splitter.setSizes([270, 1000, 250])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
