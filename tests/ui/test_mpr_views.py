@@ -99,3 +99,29 @@ def test_tools_menu_opens_mpr_and_3d_for_a_study(qtbot, cache, ct_series):
     assert ws.isWindow() and ws.series_box.count() == 1
     ws.close()
     win.browser.stop()
+
+
+def test_protocol_viewports_share_one_crosshair(qtbot, tmp_path):
+    from tests.volume3d.conftest import phantom
+    from workstation.ui.volume_workspace import volume_viewport
+    from workstation.volume3d.viewports import VolumeViewportSpec
+
+    vol = phantom(shape=(24, 24, 24))
+    coronal = volume_viewport(VolumeViewportSpec("mpr", "coronal", slab_mm=4), vol)
+    sagittal = volume_viewport(VolumeViewportSpec("mpr", "sagittal"), vol, controller=coronal.controller)
+    three_d = volume_viewport(VolumeViewportSpec("3d", preset="mip", azimuth=90), vol)
+    for w in (coronal, sagittal, three_d):
+        qtbot.addWidget(w)
+        w.show()
+        w.start()
+    assert list(coronal.vtk_widgets) == ["coronal"] and list(sagittal.vtk_widgets) == ["sagittal"]
+    assert coronal.slab_spin.value() == 4 and coronal.controller.slab_mm == 4
+    coronal.controller.geometry.rotate("coronal", 20)
+    coronal.controller.refresh()
+    assert sagittal.controller is coronal.controller
+    assert three_d.scene.preset.name == "mip"
+    for w in (coronal, sagittal, three_d):
+        w.close()
+    qtbot.wait(10)
+    for w in (coronal, sagittal, three_d):
+        w.shutdown()

@@ -125,3 +125,26 @@ def test_controller_drag_rotate_window_scroll_and_measure():
     assert renderer_string(windows["axial"])
     for w in windows.values():
         w.Finalize()
+
+
+def test_large_volumes_are_rendered_from_every_other_row_and_column(sphere_volume):
+    from workstation.volume3d.scene3d import VolumeScene, reduced_for_3d
+
+    small = reduced_for_3d(sphere_volume, max_voxels=48 * 24 * 24)
+    assert small.shape == (48, 24, 24) and small.spacing.tolist() == [2.0, 2.0, 1.0]
+    np.testing.assert_array_equal(small.origin, sphere_volume.origin)
+    assert reduced_for_3d(sphere_volume) is sphere_volume
+    scene = VolumeScene(sphere_volume, max_voxels=48 * 24 * 24)
+    assert scene.source is sphere_volume and scene.volume.shape == (48, 24, 24)
+
+
+def test_level_of_detail_while_the_mouse_moves(sphere_volume):
+    from workstation.volume3d.scene3d import VolumeScene
+
+    scene = VolumeScene(sphere_volume)
+    full = (scene.mapper.GetImageSampleDistance(), scene.mapper.GetSampleDistance())
+    scene.set_interactive(True)
+    coarse = (scene.mapper.GetImageSampleDistance(), scene.mapper.GetSampleDistance())
+    assert coarse[0] > full[0] and coarse[1] > full[1]
+    scene.set_interactive(False)
+    assert (scene.mapper.GetImageSampleDistance(), scene.mapper.GetSampleDistance()) == full

@@ -86,3 +86,16 @@ def test_mapper_choice_by_renderer_and_setting():
     assert choose_mapper("llvmpipe", "gpu") == "gpu" and choose_mapper("AMD Radeon", "cpu") == "cpu"
     assert mapper_setting({"volume3d": {"mapper": "GPU"}}) == "gpu"
     assert mapper_setting({"volume3d": {"mapper": "quantum"}}) == "auto" and mapper_setting({}) == "auto"
+
+
+def test_hanging_protocol_viewport_specs():
+    from workstation.volume3d.viewports import VolumeViewportSpec
+
+    spec = VolumeViewportSpec.from_dict({"type": "MPR", "plane": "Coronal", "slab_mm": 10, "slab_mode": "minip"})
+    assert (spec.type, spec.plane, spec.slab_mm, spec.slab_mode) == ("mpr", "coronal", 10.0, "minip")
+    assert VolumeViewportSpec.from_dict({"type": "3d", "preset": "ct-bone", "azimuth": 30}).azimuth == 30
+    for bad, message in (({"type": "mip"}, "viewport type"), ({"type": "mpr", "plane": "oblique"}, "MPR plane"),
+                         ({"type": "mpr", "slab": 3}, "unknown viewport keys: slab"), ({}, "needs a type"),
+                         ({"type": "mpr", "slab_mm": "thick"}, "invalid volume viewport")):
+        with pytest.raises(ValueError, match=message):
+            VolumeViewportSpec.from_dict(bad)

@@ -38,6 +38,10 @@ class MprView(QWidget):
     volume : Volume
     window : (centre, width)
         First window, modality values.
+    planes : tuple of str
+        The views to show (default all three).
+    controller : MprController, optional
+        Share the crosshair, window and slab with other MPR views of the same volume.
 
     Signals
     -------
@@ -47,11 +51,21 @@ class MprView(QWidget):
 
     planes_changed = Signal(str, object)
 
-    def __init__(self, volume: Volume, window: tuple[float, float], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        volume: Volume,
+        window: tuple[float, float],
+        parent: QWidget | None = None,
+        *,
+        planes: tuple[str, ...] = PLANE_NAMES,
+        controller: MprController | None = None,
+    ) -> None:
         super().__init__(parent)
         self.volume = volume
         self.vtk_widgets: dict[str, QVTKRenderWindowInteractor] = {}
-        self.controller = MprController(volume, window, render=self._render)
+        # Several views may share one controller (a hanging protocol's MPR viewports of one volume).
+        self.controller = controller or MprController(volume, window)
+        self.controller.renderers.append(self._render)
         self.controller.listeners.append(lambda planes: self.planes_changed.emit(volume.frame_of_reference_uid, planes))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -59,7 +73,7 @@ class MprView(QWidget):
         self.grid = QGridLayout()
         self.grid.setSpacing(2)
         layout.addLayout(self.grid, 1)
-        for i, name in enumerate(PLANE_NAMES):
+        for i, name in enumerate(planes):
             w = make_vtk_widget(self)
             w.GetRenderWindow().AddRenderer(self.controller.scenes[name].renderer)
             interactor = w.GetRenderWindow().GetInteractor()
@@ -121,8 +135,8 @@ class MprView(QWidget):
             w.Initialize()
         self._started = True
         self.controller.refresh()
-        for scene in self.controller.scenes.values():
-            scene.fit()
+        for name in self.vtk_widgets:
+            self.controller.scenes[name].fit()
         for w in self.vtk_widgets.values():
             w.GetRenderWindow().Render()
 

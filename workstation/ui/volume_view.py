@@ -45,6 +45,7 @@ class VolumeView(QWidget):
         window = self.vtk_widget.GetRenderWindow()
         self._mapper_setting = mapper_setting
         self.scene: VolumeScene | None = None
+        self.initial_view = (0.0, 0.0)  # azimuth, elevation from the front
         self._window = window
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -106,8 +107,9 @@ class VolumeView(QWidget):
         self.scene.attach(self._window)
         self.scene.bind_interactor(self._window.GetInteractor())
         self.scene.apply_preset(load_preset(self.preset_box.currentText()))
-        self.scene.view(0, 0)
-        self.status.setText(f"{mapper.upper()} ray casting on {gl or 'unknown OpenGL'}")
+        self.scene.view(*self.initial_view)
+        reduced = "" if self.scene.volume is self.volume else f"; {self.scene.volume.notes[-1]}"
+        self.status.setText(f"{mapper.upper()} ray casting on {gl or 'unknown OpenGL'}{reduced}")
         self.render()
 
     def render(self) -> None:

@@ -132,3 +132,31 @@ class VolumeWorkspace(QWidget):
         if self.loader is not None and self.loader.isRunning():
             self.loader.token.cancel()
             self.loader.wait(10_000)
+
+
+def volume_viewport(spec, volume: Volume, *, controller=None, mapper_setting: str = "auto", parent=None) -> QWidget:
+    """The widget a hanging protocol's MPR or 3D viewport asks for (call its ``start()`` once shown).
+
+    Parameters
+    ----------
+    spec : workstation.volume3d.viewports.VolumeViewportSpec
+    volume : Volume
+    controller : MprController, optional
+        Pass the same controller to every MPR viewport of one volume to link them.
+    """
+    if spec.type == "mpr":
+        view = MprView(volume, default_window(volume), parent, planes=(spec.plane,), controller=controller)
+        if controller is not None:
+            return view  # the slab belongs to the shared controller: the first viewport set it
+        view.controller.slab_mm, view.controller.slab_mode = spec.slab_mm, spec.slab_mode
+        for widget, set_value in ((view.slab_spin, lambda: view.slab_spin.setValue(spec.slab_mm)),
+                                  (view.slab_mode_box, lambda: view.slab_mode_box.setCurrentText(spec.slab_mode.upper()))):
+            widget.blockSignals(True)
+            set_value()
+            widget.blockSignals(False)
+        return view
+    view3d = VolumeView(volume, mapper_setting, parent)
+    if spec.preset:
+        view3d.preset_box.setCurrentText(spec.preset)
+    view3d.initial_view = (spec.azimuth, spec.elevation)
+    return view3d

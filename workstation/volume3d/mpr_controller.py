@@ -55,7 +55,7 @@ class MprController:
         self.measurements: list[Measurement] = []
         self._pending: list[np.ndarray] = []
         self._drag: dict | None = None
-        self._render = render or (lambda name: None)
+        self.renderers: list[Callable[[str], None]] = [render] if render is not None else []
         self.listeners: list[Callable[[list[Plane]], None]] = []
         self.step_mm = float(min(volume.spacing))
 
@@ -74,7 +74,8 @@ class MprController:
             scene.show(self.geometry, window=self.stored_window(), interpolation=interpolation,
                        slab_mm=self.slab_mm, slab_mode=self.slab_mode, shown_window=self.window)
             scene.show_measurements(self._measurements_in(name))
-            self._render(name)
+            for render in self.renderers:
+                render(name)
         planes = self.geometry.planes()
         for listener in self.listeners:
             listener(planes)
