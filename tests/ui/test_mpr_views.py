@@ -125,3 +125,10 @@ def test_protocol_viewports_share_one_crosshair(qtbot, tmp_path):
     qtbot.wait(10)
     for w in (coronal, sagittal, three_d):
         w.shutdown()
+
+
+def test_a_missing_temporal_position_is_named(qtbot, cache, ct_series):
+    study, series = ct_series
+    ws = _workspace(qtbot, cache, study)
+    ws.load(series, phase=2)
+    qtbot.waitUntil(lambda: "temporal position 3 does not exist" in ws.message.text(), timeout=30_000)

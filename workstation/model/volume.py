@@ -154,7 +154,10 @@ def read_stack(
         if progress is not None:
             progress(k + 1, total)
     if not acquired.all():
-        volume[~acquired] = volume[acquired].min()
+        # Plane by plane: a boolean index of the whole volume would copy it.
+        fill = min(volume[k].min() for k in np.flatnonzero(acquired))
+        for k in np.flatnonzero(~acquired):
+            volume[k] = fill
     if stack.sheared:
         _unshear(volume, stack)
     sops = [p.sop_instance_uid if p is not None else "" for p in planes]

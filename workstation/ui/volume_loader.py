@@ -24,16 +24,19 @@ class VolumeLoader(QThread):
     open_cache : callable
         Opens a connection to the index for this thread (SQLite connections stay on their thread).
     series_uid : str
+    phase : int
+        Temporal position of a 4D stack, from 0.
     """
 
     progress = Signal(int, int)
     loaded = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, open_cache: Callable[[], StudyCache], series_uid: str, parent=None) -> None:
+    def __init__(self, open_cache: Callable[[], StudyCache], series_uid: str, phase: int = 0, parent=None) -> None:
         super().__init__(parent)
         self._open_cache = open_cache
         self.series_uid = series_uid
+        self.phase = phase
         self.token = CancelToken()
         self._gate = RateGate()
 
@@ -45,7 +48,7 @@ class VolumeLoader(QThread):
         cache = None
         try:
             cache = self._open_cache()
-            vol = load_series_volume(cache, self.series_uid, progress=self._report, cancelled=lambda: self.token.cancelled)
+            vol = load_series_volume(cache, self.series_uid, phase=self.phase, progress=self._report, cancelled=lambda: self.token.cancelled)
             self.loaded.emit(vol)
         except VolumeError as exc:
             self.failed.emit(str(exc))

@@ -12,7 +12,7 @@ import logging
 from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from workstation.model.volume import Volume
 from workstation.store.cache import StudyCache
@@ -59,27 +59,30 @@ class VolumeWorkspace(QWidget):
         for s in cache.series(study_uid):
             if s.num_instances > 1 or s.modality in ("CT", "MR", "PT", "NM"):
                 self.series_box.addItem(f"{s.series_number or ''} {s.modality} {s.description} ({s.num_instances})".strip(), s.series_uid)
+        self.phase_spin = QSpinBox()
+        self.phase_spin.setRange(1, 999)
+        self.phase_spin.setToolTip("Temporal position of a 4D series")
         self.load_button = QPushButton("Show MPR and 3D")
-        self.load_button.clicked.connect(lambda: self.load(self.series_box.currentData()))
+        self.load_button.clicked.connect(lambda: self.load(self.series_box.currentData(), self.phase_spin.value() - 1))
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.message = QLabel("Choose a series")
-        for w in (QLabel("Series"), self.series_box, self.load_button, self.progress, self.message):
+        for w in (QLabel("Series"), self.series_box, QLabel("Phase"), self.phase_spin, self.load_button, self.progress, self.message):
             bar.addWidget(w)
         bar.addStretch(1)
         layout.addLayout(bar)
         self.body = QVBoxLayout()
         layout.addLayout(self.body, 1)
 
-    def load(self, series_uid: str | None) -> None:
-        """Read the series' main stack in the background, then show it."""
+    def load(self, series_uid: str | None, phase: int = 0) -> None:
+        """Read the series' main stack (temporal position ``phase`` of a 4D one) in the background, then show it."""
         if not series_uid or (self.loader is not None and self.loader.isRunning()):
             return
         self.load_button.setEnabled(False)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.message.setText("Reading the volume…")
-        self.loader = VolumeLoader(self._open_cache, series_uid, self)
+        self.loader = VolumeLoader(self._open_cache, series_uid, phase, self)
         self.loader.progress.connect(self._on_progress)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
