@@ -48,6 +48,11 @@ def test_workspace_loads_and_links_the_views(qtbot, cache, ct_series, tmp_path):
     assert view3d.scene is not None and view3d.scene.mapper_kind == "cpu"
     view3d.preset_box.setCurrentText("mip")
     assert view3d.blend_box.currentText() == "MIP"
+    view3d.cut_check.setChecked(True)
+    mpr.controller.geometry.scroll("coronal", 3.0)
+    mpr.controller.refresh()
+    origin, normal = view3d.scene.clipping_planes()[-1]
+    assert normal.tolist() == [0, 1, 0] and origin[1] == pytest.approx(mpr.controller.geometry.center[1])
     view3d.iso_check.setChecked(True)
     view3d.clip_check.setChecked(True)
     shot = view3d.snapshot(tmp_path / "shot.png")

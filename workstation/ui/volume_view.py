@@ -46,6 +46,9 @@ class VolumeView(QWidget):
         self._mapper_setting = mapper_setting
         self.scene: VolumeScene | None = None
         self.initial_view = (0.0, 0.0)  # azimuth, elevation from the front
+        # "Cut front" keeps what lies behind this plane (origin, normal towards the kept side);
+        # the workspace moves it with the coronal MPR plane.
+        self.cut_plane = (volume.center(), (0.0, 1.0, 0.0))
         self._window = window
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -142,7 +145,7 @@ class VolumeView(QWidget):
         f = self.clip_spin.value() / 100.0
         self.scene.set_clip_box((f, 1 - f, f, 1 - f, f, 1 - f) if self.clip_check.isChecked() else None)
         if self.cut_check.isChecked():
-            self.scene.set_clip_plane(self.volume.center(), (0.0, 1.0, 0.0))  # keep the posterior half
+            self.scene.set_clip_plane(*self.cut_plane)
         else:
             self.scene.set_clip_plane(None)
         self.render()
@@ -169,3 +172,9 @@ class VolumeView(QWidget):
 
     def shutdown(self) -> None:
         self.vtk_widget.Finalize()
+
+    def follow_plane(self, plane) -> None:
+        """Put the cut plane on an MPR plane (keeping what lies behind it as seen in that view)."""
+        self.cut_plane = (plane.center, tuple(-plane.normal))
+        if self.cut_check.isChecked():
+            self._update_clipping()

@@ -112,6 +112,8 @@ class VolumeWorkspace(QWidget):
         self.mpr = MprView(volume, default_window(volume), self)
         self.view3d = VolumeView(volume, self._mapper_setting, self)
         self.mpr.grid.addWidget(self.view3d, 1, 1)
+        # The 3D cut plane follows the coronal MPR plane (crosshair centre and rotation).
+        self.mpr.planes_changed.connect(lambda _frame, planes: self.view3d and self.view3d.follow_plane(planes[1]))
         self.body.addWidget(self.mpr, 1)
         self.mpr.show()
         self.mpr.start()
