@@ -254,7 +254,7 @@ class VolumeScene:
             self._surface[2].GetMapper().SetClippingPlanes(planes)
 
     # Camera ------------------------------------------------------------------------------
-    def view(self, azimuth: float = 0.0, elevation: float = 0.0, zoom: float = 1.5) -> None:
+    def view(self, azimuth: float = 0.0, elevation: float = 0.0, zoom: float = 1.3) -> None:
         """Anterior view (patient's face, head up), then turned by azimuth and elevation (degrees)."""
         center = self.volume.center()
         cam = self.renderer.GetActiveCamera()
