@@ -51,6 +51,7 @@ def palette_table(ds: Dataset) -> Palette | None:
         return None
     bits = min(max(bits, 1), 16)
     low = -(1 << (bits - 1)) if signed else 0
+    ds = _little_endian_palette(ds)
     values = np.arange(low, low + (1 << bits), dtype=np.int32 if signed else np.uint32)
     try:
         with warnings.catch_warnings():
@@ -63,6 +64,30 @@ def palette_table(ds: Dataset) -> Palette | None:
         # 16-bit palette entries: keep the 8 most significant bits.
         rgb = (rgb.astype(np.uint32) >> 8).astype(np.uint8)
     return Palette(table=np.ascontiguousarray(rgb.astype(np.uint8)), offset=low)
+
+
+# Red, Green, Blue Palette Color Lookup Table Data and their Segmented variants.
+_PALETTE_DATA_TAGS = (0x00281201, 0x00281202, 0x00281203, 0x00281221, 0x00281222, 0x00281223)
+
+
+def _little_endian_palette(ds: Dataset) -> Dataset:
+    """``ds``, or a shallow copy whose OW palette data is little endian.
+
+    pydicom's ``apply_color_lut`` reads OW palette data as little endian
+    whatever the data set's encoding, which garbles big endian files.
+    """
+    from pydicom.dataelem import DataElement
+
+    if ds.original_encoding[1] is not False:
+        return ds
+    fixed = Dataset(ds)
+    for tag in _PALETTE_DATA_TAGS:
+        elem = ds.get(tag)
+        if elem is None or not isinstance(elem.value, (bytes, bytearray)) or len(elem.value) % 2:
+            continue
+        swapped = np.frombuffer(elem.value, dtype=">u2").astype("<u2").tobytes()
+        fixed[tag] = DataElement(tag, "OW", swapped)
+    return fixed
 
 
 def _ybr_to_rgb(ybr: np.ndarray, bits: int, full: bool) -> np.ndarray:
@@ -86,7 +111,7 @@ def _to_8bit(values: np.ndarray, bits: int) -> np.ndarray:
     top = float((1 << bits) - 1)
     if values.dtype == np.uint8 and bits == 8:
         return values
-    scaled = np.asarray(values, dtype=np.float32) * (255.0 / top)
+    scaled = np.asarray(values, dtype=np.float64) * (255.0 / top)
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
@@ -113,7 +138,7 @@ def to_rgb(
         colour space, is shown as the first sample in gray rather than failing.
     """
     pi = photometric_interpretation.upper()
-    bits = min(max(int(bits_stored or 8), 1), 16)
+    bits = min(max(int(bits_stored or 8), 1), 32)
     if pi == "PALETTE COLOR":
         index = stored[..., 0] if stored.ndim == 3 else stored
         if palette is None:

@@ -163,4 +163,6 @@ def write_png(pixels: np.ndarray, path: str | os.PathLike) -> None:
     from PIL import Image
 
     mode = "L" if pixels.ndim == 2 else "RGB"
-    Image.fromarray(np.ascontiguousarray(pixels), mode=mode).save(os.fspath(path), format="PNG")
+    Image.fromarray(np.ascontiguousarray(pixels), mode=mode).save(
+        os.fspath(path), format="PNG", compress_level=1  # large radiographs: speed over size
+    )
