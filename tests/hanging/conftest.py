@@ -45,9 +45,10 @@ def demo(tmp_path_factory) -> Demo:
 
 def study(uid: str = "1.2.3", *, series: tuple[SeriesFacts, ...] = (), patient_id: str = "P1",
           name: str = "Doe^Jane", birth: str = "19600101", issuer: str = "", date: str = "20240101",
-          time: str = "120000", in_cache: bool = True, source: str = "cache", **attributes) -> StudyFacts:
+          time: str = "120000", in_cache: bool = True, source: str = "cache", unknown: frozenset = frozenset(),
+          **attributes) -> StudyFacts:
     """Synthetic study facts; attributes by keyword."""
-    return StudyFacts(uid, patient_id, issuer, name, birth, date, time, attributes, series, in_cache, source)
+    return StudyFacts(uid, patient_id, issuer, name, birth, date, time, attributes, series, in_cache, source, unknown)
 
 
 def series(uid: str, number: int = 1, images: int = 10, **attributes) -> SeriesFacts:

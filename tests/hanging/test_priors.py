@@ -12,8 +12,9 @@ def test_same_patient_needs_id_issuer_and_name():
     assert same_patient(CURRENT, study("1", patient_id="p1 ", name="DOE^JANE^^", issuer="hosp"))
     assert not same_patient(CURRENT, study("1", patient_id="P1", name="Doe^Jane", issuer="OTHER"))
     assert not same_patient(CURRENT, study("1", patient_id="P1", name="Roe^Richard", issuer="HOSP"))
-    # an issuer missing on one side: accepted only when the birth dates agree
+    # an issuer missing on one side: accepted unless the birth dates disagree
     assert same_patient(CURRENT, study("1", patient_id="P1", name="Doe^Jane", issuer="", birth="19600101"))
+    assert same_patient(CURRENT, study("1", patient_id="P1", name="Doe^Jane", issuer="", birth=""))
     assert not same_patient(CURRENT, study("1", patient_id="P1", name="Doe^Jane", issuer="", birth="19610101"))
     assert not same_patient(study("9", patient_id=""), study("1", patient_id=""))
 
@@ -38,3 +39,16 @@ def test_priors_are_earlier_most_recent_first_and_counted_once():
     found = candidates(CURRENT, [b_remote, a, b, same_time, later, CURRENT])
     assert [s.study_uid for s in found.priors] == ["2", "1"]
     assert found.priors[0].in_cache
+
+
+def test_what_an_archive_cannot_tell_does_not_rule_a_prior_out():
+    from workstation.hanging.priors import relevant_priors
+    from workstation.hanging.protocol import DEFAULT_PRIOR_RULES
+
+    current = study("9", issuer="HOSP", date="20240301", ModalitiesInStudy="CT", BodyPartExamined="CHEST")
+    told = study("1", issuer="HOSP", date="20230101", ModalitiesInStudy="CT", in_cache=False, source="PACS")
+    untold = study("2", issuer="HOSP", date="20220101", ModalitiesInStudy="CT", in_cache=False, source="PACS",
+                   unknown=frozenset({"BodyPartExamined"}))
+    head = study("3", issuer="HOSP", date="20210101", ModalitiesInStudy="CT", BodyPartExamined="HEAD")
+    got = relevant_priors(current, candidates(current, [told, untold, head]).priors, DEFAULT_PRIOR_RULES)
+    assert [s.study_uid for s in got] == ["2"]

@@ -93,3 +93,17 @@ def test_not_a_mapping():
     with pytest.raises(ProtocolError) as err:
         parse_protocol([1, 2], "x.yaml")
     assert "expected a mapping" in str(err.value)
+
+
+def test_mpr_and_3d_viewports_carry_their_volume_keys():
+    raw = _with(["stages", 0, "viewports", 0], {"displaySet": {"rules": []}, "type": "mpr", "plane": "coronal",
+                                                "slab_mm": 10, "slab_mode": "mip"})
+    vp = parse_protocol(raw).stages[0].viewports[0]
+    assert vp.viewport_type == "mpr" and dict(vp.volume) == {"plane": "coronal", "slab_mm": 10, "slab_mode": "mip"}
+    assert parse_protocol(parse_protocol(raw).to_dict()).stages[0].viewports[0] == vp
+    for bad, field in (({"type": "stack", "plane": "coronal"}, "stages[0].viewports[0].plane"),
+                       ({"type": "mpr", "slab_mode": "sum"}, "stages[0].viewports[0].type"),
+                       ({"type": "volume"}, "stages[0].viewports[0].type")):
+        with pytest.raises(ProtocolError) as err:
+            parse_protocol(_with(["stages", 0, "viewports", 0], {"displaySet": {"rules": []}, **bad}), "f.json")
+        assert err.value.field == field

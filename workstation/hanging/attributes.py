@@ -178,6 +178,10 @@ class StudyFacts:
         False for a study only an archive holds so far.
     source : str
         Where it is: ``"cache"`` or the name of the node that reported it.
+    unknown : frozenset of str
+        Attributes the archive that reported the study could not tell (its
+        query answers lack them).  Prior rules on them pass until the study
+        is retrieved and judged on its own images.
     """
 
     study_uid: str
@@ -191,6 +195,7 @@ class StudyFacts:
     series: tuple[SeriesFacts, ...] = ()
     in_cache: bool = True
     source: str = "cache"
+    unknown: frozenset[str] = frozenset()
 
     def get(self, name: str) -> Value:
         return self.attributes.get(name)

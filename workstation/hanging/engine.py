@@ -168,7 +168,8 @@ def hang(match: ProtocolMatch, current: StudyFacts, found: Candidates, reason: s
 
 def _viewport(index: int, rect, spec: ViewportSpec, studies: dict[str, StudyFacts]) -> ViewportPlan:
     common = dict(index=index, rectangle=rect, study_role=spec.study, sync=dict(spec.sync),
-                  viewport_type=spec.viewport_type, cine=spec.cine, label=spec.label, invert=spec.invert)
+                  viewport_type=spec.viewport_type, cine=spec.cine, label=spec.label, invert=spec.invert,
+                  volume=({"type": spec.viewport_type, **spec.volume} if spec.viewport_type != "stack" else {}))
     study = studies.get(spec.study)
     if study is None:
         return ViewportPlan(**common, note=f"no {_role_text(spec.study)}: the patient has no relevant earlier study")
@@ -187,8 +188,6 @@ def _viewport(index: int, rect, spec: ViewportSpec, studies: dict[str, StudyFact
     notes += [note] if note else []
     rotation, flip, note = _orientation(spec, _image_value(series, chosen.sop_instance_uid, "PatientOrientation"))
     notes += [note] if note else []
-    if spec.viewport_type != "stack":
-        notes.append(f"{spec.viewport_type} viewports are shown as a stack in this version")
     return ViewportPlan(
         **common,
         study_uid=study.study_uid,

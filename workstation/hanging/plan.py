@@ -56,6 +56,9 @@ class ViewportPlan:
         Clockwise degrees, applied before ``flip_horizontal``.
     sync : dict
         Group names per kind: ``scroll``, ``zoomPan``, ``voi``.
+    viewport_type : str
+        ``stack``, ``mpr`` or ``3d``; ``volume`` then holds the MPR or 3D
+        keys (:class:`workstation.volume3d.viewports.VolumeViewportSpec`).
     """
 
     index: int
@@ -78,6 +81,7 @@ class ViewportPlan:
     cine: bool = False
     label: str = ""
     score: float = 0.0
+    volume: dict[str, Any] = field(default_factory=dict)
 
     @property
     def filled(self) -> bool:

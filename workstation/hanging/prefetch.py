@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from pydicom.multival import MultiValue
+
 from workstation.config import Node, Settings
 from workstation.hanging.attributes import StudyFacts, split_values
 from workstation.hanging.library import ProtocolLibrary
@@ -102,33 +104,74 @@ def _text(ds: Any, keyword: str) -> str:
     value = ds.get(keyword, "") if ds is not None else ""
     if value is None:
         return ""
-    if not isinstance(value, str) and hasattr(value, "__iter__"):
+    if isinstance(value, (list, tuple, MultiValue)):  # not PersonName, which iterates its characters
         return "\\".join(str(v) for v in value)
     return str(value).strip()
 
 
-def facts_from_identifier(ds: Any, source: str, body_parts: str = "") -> StudyFacts:
-    """Study facts from a STUDY-level C-FIND response (not in the cache)."""
-    def number(keyword: str) -> int | None:
-        try:
-            return int(_text(ds, keyword))
-        except ValueError:
-            return None
+#: Study attributes from STUDY-level query keys.
+_STUDY_KEYS = {
+    "ModalitiesInStudy": "ModalitiesInStudy",
+    "StudyDescription": "StudyDescription",
+    "NumberOfStudyRelatedSeries": "NumberOfStudyRelatedSeries",
+    "NumberOfStudyRelatedInstances": "NumberOfStudyRelatedInstances",
+    "PatientSex": "PatientSex",
+    "StudyDate": "StudyDate",
+}
+_NUMBERS = {"NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances"}
 
-    attributes = {
-        "ModalitiesInStudy": split_values(_text(ds, "ModalitiesInStudy")),
-        "BodyPartExamined": split_values(body_parts),
-        "StudyDescription": _text(ds, "StudyDescription") or None,
-        "NumberOfStudyRelatedSeries": number("NumberOfStudyRelatedSeries"),
-        "NumberOfStudyRelatedInstances": number("NumberOfStudyRelatedInstances"),
-        "PatientSex": _text(ds, "PatientSex") or None,
-        "StudyDate": _text(ds, "StudyDate") or None,
-    }
+
+def _series_values(answers: list[Any], keyword: str) -> str | None:
+    """The distinct values of a key over SERIES-level answers; None when no answer carries it."""
+    if not any(keyword in a for a in answers):
+        return None
+    values = sorted({_text(a, keyword).upper() for a in answers} - {""})
+    return "\\".join(values)
+
+
+def facts_from_identifier(ds: Any, source: str, body_parts: str | None = None,
+                          series_modalities: str | None = None) -> StudyFacts:
+    """Study facts from a STUDY-level C-FIND response (not in the cache).
+
+    Parameters
+    ----------
+    ds : Dataset
+    source : str
+        The node's name.
+    body_parts : str, optional
+        Body Part Examined of its series, backslash-separated; None when the
+        archive did not tell (an attribute it does not report is *unknown*,
+        not absent).
+    series_modalities : str, optional
+        Modality of its series, for archives that do not report Modalities
+        in Study.
+    """
+    attributes: dict[str, Any] = {}
+    unknown = set()
+    for name, keyword in _STUDY_KEYS.items():
+        if keyword not in ds:
+            unknown.add(name)
+            continue
+        text = _text(ds, keyword)
+        if name in _NUMBERS:
+            attributes[name] = int(text) if text.isdigit() else None
+        else:
+            attributes[name] = split_values(text) if name == "ModalitiesInStudy" else (text or None)
+    if "ModalitiesInStudy" in unknown and series_modalities is not None:
+        unknown.discard("ModalitiesInStudy")
+        attributes["ModalitiesInStudy"] = split_values(series_modalities)
+    if body_parts is None:
+        unknown.add("BodyPartExamined")
+    else:
+        attributes["BodyPartExamined"] = split_values(body_parts)
+    # Never in a study query's answer: judged once the study is in the cache.
+    unknown |= {"ProcedureCodeSequence", "InstitutionName", "Laterality"}
     return StudyFacts(
         study_uid=_text(ds, "StudyInstanceUID"), patient_id=_text(ds, "PatientID"),
         issuer=_text(ds, "IssuerOfPatientID"), patient_name=_text(ds, "PatientName"),
         birth_date=_text(ds, "PatientBirthDate"), study_date=_text(ds, "StudyDate"),
         study_time=_text(ds, "StudyTime"), attributes=attributes, in_cache=False, source=source,
+        unknown=frozenset(unknown),
     )
 
 
@@ -175,9 +218,9 @@ def query_patient_studies(node: Node, calling_ae: str, current: StudyFacts,
     for i, ds in enumerate(earlier):
         facts = facts_from_identifier(ds, node_name(node))
         if i < MAX_SERIES_QUERIES and is_earlier(facts, current):
-            parts = {_text(s, "BodyPartExamined").upper()
-                     for s in find(node, calling_ae, "SERIES", {"StudyInstanceUID": facts.study_uid}, cancel)}
-            facts = facts_from_identifier(ds, node_name(node), "\\".join(sorted(p for p in parts if p)))
+            answers = list(find(node, calling_ae, "SERIES", {"StudyInstanceUID": facts.study_uid}, cancel))
+            facts = facts_from_identifier(ds, node_name(node), _series_values(answers, "BodyPartExamined"),
+                                          _series_values(answers, "Modality"))
         out.append(facts)
     log.info("prior query of %s: %d other studies", node_name(node), len(out))
     return out
@@ -217,7 +260,7 @@ def prefetch_list(cache: StudyCache, library: ProtocolLibrary, study_uid: str, *
 
 def fetch_priors(node: Node, settings: Settings, home: Home, cache: StudyCache, items: Iterable[PrefetchItem], *,
                  on_arrival: Callable[[str, Any], None] | None = None,
-                 cancel: Callable[[], bool] | None = None) -> list[Any]:
+                 cancel: Callable[[], bool] | None = None, method: str | None = None) -> list[Any]:
     """Retrieve the listed priors not yet cached from ``node``, one study at a time.
 
     Parameters
@@ -230,6 +273,8 @@ def fetch_priors(node: Node, settings: Settings, home: Home, cache: StudyCache, 
         ``on_arrival(study_uid, report)`` after each study, from this thread.
     cancel : callable, optional
         Stops between and inside retrieves; what arrived stays.
+    method : {"move", "get", "dicomweb"}, optional
+        Overrides the node's retrieve method.
 
     Returns
     -------
@@ -243,7 +288,7 @@ def fetch_priors(node: Node, settings: Settings, home: Home, cache: StudyCache, 
             continue
         if cancel is not None and cancel():
             break
-        report = retrieve(node, settings, home, cache, item.study_uid, cancel=cancel)
+        report = retrieve(node, settings, home, cache, item.study_uid, method=method, cancel=cancel)
         reports.append(report)
         log.info("prior %s retrieved from %s: %s", item.study_uid, node_name(node), report.summary())
         if on_arrival is not None:

@@ -4,8 +4,9 @@ Identity is decided conservatively, because a wrong prior beside a study is a
 patient-safety error:
 
 * *the same patient*: the same Patient ID, Issuer of Patient ID and name
-  (compared case- and space-insensitively; an issuer missing on one side is
-  accepted only when the birth dates agree too).  Only these become priors.
+  (compared case- and space-insensitively; an issuer missing on one side, as
+  from an archive that does not report it, is accepted unless the birth dates
+  disagree).  Only these become priors.
 * *a possible match*: not the same patient, but the same Patient ID (another
   issuer or name), or the same name and birth date under another ID (two
   archives with their own numbering).  These are listed for the reader to
@@ -47,7 +48,8 @@ def same_patient(a: StudyFacts, b: StudyFacts) -> bool:
     if ia and ib:
         return ia == ib
     if ia or ib:
-        return bool(a.birth_date) and a.birth_date == b.birth_date
+        # An archive that does not report the issuer: the birth dates must not disagree.
+        return not (a.birth_date and b.birth_date) or a.birth_date == b.birth_date
     return True
 
 
@@ -101,7 +103,7 @@ def prior_attribute(prior: StudyFacts, current: StudyFacts, name: str) -> Value:
 
 
 def score_prior(prior: StudyFacts, current: StudyFacts, rules: Sequence[Rule]) -> Score:
-    return evaluate(rules, lambda n: prior_attribute(prior, current, n), current.get)
+    return evaluate(rules, lambda n: prior_attribute(prior, current, n), current.get, prior.unknown)
 
 
 def relevant_priors(current: StudyFacts, priors: Sequence[StudyFacts], rules: Sequence[Rule]) -> list[StudyFacts]:

@@ -18,6 +18,7 @@ from typing import Any
 from workstation.hanging.attributes import PRIOR_ATTRIBUTES, SERIES_ATTRIBUTES, STUDY_ATTRIBUTES
 from workstation.hanging.constraints import Constraint, ConstraintError, parse_constraint
 from workstation.imaging.window_presets import PRESETS
+from workstation.volume3d.viewports import VolumeViewportSpec
 
 SCHEMA_VERSION = 1
 STUDY_ROLE = re.compile(r"^(current|prior([1-9][0-9]?))$")
@@ -25,7 +26,9 @@ PROTOCOL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 INITIAL_IMAGES = ("first", "middle", "last")
 FLIPS = ("none", "horizontal", "vertical")
 ROTATIONS = (0, 90, 180, 270)
-VIEWPORT_TYPES = ("stack", "mpr", "volume3d")
+VIEWPORT_TYPES = ("stack", "mpr", "3d")
+#: Keys of MPR and 3D viewports, as :mod:`workstation.volume3d.viewports` reads them.
+VOLUME_KEYS = ("plane", "slab_mm", "slab_mode", "preset", "azimuth", "elevation")
 SYNC_KINDS = ("scroll", "zoomPan", "voi")
 ORIENTATION_LETTERS = set("APLRHF")
 MAX_GRID = 4
@@ -172,6 +175,7 @@ class ViewportSpec:
     viewport_type: str = "stack"
     cine: bool = False
     label: str = ""
+    volume: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def prior_index(self) -> int:
@@ -197,6 +201,7 @@ class ViewportSpec:
             out["patientOrientation"] = list(self.patient_orientation)
         if self.sync:
             out["sync"] = dict(self.sync)
+        out.update(self.volume)
         return out
 
 
@@ -418,7 +423,7 @@ class _Reader:
 
     def viewport(self, raw: Any, path: str, named: Mapping[str, Selector]) -> ViewportSpec:
         allowed = {"study", "displaySet", "match", "initialImage", "window", "invert", "rotation", "flip",
-                   "patientOrientation", "sync", "type", "cine", "label"}
+                   "patientOrientation", "sync", "type", "cine", "label", *VOLUME_KEYS}
         raw = self.mapping(raw, path, allowed, {"displaySet"})
         study = self.text(raw.get("study", "current"), _join(path, "study"))
         if not STUDY_ROLE.match(study):
@@ -445,8 +450,23 @@ class _Reader:
             viewport_type=self.choice(raw.get("type", "stack"), _join(path, "type"), VIEWPORT_TYPES),
             cine=self.boolean(raw.get("cine", False), _join(path, "cine")),
             label=self.text(raw.get("label", ""), _join(path, "label")),
+            volume=self.volume(raw, path),
         )
         return spec
+
+    def volume(self, raw: dict, path: str) -> dict[str, Any]:
+        """The MPR or 3D keys of a viewport, checked as the volume viewports read them."""
+        keys = {k: raw[k] for k in VOLUME_KEYS if k in raw}
+        kind = raw.get("type", "stack")
+        if kind == "stack":
+            if keys:
+                raise self.fail(_join(path, sorted(keys)[0]), "only MPR and 3D viewports (type mpr or 3d) take this")
+            return {}
+        try:
+            VolumeViewportSpec.from_dict({"type": kind, **keys})
+        except ValueError as exc:
+            raise self.fail(_join(path, "type"), str(exc)) from None
+        return keys
 
     def choice(self, raw: Any, path: str, options: tuple) -> Any:
         if raw not in options or isinstance(raw, bool):

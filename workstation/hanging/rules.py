@@ -66,7 +66,7 @@ def rule_passes(rule: Rule, value: Value, reference: Value = None) -> bool:
 
 
 def evaluate(rules: Sequence[Rule], get: Callable[[str], Value],
-             reference: Callable[[str], Value] | None = None) -> Score:
+             reference: Callable[[str], Value] | None = None, unknown: frozenset[str] = frozenset()) -> Score:
     """Evaluate ``rules`` on the attributes ``get(name)`` returns.
 
     Parameters
@@ -76,10 +76,14 @@ def evaluate(rules: Sequence[Rule], get: Callable[[str], Value],
         Attribute name to value (None when missing).
     reference : callable, optional
         The current study's attributes, for ``sameAs`` rules.
+    unknown : frozenset of str
+        Attributes nobody could tell (an archive's answers lack them): rules
+        on them pass, so a study is not ruled out for what is not known.
     """
     results = []
     for rule in rules:
         value = get(rule.attribute)
         ref = reference(rule.attribute) if (rule.same_as and reference is not None) else None
-        results.append(RuleResult(rule, rule_passes(rule, value, ref), value))
+        passed = rule.attribute in unknown or rule_passes(rule, value, ref)
+        results.append(RuleResult(rule, passed, value))
     return Score(sum(r.rule.weight for r in results if r.passed), tuple(results))
