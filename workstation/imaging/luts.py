@@ -204,7 +204,11 @@ def lookup_table_from_item(item: Dataset, signed_input: bool = False) -> LookupT
         else:
             data = np.frombuffer(raw, dtype=np.uint8)
     else:
-        data = np.asarray(raw if isinstance(raw, (list, tuple)) else [raw], dtype=np.int64)
+        values = list(raw) if hasattr(raw, "__iter__") and not isinstance(raw, str) else [raw]
+        try:
+            data = np.asarray([int(v) for v in values], dtype=np.int64)
+        except (TypeError, ValueError):
+            return None
     data = data.astype(np.int64)[:entries]
     if data.size == 0:
         return None
@@ -222,7 +226,7 @@ def _little_endian(item: Dataset) -> bool:
 def _floats(value) -> list[float]:
     if value is None or value == "":
         return []
-    if not isinstance(value, (list, tuple)) and not hasattr(value, "__iter__") or isinstance(value, str):
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
         value = [value]
     out = []
     for v in value:
