@@ -51,11 +51,18 @@ class FrameDisplay:
         self._tables: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._default_windows: dict[tuple, Window] = {}
 
-    def pipeline(self, key: tuple, header: Dataset, frame: int) -> FramePipeline:
-        """The pipeline of a frame (``key`` names it, e.g. SOP Instance UID and frame)."""
+    def pipeline(self, key: tuple, header: Dataset, frame: int, *, derive=None, base_key=None) -> FramePipeline:
+        """The pipeline of a frame (``key`` names it, e.g. SOP Instance UID and frame).
+
+        ``derive`` makes it from the pipeline under ``base_key`` instead (a
+        presentation state's transforms in place of the image's).
+        """
         p = self._pipelines.get(key)
         if p is None:
-            p = FramePipeline.from_dataset(header, frame)
+            if derive is not None:
+                p = derive(self.pipeline(base_key, header, frame))
+            else:
+                p = FramePipeline.from_dataset(header, frame)
             self._pipelines[key] = p
             if len(self._pipelines) > _PIPELINES_KEPT:
                 self._pipelines.popitem(last=False)

@@ -98,14 +98,25 @@ def probe(vp: ViewportModel, x: float, y: float) -> ProbeReading | None:
     return ProbeReading(col, row, f"{raw}", value, patient)
 
 
-def remeasure(vp: ViewportModel, a: Annotation) -> None:
-    """Compute an annotation's values on the viewport's current frame (it must be drawn there)."""
-    f = vp.frame
-    if f is None or f.key != a.frame_key:
+def remeasure(vp: ViewportModel, a: Annotation, index: int | None = None) -> None:
+    """Compute an annotation's values on frame ``index`` of the viewport's stack (default: the current).
+
+    The annotation must have been drawn on that frame; the frame is read now if it is not yet.
+    """
+    stack, pixels = vp.stack, vp.pixels
+    i = vp.index if index is None else index
+    if stack is None or not 0 <= i < len(stack) or stack.frames[i].key != a.frame_key:
         return
-    p = vp.pipeline()
-    stored = vp.stored()
-    cal = calibration_for(vp.header(), f.frame, a.points)
+    f = stack.frames[i]
+    pixels.load(i)
+    header, stored = pixels.header(i), pixels.image(i)
+    p = vp.pipeline() if i == vp.index else None
+    if p is None and header is not None:
+        try:
+            p = vp.display.pipeline(f.key, header, f.frame)
+        except Exception:  # measured without modality values rather than not at all
+            p = None
+    cal = calibration_for(header, f.frame, a.points)
     values, units = None, ""
     if p is not None and stored is not None and not p.is_color and stored.ndim == 2:
         values, units = p.modality_values(stored), p.units

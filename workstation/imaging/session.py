@@ -16,7 +16,10 @@ import numpy as np
 
 from workstation.imaging.annotation_layer import AnnotationLayer
 from workstation.imaging.cross_reference import reference_line
+from workstation.imaging import saved_views
 from workstation.imaging.frame_display import FrameDisplay
+from workstation.imaging.interaction import remeasure
+from workstation.imaging.key_image_sets import key_image_display_set
 from workstation.imaging.linking import ViewportLinks
 from workstation.imaging.viewport import DisplaySet, ViewportModel
 from workstation.model.stack import load_stack
@@ -80,6 +83,7 @@ class ReadingSession:
         self._on_progress = on_progress
         self._listeners: list[Callable[[str], None]] = []
         self.annotations = AnnotationLayer()
+        self.saved: dict[str, list] = {}  # study UID -> its presentation states and KOS (saved_views.SavedObject)
         self.key_images: set[tuple[str, int]] = set()
         self.show_reference_lines = True
         self.links = ViewportLinks(lambda: self.visible)
@@ -151,9 +155,85 @@ class ReadingSession:
             stack = load_stack(self.cache, series)
             if len(stack):
                 added.append(DisplaySet(study, stack, StackPixels(stack)))
+        added.extend(self._key_image_sets(study, added))
         self.display_sets.extend(added)
         log.info("study opened: %d display sets", len(added))
         return added
+
+    def _key_image_sets(self, study: StudyRow, series_sets: list[DisplaySet]) -> list[DisplaySet]:
+        """A display set for each key object selection of the study."""
+        out = []
+        objects = saved_views.saved_objects(self.cache, study.study_uid)
+        self.saved[study.study_uid] = objects
+        series_rows = {s.series_uid: s for s in self.cache.series(study.study_uid)}
+        for obj in objects:
+            if obj.kind != saved_views.KO:
+                continue
+            try:
+                kos = saved_views.read_object(self.cache, obj.sop_instance_uid)
+            except Exception:  # an unreadable document is left out; the study still opens
+                log.warning("cannot read a key object selection")
+                continue
+            series = series_rows.get(str(kos.get("SeriesInstanceUID", "")))
+            if series is None:
+                continue
+            ks = key_image_display_set(self.cache, kos, study, series, series_sets + self.display_sets)
+            if ks is not None:
+                out.append(ks)
+        return out
+
+    # Presentation states and key images ----------------------------------------------
+    def objects_by_series(self) -> dict[str, list[tuple[str, str, str]]]:
+        """(kind, SOP Instance UID, label) of the presentation states and KOS, under each series they refer to."""
+        out: dict[str, list[tuple[str, str, str]]] = {}
+        for objects in self.saved.values():
+            for obj in objects:
+                for uid in obj.series_uids:
+                    out.setdefault(uid, []).append((obj.kind, obj.sop_instance_uid, obj.label))
+        return out
+
+    def refresh_saved(self, study_uid: str) -> None:
+        self.saved[study_uid] = saved_views.saved_objects(self.cache, study_uid)
+        self._changed("saved")
+
+    def save_presentation_state(self, *, description: str = "", destination: str | None = None):
+        """Save the active viewport's view of its series as a presentation state (see saved_views)."""
+        vp = self.active_viewport
+        saved = saved_views.save_presentation_state(self.cache, vp, self.annotations, description=description,
+                                                    destination=destination)
+        self.refresh_saved(vp.display_set.study.study_uid)
+        return saved
+
+    def save_key_images(self, *, description: str = "", destination_of=lambda study_uid: None):
+        """Save the marked key images, one Key Object Selection per study."""
+        saved = saved_views.save_key_images(self.cache, self.display_sets, self.key_images,
+                                            description=description, destination_of=destination_of)
+        studies = {d.study.study_uid for d in self.display_sets if any(f.key in self.key_images
+                                                                          for f in d.stack.frames)}
+        for uid in studies:
+            self.refresh_saved(uid)
+            study = next(s for s in self.studies if s.study_uid == uid)
+            added = self._key_image_sets(study, [d for d in self.display_sets if d.study.study_uid == uid])
+            known = {d.series_uid for d in self.display_sets}
+            self.display_sets.extend(d for d in added if d.series_uid not in known)
+        self._changed("studies")
+        return saved
+
+    def apply_presentation_state(self, sop_instance_uid: str, viewport: int | None = None) -> None:
+        """Show the series a presentation state refers to as it says, in a viewport (default: the active one)."""
+        state = saved_views.load_state(self.cache, sop_instance_uid)
+        refs = state.referenced
+        target = next((d for r in refs for d in self.display_sets
+                       if not d.key and d.series_uid == r.series_instance_uid), None)
+        if target is None:
+            raise saved_views.SaveError("the images of this presentation state are not open")
+        i = self.active if viewport is None else viewport
+        vp = self.viewports[i]
+        if vp.display_set is not target:
+            first = target.stack.index_of(refs[0].sop_instance_uid, (refs[0].frames or (1,))[0] - 1)
+            self.show(target, i, first)
+        target.pixels.load(vp.index)
+        saved_views.apply_state(vp, state, self.annotations, lambda k, a: remeasure(vp, a, k))
 
     def is_other_patient(self, display_set: DisplaySet) -> bool:
         return self.patient is not None and not same_patient(self.patient, display_set.study)
@@ -305,4 +385,5 @@ class ReadingSession:
         self.active = 0
         self.annotations.clear()
         self.key_images.clear()
+        self.saved.clear()
         self.links.set_scroll(False)

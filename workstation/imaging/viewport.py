@@ -41,13 +41,17 @@ class DisplaySet:
     stack: ImageStack
     pixels: StackPixels
     loader: StackLoader | None = None
+    title: str = ""  # shown instead of the series' name (key-image display sets)
+    key: str = ""  # what names the display set when not its series (a key object selection's UID)
 
     @property
     def series_uid(self) -> str:
-        return self.stack.series.series_uid
+        return self.key or self.stack.series.series_uid
 
     @property
     def label(self) -> str:
+        if self.title:
+            return self.title
         s = self.stack.series
         number = "" if s.series_number is None else f"{s.series_number}: "
         return f"{number}{s.description or s.modality or 'series'}"
@@ -103,6 +107,7 @@ class ViewportModel:
         self.other_patient = False  # another patient than the session's: the widget shows a banner
         self.expected_patient: tuple[str, str] | None = None  # the session's (name, ID), checked per image
         self.cursor_point: np.ndarray | None = None  # 3D cursor (patient mm) shown in this viewport
+        self.state = None  # an applied presentation state (workstation.imaging.presentation_state)
         self._listeners: list[Callable[["ViewportModel", str], None]] = []
         self._memo: tuple | None = None
 
@@ -133,6 +138,7 @@ class ViewportModel:
         self.view.reset()
         self.cine = CineState()
         self.cursor_point = None
+        self.state = None
         self._memo = None
         self.index = 0
         if display_set is not None and len(display_set.stack):
@@ -193,12 +199,26 @@ class ViewportModel:
             return "the image header cannot be read"
         return err
 
+    def frame_number(self) -> int | None:
+        """Referenced Frame Number (from 1) of the current frame, None for a single-frame image."""
+        f = self.frame
+        return f.frame + 1 if f is not None and f.number_of_frames > 1 else None
+
     def pipeline(self) -> FramePipeline | None:
+        """The current frame's pipeline, with an applied presentation state's transforms when it refers to it."""
         header, f = self.header(), self.frame
         if header is None or f is None:
             return None
         try:
-            return self.display.pipeline(f.key, header, f.frame)
+            base = self.display.pipeline(f.key, header, f.frame)
+            state = self.state
+            if state is None or not state.references_image(f.sop_instance_uid, self.frame_number()):
+                return base
+            key = (*f.key, state.sop_instance_uid)
+            return self.display.pipeline(key, header, f.frame,
+                                         derive=lambda p: state.pipeline_for(p, f.sop_instance_uid,
+                                                                            self.frame_number()),
+                                         base_key=f.key)
         except Exception:  # a header the pipeline cannot use: the viewport says so
             return None
 
@@ -218,7 +238,7 @@ class ViewportModel:
         if stored is None or p is None:
             return None
         window = self.display.window_for(p, self.view.voi, stored, stack_key=self._stack_key())
-        key = (self.display_set.series_uid, self.index, window, self.view.invert, id(stored))
+        key = (self.display_set.series_uid, self.index, window, self.view.invert, id(stored), id(p))
         if self._memo is not None and self._memo[0] == key:
             return self._memo[1]
         try:

@@ -150,6 +150,17 @@ class ViewState:
         """Show the whole image, centred."""
         self.fit, self.pan = True, (0.0, 0.0)
 
+    def show_area(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """Zoom and pan so the image rectangle (x0, y0)-(x1, y1) just fits the viewport, centred."""
+        w, h = abs(x1 - x0), abs(y1 - y0) * self.pixel_aspect
+        if self.rotation % 2:
+            w, h = h, w
+        vw, vh = self.viewport_size
+        self._zoom = min(MAX_ZOOM, max(MIN_ZOOM, min(vw / max(w, 1e-6), vh / max(h, 1e-6))))
+        self.fit, self.pan = False, (0.0, 0.0)
+        u, v = self.to_view((x0 + x1) / 2, (y0 + y1) / 2)
+        self.pan = (vw / 2 - u, vh / 2 - v)
+
     def one_to_one(self) -> None:
         """One image pixel per view pixel (horizontally), centred."""
         self._zoom, self.fit, self.pan = 1.0, False, (0.0, 0.0)

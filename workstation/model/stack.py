@@ -179,7 +179,8 @@ class ImageStack:
         return best
 
 
-def _frame_refs(row: InstanceRow, path: Path) -> list[FrameRef]:
+def frame_refs(row: InstanceRow, path: Path) -> list[FrameRef]:
+    """The frames of one instance (geometry of multi-frame instances is added from their header)."""
     n_frames = max(1, int(row.number_of_frames or 1))
     bits = int(row.bits_allocated or 16)
     samples = int(row.samples_per_pixel or 1)
@@ -246,7 +247,7 @@ def stack_from_rows(series: SeriesRow, rows: list[InstanceRow], paths: list[Path
     frames: list[FrameRef] = []
     for row, path in zip(rows, paths):
         if is_image_instance(row):
-            frames.extend(_frame_refs(row, Path(path)))
+            frames.extend(frame_refs(row, Path(path)))
     ordered, spatial = sort_frames(frames)
     return ImageStack(series=series, frames=ordered, spatially_sorted=spatial)
 
@@ -338,7 +339,7 @@ def load_stack(cache, series: SeriesRow) -> ImageStack:
     rows = [r for r in cache.instances(series.series_uid) if is_image_instance(r)]
     frames: list[FrameRef] = []
     for row, path in zip(rows, _paths(cache, rows)):
-        refs = _frame_refs(row, path)
+        refs = frame_refs(row, path)
         if len(refs) > 1:
             try:
                 ds = dcmread(path, stop_before_pixels=True)

@@ -81,6 +81,8 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
     try:
         window = build_main_window(cache, status_message=status_message)
         window.volume3d_settings = _volume3d_settings(home)
+        if window.viewer is not None:
+            window.viewer.destination_of = _study_archive_lookup(home, cache)
         attach_report_panel(window, cache, home)
         window.show()
         log.info("GUI started (Lightbox %s)", __version__)
@@ -101,6 +103,21 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         finally:
             cache.close()
     return code
+
+
+def _study_archive_lookup(home: Home, cache: StudyCache):
+    """Where the viewer sends a study's presentation states and key images: the node that sent its images."""
+    from workstation import config
+    from workstation.imaging.saved_views import study_archive
+
+    def lookup(study_uid: str) -> str | None:
+        try:
+            nodes = config.load(home.config_file).nodes
+        except (config.ConfigError, OSError):
+            return None
+        return study_archive(cache, nodes, study_uid)
+
+    return lookup
 
 
 def _volume3d_settings(home: Home) -> dict:

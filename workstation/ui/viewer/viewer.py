@@ -12,10 +12,11 @@ import time
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QGridLayout, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QInputDialog, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from workstation.imaging.annotation_layer import Annotation
 from workstation.imaging.interaction import Tool, remeasure
+from workstation.imaging.saved_views import SaveError
 from workstation.imaging.session import MAX_GRID, OtherPatient, ReadingSession
 from workstation.imaging.window_presets import presets_for
 from workstation.store.cache import StudyCache
@@ -62,6 +63,9 @@ class ViewerWidget(QWidget):
         self.cache = cache
         self.session = ReadingSession(cache)
         self.confirm_other_patient: Callable[[str], bool] = self._ask_other_patient
+        self.ask_description: Callable[[str], str | None] = self._ask_description
+        # Which node a study's presentation states and key images are sent to (None: kept locally).
+        self.destination_of: Callable[[str], str | None] = lambda study_uid: None
         self.toolbar = ViewerToolBar()
         self.strip = SeriesStrip()
         self.grid_host = QWidget()
@@ -93,6 +97,7 @@ class ViewerWidget(QWidget):
         layout.addWidget(self.splitter, 1)
         self._connect_toolbar()
         self.strip.series_chosen.connect(lambda uid: self.show_series(uid))
+        self.strip.object_chosen.connect(self.open_saved_object)
         self.session.subscribe(self._on_session_changed)
         self.session.annotations.subscribe(self._repaint_visible)
         self._loading_timer = QTimer(self)
@@ -198,6 +203,8 @@ class ViewerWidget(QWidget):
     def _on_session_changed(self, what: str) -> None:
         if what == "key_images":
             self._sync_key_image_action()
+        elif what in ("saved", "studies"):
+            self._refresh_strip()
         self._repaint_visible()
 
     def _repaint_visible(self) -> None:
@@ -220,6 +227,8 @@ class ViewerWidget(QWidget):
         tb.link_window_action.toggled.connect(lambda on: setattr(self.session.links, "window", on))
         tb.reference_lines_action.toggled.connect(self._set_reference_lines)
         tb.key_image_action.triggered.connect(lambda _=False: self.toggle_key_image())
+        tb.save_state_action.triggered.connect(lambda _=False: self.save_presentation_state())
+        tb.save_key_images_action.triggered.connect(lambda _=False: self.save_key_images())
 
     def set_tool(self, tool: Tool) -> None:
         """Give the left button ``tool`` in every viewport."""
@@ -303,6 +312,62 @@ class ViewerWidget(QWidget):
             self.message.emit("Marked as key image" if marked else "Key image mark removed")
         return marked
 
+    def _ask_description(self, what: str) -> str | None:
+        text, ok = QInputDialog.getText(self, what, "Description (optional):")
+        return text if ok else None
+
+    def save_presentation_state(self) -> bool:
+        """Save the active viewport's view as a presentation state, stored and queued for the archive."""
+        vp = self.active_widget.model
+        if vp.display_set is None or vp.display_set.key:
+            self.message.emit("Show a series in the active viewport first")
+            return False
+        description = self.ask_description("Save presentation state")
+        if description is None:
+            return False
+        try:
+            saved = self.session.save_presentation_state(
+                description=description, destination=self.destination_of(vp.display_set.study.study_uid))
+        except (SaveError, OSError) as exc:
+            self.message.emit(f"Presentation state not saved: {exc}")
+            return False
+        self.message.emit("Presentation state saved" + (" and queued for the archive" if saved.queued else ""))
+        return True
+
+    def save_key_images(self) -> bool:
+        """Save the marked key images as Key Object Selection documents ("Of Interest")."""
+        if not self.session.key_images:
+            self.message.emit("No key images are marked (K marks the image shown)")
+            return False
+        description = self.ask_description("Save key images")
+        if description is None:
+            return False
+        try:
+            saved = self.session.save_key_images(description=description, destination_of=self.destination_of)
+        except (SaveError, OSError) as exc:
+            self.message.emit(f"Key images not saved: {exc}")
+            return False
+        queued = sum(s.queued for s in saved)
+        self.message.emit(f"Key images saved ({len(saved)} document{'s' if len(saved) != 1 else ''})"
+                          + (", queued for the archive" if queued else ""))
+        return True
+
+    def open_saved_object(self, kind: str, sop_instance_uid: str) -> None:
+        """Apply a presentation state, or show a key-image display set, in the active viewport."""
+        if kind == "KO":
+            ds = self.session.display_set(sop_instance_uid)
+            if ds is not None:
+                self.session.show(ds, self.session.active)
+                self._loading_timer.start()
+            return
+        try:
+            self.session.apply_presentation_state(sop_instance_uid)
+        except (SaveError, OSError) as exc:
+            self.message.emit(f"Presentation state not applied: {exc}")
+            return
+        self._loading_timer.start()
+        self.message.emit("Presentation state applied")
+
     def _sync_key_image_action(self) -> None:
         f = self.active_widget.model.frame
         self.toolbar.key_image_action.setChecked(f is not None and self.session.is_key_image(f.key))
@@ -368,7 +433,8 @@ class ViewerWidget(QWidget):
     def _refresh_strip(self) -> None:
         other = {s.study_uid for s in self.session.studies[1:]
                  if self.session.patient is not None and not _same(self.session.patient, s)}
-        self.strip.set_content(self.session.studies, self.session.display_sets, other, {})
+        self.strip.set_content(self.session.studies, self.session.display_sets, other,
+                               self.session.objects_by_series())
         labels = {}
         for ds in self.session.display_sets:
             number = ds.stack.series.series_number
