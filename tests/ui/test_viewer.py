@@ -205,3 +205,42 @@ def open_viewer_with_error(qtbot, cache, uid):
     vp = viewer.viewports[0]
     qtbot.waitUntil(lambda: vp.model.pixels.done, timeout=WAIT_MS)
     return viewer
+
+
+def test_scrollbar_follows_and_moves_the_stack(qtbot, viewer):
+    w = viewer.viewports[0]
+    bar = w.scrollbar
+    assert bar.isVisible() and (bar.minimum(), bar.maximum()) == (0, 9)
+    wheel(w, -3)
+    assert bar.value() == 3
+    # Click in the bar's trough below the handle: one page further.
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=QPoint(bar.width() // 2, bar.height() - 5))
+    assert w.model.index == bar.value() and w.model.index > 3
+    bar.setValue(7)
+    assert w.model.index == 7
+
+
+def test_window_tool_and_linked_window_and_zoom(qtbot, cache, tmp_path):
+    from tests.factories import uid
+    from tests.viewer_phantom import write_phantom
+    from workstation.store.importer import import_paths
+
+    study = uid()
+    write_phantom(tmp_path / "a", 3, study_uid=study, series_number=1)
+    write_phantom(tmp_path / "b", 3, study_uid=study, series_number=2)
+    import_paths(cache, [tmp_path / "a", tmp_path / "b"])
+    viewer = open_viewer(qtbot, cache, study)
+    try:
+        first, second = viewer.viewports[0], viewer.viewports[1]
+        viewer.set_tool(Tool.WINDOW)
+        drag(first, QPoint(100, 100), QPoint(150, 100))
+        assert first.model.view.voi.width == pytest.approx(500, abs=1)
+        assert second.model.current_window().width == 400  # not linked
+        viewer.toolbar.link_window_action.trigger()
+        viewer.toolbar.link_zoom_action.trigger()
+        drag(first, QPoint(100, 100), QPoint(100, 120))
+        assert second.model.current_window().center == pytest.approx(first.model.current_window().center)
+        wheel(first, 1, modifiers=Qt.KeyboardModifier.ControlModifier)
+        assert second.model.view.zoom == pytest.approx(first.model.view.zoom)
+    finally:
+        viewer.shutdown()

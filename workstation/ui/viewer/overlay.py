@@ -56,7 +56,7 @@ def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_
         left = corner.endswith("left")
         for k, text in enumerate(lines):
             w = fm.horizontalAdvance(text)
-            x = rect.left() + margin if left else rect.right() - margin - w
+            x = rect.left() + margin if left else rect.right() - margin - 14 - w  # clear of the scroll bar
             if top:
                 y = rect.top() + top_offset + margin + fm.ascent() + k * line
             else:
@@ -76,7 +76,7 @@ def paint_markers(p: QPainter, rect: QRectF, markers: dict[str, str], top_offset
         if edge == "left":
             x, y = rect.left() + 6, cy + fm.ascent() / 2
         elif edge == "right":
-            x, y = rect.right() - 18 - w, cy + fm.ascent() / 2
+            x, y = rect.right() - 26 - w, cy + fm.ascent() / 2
         elif edge == "top":
             x, y = cx - w / 2, rect.top() + top_offset + 6 + fm.ascent()
         else:
@@ -103,7 +103,7 @@ def paint_scale_bar(p: QPainter, rect: QRectF, mm_per_view_px: float, label_unit
     if length_mm <= 0:
         return
     length_px = length_mm / mm_per_view_px
-    x = rect.right() - 14
+    x = rect.right() - 26
     y1 = rect.center().y() + length_px / 2 + 40
     y0 = y1 - length_px
     for color, width in ((SHADOW_COLOR, 3.0), (TEXT_COLOR, 1.0)):
@@ -230,7 +230,7 @@ def paint_loading_strip(p: QPainter, rect: QRectF, loaded: np.ndarray, index: in
     n = len(loaded)
     if n < 2:
         return
-    x, w = rect.right() - 4, 3.0
+    x, w = rect.right() - 18, 3.0  # just left of the scroll bar
     top, height = rect.top() + 30, rect.height() - 60
     p.fillRect(QRectF(x, top, w, height), QColor(60, 60, 60))
     # Draw runs of loaded frames rather than one rectangle per frame.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QTransform, QWheelEvent
-from PySide6.QtWidgets import QInputDialog, QWidget
+from PySide6.QtWidgets import QInputDialog, QScrollBar, QWidget
 
 from workstation.imaging import overlay_model
 from workstation.imaging.interaction import Interaction
@@ -29,6 +29,13 @@ _KEYS = {
     Qt.Key.Key_Escape: "Escape", Qt.Key.Key_Space: "Space",
 }
 
+SCROLLBAR_WIDTH = 12
+# A slim, dark scroll bar: it lies over the image's edge and must not draw the eye.
+_SCROLLBAR_STYLE = """
+QScrollBar:vertical { background: rgba(20, 20, 20, 160); width: 12px; margin: 0; }
+QScrollBar::handle:vertical { background: #5a5a5a; min-height: 18px; border-radius: 3px; }
+QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical { height: 0; }
+"""
 LENS_SIZE = 180  # view pixels
 LENS_ZOOM = 2.0
 
@@ -86,13 +93,35 @@ class ViewportWidget(QWidget):
         self.on_image_painted = None  # callable(index) after an image (not a message) was painted
         self.cine_timer = QTimer(self)
         self.cine_timer.timeout.connect(self._cine_step)
+        self.scrollbar = QScrollBar(Qt.Orientation.Vertical, self)
+        self.scrollbar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scrollbar.setFixedWidth(SCROLLBAR_WIDTH)
+        self.scrollbar.setStyleSheet(_SCROLLBAR_STYLE)
+        self.scrollbar.valueChanged.connect(self._on_scrollbar)
+        self.scrollbar.hide()
         self.model.subscribe(self._on_model_changed)
 
     # Model ------------------------------------------------------------------------------
     def _on_model_changed(self, _model, what: str) -> None:
         if what == "set" and self.cine_timer.isActive():
             self.cine_timer.stop()
+        if what in ("set", "index"):
+            self._sync_scrollbar()
         self.update()
+
+    def _sync_scrollbar(self) -> None:
+        n = len(self.model)
+        bar = self.scrollbar
+        bar.blockSignals(True)
+        bar.setRange(0, max(0, n - 1))
+        bar.setPageStep(max(1, n // 10))
+        bar.setValue(self.model.index)
+        bar.blockSignals(False)
+        bar.setVisible(n > 1)
+
+    def _on_scrollbar(self, value: int) -> None:
+        if self.model.set_index(value):
+            self.activated.emit(self.index)
 
     def _ask_text(self, initial: str) -> str | None:
         text, ok = QInputDialog.getText(self, "Annotation", "Text:", text=initial)
@@ -133,6 +162,7 @@ class ViewportWidget(QWidget):
     # Painting ---------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:
         self.model.view.resize(self.width(), self.height())
+        self.scrollbar.setGeometry(self.width() - SCROLLBAR_WIDTH - 1, 1, SCROLLBAR_WIDTH, self.height() - 2)
         super().resizeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
