@@ -89,3 +89,15 @@ def test_a_series_holding_several_views_is_matched_image_by_image():
     assert got.series.series_uid == "all-views" and got.sop_instance_uid == "img-LMLO"
     nothing = selector({"attribute": "ImageLaterality", "constraint": {"equals": "B"}, "required": True})
     assert select(nothing, study(series=(mg,))).series is None
+
+
+def test_grid_cells_of_grids_and_custom_rectangles():
+    from workstation.hanging.plan import StagePlan, ViewportPlan, grid_cells
+
+    grid = StagePlan("g", "g", "grid", 2, 2, tuple(ViewportPlan(i, (0, 0, 0.5, 0.5), "current") for i in range(4)))
+    assert grid_cells(grid) == (2, 2, [(0, 0, 1, 1), (0, 1, 1, 1), (1, 0, 1, 1), (1, 1, 1, 1)])
+    third = 1 / 3
+    rects = [(0, 0, third, 0.5), (third, 0, third, 0.5), (0, 0.5, third, 0.5), (third, 0.5, third, 0.5),
+             (2 * third, 0, third, 1)]
+    custom = StagePlan("c", "c", "custom", 1, 1, tuple(ViewportPlan(i, r, "current") for i, r in enumerate(rects)))
+    assert grid_cells(custom) == (2, 3, [(0, 0, 1, 1), (0, 1, 1, 1), (1, 0, 1, 1), (1, 1, 1, 1), (0, 2, 2, 1)])

@@ -213,3 +213,36 @@ def changed_viewports(old: HangingPlan, new: HangingPlan) -> list[tuple[int, int
             if (va.study_uid, va.series_uid, va.status) != (vb.study_uid, vb.series_uid, vb.status):
                 out.append((s, v))
     return out
+
+
+def grid_cells(stage: StagePlan) -> tuple[int, int, list[tuple[int, int, int, int]]]:
+    """A stage's layout as a grid with spans: (rows, columns, [(row, column, row span, column span)]).
+
+    A grid stage maps one cell per viewport.  Custom rectangles are placed on
+    the grid their edges make (three columns and two rows for a 2 x 2 block
+    beside a tall viewport), so a viewer built on a grid of cells shows them.
+    """
+    if stage.layout == "grid":
+        return stage.rows, stage.columns, [(i // stage.columns, i % stage.columns, 1, 1)
+                                           for i in range(len(stage.viewports))]
+
+    def edges(values: list[float]) -> list[float]:
+        out: list[float] = []
+        for v in sorted(values):
+            if not out or v - out[-1] > 1e-3:
+                out.append(v)
+        return out
+
+    rects = [v.rectangle for v in stage.viewports]
+    xs = edges([r[0] for r in rects] + [r[0] + r[2] for r in rects])
+    ys = edges([r[1] for r in rects] + [r[1] + r[3] for r in rects])
+
+    def at(value: float, grid: list[float]) -> int:
+        return min(range(len(grid)), key=lambda i: abs(grid[i] - value))
+
+    cells = []
+    for x, y, w, h in rects:
+        c0, c1 = at(x, xs), at(x + w, xs)
+        r0, r1 = at(y, ys), at(y + h, ys)
+        cells.append((r0, c0, max(r1 - r0, 1), max(c1 - c0, 1)))
+    return len(ys) - 1, len(xs) - 1, cells
