@@ -56,6 +56,7 @@ def write_ct(folder: Path, n: int, *, study_uid: str | None = None, series_uid: 
         ds.PositionReferenceIndicator = ""
         ds.Manufacturer = "Lightbox Tests"
         ds.KVP = "120"
+        ds.PatientPosition = "HFS"
         ds.AcquisitionNumber = 1
         ds.SeriesNumber = series_number
         ds.SeriesDescription = description
