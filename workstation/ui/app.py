@@ -83,6 +83,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         window.volume3d_settings = _volume3d_settings(home)
         if window.viewer is not None:
             window.viewer.destination_of = _study_archive_lookup(home, cache)
+        window.attach_remote_tab(_remote_tab(home, cache))
         attach_report_panel(window, cache, home)
         window.show()
         log.info("GUI started (Lightbox %s)", __version__)
@@ -92,6 +93,9 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         if not window.imports.wait(_EXIT_WAIT_MS):
             log.warning("an import was still running at exit")
         window.browser.stop()
+        if window.remote is not None:
+            window.remote.cancel()
+            window.remote.wait(_EXIT_WAIT_MS)
         if window.viewer is not None:
             window.viewer.shutdown()
         window.deleteLater()
@@ -103,6 +107,22 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         finally:
             cache.close()
     return code
+
+
+def _remote_tab(home: Home, cache: StudyCache):
+    """The Remote tab on the configured archives; each retrieve writes through its own connection."""
+    from workstation import config
+    from workstation.net.retrieve import retrieve
+    from workstation.ui.remote_tab import RemoteTab
+
+    def settings():
+        return config.load(home.config_file)
+
+    def retrieve_study(node, study_uid, progress, cancel):
+        with StudyCache.open(home) as worker_cache:
+            return retrieve(node, settings(), home, worker_cache, study_uid, progress=progress, cancel=cancel)
+
+    return RemoteTab(cache, settings, retrieve_study)
 
 
 def _study_archive_lookup(home: Home, cache: StudyCache):

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
         self._last_dir = os.path.expanduser("~")
         self._close_when_idle = False
         self.viewer = None
+        self.study_tabs: QTabWidget | None = None
+        self.remote = None
         self.browser = StudyBrowser(cache, poll_interval_ms=poll_interval_ms)
         self.browser.study_activated.connect(self.study_activated)
         self.viewport_area = self._make_viewport_area()
@@ -161,7 +164,7 @@ class MainWindow(QMainWindow):
         self.show_list_action.setCheckable(True)
         self.show_list_action.setChecked(True)
         self.show_list_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.show_list_action.toggled.connect(self.browser.setVisible)
+        self.show_list_action.toggled.connect(lambda on: self.study_list_widget().setVisible(on))
         self.full_screen_action = QAction("&Full screen", self)
         self.full_screen_action.setCheckable(True)
         self.full_screen_action.setShortcut(QKeySequence("F11"))
@@ -194,11 +197,27 @@ class MainWindow(QMainWindow):
     def set_full_screen(self, on: bool) -> None:
         """Full screen for reading: the window fills the screen and the study list hides."""
         if on:
-            self.browser.setVisible(False)
+            self.study_list_widget().setVisible(False)
             self.showFullScreen()
         else:
             self.showNormal()
-            self.browser.setVisible(self.show_list_action.isChecked())
+            self.study_list_widget().setVisible(self.show_list_action.isChecked())
+
+    def study_list_widget(self) -> QWidget:
+        """What holds the study lists: the Local/Remote tabs once attached, else the local list."""
+        return self.study_tabs if self.study_tabs is not None else self.browser
+
+    def attach_remote_tab(self, remote) -> None:
+        """Put the study list in a Local tab beside a Remote tab (archive search and retrieve)."""
+        tabs = QTabWidget()
+        tabs.setDocumentMode(True)
+        index = self.splitter.indexOf(self.browser)
+        self.splitter.replaceWidget(index, tabs)
+        tabs.addTab(self.browser, "Local")
+        tabs.addTab(remote, "Remote")
+        self.study_tabs = tabs
+        self.remote = remote
+        remote.retrieved.connect(lambda _uid: self.browser.refresh())
 
     def open_volume_workspace(self, study_uid: str | None = None):
         """Open MPR and 3D of a study (default: the one selected in the list) in a window of its own.
@@ -294,6 +313,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.browser.stop()
+        if self.remote is not None:
+            self.remote.cancel()
+            self.remote.wait(10_000)
         if self.viewer is not None:
             self.viewer.shutdown()
         super().closeEvent(event)
