@@ -124,3 +124,11 @@ def test_annotation_hits_prefer_handles_and_the_selection():
     assert layer.hit(("2", 0), (10, 0), 1.0) is None
     layer.remove(b)
     assert layer.selected is None and len(layer) == 1
+
+
+def test_site_corner_layout_applies_per_modality(cache, session, tmp_path):
+    session.open_study(phantom_study(cache, tmp_path / "a", 2))
+    vp = session.viewports[0]
+    lines = overlay_model.corner_lines(vp, {"CT": {"bottom_left": ["technique"], "top_left": []}})
+    assert lines["bottom_left"] == ["120 kVp"]
+    assert lines["top_left"] == ["PHANTOM, Paula", "ID PHANTOM-1"]

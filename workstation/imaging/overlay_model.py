@@ -9,14 +9,17 @@ import math
 
 import numpy as np
 
-from workstation.imaging.corner_text import CornerContext, corner_text
+from workstation.imaging.corner_text import CornerContext, corner_text, layout_for
 from workstation.imaging.geometry import edge_labels, edge_labels_from_patient_orientation
 from workstation.imaging.session import same_identity
 from workstation.imaging.viewport import ViewportModel
 
 
-def corner_lines(vp: ViewportModel, layout=None) -> dict[str, list[str]]:
-    """The four-corner text of a viewport (see :mod:`workstation.imaging.corner_text`)."""
+def corner_lines(vp: ViewportModel, overrides=None) -> dict[str, list[str]]:
+    """The four-corner text of a viewport (see :mod:`workstation.imaging.corner_text`).
+
+    ``overrides`` are a site's corner layouts per modality (``layout_for``'s).
+    """
     ds = vp.display_set
     if ds is None:
         return {}
@@ -49,7 +52,7 @@ def corner_lines(vp: ViewportModel, layout=None) -> dict[str, list[str]]:
         frame_rate=vp.cine.frames_per_second if vp.cine.playing else None,
         loading=not vp.is_loaded(),
     )
-    return corner_text(ctx, layout)
+    return corner_text(ctx, layout_for(ds.stack.series.modality or "", overrides))
 
 
 def markers(vp: ViewportModel) -> dict[str, str]:

@@ -86,6 +86,7 @@ class ReadingSession:
         self.saved: dict[str, list] = {}  # study UID -> its presentation states and KOS (saved_views.SavedObject)
         self.key_images: set[tuple[str, int]] = set()
         self.show_reference_lines = True
+        self.corner_text_overrides: dict = {}  # a site's corner layouts per modality (settings "corner_text")
         self.links = ViewportLinks(lambda: self.visible)
         for vp in self.viewports:
             vp.subscribe(self.links.on_change)

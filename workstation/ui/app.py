@@ -83,6 +83,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         window.volume3d_settings = _volume3d_settings(home)
         if window.viewer is not None:
             window.viewer.destination_of = _study_archive_lookup(home, cache)
+            window.viewer.session.corner_text_overrides = _corner_text_settings(home)
         window.attach_remote_tab(_remote_tab(home, cache))
         attach_report_panel(window, cache, home)
         window.show()
@@ -123,6 +124,17 @@ def _remote_tab(home: Home, cache: StudyCache):
             return retrieve(node, settings(), home, worker_cache, study_uid, progress=progress, cancel=cancel)
 
     return RemoteTab(cache, settings, retrieve_study)
+
+
+def _corner_text_settings(home: Home) -> dict:
+    """``Settings.extra["corner_text"]``: the site's corner layouts per modality (see imaging.corner_text)."""
+    from workstation import config
+
+    try:
+        value = config.load(home.config_file).extra.get("corner_text") or {}
+    except (config.ConfigError, OSError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _study_archive_lookup(home: Home, cache: StudyCache):

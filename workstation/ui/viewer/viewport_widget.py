@@ -241,7 +241,7 @@ class ViewportWidget(QWidget):
         banner = overlay_model.banner_text(vp)
         if banner:
             top = overlay.paint_banner(p, rect, banner)
-        corners = overlay_model.corner_lines(vp)
+        corners = overlay_model.corner_lines(vp, session.corner_text_overrides)
         if f is not None and session.is_key_image(f.key):
             corners.setdefault("top_right", []).insert(0, "★ KEY IMAGE")
         overlay.paint_corners(p, rect, corners, top)
