@@ -69,7 +69,7 @@ def test_search_shows_rows_marks_cached_studies_and_retrieves(qtbot, cache, tmp_
     assert asked == [("pacs", "Ph")]
     assert tab.status.text() == "2 studies on pacs"
     # The study already cached is marked.
-    assert [tab.table.item(r, 0).text() for r in range(2)] == ["Phantom^Paula", "Remote^Rita"]
+    assert [tab.table.item(r, 0).text() for r in range(2)] == ["Phantom, Paula", "Remote, Rita"]
     assert [tab.table.item(r, 10).text() for r in range(2)] == ["in cache", ""]
     cached_row = 0
     tab.table.selectRow(cached_row)

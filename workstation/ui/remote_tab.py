@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 from workstation.store.cache import StudyCache
 from workstation.ui.filter_bar import FilterBar
 from workstation.ui.remote_query import RemoteStudy, search_studies
-from workstation.ui.study_format import first_line
+from workstation.ui.study_format import first_line, format_da, format_modalities, format_person_name
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +99,8 @@ class RemoteTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda *_: self.retrieve_selected())
         top = QHBoxLayout()
         top.addWidget(QLabel("Archive"))
@@ -206,8 +206,9 @@ class RemoteTab(QWidget):
         self.table.setRowCount(len(rows))
         for r, s in enumerate(rows):
             cached = self.cache.study(s.study_uid) is not None
-            values = (s.patient_name, s.patient_id, s.birth_date, s.sex, s.study_date, s.modalities,
-                      s.description, s.accession, s.num_series, s.num_instances, "in cache" if cached else "")
+            values = (format_person_name(s.patient_name), s.patient_id, format_da(s.birth_date), s.sex,
+                      format_da(s.study_date), format_modalities(s.modalities), s.description, s.accession,
+                      s.num_series, s.num_instances, "in cache" if cached else "")
             for c, v in enumerate(values):
                 item = QTableWidgetItem(v)
                 if cached:

@@ -90,20 +90,37 @@ class ViewerToolBar(QToolBar):
         self.addWidget(self.measure_button)
         self.addSeparator()
 
-        def action(text: str, tip: str, checkable: bool = False) -> QAction:
+        def action(text: str, tip: str, checkable: bool = False, menu: QMenu | None = None) -> QAction:
             a = QAction(text, self)
             a.setToolTip(tip)
             a.setCheckable(checkable)
-            self.addAction(a)
+            if menu is None:
+                self.addAction(a)
+            else:
+                menu.addAction(a)
             return a
+
+        def menu_button(text: str, tip: str) -> QMenu:
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            menu = QMenu(button)
+            button.setMenu(menu)
+            self.addWidget(button)
+            return menu
 
         self.fit_action = action("Fit", "Fit the image to the viewport (F)")
         self.one_to_one_action = action("1:1", "One image pixel per screen pixel (N)")
-        self.rotate_action = action("Rotate", "Rotate 90° clockwise (R; Shift+R counter-clockwise)")
-        self.flip_h_action = action("Flip H", "Mirror left-right (H)")
-        self.flip_v_action = action("Flip V", "Mirror top-bottom (V)")
-        self.invert_action = action("Invert", "Invert the grey scale (I)")
-        self.reset_action = action("Reset", "Back to the initial view")
+        # Less frequent view changes have keys; the menu keeps the bar short enough for one line.
+        view_menu = menu_button("View ▾", "Rotate, flip, invert, reset")
+        self.rotate_action = action("Rotate 90° (R)", "Rotate 90° clockwise (R; Shift+R counter-clockwise)",
+                                    menu=view_menu)
+        self.flip_h_action = action("Flip left-right (H)", "Mirror left-right (H)", menu=view_menu)
+        self.flip_v_action = action("Flip top-bottom (V)", "Mirror top-bottom (V)", menu=view_menu)
+        self.invert_action = action("Invert (I)", "Invert the grey scale (I)", menu=view_menu)
+        view_menu.addSeparator()
+        self.reset_action = action("Reset view", "Back to the initial view", menu=view_menu)
         self.presets_button = QToolButton()
         self.presets_button.setText("W/L ▾")
         self.presets_button.setToolTip("Window presets (number keys; 0: the image's own)")
@@ -125,21 +142,22 @@ class ViewerToolBar(QToolBar):
 
         self.link_scroll_action = action("Link scroll", "Scroll the viewports together by patient position",
                                          checkable=True)
-        self.link_zoom_action = action("Link zoom", "Zoom and pan the viewports together", checkable=True)
-        self.link_window_action = action("Link W/L", "Window the viewports of one modality together",
-                                         checkable=True)
-        self.reference_lines_action = action("Ref lines", "Show reference lines of the other viewports",
-                                             checkable=True)
+        links = menu_button("Links ▾", "Linked zoom and window, reference lines")
+        self.link_zoom_action = action("Link zoom and pan", "Zoom and pan the viewports together",
+                                       checkable=True, menu=links)
+        self.link_window_action = action("Link window", "Window the viewports of one modality together",
+                                         checkable=True, menu=links)
+        self.reference_lines_action = action("Reference lines", "Show reference lines of the other viewports",
+                                             checkable=True, menu=links)
         self.reference_lines_action.setChecked(True)
         self.addSeparator()
         self.key_image_action = action("Key image", "Mark or unmark the image as a key image (K)",
                                        checkable=True)
-        self.save_key_images_action = action("Save key images…",
-                                             "Save the key images as a Key Object Selection document")
-        self.save_state_action = action("Save state…",
-                                        "Save the view of the active viewport as a presentation state")
-        for a in (self.fit_action, self.rotate_action):
-            a.setShortcutVisibleInContextMenu(True)
+        save = menu_button("Save ▾", "Save key images or the view as DICOM objects")
+        self.save_key_images_action = action("Key images (Key Object Selection)…",
+                                             "Save the key images as a Key Object Selection document", menu=save)
+        self.save_state_action = action("View as presentation state…",
+                                        "Save the view of the active viewport as a presentation state", menu=save)
 
     def set_grid_label(self, rows: int, cols: int) -> None:
         self.layout_button.setText(f"Layout {rows}×{cols}")
