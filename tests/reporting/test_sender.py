@@ -222,3 +222,16 @@ def test_kill_9_while_sending_loses_nothing(queued, home, tmp_path):
         assert item(again, uid).state == "committed"
     finally:
         again.close()
+
+
+def test_settings_reloaded_each_round(queued):
+    cache, settings, uid = queued
+    from workstation.config import Settings
+
+    later = Settings()
+    later.upsert_node(Node("PACS", "ORTHANC", "127.0.0.1", 4242))
+    archive = Archive()
+    s = OutboxSender(cache, Settings(), archive.commit, send=archive.send, clock=Clock(),
+                     reload_settings=lambda: later)  # the node was added after the sender started
+    s.run_once()
+    assert item(cache, uid).state == "committed"

@@ -109,12 +109,16 @@ class OutboxSender:
         :func:`send_files` or a stand-in with its signature.
     backoff : Backoff
     clock : callable returning an aware datetime
+    reload_settings : callable returning Settings, optional
+        Called before each round, so nodes added while the sender runs are known.
     """
 
     def __init__(self, cache: StudyCache, settings: Settings, commit: Committer, *, send: Sender = send_files,
-                 backoff: Backoff = Backoff(), clock: Callable[[], dt.datetime] | None = None) -> None:
+                 backoff: Backoff = Backoff(), clock: Callable[[], dt.datetime] | None = None,
+                 reload_settings: Callable[[], Settings] | None = None) -> None:
         self.cache = cache
         self.settings = settings
+        self.reload_settings = reload_settings
         self.commit = commit
         self.send = send
         self.backoff = backoff
@@ -124,6 +128,11 @@ class OutboxSender:
     def run_once(self, cancel: CancelToken | None = None) -> RoundReport:
         """Attempt every due item once."""
         report = RoundReport()
+        if self.reload_settings is not None:
+            try:
+                self.settings = self.reload_settings()
+            except ConfigError as exc:
+                log.warning("settings unreadable, the outbox keeps the ones it had: %s", exc)
         groups: dict[str, list[OutboxItem]] = {}
         for item in outbox.due_items(self.cache, self.clock()):
             groups.setdefault(item.destination, []).append(item)

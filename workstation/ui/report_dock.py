@@ -34,7 +34,8 @@ class OutboxThread:
     def __init__(self, home: Home, settings: config_mod.Settings, cache: StudyCache) -> None:
         self._cache = StudyCache(cache.index_file, cache.cache_dir)
         self._cancel = CancelToken()
-        sender = OutboxSender(self._cache, settings, storage_commitment(home, settings, self._cache))
+        sender = OutboxSender(self._cache, settings, storage_commitment(home, settings, self._cache),
+                              reload_settings=lambda: config_mod.load(home.config_file))
         self._thread = threading.Thread(target=self._run, args=(sender,), name="outbox-sender", daemon=True)
 
     def _run(self, sender: OutboxSender) -> None:
