@@ -27,11 +27,12 @@ class RenderError(ValueError):
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered frame and the VOI that was applied (None for colour)."""
+    """A rendered frame, the VOI that was applied (None for colour), and what it came from."""
 
     pixels: np.ndarray
     window: Window | None
     pipeline: FramePipeline
+    stored: np.ndarray  # the frame's stored values as decoded
 
 
 def render_file(
@@ -125,7 +126,7 @@ def _render(
         overlays=overlays,
         photometric_interpretation=result.photometric_interpretation,
     )
-    return Rendered(pixels=pixels, window=applied, pipeline=pipeline)
+    return Rendered(pixels=pixels, window=applied, pipeline=pipeline, stored=stored)
 
 
 def _with_readable_number_of_frames(ds: Dataset) -> Dataset:
