@@ -123,7 +123,7 @@ class Constraint:
             return f"in range {'' if lo is None else _plain(lo)}..{'' if hi is None else _plain(hi)}"
         if self.kind in ("present", "absent"):
             return f"is {self.kind}"
-        return f"{self.kind} {self.operand!r}"
+        return f"{self.kind} '{self.operand}'"
 
 
 def _plain(v: float) -> float | int:

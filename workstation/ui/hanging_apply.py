@@ -43,7 +43,7 @@ class _NoteLabel(QLabel):
     def __init__(self, viewport) -> None:
         super().__init__(viewport)
         self.setWordWrap(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
         self.setStyleSheet(_NOTE_STYLE)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.hide()
@@ -55,8 +55,10 @@ class _NoteLabel(QLabel):
         return False
 
     def _fit(self, viewport) -> None:
+        # Above the viewport's own "Drop a series here" line, which stays in the middle.
         margin = 16
-        self.setGeometry(margin, margin, max(viewport.width() - 2 * margin, 1), max(viewport.height() - 2 * margin, 1))
+        self.setGeometry(margin, margin, max(viewport.width() - 2 * margin, 1),
+                         max(viewport.height() // 2 - margin - 14, 1))
 
     def show_note(self, text: str) -> None:
         self.setText(text)
