@@ -209,7 +209,7 @@ def test_big_endian_32_bit_renders_like_its_little_endian_twin(name, tmp_path):
 def test_enough_files_are_compared(tmp_path):
     """The comparison is not vacuous: most grayscale files are rendered by DCMTK too."""
     compared = set(_COMPARED)
-    if not compared:  # this test run on its own
+    if len(compared) < 30:  # the comparisons did not all run before this test: count here
         for path in FILES:
             rendered = _grayscale(path) if path.name not in _DCMTK_WRONG else None
             if rendered is not None and _dcmtk(path, _cases(path, rendered)[-1][1], tmp_path / "d.png") is not None:
