@@ -192,3 +192,17 @@ def test_bad_arguments_are_refused():
         PresentationView(rotation=45)
     with pytest.raises(ValueError):
         read_gsps(images[0])
+
+
+def test_displayed_area_zoom_and_centre():
+    area = DisplayedArea((1, 1), (200, 100))
+    assert area.center == (100.0, 50.0)
+    assert area.zoom((800, 800)) == 4.0  # the width fits
+    assert area.zoom((800, 800), rotation=90) == 4.0  # now 100 wide and 200 high: the height fits
+    assert area.zoom((400, 800), rotation=90) == 4.0
+    assert DisplayedArea((1, 1), (10, 10), "MAGNIFY", magnification=3.0).zoom((100, 100)) == 3.0
+    true_size = DisplayedArea((1, 1), (10, 10), "TRUE SIZE", pixel_spacing=(0.5, 0.5))
+    assert true_size.zoom((100, 100), display_pixel_pitch=0.25) == 2.0
+    visible = DisplayedArea.from_visible_rect(10.2, 20.7, 50.5, 60.0, zoom=2.5)
+    assert (visible.top_left, visible.bottom_right, visible.size_mode) == ((11, 21), (51, 60), "MAGNIFY")
+    assert visible.center == (30.5, 40.0)

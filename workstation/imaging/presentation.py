@@ -15,6 +15,7 @@ Coordinates of graphics and text are image coordinates in PIXEL units
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -151,6 +152,74 @@ class DisplayedArea:
     def whole_image(cls, rows: int, columns: int) -> "DisplayedArea":
         """The whole image, scaled to fit."""
         return cls((1, 1), (int(columns), int(rows)))
+
+    @classmethod
+    def from_visible_rect(
+        cls, x0: float, y0: float, x1: float, y1: float, zoom: float | None = None
+    ) -> "DisplayedArea":
+        """The area of a viewport showing image rectangle ``(x0, y0)-(x1, y1)`` (PIXEL units).
+
+        With ``zoom`` (view pixels per image pixel) the area is MAGNIFY at that
+        ratio, which keeps the zoom exactly; without, SCALE TO FIT.
+        """
+        left, right = sorted((x0, x1))
+        top, bottom = sorted((y0, y1))
+        top_left = (int(math.floor(left)) + 1, int(math.floor(top)) + 1)
+        bottom_right = (max(int(math.ceil(right)), top_left[0]), max(int(math.ceil(bottom)), top_left[1]))
+        if zoom is not None and zoom > 0:
+            return cls(top_left, bottom_right, "MAGNIFY", magnification=float(zoom))
+        return cls(top_left, bottom_right)
+
+    @property
+    def center(self) -> tuple[float, float]:
+        """Image coordinates (PIXEL units) of the area's centre: where the view is centred."""
+        (left, top), (right, bottom) = self.top_left, self.bottom_right
+        return (left - 1 + right) / 2.0, (top - 1 + bottom) / 2.0
+
+    def zoom(
+        self,
+        viewport_size: tuple[int, int],
+        rotation: int = 0,
+        image_pixel_spacing: tuple[float, float] | None = None,
+        display_pixel_pitch: float | None = None,
+    ) -> float:
+        """View pixels per image column that show this area as PS3.3 C.10.4 says.
+
+        Parameters
+        ----------
+        viewport_size : (width, height)
+            The viewport in view pixels.
+        rotation : int
+            Clockwise degrees of the spatial transformation (90 and 270 swap
+            the area's width and height on screen).
+        image_pixel_spacing : (row, column) or None
+            Used for TRUE SIZE when the area has no presentation pixel spacing.
+        display_pixel_pitch : float or None
+            Millimetres per view pixel of the monitor, for TRUE SIZE; without
+            it TRUE SIZE falls back to SCALE TO FIT.
+
+        Returns
+        -------
+        float
+            The zoom (for non-square pixels the vertical zoom is this times
+            the row-to-column spacing ratio, as the viewport's own aspect handles).
+        """
+        if self.size_mode == "MAGNIFY":
+            return float(self.magnification)
+        if self.size_mode == "TRUE SIZE" and display_pixel_pitch:
+            spacing = self.pixel_spacing or image_pixel_spacing
+            if spacing:
+                return float(spacing[1]) / float(display_pixel_pitch)
+        (left, top), (right, bottom) = self.top_left, self.bottom_right
+        width, height = float(right - left + 1), float(bottom - top + 1)
+        if self.pixel_spacing:
+            height *= self.pixel_spacing[0] / self.pixel_spacing[1]
+        else:
+            height *= self.pixel_aspect_ratio[0] / max(self.pixel_aspect_ratio[1], 1)
+        if (int(rotation) // 90) % 2:
+            width, height = height, width
+        view_w, view_h = viewport_size
+        return max(min(view_w / width, view_h / height), 1e-6)
 
 
 @dataclass(frozen=True)
