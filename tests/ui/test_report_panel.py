@@ -46,7 +46,7 @@ def make_panel(qtbot, cache, settings, header):
     return panel
 
 
-def test_typing_autosaves_and_sign_and_send_stores_a_signed_report(qtbot, cache, settings, study):
+def test_typing_autosaves_and_sign_and_send_stores_a_signed_report(qtbot, cache, settings, study, tmp_path):
     study_uid, header = study
     panel = make_panel(qtbot, cache, settings, header)
     assert not panel.sign_button.isEnabled()  # no study yet
@@ -79,6 +79,13 @@ def test_typing_autosaves_and_sign_and_send_stores_a_signed_report(qtbot, cache,
     assert "signature valid" in panel.reports_list.item(0).text()
     assert outbox.list_drafts(cache, study_uid) == []
     assert panel.form.line_edit("impression").toPlainText() == ""  # a fresh draft
+
+    # export it as PDF (and keep it in the study as Encapsulated PDF)
+    panel.reports_list.setCurrentRow(0)
+    pdf_path = tmp_path / "report.pdf"
+    panel.ask_pdf_path = lambda: str(pdf_path)
+    panel.pdf_button.click()
+    assert pdf_path.read_bytes().startswith(b"%PDF") and "stored in the study" in panel.status_label.text()
 
     # amend it
     panel.reports_list.setCurrentRow(0)

@@ -60,6 +60,14 @@ def register(sub) -> None:
     v.add_argument("--json", action="store_true")
     v.set_defaults(handler=run_verify)
 
+    pd = rsub.add_parser("pdf", help="the report as PDF (and as Encapsulated PDF in the study)")
+    pd.add_argument("target", metavar="FILE|SOP_UID")
+    pd.add_argument("--out", required=True, help="PDF file to write")
+    pd.add_argument("--store", action="store_true", help="also store it in the study as Encapsulated PDF")
+    pd.add_argument("--send", metavar="NODE", help="with --store: queue the Encapsulated PDF for NODE")
+    pd.add_argument("--json", action="store_true")
+    pd.set_defaults(handler=run_pdf)
+
     t = rsub.add_parser("templates", help="list the report templates")
     t.add_argument("--json", action="store_true")
     t.set_defaults(handler=run_templates)
@@ -336,6 +344,36 @@ def run_verify(args, ctx: Context) -> int:
         return EXIT_INVALID
     if any(c.status is SignatureStatus.UNTRUSTED for c in checks):
         return EXIT_UNTRUSTED
+    return 0
+
+
+def run_pdf(args, ctx: Context) -> int:
+    from workstation.reporting.pdf import encapsulated_pdf, report_pdf, store_pdf
+
+    ds = _load_object(ctx, args.target)
+    if "ContentSequence" not in ds:
+        raise CliError(f"{args.target}: not a structured report (no content tree)")
+    pdf = report_pdf(ds, signature_line(verify(ds, _trust(ctx, []))))
+    try:
+        Path(args.out).write_bytes(pdf)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    data = {"pdf": args.out, "bytes": len(pdf)}
+    if args.store:
+        if ctx.cache.study(str(ds.StudyInstanceUID)) is None:
+            raise CliError("the report's study is not in the cache: cannot store the PDF in it")
+        if args.send:
+            ctx.settings.node(args.send)  # an unknown node is refused before anything is stored
+        enc = encapsulated_pdf(pdf, ds)
+        result = store_pdf(ctx.cache, enc, args.send)
+        data.update(encapsulated_pdf=str(enc.SOPInstanceUID), stored=result.outcome.value, queued_for=args.send)
+    if args.json:
+        print_json(data)
+    else:
+        print(f"PDF written to {args.out} ({len(pdf)} bytes)")
+        if args.store:
+            print(f"Encapsulated PDF {data['encapsulated_pdf']} {data['stored']}"
+                  + (f", queued for {args.send}" if args.send else ""))
     return 0
 
 

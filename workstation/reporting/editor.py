@@ -233,6 +233,27 @@ class ReportEditor:
                                           item.last_error if item else ""))
         return sorted(out, key=lambda r: r.content_datetime)
 
+    def export_pdf(self, sop_instance_uid: str, path: str, *, store: bool = True) -> str:
+        """Write the report as PDF to ``path`` and (``store``) keep it in the study as Encapsulated PDF.
+
+        The Encapsulated PDF is queued like reports (the reporting destination or
+        the study's archive).  Returns the status line.
+        """
+        from pathlib import Path
+
+        from workstation.reporting.pdf import encapsulated_pdf, report_pdf, store_pdf
+
+        ds = dcmread(self.cache.path_of(self.cache.instance(sop_instance_uid)))
+        status = next((r.signature for r in self.existing_reports() if r.sop_instance_uid == sop_instance_uid), "")
+        pdf = report_pdf(ds, status)
+        Path(path).write_bytes(pdf)
+        self.status = f"PDF written to {path}"
+        if store:
+            destination = lifecycle.resolve_destination(self.cache, self.settings, self.study_uid, None)
+            store_pdf(self.cache, encapsulated_pdf(pdf, ds), destination)
+            self.status += " and stored in the study" + (f", queued for {destination}" if destination else "")
+        return self.status
+
     def report_text(self, sop_instance_uid: str) -> str:
         return render(dcmread(self.cache.path_of(self.cache.instance(sop_instance_uid))))
 

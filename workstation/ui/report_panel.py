@@ -74,6 +74,7 @@ class ReportPanel(QWidget):
         self.key_image_source = key_image_source
         self.ask_passphrase: Callable[[], str | None] = self._ask_passphrase
         self.ask_reason: Callable[[], str | None] = self._ask_reason
+        self.ask_pdf_path: Callable[[], str | None] = self._ask_pdf_path
         self._build()
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
@@ -112,6 +113,10 @@ class ReportPanel(QWidget):
         self.amend_button.setToolTip("Write a new report that replaces the selected one")
         self.amend_button.clicked.connect(self.amend_selected)
         top.addWidget(self.amend_button)
+        self.pdf_button = QPushButton("PDF…")
+        self.pdf_button.setToolTip("Export the selected report as PDF, and keep it in the study as Encapsulated PDF")
+        self.pdf_button.clicked.connect(self.export_pdf)
+        top.addWidget(self.pdf_button)
         layout.addLayout(top)
 
         self.tabs = QTabWidget()
@@ -179,7 +184,7 @@ class ReportPanel(QWidget):
         has_study = bool(self.editor.study_uid)
         for w in (self.template_combo, self.form, self.insert_measurement_button, self.insert_key_image_button,
                   self.remove_item_button, self.preliminary_button, self.sign_button, self.discard_button,
-                  self.amend_button):
+                  self.amend_button, self.pdf_button):
             w.setEnabled(has_study)
         self.template_combo.blockSignals(True)
         self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(self.editor.content.template_id)))
@@ -284,6 +289,20 @@ class ReportPanel(QWidget):
         self.tabs.setCurrentIndex(0)
         self._show_status()
 
+    def export_pdf(self) -> None:
+        item = self.reports_list.currentItem()
+        uid = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if not uid:
+            self.status_label.setText("Select the report to export in the list above")
+            return
+        path = self.ask_pdf_path()
+        if not path:
+            return
+        try:
+            self.status_label.setText(self.editor.export_pdf(uid, path))
+        except (OSError, ValueError) as exc:
+            self.status_label.setText(f"PDF not written: {exc}")
+
     def discard(self) -> None:
         self.editor.discard_draft()
         self._show_state()
@@ -360,6 +379,12 @@ class ReportPanel(QWidget):
     def _ask_reason(self) -> str | None:
         text, ok = QInputDialog.getText(self, "Amend report", "Reason for the amendment:")
         return text.strip() if ok else None
+
+    def _ask_pdf_path(self) -> str | None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export report as PDF", "report.pdf", "PDF (*.pdf)")
+        return path or None
 
     def shutdown(self) -> None:
         self._poll.stop()
