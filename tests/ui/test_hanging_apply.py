@@ -151,3 +151,33 @@ def test_a_pending_prior_is_noted_then_filled_in_place(qtbot, viewer, cache, dem
     assert hc.prior_arrived(prior_uid) == [(0, 1), (1, 1)]
     assert shown(viewer, 2) == [s_uid("ct-chest-2024", "lung"), s_uid("ct-chest-2023", "soft")]
     assert current.index == 7 and not hc.notes[1].isVisible()
+
+
+def test_save_layout_as_protocol_wins_next_time(qtbot, viewer, cache, demo, home):  # noqa: F811
+    load(cache, demo, "ct-chest-2024", "ct-chest-2023")
+    hc = HangingController(viewer, home, auto=False)
+    hc.hang(demo.uids["ct-chest-2024"])
+    hc.show_stage(1)  # mediastinal window, current and prior
+    model = viewer.session.visible[0]
+    model.view.set_window(60, 360, "my mediastinum")
+    model.view.rotation = 1
+    protocol = hc.save_layout_as_protocol("My chest", ["ModalitiesInStudy", "BodyPartExamined"])
+    assert protocol.id == "my-chest" and protocol.origin == "user"
+    plan = hc.hang(demo.uids["ct-chest-2024"])
+    assert plan.protocol_id == "my-chest" and hc.chooser.currentData() == "my-chest"
+    assert shown(viewer, 2) == [s_uid("ct-chest-2024", "soft"), s_uid("ct-chest-2023", "soft")]
+    first = viewer.session.visible[0].view
+    assert (first.voi.center, first.voi.width, first.rotation) == (60, 360, 1)
+    assert viewer.session.links.scroll  # the links that were on are kept as sync groups
+
+
+def test_save_layout_dialog_offers_the_study_attributes(qtbot, cache, demo):  # noqa: F811
+    from workstation.ui.protocol_editor import SaveLayoutDialog
+
+    d = SaveLayoutDialog(study_facts(demo.cache, demo.uids["mr-brain-2024"], with_series=False))
+    qtbot.addWidget(d)
+    assert set(d.match()) == {"ModalitiesInStudy", "BodyPartExamined", "StudyDescription"}
+    assert "InstitutionName" in d.boxes and "RelevantPriorCount" not in d.boxes
+    d.boxes["StudyDescription"].setChecked(False)
+    d.name_edit.setText("x")
+    assert d.match() == ["ModalitiesInStudy", "BodyPartExamined"] and d.name() == "x"

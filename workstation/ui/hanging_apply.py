@@ -24,8 +24,11 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton
 
 from workstation.hanging.attributes import StudyFacts
-from workstation.hanging.library import ProtocolLibrary
+from workstation.hanging.capture import PlacedViewport, capture_protocol
+from workstation.hanging.facts import study_facts
+from workstation.hanging.library import ProtocolLibrary, save_user_protocol
 from workstation.hanging.plan import FILLED, HangingPlan, ViewportPlan, changed_viewports, grid_cells
+from workstation.hanging.protocol import Protocol, ProtocolError
 from workstation.hanging.service import plan_study
 from workstation.home import Home
 from workstation.imaging.session import MAX_GRID, OtherPatient
@@ -128,7 +131,11 @@ class HangingController(QObject):
         self.next_button.setText("▶")
         self.next_button.setToolTip("Next stage ( . )")
         self.next_button.clicked.connect(self.next_stage)
-        for w in (self.previous_button, self.stage_label, self.next_button):
+        self.save_layout_button = QToolButton()
+        self.save_layout_button.setText("Save layout…")
+        self.save_layout_button.setToolTip("Save this layout as a hanging protocol for similar studies")
+        self.save_layout_button.clicked.connect(self.ask_save_layout)
+        for w in (self.previous_button, self.stage_label, self.next_button, self.save_layout_button):
             tb.addWidget(w)
         self._refresh_toolbar()
 
@@ -147,6 +154,7 @@ class HangingController(QObject):
         else:
             self.stage_label.setText("")
         self.chooser.setEnabled(plan is not None)
+        self.save_layout_button.setEnabled(self.viewer.session.patient is not None)
         self.previous_button.setEnabled(plan is not None and plan.next_stage(self.stage, -1) != self.stage)
         self.next_button.setEnabled(plan is not None and plan.next_stage(self.stage, 1) != self.stage)
         self.chooser.blockSignals(False)
@@ -232,6 +240,7 @@ class HangingController(QObject):
             cells = [(i // cols, i % cols, 1, 1) for i in range(len(stage.viewports))]
         viewer, session = self.viewer, self.viewer.session
         self._stop_cine()
+        self._links_off()
         viewer.set_grid(rows, cols)  # also starts the viewer's loading progress
         for i, vp in enumerate(stage.viewports):
             self._apply(i, vp)
@@ -303,6 +312,12 @@ class HangingController(QObject):
         model.changed("view")
         note.show_note("")
 
+    def _links_off(self) -> None:
+        """While viewports are filled, one viewport's window must not spread to the others."""
+        tb = self.viewer.toolbar
+        for action in (tb.link_scroll_action, tb.link_zoom_action, tb.link_window_action):
+            action.setChecked(False)
+
     def _apply_links(self, viewports: Sequence[ViewportPlan]) -> None:
         """The viewer links all visible viewports per kind: on when the stage groups two or more."""
         tb = self.viewer.toolbar
@@ -327,6 +342,72 @@ class HangingController(QObject):
             if w.model.cine.playing:
                 w.toggle_cine()
 
+    # Save layout as protocol --------------------------------------------------------------
+    def placed_viewports(self) -> tuple[list[PlacedViewport], list[StudyFacts], StudyFacts]:
+        """The visible viewports as the reader left them, the priors they show, and the current study."""
+        session = self.viewer.session
+        current_uid = session.patient.study_uid
+        facts = {s.study_uid: study_facts(self.viewer.cache, s.study_uid) for s in session.studies}
+        roles = {current_uid: "current"}
+        prior_uids = [p.study_uid for p in self.plan.priors] if self.plan is not None else []
+        prior_uids += [s.study_uid for s in session.studies if s.study_uid not in prior_uids + [current_uid]]
+        roles |= {uid: f"prior{i + 1}" for i, uid in enumerate(prior_uids)}
+        links = session.links
+        placed = []
+        for model in session.visible:
+            ds = model.display_set
+            if ds is None or ds.study.study_uid not in facts:
+                placed.append(PlacedViewport())
+                continue
+            study = facts[ds.study.study_uid]
+            series = next((x for x in study.series if x.series_uid == ds.series_uid), None) if study else None
+            view = model.view
+            window = (view.voi.center, view.voi.width, view.voi.name) if view.voi.explicit else None
+            sync = {kind: "linked" for kind, on in (("scroll", links.scroll), ("zoomPan", links.zoom_pan),
+                                                    ("voi", links.window)) if on}
+            placed.append(PlacedViewport(roles[ds.study.study_uid], series, window, view.invert,
+                                         view.rotation * 90, view.flip_horizontal, sync))
+        priors = [facts[uid] for uid in prior_uids if facts.get(uid) is not None]
+        return placed, priors, facts[current_uid]
+
+    def save_layout_as_protocol(self, name: str, match) -> Protocol:
+        """Save the layout shown as the user's protocol; it wins the next time for similar studies.
+
+        Raises
+        ------
+        ProtocolError
+            The name or the layout does not make a valid protocol.
+        """
+        placed, priors, current = self.placed_viewports()
+        rows, cols = self.viewer.session.grid
+        rectangles = ()
+        if self.plan is not None:
+            stage = self.plan.stages[self.stage]
+            if stage.layout == "custom" and grid_cells(stage)[:2] == (rows, cols):
+                rectangles = [v.rectangle for v in stage.viewports]
+                placed = placed[:len(rectangles)]
+        taken = {p.id for p in self.library().protocols}
+        protocol = capture_protocol(name, current, placed, rows=rows, columns=cols, match=match, taken=taken,
+                                    priors=priors, rectangles=rectangles)
+        save_user_protocol(self.home, protocol)
+        self.viewer.message.emit(f"Saved as hanging protocol “{protocol.name}”")
+        return protocol
+
+    def ask_save_layout(self) -> Protocol | None:
+        """Ask for a name and the attributes to match, then save (the Save layout… button)."""
+        if self.viewer.session.patient is None:
+            return None
+        from workstation.ui.protocol_editor import SaveLayoutDialog
+
+        current = study_facts(self.viewer.cache, self.viewer.session.patient.study_uid, with_series=False)
+        dialog = SaveLayoutDialog(current, self.viewer)
+        while dialog.exec():
+            try:
+                return self.save_layout_as_protocol(dialog.name(), dialog.match())
+            except (ProtocolError, OSError) as exc:
+                dialog.show_error(str(exc))
+        return None
+
     # Late priors --------------------------------------------------------------------------
     def refresh(self, remote: Sequence[StudyFacts] | None = None) -> list[tuple[int, int]]:
         """Plan again (a prior arrived, an archive answered); re-apply only what changed on this stage."""
@@ -349,6 +430,8 @@ class HangingController(QObject):
         self._add_priors(new)
         self.plan = new
         current = [v for s, v in changed if s == self.stage]
+        if current:
+            self._links_off()
         for v in current:
             self._apply(v, new.stages[self.stage].viewports[v])
         if current:
@@ -382,8 +465,6 @@ class HangingController(QObject):
         if self.plan is None:
             return
         self.stop_prefetch()
-        from workstation.hanging.facts import study_facts
-
         current = study_facts(self.viewer.cache, self.plan.study_uid, with_series=False)
         self._fetch, self._extra_priors = fetch, extra_priors
         self._prefetch_stop = threading.Event()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -35,7 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workstation.hanging.attributes import STUDY_ATTRIBUTES
+from workstation.hanging.attributes import STUDY_ATTRIBUTES, StudyFacts
+from workstation.hanging.capture import DEFAULT_MATCH
 from workstation.hanging.editing import FORM_KINDS, ProtocolDraft, RuleRow, duplicate, export_protocol, import_protocol
 from workstation.hanging.library import ProtocolLibrary, delete_user_protocol, save_user_protocol
 from workstation.hanging.protocol import Protocol, ProtocolError
@@ -331,3 +333,43 @@ class ProtocolEditorDialog(QDialog):
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet("color: #bf616a;" if error else "color: #a3be8c;")
         self.status.setText(text)
+
+
+class SaveLayoutDialog(QDialog):
+    """Asks a name for the layout and which study attributes make a study similar."""
+
+    def __init__(self, current: StudyFacts, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Save layout as protocol")
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. My CT chest with prior")
+        form = QFormLayout(self)
+        form.addRow("Name", self.name_edit)
+        form.addRow(QLabel("Use it for studies with the same:"))
+        self.boxes: dict[str, QCheckBox] = {}
+        for attribute in STUDY_ATTRIBUTES:
+            value = current.get(attribute)
+            if attribute in ("RelevantPriorCount", "StudyDate") or value in (None, (), ""):
+                continue
+            shown = "/".join(map(str, value)) if isinstance(value, tuple) else str(value)
+            box = QCheckBox(f"{attribute}: {shown}")
+            box.setChecked(attribute in DEFAULT_MATCH)
+            self.boxes[attribute] = box
+            form.addRow(box)
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #bf616a;")
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def name(self) -> str:
+        return self.name_edit.text()
+
+    def match(self) -> list[str]:
+        return [a for a, box in self.boxes.items() if box.isChecked()]
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
