@@ -158,3 +158,12 @@ def test_study_list_shows_report_status(study, settings, identity):
     lifecycle.issue_report(cache, settings, study_uid, ReportContent("general", dict(VALUES)), final=True,
                            identity=identity, predecessor_uid=final.sop_instance_uid, amendment_reason="r")
     assert cache.study(study_uid).report_status == "amended"
+
+
+def test_a_reported_study_stays_reported_while_an_amendment_is_drafted(study, settings, identity):
+    cache, study_uid, _headers = study
+    lifecycle.issue_report(cache, settings, study_uid, ReportContent("general", dict(VALUES)), final=True,
+                           identity=identity)
+    lifecycle.save_draft(cache, "d10", study_uid, ReportContent("general", {"findings": "changing"}))
+    assert cache.study(study_uid).report_status == "final"
+    assert outbox.report_status(cache)[study_uid] == "final"

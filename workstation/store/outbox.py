@@ -139,19 +139,20 @@ def list_reports(cache: StudyCache, study_uid: str | None = None) -> list[Report
 
 
 def report_status(cache: StudyCache, study_uids: list[str] | None = None) -> dict[str, str]:
-    """Each study's report status: draft, preliminary, final or amended (studies without one are absent).
+    """Each study's report status: preliminary, final, amended or draft (studies without one are absent).
 
-    A draft wins (someone is writing); otherwise the latest report's state.
+    The latest issued report's state; a study with only a draft is "draft"
+    (a worklist must tell a reported study from one being written).
     """
     with cache.lock:
         con = cache.connection
         reports = list(con.execute("SELECT study_uid, state FROM reports ORDER BY created, rowid"))
         drafts = {r[0] for r in con.execute("SELECT DISTINCT study_uid FROM report_drafts")}
     status: dict[str, str] = {}
-    for r in reports:
-        status[r["study_uid"]] = r["state"]
     for uid in drafts:
         status[uid] = "draft"
+    for r in reports:
+        status[r["study_uid"]] = r["state"]
     if study_uids is not None:
         wanted = set(study_uids)
         status = {k: v for k, v in status.items() if k in wanted}

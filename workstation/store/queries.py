@@ -29,7 +29,7 @@ class StudyRow:
     pinned: bool
     mixed_patients: bool
     size_bytes: int
-    # unreported, draft, preliminary, final or amended (a draft wins: someone is writing)
+    # the latest report's state (preliminary, final, amended), else draft, else unreported
     report_status: str = "unreported"
 
 
@@ -107,9 +107,9 @@ SELECT s.study_uid, p.name AS patient_name, p.patient_id, p.issuer, p.birth_date
        s.study_date, s.study_time, s.description, s.accession, s.study_id, s.referring_physician,
        s.institution, s.modalities, s.body_parts, s.num_series, s.num_instances, s.last_opened,
        s.pinned, s.mixed_patients, s.size_bytes,
-       coalesce(CASE WHEN EXISTS (SELECT 1 FROM report_drafts d WHERE d.study_uid = s.study_uid) THEN 'draft' END,
-                (SELECT r.state FROM reports r WHERE r.study_uid = s.study_uid
+       coalesce((SELECT r.state FROM reports r WHERE r.study_uid = s.study_uid
                  ORDER BY r.created DESC, r.rowid DESC LIMIT 1),
+                CASE WHEN EXISTS (SELECT 1 FROM report_drafts d WHERE d.study_uid = s.study_uid) THEN 'draft' END,
                 'unreported') AS report_status
 FROM studies s JOIN patients p ON s.patient_pk = p.pk
 """
