@@ -181,3 +181,25 @@ def test_save_layout_dialog_offers_the_study_attributes(qtbot, cache, demo):  # 
     d.boxes["StudyDescription"].setChecked(False)
     d.name_edit.setText("x")
     assert d.match() == ["ModalitiesInStudy", "BodyPartExamined"] and d.name() == "x"
+
+
+def test_attach_hanging_to_a_main_window(qtbot, cache, demo, home):  # noqa: F811
+    from PySide6.QtWidgets import QMainWindow
+
+    from workstation.ui.hanging_menu import attach_hanging, open_protocol_manager, start_prior_prefetch
+
+    load(cache, demo, "mr-brain-2024")
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.viewer = ViewerWidget(cache)
+    window.setCentralWidget(window.viewer)
+    controller = attach_hanging(window, home, prefetch=True)
+    assert window.hanging_action.text() == "Hanging protocols…"
+    window.viewer.open_study(demo.uids["mr-brain-2024"])
+    qtbot.waitUntil(lambda: controller.plan is not None, timeout=WAIT_MS)
+    assert controller.plan.protocol_id == "mr-brain"
+    assert not start_prior_prefetch(controller, home)  # no prior nodes configured: nothing asked
+    dialog = open_protocol_manager(window, home, controller)
+    assert dialog.isVisible()
+    dialog.close()
+    window.viewer.shutdown()
