@@ -25,6 +25,8 @@ class Checklist:
     items: list[CheckItem]
     mark: state.QcMark | None = None
     completeness: CompletenessReport | None = None
+    #: The retrieve that fetched missing instances just before this checklist was made, if one did.
+    fetched: object | None = None
 
     @property
     def overall(self) -> str:

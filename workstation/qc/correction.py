@@ -98,7 +98,7 @@ class CorrectionPlan:
                                                   else f" into new study {self.new_study_uid}"))
         out.append(f"originals rejected: {rejection_title(self.rejection).meaning}; reason: {self.reason}")
         if self.skipped_rejected:
-            out.append(f"{self.skipped_rejected} instance(s) already rejected are left alone")
+            out.append(f"{self.skipped_rejected} rejected instance(s) and rejection note(s) are left alone")
         return out
 
     def as_dict(self) -> dict:

@@ -143,3 +143,18 @@ def store(cache: StudyCache, datasets: Iterable[tuple[str, Dataset]]) -> list[Pr
         out.append(Produced(kind, record.sop_instance_uid, record.sop_class_uid, record.series_uid,
                             record.study_uid, cache.cache_dir / result.relpath))
     return out
+
+
+def instance_choices(cache: StudyCache, study_uid: str, hidden: set[str] = frozenset()) -> list[tuple[str, str]]:
+    """(label, SOP Instance UID) of every cached instance of a study, for pickers.
+
+    Labels read "Series 2 CHEST · image 5" and end in " (rejected)" for UIDs in ``hidden``.
+    """
+    out = []
+    for s in cache.series(study_uid):
+        number = "" if s.series_number is None else f" {s.series_number}"
+        for row in cache.instances(s.series_uid):
+            image = f"image {row.instance_number}" if row.instance_number is not None else row.sop_instance_uid
+            label = f"Series{number} {s.description or s.modality} · {image}"
+            out.append((label + (" (rejected)" if row.sop_instance_uid in hidden else ""), row.sop_instance_uid))
+    return out

@@ -14,6 +14,7 @@ from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
 from workstation.ui.qt_guard import guard_none_refcount
+from workstation.ui.qc_menu import attach_qc
 from workstation.ui.report_dock import attach_report_panel
 from workstation.ui.theme import apply_theme
 from workstation.ui.viewer.viewer import ViewerWidget
@@ -86,6 +87,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
             window.viewer.session.corner_text_overrides = _corner_text_settings(home)
         window.attach_remote_tab(_remote_tab(home, cache))
         attach_report_panel(window, cache, home)
+        attach_qc(window, cache, home)
         window.show()
         log.info("GUI started (Lightbox %s)", __version__)
         code = int(app.exec())
