@@ -79,6 +79,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
     app = application()
     cache = StudyCache.open(home)
     code = 1
+    listener = None
     try:
         window = build_main_window(cache, status_message=status_message)
         window.volume3d_settings = _volume3d_settings(home)
@@ -86,6 +87,9 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
             window.viewer.destination_of = _study_archive_lookup(home, cache)
             window.viewer.session.corner_text_overrides = _corner_text_settings(home)
         window.attach_remote_tab(_remote_tab(home, cache))
+        listener = _start_listener(home)
+        window.attach_listener(listener)
+        _attach_node_dialog(window, home, cache)
         attach_report_panel(window, cache, home)
         attach_qc(window, cache, home)
         window.show()
@@ -105,11 +109,30 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         log.info("GUI closed (exit code %d)", code)
     finally:
         try:
+            if listener is not None:
+                listener.stop()
             if on_quit is not None:
                 on_quit()
         finally:
             cache.close()
     return code
+
+
+def _start_listener(home: Home):
+    """The storage SCP for as long as the GUI runs; a taken port leaves it stopped with a message."""
+    from workstation import config
+    from workstation.ui.net_listener import GuiListener
+
+    listener = GuiListener(home, lambda: config.load(home.config_file))
+    listener.start()
+    return listener
+
+
+def _attach_node_dialog(window: MainWindow, home: Home, cache: StudyCache) -> None:
+    """Tools > DICOM nodes…: add, edit, remove, echo and test archives; the Remote tab follows the changes."""
+    from workstation.ui.net_nodes_dialog import attach_node_dialog
+
+    attach_node_dialog(window, home, lambda: StudyCache.open(home))
 
 
 def _remote_tab(home: Home, cache: StudyCache):

@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         tools_menu = self.menuBar().addMenu("&Tools")
+        self.tools_menu = tools_menu
         self.volume_action = QAction("&MPR and 3D of the selected study…", self)
         self.volume_action.setShortcut(QKeySequence("Ctrl+M"))
         self.volume_action.triggered.connect(self.open_volume_workspace)
@@ -218,6 +219,20 @@ class MainWindow(QMainWindow):
         self.study_tabs = tabs
         self.remote = remote
         remote.retrieved.connect(lambda _uid: self.browser.refresh())
+
+    def attach_listener(self, listener) -> None:
+        """Show at the right of the status bar where the GUI's storage SCP receives, or why it does not.
+
+        ``listener`` is a started :class:`workstation.ui.net_listener.GuiListener`; a port already in
+        use leaves it stopped with a message, shown here as a warning (never an error dialog).
+        """
+        self.listener = listener
+        self.listener_label = QLabel(listener.message)
+        self.listener_label.setToolTip("The storage SCP: archives send retrieved (C-MOVE) and pushed studies here")
+        if not listener.ok:
+            self.listener_label.setStyleSheet(f"color: {theme.WARNING_TEXT};")
+            self.statusBar().showMessage(listener.message, 15_000)
+        self.statusBar().addPermanentWidget(self.listener_label)
 
     def open_volume_workspace(self, study_uid: str | None = None):
         """Open MPR and 3D of a study (default: the one selected in the list) in a window of its own.

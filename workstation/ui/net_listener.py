@@ -1,0 +1,101 @@
+"""The GUI's storage SCP: started with the window, stopped at exit, never a crash when the port is taken.
+
+The SCP itself is :class:`workstation.net.listener.Listener` (no Qt).  It
+writes through a connection of its own, so the study list's data-version poll
+sees every arriving instance land without being told.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from workstation.config import ConfigError, Settings
+from workstation.home import Home
+from workstation.net.association import NetworkError
+from workstation.store.cache import StudyCache
+from workstation.ui.study_format import first_line
+
+log = logging.getLogger(__name__)
+
+
+class GuiListener:
+    """Start and stop the storage SCP the GUI runs (Qt-free).
+
+    Parameters
+    ----------
+    home : Home
+        Where received instances go and where the listener announces itself.
+    settings_loader : callable
+        Returns the current :class:`~workstation.config.Settings`.
+    open_cache : callable, optional
+        Opens the SCP's own connection to the index (default: a new one on ``home``).
+
+    Attributes
+    ----------
+    message : str
+        What the status bar shows: where we receive, or why we do not.
+    ok : bool
+        True while the SCP runs.
+    """
+
+    def __init__(self, home: Home, settings_loader: Callable[[], Settings],
+                 open_cache: Callable[[], StudyCache] | None = None) -> None:
+        self.home = home
+        self._settings = settings_loader
+        self._open_cache = open_cache or (lambda: StudyCache.open(home))
+        self._listener = None
+        self._cache: StudyCache | None = None
+        self.message = ""
+        self.ok = False
+
+    @property
+    def port(self) -> int | None:
+        return self._listener.scp.port if self._listener is not None else None
+
+    def start(self) -> bool:
+        """Start receiving; False (with :attr:`message` saying why) when it cannot."""
+        from workstation.net.listener import Listener
+
+        if self._listener is not None:
+            return True
+        try:
+            settings = self._settings()
+        except (ConfigError, OSError) as exc:
+            return self._fail(f"Not receiving: settings cannot be read ({first_line(str(exc))})")
+        cache = None
+        try:
+            cache = self._open_cache()
+            listener = Listener(self.home, settings, cache)
+            listener.start()
+        except NetworkError as exc:
+            if cache is not None:
+                cache.close()
+            return self._fail(f"Not receiving: {first_line(str(exc))}")
+        except Exception as exc:  # noqa: BLE001 - a GUI without a listener still reads studies
+            if cache is not None:
+                cache.close()
+            log.warning("storage SCP did not start: %s", type(exc).__name__)
+            return self._fail(f"Not receiving: {first_line(str(exc)) or type(exc).__name__}")
+        self._listener, self._cache = listener, cache
+        self.ok = True
+        self.message = f"Receiving as {listener.scp.ae_title} on port {listener.scp.port}"
+        return True
+
+    def _fail(self, message: str) -> bool:
+        self.ok = False
+        self.message = message
+        log.warning("storage SCP not started")
+        return False
+
+    def stop(self) -> None:
+        """Stop receiving and close the SCP's connection.  Safe to call twice."""
+        listener, self._listener = self._listener, None
+        cache, self._cache = self._cache, None
+        try:
+            if listener is not None:
+                listener.stop()
+        finally:
+            if cache is not None:
+                cache.close()
+            self.ok = False
