@@ -143,3 +143,10 @@ def test_rejected_is_cheap_once_read(cache, ct_series, monkeypatch):
     monkeypatch.setattr("workstation.qc.notes.read", lambda *a, **k: calls.append(a) or read(*a, **k))
     assert rejected_sop_uids(cache, ct_series.study_uid) == {ct_series.sop_uids[0]}
     assert calls == []
+
+
+def test_hidden_is_rejected_plus_notes(cache, ct_series):
+    from workstation.qc import hidden_sop_uids
+
+    note = reject_instances(cache, ct_series.sop_uids[:1], "quality").notes[0]
+    assert hidden_sop_uids(cache, ct_series.study_uid) == {ct_series.sop_uids[0], note.sop_instance_uid}

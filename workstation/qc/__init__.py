@@ -30,3 +30,11 @@ def rejection_note_uids(cache: "StudyCache", study_uid: str) -> set[str]:
     from workstation.qc.notes import rejection_note_uids as _notes
 
     return _notes(cache, study_uid)
+
+
+def hidden_sop_uids(cache: "StudyCache", study_uid: str) -> set[str]:
+    """What a reader hides unless asked to show rejected images: rejected instances and the rejection notes."""
+    from workstation.qc.notes import rejected_sop_uids as _rejected
+    from workstation.qc.notes import rejection_note_uids as _notes
+
+    return _rejected(cache, study_uid) | _notes(cache, study_uid)

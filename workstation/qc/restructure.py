@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from workstation.dicom.uids import new_uid
+from workstation.model.stack import parse_floats
 from workstation.model.stacks import ORIENTATION_TOLERANCE, POSITION_TOLERANCE, plane_name
 from workstation.qc import state
 from workstation.qc.codes import DEFAULT_RESTRUCTURE_REJECTION, rejection_title
@@ -107,14 +108,6 @@ def _series_row(cache: StudyCache, series_uid: str) -> tuple[SeriesRow, list[Ins
     return series, live
 
 
-def _floats(text: str, n: int) -> np.ndarray | None:
-    try:
-        values = [float(v) for v in text.split("\\")] if text else []
-    except ValueError:
-        return None
-    return np.array(values) if len(values) == n else None
-
-
 def _normal(orientation: np.ndarray) -> np.ndarray:
     n = np.cross(orientation[:3], orientation[3:])
     return n / (np.linalg.norm(n) or 1.0)
@@ -123,7 +116,7 @@ def _normal(orientation: np.ndarray) -> np.ndarray:
 def _by_orientation(rows: list[InstanceRow]) -> list[tuple[str, list[InstanceRow]]]:
     groups: list[tuple[np.ndarray | None, list[InstanceRow]]] = []
     for row in rows:
-        ori = _floats(row.image_orientation, 6)
+        ori = parse_floats(row.image_orientation, 6)
         for key, members in groups:
             same = (key is None and ori is None) or (
                 key is not None and ori is not None and np.max(np.abs(key - ori)) <= ORIENTATION_TOLERANCE)
@@ -151,7 +144,7 @@ def _unique_labels(groups: list[tuple[str, list[InstanceRow]]]) -> list[tuple[st
 
 
 def _along_normal(row: InstanceRow) -> float | None:
-    ori, pos = _floats(row.image_orientation, 6), _floats(row.image_position, 3)
+    ori, pos = parse_floats(row.image_orientation, 6), parse_floats(row.image_position, 3)
     return None if ori is None or pos is None else float(np.dot(pos, _normal(ori)))
 
 
@@ -209,7 +202,7 @@ def _by_acquisition(cache: StudyCache, rows: list[InstanceRow]) -> list[tuple[st
 
 def _spatial_order(rows: list[InstanceRow]) -> list[InstanceRow]:
     """Along the slice normal when all share one orientation and have positions; else by number."""
-    oris = [_floats(r.image_orientation, 6) for r in rows]
+    oris = [parse_floats(r.image_orientation, 6) for r in rows]
     d = [_along_normal(r) for r in rows]
     if all(o is not None for o in oris) and None not in d and all(
             np.max(np.abs(o - oris[0])) <= ORIENTATION_TOLERANCE for o in oris):
