@@ -70,3 +70,23 @@ def test_list_show_and_validate(lightbox_home, capsys):
     assert res.returncode == 1
     assert "ct-chest.json: valid (ct-chest)" in res.stdout
     assert f"{mine / 'broken.yaml'}: stages: expected a non-empty list" in res.stderr
+
+
+def test_snapshot_renders_the_hung_layout(demo, tmp_path):  # noqa: F811
+    from PIL import Image
+
+    out = tmp_path / "ct.png"
+    env_display = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    res = subprocess.run([sys.executable, "-m", "workstation", "--home", str(demo.home.config_dir), "snapshot",
+                          demo.uids["ct-chest-2024"], "--out", str(out), "--size", "900x500", "--stage", "2",
+                          "--json"], env=env_display, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    assert result["protocol"] == "ct-chest" and result["stage"] == 2
+    assert [v["series_uid"] for v in result["viewports"]] == [demo_uid("small", "ct-chest-2024", "soft"),
+                                                              demo_uid("small", "ct-chest-2023", "soft")]
+    image = Image.open(out).convert("L")
+    assert image.size == (900, 500)
+    # both halves of the viewing area show a bright body on black
+    assert image.crop((250, 100, 500, 450)).getextrema()[1] > 150
+    assert image.crop((550, 100, 800, 450)).getextrema()[1] > 150

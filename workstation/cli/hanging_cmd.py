@@ -1,4 +1,4 @@
-"""Subcommands: ``protocols list/show/validate/match/priors`` and ``hang`` (hanging protocols)."""
+"""Subcommands: ``protocols list/show/validate/match/priors``, ``hang`` and ``snapshot`` (hanging protocols)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,15 @@ def register(sub) -> None:
         q.add_argument("--protocol", metavar="ID", help="hang this protocol instead of the best-scoring one")
         q.add_argument("--json", action="store_true")
         q.set_defaults(handler=run_match)
+
+    q = sub.add_parser("snapshot", help="render a study's hung layout to a PNG, headless, as the viewer shows it")
+    q.add_argument("study_uid", metavar="STUDY_UID")
+    q.add_argument("--out", required=True, metavar="FILE.png")
+    q.add_argument("--size", default="1920x1080", metavar="WxH")
+    q.add_argument("--stage", type=int, default=None, metavar="N", help="stage number (default: the first shown)")
+    q.add_argument("--protocol", metavar="ID", help="hang this protocol instead of the best-scoring one")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=run_snapshot)
 
     q = psub.add_parser("priors", help="the priors a study wants: cached ones, and archives' with --node")
     q.add_argument("study_uid", metavar="STUDY_UID")
@@ -111,6 +120,30 @@ def run_match(args, ctx: Context) -> int:
         print_json(plan.to_dict())
     else:
         print_plan(plan)
+    return 0
+
+
+def run_snapshot(args, ctx: Context) -> int:
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        if not (64 <= width <= 8192 and 64 <= height <= 8192):
+            raise ValueError
+    except ValueError:
+        raise CliError(f"invalid size {args.size!r}: WIDTHxHEIGHT, 64 to 8192 each", exit_code=2) from None
+    from workstation.ui.hanging_snapshot import snapshot  # Qt is loaded only for this command
+
+    ctx.close()  # the snapshot opens the cache itself, on the GUI thread
+    try:
+        result = snapshot(ctx.home, args.study_uid, args.out, size=(width, height), stage=args.stage,
+                          protocol_id=args.protocol)
+    except StudyNotCached:
+        raise CliError(f"no study {args.study_uid} in the cache (see 'lightbox studies')") from None
+    except (KeyError, IndexError) as exc:
+        raise CliError(str(exc.args[0]) if exc.args else str(exc)) from None
+    if args.json:
+        print_json(result)
+    else:
+        print(f"{result['file']}: {result['protocol']}, stage {result['stage']} ({result['stage_name']})")
     return 0
 
 
