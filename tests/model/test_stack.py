@@ -88,3 +88,32 @@ def test_parse_floats_rejects_wrong_counts_and_garbage():
     assert parse_floats("1\\2", 3) is None
     assert parse_floats("a\\b\\c", 3) is None
     assert parse_floats("", 2) is None
+
+
+def test_multi_frame_instance_gives_one_frame_each(cache, tmp_path):
+    import shutil
+
+    from pydicom.data import get_testdata_file
+
+    from workstation.imaging.frame_display import FrameDisplay
+    from workstation.imaging.viewport import DisplaySet, ViewportModel
+    from workstation.store.importer import import_paths
+
+    path = get_testdata_file("emri_small.dcm")
+    if path is None:
+        pytest.skip("pydicom-data is not installed")
+    shutil.copy(path, tmp_path / "emri.dcm")
+    import_paths(cache, [tmp_path / "emri.dcm"])
+    study = cache.studies()[0]
+    stack = load_stack(cache, cache.series(study.study_uid)[0])
+    assert len(stack) == 10 and [f.frame for f in stack.frames] == list(range(10))
+    vp = ViewportModel(FrameDisplay())
+    pixels = StackPixels(stack)
+    vp.set_display_set(DisplaySet(study, stack, pixels))
+    shown = []
+    for i in range(10):
+        pixels.load(i)
+        vp.set_index(i)
+        shown.append(vp.render().pixels.copy())
+    assert not pixels.errors
+    assert any(not np.array_equal(shown[0], s) for s in shown[1:])
