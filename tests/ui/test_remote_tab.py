@@ -50,14 +50,18 @@ def test_search_shows_rows_marks_cached_studies_and_retrieves(qtbot, cache, tmp_
         remote_study(_answer("1.2.826.0.1.3680043.10.1234.99", "Remote^Rita", "20240301")),
     ]
     asked = []
-    monkeypatch.setattr(remote_tab_module, "search_studies",
-                        lambda node, ae, flt, cancel: asked.append((node.name, flt.patient_name)) or answers)
+
+    def fake_stream(node, ae, flt, cancel):
+        asked.append((node.name, flt.patient_name))
+        yield from answers + answers[:1]  # an archive answering one study twice
+
+    monkeypatch.setattr(remote_tab_module, "stream_studies", fake_stream)
     retrieved = []
 
     def fake_retrieve(node, study_uid, progress, cancel):
-        progress(SimpleNamespace(completed=1, remaining=0, failed=0))
+        progress(SimpleNamespace(completed=1, remaining=0, failed=0, warning=0, total=1, bytes=0, mb_per_s=0.0))
         retrieved.append((node.name, study_uid))
-        return SimpleNamespace(summary=lambda: "1 instance retrieved")
+        return SimpleNamespace(summary=lambda: "1 instance retrieved", ok=True, cancelled=False)
 
     tab = RemoteTab(cache, lambda: settings, fake_retrieve)
     qtbot.addWidget(tab)
@@ -68,17 +72,19 @@ def test_search_shows_rows_marks_cached_studies_and_retrieves(qtbot, cache, tmp_
     qtbot.waitUntil(lambda: not tab.busy() and tab.table.rowCount() == 2, timeout=WAIT_MS)
     assert asked == [("pacs", "Ph")]
     assert tab.status.text() == "2 studies on pacs"
-    # The study already cached is marked.
-    assert [tab.table.item(r, 0).text() for r in range(2)] == ["Phantom, Paula", "Remote, Rita"]
-    assert [tab.table.item(r, 10).text() for r in range(2)] == ["in cache", ""]
-    cached_row = 0
-    tab.table.selectRow(cached_row)
+    # Newest first; the study already cached is marked.
+    assert [tab.table.item(r, 0).text() for r in range(2)] == ["Remote, Rita", "Phantom, Paula"]
+    assert [tab.table.item(r, 10).text() for r in range(2)] == ["", "in cache"]
+    tab.table.selectRow(1)
     with qtbot.waitSignal(tab.retrieved, timeout=WAIT_MS) as signal:
         qtbot.mouseClick(tab.retrieve_button, Qt.MouseButton.LeftButton)
     assert signal.args == [cached_uid]
     qtbot.waitUntil(lambda: not tab.busy(), timeout=WAIT_MS)
     assert retrieved == [("pacs", cached_uid)]
-    assert tab.status.text() == "1 instance retrieved"
+    job_id = tab.queue_panel.selected_job_ids() or list(tab.queue.jobs)
+    texts = tab.queue_panel.row_texts(job_id[0])
+    assert texts[0] == "Phantom, Paula 2024-01-02" or texts[0].startswith("Phantom, Paula"), texts
+    assert texts[1:3] == ["pacs", "Done"] and texts[4:7] == ["1", "0", "0"] and texts[-1] == "1 instance retrieved"
 
 
 def test_no_archive_configured_says_so(qtbot, cache):
@@ -94,7 +100,7 @@ def test_a_failing_archive_is_reported(qtbot, cache, settings, monkeypatch):
     def refuse(*_a):
         raise ConnectionRefusedError("association refused by 127.0.0.1:11999")
 
-    monkeypatch.setattr(remote_tab_module, "search_studies", refuse)
+    monkeypatch.setattr(remote_tab_module, "stream_studies", refuse)
     tab = RemoteTab(cache, lambda: settings, lambda *a: None)
     qtbot.addWidget(tab)
     tab.search()
@@ -140,6 +146,7 @@ def test_search_and_retrieve_from_a_real_archive(qtbot, cache, tmp_path, lightbo
         tab.search()
         qtbot.waitUntil(lambda: not tab.busy(), timeout=WAIT_MS)
         assert [r.patient_name for r in tab.rows] == ["Remote^Rita"], tab.status.text()
+        assert tab.status.text() == "1 study on demo"
         tab.table.selectRow(0)
         with qtbot.waitSignal(tab.retrieved, timeout=WAIT_MS):
             tab.retrieve_selected()

@@ -9,7 +9,7 @@ IDs and accession numbers, as archives match them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from pydicom.dataset import Dataset
 
@@ -78,6 +78,42 @@ def remote_study(ds: Dataset) -> RemoteStudy:
         num_series=_text(ds.get("NumberOfStudyRelatedSeries")),
         num_instances=_text(ds.get("NumberOfStudyRelatedInstances")),
     )
+
+
+def stream_studies(node, ae_title: str, flt: StudyFilter,
+                   cancel: Callable[[], bool] | None = None) -> Iterator[RemoteStudy]:
+    """Yield each distinct study matching ``flt`` as the archive's answer arrives.
+
+    A study answered twice (archives that answer once per instance) is yielded
+    once.  Closing the iterator early, or ``cancel`` returning True, ends the
+    C-FIND with a C-CANCEL.
+
+    Raises
+    ------
+    workstation.net.association.NetworkError
+        While iterating: the archive cannot be reached or refuses the query.
+    ValueError
+        A filter the archive cannot be asked.
+    """
+    keys = query_keys(flt)
+    answers: Iterable[Dataset]
+    if node.retrieve == "dicomweb" and node.url:
+        from workstation.net.dicomweb import qido
+
+        answers = qido(node, "STUDY", keys)
+    else:
+        from workstation.net.find import find
+
+        answers = find(node, ae_title, "STUDY", keys, cancel)
+    seen: set[str] = set()
+    for ds in answers:
+        row = remote_study(ds)
+        if row.study_uid in seen:
+            continue
+        seen.add(row.study_uid)
+        yield row
+        if cancel is not None and cancel():
+            break
 
 
 def search_studies(node, ae_title: str, flt: StudyFilter, cancel: Callable[[], bool] | None = None,

@@ -1,8 +1,11 @@
 """The Remote tab: search an archive's studies and bring the chosen ones into the cache.
 
-The query (:func:`workstation.ui.remote_query.search_studies`) and the retrieve
-(:func:`workstation.net.retrieve.retrieve`) run on a worker thread; this
-widget shows their rows and progress.  A study already in the cache is
+The query (:func:`workstation.ui.remote_query.stream_studies`) runs on a worker
+thread and its rows stream in as the archive answers, in batches at most ten
+times a second, so a search answered by thousands of studies never blocks the
+GUI; Cancel sends a C-CANCEL.  Chosen studies go to the retrieve queue below
+the results (:class:`workstation.ui.retrieve_queue.RetrieveQueue`), which runs
+several at once up to the archive's limit.  A study already in the cache is
 marked; a retrieved one appears in the Local tab and can be opened at once.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable
 
 from PySide6.QtCore import Qt, QThread, Signal
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -28,34 +33,67 @@ from PySide6.QtWidgets import (
 
 from workstation.store.cache import StudyCache
 from workstation.ui.filter_bar import FilterBar
-from workstation.ui.remote_query import RemoteStudy, search_studies
+from workstation.ui.remote_query import RemoteStudy, stream_studies
+from workstation.ui.retrieve_panel import RetrievePanel
+from workstation.ui.retrieve_queue import RetrieveQueue
 from workstation.ui.study_format import first_line, format_da, format_modalities, format_person_name
 
 log = logging.getLogger(__name__)
+
+#: Rows shown at most for one search (the archive is told to stop after that).
+MAX_ROWS = 5000
+BATCH_INTERVAL_S = 0.1
+CACHED_COLUMN = 10
 
 COLUMNS = ("Patient name", "Patient ID", "Birth date", "Sex", "Study date", "Modalities", "Description",
            "Accession", "Series", "Images", "")
 
 
-class _Worker(QThread):
-    """Runs one query or retrieve; reports through signals."""
+class _SearchThread(QThread):
+    """Runs one search; its rows leave in batches at most every :data:`BATCH_INTERVAL_S` seconds."""
 
     rows_ready = Signal(object)
-    progress = Signal(str)
     done = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, work: Callable, parent=None) -> None:
+    def __init__(self, node, ae_title: str, flt, parent=None) -> None:
         super().__init__(parent)
-        self._work = work
+        self._node, self._ae_title, self._flt = node, ae_title, flt
         self.cancel = threading.Event()
 
     def run(self) -> None:
+        batch: list[RemoteStudy] = []
+        seen: set[str] = set()
+        n = 0
+        last = time.monotonic()
         try:
-            self._work(self)
+            for row in stream_studies(self._node, self._ae_title, self._flt, self.cancel.is_set):
+                if row.study_uid in seen:
+                    continue
+                seen.add(row.study_uid)
+                batch.append(row)
+                n += 1
+                now = time.monotonic()
+                if now - last >= BATCH_INTERVAL_S:
+                    self.rows_ready.emit(batch)
+                    batch, last = [], now
+                if n >= MAX_ROWS:
+                    self.cancel.set()
+                    break
         except Exception as exc:  # the tab says what went wrong; the thread never dies silently
-            log.warning("remote job failed: %s", type(exc).__name__)
+            log.warning("remote search failed: %s", type(exc).__name__)
+            if batch:
+                self.rows_ready.emit(batch)
             self.failed.emit(first_line(str(exc)) or type(exc).__name__)
+            return
+        if batch:
+            self.rows_ready.emit(batch)
+        what = f"{n} stud{'y' if n == 1 else 'ies'} on {self._node.name}"
+        if n >= MAX_ROWS:
+            what += f" (the first {MAX_ROWS}: narrow the search)"
+        elif self.cancel.is_set():
+            what = f"Cancelled: {what}"
+        self.done.emit(what)
 
 
 class RemoteTab(QWidget):
@@ -69,7 +107,7 @@ class RemoteTab(QWidget):
         Returns the current :class:`workstation.config.Settings` (nodes, our AE title).
     retrieve_study : callable
         ``retrieve_study(node, study_uid, progress, cancel) -> report`` (the connectivity
-        layer's retrieve bound to the home and cache).
+        layer's retrieve bound to the home and a cache connection of its own).
 
     Signals
     -------
@@ -84,14 +122,13 @@ class RemoteTab(QWidget):
         super().__init__(parent)
         self.cache = cache
         self._settings = settings_loader
-        self._retrieve = retrieve_study
         self.node_combo = QComboBox()
         self.node_combo.setMinimumWidth(140)
         self.filter_bar = FilterBar()
         self.search_button = QPushButton("Search")
         self.search_button.setDefault(True)
         self.retrieve_button = QPushButton("Retrieve")
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton("Cancel search")
         self.cancel_button.setEnabled(False)
         self.status = QLabel("Choose an archive and search")
         self.table = QTableWidget(0, len(COLUMNS))
@@ -101,26 +138,42 @@ class RemoteTab(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setStretchLastSection(True)
+        for c, width in enumerate((190, 110, 90, 40, 90, 90, 220, 110, 50, 60)):
+            self.table.setColumnWidth(c, width)
         self.table.doubleClicked.connect(lambda *_: self.retrieve_selected())
+        self.queue = RetrieveQueue(retrieve_study, lambda uid: self.cache.study(uid) is not None, self)
+        self.queue.retrieved.connect(self._on_retrieved)
+        self.queue_panel = RetrievePanel(self.queue)
         top = QHBoxLayout()
         top.addWidget(QLabel("Archive"))
         top.addWidget(self.node_combo)
         top.addWidget(self.filter_bar, 1)
         top.addWidget(self.search_button)
+        top.addWidget(self.cancel_button)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
         bottom.addWidget(self.retrieve_button)
-        bottom.addWidget(self.cancel_button)
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(self.table, 1)
+        results_layout.addLayout(bottom)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(results)
+        self.splitter.addWidget(self.queue_panel)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(bottom)
+        layout.addWidget(self.splitter, 1)
         self.search_button.clicked.connect(self.search)
         self.retrieve_button.clicked.connect(self.retrieve_selected)
-        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.clicked.connect(self.cancel_search)
         self.rows: list[RemoteStudy] = []
-        self._worker: _Worker | None = None
+        self._row_of: dict[str, int] = {}
+        self._worker: _SearchThread | None = None
         self.reload_nodes()
 
     # Nodes ------------------------------------------------------------------------------
@@ -138,90 +191,110 @@ class RemoteTab(QWidget):
         if current:
             self.node_combo.setCurrentText(current)
         if not nodes:
-            self.status.setText("No archive is configured (lightbox nodes add …)")
-        self.search_button.setEnabled(bool(nodes))
+            self.status.setText("No archive is configured (Tools > DICOM nodes…)")
+        self.search_button.setEnabled(bool(nodes) and self._worker is None)
 
     def _node(self):
         settings = self._settings()
         return settings, settings.node(self.node_combo.currentText())
 
-    # Jobs -------------------------------------------------------------------------------
+    # Search -----------------------------------------------------------------------------
     def busy(self) -> bool:
+        """A search runs, or a retrieve runs or waits."""
+        return self._worker is not None or self.queue.busy()
+
+    def searching(self) -> bool:
         return self._worker is not None
 
-    def _start(self, work: Callable, message: str) -> bool:
-        if self._worker is not None:
-            return False
-        worker = _Worker(work, self)
-        worker.rows_ready.connect(self._show_rows)
-        worker.progress.connect(self.status.setText)
-        worker.done.connect(self._on_done)
-        worker.failed.connect(lambda text: self.status.setText(f"Failed: {text}"))
-        worker.finished.connect(self._on_finished)
-        self._worker = worker
-        self.status.setText(message)
-        self.cancel_button.setEnabled(True)
-        self.search_button.setEnabled(False)
-        self.retrieve_button.setEnabled(False)
-        worker.start()
-        return True
-
-    def cancel(self) -> None:
+    def cancel_search(self) -> None:
         if self._worker is not None:
             self._worker.cancel.set()
             self.status.setText("Cancelling…")
 
+    def cancel(self) -> None:
+        """Stop the search and every retrieve (at exit)."""
+        self.cancel_search()
+        self.queue.cancel_all()
+
     def wait(self, timeout_ms: int) -> bool:
-        return self._worker is None or self._worker.wait(timeout_ms)
-
-    def _on_finished(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.deleteLater()
-        self.cancel_button.setEnabled(False)
-        self.search_button.setEnabled(self.node_combo.count() > 0)
-        self.retrieve_button.setEnabled(True)
-
-    def _on_done(self, text: str) -> None:
-        self.status.setText(text)
+        ok = self._worker is None or self._worker.wait(timeout_ms)
+        return self.queue.wait(timeout_ms) and ok
 
     def search(self) -> bool:
-        """Query the chosen archive with the filters (in the background)."""
+        """Query the chosen archive with the filters; rows stream in as they arrive."""
+        if self._worker is not None:
+            return False
         try:
             settings, node = self._node()
         except Exception as exc:
             self.status.setText(first_line(str(exc)))
             return False
-        flt = self.filter_bar.current_filter()
+        self.rows, self._row_of = [], {}
+        self.table.setRowCount(0)
+        worker = _SearchThread(node, settings.ae_title, self.filter_bar.current_filter(), self)
+        worker.rows_ready.connect(self._add_rows)
+        worker.done.connect(self._on_search_done)
+        worker.failed.connect(lambda text: self.status.setText(f"Failed: {text}"))
+        worker.finished.connect(self._on_search_finished)
+        self._worker = worker
+        self.status.setText(f"Searching {node.name}…")
+        self.cancel_button.setEnabled(True)
+        self.search_button.setEnabled(False)
+        worker.start()
+        return True
 
-        def work(worker: _Worker) -> None:
-            rows = search_studies(node, settings.ae_title, flt, worker.cancel.is_set)
-            worker.rows_ready.emit(rows)
-            worker.done.emit(f"{len(rows)} stud{'y' if len(rows) == 1 else 'ies'} on {node.name}")
+    def _add_rows(self, batch: list[RemoteStudy]) -> None:
+        fresh = list({s.study_uid: s for s in batch if s.study_uid not in self._row_of}.values())
+        if not fresh:
+            return
+        first = self.table.rowCount()
+        self.table.setRowCount(first + len(fresh))
+        for r, study in enumerate(fresh, start=first):
+            self._row_of[study.study_uid] = r
+            self.rows.append(study)
+            self._fill_row(r, study)
+        if self._worker is not None:
+            self.status.setText(f"Searching… {len(self.rows)} so far")
 
-        return self._start(work, f"Searching {node.name}…")
-
-    def _show_rows(self, rows: list[RemoteStudy]) -> None:
-        self.rows = rows
-        self.table.setRowCount(len(rows))
-        for r, s in enumerate(rows):
-            cached = self.cache.study(s.study_uid) is not None
-            values = (format_person_name(s.patient_name), s.patient_id, format_da(s.birth_date), s.sex,
-                      format_da(s.study_date), format_modalities(s.modalities), s.description, s.accession,
-                      s.num_series, s.num_instances, "in cache" if cached else "")
-            for c, v in enumerate(values):
+    def _fill_row(self, r: int, s: RemoteStudy) -> None:
+        cached = self.cache.study(s.study_uid) is not None
+        values = (format_person_name(s.patient_name), s.patient_id, format_da(s.birth_date), s.sex,
+                  format_da(s.study_date), format_modalities(s.modalities), s.description, s.accession,
+                  s.num_series, s.num_instances, "in cache" if cached else "")
+        for c, v in enumerate(values):
+            item = self.table.item(r, c)
+            if item is None:
                 item = QTableWidgetItem(v)
-                if cached:
-                    item.setForeground(QBrush(QColor("#8fbf8f")))
                 self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
+            else:
+                item.setText(v)
+            item.setForeground(QBrush(QColor("#8fbf8f")) if cached else QBrush())
+
+    def _on_search_done(self, text: str) -> None:
+        # Newest first, once all are in (the rows keep their items; only texts change).
+        ordered = sorted(self.rows, key=lambda r: (r.study_date, r.study_time), reverse=True)
+        if ordered != self.rows:
+            self.rows = ordered
+            self._row_of = {s.study_uid: r for r, s in enumerate(ordered)}
+            self.table.clearSelection()
+            for r, study in enumerate(ordered):
+                self._fill_row(r, study)
+        self.status.setText(text)
+
+    def _on_search_finished(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.deleteLater()
+        self.cancel_button.setEnabled(False)
+        self.search_button.setEnabled(self.node_combo.count() > 0)
 
     def selected_studies(self) -> list[RemoteStudy]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self.rows[r] for r in rows if r < len(self.rows)]
 
+    # Retrieve ---------------------------------------------------------------------------
     def retrieve_selected(self) -> bool:
-        """Bring the selected studies into the cache (in the background)."""
+        """Queue the selected studies for retrieve (they run in the background, several at once)."""
         chosen = self.selected_studies()
         if not chosen:
             self.status.setText("Select one or more studies first")
@@ -231,21 +304,15 @@ class RemoteTab(QWidget):
         except Exception as exc:
             self.status.setText(first_line(str(exc)))
             return False
+        self.queue.add_many(node, [(study.study_uid, " ".join(
+            t for t in (format_person_name(study.patient_name), format_da(study.study_date), study.description) if t))
+            for study in chosen])
+        self.status.setText(f"{len(chosen)} stud{'y' if len(chosen) == 1 else 'ies'} queued for retrieve "
+                            f"from {node.name}")
+        return True
 
-        def work(worker: _Worker) -> None:
-            notes = []
-            for k, study in enumerate(chosen, start=1):
-                if worker.cancel.is_set():
-                    break
-
-                def progress(p, k=k) -> None:
-                    worker.progress.emit(f"Study {k} of {len(chosen)}: {p.completed} received, "
-                                         f"{p.remaining} to come, {p.failed} failed")
-
-                report = self._retrieve(node, study.study_uid, progress, worker.cancel)
-                notes.append(report.summary() if hasattr(report, "summary") else "done")
-                if self.cache.study(study.study_uid) is not None:
-                    self.retrieved.emit(study.study_uid)
-            worker.done.emit("; ".join(notes) or "Cancelled")
-
-        return self._start(work, f"Retrieving {len(chosen)} stud{'y' if len(chosen) == 1 else 'ies'}…")
+    def _on_retrieved(self, study_uid: str) -> None:
+        r = self._row_of.get(study_uid)
+        if r is not None and r < len(self.rows):
+            self._fill_row(r, self.rows[r])
+        self.retrieved.emit(study_uid)
