@@ -90,3 +90,16 @@ def test_snapshot_renders_the_hung_layout(demo, tmp_path):  # noqa: F811
     # both halves of the viewing area show a bright body on black
     assert image.crop((250, 100, 500, 450)).getextrema()[1] > 150
     assert image.crop((550, 100, 800, 450)).getextrema()[1] > 150
+
+
+def test_export_and_import_a_dicom_hanging_protocol(lightbox_home, tmp_path, capsys):
+    out = tmp_path / "mg.dcm"
+    res = call(["protocols", "export", "mg-screening", "--out", str(out)], lightbox_home, capsys)
+    assert res.returncode == 0 and out.exists()
+    assert "valid (mg-screening)" in call(["protocols", "validate", str(out)], lightbox_home, capsys).stdout
+    res = call(["protocols", "import", str(out)], lightbox_home, capsys)
+    assert res.returncode == 0 and "imported mg-screening" in res.stdout
+    listed = json.loads(call(["protocols", "list", "--json"], lightbox_home, capsys).stdout)
+    assert {p["id"]: p["origin"] for p in listed["protocols"]}["mg-screening"] == "user"
+    res = call(["protocols", "import", str(tmp_path / "missing.dcm")], lightbox_home, capsys)
+    assert res.returncode == 1 and "missing.dcm" in res.stderr

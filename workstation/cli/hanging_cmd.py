@@ -1,10 +1,11 @@
-"""Subcommands: ``protocols list/show/validate/match/priors``, ``hang`` and ``snapshot`` (hanging protocols)."""
+"""Subcommands: ``protocols list/show/validate/export/import/match/priors``, ``hang`` and ``snapshot``."""
 
 from __future__ import annotations
 
 import sys
 
 from workstation.cli.common import CliError, Context, format_date, print_json, print_table
+from workstation.hanging.editing import export_protocol, import_protocol, read_dicom
 from workstation.hanging.library import ProtocolLibrary, load_file
 from workstation.hanging.plan import FILLED, PENDING, HangingPlan, ViewportPlan
 from workstation.hanging.prefetch import HangingSettings, prefetch_list, query_patient_studies
@@ -29,6 +30,15 @@ def register(sub) -> None:
     q.add_argument("files", nargs="+", metavar="FILE")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=run_validate)
+
+    q = psub.add_parser("export", help="write a protocol as JSON, YAML, or a DICOM Hanging Protocol object (.dcm)")
+    q.add_argument("protocol_id", metavar="ID")
+    q.add_argument("--out", required=True, metavar="FILE")
+    q.set_defaults(handler=run_export)
+
+    q = psub.add_parser("import", help="add a protocol file (JSON, YAML or DICOM Hanging Protocol) to yours")
+    q.add_argument("file", metavar="FILE")
+    q.set_defaults(handler=run_import)
 
     for name, target in (("match", psub), ("hang", sub)):
         help_text = "the protocol chosen for a cached study, its score, its priors and each viewport's series"
@@ -89,11 +99,32 @@ def run_show(args, ctx: Context) -> int:
     return 0
 
 
+def run_export(args, ctx: Context) -> int:
+    protocol = _library(ctx).get(args.protocol_id)
+    if protocol is None:
+        raise CliError(f"no hanging protocol {args.protocol_id!r} (see 'lightbox protocols list')")
+    try:
+        path = export_protocol(protocol, args.out)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc}") from None
+    print(f"{path}: {protocol.id}")
+    return 0
+
+
+def run_import(args, ctx: Context) -> int:
+    try:
+        protocol = import_protocol(ctx.home, args.file)
+    except ProtocolError as exc:
+        raise CliError(str(exc)) from None
+    print(f"imported {protocol.id} ({protocol.name}) into {protocol.source}")
+    return 0
+
+
 def run_validate(args, ctx: Context) -> int:
     results = []
     for path in args.files:
         try:
-            p = load_file(path)
+            p = read_dicom(path) if path.lower().endswith(".dcm") else load_file(path)
             results.append({"file": path, "valid": True, "id": p.id, "field": "", "message": ""})
         except ProtocolError as exc:
             results.append({"file": path, "valid": False, "id": "", "field": exc.field, "message": exc.message})

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pydicom
 import yaml
+from pydicom.errors import InvalidDicomError
 
 from workstation.hanging.constraints import as_number
+from workstation.hanging.dicom_hp import from_dataset, to_dataset
 from workstation.hanging.library import load_file, save_user_protocol
 from workstation.hanging.protocol import Protocol, ProtocolError, Rule, parse_protocol
 from workstation.home import Home
@@ -158,8 +161,15 @@ def duplicate(protocol: Protocol, taken: set[str]) -> ProtocolDraft:
 
 
 def export_protocol(protocol: Protocol, path: str | os.PathLike[str]) -> Path:
-    """Write a protocol to a file of the user's choice: YAML for ``.yaml``/``.yml``, else JSON."""
+    """Write a protocol to a file of the user's choice.
+
+    ``.dcm``: a DICOM Hanging Protocol object (:mod:`workstation.hanging.dicom_hp`);
+    ``.yaml``/``.yml``: YAML; anything else: JSON.
+    """
     path = Path(path)
+    if path.suffix.lower() == ".dcm":
+        to_dataset(protocol).save_as(path, enforce_file_format=True)
+        return path
     data = protocol.to_dict()
     if path.suffix.lower() in (".yaml", ".yml"):
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
@@ -169,14 +179,29 @@ def export_protocol(protocol: Protocol, path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def read_dicom(path: str | os.PathLike[str]) -> Protocol:
+    """A protocol from a DICOM Hanging Protocol file.
+
+    Raises
+    ------
+    ProtocolError
+        Not readable as DICOM, not a Hanging Protocol object, or no valid protocol.
+    """
+    try:
+        ds = pydicom.dcmread(path)
+    except (OSError, InvalidDicomError) as exc:
+        raise ProtocolError(str(path), "", f"not a readable DICOM file: {exc}") from None
+    return from_dataset(ds, str(path))
+
+
 def import_protocol(home: Home, path: str | os.PathLike[str]) -> Protocol:
-    """Validate a protocol file and save it among the user's protocols.
+    """Validate a protocol file (JSON, YAML, or a DICOM Hanging Protocol ``.dcm``) and save it as the user's.
 
     Raises
     ------
     ProtocolError
         Naming the file and the field; nothing is saved then.
     """
-    protocol = load_file(path)
+    protocol = read_dicom(path) if Path(path).suffix.lower() == ".dcm" else load_file(path)
     target = save_user_protocol(home, protocol)
     return protocol.with_origin("user", str(target))

@@ -319,14 +319,14 @@ class ProtocolEditorDialog(QDialog):
 
     def _choose_import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a hanging protocol", "",
-                                              "Hanging protocols (*.json *.yaml *.yml)")
+                                              "Hanging protocols (*.json *.yaml *.yml *.dcm)")
         if path:
             self.import_file(path)
 
     def _choose_export(self) -> None:
         name = f"{self.id_edit.text() or 'protocol'}.json"
         path, _ = QFileDialog.getSaveFileName(self, "Export the hanging protocol", name,
-                                              "JSON (*.json);;YAML (*.yaml)")
+                                              "JSON (*.json);;YAML (*.yaml);;DICOM Hanging Protocol (*.dcm)")
         if path:
             self.export_file(path)
 
