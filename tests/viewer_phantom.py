@@ -39,7 +39,7 @@ def write_phantom(folder: Path, n: int = 10, *, patient_id: str = "PHANTOM-1",
                   patient_name: str = "Phantom^Paula", study_uid: str | None = None,
                   series_number: int = 1, description: str = "phantom axial",
                   frame_of_reference: str | None = None, z0: float = 0.0,
-                  orientation=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0), origin=None) -> list[Path]:
+                  orientation=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0), origin=None, issuer: str = "") -> list[Path]:
     """Write an ``n``-slice phantom series into ``folder``; returns the paths (written shuffled).
 
     Slice ``i``'s first pixel is at ``origin + normal * (z0 + i * SLICE_GAP)``.
@@ -56,6 +56,8 @@ def write_phantom(folder: Path, n: int = 10, *, patient_id: str = "PHANTOM-1",
         ds = ct_dataset(study_uid=study_uid, series_uid=series_uid, index=int(i), size=SIZE,
                         spacing=SLICE_GAP, patient_id=patient_id, patient_name=patient_name)
         ds.FrameOfReferenceUID = frame_of_reference
+        if issuer:
+            ds.IssuerOfPatientID = issuer
         ds.SeriesNumber = series_number
         ds.SeriesDescription = description
         ds.PixelSpacing = [SPACING, SPACING]

@@ -28,7 +28,7 @@ def cache(lightbox_home):
 @pytest.fixture
 def session(cache, tmp_path):
     s = ReadingSession(cache)
-    s.open_study(phantom_study(cache, tmp_path / "ph", 6))
+    s.open_study(phantom_study(cache, tmp_path / "ph", 6, issuer="HOSPITAL A"))
     s.viewports[0].view.resize(512, 512)
     s.display_sets[0].loader.join(30)
     yield s
@@ -63,6 +63,7 @@ def test_presentation_state_round_trip(cache, session, tmp_path):
     listed = session.objects_by_series()[vp.display_set.series_uid]
     assert listed == [("PR", saved.sop_instance_uid, saved.label)]
     assert "for the tumour board" in saved.label
+    assert not cache.study(vp.display_set.study.study_uid).mixed_patients
     path = cache.path_of(cache.instance(saved.sop_instance_uid))
     if shutil.which("dcmpschk"):
         run = subprocess.run(["dcmpschk", str(path)], capture_output=True, text=True, timeout=60)
@@ -112,8 +113,10 @@ def test_key_images_saved_as_kos_and_shown_as_a_display_set(cache, session):
     assert key_set.label == "Key images: Of Interest (two)"
     assert [f.instance_number for f in key_set.stack.frames] == [2, 5]
     assert ("KO", saved[0].sop_instance_uid, saved[0].label) in session.objects_by_series()[series_uid]
-    # Opening the study again finds the KOS as a key-image display set.
+    # Filed under the images' patient (ID and issuer): the study does not look mixed.
     uid = vp.display_set.study.study_uid
+    assert not cache.study(uid).mixed_patients
+    # Opening the study again finds the KOS as a key-image display set.
     session.open_study(uid)
     assert session.display_sets[-1].label.startswith("Key images")
     session.show(session.display_sets[-1], 0)

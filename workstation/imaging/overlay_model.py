@@ -6,6 +6,7 @@ The widget paints these results; tests check them directly.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,9 +40,12 @@ def corner_lines(vp: ViewportModel, overrides=None) -> dict[str, list[str]]:
             location = None
     if location is None and f is not None and f.position is not None and vp.stack.spatially_sorted:
         location = float(f.position @ f.normal) if f.normal is not None else None
+    series = ds.stack.series
+    if ds.title:  # a key-image display set: its frames come from several series
+        series = replace(series, series_number=None, description=ds.title)
     ctx = CornerContext(
         study=ds.study,
-        series=ds.stack.series,
+        series=series,
         header=header,
         index=vp.index,
         count=len(vp),

@@ -55,6 +55,8 @@ def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_
         top = corner.startswith("top")
         left = corner.endswith("left")
         for k, text in enumerate(lines):
+            # Each corner keeps to its half of a narrow viewport rather than writing over the other.
+            text = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(rect.width() / 2 - 2 * margin - 8, 40))
             w = fm.horizontalAdvance(text)
             x = rect.left() + margin if left else rect.right() - margin - 14 - w  # clear of the scroll bar
             if top:

@@ -439,7 +439,8 @@ class ViewerWidget(QWidget):
         for ds in self.session.display_sets:
             number = ds.stack.series.series_number
             for i, f in enumerate(ds.stack.frames):
-                labels[f.key] = f"Se {number if number is not None else '?'} Im {i + 1}"
+                # A frame also shown in a key-image display set keeps its own series' name.
+                labels.setdefault(f.key, f"Se {number if number is not None else '?'} Im {i + 1}")
         self.panel.set_frame_labels(labels)
 
 
