@@ -46,24 +46,35 @@ def shadowed_text(p: QPainter, x: float, y: float, text: str, color: QColor = TE
 
 
 def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_offset: float = 0.0) -> None:
-    """The four-corner text, each corner's lines stacked from its corner inwards."""
+    """The four-corner text, each corner's lines stacked from its corner inwards.
+
+    A line that would run into the line beside it (same row, other corner) is
+    elided; left corners (patient identity) keep at least half the width.
+    """
     p.setFont(overlay_font(10.0))
     fm = QFontMetricsF(p.font())
     line = fm.height()
-    margin = 6.0
+    margin, gap, scrollbar = 6.0, 12.0, 14.0
+    usable = rect.width() - 2 * margin - scrollbar - gap
+    rows: dict[tuple[str, int], dict[str, str]] = {}
     for corner, lines in corners.items():
         top = corner.startswith("top")
-        left = corner.endswith("left")
         for k, text in enumerate(lines):
-            # Each corner keeps to its half of a narrow viewport rather than writing over the other.
-            text = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(rect.width() / 2 - 2 * margin - 8, 40))
-            w = fm.horizontalAdvance(text)
-            x = rect.left() + margin if left else rect.right() - margin - 14 - w  # clear of the scroll bar
-            if top:
-                y = rect.top() + top_offset + margin + fm.ascent() + k * line
-            else:
-                y = rect.bottom() - margin - fm.descent() - (len(lines) - 1 - k) * line
-            shadowed_text(p, x, y, text)
+            row = k if top else len(lines) - 1 - k  # counted from the edge, as drawn
+            rows.setdefault(("top" if top else "bottom", row), {})["left" if corner.endswith("left") else "right"] = text
+    for (edge, row), pair in rows.items():
+        left, right = pair.get("left", ""), pair.get("right", "")
+        wl, wr = fm.horizontalAdvance(left), fm.horizontalAdvance(right)
+        if wl + wr > usable:
+            keep_left = max(usable / 2, usable - wr)
+            left = fm.elidedText(left, Qt.TextElideMode.ElideRight, keep_left)
+            right = fm.elidedText(right, Qt.TextElideMode.ElideRight, max(usable - fm.horizontalAdvance(left), 30))
+        y = (rect.top() + top_offset + margin + fm.ascent() + row * line if edge == "top"
+             else rect.bottom() - margin - fm.descent() - row * line)
+        if left:
+            shadowed_text(p, rect.left() + margin, y, left)
+        if right:
+            shadowed_text(p, rect.right() - margin - scrollbar - fm.horizontalAdvance(right), y, right)
 
 
 def paint_markers(p: QPainter, rect: QRectF, markers: dict[str, str], top_offset: float = 0.0) -> None:
