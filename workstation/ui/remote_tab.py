@@ -173,6 +173,7 @@ class RemoteTab(QWidget):
         self.cancel_button.clicked.connect(self.cancel_search)
         self.rows: list[RemoteStudy] = []
         self._row_of: dict[str, int] = {}
+        self._cached: dict[str, bool] = {}
         self._worker: _SearchThread | None = None
         self.reload_nodes()
 
@@ -229,7 +230,7 @@ class RemoteTab(QWidget):
         except Exception as exc:
             self.status.setText(first_line(str(exc)))
             return False
-        self.rows, self._row_of = [], {}
+        self.rows, self._row_of, self._cached = [], {}, {}
         self.table.setRowCount(0)
         worker = _SearchThread(node, settings.ae_title, self.filter_bar.current_filter(), self)
         worker.rows_ready.connect(self._add_rows)
@@ -256,8 +257,10 @@ class RemoteTab(QWidget):
         if self._worker is not None:
             self.status.setText(f"Searching… {len(self.rows)} so far")
 
-    def _fill_row(self, r: int, s: RemoteStudy) -> None:
-        cached = self.cache.study(s.study_uid) is not None
+    def _fill_row(self, r: int, s: RemoteStudy, recheck: bool = True) -> None:
+        if recheck or s.study_uid not in self._cached:
+            self._cached[s.study_uid] = self.cache.study(s.study_uid) is not None
+        cached = self._cached[s.study_uid]
         values = (format_person_name(s.patient_name), s.patient_id, format_da(s.birth_date), s.sex,
                   format_da(s.study_date), format_modalities(s.modalities), s.description, s.accession,
                   s.num_series, s.num_instances, "in cache" if cached else "")
@@ -277,8 +280,10 @@ class RemoteTab(QWidget):
             self.rows = ordered
             self._row_of = {s.study_uid: r for r, s in enumerate(ordered)}
             self.table.clearSelection()
+            self.table.setUpdatesEnabled(False)
             for r, study in enumerate(ordered):
-                self._fill_row(r, study)
+                self._fill_row(r, study, recheck=False)
+            self.table.setUpdatesEnabled(True)
         self.status.setText(text)
 
     def _on_search_finished(self) -> None:
