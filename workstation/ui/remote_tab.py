@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 MAX_ROWS = 5000
 BATCH_INTERVAL_S = 0.1
 CACHED_COLUMN = 10
+STUDY_DATE_COLUMN = 4
 
 COLUMNS = ("Patient name", "Patient ID", "Birth date", "Sex", "Study date", "Modalities", "Description",
            "Accession", "Series", "Images", "")
@@ -249,11 +250,13 @@ class RemoteTab(QWidget):
         if not fresh:
             return
         first = self.table.rowCount()
+        self.table.setUpdatesEnabled(False)
         self.table.setRowCount(first + len(fresh))
         for r, study in enumerate(fresh, start=first):
             self._row_of[study.study_uid] = r
             self.rows.append(study)
             self._fill_row(r, study)
+        self.table.setUpdatesEnabled(True)
         if self._worker is not None:
             self.status.setText(f"Searching… {len(self.rows)} so far")
 
@@ -268,22 +271,23 @@ class RemoteTab(QWidget):
             item = self.table.item(r, c)
             if item is None:
                 item = QTableWidgetItem(v)
+                if c == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, s.study_uid)
                 self.table.setItem(r, c, item)
             else:
                 item.setText(v)
             item.setForeground(QBrush(QColor("#8fbf8f")) if cached else QBrush())
 
     def _on_search_done(self, text: str) -> None:
-        # Newest first, once all are in (the rows keep their items; only texts change).
-        ordered = sorted(self.rows, key=lambda r: (r.study_date, r.study_time), reverse=True)
-        if ordered != self.rows:
-            self.rows = ordered
-            self._row_of = {s.study_uid: r for r, s in enumerate(ordered)}
+        # Newest first, once all are in: Qt sorts the rows on the ISO study date text (no Python per row).
+        dates = [r.study_date for r in self.rows]
+        if dates != sorted(dates, reverse=True):
+            by_uid = {s.study_uid: s for s in self.rows}
             self.table.clearSelection()
-            self.table.setUpdatesEnabled(False)
-            for r, study in enumerate(ordered):
-                self._fill_row(r, study, recheck=False)
-            self.table.setUpdatesEnabled(True)
+            self.table.sortItems(STUDY_DATE_COLUMN, Qt.SortOrder.DescendingOrder)
+            self.rows = [by_uid[self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)]
+                         for r in range(self.table.rowCount())]
+            self._row_of = {s.study_uid: r for r, s in enumerate(self.rows)}
         self.status.setText(text)
 
     def _on_search_finished(self) -> None:
