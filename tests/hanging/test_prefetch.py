@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.net.helpers import free_port
@@ -38,17 +40,31 @@ def test_hanging_settings_round_trip():
     assert HangingSettings.of(settings).extra_priors == 1
 
 
+@pytest.fixture(scope="module")
+def archive(demo, tmp_path_factory):
+    """A running archive holding the first demo patient's studies (two images of the current CT) and a study
+    of the second."""
+    arc = EmbeddedArchive(tmp_path_factory.mktemp("archive"), port=free_port())
+    try:
+        arc.start(timeout=30)
+        peer = Peer("127.0.0.1", arc.port, arc.ae_title, timeout=10)
+        keys = ("ct-chest-2023", "dx-chest-2024", "dx-chest-2023", "us-carotid-2024")
+        # two images of the current CT: enough for it to be one of the day's studies
+        sent = send_files([f for k in keys for f in demo.files[k]] + demo.files["ct-chest-2024"][:2], peer,
+                          CALLING_AE)
+        assert sent.ok, sent.summary()
+        yield arc
+    finally:
+        arc.stop()
+
+
 @pytest.mark.slow
-def test_prior_on_an_archive_is_listed_retrieved_and_fills_its_viewport(demo, tmp_path):
+def test_prior_on_an_archive_is_listed_retrieved_and_fills_its_viewport(demo, archive, tmp_path):
     home = Home.single(tmp_path / "home")
     cache = StudyCache.open(home)
-    archive = EmbeddedArchive(tmp_path / "archive", port=free_port())
     try:
         assert import_paths(cache, demo.files["ct-chest-2024"], workers=1).imported == 48
-        archive.start(timeout=30)
         peer = Peer("127.0.0.1", archive.port, archive.ae_title, timeout=10)
-        sent = send_files(demo.files["ct-chest-2023"] + demo.files["dx-chest-2023"], peer, CALLING_AE)
-        assert sent.ok, sent.summary()
         current_uid, prior_uid = demo.uids["ct-chest-2024"], demo.uids["ct-chest-2023"]
         lib = ProtocolLibrary.load()
 
@@ -59,7 +75,7 @@ def test_prior_on_an_archive_is_listed_retrieved_and_fills_its_viewport(demo, tm
 
         remote = query_patient_studies(peer, CALLING_AE, study_facts(cache, current_uid, with_series=False))
         by_uid = {s.study_uid: s for s in remote}
-        assert set(by_uid) == {prior_uid, demo.uids["dx-chest-2023"]}
+        assert set(by_uid) == {prior_uid, demo.uids["dx-chest-2023"], demo.uids["dx-chest-2024"]}
         prior = by_uid[prior_uid]
         assert not prior.in_cache and prior.get("ModalitiesInStudy") == "CT"
         # this archive does not report Body Part Examined: unknown, not absent (Orthanc does report it)
@@ -89,5 +105,27 @@ def test_prior_on_an_archive_is_listed_retrieved_and_fills_its_viewport(demo, tm
         # and nothing is left to fetch
         assert all(i.in_cache for i in prefetch_list(cache, lib, current_uid, remote=remote))
     finally:
-        archive.stop()
         cache.close()
+
+
+@pytest.mark.slow
+def test_a_days_studies_and_their_priors_are_prefetched(demo, archive, tmp_path, capsys):
+    from workstation.cli import main
+    from workstation.config import Node
+
+    home = Home.single(tmp_path / "home").ensure()
+    settings = config_mod.load(home.config_file)
+    settings.nodes.append(Node("ARCHIVE", archive.ae_title, "127.0.0.1", archive.port, retrieve="get",
+                               max_associations=1))
+    config_mod.save(settings, home.config_file)
+    capsys.readouterr()
+    code = main(["--home", str(home.config_dir), "prefetch", "--node", "ARCHIVE", "--study-date", "20240312",
+                 "--modality", "DX", "--json"])
+    results = json.loads(capsys.readouterr().out)
+    assert code == 0
+    # the day's CT is left out: this archive ignores Modalities in Study, Lightbox checks the series
+    assert [r["study_uid"] for r in results] == [demo.uids["dx-chest-2024"]]
+    assert results[0]["ok"] and [(p["study_uid"], p["role"], p["fetched"]) for p in results[0]["priors"]] == \
+        [(demo.uids["dx-chest-2023"], "prior1", True)]
+    with StudyCache.open(home) as cache:
+        assert {s.study_uid for s in cache.studies()} == {demo.uids["dx-chest-2024"], demo.uids["dx-chest-2023"]}

@@ -57,6 +57,16 @@ def register(sub) -> None:
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=run_snapshot)
 
+    q = sub.add_parser("prefetch", help="retrieve a day's studies and their priors from a node before reading")
+    q.add_argument("--node", required=True, metavar="NAME")
+    q.add_argument("--study-date", default="today", metavar="YYYYMMDD|today")
+    q.add_argument("--modality", default="", metavar="M")
+    q.add_argument("--extra", type=int, default=None, metavar="N",
+                   help="relevant priors beyond those the protocol shows (default: the hanging settings')")
+    q.add_argument("--method", choices=("move", "get", "dicomweb"), default=None)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=run_prefetch)
+
     q = psub.add_parser("priors", help="the priors a study wants: cached ones, and archives' with --node")
     q.add_argument("study_uid", metavar="STUDY_UID")
     q.add_argument("--node", action="append", default=[], metavar="NAME",
@@ -176,6 +186,36 @@ def run_snapshot(args, ctx: Context) -> int:
     else:
         print(f"{result['file']}: {result['protocol']}, stage {result['stage']} ({result['stage_name']})")
     return 0
+
+
+def run_prefetch(args, ctx: Context) -> int:
+    import datetime as dt
+
+    from workstation.hanging.prefetch import prefetch_day
+
+    date = dt.date.today().strftime("%Y%m%d") if args.study_date == "today" else args.study_date
+    if not (len(date) == 8 and date.isdigit()):
+        raise CliError(f"invalid date {args.study_date!r}: YYYYMMDD or today", exit_code=2)
+    try:
+        node = ctx.settings.node(args.node)
+    except Exception as exc:  # noqa: BLE001 - an unknown node name is the user's to fix
+        raise CliError(str(exc)) from None
+    extra = HangingSettings.of(ctx.settings).extra_priors if args.extra is None else max(args.extra, 0)
+
+    def say(entry: dict) -> None:
+        if not args.json:
+            fetched = sum(p["fetched"] for p in entry["priors"])
+            print(f"{entry['study_uid']}  {entry['description']}: {entry['retrieve']}; "
+                  f"{len(entry['priors'])} prior(s), {fetched} fetched")
+
+    results = prefetch_day(node, ctx.settings, ctx.home, ctx.cache, _library(ctx), date, modality=args.modality,
+                           extra=extra, method=args.method, on_study=say)
+    if args.json:
+        print_json(results)
+    elif not results:
+        print(f"{node.name} has no studies on {format_date(date)}" + (f" with {args.modality}" if args.modality else ""))
+    ok = all(r["ok"] and all(p["ok"] for p in r["priors"]) for r in results)
+    return 0 if ok else 1
 
 
 def run_priors(args, ctx: Context) -> int:

@@ -294,3 +294,66 @@ def fetch_priors(node: Node, settings: Settings, home: Home, cache: StudyCache, 
         if on_arrival is not None:
             on_arrival(item.study_uid, report)
     return reports
+
+
+def _modalities(node: Node, calling_ae: str, ds: Any, cancel: Callable[[], bool] | None) -> set[str]:
+    """A study's modalities from its C-FIND answer, else from its series."""
+    from workstation.net.find import find
+
+    told = _text(ds, "ModalitiesInStudy")
+    if told:
+        return {m.strip().upper() for m in told.split("\\")}
+    answers = find(node, calling_ae, "SERIES", {"StudyInstanceUID": _text(ds, "StudyInstanceUID")}, cancel)
+    return {_text(a, "Modality").upper() for a in answers}
+
+
+def prefetch_day(node: Node, settings: Settings, home: Home, cache: StudyCache, library: ProtocolLibrary,
+                 study_date: str, *, modality: str = "", extra: int = 0, method: str | None = None,
+                 cancel: Callable[[], bool] | None = None,
+                 on_study: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Bring a day's studies and their priors into the cache before reading starts.
+
+    Each study the node holds for ``study_date`` (and ``modality``) is
+    retrieved, then the node is asked for the patient's other studies and
+    the priors its protocol shows, plus ``extra`` more, are retrieved.
+
+    Returns
+    -------
+    list of dict
+        Per study: its UID, date, description, the retrieve's summary, and
+        the priors fetched or already cached (UIDs only, no patient identity).
+    """
+    from workstation.hanging.facts import study_facts
+    from workstation.net.find import find
+    from workstation.net.retrieve import retrieve
+
+    keys: dict[str, Any] = {"StudyDate": study_date}
+    if modality:
+        keys["Modality"] = modality
+    studies = {_text(ds, "StudyInstanceUID"): ds for ds in find(node, settings.ae_title, "STUDY", keys, cancel)}
+    if modality:
+        # Archives that do not match on Modalities in Study answer with every study of the day.
+        studies = {uid: ds for uid, ds in studies.items()
+                   if modality.upper() in _modalities(node, settings.ae_title, ds, cancel)}
+    results = []
+    for uid, ds in sorted(studies.items(), key=lambda kv: _text(kv[1], "StudyTime")):
+        if not uid or (cancel is not None and cancel()):
+            continue
+        report = retrieve(node, settings, home, cache, uid, method=method, cancel=cancel)
+        entry: dict[str, Any] = {"study_uid": uid, "study_date": _text(ds, "StudyDate"),
+                                 "description": _text(ds, "StudyDescription"), "retrieve": report.summary(),
+                                 "ok": report.ok, "priors": []}
+        current = study_facts(cache, uid, with_series=False)
+        if current is not None:
+            remote = query_patient_studies(node, settings.ae_title, current, cancel)
+            items = prefetch_list(cache, library, uid, remote=remote, extra=extra)
+            reports = {}
+            fetch_priors(node, settings, home, cache, items, method=method, cancel=cancel,
+                         on_arrival=lambda prior, r: reports.__setitem__(prior, r))
+            entry["priors"] = [{"study_uid": i.study_uid, "role": i.role, "study_date": i.study_date,
+                                "fetched": i.study_uid in reports, "ok": i.in_cache or reports[i.study_uid].ok}
+                               for i in items]
+        results.append(entry)
+        if on_study is not None:
+            on_study(entry)
+    return results
