@@ -86,7 +86,10 @@ class ReadingSession:
         self.saved: dict[str, list] = {}  # study UID -> its presentation states and KOS (saved_views.SavedObject)
         self.key_images: set[tuple[str, int]] = set()
         self.show_reference_lines = True
-        self.corner_text_overrides: dict = {}  # a site's corner layouts per modality (settings "corner_text")
+        self.corner_text_overrides: dict = {}
+        # True: background readers wait for resume_background() (the viewer calls it once the first
+        # image is painted, so opening a study shows an image before anything else competes).
+        self.defer_background = False  # a site's corner layouts per modality (settings "corner_text")
         self.links = ViewportLinks(lambda: self.visible)
         for vp in self.viewports:
             vp.subscribe(self.links.on_change)
@@ -300,9 +303,15 @@ class ReadingSession:
             if self._on_progress is not None:
                 callback = lambda done, total: self._on_progress(uid, done, total)  # noqa: E731
             display_set.loader = StackLoader(display_set.pixels, callback)
-            display_set.loader.start(first)
+            display_set.loader.start(first, paused=self.defer_background)
         else:
             display_set.loader.set_focus(first)
+
+    def resume_background(self) -> None:
+        """Let every paused background reader go."""
+        for d in self.display_sets:
+            if d.loader is not None:
+                d.loader.resume()
 
     # Cross-referencing ----------------------------------------------------------------
     def reference_lines(self, index: int) -> list[tuple[tuple[float, float], tuple[float, float], bool]]:

@@ -222,10 +222,17 @@ class StackLoader:
         self._stop = threading.Event()
         self._on_progress = on_progress
         self._thread: threading.Thread | None = None
+        self._go = threading.Event()
 
-    def start(self, focus: int = 0) -> None:
-        """Start reading around ``focus`` (no-op when running or nothing is left)."""
+    def start(self, focus: int = 0, *, paused: bool = False) -> None:
+        """Start reading around ``focus`` (no-op when running or nothing is left).
+
+        ``paused``: the thread waits for :meth:`resume` before reading, so the
+        first image is painted without the reader competing for the interpreter.
+        """
         self._focus = focus
+        if not paused:
+            self._go.set()
         if self._thread is not None or self.pixels.done:
             return
         self._thread = threading.Thread(target=self._run, name="stack-loader", daemon=True)
@@ -237,8 +244,13 @@ class StackLoader:
             self._focus = index
             self._focus_changed.set()
 
+    def resume(self) -> None:
+        """Let a loader started paused read."""
+        self._go.set()
+
     def cancel(self) -> None:
         self._stop.set()
+        self._go.set()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; True when it has ended."""
@@ -262,6 +274,7 @@ class StackLoader:
         return None, radius
 
     def _run(self) -> None:
+        self._go.wait()
         radius, focus = 0, self._focus
         total = len(self.pixels)
         try:

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
 from workstation.imaging.annotation_layer import Annotation, Kind
 from workstation.imaging.viewport import ViewportModel
@@ -108,6 +108,37 @@ def nice_length(max_mm: float) -> float:
     return 10 ** k
 
 
+_SCALE_BARS: dict[tuple, QPixmap] = {}
+
+
+def _scale_bar_pixmap(length_px: int, ticks: int, text: str) -> QPixmap:
+    """The scale bar drawn once per length (scrolling repaints it every frame)."""
+    key = (length_px, ticks, text)
+    pixmap = _SCALE_BARS.get(key)
+    if pixmap is not None:
+        return pixmap
+    font = overlay_font(9.0)
+    fm = QFontMetricsF(font)
+    width = int(max(fm.horizontalAdvance(text) + 6, 12))
+    pixmap = QPixmap(width, length_px + int(fm.height()) + 8)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    q = QPainter(pixmap)
+    x = width - 2
+    for color, grow in ((SHADOW_COLOR, 1), (TEXT_COLOR, 0)):
+        q.fillRect(QRectF(x - 1 - grow, 1 - grow, 1 + 2 * grow, length_px + 2 * grow), color)
+        for k in range(ticks + 1):
+            tick = 6 if k in (0, ticks) else 3
+            y = 1 + round(k * length_px / ticks)
+            q.fillRect(QRectF(x - tick - grow, y - grow, tick + 2 * grow, 1 + 2 * grow), color)
+    q.setFont(font)
+    shadowed_text(q, x - fm.horizontalAdvance(text), length_px + 2 + fm.ascent() + 2, text)
+    q.end()
+    if len(_SCALE_BARS) > 64:
+        _SCALE_BARS.clear()
+    _SCALE_BARS[key] = pixmap
+    return pixmap
+
+
 def paint_scale_bar(p: QPainter, rect: QRectF, mm_per_view_px: float, label_unit: str = "mm") -> None:
     """A vertical scale bar near the right edge, at most a third of the height, 1-2-5 mm steps."""
     if mm_per_view_px <= 0 or not math.isfinite(mm_per_view_px):
@@ -115,22 +146,12 @@ def paint_scale_bar(p: QPainter, rect: QRectF, mm_per_view_px: float, label_unit
     length_mm = nice_length(rect.height() / 3 * mm_per_view_px)
     if length_mm <= 0:
         return
-    length_px = length_mm / mm_per_view_px
-    x = rect.right() - 26
-    y1 = rect.center().y() + length_px / 2 + 40
-    y0 = y1 - length_px
-    for color, width in ((SHADOW_COLOR, 3.0), (TEXT_COLOR, 1.0)):
-        p.setPen(QPen(color, width))
-        p.drawLine(QPointF(x, y0), QPointF(x, y1))
-        ticks = 10 if length_mm >= 10 and length_px / 10 >= 4 else 1
-        for k in range(ticks + 1):
-            ty = y0 + k * length_px / ticks
-            tick = 6 if k in (0, ticks) else 3
-            p.drawLine(QPointF(x - tick, ty), QPointF(x, ty))
-    p.setFont(overlay_font(9.0))
-    text = f"{length_mm:g} {label_unit}"
-    fm = QFontMetricsF(p.font())
-    shadowed_text(p, x - fm.horizontalAdvance(text) - 2, y1 + fm.height(), text)
+    length_px = int(round(length_mm / mm_per_view_px))
+    ticks = 10 if length_mm >= 10 and length_px / 10 >= 4 else 1
+    pixmap = _scale_bar_pixmap(length_px, ticks, f"{length_mm:g} {label_unit}")
+    x = rect.right() - 24 - pixmap.width()
+    y = rect.center().y() + 40 - length_px / 2
+    p.drawPixmap(QPointF(x, y), pixmap)
 
 
 def _view_points(vp: ViewportModel, points) -> list[QPointF]:

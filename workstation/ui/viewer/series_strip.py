@@ -11,6 +11,7 @@ selections are listed; double-clicking one applies it.
 from __future__ import annotations
 
 import queue
+import threading
 
 import numpy as np
 from PySide6.QtCore import QMimeData, QSize, Qt, QThread, Signal
@@ -33,9 +34,12 @@ class _ThumbnailThread(QThread):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.jobs: queue.Queue = queue.Queue()
+        self.go = threading.Event()  # cleared while a study opens: its first image comes first
+        self.go.set()
 
     def run(self) -> None:
         while True:
+            self.go.wait()
             job = self.jobs.get()
             if job is None:
                 return
@@ -81,8 +85,16 @@ class SeriesStrip(QTreeWidget):
         self._thread.made.connect(self._on_thumbnail)
         self._thread.start()
 
+    def hold(self) -> None:
+        """Make no thumbnails until :meth:`release` (a study's first image is being shown)."""
+        self._thread.go.clear()
+
+    def release(self) -> None:
+        self._thread.go.set()
+
     def stop(self) -> None:
         """End the thumbnail thread (call before the widget goes)."""
+        self._thread.go.set()
         if self._thread.isRunning():
             self._thread.jobs.put(None)
             self._thread.wait(10_000)

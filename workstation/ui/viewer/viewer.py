@@ -28,6 +28,7 @@ from workstation.ui.viewer.viewport_widget import ViewportWidget
 log = logging.getLogger(__name__)
 
 LOADING_POLL_MS = 100
+BACKGROUND_FALLBACK_MS = 300
 
 
 def default_grid(n_display_sets: int) -> tuple[int, int]:
@@ -62,6 +63,7 @@ class ViewerWidget(QWidget):
         super().__init__(parent)
         self.cache = cache
         self.session = ReadingSession(cache)
+        self.session.defer_background = True
         self.confirm_other_patient: Callable[[str], bool] = self._ask_other_patient
         self.ask_description: Callable[[str], str | None] = self._ask_description
         # Which node a study's presentation states and key images are sent to (None: kept locally).
@@ -111,6 +113,9 @@ class ViewerWidget(QWidget):
     def open_study(self, study_uid: str) -> bool:
         """Open a study in the viewer, replacing what was open; False when it cannot be opened."""
         self._opened_at = time.perf_counter()
+        self.strip.hold()
+        # Whatever happens, the readers go soon even if no image gets painted (an empty study, an error).
+        QTimer.singleShot(BACKGROUND_FALLBACK_MS, self._release_background)
         try:
             display_sets = self.session.open_study(study_uid)
         except KeyError:
@@ -147,6 +152,7 @@ class ViewerWidget(QWidget):
         if added:
             target = 1 if len(self.session.visible) > 1 else 0
             self.session.show(added[0], target)
+            self._release_background()
             self._loading_timer.start()
         return True
 
@@ -175,6 +181,7 @@ class ViewerWidget(QWidget):
             return
         index = self.session.active if viewport is None else viewport
         self.session.show(ds, index)
+        self._release_background()
         self.viewports[index].model.view.resize(self.viewports[index].width(), self.viewports[index].height())
         self._refresh_presets()
         self._loading_timer.start()
@@ -182,6 +189,7 @@ class ViewerWidget(QWidget):
     # Layout -----------------------------------------------------------------------------
     def set_grid(self, rows: int, cols: int) -> None:
         self.session.set_grid(rows, cols)
+        self._release_background()
         self._layout_grid()
         self._loading_timer.start()
 
@@ -358,6 +366,7 @@ class ViewerWidget(QWidget):
             ds = self.session.display_set(sop_instance_uid)
             if ds is not None:
                 self.session.show(ds, self.session.active)
+                self._release_background()
                 self._loading_timer.start()
             return
         try:
@@ -365,6 +374,7 @@ class ViewerWidget(QWidget):
         except (SaveError, OSError) as exc:
             self.message.emit(f"Presentation state not applied: {exc}")
             return
+        self._release_background()
         self._loading_timer.start()
         self.message.emit("Presentation state applied")
 
@@ -429,6 +439,11 @@ class ViewerWidget(QWidget):
         if self._opened_at is not None and index == 0:
             elapsed, self._opened_at = time.perf_counter() - self._opened_at, None
             self.first_image_painted.emit(elapsed)
+            self._release_background()
+
+    def _release_background(self) -> None:
+        self.session.resume_background()
+        self.strip.release()
 
     def _refresh_strip(self) -> None:
         other = {s.study_uid for s in self.session.studies[1:]
