@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from workstation import __version__
 from workstation.home import Home
 from workstation.store.cache import StudyCache
+from workstation.ui.hanging_menu import attach_hanging
 from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
 from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.qc_menu import attach_qc
@@ -92,6 +93,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         _attach_node_dialog(window, home, cache)
         attach_report_panel(window, cache, home)
         attach_qc(window, cache, home)
+        attach_hanging(window, home)
         window.show()
         log.info("GUI started (Lightbox %s)", __version__)
         code = int(app.exec())
