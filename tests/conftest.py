@@ -21,6 +21,8 @@ def lightbox_home(tmp_path, monkeypatch):
     home = tmp_path / "lightbox-home"
     home.mkdir()
     monkeypatch.setenv("LIGHTBOX_HOME", str(home))
+    # A site-wide settings file on this machine must not leak in either (tests that want one set it).
+    monkeypatch.setenv("LIGHTBOX_SYSTEM_CONFIG", str(tmp_path / "no-system-config.json"))
     return home
 
 

@@ -7,11 +7,16 @@ from an older schema is migrated when read.  Writes are atomic.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from workstation import config_layers
+
+_log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -129,6 +134,10 @@ class Settings:
     storage_tls_key: str = ""
     storage_tls_ca: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Problems met while reading the layers (a broken user file ...); never saved.
+    warnings: list[str] = field(default_factory=list, compare=False, repr=False)
+    #: The user's file could not be used; :func:`save` keeps a copy of it aside first.
+    user_file_broken: bool = field(default=False, compare=False, repr=False)
 
     #: Settings ``lightbox config set`` changes, with their parsers.
     SETTABLE = ("ae_title", "storage_port", "storage_bind_address", "accept_known_nodes_only",
@@ -223,26 +232,79 @@ def migrate(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def load(path: Path) -> Settings:
-    """Read the settings at ``path``; defaults when the file does not exist."""
-    if not path.exists():
-        return Settings()
+def load(path: Path, system_path: Path | None = None) -> Settings:
+    """Read the user's settings at ``path`` laid over the system-wide defaults.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The user's ``config.json``; defaults when it does not exist.
+    system_path : pathlib.Path, optional
+        The system-wide defaults (default: :func:`config_layers.system_config_file`).
+
+    Returns
+    -------
+    Settings
+        With a system file present, a user file that cannot be read or holds an
+        invalid value is ignored: the result is the system's settings, with the
+        reason in ``warnings`` (also logged).
+
+    Raises
+    ------
+    ConfigError
+        Without a system file, when the user's file is broken (as before there
+        were system defaults).
+    """
+    system, notes = config_layers.read_system_layer(system_path)
+    user: dict[str, Any] = {}
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read settings {path}: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"cannot read settings {path}: not a JSON object")
-    return Settings.from_dict(raw)
+        if path.exists():
+            user = config_layers.read_json_object(path)
+        if system is None:
+            settings = Settings.from_dict(user)
+        else:
+            settings = Settings.from_dict(config_layers.merge_layers(migrate(dict(system)), migrate(dict(user))))
+    except (ValueError, TypeError) as exc:  # ConfigError is a ValueError
+        if system is None:
+            raise exc if isinstance(exc, ConfigError) else ConfigError(str(exc)) from exc
+        notes.append(f"your settings file {path} is not usable ({exc}); the system-wide settings apply "
+                     f"until it is fixed")
+        settings = _system_only(system, notes)
+        settings.user_file_broken = path.exists()
+    settings.warnings = notes + settings.warnings
+    for note in notes:
+        _log.warning("%s", note)
+    return settings
 
 
-def save(settings: Settings, path: Path) -> None:
-    """Write atomically: a crash leaves the old or the new file, never half of one."""
+def _system_only(system: dict[str, Any], notes: list[str]) -> Settings:
+    try:
+        return Settings.from_dict({k: v for k, v in system.items() if k not in config_layers.LAYER_KEYS})
+    except (ValueError, TypeError) as exc:
+        notes.append(f"system-wide settings hold an invalid value ({exc}); built-in defaults apply")
+        return Settings()
+
+
+def save(settings: Settings, path: Path, system_path: Path | None = None) -> None:
+    """Write atomically: a crash leaves the old or the new file, never half of one.
+
+    With a system-wide settings file, only what differs from it is written, so
+    later changes to the site's defaults reach the user; a broken user file
+    that :func:`load` ignored is first kept aside as ``config.json.broken``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = settings.to_dict()
+    system, _notes = config_layers.read_system_layer(system_path)
+    if system is not None:
+        base = _system_only(dict(system), []).to_dict()
+        data = config_layers.user_differences(base, data)
+    if settings.user_file_broken and path.exists():
+        os.replace(path, path.with_name(path.name + ".broken"))
+        settings.user_file_broken = False
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(settings.to_dict(), f, indent=2, sort_keys=True)
+            json.dump(data, f, indent=2, sort_keys=True)
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())

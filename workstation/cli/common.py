@@ -49,6 +49,8 @@ class Context:
                 self._settings = config_mod.load(self.home.config_file)
             except config_mod.ConfigError as exc:
                 raise CliError(str(exc)) from None
+            for note in self._settings.warnings:  # e.g. a broken user file ignored for the system's
+                print(f"lightbox: warning: {note}", file=sys.stderr)
         return self._settings
 
     def save_settings(self) -> None:
