@@ -351,7 +351,7 @@ def _graphic_annotations(images: Sequence[Dataset], view: PresentationView):
         ]
         texts = [
             TextObject(
-                text_value=t.text[:64],
+                text_value=t.text[:1024],  # Unformatted Text Value is ST
                 units=AnnotationUnitsValues.PIXEL,
                 bounding_box=t.bounding_box,
                 anchor_point=t.anchor,
