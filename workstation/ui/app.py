@@ -60,6 +60,18 @@ def build_main_window(cache: StudyCache, *, status_message: str = "") -> MainWin
     return window
 
 
+def _use_placement(window: MainWindow, home: Home) -> None:
+    """Placement per monitor: restored when remembered (else the first-run size stays), saved at exit."""
+    from workstation.placement import PlacementMemory
+    from workstation.ui.window_placement import FILE_NAME
+
+    path = home.config_dir / FILE_NAME
+    if path.exists():
+        window.use_placement_file(path)
+    else:
+        window._placement = PlacementMemory(path)  # the window's closeEvent records it
+
+
 def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None] | None = None) -> int:
     """Open the main window and run the event loop until the reader quits.
 
@@ -83,6 +95,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
     listener = None
     try:
         window = build_main_window(cache, status_message=status_message)
+        _use_placement(window, home)
         window.volume3d_settings = _volume3d_settings(home)
         if window.viewer is not None:
             window.viewer.destination_of = _study_archive_lookup(home, cache)

@@ -133,6 +133,28 @@ class MainWindow(QMainWindow):
         self.volume_action.setShortcut(QKeySequence("Ctrl+M"))
         self.volume_action.triggered.connect(self.open_volume_workspace)
         tools_menu.addAction(self.volume_action)
+        self._make_help_menu()
+
+    def _make_help_menu(self) -> None:
+        help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = help_menu
+        self.about_action = QAction("&About Lightbox", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
+
+    def show_about(self):
+        """Help > About: version, components, where the data lives."""
+        from workstation.ui.about import show_about
+
+        self.about_box = show_about(self, str(self._cache.index_file.parent))
+        return self.about_box
+
+    def use_placement_file(self, path) -> None:
+        """Remember the window's placement per monitor in ``path`` and go back to it now."""
+        from workstation.ui.window_placement import restore_placement
+
+        self._placement = restore_placement(self, path, DEFAULT_SIZE)
 
     def _make_status_bar(self, status_message: str) -> None:
         bar = self.statusBar()
@@ -333,4 +355,8 @@ class MainWindow(QMainWindow):
             self.remote.wait(10_000)
         if self.viewer is not None:
             self.viewer.shutdown()
+        if getattr(self, "_placement", None) is not None:
+            from workstation.ui.window_placement import remember_placement
+
+            remember_placement(self, self._placement)
         super().closeEvent(event)
