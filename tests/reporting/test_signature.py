@@ -139,3 +139,44 @@ def test_cli_verify_exit_codes(lightbox_cmd, signed_file, test_cert, tmp_path):
     from pydicom.data import get_testdata_file
 
     assert run(get_testdata_file("CT_small.dcm")).returncode == 2  # unsigned
+
+
+@pytest.mark.parametrize("name", [
+    "CT_small.dcm", "MR_small_implicit.dcm", "rtplan.dcm",
+    "JPEG2000.dcm", "SC_rgb_rle.dcm",  # encapsulated: fragments hashed as items without lengths
+    "emri_small_jpeg_2k_lossless.dcm",  # encapsulated Pixel Data that says OW
+    "color3d_jpeg_baseline.dcm",  # an all-space SH value: DCMTK signs it trimmed
+])
+def test_images_both_ways_with_dcmsign(tmp_path, test_cert, identity, name):
+    from pydicom.data import get_testdata_file
+
+    made, _ = test_cert
+    src = get_testdata_file(name)
+    ours = tmp_path / "ours.dcm"
+    sign(dcmread(src), identity).save_as(ours)
+    check = run_tool("dcmsign", "--verify", "+cf", str(made.cert_pem), str(ours))
+    assert check.returncode == 0, check.stdout + check.stderr
+    source_syntax = dcmread(src).file_meta.TransferSyntaxUID
+    # compressed objects keep their syntax; others are signed (and stored) as Explicit VR Little Endian
+    expected = source_syntax if source_syntax.is_compressed else "1.2.840.10008.1.2.1"
+    assert dcmread(ours).file_meta.TransferSyntaxUID == expected
+    theirs = tmp_path / "theirs.dcm"
+    res = run_tool("dcmsign", "--sign", str(made.key_pem), str(made.cert_pem), "-pw", str(src), str(theirs))
+    assert res.returncode == 0, res.stdout + res.stderr
+    [c] = verify(dcmread(theirs), TrustStore.from_paths([made.cert_pem]))
+    assert c.status is SignatureStatus.VALID, c.message
+
+
+def test_big_endian_verified_but_not_signed(tmp_path, test_cert, identity):
+    from pydicom.data import get_testdata_file
+
+    from workstation.reporting.signature import SignatureError
+
+    made, _ = test_cert
+    src = get_testdata_file("MR_small_bigendian.dcm")
+    theirs = tmp_path / "theirs.dcm"
+    run_tool("dcmsign", "--sign", str(made.key_pem), str(made.cert_pem), "-pw", str(src), str(theirs))
+    [c] = verify(dcmread(theirs), TrustStore.from_paths([made.cert_pem]))
+    assert c.status is SignatureStatus.VALID, c.message
+    with pytest.raises(SignatureError, match="big endian"):
+        sign(dcmread(src), identity)

@@ -9,7 +9,8 @@ lengths, groups below 0008, Length to End, the FFFA group, MAC Parameters,
 Data Set Trailing Padding and delimiters are never signed.  DCMTK's dcmsign
 does the same, which is what makes signatures interoperate.
 
-Values are taken as stored whenever pydicom has not decoded them yet, so the
+Encapsulated Pixel Data is hashed the same way: its fragments as items
+without lengths.  Values are taken as stored whenever pydicom has not decoded them yet, so the
 bytes hashed on verification are the bytes in the file.
 """
 
@@ -83,7 +84,8 @@ def dataset_bytes(ds: Dataset, *, skip: Iterable[int] = ()) -> bytes:
 def _element(out: bytearray, ds: Dataset, tag: BaseTag, encodings: list[str]) -> None:
     raw = ds.get_item(tag)
     vr = raw.VR if raw is not None else None
-    if vr is None or (isinstance(raw, RawDataElement) and not _source_is_little_endian(ds)):
+    big_endian = isinstance(raw, RawDataElement) and not _source_is_little_endian(ds)
+    if vr is None or big_endian:
         vr = ds[tag].VR  # decode: implicit VR files and big endian ones are re-encoded
         raw = ds[tag]
     if vr == "SQ" or (isinstance(raw, RawDataElement) and vr is None and dictionary_VR(tag) == "SQ"):
@@ -95,18 +97,47 @@ def _element(out: bytearray, ds: Dataset, tag: BaseTag, encodings: list[str]) ->
         if raw.length == 0xFFFFFFFF:
             _encapsulated(out, tag, vr, value)
             return
-        _header(out, tag, vr, len(value))
-        out += value
+    elif raw.VR in ("OB", "OW") and raw.is_undefined_length:
+        _encapsulated(out, tag, raw.VR, bytes(raw.value))
         return
-    elem = raw
-    if elem.VR not in ("OB", "OW") or not elem.is_undefined_length:
+    else:
         fp = DicomBytesIO()
         fp.is_little_endian = True
         fp.is_implicit_VR = False
-        write_data_element(fp, elem, encodings)
-        out += fp.getvalue()
-        return
-    _encapsulated(out, tag, elem.VR, bytes(elem.value))
+        write_data_element(fp, raw, encodings)
+        encoded = fp.getvalue()
+        vr = encoded[4:6].decode("ascii")
+        value = encoded[12:] if vr in _LONG_VRS else encoded[8:]
+        if big_endian and vr in _SWAPPED:
+            value = _swap(value, _SWAPPED[vr])  # pydicom keeps OW/OF/OD words as read
+    value = _normalized(vr, value)
+    _header(out, tag, vr, len(value))
+    out += value
+
+
+# Text VRs and their padding (PS3.5 6.2).  DCMTK drops trailing padding when it
+# reads a value and pads to even length again when it encodes it (also for the
+# MAC), so "AB  " is signed as "AB": do the same or signatures will not match.
+_TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UR", "UT"}
+_SWAPPED = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
+
+
+def _normalized(vr: str, value: bytes) -> bytes:
+    if vr in _TEXT_VRS:
+        value = value.rstrip(b" ")
+        return value + b" " if len(value) % 2 else value
+    if vr == "UI":
+        value = value.rstrip(b"\x00")
+        return value + b"\x00" if len(value) % 2 else value
+    return value
+
+
+def _swap(value: bytes, width: int) -> bytes:
+    import numpy as np
+
+    usable = len(value) - len(value) % width
+    words = np.frombuffer(value[:usable], dtype=f">u{width}")
+    return words.astype(f"<u{width}").tobytes() + value[usable:]
 
 
 def _resolved_vr(ds: Dataset, tag: BaseTag) -> str:
@@ -138,9 +169,21 @@ def _sequence(out: bytearray, ds: Dataset, tag: BaseTag, encodings: list[str]) -
 
 
 def _encapsulated(out: bytearray, tag: int, vr: str, value: bytes) -> None:
-    """Encapsulated Pixel Data: no length; fragments as stored; the closing delimiter without length."""
-    out += struct.pack("<HH", tag >> 16, tag & 0xFFFF) + vr.encode("ascii") + b"\x00\x00"
-    delimiter = struct.pack("<HHI", SEQUENCE_DELIMITATION >> 16, SEQUENCE_DELIMITATION & 0xFFFF, 0)
-    if value.endswith(delimiter):
-        value = value[:-4]
-    out += value
+    """Encapsulated Pixel Data like a sequence: no lengths, each fragment's item tag then its bytes.
+
+    (DCMTK before 3.5.4 kept the fragments' lengths; that old format is not conformant.)
+    """
+    # Always OB: a pixel sequence is OB (some files say OW; DCMTK hashes OB whatever the file says).
+    out += struct.pack("<HH", tag >> 16, tag & 0xFFFF) + b"OB\x00\x00"
+    pos = 0
+    while pos + 8 <= len(value):
+        group, element, length = struct.unpack_from("<HHI", value, pos)
+        item = (group << 16) | element
+        pos += 8
+        if item == SEQUENCE_DELIMITATION:
+            break
+        if item != ITEM:
+            raise ValueError(f"encapsulated Pixel Data holds ({group:04X},{element:04X}) where an item was expected")
+        out += struct.pack("<HH", ITEM >> 16, ITEM & 0xFFFF) + value[pos:pos + length]
+        pos += length
+    out += struct.pack("<HH", SEQUENCE_DELIMITATION >> 16, SEQUENCE_DELIMITATION & 0xFFFF)

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from workstation.reporting.certificates import CertificateInfo, SigningIdentity, TrustStore
 from workstation.reporting.codes import Coded
@@ -105,9 +105,39 @@ def utc_datetime(now: dt.datetime | None = None) -> str:
     return now.strftime("%Y%m%d%H%M%S.%f") + "+0000"
 
 
+def _mac_transfer_syntax(ds: Dataset) -> UID:
+    """Explicit VR Little Endian, or the file's own encapsulated (compressed) transfer syntax.
+
+    Compressed pixel data cannot be re-encoded losslessly in another syntax,
+    so (as DCMTK does) the MAC is computed in the file's own syntax, whose
+    data set encoding is explicit VR little endian too.
+    """
+    meta = getattr(ds, "file_meta", None)
+    ts = UID(str(meta.get("TransferSyntaxUID", ExplicitVRLittleEndian))) if meta is not None else ExplicitVRLittleEndian
+    return ts if ts.is_compressed and ts.is_little_endian else ExplicitVRLittleEndian
+
+
+def _explicit_little_endian(uid: str) -> bool:
+    ts = UID(str(uid))
+    return ts == ExplicitVRLittleEndian or (ts.is_transfer_syntax and ts.is_little_endian and not ts.is_implicit_VR)
+
+
 def encode(ds: Dataset) -> bytes:
-    """The Part 10 file of ``ds`` in Explicit VR Little Endian (the MAC transfer syntax)."""
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    """The Part 10 file of ``ds`` in its MAC transfer syntax (Explicit VR Little Endian unless compressed)."""
+    syntax = _mac_transfer_syntax(ds)
+    if getattr(ds, "file_meta", None) is None:
+        from pydicom.dataset import FileMetaDataset
+
+        ds.file_meta = FileMetaDataset()
+    current = ds.file_meta.get("TransferSyntaxUID")
+    if (current is not None and not UID(str(current)).is_little_endian) or getattr(ds, "original_encoding", (None, True))[1] is False:
+        raise SignatureError("big endian objects cannot be signed here: convert them to little endian first")
+    ds.file_meta.TransferSyntaxUID = syntax
+    # Objects read without a file meta header get one from their own UIDs.
+    if "SOPClassUID" in ds and "MediaStorageSOPClassUID" not in ds.file_meta:
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    if "SOPInstanceUID" in ds and "MediaStorageSOPInstanceUID" not in ds.file_meta:
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     buf = io.BytesIO()
     ds.save_as(buf, enforce_file_format=True)
     return buf.getvalue()
@@ -145,7 +175,7 @@ def sign(ds: Dataset, identity: SigningIdentity, *, purpose: Coded = PURPOSE_VER
     item.Signature = identity.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     params = Dataset()
     params.MACIDNumber = mac_id
-    params.MACCalculationTransferSyntaxUID = ExplicitVRLittleEndian
+    params.MACCalculationTransferSyntaxUID = _mac_transfer_syntax(ds)
     params.MACAlgorithm = "SHA256"
     params.DataElementsSigned = signed
     if mac_params is None:
@@ -188,9 +218,11 @@ def _verify_one(ds: Dataset, item: Dataset, params: dict[int, Dataset], trust: T
             check.message = f"no MAC parameters for MAC ID {check.mac_id}"
             return check
         check.algorithm = str(p.get("MACAlgorithm", "")).strip()
-        tags = [int(t) for t in (p.get("DataElementsSigned") or [])]
+        signed = p.get("DataElementsSigned")
+        signed = [] if signed is None else [signed] if isinstance(signed, int) else list(signed)  # VM 1 reads as one tag
+        tags = [int(t) for t in signed]
         check.covered = [_keyword(t) for t in tags]
-        if str(p.get("MACCalculationTransferSyntaxUID", "")) != ExplicitVRLittleEndian:
+        if not _explicit_little_endian(str(p.get("MACCalculationTransferSyntaxUID", ""))):
             check.message = f"MAC transfer syntax {p.get('MACCalculationTransferSyntaxUID')} is not supported"
             return check
         if str(item.get("CertificateType", "")).strip() != CERTIFICATE_TYPE:
