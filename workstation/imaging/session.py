@@ -86,6 +86,9 @@ class ReadingSession:
         self.saved: dict[str, list] = {}  # study UID -> its presentation states and KOS (saved_views.SavedObject)
         self.key_images: set[tuple[str, int]] = set()
         self.show_reference_lines = True
+        # Instances rejected by rejection notes (IOCM) are left out unless the reader asks to see them.
+        self.show_rejected = False
+        self.hidden_counts: dict[str, int] = {}  # study UID -> instances left out as rejected
         self.corner_text_overrides: dict = {}
         # True: background readers wait for resume_background() (the viewer calls it once the first
         # image is painted, so opening a study shows an image before anything else competes).
@@ -151,27 +154,66 @@ class ReadingSession:
         self._changed("studies")
         return added
 
+    def _hidden(self, study_uid: str) -> set[str]:
+        if self.show_rejected:
+            self.hidden_counts[study_uid] = 0
+            return set()
+        from workstation.qc import hidden_sop_uids  # QC reads the rejection notes
+
+        try:
+            hidden = set(hidden_sop_uids(self.cache, study_uid))
+        except Exception:  # an unreadable note must not keep a study from opening
+            log.exception("rejection notes of study %s could not be read", study_uid)
+            hidden = set()
+        self.hidden_counts[study_uid] = len(hidden)
+        return hidden
+
+    def _rejection_notes(self, study_uid: str) -> set[str]:
+        """Rejection notes are never shown as key images, whether rejected images are shown or not."""
+        from workstation.qc import rejection_note_uids
+
+        try:
+            return set(rejection_note_uids(self.cache, study_uid))
+        except Exception:
+            log.exception("rejection notes of study %s could not be read", study_uid)
+            return set()
+
+    def set_show_rejected(self, show: bool) -> list[DisplaySet]:
+        """Show or hide rejected instances; the open studies are opened again."""
+        if show == self.show_rejected:
+            return self.display_sets
+        self.show_rejected = show
+        uids = [s.study_uid for s in self.studies]
+        if not uids:
+            return self.display_sets
+        self.open_study(uids[0])
+        for uid in uids[1:]:
+            self.add_study(uid, allow_other_patient=True)
+        return self.display_sets
+
     def _add(self, study: StudyRow) -> list[DisplaySet]:
         maintenance.hold(self.cache, study.study_uid, HOLDER)
         self.studies.append(study)
         added = []
+        hidden = self._hidden(study.study_uid)
         for series in self.cache.series(study.study_uid):
-            stack = load_stack(self.cache, series)
+            stack = load_stack(self.cache, series, hidden)
             if len(stack):
                 added.append(DisplaySet(study, stack, StackPixels(stack)))
-        added.extend(self._key_image_sets(study, added))
+        added.extend(self._key_image_sets(study, added, hidden | self._rejection_notes(study.study_uid)))
         self.display_sets.extend(added)
         log.info("study opened: %d display sets", len(added))
         return added
 
-    def _key_image_sets(self, study: StudyRow, series_sets: list[DisplaySet]) -> list[DisplaySet]:
-        """A display set for each key object selection of the study."""
+    def _key_image_sets(self, study: StudyRow, series_sets: list[DisplaySet],
+                        hidden: set[str] | frozenset[str] = frozenset()) -> list[DisplaySet]:
+        """A display set for each key object selection of the study (rejection notes are not key images)."""
         out = []
         objects = saved_views.saved_objects(self.cache, study.study_uid)
         self.saved[study.study_uid] = objects
         series_rows = {s.series_uid: s for s in self.cache.series(study.study_uid)}
         for obj in objects:
-            if obj.kind != saved_views.KO:
+            if obj.kind != saved_views.KO or obj.sop_instance_uid in hidden:
                 continue
             try:
                 kos = saved_views.read_object(self.cache, obj.sop_instance_uid)

@@ -324,7 +324,7 @@ def _paths(cache, rows: list[InstanceRow]) -> list[Path]:
     return out
 
 
-def load_stack(cache, series: SeriesRow) -> ImageStack:
+def load_stack(cache, series: SeriesRow, hidden: frozenset[str] | set[str] = frozenset()) -> ImageStack:
     """The stack of a cached series (reads the headers of multi-frame instances only).
 
     Parameters
@@ -333,10 +333,15 @@ def load_stack(cache, series: SeriesRow) -> ImageStack:
         Where the series is indexed.
     series : SeriesRow
         The series to stack.
+    hidden : set of str, optional
+        SOP Instance UIDs left out (instances rejected by IOCM rejection notes).
     """
     from pydicom import dcmread
 
-    rows = [r for r in cache.instances(series.series_uid) if is_image_instance(r)]
+    rows = [
+        r for r in cache.instances(series.series_uid)
+        if is_image_instance(r) and r.sop_instance_uid not in hidden
+    ]
     frames: list[FrameRef] = []
     for row, path in zip(rows, _paths(cache, rows)):
         refs = frame_refs(row, path)

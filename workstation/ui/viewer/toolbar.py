@@ -150,6 +150,9 @@ class ViewerToolBar(QToolBar):
         self.reference_lines_action = action("Reference lines", "Show reference lines of the other viewports",
                                              checkable=True, menu=links)
         self.reference_lines_action.setChecked(True)
+        self.show_rejected_action = action("Show rejected images",
+                                           "Also show images that rejection notes withdrew (hidden by default)",
+                                           checkable=True, menu=links)
         self.addSeparator()
         self.key_image_action = action("Key image", "Mark or unmark the image as a key image (K)",
                                        checkable=True)

@@ -131,6 +131,9 @@ class ViewerWidget(QWidget):
         self.viewports[0].setFocus()
         if not display_sets:
             self.message.emit("The study has no images to show")
+        hidden = self.session.hidden_counts.get(study_uid, 0)
+        if hidden:
+            self.message.emit(f"{hidden} rejected images and notes hidden (Links ▾ › Show rejected images)")
         return True
 
     def add_comparison(self, study_uid: str) -> bool:
@@ -234,6 +237,7 @@ class ViewerWidget(QWidget):
         tb.link_zoom_action.toggled.connect(lambda on: setattr(self.session.links, "zoom_pan", on))
         tb.link_window_action.toggled.connect(lambda on: setattr(self.session.links, "window", on))
         tb.reference_lines_action.toggled.connect(self._set_reference_lines)
+        tb.show_rejected_action.toggled.connect(self.set_show_rejected)
         tb.key_image_action.triggered.connect(lambda _=False: self.toggle_key_image())
         tb.save_state_action.triggered.connect(lambda _=False: self.save_presentation_state())
         tb.save_key_images_action.triggered.connect(lambda _=False: self.save_key_images())
@@ -259,6 +263,21 @@ class ViewerWidget(QWidget):
         vp = self.active_widget.model
         vp.view.reset()
         vp.changed("view")
+
+    def set_show_rejected(self, on: bool) -> None:
+        """Show (or hide again) instances withdrawn by rejection notes, re-opening the open studies."""
+        if not self.session.studies:
+            self.session.show_rejected = on
+            return
+        first = self.session.studies[0].study_uid
+        others = [s.study_uid for s in self.session.studies[1:]]
+        self.session.show_rejected = on
+        self.open_study(first)
+        for uid in others:
+            self.session.add_study(uid, allow_other_patient=True)
+        self._refresh_strip()
+        if self.toolbar.show_rejected_action.isChecked() != on:
+            self.toolbar.show_rejected_action.setChecked(on)
 
     def _set_reference_lines(self, on: bool) -> None:
         self.session.show_reference_lines = on
