@@ -42,21 +42,3 @@ def test_rejected_instances_are_hidden_until_asked_for(cache, tmp_path):
         assert sum(len(d.stack) for d in hidden_again) == 4
     finally:
         session.close()
-
-
-def test_viewer_toggle_shows_rejected_images(qtbot, cache, tmp_path):
-    from workstation.ui.viewer.viewer import ViewerWidget
-
-    study, sops = _open(cache, tmp_path)
-    reject_instances(cache, sops[:1], "quality")
-    viewer = ViewerWidget(cache)
-    qtbot.addWidget(viewer)
-    messages: list[str] = []
-    viewer.message.connect(messages.append)
-    assert viewer.open_study(study)
-    assert any("rejected" in m for m in messages)
-    assert sum(len(d.stack) for d in viewer.session.display_sets) == 5
-    viewer.toolbar.show_rejected_action.trigger()
-    assert viewer.session.show_rejected
-    assert sum(len(d.stack) for d in viewer.session.display_sets) == 6
-    viewer.session.close()

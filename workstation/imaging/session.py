@@ -60,6 +60,41 @@ def same_patient(a: StudyRow, b: StudyRow) -> bool:
     )
 
 
+def plane_segment(frame, centre, normal) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Where the plane through ``centre`` with ``normal`` cuts ``frame``: a (column, row) pixel segment or None.
+
+    ``frame`` carries ``position``, ``orientation`` (six direction cosines), ``pixel_spacing``
+    (row, column spacing), ``rows`` and ``columns`` (a stack's FrameRef).
+    """
+    if frame.position is None or frame.orientation is None:
+        return None
+    orientation = np.asarray(frame.orientation, float)
+    row_spacing, column_spacing = frame.pixel_spacing or (1.0, 1.0)
+    n = np.asarray(normal, float)
+    f0 = float((np.asarray(frame.position, float) - np.asarray(centre, float)) @ n)
+    fc = float(column_spacing) * float(orientation[:3] @ n)
+    fr = float(row_spacing) * float(orientation[3:] @ n)
+    if abs(fc) < 1e-9 and abs(fr) < 1e-9:
+        return None  # parallel
+    corners = [(0.0, 0.0), (frame.columns - 1.0, 0.0), (frame.columns - 1.0, frame.rows - 1.0),
+               (0.0, frame.rows - 1.0)]
+    values = [f0 + c * fc + r * fr for c, r in corners]
+    points: list[tuple[float, float]] = []
+    for i in range(4):
+        (c0, r0), (c1, r1) = corners[i], corners[(i + 1) % 4]
+        a, b = values[i], values[(i + 1) % 4]
+        if a == 0:
+            points.append((c0, r0))
+        if (a < 0 < b) or (b < 0 < a):
+            t = a / (a - b)
+            points.append((c0 + t * (c1 - c0), r0 + t * (r1 - r0)))
+    unique: list[tuple[float, float]] = []
+    for p in points:
+        if all(abs(p[0] - q[0]) + abs(p[1] - q[1]) > 1e-6 for q in unique):
+            unique.append(p)
+    return (unique[0], unique[1]) if len(unique) >= 2 else None
+
+
 class ReadingSession:
     """The studies open in the viewer and the viewports showing them.
 
@@ -86,6 +121,8 @@ class ReadingSession:
         self.saved: dict[str, list] = {}  # study UID -> its presentation states and KOS (saved_views.SavedObject)
         self.key_images: set[tuple[str, int]] = set()
         self.show_reference_lines = True
+        # Planes shown elsewhere (MPR views): source -> (Frame of Reference UID, [(centre, normal), ...])
+        self.external_planes: dict[str, tuple[str, list[tuple[np.ndarray, np.ndarray]]]] = {}
         # Instances rejected by rejection notes (IOCM) are left out unless the reader asks to see them.
         self.show_rejected = False
         self.hidden_counts: dict[str, int] = {}  # study UID -> instances left out as rejected
@@ -373,7 +410,23 @@ class ReadingSession:
             line = reference_line(vp.frame, target.frame, uid)
             if line is not None:
                 out.append((line[0], line[1], i == self.active))
+        for frame_uid, planes in self.external_planes.values():
+            if frame_uid != uid:
+                continue
+            for centre, normal in planes:
+                segment = plane_segment(target.frame, centre, normal)
+                if segment is not None:
+                    out.append((segment[0], segment[1], False))
         return out
+
+    def set_external_planes(self, source: str, frame_of_reference_uid: str,
+                            planes: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Show planes of another view (``source``, e.g. the MPR views) as reference lines; [] removes them."""
+        if planes:
+            self.external_planes[source] = (frame_of_reference_uid, [(np.asarray(c, float), np.asarray(n, float))
+                                                                     for c, n in planes])
+        else:
+            self.external_planes.pop(source, None)
 
     def place_cursor(self, source: ViewportModel, point: np.ndarray) -> None:
         """The 3D cursor: mark ``point`` (patient mm) and take the other viewports to it.

@@ -275,6 +275,10 @@ class MainWindow(QMainWindow):
         workspace.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         workspace.setWindowTitle(f"{WINDOW_TITLE} — MPR and 3D")
         workspace.resize(1400, 950)
+        if self.viewer is not None:
+            # The MPR planes show as reference lines in 2D viewports of the same frame of reference.
+            workspace.planes_changed.connect(
+                lambda frame_uid, planes: self.viewer.show_external_planes("mpr", frame_uid, planes))
         self.volume_workspaces = [w for w in getattr(self, "volume_workspaces", []) if w.isVisible()] + [workspace]
         workspace.show()
         return workspace

@@ -40,9 +40,13 @@ class VolumeWorkspace(QWidget):
     -------
     volume_ready(object)
         The loaded :class:`Volume`.
+    planes_changed(str, object)
+        Frame of Reference UID and the three MPR planes, whenever they move
+        (2D viewports of the same frame of reference draw them as reference lines).
     """
 
     volume_ready = Signal(object)
+    planes_changed = Signal(str, object)
 
     def __init__(self, cache: StudyCache, open_cache: Callable[[], StudyCache], study_uid: str,
                  mapper_setting: str = "auto", parent: QWidget | None = None) -> None:
@@ -114,6 +118,7 @@ class VolumeWorkspace(QWidget):
         self.mpr.grid.addWidget(self.view3d, 1, 1)
         # The 3D cut plane follows the coronal MPR plane (crosshair centre and rotation).
         self.mpr.planes_changed.connect(lambda _frame, planes: self.view3d and self.view3d.follow_plane(planes[1]))
+        self.mpr.planes_changed.connect(self.planes_changed)
         self.body.addWidget(self.mpr, 1)
         self.mpr.show()
         self.mpr.start()
@@ -122,6 +127,7 @@ class VolumeWorkspace(QWidget):
 
     def close_views(self) -> None:
         """Close the views; their OpenGL windows are finalized only after Qt has handled the close."""
+        self.planes_changed.emit("", [])
         views = [w for w in (self.view3d, self.mpr) if w is not None]
         for w in views:
             w.close()

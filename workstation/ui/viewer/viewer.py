@@ -264,6 +264,12 @@ class ViewerWidget(QWidget):
         vp.view.reset()
         vp.changed("view")
 
+    def show_external_planes(self, source: str, frame_of_reference_uid: str, planes) -> None:
+        """Draw planes of another view (objects with ``center`` and ``normal``) as reference lines."""
+        self.session.set_external_planes(source, frame_of_reference_uid,
+                                         [(p.center, p.normal) for p in planes or []])
+        self._repaint_visible()
+
     def set_show_rejected(self, on: bool) -> None:
         """Show (or hide again) instances withdrawn by rejection notes, re-opening the open studies."""
         if not self.session.studies:
