@@ -244,3 +244,11 @@ def test_window_tool_and_linked_window_and_zoom(qtbot, cache, tmp_path):
         assert second.model.view.zoom == pytest.approx(first.model.view.zoom)
     finally:
         viewer.shutdown()
+
+
+def test_series_thumbnails_arrive_from_the_background(qtbot, viewer):
+    strip = viewer.strip
+    qtbot.waitUntil(lambda: len(strip.thumbnails_made) == 1, timeout=WAIT_MS)
+    item = next(iter(strip.series_items.values()))
+    assert not item.icon(0).isNull()
+    assert "phantom axial" in item.text(0) and "10 im" in item.text(0)

@@ -14,7 +14,7 @@ import queue
 import threading
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QSize, Qt, QThread, Signal
+from PySide6.QtCore import QMimeData, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDrag, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -28,14 +28,34 @@ ROLE_KIND = Qt.ItemDataRole.UserRole
 ROLE_UID = Qt.ItemDataRole.UserRole + 1
 
 
-class _ThumbnailThread(QThread):
+class _ThumbnailBridge(QObject):
     made = Signal(str, object, str)
 
+
+class _ThumbnailThread:
+    """Makes thumbnails on a daemon thread and hands them to the GUI thread by a queued signal.
+
+    A plain daemon thread rather than a QThread: a strip dropped without
+    :meth:`SeriesStrip.stop` must not abort the application at exit.
+    """
+
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+        self.bridge = _ThumbnailBridge(parent)
+        self.made = self.bridge.made
         self.jobs: queue.Queue = queue.Queue()
         self.go = threading.Event()  # cleared while a study opens: its first image comes first
         self.go.set()
+        self._thread = threading.Thread(target=self.run, name="thumbnails", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def isRunning(self) -> bool:  # noqa: N802 - the QThread spelling its callers use
+        return self._thread.is_alive()
+
+    def wait(self, timeout_ms: int) -> bool:
+        self._thread.join(timeout_ms / 1000)
+        return not self._thread.is_alive()
 
     def run(self) -> None:
         while True:
@@ -45,7 +65,10 @@ class _ThumbnailThread(QThread):
                 return
             uid, stack = job
             thumb = make_thumbnail(stack, THUMB_SIZE)
-            self.made.emit(uid, thumb.pixels, thumb.error or "")
+            try:
+                self.made.emit(uid, thumb.pixels, thumb.error or "")
+            except RuntimeError:  # the strip is gone
+                return
 
 
 def pixmap_of(pixels: np.ndarray) -> QPixmap:
