@@ -335,6 +335,9 @@ class NodeDialog(QDialog):
     def _on_finished(self) -> None:
         runner, self._runner = self._runner, None
         if runner is not None:
+            # ``finished`` is emitted from the thread just before it exits: let it exit before the
+            # QThread object goes (deleting a thread that is still ending crashes the process).
+            runner.wait(10_000)
             runner.deleteLater()
         self.echo_button.setEnabled(True)
         self.test_button.setEnabled(True)
