@@ -14,7 +14,7 @@ import queue
 import threading
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QDrag, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -23,26 +23,23 @@ from workstation.imaging.viewport import DisplaySet
 from workstation.store.queries import StudyRow
 
 THUMB_SIZE = 96
+THUMBNAIL_POLL_MS = 50
 SERIES_MIME = "application/x-lightbox-series-uid"
 ROLE_KIND = Qt.ItemDataRole.UserRole
 ROLE_UID = Qt.ItemDataRole.UserRole + 1
 
 
-class _ThumbnailBridge(QObject):
-    made = Signal(str, object, str)
-
-
 class _ThumbnailThread:
-    """Makes thumbnails on a daemon thread and hands them to the GUI thread by a queued signal.
+    """Makes thumbnails on a daemon thread; the strip collects them on the GUI thread.
 
-    A plain daemon thread rather than a QThread: a strip dropped without
-    :meth:`SeriesStrip.stop` must not abort the application at exit.
+    No Qt object is touched off the GUI thread (results wait in a queue the
+    strip's timer drains), and a daemon thread cannot hold the application
+    at exit even if the strip is dropped without :meth:`SeriesStrip.stop`.
     """
 
-    def __init__(self, parent=None) -> None:
-        self.bridge = _ThumbnailBridge(parent)
-        self.made = self.bridge.made
+    def __init__(self) -> None:
         self.jobs: queue.Queue = queue.Queue()
+        self.results: queue.Queue = queue.Queue()
         self.go = threading.Event()  # cleared while a study opens: its first image comes first
         self.go.set()
         self._thread = threading.Thread(target=self.run, name="thumbnails", daemon=True)
@@ -65,10 +62,7 @@ class _ThumbnailThread:
                 return
             uid, stack = job
             thumb = make_thumbnail(stack, THUMB_SIZE)
-            try:
-                self.made.emit(uid, thumb.pixels, thumb.error or "")
-            except RuntimeError:  # the strip is gone
-                return
+            self.results.put((uid, thumb.pixels, thumb.error or ""))
 
 
 def pixmap_of(pixels: np.ndarray) -> QPixmap:
@@ -104,9 +98,12 @@ class SeriesStrip(QTreeWidget):
         self.itemActivated.connect(self._on_activated)
         self.series_items: dict[str, QTreeWidgetItem] = {}
         self.thumbnails_made: set[str] = set()
-        self._thread = _ThumbnailThread(self)
-        self._thread.made.connect(self._on_thumbnail)
+        self._thread = _ThumbnailThread()
         self._thread.start()
+        self._pending = 0
+        self._collect_timer = QTimer(self)
+        self._collect_timer.setInterval(THUMBNAIL_POLL_MS)
+        self._collect_timer.timeout.connect(self._collect)
 
     def hold(self) -> None:
         """Make no thumbnails until :meth:`release` (a study's first image is being shown)."""
@@ -117,6 +114,7 @@ class SeriesStrip(QTreeWidget):
 
     def stop(self) -> None:
         """End the thumbnail thread (call before the widget goes)."""
+        self._collect_timer.stop()
         self._thread.go.set()
         if self._thread.isRunning():
             self._thread.jobs.put(None)
@@ -157,7 +155,21 @@ class SeriesStrip(QTreeWidget):
                 item.setExpanded(True)
                 if ds.series_uid not in self.thumbnails_made:
                     self._thread.jobs.put((ds.series_uid, ds.stack))
+                    self._pending += 1
+                    self._collect_timer.start()
             top.setExpanded(True)
+
+    def _collect(self) -> None:
+        """Show the thumbnails made since the last look (GUI thread)."""
+        while True:
+            try:
+                uid, pixels, error = self._thread.results.get_nowait()
+            except queue.Empty:
+                break
+            self._pending -= 1
+            self._on_thumbnail(uid, pixels, error)
+        if self._pending <= 0:
+            self._collect_timer.stop()
 
     def _on_thumbnail(self, uid: str, pixels, error: str) -> None:
         self.thumbnails_made.add(uid)
