@@ -57,6 +57,22 @@ def test_kos_round_trip(tmp_path):
     assert by_uid[str(cine.SOPInstanceUID)].series_instance_uid == str(cine.SeriesInstanceUID)
 
 
+def test_the_kos_carries_the_images_patient_module_with_the_issuer():
+    images, _ = _study(2)
+    for im in images:
+        im.IssuerOfPatientID = "HOSPITAL A"
+        qualifiers = pydicom.Dataset()
+        qualifiers.UniversalEntityID = "1.2.3.4"
+        qualifiers.UniversalEntityIDType = "ISO"
+        im.IssuerOfPatientIDQualifiersSequence = [qualifiers]
+        im.PatientBirthDate = "19600101"
+    kos = build_key_object_selection(images)
+    assert kos.IssuerOfPatientID == "HOSPITAL A"
+    assert kos.IssuerOfPatientIDQualifiersSequence[0].UniversalEntityID == "1.2.3.4"
+    assert (kos.PatientID, kos.PatientName, kos.PatientBirthDate) == (
+        images[0].PatientID, images[0].PatientName, "19600101")
+
+
 @pytest.mark.skipif(shutil.which("dciodvfy") is None, reason="dicom3tools' dciodvfy is not installed")
 def test_dciodvfy_accepts_the_kos(tmp_path):
     images, cine = _study()

@@ -206,3 +206,16 @@ def test_displayed_area_zoom_and_centre():
     visible = DisplayedArea.from_visible_rect(10.2, 20.7, 50.5, 60.0, zoom=2.5)
     assert (visible.top_left, visible.bottom_right, visible.size_mode) == ((11, 21), (51, 60), "MAGNIFY")
     assert visible.center == (30.5, 40.0)
+
+
+def test_the_gsps_carries_the_images_patient_module_with_the_issuer():
+    images = _series(2)
+    for image in images:
+        image.IssuerOfPatientID = "HOSPITAL A"
+        other = Dataset()
+        other.PatientID = "OLD-7"
+        other.IssuerOfPatientID = "HOSPITAL B"
+        image.OtherPatientIDsSequence = [other]
+    gsps = build_gsps(images, PresentationView())
+    assert gsps.IssuerOfPatientID == "HOSPITAL A"
+    assert gsps.OtherPatientIDsSequence[0].PatientID == "OLD-7"

@@ -18,6 +18,7 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
 from workstation.imaging.frames import number_of_frames
+from workstation.imaging.patient_module import copy_patient_module
 
 __all__ = [
     "KeyImageMarks",
@@ -140,7 +141,8 @@ def build_key_object_selection(
     Returns
     -------
     pydicom.dataset.Dataset
-        The KOS (a highdicom object), with file meta information.
+        The KOS (a highdicom object), with file meta information and the
+        Patient module of the first image (issuer included).
 
     Raises
     ------
@@ -170,6 +172,8 @@ def build_key_object_selection(
         manufacturer=MANUFACTURER,
         institution_name=institution_name,
     )
+    # highdicom leaves out the Issuer of Patient ID (and the other identifiers): repeat the images' module.
+    copy_patient_module(document, images[0])
     if frames:
         # Referenced Frame Number is only allowed for multi-frame images (PS3.3 C.17.3.2.3).
         multi_frame = {str(im.SOPInstanceUID) for im in images if number_of_frames(im) > 1}

@@ -26,6 +26,7 @@ from pydicom.uid import generate_uid
 from workstation import __version__
 from workstation.imaging.luts import Window
 from workstation.imaging.pipeline import FramePipeline
+from workstation.imaging.patient_module import copy_patient_module
 
 __all__ = [
     "GraphicItem",
@@ -453,6 +454,7 @@ def build_gsps(
         voi_lut_transformations=[voi],
         presentation_lut_transformation=PresentationLUTTransformation(presentation_lut_shape=shape),
     )
+    copy_patient_module(gsps, first)  # issuer qualifiers and other IDs too, as the images carry them
     _copy_modality_lut_sequence(first, gsps)
     _set_displayed_area(gsps, view.displayed_area or DisplayedArea.whole_image(first.Rows, first.Columns))
     _set_spatial_transformation(gsps, view)

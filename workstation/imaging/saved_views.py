@@ -82,21 +82,6 @@ def study_archive(cache: StudyCache, nodes, study_uid: str) -> str | None:
     return None
 
 
-# The Patient module as the images carry it: the index files an object under (Patient ID, Issuer),
-# so a copy lacking the issuer would look like another patient's object in the study.
-_PATIENT_KEYWORDS = ("PatientName", "PatientID", "IssuerOfPatientID", "IssuerOfPatientIDQualifiersSequence",
-                     "PatientBirthDate", "PatientSex", "OtherPatientIDsSequence")
-
-
-def copy_patient(ds: Dataset, image: Dataset) -> None:
-    """Give ``ds`` the Patient module attributes of ``image`` (the image it refers to)."""
-    for keyword in _PATIENT_KEYWORDS:
-        if keyword in image:
-            ds[keyword] = image[keyword]
-    if "SpecificCharacterSet" in image and "SpecificCharacterSet" not in ds:
-        ds.SpecificCharacterSet = image.SpecificCharacterSet
-
-
 def store_object(cache: StudyCache, ds: Dataset, destination: str | None = None) -> bool:
     """Store a new object in the cache and queue it for ``destination``; True when queued.
 
@@ -219,7 +204,6 @@ def save_presentation_state(cache: StudyCache, vp: ViewportModel, layer: Annotat
                         content_description=description)
     except ValueError as exc:
         raise SaveError(str(exc)) from None
-    copy_patient(ds, images[0])
     queued = store_object(cache, ds, destination)
     log.info("presentation state saved (%d images, queued: %s)", len(images), queued)
     return SavedObject(PR, str(ds.SOPInstanceUID), _pr_label(ds), [vp.display_set.series_uid], queued)
@@ -252,7 +236,6 @@ def save_key_images(cache: StudyCache, display_sets: list[DisplaySet], keys: set
             kos = build_key_object_selection(images, description=description, frames=frames)
         except ValueError as exc:
             raise SaveError(str(exc)) from None
-        copy_patient(kos, images[0])
         queued = store_object(cache, kos, destination_of(study_uid))
         series = sorted({str(h.SeriesInstanceUID) for h in images})
         saved.append(SavedObject(KO, str(kos.SOPInstanceUID), _ko_label(kos), series, queued))
