@@ -252,3 +252,29 @@ def test_series_thumbnails_arrive_from_the_background(qtbot, viewer):
     item = next(iter(strip.series_items.values()))
     assert not item.icon(0).isNull()
     assert "phantom axial" in item.text(0) and "10 im" in item.text(0)
+
+
+@pytest.mark.parametrize("height, mm_per_px, drawn", [(760, 0.5, True), (380, 0.5, True), (380, 0.2, True),
+                                                      (200, 1.3, False)])
+def test_scale_bar_keeps_clear_of_the_right_marker_and_the_corner_text(qapp, height, mm_per_px, drawn):
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFontMetricsF, QImage, QPainter
+
+    from workstation.ui.viewer import overlay
+
+    rect = QRectF(0, 0, 500, height)
+    image = QImage(500, height, QImage.Format.Format_ARGB32)
+    image.fill(0)
+    p = QPainter(image)
+    overlay.paint_scale_bar(p, rect, mm_per_px, bottom_lines=2)
+    p.end()
+    alpha = np.frombuffer(image.constBits(), np.uint8).reshape(height, 500, 4)[..., 3]
+    rows = np.flatnonzero(alpha.any(axis=1))
+    if not drawn:  # no room between the marker and the corner text: better none than one over them
+        assert rows.size == 0
+        return
+    assert rows.size, "no scale bar drawn"
+    marker = QFontMetricsF(overlay.overlay_font(13.0, bold=True))
+    line = QFontMetricsF(overlay.overlay_font(10.0)).height()
+    assert rows[0] > rect.center().y() + marker.ascent() / 2  # below the right marker's letter
+    assert rows[-1] < rect.bottom() - 6 - 2 * line  # above the two lines of bottom-right text

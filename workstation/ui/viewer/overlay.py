@@ -26,6 +26,7 @@ CURSOR_COLOR = QColor("#ff5f5f")
 BANNER_COLOR = QColor("#b00020")
 ACTIVE_BORDER = QColor("#2a7fd4")
 INACTIVE_BORDER = QColor("#303030")
+MIN_SCALE_BAR_PX = 16  # shorter than this, a scale bar is not worth reading
 
 
 def overlay_font(size: float = 11.0, bold: bool = False) -> QFont:
@@ -139,19 +140,32 @@ def _scale_bar_pixmap(length_px: int, ticks: int, text: str) -> QPixmap:
     return pixmap
 
 
-def paint_scale_bar(p: QPainter, rect: QRectF, mm_per_view_px: float, label_unit: str = "mm") -> None:
-    """A vertical scale bar near the right edge, at most a third of the height, 1-2-5 mm steps."""
+def paint_scale_bar(p: QPainter, rect: QRectF, mm_per_view_px: float, label_unit: str = "mm",
+                    bottom_lines: int = 0) -> None:
+    """A vertical scale bar near the right edge, 1-2-5 mm steps, at most a third of the height.
+
+    It hangs below the right orientation marker (at the middle of the edge) and
+    ends, with its label, above the ``bottom_lines`` lines of bottom-right
+    corner text, so it covers neither; when that leaves too little room it is
+    not drawn.
+    """
     if mm_per_view_px <= 0 or not math.isfinite(mm_per_view_px):
         return
-    length_mm = nice_length(rect.height() / 3 * mm_per_view_px)
+    corner_line = QFontMetricsF(overlay_font(10.0)).height()
+    label = QFontMetricsF(overlay_font(9.0)).height() + 8
+    top = rect.center().y() + QFontMetricsF(overlay_font(13.0, bold=True)).ascent() / 2 + 8
+    bottom = rect.bottom() - 6 - bottom_lines * corner_line - 4
+    room = min(rect.height() / 3, bottom - top - label)
+    length_mm = nice_length(room * mm_per_view_px)
     if length_mm <= 0:
         return
     length_px = int(round(length_mm / mm_per_view_px))
+    if length_px < MIN_SCALE_BAR_PX:
+        return
     ticks = 10 if length_mm >= 10 and length_px / 10 >= 4 else 1
     pixmap = _scale_bar_pixmap(length_px, ticks, f"{length_mm:g} {label_unit}")
     x = rect.right() - 24 - pixmap.width()
-    y = rect.center().y() + 40 - length_px / 2
-    p.drawPixmap(QPointF(x, y), pixmap)
+    p.drawPixmap(QPointF(x, top), pixmap)
 
 
 def _view_points(vp: ViewportModel, points) -> list[QPointF]:

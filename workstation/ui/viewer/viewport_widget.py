@@ -230,7 +230,8 @@ class ViewportWidget(QWidget):
         vp = self.model
         session = self.session
         f = vp.frame
-        for a, b, active in session.reference_lines(self.index):
+        # The active viewport's line last: on top where lines of several viewports coincide.
+        for a, b, active in sorted(session.reference_lines(self.index), key=lambda line: line[2]):
             overlay.paint_reference_line(p, QPointF(*vp.view.to_view(*a)), QPointF(*vp.view.to_view(*b)), active)
         if f is not None:
             overlay.paint_annotations(p, vp, session.annotations.on_frame(f.key), session.annotations.selected)
@@ -248,7 +249,7 @@ class ViewportWidget(QWidget):
         overlay.paint_markers(p, rect, overlay_model.markers(vp), top)
         mm = overlay_model.mm_per_view_pixel(vp)
         if mm is not None:
-            overlay.paint_scale_bar(p, rect, mm)
+            overlay.paint_scale_bar(p, rect, mm, bottom_lines=len(corners.get("bottom_right", [])))
         loaded = overlay_model.loaded_flags(vp)
         if loaded is not None and not loaded.all():
             overlay.paint_loading_strip(p, rect, loaded, vp.index)
