@@ -121,12 +121,12 @@ def test_another_patients_study_needs_confirmation_and_shows_a_banner(qtbot, cac
         assert viewer.add_comparison(theirs)
         second = viewer.viewports[1]
         assert second.model.other_patient
-        assert overlay_model.banner_text(second.model) == "OTHER PATIENT: Other^Otto  ID OTHER-9"
+        assert overlay_model.banner_text(second.model) == "OTHER PATIENT: OTHER, Otto  ID OTHER-9"
         assert overlay_model.corner_lines(second.model)["top_left"][:2] == ["OTHER, Otto", "ID OTHER-9"]
         assert not viewer.viewports[0].model.other_patient
         # The strip flags the other patient's study too.
         top = viewer.strip.topLevelItem(1)
-        assert top.text(0).startswith("OTHER PATIENT: Other^Otto (OTHER-9)")
+        assert top.text(0).startswith("OTHER PATIENT: OTHER, Otto (OTHER-9)")
         qtbot.waitUntil(lambda: second.model.pixels.done, timeout=WAIT_MS)
         image = second.grab().toImage()
         assert image.pixelColor(second.width() // 2, 5).red() > 150  # the red banner

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from workstation.imaging.corner_text import CornerContext, corner_text, layout_for
+from workstation.imaging.corner_text import CornerContext, corner_text, layout_for, person_name
 from workstation.imaging.geometry import edge_labels, edge_labels_from_patient_orientation
 from workstation.imaging.session import same_identity
 from workstation.imaging.viewport import ViewportModel
@@ -113,14 +113,14 @@ def banner_text(vp: ViewportModel) -> str:
         return ""
     if vp.other_patient:
         s = vp.display_set.study
-        return f"OTHER PATIENT: {s.patient_name or '(no name)'}  ID {s.patient_id or '(none)'}"
+        return f"OTHER PATIENT: {person_name(s.patient_name) or '(no name)'}  ID {s.patient_id or '(none)'}"
     header = vp.header()
     if header is None or vp.expected_patient is None:
         return ""
     name, pid = str(header.get("PatientName", "") or ""), str(header.get("PatientID", "") or "")
     if same_identity(name, pid, *vp.expected_patient):
         return ""
-    return f"PATIENT MISMATCH: this image is of {name or '(no name)'}  ID {pid or '(none)'}"
+    return f"PATIENT MISMATCH: this image is of {person_name(name) or '(no name)'}  ID {pid or '(none)'}"
 
 
 def loaded_flags(vp: ViewportModel) -> np.ndarray | None:

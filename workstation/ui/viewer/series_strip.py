@@ -18,6 +18,7 @@ from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QDrag, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from workstation.imaging.corner_text import person_name
 from workstation.imaging.thumbnails import make_thumbnail
 from workstation.imaging.viewport import DisplaySet
 from workstation.store.queries import StudyRow
@@ -136,7 +137,7 @@ class SeriesStrip(QTreeWidget):
             top.setFlags(Qt.ItemFlag.ItemIsEnabled)
             if study.study_uid in other_patient:
                 top.setForeground(0, QBrush(QColor("#ff7b72")))
-                top.setText(0, f"OTHER PATIENT: {study.patient_name} ({study.patient_id})\n{top.text(0)}")
+                top.setText(0, f"OTHER PATIENT: {person_name(study.patient_name)} ({study.patient_id})\n{top.text(0)}")
             self.addTopLevelItem(top)
             for ds in display_sets:
                 if ds.study.study_uid != study.study_uid:
