@@ -126,7 +126,7 @@ def test_another_patients_study_needs_confirmation_and_shows_a_banner(qtbot, cac
         assert not viewer.viewports[0].model.other_patient
         # The strip flags the other patient's study too.
         top = viewer.strip.topLevelItem(1)
-        assert top.text(0).startswith("OTHER PATIENT: OTHER, Otto (OTHER-9)")
+        assert top.text(0).startswith("OTHER PATIENT\nOTHER, Otto (OTHER-9)\n")
         qtbot.waitUntil(lambda: second.model.pixels.done, timeout=WAIT_MS)
         image = second.grab().toImage()
         assert image.pixelColor(second.width() // 2, 5).red() > 150  # the red banner

@@ -137,7 +137,8 @@ class SeriesStrip(QTreeWidget):
             top.setFlags(Qt.ItemFlag.ItemIsEnabled)
             if study.study_uid in other_patient:
                 top.setForeground(0, QBrush(QColor("#ff7b72")))
-                top.setText(0, f"OTHER PATIENT: {person_name(study.patient_name)} ({study.patient_id})\n{top.text(0)}")
+                # The patient on a line of its own: the narrow strip must not elide the ID.
+                top.setText(0, f"OTHER PATIENT\n{person_name(study.patient_name)} ({study.patient_id})\n{top.text(0)}")
             self.addTopLevelItem(top)
             for ds in display_sets:
                 if ds.study.study_uid != study.study_uid:
