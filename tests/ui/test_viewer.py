@@ -252,6 +252,11 @@ def test_series_thumbnails_arrive_from_the_background(qtbot, viewer):
     item = next(iter(strip.series_items.values()))
     assert not item.icon(0).isNull()
     assert "phantom axial" in item.text(0) and "10 im" in item.text(0)
+    # The study opened again lists new items: they get the thumbnail made before at once.
+    uid = next(iter(strip.series_items))
+    assert viewer.open_study(viewer.session.studies[0].study_uid)
+    again = strip.series_items[uid]
+    assert again is not item and not again.icon(0).isNull()
 
 
 @pytest.mark.parametrize("height, mm_per_px, drawn", [(760, 0.5, True), (380, 0.5, True), (380, 0.2, True),

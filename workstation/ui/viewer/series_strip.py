@@ -26,6 +26,7 @@ from workstation.store.queries import StudyRow
 THUMB_SIZE = 96
 THUMBNAIL_POLL_MS = 50
 SERIES_MIME = "application/x-lightbox-series-uid"
+ICONS_KEPT = 512  # thumbnails kept for studies listed again (about 36 KiB each)
 ROLE_KIND = Qt.ItemDataRole.UserRole
 ROLE_UID = Qt.ItemDataRole.UserRole + 1
 
@@ -99,6 +100,8 @@ class SeriesStrip(QTreeWidget):
         self.itemActivated.connect(self._on_activated)
         self.series_items: dict[str, QTreeWidgetItem] = {}
         self.thumbnails_made: set[str] = set()
+        # Series UID -> its thumbnail, so a study listed again (opened anew, or added) gets its icons back.
+        self._icons: dict[str, QIcon] = {}
         self._thread = _ThumbnailThread()
         self._thread.start()
         self._pending = 0
@@ -155,6 +158,9 @@ class SeriesStrip(QTreeWidget):
                     child.setData(0, ROLE_UID, sop_uid)
                     item.addChild(child)
                 item.setExpanded(True)
+                icon = self._icons.get(ds.series_uid)
+                if icon is not None:
+                    item.setIcon(0, icon)
                 if ds.series_uid not in self.thumbnails_made:
                     self._thread.jobs.put((ds.series_uid, ds.stack))
                     self._pending += 1
@@ -176,11 +182,16 @@ class SeriesStrip(QTreeWidget):
     def _on_thumbnail(self, uid: str, pixels, error: str) -> None:
         self.thumbnails_made.add(uid)
         item = self.series_items.get(uid)
-        if item is None:
-            return
         if pixels is not None:
-            item.setIcon(0, QIcon(pixmap_of(pixels)))
-        else:
+            icon = QIcon(pixmap_of(pixels))
+            self._icons[uid] = icon
+            if len(self._icons) > ICONS_KEPT:  # the oldest goes; made again if its series is listed again
+                oldest = next(iter(self._icons))
+                del self._icons[oldest]
+                self.thumbnails_made.discard(oldest)
+            if item is not None:
+                item.setIcon(0, icon)
+        elif item is not None:
             item.setToolTip(0, error)
 
     def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
