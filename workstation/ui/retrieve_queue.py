@@ -22,9 +22,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from workstation.config import Node
+from workstation.ui.background import BackgroundTask
 from workstation.ui.study_format import first_line
 
 log = logging.getLogger(__name__)
@@ -102,50 +103,58 @@ def next_starts(jobs: Iterable[RetrieveJob]) -> list[tuple[RetrieveJob, int]]:
     return starts
 
 
-class _JobThread(QThread):
-    """Runs one job's retrieve; progress and the outcome leave through signals."""
+class _Throttle:
+    """Passes on one progress report every :data:`PROGRESS_INTERVAL_S`, holding back the latest of the others."""
 
-    progress = Signal(int, object)
-    ended = Signal(int, str, str)  # job id, state, summary
-
-    def __init__(self, job: RetrieveJob, retrieve_study: RetrieveStudy, parent=None) -> None:
-        super().__init__(parent)
-        self.job = job
-        self._retrieve = retrieve_study
+    def __init__(self, emit: Callable[[Any], None]) -> None:
+        self._emit = emit
         self._lock = threading.Lock()
         self._last = 0.0
-        self._held: Any = None  # the latest report not let through yet
+        self.held: Any = None  # the latest report not let through yet
 
-    def _report(self, progress: Any) -> None:
-        # Called from the retrieve's association threads: let one through every 100 ms.
+    def report(self, progress: Any) -> None:
+        # Called from the retrieve's association threads.
         now = time.monotonic()
         with self._lock:
             if now - self._last < PROGRESS_INTERVAL_S:
-                self._held = progress
+                self.held = progress
                 return
-            self._last, self._held = now, None
-        self.progress.emit(self.job.job_id, progress)
+            self._last, self.held = now, None
+        self._emit(progress)
 
-    def run(self) -> None:
-        job = self.job
-        node = dataclasses.replace(job.node, max_associations=max(1, job.associations))
+    def flush(self) -> None:
+        with self._lock:
+            held, self.held = self.held, None
+        if held is not None:
+            self._emit(held)
+
+
+def job_work(job: RetrieveJob, retrieve_study: RetrieveStudy):
+    """The work of one job (for :class:`BackgroundTask`): emits progress, returns ``(state, summary)``.
+
+    It reads the job's values once, here on the GUI thread, and never changes the job.
+    """
+    job_id, study_uid, cancel = job.job_id, job.study_uid, job.cancel
+    node = dataclasses.replace(job.node, max_associations=max(1, job.associations))
+
+    def work(emit, _cancel) -> tuple[str, str]:
+        throttle = _Throttle(emit)
         try:
-            report = self._retrieve(node, job.study_uid, self._report, job.cancel)
-        except Exception as exc:  # noqa: BLE001 - the panel shows why; the thread never dies silently
-            log.warning("retrieve job %d failed: %s", job.job_id, type(exc).__name__)
-            self.ended.emit(job.job_id, CANCELLED if job.cancel.is_set() else FAILED,
-                            first_line(str(exc)) or type(exc).__name__)
-            return
+            report = retrieve_study(node, study_uid, throttle.report, cancel)
+        except Exception as exc:  # noqa: BLE001 - the panel shows why
+            log.warning("retrieve job %d failed: %s", job_id, type(exc).__name__)
+            return CANCELLED if cancel.is_set() else FAILED, first_line(str(exc)) or type(exc).__name__
         summary = report.summary() if hasattr(report, "summary") else "done"
-        if getattr(report, "cancelled", False) or (job.cancel.is_set() and not getattr(report, "ok", True)):
+        if getattr(report, "cancelled", False) or (cancel.is_set() and not getattr(report, "ok", True)):
             state = CANCELLED
         elif getattr(report, "ok", True):
             state = DONE
         else:
             state = FAILED
-        if self._held is not None:  # the final counts, held back by the throttle
-            self.progress.emit(job.job_id, self._held)
-        self.ended.emit(job.job_id, state, summary)
+        throttle.flush()  # the final counts, held back by the throttle
+        return state, summary
+
+    return work
 
 
 class RetrieveQueue(QObject):
@@ -181,7 +190,7 @@ class RetrieveQueue(QObject):
         self._retrieve = retrieve_study
         self._in_cache = in_cache or (lambda _uid: True)
         self.jobs: dict[int, RetrieveJob] = {}
-        self._threads: dict[int, _JobThread] = {}
+        self._tasks: dict[int, BackgroundTask] = {}  # of the running jobs
 
     # Public -------------------------------------------------------------------------------
     def add(self, node: Node, study_uid: str, label: str = "") -> RetrieveJob:
@@ -240,9 +249,8 @@ class RetrieveQueue(QObject):
     def wait(self, timeout_ms: int) -> bool:
         """Wait for the running threads (after :meth:`cancel_all` at exit); False on timeout."""
         deadline = time.monotonic() + timeout_ms / 1000
-        for thread in list(self._threads.values()):
-            left = max(0, int((deadline - time.monotonic()) * 1000))
-            if not thread.wait(left):
+        for task in list(self._tasks.values()):
+            if not task.wait(max(0.0, deadline - time.monotonic())):
                 return False
         return True
 
@@ -250,13 +258,34 @@ class RetrieveQueue(QObject):
     def _schedule(self) -> None:
         for job, share in next_starts(self.jobs.values()):
             job.state, job.associations = RUNNING, share
-            thread = _JobThread(job, self._retrieve, self)
-            thread.progress.connect(self._on_progress)
-            thread.ended.connect(self._on_ended)
-            thread.finished.connect(self._reap)  # a bound slot: queued to the GUI thread
-            self._threads[job.job_id] = thread
+            # A plain thread per job; its progress and outcome are collected on the GUI thread.  Bound
+            # methods, not lambdas: PySide keeps a lambda's connection in a helper object that can be
+            # deleted twice when the task goes first and the queue right after it (a crash at exit).
+            task = BackgroundTask(self, f"retrieve-{job.job_id}")
+            task.item.connect(self._on_task_item)
+            task.finished.connect(self._on_task_finished)
+            task.failed.connect(self._on_task_failed)
+            self._tasks[job.job_id] = task
             self.job_changed.emit(job.job_id)
-            thread.start()
+            task.start(job_work(job, self._retrieve))
+
+    def _job_of(self, task: QObject | None) -> int | None:
+        return next((i for i, t in self._tasks.items() if t is task), None)
+
+    def _on_task_item(self, progress: Any) -> None:
+        job_id = self._job_of(self.sender())
+        if job_id is not None:
+            self._on_progress(job_id, progress)
+
+    def _on_task_finished(self, outcome: tuple[str, str]) -> None:
+        job_id = self._job_of(self.sender())
+        if job_id is not None:
+            self._on_ended(job_id, *outcome)
+
+    def _on_task_failed(self, message: str) -> None:
+        job_id = self._job_of(self.sender())
+        if job_id is not None:
+            self._on_ended(job_id, FAILED, message)
 
     def _on_progress(self, job_id: int, progress: Any) -> None:
         job = self.jobs.get(job_id)
@@ -265,23 +294,18 @@ class RetrieveQueue(QObject):
             self.job_changed.emit(job_id)
 
     def _on_ended(self, job_id: int, state: str, summary: str) -> None:
+        task = self._tasks.pop(job_id, None)
+        if task is not None:
+            task.deleteLater()  # its thread has ended
         job = self.jobs.get(job_id)
-        if job is None:
-            return
-        job.state, job.summary, job.associations = state, summary, 0
-        self.job_changed.emit(job_id)
-        if state != CANCELLED and self._in_cache(job.study_uid):
-            self.retrieved.emit(job.study_uid)
+        if job is not None:
+            job.state, job.summary, job.associations = state, summary, 0
+            self.job_changed.emit(job_id)
+            if state != CANCELLED and self._in_cache(job.study_uid):
+                self.retrieved.emit(job.study_uid)
         self._schedule()
-
-    def _reap(self) -> None:
-        thread = self.sender()
-        if isinstance(thread, _JobThread) and self._threads.get(thread.job.job_id) is thread:
-            del self._threads[thread.job.job_id]
-            thread.wait(5000)  # "finished" comes from the thread's last moments: let it end first
-            thread.deleteLater()
         self._check_idle()
 
     def _check_idle(self) -> None:
-        if not self.busy() and not self._threads:
+        if not self.busy() and not self._tasks:
             self.idle.emit()
