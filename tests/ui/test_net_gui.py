@@ -103,8 +103,6 @@ def test_node_dialog_adds_edits_and_removes_nodes(qtbot, home, cache):
     window.browser.stop()
 
 
-@pytest.mark.skip(reason="known crash: the node dialog's Echo/Test thread can take the process down during "
-                  "event processing after the dialog test (segfault, timing-dependent); open bug")
 def test_echo_of_a_closed_port_says_why(qtbot, home, cache):
     _save(home, Settings(nodes=[Node(name="gone", ae_title="GONE", host="127.0.0.1", port=free_port(), timeout=5)]))
     dialog = NodeDialog(home, lambda: StudyCache.open(home))
@@ -120,8 +118,6 @@ def test_echo_of_a_closed_port_says_why(qtbot, home, cache):
     assert dialog.echo_button.isEnabled()
 
 
-@pytest.mark.skip(reason="known crash: the node dialog's Echo/Test thread can take the process down during "
-                  "event processing after the dialog test (segfault, timing-dependent); open bug")
 @pytest.mark.interop
 def test_echo_and_test_against_a_real_archive(qtbot, home, cache, tmp_path):
     """Against pynetdicom's qrscp: Echo passes; Test shows C-ECHO, C-FIND and C-GET, each passed."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterator
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,6 +36,7 @@ from workstation.config import ConfigError, Node, Settings
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui import theme
+from workstation.ui.background import BackgroundTask
 from workstation.ui.study_format import first_line
 
 log = logging.getLogger(__name__)
@@ -49,22 +50,8 @@ def check_line(name: str, state: str, message: str) -> str:
     return f"{STATE_MARK.get(state, '?')} {name}: {message}"
 
 
-class _CheckRunner(QThread):
-    """Runs one generator of ``(name, state, message)`` results and emits each as it comes."""
-
-    result = Signal(str, str, str)
-
-    def __init__(self, work: Callable[[], Iterator[tuple[str, str, str]]], parent=None) -> None:
-        super().__init__(parent)
-        self._work = work
-
-    def run(self) -> None:
-        try:
-            for name, state, message in self._work():
-                self.result.emit(name, state, message)
-        except Exception as exc:  # noqa: BLE001 - the dialog says what went wrong
-            log.warning("node check failed: %s", type(exc).__name__)
-            self.result.emit("Error", "failed", first_line(str(exc)) or type(exc).__name__)
+def _check_failure(exc: BaseException) -> str:
+    return first_line(str(exc)) or type(exc).__name__
 
 
 class NodeDialog(QDialog):
@@ -91,7 +78,11 @@ class NodeDialog(QDialog):
         self.resize(860, 560)
         self.home = home
         self._open_cache = open_cache
-        self._runner: _CheckRunner | None = None
+        # Echo and Test run here: a plain thread whose results the GUI thread collects (no Qt off it).
+        self.checks = BackgroundTask(self, "node-check")
+        self.checks.item.connect(self._add_result)
+        self.checks.finished.connect(self._on_finished)
+        self.checks.failed.connect(self._on_failed)
         self.node_list = QListWidget()
         self.node_list.setMaximumWidth(200)
         self.name_edit = QLineEdit()
@@ -277,17 +268,18 @@ class NodeDialog(QDialog):
 
     # Echo and Test -------------------------------------------------------------------------
     def busy(self) -> bool:
-        return self._runner is not None
+        """Echo or Test runs (until its last result is shown)."""
+        return self.checks.is_running()
 
     def wait(self, timeout_ms: int) -> bool:
-        return self._runner is None or self._runner.wait(timeout_ms)
+        """Wait for the check's thread to end; its results are shown by the event loop afterwards."""
+        return self.checks.wait(timeout_ms / 1000)
 
     def echo(self) -> bool:
         """C-ECHO the node in the form, off the GUI thread."""
         from workstation.net.echo import echo
 
-        def work():
-            node, settings = self._checked()
+        def work(node: Node, settings: Settings):
             result = echo(node, settings.ae_title)
             yield "C-ECHO", "ok" if result.ok else "failed", result.message
 
@@ -297,48 +289,47 @@ class NodeDialog(QDialog):
         """C-ECHO, C-FIND and a retrieve of one instance to ourselves; each result as it finishes."""
         from workstation.net.diagnostics import test_node
 
-        def work():
-            node, settings = self._checked()
-            with self._open_cache() as cache:
-                for check in test_node(node, settings, self.home, cache):
+        home, open_cache = self.home, self._open_cache
+
+        def work(node: Node, settings: Settings):
+            with open_cache() as cache:
+                for check in test_node(node, settings, home, cache):
                     yield check.name, check.state, check.message
 
         return self._run(work, "Test")
 
-    def _checked(self) -> tuple[Node, Settings]:
-        return self._form_snapshot, self.settings()
-
-    def _run(self, work: Callable, what: str) -> bool:
-        if self._runner is not None:
+    def _run(self, checks: Callable[[Node, Settings], Iterator[tuple[str, str, str]]], what: str) -> bool:
+        if self.checks.is_running():
             return False
         try:
-            self._form_snapshot = self.form_node()
+            node = self.form_node()
         except ConfigError as exc:
             self.status.setText(first_line(str(exc)))
             return False
+        config_file = self.home.config_file
+
+        def work(emit, _cancel) -> None:
+            # Plain values only: the thread never sees the dialog, which may close while it runs.
+            for result in checks(node, config.load(config_file)):
+                emit(result)
+
         self.results.clear()
-        self.status.setText(f"{what} of {self._form_snapshot.name} running…")
-        runner = _CheckRunner(work, self)
-        runner.result.connect(self._add_result)
-        runner.finished.connect(self._on_finished)
-        self._runner = runner
+        self.status.setText(f"{what} of {node.name} running…")
         self.echo_button.setEnabled(False)
         self.test_button.setEnabled(False)
-        runner.start()
-        return True
+        return self.checks.start(work, _check_failure)
 
-    def _add_result(self, name: str, state: str, message: str) -> None:
+    def _add_result(self, result: tuple[str, str, str]) -> None:
+        name, state, message = result
         item = QListWidgetItem(check_line(name, state, message))
         item.setForeground(QBrush(QColor(STATE_COLOUR.get(state, "#d0d0d0"))))
         self.results.addItem(item)
 
-    def _on_finished(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            # ``finished`` is emitted from the thread just before it exits: let it exit before the
-            # QThread object goes (deleting a thread that is still ending crashes the process).
-            runner.wait(10_000)
-            runner.deleteLater()
+    def _on_failed(self, message: str) -> None:
+        self._add_result(("Error", "failed", message))
+        self._on_finished(None)
+
+    def _on_finished(self, _result: object) -> None:
         self.echo_button.setEnabled(True)
         self.test_button.setEnabled(True)
         states = [self.results.item(i).text()[:1] for i in range(self.results.count())]
@@ -346,8 +337,9 @@ class NodeDialog(QDialog):
         self.status.setText(f"{passed} of {len(states)} checks passed")
 
     def closeEvent(self, event) -> None:
-        # A test still running finishes within the node's timeout; do not leave its thread orphaned.
-        self.wait(60_000)
+        # Nothing to wait for: a check still running ends on its own (within the node's timeout) in a
+        # daemon thread that holds no Qt object, and its results go to a queue nobody reads.
+        self.checks.cancel()
         super().closeEvent(event)
 
 
