@@ -13,11 +13,12 @@ import os
 import time
 from typing import Callable, Sequence
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from workstation.jobs.core import CancelToken
 from workstation.store.cache import StudyCache
 from workstation.store.importer import ImportSummary, import_paths
+from workstation.ui.background import BackgroundTask
 
 log = logging.getLogger(__name__)
 
@@ -40,32 +41,26 @@ class RateGate:
         return False
 
 
-class _ImportThread(QThread):
-    progress = Signal(int, int)
-    summary_ready = Signal(object)
-    failed = Signal(str)
+def import_work(open_cache: Callable[[], StudyCache], paths: list[str], token: CancelToken):
+    """The work of one import (for :class:`BackgroundTask`): emits ``(done, total)``, returns the summary."""
 
-    def __init__(self, open_cache: Callable[[], StudyCache], paths: list[str], token: CancelToken, parent=None) -> None:
-        super().__init__(parent)
-        self._open_cache = open_cache
-        self._paths = paths
-        self._token = token
-        self._gate = RateGate()
+    def work(emit, _cancel) -> ImportSummary:
+        gate = RateGate()
 
-    def _report(self, done: int, total: int) -> None:
-        if self._gate.allow(done, total):
-            self.progress.emit(done, total)
+        def report(done: int, total: int) -> None:
+            if gate.allow(done, total):
+                emit((done, total))
 
-    def run(self) -> None:
-        try:
-            with self._open_cache() as cache:
-                summary = import_paths(cache, self._paths, progress=self._report, cancel=self._token)
-        except Exception as exc:  # the GUI must hear of any failure, not lose the thread silently
-            # Only the type in the log: messages of file errors can carry paths named after patients.
-            log.error("import failed: %s", type(exc).__name__)
-            self.failed.emit(str(exc) or type(exc).__name__)
-            return
-        self.summary_ready.emit(summary)
+        with open_cache() as cache:
+            return import_paths(cache, paths, progress=report, cancel=token)
+
+    return work
+
+
+def _import_failure(exc: BaseException) -> str:
+    # The whole message for the status bar; the log has only the type (file errors can name patients).
+    log.error("import failed: %s", type(exc).__name__)
+    return str(exc) or type(exc).__name__
 
 
 class ImportRunner(QObject):
@@ -96,27 +91,23 @@ class ImportRunner(QObject):
     def __init__(self, open_cache: Callable[[], StudyCache], parent=None) -> None:
         super().__init__(parent)
         self._open_cache = open_cache
-        self._thread: _ImportThread | None = None
+        # The import runs on a plain thread; its progress and end are collected on the GUI thread.
+        self._task = BackgroundTask(self, "import")
+        self._task.item.connect(self._on_counts)  # a bound method: see BackgroundTask on lambdas
+        self._task.finished.connect(self._on_end)
+        self._task.failed.connect(self._on_failed)
         self._token: CancelToken | None = None
-        self._result: tuple[str, object] | None = None
 
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._task.is_running()
 
     def start(self, paths: Sequence[str | os.PathLike[str]]) -> bool:
         """Import ``paths`` in the background; returns False if an import is already running."""
-        if self._thread is not None or not paths:
+        if self._task.is_running() or not paths:
             return False
         self._token = CancelToken()
-        self._result = None
-        thread = _ImportThread(self._open_cache, [os.fspath(p) for p in paths], self._token, self)
-        thread.progress.connect(self.progress)
-        thread.summary_ready.connect(self._on_summary)
-        thread.failed.connect(self._on_failed)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread = thread
         log.info("import started: %d paths", len(paths))
-        thread.start()
+        self._task.start(import_work(self._open_cache, [os.fspath(p) for p in paths], self._token), _import_failure)
         self.started.emit(len(paths))
         return True
 
@@ -126,26 +117,20 @@ class ImportRunner(QObject):
             self._token.cancel()
 
     def wait(self, timeout_ms: int) -> bool:
-        """Block until the running import ends or ``timeout_ms`` passes; True when none runs."""
-        thread = self._thread
-        if thread is None:
-            return True
-        return thread.wait(timeout_ms)
+        """Block until the running import's thread ends or ``timeout_ms`` passes; True when none runs.
 
-    def _on_summary(self, summary: ImportSummary) -> None:
-        self._result = ("finished", summary)
+        Its ``finished`` (or ``failed``) still comes from the event loop.
+        """
+        return self._task.wait(timeout_ms / 1000)
+
+    def _on_counts(self, counts: tuple[int, int]) -> None:
+        self.progress.emit(*counts)
+
+    # ``finished`` and ``failed`` come once the thread has really ended, so a new import may start at once.
+    def _on_end(self, summary: ImportSummary) -> None:
+        self._token = None
+        self.finished.emit(summary)
 
     def _on_failed(self, message: str) -> None:
-        self._result = ("failed", message)
-
-    def _on_thread_finished(self) -> None:
-        # Report only once the thread has really ended, so a new import may start at once.
-        thread, self._thread, self._token = self._thread, None, None
-        if thread is not None:
-            thread.deleteLater()
-        kind, payload = self._result or ("failed", "the import ended without a result")
-        self._result = None
-        if kind == "finished":
-            self.finished.emit(payload)
-        else:
-            self.failed.emit(payload)
+        self._token = None
+        self.failed.emit(message)

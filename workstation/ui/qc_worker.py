@@ -2,17 +2,19 @@
 
 QC jobs (checks reading every header, completeness queries, writing corrected
 copies, sending) are the Qt-free functions of :mod:`workstation.qc`; this
-adapter only moves them off the GUI thread.  The cache they use is safe to
-share between threads.
+adapter only moves them off the GUI thread, on a
+:class:`~workstation.ui.background.BackgroundTask` (no Qt object is touched off
+the GUI thread).  The cache they use is safe to share between threads.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
+
+from workstation.ui.background import BackgroundTask
 
 log = logging.getLogger(__name__)
 
@@ -33,31 +35,23 @@ class QcTask(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: threading.Thread | None = None
+        self._task = BackgroundTask(self, "qc")
+        self._task.finished.connect(self.finished)
+        self._task.failed.connect(self.failed)
 
     def is_running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """A job runs, or its result is not delivered yet."""
+        return self._task.is_running()
 
     def start(self, job: Callable[[], Any], name: str = "qc") -> bool:
         """Run ``job()`` in the background; False (and nothing started) while another job runs."""
-        if self.is_running():
-            return False
 
-        def run() -> None:
-            try:
-                result = job()
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
-                log.warning("QC job %s failed: %s", name, type(exc).__name__)
-                self.failed.emit(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            else:
-                self.finished.emit(result)
+        def failure(exc: BaseException) -> str:
+            log.warning("QC job %s failed: %s", name, type(exc).__name__)
+            return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
-        self._thread = threading.Thread(target=run, name=f"lightbox-qc-{name}", daemon=True)
-        self._thread.start()
-        return True
+        return self._task.start(lambda _emit, _cancel: job(), failure)
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until the running job ends; True when none runs any more."""
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-        return not self.is_running()
+        """Block until the running job's thread ends; True when none runs any more (the result comes from the event loop)."""
+        return self._task.wait(timeout_s)

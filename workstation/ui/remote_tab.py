@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Callable
 
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.store.cache import StudyCache
+from workstation.ui.background import BackgroundTask
 from workstation.ui.filter_bar import FilterBar
 from workstation.ui.remote_query import RemoteStudy, stream_studies
 from workstation.ui.retrieve_panel import RetrievePanel
@@ -50,25 +51,21 @@ COLUMNS = ("Patient name", "Patient ID", "Birth date", "Sex", "Study date", "Mod
            "Accession", "Series", "Images", "")
 
 
-class _SearchThread(QThread):
-    """Runs one search; its rows leave in batches at most every :data:`BATCH_INTERVAL_S` seconds."""
+def _search_failure(exc: BaseException) -> str:
+    return first_line(str(exc)) or type(exc).__name__
 
-    rows_ready = Signal(object)
-    done = Signal(str)
-    failed = Signal(str)
 
-    def __init__(self, node, ae_title: str, flt, parent=None) -> None:
-        super().__init__(parent)
-        self._node, self._ae_title, self._flt = node, ae_title, flt
-        self.cancel = threading.Event()
+def search_work(node, ae_title: str, flt):
+    """The work of one search (for :class:`BackgroundTask`): rows leave in batches at most every
+    :data:`BATCH_INTERVAL_S` seconds; it returns the line the status bar shows at the end."""
 
-    def run(self) -> None:
+    def work(emit, cancel: threading.Event) -> str:
         batch: list[RemoteStudy] = []
         seen: set[str] = set()
         n = 0
         last = time.monotonic()
         try:
-            for row in stream_studies(self._node, self._ae_title, self._flt, self.cancel.is_set):
+            for row in stream_studies(node, ae_title, flt, cancel.is_set):
                 if row.study_uid in seen:
                     continue
                 seen.add(row.study_uid)
@@ -76,25 +73,22 @@ class _SearchThread(QThread):
                 n += 1
                 now = time.monotonic()
                 if now - last >= BATCH_INTERVAL_S:
-                    self.rows_ready.emit(batch)
+                    emit(batch)
                     batch, last = [], now
                 if n >= MAX_ROWS:
-                    self.cancel.set()
+                    cancel.set()
                     break
-        except Exception as exc:  # the tab says what went wrong; the thread never dies silently
-            log.warning("remote search failed: %s", type(exc).__name__)
-            if batch:
-                self.rows_ready.emit(batch)
-            self.failed.emit(first_line(str(exc)) or type(exc).__name__)
-            return
-        if batch:
-            self.rows_ready.emit(batch)
-        what = f"{n} stud{'y' if n == 1 else 'ies'} on {self._node.name}"
+        finally:
+            if batch:  # also the rows that came before a failure
+                emit(batch)
+        what = f"{n} stud{'y' if n == 1 else 'ies'} on {node.name}"
         if n >= MAX_ROWS:
             what += f" (the first {MAX_ROWS}: narrow the search)"
-        elif self.cancel.is_set():
+        elif cancel.is_set():
             what = f"Cancelled: {what}"
-        self.done.emit(what)
+        return what
+
+    return work
 
 
 class RemoteTab(QWidget):
@@ -175,7 +169,11 @@ class RemoteTab(QWidget):
         self.rows: list[RemoteStudy] = []
         self._row_of: dict[str, int] = {}
         self._cached: dict[str, bool] = {}
-        self._worker: _SearchThread | None = None
+        # The search runs on a plain thread; its rows are collected on the GUI thread (no Qt off it).
+        self.searcher = BackgroundTask(self, "remote-search")
+        self.searcher.item.connect(self._add_rows)
+        self.searcher.finished.connect(self._on_search_done)
+        self.searcher.failed.connect(self._on_search_failed)
         self.reload_nodes()
 
     # Nodes ------------------------------------------------------------------------------
@@ -194,7 +192,7 @@ class RemoteTab(QWidget):
             self.node_combo.setCurrentText(current)
         if not nodes:
             self.status.setText("No archive is configured (Tools > DICOM nodes…)")
-        self.search_button.setEnabled(bool(nodes) and self._worker is None)
+        self.search_button.setEnabled(bool(nodes) and not self.searcher.is_running())
 
     def _node(self):
         settings = self._settings()
@@ -203,14 +201,14 @@ class RemoteTab(QWidget):
     # Search -----------------------------------------------------------------------------
     def busy(self) -> bool:
         """A search runs, or a retrieve runs or waits."""
-        return self._worker is not None or self.queue.busy()
+        return self.searcher.is_running() or self.queue.busy()
 
     def searching(self) -> bool:
-        return self._worker is not None
+        return self.searcher.is_running()
 
     def cancel_search(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel.set()
+        if self.searcher.is_running():
+            self.searcher.cancel()
             self.status.setText("Cancelling…")
 
     def cancel(self) -> None:
@@ -219,12 +217,12 @@ class RemoteTab(QWidget):
         self.queue.cancel_all()
 
     def wait(self, timeout_ms: int) -> bool:
-        ok = self._worker is None or self._worker.wait(timeout_ms)
+        ok = self.searcher.wait(timeout_ms / 1000)
         return self.queue.wait(timeout_ms) and ok
 
     def search(self) -> bool:
         """Query the chosen archive with the filters; rows stream in as they arrive."""
-        if self._worker is not None:
+        if self.searcher.is_running():
             return False
         try:
             settings, node = self._node()
@@ -233,17 +231,11 @@ class RemoteTab(QWidget):
             return False
         self.rows, self._row_of, self._cached = [], {}, {}
         self.table.setRowCount(0)
-        worker = _SearchThread(node, settings.ae_title, self.filter_bar.current_filter(), self)
-        worker.rows_ready.connect(self._add_rows)
-        worker.done.connect(self._on_search_done)
-        worker.failed.connect(lambda text: self.status.setText(f"Failed: {text}"))
-        worker.finished.connect(self._on_search_finished)
-        self._worker = worker
         self.status.setText(f"Searching {node.name}…")
         self.cancel_button.setEnabled(True)
         self.search_button.setEnabled(False)
-        worker.start()
-        return True
+        return self.searcher.start(search_work(node, settings.ae_title, self.filter_bar.current_filter()),
+                                   _search_failure)
 
     def _add_rows(self, batch: list[RemoteStudy]) -> None:
         fresh = list({s.study_uid: s for s in batch if s.study_uid not in self._row_of}.values())
@@ -257,7 +249,7 @@ class RemoteTab(QWidget):
             self.rows.append(study)
             self._fill_row(r, study)
         self.table.setUpdatesEnabled(True)
-        if self._worker is not None:
+        if self.searcher.is_running():
             self.status.setText(f"Searching… {len(self.rows)} so far")
 
     def _fill_row(self, r: int, s: RemoteStudy, recheck: bool = True) -> None:
@@ -289,11 +281,13 @@ class RemoteTab(QWidget):
                          for r in range(self.table.rowCount())]
             self._row_of = {s.study_uid: r for r, s in enumerate(self.rows)}
         self.status.setText(text)
+        self._on_search_finished()
+
+    def _on_search_failed(self, text: str) -> None:
+        self.status.setText(f"Failed: {text}")
+        self._on_search_finished()
 
     def _on_search_finished(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.deleteLater()
         self.cancel_button.setEnabled(False)
         self.search_button.setEnabled(self.node_combo.count() > 0)
 

@@ -5,19 +5,50 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from workstation.jobs.core import CancelToken
 from workstation.model.series_volume import load_series_volume
 from workstation.model.volume import VolumeError
 from workstation.store.cache import StudyCache
+from workstation.ui.background import BackgroundTask
 from workstation.ui.import_job import RateGate
 
 log = logging.getLogger(__name__)
 
 
-class VolumeLoader(QThread):
+def volume_work(open_cache: Callable[[], StudyCache], series_uid: str, phase: int, token: CancelToken):
+    """The work of one load (for :class:`BackgroundTask`): emits ``(done, total)``, returns the volume."""
+
+    def work(emit, _cancel):
+        gate = RateGate()
+
+        def report(done: int, total: int) -> None:
+            if gate.allow(done, total):
+                emit((done, total))
+
+        cache = open_cache()
+        try:
+            return load_series_volume(cache, series_uid, phase=phase, progress=report,
+                                      cancelled=lambda: token.cancelled)
+        finally:
+            cache.close()
+
+    return work
+
+
+def _load_failure(exc: BaseException) -> str:
+    if isinstance(exc, VolumeError):
+        return str(exc)
+    log.error("volume load failed: %s", type(exc).__name__)  # only the type: messages can carry paths
+    return f"cannot read the volume: {exc}"
+
+
+class VolumeLoader(QObject):
     """Loads one stack of a cached series; emits ``loaded(Volume)`` or ``failed(str)``.
+
+    The reading runs on a plain thread (:class:`~workstation.ui.background.BackgroundTask`) that touches
+    no Qt object; the signals come on the GUI thread.
 
     Parameters
     ----------
@@ -38,23 +69,21 @@ class VolumeLoader(QThread):
         self.series_uid = series_uid
         self.phase = phase
         self.token = CancelToken()
-        self._gate = RateGate()
+        self._task = BackgroundTask(self, "volume")
+        self._task.item.connect(self._on_counts)  # a bound method: see BackgroundTask on lambdas
+        self._task.finished.connect(self.loaded)
+        self._task.failed.connect(self.failed)
 
-    def _report(self, done: int, total: int) -> None:
-        if self._gate.allow(done, total):
-            self.progress.emit(done, total)
+    def _on_counts(self, counts: tuple[int, int]) -> None:
+        self.progress.emit(*counts)
 
-    def run(self) -> None:
-        cache = None
-        try:
-            cache = self._open_cache()
-            vol = load_series_volume(cache, self.series_uid, phase=self.phase, progress=self._report, cancelled=lambda: self.token.cancelled)
-            self.loaded.emit(vol)
-        except VolumeError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # shown in the status bar; the traceback goes to the log
-            log.exception("volume load failed for series %s", self.series_uid)
-            self.failed.emit(f"cannot read the volume: {exc}")
-        finally:
-            if cache is not None:
-                cache.close()
+    def start(self) -> bool:
+        return self._task.start(volume_work(self._open_cache, self.series_uid, self.phase, self.token), _load_failure)
+
+    def isRunning(self) -> bool:  # noqa: N802 - the QThread spelling its callers use
+        """Reading, or the volume not delivered yet."""
+        return self._task.is_running()
+
+    def wait(self, timeout_ms: int) -> bool:
+        """Block until the reading thread ends (at most ``timeout_ms``); True when it has."""
+        return self._task.wait(timeout_ms / 1000)
