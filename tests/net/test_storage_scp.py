@@ -139,3 +139,68 @@ def test_stale_announcement_is_ignored(home, cache, settings):
     assert running_listener(home, settings) is None
     with ensure_listener(home, settings, cache) as info:
         assert info.started_here
+
+
+def _send_as_move_result(scp, paths, originator: str) -> list[int]:
+    """C-STORE ``paths`` as an archive does for a C-MOVE that ``originator`` requested."""
+    ae = AE("ARCHIVE")
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
+    assert assoc.is_established
+    try:
+        return [int(assoc.send_c_store(dcmread(p), originator_aet=originator, originator_id=7).Status)
+                for p in paths]
+    finally:
+        assoc.release()
+
+
+def test_move_results_for_us_are_committed_in_groups_and_flushed(tmp_path, cache, settings):
+    study, paths = _files(tmp_path, 4)
+    seen = []
+    with StorageSCP(cache, settings, on_received=seen.append) as scp:
+        statuses = _send_as_move_result(scp, paths, settings.ae_title)
+        assert statuses == [0] * 4
+        assert scp.flush(timeout=30)
+        # After the flush, everything answered Success is synced, indexed and reported to observers.
+        assert cache.study(study).num_instances == 4
+        assert sorted(r.outcome for r in seen) == ["stored"] * 4
+        assert scp.stats.stored == 4
+    assert not list((cache.cache_dir / ".incoming").glob("*.part"))
+
+
+def test_move_results_for_another_ae_and_pushes_are_indexed_before_the_answer(tmp_path, cache, settings):
+    study, paths = _files(tmp_path, 2)
+    with StorageSCP(cache, settings) as scp:
+        for path in paths:
+            assert _send_as_move_result(scp, [path], "SOMEONE_ELSE") == [0]
+            # Answered Success only once synced and indexed: it is there the moment the answer came.
+            assert cache.instance(str(dcmread(path).SOPInstanceUID)) is not None
+    assert cache.study(study).num_instances == 2
+
+
+def test_stopping_the_scp_commits_what_it_answered(tmp_path, cache, settings):
+    study, paths = _files(tmp_path, 3)
+    scp = StorageSCP(cache, settings)
+    scp.start()
+    try:
+        assert _send_as_move_result(scp, paths, settings.ae_title) == [0] * 3
+    finally:
+        scp.stop()
+    assert cache.study(study).num_instances == 3
+
+
+@pytest.mark.parametrize("sop_uid", ["1.2.3.4", "1.2.3.45"])  # even and odd lengths (padding)
+def test_part10_bytes_match_pynetdicom(sop_uid):
+    from io import BytesIO
+    from types import SimpleNamespace
+
+    from pynetdicom.dsutils import create_file_meta, encode_file_meta
+
+    from workstation.net.storage_scp import part10_bytes
+
+    request = SimpleNamespace(DataSet=BytesIO(b"\x08\x00\x16\x00"), AffectedSOPClassUID=CTImageStorage,
+                              AffectedSOPInstanceUID=sop_uid)
+    event = SimpleNamespace(request=request, context=SimpleNamespace(transfer_syntax=ExplicitVRLittleEndian))
+    meta = create_file_meta(sop_class_uid=CTImageStorage, sop_instance_uid=sop_uid,
+                            transfer_syntax=ExplicitVRLittleEndian)
+    assert part10_bytes(event) == b"\0" * 128 + b"DICM" + encode_file_meta(meta) + b"\x08\x00\x16\x00"

@@ -164,9 +164,11 @@ def _move_one(node: Node, settings: Settings, home: Home, cache: StudyCache, uni
     from workstation.net.listener import ensure_listener
     from workstation.net.retrieve import _run_move, _sop_classes
 
-    with ensure_listener(home, settings, cache):
-        return _run_move(peer_of(node), settings.ae_title, settings.ae_title, _sop_classes(node, True), unit, 0,
-                         tally, lambda: False).status
+    with ensure_listener(home, settings, cache) as listener:
+        status = _run_move(peer_of(node), settings.ae_title, settings.ae_title, _sop_classes(node, True), unit, 0,
+                           tally, lambda: False).status
+        listener.settle(cache, unit.sop_uids)
+        return status
 
 
 def summary(checks: list[Check]) -> str:

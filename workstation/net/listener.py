@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,14 @@ from workstation.net.commitment import CommitmentInbox
 from workstation.net.storage_scp import StorageSCP, StoredCallback
 from workstation.store.cache import StudyCache
 
+
+def cached_uids(cache: StudyCache, uids: Sequence[str]) -> set[str]:
+    return {uid for uid in uids if cache.instance(uid) is not None}
+
 log = logging.getLogger(__name__)
 
 LISTENER_FILE = "listener.json"
+_GROUP_SETTLE = 0.5  # twice the storage SCP's longest group delay
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,34 @@ class ListenerInfo:
     def describe(self) -> str:
         where = "this process" if self.pid == os.getpid() else f"Lightbox process {self.pid}"
         return f"{self.ae_title} on port {self.port} ({where})"
+
+    def settle(self, cache: StudyCache, sop_uids: Sequence[str] = (), timeout: float = 5.0) -> None:
+        """Wait until what this listener received for a C-MOVE is committed to the cache.
+
+        The SCP commits C-MOVE results in groups (at most a quarter of a second
+        late): in this process that is a flush; another process's SCP is
+        watched in the cache until ``sop_uids`` are all there or nothing more
+        arrives for half a second (at most ``timeout`` seconds).
+        """
+        if self.scp is not None:
+            self.scp.flush(timeout)
+            return
+        wanted = list(sop_uids)
+        if not wanted:
+            time.sleep(_GROUP_SETTLE)
+            return
+        started = last_change = time.monotonic()
+        seen = -1
+        while time.monotonic() - started < timeout:
+            present = len(cached_uids(cache, wanted))
+            if present == len(wanted):
+                return
+            now = time.monotonic()
+            if present != seen:
+                seen, last_change = present, now
+            elif now - last_change >= _GROUP_SETTLE and now - started >= 2 * _GROUP_SETTLE:
+                return
+            time.sleep(0.05)
 
 
 class Listener:

@@ -57,8 +57,9 @@ from workstation.net.association import (
     status_category,
 )
 from workstation.net.retrieve_plan import Inventory, Unit, cached_uids, inventory, plan_units
-from workstation.net.storage_scp import ACCEPTED_TRANSFER_SYNTAXES, status_dataset, store_received
+from workstation.net.storage_scp import ACCEPTED_TRANSFER_SYNTAXES, part10_bytes, stage_received, status_dataset
 from workstation.store.cache import StudyCache
+from workstation.store.committer import GroupCommitter
 
 log = logging.getLogger(__name__)
 
@@ -291,27 +292,44 @@ def _get_contexts(sop_classes: set[str], get_class: str) -> list[Any]:
 
 
 def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str], unit: Unit, key: int,
-             tally: _Tally, cache: StudyCache, is_cancelled: Callable[[], bool]) -> _UnitResult:
+             tally: _Tally, cache: StudyCache, is_cancelled: Callable[[], bool],
+             committer: GroupCommitter | None = None) -> _UnitResult:
+    """One C-GET; received instances are written at once and indexed in groups.
+
+    Every instance answered Success is committed (synced and indexed, or
+    failed) before this returns, whatever happened to the association.
+    """
     contexts = _get_contexts(sop_classes, sop_class)
     ae = make_ae(calling_ae, peer.timeout, contexts)
     roles = [build_role(cls, scp_role=True) for cls in sorted({cx.abstract_syntax for cx in contexts[1:]})]
     source = f"C-GET from {peer.ae_title}"
+    own = committer is None
+    group = GroupCommitter(cache) if committer is None else committer
 
     def on_store(event: Any) -> Dataset:
         try:
-            data = event.encoded_dataset()
+            data = part10_bytes(event)
         except Exception:  # noqa: BLE001 - malformed sub-operation: answer it, keep the association
             return status_dataset(0xC000, "malformed C-STORE request")
-        received, _result = store_received(cache, data, peer.ae_title, source)
+        received = stage_received(group, data, peer.ae_title, source)
+        if received.status != 0:
+            log.warning("C-GET sub-operation %s answered 0x%04X: %s", received.sop_instance_uid or "(unreadable)",
+                        received.status, received.message)
         tally.received_bytes(len(data) if received.status == 0 else 0)
         return status_dataset(received.status, received.message)
 
-    with associate(peer, calling_ae, ae=ae, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)]) as assoc:
-        def request(u: Unit) -> _UnitResult:
-            responses = assoc.send_c_get(_identifier(u), sop_class, msg_id=1)
-            return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-GET")
+    try:
+        with associate(peer, calling_ae, ae=ae, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)]) as assoc:
+            def request(u: Unit) -> _UnitResult:
+                responses = assoc.send_c_get(_identifier(u), sop_class, msg_id=1)
+                return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-GET")
 
-        return _with_uid_list_retry(request, unit, is_cancelled)
+            return _with_uid_list_retry(request, unit, is_cancelled)
+    finally:
+        if own:
+            group.close()
+        else:
+            group.flush()
 
 
 def _run_units(units: Sequence[Unit], method: str, node: Node | Peer, settings: Settings, cache: StudyCache,
@@ -320,6 +338,7 @@ def _run_units(units: Sequence[Unit], method: str, node: Node | Peer, settings: 
     sop_class = _sop_classes(node, method == "move")
     parallel = max(1, int(node.max_associations) if isinstance(node, Node) else 1)
     stop = threading.Event()
+    committer = GroupCommitter(cache) if method == "get" else None  # one group commit for all associations
 
     def one(index_unit: tuple[int, Unit]) -> _UnitResult:
         key, unit = index_unit
@@ -329,7 +348,8 @@ def _run_units(units: Sequence[Unit], method: str, node: Node | Peer, settings: 
             if method == "move":
                 res = _run_move(peer, settings.ae_title, settings.ae_title, sop_class, unit, key, tally, is_cancelled)
             else:
-                res = _run_get(peer, settings.ae_title, sop_class, sop_classes, unit, key, tally, cache, is_cancelled)
+                res = _run_get(peer, settings.ae_title, sop_class, sop_classes, unit, key, tally, cache, is_cancelled,
+                               committer)
         except NetworkError as exc:
             stop.set()  # the archive is gone or refuses: do not hammer it with the other units
             return _UnitResult(unit, None, str(exc))
@@ -339,10 +359,14 @@ def _run_units(units: Sequence[Unit], method: str, node: Node | Peer, settings: 
 
     for key, unit in enumerate(units):
         tally.expect(key, unit.expected)
-    if parallel == 1 or len(units) == 1:
-        return [one(item) for item in enumerate(units)]
-    with ThreadPoolExecutor(max_workers=min(parallel, len(units)), thread_name_prefix=f"retrieve-{method}") as pool:
-        return list(pool.map(one, enumerate(units)))
+    try:
+        if parallel == 1 or len(units) == 1:
+            return [one(item) for item in enumerate(units)]
+        with ThreadPoolExecutor(max_workers=min(parallel, len(units)), thread_name_prefix=f"retrieve-{method}") as pool:
+            return list(pool.map(one, enumerate(units)))
+    finally:
+        if committer is not None:
+            committer.close()
 
 
 def retrieve(
@@ -441,6 +465,7 @@ def _execute(units: list[Unit], method: str, node: Node | Peer, settings: Settin
             if not listener.started_here:
                 report.notes.append(f"received by the running Lightbox storage SCP ({listener.describe()})")
             results = _run_units(units, "move", node, settings, cache, sop_classes, tally, is_cancelled)
+            listener.settle(cache, inv.sop_uids if inv is not None else ())
         refused = [r for r in results if r.status == MOVE_DESTINATION_UNKNOWN]
         if refused:
             advice = (f"the archive does not know {settings.ae_title} as a move destination (0xA801): add "

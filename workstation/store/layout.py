@@ -185,8 +185,12 @@ _libc = None
 BATCH_SYNC = sys.platform.startswith("linux")
 
 
-def sync_filesystem(path: Path) -> None:
-    """Flush everything written on ``path``'s filesystem (syncfs on Linux, else a full sync)."""
+def sync_filesystem(path: Path, *, strict: bool = False) -> None:
+    """Flush everything written on ``path``'s filesystem (syncfs on Linux, else a full sync).
+
+    With ``strict``, a failed syncfs (a write-back error such as a full disk,
+    reported since Linux 5.8) raises OSError instead of falling back to sync().
+    """
     global _libc
     if sys.platform.startswith("linux"):
         if _libc is None:
@@ -194,6 +198,9 @@ def sync_filesystem(path: Path) -> None:
         fd = os.open(path, os.O_RDONLY)
         try:
             if _libc.syncfs(fd) != 0:
+                err = ctypes.get_errno()
+                if strict:
+                    raise OSError(err, os.strerror(err))
                 os.sync()
         finally:
             os.close(fd)
