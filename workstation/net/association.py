@@ -90,6 +90,10 @@ class AssociationAborted(NetworkError):
     """The association was aborted, or the peer stopped answering."""
 
 
+class MalformedResponse(AssociationAborted):
+    """The peer answered with something that is not a valid DICOM response (Lightbox aborts then)."""
+
+
 class NoAcceptedContext(NetworkError):
     """The peer accepted none of the requested presentation contexts."""
 
@@ -398,13 +402,31 @@ def status_category(code: int | None) -> str:
     return code_to_category(int(code))
 
 
-def no_response_error(peer: Peer, what: str, assoc: Association) -> AssociationAborted:
-    """The error for a DIMSE request that got no response (timeout or abort)."""
-    if assoc.is_aborted:
-        return AssociationAborted(f"{peer.describe()} aborted the association during {what}", peer)
-    return AssociationAborted(
-        f"no response from {peer.describe()} to {what} within {assoc.dimse_timeout:g} s", peer
-    )
+def no_response_error(peer: Peer, what: str, assoc: Association, started: float | None = None) -> AssociationAborted:
+    """The error for a DIMSE request that got no usable response.
+
+    Three causes look alike from pynetdicom: the peer aborted (or dropped the
+    connection), the peer answered with an invalid message (pynetdicom aborts
+    then), or nothing came within the DIMSE timeout (pynetdicom aborts too).
+    ``started`` (``time.monotonic()`` when the request was sent) tells the
+    last two apart.
+    """
+    we_aborted = bool(getattr(assoc, "_sent_abort", False))
+    if not we_aborted:
+        # The peer's A-ABORT may still be on its way through pynetdicom's threads: give it a moment.
+        deadline = time.monotonic() + 1.0
+        while not assoc.is_aborted and assoc.is_established and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if assoc.is_aborted or not assoc.is_established:
+            return AssociationAborted(f"{peer.describe()} aborted the association during {what}", peer)
+    timeout = float(assoc.dimse_timeout or 0.0)
+    if we_aborted and started is not None and (not timeout or time.monotonic() - started < 0.9 * timeout):
+        return MalformedResponse(
+            f"{peer.describe()} answered {what} with a message that is not a valid DICOM response (e.g. no "
+            "Status) — Lightbox ended the association; the archive's log may say why", peer)
+    if we_aborted or started is not None:
+        return AssociationAborted(f"no response from {peer.describe()} to {what} within {timeout:g} s", peer)
+    return AssociationAborted(f"{peer.describe()} aborted the association during {what}", peer)
 
 
 def cancel_check(cancel: Cancel | None) -> Callable[[], bool]:

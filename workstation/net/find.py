@@ -28,6 +28,7 @@ from workstation.config import Node
 from workstation.dicom.uids import is_safe_uid
 from workstation.net.association import (
     Cancel,
+    MalformedResponse,
     Peer,
     ServiceFailed,
     associate,
@@ -312,18 +313,29 @@ def _run_find(
     started = time.monotonic()
     seen: set[tuple[str, ...]] = set()
     received = 0
+    undecodable = 0
+    last_bad: object = None
     with associate(peer, calling_ae, [sop_class]) as assoc:
+        sent = time.monotonic()
         responses = assoc.send_c_find(identifier, sop_class, msg_id=1)
         finished = cancel_sent = False
         try:
             for status, found in responses:
                 if "Status" not in status:
-                    raise no_response_error(peer, f"C-FIND at {level} level", assoc)
+                    raise no_response_error(peer, f"C-FIND at {level} level", assoc, sent)
+                sent = time.monotonic()  # the DIMSE timeout runs from the last response
                 code = int(status.Status)
                 category = status_category(code)
                 if category == "Pending":
+                    if found is None or not _decodable(found):
+                        # pynetdicom yields an undecodable response twice (same status object): count it once.
+                        if status is not last_bad:
+                            received += 1
+                            undecodable += 1
+                            last_bad = status
+                        continue
                     received += 1
-                    if found is None or cancel_sent:
+                    if cancel_sent:
                         continue
                     key = dedup_key(found, level)
                     if key is not None:
@@ -338,6 +350,8 @@ def _run_find(
                 finished = True
                 if category in ("Success", "Cancel"):
                     break
+                if undecodable:
+                    break  # the failure is reported below with the malformed responses
                 text = QR_FIND_SERVICE_CLASS_STATUS.get(code, (category, ""))[1]
                 raise ServiceFailed(
                     f"{peer.describe()} refused the {level} query: {category} 0x{code:04X}"
@@ -353,6 +367,23 @@ def _run_find(
         "C-FIND %s at %s: %d responses, %d distinct%s in %.2f s",
         level, peer.describe(), received, len(seen), " (cancelled)" if cancel_sent else "", time.monotonic() - started,
     )
+    if undecodable:
+        raise MalformedResponse(
+            f"{undecodable} of {received} responses from {peer.describe()} to the {level} query could not be "
+            "decoded (malformed identifier) and were left out — the archive's data may be damaged", peer)
+
+
+def _decodable(identifier: Dataset) -> bool:
+    """True when every element of a response identifier can be read (pydicom decodes values lazily)."""
+    try:
+        for elem in identifier:
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    if not _decodable(item):
+                        return False
+        return True
+    except Exception:  # noqa: BLE001 - whatever pydicom raises on a damaged value
+        return False
 
 
 def _cancel_and_drain(assoc: Any, responses: Iterator[Any], sop_class: str, limit_s: float) -> None:

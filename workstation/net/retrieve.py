@@ -154,6 +154,7 @@ class _Tally:
         self.total = total
         self.bytes = 0
         self.received = 0
+        self.refusals: dict[str, int] = {}
         self._callback = callback
         self._interval = interval
         self._last = 0.0
@@ -171,6 +172,11 @@ class _Tally:
             with self._lock:
                 self._units[key] = values  # type: ignore[assignment]
         self.tick()
+
+    def refused(self, reason: str) -> None:
+        """A sub-operation we answered with a failure (unreadable data set, disk full...)."""
+        with self._lock:
+            self.refusals[reason] = self.refusals.get(reason, 0) + 1
 
     def received_bytes(self, n: int) -> None:
         with self._lock:
@@ -263,9 +269,11 @@ def _with_uid_list_retry(request: Callable[[Unit], _UnitResult], unit: Unit,
 def _follow(assoc: Any, responses: Any, peer: Peer, sop_class: str, unit: Unit, key: int, tally: _Tally,
             is_cancelled: Callable[[], bool], what: str) -> _UnitResult:
     cancel_sent = False
+    sent = time.monotonic()
     for status, _identifier_ds in responses:
         if "Status" not in status:
-            raise no_response_error(peer, what, assoc)
+            raise no_response_error(peer, what, assoc, sent)
+        sent = time.monotonic()  # the DIMSE timeout runs from the last response
         code = int(status.Status)
         tally.update(key, status)
         if status_category(code) == "Pending":
@@ -275,7 +283,7 @@ def _follow(assoc: Any, responses: Any, peer: Peer, sop_class: str, unit: Unit, 
             continue
         completed = int(status.get("NumberOfCompletedSuboperations", 0) or 0)
         return _UnitResult(unit, code, completed=completed)
-    raise no_response_error(peer, what, assoc)
+    raise no_response_error(peer, what, assoc, sent)
 
 
 def _get_contexts(sop_classes: set[str], get_class: str) -> list[Any]:
@@ -315,6 +323,7 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
         if received.status != 0:
             log.warning("C-GET sub-operation %s answered 0x%04X: %s", received.sop_instance_uid or "(unreadable)",
                         received.status, received.message)
+            tally.refused(f"0x{received.status:04X} {received.message}")
         tally.received_bytes(len(data) if received.status == 0 else 0)
         return status_dataset(received.status, received.message)
 
@@ -495,6 +504,9 @@ def _execute(units: list[Unit], method: str, node: Node | Peer, settings: Settin
 def _account(report: RetrieveReport, inv: Inventory | None, before: set[str], cache: StudyCache, tally: _Tally) -> None:
     snap = tally.snapshot()
     report.bytes = tally.bytes
+    if tally.refusals:
+        reasons = "; ".join(f"{text} ({n}x)" if n > 1 else text for text, n in list(tally.refusals.items())[:5])
+        report.notes.append(f"{sum(tally.refusals.values())} objects the archive sent could not be stored: {reasons}")
     if inv is not None:
         present = cached_uids(cache, inv.sop_uids)
         report.retrieved = len(present - before)
