@@ -227,3 +227,25 @@ def test_tls_association_verifies_the_peer(tmp_path):
         assert not plain.ok and "expects TLS" in plain.message
     finally:
         server.shutdown()
+
+
+def test_rejection_left_unread_by_pynetdicom_is_still_reported_as_rejection():
+    """pynetdicom may take a fast A-ASSOCIATE-RJ plus close for a failed connect: the RJ in its queue wins."""
+    import queue
+    from types import SimpleNamespace
+
+    from pynetdicom.pdu_primitives import A_ASSOCIATE
+
+    from workstation.net.association import AssociationRejected, Peer, _failure
+
+    rj = A_ASSOCIATE()
+    rj.result, rj.result_source, rj.diagnostic = 0x01, 0x01, 0x07
+    pending = queue.Queue()
+    pending.put(rj)
+    assoc = SimpleNamespace(is_rejected=False, is_aborted=True, dul=SimpleNamespace(to_user_queue=pending),
+                            acceptor=SimpleNamespace(primitive=None),
+                            requestor=SimpleNamespace(requested_contexts=[]), accepted_contexts=[])
+    ae = AE(CALLING_AE)
+    error = _failure(assoc, Peer("127.0.0.1", 104, "NOTTHEAE"), ae, True, 0.01)
+    assert isinstance(error, AssociationRejected) and error.diagnostic == 7
+    assert "is not the archive's AE title" in str(error)

@@ -27,6 +27,7 @@ from typing import Any
 from pydicom.uid import UID
 from pynetdicom import AE, _config, evt
 from pynetdicom.association import Association
+from pynetdicom.pdu_primitives import A_ASSOCIATE
 from pynetdicom.presentation import PresentationContext, build_context
 from pynetdicom.status import code_to_category
 
@@ -342,8 +343,9 @@ def _failure(assoc: Association, peer: Peer, ae: AE, connected: bool, elapsed: f
         return ConnectionFailed(
             f"no DICOM service at {peer.address} — is the archive running and the port right?{tls_hint}", peer
         )
-    if assoc.is_rejected:
-        rj = assoc.acceptor.primitive
+    rejection = _unread_rejection(assoc)
+    if assoc.is_rejected or rejection is not None:
+        rj = rejection if rejection is not None else assoc.acceptor.primitive
         result = int(getattr(rj, "result", 0) or 0)
         source = int(getattr(rj, "result_source", 0) or 0)
         diagnostic = int(getattr(rj, "diagnostic", 0) or 0)
@@ -367,6 +369,29 @@ def _failure(assoc: Association, peer: Peer, ae: AE, connected: bool, elapsed: f
     return AssociationAborted(
         f"{peer.describe()} aborted the association request — check the archive's log for the reason{hint}", peer
     )
+
+
+def _unread_rejection(assoc: Association) -> Any:
+    """An A-ASSOCIATE-RJ that arrived but that pynetdicom never read, or None.
+
+    pynetdicom 3.0 races with a fast rejection: when the peer's A-ASSOCIATE-RJ
+    and its closing of the connection both happen before the requesting thread
+    looks at the socket, it takes the closed socket for a failed connection and
+    aborts, leaving the rejection unread in its queue (seen with dcmqrscp
+    under load).  The rejection is the real answer.
+    """
+    dul = getattr(assoc, "dul", None)
+    queue = getattr(dul, "to_user_queue", None)
+    if assoc.is_rejected or queue is None:
+        return None
+    try:
+        waiting = list(queue.queue)
+    except Exception:  # noqa: BLE001 - pynetdicom internals changed: no workaround then
+        return None
+    for primitive in waiting:
+        if isinstance(primitive, A_ASSOCIATE) and getattr(primitive, "result", None) in (0x01, 0x02):
+            return primitive
+    return None
 
 
 def _tcp_port_open(peer: Peer, timeout: float) -> bool:
