@@ -118,6 +118,25 @@ def test_echo_of_a_closed_port_says_why(qtbot, home, cache):
     assert dialog.echo_button.isEnabled()
 
 
+def test_a_node_dialog_deleted_while_its_check_runs_is_harmless(qtbot, home, cache):
+    """The check's thread holds no Qt object: the dialog may go while it still waits for an answer."""
+    with socket.socket() as silent:  # accepts the connection, never answers the association request
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        _save(home, Settings(nodes=[Node(name="silent", ae_title="SILENT", host="127.0.0.1", port=port, timeout=2)]))
+        dialog = NodeDialog(home, lambda: StudyCache.open(home))
+        assert dialog.echo() and dialog.busy()
+        thread = dialog.checks._run.thread
+        dialog.close()
+        dialog.deleteLater()
+        del dialog
+        qtbot.wait(50)  # the dialog and its task are deleted; the echo still waits
+        thread.join(WAIT_MS / 1000)
+        assert not thread.is_alive()
+        qtbot.wait(100)  # its result went to a queue nobody reads
+
+
 @pytest.mark.interop
 def test_echo_and_test_against_a_real_archive(qtbot, home, cache, tmp_path):
     """Against pynetdicom's qrscp: Echo passes; Test shows C-ECHO, C-FIND and C-GET, each passed."""
