@@ -114,3 +114,22 @@ def test_duplicates_dropped_from_any_archive():
         assert [d.StudyInstanceUID for d in find(peer, CALLING_AE, "STUDY")] == ["1.2.3", "1.2.4"]
     finally:
         server.shutdown()
+
+
+def test_damaged_sequence_in_a_response_is_detected():
+    from pydicom.dataelem import RawDataElement
+    from pydicom.dataset import Dataset
+    from pydicom.tag import Tag
+
+    from workstation.net.find import _decodable
+
+    good = Dataset()
+    good.PatientID = "X1"
+    assert _decodable(good)
+    damaged = Dataset()
+    damaged.PatientID = "X1"
+    # Referenced Series Sequence, defined length, whose content is not items (implicit VR: VR unknown on the raw element).
+    # Its one item holds a nested sequence of undefined length cut off mid-way.
+    garbage = b"\xfe\xff\x00\xe0\xff\xff\xff\xff\x08\x00\x15\x11\xff\xff\xff\xff\xde\xad"
+    damaged._dict[Tag(0x00081115)] = RawDataElement(Tag(0x00081115), None, len(garbage), garbage, 0, True, True)
+    assert not _decodable(damaged)

@@ -374,16 +374,33 @@ def _run_find(
 
 
 def _decodable(identifier: Dataset) -> bool:
-    """True when every element of a response identifier can be read (pydicom decodes values lazily)."""
+    """True when the response identifier's sequences can be read too.
+
+    pynetdicom has parsed the top level already (or given None); pydicom
+    parses a sequence's items only when it is first read, so a damaged
+    sequence would otherwise surface later, in whoever reads it.  Plain
+    values are left unconverted: pydicom reads damaged ones leniently, and
+    converting every value of a thousand responses here would cost more than
+    the query itself.
+    """
     try:
-        for elem in identifier:
-            if elem.VR == "SQ":
-                for item in elem.value:
+        for tag in list(identifier.keys()):
+            raw = identifier.get_item(tag)
+            vr = getattr(raw, "VR", None) or _dictionary_vr(tag)
+            if vr == "SQ":
+                for item in identifier[tag].value:
                     if not _decodable(item):
                         return False
         return True
     except Exception:  # noqa: BLE001 - whatever pydicom raises on a damaged value
         return False
+
+
+def _dictionary_vr(tag: Any) -> str | None:
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return None
 
 
 def _cancel_and_drain(assoc: Any, responses: Iterator[Any], sop_class: str, limit_s: float) -> None:
