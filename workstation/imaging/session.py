@@ -160,7 +160,7 @@ class ReadingSession:
         study = self.cache.study(study_uid)
         if study is None:
             raise KeyError(f"study {study_uid} is not in the cache")
-        self.close()
+        self.close(notify=False)
         self._add(study)
         self.cache.mark_opened(study_uid)
         self.hang()
@@ -470,8 +470,13 @@ class ReadingSession:
     def is_key_image(self, key: tuple[str, int]) -> bool:
         return key in self.key_images
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop the readers, empty the viewports and release the studies."""
+    def close(self, timeout: float = 5.0, *, notify: bool = True) -> None:
+        """Stop the readers, empty the viewports and release the studies.
+
+        Observers hear "studies" when studies were open (not when ``notify`` is False:
+        :meth:`open_study` tells them once the new study is in).
+        """
+        had_studies = bool(self.studies)
         for d in self.display_sets:
             if d.loader is not None:
                 d.loader.cancel()
@@ -492,3 +497,5 @@ class ReadingSession:
         self.key_images.clear()
         self.saved.clear()
         self.links.set_scroll(False)
+        if notify and had_studies:
+            self._changed("studies")

@@ -13,6 +13,7 @@ from workstation import __version__
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
+from workstation.ui.multi_monitor import attach_monitor_layouts
 from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
 from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.qc_menu import attach_qc
@@ -107,6 +108,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         attach_report_panel(window, cache, home)
         attach_qc(window, cache, home)
         attach_hanging(window, home)
+        attach_monitor_layouts(window, home, cache)
         window.show()
         log.info("GUI started (Lightbox %s)", __version__)
         code = int(app.exec())
