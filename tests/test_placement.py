@@ -44,3 +44,13 @@ def test_layout_across_two_diagnostic_monitors_and_stages_per_monitor():
     assert diagnostic_screens(screens) == [DIAG1, DIAG2]
     assert span_rect(diagnostic_screens(screens)) == Rect(1920, 0, 4096, 2560)
     assert stage_screens(2, screens) == [(0, DIAG1), (1, DIAG2)]
+
+
+def test_monitor_layout_is_kept_and_an_unknown_one_read_as_normal(tmp_path):
+    memory = PlacementMemory(tmp_path / "p.json")
+    assert memory.monitor_layout == "normal"
+    memory.monitor_layout = "stages"
+    memory.save()
+    assert PlacementMemory(tmp_path / "p.json").monitor_layout == "stages"
+    (tmp_path / "p.json").write_text('{"last_screen": "", "screens": {}, "monitor_layout": "everywhere"}')
+    assert PlacementMemory(tmp_path / "p.json").monitor_layout == "normal"

@@ -83,6 +83,9 @@ def primary(screens: Sequence[Screen]) -> Screen:
     return next((s for s in screens if s.primary), screens[0])
 
 
+MONITOR_LAYOUTS = ("normal", "span", "stages")
+
+
 class PlacementMemory:
     """Placements per monitor key and the last monitor used, kept in a small JSON file.
 
@@ -97,9 +100,13 @@ class PlacementMemory:
         self.path = Path(path)
         self.last_screen = ""
         self.by_screen: dict[str, Placement] = {}
+        # "normal", "span" (one layout across two diagnostic monitors) or "stages" (a stage on each)
+        self.monitor_layout = "normal"
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
             self.last_screen = str(raw.get("last_screen", ""))
+            layout = raw.get("monitor_layout", "normal")
+            self.monitor_layout = layout if layout in MONITOR_LAYOUTS else "normal"
             self.by_screen = {k: Placement(**v) for k, v in dict(raw.get("screens", {})).items()}
         except (OSError, ValueError, TypeError, AttributeError):
             pass
@@ -139,7 +146,8 @@ class PlacementMemory:
     def save(self) -> None:
         """Write the file atomically."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"last_screen": self.last_screen, "screens": {k: asdict(v) for k, v in self.by_screen.items()}}
+        data = {"last_screen": self.last_screen, "screens": {k: asdict(v) for k, v in self.by_screen.items()},
+                "monitor_layout": self.monitor_layout}
         fd, tmp = tempfile.mkstemp(prefix=".placement-", dir=self.path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, sort_keys=True)

@@ -128,6 +128,33 @@ def test_one_stage_per_monitor_follows_the_main_window(qtbot, cache, home, demo)
     assert layouts.stage_window is None
 
 
+def test_the_layout_in_use_at_exit_comes_back_at_the_next_start(qtbot, cache, home, tmp_path):
+    path = tmp_path / "window_placement.json"
+    window, layouts = _window(qtbot, cache, home, STATION)
+    window.use_placement_file(path)
+    window.setGeometry(100, 100, 1300, 800)
+    normal = _geometry(window)
+    assert layouts.span(True)
+    _close(qtbot, window)
+    saved = json.loads(path.read_text())
+    assert saved["monitor_layout"] == "span"
+    assert list(saved["screens"].values())[0]["width"] == normal[2]  # the normal geometry, never the span
+
+    again, layouts = _window(qtbot, cache, home, STATION)
+    again.use_placement_file(path)
+    assert layouts.restore() == "span" and _geometry(again) == (0, 0, 3200, 1200)
+    _close(qtbot, again)
+
+    # at a station with one monitor the window simply opens normally, without a complaint
+    laptop, layouts = _window(qtbot, cache, home, LAPTOP)
+    laptop.use_placement_file(path)
+    messages = []
+    laptop.statusBar().messageChanged.connect(messages.append)
+    assert layouts.restore() == "normal" and NEEDS_TWO not in messages
+    _close(qtbot, laptop)
+    assert json.loads(path.read_text())["monitor_layout"] == "normal"
+
+
 CHILD = textwrap.dedent("""
     import json, sys
     from PySide6.QtWidgets import QApplication

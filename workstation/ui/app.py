@@ -108,8 +108,10 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         attach_report_panel(window, cache, home)
         attach_qc(window, cache, home)
         attach_hanging(window, home)
-        attach_monitor_layouts(window, home, cache)
+        layouts = attach_monitor_layouts(window, home, cache)
         window.show()
+        if layouts is not None:
+            layouts.restore()  # span or a stage per monitor, as at the last exit
         log.info("GUI started (Lightbox %s)", __version__)
         code = int(app.exec())
         # Quitting by other means than the window (a signal, app.quit) may leave an import running.

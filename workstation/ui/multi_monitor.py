@@ -193,6 +193,7 @@ class MonitorLayouts(QObject):
         action.setChecked(False)
         action.blockSignals(False)
         self.window.statusBar().showMessage(NEEDS_TWO, 8000)
+        log.info("monitor layout refused: fewer than two monitors")
 
     # One stage per monitor -------------------------------------------------------------------
     def stages(self, on: bool) -> bool:
@@ -245,9 +246,29 @@ class MonitorLayouts(QObject):
             self._follow()
 
     def shutdown(self) -> None:
-        """Close the second window and give the main window its normal geometry back (it is closing)."""
+        """Close the second window and give the main window its normal geometry back (it is closing).
+
+        The layout in use is noted in the window's placement memory (saved with it), so the
+        next start lays the window out the same way when two monitors are still there.
+        """
+        memory = getattr(self.window, "_placement", None)
+        if memory is not None:
+            memory.monitor_layout = self.mode
         self._close_stage_window()
         self._leave()
+
+    def restore(self) -> str:
+        """Lay the window out as it was at the last exit (after it is shown); returns the mode now."""
+        memory = getattr(self.window, "_placement", None)
+        wanted = getattr(memory, "monitor_layout", "normal")
+        if wanted != "normal" and len(self.diagnostic()) < 2:
+            log.info("monitor layout %s not restored: fewer than two monitors", wanted)
+            return self.mode
+        if wanted == "span":
+            self.span(True)
+        elif wanted == "stages":
+            self.stages(True)
+        return self.mode
 
 
 def attach_monitor_layouts(window, home: Home, cache: StudyCache,
