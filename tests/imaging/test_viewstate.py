@@ -81,3 +81,16 @@ def test_window_drag_scales_with_width():
     assert v.voi.center == pytest.approx(0.0)
     v.drag_window(-10_000, 0, (40, 80))
     assert v.voi.width == 1.0
+
+
+def test_a_top_inset_keeps_the_image_below_a_banner():
+    v = _view(cols=100, rows=100, size=(400, 420))
+    v.top_inset = 20
+    assert v.zoom == pytest.approx(4.0)  # fitted into the 400 x 400 below the banner
+    assert v.to_view(0, 0) == pytest.approx((0.0, 20.0))
+    assert v.to_view(100, 100) == pytest.approx((400.0, 420.0))
+    assert v.to_image(*v.to_view(37.0, 61.0)) == pytest.approx((37.0, 61.0))
+    v.set_zoom(8.0)  # about the centre of the area below the banner
+    assert v.to_view(50, 50) == pytest.approx((200.0, 220.0))
+    v.show_area(0, 0, 50, 50)
+    assert v.to_view(0, 0) == pytest.approx((0.0, 20.0))

@@ -130,5 +130,10 @@ def test_another_patients_study_needs_confirmation_and_shows_a_banner(qtbot, cac
         qtbot.waitUntil(lambda: second.model.pixels.done, timeout=WAIT_MS)
         image = second.grab().toImage()
         assert image.pixelColor(second.width() // 2, 5).red() > 150  # the red banner
+        # the image is fitted below the banner: none of it is hidden under it
+        inset = second.model.view.top_inset
+        assert inset > 10
+        assert second.model.view.to_view(0, 0)[1] >= inset - 0.5
+        assert viewer.viewports[0].model.view.top_inset == 0.0
     finally:
         viewer.shutdown()

@@ -147,7 +147,8 @@ def displayed_area(vp: ViewportModel) -> DisplayedArea:
     if view.fit:
         return DisplayedArea((1, 1), (f.columns, f.rows), pixel_spacing=spacing)
     w, h = view.viewport_size
-    corners = np.array([view.to_image(u, v) for u, v in ((0, 0), (w, 0), (0, h), (w, h))])
+    top = min(max(0.0, view.top_inset), h / 2)  # under a warning banner nothing of the image shows
+    corners = np.array([view.to_image(u, v) for u, v in ((0, top), (w, top), (0, h), (w, h))])
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
     return DisplayedArea((int(x0) + 1, int(y0) + 1), (int(x1), int(y1)), pixel_spacing=spacing)

@@ -61,6 +61,9 @@ class ViewState:
         Clockwise quarter turns, 0 to 3.
     flip_horizontal : bool
         Mirror left-right after rotating.
+    top_inset : float
+        View pixels kept clear at the top (a warning banner's height): the image
+        is fitted and centred in the area below it.
     """
 
     image_size: tuple[int, int] = (1, 1)
@@ -73,8 +76,15 @@ class ViewState:
     flip_horizontal: bool = False
     invert: bool = False
     voi: VoiChoice = field(default_factory=VoiChoice)
+    top_inset: float = 0.0
 
     # Geometry ------------------------------------------------------------------------
+    def _area(self) -> tuple[float, float, float]:
+        """Width, height and top of the part of the viewport the image is fitted and centred in."""
+        vw, vh = self.viewport_size
+        inset = min(max(0.0, self.top_inset), vh / 2)
+        return vw, vh - inset, inset
+
     @property
     def zoom(self) -> float:
         """View pixels per image column (the fitting zoom while :attr:`fit` is set)."""
@@ -86,7 +96,7 @@ class ViewState:
         w, h = cols, rows * self.pixel_aspect
         if self.rotation % 2:
             w, h = h, w
-        vw, vh = self.viewport_size
+        vw, vh, _top = self._area()
         return max(MIN_ZOOM, min(vw / max(w, 1e-6), vh / max(h, 1e-6)))
 
     def matrix(self) -> np.ndarray:
@@ -99,8 +109,8 @@ class ViewState:
         # Clockwise on screen (y points down): x' = c x - s y, y' = s x + c y.
         rotate = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]], dtype=float)
         flip = np.diag([-1.0 if self.flip_horizontal else 1.0, 1.0, 1.0])
-        vw, vh = self.viewport_size
-        move = np.array([[1, 0, vw / 2 + self.pan[0]], [0, 1, vh / 2 + self.pan[1]], [0, 0, 1]], dtype=float)
+        vw, vh, top = self._area()
+        move = np.array([[1, 0, vw / 2 + self.pan[0]], [0, 1, top + vh / 2 + self.pan[1]], [0, 0, 1]], dtype=float)
         return move @ flip @ rotate @ scale @ centre
 
     def to_view(self, x: float, y: float) -> tuple[float, float]:
@@ -136,8 +146,8 @@ class ViewState:
         """Zoom to ``zoom`` keeping the image point under view point ``anchor`` in place."""
         zoom = min(MAX_ZOOM, max(MIN_ZOOM, float(zoom)))
         if anchor is None:
-            vw, vh = self.viewport_size
-            anchor = (vw / 2, vh / 2)
+            vw, vh, top = self._area()
+            anchor = (vw / 2, top + vh / 2)
         fixed = self.to_image(*anchor)
         self._zoom, self.fit = zoom, False
         u, v = self.to_view(*fixed)
@@ -155,11 +165,11 @@ class ViewState:
         w, h = abs(x1 - x0), abs(y1 - y0) * self.pixel_aspect
         if self.rotation % 2:
             w, h = h, w
-        vw, vh = self.viewport_size
+        vw, vh, top = self._area()
         self._zoom = min(MAX_ZOOM, max(MIN_ZOOM, min(vw / max(w, 1e-6), vh / max(h, 1e-6))))
         self.fit, self.pan = False, (0.0, 0.0)
         u, v = self.to_view((x0 + x1) / 2, (y0 + y1) / 2)
-        self.pan = (vw / 2 - u, vh / 2 - v)
+        self.pan = (vw / 2 - u, top + vh / 2 - v)
 
     def one_to_one(self) -> None:
         """One image pixel per view pixel (horizontally), centred."""

@@ -261,11 +261,15 @@ def paint_cursor(p: QPainter, q: QPointF) -> None:
             p.drawLine(QPointF(q.x() + 4 * dx, q.y() + 4 * dy), QPointF(q.x() + 14 * dx, q.y() + 14 * dy))
 
 
+def banner_height(p: QPainter) -> float:
+    """The height of :func:`paint_banner`'s banner (leaves the painter's font set for it)."""
+    p.setFont(overlay_font(10.0, bold=True))
+    return QFontMetricsF(p.font()).height() + 8
+
+
 def paint_banner(p: QPainter, rect: QRectF, text: str) -> float:
     """A red warning banner across the top; returns its height."""
-    p.setFont(overlay_font(10.0, bold=True))
-    fm = QFontMetricsF(p.font())
-    h = fm.height() + 8
+    h = banner_height(p)
     p.fillRect(QRectF(rect.left(), rect.top(), rect.width(), h), BANNER_COLOR)
     p.setPen(QColor("#ffffff"))
     p.drawText(QRectF(rect.left() + 6, rect.top(), rect.width() - 12, h),

@@ -172,8 +172,11 @@ class ViewportWidget(QWidget):
         p.fillRect(rect, QColor(0, 0, 0))
         vp = self.model
         if vp.display_set is not None:
+            # Another patient's images sit below their warning banner, not under it.
+            banner = overlay_model.banner_text(vp)
+            vp.view.top_inset = overlay.banner_height(p) if banner else 0.0
             self._paint_image(p, rect)
-            self._paint_overlays(p, rect)
+            self._paint_overlays(p, rect, banner)
         else:
             p.setPen(QColor("#6a6a6a"))
             p.setFont(overlay.overlay_font(10.0))
@@ -226,7 +229,7 @@ class ViewportWidget(QWidget):
         p.setPen(QPen(overlay.ACTIVE_BORDER, 2.0))
         p.drawRect(box)
 
-    def _paint_overlays(self, p: QPainter, rect: QRectF) -> None:
+    def _paint_overlays(self, p: QPainter, rect: QRectF, banner: str = "") -> None:
         vp = self.model
         session = self.session
         f = vp.frame
@@ -239,7 +242,6 @@ class ViewportWidget(QWidget):
         if cursor is not None:
             overlay.paint_cursor(p, QPointF(*cursor))
         top = 0.0
-        banner = overlay_model.banner_text(vp)
         if banner:
             top = overlay.paint_banner(p, rect, banner)
         corners = overlay_model.corner_lines(vp, session.corner_text_overrides)
