@@ -359,6 +359,8 @@ class MainWindow(QMainWindow):
             self.remote.wait(10_000)
         if self.viewer is not None:
             self.viewer.shutdown()
+        if getattr(self, "hanging", None) is not None:
+            self.hanging.stop_prefetch()  # its thread reports to the controller, which goes with the window
         if getattr(self, "monitor_layouts", None) is not None:
             self.monitor_layouts.shutdown()  # the normal geometry is what is remembered, never a span
         if getattr(self, "_placement", None) is not None:
