@@ -126,3 +126,13 @@ def test_key_images_saved_as_kos_and_shown_as_a_display_set(cache, session):
 def test_nothing_marked_is_an_error_not_a_crash(session):
     with pytest.raises(saved_views.SaveError):
         session.save_key_images()
+
+
+def test_displayed_area_leaves_out_what_a_warning_banner_covers(session):
+    vp = session.viewports[0]
+    cols, rows = vp.frame.columns, vp.frame.rows
+    vp.view.resize(cols * 4, rows * 4 + 20)
+    vp.view.top_inset = 20  # another patient's images: a banner over the top 20 view pixels
+    vp.view.show_area(0, 0, cols, rows)  # the whole image just fills the area below the banner
+    area = saved_views.displayed_area(vp)
+    assert (area.top_left, area.bottom_right) == ((1, 1), (cols, rows))

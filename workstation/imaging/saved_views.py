@@ -146,8 +146,8 @@ def displayed_area(vp: ViewportModel) -> DisplayedArea:
     spacing = f.pixel_spacing if f is not None else None
     if view.fit:
         return DisplayedArea((1, 1), (f.columns, f.rows), pixel_spacing=spacing)
-    w, h = view.viewport_size
-    top = min(max(0.0, view.top_inset), h / 2)  # under a warning banner nothing of the image shows
+    w, area_h, top = view.image_area()  # under a warning banner nothing of the image shows
+    h = top + area_h
     corners = np.array([view.to_image(u, v) for u, v in ((0, top), (w, top), (0, h), (w, h))])
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int)

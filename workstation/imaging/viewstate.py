@@ -79,7 +79,7 @@ class ViewState:
     top_inset: float = 0.0
 
     # Geometry ------------------------------------------------------------------------
-    def _area(self) -> tuple[float, float, float]:
+    def image_area(self) -> tuple[float, float, float]:
         """Width, height and top of the part of the viewport the image is fitted and centred in."""
         vw, vh = self.viewport_size
         inset = min(max(0.0, self.top_inset), vh / 2)
@@ -96,7 +96,7 @@ class ViewState:
         w, h = cols, rows * self.pixel_aspect
         if self.rotation % 2:
             w, h = h, w
-        vw, vh, _top = self._area()
+        vw, vh, _top = self.image_area()
         return max(MIN_ZOOM, min(vw / max(w, 1e-6), vh / max(h, 1e-6)))
 
     def matrix(self) -> np.ndarray:
@@ -109,7 +109,7 @@ class ViewState:
         # Clockwise on screen (y points down): x' = c x - s y, y' = s x + c y.
         rotate = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]], dtype=float)
         flip = np.diag([-1.0 if self.flip_horizontal else 1.0, 1.0, 1.0])
-        vw, vh, top = self._area()
+        vw, vh, top = self.image_area()
         move = np.array([[1, 0, vw / 2 + self.pan[0]], [0, 1, top + vh / 2 + self.pan[1]], [0, 0, 1]], dtype=float)
         return move @ flip @ rotate @ scale @ centre
 
@@ -146,7 +146,7 @@ class ViewState:
         """Zoom to ``zoom`` keeping the image point under view point ``anchor`` in place."""
         zoom = min(MAX_ZOOM, max(MIN_ZOOM, float(zoom)))
         if anchor is None:
-            vw, vh, top = self._area()
+            vw, vh, top = self.image_area()
             anchor = (vw / 2, top + vh / 2)
         fixed = self.to_image(*anchor)
         self._zoom, self.fit = zoom, False
@@ -165,7 +165,7 @@ class ViewState:
         w, h = abs(x1 - x0), abs(y1 - y0) * self.pixel_aspect
         if self.rotation % 2:
             w, h = h, w
-        vw, vh, top = self._area()
+        vw, vh, top = self.image_area()
         self._zoom = min(MAX_ZOOM, max(MIN_ZOOM, min(vw / max(w, 1e-6), vh / max(h, 1e-6))))
         self.fit, self.pan = False, (0.0, 0.0)
         u, v = self.to_view((x0 + x1) / 2, (y0 + y1) / 2)

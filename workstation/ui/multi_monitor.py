@@ -153,14 +153,28 @@ class MonitorLayouts(QObject):
         self.span_action.setChecked(on)
         return self.mode == ("span" if on else "normal")
 
+    def _monitors_for(self, action: QAction, other: QAction) -> list[Screen]:
+        """The two diagnostic monitors for ``action``'s layout, ``other`` layout turned off first.
+
+        With fewer, ``action`` is unchecked again, the status bar says why, and [] is returned.
+        """
+        monitors = self.diagnostic()
+        if len(monitors) < 2:
+            action.blockSignals(True)
+            action.setChecked(False)
+            action.blockSignals(False)
+            self.window.statusBar().showMessage(NEEDS_TWO, 8000)
+            log.info("monitor layout refused: fewer than two monitors")
+            return []
+        if other.isChecked():
+            other.setChecked(False)
+        return monitors
+
     def _on_span_toggled(self, on: bool) -> None:
         if on:
-            monitors = self.diagnostic()
-            if len(monitors) < 2:
-                self._refuse(self.span_action)
+            monitors = self._monitors_for(self.span_action, self.stages_action)
+            if not monitors:
                 return
-            if self.stages_action.isChecked():
-                self.stages_action.setChecked(False)
             self._enter(span_rect(monitors))
             log.info("reading window spans %d monitors", len(monitors))
         else:
@@ -188,13 +202,6 @@ class MonitorLayouts(QObject):
         window.show()
         self._normal = None
 
-    def _refuse(self, action: QAction) -> None:
-        action.blockSignals(True)
-        action.setChecked(False)
-        action.blockSignals(False)
-        self.window.statusBar().showMessage(NEEDS_TWO, 8000)
-        log.info("monitor layout refused: fewer than two monitors")
-
     # One stage per monitor -------------------------------------------------------------------
     def stages(self, on: bool) -> bool:
         """Show the next protocol stage on the second diagnostic monitor (or stop); False when it can't."""
@@ -206,12 +213,9 @@ class MonitorLayouts(QObject):
             self._close_stage_window()
             self._leave()
             return
-        monitors = self.diagnostic()
-        if len(monitors) < 2:
-            self._refuse(self.stages_action)
+        monitors = self._monitors_for(self.stages_action, self.span_action)
+        if not monitors:
             return
-        if self.span_action.isChecked():
-            self.span_action.setChecked(False)
         self._enter(monitors[0].available)
         self.window.study_list_widget().setVisible(self._list_was_visible)
         sw = StageWindow(self.cache, self.home)
