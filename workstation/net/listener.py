@@ -25,12 +25,9 @@ from workstation.config import Settings
 from workstation.home import Home
 from workstation.net.association import NetworkError, Peer
 from workstation.net.commitment import CommitmentInbox
+from workstation.net.retrieve_plan import cached_uids
 from workstation.net.storage_scp import StorageSCP, StoredCallback
 from workstation.store.cache import StudyCache
-
-
-def cached_uids(cache: StudyCache, uids: Sequence[str]) -> set[str]:
-    return {uid for uid in uids if cache.instance(uid) is not None}
 
 log = logging.getLogger(__name__)
 

@@ -36,6 +36,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from workstation.ui.study_format import first_line
+
 log = logging.getLogger(__name__)
 
 POLL_MS = 40
@@ -50,13 +52,10 @@ _END = object()  # marks the last entry of a run's queue: (_END, "finished" | "f
 _live_runs: set[_Run] = set()
 
 
-def first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
-
-
 def describe(exc: BaseException) -> str:
-    """The default message of a failed run: the exception's first line, or its type."""
-    return first_line(str(exc)) or type(exc).__name__
+    """The default message of a failed run: the exception's first line (cut to fit a status bar), or its type."""
+    text = str(exc).strip()
+    return first_line(text) if text else type(exc).__name__
 
 
 class _Run:

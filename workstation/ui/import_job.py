@@ -57,12 +57,6 @@ def import_work(open_cache: Callable[[], StudyCache], paths: list[str], token: C
     return work
 
 
-def _import_failure(exc: BaseException) -> str:
-    # The whole message for the status bar; the log has only the type (file errors can name patients).
-    log.error("import failed: %s", type(exc).__name__)
-    return str(exc) or type(exc).__name__
-
-
 class ImportRunner(QObject):
     """Starts imports one at a time in a worker thread.
 
@@ -107,7 +101,7 @@ class ImportRunner(QObject):
             return False
         self._token = CancelToken()
         log.info("import started: %d paths", len(paths))
-        self._task.start(import_work(self._open_cache, [os.fspath(p) for p in paths], self._token), _import_failure)
+        self._task.start(import_work(self._open_cache, [os.fspath(p) for p in paths], self._token))
         self.started.emit(len(paths))
         return True
 

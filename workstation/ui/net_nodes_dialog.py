@@ -50,10 +50,6 @@ def check_line(name: str, state: str, message: str) -> str:
     return f"{STATE_MARK.get(state, '?')} {name}: {message}"
 
 
-def _check_failure(exc: BaseException) -> str:
-    return first_line(str(exc)) or type(exc).__name__
-
-
 class NodeDialog(QDialog):
     """Edit the configured DICOM nodes.
 
@@ -317,7 +313,7 @@ class NodeDialog(QDialog):
         self.status.setText(f"{what} of {node.name} running…")
         self.echo_button.setEnabled(False)
         self.test_button.setEnabled(False)
-        return self.checks.start(work, _check_failure)
+        return self.checks.start(work)
 
     def _add_result(self, result: tuple[str, str, str]) -> None:
         name, state, message = result

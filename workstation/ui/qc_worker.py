@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from workstation.ui.background import BackgroundTask
+from workstation.ui.background import BackgroundTask, describe
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class QcTask(QObject):
 
         def failure(exc: BaseException) -> str:
             log.warning("QC job %s failed: %s", name, type(exc).__name__)
-            return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return describe(exc)
 
         return self._task.start(lambda _emit, _cancel: job(), failure)
 

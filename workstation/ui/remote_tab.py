@@ -51,10 +51,6 @@ COLUMNS = ("Patient name", "Patient ID", "Birth date", "Sex", "Study date", "Mod
            "Accession", "Series", "Images", "")
 
 
-def _search_failure(exc: BaseException) -> str:
-    return first_line(str(exc)) or type(exc).__name__
-
-
 def search_work(node, ae_title: str, flt):
     """The work of one search (for :class:`BackgroundTask`): rows leave in batches at most every
     :data:`BATCH_INTERVAL_S` seconds; it returns the line the status bar shows at the end."""
@@ -234,8 +230,7 @@ class RemoteTab(QWidget):
         self.status.setText(f"Searching {node.name}…")
         self.cancel_button.setEnabled(True)
         self.search_button.setEnabled(False)
-        return self.searcher.start(search_work(node, settings.ae_title, self.filter_bar.current_filter()),
-                                   _search_failure)
+        return self.searcher.start(search_work(node, settings.ae_title, self.filter_bar.current_filter()))
 
     def _add_rows(self, batch: list[RemoteStudy]) -> None:
         fresh = list({s.study_uid: s for s in batch if s.study_uid not in self._row_of}.values())
