@@ -20,7 +20,7 @@ APT_PACKAGES=(
   xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 libxcb-render-util0
   libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxkbcommon-x11-0 libegl1 libgl1 libosmesa6
   libfontconfig1 libdbus-1-3 libglib2.0-0
-  orthanc orthanc-dicomweb dcmtk dicom3tools poppler-utils
+  orthanc orthanc-dicomweb dcmtk dicom3tools poppler-utils xdotool
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }
