@@ -45,7 +45,7 @@ from typing import BinaryIO
 import numpy as np
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.encaps import get_frame
+from pydicom.encaps import generate_frames, get_frame
 from pydicom.pixels import as_pixel_options, get_decoder
 from pydicom.pixels.decoders.base import DecodeRunner
 from pydicom.uid import (
@@ -56,6 +56,9 @@ from pydicom.uid import (
     UID,
 )
 
+from workstation.dicom.codec_headers import check_frame
+from workstation.dicom.isolation import IsolatedFailure, isolation_available, run_isolated
+from workstation.dicom.limits import describe_bytes, limits
 from workstation.dicom.transfer_syntax import TransferSyntax, decoder_order, transfer_syntax
 
 __all__ = ["PixelResult", "decode_pixels", "pixel_data_location", "PIXEL_KEYWORDS"]
@@ -274,7 +277,8 @@ def _decode_path(path: str | os.PathLike, frame: int | None) -> PixelResult:
         except Exception as exc:
             return PixelResult(None, f"cannot read DICOM header: {_reason(exc)}")
         if ts is not None and ts.deflated:
-            # The pixel data is somewhere inside the deflated stream: inflate it all.
+            # The pixel data is somewhere inside the deflated stream: inflate it all,
+            # once its inflated size is known to be within the ceiling.
             try:
                 full = dcmread(path, force=True)
             except MemoryError:
@@ -344,6 +348,7 @@ def _decode_element(
                 f"frame {frame} does not exist: the image has {nframes} "
                 f"frame{'s' if nframes != 1 else ''}"
             )
+        _check_budget(runner, frame)
         if ts.native:
             _check_length(runner, element, stream_size, frame)
             # Deflated data only gets here from a data set, already inflated.
@@ -357,6 +362,7 @@ def _decode_element(
                 )
                 pi = str(meta.get("photometric_interpretation", ""))
         else:
+            _check_codestreams(stream, element, ts, runner, opts, frame)
             array, pi = _decode_encapsulated(decoder, stream, element, ts, opts, runner, frame)
         return PixelResult(_finished(array), None, ts.uid, pi)
     except _PixelError as exc:
@@ -450,11 +456,19 @@ def _decode_encapsulated(
     for plugin in decoder_order(ts.uid, decoder.available_plugins):
         stream.seek(element.offset)
         try:
-            array, meta = decoder.as_array(
-                stream, index=frame, validate=True, raw=True, decoding_plugin=plugin, **opts
-            )
+            if plugin == "gdcm" and _suspect(failures):
+                # GDCM aborts the process on data it cannot take; another decoder
+                # already refused this frame, so GDCM only gets it in a child.
+                array, meta = _isolated(
+                    _plugin_decode, decoder, stream, frame, plugin, opts
+                )
+            else:
+                array, meta = _plugin_decode(decoder, stream, frame, plugin, opts)
         except MemoryError:
             raise
+        except IsolatedFailure as exc:
+            failures.append(f"{plugin}: {exc}")
+            continue
         except Exception as exc:
             failures.append(_plugin_reason(plugin, exc))
             continue
@@ -462,15 +476,104 @@ def _decode_encapsulated(
     if ts.uid == JPEGExtended12Bit and runner.bits_stored > 8:
         try:
             stream.seek(element.offset)
+            if _suspect(failures):
+                return _isolated(_decode_jpeg_with_gdcm, stream, runner, opts, frame)
             return _decode_jpeg_with_gdcm(stream, runner, opts, frame)
         except MemoryError:
             raise
+        except IsolatedFailure as exc:
+            failures.append(f"gdcm: {exc}")
         except Exception as exc:
             failures.append(_plugin_reason("gdcm", exc))
     if not failures:
         missing = ", ".join(decoder.missing_dependencies) or "a decoding plugin"
         raise _PixelError(f"cannot decode {ts.name} pixel data: install {missing}")
     raise _PixelError(f"cannot decode {ts.name} pixel data: {'; '.join(failures)}")
+
+
+def _plugin_decode(decoder, stream: BinaryIO, frame: int | None, plugin: str, opts: dict):
+    return decoder.as_array(
+        stream, index=frame, validate=True, raw=True, decoding_plugin=plugin, **opts
+    )
+
+
+def _suspect(failures: list[str]) -> bool:
+    """True when a decoder has failed on the data, beyond declining its kind of image."""
+    return any("does not support" not in failure and "not supported" not in failure
+               for failure in failures)
+
+
+def _isolated(function, *args):
+    """``function(*args)`` in a child process (in-process where fork does not exist)."""
+    if not isolation_available():
+        raise IsolatedFailure("GDCM is not used on data another decoder refused")
+    return run_isolated(function, *args, timeout=_ISOLATED_TIMEOUT, what="the GDCM decoder")
+
+
+#: Seconds a decode in a child process may take.
+_ISOLATED_TIMEOUT = 60.0
+
+
+def _check_budget(runner: DecodeRunner, frame: int | None) -> None:
+    """Refuse images whose decoded size exceeds the configured memory ceilings."""
+    ceiling = limits()
+    frame_bytes = int(math.ceil(runner.frame_length(unit="bytes")))
+    if runner.photometric_interpretation == "YBR_FULL_422" and runner.transfer_syntax.is_encapsulated is False:
+        frame_bytes = frame_bytes * 3 // 2  # up-sampled to full resolution
+    if frame_bytes > ceiling.max_frame_bytes:
+        raise _PixelError(
+            f"the image is too large to decode: one frame of {runner.rows} x {runner.columns} "
+            f"needs {describe_bytes(frame_bytes)}, the limit is {describe_bytes(ceiling.max_frame_bytes)}"
+        )
+    count = runner.number_of_frames if frame is None else 1
+    if frame_bytes * count > ceiling.max_object_bytes:
+        raise _PixelError(
+            f"the image is too large to decode: {count} frames need "
+            f"{describe_bytes(frame_bytes * count)}, the limit is "
+            f"{describe_bytes(ceiling.max_object_bytes)}"
+        )
+
+
+def _check_codestreams(
+    stream: BinaryIO,
+    element: _PixelElement,
+    ts: TransferSyntax,
+    runner: DecodeRunner,
+    opts: dict,
+    frame: int | None,
+) -> None:
+    """Compare each encoded frame's own header with the data set before any decoder runs."""
+    nframes = runner.number_of_frames
+    stream.seek(element.offset)
+    if frame is None:
+        frames = generate_frames(
+            stream, number_of_frames=nframes, extended_offsets=opts.get("extended_offsets")
+        )
+    else:
+        frames = iter([get_frame(
+            stream, frame, number_of_frames=nframes,
+            extended_offsets=opts.get("extended_offsets"),
+        )])
+    checked = 0
+    for index, encoded in enumerate(frames):
+        problem = check_frame(
+            ts.uid,
+            encoded[:65536],
+            rows=runner.rows,
+            columns=runner.columns,
+            samples_per_pixel=runner.samples_per_pixel,
+            bits_allocated=runner.bits_allocated,
+            frame_length=len(encoded),
+        )
+        if problem:
+            where = f" (frame {index if frame is None else frame})" if nframes > 1 else ""
+            raise _PixelError(f"cannot decode {ts.name} pixel data{where}: {problem}")
+        checked += 1
+        if checked >= nframes:
+            break
+    if checked == 0:
+        raise _PixelError(f"cannot decode {ts.name} pixel data: no encoded frame found")
+    stream.seek(element.offset)
 
 
 def _decode_jpeg_with_gdcm(
