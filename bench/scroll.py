@@ -100,7 +100,7 @@ def main() -> None:
     ap.add_argument("--nearest", action="store_true", help="nearest neighbour instead of bilinear")
     args = ap.parse_args()
     app = application()
-    from workstation.imaging.session import ReadingSession
+    from workstation.session.reading import ReadingSession
     from workstation.ui.viewer.viewport_widget import ViewportWidget
 
     cache, study_uid, home = cached_ct()

@@ -9,7 +9,8 @@ import pytest
 
 from tests.factories import uid, write_series
 from workstation.home import Home
-from workstation.imaging.session import ReadingSession, plane_segment
+from workstation.imaging.cross_reference import plane_segment
+from workstation.session.reading import ReadingSession
 from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
 

@@ -22,10 +22,10 @@ from tests.interop.conftest import CALLING_AE
 from tests.viewer_phantom import SPACING, write_phantom
 from workstation.config import Settings
 from workstation.home import Home
-from workstation.imaging import saved_views
+from workstation.session import saved_views
 from workstation.imaging.annotation_layer import Annotation, Kind
 from workstation.imaging.interaction import remeasure
-from workstation.imaging.session import ReadingSession
+from workstation.session.reading import ReadingSession
 from workstation.net.retrieve import retrieve
 from workstation.net.send import send_files
 from workstation.reporting.sender import OutboxSender, storage_commitment

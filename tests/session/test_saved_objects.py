@@ -10,7 +10,7 @@ from workstation.home import Home
 from workstation.imaging.key_images import build_key_object_selection
 from workstation.imaging.pipeline import Window
 from workstation.imaging.presentation import PresentationView, build_gsps
-from workstation.imaging.saved_objects import (
+from workstation.session.saved_objects import (
     key_object_selections,
     presentation_states_by_series,
     store_object,

@@ -10,10 +10,10 @@ import pytest
 from tests.viewer_phantom import phantom_study
 from workstation.config import Node
 from workstation.home import Home
-from workstation.imaging import saved_views
+from workstation.session import saved_views
 from workstation.imaging.annotation_layer import Annotation, Kind
 from workstation.imaging.interaction import remeasure
-from workstation.imaging.session import ReadingSession
+from workstation.session.reading import ReadingSession
 from workstation.store import outbox
 from workstation.store.cache import StudyCache
 

@@ -11,7 +11,8 @@ from workstation.home import Home
 from workstation.imaging import overlay_model
 from workstation.imaging.annotation_layer import Annotation, AnnotationLayer, Kind
 from workstation.imaging.cross_reference import link_offset, matching_index
-from workstation.imaging.session import OtherPatient, ReadingSession, same_patient
+from workstation.session.patient import OtherPatient, same_patient
+from workstation.session.reading import ReadingSession
 from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
 

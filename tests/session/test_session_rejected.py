@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import uid, write_series
 from workstation.home import Home
-from workstation.imaging.session import ReadingSession
+from workstation.session.reading import ReadingSession
 from workstation.qc.rejection import reject_instances
 from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths

@@ -86,3 +86,38 @@ def link_offset(source: ImageStack, index: int, target: ImageStack, target_index
     if n is None:
         return 0.0
     return float((target.frames[target_index].position - source.frames[index].position) @ n)
+
+
+def plane_segment(frame, centre, normal) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Where the plane through ``centre`` with ``normal`` cuts ``frame``: a (column, row) pixel segment or None.
+
+    ``frame`` carries ``position``, ``orientation`` (six direction cosines), ``pixel_spacing``
+    (row, column spacing), ``rows`` and ``columns`` (a stack's FrameRef).
+    """
+    if frame.position is None or frame.orientation is None:
+        return None
+    orientation = np.asarray(frame.orientation, float)
+    row_spacing, column_spacing = frame.pixel_spacing or (1.0, 1.0)
+    n = np.asarray(normal, float)
+    f0 = float((np.asarray(frame.position, float) - np.asarray(centre, float)) @ n)
+    fc = float(column_spacing) * float(orientation[:3] @ n)
+    fr = float(row_spacing) * float(orientation[3:] @ n)
+    if abs(fc) < 1e-9 and abs(fr) < 1e-9:
+        return None  # parallel
+    corners = [(0.0, 0.0), (frame.columns - 1.0, 0.0), (frame.columns - 1.0, frame.rows - 1.0),
+               (0.0, frame.rows - 1.0)]
+    values = [f0 + c * fc + r * fr for c, r in corners]
+    points: list[tuple[float, float]] = []
+    for i in range(4):
+        (c0, r0), (c1, r1) = corners[i], corners[(i + 1) % 4]
+        a, b = values[i], values[(i + 1) % 4]
+        if a == 0:
+            points.append((c0, r0))
+        if (a < 0 < b) or (b < 0 < a):
+            t = a / (a - b)
+            points.append((c0 + t * (c1 - c0), r0 + t * (r1 - r0)))
+    unique: list[tuple[float, float]] = []
+    for p in points:
+        if all(abs(p[0] - q[0]) + abs(p[1] - q[1]) > 1e-6 for q in unique):
+            unique.append(p)
+    return (unique[0], unique[1]) if len(unique) >= 2 else None

@@ -12,7 +12,7 @@ import numpy as np
 
 from workstation.imaging.corner_text import CornerContext, corner_text, layout_for, person_name
 from workstation.imaging.geometry import edge_labels, edge_labels_from_patient_orientation
-from workstation.imaging.session import same_identity
+from workstation.imaging.patient_module import same_identity
 from workstation.imaging.viewport import ViewportModel
 
 

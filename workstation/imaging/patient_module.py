@@ -9,9 +9,11 @@ look as if it held two patients.  The builders copy the whole module here.
 
 from __future__ import annotations
 
+import unicodedata
+
 from pydicom.dataset import Dataset
 
-__all__ = ["PATIENT_MODULE_KEYWORDS", "copy_patient_module"]
+__all__ = ["PATIENT_MODULE_KEYWORDS", "copy_patient_module", "fold_identity", "same_identity"]
 
 #: Patient module attributes repeated from the images into objects that refer to them.
 PATIENT_MODULE_KEYWORDS = (
@@ -32,3 +34,14 @@ def copy_patient_module(target: Dataset, image: Dataset) -> None:
             target[keyword] = image[keyword]
     if "SpecificCharacterSet" in image and "SpecificCharacterSet" not in target:
         target.SpecificCharacterSet = image.SpecificCharacterSet
+
+
+def fold_identity(text: str) -> str:
+    """A name or ID as compared for identity: Unicode-normalised (NFKC), case-folded, trimmed."""
+    return unicodedata.normalize("NFKC", text or "").casefold().strip()
+
+
+def same_identity(name_a: str, id_a: str, name_b: str, id_b: str) -> bool:
+    """True when two (Patient's Name, Patient ID) pairs name one patient (case and spacing aside)."""
+    return (fold_identity(id_a) == fold_identity(id_b)
+            and fold_identity(name_a).replace(" ", "") == fold_identity(name_b).replace(" ", ""))

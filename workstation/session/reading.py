@@ -9,17 +9,16 @@ showing it is flagged so the widget shows a warning banner.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from typing import Callable
 
 import numpy as np
 
 from workstation.imaging.annotation_layer import AnnotationLayer
-from workstation.imaging.cross_reference import reference_line
-from workstation.imaging import saved_views
+from workstation.imaging.cross_reference import plane_segment, reference_line
+from workstation.session import saved_views
 from workstation.imaging.frame_display import FrameDisplay
 from workstation.imaging.interaction import remeasure
-from workstation.imaging.key_image_sets import key_image_display_set
+from workstation.session.key_image_sets import key_image_display_set
 from workstation.imaging.linking import ViewportLinks
 from workstation.imaging.viewport import DisplaySet, ViewportModel
 from workstation.model.stack import load_stack
@@ -27,72 +26,12 @@ from workstation.model.stack_pixels import StackLoader, StackPixels
 from workstation.store import maintenance
 from workstation.store.cache import StudyCache
 from workstation.store.queries import StudyRow
+from workstation.session.patient import OtherPatient, same_patient
 
 log = logging.getLogger(__name__)
 
 MAX_GRID = 4
 HOLDER = "viewer"
-
-
-class OtherPatient(Exception):
-    """The study belongs to another patient than the session's; add it only when confirmed."""
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").casefold().strip()
-
-
-def same_identity(name_a: str, id_a: str, name_b: str, id_b: str) -> bool:
-    """True when two (Patient's Name, Patient ID) pairs name one patient (case and spacing aside)."""
-    return _fold(id_a) == _fold(id_b) and _fold(name_a).replace(" ", "") == _fold(name_b).replace(" ", "")
-
-
-def same_patient(a: StudyRow, b: StudyRow) -> bool:
-    """True when two studies are of one patient: same Patient ID (and issuer), and same name.
-
-    Either difference counts: the same ID under another name is exactly the
-    mix-up a reader must be told about.
-    """
-    return (
-        _fold(a.patient_id) == _fold(b.patient_id)
-        and _fold(a.issuer) == _fold(b.issuer)
-        and _fold(a.patient_name).replace(" ", "") == _fold(b.patient_name).replace(" ", "")
-    )
-
-
-def plane_segment(frame, centre, normal) -> tuple[tuple[float, float], tuple[float, float]] | None:
-    """Where the plane through ``centre`` with ``normal`` cuts ``frame``: a (column, row) pixel segment or None.
-
-    ``frame`` carries ``position``, ``orientation`` (six direction cosines), ``pixel_spacing``
-    (row, column spacing), ``rows`` and ``columns`` (a stack's FrameRef).
-    """
-    if frame.position is None or frame.orientation is None:
-        return None
-    orientation = np.asarray(frame.orientation, float)
-    row_spacing, column_spacing = frame.pixel_spacing or (1.0, 1.0)
-    n = np.asarray(normal, float)
-    f0 = float((np.asarray(frame.position, float) - np.asarray(centre, float)) @ n)
-    fc = float(column_spacing) * float(orientation[:3] @ n)
-    fr = float(row_spacing) * float(orientation[3:] @ n)
-    if abs(fc) < 1e-9 and abs(fr) < 1e-9:
-        return None  # parallel
-    corners = [(0.0, 0.0), (frame.columns - 1.0, 0.0), (frame.columns - 1.0, frame.rows - 1.0),
-               (0.0, frame.rows - 1.0)]
-    values = [f0 + c * fc + r * fr for c, r in corners]
-    points: list[tuple[float, float]] = []
-    for i in range(4):
-        (c0, r0), (c1, r1) = corners[i], corners[(i + 1) % 4]
-        a, b = values[i], values[(i + 1) % 4]
-        if a == 0:
-            points.append((c0, r0))
-        if (a < 0 < b) or (b < 0 < a):
-            t = a / (a - b)
-            points.append((c0 + t * (c1 - c0), r0 + t * (r1 - r0)))
-    unique: list[tuple[float, float]] = []
-    for p in points:
-        if all(abs(p[0] - q[0]) + abs(p[1] - q[1]) > 1e-6 for q in unique):
-            unique.append(p)
-    return (unique[0], unique[1]) if len(unique) >= 2 else None
 
 
 class ReadingSession:

@@ -31,7 +31,8 @@ from workstation.hanging.plan import FILLED, HangingPlan, ViewportPlan, changed_
 from workstation.hanging.protocol import Protocol, ProtocolError
 from workstation.hanging.service import plan_study
 from workstation.home import Home
-from workstation.imaging.session import MAX_GRID, OtherPatient
+from workstation.session.patient import OtherPatient
+from workstation.session.reading import MAX_GRID
 
 log = logging.getLogger(__name__)
 

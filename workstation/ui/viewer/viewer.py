@@ -1,6 +1,6 @@
 """The reading viewer: series strip, toolbar, viewport grid and measurement panel.
 
-The state is the Qt-free :class:`~workstation.imaging.session.ReadingSession`;
+The state is the Qt-free :class:`~workstation.session.reading.ReadingSession`;
 this widget lays it out, connects the toolbar and forwards the study the
 reader opens.
 """
@@ -16,8 +16,9 @@ from PySide6.QtWidgets import QGridLayout, QInputDialog, QMessageBox, QSplitter,
 
 from workstation.imaging.annotation_layer import Annotation
 from workstation.imaging.interaction import Tool, remeasure
-from workstation.imaging.saved_views import SaveError
-from workstation.imaging.session import MAX_GRID, OtherPatient, ReadingSession
+from workstation.session.saved_views import SaveError
+from workstation.session.patient import OtherPatient
+from workstation.session.reading import MAX_GRID, ReadingSession
 from workstation.imaging.window_presets import presets_for
 from workstation.store.cache import StudyCache
 from workstation.ui.viewer.measurement_panel import MeasurementPanel
@@ -485,6 +486,6 @@ class ViewerWidget(QWidget):
 
 
 def _same(a, b) -> bool:
-    from workstation.imaging.session import same_patient
+    from workstation.session.patient import same_patient
 
     return same_patient(a, b)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QInputDialog, QScrollBar, QWidget
 
 from workstation.imaging import overlay_model
 from workstation.imaging.interaction import Interaction
-from workstation.imaging.session import ReadingSession
+from workstation.session.reading import ReadingSession
 from workstation.ui.viewer import overlay
 from workstation.ui.viewer.series_strip import SERIES_MIME
 
