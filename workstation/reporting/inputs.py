@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from workstation.reporting import precision
 from workstation.reporting.codes import MEASUREMENT_CONCEPTS, Coded, unit
 
 #: SCOORD graphic types (PS3.3 C.18.6.1.2) and how many (column, row) points each needs.
@@ -87,10 +88,15 @@ class Measurement:
     def unit_code(self) -> Coded:
         return unit(self.unit)
 
+    @property
+    def decimal_string(self) -> str:
+        """The value rounded to the precision of its unit (see :mod:`~workstation.reporting.precision`)."""
+        return precision.decimal_string(self.value, self.unit_code.value)
+
     def describe(self) -> str:
+        """``Length: 96.0 mm``: what the panel lists, rounded as the image and the SR show it."""
         name = self.label or self.concept.meaning
-        shown = {"[hnsf'U]": "HU", "mm2": "mm²", "deg": "°", "1": ""}.get(self.unit_code.value, self.unit_code.value)
-        return f"{name}: {self.value:g} {shown}".rstrip()
+        return f"{name}: {precision.shown(self.value, self.unit_code.value)}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value, "unit": self.unit, "image": self.image.as_dict(),

@@ -6,7 +6,11 @@ The content tree:
   - HAS CONCEPT MOD: language of content (TID 1204)
   - HAS OBS CONTEXT: observer type Person, name, organisation (TID 1001/1002)
   - CONTAINS one CONTAINER per section with a value (History, Findings, …)
-    - CONTAINS TEXT / CODE / NUM / DATE per filled field
+    - CONTAINS TEXT / CODE / NUM / DATE per filled field; a field with its own
+      heading in the template ("Lungs and airways") is wrapped in a CONTAINER of
+      that heading's concept
+    - NUM values carry the decimal string rounded to their unit's precision
+      (:mod:`~workstation.reporting.precision`)
     - (measurement section) CONTAINS NUM per measurement, INFERRED FROM a
       SCOORD on the image, SELECTED FROM the IMAGE (TID 1400 style)
   - CONTAINS CONTAINER Key Images: IMAGE items (Best illustration of finding)
@@ -110,8 +114,28 @@ def _field_item(spec: FieldSpec, text: str):
     if spec.type == "code":
         return CodeContentItem(name, value.concept(), relationship_type=C)
     if spec.type == "numeric":
-        return NumContentItem(name, value, spec.unit.concept(), relationship_type=C)
+        return _num(name, value, spec.unit.concept(), decimal_string_places(value, spec.places), C)
     return DateContentItem(name, dt.date(int(value[:4]), int(value[4:6]), int(value[6:])), relationship_type=C)
+
+
+def decimal_string_places(value: float, places: int) -> str:
+    """``value`` rounded half away from zero to ``places`` decimals, as a decimal string."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    d = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{d:f}"
+    return text[1:] if text.startswith("-") and d == 0 else text
+
+
+def _num(name, value: float, unit, text: str, relationship) -> NumContentItem:
+    """A NUM whose Numeric Value is exactly ``text`` (the rounded value), not the float's 16 digits."""
+    num = NumContentItem(name, float(text), unit, relationship_type=relationship)
+    measured = num.MeasuredValueSequence[0]
+    measured.NumericValue = text
+    # Floating Point Value is for values a decimal string cannot hold; the rounded one it holds exactly.
+    if "FloatingPointValue" in measured:
+        del measured.FloatingPointValue
+    return num
 
 
 def _image_item(name: codes.Coded, ref, relationship) -> ImageContentItem:
@@ -123,7 +147,7 @@ def _image_item(name: codes.Coded, ref, relationship) -> ImageContentItem:
 
 def measurement_item(m: Measurement) -> NumContentItem:
     """NUM ← INFERRED FROM SCOORD ← SELECTED FROM IMAGE (the measured image and the drawn graphic)."""
-    num = NumContentItem(m.concept.concept(), m.value, m.unit_code.concept(), relationship_type=C)
+    num = _num(m.concept.concept(), m.value, m.unit_code.concept(), m.decimal_string, C)
     scoord = ScoordContentItem(
         codes.IMAGE_REGION.concept(), m.graphic_type, np.array(m.points, dtype=float),
         relationship_type=RelationshipTypeValues.INFERRED_FROM,
@@ -152,9 +176,17 @@ def content_tree(req: BuildRequest) -> ContainerContentItem:
         items.append(TextContentItem(codes.PERSON_OBSERVER_ORGANIZATION.concept(), req.observer.organisation,
                                      relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT))
     for section in tpl.sections:
-        children = [
-            _field_item(f, content.values[f.id]) for f in section.fields if content.values.get(f.id, "").strip()
-        ]
+        children = []
+        for f in section.fields:
+            if not content.values.get(f.id, "").strip():
+                continue
+            item = _field_item(f, content.values[f.id])
+            if f.heading is not None:
+                # The template's sub-heading ("Lungs and airways") stays a heading of its own.
+                heading = ContainerContentItem(f.heading.concept(), relationship_type=C)
+                heading.ContentSequence = [item]
+                item = heading
+            children.append(item)
         if section.id == tpl.measurement_section:
             children += [measurement_item(m) for m in content.measurements]
         if children:
@@ -237,6 +269,18 @@ def _evidence(evidence: Sequence[Dataset], referenced: set[str]) -> list[Dataset
 def _finish(sr: Dataset, req: BuildRequest) -> Dataset:
     """What highdicom leaves to us: character set, software, UTC-free timestamps kept as highdicom made them."""
     sr.SpecificCharacterSet = "ISO_IR 192"
+    local = sorted({f.heading.scheme for f in req.template.fields
+                    if f.heading is not None and f.heading.scheme.startswith("99")})
+    if local:
+        # Private coding schemes are identified in the header (PS3.3 C.12.1.1.4).
+        items = []
+        for scheme in local:
+            item = Dataset()
+            item.CodingSchemeDesignator = scheme
+            item.CodingSchemeName = "Lightbox report template headings"
+            item.CodingSchemeResponsibleOrganization = "Lightbox"
+            items.append(item)
+        sr.CodingSchemeIdentificationSequence = items
     sr.SoftwareVersions = __version__
     sr.ManufacturerModelName = "Lightbox workstation"
     if req.now is not None:

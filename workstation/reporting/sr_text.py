@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydicom.dataset import Dataset
 
 from workstation.reporting.codes import Coded
+from workstation.reporting.precision import shown_unit
 
 INDENT = "  "
 _MAX_DEPTH = 64  # a malformed (cyclic-looking) tree stops here instead of recursing forever
@@ -110,6 +111,56 @@ def render_lines(ds: Dataset, *, header: bool = True) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class Heading:
+    """One heading of a report and what is written under it (for the PDF and other layouts).
+
+    ``depth`` is 1 for a section (Findings), 2 for a sub-heading of the
+    template (Lungs and airways) and so on; ``lines`` are the items directly
+    under it, as text (a TEXT item under a heading of its own shows its text alone).
+    """
+
+    title: str
+    depth: int
+    lines: tuple[str, ...]
+
+
+def headings(ds: Dataset) -> list[Heading]:
+    """The report's headings in document order (the root's CONTAINER items and the CONTAINERs in them).
+
+    Context items (observer, language) are left out; they belong to the document header.
+    This is the interface PDF layouts build on: the same headings as :func:`render`.
+    """
+    out: list[Heading] = []
+
+    def walk(container: Dataset, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            return
+        name = _code(container, "ConceptNameCodeSequence")
+        lines: list[str] = []
+        children = list(container.get("ContentSequence", []))
+        slot = len(out)
+        out.append(Heading(name.meaning if name else "Container", depth, ()))
+        for child in children:
+            if str(child.get("ValueType", "")) == "CONTAINER":
+                walk(child, depth + 1)
+                continue
+            if str(child.get("RelationshipType", "")) != "CONTAINS":
+                continue
+            try:
+                vt = str(child.get("ValueType", "") or "")
+                text = _value(child, vt) if (vt == "TEXT" and len(children) == 1) else _describe(child)
+            except Exception as exc:  # noqa: BLE001 - show the damage, go on with the rest
+                text = f"(unreadable content item: {exc})"
+            lines.append(text)
+        out[slot] = Heading(out[slot].title, depth, tuple(lines))
+
+    for item in ds.get("ContentSequence", []):
+        if str(item.get("ValueType", "")) == "CONTAINER":
+            walk(item, 1)
+    return out
+
+
 def _item_lines(item: Dataset, depth: int, *, is_root: bool = False) -> Iterator[str]:
     pad = INDENT * depth
     if depth > _MAX_DEPTH:
@@ -161,7 +212,9 @@ def _value(item: Dataset, vt: str) -> str:
             qual = _code(item, "NumericValueQualifierCodeSequence")
             return f"(no value{': ' + qual.meaning if qual else ''})"
         unit = _code(mv[0], "MeasurementUnitsCodeSequence")
-        return f"{mv[0].get('NumericValue', '')} {unit.value if unit else ''}".strip()
+        shown = shown_unit(unit.value) if unit else ""
+        value = str(mv[0].get('NumericValue', ''))
+        return f"{value}{shown}" if shown == "°" else f"{value} {shown}".strip()
     if vt == "DATE":
         return _date(str(item.get("Date", "")))
     if vt == "TIME":

@@ -10,6 +10,12 @@ holding fields.  A field has a coded concept name, a type and maybe a
 - ``numeric``: a number with a UCUM ``unit`` (a NUM content item);
 - ``date``: a date, YYYYMMDD or YYYY-MM-DD (a DATE content item).
 
+A field may carry a ``heading`` (a coded concept): it is then its own
+sub-heading of the section, a CONTAINER of that concept in the SR ("Lungs and
+airways" under Findings), so the report keeps the template's structure; its
+label is the heading's meaning.  Numeric fields are rounded to the decimals of
+their unit, or to ``decimals`` when given.
+
 Field ids are unique within a template; drafts and ``--field NAME=VALUE`` use them.
 """
 
@@ -44,6 +50,19 @@ class FieldSpec:
     options: tuple[Coded, ...] = ()
     unit: Coded | None = None
     multiline: bool = True
+    #: Its own heading inside the section (a CONTAINER of that concept in the SR), e.g. "Lungs and airways".
+    heading: Coded | None = None
+    #: Decimals of a numeric value (default: those of its unit, see :mod:`~workstation.reporting.precision`).
+    decimals: int | None = None
+
+    @property
+    def places(self) -> int:
+        """Decimals a numeric value of this field is rounded to."""
+        from workstation.reporting.precision import decimals_for
+
+        if self.decimals is not None:
+            return self.decimals
+        return decimals_for(self.unit.value) if self.unit is not None else 2
 
     def option(self, text: str) -> Coded:
         """The option matching ``text``: its code value, its meaning (any case) or ``value^scheme``."""
@@ -175,6 +194,8 @@ def _field(f: dict[str, Any], where: str) -> FieldSpec:
         options=options,
         unit=unit(str(f["unit"])) if f.get("unit") else None,
         multiline=bool(f.get("multiline", ftype == "text")),
+        heading=Coded.from_dict(f["heading"]) if f.get("heading") else None,
+        decimals=int(f["decimals"]) if f.get("decimals") is not None else None,
     )
 
 

@@ -1,0 +1,89 @@
+"""The SR keeps the template's headings, and numbers are rounded to what the measurement supports.
+
+Checked on the dataset, with DCMTK's dsrdump and dicom3tools' dciodvfy, and
+through the text layer (sr_text) that the panel's preview and the PDF print.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.reporting.conftest import dciodvfy_errors, run_tool
+from workstation.reporting import precision
+from workstation.reporting.inputs import ImageRef, Measurement, ReportContent
+from workstation.reporting.sr_build import BuildRequest, Observer, ReportState, build_sr
+from workstation.reporting.sr_text import headings, render
+from workstation.reporting.templates import get_template
+
+
+def containers(item, depth=0):
+    """(depth, concept meaning) of every CONTAINER below ``item``."""
+    out = []
+    for child in item.get("ContentSequence", []):
+        if child.ValueType == "CONTAINER":
+            out.append((depth, child.ConceptNameCodeSequence[0].CodeMeaning))
+            out += containers(child, depth + 1)
+    return out
+
+
+def nums(item):
+    for child in item.get("ContentSequence", []):
+        if child.ValueType == "NUM":
+            yield child
+        yield from nums(child)
+
+
+def declared_places(num) -> int:
+    unit = num.MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0].CodeValue
+    return precision.decimals_for(unit)
+
+
+def test_precision_per_unit():
+    assert precision.decimal_string(95.9804738508595, "mm") == "96.0"
+    assert precision.decimal_string(0.05, "mm") == "0.1"  # half away from zero, not banker's rounding
+    assert precision.decimal_string(-650.4999, "[hnsf'U]") == "-650"
+    assert precision.decimal_string(-0.2, "[hnsf'U]") == "0"
+    assert precision.decimal_string(52.349, "mm2") == "52.3"
+    assert precision.shown(12.345, "deg") == "12.3°"
+    assert precision.shown(-650.4, "[hnsf'U]") == "-650 HU"
+    ref = ImageRef("1.2.840.10008.5.1.4.1.1.2", "1.2.3")
+    assert Measurement("length", 95.9804738508595, "mm", ref, "POLYLINE", ((0, 0), (1, 1))).describe() == "Length: 96.0 mm"
+
+
+def test_each_heading_is_a_container_and_numbers_are_rounded(study, tmp_path):
+    _cache, _uid, headers = study
+    tpl = get_template("ct_chest")
+    ref = ImageRef(str(headers[0].SOPClassUID), str(headers[0].SOPInstanceUID))
+    content = ReportContent("ct_chest", {
+        "history": "Husten seit 3 Wochen", "lungs": "Rundherd rechts apikal.", "nodule_diameter": "8.46",
+        "mediastinum": "Unauffällig.", "impression": "Rundherd 8 mm.", "recommendation": "CT in 3 Monaten."})
+    content.measurements = [
+        Measurement("length", 95.9804738508595, "mm", ref, "POLYLINE", ((1, 2), (5, 6))),
+        Measurement("area", 52.34981, "mm2", ref, "POLYLINE", ((1, 1), (6, 1), (6, 6), (1, 1))),
+        Measurement("mean", -650.4731, "HU", ref, "CIRCLE", ((4, 4), (6, 4))),
+    ]
+    ds = build_sr(BuildRequest(tpl, content, headers, Observer("Doe^Jane", "St. Elsewhere"), state=ReportState.FINAL))
+    assert containers(ds) == [
+        (0, "History"), (0, "Findings"), (1, "Lungs and airways"), (1, "Mediastinum, heart and vessels"),
+        (0, "Impressions"), (0, "Recommendations")]
+    values = []
+    for num in nums(ds):
+        text = str(num.MeasuredValueSequence[0].NumericValue)
+        places = max(0, -Decimal(text).as_tuple().exponent)
+        assert places <= declared_places(num), (text, declared_places(num))
+        values.append(text)
+    assert values == ["8.5", "96.0", "52.3", "-650"]
+    path = tmp_path / "sr.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    assert dciodvfy_errors(path) == []
+    dump = run_tool("dsrdump", "-v", str(path))
+    assert dump.returncode == 0 and "E:" not in dump.stderr, dump.stderr
+    assert 'CONTAINER:(,,"Lungs and airways")' in dump.stdout
+    assert '"96.0"' in dump.stdout and '"-650"' in dump.stdout
+    text = render(ds)
+    assert "Lungs and airways:" in text and "Length: 96.0 mm" in text and "Mean: -650 HU" in text
+    outline = [(h.depth, h.title) for h in headings(ds)]
+    assert outline == [(1, "History"), (1, "Findings"), (2, "Lungs and airways"),
+                       (2, "Mediastinum, heart and vessels"), (1, "Impressions"), (1, "Recommendations")]
+    lungs = next(h for h in headings(ds) if h.title == "Lungs and airways")
+    assert lungs.lines == ("Rundherd rechts apikal.",)
