@@ -312,3 +312,98 @@ def save(settings: Settings, path: Path, system_path: Path | None = None) -> Non
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class SettingsSource:
+    """The one place a running program reads its settings from, and is told when they change.
+
+    Every part of the window (report panel, outbox sender, storage SCP, the
+    settings dialog) asks :meth:`current` instead of keeping the settings it
+    read at start; :meth:`save` writes the file and calls each subscriber, so a
+    change takes effect at once.  A change made by another process (``lightbox
+    cert import`` in a terminal) is picked up too: :meth:`current` reads the
+    file again when its modification time or size changed.
+
+    Thread-safe: the outbox sender reads it from its worker thread.  Subscribers
+    are called on the thread that saved (the GUI thread for the dialog).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The user's ``config.json``.
+    system_path : pathlib.Path, optional
+        The system-wide defaults (see :func:`load`).
+    """
+
+    def __init__(self, path: Path, system_path: Path | None = None) -> None:
+        import threading
+
+        self.path = Path(path)
+        self.system_path = system_path
+        self._lock = threading.RLock()
+        self._settings: Settings | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._subscribers: list[Any] = []
+        #: Why the file could not be read the last time (the previous settings were kept), or "".
+        self.error = ""
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def current(self) -> Settings:
+        """The settings as saved now (a copy callers may change and :meth:`save`)."""
+        import copy
+
+        with self._lock:
+            stamp = self._file_stamp()
+            if self._settings is None or stamp != self._stamp:
+                try:
+                    self._settings = load(self.path, self.system_path)
+                    self.error = ""
+                except ConfigError as exc:
+                    self.error = str(exc)
+                    _log.warning("settings unreadable, the previous ones stay in use: %s", exc)
+                    if self._settings is None:
+                        self._settings = Settings()
+                self._stamp = stamp
+            return copy.deepcopy(self._settings)
+
+    def save(self, settings: Settings) -> None:
+        """Write ``settings`` and tell every subscriber (who then reads :meth:`current`)."""
+        with self._lock:
+            save(settings, self.path, self.system_path)
+            self._settings = None  # read back what was written (system layer applied)
+        self.notify()
+
+    def update(self, change) -> Settings:
+        """Apply ``change(settings)`` to the current settings, save and notify; returns the new settings."""
+        with self._lock:
+            settings = self.current()
+            change(settings)
+            self.save(settings)
+            return self.current()
+
+    def subscribe(self, callback) -> Any:
+        """Call ``callback()`` after every save; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+        return unsubscribe
+
+    def notify(self) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - one broken subscriber must not keep the others uninformed
+                _log.exception("a settings subscriber failed")
+
+
+def as_settings(settings: "Settings | SettingsSource") -> Settings:
+    """``settings`` itself, or the current settings of a :class:`SettingsSource`."""
+    return settings.current() if isinstance(settings, SettingsSource) else settings

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydicom import dcmread
 
-from workstation.config import Settings
+from workstation.config import Settings, SettingsSource, as_settings
 from workstation.reporting import lifecycle
 from workstation.reporting.certificates import CertificateError, SigningIdentity, TrustStore
 from workstation.reporting.inputs import KeyImage, Measurement, ReportContent
@@ -58,13 +58,15 @@ class ReportEditor:
     Parameters
     ----------
     cache : StudyCache
-    settings : Settings
-        The radiologist, trust store and destination (``Settings.extra["reporting"]``).
+    settings : Settings or SettingsSource
+        The radiologist, trust store and destination (``Settings.extra["reporting"]``);
+        a :class:`~workstation.config.SettingsSource` is read at each use, so a
+        change made in the settings dialog applies to the next action.
     """
 
-    def __init__(self, cache: StudyCache, settings: Settings) -> None:
+    def __init__(self, cache: StudyCache, settings: Settings | SettingsSource) -> None:
         self.cache = cache
-        self.settings = settings
+        self._settings = settings
         self.templates: dict[str, ReportTemplate] = builtin_templates()
         self.study_uid = ""
         self.draft_id = ""
@@ -89,6 +91,15 @@ class ReportEditor:
             self.content = ReportContent(template_for_modalities(study.modalities).id)
             self.predecessor_uid = ""
             self.status = "New report"
+
+    @property
+    def settings(self) -> Settings:
+        """The settings now (read through the source when there is one)."""
+        return as_settings(self._settings)
+
+    @settings.setter
+    def settings(self, value: Settings | SettingsSource) -> None:
+        self._settings = value
 
     @property
     def template(self) -> ReportTemplate:

@@ -106,19 +106,35 @@ def load_sr(cache: StudyCache, sop_instance_uid: str) -> Dataset:
 
 
 def resolve_destination(cache: StudyCache, settings: Settings, study_uid: str, explicit: str | None) -> str | None:
-    """The node a report goes to: ``explicit``, else the reporting destination, else the study's archive.
+    """The node a report goes to.
 
-    The study's archive is the configured node whose AE title sent the study's images.
-    Returns None when none is known (the report is then kept locally).
+    In order: ``explicit``; the reporting destination chosen in the settings;
+    the study's archive (the configured node whose AE title sent the study's
+    images); the only configured node when there is exactly one (studies loaded
+    from disk, such as the demo's, came from no node, but a site with one
+    archive sends its reports there).  A chosen destination that is no longer
+    configured is skipped.  Returns None when none is known (the report is then
+    kept locally and the reader is told where to choose one).
     """
     if explicit:
         try:
             return settings.node(explicit).name
         except ConfigError as exc:
             raise ContentError(str(exc)) from None
+    names = {n.name.lower(): n.name for n in settings.nodes}
     configured = ReportingSettings.of(settings).destination
-    if configured:
-        return configured
+    if configured and configured.lower() in names:
+        return names[configured.lower()]
+    origin = study_origin(cache, settings, study_uid)
+    if origin:
+        return origin
+    if len(settings.nodes) == 1:
+        return settings.nodes[0].name
+    return None
+
+
+def study_origin(cache: StudyCache, settings: Settings, study_uid: str) -> str | None:
+    """The configured node whose AE title sent the study's images, or None."""
     aes: set[str] = set()
     for series in cache.series(study_uid):
         aes |= {r.source_ae for r in cache.instances(series.series_uid) if r.source_ae}
