@@ -68,7 +68,8 @@ def test_ct_abdomen_on_an_abdomen_study(demo, library):
     # the soft-tissue reconstruction, never the lung one, in abdomen window
     assert axial.series_uid == s_uid("ct-chest-2024", "soft") and axial.window.name == "Abdomen"
     # no coronal series: empty with a note, not the axial one
-    assert coronal.status == "empty" and not coronal.series_uid and "Plane equals coronal" in coronal.note
+    assert coronal.status == "empty" and not coronal.series_uid and coronal.note == "no coronal series in this study"
+    assert "Plane equals coronal" in coronal.detail
     liver, bone = plan.stages[1].viewports
     assert (liver.window.name, bone.window.name) == ("Liver", "Bone")
     assert not plan.stages[2].enabled  # no prior

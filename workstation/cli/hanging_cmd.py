@@ -280,8 +280,8 @@ def print_plan(plan: HangingPlan) -> None:
     if others:
         print("Other protocols:")
         for c in others:
-            state = "accepted" if c.accepted else ("excluded: " + "; ".join(c.failed_required) if c.failed_required
-                                                   else "no rule matched")
+            state = ("accepted" if c.fits else "accepted, but fills no viewport from this study") if c.accepted \
+                else ("excluded: " + "; ".join(c.failed_required) if c.failed_required else "no rule matched")
             if c.default:
                 state = "default"
             print(f"  {c.protocol_id:<20} score {c.score:<4g} {state}")

@@ -5,12 +5,18 @@
    studies (:mod:`workstation.hanging.priors`).
 2. The best accepted protocol wins: highest score, then a user's protocol
    before a built-in one, then more rules passed, then the id (so the choice
-   never depends on file order).  A failed required rule excludes.  Default
-   protocols take part only when nothing else is accepted.
+   never depends on file order).  A failed required rule excludes.  A protocol
+   that fills none of its current-study viewports from the study (an MR brain
+   protocol on an MR whose only series is named by its technique, "gre") does
+   not win over one that fills some, nor over the default.  Default protocols
+   take part only when nothing else is accepted and fits; the default grid then
+   shows every series of the study (:func:`all_series_stages`).
 3. The winner's stages become :class:`~workstation.hanging.plan.StagePlan`:
    each viewport gets its study (current, prior 1 ...), the series its
-   selector picks (:mod:`workstation.hanging.selector`) or a note saying why
-   it stays empty, the initial image, window, orientation and sync groups.
+   selector picks (:mod:`workstation.hanging.selector`) or a note in the
+   reader's words saying why it stays empty ("no axial FLAIR series in this
+   study"; the rules that failed go in ``detail``), the initial image, window,
+   orientation and sync groups.
 
 Pure functions over plain records: no cache, no Qt.  :mod:`workstation.hanging.service`
 reads the facts from the cache.
@@ -18,10 +24,11 @@ reads the facts from the cache.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from workstation.hanging.attributes import StudyFacts
+from workstation.hanging.attributes import PLANES, StudyFacts
 from workstation.hanging.orientation import display_transform
 from workstation.hanging.plan import (
     EMPTY,
@@ -35,7 +42,15 @@ from workstation.hanging.plan import (
     WindowPlan,
 )
 from workstation.hanging.priors import Candidates, candidates, relevant_priors
-from workstation.hanging.protocol import Layout, Protocol, Stage, ViewportSpec, WindowSpec
+from workstation.hanging.protocol import (
+    MAX_GRID,
+    Layout,
+    Protocol,
+    Selector,
+    Stage,
+    ViewportSpec,
+    WindowSpec,
+)
 from workstation.hanging.rules import Score, evaluate
 from workstation.hanging.selector import select
 from workstation.imaging.window_presets import presets_for
@@ -56,25 +71,46 @@ class ProtocolMatch:
     protocol: Protocol
     score: Score
     relevant: tuple[StudyFacts, ...]
+    #: Current-study viewports (over all stages) its selectors fill from the study; -1 when not counted.
+    fills: int = -1
 
     @property
     def accepted(self) -> bool:
         return self.score.accepted
 
+    @property
+    def fits(self) -> bool:
+        """Fills at least one of its current-study viewports (or was not checked)."""
+        return self.fills != 0
+
     def summary(self) -> CandidateScore:
         p = self.protocol
         return CandidateScore(p.id, p.name, p.origin, self.score.score, self.accepted, p.default,
-                              tuple(r.describe() for r in self.score.failed_required()))
+                              tuple(r.describe() for r in self.score.failed_required()), self.fits)
+
+
+def current_viewports_filled(protocol: Protocol, current: StudyFacts) -> int:
+    """How many of ``protocol``'s current-study viewports its selectors fill from ``current``."""
+    if not current.in_cache or not current.series:
+        return -1  # nothing to judge by: a study without image series fits no protocol better than another
+    filled = 0
+    for stage in protocol.stages:
+        for spec in stage.viewports:
+            if spec.study == "current" and select(spec.selector, current, spec.match).series is not None:
+                filled += 1
+    return filled
 
 
 def score_protocol(protocol: Protocol, current: StudyFacts, found: Candidates) -> ProtocolMatch:
-    """Score one protocol's rules on ``current``."""
+    """Score one protocol's rules on ``current`` and count the viewports it fills from it."""
     relevant = tuple(relevant_priors(current, found.priors, protocol.prior_rules))
 
     def get(name: str):
         return len(relevant) if name == "RelevantPriorCount" else current.get(name)
 
-    return ProtocolMatch(protocol, evaluate(protocol.rules, get), relevant)
+    score = evaluate(protocol.rules, get)
+    fills = current_viewports_filled(protocol, current) if score.accepted else -1
+    return ProtocolMatch(protocol, score, relevant, fills)
 
 
 def _rank_key(m: ProtocolMatch) -> tuple:
@@ -83,9 +119,9 @@ def _rank_key(m: ProtocolMatch) -> tuple:
 
 def rank_protocols(protocols: Sequence[Protocol], current: StudyFacts,
                    found: Candidates) -> list[ProtocolMatch]:
-    """Every protocol scored, accepted non-default ones first in the order they win."""
+    """Every protocol scored, accepted non-default ones that fit first, in the order they win."""
     matches = [score_protocol(p, current, found) for p in protocols]
-    return sorted(matches, key=lambda m: (not m.accepted, m.protocol.default, _rank_key(m)))
+    return sorted(matches, key=lambda m: (not m.accepted, m.protocol.default, not m.fits, _rank_key(m)))
 
 
 def choose(ranking: Sequence[ProtocolMatch], protocol_id: str | None = None) -> tuple[ProtocolMatch, str]:
@@ -101,13 +137,16 @@ def choose(ranking: Sequence[ProtocolMatch], protocol_id: str | None = None) -> 
             if m.protocol.id == protocol_id:
                 return m, "chosen by the user"
         raise KeyError(f"no hanging protocol {protocol_id!r}")
+    unfit = [m.protocol.name for m in ranking if m.accepted and not m.protocol.default and not m.fits]
+    why = f" ({', '.join(unfit)}: no viewport filled from this study)" if unfit else ""
     for m in ranking:
-        if m.accepted and not m.protocol.default:
-            return m, "best score"
+        if m.accepted and not m.protocol.default and m.fits:
+            return m, "best score" + why
     for m in ranking:
         if m.protocol.default:
-            return m, "default: no other protocol matches"
-    return ProtocolMatch(FALLBACK, Score(0.0, ()), ()), "no protocol available: first series"
+            return m, ("default: no other protocol fits this study" + why if unfit
+                       else "default: no other protocol matches")
+    return ProtocolMatch(FALLBACK, Score(0.0, ()), ()), "no protocol available: every series in a grid"
 
 
 def build_plan(current: StudyFacts, others: Sequence[StudyFacts], protocols: Sequence[Protocol],
@@ -143,7 +182,10 @@ def hang(match: ProtocolMatch, current: StudyFacts, found: Candidates, reason: s
     used = match.relevant[:count]
     studies = {"current": current} | {f"prior{i + 1}": s for i, s in enumerate(used)}
     stages = []
-    for stage in protocol.stages:
+    specs = protocol.stages
+    if protocol.default:
+        specs = all_series_stages(protocol, current) + specs
+    for stage in specs:
         vps = tuple(_viewport(i, stage.layout.rectangle(i), spec, studies) for i, spec in enumerate(stage.viewports))
         showing = sum(v.status in (FILLED, PENDING) for v in vps)
         stages.append(StagePlan(stage.id, stage.name, stage.layout.kind, stage.layout.rows, stage.layout.columns,
@@ -180,7 +222,8 @@ def _viewport(index: int, rect, spec: ViewportSpec, studies: dict[str, StudyFact
                                  "it fills this viewport when it arrives")
     chosen = select(spec.selector, study, spec.match)
     if chosen.series is None:
-        return ViewportPlan(**common, study_uid=study.study_uid, note=f"{_role_text(spec.study)}: {chosen.note}")
+        return ViewportPlan(**common, study_uid=study.study_uid, note=empty_note(spec, chosen.accepted, study),
+                            detail=f"{_role_text(spec.study)}: {chosen.note}")
     series = chosen.series
     notes = []
     n = series.number_of_images
@@ -203,6 +246,93 @@ def _viewport(index: int, rect, spec: ViewportSpec, studies: dict[str, StudyFact
         flip_horizontal=flip,
         score=chosen.score,
     )
+
+
+def all_series_stages(protocol: Protocol, current: StudyFacts) -> tuple[Stage, ...]:
+    """Grid stages that show every series of ``current``, for a default protocol whose stages cannot.
+
+    Empty when one of the protocol's own stages fills as many viewports as
+    the study has series (one series: its 1 x 1 stage).  Up to 4 x 4 series
+    per stage; a study with more gets further stages of 16.
+    """
+    n = len(current.series)
+    if n == 0 or not current.in_cache:
+        return ()
+    for stage in protocol.stages:
+        wanted = sum(1 for v in stage.viewports if v.study == "current")
+        filled = sum(1 for v in stage.viewports
+                     if v.study == "current" and select(v.selector, current, v.match).series is not None)
+        if filled >= n and wanted == filled:
+            return ()
+    per_stage = MAX_GRID * MAX_GRID
+    out = []
+    for first in range(0, n, per_stage):
+        k = min(per_stage, n - first)
+        columns = math.ceil(math.sqrt(k))
+        rows = math.ceil(k / columns)
+        viewports = tuple(ViewportSpec(match=first + i + 1) for i in range(rows * columns))
+        name = f"All {n} series" if n <= per_stage else f"Series {first + 1} to {first + k} of {n}"
+        out.append(Stage(f"all-series-{first // per_stage + 1}", name, Layout(rows, columns), viewports))
+    return tuple(out)
+
+
+#: Words of display-set names written in capitals when shown to the reader.
+_ACRONYMS = frozenset({"adc", "cc", "ct", "dce", "dwi", "flair", "gre", "mip", "mlo", "mpr", "mr", "pd", "pet",
+                       "stir", "swi", "tof", "us", "xr", "3d"})
+
+
+def series_words(spec: ViewportSpec) -> str:
+    """What a viewport shows, in the reader's words: "axial FLAIR", "lung", "" when it takes any series.
+
+    From the display set's name ("flair-axial"), else the viewport's label,
+    else a required Plane rule.  Regular expressions never reach the reader.
+    """
+    name = spec.selector.name
+    if name:
+        words = [w for w in name.replace("_", "-").split("-") if w]
+        planes = [w.lower() for w in words if w.lower() in PLANES]
+        rest = [w.upper() if (w.lower() in _ACRONYMS or any(c.isdigit() for c in w)) else w.lower()
+                for w in words if w.lower() not in PLANES]
+        return " ".join(planes + rest)
+    if spec.label and spec.label.casefold() not in ("current", "prior", "previous", "comparison"):
+        return spec.label
+    return _plane_of_selector(spec.selector)
+
+
+def _plane_of_selector(selector: Selector) -> str:
+    for r in selector.rules:
+        if r.attribute == "Plane" and r.required and not r.negate and r.constraint is not None:
+            value = r.constraint.to_dict()
+            if isinstance(value, dict) and isinstance(value.get("equals"), str):
+                return value["equals"].lower()
+    return ""
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third", 4: "fourth"}.get(n, f"{n}th")
+
+
+def empty_note(spec: ViewportSpec, accepted: int, study: StudyFacts) -> str:
+    """Why a viewport stays empty, in the reader's words ("no axial FLAIR series in this study").
+
+    Parameters
+    ----------
+    spec : ViewportSpec
+    accepted : int
+        How many series its selector accepted (fewer than ``spec.match``).
+    study : StudyFacts
+        The study the viewport is for.
+    """
+    what = series_words(spec)
+    kind = f"{what} series" if what else "series"
+    where = "this study" if spec.study == "current" else \
+        f"{_role_text(spec.study)} ({study.study_date or 'date unknown'})"
+    if not (spec.selector.rules or what):
+        total = len(study.series)
+        return f"{where[0].upper()}{where[1:]} has {total} series: none left for this viewport"
+    if accepted == 0:
+        return f"no {kind} in {where}"
+    return f"only {accepted} {kind} in {where}; this viewport is for the {_ordinal(spec.match)}"
 
 
 def _role_text(role: str) -> str:

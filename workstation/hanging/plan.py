@@ -44,7 +44,11 @@ class ViewportPlan:
         ``filled``; ``empty`` (nothing matched, or no such prior: see ``note``);
         ``pending`` (the prior is known but not yet in the cache).
     note : str
-        Why the viewport is empty or pending, or a warning about how it is shown.
+        Why the viewport is empty or pending, or a warning about how it is
+        shown, in the reader's words.
+    detail : str
+        For an empty viewport, the selector's rules and how they failed (for
+        protocol authors: ``--json``, tooltips).
     initial_image : int
         0-based index of the first image shown, in the series' image order.
     initial_sop_instance_uid : str
@@ -69,6 +73,7 @@ class ViewportPlan:
     series_label: str = ""
     status: str = EMPTY
     note: str = ""
+    detail: str = ""
     initial_image: int = 0
     initial_sop_instance_uid: str = ""
     number_of_images: int = 0
@@ -137,6 +142,8 @@ class CandidateScore:
     accepted: bool
     default: bool
     failed_required: tuple[str, ...] = ()
+    #: False when it fills none of its current-study viewports from the study.
+    fits: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
