@@ -21,6 +21,7 @@ from pydicom import config as pydicom_config
 from pydicom.datadict import dictionary_description, dictionary_VR, tag_for_keyword
 from pydicom.valuerep import validate_value
 
+from workstation.dicom.charset import UTF8, can_encode
 from workstation.dicom.uids import new_uid
 from workstation.qc import state
 from workstation.qc.codes import DEFAULT_CORRECTION_REJECTION, rejection_title
@@ -88,6 +89,7 @@ class CorrectionPlan:
     operator: str
     rejection: str
     skipped_rejected: int = 0
+    to_utf8: int = 0  # instances whose character set cannot hold a new value: their copies are written in UTF-8
 
     def lines(self) -> list[str]:
         """The plan in words, one line each (what the GUI's preview and the CLI print)."""
@@ -97,6 +99,9 @@ class CorrectionPlan:
                    f"and Series Instance UIDs" + ("" if self.new_study_uid == self.study_uid
                                                   else f" into new study {self.new_study_uid}"))
         out.append(f"originals rejected: {rejection_title(self.rejection).meaning}; reason: {self.reason}")
+        if self.to_utf8:
+            out.append(f"Specific Character Set -> {UTF8} in {self.to_utf8} cop{'ies' if self.to_utf8 != 1 else 'y'} "
+                       "(the new values need it; copied values are re-encoded)")
         if self.skipped_rejected:
             out.append(f"{self.skipped_rejected} rejected instance(s) and rejection note(s) are left alone")
         return out
@@ -108,7 +113,7 @@ class CorrectionPlan:
             "changes": [{"keyword": c.keyword, "name": c.name, "old": list(c.old), "new": c.new,
                          "instances": c.instances} for c in self.changes],
             "instances": len(self.originals), "series": dict(self.series_map),
-            "skipped_rejected": self.skipped_rejected,
+            "skipped_rejected": self.skipped_rejected, "to_utf8": self.to_utf8,
         }
 
 
@@ -148,6 +153,8 @@ def check_values(values: Mapping[str, str]) -> dict[str, str]:
             validate_value(vr, value, pydicom_config.RAISE)
         except ValueError as exc:
             raise QcError(f"{keyword} = {value!r} is not a valid {vr} value: {exc}") from None
+        if not can_encode(value, UTF8):
+            raise QcError(f"{keyword}: the value holds characters no character set can encode")
         if keyword == "PatientSex" and value not in ("", "M", "F", "O"):
             raise QcError(f"PatientSex = {value!r}: one of M, F, O (or empty)")
         out[keyword] = value
@@ -211,8 +218,11 @@ def plan_correction(
     if not live:
         raise QcError(f"study {study_uid} has no instance that is not rejected")
     old: dict[str, dict[str, int]] = {k: {} for k in values}
+    to_utf8 = 0
     for row in live:
         ds = read(cache, row, pixels=False)
+        charset = ds.get("SpecificCharacterSet", "")
+        to_utf8 += any(not can_encode(v, charset) for v in values.values())
         for keyword, new in values.items():
             current = _text(ds, keyword)
             if current != new or keyword not in ds:
@@ -228,6 +238,7 @@ def plan_correction(
         study_uid=study_uid, new_study_uid=new_uid() if new_study else study_uid, values=dict(values),
         changes=changes, originals=[r.sop_instance_uid for r in live], series_map=series_map, reason=reason.strip(),
         operator=operator_name(operator), rejection=rejection, skipped_rejected=len(rows) - len(live),
+        to_utf8=to_utf8,
     )
 
 

@@ -18,6 +18,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from workstation.dicom.charset import CharsetError, encode_dataset
 from workstation.dicom.header import UnusableInstance, record_from_dataset
 from workstation.store.cache import StudyCache
 from workstation.store.queries import InstanceRow
@@ -116,10 +117,17 @@ def header_only(ds: Dataset) -> Dataset:
 
 
 def encode(ds: Dataset) -> bytes:
-    """Part 10 bytes of ``ds`` (its file meta completed by pydicom)."""
-    buf = io.BytesIO()
-    ds.save_as(buf, enforce_file_format=True)
-    return buf.getvalue()
+    """Part 10 bytes of ``ds``, every text value exact (UTF-8 when its character set cannot hold one).
+
+    Raises
+    ------
+    QcError
+        A value that cannot be encoded exactly (nothing is written).
+    """
+    try:
+        return encode_dataset(ds)
+    except CharsetError as exc:
+        raise QcError(f"object {ds.get('SOPInstanceUID', '')} not written: {exc}") from None
 
 
 def store(cache: StudyCache, datasets: Iterable[tuple[str, Dataset]]) -> list[Produced]:

@@ -8,7 +8,6 @@ selections as key-image display sets.
 
 from __future__ import annotations
 
-import io
 import logging
 import warnings
 from dataclasses import dataclass
@@ -16,8 +15,8 @@ from pathlib import Path
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.filewriter import dcmwrite
 
+from workstation.dicom.charset import encode_dataset
 from workstation.dicom.header import parse_header
 from workstation.imaging.key_images import (
     KEY_OBJECT_SELECTION_SOP_CLASS,
@@ -60,9 +59,7 @@ def store_object(cache: StudyCache, ds: Dataset, *, source: str = "lightbox") ->
     CommitResult
         As for any received object: stored, duplicate (same bytes again) or conflict.
     """
-    buffer = io.BytesIO()
-    dcmwrite(buffer, ds, enforce_file_format=True)
-    data = buffer.getvalue()
+    data = encode_dataset(ds)  # every name exact: UTF-8 when the images' character set cannot hold a value
     _dataset, record = parse_header(data, len(data))
     return cache.store_bytes(data, record, source=source)
 
