@@ -376,7 +376,33 @@ def record_from_dataset(
     offset = None
     if buf is not None and pixel_pos is not None:
         offset = _pixel_offset(buf, pixel_pos, ts, total_size)
-    return _record(v, media_class, ts, offset)
+    rec = _record(v, media_class, ts, offset)
+    if not rec.image_orientation:
+        rec.image_orientation = functional_group_orientation(ds)
+    return rec
+
+
+#: Shared (5200,9229) and Per-frame (5200,9230) Functional Groups Sequence tags as little-endian bytes.
+_FUNCTIONAL_GROUP_TAGS = (b"\x00\x52\x29\x92", b"\x00\x52\x30\x92")
+
+
+def functional_group_orientation(ds: Dataset) -> str:
+    """Image Orientation (Patient) of an enhanced multi-frame image, as the index keeps it ('' if none).
+
+    The Plane Orientation Sequence of the Shared Functional Groups, else of the
+    first frame's Per-frame Functional Groups (frames of one enhanced image
+    share a plane in practice; the index keeps one orientation per instance).
+    """
+    for keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        try:
+            groups = ds.get(keyword)
+            planes = groups[0].get("PlaneOrientationSequence") if groups else None
+            values = planes[0].get("ImageOrientationPatient") if planes else None
+            if values is not None and len(values) == 6:
+                return "\\".join(repr(float(x)) for x in values)
+        except (TypeError, ValueError, IndexError, AttributeError):
+            continue
+    return ""
 
 
 def record_from_scan(buf: bytes, total_size: int) -> InstanceRecord | None:
@@ -386,6 +412,8 @@ def record_from_scan(buf: bytes, total_size: int) -> InstanceRecord | None:
     result = scan(buf, _WANTED_TAGS)
     if result is None or result.media_sop_class == MEDIA_STORAGE_DIRECTORY or 0x00080018 not in result.values:
         return None
+    if 0x00200037 not in result.values and any(t in buf for t in _FUNCTIONAL_GROUP_TAGS):
+        return None  # an enhanced image keeps its orientation in functional groups the scan skips
     offset = None
     if result.pixel_pos is not None:
         offset = _pixel_offset(buf, result.pixel_pos, result.transfer_syntax, total_size)
