@@ -4,7 +4,10 @@ Almost everything comes from the index.  Two attributes the index does not
 keep are read from file headers, few of them: Procedure Code Sequence from
 one image of the study, and Patient Orientation from the images of
 projection series (CR, DX, MG ...), where it decides how a mammogram is
-turned.
+turned.  A third is read from headers only for caches indexed before the
+index took the orientation of enhanced multi-frame images from their
+functional groups: such a row has frames but no orientation, and the
+image's Plane comes from its header (no migration or re-scan of the cache).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from workstation.hanging.attributes import (
     plane_of,
     split_values,
 )
+from workstation.dicom.header import functional_group_orientation
 from workstation.hanging.constraints import Value
 from workstation.store.cache import StudyCache
 from workstation.store.queries import InstanceRow, SeriesRow, StudyFilter, StudyRow
@@ -43,9 +47,18 @@ def _read_header(path: Path, tags: list[str]) -> pydicom.Dataset | None:
         return None
 
 
-def _image_attributes(row: InstanceRow, orientation: Value) -> dict[str, Value]:
+_FUNCTIONAL_GROUPS = ["SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"]
+
+
+def _enhanced_orientation(cache: StudyCache, row: InstanceRow) -> str:
+    """The orientation of an enhanced multi-frame image indexed without it ('' when it has none)."""
+    ds = _read_header(cache.path_of(row), _FUNCTIONAL_GROUPS)
+    return functional_group_orientation(ds) if ds is not None else ""
+
+
+def _image_attributes(row: InstanceRow, orientation: Value, image_orientation: str = "") -> dict[str, Value]:
     return {
-        "Plane": plane_of(row.image_orientation or None),
+        "Plane": plane_of(row.image_orientation or image_orientation or None),
         "SliceThickness": row.slice_thickness,
         "ImageType": split_values(row.image_type),
         "ViewPosition": split_values(row.view_position),
@@ -85,7 +98,12 @@ def series_facts(cache: StudyCache, series: SeriesRow) -> SeriesFacts | None:
         first = orientations.get(rows[0].sop_instance_uid)
         for r in rows[_MAX_HEADERS_PER_SERIES:]:
             orientations[r.sop_instance_uid] = first
-    per_image = [_image_attributes(r, orientations.get(r.sop_instance_uid)) for r in rows]
+    enhanced: dict[str, str] = {}
+    if series.modality.upper() not in PROJECTION_MODALITIES | {"US"}:
+        for r in [r for r in rows if (r.number_of_frames or 1) > 1 and not r.image_orientation][:_MAX_HEADERS_PER_SERIES]:
+            enhanced[r.sop_instance_uid] = _enhanced_orientation(cache, r)
+    per_image = [_image_attributes(r, orientations.get(r.sop_instance_uid), enhanced.get(r.sop_instance_uid, ""))
+                 for r in rows]
     attributes: dict[str, Value] = {
         "Modality": series.modality or None,
         "SeriesDescription": series.description or None,
