@@ -170,9 +170,10 @@ class Interaction:
     def _tolerance(self) -> float:
         return HANDLE_TOLERANCE_PX / max(self.vp.view.zoom, 1e-6)
 
-    def set_tool(self, tool: Tool) -> None:
+    def set_tool(self, tool: Tool | str) -> None:
+        """Give the left button ``tool`` (a :class:`Tool` or its value, as a menu's data carries it)."""
         self.cancel()
-        self.tool = tool
+        self.tool = Tool(tool)
 
     def cancel(self) -> None:
         """Drop a drawing in progress."""

@@ -14,7 +14,7 @@ from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
 from workstation.ui.multi_monitor import attach_monitor_layouts
-from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
+from workstation.ui.main_window import DEFAULT_SIZE, MainWindow, fit_dock, fit_to_screen
 from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.qc_menu import attach_qc
 from workstation.ui.report_dock import attach_report_panel
@@ -73,6 +73,41 @@ def _use_placement(window: MainWindow, home: Home) -> None:
         window._placement = PlacementMemory(path)  # the window's closeEvent records it
 
 
+def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = "", listen: bool = True,
+                        background: bool = True) -> MainWindow:
+    """The whole reading window as the reader gets it (not shown yet): viewer, Remote tab, listener,
+    DICOM nodes, report panel, QC, hanging protocols, monitor layouts.
+
+    Parameters
+    ----------
+    home : Home
+    cache : StudyCache
+        The GUI thread's connection; the caller closes it.
+    status_message : str
+        Shown at the right of the status bar for the whole session.
+    listen : bool
+        Start the storage SCP (``window.listener``; the caller stops it).
+    background : bool
+        Run the outbox sender and fetch priors in the background (tests turn both off).
+    """
+    window = build_main_window(cache, status_message=status_message)
+    window.volume3d_settings = _volume3d_settings(home)
+    if window.viewer is not None:
+        window.viewer.destination_of = _study_archive_lookup(home, cache)
+        window.viewer.session.corner_text_overrides = _corner_text_settings(home)
+    window.attach_remote_tab(_remote_tab(home, cache))
+    if listen:
+        window.attach_listener(_start_listener(home))
+    _attach_node_dialog(window, home, cache)
+    report_dock = attach_report_panel(window, cache, home, start_sender=background)
+    fit_dock(report_dock)
+    attach_qc(window, cache, home)
+    attach_hanging(window, home, prefetch=background)
+    attach_monitor_layouts(window, home, cache)
+    fit_to_screen(window)
+    return window
+
+
 def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None] | None = None) -> int:
     """Open the main window and run the event loop until the reader quits.
 
@@ -95,20 +130,10 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
     code = 1
     listener = None
     try:
-        window = build_main_window(cache, status_message=status_message)
+        window = compose_main_window(home, cache, status_message=status_message)
+        listener = getattr(window, "listener", None)
         _use_placement(window, home)
-        window.volume3d_settings = _volume3d_settings(home)
-        if window.viewer is not None:
-            window.viewer.destination_of = _study_archive_lookup(home, cache)
-            window.viewer.session.corner_text_overrides = _corner_text_settings(home)
-        window.attach_remote_tab(_remote_tab(home, cache))
-        listener = _start_listener(home)
-        window.attach_listener(listener)
-        _attach_node_dialog(window, home, cache)
-        attach_report_panel(window, cache, home)
-        attach_qc(window, cache, home)
-        attach_hanging(window, home)
-        layouts = attach_monitor_layouts(window, home, cache)
+        layouts = getattr(window, "monitor_layouts", None)
         window.show()
         if layouts is not None:
             layouts.restore()  # span or a stage per monitor, as at the last exit

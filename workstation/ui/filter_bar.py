@@ -9,6 +9,7 @@ from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from workstation.store.queries import StudyFilter
+from workstation.ui.flow_layout import FlowLayout
 from workstation.ui.study_format import ANY, FilterInput, build_filter, modality_choices
 
 # Typing pauses this long before the list is re-read.
@@ -71,19 +72,25 @@ class FilterBar(QWidget):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Show all studies")
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        # Fields wrap onto more rows when the window is narrow; each caption stays with its field.
+        layout = FlowLayout(self, spacing=6)
         for label, widget in (
             ("Name", self.name_edit), ("ID", self.id_edit), ("Accession", self.accession_edit),
             ("Modality", self.modality_combo), ("Date from", self.date_from_edit), ("to", self.date_to_edit),
         ):
             caption = QLabel(label)
             caption.setBuddy(widget)
-            layout.addWidget(caption)
-            layout.addWidget(widget)
+            pair = QWidget()
+            pair_layout = QHBoxLayout(pair)
+            pair_layout.setContentsMargins(0, 0, 0, 0)
+            pair_layout.setSpacing(4)
+            pair_layout.addWidget(caption)
+            pair_layout.addWidget(widget)
+            layout.addWidget(pair)
         layout.addWidget(self.clear_button)
-        layout.addStretch(1)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)

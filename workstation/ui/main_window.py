@@ -9,12 +9,14 @@ from typing import Callable, Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QFrame,
     QLabel,
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -33,6 +35,50 @@ log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "Lightbox"
 DEFAULT_SIZE = (1600, 1000)
+# The window must fit the smallest screens a reading room has (1024 x 768 with a task bar).
+MINIMUM_SIZE = (1024, 720)
+# A dock never forces the window wider than this; wider content scrolls inside it.
+DOCK_MINIMUM_WIDTH = 280
+
+
+def fit_dock(dock: QDockWidget, minimum_width: int = DOCK_MINIMUM_WIDTH) -> QDockWidget:
+    """Let ``dock`` be narrower than its content: the content scrolls instead of widening the window.
+
+    The dock stays movable, floatable, closable and can be tabbed with the others;
+    its content (``dock.widget()`` before the call) is kept as ``dock.content``.
+    """
+    content = dock.widget()
+    if content is None or isinstance(content, QScrollArea):
+        return dock
+    area = QScrollArea()
+    area.setObjectName(f"{dock.objectName() or 'dock'}Scroll")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    content.setMinimumWidth(0)
+    area.setWidget(content)
+    dock.setWidget(area)
+    dock.setMinimumWidth(minimum_width)
+    dock.content = content
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+    return dock
+
+
+def fit_to_screen(window: QMainWindow) -> None:
+    """Keep ``window`` inside the available area of the screen it is on (after everything is attached).
+
+    The minimum size is at most :data:`MINIMUM_SIZE`; a window larger than its
+    screen's available area is shrunk and moved onto it.
+    """
+    window.setMinimumSize(min(window.minimumSizeHint().width(), MINIMUM_SIZE[0]),
+                          min(window.minimumSizeHint().height(), MINIMUM_SIZE[1]))
+    screen = window.screen()
+    if screen is None:
+        return
+    from workstation.ui.window_placement import clamp_to_screen
+
+    clamp_to_screen(window, screen)
 
 
 class MainWindow(QMainWindow):
@@ -70,6 +116,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(*DEFAULT_SIZE)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
         self._cache = cache
         self._last_dir = os.path.expanduser("~")
         self._close_when_idle = False
@@ -342,6 +390,23 @@ class MainWindow(QMainWindow):
     def _on_import_failed(self, message: str) -> None:
         self._import_ended()
         self.statusBar().showMessage(f"Import failed: {first_line(message)}")
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not getattr(self, "_docks_sized", False):
+            self._docks_sized = True
+            self.size_docks()
+
+    def size_docks(self) -> None:
+        """Give the side docks about a quarter of the window: the viewports keep most of the width."""
+        docks = [d for d in self.findChildren(QDockWidget) if not d.isFloating()
+                 and self.dockWidgetArea(d) in (Qt.DockWidgetArea.RightDockWidgetArea,
+                                                Qt.DockWidgetArea.LeftDockWidgetArea)]
+        if docks:
+            # As wide as the widest content needs (its buttons all showing), within 40 % of the window.
+            need = max((getattr(d, "content", d.widget()).minimumSizeHint().width() + 24 for d in docks), default=0)
+            width = max(DOCK_MINIMUM_WIDTH, min(max(need, int(self.width() * 0.25)), int(self.width() * 0.4)))
+            self.resizeDocks(docks, [width] * len(docks), Qt.Orientation.Horizontal)
 
     # Closing -----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

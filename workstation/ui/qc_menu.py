@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from workstation import config as config_mod
 from workstation.home import Home
 from workstation.store.cache import StudyCache
+from workstation.ui.main_window import fit_dock
 from workstation.ui.qc_panel import QcPanel
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class QcMenu:
         self.dock = QDockWidget("QC", window)
         self.dock.setObjectName("qcDock")
         self.dock.setWidget(self.panel)
-        self.dock.setMinimumWidth(520)
+        fit_dock(self.dock)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         report = window.findChild(QDockWidget, "reportDock")
         if report is not None:

@@ -31,6 +31,7 @@ def restore_placement(window: QWidget, path: Path, default_size: tuple[int, int]
     if screens:
         _screen, rect, placement = memory.restore(screens, default_size)
         window.setGeometry(rect.x, rect.y, rect.width, rect.height)
+        clamp_to_screen(window)  # the frame too, and a minimum size larger than the remembered one
         if placement.full_screen:
             window.showFullScreen()
         elif placement.maximized:
@@ -51,3 +52,28 @@ def remember_placement(window: QWidget, memory: PlacementMemory) -> None:
         memory.save()
     except OSError:
         pass  # never keep the window from closing over a placement file
+
+
+def frame_margins(window: QWidget) -> tuple[int, int, int, int]:
+    """The window frame's extra width on each side (left, top, right, bottom); zero before it is mapped."""
+    frame, inner = window.frameGeometry(), window.geometry()
+    return (inner.x() - frame.x(), inner.y() - frame.y(),
+            frame.right() - inner.right(), frame.bottom() - inner.bottom())
+
+
+def clamp_to_screen(window: QWidget, screen=None) -> None:
+    """Shrink and move ``window`` so that its frame lies inside the available area of ``screen``.
+
+    ``screen`` defaults to the one showing most of the window.  Used at start
+    and whenever a remembered placement comes from a larger monitor.
+    """
+    screen = screen or window.screen()
+    if screen is None:
+        return
+    left, top, right, bottom = frame_margins(window)
+    area = _rect(screen.availableGeometry())
+    inner = Rect(area.x + left, area.y + top, area.width - left - right, area.height - top - bottom)
+    g = window.geometry()
+    fitted = Rect(g.x(), g.y(), g.width(), g.height()).clamped_into(inner)
+    if (fitted.x, fitted.y, fitted.width, fitted.height) != (g.x(), g.y(), g.width(), g.height()):
+        window.setGeometry(fitted.x, fitted.y, fitted.width, fitted.height)

@@ -6,9 +6,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
+    QFrame,
     QGridLayout,
     QMenu,
-    QToolBar,
+    QSizePolicy,
     QToolButton,
     QWidget,
     QWidgetAction,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from workstation.imaging.interaction import Tool
 from workstation.imaging.session import MAX_GRID
+from workstation.ui.flow_layout import FlowLayout
 
 TOOL_SHORTCUTS = {Tool.SCROLL: "S", Tool.WINDOW: "W", Tool.ZOOM: "Z", Tool.PAN: "P", Tool.LENGTH: "L",
                   Tool.ANGLE: "A", Tool.ELLIPSE: "E", Tool.MAGNIFY: "M"}
@@ -43,13 +45,65 @@ class GridChooser(QWidget):
                 self.buttons[(r, c)] = b
 
 
-class ViewerToolBar(QToolBar):
+class WrappingToolBar(QFrame):
+    """A toolbar whose buttons wrap onto more rows when the window is narrow (nothing hides behind "»").
+
+    ``addAction``, ``addWidget`` and ``addSeparator`` work as on a QToolBar.  Its
+    buttons and boxes never take the keyboard focus from a click: the viewport
+    keeps it, so the arrow keys go on scrolling after a button is pressed.
+    """
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setObjectName("viewerToolBar")
+        self.flow = FlowLayout(self, spacing=2)
+        self.flow.setContentsMargins(4, 2, 4, 2)
+        # Minimum, not Fixed: a fixed height would cap the bar at one row.
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.buttons: dict[QAction, QToolButton] = {}
+
+    def addAction(self, action: QAction) -> QToolButton:  # noqa: N802 - QToolBar's name
+        """A text button for ``action`` (its shortcut, if any, works while the window is active)."""
+        super().addAction(action)
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setAutoRaise(True)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.flow.addWidget(button)
+        self.buttons[action] = button
+        return button
+
+    def addWidget(self, widget: QWidget) -> QWidget:  # noqa: N802 - QToolBar's name
+        if isinstance(widget, QToolButton):
+            widget.setAutoRaise(True)
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        elif widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
+            widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.flow.addWidget(widget)
+        return widget
+
+    def addSeparator(self) -> QFrame:  # noqa: N802 - QToolBar's name
+        line = QFrame(self)
+        line.setFrameShape(QFrame.Shape.VLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        line.setFixedSize(8, 22)
+        self.flow.addWidget(line)
+        return line
+
+    def button_for(self, action: QAction) -> QToolButton | None:
+        """The button showing ``action`` on the bar (None for actions of its menus)."""
+        return self.buttons.get(action)
+
+
+class ViewerToolBar(WrappingToolBar):
     """Actions of the viewer; the viewer connects them (this class only builds them)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Viewer", parent)
-        self.setMovable(False)
-        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
 
         self.layout_button = QToolButton()
         self.layout_button.setText("Layout 1×1")
