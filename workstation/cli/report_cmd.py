@@ -279,42 +279,43 @@ def run_show(args, ctx: Context) -> int:
 
 
 def run_list(args, ctx: Context) -> int:
+    from workstation.reporting.documents import study_documents
     from workstation.store import outbox
 
     if ctx.cache.study(args.study) is None:
         raise CliError(f"no study {args.study} in the cache (see 'lightbox studies')")
-    ours = {r.sop_instance_uid: r for r in outbox.list_reports(ctx.cache, args.study)}
-    sending = {i.sop_instance_uid: i for i in outbox.list_outbox(ctx.cache) if i.study_uid == args.study}
-    trust = _trust(ctx, [])
+    # Reports only; key images, presentation states and rejection notes are listed under their own kind.
+    reports, others = study_documents(ctx.cache, args.study, _trust(ctx, []))
     rows = []
-    for series in ctx.cache.series(args.study):
-        for inst in ctx.cache.instances(series.series_uid):
-            if not inst.sop_class_uid.startswith(SR_CLASS_PREFIX):
-                continue
-            try:
-                ds = dcmread(ctx.cache.path_of(inst))
-                s = summarize(ds)
-                sig = signature_line(verify(ds, trust))
-            except Exception as exc:  # noqa: BLE001 - one bad file is listed as such
-                rows.append({"sop_instance_uid": inst.sop_instance_uid, "state": "unreadable", "error": str(exc)})
-                continue
-            mine = ours.get(inst.sop_instance_uid)
-            item = sending.get(inst.sop_instance_uid)
-            rows.append({
-                "sop_instance_uid": inst.sop_instance_uid, "title": s.title,
-                "state": mine.state if mine else s.state, "content_datetime": s.content_datetime,
-                "signature": sig, "replaces": s.predecessors[0] if s.predecessors else "",
-                "delivery": item.state if item else "", "delivery_message": item.last_error if item else "",
-            })
+    for r in reports:
+        if r.state == "unreadable":
+            rows.append({"sop_instance_uid": r.sop_instance_uid, "state": "unreadable", "error": r.delivery_message})
+            continue
+        rows.append({
+            "sop_instance_uid": r.sop_instance_uid, "title": r.title, "state": r.state,
+            "content_datetime": r.content_datetime, "signature": r.signature, "replaces": r.replaces,
+            "delivery": r.delivery, "delivery_message": r.delivery_message,
+        })
+    other_rows = [{"sop_instance_uid": o.sop_instance_uid, "kind": o.kind, "label": o.title,
+                   "content_datetime": o.content_datetime, "delivery": o.delivery,
+                   "delivery_message": o.delivery_message} for o in others]
     drafts = [{"draft_id": d.draft_id, "template_id": d.template_id, "updated": d.updated}
               for d in outbox.list_drafts(ctx.cache, args.study)]
     if args.json:
         print_json({"study_uid": args.study, "status": outbox.report_status(ctx.cache, [args.study]).get(args.study, "unreported"),
-                    "reports": rows, "drafts": drafts})
+                    "reports": rows, "other_objects": other_rows, "drafts": drafts})
         return 0
-    print_table(("Title", "State", "Date", "Signature", "Delivery", "SOP Instance UID"),
-                ((r.get("title", ""), r["state"], r.get("content_datetime", ""), r.get("signature", ""),
-                  r.get("delivery", ""), r["sop_instance_uid"]) for r in rows))
+    if rows:
+        print_table(("Title", "State", "Date", "Signature", "Delivery", "SOP Instance UID"),
+                    ((r.get("title", ""), r["state"], r.get("content_datetime", ""), r.get("signature", ""),
+                      r.get("delivery", "") or "not sent", r["sop_instance_uid"]) for r in rows))
+    else:
+        print("No report for this study")
+    if other_rows:
+        print()
+        print_table(("Other objects", "Label", "Date", "Delivery", "SOP Instance UID"),
+                    ((o["kind"], o["label"], o["content_datetime"], o["delivery"] or "not sent", o["sop_instance_uid"])
+                     for o in other_rows))
     for d in drafts:
         print(f"draft {d['draft_id']} ({d['template_id']}), last saved {d['updated']}")
     return 0

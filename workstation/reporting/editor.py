@@ -16,11 +16,11 @@ from pydicom import dcmread
 from workstation.config import Settings, SettingsSource, as_settings
 from workstation.reporting import lifecycle
 from workstation.reporting.certificates import CertificateError, SigningIdentity, TrustStore
+from workstation.reporting.documents import ExistingReport, OtherDocument, study_documents
 from workstation.reporting.inputs import KeyImage, Measurement, ReportContent
 from workstation.reporting.settings import ReportingSettings
-from workstation.reporting.signature import SignatureStatus, verify
 from workstation.reporting.sr_build import BuildRequest, ContentError, Observer, ReportState, build_sr, missing_required
-from workstation.reporting.sr_text import render, summarize
+from workstation.reporting.sr_text import render
 from workstation.reporting.templates import ReportTemplate, TemplateError, builtin_templates, template_for_modalities
 from workstation.store import outbox
 from workstation.store.cache import StudyCache
@@ -28,28 +28,6 @@ from workstation.store.cache import StudyCache
 log = logging.getLogger(__name__)
 
 SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."
-
-
-@dataclass(frozen=True)
-class ExistingReport:
-    """One SR of the study as the panel lists it."""
-
-    sop_instance_uid: str
-    title: str
-    state: str
-    content_datetime: str
-    signature: str  # valid / invalid – document altered / unsigned / untrusted certificate / cannot be verified
-    delivery: str  # queued / stored / committed / failed / "" (not queued)
-    delivery_message: str
-
-    def line(self) -> str:
-        """``Final · 2026-01-02 10:11 · signature valid · committed``."""
-        when = self.content_datetime[:16]
-        text = f"{self.state.capitalize()} · {when} · signature {self.signature}"
-        text += f" · {self.delivery}" if self.delivery else " · not sent"
-        if self.delivery_message:
-            text += f" ({self.delivery_message})"
-        return text
 
 
 class ReportEditor:
@@ -212,37 +190,23 @@ class ReportEditor:
         return result
 
     # The study's reports ----------------------------------------------------------------------
-    def existing_reports(self) -> list[ExistingReport]:
-        if not self.study_uid:
-            return []
+    def _trust(self) -> TrustStore:
         rs = ReportingSettings.of(self.settings)
         try:
-            trust = TrustStore.from_paths(rs.trust_store)
+            return TrustStore.from_paths(rs.trust_store)
         except (OSError, CertificateError) as exc:
             log.warning("trust store unreadable: %s", exc)
-            trust = TrustStore([])
-        ours = {r.sop_instance_uid: r for r in outbox.list_reports(self.cache, self.study_uid)}
-        sending = {i.sop_instance_uid: i for i in outbox.list_outbox(self.cache) if i.study_uid == self.study_uid}
-        out = []
-        for series in self.cache.series(self.study_uid):
-            for inst in self.cache.instances(series.series_uid):
-                if not inst.sop_class_uid.startswith(SR_CLASS_PREFIX):
-                    continue
-                try:
-                    ds = dcmread(self.cache.path_of(inst))
-                    s = summarize(ds)
-                    checks = verify(ds, trust)
-                except Exception as exc:  # noqa: BLE001 - one unreadable SR is shown as such
-                    out.append(ExistingReport(inst.sop_instance_uid, "unreadable report", "unreadable", "",
-                                              SignatureStatus.UNVERIFIABLE.value, "", str(exc)))
-                    continue
-                sig = SignatureStatus.UNSIGNED.value if not checks else next(
-                    (c.status.value for c in checks if c.status is not SignatureStatus.VALID), SignatureStatus.VALID.value)
-                mine, item = ours.get(inst.sop_instance_uid), sending.get(inst.sop_instance_uid)
-                out.append(ExistingReport(inst.sop_instance_uid, s.title, mine.state if mine else s.state,
-                                          s.content_datetime, sig, item.state if item else "",
-                                          item.last_error if item else ""))
-        return sorted(out, key=lambda r: r.content_datetime)
+            return TrustStore([])
+
+    def documents(self) -> tuple[list[ExistingReport], list[OtherDocument]]:
+        """The study's reports, and its other reader-made objects (key images, presentation states …)."""
+        if not self.study_uid:
+            return [], []
+        return study_documents(self.cache, self.study_uid, self._trust())
+
+    def existing_reports(self) -> list[ExistingReport]:
+        """The study's reports only (not key images, presentation states or rejection notes)."""
+        return self.documents()[0]
 
     def export_pdf(self, sop_instance_uid: str, path: str, *, store: bool = True) -> str:
         """Write the report as PDF to ``path`` and (``store``) keep it in the study as Encapsulated PDF.

@@ -320,3 +320,79 @@ def update_item(cache: StudyCache, pk: int, *, state: str, error: str = "", next
             ).fetchone()
             if pending is None:
                 _release(con, row["study_uid"], OUTBOX_HOLDER + row["sop_instance_uid"])
+
+
+# The reader's hand on the outbox (Tools › Outbox) ------------------------------------------------
+
+#: States of objects not yet safe at their destination (what the outbox indicator counts).
+WAITING = (QUEUED, STORED, FAILED)
+
+
+def get_item(cache: StudyCache, pk: int) -> OutboxItem | None:
+    with cache.lock:
+        row = cache.connection.execute("SELECT * FROM outbox WHERE pk=?", (pk,)).fetchone()
+    return _item(row) if row else None
+
+
+def waiting_count(cache: StudyCache) -> int:
+    """Objects queued, stored but not committed, or failed: what still needs the reader or the archive."""
+    marks = ",".join("?" * len(WAITING))
+    with cache.lock:
+        row = cache.connection.execute(f"SELECT count(*) FROM outbox WHERE state IN ({marks})", WAITING).fetchone()
+    return int(row[0])
+
+
+def retry_now(cache: StudyCache, pk: int) -> None:
+    """Make an item due at once; a failed one starts again from the C-STORE with a fresh count of attempts."""
+    now = now_iso()
+    with cache.lock, transaction(cache.connection) as con:
+        row = con.execute("SELECT state, study_uid, sop_instance_uid FROM outbox WHERE pk=?", (pk,)).fetchone()
+        if row is None or row["state"] == COMMITTED:
+            return
+        if row["state"] == FAILED:
+            con.execute("UPDATE outbox SET state=?, attempts=0, next_attempt=?, updated=? WHERE pk=?",
+                        (QUEUED, now, now, pk))
+            _hold(con, row["study_uid"], OUTBOX_HOLDER + row["sop_instance_uid"])
+        else:
+            con.execute("UPDATE outbox SET next_attempt=?, updated=? WHERE pk=?", (now, now, pk))
+
+
+def change_destination(cache: StudyCache, pk: int, destination: str) -> int:
+    """Send an item to ``destination`` instead: queued again from the C-STORE; returns the item's key.
+
+    When the object is already queued for ``destination``, that item is retried
+    and this one removed (never two items for one object and one node).
+    """
+    now = now_iso()
+    with cache.lock, transaction(cache.connection) as con:
+        row = con.execute("SELECT * FROM outbox WHERE pk=?", (pk,)).fetchone()
+        if row is None:
+            raise OutboxError("that object is no longer in the outbox")
+        if row["destination"] == destination:
+            keep = pk
+        else:
+            other = con.execute("SELECT pk FROM outbox WHERE sop_instance_uid=? AND destination=?",
+                                (row["sop_instance_uid"], destination)).fetchone()
+            if other is not None:
+                con.execute("DELETE FROM outbox WHERE pk=?", (pk,))
+                keep = int(other["pk"])
+            else:
+                con.execute("UPDATE outbox SET destination=? WHERE pk=?", (destination, pk))
+                keep = pk
+        con.execute("""UPDATE outbox SET state=?, attempts=0, last_error='', transaction_uid='', next_attempt=?,
+                           updated=? WHERE pk=?""", (QUEUED, now, now, keep))
+        _hold(con, row["study_uid"], OUTBOX_HOLDER + row["sop_instance_uid"])
+    return keep
+
+
+def discard(cache: StudyCache, pk: int) -> None:
+    """Take an item out of the outbox (the object stays in the cache); its study is no longer held for it."""
+    with cache.lock, transaction(cache.connection) as con:
+        row = con.execute("SELECT study_uid, sop_instance_uid FROM outbox WHERE pk=?", (pk,)).fetchone()
+        if row is None:
+            return
+        con.execute("DELETE FROM outbox WHERE pk=?", (pk,))
+        pending = con.execute("SELECT 1 FROM outbox WHERE sop_instance_uid=? AND state!=?",
+                              (row["sop_instance_uid"], COMMITTED)).fetchone()
+        if pending is None:
+            _release(con, row["study_uid"], OUTBOX_HOLDER + row["sop_instance_uid"])
