@@ -15,6 +15,7 @@ from tests.net.helpers import CALLING_AE, free_port, make_ct
 from workstation.config import Node, Settings
 from workstation.home import Home
 from workstation.net.association import AssociationRejected, NetworkError, Peer, associate
+from workstation.net.move_registry import outstanding_move
 from workstation.net.listener import LISTENER_FILE, Listener, ensure_listener, running_listener
 from workstation.net.send import send_files
 from workstation.net.storage_scp import CANNOT_UNDERSTAND, StorageSCP
@@ -157,7 +158,8 @@ def _send_as_move_result(scp, paths, originator: str) -> list[int]:
 def test_move_results_for_us_are_committed_in_groups_and_flushed(tmp_path, cache, settings):
     study, paths = _files(tmp_path, 4)
     seen = []
-    with StorageSCP(cache, settings, on_received=seen.append) as scp:
+    with StorageSCP(cache, settings, on_received=seen.append) as scp, \
+            outstanding_move(7, settings.ae_title, "127.0.0.1"):
         statuses = _send_as_move_result(scp, paths, settings.ae_title)
         assert statuses == [0] * 4
         assert scp.flush(timeout=30)
@@ -178,12 +180,29 @@ def test_move_results_for_another_ae_and_pushes_are_indexed_before_the_answer(tm
     assert cache.study(study).num_instances == 2
 
 
+@pytest.mark.parametrize("registered", [None, (8, "LIGHTBOX", "127.0.0.1"), (7, "LIGHTBOX", "192.0.2.1")],
+                         ids=["no-move-outstanding", "other-message-id", "other-host"])
+def test_move_originator_fields_alone_do_not_buy_an_early_success(tmp_path, cache, settings, registered):
+    # Anyone can claim to be sending our C-MOVE's results: without a matching outstanding C-MOVE
+    # (message ID, our AE title, the archive's address) the answer waits for sync and index.
+    study, paths = _files(tmp_path, 2)
+    with StorageSCP(cache, settings) as scp:
+        from contextlib import nullcontext
+
+        guard = outstanding_move(*registered) if registered else nullcontext()
+        with guard:
+            for path in paths:
+                assert _send_as_move_result(scp, [path], settings.ae_title) == [0]
+                assert cache.instance(str(dcmread(path).SOPInstanceUID)) is not None
+
+
 def test_stopping_the_scp_commits_what_it_answered(tmp_path, cache, settings):
     study, paths = _files(tmp_path, 3)
     scp = StorageSCP(cache, settings)
     scp.start()
     try:
-        assert _send_as_move_result(scp, paths, settings.ae_title) == [0] * 3
+        with outstanding_move(7, settings.ae_title, "127.0.0.1"):
+            assert _send_as_move_result(scp, paths, settings.ae_title) == [0] * 3
     finally:
         scp.stop()
     assert cache.study(study).num_instances == 3

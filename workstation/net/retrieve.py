@@ -56,6 +56,7 @@ from workstation.net.association import (
     peer_of,
     status_category,
 )
+from workstation.net.move_registry import next_message_id, outstanding_move
 from workstation.net.retrieve_plan import Inventory, Unit, cached_uids, inventory, plan_units
 from workstation.net.storage_scp import ACCEPTED_TRANSFER_SYNTAXES, part10_bytes, stage_received, status_dataset
 from workstation.store.cache import StudyCache
@@ -237,8 +238,13 @@ def _run_move(peer: Peer, calling_ae: str, destination: str, sop_class: str, uni
               tally: _Tally, is_cancelled: Callable[[], bool]) -> _UnitResult:
     with associate(peer, calling_ae, [sop_class]) as assoc:
         def request(u: Unit) -> _UnitResult:
-            responses = assoc.send_c_move(_identifier(u), destination, sop_class, msg_id=1)
-            return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-MOVE")
+            # A Message ID of its own, so the storage SCP can tell this C-MOVE's results
+            # from a push that merely claims to be one (see move_registry).
+            msg_id = next_message_id()
+            with outstanding_move(msg_id, calling_ae, peer.host):
+                responses = assoc.send_c_move(_identifier(u), destination, sop_class, msg_id=msg_id)
+                return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-MOVE",
+                               msg_id)
 
         return _with_uid_list_retry(request, unit, is_cancelled)
 
@@ -267,7 +273,7 @@ def _with_uid_list_retry(request: Callable[[Unit], _UnitResult], unit: Unit,
 
 
 def _follow(assoc: Any, responses: Any, peer: Peer, sop_class: str, unit: Unit, key: int, tally: _Tally,
-            is_cancelled: Callable[[], bool], what: str) -> _UnitResult:
+            is_cancelled: Callable[[], bool], what: str, msg_id: int = 1) -> _UnitResult:
     cancel_sent = False
     sent = time.monotonic()
     for status, _identifier_ds in responses:
@@ -278,7 +284,7 @@ def _follow(assoc: Any, responses: Any, peer: Peer, sop_class: str, unit: Unit, 
         tally.update(key, status)
         if status_category(code) == "Pending":
             if is_cancelled() and not cancel_sent:
-                assoc.send_c_cancel(1, query_model=sop_class)
+                assoc.send_c_cancel(msg_id, query_model=sop_class)
                 cancel_sent = True
             continue
         completed = int(status.get("NumberOfCompletedSuboperations", 0) or 0)

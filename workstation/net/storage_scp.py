@@ -54,6 +54,7 @@ from workstation.config import Settings, validate_ae_title
 from workstation.dicom.header import NotDicom, UnusableInstance, parse_header, record_from_scan
 from workstation.dicom.transfer_syntax import DECODER_ORDER
 from workstation.net.association import NetworkError
+from workstation.net.move_registry import is_outstanding
 from workstation.net.commitment import CommitmentInbox, handle_event_report
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
@@ -466,8 +467,10 @@ class StorageSCP:
         """Answer one C-STORE.
 
         An unsolicited push is answered once its file is synced and indexed.
-        A sub-operation of a C-MOVE that we requested (Move Originator AE
-        Title is ours) is answered Success once its bytes are written, and
+        A sub-operation of a C-MOVE that this process has outstanding (Move
+        Originator Message ID of that C-MOVE, Move Originator AE Title ours,
+        sent from the archive's address: :mod:`workstation.net.move_registry`)
+        is answered Success once its bytes are written, and
         synced and indexed with its group within a quarter of a second, or
         when the retrieve ends (:meth:`flush`): the retrieve reports what
         reached the cache, not what we answered.
@@ -476,13 +479,18 @@ class StorageSCP:
         started = time.monotonic()
         committer = self._committer
         originator = str(getattr(event.request, "MoveOriginatorApplicationEntityTitle", "") or "").strip()
+        ours = (
+            originator == self.ae_title
+            and is_outstanding(getattr(event.request, "MoveOriginatorMessageID", None), originator,
+                               str(getattr(event.assoc.requestor, "address", "") or ""))
+        )
         try:
             data = part10_bytes(event)
         except Exception as exc:  # noqa: BLE001 - a malformed request must get an answer, not kill the thread
             received = Received("", "", "", calling, CANNOT_UNDERSTAND, Outcome.FAILED.value,
                                 f"malformed C-STORE request ({type(exc).__name__})")
         else:
-            if originator == self.ae_title and committer is not None:
+            if ours and committer is not None:
                 received = stage_received(committer, data, calling, f"C-MOVE from {calling}", self._committed)
                 if received.status == 0:
                     return status_dataset(0)  # stats and observers follow when its group is committed
