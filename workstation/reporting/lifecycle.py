@@ -112,8 +112,7 @@ def resolve_destination(cache: StudyCache, settings: Settings, study_uid: str, e
     the study's archive (the configured node whose AE title sent the study's
     images); the only configured node when there is exactly one (studies loaded
     from disk, such as the demo's, came from no node, but a site with one
-    archive sends its reports there).  A chosen destination that is no longer
-    configured is skipped.  Returns None when none is known (the report is then
+    archive sends its reports there).  Returns None when none is known (the report is then
     kept locally and the reader is told where to choose one).
     """
     if explicit:
@@ -123,8 +122,9 @@ def resolve_destination(cache: StudyCache, settings: Settings, study_uid: str, e
             raise ContentError(str(exc)) from None
     names = {n.name.lower(): n.name for n in settings.nodes}
     configured = ReportingSettings.of(settings).destination
-    if configured and configured.lower() in names:
-        return names[configured.lower()]
+    if configured:
+        # Kept even when no such node is configured (yet): the outbox then says so, and the reader can change it.
+        return names.get(configured.lower(), configured)
     origin = study_origin(cache, settings, study_uid)
     if origin:
         return origin
