@@ -67,26 +67,11 @@ class CineState:
 
 
 def default_frame_rate(header: Dataset | None, fallback: float = 10.0) -> float:
-    """Frames per second to play a multi-frame image at.
+    """Frames per second to play a multi-frame image at (:func:`workstation.imaging.frames.frame_rate`:
+    Recommended Display Frame Rate, Frame Time or Frame Time Vector, Cine Rate, else ``fallback``)."""
+    from workstation.imaging.frames import frame_rate
 
-    Recommended Display Frame Rate, else 1000 / Frame Time (ms), else Cine Rate,
-    else ``fallback``.
-    """
-    if header is None:
-        return fallback
-    for keyword, convert in (
-        ("RecommendedDisplayFrameRate", float),
-        ("FrameTime", lambda ms: 1000.0 / float(ms)),
-        ("CineRate", float),
-    ):
-        value = header.get(keyword)
-        try:
-            rate = convert(value) if value not in (None, "") else None
-        except (TypeError, ValueError, ZeroDivisionError):
-            rate = None
-        if rate is not None and 0.1 <= rate <= 240:
-            return rate
-    return fallback
+    return frame_rate(header, fallback)
 
 
 class ViewportModel:
@@ -179,6 +164,12 @@ class ViewportModel:
     def scroll(self, delta: int) -> bool:
         """Move ``delta`` frames (positive: towards the end)."""
         return self.set_index(self.index + delta)
+
+    def frame_rate(self) -> float:
+        """The cine rate in effect (frames per second): the reader's, else the image's own timing."""
+        if self.cine.user_set:
+            return self.cine.frames_per_second
+        return default_frame_rate(self.header(), self.cine.frames_per_second)
 
     # Frame data ----------------------------------------------------------------------
     def header(self) -> Dataset | None:
