@@ -103,3 +103,19 @@ def test_export_and_import_a_dicom_hanging_protocol(lightbox_home, tmp_path, cap
     assert {p["id"]: p["origin"] for p in listed["protocols"]}["mg-screening"] == "user"
     res = call(["protocols", "import", str(tmp_path / "missing.dcm")], lightbox_home, capsys)
     assert res.returncode == 1 and "missing.dcm" in res.stderr
+
+
+def test_snapshot_of_a_cine_is_the_same_frame_on_every_run(demo, tmp_path):  # noqa: F811
+    from PIL import Image, ImageChops
+
+    env_display = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    outs = []
+    for run_number in range(2):
+        out = tmp_path / f"us-{run_number}.png"
+        res = subprocess.run([sys.executable, "-m", "workstation", "--home", str(demo.home.config_dir), "snapshot",
+                              demo.uids["us-carotid-2024"], "--out", str(out), "--size", "640x480", "--json"],
+                             env=env_display, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert json.loads(res.stdout)["protocol"] == "us-cine"
+        outs.append(Image.open(out).convert("RGB"))
+    assert ImageChops.difference(*outs).getbbox() is None

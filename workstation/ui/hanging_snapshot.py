@@ -75,6 +75,10 @@ def snapshot(home: Home, study_uid: str, out: str | os.PathLike[str], *, size: t
             controller = HangingController(viewer, home, auto=False)
             controller.hang(study_uid, protocol_id)
             controller.show_stage(index)
+            for w in viewer.viewports:
+                if w.model.cine.playing:
+                    # A picture shows one frame: the protocol's initial one (else the first), on every run.
+                    w.toggle_cine()
             _wait_for_images(app, viewer)
             image = viewer.grab()
             Path(out).parent.mkdir(parents=True, exist_ok=True)
