@@ -395,6 +395,10 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not getattr(self, "_docks_sized", False):
             self._docks_sized = True
+            if not (self.isMaximized() or self.isFullScreen()):
+                from workstation.ui.window_placement import clamp_to_screen
+
+                clamp_to_screen(self)  # now that the frame's size is known
             self.size_docks()
 
     def size_docks(self) -> None:
