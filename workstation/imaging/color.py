@@ -71,12 +71,18 @@ _PALETTE_DATA_TAGS = (0x00281201, 0x00281202, 0x00281203, 0x00281221, 0x00281222
 
 
 def _little_endian_palette(ds: Dataset) -> Dataset:
-    """``ds``, or a shallow copy whose OW palette data is little endian.
+    """``ds``, or a shallow copy whose OW palette data is little endian and says so.
 
-    pydicom's ``apply_color_lut`` reads OW palette data as little endian
-    whatever the data set's encoding, which garbles big endian files.
+    pydicom's ``apply_color_lut`` reads normal palette data as little endian
+    whatever the data set's encoding, and takes the byte order of segmented
+    data from the file meta's transfer syntax (a copy without file meta has
+    none, and its big endian expansion of indirect segments fails).  So the
+    words are swapped here and the copy carries a little endian transfer
+    syntax: both paths then read them as the little endian twin's.
     """
     from pydicom.dataelem import DataElement
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
 
     if ds.original_encoding[1] is not False:
         return ds
@@ -87,6 +93,9 @@ def _little_endian_palette(ds: Dataset) -> Dataset:
             continue
         swapped = np.frombuffer(elem.value, dtype=">u2").astype("<u2").tobytes()
         fixed[tag] = DataElement(tag, "OW", swapped)
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    fixed.file_meta = meta
     return fixed
 
 
