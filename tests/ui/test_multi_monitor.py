@@ -40,8 +40,10 @@ def _window(qtbot, cache, home, screens):
     window.attach_viewer(ViewerWidget(cache))
     attach_hanging(window, home, prefetch=False)
     layouts = attach_monitor_layouts(window, home, cache, screens=lambda: screens)
-    window.setGeometry(100, 100, 1200, 800)
     window.show()
+    # After the first show, which keeps the window inside Qt's own (offscreen) screen: the made-up
+    # monitors above are larger than it.
+    window.setGeometry(100, 100, 1200, 800)
     return window, layouts
 
 
