@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from pathlib import Path
 
@@ -236,10 +235,12 @@ def run_create(args, ctx: Context) -> int:
 
 
 def _measurements(ctx: Context, study_uid: str, path: str) -> list[Measurement]:
-    file = Path(path) if path else ctx.home.data_dir / "measurements" / f"{study_uid}.json"
+    from workstation.session.study_work import DIRECTORY_NAME, read_report_measurements
+
+    # The viewer saves a study's measurements there as they are made (workstation.session.study_work).
+    file = Path(path) if path else ctx.home.data_dir / DIRECTORY_NAME / f"{study_uid}.json"
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        return [Measurement.from_dict(m) for m in data]
+        return read_report_measurements(file)
     except FileNotFoundError:
         raise CliError(f"no measurements for this study ({file} does not exist)") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -9,6 +9,7 @@ showing it is flagged so the widget shows a warning banner.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -27,6 +28,8 @@ from workstation.store import maintenance
 from workstation.store.cache import StudyCache
 from workstation.store.queries import StudyRow
 from workstation.session.patient import OtherPatient, same_patient
+from workstation.session.study_work import DIRECTORY_NAME
+from workstation.session.work_keeper import WorkKeeper
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +46,15 @@ class ReadingSession:
         Where the studies are.
     on_progress : callable, optional
         ``on_progress(series_uid, loaded, total)`` from loader threads.
+    work_dir : Path, optional
+        Where the reader's measurements, annotations and key-image marks are kept per study
+        (default: ``measurements`` beside the index, i.e. ``<home>/measurements``); see
+        :mod:`workstation.session.work_keeper` for when they are saved.
     """
 
     def __init__(self, cache: StudyCache,
-                 on_progress: Callable[[str, int, int], None] | None = None) -> None:
+                 on_progress: Callable[[str, int, int], None] | None = None,
+                 work_dir: Path | None = None) -> None:
         self.cache = cache
         self.display = FrameDisplay()
         self.studies: list[StudyRow] = []
@@ -59,6 +67,9 @@ class ReadingSession:
         self.annotations = AnnotationLayer()
         self.saved: dict[str, list] = {}  # study UID -> its presentation states and KOS (saved_views.SavedObject)
         self.key_images: set[tuple[str, int]] = set()
+        self.work = WorkKeeper(cache, self.annotations, self.key_images,
+                               work_dir if work_dir is not None else cache.index_file.parent / DIRECTORY_NAME)
+        self.annotations.subscribe(self.work.changed)
         self.show_reference_lines = True
         # Planes shown elsewhere (MPR views): source -> (Frame of Reference UID, [(centre, normal), ...])
         self.external_planes: dict[str, tuple[str, list[tuple[np.ndarray, np.ndarray]]]] = {}
@@ -159,12 +170,18 @@ class ReadingSession:
         if show == self.show_rejected:
             return self.display_sets
         self.show_rejected = show
+        return self.reopen()
+
+    def reopen(self) -> list[DisplaySet]:
+        """Open the open studies again (the first one hung anew), keeping the reader's work as it is."""
         uids = [s.study_uid for s in self.studies]
         if not uids:
             return self.display_sets
+        carried = self.work.carry()
         self.open_study(uids[0])
         for uid in uids[1:]:
             self.add_study(uid, allow_other_patient=True)
+        self.work.reinstate(carried)
         return self.display_sets
 
     def _add(self, study: StudyRow) -> list[DisplaySet]:
@@ -178,8 +195,74 @@ class ReadingSession:
                 added.append(DisplaySet(study, stack, StackPixels(stack)))
         added.extend(self._key_image_sets(study, added, hidden | self._rejection_notes(study.study_uid)))
         self.display_sets.extend(added)
+        self.work.track(study.study_uid, (f.key[0] for d in added for f in d.stack.frames))
+        self.work.restore(study.study_uid)
         log.info("study opened: %d display sets", len(added))
         return added
+
+    # Following the index -------------------------------------------------------------------
+    def follow_index(self) -> list[str]:
+        """Bring the open studies in line with the index: images that arrived or were rejected.
+
+        A series whose frames changed gets a new display set, shown in the viewports
+        that showed the old one (at the same image when it is still there); the
+        others are left alone.  Observers hear "studies" when anything changed.
+
+        Returns
+        -------
+        list of str
+            The study UIDs whose display sets changed.
+        """
+        changed = []
+        for i, old in enumerate(list(self.studies)):
+            row = self.cache.study(old.study_uid)
+            if row is None:
+                continue
+            self.studies[i] = row  # the report state and counts as they are now
+            if (row.num_instances, row.num_series, row.num_rejected) != (
+                    old.num_instances, old.num_series, old.num_rejected):
+                self._reload(row)
+                changed.append(row.study_uid)
+        if changed:
+            self._changed("studies")
+        return changed
+
+    def _reload(self, study: StudyRow) -> None:
+        uid = study.study_uid
+        hidden = self._hidden(uid)
+        old_sets = [d for d in self.display_sets if d.study.study_uid == uid]
+        by_series = {d.series_uid: d for d in old_sets if not d.key}
+        fresh: list[DisplaySet] = []
+        for series in self.cache.series(uid):
+            stack = load_stack(self.cache, series, hidden)
+            if not len(stack):
+                continue
+            old = by_series.get(series.series_uid)
+            same = old is not None and [f.key for f in old.stack.frames] == [f.key for f in stack.frames]
+            fresh.append(old if same else DisplaySet(study, stack, StackPixels(stack)))
+        fresh.extend(self._key_image_sets(study, fresh, hidden | self._rejection_notes(uid)))
+        kept = {id(d) for d in fresh}
+        gone = [d for d in old_sets if id(d) not in kept]
+        position = next((i for i, d in enumerate(self.display_sets) if d.study.study_uid == uid), len(self.display_sets))
+        others = [d for d in self.display_sets if d.study.study_uid != uid]
+        self.display_sets = others[:position] + fresh + others[position:]
+        self.work.track(uid, (f.key[0] for d in fresh for f in d.stack.frames))
+        for i, vp in enumerate(self.viewports):
+            old = vp.display_set
+            if old is None or id(old) in kept or old.study.study_uid != uid:
+                continue
+            frame = vp.frame
+            replacement = next((d for d in fresh if d.series_uid == old.series_uid), None)
+            index = None
+            if replacement is not None and frame is not None:
+                index = replacement.stack.index_of(*frame.key)
+                if index is None:
+                    index = min(vp.index, len(replacement.stack) - 1)
+            self.show(replacement, i, index)
+        for d in gone:
+            if d.loader is not None:
+                d.loader.cancel()
+        log.info("study changed in the index: %d display sets", len(fresh))
 
     def _key_image_sets(self, study: StudyRow, series_sets: list[DisplaySet],
                         hidden: set[str] | frozenset[str] = frozenset()) -> list[DisplaySet]:
@@ -402,6 +485,7 @@ class ReadingSession:
         else:
             self.key_images.add(f.key)
             marked = True
+        self.work.changed()
         vp.changed("view")
         self._changed("key_images")
         return marked
@@ -432,8 +516,10 @@ class ReadingSession:
                 log.warning("could not release a study hold")
         self.studies, self.display_sets = [], []
         self.active = 0
-        self.annotations.clear()
-        self.key_images.clear()
+        with self.work.quiet():  # what was unsaved was decided on before closing (see session.unsaved)
+            self.annotations.clear()
+            self.key_images.clear()
+        self.work.forget()
         self.saved.clear()
         self.links.set_scroll(False)
         if notify and had_studies:
