@@ -106,7 +106,14 @@ class Reslicer:
         {"nearest": self.filter.SetInterpolationModeToNearestNeighbor, "linear": self.filter.SetInterpolationModeToLinear,
          "cubic": self.filter.SetInterpolationModeToCubic}[interpolation]()
         slices = max(1, int(round(slab_mm / self.pixel_spacing))) if slab_mm > 0 else 1
+        # An odd number of samples puts one on the plane itself, so a MIP (MinIP) is never below
+        # (above) the thin slice it contains.
+        slices += 1 - slices % 2
         self.filter.SetSlabNumberOfSlices(slices)
+        # VTK's shortcut for axis-aligned planes samples a slab's planes elsewhere than the thin
+        # slice's (a 10 mm MIP came out darker than the slice it contains by hundreds of HU); the
+        # general path samples each plane as a thin slice would.
+        self.filter.SetOptimization(slices == 1)
         {"mip": self.filter.SetSlabModeToMax, "minip": self.filter.SetSlabModeToMin, "avg": self.filter.SetSlabModeToMean}[slab_mode]()
 
     def update(self) -> SliceImage:
