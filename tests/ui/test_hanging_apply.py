@@ -130,9 +130,27 @@ def test_a_prior_arriving_late_fills_its_viewport(qtbot, viewer, cache, demo, ho
     hc.start_prefetch(lambda current: [remote], fetch)
     qtbot.waitUntil(lambda: bool(hc.plan.priors) and hc.plan.priors[0].in_cache, timeout=WAIT_MS)
     hc.stop_prefetch()
-    hc.show_stage(0)
+    # the layout moved by itself to the first stage the prior now fills
+    assert hc.stage == 0 and hc.plan.stages[0].id == "lung"
     assert shown(viewer, 2) == [s_uid("ct-chest-2024", "lung"), s_uid("ct-chest-2023", "soft")]
     assert not hc.notes[1].isVisible()
+    assert "(1/3)" in hc.stage_label.text()
+
+
+def test_a_reader_who_changed_stages_is_left_there_when_the_prior_lands(qtbot, viewer, cache, demo, home):  # noqa: F811
+    load(cache, demo, "ct-chest-2024")
+    prior_uid = demo.uids["ct-chest-2023"]
+    remote = replace(study_facts(demo.cache, prior_uid, with_series=False), in_cache=False, source="PACS")
+    hc = HangingController(viewer, home, auto=False)
+    hc.hang(demo.uids["ct-chest-2024"])
+    hc.refresh([remote])
+    assert hc.stage == 2  # still the current-only stage while the prior is on its way
+    qtbot.mouseClick(hc.previous_button, Qt.MouseButton.LeftButton)
+    assert hc.stage == 1
+    load(cache, demo, "ct-chest-2023")
+    hc.prior_arrived(prior_uid)
+    assert hc.stage == 1
+    assert shown(viewer, 2)[1] == hc.plan.stages[1].viewports[1].series_uid != ""
 
 
 def test_a_pending_prior_is_noted_then_filled_in_place(qtbot, viewer, cache, demo, home):  # noqa: F811

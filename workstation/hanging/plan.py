@@ -206,6 +206,39 @@ class HangingPlan:
         }
 
 
+def stage_fills(stage: StagePlan) -> bool:
+    """Whether ``stage`` shows images now: enabled, and no viewport waiting for a prior to arrive."""
+    return stage.enabled and any(v.filled for v in stage.viewports) and \
+        not any(v.status == PENDING for v in stage.viewports)
+
+
+def stage_after_update(old: HangingPlan, new: HangingPlan, shown: int, moved_by_reader: bool) -> int:
+    """The stage to show once ``new`` replaces ``old`` (a prior landed, an archive answered).
+
+    The layout moves to the first stage that now fills with images when that
+    comes before the stage shown, as long as the reader has not changed stages
+    since the study was hung and the protocol is the same; otherwise the
+    stage shown stays.  So a study hung on its current-only stage (the
+    prior not yet in the cache) moves to the comparison stage when the prior
+    lands, and a reader who went elsewhere is left there.
+
+    Parameters
+    ----------
+    old, new : HangingPlan
+        The plan shown and the plan made again.
+    shown : int
+        Index of the stage shown (of ``old``).
+    moved_by_reader : bool
+        The reader changed stages since the study was hung.
+    """
+    shown = min(max(shown, 0), len(new.stages) - 1)
+    if moved_by_reader or old.protocol_id != new.protocol_id or len(old.stages) != len(new.stages):
+        return shown
+    first = next((i for i, s in enumerate(new.stages) if stage_fills(s)), None)
+    # Only towards the protocol's preferred stages: a stage still waiting for its prior stays shown.
+    return first if first is not None and first < shown else shown
+
+
 def changed_viewports(old: HangingPlan, new: HangingPlan) -> list[tuple[int, int]]:
     """(stage, viewport) pairs whose content differs between two plans of one protocol.
 

@@ -27,7 +27,14 @@ from workstation.hanging.attributes import StudyFacts
 from workstation.hanging.capture import PlacedViewport, capture_protocol
 from workstation.hanging.facts import study_facts
 from workstation.hanging.library import ProtocolLibrary, save_user_protocol
-from workstation.hanging.plan import FILLED, HangingPlan, ViewportPlan, changed_viewports, grid_cells
+from workstation.hanging.plan import (
+    FILLED,
+    HangingPlan,
+    ViewportPlan,
+    changed_viewports,
+    grid_cells,
+    stage_after_update,
+)
 from workstation.hanging.protocol import Protocol, ProtocolError
 from workstation.hanging.service import plan_study
 from workstation.home import Home
@@ -102,6 +109,7 @@ class HangingController(QObject):
         self.remote: list[StudyFacts] = []
         self._hung_uid: str | None = None
         self._busy = False
+        self._reader_moved = False  # the reader changed stages since the study was hung
         self._prefetch_stop = threading.Event()
         self._prefetch_thread: threading.Thread | None = None
         self._fetch: Callable | None = None
@@ -192,6 +200,7 @@ class HangingController(QObject):
                     return None
             self._add_priors(plan)
             self.plan = plan
+            self._reader_moved = False
             self.show_stage(plan.initial_stage)
             self.viewer.message.emit(f"Hanging protocol: {plan.protocol_name} (score {plan.score:g})")
             self.plan_changed.emit(plan)
@@ -261,10 +270,12 @@ class HangingController(QObject):
 
     def next_stage(self) -> None:
         if self.plan is not None:
+            self._reader_moved = True
             self.show_stage(self.plan.next_stage(self.stage, 1))
 
     def previous_stage(self) -> None:
         if self.plan is not None:
+            self._reader_moved = True
             self.show_stage(self.plan.next_stage(self.stage, -1))
 
     def _on_key(self, name: str, modifiers) -> None:
@@ -430,6 +441,12 @@ class HangingController(QObject):
         changed = changed_viewports(old, new)
         self._add_priors(new)
         self.plan = new
+        target = stage_after_update(old, new, self.stage, self._reader_moved)
+        if target != self.stage:
+            # The prior landed: show the first stage it fills (the reader had not moved on).
+            self.show_stage(target)
+            self.plan_changed.emit(new)
+            return changed
         current = [v for s, v in changed if s == self.stage]
         if current:
             self._links_off()
