@@ -166,12 +166,14 @@ class TestCertificate:
 
 def create_test_certificate(out_dir: str | os.PathLike[str], common_name: str, organisation: str = "",
                             *, passphrase: str | None = None, days: int = 365, key_size: int = 2048,
-                            now: dt.datetime | None = None) -> TestCertificate:
+                            now: dt.datetime | None = None, unit: str = "") -> TestCertificate:
     """A self-signed RSA certificate for demos and tests (not for clinical use).
 
     Writes ``signer-key.pem`` (encrypted when a passphrase is given),
     ``signer-cert.pem`` and ``signer.p12``.  notBefore is an hour in the past:
     a certificate made a moment ago must already be valid where clocks differ.
+    ``unit`` goes into the subject's organisational unit (the window's test
+    identities say "Not for clinical use" there).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -180,6 +182,8 @@ def create_test_certificate(out_dir: str | os.PathLike[str], common_name: str, o
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
     if organisation:
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
+    if unit:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
     name = x509.Name(attrs)
     cert = (
         x509.CertificateBuilder()

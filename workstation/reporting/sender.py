@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from workstation.config import ConfigError, Node, Settings
+from workstation.config import ConfigError, Node, Settings, SettingsSource, as_settings
 from workstation.home import Home
 from workstation.jobs.core import CancelToken
 from workstation.net.association import NetworkError
@@ -101,8 +101,9 @@ class OutboxSender:
     Parameters
     ----------
     cache : StudyCache
-    settings : Settings
-        Our AE title and the nodes.
+    settings : Settings or SettingsSource
+        Our AE title and the nodes; a source is read again before each round,
+        so nodes and destinations changed in the settings dialog apply at once.
     commit : Committer
         How commitment is asked (injected: tests and other transports plug in here).
     send : callable
@@ -111,14 +112,21 @@ class OutboxSender:
     clock : callable returning an aware datetime
     reload_settings : callable returning Settings, optional
         Called before each round, so nodes added while the sender runs are known.
+    on_change : callable(sop_instance_uid, state, message), optional
+        Told of each item's new state as it is recorded (the window shows
+        "sent" before the commitment arrives).
     """
 
-    def __init__(self, cache: StudyCache, settings: Settings, commit: Committer, *, send: Sender = send_files,
-                 backoff: Backoff = Backoff(), clock: Callable[[], dt.datetime] | None = None,
-                 reload_settings: Callable[[], Settings] | None = None) -> None:
+    def __init__(self, cache: StudyCache, settings: Settings | SettingsSource, commit: Committer, *,
+                 send: Sender = send_files, backoff: Backoff = Backoff(),
+                 clock: Callable[[], dt.datetime] | None = None,
+                 reload_settings: Callable[[], Settings] | None = None,
+                 on_change: Callable[[str, str, str], None] | None = None) -> None:
         self.cache = cache
-        self.settings = settings
+        self.source = settings if isinstance(settings, SettingsSource) else None
+        self.settings = as_settings(settings)
         self.reload_settings = reload_settings
+        self.on_change = on_change
         self.commit = commit
         self.send = send
         self.backoff = backoff
@@ -128,6 +136,8 @@ class OutboxSender:
     def run_once(self, cancel: CancelToken | None = None) -> RoundReport:
         """Attempt every due item once."""
         report = RoundReport()
+        if self.source is not None:
+            self.settings = self.source.current()
         if self.reload_settings is not None:
             try:
                 self.settings = self.reload_settings()
@@ -221,6 +231,7 @@ class OutboxSender:
                            transaction_uid=transaction_uid, next_attempt=self.clock().isoformat(timespec="seconds"))
         report.changes.append((item.sop_instance_uid, state, message))
         log.info("outbox: %s to %s %s", item.sop_instance_uid, item.destination, state)
+        self._tell(item, state, message)
 
     def _retry(self, report: RoundReport, item: OutboxItem, state: str, message: str) -> None:
         attempts = item.attempts + 1
@@ -233,6 +244,14 @@ class OutboxSender:
         report.changes.append((item.sop_instance_uid, state, message))
         log.info("outbox: %s to %s waits until %s (attempt %d)", item.sop_instance_uid, item.destination,
                  when.isoformat(timespec="seconds"), attempts)
+        self._tell(item, state, message)
+
+    def _tell(self, item: OutboxItem, state: str, message: str) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change(item.sop_instance_uid, state, message)
+            except Exception:  # noqa: BLE001 - a watcher's failure must not stop delivery
+                log.exception("outbox watcher failed")
 
     # The job ----------------------------------------------------------------------------
     def run(self, cancel: CancelToken, *, poll_s: float = 5.0, until_idle: bool = False,

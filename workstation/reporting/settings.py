@@ -21,6 +21,8 @@ class ReportingSettings:
     ----------
     radiologist_name : str
         DICOM PN, ``Family^Given`` (Verifying Observer Name, Person Observer Name).
+    radiologist_id : str
+        The reader's identifier at the site (login or staff number).
     organisation : str
         Verifying Organization.
     key_path, cert_path : str
@@ -28,10 +30,11 @@ class ReportingSettings:
     trust_store : list of str
         Certificate files or folders whose certificates (and what they issued) are trusted.
     destination : str
-        Node name reports are sent to; empty means the study's own archive.
+        Node name reports are sent to; empty means the study's own archive (else the only node).
     """
 
     radiologist_name: str = ""
+    radiologist_id: str = ""
     organisation: str = ""
     key_path: str = ""
     cert_path: str = ""

@@ -1,57 +1,39 @@
-"""Docking the report panel into the main window, wired to the viewer and the outbox sender.
+"""Docking the report panel into the main window, wired to the viewer, the settings and the outbox.
 
-The sender (:class:`~workstation.reporting.sender.OutboxSender`) runs on a
-plain thread with its own index connection for as long as the window lives;
-the panel polls the outbox to show each report's delivery state.
+Settings are read through the window's one :class:`~workstation.config.SettingsSource`
+(created here when the window has none), so what the reader changes in
+Tools › Settings applies to the next report at once.  Delivery runs on the
+window's :class:`~workstation.ui.outbox_view.DeliveryService` (a
+BackgroundTask): Sign & Send stores, queues and starts delivering; the panel
+follows the report's state as the sender records it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDockWidget
+from PySide6.QtWidgets import QDockWidget
 
-from workstation import config as config_mod
+from workstation.config import SettingsSource
 from workstation.home import Home
-from workstation.jobs.core import CancelToken
 from workstation.reporting.editor import ReportEditor
 from workstation.reporting.inputs import KeyImage, Measurement
-from workstation.reporting.sender import OutboxSender, storage_commitment
 from workstation.reporting.viewer_input import key_image, measurements_from_annotations
 from workstation.store.cache import StudyCache
+from workstation.ui.outbox_view import attach_outbox
 from workstation.ui.report_panel import ReportPanel
 
 log = logging.getLogger(__name__)
 
-_SENDER_STOP_WAIT_S = 10.0
 
-
-class OutboxThread:
-    """The outbox sender on a background thread (its own cache connection)."""
-
-    def __init__(self, home: Home, settings: config_mod.Settings, cache: StudyCache) -> None:
-        self._cache = StudyCache(cache.index_file, cache.cache_dir)
-        self._cancel = CancelToken()
-        sender = OutboxSender(self._cache, settings, storage_commitment(home, settings, self._cache),
-                              reload_settings=lambda: config_mod.load(home.config_file))
-        self._thread = threading.Thread(target=self._run, args=(sender,), name="outbox-sender", daemon=True)
-
-    def _run(self, sender: OutboxSender) -> None:
-        try:
-            sender.run(self._cancel, poll_s=5.0)
-        except Exception:  # noqa: BLE001 - the sender must not take the GUI down; the items stay queued
-            log.exception("outbox sender stopped")
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._cancel.cancel()
-        self._thread.join(_SENDER_STOP_WAIT_S)
-        if not self._thread.is_alive():
-            self._cache.close()
+def settings_source(window, home: Home) -> SettingsSource:
+    """The window's settings source (one per window, made on first use)."""
+    source = getattr(window, "settings_source", None)
+    if source is None:
+        source = SettingsSource(home.config_file)
+        window.settings_source = source
+    return source
 
 
 def _lookup(cache: StudyCache):
@@ -88,18 +70,14 @@ def attach_report_panel(window, cache: StudyCache, home: Home, *, start_sender: 
         feeds "insert measurement" and "insert key image".
     cache : StudyCache
     home : Home
-        Settings are read from it; the outbox sender delivers for it.
+        Settings are read from it; the outbox is delivered for it.
     start_sender : bool
-        Run the outbox sender while the application runs (tests turn it off).
+        Deliver the outbox while the application runs (tests turn it off and start ``window.delivery`` themselves).
     """
-    try:
-        settings = config_mod.load(home.config_file)
-    except config_mod.ConfigError as exc:
-        log.warning("settings unreadable, reporting uses defaults: %s", exc)
-        settings = config_mod.Settings()
+    source = settings_source(window, home)
     viewer = getattr(window, "viewer", None)
     panel = ReportPanel(
-        ReportEditor(cache, settings),
+        ReportEditor(cache, source),
         measurement_source=(lambda: viewer_measurements(viewer, cache)) if viewer is not None else None,
         key_image_source=(lambda: viewer_key_image(viewer, cache)) if viewer is not None else None,
     )
@@ -112,14 +90,12 @@ def attach_report_panel(window, cache: StudyCache, home: Home, *, start_sender: 
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     window.study_activated.connect(panel.open_study)
     window.report_panel = panel
-    if start_sender:
-        sender = OutboxThread(home, settings, cache)
-        sender.start()
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(sender.stop)
-        dock.destroyed.connect(lambda *_: sender.stop())
-        window.outbox_thread = sender
+    service = attach_outbox(window, cache, home, source, start=start_sender)
+    panel.set_delivery(service)
+    from workstation.ui.settings_dialog import attach_settings
+
+    attach_settings(window, home, source, cache)
+    panel.open_settings = window.show_settings
     view_menu = window.menuBar().addMenu("&Report")
     view_menu.addAction(dock.toggleViewAction())
     return dock

@@ -8,6 +8,7 @@ drive the panel headless.
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Callable
 
@@ -15,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -35,6 +37,7 @@ from workstation.reporting.inputs import KeyImage, Measurement
 from workstation.reporting.settings import ReportingSettings
 from workstation.reporting.sr_build import ContentError
 from workstation.reporting.templates import TemplateError
+from workstation.store import outbox
 from workstation.store.outbox import OutboxError
 from workstation.ui.report_form import ReportForm
 
@@ -75,6 +78,11 @@ class ReportPanel(QWidget):
         self.ask_passphrase: Callable[[], str | None] = self._ask_passphrase
         self.ask_reason: Callable[[], str | None] = self._ask_reason
         self.ask_pdf_path: Callable[[], str | None] = self._ask_pdf_path
+        #: Opens the settings dialog on a page ("reader", "signing", "destination" …); set by the window.
+        self.open_settings: Callable[[str], None] | None = None
+        #: The window's :class:`~workstation.ui.outbox_view.DeliveryService` (None: the outbox is only written).
+        self.delivery = None
+        self._tracked = ""  # SOP Instance UID of the report whose delivery the panel shows
         self._build()
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
@@ -164,16 +172,67 @@ class ReportPanel(QWidget):
         actions.addWidget(self.sign_button, 1)
         actions.addWidget(self.discard_button)
         layout.addLayout(actions)
+        # Messages live in a frame of fixed height below the buttons: a long message never moves a button.
+        lines = self.fontMetrics().lineSpacing()
+        box = QFrame()
+        box.setObjectName("reportMessages")
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        box_layout = QVBoxLayout(box)
+        box_layout.setContentsMargins(6, 4, 6, 4)
+        box_layout.setSpacing(2)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
-        layout.addWidget(self.status_label)
+        self.status_label.setTextFormat(Qt.TextFormat.RichText)
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.status_label.setFixedHeight(lines * 3)
+        self.status_label.linkActivated.connect(self._on_link)
+        box_layout.addWidget(self.status_label)
+        row = QHBoxLayout()
+        self.delivery_label = QLabel()
+        self.delivery_label.setObjectName("deliveryState")
+        self.delivery_label.setWordWrap(True)
+        self.delivery_label.setTextFormat(Qt.TextFormat.RichText)
+        self.delivery_label.setFixedHeight(lines * 2)
+        self.delivery_label.linkActivated.connect(self._on_link)
+        row.addWidget(self.delivery_label, 1)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Send the report again now")
+        self.retry_button.clicked.connect(self.retry_delivery)
+        # Kept in the layout while hidden, so showing it moves nothing.
+        policy = self.retry_button.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.retry_button.setSizePolicy(policy)
+        self.retry_button.hide()
+        row.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
+        box_layout.addLayout(row)
+        box.setFixedHeight(lines * 5 + 20)
+        layout.addWidget(box)
+
+    # Messages ------------------------------------------------------------------------------
+    def say(self, text: str, *, setting: str = "") -> None:
+        """Show ``text`` in the message area; with ``setting``, a link to that page of the settings."""
+        body = html.escape(text)
+        if setting or "settings" in text.lower():
+            body += f' <a href="settings:{setting or "reader"}">Open Settings…</a>'
+        self.status_label.setText(body)
+        self.status_label.setToolTip(text)
+
+    def message(self) -> str:
+        """The message shown, as plain text."""
+        return self.status_label.toolTip()
+
+    def _on_link(self, link: str) -> None:
+        if link.startswith("settings:") and self.open_settings is not None:
+            self.open_settings(link.split(":", 1)[1])
+        elif link == "outbox" and self.window() is not None and hasattr(self.window(), "show_outbox"):
+            self.window().show_outbox()
 
     # State -> widgets --------------------------------------------------------------------
     def open_study(self, study_uid: str) -> None:
         try:
             self.editor.open_study(study_uid)
         except ContentError as exc:
-            self.status_label.setText(str(exc))
+            self.say(str(exc))
             return
         study = self.editor.cache.study(study_uid)
         desc = study.description if study else ""
@@ -204,11 +263,12 @@ class ReportPanel(QWidget):
         missing = self.editor.missing_required() if self.editor.study_uid else []
         if missing:
             text += " · required for signing: " + ", ".join(missing)
-        self.status_label.setText(text)
+        self.say(text, setting=self._setting_for(text))
+        self._show_delivery()
 
     def refresh_reports(self) -> None:
         self.reports_list.clear()
-        reports = self.editor.existing_reports()
+        reports, others = self.editor.documents()
         if not reports and self.editor.study_uid:
             placeholder = QListWidgetItem("No report stored for this study yet")
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
@@ -218,6 +278,13 @@ class ReportPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, r.sop_instance_uid)
             item.setForeground(QBrush(QColor(STATUS_COLORS.get(r.signature, "#d6d6d6"))))
             item.setToolTip(f"{r.title}\n{r.sop_instance_uid}")
+            self.reports_list.addItem(item)
+        for o in others:
+            # Not reports: listed under their own kind, with their delivery state, but not selectable here.
+            item = QListWidgetItem(o.line())
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item.setForeground(QBrush(QColor("#8a8a8a")))
+            item.setToolTip(f"{o.kind}{': ' + o.title if o.title else ''}\n{o.sop_instance_uid}")
             self.reports_list.addItem(item)
 
     def existing(self) -> list[ExistingReport]:
@@ -282,7 +349,7 @@ class ReportPanel(QWidget):
     def amend_selected(self) -> None:
         item = self.reports_list.currentItem()
         if item is None:
-            self.status_label.setText("Select the report to amend in the list above")
+            self.say("Select the report to amend in the list above")
             return
         self.editor.start_amendment(item.data(Qt.ItemDataRole.UserRole))
         self.reports_list.setCurrentItem(None)
@@ -293,15 +360,15 @@ class ReportPanel(QWidget):
         item = self.reports_list.currentItem()
         uid = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         if not uid:
-            self.status_label.setText("Select the report to export in the list above")
+            self.say("Select the report to export in the list above")
             return
         path = self.ask_pdf_path()
         if not path:
             return
         try:
-            self.status_label.setText(self.editor.export_pdf(uid, path))
+            self.say(self.editor.export_pdf(uid, path))
         except (OSError, ValueError) as exc:
-            self.status_label.setText(f"PDF not written: {exc}")
+            self.say(f"PDF not written: {exc}")
 
     def discard(self) -> None:
         self.editor.discard_draft()
@@ -312,7 +379,7 @@ class ReportPanel(QWidget):
 
     def sign_and_send(self) -> None:
         if self.editor.missing_required():
-            self.status_label.setText("Cannot sign: required fields are empty: " + ", ".join(self.editor.missing_required()))
+            self.say("Cannot sign: required fields are empty: " + ", ".join(self.editor.missing_required()))
             return
         identity = self._identity()
         if identity is not None:
@@ -321,23 +388,23 @@ class ReportPanel(QWidget):
     def _identity(self) -> SigningIdentity | None:
         rs = ReportingSettings.of(self.editor.settings)
         if not rs.key_path:
-            self.status_label.setText("No signing certificate: run 'lightbox cert import FILE' "
-                                      "(or 'lightbox cert create-test --use' for a demo)")
+            self.say("No signing certificate: import yours (or create a test identity) in Settings › Signing",
+                     setting="signing")
             return None
         try:
             return load_identity(rs.key_path, rs.cert_path or None, None)
         except CertificateError as first:
             if "passphrase" not in str(first):
-                self.status_label.setText(str(first))
+                self.say(f"{first} — check Settings › Signing", setting="signing")
                 return None
         passphrase = self.ask_passphrase()  # asked each time, never stored
         if passphrase is None:
-            self.status_label.setText("Signing cancelled")
+            self.say("Signing cancelled")
             return None
         try:
             return load_identity(rs.key_path, rs.cert_path or None, passphrase)
         except CertificateError as exc:
-            self.status_label.setText(str(exc))
+            self.say(str(exc))
             return None
 
     def _issue(self, *, final: bool, identity: SigningIdentity | None = None) -> None:
@@ -345,22 +412,99 @@ class ReportPanel(QWidget):
         if self.editor.predecessor_uid:
             reason = self.ask_reason()
             if not reason:
-                self.status_label.setText("An amendment needs a reason; nothing was stored")
+                self.say("An amendment needs a reason; nothing was stored")
                 return
         try:
             result = self.editor.issue(final=final, identity=identity, reason=reason)
         except (ContentError, TemplateError, OutboxError) as exc:
             # The draft stays as it was: nothing is lost.
-            self.status_label.setText(f"Not stored: {exc}")
+            text = f"Not stored: {exc}"
+            self.say(text, setting=self._setting_for(text))
             return
+        self._tracked = result.sop_instance_uid
         self.report_issued.emit(result.sop_instance_uid)
+        if result.destination and self.delivery is not None:
+            self.delivery.deliver_now()
         self._show_state()
+
+    @staticmethod
+    def _setting_for(text: str) -> str:
+        """The settings page a message is about ("" when it is about none)."""
+        low = text.lower()
+        if "certificate" in low or "signing key" in low:
+            return "signing"
+        if "radiologist" in low or "reporting settings" in low:
+            return "reader"
+        if "destination" in low:
+            return "destination"
+        return ""
+
+    # Delivery ---------------------------------------------------------------------------------
+    def set_delivery(self, service) -> None:
+        """Follow ``service`` (a DeliveryService): the report's state updates as the sender records it."""
+        self.delivery = service
+        service.changed.connect(self._on_outbox_changed)
+
+    def _on_outbox_changed(self) -> None:
+        self._poll_outbox()
+        self._show_delivery()
+
+    def delivery_item(self) -> outbox.OutboxItem | None:
+        """The outbox item of the report the panel follows (the last issued one)."""
+        if not self._tracked:
+            return None
+        items = [i for i in outbox.list_outbox(self.editor.cache) if i.sop_instance_uid == self._tracked]
+        return items[-1] if items else None
+
+    def delivery_state(self) -> str:
+        """queued / stored / committed / failed for the followed report; "local" when not queued; "" when none."""
+        if not self._tracked:
+            return ""
+        item = self.delivery_item()
+        return item.state if item is not None else "local"
+
+    def _show_delivery(self) -> None:
+        item = self.delivery_item()
+        retry = False
+        if not self._tracked:
+            text = ""
+        elif item is None:
+            text = ("Kept in this workstation only: no destination is known for this study. "
+                    '<a href="settings:destination">Choose a destination…</a>')
+        else:
+            where = html.escape(item.destination)
+            answer = html.escape(item.last_error)
+            if item.state == outbox.QUEUED and item.attempts:
+                text = f"<b>Queued</b> for {where}: not reached yet ({answer}); tried again automatically"
+                retry = True
+            elif item.state == outbox.QUEUED:
+                text = f"<b>Queued</b> for {where}: sending…"
+            elif item.state == outbox.STORED:
+                text = f"<b>Sent</b> to {where}; waiting for its storage commitment"
+                if item.attempts > 1 and item.last_error:
+                    text += f" ({answer})"
+            elif item.state == outbox.COMMITTED:
+                text = f"<b>Committed</b>: {where} keeps the report"
+            else:
+                text = f"<b>Not delivered</b>: {answer or 'refused'}"
+                retry = True
+            text += ' · <a href="outbox">Outbox…</a>'
+        self.delivery_label.setText(text)
+        self.retry_button.setVisible(retry)
+
+    def retry_delivery(self) -> None:
+        item = self.delivery_item()
+        if item is None:
+            return
+        if self.delivery is not None:
+            self.delivery.retry(item.pk)
+        else:
+            outbox.retry_now(self.editor.cache, item.pk)
+        self._show_delivery()
 
     def _poll_outbox(self) -> None:
         if not self.editor.study_uid:
             return
-        from workstation.store import outbox
-
         seen = tuple((i.pk, i.state, i.last_error) for i in outbox.list_outbox(self.editor.cache)
                      if i.study_uid == self.editor.study_uid)
         if seen != self._outbox_seen:
@@ -369,11 +513,20 @@ class ReportPanel(QWidget):
             self.refresh_reports()
             if 0 <= current < self.reports_list.count():
                 self.reports_list.setCurrentRow(current)
+            self._show_delivery()
 
     # Dialogs -------------------------------------------------------------------------------
     def _ask_passphrase(self) -> str | None:
-        text, ok = QInputDialog.getText(self, "Sign report", "Passphrase of your signing key:",
-                                        QLineEdit.EchoMode.Password)
+        # Modal to the whole application and focused: what is typed goes nowhere else.
+        dialog = QInputDialog(self)
+        dialog.setObjectName("passphraseDialog")
+        dialog.setWindowTitle("Sign report")
+        dialog.setLabelText("Passphrase of your signing key:")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+        ok = dialog.exec() == QInputDialog.DialogCode.Accepted
+        text = dialog.textValue()
+        dialog.deleteLater()
         return text if ok else None
 
     def _ask_reason(self) -> str | None:
