@@ -83,6 +83,8 @@ class ViewerWidget(QWidget):
             w.key_pressed.connect(self._on_key)
             w.series_dropped.connect(self._on_series_dropped)
             w.on_image_painted = self._on_image_painted
+            # Cine started anywhere (a key, a protocol, the toolbar): the toolbar shows the active one's.
+            w.cine_changed.connect(lambda w=w: w is self.active_widget and self.toolbar.show_cine(w.model.cine))
             self.viewports.append(w)
         self.panel = MeasurementPanel(self.session.annotations)
         self.panel.show_requested.connect(self._show_annotation)
@@ -319,15 +321,7 @@ class ViewerWidget(QWidget):
 
     # Cine -------------------------------------------------------------------------------
     def toggle_cine(self) -> None:
-        w = self.active_widget
-        w.toggle_cine()
-        cine = w.model.cine
-        self.toolbar.cine_action.setChecked(cine.playing)
-        self.toolbar.cine_action.setText("Cine ❚❚" if cine.playing else "Cine ▶")
-        if cine.playing:
-            self.toolbar.fps_box.blockSignals(True)
-            self.toolbar.fps_box.setValue(cine.frames_per_second)
-            self.toolbar.fps_box.blockSignals(False)
+        self.active_widget.toggle_cine()  # the toolbar follows through cine_changed
 
     def _on_fps(self, fps: float) -> None:
         self.active_widget.set_cine_rate(fps)
@@ -413,6 +407,7 @@ class ViewerWidget(QWidget):
         if index != self.session.active:
             self.session.set_active(index)
             self._refresh_presets()
+            self.toolbar.show_cine(self.active_widget.model.cine)
         self._sync_key_image_action()
 
     def _on_key(self, name: str, modifiers) -> None:
