@@ -24,6 +24,34 @@ from workstation.imaging.annotation_values import calibration_for, measure
 from workstation.imaging.viewport import ViewportModel
 from workstation.imaging.window_presets import preset_for_key
 
+# The keys a viewport handles itself, for the Help › Keyboard shortcuts sheet (a test checks that
+# Interaction.key uses every one of them).
+VIEWPORT_KEYS: dict[str, str] = {
+    "Up / Left": "previous image",
+    "Down / Right": "next image",
+    "Page Up / Page Down": "back or forward a tenth of the stack",
+    "Home / End": "first or last image",
+    "1 … 9": "window presets of the modality (else the image's own windows)",
+    "0": "the image's own window",
+    "I": "invert the grey scale",
+    "R / Shift+R": "rotate 90° clockwise / counter-clockwise",
+    "H": "flip left-right",
+    "V": "flip top-bottom",
+    "F": "fit the image to the viewport",
+    "N": "one image pixel per screen pixel",
+    "Delete / Backspace": "delete the selected measurement",
+    "Escape": "drop the drawing in progress",
+}
+MOUSE_BINDINGS: dict[str, str] = {
+    "Left drag": "the tool chosen in the toolbar",
+    "Right drag": "window width and level",
+    "Middle drag": "pan",
+    "Wheel": "previous or next image",
+    "Ctrl + wheel": "zoom about the cursor",
+    "Shift + left click": "3D cursor: the other viewports go to that point",
+    "Right click (without dragging)": "the viewport's menu",
+}
+
 HANDLE_TOLERANCE_PX = 7.0  # view pixels: a comfortable target for a mouse
 MIN_DRAG_PX = 3.0
 

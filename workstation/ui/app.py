@@ -14,7 +14,7 @@ from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
 from workstation.ui.multi_monitor import attach_monitor_layouts
-from workstation.ui.main_window import DEFAULT_SIZE, MainWindow, fit_dock, fit_to_screen
+from workstation.ui.main_window import DEFAULT_SIZE, MainWindow, click_focus_text_fields, fit_dock, fit_to_screen
 from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.qc_menu import attach_qc
 from workstation.ui.report_dock import attach_report_panel
@@ -104,6 +104,7 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
     attach_qc(window, cache, home)
     attach_hanging(window, home, prefetch=background)
     attach_monitor_layouts(window, home, cache)
+    click_focus_text_fields(window)
     fit_to_screen(window)
     return window
 

@@ -82,6 +82,9 @@ def attach_hanging(window, home: Home, *, prefetch: bool = True) -> HangingContr
             start_prior_prefetch(controller, home)
 
     controller.plan_changed.connect(on_plan)
+    if hasattr(window, "focus_active_viewport"):
+        # A stage change hides the focused viewport for a moment: give the keys back to the active one.
+        controller.stage_changed.connect(lambda _stage: window.focus_active_viewport())
     action = QAction("Hanging protocols…", window)
     action.triggered.connect(lambda: open_protocol_manager(window, home, controller))
     menu = next((a.menu() for a in window.menuBar().actions() if a.menu() and a.text().replace("&", "") == "View"),

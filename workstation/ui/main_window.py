@@ -65,12 +65,26 @@ def fit_dock(dock: QDockWidget, minimum_width: int = DOCK_MINIMUM_WIDTH) -> QDoc
     return dock
 
 
+def click_focus_text_fields(root: QWidget) -> None:
+    """Text fields under ``root`` take the keyboard only when clicked, never by Tab or a hidden widget.
+
+    When a focused viewport is hidden for a moment (a stage or layout change), Qt
+    passes the focus along the Tab chain: without this, into the report's text.
+    """
+    from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QPlainTextEdit, QTextEdit
+
+    for kind in (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox):
+        for field in root.findChildren(kind):
+            field.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+
+
 def fit_to_screen(window: QMainWindow) -> None:
     """Keep ``window`` inside the available area of the screen it is on (after everything is attached).
 
     The minimum size is at most :data:`MINIMUM_SIZE`; a window larger than its
     screen's available area is shrunk and moved onto it.
     """
+    window.keep_on_screen = True
     window.setMinimumSize(min(window.minimumSizeHint().width(), MINIMUM_SIZE[0]),
                           min(window.minimumSizeHint().height(), MINIMUM_SIZE[1]))
     screen = window.screen()
@@ -121,11 +135,13 @@ class MainWindow(QMainWindow):
         self._cache = cache
         self._last_dir = os.path.expanduser("~")
         self._close_when_idle = False
+        # Kept inside its screen once its frame is known (the application's window; tests size theirs freely).
+        self.keep_on_screen = False
         self.viewer = None
         self.study_tabs: QTabWidget | None = None
         self.remote = None
         self.browser = StudyBrowser(cache, poll_interval_ms=poll_interval_ms)
-        self.browser.study_activated.connect(self.study_activated)
+        self.browser.study_activated.connect(self._activate_study)
         self.viewport_area = self._make_viewport_area()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
@@ -177,9 +193,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         tools_menu = self.menuBar().addMenu("&Tools")
         self.tools_menu = tools_menu
-        self.volume_action = QAction("&MPR and 3D of the selected study…", self)
+        self.volume_action = QAction("&MPR and 3D…", self)
+        self.volume_action.setToolTip("MPR and 3D of the active viewport's series (else of the study selected in the list)")
         self.volume_action.setShortcut(QKeySequence("Ctrl+M"))
-        self.volume_action.triggered.connect(self.open_volume_workspace)
+        self.volume_action.triggered.connect(lambda _=False: self.open_volume_here())
         tools_menu.addAction(self.volume_action)
         self._make_help_menu()
 
@@ -189,7 +206,19 @@ class MainWindow(QMainWindow):
         self.about_action = QAction("&About Lightbox", self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcut(QKeySequence("F1"))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
+
+    def show_shortcuts(self):
+        """Help > Keyboard shortcuts: every key, read from the tables the controls use."""
+        from workstation.ui.shortcuts_dialog import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        return self.shortcuts_dialog
 
     def show_about(self):
         """Help > About: version, components, where the data lives."""
@@ -202,6 +231,7 @@ class MainWindow(QMainWindow):
         """Remember the window's placement per monitor in ``path`` and go back to it now."""
         from workstation.ui.window_placement import restore_placement
 
+        self.keep_on_screen = True
         self._placement = restore_placement(self, path, DEFAULT_SIZE)
 
     def _make_status_bar(self, status_message: str) -> None:
@@ -245,10 +275,47 @@ class MainWindow(QMainWindow):
         self.compare_action.triggered.connect(self._compare_selected)
         self.close_study_action = QAction("&Close study", self)
         self.close_study_action.setShortcut(QKeySequence("Ctrl+W"))
-        self.close_study_action.triggered.connect(viewer.close_session)
+        self.close_study_action.triggered.connect(self.close_study)
         for action in (self.show_list_action, self.full_screen_action, self.compare_action,
                        self.close_study_action):
             view_menu.addAction(action)
+        viewer.toolbar.volume_action.triggered.connect(lambda _=False: self.open_volume_here())
+        # A right click without dragging (or the menu key) on a viewport.
+        self.viewport_menu_actions = [self.volume_action, viewer.toolbar.key_image_action,
+                                      viewer.toolbar.fit_action, viewer.toolbar.reset_action]
+        for w in viewer.viewports:
+            w.menu_actions = self.viewport_menu_actions
+        # After the viewer has laid out the new grid, the active viewport takes the keys again.
+        viewer.toolbar.grid_chooser.chosen.connect(lambda *_: self.focus_active_viewport())
+
+    def focus_active_viewport(self) -> None:
+        """Give the keyboard to the active viewport (after a stage or layout change)."""
+        if self.viewer is not None and self.viewer.session.studies:
+            self.viewer.active_widget.setFocus()
+
+    def open_volume_here(self):
+        """MPR and 3D of the active viewport's series, loaded at once; with no study open, of the list's study."""
+        viewer = self.viewer
+        if viewer is not None and viewer.session.studies:
+            ds = viewer.active_widget.model.display_set
+            if ds is not None and not ds.key:
+                return self.open_volume_workspace(ds.study.study_uid, ds.series_uid)
+            self.statusBar().showMessage("Show a series in the active viewport first", 5000)
+            return None
+        return self.open_volume_workspace()
+
+    def _activate_study(self, study_uid: str) -> None:
+        """The reader opens a study from the list: pending work of the open ones is asked about first."""
+        if self.viewer is not None and not self.viewer.confirm_leave():
+            return
+        self.study_activated.emit(study_uid)
+
+    def close_study(self) -> bool:
+        """View › Close study: asks about pending work first; False when the reader cancelled."""
+        if self.viewer is None or not self.viewer.confirm_leave():
+            return False
+        self.viewer.close_session()
+        return True
 
     def _open_in_viewer(self, study_uid: str) -> None:
         if self.viewer.open_study(study_uid):
@@ -304,8 +371,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(listener.message, 15_000)
         self.statusBar().addPermanentWidget(self.listener_label)
 
-    def open_volume_workspace(self, study_uid: str | None = None):
+    def open_volume_workspace(self, study_uid: str | None = None, series_uid: str | None = None):
         """Open MPR and 3D of a study (default: the one selected in the list) in a window of its own.
+
+        With ``series_uid`` that series is chosen and its volume read at once.
 
         ``volume3d_settings`` (``Settings.extra["volume3d"]``, set by the GUI's start-up) may name the
         volume mapper: {"mapper": "auto" | "cpu" | "gpu"}.
@@ -324,11 +393,19 @@ class MainWindow(QMainWindow):
         workspace.setWindowTitle(f"{WINDOW_TITLE} — MPR and 3D")
         workspace.resize(1400, 950)
         if self.viewer is not None:
-            # The MPR planes show as reference lines in 2D viewports of the same frame of reference.
+            # The MPR planes show as reference lines in 2D viewports of the same frame of reference
+            # (the workspace sends no planes once closed: the lines go).
             workspace.planes_changed.connect(
                 lambda frame_uid, planes: self.viewer.show_external_planes("mpr", frame_uid, planes))
         self.volume_workspaces = [w for w in getattr(self, "volume_workspaces", []) if w.isVisible()] + [workspace]
         workspace.show()
+        if series_uid is not None:
+            index = workspace.series_box.findData(series_uid)
+            if index >= 0:
+                workspace.series_box.setCurrentIndex(index)
+                workspace.load(series_uid)
+            else:
+                workspace.message.setText("This series cannot be shown as a volume")
         return workspace
 
     def replace_viewport_area(self, widget: QWidget) -> None:
@@ -395,7 +472,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not getattr(self, "_docks_sized", False):
             self._docks_sized = True
-            if not (self.isMaximized() or self.isFullScreen()):
+            if self.keep_on_screen and not (self.isMaximized() or self.isFullScreen()):
                 from workstation.ui.window_placement import clamp_to_screen
 
                 clamp_to_screen(self)  # now that the frame's size is known
@@ -421,6 +498,9 @@ class MainWindow(QMainWindow):
             self.cancel_button.setEnabled(False)
             self.statusBar().showMessage("Stopping the import before closing…")
             event.ignore()
+            return
+        if self.viewer is not None and not self.viewer.confirm_leave(quitting=True):
+            event.ignore()  # the reader cancelled: nothing closes
             return
         self.browser.stop()
         if self.remote is not None:

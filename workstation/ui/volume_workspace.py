@@ -138,6 +138,12 @@ class VolumeWorkspace(QWidget):
             w.deleteLater()
         self.mpr = self.view3d = None
 
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        # Closing MPR takes its crosshair off the 2D viewports and frees the OpenGL windows.
+        self.stop()
+        self.close_views()
+        super().closeEvent(event)
+
     def stop(self) -> None:
         """Cancel a running load and wait for it (bounded)."""
         if self.loader is not None and self.loader.isRunning():

@@ -17,6 +17,7 @@ from workstation.imaging.viewport import ViewportModel
 
 TEXT_COLOR = QColor("#e6e6e6")
 SHADOW_COLOR = QColor(0, 0, 0, 220)
+OUTLINE_COLOR = QColor(0, 0, 0, 255)
 MARKER_COLOR = QColor("#ffd866")
 ANNOTATION_COLOR = QColor("#5fd7ff")
 SELECTED_COLOR = QColor("#ffb347")
@@ -38,44 +39,89 @@ def overlay_font(size: float = 11.0, bold: bool = False) -> QFont:
 
 
 def shadowed_text(p: QPainter, x: float, y: float, text: str, color: QColor = TEXT_COLOR) -> None:
-    """Text readable on any image: a dark outline under light text."""
-    p.setPen(SHADOW_COLOR)
-    for dx, dy in ((1, 1), (-1, -1), (1, -1), (-1, 1)):
-        p.drawText(QPointF(x + dx, y + dy), text)
-    p.setPen(color)
-    p.drawText(QPointF(x, y), text)
+    """Text readable on any image: light letters inside a solid dark outline (white bone or black air alike)."""
+    path = QPainterPath()
+    path.addText(QPointF(x, y), p.font(), text)
+    hints = p.renderHints()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.strokePath(path, QPen(OUTLINE_COLOR, 3.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                            Qt.PenJoinStyle.RoundJoin))
+    p.fillPath(path, color)
+    p.setRenderHints(hints)
 
 
-def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_offset: float = 0.0) -> None:
-    """The four-corner text, each corner's lines stacked from its corner inwards.
+# Below this width a corner line says too little to be worth drawing.
+MIN_CORNER_TEXT_PX = 36.0
+# Eliding may take at most this share of a line away; beyond it the less important line goes.
+MAX_ELIDED_SHARE = 0.4
 
-    A line that would run into the line beside it (same row, other corner) is
-    elided; left corners (patient identity) keep at least half the width.
+
+def _rows(lines: list[str], top: bool) -> dict[int, int]:
+    """Drawn row (counted from the edge) -> index in the corner's list (its priority: first is most)."""
+    return {(k if top else len(lines) - 1 - k): k for k in range(len(lines))}
+
+
+def layout_corners(rect: QRectF, corners: dict[str, list[str]], fm: QFontMetricsF,
+                   top_offset: float = 0.0) -> list[tuple[float, float, str]]:
+    """Where each corner line goes: ``(x, baseline y, text)``, no two overlapping.
+
+    Each corner's lines are stacked from its corner inwards.  Where a left and a
+    right line of one row cannot both fit, even each elided by at most
+    :data:`MAX_ELIDED_SHARE`, the less important one (the later in its corner's
+    list; on a tie the right one, as the left holds the patient's identity) is
+    dropped and the lines after it move up.  Top and bottom stacks stop short of
+    the middle of the side edges, where the orientation markers are.
     """
-    p.setFont(overlay_font(10.0))
-    fm = QFontMetricsF(p.font())
     line = fm.height()
     margin, gap, scrollbar = 6.0, 12.0, 14.0
     usable = rect.width() - 2 * margin - scrollbar - gap
-    rows: dict[tuple[str, int], dict[str, str]] = {}
-    for corner, lines in corners.items():
-        top = corner.startswith("top")
-        for k, text in enumerate(lines):
-            row = k if top else len(lines) - 1 - k  # counted from the edge, as drawn
-            rows.setdefault(("top" if top else "bottom", row), {})["left" if corner.endswith("left") else "right"] = text
-    for (edge, row), pair in rows.items():
-        left, right = pair.get("left", ""), pair.get("right", "")
-        wl, wr = fm.horizontalAdvance(left), fm.horizontalAdvance(right)
-        if wl + wr > usable:
-            keep_left = max(usable / 2, usable - wr)
-            left = fm.elidedText(left, Qt.TextElideMode.ElideRight, keep_left)
-            right = fm.elidedText(right, Qt.TextElideMode.ElideRight, max(usable - fm.horizontalAdvance(left), 30))
-        y = (rect.top() + top_offset + margin + fm.ascent() + row * line if edge == "top"
-             else rect.bottom() - margin - fm.descent() - row * line)
-        if left:
-            shadowed_text(p, rect.left() + margin, y, left)
-        if right:
-            shadowed_text(p, rect.right() - margin - scrollbar - fm.horizontalAdvance(right), y, right)
+    half = (rect.height() - top_offset) / 2 - margin - line / 2
+    max_rows = max(0, int(half // line))
+    stacks = {c: list(corners.get(c) or [])[:max_rows] for c in ("top_left", "top_right", "bottom_left", "bottom_right")}
+    width = fm.horizontalAdvance
+
+    def collision() -> tuple[str, int] | None:
+        for edge in ("top", "bottom"):
+            left, right = stacks[f"{edge}_left"], stacks[f"{edge}_right"]
+            rows_l, rows_r = _rows(left, edge == "top"), _rows(right, edge == "top")
+            for row in set(rows_l) & set(rows_r):
+                il, ir = rows_l[row], rows_r[row]
+                if (1 - MAX_ELIDED_SHARE) * (width(left[il]) + width(right[ir])) > usable:
+                    return (f"{edge}_left", il) if il > ir else (f"{edge}_right", ir)
+        return None
+
+    for _ in range(sum(map(len, stacks.values()))):
+        victim = collision()
+        if victim is None:
+            break
+        stacks[victim[0]].pop(victim[1])
+    placed = []
+    for corner, lines in stacks.items():
+        top, is_left = corner.startswith("top"), corner.endswith("left")
+        other = stacks[corner.replace("left", "right") if is_left else corner.replace("right", "left")]
+        other_rows = {row: other[k] for row, k in _rows(other, top).items()}
+        for row, k in _rows(lines, top).items():
+            text, partner = lines[k], other_rows.get(row, "")
+            room = usable
+            if partner and width(text) + width(partner) > usable:
+                room = width(text) * usable / (width(text) + width(partner))  # both give up the same share
+            if width(text) > room:
+                text = fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
+            if not text or width(text) < min(MIN_CORNER_TEXT_PX, width(lines[k])):
+                continue
+            y = (rect.top() + top_offset + margin + fm.ascent() + row * line if top
+                 else rect.bottom() - margin - fm.descent() - row * line)
+            x = rect.left() + margin if is_left else rect.right() - margin - scrollbar - width(text)
+            placed.append((x, y, text))
+    return placed
+
+
+def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_offset: float = 0.0) -> None:
+    """The four-corner text (see :func:`layout_corners`), outlined so it reads on any pixel value."""
+    p.setFont(overlay_font(10.0))
+    fm = QFontMetricsF(p.font())
+    for x, y, text in layout_corners(rect, corners, fm, top_offset):
+        shadowed_text(p, x, y, text)
 
 
 def paint_markers(p: QPainter, rect: QRectF, markers: dict[str, str], top_offset: float = 0.0) -> None:

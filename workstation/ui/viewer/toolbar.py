@@ -19,6 +19,8 @@ from workstation.imaging.interaction import Tool
 from workstation.imaging.session import MAX_GRID
 from workstation.ui.flow_layout import FlowLayout
 
+# Keys the viewer takes from a viewport (the viewport's own are in imaging.interaction.VIEWPORT_KEYS).
+VIEWER_KEYS = {"K": "mark or unmark the image as a key image", "Space": "play or pause the cine loop"}
 TOOL_SHORTCUTS = {Tool.SCROLL: "S", Tool.WINDOW: "W", Tool.ZOOM: "Z", Tool.PAN: "P", Tool.LENGTH: "L",
                   Tool.ANGLE: "A", Tool.ELLIPSE: "E", Tool.MAGNIFY: "M"}
 
@@ -210,11 +212,20 @@ class ViewerToolBar(WrappingToolBar):
         self.addSeparator()
         self.key_image_action = action("Key image", "Mark or unmark the image as a key image (K)",
                                        checkable=True)
+        self.volume_action = action("MPR/3D", "MPR and 3D of the active viewport's series (Ctrl+M)")
         save = menu_button("Save ▾", "Save key images or the view as DICOM objects")
         self.save_key_images_action = action("Key images (Key Object Selection)…",
                                              "Save the key images as a Key Object Selection document", menu=save)
         self.save_state_action = action("View as presentation state…",
                                         "Save the view of the active viewport as a presentation state", menu=save)
+
+    def show_cine(self, cine) -> None:
+        """Show the active viewport's cine: playing or paused, and the rate it plays at."""
+        self.cine_action.setChecked(cine.playing)
+        self.cine_action.setText("Cine ❚❚" if cine.playing else "Cine ▶")
+        self.fps_box.blockSignals(True)
+        self.fps_box.setValue(cine.frames_per_second)
+        self.fps_box.blockSignals(False)
 
     def set_grid_label(self, rows: int, cols: int) -> None:
         self.layout_button.setText(f"Layout {rows}×{cols}")

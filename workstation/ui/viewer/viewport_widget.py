@@ -9,9 +9,9 @@ Nothing here decides anything: the frame comes from
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QTransform, QWheelEvent
-from PySide6.QtWidgets import QInputDialog, QScrollBar, QWidget
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QTransform, QWheelEvent
+from PySide6.QtWidgets import QInputDialog, QMenu, QScrollBar, QWidget
 
 from workstation.imaging import overlay_model
 from workstation.imaging.interaction import Interaction
@@ -68,9 +68,12 @@ class ViewportWidget(QWidget):
         A key the viewport did not use (name, modifiers): the viewer's keys (K, Space, ...).
     series_dropped(int, str)
         A series (Series Instance UID) was dropped on viewport ``index``.
+    cine_changed()
+        Cine started, stopped or changed its rate.
     """
 
     activated = Signal(int)
+    cine_changed = Signal()
     key_pressed = Signal(str, object)
     series_dropped = Signal(int, str)
 
@@ -100,6 +103,8 @@ class ViewportWidget(QWidget):
         self.scrollbar.valueChanged.connect(self._on_scrollbar)
         self.scrollbar.hide()
         self.model.subscribe(self._on_model_changed)
+        self.menu_actions: list = []  # the window's actions offered by the viewport's menu
+        self.context_menu: QMenu | None = None
 
     # Model ------------------------------------------------------------------------------
     def _on_model_changed(self, _model, what: str) -> None:
@@ -141,6 +146,7 @@ class ViewportWidget(QWidget):
             cine.playing = True
             self.cine_timer.start(max(1, int(round(1000.0 / cine.frames_per_second))))
         self.update()
+        self.cine_changed.emit()
 
     def set_cine_rate(self, fps: float) -> None:
         cine = self.model.cine
@@ -148,6 +154,7 @@ class ViewportWidget(QWidget):
         if cine.playing:
             self.cine_timer.start(max(1, int(round(1000.0 / cine.frames_per_second))))
         self.update()
+        self.cine_changed.emit()
 
     def _cine_step(self) -> None:
         n = len(self.model)
@@ -288,10 +295,34 @@ class ViewportWidget(QWidget):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         button = _BUTTONS.get(event.button())
+        drag = self.interaction.drag
+        # A right click that did not drag the window opens the viewport's menu.
+        menu_click = button == "right" and drag is not None and drag.button == "right" and not drag.moved
         if button is not None:
             pos = event.position()
             self.interaction.release(pos.x(), pos.y(), button, modifiers_of(event))
         self.update()
+        if menu_click:
+            self.show_menu(event.globalPosition().toPoint())
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        # The mouse's right button is window/level (its menu comes on release, above); this is the menu key.
+        if event.reason() != QContextMenuEvent.Reason.Mouse:
+            self.show_menu(event.globalPos())
+        event.accept()
+
+    def show_menu(self, at: QPoint) -> QMenu | None:
+        """The viewport's menu (MPR of this series, key image, …) at ``at`` (global coordinates)."""
+        if not self.menu_actions:
+            return None
+        self.activated.emit(self.index)
+        menu = QMenu(self)
+        menu.setObjectName("viewportMenu")
+        for action in self.menu_actions:
+            menu.addAction(action)
+        menu.popup(at)
+        self.context_menu = menu
+        return menu
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = round(event.angleDelta().y() / 120)
