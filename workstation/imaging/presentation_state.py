@@ -9,6 +9,11 @@ the image's MONOCHROME1) decides whether the output is inverted.
 Annotations in DISPLAY units (fractions of the displayed area as shown,
 after rotation and flip) are converted to image PIXEL units when read, so a
 caller deals with one kind of coordinates.
+
+Display shutters (PS3.3 C.7.6.11: rectangular, circular, polygonal, or
+several combined) are read and applied by :meth:`PresentationState.render`:
+pixels outside every shape show the Shutter Presentation Value.  A bitmap
+shutter (an overlay plane, C.7.6.15) is not applied.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from workstation.imaging.presentation import (
 
 __all__ = [
     "GSPS_SOP_CLASS",
+    "DisplayShutter",
     "ReferencedImage",
     "PresentationState",
     "is_gsps",
@@ -67,6 +73,78 @@ class _Scoped:
         return (sop_instance_uid, None) in self.refs or (
             frame is not None and (sop_instance_uid, frame) in self.refs
         )
+
+
+@dataclass(frozen=True)
+class DisplayShutter:
+    """A Display Shutter (PS3.3 C.7.6.11), in image pixel coordinates (rows and columns from 1).
+
+    Attributes
+    ----------
+    shapes : tuple of str
+        Of RECTANGULAR, CIRCULAR, POLYGONAL: a pixel is shown when it lies
+        inside every shape given.
+    rectangle : (left, right, upper, lower) or None
+        Column and row edges, inclusive.
+    circle : (row, column, radius) or None
+    polygon : tuple of (row, column) or None
+    presentation_value : int
+        Shutter Presentation Value, a P-value from 0 to 65535 (black when absent).
+    """
+
+    shapes: tuple[str, ...]
+    rectangle: tuple[int, int, int, int] | None = None
+    circle: tuple[float, float, float] | None = None
+    polygon: tuple[tuple[float, float], ...] | None = None
+    presentation_value: int = 0
+
+    def visible(self, rows: int, columns: int) -> np.ndarray:
+        """A ``(rows, columns)`` mask: True where the image shows through the shutter."""
+        r = np.arange(1, rows + 1, dtype=np.float64)[:, None]
+        c = np.arange(1, columns + 1, dtype=np.float64)[None, :]
+        mask = np.ones((rows, columns), dtype=bool)
+        if "RECTANGULAR" in self.shapes and self.rectangle is not None:
+            left, right, upper, lower = self.rectangle
+            mask &= (c >= left) & (c <= right) & (r >= upper) & (r <= lower)
+        if "CIRCULAR" in self.shapes and self.circle is not None:
+            row, col, radius = self.circle
+            mask &= (r - row) ** 2 + (c - col) ** 2 <= radius ** 2
+        if "POLYGONAL" in self.shapes and self.polygon and len(self.polygon) >= 3:
+            mask &= _inside_polygon(self.polygon, r, c)
+        return mask
+
+    def output_value(self) -> int:
+        """The 8-bit display value of shuttered pixels (the P-value's high byte, rounded)."""
+        return int(round(self.presentation_value * 255 / 65535))
+
+
+def _inside_polygon(vertices, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Even-odd rule over pixel centres; vertices are (row, column)."""
+    rows, cols = np.broadcast_arrays(r, c)
+    inside = np.zeros(rows.shape, dtype=bool)
+    pts = list(vertices)
+    if pts[0] != pts[-1]:
+        pts.append(pts[0])
+    for (r0, c0), (r1, c1) in zip(pts[:-1], pts[1:]):
+        if r0 == r1:
+            continue
+        crosses = (rows >= min(r0, r1)) & (rows < max(r0, r1))
+        at = c0 + (rows - r0) * (c1 - c0) / (r1 - r0)
+        inside ^= crosses & (cols < at)
+    # Pixels on the outline count as inside (the standard includes the edges).
+    return inside | _on_outline(pts, rows, cols)
+
+
+def _on_outline(pts, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    out = np.zeros(rows.shape, dtype=bool)
+    for (r0, c0), (r1, c1) in zip(pts[:-1], pts[1:]):
+        dr, dc = r1 - r0, c1 - c0
+        length2 = dr * dr + dc * dc
+        if length2 == 0:
+            continue
+        t = np.clip(((rows - r0) * dr + (cols - c0) * dc) / length2, 0, 1)
+        out |= (rows - (r0 + t * dr)) ** 2 + (cols - (c0 + t * dc)) ** 2 <= 0.25
+    return out
 
 
 @dataclass(frozen=True)
@@ -106,6 +184,7 @@ class PresentationState:
     _voi: tuple[_Scoped, ...] = field(default=(), repr=False)
     _areas: tuple[_Scoped, ...] = field(default=(), repr=False)
     _annotations: tuple[_Scoped, ...] = field(default=(), repr=False)
+    shutter: DisplayShutter | None = None
 
     def references_image(self, sop_instance_uid: str, frame: int | None = None) -> bool:
         """True when the presentation state applies to that image (frame from 1)."""
@@ -170,10 +249,14 @@ class PresentationState:
         return updated
 
     def render(self, pipeline: FramePipeline, stored: np.ndarray, sop_instance_uid: str, frame: int | None = None) -> np.ndarray:
-        """Display values of one frame as this state shows it: grayscale, then rotation and flip."""
+        """Display values of one frame as this state shows it: grayscale, display shutter, then rotation
+        and flip (the whole image: the displayed area is left to the viewer's zoom, as DCMTK's
+        ``dcmp2pgm`` does)."""
         applied = self.pipeline_for(pipeline, sop_instance_uid, frame)
         window = applied.windows[0] if applied.windows else _identity_window(applied)
         out = applied.to_display(stored, window, overlays=True)
+        if self.shutter is not None and out.ndim == 2:
+            out = np.where(self.shutter.visible(*out.shape), out, np.uint8(self.shutter.output_value()))
         return spatially_transformed(out, self.rotation, self.flip_horizontal)
 
 
@@ -382,6 +465,7 @@ def read_gsps(ds: Dataset, image_size: tuple[int, int] | None = None) -> Present
         annotations.append(_Scoped(_annotation(item, convert), refs))
     creator = ds.get("ContentCreatorName")
     return PresentationState(
+        shutter=_display_shutter(ds),
         sop_instance_uid=_text(ds, "SOPInstanceUID"),
         series_instance_uid=_text(ds, "SeriesInstanceUID"),
         content_label=_text(ds, "ContentLabel"),
@@ -400,3 +484,26 @@ def read_gsps(ds: Dataset, image_size: tuple[int, int] | None = None) -> Present
         _areas=tuple(areas),
         _annotations=tuple(annotations),
     )
+
+
+def _display_shutter(ds: Dataset) -> DisplayShutter | None:
+    """The Display Shutter module of a GSPS, or None when it has none (or an unreadable one)."""
+    shape = ds.get("ShutterShape")
+    if not shape:
+        return None
+    shapes = tuple(str(v).strip().upper() for v in (shape if not isinstance(shape, str) else [shape]))
+    rectangle = circle = polygon = None
+    try:
+        if "RECTANGULAR" in shapes:
+            rectangle = (int(ds.ShutterLeftVerticalEdge), int(ds.ShutterRightVerticalEdge),
+                         int(ds.ShutterUpperHorizontalEdge), int(ds.ShutterLowerHorizontalEdge))
+        if "CIRCULAR" in shapes:
+            row, col = (float(v) for v in ds.CenterOfCircularShutter)
+            circle = (row, col, float(ds.RadiusOfCircularShutter))
+        if "POLYGONAL" in shapes:
+            values = [float(v) for v in ds.VerticesOfThePolygonalShutter]
+            polygon = tuple(zip(values[0::2], values[1::2]))
+        value = int(ds.get("ShutterPresentationValue", 0) or 0)
+    except (AttributeError, TypeError, ValueError):
+        return None  # a shutter that cannot be read hides nothing rather than the wrong part
+    return DisplayShutter(shapes, rectangle, circle, polygon, min(max(value, 0), 0xFFFF))

@@ -18,7 +18,7 @@ from workstation.dicom.pixels import PIXEL_KEYWORDS, decode_pixels
 from workstation.imaging.frames import number_of_frames
 from workstation.imaging.pipeline import FramePipeline, Window, default_window
 
-__all__ = ["RenderError", "Rendered", "render_file", "write_png"]
+__all__ = ["RenderError", "Rendered", "render_file", "render_with_presentation_state", "write_png"]
 
 
 class RenderError(ValueError):
@@ -77,14 +77,61 @@ def render_file(
         return _render(path, frame, window, voi_index, invert, overlays)
 
 
-def _render(
-    path: str | os.PathLike,
-    frame: int,
-    window: Window | None,
-    voi_index: int | None,
-    invert: bool,
-    overlays: bool,
-) -> Rendered:
+def render_with_presentation_state(path: str | os.PathLike, presentation_state: Dataset, frame: int = 0) -> Rendered:
+    """Render one frame as a Grayscale Softcopy Presentation State shows it.
+
+    The state's Modality LUT, VOI and Presentation LUT replace the image's
+    (PS3.4 N.2), its display shutter hides what it covers, and its rotation
+    and flip turn the whole image (the displayed area is not cropped, as in
+    DCMTK's ``dcmp2pgm``); overlays are burned in.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image.
+    presentation_state : pydicom.dataset.Dataset
+        The GSPS (the viewer's saved ones and any other).
+    frame : int
+        0-based frame.
+
+    Returns
+    -------
+    Rendered
+        ``window`` is the state's VOI (None for its identity VOI).
+
+    Raises
+    ------
+    RenderError
+        The object is not a GSPS, does not reference this image or frame, or
+        the image is in colour or cannot be rendered.
+    """
+    from workstation.imaging.presentation_state import is_gsps, read_gsps
+
+    if not is_gsps(presentation_state):
+        raise RenderError("the presentation state is not a Grayscale Softcopy Presentation State")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds, stored, pipeline, _result = _decoded(path, frame)
+        if pipeline.is_color:
+            raise RenderError("a grayscale presentation state does not apply to a colour image")
+        try:
+            state = read_gsps(presentation_state, image_size=(int(ds.Columns), int(ds.Rows)))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise RenderError(f"the presentation state cannot be read: {exc}") from None
+        sop_uid = str(ds.get("SOPInstanceUID", ""))
+        if not state.references_image(sop_uid, frame + 1):
+            if state.references_image(sop_uid):
+                raise RenderError(f"the presentation state does not apply to frame {frame + 1} of this image")
+            n = len(state.referenced)
+            raise RenderError(f"the presentation state does not apply to this image: it references "
+                              f"{n} other image{'s' if n != 1 else ''}")
+        pixels = state.render(pipeline, stored, sop_uid, frame + 1)
+        applied = state.pipeline_for(pipeline, sop_uid, frame + 1)
+        return Rendered(pixels=pixels, window=state.window_for(sop_uid, frame + 1), pipeline=applied, stored=stored)
+
+
+def _decoded(path: str | os.PathLike, frame: int):
+    """(data set, stored values, pipeline, decode result) of one frame; RenderError with the reason."""
     try:
         ds = dcmread(path, force=True)
     except MemoryError:
@@ -105,8 +152,18 @@ def _render(
     result = decode_pixels(ds, frame)
     if not result.ok:
         raise RenderError(result.error or "no pixel data")
-    stored = result.array
-    pipeline = FramePipeline.from_dataset(ds, frame)
+    return ds, result.array, FramePipeline.from_dataset(ds, frame), result
+
+
+def _render(
+    path: str | os.PathLike,
+    frame: int,
+    window: Window | None,
+    voi_index: int | None,
+    invert: bool,
+    overlays: bool,
+) -> Rendered:
+    _ds, stored, pipeline, result = _decoded(path, frame)
     if pipeline.is_color:
         applied = None
     else:
