@@ -119,3 +119,16 @@ def test_binary_vr_keys_use_empty_values_and_numbers():
     assert query_value("Rows", "512") == 512
     ds = build_identifier("IMAGE", {})
     assert "Rows" in ds and ds.Rows is None
+
+
+@pytest.mark.parametrize("charset", ["ISO_IR 100", "", "ISO_IR 6"])
+def test_a_key_the_node_cannot_encode_is_refused_before_sending(charset):
+    from workstation.dicom.charset import CharsetError
+
+    with pytest.raises(CharsetError, match="wildcard"):
+        build_identifier("STUDY", {"PatientName": "Διονυσιος"}, charset=charset)
+
+
+def test_code_extensions_of_a_node_are_declared_as_terms():
+    ds = build_identifier("STUDY", {"PatientName": "山田*"}, charset="ISO 2022 IR 6\\ISO 2022 IR 87")
+    assert list(ds.SpecificCharacterSet) == ["ISO 2022 IR 6", "ISO 2022 IR 87"]

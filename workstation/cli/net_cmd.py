@@ -115,7 +115,10 @@ def query(args, ctx: Context) -> int:
         if node.retrieve == "dicomweb" and node.url:
             from workstation.net.dicomweb import qido
 
-            results = qido(node, level, keys)
+            from workstation.net.find import build_identifier
+            from workstation.net.query_match import FilteredAnswers
+
+            results = FilteredAnswers(iter(qido(node, level, keys)), build_identifier(level, keys))
         else:
             from workstation.net.find import find
 
@@ -131,10 +134,13 @@ def query(args, ctx: Context) -> int:
         raise CliError(str(exc)) from None
     except NetworkError as exc:
         raise CliError(str(exc)) from None
+    note = results.note()
     if args.json:
         print_json(rows)
     else:
         print(f"{len(rows)} {level.lower()}{'' if len(rows) == 1 else ' results'}", file=sys.stderr)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

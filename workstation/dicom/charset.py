@@ -23,6 +23,7 @@ that setting.
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -42,6 +43,7 @@ __all__ = [
     "can_encode",
     "unencodable",
     "fit_character_set",
+    "utf8_copy",
     "encode_dataset",
     "query_character_set",
 ]
@@ -226,6 +228,22 @@ def fit_character_set(ds: Dataset) -> str | list[str]:
     for item in nested_sets:
         item.SpecificCharacterSet = UTF8
     return UTF8
+
+
+def utf8_copy(ds: Dataset) -> Dataset:
+    """A deep copy of ``ds`` with its values converted and ``ISO_IR 192`` declared (nested items too).
+
+    For builders (highdicom) that copy a Specific Character Set from the
+    objects they refer to and cannot take every term pydicom reads, such as
+    the empty first value of ISO 2022 code extensions.
+    """
+    out = copy.deepcopy(ds)
+    _materialise(out)
+    out.SpecificCharacterSet = UTF8
+    for item in _items(out):
+        if "SpecificCharacterSet" in item:
+            item.SpecificCharacterSet = UTF8
+    return out
 
 
 def _materialise(ds: Dataset) -> None:

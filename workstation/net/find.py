@@ -25,6 +25,7 @@ from pynetdicom.sop_class import (
 from pynetdicom.status import QR_FIND_SERVICE_CLASS_STATUS
 
 from workstation.config import Node
+from workstation.dicom.charset import UTF8, query_character_set
 from workstation.dicom.uids import is_safe_uid
 from workstation.net.association import (
     Cancel,
@@ -37,6 +38,7 @@ from workstation.net.association import (
     peer_of,
     status_category,
 )
+from workstation.net.query_match import FilteredAnswers
 
 log = logging.getLogger(__name__)
 
@@ -193,14 +195,21 @@ def build_identifier(
     model : {"study", "patient"}
         The information model; PATIENT level is always patient root.
     charset : str, optional
-        Specific Character Set to declare when a value is not plain ASCII
-        (default ``ISO_IR 192``, UTF-8).
+        The node's Specific Character Set, declared when a value is not plain
+        ASCII (default ``ISO_IR 192``, UTF-8; ``""``: the default repertoire).
 
     Returns
     -------
     pydicom.dataset.Dataset
         The identifier: Query/Retrieve Level, the upper levels' unique keys
         (empty unless given), the level's return keys and the given keys.
+
+    Raises
+    ------
+    ValueError
+        A key that is not valid; :class:`~workstation.dicom.charset.CharsetError`
+        when a value cannot be encoded in ``charset`` (it would become ``?``,
+        a wildcard, so nothing may be sent).
     """
     lv = normalise_level(level)
     model = "patient" if lv == "PATIENT" else model
@@ -221,17 +230,18 @@ def build_identifier(
         if kw not in ds:
             setattr(ds, kw, _EMPTY_BINARY if dictionary_VR(kw) in _BINARY_VRS else "")
     below = set(hierarchy[depth + 1 :])
-    non_ascii = False
+    texts: list[str] = []
     for kw, value in (keys or {}).items():
         kw = _SUBSTITUTE.get((lv, kw), kw)
         if _LEVEL_OF_KEY.get(kw) in below:
             raise ValueError(f"{kw} is a {_LEVEL_OF_KEY[kw]}-level key and cannot be matched in a {lv} query")
         converted = query_value(kw, value)
-        texts = converted if isinstance(converted, list) else [converted]
-        non_ascii = non_ascii or any(isinstance(t, str) and not t.isascii() for t in texts)
+        texts += [t for t in (converted if isinstance(converted, list) else [converted]) if isinstance(t, str)]
         setattr(ds, kw, converted)
-    if non_ascii:
-        ds.SpecificCharacterSet = charset or "ISO_IR 192"
+    declared = query_character_set(texts, UTF8 if charset is None else charset)
+    if declared is not None:
+        terms = declared.split("\\") if isinstance(declared, str) else list(declared)
+        ds.SpecificCharacterSet = terms[0] if len(terms) == 1 else terms
     return ds
 
 
@@ -277,9 +287,13 @@ def find(
 
     Returns
     -------
-    iterator of pydicom.dataset.Dataset
-        Response identifiers, without duplicates of the level's unique key.
-        Keys are checked now (ValueError); the association opens on the
+    FilteredAnswers
+        An iterator of response identifiers, without duplicates of the
+        level's unique key and without answers that do not match the keys
+        sent (an archive ignoring a key cannot bring another patient or
+        modality in; its ``note()`` says what was left out, also logged).
+        Keys are checked now (ValueError, CharsetError for a value the
+        node's character set cannot hold); the association opens on the
         first ``next()``.
 
     Raises
@@ -297,7 +311,24 @@ def find(
     sop_class = (
         PatientRootQueryRetrieveInformationModelFind if chosen == "patient" else StudyRootQueryRetrieveInformationModelFind
     )
-    return _run_find(peer, calling_ae, lv, identifier, sop_class, cancel_check(cancel))
+    checker = cancel_check(cancel)
+
+    def series_modalities(study: Dataset) -> list[str]:
+        # An archive that leaves Modalities in Study empty is asked for the study's series instead.
+        keys = {"StudyInstanceUID": str(study.StudyInstanceUID)}
+        if chosen == "patient":
+            keys["PatientID"] = str(study.get("PatientID", "") or "")
+        series = build_identifier("SERIES", keys, model=chosen)
+        answers = _run_find(peer, calling_ae, "SERIES", series, sop_class, checker)
+        return sorted({str(ds.get("Modality", "") or "") for ds in answers} - {""})
+
+    return FilteredAnswers(_run_find(peer, calling_ae, lv, identifier, sop_class, checker), identifier,
+                           _log_left_out, series_modalities if lv == "STUDY" else None)
+
+
+def _log_left_out(answers: FilteredAnswers) -> None:
+    if answers.dropped:
+        log.info("C-FIND: %s", answers.note())
 
 
 def _run_find(
