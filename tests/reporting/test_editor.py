@@ -65,3 +65,25 @@ def test_annotations_become_measurements(study):
     k = key_image(uid, 0, lookup, "best view")
     assert k.image.sop_instance_uid == uid and k.image.frame is None
     assert key_image("1.2.3", 0, lookup) is None
+
+
+def test_prior_fills_empty_comparison_fields_only(study, settings):
+    from types import SimpleNamespace
+
+    from workstation.store import outbox
+
+    cache, study_uid, _headers = study
+    ed = ReportEditor(cache, settings)
+    ed.open_study(study_uid)
+    prior = SimpleNamespace(study_uid="1.2.3.prior", study_date="20230301", modalities="CT\\SR",
+                            description="Thorax nativ")
+    assert ed.prefill_comparison(prior) == ["comparison", "comparison_date"]
+    assert ed.value("comparison") == "CT Thorax nativ of 2023-03-01" and ed.value("comparison_date") == "2023-03-01"
+    assert outbox.list_drafts(cache, study_uid) == []  # hanging a prior alone makes no draft
+    assert "Prior Procedure Descriptions:" in ed.preview()
+    ed.set_value("comparison", "Voraufnahme vom März")
+    ed.content.values.pop("comparison_date")
+    assert ed.prefill_comparison(prior) == ["comparison_date"]  # what the reader typed stays
+    assert ed.value("comparison") == "Voraufnahme vom März"
+    assert ed.prefill_comparison(SimpleNamespace(study_uid=study_uid, study_date="", modalities="",
+                                                 description="")) == []  # the study itself is no prior

@@ -132,6 +132,7 @@ def test_sign_and_send_from_the_window_alone(qtbot, home, cache, demo, tmp_path)
     assert not home.config_file.exists()  # a fresh home: nothing set
     study_uid = demo.uids["ct-chest-2024"]
     assert import_paths(cache, demo.files["ct-chest-2024"], workers=1).imported
+    assert import_paths(cache, demo.files["ct-chest-2023"], workers=1).imported  # the prior the protocol hangs
     p12, cert_pem = make_pkcs12(tmp_path / "identity", "Jane Doe")
     storage_port = free_port()
     arc = start_orthanc(tmp_path / "orthanc", [Modality("LIGHTBOX", storage_port)], dicomweb=False)
@@ -150,6 +151,12 @@ def test_sign_and_send_from_the_window_alone(qtbot, home, cache, demo, tmp_path)
             qtbot.keyClick(browser.table, Qt.Key.Key_Return)
         panel = window.report_panel
         assert panel.editor.study_uid == study_uid and panel.template_combo.currentData() == "ct_chest"
+        # The prior hung beside it fills the comparison fields (editable).
+        prior = cache.study(demo.uids["ct-chest-2023"])
+        shown_date = f"{prior.study_date[:4]}-{prior.study_date[4:6]}-{prior.study_date[6:]}"
+        qtbot.waitUntil(lambda: panel.form.line_edit("comparison_date").text() == shown_date, timeout=WAIT_MS)
+        assert panel.form.line_edit("comparison").toPlainText() == f"CT {prior.description} of {shown_date}"
+        type_into(qtbot, panel.form.line_edit("comparison"), "CT Thorax of last year")
 
         # Type the report.
         type_into(qtbot, panel.form.line_edit("lungs"), "Kein Rundherd, Bronchien frei.")
@@ -235,8 +242,8 @@ def test_sign_and_send_from_the_window_alone(qtbot, home, cache, demo, tmp_path)
         check = run_tool("dcmsign", "--verify", "+cf", str(cert_pem), "+rs", str(held))
         assert check.returncode == 0, check.stdout + check.stderr
         ds = dcmread(held)
-        assert containers(ds) == [(0, "Findings"), (1, "Lungs and airways"), (1, "Mediastinum, heart and vessels"),
-                                  (0, "Impressions")]
+        assert containers(ds) == [(0, "Prior Procedure Descriptions"), (0, "Findings"), (1, "Lungs and airways"),
+                                  (1, "Mediastinum, heart and vessels"), (0, "Impressions")]
         values = []
         for num in nums(ds):
             text = str(num.MeasuredValueSequence[0].NumericValue)

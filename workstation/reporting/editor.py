@@ -28,6 +28,8 @@ from workstation.store.cache import StudyCache
 log = logging.getLogger(__name__)
 
 SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."
+#: The TID 2000 heading of comparison fields: Prior Procedure Descriptions (121066, DCM).
+COMPARISON_SECTION = "121066"
 
 
 class ReportEditor:
@@ -149,6 +151,46 @@ class ReportEditor:
         study = self.study_uid
         self.study_uid = ""
         self.open_study(study)
+
+    # The prior -------------------------------------------------------------------------------
+    def prefill_comparison(self, prior) -> list[str]:
+        """Fill the template's comparison fields that are still empty from ``prior`` (a study row).
+
+        The date field takes the prior's study date; a text field takes its
+        modality, description and date ("CT Thorax of 2023-03-01").  What the
+        reader typed is never replaced, and nothing is saved until the reader
+        changes something (a hung prior alone makes no draft).
+
+        Returns
+        -------
+        list of str
+            The ids of the fields filled.
+        """
+        if not self.study_uid or prior is None or getattr(prior, "study_uid", "") == self.study_uid:
+            return []
+        filled = []
+        date = str(getattr(prior, "study_date", "") or "")
+        shown_date = f"{date[:4]}-{date[4:6]}-{date[6:8]}" if len(date) == 8 else date
+        mods = str(getattr(prior, "modalities", "") or "").replace("\\", "/").split("/")
+        modality = "/".join(m for m in mods if m and m not in ("SR", "PR", "KO", "DOC"))  # images, not documents
+        words = " ".join(x for x in (modality, str(getattr(prior, "description", "") or "")) if x)
+        text = f"{words} of {shown_date}".strip() if shown_date else words
+        for section in self.template.sections:
+            if section.concept.value != COMPARISON_SECTION:
+                continue
+            for f in section.fields:
+                if self.content.values.get(f.id, "").strip():
+                    continue
+                if f.type == "date" and len(date) == 8:
+                    self.content.values[f.id] = shown_date
+                elif f.type == "text" and text:
+                    self.content.values[f.id] = text
+                else:
+                    continue
+                filled.append(f.id)
+        if filled:
+            self.status = f"Comparison filled from the prior of {shown_date or 'unknown date'}: edit it if needed"
+        return filled
 
     # What the report will be ----------------------------------------------------------------
     def missing_required(self) -> list[str]:

@@ -90,6 +90,18 @@ def attach_report_panel(window, cache: StudyCache, home: Home, *, start_sender: 
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     window.study_activated.connect(panel.open_study)
     window.report_panel = panel
+    session = getattr(viewer, "session", None)
+    if session is not None:
+        panel.prior_source = lambda: list(session.studies)
+
+        def on_session(what: str) -> None:
+            if what == "studies" and getattr(window, "report_panel", None) is panel:
+                try:
+                    panel.refresh_priors()
+                except RuntimeError:  # the panel's widgets are gone (window closing)
+                    pass
+
+        session.subscribe(on_session)
     service = attach_outbox(window, cache, home, source, start=start_sender)
     panel.set_delivery(service)
     from workstation.ui.settings_dialog import attach_settings

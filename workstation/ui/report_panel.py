@@ -83,6 +83,8 @@ class ReportPanel(QWidget):
         #: The window's :class:`~workstation.ui.outbox_view.DeliveryService` (None: the outbox is only written).
         self.delivery = None
         self._tracked = ""  # SOP Instance UID of the report whose delivery the panel shows
+        #: The studies hung beside the current one (the viewer's open studies); priors fill the comparison.
+        self.prior_source: Callable[[], list] | None = None
         self._build()
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
@@ -237,7 +239,30 @@ class ReportPanel(QWidget):
         study = self.editor.cache.study(study_uid)
         desc = study.description if study else ""
         self.study_label.setText(f"Report for {desc or 'study'} {_date(study.study_date) if study else ''}".strip())
+        self._tracked = ""
         self._show_state()
+        self.refresh_priors()
+
+    def refresh_priors(self) -> None:
+        """Fill the empty comparison fields from the latest prior hung beside the study (editable)."""
+        if not self.editor.study_uid or self.prior_source is None:
+            return
+        current = self.editor.cache.study(self.editor.study_uid)
+        try:
+            hung = [s for s in self.prior_source() if s.study_uid != self.editor.study_uid]
+        except Exception:  # noqa: BLE001 - no prior known is no reason to fail the panel
+            log.exception("the hung priors could not be read")
+            return
+        if current is not None:
+            earlier = [s for s in hung if (s.study_date or "") <= (current.study_date or "")]
+            hung = earlier or hung
+        if not hung:
+            return
+        prior = max(hung, key=lambda s: (s.study_date or "", s.study_time or ""))
+        if self.editor.prefill_comparison(prior):
+            self.form.set_template(self.editor.template, self.editor.content.values)
+            self._preview_timer.start()
+            self._show_status()
 
     def _show_state(self) -> None:
         has_study = bool(self.editor.study_uid)
