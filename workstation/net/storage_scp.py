@@ -45,13 +45,13 @@ from pynetdicom import (
     AE,
     PYNETDICOM_IMPLEMENTATION_UID,
     PYNETDICOM_IMPLEMENTATION_VERSION,
-    AllStoragePresentationContexts,
     evt,
 )
 from pynetdicom.sop_class import StorageCommitmentPushModel, Verification
 
 from workstation.config import Settings, validate_ae_title
 from workstation.dicom.header import NotDicom, UnusableInstance, parse_header, record_from_scan
+from workstation.dicom.sop_classes import storage_sop_classes
 from workstation.dicom.transfer_syntax import DECODER_ORDER
 from workstation.net.association import NetworkError
 from workstation.net.move_registry import is_outstanding
@@ -448,8 +448,8 @@ class StorageSCP:
         ae.acse_timeout = 30
         ae.dimse_timeout = 60
         ae.maximum_associations = 16
-        for cx in AllStoragePresentationContexts:
-            ae.add_supported_context(cx.abstract_syntax, ACCEPTED_TRANSFER_SYNTAXES)
+        for sop_class in storage_sop_classes():  # retired classes too: old US/NM systems still send them
+            ae.add_supported_context(sop_class, ACCEPTED_TRANSFER_SYNTAXES)
         ae.add_supported_context(Verification)
         if self.inbox is not None:
             # The archive reports on a new association as the SCP of this SOP class.
