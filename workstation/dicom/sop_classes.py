@@ -11,7 +11,7 @@ Model, not a storage class, left out).
 
 from __future__ import annotations
 
-__all__ = ["RETIRED_STORAGE_SOP_CLASSES", "storage_sop_classes"]
+__all__ = ["RETIRED_STORAGE_SOP_CLASSES", "register_retired_storage", "storage_sop_classes"]
 
 #: Retired storage SOP Class UID -> name (PS3.6 Table A-1, "Retired").
 RETIRED_STORAGE_SOP_CLASSES: dict[str, str] = {
@@ -39,8 +39,27 @@ RETIRED_STORAGE_SOP_CLASSES: dict[str, str] = {
 
 
 def storage_sop_classes() -> list[str]:
-    """Every storage SOP Class UID our storage SCP accepts: pynetdicom's current ones, then the retired ones."""
+    """Every storage SOP Class UID our storage SCP accepts: pynetdicom's current ones, then the retired ones.
+
+    The retired ones are registered with pynetdicom's Storage Service Class
+    first (once): without that it answers their C-STORE requests with
+    "no supported service class" even when the context was accepted.
+    """
     from pynetdicom.presentation import AllStoragePresentationContexts
 
+    register_retired_storage()
     current = [cx.abstract_syntax for cx in AllStoragePresentationContexts]
     return current + [uid for uid in RETIRED_STORAGE_SOP_CLASSES if uid not in current]
+
+
+def register_retired_storage() -> None:
+    """Register the retired storage SOP classes with pynetdicom (idempotent)."""
+    from pynetdicom import sop_class
+    from pynetdicom.service_class import StorageServiceClass
+
+    known = set(sop_class._STORAGE_CLASSES.values())
+    for uid, name in RETIRED_STORAGE_SOP_CLASSES.items():
+        if uid in known:
+            continue
+        keyword = "".join(ch for ch in name.title() if ch.isalnum()) + "Lightbox"
+        sop_class.register_uid(uid, keyword, StorageServiceClass)

@@ -92,6 +92,7 @@ class StudyFilter:
     date_from: str = ""  # YYYYMMDD, inclusive
     date_to: str = ""
     study_uid: str = ""
+    report_status: str = ""  # as the index keeps it: unreported, draft, preliminary, final, amended
 
 
 def _like(value: str) -> str:
@@ -135,6 +136,12 @@ def list_studies(con: sqlite3.Connection, flt: StudyFilter | None = None, limit:
     if flt.study_uid:
         where.append("s.study_uid = ?")
         args.append(flt.study_uid)
+    if flt.report_status:
+        where.append("""coalesce((SELECT r.state FROM reports r WHERE r.study_uid = s.study_uid
+                                   ORDER BY r.created DESC, r.rowid DESC LIMIT 1),
+                                  CASE WHEN EXISTS (SELECT 1 FROM report_drafts d WHERE d.study_uid = s.study_uid)
+                                       THEN 'draft' END, 'unreported') = ?""")
+        args.append(flt.report_status)
     sql = _STUDY_SELECT + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY s.study_date DESC, s.study_time DESC, p.name"
     if limit:

@@ -1,4 +1,4 @@
-"""The filter bar above the study list: name, ID, accession, modality and a date range."""
+"""The filter bar above the study list: name, ID, accession, modality, a date range and the reading status."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Iterable
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from workstation.reporting.reading_status import READING_STATUSES
 from workstation.store.queries import StudyFilter
 from workstation.ui.flow_layout import FlowLayout
 from workstation.ui.study_format import ANY, FilterInput, build_filter, modality_choices
@@ -65,6 +66,10 @@ class FilterBar(QWidget):
         self.modality_combo.setAccessibleName("Modality")
         self.modality_combo.setMinimumContentsLength(7)
         self.modality_combo.addItems(modality_choices())
+        self.reading_combo = QComboBox()
+        self.reading_combo.setAccessibleName("Reading status")
+        self.reading_combo.setToolTip("Unread, draft, preliminary, final (signed) or amended")
+        self.reading_combo.addItems([ANY, *READING_STATUSES])
         self.date_from_edit = AnyDateEdit()
         self.date_from_edit.setAccessibleName("Study date from")
         self.date_to_edit = AnyDateEdit()
@@ -77,6 +82,7 @@ class FilterBar(QWidget):
         for label, widget in (
             ("Name", self.name_edit), ("ID", self.id_edit), ("Accession", self.accession_edit),
             ("Modality", self.modality_combo), ("Date from", self.date_from_edit), ("to", self.date_to_edit),
+            ("Reading", self.reading_combo),
         ):
             caption = QLabel(label)
             caption.setBuddy(widget)
@@ -100,6 +106,7 @@ class FilterBar(QWidget):
             edit.textChanged.connect(self._debounce.start)
             edit.returnPressed.connect(self._emit)
         self.modality_combo.currentTextChanged.connect(self._emit)
+        self.reading_combo.currentTextChanged.connect(self._emit)
         self.date_from_edit.dateChanged.connect(self._emit)
         self.date_to_edit.dateChanged.connect(self._emit)
         self.clear_button.clicked.connect(self.clear)
@@ -122,6 +129,7 @@ class FilterBar(QWidget):
             modality=self.modality_combo.currentText(),
             date_from=self.date_from_edit.date_or_none(),
             date_to=self.date_to_edit.date_or_none(),
+            reading_status=self.reading_combo.currentText(),
         )
 
     def current_filter(self) -> StudyFilter:
@@ -144,7 +152,7 @@ class FilterBar(QWidget):
     def clear(self) -> None:
         """Back to every study."""
         for w in (self.name_edit, self.id_edit, self.accession_edit, self.modality_combo,
-                  self.date_from_edit, self.date_to_edit):
+                  self.date_from_edit, self.date_to_edit, self.reading_combo):
             w.blockSignals(True)
         self.name_edit.clear()
         self.id_edit.clear()
@@ -152,8 +160,9 @@ class FilterBar(QWidget):
         self.modality_combo.setCurrentText(ANY)
         self.date_from_edit.set_date_or_none(None)
         self.date_to_edit.set_date_or_none(None)
+        self.reading_combo.setCurrentText(ANY)
         for w in (self.name_edit, self.id_edit, self.accession_edit, self.modality_combo,
-                  self.date_from_edit, self.date_to_edit):
+                  self.date_from_edit, self.date_to_edit, self.reading_combo):
             w.blockSignals(False)
         self._emit()
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Iterable
 
+from workstation.reporting.reading_status import index_status, reading_status_words
 from workstation.store.queries import StudyFilter, StudyRow
 
 MIXED_PATIENTS_TOOLTIP = "this study holds images of more than one patient"
@@ -145,7 +146,7 @@ def display_value(row: StudyRow, column: Column) -> str:
     if column is Column.IMAGES:
         return str(row.num_instances)
     if column is Column.REPORT:
-        return getattr(row, "report_status", "unreported")
+        return reading_status_words(getattr(row, "report_status", "unreported"))
     raise ValueError(f"unknown column {column!r}")
 
 
@@ -191,6 +192,7 @@ class FilterInput:
     modality: str = ANY
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    reading_status: str = ANY
 
 
 def build_filter(inp: FilterInput) -> StudyFilter:
@@ -217,6 +219,7 @@ def build_filter(inp: FilterInput) -> StudyFilter:
         modality="" if modality.lower() in ("", ANY) else modality.upper(),
         date_from=date_to_da(lo),
         date_to=date_to_da(hi),
+        report_status=index_status(inp.reading_status),
     )
 
 
