@@ -163,7 +163,9 @@ def check_frame(
         return f"the {what} codestream is {header.columns} pixels wide but Columns is {columns}"
     if header.rows and header.rows != rows:
         return f"the {what} codestream is {header.rows} lines high but Rows is {rows}"
-    if bits_allocated not in (8, 16, 32):
+    # JPEG and JPEG-LS samples are at most 16 bits: Bits Allocated 8 or 16 (GDCM aborts on 32).
+    possible = (8, 16, 32) if what == "JPEG 2000" else (8, 16)
+    if bits_allocated not in possible:
         return f"Bits Allocated {bits_allocated} is not possible for {what} pixel data"
     if header.precision > bits_allocated:
         return (f"the {what} codestream has {header.precision}-bit samples but Bits Allocated "

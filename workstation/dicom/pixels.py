@@ -56,6 +56,7 @@ from pydicom.uid import (
     UID,
 )
 
+from workstation.dicom.bounded import open_bounded
 from workstation.dicom.codec_headers import check_frame
 from workstation.dicom.isolation import IsolatedFailure, isolation_available, run_isolated
 from workstation.dicom.limits import describe_bytes, limits
@@ -178,7 +179,7 @@ def pixel_data_location(path: str | os.PathLike) -> tuple[int, int] | None:
         running past the end of the file, or a file that cannot be read.
     """
     try:
-        with open(path, "rb") as f:
+        with open_bounded(path) as f:
             ds, ts, element = _read_header(f)
             if ts is None or not ts.native_little_endian or element is None:
                 return None
@@ -266,7 +267,7 @@ def _read_pixel_element(f: BinaryIO, implicit: bool, little: bool) -> _PixelElem
 
 def _decode_path(path: str | os.PathLike, frame: int | None) -> PixelResult:
     try:
-        f = open(path, "rb")
+        f = open_bounded(path)
     except OSError as exc:
         return PixelResult(None, f"cannot open file: {exc.strerror or exc}")
     with f:
@@ -456,9 +457,9 @@ def _decode_encapsulated(
     for plugin in decoder_order(ts.uid, decoder.available_plugins):
         stream.seek(element.offset)
         try:
-            if plugin == "gdcm" and _suspect(failures):
-                # GDCM aborts the process on data it cannot take; another decoder
-                # already refused this frame, so GDCM only gets it in a child.
+            if plugin == "gdcm":
+                # GDCM aborts the process (an uncaught C++ exception) on data it cannot
+                # take, and no header check catches every case: it runs in a child.
                 array, meta = _isolated(
                     _plugin_decode, decoder, stream, frame, plugin, opts
                 )
@@ -476,9 +477,7 @@ def _decode_encapsulated(
     if ts.uid == JPEGExtended12Bit and runner.bits_stored > 8:
         try:
             stream.seek(element.offset)
-            if _suspect(failures):
-                return _isolated(_decode_jpeg_with_gdcm, stream, runner, opts, frame)
-            return _decode_jpeg_with_gdcm(stream, runner, opts, frame)
+            return _isolated(_decode_jpeg_with_gdcm, stream, runner, opts, frame)
         except MemoryError:
             raise
         except IsolatedFailure as exc:
@@ -497,16 +496,10 @@ def _plugin_decode(decoder, stream: BinaryIO, frame: int | None, plugin: str, op
     )
 
 
-def _suspect(failures: list[str]) -> bool:
-    """True when a decoder has failed on the data, beyond declining its kind of image."""
-    return any("does not support" not in failure and "not supported" not in failure
-               for failure in failures)
-
-
 def _isolated(function, *args):
     """``function(*args)`` in a child process (in-process where fork does not exist)."""
     if not isolation_available():
-        raise IsolatedFailure("GDCM is not used on data another decoder refused")
+        raise IsolatedFailure("GDCM is not used where it cannot run in a separate process")
     return run_isolated(function, *args, timeout=_ISOLATED_TIMEOUT, what="the GDCM decoder")
 
 

@@ -24,10 +24,12 @@ DECODER_ORDER: dict[str, tuple[str, ...]] = {
     # pydicom hands only 8-bit JPEG Extended to Pillow and GDCM, so 12-bit
     # images go to pylibjpeg; Lightbox then falls back to GDCM itself.
     _uid.JPEGExtended12Bit: ("pillow", "gdcm", "pylibjpeg"),
-    _uid.JPEGLossless: ("gdcm", "pylibjpeg"),
-    _uid.JPEGLosslessSV1: ("gdcm", "pylibjpeg"),
+    # GDCM last: it aborts the process on data it cannot take, so Lightbox runs it
+    # only in a child process (see workstation.dicom.isolation).
+    _uid.JPEGLossless: ("pylibjpeg", "gdcm"),
+    _uid.JPEGLosslessSV1: ("pylibjpeg", "gdcm"),
     # CharLS (pyjpegls) is the JPEG-LS reference implementation.
-    _uid.JPEGLSLossless: ("pyjpegls", "pylibjpeg", "gdcm"),
+    _uid.JPEGLSLossless: ("pyjpegls", "pylibjpeg", "gdcm"),  # GDCM last everywhere (see above)
     _uid.JPEGLSNearLossless: ("pyjpegls", "pylibjpeg", "gdcm"),
     _uid.JPEG2000Lossless: ("pylibjpeg", "gdcm", "pillow"),
     _uid.JPEG2000: ("pylibjpeg", "gdcm", "pillow"),

@@ -14,7 +14,9 @@ import numpy as np
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
+from workstation.dicom.bounded import open_bounded
 from workstation.dicom.pixels import PIXEL_KEYWORDS, decode_pixels
+from workstation.log_privacy import mask_values
 from workstation.imaging.frames import number_of_frames
 from workstation.imaging.pipeline import FramePipeline, Window, default_window
 
@@ -74,7 +76,30 @@ def render_file(
     # pydicom warns about every oddity of a file; the result, or one error, says what matters.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _render(path, frame, window, voi_index, invert, overlays)
+        try:
+            return _render(path, frame, window, voi_index, invert, overlays)
+        except RenderError:
+            raise
+        except MemoryError:
+            raise RenderError("the image needs more memory than this computer can give it") from None
+        except Exception as exc:  # hostile headers reach corners no check foresaw: refuse, never crash
+            raise RenderError(_unexpected(exc)) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:160] if text else type(exc).__name__
+
+
+def _unexpected(exc: BaseException) -> str:
+    """A refusal for an unforeseen failure: its kind and where, logged; never the values it quoted."""
+    import logging
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else "?"
+    logging.getLogger(__name__).warning("render refused an image: %s at %s", type(exc).__name__, where)
+    return f"the image's header cannot be rendered ({type(exc).__name__})"
 
 
 def render_with_presentation_state(path: str | os.PathLike, presentation_state: Dataset, frame: int = 0) -> Rendered:
@@ -133,11 +158,12 @@ def render_with_presentation_state(path: str | os.PathLike, presentation_state: 
 def _decoded(path: str | os.PathLike, frame: int):
     """(data set, stored values, pipeline, decode result) of one frame; RenderError with the reason."""
     try:
-        ds = dcmread(path, force=True)
+        with open_bounded(path) as f:  # no length field reserves more than the file holds
+            ds = dcmread(f, force=True)
     except MemoryError:
         raise
     except Exception as exc:
-        raise RenderError(f"cannot read {os.fspath(path)!r} as DICOM: {exc}") from None
+        raise RenderError(f"cannot read {os.fspath(path)!r} as DICOM: {mask_values(_first_line(exc))}") from None
     if not any(tag in ds for tag in PIXEL_KEYWORDS):
         if len(ds) == 0:
             raise RenderError("not a DICOM file")
