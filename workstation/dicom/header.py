@@ -29,6 +29,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from workstation.log_privacy import mask_values
 from workstation.dicom.uids import InvalidUID, checked_uid
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
@@ -178,6 +179,13 @@ class _Values:
         return self._converted(keyword)
 
     def int(self, keyword: str) -> int | None:
+        """The value as an int; None when absent, unreadable, not finite or beyond 32 bits (IS range)."""
+        number = self._int(keyword)
+        if number is None or not -(1 << 31) <= number < (1 << 32):
+            return None
+        return number
+
+    def _int(self, keyword: str) -> int | None:
         elem, vr = self._raw(keyword)
         if elem is None:
             return None
@@ -193,11 +201,11 @@ class _Values:
             try:
                 text = value.decode("ascii", "replace").strip(" \x00").split("\\")[0]
                 return int(float(text)) if text else None
-            except ValueError:
+            except (ValueError, OverflowError):
                 return None
         try:
             return None if value in (None, "") else int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None
 
     def numbers(self, keyword: str) -> list[float] | None:
@@ -345,7 +353,9 @@ def _stopped_at_pixels(head: bytes, pos: int | None) -> bool:
 
 
 def _short(exc: BaseException) -> str:
+    """What went wrong, in words: data values the message quotes are masked, bytes never echoed."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = mask_values(text)
     return text if len(text) <= 160 else text[:157] + "..."
 
 

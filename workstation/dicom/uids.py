@@ -48,8 +48,9 @@ def checked_uid(value: object, what: str = "UID") -> str:
     if not text:
         raise InvalidUID(f"no {what}")
     if not is_safe_uid(text):
-        shown = text if len(text) <= 80 else text[:77] + "..."
-        raise InvalidUID(f"{what} {shown!r} is not a valid UID (digits and dots, at most 64 characters)")
+        # The value is not echoed: a damaged file can hold anything there, a name included.
+        raise InvalidUID(f"{what} is not a valid UID ({len(text)} characters; a UID is digits and dots, "
+                         f"at most 64 characters)")
     return text
 
 

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 # logs them at INFO/DEBUG unless told not to.  Lightbox logs never do.
 _config.LOG_REQUEST_IDENTIFIERS = False
 _config.LOG_RESPONSE_IDENTIFIERS = False
+# Its standard DIMSE/PDU logging handlers dump messages at DEBUG and raise (a logged
+# traceback, then a lost answer) on a C-STORE request without Affected SOP Instance UID.
+_config.LOG_HANDLER_LEVEL = "none"
 
 #: What network operations accept as ``cancel``: a callable returning True, or an Event.
 Cancel = Callable[[], bool] | threading.Event

@@ -26,6 +26,7 @@ from workstation.dicom.header import (
     parse_header_file,
     record_from_scan,
 )
+from workstation.log_privacy import mask_values
 from workstation.jobs.core import CancelToken, ProgressCallback, ProgressThrottle
 from workstation.store.cache import StudyCache
 from workstation.store.layout import BATCH_SYNC, stage_bytes, stage_file, sync_filesystem
@@ -101,7 +102,7 @@ def _prepare_one(src: Source, cache: Path, zips: dict[str, zipfile.ZipFile]) -> 
     try:
         data = src.read(zips)
     except (OSError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
-        return ("skip", src.label, f"unreadable ({getattr(exc, 'strerror', None) or exc})")
+        return ("skip", src.label, f"unreadable ({getattr(exc, 'strerror', None) or mask_values(str(exc))})")
     if not data:
         return ("skip", src.label, "empty file")
     try:
@@ -109,7 +110,7 @@ def _prepare_one(src: Source, cache: Path, zips: dict[str, zipfile.ZipFile]) -> 
     except (NotDicom, UnusableInstance) as exc:
         return ("skip", src.label, str(exc))
     except Exception as exc:  # pydicom can raise nearly anything on hostile input
-        return ("skip", src.label, f"unreadable DICOM ({type(exc).__name__}: {exc})"[:200])
+        return ("skip", src.label, f"unreadable DICOM ({type(exc).__name__}: {mask_values(str(exc))})"[:200])
     try:
         staged = stage_bytes(cache, data, sync=not BATCH_SYNC)
     except OSError as exc:
@@ -130,7 +131,7 @@ def _prepare_file(src: Source, cache: Path) -> _Result:
             reason = "empty file"
         return ("skip", src.label, reason)
     except Exception as exc:  # pydicom can raise nearly anything on hostile input
-        return ("skip", src.label, f"unreadable DICOM ({type(exc).__name__}: {exc})"[:200])
+        return ("skip", src.label, f"unreadable DICOM ({type(exc).__name__}: {mask_values(str(exc))})"[:200])
     try:
         staged = stage_file(cache, path, sync=not BATCH_SYNC)
     except OSError as exc:

@@ -1,0 +1,579 @@
+"""The hostile-input campaign: seeded mutants of public DICOM files through import, render, snapshot and the SCP.
+
+    python -m bench.fuzz --count 10000            # the full campaign
+    python -m bench.fuzz --count 200 --seed 7     # a short one
+
+Mutant *i* of seed *s* is made from one of the public test files (pydicom's,
+pydicom-data's) by a random number generator seeded with (s, i), so any
+finding is reproduced with ``--only I``.  Every mutant carries a planted
+patient name and ID (and a damaged UI value holding the name), so a log
+that names a patient is found by a grep.
+
+Mutants run in child processes, many per child, with a memory limit
+(``RLIMIT_AS``) and a watchdog: a child that stops reporting for
+``--hang-s`` seconds is killed and the mutant counted as a hang; a child
+killed by a signal counts as a crash; the next child resumes after that
+mutant.  In each child, every mutant is imported into a cache, rendered
+(``render_file``), pushed to a storage SCP over loopback (a second cache)
+and, for one in ``--snapshot-every``, its study is snapshot in the real
+viewer on Qt's offscreen platform.  An exception escaping any of these
+(anything but the documented refusal) counts as uncaught.
+
+Printed at the end: mutants, crashes, hangs, uncaught exceptions,
+tracebacks in the logs, log lines naming a planted patient, the peak
+resident memory of any child, and the outcomes (imported / refused ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Planted in every mutant; no log line may contain them.
+PLANTED_NAME = "Zyxplant^Quortle"
+PLANTED_ID = "PLNTQX7731"
+MARKERS = ("Zyxplant", "Quortle", PLANTED_ID)
+
+_IMAGE_ATTRIBUTES = {
+    "Rows": [0, 1, 3, 65535, 4097, 2],
+    "Columns": [0, 1, 3, 65535, 4097, 2],
+    "BitsAllocated": [0, 1, 8, 12, 16, 32, 64, 255],
+    "BitsStored": [0, 1, 7, 8, 12, 16, 17, 32, 64],
+    "HighBit": [0, 7, 15, 31, 63, 200],
+    "SamplesPerPixel": [0, 1, 2, 3, 4, 65535],
+    "PixelRepresentation": [0, 1, 2],
+    "PlanarConfiguration": [0, 1, 2],
+    "PhotometricInterpretation": ["MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "YBR_FULL_422",
+                                  "PALETTE COLOR", "YBR_ICT", "YBR_RCT", "ARGB", "", "XYZ"],
+    "NumberOfFrames": ["0", "-1", "inf", "1e999", "nan", "65535", "2", "3", "1000000"],
+}
+_NUMBER_TEXT = ["inf", "1e999", "-inf", "nan", "NaN", "1e308", "-0", "99999999999999999999", "1.5.6", ""]
+_TEXT_NUMBER_KEYWORDS = ["InstanceNumber", "SeriesNumber", "SliceThickness", "WindowCenter", "WindowWidth",
+                         "RescaleSlope", "RescaleIntercept", "SliceLocation", "EchoTime"]
+_TRANSFER_SYNTAXES = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2",
+                      "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51",
+                      "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80",
+                      "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+                      "1.2.840.10008.1.2.5", "1.2.3.4"]
+
+
+# -- seeds and mutants --------------------------------------------------------------------------
+
+
+def seed_files() -> list[str]:
+    """Public test files that pydicom reads (pydicom's own, pydicom-data's), sorted."""
+    import pydicom.data
+    from pydicom import dcmread
+
+    roots = [Path(pydicom.data.__file__).parent / "test_files"]
+    try:
+        import data_store  # pydicom-data
+
+        roots.append(Path(data_store.__file__).parent / "data")
+    except ImportError:
+        pass
+    found = []
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if not path.is_file() or path.stat().st_size > 8 << 20 or path.suffix in (".py", ".txt", ".json", ".gz",
+                                                                                        ".bz2", ".zip", ".xz"):
+                continue
+            try:
+                dcmread(path, stop_before_pixels=True)
+            except Exception:  # noqa: BLE001 - not a seed
+                continue
+            found.append(str(path))
+    return found
+
+
+def _dataset_mutation(ds, rng: random.Random) -> str:
+    """Change the data set in one hostile way; returns what was done."""
+    kind = rng.choice(["image", "image", "image", "number", "ts", "delete", "uid", "sequence", "private"])
+    if kind == "image":
+        keyword = rng.choice(sorted(_IMAGE_ATTRIBUTES))
+        value = rng.choice(_IMAGE_ATTRIBUTES[keyword])
+        if keyword != "NumberOfFrames" and rng.random() < 0.2 and isinstance(value, int):
+            value = rng.randint(0, 70000)
+        setattr(ds, keyword, value)
+        return f"{keyword}={value}"
+    if kind == "number":
+        keyword = rng.choice(_TEXT_NUMBER_KEYWORDS)
+        value = rng.choice(_NUMBER_TEXT)
+        from pydicom.dataelem import DataElement
+        from pydicom.datadict import tag_for_keyword, dictionary_VR
+
+        tag = tag_for_keyword(keyword)
+        ds[tag] = DataElement(tag, dictionary_VR(tag), value.encode("ascii"))
+        return f"{keyword}={value}"
+    if kind == "ts":
+        uid = rng.choice(_TRANSFER_SYNTAXES)
+        if getattr(ds, "file_meta", None) is not None:
+            ds.file_meta.TransferSyntaxUID = uid
+        return f"TransferSyntaxUID={uid}"
+    if kind == "delete":
+        keyword = rng.choice(["Rows", "Columns", "BitsAllocated", "SamplesPerPixel", "PhotometricInterpretation",
+                              "PixelData", "StudyInstanceUID", "SOPClassUID", "BitsStored"])
+        if keyword in ds:
+            del ds[keyword]
+        return f"delete {keyword}"
+    if kind == "uid":
+        keyword = rng.choice(["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID"])
+        from pydicom.dataelem import DataElement
+        from pydicom.datadict import tag_for_keyword
+
+        tag = tag_for_keyword(keyword)
+        value = rng.choice([PLANTED_NAME, "1.2.3." + "9" * 70, "", "1..2", PLANTED_ID])
+        ds[tag] = DataElement(tag, "UI", value.encode("latin-1"))
+        return f"{keyword} damaged"
+    if kind == "sequence":
+        from pydicom.dataset import Dataset
+        from pydicom.sequence import Sequence
+
+        ds.ReferencedImageSequence = Sequence([Dataset() for _ in range(rng.choice([10, 1000, 20000]))])
+        return "many empty sequence items"
+    ds.add_new(0x00091010, "LO", PLANTED_NAME)
+    ds.add_new(0x00091011, "UN", (PLANTED_ID * 3).encode())
+    return "private elements"
+
+
+def _byte_mutation(data: bytearray, rng: random.Random) -> str:
+    kind = rng.choice(["truncate", "flip", "length", "zero"])
+    if not data:
+        return "empty"
+    if kind == "truncate":
+        cut = rng.randint(132, max(133, len(data) - 1))
+        del data[cut:]
+        return f"truncated at {cut}"
+    if kind == "flip":
+        count = rng.randint(1, 16)
+        for _ in range(count):
+            pos = rng.randrange(min(len(data), 132), len(data)) if len(data) > 132 else rng.randrange(len(data))
+            data[pos] ^= 1 << rng.randrange(8)
+        return f"{count} bits flipped"
+    if kind == "length":
+        pos = rng.randrange(0, max(1, len(data) - 4))
+        data[pos:pos + 4] = rng.choice([b"\xff\xff\xff\xff", b"\xfe\xff\xff\x7f", b"\x00\x00\x00\x80"])
+        return f"length-like bytes at {pos}"
+    start = rng.randrange(0, len(data))
+    end = min(len(data), start + rng.randint(1, 4096))
+    data[start:end] = bytes(end - start)
+    return f"zeroed {start}-{end}"
+
+
+def make_mutant(seeds: list[str], campaign_seed: int, index: int, folder: Path) -> tuple[Path, str, str]:
+    """Write mutant ``index`` of the campaign; returns (path, seed file name, what was changed)."""
+    from pydicom import dcmread
+    from pydicom.uid import generate_uid
+
+    rng = random.Random(f"{campaign_seed}:{index}")
+    seed = rng.choice(seeds)
+    path = folder / f"mutant-{index:06d}.dcm"
+    changes = []
+    try:
+        ds = dcmread(seed, force=True)
+        ds.PatientName = PLANTED_NAME
+        ds.PatientID = PLANTED_ID
+        # New UIDs: every mutant is its own study, so each one is really stored, not a duplicate.
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+        ds.SOPInstanceUID = generate_uid()
+        if getattr(ds, "file_meta", None) is not None and "MediaStorageSOPInstanceUID" in ds.file_meta:
+            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            changes.append(_dataset_mutation(ds, rng))
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds.save_as(path, enforce_file_format=False)
+        data = bytearray(path.read_bytes())
+    except Exception as exc:  # noqa: BLE001 - fall back to bytes only
+        data = bytearray(Path(seed).read_bytes())
+        changes.append(f"bytes only ({type(exc).__name__})")
+    if rng.random() < 0.35:
+        changes.append(_byte_mutation(data, rng))
+    path.write_bytes(bytes(data))
+    return path, Path(seed).name, "; ".join(changes)
+
+
+# -- the child ------------------------------------------------------------------------------------
+
+
+def _limit_memory(limit_mb: int) -> None:
+    import resource
+
+    if limit_mb > 0:
+        limit = limit_mb << 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _Pusher:
+    """C-STORE to our SCP over loopback; reconnects when an association ends."""
+
+    def __init__(self, port: int) -> None:
+        from pynetdicom import AE, StoragePresentationContexts
+
+        self.port = port
+        self.ae = AE("FUZZER")
+        self.ae.acse_timeout = self.ae.dimse_timeout = self.ae.network_timeout = 8
+        self.contexts = StoragePresentationContexts
+        self.assoc = None
+
+    def push(self, path: Path) -> str:
+        from pydicom import dcmread
+        from pynetdicom import build_context
+
+        try:
+            ds = dcmread(path, force=True)
+            sop_class = str(ds.SOPClassUID)
+            syntax = str(ds.file_meta.TransferSyntaxUID)
+            # pynetdicom logs a traceback for a data set it cannot encode: that would be the
+            # sender's, not Lightbox's; find those first.
+            import io
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds.save_as(io.BytesIO(), enforce_file_format=False)
+        except Exception:  # noqa: BLE001 - the sender cannot read it either: nothing to push
+            return "unsendable"
+        assoc = self.ae.associate("127.0.0.1", self.port, ae_title="LIGHTBOX",
+                                  contexts=[build_context(sop_class, [syntax])])
+        if not assoc.is_established:
+            return "association refused"
+        try:
+            try:
+                status = assoc.send_c_store(ds)
+            except Exception as exc:  # noqa: BLE001 - pynetdicom cannot encode it: the sender's problem
+                return f"unsendable ({type(exc).__name__})"
+            if "Status" not in status:
+                return "no answer"
+            return f"0x{int(status.Status):04X}"
+        finally:
+            if assoc.is_established:
+                assoc.release()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _new_tracebacks(path: Path, offset: list[int]) -> list[str]:
+    """The exception lines of tracebacks logged since ``offset``."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset[0])
+            lines = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []
+    found = []
+    for n, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            found.append(next((x for x in lines[n + 1:] if x and not x.startswith(" ")), "?")[:120])
+    return found
+
+
+def _worker(spec: dict) -> int:
+    """Run mutants ``spec['indices']``, reporting ``S i`` / ``D i json`` lines on stdout."""
+    _limit_memory(spec["memory_mb"])
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import logging
+
+    from workstation import config, logs
+    from workstation.home import Home
+    from workstation.imaging.render import RenderError, render_file
+    from workstation.net.storage_scp import StorageSCP
+    from workstation.store.cache import StudyCache
+    from workstation.store.importer import import_paths
+
+    work = Path(spec["work"])
+    seeds = spec["seeds"]
+    home = Home.single(work / "home").ensure()
+    scp_home = Home.single(work / "scp-home").ensure()
+    logs.configure(home.log_dir)
+    out = sys.stdout
+    cache = StudyCache.open(home)
+    scp_cache = StudyCache.open(scp_home)
+    settings = config.Settings(storage_port=1, storage_bind_address="127.0.0.1", accept_known_nodes_only=False,
+                               nodes=[config.Node("fuzzer", "FUZZER", "127.0.0.1", 104)])
+    scp = StorageSCP(scp_cache, settings, port=0, bind_address="127.0.0.1")
+    scp.start()
+    pusher = _Pusher(scp.port)
+    snapshot_every = spec["snapshot_every"]
+    log_offset = [_size(home.log_dir / "lightbox.log")]
+    try:
+        for index in spec["indices"]:
+            print(f"S {index}", file=out, flush=True)
+            path, seed, changes = make_mutant(seeds, spec["seed"], index, work)
+            row: dict = {"i": index, "seed": seed, "changes": changes, "uncaught": []}
+            started = time.monotonic()
+            study = None
+            try:
+                summary = import_paths(cache, [path], workers=1)
+                row["import"] = ("imported" if summary.imported else "duplicate" if summary.duplicates
+                                 else "failed" if summary.failed else "skipped")
+                reasons = [s.reason for s in summary.skipped + summary.failures]
+                row["reasons"] = reasons
+                if summary.study_uids:
+                    study = sorted(summary.study_uids)[0]
+            except Exception as exc:  # noqa: BLE001 - counted
+                row["uncaught"].append(f"import: {type(exc).__name__}")
+            try:
+                render_file(path, 0)
+                row["render"] = "rendered"
+            except RenderError as exc:
+                row["render"] = "refused"
+                row["render_reason"] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - counted
+                row["uncaught"].append(f"render: {type(exc).__name__}: {str(exc)[:80]}")
+            try:
+                row["push"] = pusher.push(path)
+            except Exception as exc:  # noqa: BLE001 - counted
+                row["uncaught"].append(f"push: {type(exc).__name__}")
+            if study is not None and snapshot_every and index % snapshot_every == 0:
+                try:
+                    from workstation.ui.hanging_snapshot import snapshot
+
+                    snapshot(home, study, work / "snap.png", size=(320, 240))
+                    row["snapshot"] = "ok"
+                except (KeyError, IndexError) as exc:
+                    row["snapshot"] = f"refused ({type(exc).__name__})"
+                except Exception as exc:  # noqa: BLE001 - counted
+                    row["uncaught"].append(f"snapshot: {type(exc).__name__}: {str(exc)[:80]}")
+            row["log_tracebacks"] = _new_tracebacks(home.log_dir / "lightbox.log", log_offset)
+            log_offset[0] = _size(home.log_dir / "lightbox.log")
+            row["seconds"] = round(time.monotonic() - started, 3)
+            row["rss_mb"] = round(_peak_rss_mb(), 1)
+            path.unlink(missing_ok=True)
+            print("D " + json.dumps(row), file=out, flush=True)
+    finally:
+        scp.stop()
+        cache.close()
+        scp_cache.close()
+        logging.shutdown()
+    return 0
+
+
+# -- the parent -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CampaignResult:
+    """What the campaign saw."""
+
+    mutants: int = 0
+    crashes: list[dict] = field(default_factory=list)
+    hangs: list[dict] = field(default_factory=list)
+    uncaught: list[dict] = field(default_factory=list)
+    tracebacks: int = 0
+    planted_in_logs: list[str] = field(default_factory=list)
+    planted_in_reasons: list[dict] = field(default_factory=list)
+    peak_rss_mb: float = 0.0
+    slowest: tuple[float, int] = (0.0, -1)
+    outcomes: Counter = field(default_factory=Counter)
+    traceback_kinds: Counter = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.crashes or self.hangs or self.uncaught or self.tracebacks or self.planted_in_logs
+                    or self.planted_in_reasons)
+
+    def summary(self) -> str:
+        lines = [
+            f"mutants: {self.mutants} in {self.elapsed_s:.0f} s",
+            f"process deaths: {len(self.crashes)}",
+            f"hangs: {len(self.hangs)}",
+            f"uncaught exceptions: {len(self.uncaught)}",
+            f"tracebacks in logs: {self.tracebacks}",
+            f"log lines naming a planted patient: {len(self.planted_in_logs)}",
+            f"skip/refusal reasons naming a planted patient: {len(self.planted_in_reasons)}",
+            f"peak memory of a child: {self.peak_rss_mb:.0f} MB",
+            f"slowest mutant: {self.slowest[0]:.1f} s (#{self.slowest[1]})",
+            "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())),
+        ]
+        for what, items in (("crash", self.crashes), ("hang", self.hangs), ("uncaught", self.uncaught)):
+            for item in items[:10]:
+                lines.append(f"  {what}: {json.dumps(item)}")
+        for kind, n in self.traceback_kinds.most_common(10):
+            lines.append(f"  traceback {n}x: {kind}")
+        for line in self.planted_in_logs[:5]:
+            lines.append(f"  log: {line[:200]}")
+        return "\n".join(lines)
+
+
+def _run_child(indices: list[int], spec: dict, work: Path, result: CampaignResult, hang_s: float) -> list[int]:
+    """Run one child over ``indices``; returns the indices it did not reach."""
+    spec = dict(spec, indices=indices, work=str(work))
+    env = dict(os.environ, MALLOC_ARENA_MAX="2", QT_QPA_PLATFORM="offscreen",
+               LIGHTBOX_SYSTEM_CONFIG=str(work / "no-system-config.json"))
+    proc = subprocess.Popen([sys.executable, "-m", "bench.fuzz", "--worker", json.dumps(spec)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                            cwd=str(Path(__file__).resolve().parent.parent))
+    current: int | None = None
+    done: set[int] = set()
+    buffer = b""
+    last = time.monotonic()
+    hung = False
+    fd = proc.stdout.fileno()
+    while True:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                text = line.decode("utf-8", "replace")
+                if text.startswith("S "):
+                    current, last = int(text[2:]), time.monotonic()
+                elif text.startswith("D "):
+                    row = json.loads(text[2:])
+                    done.add(row["i"])
+                    current = None
+                    last = time.monotonic()
+                    _account(result, row)
+        elif current is not None and time.monotonic() - last > hang_s:
+            hung = True
+            proc.kill()
+            break
+        elif current is None and time.monotonic() - last > 120:  # start-up or shutdown stuck
+            proc.kill()
+            break
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = status
+    result.peak_rss_mb = max(result.peak_rss_mb, usage.ru_maxrss / 1024)
+    if hung and current is not None:
+        result.hangs.append({"i": current, "seconds": hang_s})
+        result.mutants += 1
+        done.add(current)
+    elif os.WIFSIGNALED(status) and current is not None:
+        result.crashes.append({"i": current, "signal": signal.Signals(os.WTERMSIG(status)).name})
+        result.mutants += 1
+        done.add(current)
+    elif current is not None:
+        result.crashes.append({"i": current, "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else status})
+        result.mutants += 1
+        done.add(current)
+    _scan_logs(work, result)
+    return [i for i in indices if i not in done]
+
+
+def _account(result: CampaignResult, row: dict) -> None:
+    result.mutants += 1
+    if row.get("log_tracebacks"):
+        result.uncaught.append({"i": row["i"], "seed": row["seed"], "changes": row["changes"],
+                                "logged": row["log_tracebacks"]})
+    if row["uncaught"]:
+        result.uncaught.append({"i": row["i"], "seed": row["seed"], "changes": row["changes"],
+                                "what": row["uncaught"]})
+    for key in ("import", "render", "push", "snapshot"):
+        if key in row:
+            result.outcomes[f"{key} {row[key]}"] += 1
+    texts = " ".join(row.get("reasons", [])) + " " + row.get("render_reason", "")
+    if any(marker in texts for marker in MARKERS):
+        result.planted_in_reasons.append({"i": row["i"], "changes": row["changes"]})
+    if row["seconds"] > result.slowest[0]:
+        result.slowest = (row["seconds"], row["i"])
+
+
+def _scan_logs(work: Path, result: CampaignResult) -> None:
+    for log in work.rglob("*.log*"):
+        try:
+            text = log.read_text("utf-8", "replace")
+        except OSError:
+            continue
+        result.tracebacks += text.count("Traceback (most recent call last)")
+        lines = text.splitlines()
+        for n, line in enumerate(lines):
+            if line.startswith("Traceback (most recent call last)"):
+                # The exception line ends the traceback: the first line after it that is not indented.
+                tail = next((x for x in lines[n + 1:] if x and not x.startswith(" ")), "?")
+                where = next((x.strip() for x in reversed(lines[max(0, n - 3):n]) if " ERROR " in x
+                              or " WARNING " in x), "")
+                result.traceback_kinds[f"{tail[:100]} <- {where[:120]}"] += 1
+        for line in text.splitlines():
+            if any(marker in line for marker in MARKERS):
+                result.planted_in_logs.append(line)
+        log.unlink(missing_ok=True)
+
+
+def run_campaign(count: int, *, seed: int = 1, jobs: int = 2, batch: int = 150, memory_mb: int = 2048,
+                 hang_s: float = 10.0, snapshot_every: int = 25, only: list[int] | None = None,
+                 progress: bool = False) -> CampaignResult:
+    """Run ``count`` mutants (or just ``only``); see the module notes."""
+    import threading
+
+    result = CampaignResult()
+    seeds = seed_files()
+    spec = {"seeds": seeds, "seed": seed, "memory_mb": memory_mb, "snapshot_every": snapshot_every}
+    indices = list(only) if only else list(range(count))
+    queue = [indices[i:i + batch] for i in range(0, len(indices), batch)]
+    lock = threading.Lock()
+    started = time.monotonic()
+
+    def runner(slot: int) -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                chunk = queue.pop(0)
+            with tempfile.TemporaryDirectory(prefix=f"lightbox-fuzz-{slot}-") as tmp:
+                left = chunk
+                while left:
+                    left = _run_child(left, spec, Path(tmp), result, hang_s)
+            if progress:
+                print(f"  {result.mutants} mutants, {len(result.crashes)} deaths, {len(result.hangs)} hangs, "
+                      f"{len(result.uncaught)} uncaught", file=sys.stderr, flush=True)
+
+    threads = [threading.Thread(target=runner, args=(slot,)) for slot in range(max(1, jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=2, help="children at a time (default 2)")
+    parser.add_argument("--batch", type=int, default=150, help="mutants per child (default 150)")
+    parser.add_argument("--memory-mb", type=int, default=2048, help="RLIMIT_AS of each child (default 2048)")
+    parser.add_argument("--hang-s", type=float, default=10.0, help="a mutant taking longer is a hang (default 10)")
+    parser.add_argument("--snapshot-every", type=int, default=25, help="snapshot one mutant in N (0: never)")
+    parser.add_argument("--only", type=int, nargs="*", help="run just these mutant numbers")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return _worker(json.loads(args.worker))
+    result = run_campaign(args.count, seed=args.seed, jobs=args.jobs, batch=args.batch, memory_mb=args.memory_mb,
+                          hang_s=args.hang_s, snapshot_every=args.snapshot_every, only=args.only, progress=True)
+    print(result.summary())
+    return 0 if result.clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
