@@ -287,6 +287,8 @@ def test_every_control_works_by_click(qtbot, cache, home, demo, monkeypatch):  #
                 w.close()
         window.close()
         window.viewer.shutdown()
+        window.deleteLater()  # its timers go before the test's cache closes
+        qtbot.wait(50)
     print(f"\nclick crawler: {len(crawl.triggered)} actions triggered, {len(crawl.clicked)} buttons clicked, "
           f"{len(tools)} tools dragged, {len(closer.closed)} modal dialogs or menus closed")
     for reason in crawl.skipped:

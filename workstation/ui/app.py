@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Callable
 
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, QTimer
 from PySide6.QtWidgets import QApplication
 
 from workstation import __version__
@@ -105,6 +105,8 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
     attach_hanging(window, home, prefetch=background)
     attach_monitor_layouts(window, home, cache)
     click_focus_text_fields(window)
+    # The report panel builds its template's fields for each study opened.
+    window.study_activated.connect(lambda _uid: QTimer.singleShot(0, lambda: click_focus_text_fields(window)))
     fit_to_screen(window)
     return window
 

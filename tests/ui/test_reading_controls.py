@@ -1,0 +1,182 @@
+"""Reading by keyboard and from the viewport: focus, the shortcuts sheet, MPR from a viewport, cine controls, overlays."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
+from PySide6.QtWidgets import QApplication
+
+from tests.hanging.conftest import demo  # noqa: F401 - the session's small demo studies
+from workstation.imaging.interaction import VIEWPORT_KEYS
+from workstation.store.importer import import_paths
+from workstation.ui.app import compose_main_window
+from workstation.ui.viewer import overlay
+from workstation.ui.viewer.toolbar import TOOL_SHORTCUTS, VIEWER_KEYS
+
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def reading(qtbot, cache, home, demo):  # noqa: F811
+    """The whole window with the demo CT (and its prior) hung, the first viewport painted."""
+    for key in ("ct-chest-2024", "ct-chest-2023", "us-carotid-2024"):
+        assert import_paths(cache, demo.files[key], workers=1).imported == len(demo.files[key])
+    window = compose_main_window(home, cache, listen=False, background=False)
+    qtbot.addWidget(window)
+    window.resize(1600, 1000)
+    window.show()
+    window.activateWindow()
+    window.browser.activate_study(demo.uids["ct-chest-2024"])
+    viewer = window.viewer
+    qtbot.waitUntil(lambda: window.hanging.plan is not None and viewer.viewports[0].model.render() is not None,
+                    timeout=WAIT_MS)
+    yield window
+    for w in getattr(window, "volume_workspaces", []):
+        w.close()
+    window.close()
+    viewer.shutdown()
+    window.deleteLater()  # its timers go before the test's cache closes
+    qtbot.wait(50)
+
+
+def test_the_active_viewport_keeps_the_keys_through_stage_and_layout_changes(qtbot, reading):
+    window, viewer = reading, reading.viewer
+    vp = viewer.viewports[0]
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    assert QApplication.focusWidget() is vp
+    qtbot.mouseClick(window.hanging.next_button, Qt.MouseButton.LeftButton)
+    assert window.hanging.stage == 1
+    assert QApplication.focusWidget() is viewer.active_widget
+    before = viewer.active_widget.model.index
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Down)
+    assert viewer.active_widget.model.index == before + 1  # the arrow keys still scroll
+    viewer.toolbar.grid_chooser.buttons[(2, 2)].click()
+    assert viewer.session.grid == (2, 2) and QApplication.focusWidget() is viewer.active_widget
+    # Text fields are reached by a click only, never by the focus moving along from a hidden viewport.
+    fields = [f for f in window.findChildren(type(window.browser.filter_bar.name_edit)) if f.window() is window]
+    assert fields and all(f.focusPolicy() == Qt.FocusPolicy.ClickFocus for f in fields), \
+        [f.accessibleName() or f.placeholderText() for f in fields if f.focusPolicy() != Qt.FocusPolicy.ClickFocus]
+
+
+def test_the_shortcuts_sheet_lists_every_key_and_each_key_works(qtbot, reading):
+    window = reading
+    window.shortcuts_action.trigger()
+    text = window.shortcuts_dialog.text.toPlainText()
+    menu_keys = [a.shortcut().toString() for a in window.findChildren(type(window.shortcuts_action))
+                 if not a.shortcut().isEmpty() and any(a in m.actions() for m in _menus(window))]
+    assert menu_keys and all(key in text for key in menu_keys), [k for k in menu_keys if k not in text]
+    for key in list(TOOL_SHORTCUTS.values()) + list(VIEWPORT_KEYS) + list(VIEWER_KEYS):
+        assert key in text
+    assert "next stage" in text and "Right drag" in text
+    window.shortcuts_dialog.close()
+    # Every key the sheet lists for a viewport is one the viewport really uses.
+    interaction = window.viewer.active_widget.interaction
+    for listed in VIEWPORT_KEYS:
+        for name in _key_names(listed):
+            mods = frozenset({"shift"}) if name.startswith("Shift+") else frozenset()
+            name = name.removeprefix("Shift+").replace(" ", "")
+            if name in ("Delete", "Backspace"):
+                continue  # needs a selected measurement
+            assert interaction.key(name, mods), name
+
+
+def _menus(window):
+    out, todo = [], [a.menu() for a in window.menuBar().actions() if a.menu()]
+    while todo:
+        m = todo.pop()
+        out.append(m)
+        todo += [a.menu() for a in m.actions() if a.menu()]
+    return out
+
+
+def _key_names(listed: str) -> list[str]:
+    if "…" in listed:
+        return re.findall(r"\d", listed)[:1]  # how many presets there are depends on the modality
+    return [part.strip() for part in listed.split("/")]
+
+
+def test_mpr_of_the_viewport_from_its_menu_and_its_lines_go_when_closed(qtbot, reading):
+    window, viewer = reading, reading.viewer
+    vp = viewer.viewports[1]
+    centre = vp.rect().center()
+    qtbot.mousePress(vp, Qt.MouseButton.RightButton, pos=centre)
+    qtbot.mouseRelease(vp, Qt.MouseButton.RightButton, pos=centre)  # a right click without dragging
+    menu = vp.context_menu
+    assert menu is not None and menu.isVisible() and viewer.session.active == 1
+    action = next(a for a in menu.actions() if a.text().replace("&", "").startswith("MPR"))
+    menu.close()
+    action.trigger()
+    workspace = window.volume_workspaces[-1]
+    series = vp.model.display_set.series_uid
+    assert workspace.series_box.currentData() == series
+    qtbot.waitUntil(lambda: workspace.mpr is not None, timeout=30_000)  # loaded without another click
+    qtbot.waitUntil(lambda: "mpr" in viewer.session.external_planes, timeout=WAIT_MS)
+    workspace.close()
+    assert "mpr" not in viewer.session.external_planes  # the dashed crosshair is gone with the window
+
+
+def test_the_toolbar_shows_the_cine_that_plays(qtbot, reading, demo):  # noqa: F811
+    window, viewer = reading, reading.viewer
+    viewer.open_study(demo.uids["us-carotid-2024"])
+    qtbot.waitUntil(lambda: window.hanging.plan is not None
+                    and window.hanging.plan.study_uid == demo.uids["us-carotid-2024"], timeout=WAIT_MS)
+    playing = [w for w in viewer.viewports if w.model.cine.playing]
+    if not playing:  # the protocol did not start it: start it as the key does
+        viewer.active_widget.setFocus()
+        qtbot.keyClick(viewer.active_widget, Qt.Key.Key_Space)
+        playing = [w for w in viewer.viewports if w.model.cine.playing]
+    assert playing
+    viewer.session.set_active(playing[0].index)
+    viewer._on_activated(playing[0].index)
+    tb = viewer.toolbar
+    assert tb.cine_action.isChecked() and "❚❚" in tb.cine_action.text()
+    assert tb.fps_box.value() == pytest.approx(playing[0].model.cine.frames_per_second, abs=0.05)
+    assert playing[0].cine_timer.interval() == round(1000 / tb.fps_box.value())
+    tb.fps_box.setValue(5.0)  # the reader's rate is the one that plays
+    assert playing[0].cine_timer.interval() == 200
+
+
+CORNERS = {
+    "top_left": ["MÜLLER, ANNA-MARIA", "ID LBX-0002-0001", "DOB 1967-09-02 F", "Lightbox General Hospital"],
+    "top_right": ["2024-04-22 10:31", "CT CHEST WITH CONTRAST", "Acc LBXB2404221031", "Se 3 CT CHEST 1.25 LUNG"],
+    "bottom_left": ["Im 12/24", "Loc -132.5 mm", "120 kVp 250 mAs"],
+    "bottom_right": ["W 1500 L -600 (Lung)", "Zoom 2.83", "1.25 mm"],
+}
+
+
+@pytest.mark.parametrize("size", [(380, 230), (240, 200), (160, 150), (900, 700)])
+def test_corner_lines_never_overlap(qtbot, size):
+    rect = QRectF(0, 0, *size)
+    fm = QFontMetricsF(overlay.overlay_font(10.0))
+    placed = overlay.layout_corners(rect, CORNERS, fm)
+    boxes = [QRectF(x, y - fm.ascent(), fm.horizontalAdvance(t), fm.height()) for x, y, t in placed]
+    for i, a in enumerate(boxes):
+        assert rect.contains(a), (placed[i], size)
+        for b in boxes[i + 1:]:
+            assert not a.intersects(b), (placed, size)
+    # the middle of the side edges stays free for the orientation markers
+    middle = QRectF(0, size[1] / 2 - fm.height() / 2, size[0], fm.height())
+    assert not any(box.intersects(middle) for box in boxes)
+    if size == (900, 700):
+        assert len(placed) == sum(map(len, CORNERS.values()))  # room for all: nothing dropped
+    else:
+        texts = [t for _x, _y, t in placed]
+        assert any(t.startswith("MÜLLER") or t.startswith("MÜ") for t in texts)  # identity kept first
+
+
+@pytest.mark.parametrize("background", [0, 255, 128])
+def test_corner_text_reads_on_any_pixel_value(qtbot, background):
+    image = QImage(200, 40, QImage.Format.Format_RGB32)
+    image.fill(QColor(background, background, background))
+    p = QPainter(image)
+    p.setFont(overlay.overlay_font(10.0))
+    overlay.shadowed_text(p, 5, 25, "DOB 1967-09-02")
+    p.end()
+    ptr = image.constBits()
+    pixels = np.frombuffer(ptr, np.uint8).reshape(40, 200, 4)[..., :3].mean(axis=2)
+    # Both light letters and a dark outline are there, whatever lies under them.
+    assert (pixels > 200).sum() > 40 and (pixels < 40).sum() > 40
