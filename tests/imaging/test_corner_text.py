@@ -39,7 +39,8 @@ def test_ages_and_names():
     assert age_at("", "20240615") == age_at("20240615", "20240101") == ""
     assert person_name("Müller^Anna") == "MÜLLER, Anna"
     assert person_name("Smith") == "SMITH"
-    assert person_name("=Yamada^Tarou") == ""
+    assert person_name("=Yamada^Tarou") == "Yamada Tarou"  # a name only in its ideographic group is shown
+    assert person_name("Yamada^Tarou=山田^太郎=やまだ^たろう") == "YAMADA, Tarou (山田 太郎)"
 
 
 def test_layouts_per_modality_and_overrides_never_hide_the_patient():

@@ -35,9 +35,9 @@ def test_person_names():
     assert format_person_name("^Anna") == "Anna"
     assert format_person_name("Anonymized") == "Anonymized"
     assert format_person_name(" Smith ^ Jo ") == "Smith, Jo"
-    # Alphabetic group first; the ideographic one only when there is no alphabetic name.
-    assert format_person_name("Yamada^Tarou=山田^太郎=やまだ^たろう") == "Yamada, Tarou"
-    assert format_person_name("=山田^太郎") == "山田, 太郎"
+    # Alphabetic group first, the ideographic one in parentheses (the default name display).
+    assert format_person_name("Yamada^Tarou=山田^太郎=やまだ^たろう") == "Yamada, Tarou (山田 太郎)"
+    assert format_person_name("=山田^太郎") == "山田 太郎"
     assert format_person_name("Doe^Jane\\Roe^Rick") == "Doe, Jane; Roe, Rick"
 
 

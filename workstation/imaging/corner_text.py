@@ -19,6 +19,7 @@ from typing import Callable, Mapping
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
+from workstation.dicom.person_name import format_person_name
 from workstation.store.queries import SeriesRow, StudyRow
 
 CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
@@ -58,14 +59,12 @@ class CornerContext:
 
 
 def person_name(value: str) -> str:
-    """Family^Given^Middle^Prefix^Suffix as "FAMILY, Given Middle" (first component group only)."""
-    alphabetic = (value or "").split("=")[0]
-    parts = [p.strip() for p in alphabetic.split("^")]
-    family = parts[0] if parts else ""
-    given = " ".join(p for p in parts[1:3] if p)
-    if family and given:
-        return f"{family.upper()}, {given}"
-    return (family or given).upper() if family else given
+    """A PN value for corner text: "FAMILY, Given Middle", the ideographic group as the site chose.
+
+    See :func:`workstation.dicom.person_name.format_person_name` (a name
+    stored only in its ideographic group is shown, not left empty).
+    """
+    return format_person_name(value, upper_family=True)
 
 
 def dicom_date(value: str) -> str:

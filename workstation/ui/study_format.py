@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Iterable
 
+from workstation.dicom.person_name import format_person_name as _format_pn
 from workstation.reporting.reading_status import index_status, reading_status_words
 from workstation.store.queries import StudyFilter, StudyRow
 
@@ -71,24 +72,12 @@ def format_person_name(pn: str) -> str:
     Returns
     -------
     str
-        ``Family, Prefix Given Middle, Suffix`` with empty parts left out; the
-        alphabetic group is used unless it is empty, then the ideographic one.
+        ``Family, Prefix Given Middle, Suffix`` with empty parts left out, the
+        ideographic group shown as the site chose
+        (:mod:`workstation.dicom.person_name`, default ``Yamada, Tarou (山田 太郎)``).
         Empty when the value holds no name at all.
     """
-    names = [_one_person_name(v) for v in (pn or "").split("\\")]
-    return "; ".join(n for n in names if n)
-
-
-def _one_person_name(value: str) -> str:
-    groups = value.split("=")
-    group = next((g for g in groups if g.replace("^", "").strip()), "")
-    parts = [p.strip() for p in group.split("^")] + [""] * 5
-    family, given, middle, prefix, suffix = parts[:5]
-    first = " ".join(p for p in (prefix, given, middle) if p)
-    text = ", ".join(p for p in (family, first) if p)
-    if suffix:
-        text = f"{text}, {suffix}" if text else suffix
-    return text
+    return _format_pn(pn)
 
 
 def format_da(value: str) -> str:
