@@ -14,7 +14,14 @@ breaks one thing according to MODE:
     the association is aborted after the first C-FIND pending response;
 ``get-bad-store``
     the second C-STORE sub-operation of a C-GET carries a malformed data set,
-    the third a data set without Study and Series Instance UIDs.
+    the third a data set without Study and Series Instance UIDs;
+``freeze``
+    a frozen archive: C-ECHO is never answered, C-FIND stops after its first
+    pending response, C-GET and C-MOVE (to ``DESTINATION_PORT`` on 127.0.0.1,
+    whatever the destination AE) stop after their first C-STORE, holding the
+    storage association open.  Nothing is closed until the process is killed.
+
+    python -m tests.interop.bad_peer freeze PORT FOLDER [DESTINATION_PORT]
 
 It runs in its own process because the breakage patches pynetdicom's message
 encoder, which must not touch the Lightbox side of the conversation.
@@ -34,13 +41,16 @@ from pynetdicom import AE, StoragePresentationContexts, dimse_messages, evt
 from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
     Verification,
 )
 
 AE_TITLE = "BADPEER"
 #: A sequence of undefined length whose content is not items: no DICOM parser can read it.
 GARBAGE = b"\x08\x00\x15\x11" + b"\xff\xff\xff\xff" + b"\xde\xad\xbe\xef" * 4
-MODES = ("find-no-status", "find-bad-identifier", "find-abort", "get-bad-store")
+MODES = ("find-no-status", "find-bad-identifier", "find-abort", "get-bad-store", "freeze")
+#: How long a frozen archive stays frozen (the test kills it long before).
+FROZEN_S = 3600
 
 
 def _break_messages(mode: str) -> None:
@@ -101,6 +111,8 @@ def main(argv: list[str]) -> int:
             if event.is_cancelled:
                 yield 0xFE00, None
                 return
+            if mode == "freeze" and n == 2:
+                time.sleep(FROZEN_S)
             yield 0xFF00, rsp
             if mode == "find-abort" and n == 1:
                 time.sleep(0.2)  # let the first response leave before the A-ABORT
@@ -114,20 +126,41 @@ def main(argv: list[str]) -> int:
             if event.is_cancelled:
                 yield 0xFE00, None
                 return
+            if mode == "freeze" and n == 2:
+                time.sleep(FROZEN_S)
             if mode == "get-bad-store" and n == 3:
                 ds = copy.deepcopy(ds)
                 del ds.StudyInstanceUID
                 del ds.SeriesInstanceUID
             yield 0xFF00, ds
 
+    def on_move(event):
+        matched = _matches(datasets, event.identifier)
+        yield "127.0.0.1", destination_port
+        yield len(matched)
+        for n, ds in enumerate(matched, 1):
+            if n == 2:
+                time.sleep(FROZEN_S)
+            yield 0xFF00, ds
+
+    def on_echo(event):
+        if mode == "freeze":
+            time.sleep(FROZEN_S)
+        return 0x0000
+
+    destination_port = int(argv[3]) if len(argv) > 3 else 0
     ae = AE(AE_TITLE)
     ae.add_supported_context(Verification)
+    ae.add_supported_context(StudyRootQueryRetrieveInformationModelMove)
+    for cx in StoragePresentationContexts:
+        ae.add_requested_context(cx.abstract_syntax)
     ae.add_supported_context(StudyRootQueryRetrieveInformationModelFind)
     ae.add_supported_context(StudyRootQueryRetrieveInformationModelGet)
     for cx in StoragePresentationContexts:
         ae.add_supported_context(cx.abstract_syntax, scp_role=True, scu_role=False)
     server = ae.start_server(("127.0.0.1", port), block=False,
-                             evt_handlers=[(evt.EVT_C_FIND, on_find), (evt.EVT_C_GET, on_get)])
+                             evt_handlers=[(evt.EVT_C_FIND, on_find), (evt.EVT_C_GET, on_get),
+                                           (evt.EVT_C_MOVE, on_move), (evt.EVT_C_ECHO, on_echo)])
     print("ready", flush=True)
     try:
         sys.stdin.read()  # the test closes our stdin (or kills us) to stop

@@ -75,20 +75,25 @@ def _node(ctx: Context, name: str) -> Node:
 def _interruptible(work, cancel: threading.Event):
     """Run ``work`` on a thread; Ctrl+C (or SIGTERM) sets ``cancel`` and waits for it to wind down."""
     box: dict = {}
+    # Waiting on an Event, not Thread.join: a KeyboardInterrupt inside join() can leave the
+    # thread looking finished while it still runs (then no result: "error: 'result'").
+    finished = threading.Event()
 
     def target() -> None:
         try:
             box["result"] = work()
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             box["error"] = exc
+        finally:
+            finished.set()
 
     thread = threading.Thread(target=target, name="lightbox-job", daemon=True)
     previous = signal.signal(signal.SIGTERM, lambda *_: cancel.set()) if threading.current_thread() is threading.main_thread() else None
     thread.start()
     try:
-        while thread.is_alive():
+        while not finished.is_set():
             try:
-                thread.join(0.2)
+                finished.wait(0.2)
             except KeyboardInterrupt:
                 cancel.set()
                 print("\ncancelling (completed files stay in the cache)…", file=sys.stderr)
@@ -169,6 +174,10 @@ def retrieve(args, ctx: Context) -> int:
         report = _interruptible(lambda: run_retrieve(node, ctx.settings, ctx.home, ctx.cache, args.study, args.series,
                                                      method=args.method, progress=progress, cancel=cancel), cancel)
     except (NetworkError, ValueError) as exc:
+        if cancel.is_set():
+            # Interrupted before the transfer began (listing the study): nothing was retrieved.
+            print(f"Retrieve cancelled before any instance arrived ({exc}); the cache is unchanged.")
+            raise CliError("cancelled", exit_code=130) from None
         raise CliError(str(exc)) from None
     if tty:
         print(file=sys.stderr)
