@@ -269,7 +269,7 @@ def test_every_control_works_by_click(qtbot, cache, home, demo, monkeypatch):  #
         assert import_paths(cache, demo.files[key], workers=1).imported == len(demo.files[key])
     _no_file_or_text_dialogs(monkeypatch)
     window = compose_main_window(home, cache, listen=False, background=False)
-    qtbot.addWidget(window)
+    # Not handed to qtbot: closed and deleted below, before the test's cache closes.
     window.resize(1600, 1000)
     window.show()
     closer = ModalCloser()

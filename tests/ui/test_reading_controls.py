@@ -26,7 +26,7 @@ def reading(qtbot, cache, home, demo):  # noqa: F811
     for key in ("ct-chest-2024", "ct-chest-2023", "us-carotid-2024"):
         assert import_paths(cache, demo.files[key], workers=1).imported == len(demo.files[key])
     window = compose_main_window(home, cache, listen=False, background=False)
-    qtbot.addWidget(window)
+    # Not handed to qtbot: closed and deleted below, before the test's cache closes.
     window.resize(1600, 1000)
     window.show()
     window.activateWindow()
