@@ -58,7 +58,7 @@ def test_studies_and_series_counts(small_headers):
         by_study[ds.StudyInstanceUID][ds.SeriesDescription] += 1
     studies = {s.key: s for s in planned_studies("small")}
     n = SIZES["small"]
-    assert len(by_study) == 8
+    assert len(by_study) == len(studies) == 9
     assert by_study[studies["ct-chest-2024"].uid] == {
         "CT CHEST 1.25 SOFT": n.ct_slices,
         "CT CHEST 1.25 LUNG": n.ct_slices,
@@ -66,6 +66,11 @@ def test_studies_and_series_counts(small_headers):
     assert by_study[studies["ct-chest-2023"].uid] == {"CT CHEST 1.25 SOFT": n.ct_slices}
     assert by_study[studies["mr-brain-2024"].uid] == {
         "T1 SAG": n.mr_sagittal_slices,
+        "T2 AX": n.mr_axial_slices,
+        "FLAIR AX": n.mr_axial_slices,
+        "T1 AX": n.mr_axial_slices,
+    }
+    assert by_study[studies["mr-brain-2023"].uid] == {
         "T2 AX": n.mr_axial_slices,
         "FLAIR AX": n.mr_axial_slices,
         "T1 AX": n.mr_axial_slices,

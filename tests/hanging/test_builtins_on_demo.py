@@ -89,7 +89,11 @@ def test_mr_brain_grid_and_sagittal(demo, library):
     assert [v.initial_image for v in (t1, t2, flair, sag)] == [5, 5, 5, 5]  # middle of 12
     assert sag.rectangle[0] > 0.6 and sag.rectangle[3] == 1
     assert {v.sync.get("scroll") for v in (t1, t2, flair, dwi)} == {"axial"} and "scroll" not in sag.sync
-    assert not plan.stages[1].enabled  # no prior MR
+    # the prior MR a year earlier: current FLAIR beside the prior's
+    prior = plan.stages[1]
+    assert prior.enabled and [p.study_uid for p in plan.priors] == [demo.uids["mr-brain-2023"]]
+    assert [v.series_uid for v in prior.viewports] == [s_uid("mr-brain-2024", "flair-ax"),
+                                                       s_uid("mr-brain-2023", "flair-ax")]
 
 
 def test_chest_radiograph_pa_lateral_and_prior_pa(demo, library):

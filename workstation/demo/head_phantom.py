@@ -54,14 +54,19 @@ class MRLesion:
     centre_mm: tuple[float, float, float]
     diameter_mm: float
     label: str = ""
+    prior_diameter_mm: float | None = None  # in the prior a year earlier; None: the same
+
+    def diameter(self, prior: bool = False) -> float:
+        """Diameter in the current study, or in the prior one."""
+        return self.prior_diameter_mm if prior and self.prior_diameter_mm is not None else self.diameter_mm
 
 
 MR_LESIONS: list[MRLesion] = [
     MRLesion((-22.0, 10.0, 25.0), 8.0, "periventricular lesion, right"),
     MRLesion((24.0, -18.0, 30.0), 6.0, "periventricular lesion, left frontal"),
-    MRLesion((30.0, 28.0, 45.0), 12.0, "subcortical lesion, left parietal"),
+    MRLesion((30.0, 28.0, 45.0), 12.0, "subcortical lesion, left parietal", prior_diameter_mm=10.0),
 ]
-"""Known lesions of the demo MR brain."""
+"""Known lesions of the demo MR brain; the left parietal one grew by 2 mm since the prior."""
 
 _BRAIN_CENTRE = np.array([0.0, 8.0, 18.0])
 _BRAIN_AXES = np.array([66.0, 84.0, 62.0])
@@ -99,13 +104,15 @@ def _segment_distance(X, Y, Z, p0, p1) -> np.ndarray:
     return np.sqrt((wx - t * d[0]) ** 2 + (wy - t * d[1]) ** 2 + (wz - t * d[2]) ** 2)
 
 
-def head_labels(X, Y, Z) -> np.ndarray:
+def head_labels(X, Y, Z, *, prior: bool = False) -> np.ndarray:
     """Tissue label (:class:`Tissue`) at each point.
 
     Parameters
     ----------
     X, Y, Z : array_like
         Patient coordinates in mm, broadcastable to one shape.
+    prior : bool
+        The same head a year earlier (lesions at their prior size).
 
     Returns
     -------
@@ -184,7 +191,7 @@ def head_labels(X, Y, Z) -> np.ndarray:
     labels[cranial & (_ellipsoid(X, Y, Z, (0.0, 2.0, 5.0), (2.5, 12.0, 9.0)) <= 1.0)] = Tissue.CSF  # third ventricle
 
     for lesion in MR_LESIONS:
-        r = _ellipsoid(X, Y, Z, lesion.centre_mm, (lesion.diameter_mm / 2,) * 3)
+        r = _ellipsoid(X, Y, Z, lesion.centre_mm, (lesion.diameter(prior) / 2,) * 3)
         labels[cerebrum & (r <= 1.0)] = Tissue.LESION
 
     # Orbits and paranasal sinuses at the front of the skull base.

@@ -20,10 +20,11 @@ import numpy as np
 
 from workstation.demo.canvas import SliceCanvas, polyline
 
-# Where the prior CT of the same patient put the body: (x, y, z) in mm.  A
-# year earlier the table was 6.25 mm lower and the patient lay 10 mm further
-# towards the head end.
-PRIOR_CT_TABLE_SHIFT: tuple[float, float, float] = (0.0, 6.25, 10.0)
+# Where the prior CT of the same patient put the body: (x, y, z) in mm.  The
+# demo's prior is positioned like the current scan, so the same table
+# position shows the same anatomy (a prior comparison compares like with
+# like); the mechanism stays for studies placed elsewhere.
+PRIOR_CT_TABLE_SHIFT: tuple[float, float, float] = (0.0, 0.0, 0.0)
 CURRENT_CT_TABLE_SHIFT: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 AIR_HU = -1000.0
@@ -81,8 +82,10 @@ CT_SPHERES: list[Sphere] = [
 ]
 """Known spheres of the current demo CT chest (patient coordinates of its frame of reference)."""
 
-# A year earlier the nodules were smaller; the table was elsewhere.
-_PRIOR_DIAMETERS = {0: 8.0, 1: 10.0, 2: 20.0, 3: 8.0}
+# A year earlier the right lower lobe nodule was 2 mm smaller; nothing else changed.
+_PRIOR_DIAMETERS = {0: 10.0, 1: 10.0, 2: 20.0, 3: 8.0}
+#: The one change between the prior and the current CT: (index in CT_SPHERES, growth in mm).
+CT_NODULE_GROWTH: tuple[int, float] = (0, 2.0)
 PRIOR_CT_SPHERES: list[Sphere] = [
     s.shifted(PRIOR_CT_TABLE_SHIFT, _PRIOR_DIAMETERS[i]) for i, s in enumerate(CT_SPHERES)
 ]

@@ -27,7 +27,7 @@ from pydicom.uid import (
 
 from workstation.demo.phantoms import PRIOR_CT_TABLE_SHIFT
 
-DEMO_VERSION = 2
+DEMO_VERSION = 3
 """Bumped whenever the generated content changes (and with it every UID)."""
 
 _UID_NAMESPACE = uuid.UUID("5f0c3a4e-1b7d-4c2a-9e61-7a1d2b3c4d5e")
@@ -203,6 +203,8 @@ def planned_studies(size: str = "full") -> list[StudyPlan]:
               "7319", "Hale^Margaret^^Dr.", "DX", "20230307_DX_CHEST"),
         study("mr-brain-2024", anna, "20240205", "161730", "MR BRAIN WITHOUT CONTRAST", "LBXB24020501",
               "8022", "Weiß^Jürgen^^Dr.", "MR", "20240205_MR_BRAIN"),
+        study("mr-brain-2023", anna, "20230130", "154210", "MR BRAIN WITHOUT CONTRAST", "LBXB23013001",
+              "7301", "Weiß^Jürgen^^Dr.", "MR", "20230130_MR_BRAIN"),
         study("mg-screening-2024", anna, "20240422", "103015", "MG SCREENING BILATERAL", "LBXB24042201",
               "8240", "Weiß^Jürgen^^Dr.", "MG", "20240422_MG_SCREENING"),
         study("mg-screening-2023", anna, "20230418", "111245", "MG SCREENING BILATERAL", "LBXB23041801",
@@ -311,6 +313,12 @@ def planned_series(size: str = "full") -> list[SeriesPlan]:
         add("mr-brain-2024", f"{seq.lower()}-ax", number, description=f"{seq} AX",
             protocol_name=f"BRAIN {seq} AX", phantom=f"mr-{seq.lower()}", params=dict(sequence=seq),
             **mr_axial, **mr_common)  # fmt: skip
+    # The prior MR a year earlier: the same head placed alike (same slice positions), one lesion 2 mm smaller.
+    mr_prior = dict(mr_common, frame_of_reference_uid=demo_uid(size, "mr-brain-2023", "frame-of-reference"))
+    for number, seq in ((3, "T2"), (4, "FLAIR"), (5, "T1")):
+        add("mr-brain-2023", f"{seq.lower()}-ax", number, description=f"{seq} AX",
+            protocol_name=f"BRAIN {seq} AX", phantom=f"mr-{seq.lower()}", params=dict(sequence=seq, prior=True),
+            **mr_axial, **mr_prior)  # fmt: skip
 
     # Screening mammography: one series per view, current and prior.
     mg_px = MG_FIELD_MM / s.mg_rows

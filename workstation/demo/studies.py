@@ -74,8 +74,8 @@ __all__ = [
     "planned_studies",
 ]
 
-# The prior radiograph: the patient stood 6 mm further left and 10 mm higher.
-PRIOR_DX_SHIFT = (6.0, 0.0, 10.0)
+# The prior radiograph: the patient stood where they stand now (the same anatomy at the same place).
+PRIOR_DX_SHIFT = (0.0, 0.0, 0.0)
 
 _PROGRESS_INTERVAL_S = 0.1
 
@@ -149,7 +149,7 @@ def _render_mr(group: list[SeriesPlan]) -> Rendered:
     rngs = {s.key: _rng(s) for s in group}
     for index in range(first.instances):
         X, Y, Z = _pixel_grid(first, index)
-        labels = head_labels(X, Y, Z)
+        labels = head_labels(X, Y, Z, prior=bool(first.params.get("prior")))
         for series in group:
             yield series, index, mr_signal(labels, series.params["sequence"], X, Y, Z, rngs[series.key])
 
