@@ -24,6 +24,7 @@ from pydicom.tag import Tag
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
@@ -279,6 +280,60 @@ def _pixel_offset(buf: bytes, pos: int, transfer_syntax: str, total: int | None 
     if length == 0xFFFFFFFF or start + length > total:
         return None
     return start
+
+
+#: The Sequence Delimitation Item that ends encapsulated pixel data, little endian.
+_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+#: How much of a file's end is searched for it (Data Set Trailing Padding may follow).
+TAIL_BYTES = 4096
+
+
+def pixel_data_truncation(head: bytes, pixel_pos: int | None, transfer_syntax: str, total_size: int,
+                          tail: bytes = b"") -> str | None:
+    """Say why an object's pixel data is not all there, or None when it is (or cannot be told).
+
+    Parameters
+    ----------
+    head : bytes
+        The start of the object (at least up to and including the pixel data element's header).
+    pixel_pos : int or None
+        Offset of the pixel data element (from the header scan or parse).
+    transfer_syntax : str
+        The object's Transfer Syntax UID.
+    total_size : int
+        The size of the whole object.
+    tail : bytes
+        The last bytes of the object (up to :data:`TAIL_BYTES`), for encapsulated pixel data.
+
+    Returns
+    -------
+    str or None
+        For example "truncated: Pixel Data declares 2147483648 bytes, 524288 are present".
+    """
+    if pixel_pos is None or pixel_pos + 8 > len(head) or transfer_syntax == DeflatedExplicitVRLittleEndian:
+        return None
+    little = transfer_syntax != ExplicitVRBigEndian
+    endian = "<" if little else ">"
+    group, elem = struct.unpack_from(endian + "HH", head, pixel_pos)
+    if group != 0x7FE0 or elem not in (0x0008, 0x0009, 0x0010):
+        return None
+    vr = head[pixel_pos + 4: pixel_pos + 6]
+    if transfer_syntax != ImplicitVRLittleEndian and vr.isalpha() and vr.isupper():
+        if pixel_pos + 12 > len(head):
+            return None
+        (length,) = struct.unpack_from(endian + "I", head, pixel_pos + 8)
+        start = pixel_pos + 12
+    else:
+        (length,) = struct.unpack_from(endian + "I", head, pixel_pos + 4)
+        start = pixel_pos + 8
+    if length == 0xFFFFFFFF:
+        if tail and _SEQUENCE_DELIMITER not in tail:
+            return "truncated: the encapsulated Pixel Data has no end (no sequence delimiter)"
+        return None
+    present = max(0, total_size - start)
+    if length > present:
+        return f"truncated: Pixel Data declares {length} bytes, {present} are present"
+    return None
 
 
 def parse_header(buf: bytes, total_size: int | None = None) -> tuple[Dataset, InstanceRecord]:

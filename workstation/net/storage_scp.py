@@ -50,7 +50,14 @@ from pynetdicom import (
 from pynetdicom.sop_class import StorageCommitmentPushModel, Verification
 
 from workstation.config import Settings, validate_ae_title
-from workstation.dicom.header import NotDicom, UnusableInstance, parse_header, record_from_scan
+from workstation.dicom.header import (
+    TAIL_BYTES,
+    NotDicom,
+    UnusableInstance,
+    parse_header,
+    pixel_data_truncation,
+    record_from_scan,
+)
 from workstation.dicom.sop_classes import storage_sop_classes
 from workstation.dicom.transfer_syntax import DECODER_ORDER
 from workstation.net.association import NetworkError
@@ -249,9 +256,13 @@ def _parse(data: bytes, calling_ae: str) -> tuple[Received | None, Any]:
     try:
         # The lean scan (as the importer uses) reads the usual headers without building a dataset.
         rec = record_from_scan(data, len(data))
-        if rec is not None:
-            return None, rec
-        _ds, rec = parse_header(data, len(data))
+        if rec is None:
+            _ds, rec = parse_header(data, len(data))
+        # A data set whose pixel data is not all there is refused, never indexed as good.
+        reason = pixel_data_truncation(data, rec.extra.get("pixel_pos"), rec.transfer_syntax_uid, len(data),
+                                       data[-TAIL_BYTES:])
+        if reason:
+            raise UnusableInstance(reason)
     except (NotDicom, UnusableInstance) as exc:
         return Received("", "", "", calling_ae, CANNOT_UNDERSTAND, Outcome.FAILED.value, str(exc), len(data)), None
     except Exception as exc:  # noqa: BLE001 - hostile input must not kill the association thread

@@ -20,10 +20,12 @@ from typing import Iterable
 
 from workstation.dicom.header import (
     HEADER_CHUNK,
+    TAIL_BYTES,
     NotDicom,
     UnusableInstance,
     parse_header,
     parse_header_file,
+    pixel_data_truncation,
     record_from_scan,
 )
 from workstation.log_privacy import mask_values
@@ -107,6 +109,10 @@ def _prepare_one(src: Source, cache: Path, zips: dict[str, zipfile.ZipFile]) -> 
         return ("skip", src.label, "empty file")
     try:
         _ds, rec = parse_header(data)
+        reason = pixel_data_truncation(data, rec.extra.get("pixel_pos"), rec.transfer_syntax_uid, len(data),
+                                       data[-TAIL_BYTES:])
+        if reason:
+            raise UnusableInstance(reason)
     except (NotDicom, UnusableInstance) as exc:
         return ("skip", src.label, str(exc))
     except Exception as exc:  # pydicom can raise nearly anything on hostile input
@@ -143,14 +149,33 @@ def _prepare_file(src: Source, cache: Path) -> _Result:
 
 
 def _scan_file(path: Path) -> tuple[object, int]:
-    """The record from the lean header scan of the file's first 64 KiB, else from pydicom."""
+    """The record from the lean header scan of the file's first 64 KiB, else from pydicom.
+
+    Raises UnusableInstance for an object whose pixel data is not all there.
+    """
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         head = f.read(HEADER_CHUNK)
     rec = record_from_scan(head, size)
     if rec is None:
         _ds, rec, size = parse_header_file(path)
+    _refuse_truncated(path, rec, head, size)
     return rec, size
+
+
+def _refuse_truncated(path: Path, rec, head: bytes, size: int) -> None:
+    pixel_pos = rec.extra.get("pixel_pos")
+    if pixel_pos is None:
+        return
+    with open(path, "rb") as f:
+        if pixel_pos + 12 > len(head):
+            f.seek(pixel_pos)
+            head, size, pixel_pos = f.read(12), size - pixel_pos, 0
+        f.seek(max(0, os.fstat(f.fileno()).st_size - TAIL_BYTES))
+        tail = f.read(TAIL_BYTES)
+    reason = pixel_data_truncation(head, pixel_pos, rec.transfer_syntax_uid, size, tail)
+    if reason:
+        raise UnusableInstance(reason)
 
 
 def _is_empty(path: Path) -> bool:
