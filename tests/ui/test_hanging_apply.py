@@ -221,3 +221,22 @@ def test_attach_hanging_to_a_main_window(qtbot, cache, demo, home):  # noqa: F81
     assert dialog.isVisible()
     dialog.close()
     window.viewer.shutdown()
+
+
+def test_a_single_gre_series_is_shown_not_an_empty_mr_brain_layout(qtbot, viewer, cache, home, tmp_path):
+    from tests.hanging.test_fit import _write_mr
+
+    study_uid = _write_mr(tmp_path / "gre", "gre")
+    assert import_paths(cache, [tmp_path / "gre"], workers=1).imported == 6
+    hc = HangingController(viewer, home, auto=False)
+    plan = hc.hang(study_uid)
+    assert plan.protocol_id == "default" and viewer.session.grid == (1, 1)
+    (model,) = viewer.session.visible
+    assert model.display_set is not None and len(model) == 6
+    qtbot.waitUntil(model.is_loaded, timeout=WAIT_MS)
+    assert not hc.notes[0].isVisible()
+    # the chooser still offers the MR brain protocol, whose empty viewports then say what is missing
+    hc.chooser.activated.emit(hc.chooser.findData("mr-brain"))
+    assert hc.plan.protocol_id == "mr-brain"
+    assert hc.notes[2].isVisible() and "no axial FLAIR series in this study" in hc.notes[2].text()
+    assert "regex" not in hc.notes[2].text() and "|" not in hc.notes[2].text()
