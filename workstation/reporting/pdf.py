@@ -1,105 +1,184 @@
 """The report for referring physicians: a PDF of the SR, and that PDF as an Encapsulated PDF in the study.
 
-The PDF is written here (plain text pages, the standard Helvetica fonts,
-WinAnsi encoding), so no extra dependency is needed: what the SR says, laid
-out for reading and printing, with the signature status at the end.
+The PDF is laid out with fpdf2, a pure-Python PDF engine that embeds (subsets
+of) real Unicode fonts, so a patient's name prints in whatever script it is
+written: Japanese, Korean, Chinese, Greek, Hebrew, Arabic, Cyrillic.
+Right-to-left text is reordered and Arabic letters joined by its text shaping
+(uharfbuzz).  fpdf2 rather than Qt's QPdfWriter because ``reporting`` runs
+without Qt (``lightbox report pdf`` on a server, the import-linter contract
+keeps Qt in ``ui``); rather than reportlab because fpdf2 takes OpenType/CFF
+collections (Noto Sans CJK), font fallback per character and bidirectional
+text out of the box.  Fonts are found by :mod:`workstation.reporting.pdf_fonts`.
+
+Layout: title, the preliminary mark, patient and study, report status, then
+the report's headings as :func:`workstation.reporting.sr_text.headings` gives
+them, the signature status at the end; every page has a footer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
-import zlib
+import logging
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from workstation import __version__
-from workstation.reporting.sr_text import render_lines, summarize
+from workstation.dicom.person_name import format_person_name
+from workstation.reporting.pdf_fonts import PdfFontError, body_fonts, fallback_faces
+from workstation.reporting.sr_text import headings, render_lines, summarize
+
+__all__ = ["ENCAPSULATED_PDF_STORAGE", "PDF_SERIES_NUMBER", "PdfFontError", "report_pdf", "encapsulated_pdf",
+           "store_pdf"]
+
+log = logging.getLogger(__name__)
 
 ENCAPSULATED_PDF_STORAGE = "1.2.840.10008.5.1.4.1.1.104.1"
 PDF_SERIES_NUMBER = 9002
 
-_PAGE_W, _PAGE_H = 595, 842  # A4 in points
-_MARGIN = 56
-_SIZE, _LEADING = 9.5, 12.5
+_MARGIN = 20  # mm
+_SIZE = 10
+_LINE = 5.2  # mm per line of body text
 _TECHNICAL = ("SOP Class:", "[modifier] Language of Content", "[context] Observer Type:")
-_WRAP = 100  # characters of Helvetica 9.5 pt across the text width, conservatively
 
 
-def _pdf_text(s: str) -> bytes:
-    data = s.encode("cp1252", "replace")
-    return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+def _date(da: str) -> str:
+    da = (da or "").strip()
+    return f"{da[:4]}-{da[4:6]}-{da[6:8]}" if len(da) == 8 and da.isdigit() else da
 
 
-def _wrapped(lines: list[str]) -> list[tuple[str, str]]:
-    """(font, text) lines: the title bold, long lines wrapped under their indentation."""
+def _header_lines(ds: Dataset, preliminary: bool) -> list[tuple[str, str]]:
+    """(style, text) lines above the content: patient, study, report status."""
+    s = summarize(ds)
     out: list[tuple[str, str]] = []
-    for n, line in enumerate(lines):
-        font = "F2" if n == 0 else "F1"
-        indent = len(line) - len(line.lstrip(" "))
-        pieces = textwrap.wrap(line.strip(), _WRAP - indent, break_long_words=True) or [""]
-        for k, piece in enumerate(pieces):
-            out.append((font, " " * (indent + (4 if k else 0)) + piece))
+    if preliminary:
+        out.append(("B", "PRELIMINARY REPORT - NOT VERIFIED"))
+    name = format_person_name(str(ds.get("PatientName", "") or "")) or "(no name)"
+    # The name on a line of its own: a right-to-left name and the fields after it would be reordered together.
+    out.append(("B", f"Patient: {name}"))
+    patient = [f"ID: {ds.get('PatientID', '') or '-'}"]
+    issuer = str(ds.get("IssuerOfPatientID", "") or "")
+    if issuer:
+        patient[-1] += f" ({issuer})"
+    if ds.get("PatientBirthDate"):
+        patient.append(f"born {_date(str(ds.PatientBirthDate))}")
+    if ds.get("PatientSex"):
+        patient.append(f"sex {ds.PatientSex}")
+    out.append(("", "   ".join(patient)))
+    study = [str(ds.get("StudyDescription", "") or ""), _date(str(ds.get("StudyDate", "") or ""))]
+    if ds.get("AccessionNumber"):
+        study.append(f"accession {ds.AccessionNumber}")
+    out.append(("", "Study: " + "   ".join(p for p in study if p)))
+    out.append(("", f"Completion: {s.completion or '-'}   Verification: {s.verification or '-'}   "
+                    f"Content date/time: {s.content_datetime or '-'}"))
+    out += [("", f"Verified by: {format_person_name(o) or o}") for o in s.observers]
+    out += [("", f"Replaces: {p}") for p in s.predecessors]
+    return out
+
+
+def _content(ds: Dataset) -> list[tuple[int, str, str]]:
+    """(depth, style, text) of the content: headings bold, their lines indented under them."""
+    found = headings(ds)
+    if not found:  # no CONTAINER headings: the content tree as text
+        lines = [line for line in render_lines(ds, header=False) if not line.lstrip().startswith(_TECHNICAL)]
+        return [(0, "", line) for line in lines]
+    out: list[tuple[int, str, str]] = []
+    for heading in found:
+        out.append((heading.depth, "B", heading.title))
+        out += [(heading.depth, "", line) for line in heading.lines]
     return out
 
 
 def report_pdf(ds: Dataset, signature_status: str = "", *, now: dt.datetime | None = None) -> bytes:
-    """A PDF of the SR ``ds`` (title, patient and study, flags, content), with ``signature_status`` at the end."""
+    """A PDF of the SR ``ds`` (title, patient and study, status, content), with ``signature_status`` at the end.
+
+    Raises
+    ------
+    PdfFontError
+        Some character of the report has no font on this system (the message
+        names the package to install); no PDF with missing glyphs is made.
+    """
+    from fpdf import FPDF
+
     s = summarize(ds)
-    # The technical lines (SOP Class, language, observer type) mean nothing to a referring physician.
-    lines = [line for line in render_lines(ds) if not line.lstrip().startswith(_TECHNICAL)]
-    if s.state == "preliminary":
-        lines.insert(1, "PRELIMINARY REPORT - NOT VERIFIED")
-    if signature_status:
-        lines += ["", f"Digital signature: {signature_status}"]
     stamp = (now or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
-    rows = _wrapped(lines)
-    per_page = int((_PAGE_H - 2 * _MARGIN) // _LEADING)
-    pages = [rows[i:i + per_page] for i in range(0, len(rows), per_page)] or [[]]
-    objects: list[bytes] = []
+    header = _header_lines(ds, s.state == "preliminary")
+    content = _content(ds)
+    tail = [("", f"Digital signature: {signature_status}")] if signature_status else []
+    footer_base = f"Lightbox {__version__} - printed {stamp} - page {{page}} of {{nb}} - {s.sop_instance_uid}"
+    every_text = "".join([s.title, footer_base] + [t for _st, t in header + tail] + [t for _d, _st, t in content])
 
-    def add(obj: bytes) -> int:
-        objects.append(obj)
-        return len(objects)
+    regular, bold = body_fonts()
+    extra = fallback_faces(every_text)
 
-    catalog = add(b"")  # filled in below
-    pages_obj = add(b"")
-    f1 = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    f2 = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")
-    kids = []
-    for number, page in enumerate(pages, 1):
-        ops = [b"BT", f"{_MARGIN} {_PAGE_H - _MARGIN} Td".encode(), f"{_LEADING} TL".encode()]
-        font = ""
-        for fname, text in page:
-            if fname != font:
-                ops.append(f"/{fname} {_SIZE + (2 if fname == 'F2' else 0)} Tf".encode())
-                font = fname
-            ops.append(b"(" + _pdf_text(text) + b") Tj T*")
-        ops += [b"ET", b"BT", f"/F1 8 Tf {_MARGIN} 30 Td".encode(),
-                b"(" + _pdf_text(f"Lightbox {__version__} - printed {stamp} - page {number} of {len(pages)} - "
-                                 f"{s.sop_instance_uid}") + b") Tj", b"ET"]
-        stream = zlib.compress(b"\n".join(ops))
-        content = add(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        kids.append(add(
-            f"<< /Type /Page /Parent {pages_obj} 0 R /MediaBox [0 0 {_PAGE_W} {_PAGE_H}] "
-            f"/Resources << /Font << /F1 {f1} 0 R /F2 {f2} 0 R >> >> /Contents {content} 0 R >>".encode()))
-    objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_obj} 0 R >>".encode()
-    objects[pages_obj - 1] = (f"<< /Type /Pages /Count {len(kids)} /Kids [" +
-                              " ".join(f"{k} 0 R" for k in kids) + "] >>").encode()
-    info = add(b"<< /Title (" + _pdf_text(s.title) + b") /Producer (Lightbox) >>")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R /Info {info} 0 R >>\n"
-            f"startxref\n{xref}\n%%EOF\n").encode()
-    return bytes(out)
+    class _Report(FPDF):
+        def footer(self) -> None:  # noqa: D102 - fpdf2 calls it on every page
+            self.set_y(-12)
+            self.set_font("body", "", 7.5)
+            self.cell(0, 4, footer_base.format(page=self.page_no(), nb="{nb}"), align="L")
+
+    pdf = _Report(format="A4", unit="mm")
+    pdf.set_title(s.title)
+    pdf.set_creator(f"Lightbox {__version__}")
+    pdf.set_producer("Lightbox")
+    pdf.alias_nb_pages("{nb}")
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_font("body", "", str(regular.path))
+    pdf.add_font("body", "B", str(bold.path))
+    for face in extra:
+        pdf.add_font(face.family, "", str(face.path), collection_font_number=face.index)
+    pdf.set_fallback_fonts([f.family for f in extra], exact_match=False)
+    _require_glyphs(pdf, every_text, ["body"] + [f.family for f in extra])
+    if _can_shape():
+        pdf.set_text_shaping(True)
+    pdf.add_page()
+    width = pdf.w - 2 * _MARGIN
+
+    def write(text: str, style: str = "", size: float = _SIZE, indent: float = 0.0) -> None:
+        pdf.set_font("body", style, size)
+        pdf.set_x(_MARGIN + indent)
+        pdf.multi_cell(width - indent, size * 0.52, text or " ", align="L", new_x="LMARGIN", new_y="NEXT")
+
+    write(s.title, "B", 15)
+    pdf.ln(1)
+    for style, text in header:
+        write(text, style)
+    pdf.ln(3)
+    for depth, style, text in content:
+        indent = 4.0 * max(depth - 1, 0) + (0 if style == "B" else 2.0 if depth else 0)
+        if style == "B":
+            pdf.ln(1.5)
+            write(text, "B", 12 if depth <= 1 else 10.5, indent)
+        else:
+            write(text, "", _SIZE, indent)
+    if tail:
+        pdf.ln(3)
+        for style, text in tail:
+            write(text, style)
+    return bytes(pdf.output())
+
+
+def _require_glyphs(pdf, text: str, families: list[str]) -> None:
+    """Refuse a report with a character none of the fonts holds (it would print as an empty box)."""
+    cmaps = [pdf.fonts[key].cmap for key in pdf.fonts if any(key.startswith(f) for f in families)]
+    missing = sorted({ch for ch in text if ch.isprintable() and not ch.isspace()
+                      and not any(ord(ch) in cmap for cmap in cmaps)})
+    if missing:
+        points = " ".join(f"U+{ord(ch):04X}" for ch in missing[:8])
+        raise PdfFontError(f"no installed font can print character(s) {points} of this report: install "
+                           "fonts-noto-core and fonts-noto-cjk, or set LIGHTBOX_FONT_DIR")
+
+
+def _can_shape() -> bool:
+    """True when uharfbuzz is there: right-to-left runs reordered, Arabic letters joined."""
+    try:
+        import uharfbuzz  # noqa: F401
+    except ImportError:
+        log.warning("uharfbuzz is not installed: Hebrew and Arabic text in PDF reports is not reordered or shaped")
+        return False
+    return True
 
 
 _COPIED = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID",
@@ -155,15 +234,13 @@ def encapsulated_pdf(pdf: bytes, sr: Dataset, *, instance_number: int = 1, now: 
 
 def store_pdf(cache, ds: Dataset, destination: str | None = None):
     """Store an Encapsulated PDF in the cache and, with a destination, queue it; returns the commit result."""
-    import io
-
+    from workstation.dicom.charset import encode_dataset
     from workstation.dicom.header import parse_header
     from workstation.store import outbox
 
-    buf = io.BytesIO()
-    ds.save_as(buf, enforce_file_format=True)
-    _parsed, record = parse_header(buf.getvalue())
-    result = cache.store_bytes(buf.getvalue(), record, source="report pdf")
+    data = encode_dataset(ds)  # the patient's name exactly, in the SR's character set or UTF-8
+    _parsed, record = parse_header(data)
+    result = cache.store_bytes(data, record, source="report pdf")
     if destination:
         outbox.enqueue(cache, record.sop_instance_uid, destination)
     return result
