@@ -155,7 +155,8 @@ def test_sign_and_send_from_the_window_alone(qtbot, home, cache, demo, tmp_path)
         prior = cache.study(demo.uids["ct-chest-2023"])
         shown_date = f"{prior.study_date[:4]}-{prior.study_date[4:6]}-{prior.study_date[6:]}"
         qtbot.waitUntil(lambda: panel.form.line_edit("comparison_date").text() == shown_date, timeout=WAIT_MS)
-        assert panel.form.line_edit("comparison").toPlainText() == f"CT {prior.description} of {shown_date}"
+        assert panel.form.line_edit("comparison").toPlainText() == f"{prior.description} of {shown_date}"  # "CT CHEST …"
+        assert "Comparison filled from the prior" in panel.message()
         type_into(qtbot, panel.form.line_edit("comparison"), "CT Thorax of last year")
 
         # Type the report.
@@ -254,8 +255,8 @@ def test_sign_and_send_from_the_window_alone(qtbot, home, cache, demo, tmp_path)
         assert ds.VerifyingObserverSequence[0].VerifyingObserverName == "Doe^Jane"
     finally:
         arc.stop()
-        if getattr(window, "delivery", None) is not None:
-            window.delivery.stop()
+        window.delivery.stop()
+        window.report_panel.shutdown()
         for w in QApplication.topLevelWidgets():
             if w is not window and w.isVisible():
                 w.close()

@@ -157,7 +157,8 @@ class ReportEditor:
         """Fill the template's comparison fields that are still empty from ``prior`` (a study row).
 
         The date field takes the prior's study date; a text field takes its
-        modality, description and date ("CT Thorax of 2023-03-01").  What the
+        modality, description and date ("CT Thorax of 2023-03-01").  The caller
+        tells the reader (the editor's status is left as it is).  What the
         reader typed is never replaced, and nothing is saved until the reader
         changes something (a hung prior alone makes no draft).
 
@@ -173,7 +174,10 @@ class ReportEditor:
         shown_date = f"{date[:4]}-{date[4:6]}-{date[6:8]}" if len(date) == 8 else date
         mods = str(getattr(prior, "modalities", "") or "").replace("\\", "/").split("/")
         modality = "/".join(m for m in mods if m and m not in ("SR", "PR", "KO", "DOC"))  # images, not documents
-        words = " ".join(x for x in (modality, str(getattr(prior, "description", "") or "")) if x)
+        description = str(getattr(prior, "description", "") or "").strip()
+        if modality and description.upper().split(" ")[0] == modality.upper():
+            modality = ""  # "CT CHEST …" already names it
+        words = " ".join(x for x in (modality, description) if x)
         text = f"{words} of {shown_date}".strip() if shown_date else words
         for section in self.template.sections:
             if section.concept.value != COMPARISON_SECTION:
@@ -188,8 +192,6 @@ class ReportEditor:
                 else:
                     continue
                 filled.append(f.id)
-        if filled:
-            self.status = f"Comparison filled from the prior of {shown_date or 'unknown date'}: edit it if needed"
         return filled
 
     # What the report will be ----------------------------------------------------------------

@@ -186,6 +186,7 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
     touched_studies: set[int] = set()
     dirs: set[Path] = set()
     uid = record.sop_instance_uid
+    journal = _rename_journal(cache.cache_dir)
     with cache.lock:
         con = cache.connection
         try:
@@ -194,7 +195,8 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
                     # Never two objects under one SOP Instance UID, never the same report twice.
                     raise OutboxError(f"report {uid} not stored: the cache already holds an object with this UID")
                 result = _commit_one(con, cache.cache_dir, PendingInstance(staged, record, source="report"),
-                                     received, touched_series, touched_studies, dirs, {})
+                                     received, touched_series, touched_studies, dirs, {},
+                                     *((journal,) if journal is not None else ()))
                 if result.outcome is not Outcome.STORED:
                     raise OutboxError(f"report {uid} not stored: {result.outcome.value} ({result.message})")
                 for d in dirs:
@@ -212,13 +214,35 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
                                   staged.file_hash, destination, received)
                 if draft_id:
                     _delete_draft(con, draft_id)
-        except OSError as exc:
-            staged.tmp_path.unlink(missing_ok=True)
-            raise OutboxError(f"report {uid} not stored: cannot write to the cache ({exc.strerror or exc})") from None
+        except (OSError, sqlite3.Error) as exc:
+            _undo_renames(journal, staged)
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise OutboxError(f"report {uid} not stored: cannot write to the cache ({why})") from None
         except OutboxError:
-            staged.tmp_path.unlink(missing_ok=True)
+            _undo_renames(journal, staged)
             raise
+        finally:
+            if journal is not None:
+                journal.close()
     return QueuedReport(result, pk)
+
+
+def _rename_journal(cache_dir: Path):
+    """The writer's journal of files moved into place, when this writer keeps one (None otherwise)."""
+    import inspect
+
+    if "renamed" not in inspect.signature(_commit_one).parameters:
+        return None
+    from workstation.store import layout
+
+    return layout.RenameJournal(cache_dir)
+
+
+def _undo_renames(journal, staged: StagedFile) -> None:
+    """The transaction rolled back: no file it moved into place may stay without its row."""
+    staged.tmp_path.unlink(missing_ok=True)
+    for path in (journal.paths if journal is not None else ()):
+        path.unlink(missing_ok=True)
 
 
 def _enqueue(con: sqlite3.Connection, sop_uid: str, sop_class: str, study_uid: str, file_hash: str,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import threading
 from typing import Callable
 
@@ -139,9 +140,11 @@ class DeliveryService(QObject):
     def tick(self) -> None:
         """Start a round when an item is due; tell watchers when the outbox changed (also by other processes)."""
         self._check_changed()
-        if self._task.is_running():
+        try:
+            due = None if self._task.is_running() else outbox.next_due(self.cache)
+        except sqlite3.ProgrammingError:  # the index was closed (the program is ending)
+            self._timer.stop()
             return
-        due = outbox.next_due(self.cache)
         if due is None:
             return
         try:
@@ -189,7 +192,12 @@ class DeliveryService(QObject):
             self._start_round()
 
     def _check_changed(self, force: bool = False) -> None:
-        seen = tuple((i.pk, i.state, i.last_error, i.destination) for i in outbox.list_outbox(self.cache))
+        try:
+            items = outbox.list_outbox(self.cache)
+        except sqlite3.ProgrammingError:  # the index was closed (the program is ending): nothing to tell
+            self._timer.stop()
+            return
+        seen = tuple((i.pk, i.state, i.last_error, i.destination) for i in items)
         if force or seen != self._seen:
             self._seen = seen
             self.changed.emit()

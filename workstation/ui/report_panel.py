@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import sqlite3
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -194,7 +195,7 @@ class ReportPanel(QWidget):
         self.delivery_label.setObjectName("deliveryState")
         self.delivery_label.setWordWrap(True)
         self.delivery_label.setTextFormat(Qt.TextFormat.RichText)
-        self.delivery_label.setFixedHeight(lines * 2)
+        self.delivery_label.setFixedHeight(lines * 3)
         self.delivery_label.linkActivated.connect(self._on_link)
         row.addWidget(self.delivery_label, 1)
         self.retry_button = QPushButton("Retry")
@@ -207,7 +208,7 @@ class ReportPanel(QWidget):
         self.retry_button.hide()
         row.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
         box_layout.addLayout(row)
-        box.setFixedHeight(lines * 5 + 20)
+        box.setFixedHeight(lines * 6 + 20)
         layout.addWidget(box)
 
     # Messages ------------------------------------------------------------------------------
@@ -262,7 +263,11 @@ class ReportPanel(QWidget):
         if self.editor.prefill_comparison(prior):
             self.form.set_template(self.editor.template, self.editor.content.values)
             self._preview_timer.start()
-            self._show_status()
+            if not self._tracked:  # after Sign & Send the message says what became of the report
+                date = prior.study_date or ""
+                self.editor.status = (f"Comparison filled from the prior of "
+                                      f"{_date(date) or 'unknown date'}: edit it if needed")
+                self._show_status()
 
     def _show_state(self) -> None:
         has_study = bool(self.editor.study_uid)
@@ -469,6 +474,7 @@ class ReportPanel(QWidget):
         """Follow ``service`` (a DeliveryService): the report's state updates as the sender records it."""
         self.delivery = service
         service.changed.connect(self._on_outbox_changed)
+        self._poll.stop()  # the service watches the outbox (also for other processes' changes)
 
     def _on_outbox_changed(self) -> None:
         self._poll_outbox()
@@ -530,8 +536,12 @@ class ReportPanel(QWidget):
     def _poll_outbox(self) -> None:
         if not self.editor.study_uid:
             return
-        seen = tuple((i.pk, i.state, i.last_error) for i in outbox.list_outbox(self.editor.cache)
-                     if i.study_uid == self.editor.study_uid)
+        try:
+            items = outbox.list_outbox(self.editor.cache)
+        except sqlite3.ProgrammingError:  # the index was closed (the program is ending): stop watching
+            self._poll.stop()
+            return
+        seen = tuple((i.pk, i.state, i.last_error) for i in items if i.study_uid == self.editor.study_uid)
         if seen != self._outbox_seen:
             self._outbox_seen = seen
             current = self.reports_list.currentRow()
