@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from workstation.hanging.attributes import PLANES, StudyFacts
 from workstation.hanging.orientation import display_transform
