@@ -134,3 +134,29 @@ def test_merge_refusals(cache, tmp_path, ct_series):
         plan_merge(cache, [ct_series.series_uid, other_study.series_uid])
     with pytest.raises(QcError, match="different modalities \\(CT, MR\\)"):
         plan_merge(cache, [ct_series.series_uid, mr.series_uid])
+
+
+@pytest.mark.parametrize("other", [
+    {"patient_id": "OTHER-1"},
+    {"patient_name": "Διονυσιος"},
+    {"patient_name": "Yamada^Tarou=山田^太郎"},
+])
+def test_merge_refuses_series_of_another_patient_showing_both(cache, tmp_path, other):
+    first = write_ct(tmp_path / "a", 2, series_number=1, patient_id="PID-1", patient_name="Doe^Jane")
+    second = write_ct(tmp_path / "b", 2, study_uid=first.study_uid, series_number=2,
+                      **{"patient_id": "PID-1", "patient_name": "Doe^Jane", **other})
+    _import(cache, first, second)
+    with pytest.raises(QcError, match="different patients") as err:
+        plan_merge(cache, [first.series_uid, second.series_uid])
+    message = str(err.value)
+    assert "Doe, Jane" in message and "series 1" in message and "series 2" in message
+    shown = other.get("patient_id") or other["patient_name"].split("=")[0].replace("^", ", ")
+    assert shown in message
+
+
+def test_merge_accepts_the_same_patient_written_differently(cache, tmp_path):
+    first = write_ct(tmp_path / "a", 2, series_number=1, patient_id="PID-1", patient_name="Doe^Jane")
+    second = write_ct(tmp_path / "b", 2, study_uid=first.study_uid, series_number=2, patient_id="PID-1",
+                      patient_name="DOE^JANE^^^")
+    _import(cache, first, second)
+    assert plan_merge(cache, [first.series_uid, second.series_uid]).groups

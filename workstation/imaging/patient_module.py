@@ -9,9 +9,10 @@ look as if it held two patients.  The builders copy the whole module here.
 
 from __future__ import annotations
 
-import unicodedata
 
 from pydicom.dataset import Dataset
+
+from workstation.dicom.patient_identity import PatientIdentity, compare_identities, fold
 
 __all__ = ["PATIENT_MODULE_KEYWORDS", "copy_patient_module", "fold_identity", "same_identity"]
 
@@ -38,10 +39,12 @@ def copy_patient_module(target: Dataset, image: Dataset) -> None:
 
 def fold_identity(text: str) -> str:
     """A name or ID as compared for identity: Unicode-normalised (NFKC), case-folded, trimmed."""
-    return unicodedata.normalize("NFKC", text or "").casefold().strip()
+    return fold(text)
 
 
 def same_identity(name_a: str, id_a: str, name_b: str, id_b: str) -> bool:
-    """True when two (Patient's Name, Patient ID) pairs name one patient (case and spacing aside)."""
-    return (fold_identity(id_a) == fold_identity(id_b)
-            and fold_identity(name_a).replace(" ", "") == fold_identity(name_b).replace(" ", ""))
+    """True when two (Patient's Name, Patient ID) pairs name one patient (case and spacing aside).
+
+    :func:`workstation.dicom.patient_identity.compare_identities` with the name and ID only.
+    """
+    return compare_identities(PatientIdentity(id_a, "", name_a), PatientIdentity(id_b, "", name_b)).same

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from workstation.dicom.patient_identity import compare_identities
 from workstation.dicom.uids import new_uid
 from workstation.model.stack import parse_floats
 from workstation.model.stacks import ORIENTATION_TOLERANCE, POSITION_TOLERANCE, plane_name
@@ -299,6 +300,16 @@ def plan_merge(
     modalities = {s.modality for s, _ in found}
     if len(modalities) > 1:
         raise QcError(f"cannot merge series of different modalities ({', '.join(sorted(modalities))})")
+    # A study may hold another patient's series (a mix-up the merge must not make permanent).
+    first_header = read(cache, found[0][1][0], pixels=False) if found[0][1] else None
+    for series, members in found[1:]:
+        if first_header is None or not members:
+            continue
+        check = compare_identities(first_header, read(cache, members[0], pixels=False))
+        if not check.same:
+            raise QcError("cannot merge series of different patients: "
+                          + check.message(f"series {found[0][0].series_number}", f"series {series.series_number}")
+                          + "; correct the series first")
     warnings = []
     frames = {s.frame_of_reference_uid for s, _ in found}
     if len(frames) > 1:

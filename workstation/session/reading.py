@@ -27,7 +27,7 @@ from workstation.model.stack_pixels import StackLoader, StackPixels
 from workstation.store import maintenance
 from workstation.store.cache import StudyCache
 from workstation.store.queries import StudyRow
-from workstation.session.patient import OtherPatient, same_patient
+from workstation.session.patient import OtherPatient, other_patient_message, same_patient
 from workstation.session.study_work import DIRECTORY_NAME
 from workstation.session.work_keeper import WorkKeeper
 
@@ -133,8 +133,7 @@ class ReadingSession:
         if any(s.study_uid == study_uid for s in self.studies):
             return [d for d in self.display_sets if d.study.study_uid == study_uid]
         if self.patient is not None and not same_patient(self.patient, study) and not allow_other_patient:
-            raise OtherPatient(f"{study.patient_name} ({study.patient_id}) is not {self.patient.patient_name} "
-                               f"({self.patient.patient_id})")
+            raise OtherPatient(other_patient_message(self.patient, study))
         added = self._add(study)
         if self.patient is None:
             self.hang()
