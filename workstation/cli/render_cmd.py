@@ -16,7 +16,7 @@ def register(sub) -> None:
         description=(
             "Renders one frame of a DICOM file at native resolution (no zoom, no text) "
             "through the display pipeline: Modality LUT, VOI (the image's first window or "
-            "VOI LUT, else the frame's minimum to maximum), Presentation LUT Shape or "
+            "VOI LUT, else the frame's minimum to maximum leaving out pixel padding), Presentation LUT Shape or "
             "MONOCHROME1 inversion, padding as background, overlays; colour images as RGB."
         ),
     )
