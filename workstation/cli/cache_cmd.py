@@ -33,6 +33,7 @@ def register(sub) -> None:
 
 def run_verify(args, ctx: Context) -> int:
     report = verify(ctx.cache, repair=args.repair, check_hashes=not args.quick)
+    recovered = list(getattr(ctx.cache, "recovered", []))
     if args.json:
         print_json(report.as_dict())
     else:
@@ -53,9 +54,12 @@ def run_verify(args, ctx: Context) -> int:
             print(f"  unfinished write {rel}")
         for line in report.repaired:
             print(f"  repaired: {line}")
+        for line in recovered:
+            print(f"  tidied at start: {line}")
     if args.repair:
         return 0 if verify(ctx.cache, check_hashes=False).tidy else 1
-    return 0 if report.consistent else 1
+    # Leftovers (orphans, unfinished writes) are not harmless: say so in the exit status too.
+    return 0 if report.tidy else 1
 
 
 def run_prune(args, ctx: Context) -> int:

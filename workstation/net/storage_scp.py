@@ -66,7 +66,14 @@ from workstation.net.commitment import CommitmentInbox, handle_event_report
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
 from workstation.store.layout import stage_bytes
-from workstation.store.writer import CommitResult, Outcome, PendingInstance
+from workstation.store.writer import (
+    CacheWriteError,
+    CommitResult,
+    Outcome,
+    PendingInstance,
+    cannot_write_message,
+    is_disk_full,
+)
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +165,7 @@ def server_tls_context(cert: str, key: str, ca: str = "") -> ssl.SSLContext:
 
 
 def _no_space(exc: BaseException | None, cache: StudyCache, needed: int) -> bool:
-    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+    if is_disk_full(exc) or isinstance(exc, OSError) and exc.errno in _NO_SPACE:
         return True
     try:
         return shutil.disk_usage(cache.cache_dir).free < max(needed, 1) * 2
@@ -192,14 +199,15 @@ def store_received(cache: StudyCache, data: bytes, calling_ae: str, source: str)
         staged = stage_bytes(cache.cache_dir, data)
     except OSError as exc:
         status = OUT_OF_RESOURCES if _no_space(exc, cache, len(data)) else PROCESSING_FAILURE
-        message = f"cannot write to the cache: {exc.strerror or exc}"
+        message = cannot_write_message(exc, cache.cache_dir)
         return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, len(data)), None
     try:
         result = cache.commit([PendingInstance(staged, rec, source, calling_ae)])[0]
     except Exception as exc:  # noqa: BLE001 - e.g. the index is locked or its disk is full
         staged.tmp_path.unlink(missing_ok=True)
         status = OUT_OF_RESOURCES if _no_space(exc, cache, len(data)) else PROCESSING_FAILURE
-        return Received(*uids, calling_ae, status, Outcome.FAILED.value, f"cannot index it: {exc}", len(data)), None
+        message = str(exc) if isinstance(exc, CacheWriteError) else f"cannot index it: {exc}"
+        return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, len(data)), None
     if result.outcome is Outcome.FAILED:
         status = OUT_OF_RESOURCES if _no_space(None, cache, len(data)) else PROCESSING_FAILURE
         return Received(*uids, calling_ae, status, result.outcome.value, result.message, len(data)), result
@@ -295,7 +303,7 @@ def stage_received(committer: GroupCommitter, data: bytes, calling_ae: str, sour
         staged = committer.stage(data)
     except OSError as exc:
         status = OUT_OF_RESOURCES if _no_space(exc, committer.cache, len(data)) else PROCESSING_FAILURE
-        message = f"cannot write to the cache: {exc.strerror or exc}"
+        message = cannot_write_message(exc, committer.cache.cache_dir)
         return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, len(data))
 
     def done(result: CommitResult) -> None:

@@ -27,11 +27,18 @@ class StudyCache:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self._con = connect(self.index_file)
         self._lock = threading.RLock()
+        #: What :meth:`open` tidied at start (unfinished writes removed, interrupted commits indexed).
+        self.recovered: list[str] = []
 
     @classmethod
     def open(cls, home: Home) -> "StudyCache":
+        """Open the home's cache, first tidying what a process that died mid-write left behind."""
         home.ensure()
-        return cls(home.index_file, home.cache_dir)
+        cache = cls(home.index_file, home.cache_dir)
+        from workstation.store.maintenance import recover_unfinished  # maintenance imports this module
+
+        cache.recovered = recover_unfinished(cache)
+        return cache
 
     def close(self) -> None:
         with self._lock:

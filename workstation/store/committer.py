@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from workstation.store.cache import StudyCache
 from workstation.store.layout import BATCH_SYNC, StagedFile, stage_bytes, sync_filesystem
-from workstation.store.writer import CommitResult, Outcome, PendingInstance
+from workstation.store.writer import CacheWriteError, CommitResult, Outcome, PendingInstance
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,8 @@ class GroupCommitter:
                 log.warning("cannot index %d received instances: %s", len(good), exc)
                 for i, item in good:
                     item.staged.tmp_path.unlink(missing_ok=True)
-                    results[i] = CommitResult(item.record.sop_instance_uid, Outcome.FAILED, f"cannot index it: {exc}")
+                    message = str(exc) if isinstance(exc, CacheWriteError) else f"cannot index it: {exc}"
+                    results[i] = CommitResult(item.record.sop_instance_uid, Outcome.FAILED, message)
             else:
                 for (i, _item), res in zip(good, committed):
                     results[i] = res

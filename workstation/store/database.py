@@ -74,4 +74,14 @@ def transaction(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         con.execute("ROLLBACK")
         raise
     else:
-        con.execute("COMMIT")
+        try:
+            con.execute("COMMIT")
+        except BaseException:
+            # A COMMIT that fails (disk full) leaves the transaction open: end it, or every
+            # later BEGIN on this connection fails too.
+            if con.in_transaction:
+                try:
+                    con.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise

@@ -33,7 +33,7 @@ from workstation.jobs.core import CancelToken, ProgressCallback, ProgressThrottl
 from workstation.store.cache import StudyCache
 from workstation.store.layout import BATCH_SYNC, stage_bytes, stage_file, sync_filesystem
 from workstation.store.sources import Source, Unreadable, iter_sources
-from workstation.store.writer import Outcome, PendingInstance
+from workstation.store.writer import CacheWriteError, Outcome, PendingInstance, cannot_write_message
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def _prepare_one(src: Source, cache: Path, zips: dict[str, zipfile.ZipFile]) -> 
     try:
         staged = stage_bytes(cache, data, sync=not BATCH_SYNC)
     except OSError as exc:
-        return ("fail", src.label, f"cannot write to the cache: {exc.strerror or exc}")
+        return ("fail", src.label, cannot_write_message(exc, cache))
     return ("ok", src.label, PendingInstance(staged, rec, source=src.label))
 
 
@@ -141,7 +141,7 @@ def _prepare_file(src: Source, cache: Path) -> _Result:
     try:
         staged = stage_file(cache, path, sync=not BATCH_SYNC)
     except OSError as exc:
-        return ("fail", src.label, f"cannot write to the cache: {exc.strerror or exc}")
+        return ("fail", src.label, cannot_write_message(exc, cache))
     if staged.size != size:
         staged.tmp_path.unlink(missing_ok=True)
         return ("skip", src.label, "the file changed while it was being imported")
@@ -312,7 +312,14 @@ def _commit_chunk(cache: StudyCache, results: list[_Result], summary: ImportSumm
     # One sync makes every staged file of the chunk durable before any is renamed into place.
     if BATCH_SYNC:
         sync_filesystem(cache.cache_dir)
-    for item, res in zip(batch, cache.commit(batch)):
+    try:
+        committed = cache.commit(batch)
+    except CacheWriteError as exc:
+        # Nothing of the chunk is indexed and its files are gone again (disk full, index locked).
+        summary.failed += len(batch)
+        summary.failures.extend(Skipped(item.source, str(exc)) for item in batch)
+        return
+    for item, res in zip(batch, committed):
         if res.outcome is Outcome.STORED:
             summary.imported += 1
             summary.bytes_imported += item.staged.size

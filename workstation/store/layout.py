@@ -119,6 +119,39 @@ def _new_part(cache_dir: Path) -> Path:
     return incoming / f"{os.getpid()}-{uuid.uuid4().hex}.part"
 
 
+class RenameJournal:
+    """The files a commit moves into place, noted before each move.
+
+    A commit renames staged files into the cache inside its index transaction;
+    a process killed between a rename and the COMMIT leaves a complete file no
+    row points at.  The journal (``.incoming/<pid>-<hex>.journal``, removed once
+    the commit ends either way) lets the next start find exactly those files
+    (:func:`workstation.store.maintenance.recover_unfinished`) instead of walking
+    the whole cache.
+    """
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self.paths: list[Path] = []
+        self._file = None
+        self._path = _new_part(cache_dir).with_suffix(".journal")
+
+    def note(self, final: Path) -> None:
+        """Record ``final`` before the staged file is renamed to it."""
+        if self._file is None:
+            self._file = open(self._path, "a", encoding="utf-8")
+        self._file.write(os.path.relpath(final, self.cache_dir).replace(os.sep, "/") + "\n")
+        self._file.flush()
+        self.paths.append(final)
+
+    def close(self) -> None:
+        """The commit ended (committed, or rolled back and its files removed): forget it."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._path.unlink(missing_ok=True)
+
+
 def stage_file(cache_dir: Path, source: Path, *, sync: bool = True) -> StagedFile:
     """Copy ``source`` into the incoming folder in the kernel (no trip through Python memory).
 

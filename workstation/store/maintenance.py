@@ -257,3 +257,74 @@ def _remove_empty_dirs(path: Path) -> None:
             os.rmdir(dirpath)
         except OSError:
             pass
+
+
+def recover_unfinished(cache: StudyCache) -> list[str]:
+    """Tidy what processes that died mid-write left in the incoming folder; run at every start.
+
+    * An unfinished write (``*.part`` of a writer no longer running) was never
+      indexed, so never answered Success except as a C-MOVE result, which the
+      retrieve checks in the cache anyway: removed.
+    * A rename journal (``*.journal``) lists files a commit had moved into
+      place when its process died: those the index does not know are indexed
+      now (they are complete: staged files are whole before they are renamed),
+      or kept in ``.lost`` when they cannot be.
+
+    Returns
+    -------
+    list of str
+        One line per thing done (also logged), empty when there was nothing.
+    """
+    root = cache.cache_dir
+    incoming = root / INCOMING
+    done: list[str] = []
+    try:
+        entries = sorted(os.scandir(incoming), key=lambda e: e.name)
+    except OSError:
+        return done
+    for entry in entries:
+        if writer_alive(entry.name):
+            continue
+        path = Path(entry.path)
+        if entry.name.endswith(".journal"):
+            try:
+                rels = [line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()]
+            except OSError:
+                rels = []
+            with cache.lock:
+                known = {r[0] for r in cache.connection.execute("SELECT file_path FROM instances")} if rels else set()
+                known |= {r[0] for r in cache.connection.execute("SELECT file_path FROM conflicts")} if rels else set()
+            for rel in rels:
+                try:
+                    exists = resolve_inside(root, rel).is_file()
+                except ValueError:
+                    continue
+                if exists and rel not in known:
+                    done.append(_index_orphan(cache, rel))
+        else:
+            done.append(f"unfinished write {INCOMING}/{entry.name} removed")
+        path.unlink(missing_ok=True)
+    for line in done:
+        log.warning("cache start-up: %s", line)
+    return done
+
+
+def _index_orphan(cache: StudyCache, rel: str) -> str:
+    """Index a complete file no row points at, or move it to ``.lost``; returns what was done."""
+    root = cache.cache_dir
+    path = resolve_inside(root, rel)
+    try:
+        data = path.read_bytes()
+        _ds, rec = parse_header(data)
+        staged = stage_bytes(root, data)
+        res = cache.commit([PendingInstance(staged, rec, source="cache recovery")])[0]
+    except (OSError, NotDicom, UnusableInstance) as exc:
+        try:
+            moved = _move_to_lost(root, rel)
+        except OSError:
+            return f"file {rel} left by an interrupted commit could not be indexed ({type(exc).__name__})"
+        return f"file {rel} left by an interrupted commit is not usable; moved to {moved}"
+    if res.relpath != rel and path.exists():
+        moved = _move_to_lost(root, rel)
+        return f"file {rel} left by an interrupted commit was {res.outcome.value}; this copy moved to {moved}"
+    return f"file {rel} left by an interrupted commit indexed"

@@ -15,8 +15,10 @@ a missing or partial file; a crash in between leaves an orphan file that
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +28,7 @@ from pathlib import Path
 from workstation.dicom.header import InstanceRecord
 from workstation.store.database import transaction
 from workstation.store.layout import (
+    RenameJournal,
     StagedFile,
     conflict_relpath,
     fsync_dir,
@@ -78,20 +81,68 @@ def commit_batch(con: sqlite3.Connection, cache_dir: Path, batch: list[PendingIn
     dirs_to_sync: set[Path] = set()
     received = now_iso()
     known: dict[tuple, tuple[int, int]] = {}  # (series UID, patient key) -> (series pk, study pk) within this batch
-    with transaction(con):
+    renamed = RenameJournal(cache_dir)  # files moved into place in this transaction: removed if it fails
+    try:
+        with transaction(con):
+            for item in batch:
+                rec = item.record
+                try:
+                    res = _commit_one(con, cache_dir, item, received, touched_series, touched_studies,
+                                      dirs_to_sync, known, renamed)
+                except OSError as exc:
+                    # Disk full, permissions: this instance fails, the batch goes on.
+                    item.staged.tmp_path.unlink(missing_ok=True)
+                    res = CommitResult(rec.sop_instance_uid, Outcome.FAILED, cannot_write_message(exc, cache_dir))
+                results.append(res)
+            for d in dirs_to_sync:
+                fsync_dir(d)
+            _refresh_counts(con, touched_series, touched_studies)
+    except (sqlite3.Error, OSError) as exc:
+        # The index could not take the batch (its disk is full, it is locked ...): nothing of the
+        # batch is indexed, so nothing of it may stay behind as a file no row points at.
+        for path in renamed.paths:
+            path.unlink(missing_ok=True)
         for item in batch:
-            rec = item.record
-            try:
-                res = _commit_one(con, cache_dir, item, received, touched_series, touched_studies, dirs_to_sync, known)
-            except OSError as exc:
-                # Disk full, permissions: this instance fails, the batch goes on.
-                item.staged.tmp_path.unlink(missing_ok=True)
-                res = CommitResult(rec.sop_instance_uid, Outcome.FAILED, f"cannot write to the cache: {exc.strerror or exc}")
-            results.append(res)
-        for d in dirs_to_sync:
-            fsync_dir(d)
-        _refresh_counts(con, touched_series, touched_studies)
+            item.staged.tmp_path.unlink(missing_ok=True)
+        raise CacheWriteError(cannot_write_message(exc, cache_dir, index=True), disk_full=is_disk_full(exc)) from exc
+    finally:
+        renamed.close()
     return results
+
+
+class CacheWriteError(OSError):
+    """A batch could not be indexed; its files were removed.  ``disk_full`` tells why, when it is that."""
+
+    def __init__(self, message: str, *, disk_full: bool = False) -> None:
+        super().__init__(message)
+        self.disk_full = disk_full
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True for ENOSPC/EDQUOT and SQLite's "database or disk is full"."""
+    if isinstance(exc, CacheWriteError):
+        return exc.disk_full
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code == getattr(sqlite3, "SQLITE_FULL", 13) or "disk is full" in str(exc)
+    return False
+
+
+def cannot_write_message(exc: BaseException, cache_dir: Path, *, index: bool = False) -> str:
+    """One sentence for a failed write: a full disk is named as such, with where and how much is free."""
+    if is_disk_full(exc):
+        try:
+            free = shutil.disk_usage(cache_dir).free
+            room = f" ({free // (1 << 20)} MB free)"
+        except OSError:
+            room = ""
+        # "disk full" first: a C-STORE's Error Comment keeps only 64 characters.
+        return f"disk full: no room for the cache at {cache_dir}{room}; free space there or prune the cache"
+    if isinstance(exc, OSError):
+        return f"cannot write to the cache: {exc.strerror or exc}"
+    return f"cannot {'index' if index else 'store'} it: {exc}"
 
 
 def _commit_one(
@@ -103,6 +154,7 @@ def _commit_one(
     touched_studies: set[int],
     dirs_to_sync: set[Path],
     known: dict[tuple, tuple[int, int]],
+    renamed: RenameJournal,
 ) -> CommitResult:
     rec, staged = item.record, item.staged
     row = con.execute(
@@ -112,11 +164,12 @@ def _commit_one(
         if row["file_hash"] == staged.file_hash:
             staged.tmp_path.unlink(missing_ok=True)
             return CommitResult(rec.sop_instance_uid, Outcome.DUPLICATE, "already in the cache", row["file_path"])
-        return _keep_conflict(con, cache_dir, item, received, dirs_to_sync)
+        return _keep_conflict(con, cache_dir, item, received, dirs_to_sync, renamed)
 
     relpath = instance_relpath(rec.study_uid, rec.series_uid, rec.sop_instance_uid)
     final = resolve_inside(cache_dir, relpath)
     final.parent.mkdir(parents=True, exist_ok=True)
+    renamed.note(final)
     os.replace(staged.tmp_path, final)
     dirs_to_sync.add(final.parent)
     key = (rec.series_uid, rec.study_uid, _patient_key(rec))
@@ -147,7 +200,8 @@ def _commit_one(
 
 
 def _keep_conflict(
-    con: sqlite3.Connection, cache_dir: Path, item: PendingInstance, received: str, dirs_to_sync: set[Path]
+    con: sqlite3.Connection, cache_dir: Path, item: PendingInstance, received: str, dirs_to_sync: set[Path],
+    renamed: RenameJournal,
 ) -> CommitResult:
     rec, staged = item.record, item.staged
     relpath = conflict_relpath(rec.sop_instance_uid, staged.file_hash)
@@ -159,6 +213,7 @@ def _keep_conflict(
     else:
         final = resolve_inside(cache_dir, relpath)
         final.parent.mkdir(parents=True, exist_ok=True)
+        renamed.note(final)
         os.replace(staged.tmp_path, final)
         dirs_to_sync.add(final.parent)
         con.execute(
