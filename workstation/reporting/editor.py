@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pydicom import dcmread
 
+from workstation.dicom.patient_identity import compare_identities
 from workstation.config import Settings, SettingsSource, as_settings
 from workstation.reporting import lifecycle
 from workstation.reporting.certificates import CertificateError, SigningIdentity, TrustStore
@@ -53,6 +54,7 @@ class ReportEditor:
         self.content = ReportContent("general")
         self.predecessor_uid = ""
         self.status = "No study open"
+        self.refusal = ""  # why the last insertion was refused (another patient's image)
 
     # Study and draft ----------------------------------------------------------------------
     def open_study(self, study_uid: str) -> None:
@@ -112,6 +114,9 @@ class ReportEditor:
         return self.content.values.get(field_id, "")
 
     def add_measurements(self, measurements: list[Measurement]) -> int:
+        """Add new measurements; those made on another patient's image are refused (:attr:`refusal` says whose)."""
+        self.refusal = ""
+        measurements = [m for m in measurements if not self._other_patient(m.image.sop_instance_uid)]
         new = [m for m in measurements if m not in self.content.measurements]
         self.content.measurements.extend(new)
         if new:
@@ -119,10 +124,30 @@ class ReportEditor:
         return len(new)
 
     def add_key_image(self, key: KeyImage) -> bool:
+        """Add a key image; one of another patient is refused (:attr:`refusal` says whose)."""
+        self.refusal = ""
+        if self._other_patient(key.image.sop_instance_uid):
+            return False
         if any(k.image == key.image for k in self.content.key_images):
             return False
         self.content.key_images.append(key)
         self._changed()
+        return True
+
+    def _other_patient(self, sop_instance_uid: str) -> bool:
+        """True (and :attr:`refusal` set, naming both patients) when the image is not of the report's patient."""
+        row = self.cache.instance(sop_instance_uid)
+        study = self.cache.study(self.study_uid) if self.study_uid else None
+        if row is None or study is None:
+            return False
+        try:
+            image = dcmread(self.cache.path_of(row), stop_before_pixels=True)
+        except Exception:  # noqa: BLE001 - an unreadable image is compared by its study's index entry
+            image = self.cache.study(row.study_uid)
+        check = compare_identities(image, study)
+        if check.same:
+            return False
+        self.refusal = "Not inserted: " + check.message("the image", "the report's patient")
         return True
 
     def remove_item(self, index: int) -> None:

@@ -331,6 +331,7 @@ class ReadingSession:
                        if not d.key and d.series_uid == r.series_instance_uid), None)
         if target is None:
             raise saved_views.SaveError("the images of this presentation state are not open")
+        saved_views.check_state_patient(self.cache, sop_instance_uid, target.study)  # another patient's: refused
         i = self.active if viewport is None else viewport
         vp = self.viewports[i]
         if vp.display_set is not target:

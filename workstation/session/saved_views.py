@@ -26,6 +26,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from workstation.dicom.header import parse_header
+from workstation.dicom.patient_identity import compare_identities
 from workstation.imaging.annotation_layer import Annotation, AnnotationLayer, Kind
 from workstation.imaging.key_images import build_key_object_selection, read_key_object_selection
 from workstation.imaging.presentation import (
@@ -41,6 +42,7 @@ from workstation.imaging.key_images import KEY_OBJECT_SELECTION_SOP_CLASS
 from workstation.imaging.viewport import DisplaySet, ViewportModel
 from workstation.store import outbox
 from workstation.store.cache import StudyCache
+from workstation.store.queries import StudyRow
 
 log = logging.getLogger(__name__)
 
@@ -369,6 +371,19 @@ def load_state(cache: StudyCache, sop_instance_uid: str) -> PresentationState:
         return read_gsps(ds)
     except Exception as exc:  # the reader shows why the state cannot be applied
         raise SaveError(f"cannot read the presentation state: {exc}") from None
+
+
+def check_state_patient(cache: StudyCache, sop_instance_uid: str, images_of: StudyRow) -> None:
+    """Refuse a presentation state of another patient than the images it is to be applied to.
+
+    Raises
+    ------
+    SaveError
+        Naming both patients (:func:`workstation.dicom.patient_identity.compare_identities`).
+    """
+    check = compare_identities(read_object(cache, sop_instance_uid), images_of)
+    if not check.same:
+        raise SaveError("not applied: " + check.message("the presentation state", "the images"))
 
 
 def apply_state(vp: ViewportModel, state: PresentationState, layer: AnnotationLayer, measure_frame) -> None:

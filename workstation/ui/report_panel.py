@@ -355,6 +355,8 @@ class ReportPanel(QWidget):
         n = self.editor.add_measurements(found)
         self.editor.status = (f"{n} measurement(s) inserted" if n else
                               "No new measurement to insert: measure in the viewer first (calibrated lengths, ROIs)")
+        if self.editor.refusal:  # another patient's image: both patients named
+            self.editor.status = self.editor.refusal
         self._show_items()
         self._changed()
 
@@ -363,7 +365,7 @@ class ReportPanel(QWidget):
         if key is None:
             self.editor.status = "No image to insert: show it in the active viewport first"
         elif not self.editor.add_key_image(key):
-            self.editor.status = "That image is already a key image"
+            self.editor.status = self.editor.refusal or "That image is already a key image"
         else:
             self.editor.status = "Key image inserted"
         self._show_items()
