@@ -84,6 +84,7 @@ class ReportPanel(QWidget):
         #: The window's :class:`~workstation.ui.outbox_view.DeliveryService` (None: the outbox is only written).
         self.delivery = None
         self._tracked = ""  # SOP Instance UID of the report whose delivery the panel shows
+        self._just_issued = False
         #: The studies hung beside the current one (the viewer's open studies); priors fill the comparison.
         self.prior_source: Callable[[], list] | None = None
         self._build()
@@ -116,11 +117,14 @@ class ReportPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Template"))
         self.template_combo = QComboBox()
+        # Long template titles must not widen the dock: the combo shortens them (full title in its list).
+        self.template_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.template_combo.setMinimumContentsLength(10)
         for t in self.editor.templates.values():
             self.template_combo.addItem(t.title, t.id)
         self.template_combo.currentIndexChanged.connect(self._on_template)
         top.addWidget(self.template_combo, 1)
-        self.amend_button = QPushButton("Amend selected…")
+        self.amend_button = QPushButton("Amend…")
         self.amend_button.setToolTip("Write a new report that replaces the selected one")
         self.amend_button.clicked.connect(self.amend_selected)
         top.addWidget(self.amend_button)
@@ -145,9 +149,11 @@ class ReportPanel(QWidget):
         self.items_list.setMaximumHeight(90)
         fp.addWidget(self.items_list)
         buttons = QHBoxLayout()
-        self.insert_measurement_button = QPushButton("Insert measurement")
+        self.insert_measurement_button = QPushButton("+ Measurement")
+        self.insert_measurement_button.setToolTip("Insert the viewer's selected measurement (or all of them)")
         self.insert_measurement_button.clicked.connect(self.insert_measurement)
-        self.insert_key_image_button = QPushButton("Insert key image")
+        self.insert_key_image_button = QPushButton("+ Key image")
+        self.insert_key_image_button.setToolTip("Insert the image of the active viewport as a key image")
         self.insert_key_image_button.clicked.connect(self.insert_key_image)
         self.remove_item_button = QPushButton("Remove")
         self.remove_item_button.clicked.connect(self.remove_item)
@@ -241,6 +247,7 @@ class ReportPanel(QWidget):
         desc = study.description if study else ""
         self.study_label.setText(f"Report for {desc or 'study'} {_date(study.study_date) if study else ''}".strip())
         self._tracked = ""
+        self._just_issued = False
         self._show_state()
         self.refresh_priors()
 
@@ -291,7 +298,7 @@ class ReportPanel(QWidget):
     def _show_status(self) -> None:
         text = self.editor.status
         missing = self.editor.missing_required() if self.editor.study_uid else []
-        if missing:
+        if missing and not self._just_issued:  # right after Sign & Send the new draft is not the news
             text += " · required for signing: " + ", ".join(missing)
         self.say(text, setting=self._setting_for(text))
         self._show_delivery()
@@ -330,6 +337,7 @@ class ReportPanel(QWidget):
         self._changed()
 
     def _changed(self) -> None:
+        self._just_issued = False
         self.reports_list.setCurrentItem(None)
         self._preview_timer.start()
         self._show_status()
@@ -454,6 +462,7 @@ class ReportPanel(QWidget):
             self.say(text, setting=self._setting_for(text))
             return
         self._tracked = result.sop_instance_uid
+        self._just_issued = True
         self.report_issued.emit(result.sop_instance_uid)
         if result.destination and self.delivery is not None:
             self.delivery.deliver_now()
