@@ -87,3 +87,16 @@ def test_each_heading_is_a_container_and_numbers_are_rounded(study, tmp_path):
                        (2, "Mediastinum, heart and vessels"), (1, "Impressions"), (1, "Recommendations")]
     lungs = next(h for h in headings(ds) if h.title == "Lungs and airways")
     assert lungs.lines == ("Rundherd rechts apikal.",)
+
+
+def test_the_image_and_the_report_round_alike():
+    from workstation.imaging.measurements import RoiStatistics, rounded_text
+
+    for value in (95.9804738508595, 0.05, 2.25, -0.04, 12.35, 95.95, 1234.45):
+        assert rounded_text(value, 1) == precision.decimal_string(value, "mm"), value
+    for value in (-650.5, -650.4999, 0.5, -0.4, 1.5, 2.5):
+        assert rounded_text(value, 0) == precision.decimal_string(value, "[hnsf'U]"), value
+    stats = RoiStatistics(-650.5, 12.44, -700.0, -600.0, 10, 52.349, "mm²", "HU")
+    assert stats.lines()[0] == "mean -651 HU  SD 12" and "area 52.3 mm²" in stats.lines()[2]
+    ref = ImageRef("1.2.840.10008.5.1.4.1.1.2", "1.2.3")
+    assert Measurement("mean", -650.5, "HU", ref, "CIRCLE", ((1, 1), (2, 1))).describe() == "Mean: -651 HU"

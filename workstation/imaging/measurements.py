@@ -139,17 +139,30 @@ class RoiStatistics:
         note = f" ({self.note})" if self.note else ""
         if self.pixel_count == 0:
             return [f"area {_fmt(self.area)} {self.area_unit}{note}", "no pixels inside"]
+        # Hounsfield units are whole numbers, as in the report (workstation.reporting.precision).
+        d = 0 if self.units == "HU" else 1
         return [
-            f"mean {_fmt(self.mean)}{unit}  SD {_fmt(self.sd)}",
-            f"min {_fmt(self.minimum)}  max {_fmt(self.maximum)}{unit}",
+            f"mean {_fmt(self.mean, d)}{unit}  SD {_fmt(self.sd, d)}",
+            f"min {_fmt(self.minimum, d)}  max {_fmt(self.maximum, d)}{unit}",
             f"area {_fmt(self.area)} {self.area_unit}{note}  ({self.pixel_count} px)",
         ]
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float, decimals: int = 1) -> str:
     if not math.isfinite(value):
         return "-"
-    return f"{value:.1f}" if abs(value) < 1e5 else f"{value:.4g}"
+    if abs(value) >= 1e5:
+        return f"{value:.4g}"
+    return rounded_text(value, decimals)
+
+
+def rounded_text(value: float, decimals: int = 1) -> str:
+    """``value`` rounded half away from zero (as a reader rounds, and as the report does), no "-0"."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    d = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    text = f"{d:f}"
+    return text[1:] if text.startswith("-") and d == 0 else text
 
 
 # -- calibration --------------------------------------------------------------------------
@@ -248,7 +261,7 @@ def _physical(points, calibration: Calibration) -> np.ndarray:
 
 
 def _text(value: float, unit: str, note: str) -> str:
-    return f"{value:.1f} {unit}" + (f" ({note})" if note else "")
+    return f"{rounded_text(value)} {unit}" + (f" ({note})" if note else "")
 
 
 def length(p0, p1, calibration: Calibration = UNCALIBRATED) -> Measurement:
@@ -287,7 +300,7 @@ def angle(p0, vertex, p1, calibration: Calibration = UNCALIBRATED) -> Measuremen
     """
     a, v, b = _physical([p0, vertex, p1], calibration)
     value = _angle_between(a - v, b - v)
-    return Measurement(value, "°", f"{value:.1f}°")
+    return Measurement(value, "°", f"{rounded_text(value)}°")
 
 
 def cobb_angle(line1, line2, calibration: Calibration = UNCALIBRATED) -> Measurement:
@@ -302,7 +315,7 @@ def cobb_angle(line1, line2, calibration: Calibration = UNCALIBRATED) -> Measure
     value = _angle_between(a1 - a0, b1 - b0)
     if value > 90.0:
         value = 180.0 - value
-    return Measurement(value, "°", f"Cobb {value:.1f}°")
+    return Measurement(value, "°", f"Cobb {rounded_text(value)}°")
 
 
 # -- regions ------------------------------------------------------------------------------
