@@ -58,3 +58,13 @@ def test_windows_installer_script():
     assert "PrivilegesRequired=admin" in iss and "{autopf}" in iss and "[Icons]" in iss
     assert "REMOVEUSERDATA" in iss and "firewall-note.txt" in iss and "{commonappdata}\\Lightbox" in iss
     assert "11112" in (PACKAGING / "windows" / "firewall-note.txt").read_text(encoding="utf-8")
+
+
+def test_fonts_for_every_script_are_installed_and_bundled():
+    """Set-up installs the Noto fonts (names in every script); the Linux bundle carries them in fonts/."""
+    root = Path(__file__).resolve().parents[1]
+    setup = (root / "packaging" / "setup-debian.sh").read_text(encoding="utf-8")
+    packages = setup.split("APT_PACKAGES=(", 1)[1].split("\n)\n", 1)[0]
+    assert {"fonts-noto-core", "fonts-noto-cjk", "fonts-dejavu-core"} <= set(packages.split())
+    build = (root / "packaging" / "build-linux").read_text(encoding="utf-8")
+    assert 'mkdir -p "$APP/fonts"' in build and "NotoSansCJK-Regular.ttc" in build

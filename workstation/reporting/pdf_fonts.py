@@ -7,8 +7,8 @@ standard Helvetica (which holds only WinAnsi).  The body font is Noto Sans
 chosen only for the characters the report holds, so a Latin report does not
 pay for loading a 20 MB CJK font.
 
-Where fonts are looked for, in order: the folder named by ``LIGHTBOX_FONT_DIR``
-(the Linux bundle sets it to the fonts it carries), ``<prefix>/share/lightbox/fonts``,
+Where fonts are looked for, in order: the folder named by ``LIGHTBOX_FONT_DIR``,
+the Linux bundle's ``fonts/`` beside its executable, ``<prefix>/share/lightbox/fonts``,
 the Debian paths of fonts-noto-core, fonts-noto-cjk and fonts-dejavu-core, then
 fontconfig's ``fc-match``.  When a character has no font, :class:`PdfFontError`
 says which package to install; nothing is printed as ``?``.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["FontFace", "PdfFontError", "body_fonts", "fallback_faces", "script_of", "PACKAGES"]
+__all__ = ["FontFace", "PdfFontError", "body_fonts", "fallback_faces", "font_dirs", "script_of", "PACKAGES"]
 
 #: Debian packages that provide the fonts (what the set-up script installs).
 PACKAGES = ("fonts-noto-core", "fonts-noto-cjk", "fonts-dejavu-core")
@@ -60,19 +60,24 @@ _SCRIPTS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-def _dirs() -> list[Path]:
+def font_dirs(*, bundled_only: bool = False) -> list[Path]:
+    """Where fonts are looked for: ``LIGHTBOX_FONT_DIR``, the bundle's ``fonts/``, ``<prefix>/share/lightbox/fonts``,
+    then (unless ``bundled_only``) the Debian font folders."""
     out = []
     env = os.environ.get("LIGHTBOX_FONT_DIR", "")
     if env:
         out += [Path(p) for p in env.split(os.pathsep) if p]
+    if getattr(sys, "frozen", False):  # the PyInstaller bundle: fonts/ beside the executable
+        out.append(Path(sys.executable).resolve().parent / "fonts")
     out.append(Path(sys.prefix) / "share" / "lightbox" / "fonts")
-    out += [Path(d) for d in _DEBIAN_DIRS]
+    if not bundled_only:
+        out += [Path(d) for d in _DEBIAN_DIRS]
     return out
 
 
 @lru_cache(maxsize=64)
 def _find(name: str) -> Path | None:
-    for folder in _dirs():
+    for folder in font_dirs():
         candidate = folder / name
         if candidate.is_file():
             return candidate

@@ -18,6 +18,7 @@ from workstation.ui.main_window import DEFAULT_SIZE, MainWindow, click_focus_tex
 from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.qc_menu import attach_qc
 from workstation.ui.report_dock import attach_report_panel
+from workstation.ui.bundled_fonts import register_bundled_fonts
 from workstation.ui.theme import apply_theme
 from workstation.ui.viewer.viewer import ViewerWidget
 
@@ -37,6 +38,7 @@ def application() -> QApplication:
         app.setApplicationDisplayName("Lightbox")
         app.setApplicationVersion(__version__)
         app.setOrganizationName("Lightbox")
+        register_bundled_fonts()  # names in every script, where the system lacks the fonts the bundle carries
     apply_theme(app)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]
 
