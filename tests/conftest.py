@@ -30,3 +30,19 @@ def lightbox_home(tmp_path, monkeypatch):
 def lightbox_cmd():
     """The ``lightbox`` command as argv prefix, run with this interpreter."""
     return [sys.executable, "-m", "workstation"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when any test's log names a patient (see tests/log_audit.py)."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or getattr(factory, "_basetemp", None) is None:
+        return
+    from tests.log_audit import patient_names_in_logs
+
+    hits = patient_names_in_logs(factory.getbasetemp())
+    if hits:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("logs naming a patient:\n  " + "\n  ".join(hits), red=True)
+        session.exitstatus = 1
+
