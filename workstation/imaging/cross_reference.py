@@ -18,7 +18,21 @@ LINKABLE_COSINE = 0.9  # stacks whose normals are this close are scrolled togeth
 
 
 def image_plane(f: FrameRef, frame_of_reference_uid: str) -> ImagePlane | None:
-    """The plane of a frame from the geometry the stack already holds (no header read)."""
+    """The plane of a frame from the geometry the stack already holds (no header read).
+
+    Kept with the frame: every repaint of every viewport asks for the planes of the
+    frames the other viewports show.
+    """
+    key = (f.pixel_spacing, f.rows, f.columns, frame_of_reference_uid)
+    memo = f.derived.get("image_plane")
+    if memo is not None and memo[0] == key and memo[1] is f.position and memo[2] is f.orientation:
+        return memo[3]
+    plane = _image_plane(f, frame_of_reference_uid)
+    f.derived["image_plane"] = (key, f.position, f.orientation, plane)
+    return plane
+
+
+def _image_plane(f: FrameRef, frame_of_reference_uid: str) -> ImagePlane | None:
     if f.position is None or f.orientation is None or f.pixel_spacing is None or f.normal is None:
         return None
     row_dir, col_dir = f.orientation[:3], f.orientation[3:]
@@ -40,6 +54,9 @@ def reference_line(source: FrameRef, target: FrameRef, frame_of_reference_uid: s
     See :func:`workstation.imaging.geometry.reference_line`; the result is in
     ``target``'s image coordinates.
     """
+    ns, nt = source.normal, target.normal
+    if ns is not None and nt is not None and abs(float(ns @ nt)) > 1.0 - 1e-12:
+        return None  # parallel planes never cut (the common case: a grid of axial series)
     a, b = image_plane(source, frame_of_reference_uid), image_plane(target, frame_of_reference_uid)
     if a is None or b is None:
         return None
@@ -47,10 +64,8 @@ def reference_line(source: FrameRef, target: FrameRef, frame_of_reference_uid: s
 
 
 def stack_normal(stack: ImageStack) -> np.ndarray | None:
-    """The normal of a spatially sorted stack (None otherwise)."""
-    if not stack.spatially_sorted or not len(stack):
-        return None
-    return stack.frames[0].normal
+    """The normal of a spatially sorted stack (None otherwise); computed once per stack."""
+    return stack.normal
 
 
 def linkable(a: ImageStack, b: ImageStack) -> bool:
@@ -61,7 +76,10 @@ def linkable(a: ImageStack, b: ImageStack) -> bool:
 
 def position_along(stack: ImageStack, index: int) -> float | None:
     """Position (mm) of frame ``index`` along the stack's normal."""
-    n = stack_normal(stack)
+    g = stack.geometry
+    if g.along is not None:
+        return float(g.along[index])
+    n = g.normal
     f = stack.frames[index]
     return float(f.position @ n) if n is not None and f.position is not None else None
 
@@ -77,6 +95,9 @@ def matching_index(source: ImageStack, index: int, target: ImageStack, offset_mm
     f = source.frames[index]
     n = stack_normal(target)
     point = f.position + n * offset_mm
+    if target.geometry.along is not None:
+        # Parallel frames sorted along the normal: a binary search, not a pass over every frame.
+        return target.index_at(float(point @ n))
     return target.nearest_index(point)
 
 

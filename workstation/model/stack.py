@@ -49,6 +49,21 @@ def parse_floats(text: str, n: int) -> np.ndarray | None:
     return np.array(values, dtype=float)
 
 
+def unit_normal(orientation) -> np.ndarray | None:
+    """Unit normal (row direction x column direction) of six direction cosines; None when degenerate.
+
+    The returned array is read-only: it is shared by every caller of :attr:`FrameRef.normal`.
+    """
+    rx, ry, rz, cx, cy, cz = (float(v) for v in orientation)
+    n = np.array([ry * cz - rz * cy, rz * cx - rx * cz, rx * cy - ry * cx])
+    norm = float(np.sqrt(n @ n))
+    if not norm > 1e-6:
+        return None
+    n /= norm
+    n.setflags(write=False)
+    return n
+
+
 def is_image_instance(row: InstanceRow) -> bool:
     """True when the instance holds pixels the viewer can show as frames."""
     sop = row.sop_class_uid or ""
@@ -93,6 +108,12 @@ class FrameRef:
     pixel_spacing: tuple[float, float] | None = None
     slice_thickness: float | None = None
     direct_offset: int | None = None
+    # (orientation array it was computed from, normal): linked scrolling asks for normals thousands
+    # of times a second, and np.cross costs microseconds each.
+    _normal_memo: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    # Derived geometry other layers keep with the frame (e.g. its image plane for reference lines),
+    # keyed by what it was derived from; see imaging.cross_reference.image_plane.
+    derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -101,12 +122,17 @@ class FrameRef:
 
     @property
     def normal(self) -> np.ndarray | None:
-        """Unit normal of the frame's plane (row direction x column direction)."""
-        if self.orientation is None:
-            return None
-        n = np.cross(self.orientation[:3], self.orientation[3:])
-        norm = float(np.linalg.norm(n))
-        return n / norm if norm > 1e-6 else None
+        """Unit normal of the frame's plane (row direction x column direction), read-only.
+
+        Computed once per orientation (a new orientation array computes it anew).
+        """
+        o = self.orientation
+        memo = self._normal_memo
+        if memo is not None and memo[0] is o:
+            return memo[1]
+        n = None if o is None else unit_normal(o)
+        self._normal_memo = (o, n)
+        return n
 
     def patient_point(self, x: float, y: float) -> np.ndarray | None:
         """Patient coordinates (mm) of image point ``(x, y)`` in pixel units.
@@ -141,6 +167,7 @@ class ImageStack:
     series: SeriesRow
     frames: list[FrameRef] = field(default_factory=list)
     spatially_sorted: bool = False
+    _geometry_memo: "StackGeometry | None" = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -149,12 +176,22 @@ class ImageStack:
     def frame_of_reference_uid(self) -> str:
         return self.series.frame_of_reference_uid or ""
 
+    @property
+    def geometry(self) -> "StackGeometry":
+        """Positions and normals of the frames as arrays, computed once per list of frames."""
+        memo = self._geometry_memo
+        if memo is None or memo.frames is not self.frames or memo.count != len(self.frames):
+            memo = self._geometry_memo = StackGeometry.of(self.frames, self.spatially_sorted)
+        return memo
+
+    @property
+    def normal(self) -> np.ndarray | None:
+        """The normal of a spatially sorted stack (its first frame's), None otherwise."""
+        return self.geometry.normal
+
     def index_of(self, sop_instance_uid: str, frame: int = 0) -> int | None:
         """Index of a frame by its SOP Instance UID and frame number, or None."""
-        for i, f in enumerate(self.frames):
-            if f.sop_instance_uid == sop_instance_uid and f.frame == frame:
-                return i
-        return None
+        return self.geometry.index_of_key.get((sop_instance_uid, frame))
 
     def nearest_index(self, point: np.ndarray, *, max_distance: float | None = None) -> int | None:
         """The frame whose plane is closest to a patient point (mm), or None without geometry.
@@ -166,17 +203,95 @@ class ImageStack:
         max_distance : float, optional
             Return None when the closest plane is farther than this (mm).
         """
-        best, best_d = None, np.inf
-        for i, f in enumerate(self.frames):
-            n = f.normal
-            if n is None or f.position is None:
-                continue
-            d = abs(float((point - f.position) @ n))
-            if d < best_d:
-                best, best_d = i, d
-        if best is None or (max_distance is not None and best_d > max_distance):
+        g = self.geometry
+        if not g.has_plane.any():
+            return None
+        # Distance of the point to each frame's own plane; the first of equal distances wins.
+        d = np.abs(np.asarray(point, dtype=float) @ g.normals.T - g.offsets)
+        d[~g.has_plane] = np.inf
+        best = int(np.argmin(d))
+        if max_distance is not None and d[best] > max_distance:
             return None
         return best
+
+    def index_at(self, along_mm: float) -> int | None:
+        """The frame of a spatially sorted stack nearest to ``along_mm`` along its normal, or None.
+
+        A binary search over the sorted positions (see :class:`StackGeometry`).
+        """
+        g = self.geometry
+        if g.along is None:
+            return None
+        a = g.along if g.ascending else -g.along
+        s = along_mm if g.ascending else -along_mm
+        k = int(np.searchsorted(a, s, side="left"))
+        if k <= 0:
+            return 0
+        if k >= len(a):
+            return int(np.searchsorted(a, a[-1], side="left"))
+        if (s - a[k - 1]) <= (a[k] - s):  # a tie goes to the lower index, as in nearest_index
+            return int(np.searchsorted(a, a[k - 1], side="left"))  # the first of equal positions
+        return k
+
+
+@dataclass
+class StackGeometry:
+    """A stack's frame geometry as arrays, for look-ups while scrolling.
+
+    Attributes
+    ----------
+    normals : numpy.ndarray
+        (n, 3) unit normal of each frame (zeros where it has none).
+    offsets : numpy.ndarray
+        (n,) each frame's position along its own normal (its plane is ``normal . x = offset``).
+    has_plane : numpy.ndarray
+        (n,) bool: the frame has a position and a normal.
+    normal : numpy.ndarray or None
+        The stack normal (first frame's) when the stack is spatially sorted.
+    along : numpy.ndarray or None
+        (n,) positions (mm) along :attr:`normal`, monotonic, when spatially sorted.
+    ascending : bool
+        True when :attr:`along` increases with the index.
+    index_of_key : dict
+        (SOP Instance UID, frame) -> index.
+    """
+
+    frames: list
+    count: int
+    normals: np.ndarray
+    offsets: np.ndarray
+    has_plane: np.ndarray
+    normal: np.ndarray | None
+    along: np.ndarray | None
+    ascending: bool
+    index_of_key: dict
+
+    @classmethod
+    def of(cls, frames: list[FrameRef], spatially_sorted: bool) -> "StackGeometry":
+        n = len(frames)
+        normals = np.zeros((n, 3))
+        positions = np.zeros((n, 3))
+        has_plane = np.zeros(n, dtype=bool)
+        for i, f in enumerate(frames):
+            nf = f.normal
+            if nf is not None and f.position is not None:
+                normals[i], positions[i], has_plane[i] = nf, f.position, True
+        offsets = np.einsum("ij,ij->i", normals, positions)
+        normal = frames[0].normal if spatially_sorted and n else None
+        along, ascending = None, True
+        if normal is not None and has_plane.all():
+            along = positions @ normal
+            steps = np.diff(along)
+            if (steps >= 0).all():
+                ascending = True
+            elif (steps <= 0).all():
+                ascending = False
+            else:
+                along = None  # not monotonic: no binary search
+        index_of_key: dict = {}
+        for i, f in enumerate(frames):
+            index_of_key.setdefault(f.key, i)
+        return cls(frames, n, normals, offsets, has_plane, normal, along, ascending, index_of_key)
 
 
 def frame_refs(row: InstanceRow, path: Path) -> list[FrameRef]:

@@ -1,0 +1,118 @@
+"""Linked scroll in a 4 x 4 layout: frames per second with all 16 viewports painted each frame.
+
+    .venv/bin/python -m bench.grid_scroll [--frames 120] [--grid 4] [--profile]
+
+The cached 500-slice 512 x 512 CT is shown in every viewport of a
+``--grid`` x ``--grid`` layout of the real viewer widget (1920 x 1080, Qt
+offscreen), scroll linking on.  Each frame is one wheel event on the active
+viewport, the other viewports following by patient position (the linking
+code), then every viewport repainted (``repaint`` of the grid: image, reference
+lines, corner text).  A frame counts once all of them are painted, so the
+figure is frames/s *in every viewport at once*.  Target: at least 60.
+
+``--profile`` runs the same frames under cProfile and prints the top
+functions by cumulative time (where a frame's time goes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+
+from bench._viewer import application, cached_ct, remove_home
+
+TARGET_FPS = 60.0
+
+
+def _wheel(widget, notches: int) -> None:
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    at = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(at, at, QPoint(0, 0), QPoint(0, 120 * notches), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def _scroll(viewer, frames: int) -> tuple[float, int]:
+    """``frames`` linked scroll steps, every visible viewport painted each time; (seconds, paints)."""
+    active = viewer.viewports[0]
+    shown = viewer.viewports[: len(viewer.session.visible)]
+    n = len(active.model)
+    direction = -1
+    before = sum(w.paint_count for w in shown)
+    t0 = time.perf_counter()
+    for _ in range(frames):
+        if (direction < 0 and active.model.index >= n - 1) or (direction > 0 and active.model.index <= 0):
+            direction = -direction
+        _wheel(active, direction)
+        viewer.grid_host.repaint()
+    secs = time.perf_counter() - t0
+    return secs, sum(w.paint_count for w in shown) - before
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--grid", type=int, default=4)
+    ap.add_argument("--profile", action="store_true", help="print where a frame's time goes (cProfile)")
+    args = ap.parse_args()
+    app = application()
+    from workstation.ui.viewer.viewer import ViewerWidget
+
+    cache, study_uid, home = cached_ct()
+    viewer = None
+    try:
+        viewer = ViewerWidget(cache)
+        viewer.resize(1920, 1080)
+        viewer.show()
+        viewer.open_study(study_uid)
+        session = viewer.session
+        viewer.set_grid(args.grid, args.grid)
+        ds = session.display_sets[0]
+        for i in range(args.grid * args.grid):
+            session.show(ds, i, 0)
+        ds.loader.resume()
+        ds.loader.join(120)
+        viewer.set_link_scroll(True)
+        for _ in range(5):
+            app.processEvents()
+        shown = viewer.viewports[: len(session.visible)]
+        followers = [w for w in shown[1:] if w.model.stack is not None]
+        _scroll(viewer, 10)  # warm-up: LUT tables and QImages made
+        secs, paints = _scroll(viewer, args.frames)
+        fps = args.frames / secs
+        w0 = shown[0]
+        in_step = all(w.model.index == w0.model.index for w in followers)
+        print(f"linked scroll, {args.grid}x{args.grid} layout of {len(shown)} viewports "
+              f"({w0.width()}x{w0.height()} each) in a 1920x1080 viewer, {len(w0.model)} slices 512x512, "
+              "Qt offscreen:")
+        print(f"  {args.frames} frames, {paints} viewport paints in {secs:.2f} s -> {fps:.1f} frames/s "
+              f"in all {len(shown)} viewports ({secs / args.frames * 1e3:.1f} ms/frame); followers in step: "
+              f"{in_step}")
+        print(f"  ratio to target {TARGET_FPS:.0f} frames/s: {fps / TARGET_FPS:.2f} -> "
+              f"{'met' if fps >= TARGET_FPS else 'NOT met'}")
+        if args.profile:
+            prof = cProfile.Profile()
+            prof.enable()
+            _scroll(viewer, args.frames)
+            prof.disable()
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(30)
+            print(out.getvalue())
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(20)
+            print(out.getvalue())
+    finally:
+        if viewer is not None:
+            viewer.shutdown()
+            viewer.close()
+        remove_home(cache, home)
+
+
+if __name__ == "__main__":
+    main()
