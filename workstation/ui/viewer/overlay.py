@@ -7,10 +7,12 @@ the identity; what to paint comes from the Qt-free models.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen, QPixmap,
+                           QPolygonF, QTransform)
 
 from workstation.imaging.annotation_layer import Annotation, Kind
 from workstation.imaging.viewport import ViewportModel
@@ -39,7 +41,23 @@ def overlay_font(size: float = 11.0, bold: bool = False) -> QFont:
 
 
 def shadowed_text(p: QPainter, x: float, y: float, text: str, color: QColor = TEXT_COLOR) -> None:
-    """Text readable on any image: light letters inside a solid dark outline (white bone or black air alike)."""
+    """Text readable on any image: light letters inside a solid dark outline (white bone or black air alike).
+
+    Stroking the outline costs about a millisecond a line; a grid of viewports repaints dozens of
+    lines a frame while scrolling, most of them unchanged, so each line is drawn once into an
+    image (per text, font, colour and pixel ratio) and that image is blitted.
+    """
+    t = p.transform()
+    if not t.isIdentity() and t.type() > QTransform.TransformationType.TxTranslate:
+        _outlined_path(p, x, y, text, color)  # scaled or rotated: draw the path itself
+        return
+    device = p.device()
+    ratio = device.devicePixelRatioF() if device is not None else 1.0
+    sprite, left, top = _text_sprite(p.font(), text, color, ratio)
+    p.drawImage(QPointF(round(x + t.dx()) - t.dx() + left, round(y + t.dy()) - t.dy() + top), sprite)
+
+
+def _outlined_path(p: QPainter, x: float, y: float, text: str, color: QColor) -> None:
     path = QPainterPath()
     path.addText(QPointF(x, y), p.font(), text)
     hints = p.renderHints()
@@ -48,6 +66,37 @@ def shadowed_text(p: QPainter, x: float, y: float, text: str, color: QColor = TE
                             Qt.PenJoinStyle.RoundJoin))
     p.fillPath(path, color)
     p.setRenderHints(hints)
+
+
+_TEXT_SPRITES: OrderedDict = OrderedDict()
+_MAX_TEXT_SPRITES = 1024
+
+
+def _text_sprite(font: QFont, text: str, color: QColor, ratio: float) -> tuple[QImage, float, float]:
+    """``text`` outlined as :func:`_outlined_path` draws it at baseline (0, 0): (image, left, top)."""
+    key = (font.key(), text, color.rgba(), ratio)
+    hit = _TEXT_SPRITES.get(key)
+    if hit is not None:
+        _TEXT_SPRITES.move_to_end(key)
+        return hit
+    path = QPainterPath()
+    path.addText(QPointF(0, 0), font, text)
+    box = path.boundingRect().adjusted(-3, -3, 3, 3)
+    left, top = math.floor(box.left()), math.floor(box.top())
+    width, height = max(1, math.ceil(box.right()) - left), max(1, math.ceil(box.bottom()) - top)
+    image = QImage(max(1, round(width * ratio)), max(1, round(height * ratio)),
+                   QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    q = QPainter(image)
+    q.setFont(font)
+    _outlined_path(q, -left, -top, text, color)
+    q.end()
+    hit = (image, float(left), float(top))
+    _TEXT_SPRITES[key] = hit
+    if len(_TEXT_SPRITES) > _MAX_TEXT_SPRITES:
+        _TEXT_SPRITES.popitem(last=False)
+    return hit
 
 
 # Below this width a corner line says too little to be worth drawing.
