@@ -64,3 +64,36 @@ def test_report_list_shows_one_report_among_kos_gsps_and_rejection_note(study, s
     text = subprocess.run(lightbox_cmd + ["report", "list", "--study", study_uid],
                           capture_output=True, text=True, timeout=120).stdout
     assert text.count("preliminary") == 0 and "rejection note" in text and "key images" in text
+
+
+def test_rejection_notes_sent_by_qc_reject_show_their_delivery_state(study, home, capsys):
+    from pynetdicom import AE, AllStoragePresentationContexts, evt
+
+    from tests.interop.peers import free_port
+    from workstation import config
+    from workstation.cli import main
+    from workstation.config import Node
+
+    cache, study_uid, headers = study
+    port, closed = free_port(), free_port()
+    settings = config.Settings()
+    settings.upsert_node(Node("PACS", "PACS", "127.0.0.1", port, timeout=10))
+    settings.upsert_node(Node("DOWN", "DOWN", "127.0.0.1", closed, timeout=5))
+    config.save(settings, home.config_file)
+    scp = AE("PACS")
+    scp.supported_contexts = AllStoragePresentationContexts
+    received = []
+    server = scp.start_server(("127.0.0.1", port), block=False, evt_handlers=[
+        (evt.EVT_C_STORE, lambda event: received.append(event.request.AffectedSOPInstanceUID) or 0x0000)])
+    try:
+        assert main(["qc", "reject", str(headers[0].SOPInstanceUID), "--reason", "quality", "--send", "PACS"]) == 0
+        capsys.readouterr()
+        assert main(["qc", "reject", str(headers[1].SOPInstanceUID), "--reason", "quality", "--send", "DOWN"]) == 1
+        assert "waits in the outbox" in capsys.readouterr().err
+    finally:
+        server.shutdown()
+    assert len(received) == 1
+    _reports, others = study_documents(cache, study_uid, TrustStore([]))
+    notes = {o.sop_instance_uid: o for o in others if o.kind == kinds.REJECTION_NOTE}
+    assert sorted(o.delivery for o in notes.values()) == ["queued", "stored"]
+    assert notes[received[0]].line().endswith("sent, awaiting commitment")

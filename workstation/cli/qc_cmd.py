@@ -185,12 +185,19 @@ def _send(ctx: Context, node: Node | None, produced) -> dict | None:
     from workstation.net.association import NetworkError
     from workstation.qc.sending import send
 
+    from workstation.store import outbox
+
     study = produced[0].study_uid
+    # Through the outbox, so each object shows its delivery state (and one not sent is retried there).
+    pks = {p.sop_instance_uid: outbox.enqueue(ctx.cache, p.sop_instance_uid, node.name) for p in produced}
     try:
         report = send(produced, node, ctx.settings.ae_title)
     except NetworkError as exc:
-        raise CliError(f"stored in the cache, but not sent: {exc}; send later with "
-                       f"'lightbox send {node.name} --study {study}'") from None
+        raise CliError(f"stored in the cache, but not sent: {exc}; it waits in the outbox ('lightbox outbox'), "
+                       f"or send later with 'lightbox send {node.name} --study {study}'") from None
+    for o in report.outcomes:
+        if o.ok and o.sop_instance_uid in pks:  # stored there; the outbox asks the archive to commit it
+            outbox.update_item(ctx.cache, pks[o.sop_instance_uid], state=outbox.STORED, count_attempt=True)
     if not report.ok:
         raise CliError(f"stored in the cache, but sending was incomplete ({report.summary()}); send again with "
                        f"'lightbox send {node.name} --study {study}'")
