@@ -167,3 +167,22 @@ def test_a_reported_study_stays_reported_while_an_amendment_is_drafted(study, se
     lifecycle.save_draft(cache, "d10", study_uid, ReportContent("general", {"findings": "changing"}))
     assert cache.study(study_uid).report_status == "final"
     assert outbox.report_status(cache)[study_uid] == "final"
+
+
+def test_report_destination_order(study):
+    from workstation.config import Node, Settings
+    from workstation.reporting.lifecycle import resolve_destination
+    from workstation.reporting.settings import ReportingSettings
+
+    cache, study_uid, _headers = study
+    s = Settings()
+    assert resolve_destination(cache, s, study_uid, None) is None  # no node: kept locally
+    s.upsert_node(Node("DEMO", "LIGHTBOXDEMO", "127.0.0.1", 11114))
+    assert resolve_destination(cache, s, study_uid, None) == "DEMO"  # the only node (the demo's case)
+    s.upsert_node(Node("PACS", "PACS", "127.0.0.1", 104))
+    assert resolve_destination(cache, s, study_uid, None) is None  # two nodes, origin unknown
+    ReportingSettings(site_destination="pacs").store(s)
+    assert resolve_destination(cache, s, study_uid, None) == "PACS"  # the site's default
+    ReportingSettings(destination="DEMO", site_destination="PACS").store(s)
+    assert resolve_destination(cache, s, study_uid, None) == "DEMO"  # the reader's choice
+    assert resolve_destination(cache, s, study_uid, "pacs") == "PACS"  # named for this report

@@ -30,7 +30,11 @@ class ReportingSettings:
     trust_store : list of str
         Certificate files or folders whose certificates (and what they issued) are trusted.
     destination : str
-        Node name reports are sent to; empty means the study's own archive (else the only node).
+        Node name reports are sent to; empty means automatic: the study's own archive,
+        else ``site_destination``, else the only configured node.
+    site_destination : str
+        The site's default for studies that came from no known node (usually set in
+        the system-wide settings file).
     """
 
     radiologist_name: str = ""
@@ -40,6 +44,7 @@ class ReportingSettings:
     cert_path: str = ""
     trust_store: list[str] = field(default_factory=list)
     destination: str = ""
+    site_destination: str = ""
 
     @classmethod
     def of(cls, settings: Settings) -> "ReportingSettings":

@@ -202,7 +202,9 @@ class SettingsDialog(QDialog):
 
     def _fill_destinations(self, s: Settings, chosen: str) -> None:
         self.destination_combo.clear()
-        self.destination_combo.addItem("The study's archive (automatic)", AUTOMATIC)
+        site = ReportingSettings.of(s).site_destination
+        fallback = f"the site's {site}" if site else ("the only node" if len(s.nodes) == 1 else "kept here")
+        self.destination_combo.addItem(f"Automatic: the study's archive, else {fallback}", AUTOMATIC)
         for n in s.nodes:
             self.destination_combo.addItem(f"{n.name} ({n.ae_title}@{n.host}:{n.port})", n.name)
         if chosen and self.destination_combo.findData(chosen) < 0:
