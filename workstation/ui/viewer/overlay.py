@@ -127,7 +127,7 @@ def layout_corners(rect: QRectF, corners: dict[str, list[str]], fm: QFontMetrics
     half = (rect.height() - top_offset) / 2 - margin - line / 2
     max_rows = max(0, int(half // line))
     stacks = {c: list(corners.get(c) or [])[:max_rows] for c in ("top_left", "top_right", "bottom_left", "bottom_right")}
-    width = fm.horizontalAdvance
+    width = _advance_of(fm)
 
     def collision() -> tuple[str, int] | None:
         for edge in ("top", "bottom"):
@@ -165,10 +165,39 @@ def layout_corners(rect: QRectF, corners: dict[str, list[str]], fm: QFontMetrics
     return placed
 
 
+_ADVANCES: dict = {}  # font key -> {text: width}
+
+
+def _advance_of(fm: QFontMetricsF):
+    """``fm.horizontalAdvance``, remembered per text: the corner layout measures each line several times
+    per paint and most lines do not change while scrolling."""
+    if not isinstance(fm, _Metrics):
+        return fm.horizontalAdvance
+    widths = fm.widths
+
+    def width(text: str) -> float:
+        w = widths.get(text)
+        if w is None:
+            if len(widths) > 4096:
+                widths.clear()
+            w = widths[text] = fm.horizontalAdvance(text)
+        return w
+
+    return width
+
+
+class _Metrics(QFontMetricsF):
+    """Font metrics of one font that keep the widths they measured (see :func:`_advance_of`)."""
+
+    def __init__(self, font: QFont) -> None:
+        super().__init__(font)
+        self.widths = _ADVANCES.setdefault(font.key(), {})
+
+
 def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_offset: float = 0.0) -> None:
     """The four-corner text (see :func:`layout_corners`), outlined so it reads on any pixel value."""
     p.setFont(overlay_font(10.0))
-    fm = QFontMetricsF(p.font())
+    fm = _Metrics(p.font())
     for x, y, text in layout_corners(rect, corners, fm, top_offset):
         shadowed_text(p, x, y, text)
 
