@@ -37,3 +37,18 @@ def test_a_broken_file_keeps_the_last_good_settings(tmp_path):
     path.write_text('{"ae_title": "far too long an AE title"}')
     os.utime(path, ns=(2, 2))
     assert source.current().ae_title == "GOOD" and "invalid AE title" in source.error
+
+
+def test_poll_tells_subscribers_of_changes_made_elsewhere(tmp_path):
+    path = tmp_path / "config.json"
+    source = SettingsSource(path, system_path=tmp_path / "none.json")
+    source.update(lambda s: setattr(s, "ae_title", "ONE"))
+    told = []
+    source.subscribe(lambda: told.append(source.current().ae_title))
+    assert source.poll() is False and told == []
+    other = config.load(path, tmp_path / "none.json")
+    other.ae_title = "TWO"
+    config.save(other, path, tmp_path / "none.json")
+    os.utime(path, ns=(3, 3))
+    assert source.poll() is True and told == ["TWO"]
+    assert source.poll() is False and told == ["TWO"]

@@ -119,7 +119,8 @@ class Settings:
     Network settings of our own AE: ``ae_title``; the storage SCP's
     ``storage_port`` and ``storage_bind_address`` (all interfaces by default:
     archives on other hosts send C-MOVE results there); ``accept_known_nodes_only``
-    (the SCP accepts associations only from the AE titles of configured nodes);
+    (on by default: the SCP accepts associations only from configured nodes, by AE
+    title and host address; a site turns it off to accept any sender);
     ``storage_tls_cert``/``storage_tls_key`` (the SCP speaks DICOM TLS) and
     ``storage_tls_ca`` (it then also requires client certificates signed by it).
     """
@@ -129,7 +130,7 @@ class Settings:
     demo_archive_port: int = 11114
     nodes: list[Node] = field(default_factory=list)
     storage_bind_address: str = "0.0.0.0"
-    accept_known_nodes_only: bool = False
+    accept_known_nodes_only: bool = True
     storage_tls_cert: str = ""
     storage_tls_key: str = ""
     storage_tls_ca: str = ""
@@ -210,7 +211,7 @@ class Settings:
             demo_archive_port=validate_port(d.get("demo_archive_port", 11114)),
             nodes=[Node.from_dict(n) for n in d.get("nodes", [])],
             storage_bind_address=str(d.get("storage_bind_address", "0.0.0.0") or "0.0.0.0"),
-            accept_known_nodes_only=_boolean(d.get("accept_known_nodes_only", False), "accept_known_nodes_only"),
+            accept_known_nodes_only=_boolean(d.get("accept_known_nodes_only", True), "accept_known_nodes_only"),
             storage_tls_cert=str(d.get("storage_tls_cert", "") or ""),
             storage_tls_key=str(d.get("storage_tls_key", "") or ""),
             storage_tls_ca=str(d.get("storage_tls_ca", "") or ""),
@@ -395,6 +396,19 @@ class SettingsSource:
             if callback in self._subscribers:
                 self._subscribers.remove(callback)
         return unsubscribe
+
+    def poll(self) -> bool:
+        """Tell the subscribers when the file changed since it was last read (another process saved it).
+
+        Returns True when it had changed.  The window calls this every few seconds,
+        so ``lightbox cert import`` in a terminal reaches the open window too.
+        """
+        with self._lock:
+            changed = self._settings is not None and self._file_stamp() != self._stamp
+        if changed:
+            self.current()
+            self.notify()
+        return changed
 
     def notify(self) -> None:
         for callback in list(self._subscribers):

@@ -102,6 +102,15 @@ def attach_report_panel(window, cache: StudyCache, home: Home, *, start_sender: 
                     pass
 
         session.subscribe(on_session)
+    def on_settings() -> None:
+        # A new trust store or identity changes what the list says about signatures: show it at once.
+        try:
+            if panel.editor.study_uid:
+                panel.refresh_reports()
+        except RuntimeError:  # the panel's widgets are gone (window closing)
+            pass
+
+    source.subscribe(on_settings)
     service = attach_outbox(window, cache, home, source, start=start_sender)
     panel.set_delivery(service)
     from workstation.ui.settings_dialog import attach_settings

@@ -17,7 +17,7 @@ import html
 import logging
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 AUTOMATIC = ""  # the destination combo's data for "the study's archive"
 PAGES = ("reader", "signing", "trust", "destination", "network")
+WATCH_MS = 2000  # how often the settings file is checked for changes made outside the window
 
 
 class SettingsDialog(QDialog):
@@ -431,6 +432,12 @@ def attach_settings(window, home: Home, source: SettingsSource, cache=None) -> Q
             _restart_listener(window)
 
     source.subscribe(on_saved)
+    # Changes saved by another process (the command line, the node dialog's own writes) reach the window too.
+    watch = QTimer(window)
+    watch.setInterval(WATCH_MS)
+    watch.timeout.connect(source.poll)
+    watch.start()
+    window.settings_watch = watch
 
     def open_nodes() -> None:
         nodes_action = getattr(window, "node_dialog_action", None)
