@@ -128,3 +128,44 @@ def test_docks_into_the_main_window(qtbot, cache, home, study):
     assert window.report_panel.editor.study_uid == study_uid
     window.report_panel.shutdown()
     window.browser.stop()
+
+
+def test_passphrase_prompt_is_modal_owns_the_focus_and_buttons_stay(qtbot, cache, settings, study):
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
+
+    study_uid, header = study
+    panel = make_panel(qtbot, cache, settings, header)
+    panel.resize(440, 900)
+    panel.show()
+    panel.open_study(study_uid)
+    panel.form.line_edit("impression").setPlainText("Unauffällig.")
+    before = {b.text(): b.geometry() for b in (panel.preliminary_button, panel.sign_button, panel.discard_button)}
+    panel.say("A long message " * 30)  # several lines of text: the buttons must not move
+    assert {b.text(): b.geometry() for b in (panel.preliminary_button, panel.sign_button,
+                                             panel.discard_button)} == before
+    seen = {}
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        seen["dialog"] = dialog
+        if isinstance(dialog, QInputDialog):
+            seen["modality"] = dialog.windowModality()
+            edit = dialog.findChild(QLineEdit)
+            seen["focus"] = QApplication.focusWidget() is edit
+            seen["echo"] = edit.echoMode()
+            qtbot.keyClicks(edit, "secret")
+            qtbot.keyClick(edit, Qt.Key.Key_Return)
+        elif dialog is not None:
+            dialog.close()
+
+    QTimer.singleShot(200, answer)
+    qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
+    assert seen.get("dialog") is not None and seen["dialog"].objectName() == "passphraseDialog"
+    assert seen["modality"] == Qt.WindowModality.ApplicationModal and seen["focus"]
+    assert seen["echo"] == QLineEdit.EchoMode.Password
+    [report] = outbox.list_reports(cache, study_uid)
+    assert report.signed
+    assert {b.text(): b.geometry() for b in (panel.preliminary_button, panel.sign_button,
+                                             panel.discard_button)} == before
+    panel.shutdown()
