@@ -51,7 +51,7 @@ def test_search_shows_rows_marks_cached_studies_and_retrieves(qtbot, cache, tmp_
     ]
     asked = []
 
-    def fake_stream(node, ae, flt, cancel):
+    def fake_stream(node, ae, flt, cancel, notes=None):
         asked.append((node.name, flt.patient_name))
         yield from answers + answers[:1]  # an archive answering one study twice
 
@@ -97,7 +97,7 @@ def test_no_archive_configured_says_so(qtbot, cache):
 
 
 def test_a_failing_archive_is_reported(qtbot, cache, settings, monkeypatch):
-    def refuse(*_a):
+    def refuse(*_a, **_kw):
         raise ConnectionRefusedError("association refused by 127.0.0.1:11999")
 
     monkeypatch.setattr(remote_tab_module, "stream_studies", refuse)

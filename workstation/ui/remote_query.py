@@ -81,12 +81,14 @@ def remote_study(ds: Dataset) -> RemoteStudy:
 
 
 def stream_studies(node, ae_title: str, flt: StudyFilter,
-                   cancel: Callable[[], bool] | None = None) -> Iterator[RemoteStudy]:
+                   cancel: Callable[[], bool] | None = None, notes: list[str] | None = None) -> Iterator[RemoteStudy]:
     """Yield each distinct study matching ``flt`` as the archive's answer arrives.
 
     A study answered twice (archives that answer once per instance) is yielded
     once.  Closing the iterator early, or ``cancel`` returning True, ends the
-    C-FIND with a C-CANCEL.
+    C-FIND with a C-CANCEL.  Answers that do not match the filter (an archive
+    ignoring a key) are left out; ``notes``, when given, receives the one
+    sentence that says so.
 
     Raises
     ------
@@ -100,7 +102,10 @@ def stream_studies(node, ae_title: str, flt: StudyFilter,
     if node.retrieve == "dicomweb" and node.url:
         from workstation.net.dicomweb import qido
 
-        answers = qido(node, "STUDY", keys)
+        from workstation.net.find import build_identifier
+        from workstation.net.query_match import FilteredAnswers
+
+        answers = FilteredAnswers(iter(qido(node, "STUDY", keys)), build_identifier("STUDY", keys))
     else:
         from workstation.net.find import find
 
@@ -114,6 +119,9 @@ def stream_studies(node, ae_title: str, flt: StudyFilter,
         yield row
         if cancel is not None and cancel():
             break
+    note = answers.note() if hasattr(answers, "note") else None
+    if note and notes is not None:
+        notes.append(note)
 
 
 def search_studies(node, ae_title: str, flt: StudyFilter, cancel: Callable[[], bool] | None = None,

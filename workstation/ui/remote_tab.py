@@ -57,11 +57,12 @@ def search_work(node, ae_title: str, flt):
 
     def work(emit, cancel: threading.Event) -> str:
         batch: list[RemoteStudy] = []
+        notes: list[str] = []  # what the archive answered that did not match, said once at the end
         seen: set[str] = set()
         n = 0
         last = time.monotonic()
         try:
-            for row in stream_studies(node, ae_title, flt, cancel.is_set):
+            for row in stream_studies(node, ae_title, flt, cancel.is_set, notes=notes):
                 if row.study_uid in seen:
                     continue
                 seen.add(row.study_uid)
@@ -82,7 +83,7 @@ def search_work(node, ae_title: str, flt):
             what += f" (the first {MAX_ROWS}: narrow the search)"
         elif cancel.is_set():
             what = f"Cancelled: {what}"
-        return what
+        return what + "".join(f" — {n}" for n in notes)
 
     return work
 
