@@ -100,3 +100,17 @@ def test_the_image_and_the_report_round_alike():
     assert stats.lines()[0] == "mean -651 HU  SD 12" and "area 52.3 mm²" in stats.lines()[2]
     ref = ImageRef("1.2.840.10008.5.1.4.1.1.2", "1.2.3")
     assert Measurement("mean", -650.5, "HU", ref, "CIRCLE", ((1, 1), (2, 1))).describe() == "Mean: -651 HU"
+
+
+def test_the_readers_id_identifies_the_verifying_observer(study, tmp_path):
+    _cache, _uid, headers = study
+    tpl = get_template("general")
+    content = ReportContent("general", {"findings": "Kein Befund.", "impression": "Normal."})
+    ds = build_sr(BuildRequest(tpl, content, headers, Observer("Doe^Jane", "St. Elsewhere", "jd042"),
+                               state=ReportState.FINAL))
+    code = ds.VerifyingObserverSequence[0].VerifyingObserverIdentificationCodeSequence[0]
+    assert (code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning) == ("jd042", "99LBXSTAFF", "Doe Jane")
+    assert "99LBXSTAFF" in {i.CodingSchemeDesignator for i in ds.CodingSchemeIdentificationSequence}
+    path = tmp_path / "sr.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    assert dciodvfy_errors(path) == []

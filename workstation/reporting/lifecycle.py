@@ -208,7 +208,7 @@ def issue_report(
         k.image.sop_instance_uid for k in content.key_images}
     evidence = study_evidence(cache, study_uid, referenced)
     req = BuildRequest(
-        template=template, content=content, evidence=evidence, observer=Observer(name, org),
+        template=template, content=content, evidence=evidence, observer=Observer(name, org, rs.radiologist_id),
         state=ReportState.FINAL if final else ReportState.PRELIMINARY, predecessor=predecessor,
         amendment_reason=amendment_reason, instance_number=len(outbox.list_reports(cache, study_uid)) + 1, now=now,
     )

@@ -52,6 +52,8 @@ C = RelationshipTypeValues.CONTAINS
 MANUFACTURER = "Lightbox"
 REPORT_SERIES_NUMBER = 9001
 REPORT_SERIES_DESCRIPTION = "Lightbox reports"
+#: Private coding scheme of the readers' identifiers at the site (Verifying Observer Identification Code).
+STAFF_SCHEME = "99LBXSTAFF"
 
 
 class ReportState(str, Enum):
@@ -71,6 +73,8 @@ class Observer:
 
     name: str
     organisation: str = ""
+    #: The reader's identifier at the site (staff number, login): the Verifying Observer Identification Code.
+    identifier: str = ""
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -271,13 +275,23 @@ def _finish(sr: Dataset, req: BuildRequest) -> Dataset:
     sr.SpecificCharacterSet = "ISO_IR 192"
     local = sorted({f.heading.scheme for f in req.template.fields
                     if f.heading is not None and f.heading.scheme.startswith("99")})
+    observer_id = req.observer.identifier.strip()[:16]
+    if observer_id and "VerifyingObserverSequence" in sr:
+        code = Dataset()
+        code.CodeValue = observer_id
+        code.CodingSchemeDesignator = STAFF_SCHEME
+        code.CodeMeaning = req.observer.name.replace("^", " ").strip()[:64] or observer_id
+        for item in sr.VerifyingObserverSequence:
+            item.VerifyingObserverIdentificationCodeSequence = [code]
+        local.append(STAFF_SCHEME)
     if local:
         # Private coding schemes are identified in the header (PS3.3 C.12.1.1.4).
         items = []
         for scheme in local:
             item = Dataset()
             item.CodingSchemeDesignator = scheme
-            item.CodingSchemeName = "Lightbox report template headings"
+            item.CodingSchemeName = ("The site's staff identifiers" if scheme == STAFF_SCHEME
+                                     else "Lightbox report template headings")
             item.CodingSchemeResponsibleOrganization = "Lightbox"
             items.append(item)
         sr.CodingSchemeIdentificationSequence = items
