@@ -92,6 +92,7 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
     background : bool
         Run the outbox sender and fetch priors in the background (tests turn both off).
     """
+    _apply_name_display(home)  # before any list or viewport shows a name
     window = build_main_window(cache, status_message=status_message)
     window.volume3d_settings = _volume3d_settings(home)
     if window.viewer is not None:
@@ -198,6 +199,22 @@ def _remote_tab(home: Home, cache: StudyCache):
             return retrieve(node, settings(), home, worker_cache, study_uid, progress=progress, cancel=cancel)
 
     return RemoteTab(cache, settings, retrieve_study)
+
+
+def _apply_name_display(home: Home) -> None:
+    """``Settings.extra["name_display"]``: which PN component groups the site shows (see dicom.person_name)."""
+    from workstation import config
+    from workstation.dicom.person_name import set_name_style
+
+    try:
+        value = config.load(home.config_file).extra.get("name_display")
+    except (config.ConfigError, OSError):
+        return
+    if value:
+        try:
+            set_name_style(str(value))
+        except ValueError as exc:
+            logging.getLogger(__name__).warning("setting name_display ignored: %s", exc)
 
 
 def _corner_text_settings(home: Home) -> dict:
