@@ -73,7 +73,9 @@ def home(lightbox_home) -> Home:
 
 @pytest.fixture
 def settings(storage_port) -> Settings:
-    return Settings(storage_port=storage_port, storage_bind_address="127.0.0.1")
+    # These tests are about archives, not who may send: any archive's association is accepted
+    # (tests/net/test_storage_scp.py checks the default, configured nodes only).
+    return Settings(storage_port=storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False)
 
 
 @pytest.fixture

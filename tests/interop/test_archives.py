@@ -106,7 +106,7 @@ def test_move_destination_unknown_falls_back_to_get(archive_name, request, inter
                                                     cache):
     arc = request.getfixturevalue(archive_name)
     send_files(interop_files, arc.peer, CALLING_AE)
-    stranger = Settings(ae_title="STRANGER", storage_port=storage_port, storage_bind_address="127.0.0.1")
+    stranger = Settings(ae_title="STRANGER", storage_port=storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False)
     study = _big_study(layout)
     report = retrieve(arc.node(), stranger, home, cache, study, method="move")
     assert report.ok, report.summary()

@@ -148,7 +148,7 @@ def test_a_query_by_name_never_returns_another_patient(archive_name, request, ch
 def test_qrscp_ignoring_modalities_in_study_is_filtered_with_a_note(qrscp, charset_patients, home, settings, capsys):
     files = [p for _pid, paths in charset_patients.values() for p in paths]
     assert send_files(files, qrscp.peer, CALLING_AE).ok
-    save(Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1",
+    save(Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False,
                   nodes=[qrscp.node("QR")]), home.config_file)
     assert main(["query", "QR", "--modality", "CT", "--json"]) == 0
     captured = capsys.readouterr()
@@ -166,7 +166,7 @@ def test_qrscp_ignoring_modalities_in_study_is_filtered_with_a_note(qrscp, chars
 
 @pytest.mark.skipif(shutil.which("dciodvfy") is None, reason="dciodvfy (dicom3tools) not installed")
 def test_qc_correct_send_writes_every_name_exactly(orthanc, home, settings, cache, tmp_path, capsys):
-    save(Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1",
+    save(Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False,
                   nodes=[orthanc.node("PACS")]), home.config_file)
     other_home = Home.single(tmp_path / "reader").ensure()
     checked = 0

@@ -82,6 +82,8 @@ def test_nodes_test_explains_move_destination_unknown(lb, loaded_dcmqrscp):
 
 
 def test_listen_receives_until_stopped(lb, lightbox_home, interop_files, storage_port):
+    # Only configured nodes may push (the default): our sender is one.
+    _run(lb, "nodes", "add", "sender", "--ae", CALLING_AE, "--host", "127.0.0.1", "--port", "104")
     proc = subprocess.Popen([*lb, "listen"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert "Listening as LIGHTBOX" in proc.stdout.readline()

@@ -90,7 +90,7 @@ def test_disk_full_answers_a700_and_corrupts_nothing(tmp_path, storage_port):
     study, files = _series(tmp_path / "files", 40, 256)  # ~130 KB each, 5 MB in all
     with small_filesystem(tmp_path / "small", "2m") as mount:
         home = Home.single(mount / "home").ensure()
-        settings = Settings(storage_port=storage_port, storage_bind_address="127.0.0.1")
+        settings = Settings(storage_port=storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False)
         cache = StudyCache.open(home)
         try:
             with StorageSCP(cache, settings) as scp:

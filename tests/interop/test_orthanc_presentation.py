@@ -80,7 +80,7 @@ def _deliver(home: Home, settings: Settings, cache: StudyCache, uids: set[str]) 
 def test_presentation_state_and_key_images_round_trip(orthanc, study_on_orthanc, home, settings, cache, tmp_path):
     study_uid = study_on_orthanc
     pacs = orthanc.node("PACS")
-    settings = Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1", nodes=[pacs])
+    settings = Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False, nodes=[pacs])
     got = retrieve(orthanc.peer, settings, home, cache, study_uid, method="get")
     assert got.ok, got.summary()
 

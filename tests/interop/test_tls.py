@@ -94,7 +94,7 @@ def test_untrusted_server_certificate_is_named(tls_storescp, pki):
 
 def test_our_scp_over_tls(pki, cache, storage_port):
     cert, key = pki["server"]
-    settings = Settings(storage_port=storage_port, storage_bind_address="127.0.0.1", storage_tls_cert=str(cert),
+    settings = Settings(storage_port=storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False, storage_tls_cert=str(cert),
                         storage_tls_key=str(key), storage_tls_ca=str(pki["ca"][0]))
     with StorageSCP(cache, settings) as scp:
         ccert, ckey = pki["client"]

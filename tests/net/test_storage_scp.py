@@ -40,7 +40,10 @@ def cache(home):
 
 @pytest.fixture
 def settings():
-    return Settings(storage_port=free_port(), storage_bind_address="127.0.0.1")
+    # Only configured nodes may send (the default): the senders of these tests are configured.
+    return Settings(storage_port=free_port(), storage_bind_address="127.0.0.1",
+                    nodes=[Node(name="sender", ae_title=CALLING_AE, host="127.0.0.1", port=104),
+                           Node(name="archive", ae_title="ARCHIVE", host="127.0.0.1", port=104)])
 
 
 def _files(tmp_path, n=3, compress=False):
@@ -103,7 +106,6 @@ def test_unusable_dataset_is_refused_not_stored(cache, settings):
 
 
 def test_only_known_nodes(tmp_path, cache, settings):
-    settings.accept_known_nodes_only = True
     settings.nodes = [Node(name="pacs", ae_title="PACS", host="127.0.0.1", port=104)]
     _study, paths = _files(tmp_path, 1)
     with StorageSCP(cache, settings) as scp:
@@ -111,6 +113,29 @@ def test_only_known_nodes(tmp_path, cache, settings):
             with associate(_peer(scp), "STRANGER", ["1.2.840.10008.1.1"]):
                 pass
         assert send_files(paths, _peer(scp), "PACS").ok
+        assert scp.refusals.count == 1
+        assert scp.refusals.last.calling_ae == "STRANGER" and "with another AE title" in scp.refusals.last.reason
+
+
+def test_a_known_ae_title_from_another_host_is_refused_and_logged(tmp_path, cache, settings, caplog):
+    # The node PACS lives at 192.0.2.7: the same AE title from this machine is someone else.
+    settings.nodes = [Node(name="pacs", ae_title="PACS", host="192.0.2.7", port=104)]
+    with StorageSCP(cache, settings) as scp:
+        with pytest.raises(AssociationRejected):
+            with associate(_peer(scp), "PACS", ["1.2.840.10008.1.1"]):
+                pass
+        assert scp.refusals.count == 1
+        assert "not from that node's address" in scp.refusals.last.reason
+    assert any("refused an association from 127.0.0.1 (calling AE PACS)" in r.getMessage() for r in caplog.records)
+
+
+def test_a_site_may_accept_any_sender(tmp_path, cache, settings):
+    settings.accept_known_nodes_only = False
+    settings.nodes = []
+    _study, paths = _files(tmp_path, 1)
+    with StorageSCP(cache, settings) as scp:
+        assert send_files(paths, _peer(scp), "ANYONE").ok
+        assert scp.refusals.count == 0
 
 
 def test_port_in_use_is_one_clear_line(cache, settings):

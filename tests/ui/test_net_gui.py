@@ -26,7 +26,9 @@ def test_listener_receives_into_the_study_list_and_stops(qtbot, home, cache, tmp
     from workstation.net.send import send_files
 
     port = free_port()
-    _save(home, Settings(storage_port=port, storage_bind_address="127.0.0.1"))
+    # Only configured nodes may send (the default): the modality is one, a stranger is not.
+    _save(home, Settings(storage_port=port, storage_bind_address="127.0.0.1",
+                         nodes=[Node(name="modality", ae_title="MODALITY", host="127.0.0.1", port=104)]))
     listener = GuiListener(home, lambda: config.load(home.config_file))
     window = MainWindow(cache, poll_interval_ms=50)
     qtbot.addWidget(window)
@@ -39,6 +41,15 @@ def test_listener_receives_into_the_study_list_and_stops(qtbot, home, cache, tmp
         assert report.ok, report.summary()
         # The list polls the index's data version: the pushed studies show without a refresh.
         qtbot.waitUntil(lambda: len(window.browser.shown_study_uids()) == 2, timeout=WAIT_MS)
+        from workstation.net.association import AssociationRejected
+
+        with pytest.raises(AssociationRejected):
+            send_files(files[:1], Peer("127.0.0.1", port, "LIGHTBOX", timeout=10), "STRANGER")
+        # The refusal shows in the listener's status, with who and from where (no patient data).
+        qtbot.waitUntil(lambda: "1 refused (last: STRANGER from 127.0.0.1)" in window.listener_label.text(),
+                        timeout=WAIT_MS)
+        assert "STRANGER from 127.0.0.1: it comes from a configured node's address, but with another AE title" \
+            in window.listener_label.toolTip()
     finally:
         listener.stop()
         window.browser.stop()
@@ -54,7 +65,7 @@ def test_a_port_in_use_is_a_warning_not_a_crash(qtbot, home, cache):
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        _save(home, Settings(storage_port=port, storage_bind_address="127.0.0.1"))
+        _save(home, Settings(storage_port=port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False))
         listener = GuiListener(home, lambda: config.load(home.config_file))
         assert not listener.start()
         assert listener.message.startswith("Not receiving:") and str(port) in listener.message

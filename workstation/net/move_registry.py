@@ -19,7 +19,8 @@ import threading
 from contextlib import contextmanager
 from collections.abc import Iterator
 
-__all__ = ["outstanding_move", "is_outstanding", "next_message_id"]
+__all__ = ["outstanding_move", "is_outstanding", "next_message_id", "host_addresses", "normalised_address",
+           "archive_awaited"]
 
 _lock = threading.Lock()
 # message id -> (our AE title, addresses the archive may send from)
@@ -37,7 +38,8 @@ def next_message_id() -> int:
     raise RuntimeError("65535 C-MOVEs outstanding")
 
 
-def _addresses(host: str) -> frozenset[str]:
+def host_addresses(host: str) -> frozenset[str]:
+    """The addresses ``host`` names (resolved now), loopback spelt both ways."""
     found = {host}
     try:
         for info in socket.getaddrinfo(host, None):
@@ -70,7 +72,7 @@ def outstanding_move(message_id: int, our_ae_title: str, archive_host: str) -> I
     archive_host : str
         The archive's host name or address (the C-STOREs come from there).
     """
-    entry = (our_ae_title.strip(), _addresses(archive_host))
+    entry = (our_ae_title.strip(), host_addresses(archive_host))
     with _lock:
         _moves[message_id] = entry
     try:
@@ -94,10 +96,20 @@ def is_outstanding(message_id: object, originator_ae: str, peer_address: str) ->
     ae_title, addresses = entry
     if originator_ae.strip() != ae_title:
         return False
+    return normalised_address(peer_address) in addresses
+
+
+def normalised_address(address: str) -> str:
+    """An IP address as :func:`host_addresses` spells it (IPv4-mapped IPv6 as IPv4)."""
     try:
-        peer = str(ipaddress.ip_address(peer_address.split("%")[0]))
+        peer = str(ipaddress.ip_address(str(address).split("%")[0]))
     except ValueError:
-        peer = peer_address
-    if peer.startswith("::ffff:"):
-        peer = peer[7:]
-    return peer in addresses
+        peer = str(address)
+    return peer[7:] if peer.startswith("::ffff:") else peer
+
+
+def archive_awaited(peer_address: str) -> bool:
+    """True when a C-MOVE of this process is outstanding with an archive at ``peer_address``."""
+    peer = normalised_address(peer_address)
+    with _lock:
+        return any(peer in addresses for _ae, addresses in _moves.values())

@@ -60,6 +60,8 @@ from workstation.dicom.header import (
 )
 from workstation.dicom.sop_classes import storage_sop_classes
 from workstation.dicom.transfer_syntax import DECODER_ORDER
+from workstation.net.access import RefusalLog, SenderPolicy
+from workstation.net.access import install as install_policy
 from workstation.net.association import NetworkError
 from workstation.net.move_registry import is_outstanding
 from workstation.net.commitment import CommitmentInbox, handle_event_report
@@ -373,6 +375,8 @@ class StorageSCP:
         self.inbox = inbox
         self.on_received = on_received
         self.stats = ScpStats()
+        #: Associations refused because the sender is not a configured node (AE title and address).
+        self.refusals = RefusalLog()
         self._server: Any = None
         self._committer: GroupCommitter | None = None
         self._lock = threading.Lock()
@@ -406,6 +410,7 @@ class StorageSCP:
             handlers = [
                 (evt.EVT_C_STORE, self._on_store),
                 (evt.EVT_CONN_OPEN, _fast_loop),
+                (evt.EVT_CONN_OPEN, install_policy, [SenderPolicy(self.settings), self.refusals]),
                 (evt.EVT_ACCEPTED, self._on_accepted),
             ]
             if self.inbox is not None:
@@ -473,9 +478,7 @@ class StorageSCP:
         if self.inbox is not None:
             # The archive reports on a new association as the SCP of this SOP class.
             ae.add_supported_context(StorageCommitmentPushModel, scu_role=True, scp_role=True)
-        if self.settings.accept_known_nodes_only:
-            # An empty list would accept anyone: with no node configured, require a title nobody uses.
-            ae.require_calling_aet = sorted(self.settings.known_ae_titles) or ["NO_KNOWN_NODES"]
+        # Who may send is checked by AE title and address in the negotiation (workstation.net.access).
         return ae
 
     def _on_accepted(self, event: Any) -> None:

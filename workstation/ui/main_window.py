@@ -6,9 +6,10 @@ import logging
 import os
 from typing import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -370,6 +371,17 @@ class MainWindow(QMainWindow):
             self.listener_label.setStyleSheet(f"color: {theme.WARNING_TEXT};")
             self.statusBar().showMessage(listener.message, 15_000)
         self.statusBar().addPermanentWidget(self.listener_label)
+        if hasattr(listener, "status"):
+            # Refused associations (senders that are not configured nodes) show as they happen.
+            self._listener_timer = QTimer(self)
+            self._listener_timer.timeout.connect(self._show_listener_status)
+            self._listener_timer.start(1000)
+
+    def _show_listener_status(self) -> None:
+        text, tip = self.listener.status()
+        if text != self.listener_label.text():
+            self.listener_label.setText(text)
+            self.listener_label.setToolTip(tip)
 
     def open_volume_workspace(self, study_uid: str | None = None, series_uid: str | None = None):
         """Open MPR and 3D of a study (default: the one selected in the list) in a window of its own.
@@ -391,7 +403,11 @@ class MainWindow(QMainWindow):
         workspace.setWindowFlag(Qt.WindowType.Window, True)
         workspace.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         workspace.setWindowTitle(f"{WINDOW_TITLE} — MPR and 3D")
-        workspace.resize(1400, 950)
+        # As large as it needs on a big monitor, never larger than the screen the main window is on.
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        workspace.resize(min(1400, int(screen.width() * 0.96)), min(950, int(screen.height() * 0.94)))
+        workspace.move(screen.x() + (screen.width() - workspace.width()) // 2,
+                       screen.y() + (screen.height() - workspace.height()) // 2)
         if self.viewer is not None:
             # The MPR planes show as reference lines in 2D viewports of the same frame of reference
             # (the workspace sends no planes once closed: the lines go).

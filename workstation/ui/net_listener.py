@@ -82,6 +82,21 @@ class GuiListener:
         self.message = f"Receiving as {listener.scp.ae_title} on port {listener.scp.port}"
         return True
 
+    def status(self) -> tuple[str, str]:
+        """(status bar text, tooltip): :attr:`message`, plus refused associations when there were any.
+
+        Refusals name the calling AE title, the address and the reason (never patient data).
+        """
+        tip = "The storage SCP: archives send retrieved (C-MOVE) and pushed studies here"
+        listener = self._listener
+        refusals = getattr(getattr(listener, "scp", None), "refusals", None)
+        if not self.ok or refusals is None or refusals.count == 0:
+            return self.message, tip
+        last = refusals.last
+        text = f"{self.message} — {refusals.count} refused (last: {last.calling_ae or '?'} from {last.address})"
+        recent = "\n".join(r.describe() for r in refusals.recent[-10:])
+        return text, f"{tip}\n\nRefused associations (only configured nodes may send):\n{recent}"
+
     def _fail(self, message: str) -> bool:
         self.ok = False
         self.message = message
