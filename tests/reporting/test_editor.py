@@ -22,7 +22,7 @@ def test_editor_autosaves_and_restores(study, settings):
     assert again.value("lungs") == "Rundherd" and len(again.content.measurements) == 1
     assert again.status.startswith("Draft restored")
     assert again.missing_required() == ["Impression"]
-    assert "Finding: Rundherd" in again.preview()
+    assert "Lungs and airways:\n" in again.preview() and "      Rundherd" in again.preview()
 
 
 def test_editor_issues_and_lists_with_signature_status(study, settings, identity):

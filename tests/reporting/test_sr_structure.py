@@ -82,6 +82,8 @@ def test_each_heading_is_a_container_and_numbers_are_rounded(study, tmp_path):
     assert '"96.0"' in dump.stdout and '"-650"' in dump.stdout
     text = render(ds)
     assert "Lungs and airways:" in text and "Length: 96.0 mm" in text and "Mean: -650 HU" in text
+    # What the reader wrote under a heading is shown under it, not as a generic "Finding:" item.
+    assert "    Lungs and airways:\n      Rundherd rechts apikal." in text and "Finding: Rundherd" not in text
     outline = [(h.depth, h.title) for h in headings(ds)]
     assert outline == [(1, "History"), (1, "Findings"), (2, "Lungs and airways"),
                        (2, "Mediastinum, heart and vessels"), (1, "Impressions"), (1, "Recommendations")]

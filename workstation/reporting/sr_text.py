@@ -161,7 +161,7 @@ def headings(ds: Dataset) -> list[Heading]:
     return out
 
 
-def _item_lines(item: Dataset, depth: int, *, is_root: bool = False) -> Iterator[str]:
+def _item_lines(item: Dataset, depth: int, *, is_root: bool = False, bare: bool = False) -> Iterator[str]:
     pad = INDENT * depth
     if depth > _MAX_DEPTH:
         yield f"{pad}… (nested deeper than {_MAX_DEPTH} levels; not shown)"
@@ -171,15 +171,21 @@ def _item_lines(item: Dataset, depth: int, *, is_root: bool = False) -> Iterator
         yield f"{pad}{_relationship(item)}(see content item {target})"
         return
     try:
-        line = _describe(item)
+        line = _value(item, "TEXT") if bare else _describe(item)
     except Exception as exc:  # noqa: BLE001 - show the damage, go on with the rest
         line = f"(unreadable content item: {exc})"
     first, *rest = line.replace("\r\n", "\n").split("\n")
     yield pad + ("" if is_root else _relationship(item)) + first
     for more in rest:  # multi-line text values stay under their item
-        yield pad + INDENT + INDENT + more
-    for child in item.get("ContentSequence", []):
-        yield from _item_lines(child, depth + 1)
+        yield pad + ("" if bare else INDENT + INDENT) + more
+    children = list(item.get("ContentSequence", []))
+    # A sub-heading of a section ("Lungs and airways" under Findings) holding one text: the text is
+    # what the reader wrote under that heading, shown without the generic "Finding:" label.
+    lone_text = (depth >= 2 and str(item.get("ValueType", "")) == "CONTAINER" and len(children) == 1
+                 and str(children[0].get("ValueType", "")) == "TEXT"
+                 and str(children[0].get("RelationshipType", "")) == "CONTAINS")
+    for child in children:
+        yield from _item_lines(child, depth + 1, bare=lone_text)
 
 
 def _relationship(item: Dataset) -> str:
