@@ -169,3 +169,30 @@ def test_passphrase_prompt_is_modal_owns_the_focus_and_buttons_stay(qtbot, cache
     assert {b.text(): b.geometry() for b in (panel.preliminary_button, panel.sign_button,
                                              panel.discard_button)} == before
     panel.shutdown()
+
+
+def test_a_certificate_set_in_a_terminal_works_in_the_open_window(qtbot, cache, home, study, lightbox_cmd):
+    import subprocess
+
+    from PySide6.QtCore import Qt
+
+    from workstation.config import SettingsSource
+
+    study_uid, _header = study
+    panel = ReportPanel(ReportEditor(cache, SettingsSource(home.config_file)))
+    qtbot.addWidget(panel)
+    opened = []
+    panel.open_settings = opened.append
+    panel.open_study(study_uid)
+    panel.form.line_edit("impression").setPlainText("Unauffällig.")
+    qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
+    assert "No signing certificate" in panel.message() and "lightbox cert" not in panel.message()
+    panel.status_label.linkActivated.emit("settings:signing")
+    assert opened == ["signing"]
+    done = subprocess.run(lightbox_cmd + ["cert", "create-test", "--use", "--name", "Jane Doe"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)  # no restart
+    [report] = outbox.list_reports(cache, study_uid)
+    assert report.signed and report.observer == "Doe^Jane"
+    panel.shutdown()
