@@ -8,32 +8,43 @@ with one clear line (a traceback only with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 
 from workstation import __version__
-from workstation.cli import (
-    browse,
-    cache_cmd,
-    demo_cmd,
-    hanging_cmd,
-    import_cmd,
-    net_cmd,
-    nodes_cmd,
-    qc_cmd,
-    render_cmd,
-    report_cmd,
-    volume_cmd,
-)
 from workstation.cli.common import CliError, Context
 
 # One module per area; each registers its own subcommands.
 _AREAS = (
-    import_cmd, browse, cache_cmd, demo_cmd, nodes_cmd, net_cmd, render_cmd, volume_cmd, report_cmd, hanging_cmd, qc_cmd,
+    "import_cmd", "browse", "cache_cmd", "demo_cmd", "nodes_cmd", "net_cmd", "render_cmd", "volume_cmd", "report_cmd",
+    "hanging_cmd", "qc_cmd",
 )
 
+# Which area registers each top-level command: a command imports only its own area's module, so
+# `lightbox studies` does not load Qt, VTK, SimpleITK, highdicom or pynetdicom (start-up is mostly
+# imports).  tests/cli/test_cli_startup.py checks this table against what the areas register.
+COMMAND_AREAS = {
+    "import": "import_cmd",
+    "studies": "browse", "series": "browse",
+    "cache": "cache_cmd",
+    "demo": "demo_cmd",
+    "config": "nodes_cmd", "nodes": "nodes_cmd",
+    "query": "net_cmd", "retrieve": "net_cmd", "send": "net_cmd", "listen": "net_cmd",
+    "render": "render_cmd",
+    "mpr": "volume_cmd", "render3d": "volume_cmd", "volume": "volume_cmd",
+    "report": "report_cmd", "outbox": "report_cmd", "cert": "report_cmd",
+    "protocols": "hanging_cmd", "snapshot": "hanging_cmd", "prefetch": "hanging_cmd", "hang": "hanging_cmd",
+    "qc": "qc_cmd", "tags": "qc_cmd",
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _area(name: str):
+    return importlib.import_module(f"workstation.cli.{name}")
+
+
+def build_parser(areas: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """The ``lightbox`` parser with the subcommands of ``areas`` (default: all of them)."""
     parser = argparse.ArgumentParser(
         prog="lightbox",
         description="Lightbox diagnostic reading workstation. Without a command, opens the viewer.",
@@ -42,13 +53,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="verbose logging and full tracebacks")
     parser.add_argument("--version", action="version", version=f"Lightbox {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for area in _AREAS:
-        area.register(sub)
+    for name in areas if areas is not None else _AREAS:
+        _area(name).register(sub)
     return parser
 
 
+def command_of(argv: list[str]) -> str | None:
+    """The command word of a command line (the first argument that is not a global option), or None."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--home":
+            i += 2
+            continue
+        if word.startswith("-"):
+            if word == "--":
+                return argv[i + 1] if i + 1 < len(argv) else None
+            i += 1
+            continue
+        return word
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    area = COMMAND_AREAS.get(command_of(argv) or "")
+    # Help, the GUI and unknown words get every area (the full help, argparse's own suggestions).
+    parser = build_parser((area,) if area is not None else None)
     args = parser.parse_args(argv)
     ctx = Context.from_args(args)
     try:

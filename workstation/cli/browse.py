@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from workstation.cli.common import CliError, Context, format_date, print_json, print_table
 from workstation.store.queries import StudyFilter
@@ -46,7 +46,8 @@ def run_studies(args, ctx: Context) -> int:
     )
     rows = ctx.cache.studies(flt)
     if args.json:
-        print_json([asdict(r) for r in rows])
+        names = [f.name for f in fields(rows[0])] if rows else []
+        print_json([{name: getattr(r, name) for name in names} for r in rows])  # flat rows: asdict's deep copy not needed
         return 0
     print_table(
         ("Patient", "ID", "Birth date", "Study date", "Modalities", "Description", "Accession", "Images", "Study UID"),

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-from pydicom.uid import generate_uid
-
 # Lightbox's UID root (a UUID-derived 2.25 root keeps generated UIDs unique
 # without a registered organisation root).
 UID_PREFIX = "2.25."
@@ -56,4 +54,6 @@ def checked_uid(value: object, what: str = "UID") -> str:
 
 def new_uid() -> str:
     """A new globally unique UID."""
+    from pydicom.uid import generate_uid  # pydicom takes ~0.4 s to import; the store's paths need only checks
+
     return generate_uid(prefix=UID_PREFIX)

@@ -8,7 +8,6 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workstation.dicom.header import NotDicom, UnusableInstance, parse_header
 from workstation.store.cache import StudyCache
 from workstation.store.database import transaction
 from workstation.store.layout import CONFLICTS, INCOMING, content_hash, resolve_inside, stage_bytes, writer_alive
@@ -105,6 +104,9 @@ def _move_to_lost(root: Path, rel: str) -> str:
 
 
 def _repair(cache: StudyCache, report: VerifyReport) -> None:
+    # Headers are read (pydicom) only when there is something to repair: opening the cache stays light.
+    from workstation.dicom.header import NotDicom, UnusableInstance, parse_header
+
     root = cache.cache_dir
     con = cache.connection
     # Rows whose file is gone or changed: drop the row (a changed file is kept in .lost).
@@ -311,6 +313,8 @@ def recover_unfinished(cache: StudyCache) -> list[str]:
 
 def _index_orphan(cache: StudyCache, rel: str) -> str:
     """Index a complete file no row points at, or move it to ``.lost``; returns what was done."""
+    from workstation.dicom.header import NotDicom, UnusableInstance, parse_header
+
     root = cache.cache_dir
     path = resolve_inside(root, rel)
     try:

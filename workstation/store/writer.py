@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from workstation.dicom.header import InstanceRecord
 from workstation.store.database import transaction
 from workstation.store.layout import (
     RenameJournal,
@@ -35,6 +35,9 @@ from workstation.store.layout import (
     instance_relpath,
     resolve_inside,
 )
+
+if TYPE_CHECKING:  # the record is only named here; reading headers (pydicom) is not needed to commit
+    from workstation.dicom.header import InstanceRecord
 
 log = logging.getLogger(__name__)
 
