@@ -108,3 +108,89 @@ def test_our_scp_over_tls(pki, cache, storage_port):
         assert bad.returncode != 0
         # Plain DICOM on the TLS port does not get in either.
         assert not echo(Peer("127.0.0.1", scp.port, "LIGHTBOX", timeout=3), CALLING_AE).ok
+
+
+def _leaf_with(folder: Path, name: str, ca: tuple[Path, Path], *, san: str = "127.0.0.1",
+               valid: tuple[str, str] | None = None) -> tuple[Path, Path]:
+    """A leaf certificate signed by ``ca`` for ``san`` (an IP or a DNS name), valid over ``valid`` (ISO dates)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    ca_cert = x509.load_pem_x509_certificate(ca[0].read_bytes())
+    ca_key = serialization.load_pem_private_key(ca[1].read_bytes(), password=None)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = dt.datetime.now(dt.timezone.utc)
+    start, end = ((dt.datetime.fromisoformat(valid[0]), dt.datetime.fromisoformat(valid[1])) if valid
+                  else (now - dt.timedelta(days=1), now + dt.timedelta(days=2)))
+    try:
+        alt = x509.IPAddress(ipaddress.ip_address(san))
+    except ValueError:
+        alt = x509.DNSName(san)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.SubjectAlternativeName([alt]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    (folder / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / f"{name}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.TraditionalOpenSSL,
+                                                           serialization.NoEncryption()))
+    return folder / f"{name}.crt", folder / f"{name}.key"
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory, pki):
+    """Start a TLS storage SCP (ours) with a given server certificate; yields a starter."""
+    started = []
+
+    def start(cert: tuple[Path, Path], require_client: bool = True) -> int:
+        from workstation.home import Home
+        from workstation.store.cache import StudyCache
+
+        home = Home.single(tmp_path_factory.mktemp("tls-home")).ensure()
+        cache = StudyCache.open(home)
+        settings = Settings(storage_port=free_port(), storage_bind_address="127.0.0.1",
+                            accept_known_nodes_only=False, storage_tls_cert=str(cert[0]),
+                            storage_tls_key=str(cert[1]), storage_tls_ca=str(pki["ca"][0]) if require_client else "")
+        scp = StorageSCP(cache, settings)
+        scp.start()
+        started.append((scp, cache))
+        return scp.port
+
+    yield start
+    for scp, cache in started:
+        scp.stop()
+        cache.close()
+
+
+@pytest.mark.parametrize("case", ["expired", "not-yet-valid", "untrusted", "host-mismatch", "no-client-cert"])
+def test_tls_failures_name_their_reason(tmp_path, pki, tls_server, case):
+    expected = {
+        "expired": "certificate has expired",
+        "not-yet-valid": "not yet valid",
+        "untrusted": "CA we do not trust",
+        "host-mismatch": "not for this",
+        "no-client-cert": "requires a client certificate",
+    }[case]
+    if case == "expired":
+        server = _leaf_with(tmp_path, "expired", pki["ca"], valid=("2020-01-01T00:00:00+00:00", "2020-01-02T00:00:00+00:00"))
+    elif case == "not-yet-valid":
+        server = _leaf_with(tmp_path, "future", pki["ca"], valid=("2099-01-01T00:00:00+00:00", "2099-01-02T00:00:00+00:00"))
+    elif case == "untrusted":
+        server = _leaf_with(tmp_path, "stranger", pki["other"])
+    elif case == "host-mismatch":
+        server = _leaf_with(tmp_path, "elsewhere", pki["ca"], san="elsewhere.example")
+    else:
+        server = pki["server"]
+    port = tls_server(server)
+    client = {} if case == "no-client-cert" else {"tls_cert": str(pki["client"][0]), "tls_key": str(pki["client"][1])}
+    peer = Peer("127.0.0.1", port, "LIGHTBOX", timeout=5, tls_ca=str(pki["ca"][0]), **client)
+    result = echo(peer, CALLING_AE)
+    assert not result.ok
+    assert expected in result.message, result.message

@@ -330,7 +330,9 @@ def _failure(assoc: Association, peer: Peer, ae: AE, connected: bool, elapsed: f
         if peer.uses_tls:
             # pynetdicom reports a failed handshake like a failed connect: look at the port itself.
             if _tcp_port_open(peer, min(ae.connection_timeout or 2.0, 2.0)):
+                reason = tls_failure_reason(peer, min(ae.connection_timeout or 5.0, 5.0))
                 return ConnectionFailed(
+                    f"TLS handshake with {peer.address} failed: {reason}" if reason else
                     f"TLS handshake with {peer.address} failed — check the node's CA certificate (and ours), "
                     "and that the archive expects TLS on this port",
                     peer,
@@ -368,10 +370,71 @@ def _failure(assoc: Association, peer: Peer, ae: AE, connected: bool, elapsed: f
             "is this port a DICOM service?",
             peer,
         )
+    if peer.uses_tls:
+        # TLS 1.3 completes the client's side of the handshake before the archive refuses our
+        # (missing) certificate: the refusal comes as an abort.  Name it.
+        reason = tls_failure_reason(peer, min(ae.connection_timeout or 5.0, 5.0))
+        if reason:
+            return ConnectionFailed(f"TLS with {peer.address} failed: {reason}", peer)
     hint = "" if peer.uses_tls else "; if this port expects TLS, set the node's TLS certificates"
     return AssociationAborted(
         f"{peer.describe()} aborted the association request — check the archive's log for the reason{hint}", peer
     )
+
+
+#: OpenSSL verification results, in words (X509_V_ERR_*).
+_VERIFY_REASONS = {
+    9: "the archive's certificate is not yet valid (check both computers' clocks)",
+    10: "the archive's certificate has expired",
+    18: "the archive's certificate is self-signed and not trusted — set the node's CA certificate",
+    19: "the archive's certificate chain ends in a CA we do not trust — check the node's CA certificate",
+    20: "the archive's certificate is issued by a CA we do not trust — check the node's CA certificate",
+    21: "the archive's certificate is issued by a CA we do not trust — check the node's CA certificate",
+    62: "the archive's certificate is not for this host name (host name mismatch)",
+    64: "the archive's certificate is not for this address (IP address mismatch)",
+}
+
+
+def tls_failure_reason(peer: "Peer", timeout: float = 5.0) -> str | None:
+    """Shake hands with ``peer`` once more, by hand, to name why TLS fails (None when it works).
+
+    pynetdicom reports every failed handshake alike; Python's ssl module tells
+    an expired or not yet valid certificate, an untrusted issuer, a host name
+    mismatch, and the archive's refusal of our (missing) client certificate apart.
+    """
+    try:
+        ctx = peer.tls_context()
+    except (OSError, ssl.SSLError) as exc:
+        return f"our TLS files cannot be used ({getattr(exc, 'strerror', None) or exc})"
+    if ctx is None:
+        return None
+    try:
+        with socket.create_connection((peer.host, peer.port), timeout=timeout) as raw:
+            with ctx.wrap_socket(raw, server_hostname=peer.host) as tls:
+                # TLS 1.3: a refused client certificate shows only at the first read.
+                tls.settimeout(min(timeout, 1.0))
+                try:
+                    tls.recv(1)
+                except (socket.timeout, TimeoutError):
+                    pass
+    except ssl.SSLCertVerificationError as exc:
+        return _VERIFY_REASONS.get(exc.verify_code, f"the archive's certificate was not accepted "
+                                                    f"({exc.verify_message})")
+    except ssl.SSLError as exc:
+        text = str(exc).lower()
+        if "certificate required" in text or ("handshake failure" in text and not peer.tls_cert):
+            return "the archive requires a client certificate — set the node's TLS certificate and key"
+        if any(word in text for word in ("unknown ca", "bad certificate", "certificate unknown",
+                                         "decrypt error")):
+            return "the archive does not accept our client certificate (not signed by a CA it trusts)"
+        if "certificate expired" in text:
+            return "the archive says our client certificate has expired"
+        if "wrong version number" in text or "unexpected eof" in text or "record layer" in text:
+            return "the archive does not speak TLS on this port"
+        return f"TLS error ({exc.reason or type(exc).__name__})"
+    except OSError:
+        return None
+    return None
 
 
 def _unread_rejection(assoc: Association) -> Any:
