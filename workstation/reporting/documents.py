@@ -129,3 +129,23 @@ def _when(ds) -> str:
     date = str(ds.get("ContentDate", "") or ds.get("PresentationCreationDate", "") or ds.get("SeriesDate", "") or "")
     time = str(ds.get("ContentTime", "") or ds.get("PresentationCreationTime", "") or "")
     return _datetime(date + time) if date else ""
+
+
+def describe_delivery(item: outbox.OutboxItem | None) -> tuple[str, str, bool]:
+    """What a reader is told about one object's delivery: (state word, the rest, whether Retry helps).
+
+    ``item`` None means the object was not queued (no destination was known).
+    """
+    if item is None:
+        return "Kept here", "in this workstation only: no destination is known for this study", False
+    where, answer = item.destination, item.last_error
+    if item.state == outbox.QUEUED and item.attempts:
+        return "Queued", f"for {where}: not reached yet ({answer}); tried again automatically", True
+    if item.state == outbox.QUEUED:
+        return "Queued", f"for {where}: sending…", False
+    if item.state == outbox.STORED:
+        rest = f"to {where}; waiting for its storage commitment"
+        return "Sent", rest + (f" ({answer})" if item.attempts > 1 and answer else ""), False
+    if item.state == outbox.COMMITTED:
+        return "Committed", f"{where} keeps it", False
+    return "Not delivered", answer or f"{where} refused it", True

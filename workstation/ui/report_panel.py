@@ -8,7 +8,6 @@ drive the panel headless.
 
 from __future__ import annotations
 
-import html
 import logging
 import sqlite3
 from typing import Callable
@@ -17,7 +16,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -41,6 +39,7 @@ from workstation.reporting.templates import TemplateError
 from workstation.store import outbox
 from workstation.store.outbox import OutboxError
 from workstation.ui.report_form import ReportForm
+from workstation.ui.report_messages import ReportMessages
 
 log = logging.getLogger(__name__)
 
@@ -182,53 +181,22 @@ class ReportPanel(QWidget):
         actions.addWidget(self.discard_button)
         layout.addLayout(actions)
         # Messages live in a frame of fixed height below the buttons: a long message never moves a button.
-        lines = self.fontMetrics().lineSpacing()
-        box = QFrame()
-        box.setObjectName("reportMessages")
-        box.setFrameShape(QFrame.Shape.StyledPanel)
-        box_layout = QVBoxLayout(box)
-        box_layout.setContentsMargins(6, 4, 6, 4)
-        box_layout.setSpacing(2)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextFormat(Qt.TextFormat.RichText)
-        self.status_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.status_label.setFixedHeight(lines * 3)
-        self.status_label.linkActivated.connect(self._on_link)
-        box_layout.addWidget(self.status_label)
-        row = QHBoxLayout()
-        self.delivery_label = QLabel()
-        self.delivery_label.setObjectName("deliveryState")
-        self.delivery_label.setWordWrap(True)
-        self.delivery_label.setTextFormat(Qt.TextFormat.RichText)
-        self.delivery_label.setFixedHeight(lines * 3)
-        self.delivery_label.linkActivated.connect(self._on_link)
-        row.addWidget(self.delivery_label, 1)
-        self.retry_button = QPushButton("Retry")
-        self.retry_button.setToolTip("Send the report again now")
-        self.retry_button.clicked.connect(self.retry_delivery)
-        # Kept in the layout while hidden, so showing it moves nothing.
-        policy = self.retry_button.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.retry_button.setSizePolicy(policy)
-        self.retry_button.hide()
-        row.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
-        box_layout.addLayout(row)
-        box.setFixedHeight(lines * 6 + 20)
-        layout.addWidget(box)
+        self.messages = ReportMessages()
+        self.messages.link_activated.connect(self._on_link)
+        self.messages.retry_clicked.connect(self.retry_delivery)
+        self.status_label = self.messages.status_label
+        self.delivery_label = self.messages.delivery_label
+        self.retry_button = self.messages.retry_button
+        layout.addWidget(self.messages)
 
     # Messages ------------------------------------------------------------------------------
     def say(self, text: str, *, setting: str = "") -> None:
         """Show ``text`` in the message area; with ``setting``, a link to that page of the settings."""
-        body = html.escape(text)
-        if setting or "settings" in text.lower():
-            body += f' <a href="settings:{setting or "reader"}">Open Settings…</a>'
-        self.status_label.setText(body)
-        self.status_label.setToolTip(text)
+        self.messages.say(text, setting=setting)
 
     def message(self) -> str:
         """The message shown, as plain text."""
-        return self.status_label.toolTip()
+        return self.messages.message()
 
     def _on_link(self, link: str) -> None:
         if link.startswith("settings:") and self.open_settings is not None:
@@ -506,33 +474,7 @@ class ReportPanel(QWidget):
         return item.state if item is not None else "local"
 
     def _show_delivery(self) -> None:
-        item = self.delivery_item()
-        retry = False
-        if not self._tracked:
-            text = ""
-        elif item is None:
-            text = ("Kept in this workstation only: no destination is known for this study. "
-                    '<a href="settings:destination">Choose a destination…</a>')
-        else:
-            where = html.escape(item.destination)
-            answer = html.escape(item.last_error)
-            if item.state == outbox.QUEUED and item.attempts:
-                text = f"<b>Queued</b> for {where}: not reached yet ({answer}); tried again automatically"
-                retry = True
-            elif item.state == outbox.QUEUED:
-                text = f"<b>Queued</b> for {where}: sending…"
-            elif item.state == outbox.STORED:
-                text = f"<b>Sent</b> to {where}; waiting for its storage commitment"
-                if item.attempts > 1 and item.last_error:
-                    text += f" ({answer})"
-            elif item.state == outbox.COMMITTED:
-                text = f"<b>Committed</b>: {where} keeps the report"
-            else:
-                text = f"<b>Not delivered</b>: {answer or 'refused'}"
-                retry = True
-            text += ' · <a href="outbox">Outbox…</a>'
-        self.delivery_label.setText(text)
-        self.retry_button.setVisible(retry)
+        self.messages.show_delivery(bool(self._tracked), self.delivery_item())
 
     def retry_delivery(self) -> None:
         item = self.delivery_item()
