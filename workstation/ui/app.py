@@ -59,7 +59,9 @@ def build_main_window(cache: StudyCache, *, status_message: str = "") -> MainWin
     window.attach_viewer(ViewerWidget(cache))
     screen = QApplication.primaryScreen()
     if screen is not None:
-        window.setGeometry(initial_geometry(screen.availableGeometry()))
+        # The first start takes nearly all of the screen: the viewports are what the reader came for.
+        available = screen.availableGeometry()
+        window.setGeometry(initial_geometry(available, (available.width(), available.height())))
     return window
 
 

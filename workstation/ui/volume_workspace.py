@@ -12,6 +12,7 @@ import logging
 from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from workstation.model.volume import Volume
@@ -67,13 +68,18 @@ class VolumeWorkspace(QWidget):
         self.phase_spin.setRange(1, 999)
         self.phase_spin.setToolTip("Temporal position of a 4D series")
         self.load_button = QPushButton("Show MPR and 3D")
-        self.load_button.clicked.connect(lambda: self.load(self.series_box.currentData(), self.phase_spin.value() - 1))
+        self.load_button.clicked.connect(lambda _checked=False: self.load(self.series_box.currentData(), self.phase_spin.value() - 1))
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.message = QLabel("Choose a series")
         for w in (QLabel("Series"), self.series_box, QLabel("Phase"), self.phase_spin, self.load_button, self.progress, self.message):
             bar.addWidget(w)
         bar.addStretch(1)
+        # Closing takes the MPR crosshair off the 2D viewports too (also Ctrl+W, or the title bar).
+        self.close_button = QPushButton("Close MPR")
+        self.close_button.setShortcut(QKeySequence("Ctrl+W"))
+        self.close_button.clicked.connect(lambda _checked=False: self.close())
+        bar.addWidget(self.close_button)
         layout.addLayout(bar)
         self.body = QVBoxLayout()
         layout.addLayout(self.body, 1)
