@@ -158,9 +158,13 @@ def test_corner_lines_never_overlap(qtbot, size):
         assert rect.contains(a), (placed[i], size)
         for b in boxes[i + 1:]:
             assert not a.intersects(b), (placed, size)
-    # the middle of the side edges stays free for the orientation markers
+    # the middle of each edge stays free for the orientation markers
+    marker = QFontMetricsF(overlay.overlay_font(13.0, bold=True))
     middle = QRectF(0, size[1] / 2 - fm.height() / 2, size[0], fm.height())
-    assert not any(box.intersects(middle) for box in boxes)
+    top_marker = QRectF(size[0] / 2 - marker.horizontalAdvance("W") / 2, 6, marker.horizontalAdvance("W"),
+                        marker.height())
+    bottom_marker = top_marker.translated(0, size[1] - 12 - marker.height())
+    assert not any(box.intersects(zone) for box in boxes for zone in (middle, top_marker, bottom_marker))
     if size == (900, 700):
         assert len(placed) == sum(map(len, CORNERS.values()))  # room for all: nothing dropped
     else:

@@ -135,9 +135,22 @@ def layout_corners(rect: QRectF, corners: dict[str, list[str]], fm: QFontMetrics
             rows_l, rows_r = _rows(left, edge == "top"), _rows(right, edge == "top")
             for row in set(rows_l) & set(rows_r):
                 il, ir = rows_l[row], rows_r[row]
-                if (1 - MAX_ELIDED_SHARE) * (width(left[il]) + width(right[ir])) > usable:
+                wl, wr = width(left[il]), width(right[ir])
+                too_wide = (1 - MAX_ELIDED_SHARE) * (wl + wr) > usable if row >= marker_rows else \
+                    ((1 - MAX_ELIDED_SHARE) * wl > side_room["left"] or (1 - MAX_ELIDED_SHARE) * wr > side_room["right"])
+                if too_wide:
                     return (f"{edge}_left", il) if il > ir else (f"{edge}_right", ir)
         return None
+
+    # The orientation markers sit at the middle of the top and bottom edges: the edge rows leave them room.
+    marker = QFontMetricsF(overlay_font(13.0, bold=True))
+    marker_half = marker.horizontalAdvance("W") / 2 + 6
+    marker_rows = max(1, math.ceil((marker.height() + 6 - margin) / line))  # rows beside the marker
+    side_room = {"left": rect.width() / 2 - marker_half - margin,
+                 "right": rect.width() / 2 - marker_half - margin - scrollbar}
+
+    def room_of(corner: str, row: int) -> float:
+        return side_room["left" if corner.endswith("left") else "right"] if row < marker_rows else usable
 
     for _ in range(sum(map(len, stacks.values()))):
         victim = collision()
@@ -151,8 +164,8 @@ def layout_corners(rect: QRectF, corners: dict[str, list[str]], fm: QFontMetrics
         other_rows = {row: other[k] for row, k in _rows(other, top).items()}
         for row, k in _rows(lines, top).items():
             text, partner = lines[k], other_rows.get(row, "")
-            room = usable
-            if partner and width(text) + width(partner) > usable:
+            room = room_of(corner, row)
+            if row >= marker_rows and partner and width(text) + width(partner) > usable:
                 room = width(text) * usable / (width(text) + width(partner))  # both give up the same share
             if width(text) > room:
                 text = fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
