@@ -58,7 +58,7 @@ from workstation.net.association import (
 )
 from workstation.net.move_registry import next_message_id, outstanding_move
 from workstation.net.retrieve_plan import Inventory, Unit, cached_uids, inventory, plan_units
-from workstation.net.storage_scp import ACCEPTED_TRANSFER_SYNTAXES, part10_bytes, stage_received, status_dataset
+from workstation.net.storage_scp import ACCEPTED_TRANSFER_SYNTAXES, payload_of, stage_received, status_dataset
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
 
@@ -322,7 +322,7 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
 
     def on_store(event: Any) -> Dataset:
         try:
-            data = part10_bytes(event)
+            data = payload_of(event)
         except Exception:  # noqa: BLE001 - malformed sub-operation: answer it, keep the association
             return status_dataset(0xC000, "malformed C-STORE request")
         received = stage_received(group, data, peer.ae_title, source)
@@ -330,7 +330,7 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
             log.warning("C-GET sub-operation %s answered 0x%04X: %s", received.sop_instance_uid or "(unreadable)",
                         received.status, received.message)
             tally.refused(f"0x{received.status:04X} {received.message}")
-        tally.received_bytes(len(data) if received.status == 0 else 0)
+        tally.received_bytes(data.size if received.status == 0 else 0)
         return status_dataset(received.status, received.message)
 
     try:

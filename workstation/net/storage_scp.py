@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -41,6 +42,7 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
 )
+from pynetdicom import _config as _pynetdicom_config
 from pynetdicom import (
     AE,
     PYNETDICOM_IMPLEMENTATION_UID,
@@ -60,14 +62,16 @@ from workstation.dicom.header import (
 )
 from workstation.dicom.sop_classes import storage_sop_classes
 from workstation.dicom.transfer_syntax import DECODER_ORDER
+from workstation.dicom.limits import describe_bytes, limits
 from workstation.net.access import RefusalLog, SenderPolicy
 from workstation.net.access import install as install_policy
 from workstation.net.association import NetworkError
 from workstation.net.move_registry import is_outstanding
+from workstation.net.received import Payload
 from workstation.net.commitment import CommitmentInbox, handle_event_report
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
-from workstation.store.layout import stage_bytes
+from workstation.store.layout import BATCH_SYNC
 from workstation.store.writer import (
     CacheWriteError,
     CommitResult,
@@ -78,6 +82,13 @@ from workstation.store.writer import (
 )
 
 log = logging.getLogger(__name__)
+
+# Received data sets go to a temporary file as their PDUs arrive (handled as a Payload), so
+# an SCP holds about one PDU in memory, not the object twice over.  Process-wide in pynetdicom:
+# the C-GET sub-operations of our retrieves arrive the same way.
+_pynetdicom_config.STORE_RECV_CHUNKED_DATASET = True
+#: Largest PDU we accept as SCP (0 would let a sender put a whole object in one PDU, in memory).
+MAX_RECEIVE_PDU = 1 << 20
 
 #: Transfer syntaxes we accept: those Lightbox can decode, uncompressed first (preferred).
 ACCEPTED_TRANSFER_SYNTAXES = [
@@ -175,14 +186,16 @@ def _no_space(exc: BaseException | None, cache: StudyCache, needed: int) -> bool
         return False
 
 
-def store_received(cache: StudyCache, data: bytes, calling_ae: str, source: str) -> tuple[Received, CommitResult | None]:
-    """Stage and commit the bytes of one received instance; never raises for bad data or a bad disk.
+def store_received(cache: StudyCache, data: "bytes | Payload", calling_ae: str,
+                   source: str) -> tuple[Received, CommitResult | None]:
+    """Stage and commit one received instance; never raises for bad data or a bad disk.
 
     Parameters
     ----------
     cache : StudyCache
-    data : bytes
-        A Part 10 byte stream (preamble, file meta, data set as received).
+    data : bytes or Payload
+        A Part 10 object (preamble, file meta, data set as received), in memory
+        or in the file pynetdicom streamed it to.
     calling_ae : str
         The sender's AE title (kept in the index).
     source : str
@@ -193,27 +206,29 @@ def store_received(cache: StudyCache, data: bytes, calling_ae: str, source: str)
     (Received, CommitResult or None)
         The status to answer and what the cache did.
     """
-    bad, rec = _parse(data, calling_ae)
+    payload = data if isinstance(data, Payload) else Payload(data=data)
+    size = payload.size
+    bad, rec = _parse(payload, calling_ae)
     if bad is not None:
         return bad, None
     uids = (rec.sop_instance_uid, rec.study_uid, rec.series_uid)
     try:
-        staged = stage_bytes(cache.cache_dir, data)
+        staged = payload.stage(cache.cache_dir)
     except OSError as exc:
-        status = OUT_OF_RESOURCES if _no_space(exc, cache, len(data)) else PROCESSING_FAILURE
+        status = OUT_OF_RESOURCES if _no_space(exc, cache, size) else PROCESSING_FAILURE
         message = cannot_write_message(exc, cache.cache_dir)
-        return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, len(data)), None
+        return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, size), None
     try:
         result = cache.commit([PendingInstance(staged, rec, source, calling_ae)])[0]
     except Exception as exc:  # noqa: BLE001 - e.g. the index is locked or its disk is full
         staged.tmp_path.unlink(missing_ok=True)
-        status = OUT_OF_RESOURCES if _no_space(exc, cache, len(data)) else PROCESSING_FAILURE
+        status = OUT_OF_RESOURCES if _no_space(exc, cache, size) else PROCESSING_FAILURE
         message = str(exc) if isinstance(exc, CacheWriteError) else f"cannot index it: {exc}"
-        return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, len(data)), None
+        return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, size), None
     if result.outcome is Outcome.FAILED:
-        status = OUT_OF_RESOURCES if _no_space(None, cache, len(data)) else PROCESSING_FAILURE
-        return Received(*uids, calling_ae, status, result.outcome.value, result.message, len(data)), result
-    return Received(*uids, calling_ae, 0x0000, result.outcome.value, result.message, len(data)), result
+        status = OUT_OF_RESOURCES if _no_space(None, cache, size) else PROCESSING_FAILURE
+        return Received(*uids, calling_ae, status, result.outcome.value, result.message, size), result
+    return Received(*uids, calling_ae, 0x0000, result.outcome.value, result.message, size), result
 
 
 _META_PREFIX = b"\x00" * 128 + b"DICM"
@@ -226,6 +241,20 @@ def _meta_element(group_tag: int, vr: bytes, value: bytes) -> bytes:
 def _uid_value(uid: str) -> bytes:
     raw = str(uid).encode("ascii")
     return raw + b"\0" if len(raw) % 2 else raw
+
+
+def payload_of(event: Any) -> Payload:
+    """The received C-STORE data set: the file pynetdicom streamed it to, else its bytes in memory.
+
+    Raises
+    ------
+    AttributeError, ValueError
+        When the request is not a usable C-STORE.
+    """
+    path = getattr(event.request, "_dataset_path", None)
+    if isinstance(path, Path) and path.is_file():
+        return Payload(path=path)
+    return Payload(data=part10_bytes(event))
 
 
 def part10_bytes(event: Any) -> bytes:
@@ -262,26 +291,26 @@ def part10_bytes(event: Any) -> bytes:
         return b"".join((_META_PREFIX, group_length, body, view))
 
 
-def _parse(data: bytes, calling_ae: str) -> tuple[Received | None, Any]:
+def _parse(payload: Payload, calling_ae: str) -> tuple[Received | None, Any]:
+    size = payload.size
+    ceiling = limits().max_received_object_bytes
+    if size > ceiling:
+        message = (f"object too large: {describe_bytes(size)}, this receiver takes at most "
+                   f"{describe_bytes(ceiling)} (max_received_object_mib)")
+        return Received("", "", "", calling_ae, OUT_OF_RESOURCES, Outcome.FAILED.value, message, size), None
     try:
-        # The lean scan (as the importer uses) reads the usual headers without building a dataset.
-        rec = record_from_scan(data, len(data))
-        if rec is None:
-            _ds, rec = parse_header(data, len(data))
-        # A data set whose pixel data is not all there is refused, never indexed as good.
-        reason = pixel_data_truncation(data, rec.extra.get("pixel_pos"), rec.transfer_syntax_uid, len(data),
-                                       data[-TAIL_BYTES:])
-        if reason:
-            raise UnusableInstance(reason)
+        # The lean scan (as the importer uses) reads the usual headers without building a dataset;
+        # a data set whose pixel data is not all there is refused, never indexed as good.
+        rec = payload.record()
     except (NotDicom, UnusableInstance) as exc:
-        return Received("", "", "", calling_ae, CANNOT_UNDERSTAND, Outcome.FAILED.value, str(exc), len(data)), None
+        return Received("", "", "", calling_ae, CANNOT_UNDERSTAND, Outcome.FAILED.value, str(exc), size), None
     except Exception as exc:  # noqa: BLE001 - hostile input must not kill the association thread
         message = f"unreadable data set ({type(exc).__name__})"
-        return Received("", "", "", calling_ae, CANNOT_UNDERSTAND, Outcome.FAILED.value, message, len(data)), None
+        return Received("", "", "", calling_ae, CANNOT_UNDERSTAND, Outcome.FAILED.value, message, size), None
     return None, rec
 
 
-def stage_received(committer: GroupCommitter, data: bytes, calling_ae: str, source: str,
+def stage_received(committer: GroupCommitter, data: "bytes | Payload", calling_ae: str, source: str,
                    on_committed: StoredCallback | None = None) -> Received:
     """Write one received instance now and leave its sync and indexing to ``committer``'s next group.
 
@@ -297,30 +326,32 @@ def stage_received(committer: GroupCommitter, data: bytes, calling_ae: str, sour
     Received
         With outcome ``staged`` when the write succeeded.
     """
-    bad, rec = _parse(data, calling_ae)
+    payload = data if isinstance(data, Payload) else Payload(data=data)
+    size = payload.size
+    bad, rec = _parse(payload, calling_ae)
     if bad is not None:
         return bad
     uids = (rec.sop_instance_uid, rec.study_uid, rec.series_uid)
     try:
-        staged = committer.stage(data)
+        staged = payload.stage(committer.cache.cache_dir, sync=not BATCH_SYNC)
     except OSError as exc:
-        status = OUT_OF_RESOURCES if _no_space(exc, committer.cache, len(data)) else PROCESSING_FAILURE
+        status = OUT_OF_RESOURCES if _no_space(exc, committer.cache, size) else PROCESSING_FAILURE
         message = cannot_write_message(exc, committer.cache.cache_dir)
-        return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, len(data))
+        return Received(*uids, calling_ae, status, Outcome.FAILED.value, message, size)
 
     def done(result: CommitResult) -> None:
         if on_committed is None:
             return
         failed = result.outcome is Outcome.FAILED
         on_committed(Received(*uids, calling_ae, PROCESSING_FAILURE if failed else 0x0000, result.outcome.value,
-                              result.message, len(data)))
+                              result.message, size))
 
     try:
         committer.submit(PendingInstance(staged, rec, source, calling_ae), done)
     except RuntimeError:  # closed (the SCP is stopping): not kept
         staged.tmp_path.unlink(missing_ok=True)
-        return Received(*uids, calling_ae, PROCESSING_FAILURE, Outcome.FAILED.value, "receiver stopping", len(data))
-    return Received(*uids, calling_ae, 0x0000, STAGED, "", len(data))
+        return Received(*uids, calling_ae, PROCESSING_FAILURE, Outcome.FAILED.value, "receiver stopping", size)
+    return Received(*uids, calling_ae, 0x0000, STAGED, "", size)
 
 
 def status_dataset(status: int, comment: str = "") -> Dataset:
@@ -467,7 +498,7 @@ class StorageSCP:
     # Handlers ----------------------------------------------------------------------
     def _make_ae(self) -> AE:
         ae = AE(self.ae_title)
-        ae.maximum_pdu_size = 0
+        ae.maximum_pdu_size = MAX_RECEIVE_PDU
         ae.network_timeout = 60
         ae.acse_timeout = 30
         ae.dimse_timeout = 60
@@ -507,7 +538,7 @@ class StorageSCP:
                                str(getattr(event.assoc.requestor, "address", "") or ""))
         )
         try:
-            data = part10_bytes(event)
+            data = payload_of(event)
         except Exception as exc:  # noqa: BLE001 - a malformed request must get an answer, not kill the thread
             received = Received("", "", "", calling, CANNOT_UNDERSTAND, Outcome.FAILED.value,
                                 f"malformed C-STORE request ({type(exc).__name__})")
