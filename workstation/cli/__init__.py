@@ -75,6 +75,16 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
+def _configure_limits(ctx: Context) -> None:
+    """Memory and size ceilings from the site's settings (max_frame_mib, max_object_mib, max_received_object_mib)."""
+    from workstation.dicom import limits
+
+    try:
+        limits.configure(ctx.settings.extra)
+    except Exception:  # noqa: BLE001 - unreadable settings are reported by the command that needs them
+        limits.configure()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     area = COMMAND_AREAS.get(command_of(argv) or "")
@@ -84,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context.from_args(args)
     try:
         ctx.configure_logging(console=args.command is not None)
+        _configure_limits(ctx)
         if args.command is None:
             from workstation.ui.app import run_gui  # the GUI is the only place Qt is loaded
 
