@@ -88,7 +88,7 @@ def test_each_heading_is_a_container_and_numbers_are_rounded(study, tmp_path):
     assert outline == [(1, "History"), (1, "Findings"), (2, "Lungs and airways"),
                        (2, "Mediastinum, heart and vessels"), (1, "Impressions"), (1, "Recommendations")]
     lungs = next(h for h in headings(ds) if h.title == "Lungs and airways")
-    assert lungs.lines == ("Rundherd rechts apikal.",)
+    assert lungs.lines == ("Rundherd rechts apikal.", "Diameter: 8.5 mm")  # the nodule is under the lungs
 
 
 def test_the_image_and_the_report_round_alike():

@@ -6,9 +6,9 @@ The content tree:
   - HAS CONCEPT MOD: language of content (TID 1204)
   - HAS OBS CONTEXT: observer type Person, name, organisation (TID 1001/1002)
   - CONTAINS one CONTAINER per section with a value (History, Findings, …)
-    - CONTAINS TEXT / CODE / NUM / DATE per filled field; a field with its own
-      heading in the template ("Lungs and airways") is wrapped in a CONTAINER of
-      that heading's concept
+    - CONTAINS TEXT / CODE / NUM / DATE per filled field; fields with a heading
+      in the template ("Lungs and airways") go into a CONTAINER of that heading's
+      concept (one per heading: consecutive fields of one heading share it)
     - NUM values carry the decimal string rounded to their unit's precision
       (:mod:`~workstation.reporting.precision`)
     - (measurement section) CONTAINS NUM per measurement, INFERRED FROM a
@@ -181,16 +181,22 @@ def content_tree(req: BuildRequest) -> ContainerContentItem:
                                      relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT))
     for section in tpl.sections:
         children = []
+        open_heading = None  # (the heading's code, its CONTAINER) while consecutive fields share it
         for f in section.fields:
             if not content.values.get(f.id, "").strip():
                 continue
             item = _field_item(f, content.values[f.id])
-            if f.heading is not None:
+            if f.heading is None:
+                open_heading = None
+                children.append(item)
+            elif open_heading is not None and open_heading[0] == f.heading:
+                open_heading[1].ContentSequence.append(item)
+            else:
                 # The template's sub-heading ("Lungs and airways") stays a heading of its own.
                 heading = ContainerContentItem(f.heading.concept(), relationship_type=C)
                 heading.ContentSequence = [item]
-                item = heading
-            children.append(item)
+                open_heading = (f.heading, heading)
+                children.append(heading)
         if section.id == tpl.measurement_section:
             children += [measurement_item(m) for m in content.measurements]
         if children:

@@ -16,6 +16,8 @@ from workstation.reporting.codes import Coded
 from workstation.reporting.precision import shown_unit
 
 INDENT = "  "
+#: A finding without more to its name: under a heading, its text is shown alone.
+GENERIC_FINDING = ("121071", "DCM")
 _MAX_DEPTH = 64  # a malformed (cyclic-looking) tree stops here instead of recursing forever
 
 
@@ -149,7 +151,9 @@ def headings(ds: Dataset) -> list[Heading]:
                 continue
             try:
                 vt = str(child.get("ValueType", "") or "")
-                text = _value(child, vt) if (vt == "TEXT" and len(children) == 1) else _describe(child)
+                # A section's only text (Impressions: the impression) or a plain finding under a sub-heading.
+                bare = _generic_text(child, len(children)) if depth >= 2 else (vt == "TEXT" and len(children) == 1)
+                text = _value(child, vt) if bare else _describe(child)
             except Exception as exc:  # noqa: BLE001 - show the damage, go on with the rest
                 text = f"(unreadable content item: {exc})"
             lines.append(text)
@@ -179,13 +183,19 @@ def _item_lines(item: Dataset, depth: int, *, is_root: bool = False, bare: bool 
     for more in rest:  # multi-line text values stay under their item
         yield pad + ("" if bare else INDENT + INDENT) + more
     children = list(item.get("ContentSequence", []))
-    # A sub-heading of a section ("Lungs and airways" under Findings) holding one text: the text is
-    # what the reader wrote under that heading, shown without the generic "Finding:" label.
-    lone_text = (depth >= 2 and str(item.get("ValueType", "")) == "CONTAINER" and len(children) == 1
-                 and str(children[0].get("ValueType", "")) == "TEXT"
-                 and str(children[0].get("RelationshipType", "")) == "CONTAINS")
+    # Under a sub-heading of a section ("Lungs and airways" under Findings), a text that is only a
+    # "Finding" is what the reader wrote under that heading: shown without the generic label.
+    sub_heading = depth >= 2 and str(item.get("ValueType", "")) == "CONTAINER"
     for child in children:
-        yield from _item_lines(child, depth + 1, bare=lone_text)
+        yield from _item_lines(child, depth + 1, bare=sub_heading and _generic_text(child, len(children)))
+
+
+def _generic_text(item: Dataset, siblings: int) -> bool:
+    """A contained TEXT that is the only item, or a plain "Finding" (121071, DCM)."""
+    if str(item.get("ValueType", "")) != "TEXT" or str(item.get("RelationshipType", "")) != "CONTAINS":
+        return False
+    name = _code(item, "ConceptNameCodeSequence")
+    return siblings == 1 or (name is not None and (name.value, name.scheme) == GENERIC_FINDING)
 
 
 def _relationship(item: Dataset) -> str:
