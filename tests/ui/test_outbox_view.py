@@ -93,3 +93,25 @@ def test_retry_change_destination_and_discard_twice(qtbot, home, cache, filled):
     qtbot.mouseClick(view.discard_button, Qt.MouseButton.LeftButton)
     assert len(asked) == 1 and indicator.count == 0 and indicator.text() == "Outbox: 0"
     assert "Nothing waits" in view.summary.text()
+
+
+def test_tools_menu_and_status_bar_open_the_outbox(qtbot, home, cache, filled):
+    from workstation.ui.main_window import MainWindow
+    from workstation.ui.outbox_view import attach_outbox
+
+    source, _report_uid, _kos_uid = filled
+    window = MainWindow(cache)
+    qtbot.addWidget(window)
+    window.show()
+    service = attach_outbox(window, cache, home, source, start=False)
+    assert window.outbox_indicator.count == 2
+    qtbot.mouseClick(window.outbox_indicator, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(window, "outbox_view", None) is not None and window.outbox_view.isVisible(),
+                    timeout=5000)
+    window.outbox_view.close()
+    [action] = [a for a in window.tools_menu.actions() if a.text() == "&Outbox…"]
+    action.trigger()
+    assert window.outbox_view.isVisible() and window.outbox_view.table.rowCount() == 2
+    window.outbox_view.close()
+    service.stop()
+    window.browser.stop()
