@@ -176,11 +176,16 @@ class Crawl:
     def crawl_window(self, top: QWidget, label: str) -> None:
         """Click every enabled button of a window the crawl opened, then close it."""
         for button in top.findChildren(QAbstractButton):
-            if button.isVisible() and button.isEnabled() and _clickable(button) and top.isVisible():
+            # A click may rebuild the window's content or delete the window itself.
+            if not (shiboken6.isValid(top) and shiboken6.isValid(button) and top.isVisible()):
+                continue
+            if button.isVisible() and button.isEnabled() and _clickable(button):
+                name = _text(button) or button.toolTip() or type(button).__name__
                 self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-                self.clicked.append(f"{label} › {_text(button) or button.toolTip() or type(button).__name__}")
+                self.clicked.append(f"{label} › {name}")
                 self.settle()
-        top.close()
+        if shiboken6.isValid(top):
+            top.close()
         self.settle()
 
     def use(self, what: str, fire) -> None:
@@ -188,7 +193,8 @@ class Crawl:
         fire()
         self.settle()
         for top in self.new_windows(before):
-            self.crawl_window(top, f"{what} › {top.windowTitle() or type(top).__name__}")
+            if shiboken6.isValid(top):
+                self.crawl_window(top, f"{what} › {top.windowTitle() or type(top).__name__}")
         self.ensure_study()
 
     def actions(self) -> None:
@@ -228,7 +234,7 @@ class Crawl:
     def buttons(self) -> None:
         done: set[int] = set()
         for button in self.window.findChildren(QAbstractButton):
-            if id(button) in done or not _clickable(button):
+            if not shiboken6.isValid(button) or id(button) in done or not _clickable(button):
                 continue
             done.add(id(button))
             _reveal(button)
