@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import zipfile
+import zlib
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -23,15 +24,15 @@ from workstation.dicom.header import (
     TAIL_BYTES,
     NotDicom,
     UnusableInstance,
-    parse_header,
     parse_header_file,
     pixel_data_truncation,
     record_from_scan,
 )
 from workstation.log_privacy import mask_values
+from workstation.dicom.limits import describe_bytes, limits
 from workstation.jobs.core import CancelToken, ProgressCallback, ProgressThrottle
 from workstation.store.cache import StudyCache
-from workstation.store.layout import BATCH_SYNC, stage_bytes, stage_file, sync_filesystem
+from workstation.store.layout import BATCH_SYNC, TooLarge, stage_file, stage_stream, sync_filesystem
 from workstation.store.sources import Source, Unreadable, iter_sources
 from workstation.store.writer import CacheWriteError, Outcome, PendingInstance, cannot_write_message
 
@@ -101,26 +102,35 @@ def _prepare_chunk(sources: list[Source], cache_dir: str) -> list[_Result]:
 def _prepare_one(src: Source, cache: Path, zips: dict[str, zipfile.ZipFile]) -> _Result:
     if not src.member:
         return _prepare_file(src, cache)
+    # A zip member is streamed into the incoming folder first (a 3 MB zip may hold a 3 GiB
+    # member: never read whole into memory), then read like a plain file.
+    ceiling = limits().max_received_object_bytes
     try:
-        data = src.read(zips)
-    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
-        return ("skip", src.label, f"unreadable ({getattr(exc, 'strerror', None) or mask_values(str(exc))})")
-    if not data:
+        zf = zips.get(src.path)
+        if zf is None:
+            zf = zips[src.path] = zipfile.ZipFile(src.path)
+        with zf.open(src.member) as stream:
+            staged = stage_stream(cache, stream, limit=ceiling, sync=not BATCH_SYNC)
+    except TooLarge:
+        return ("skip", src.label, f"larger than {describe_bytes(ceiling)} (max_received_object_mib); not imported")
+    except OSError as exc:
+        if getattr(exc, "errno", None) is not None:
+            return ("fail", src.label, cannot_write_message(exc, cache))
+        return ("skip", src.label, f"unreadable ({mask_values(str(exc))})")
+    except (zipfile.BadZipFile, KeyError, RuntimeError, ValueError, EOFError, zlib.error,
+            NotImplementedError) as exc:
+        return ("skip", src.label, f"unreadable zip member ({type(exc).__name__})")
+    if staged.size == 0:
+        staged.tmp_path.unlink(missing_ok=True)
         return ("skip", src.label, "empty file")
     try:
-        _ds, rec = parse_header(data)
-        reason = pixel_data_truncation(data, rec.extra.get("pixel_pos"), rec.transfer_syntax_uid, len(data),
-                                       data[-TAIL_BYTES:])
-        if reason:
-            raise UnusableInstance(reason)
+        rec, _size = _scan_file(staged.tmp_path)
     except (NotDicom, UnusableInstance) as exc:
+        staged.tmp_path.unlink(missing_ok=True)
         return ("skip", src.label, str(exc))
     except Exception as exc:  # pydicom can raise nearly anything on hostile input
+        staged.tmp_path.unlink(missing_ok=True)
         return ("skip", src.label, f"unreadable DICOM ({type(exc).__name__}: {mask_values(str(exc))})"[:200])
-    try:
-        staged = stage_bytes(cache, data, sync=not BATCH_SYNC)
-    except OSError as exc:
-        return ("fail", src.label, cannot_write_message(exc, cache))
     return ("ok", src.label, PendingInstance(staged, rec, source=src.label))
 
 

@@ -152,6 +152,42 @@ class RenameJournal:
         self._path.unlink(missing_ok=True)
 
 
+class TooLarge(ValueError):
+    """A streamed object exceeded the size it may have."""
+
+
+def stage_stream(cache_dir: Path, stream, *, limit: int, sync: bool = True) -> StagedFile:
+    """Copy a readable stream (a zip member) into the incoming folder in 1 MiB pieces.
+
+    Memory stays at one piece whatever the member claims to hold; more than
+    ``limit`` bytes raises :class:`TooLarge` (nothing is left behind).
+    """
+    tmp = _new_part(cache_dir)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    hasher = xxhash.xxh3_128()
+    size = 0
+    try:
+        while True:
+            piece = stream.read(1 << 20)
+            if not piece:
+                break
+            size += len(piece)
+            if size > limit:
+                raise TooLarge(f"larger than {limit} bytes")
+            hasher.update(piece)
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
+        if sync:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return StagedFile(tmp, size, "xxh128:" + hasher.hexdigest())
+
+
 def stage_file(cache_dir: Path, source: Path, *, sync: bool = True) -> StagedFile:
     """Copy ``source`` into the incoming folder in the kernel (no trip through Python memory).
 

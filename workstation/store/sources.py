@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,26 @@ class Unreadable:
     reason: str
 
 
+def special_file(path: Path) -> str | None:
+    """Why ``path`` is not a regular file (a FIFO, a device, a socket), or None; never opens it.
+
+    Opening a FIFO waits for a writer forever, and a device can be endless.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a file: skipped without reading"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file: skipped"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file: skipped without reading"
+    return "not a regular file: skipped"
+
+
 def _is_dicomdir(path: Path) -> bool:
     return path.name.upper() == "DICOMDIR"
 
@@ -53,7 +74,7 @@ def dicomdir_files(dicomdir: Path) -> Iterator[Source | Unreadable]:
         ds = pydicom.dcmread(dicomdir)
         records = ds.DirectoryRecordSequence
     except Exception as exc:
-        yield Unreadable(str(dicomdir), f"unreadable DICOMDIR ({exc})")
+        yield Unreadable(str(dicomdir), f"unreadable DICOMDIR ({type(exc).__name__})")
         return
     root = dicomdir.parent
     seen: set[str] = set()
@@ -63,9 +84,12 @@ def dicomdir_files(dicomdir: Path) -> Iterator[Source | Unreadable]:
             continue
         parts = [file_id] if isinstance(file_id, str) else list(file_id)
         if any(p in ("..", "") or "/" in p or "\\" in p for p in parts):
-            yield Unreadable(str(dicomdir), f"DICOMDIR references a path outside its file set: {parts}")
+            yield Unreadable(str(dicomdir), "DICOMDIR references a path outside its file set")
             continue
         target = root.joinpath(*parts)
+        if special_file(target):
+            yield Unreadable(str(target), special_file(target))
+            continue
         if not target.exists():
             # File sets written on other systems may differ in case.
             alt = _case_insensitive(root, parts)
@@ -107,6 +131,8 @@ def iter_sources(
             yield Unreadable(str(path), "no such file or folder")
         elif path.resolve() in excluded:
             continue
+        elif special_file(path):
+            yield Unreadable(str(path), special_file(path))
         elif path.is_dir():
             yield from _walk(path, excluded)
         elif _is_dicomdir(path):
@@ -129,6 +155,8 @@ def _walk(folder: Path, excluded: set[Path] = frozenset()) -> Iterator[Source | 
                 continue
             if p.is_symlink() and not p.exists():
                 yield Unreadable(str(p), "broken link")
+            elif special_file(p):
+                yield Unreadable(str(p), special_file(p))
             elif _is_dicomdir(p):
                 # Its images are found by the walk itself.
                 yield Unreadable(str(p), "DICOMDIR (file-set index, not an image; its files are imported)")
@@ -145,7 +173,7 @@ def _zip_members(path: Path) -> Iterator[Source | Unreadable]:
         with zipfile.ZipFile(path) as zf:
             names = [i.filename for i in zf.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError) as exc:
-        yield Unreadable(str(path), f"unreadable zip archive ({exc})")
+        yield Unreadable(str(path), f"unreadable zip archive ({type(exc).__name__})")
         return
     for name in sorted(names):
         if Path(name).name.upper() == "DICOMDIR":
