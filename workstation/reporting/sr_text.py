@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
+from workstation.dicom.person_name import format_person_name
 from workstation.reporting.codes import Coded
 from workstation.reporting.precision import shown_unit
 
@@ -98,7 +99,7 @@ def render_lines(ds: Dataset, *, header: bool = True) -> list[str]:
     if header:
         lines += [
             f"{s.title}",
-            f"Patient: {_pn(ds.get('PatientName'))}  ID: {ds.get('PatientID', '')}  "
+            f"Patient: {format_person_name(ds.get('PatientName'))}  ID: {ds.get('PatientID', '')}  "
             f"Study: {ds.get('StudyDescription', '')} {_date(str(ds.get('StudyDate', '')))}",
             f"SOP Class: {getattr(ds.get('SOPClassUID'), 'name', '') or ds.get('SOPClassUID', '')}",
             f"SOP Instance UID: {s.sop_instance_uid}",
