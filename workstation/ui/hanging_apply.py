@@ -115,6 +115,7 @@ class HangingController(QObject):
         self._fetch: Callable | None = None
         self._extra_priors = 1
         self.notes = [_NoteLabel(w) for w in viewer.viewports]
+        self.volume_cells = None  # MPR and 3D viewports (ui.volume_cells.VolumeCells), set by the window
         self._build_toolbar()
         for w in viewer.viewports:
             w.key_pressed.connect(self._on_key)
@@ -260,6 +261,8 @@ class HangingController(QObject):
         for i in range(len(session.visible), len(self.notes)):
             self.notes[i].show_note("")
         self._place(rows, cols, cells)
+        if self.volume_cells is not None:
+            self.volume_cells.show(stage.viewports, cells)
         self._apply_links(stage.viewports)
         session.set_active(0)
         for i, vp in enumerate(stage.viewports):

@@ -90,6 +90,10 @@ def attach_hanging(window, home: Home, *, prefetch: bool = True) -> HangingContr
     menu = next((a.menu() for a in window.menuBar().actions() if a.menu() and a.text().replace("&", "") == "View"),
                 None)
     (menu or window.menuBar().addMenu("&Protocols")).addAction(action)
+    from workstation.ui.volume_cells import VolumeCells
+
+    mapper = str(getattr(window, "volume3d_settings", {}).get("mapper", "auto"))
+    controller.volume_cells = VolumeCells(viewer, lambda: StudyCache.open(home), mapper)
     window.hanging = controller
     window.hanging_action = action
     return controller

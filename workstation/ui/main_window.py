@@ -525,6 +525,8 @@ class MainWindow(QMainWindow):
         if self.viewer is not None:
             self.viewer.shutdown()
         if getattr(self, "hanging", None) is not None:
+            if getattr(self.hanging, "volume_cells", None) is not None:
+                self.hanging.volume_cells.stop()  # volume reads of MPR and 3D viewports
             self.hanging.stop_prefetch()  # its thread reports to the controller, which goes with the window
         if getattr(self, "monitor_layouts", None) is not None:
             self.monitor_layouts.shutdown()  # the normal geometry is what is remembered, never a span
