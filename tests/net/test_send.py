@@ -168,3 +168,48 @@ def test_no_association_raises(tmp_path):
     path, _ = _ct_file(tmp_path, 1)
     with pytest.raises(ConnectionFailed, match="no DICOM service"):
         send_files([path], Peer("127.0.0.1", free_port(), "ANY", timeout=3), CALLING_AE)
+
+
+def _with_compressed_icon(tmp_path):
+    """A CT whose image and Icon Image Sequence are both RLE compressed."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+
+    path, ds = _ct_file(tmp_path, 4)
+    icon = Dataset()
+    icon.Rows = icon.Columns = 8
+    icon.SamplesPerPixel, icon.PhotometricInterpretation = 1, "MONOCHROME2"
+    icon.BitsAllocated, icon.BitsStored, icon.HighBit, icon.PixelRepresentation = 8, 8, 7, 0
+    icon.PixelData = np.arange(64, dtype=np.uint8).tobytes()
+    icon.file_meta = FileMetaDataset()
+    icon.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    icon.compress(RLELossless, generate_instance_uid=False)
+    del icon.file_meta
+    ds.compress(RLELossless, generate_instance_uid=False)
+    ds.IconImageSequence = Sequence([icon])
+    ds.save_as(path, enforce_file_format=True)
+    return path, ds
+
+
+def test_decompressing_converts_the_icon_too(tmp_path):
+    path, ds = _with_compressed_icon(tmp_path)
+    with storage_scp(transfer_syntaxes=(ExplicitVRLittleEndian,)) as (peer, received):
+        report = send_files([path], peer, CALLING_AE)
+    assert report.ok, report.summary()
+    [(ts, got)] = received
+    assert ts == ExplicitVRLittleEndian
+    icon = got.IconImageSequence[0]
+    assert icon.PixelData[:4] != b"\xfe\xff\x00\xe0"  # native, not encapsulated
+    assert np.array_equal(np.frombuffer(icon.PixelData, np.uint8), np.arange(64, dtype=np.uint8))
+
+
+def test_an_icon_that_cannot_be_decompressed_is_refused_before_sending(tmp_path):
+    path, ds = _with_compressed_icon(tmp_path)
+    ds = dcmread(path)
+    ds.IconImageSequence[0].Rows = 4000  # the RLE data cannot hold it
+    ds.save_as(path, enforce_file_format=True)
+    with storage_scp(transfer_syntaxes=(ExplicitVRLittleEndian,)) as (peer, received):
+        report = send_files([path], peer, CALLING_AE)
+    assert not report.ok and received == []
+    [outcome] = report.outcomes
+    assert "Icon Image Sequence item 1 cannot be decompressed" in outcome.message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from pydicom import dcmread
@@ -248,3 +249,28 @@ def test_part10_bytes_match_pynetdicom(sop_uid):
     meta = create_file_meta(sop_class_uid=CTImageStorage, sop_instance_uid=sop_uid,
                             transfer_syntax=ExplicitVRLittleEndian)
     assert part10_bytes(event) == b"\0" * 128 + b"DICM" + encode_file_meta(meta) + b"\x08\x00\x16\x00"
+
+
+def test_a_storage_commitment_request_is_refused_as_the_conformance_statement_says(home, cache, settings):
+    # Lightbox takes commitment reports (N-EVENT-REPORT) but performs no commitment for others.
+    from pydicom.dataset import Dataset as _Dataset
+    from pynetdicom.sop_class import StorageCommitmentPushModel
+
+    from workstation.net.commitment import CommitmentInbox
+    from workstation.net.storage_scp import UNRECOGNIZED_OPERATION
+
+    with StorageSCP(cache, settings, inbox=CommitmentInbox(home)) as scp:
+        ae = AE(CALLING_AE)
+        ae.add_requested_context(StorageCommitmentPushModel)
+        assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
+        assert assoc.is_established
+        try:
+            request = _Dataset()
+            request.TransactionUID = generate_uid()
+            status, _reply = assoc.send_n_action(request, 1, StorageCommitmentPushModel,
+                                                 "1.2.840.10008.1.20.1.1")
+        finally:
+            assoc.release()
+    assert int(status.Status) == UNRECOGNIZED_OPERATION
+    conformance = (Path(__file__).resolve().parents[2] / "docs" / "conformance.md").read_text()
+    assert "0x0211" in conformance and "N-ACTION" in conformance

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydicom import dcmread
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import read_file_meta_info
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -31,6 +31,7 @@ from pynetdicom.presentation import PresentationContext, build_context
 from pynetdicom.status import STORAGE_SERVICE_CLASS_STATUS
 
 from workstation.config import Node
+from workstation.dicom.pixels import decode_pixels
 from workstation.net.association import (
     MAX_CONTEXTS,
     Cancel,
@@ -175,6 +176,80 @@ def _route(ds_ts: UID, sop_class: str, accepted: dict[str, list[UID]]) -> str | 
     return None
 
 
+def _encapsulated(value: object) -> bool:
+    return isinstance(value, (bytes, bytearray)) and bytes(value[:4]) == b"\xfe\xff\x00\xe0"
+
+
+def _to_native(ds: Dataset, ts: UID, what: str) -> str | None:
+    """Replace the encapsulated Pixel Data of ``ds`` (a data set or a sequence item) by native pixels.
+
+    Decoded with Lightbox's own decoder (header checks first, GDCM only in a
+    child process); returns why it cannot be, else None.
+    """
+    own_meta = getattr(ds, "file_meta", None) is None or "TransferSyntaxUID" not in ds.file_meta
+    if own_meta:
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ts
+    try:
+        result = decode_pixels(ds)
+    finally:
+        if own_meta:
+            del ds.file_meta
+    if not result.ok:
+        return f"its {what} cannot be decompressed ({result.error})"
+    array = result.array
+    ds.PixelData = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+    ds["PixelData"].VR = "OB" if array.dtype.itemsize == 1 else "OW"
+    ds["PixelData"].is_undefined_length = False
+    ds.BitsAllocated = array.dtype.itemsize * 8
+    if result.photometric_interpretation:
+        # Decoded chroma is full resolution: native YBR_FULL_422 would mean subsampled bytes.
+        pi = result.photometric_interpretation
+        ds.PhotometricInterpretation = "YBR_FULL" if pi == "YBR_FULL_422" else pi
+    if int(ds.get("SamplesPerPixel", 1) or 1) > 1:
+        ds.PlanarConfiguration = 0  # decoded pixels are interleaved
+    if UID(ts) in _LOSSY_SYNTAXES:
+        ds.LossyImageCompression = "01"
+    return None
+
+
+#: Transfer syntaxes whose decompressed pixels must keep "lossy compression" said.
+_LOSSY_SYNTAXES = {UID("1.2.840.10008.1.2.4.50"), UID("1.2.840.10008.1.2.4.51"), UID("1.2.840.10008.1.2.4.81"),
+                   UID("1.2.840.10008.1.2.4.91"), UID("1.2.840.10008.1.2.4.203")}
+
+
+def decompress_whole(ds: Dataset, ts: UID) -> str | None:
+    """Make every pixel data in ``ds`` native: the image, its icon and any other item holding one.
+
+    A data set whose top level is decompressed but whose Icon Image Sequence
+    stays encapsulated is invalid in an uncompressed transfer syntax (archives
+    refuse it as 0xA700 or worse).  Returns why it cannot be done (then nothing
+    is sent), else None; ``ds`` is then in Explicit VR Little Endian.
+    """
+    if _encapsulated(ds.get("PixelData", None)):
+        problem = _to_native(ds, ts, "image")
+        if problem:
+            return problem
+    nested: list[tuple[Dataset, str]] = []
+
+    def visit(item: Dataset, path: str) -> None:
+        for element in item:
+            if element.VR == "SQ":
+                for number, child in enumerate(element.value, 1):
+                    where = f"{path}{element.name} item {number}"
+                    if "PixelData" in child and _encapsulated(child["PixelData"].value):
+                        nested.append((child, where))
+                    visit(child, where + " > ")
+
+    visit(ds, "")
+    for child, where in nested:
+        problem = _to_native(child, ts, where)
+        if problem:
+            return problem
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    return None
+
+
 def _status_message(code: int) -> str:
     category, text = STORAGE_SERVICE_CLASS_STATUS.get(code, (status_category(code), ""))
     return f"{category} 0x{code:04X}" + (f": {text}" if text else "")
@@ -199,10 +274,9 @@ def _store_one(assoc: Association, peer: Peer, item: _Item, accepted: dict[str, 
             uid,
         )
     if route == "decompress":
-        try:
-            ds.decompress(generate_instance_uid=False)
-        except Exception as exc:  # noqa: BLE001 - any decoder failure means this file cannot go
-            return failed(f"not sent: the archive takes it only uncompressed and decompressing {ts.name} failed ({exc})", uid)
+        problem = decompress_whole(ds, ts)
+        if problem:
+            return failed(f"not sent: the archive takes it only uncompressed and {problem}", uid)
     try:
         rsp = assoc.send_c_store(ds, msg_id=msg_id)
     except (ValueError, AttributeError) as exc:

@@ -446,6 +446,8 @@ class StorageSCP:
             ]
             if self.inbox is not None:
                 handlers.append((evt.EVT_N_EVENT_REPORT, handle_event_report, [self.inbox]))
+                # Lightbox is no Storage Commitment SCP: it takes reports, never commitment requests.
+                handlers.append((evt.EVT_N_ACTION, _refuse_commitment_request))
             self._committer = GroupCommitter(self.cache)
             try:
                 self._server = ae.start_server((self.bind_address, self.port), block=False, evt_handlers=handlers,
@@ -568,6 +570,16 @@ class StorageSCP:
                     callback(received)
                 except Exception:  # noqa: BLE001 - an observer must not change the answer
                     log.exception("storage SCP observer failed")
+
+
+#: N-ACTION answer: Lightbox does not perform Storage Commitment for others (Unrecognized Operation).
+UNRECOGNIZED_OPERATION = 0x0211
+
+
+def _refuse_commitment_request(event: Any) -> tuple[int, None]:
+    log.warning("refused a Storage Commitment request (N-ACTION) from %s: Lightbox is no commitment SCP",
+                str(event.assoc.requestor.ae_title).strip() or "?")
+    return UNRECOGNIZED_OPERATION, None
 
 
 def _fast_loop(event: Any) -> None:
