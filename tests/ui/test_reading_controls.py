@@ -138,6 +138,13 @@ def test_the_toolbar_shows_the_cine_that_plays(qtbot, reading, demo):  # noqa: F
     assert playing[0].cine_timer.interval() == round(1000 / tb.fps_box.value())
     tb.fps_box.setValue(5.0)  # the reader's rate is the one that plays
     assert playing[0].cine_timer.interval() == 200
+    # Another study: the controls show its paused cine at the rate it would play at, not the last one's.
+    viewer.open_study(demo.uids["ct-chest-2024"])
+    qtbot.waitUntil(lambda: window.hanging.plan is not None
+                    and window.hanging.plan.study_uid == demo.uids["ct-chest-2024"], timeout=WAIT_MS)
+    active = viewer.active_widget.model
+    assert not tb.cine_action.isChecked() and "▶" in tb.cine_action.text()
+    assert tb.fps_box.value() == pytest.approx(active.frame_rate(), abs=0.05)
 
 
 CORNERS = {

@@ -112,6 +112,15 @@ class ViewportWidget(QWidget):
             self.cine_timer.stop()
         if what in ("set", "index"):
             self._sync_scrollbar()
+        if what == "set":
+            cine = self.model.cine
+            if not cine.user_set and not cine.playing and self.model.display_set is not None:
+                # The rate shown beside Cine ▶ is the one the new series would play at.
+                try:
+                    cine.frames_per_second = self.model.frame_rate()
+                except Exception:  # noqa: BLE001 - a header not readable yet: the rate is set again on play
+                    pass
+            self.cine_changed.emit()
         self.update()
 
     def _sync_scrollbar(self) -> None:
