@@ -54,7 +54,12 @@ def c_get(arc: ArchiveProcess, study_uid: str, series_uid: str, sop_uid: str) ->
     received: list[bytes] = []
 
     def on_store(event):
-        received.append(event.request.DataSet.getvalue())
+        try:  # the storage SCP module turns on pynetdicom's chunked receive: the data set is in a file
+            data = Path(event.dataset_path).read_bytes()
+        except AttributeError:
+            data = event.request.DataSet.getvalue()
+        received.append(data[132 + 12 + struct.unpack_from("<I", data, 140)[0]:] if data[128:132] == b"DICM"
+                        else data)
         return 0x0000
 
     ae = AE(CALLING_AE)
