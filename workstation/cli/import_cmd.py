@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 from workstation.cli.common import Context, human_bytes, print_json
+from workstation.jobs.core import CancelToken
 from workstation.store.importer import import_paths
 
 
@@ -29,9 +32,24 @@ def run(args, ctx: Context) -> int:
             bar.n = done
             bar.refresh()
 
+    # Ctrl+C stops between chunks: what was imported stays, and the summary says so.
+    cancel = CancelToken()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(*_args) -> None:
+        if cancel.cancelled:  # a second Ctrl+C: stop now
+            signal.signal(signal.SIGINT, previous)
+            raise KeyboardInterrupt
+        cancel.cancel()
+        print("\ncancelling (files imported so far stay in the cache)…", file=sys.stderr)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupted)
     try:
-        summary = import_paths(ctx.cache, args.paths, progress=progress, workers=args.workers)
+        summary = import_paths(ctx.cache, args.paths, progress=progress, workers=args.workers, cancel=cancel)
     finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
         if bar is not None:
             bar.close()
     if args.json:
@@ -41,7 +59,7 @@ def run(args, ctx: Context) -> int:
             f"Imported {summary.imported} ({human_bytes(summary.bytes_imported)}), "
             f"duplicates {summary.duplicates}, conflicts {summary.conflicts}, "
             f"failed {summary.failed}, skipped {len(summary.skipped)}; "
-            f"{len(summary.study_uids)} studies"
+            f"{len(summary.study_uids)} studies" + ("; cancelled" if summary.cancelled else "")
         )
         for s in summary.skipped:
             print(f"  skipped {s.label}: {s.reason}")
@@ -50,4 +68,6 @@ def run(args, ctx: Context) -> int:
         for uid in summary.conflict_uids:
             print(f"  conflict {uid}: a different object with this UID is already cached; kept aside")
     # Failed writes mean data did not land: say so in the exit status.
+    if summary.cancelled:
+        return 130
     return 1 if summary.failed else 0
