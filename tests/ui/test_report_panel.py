@@ -196,3 +196,37 @@ def test_a_certificate_set_in_a_terminal_works_in_the_open_window(qtbot, cache, 
     [report] = outbox.list_reports(cache, study_uid)
     assert report.signed and report.observer == "Doe^Jane"
     panel.shutdown()
+
+
+def test_a_report_kept_here_is_sent_once_a_destination_exists(qtbot, cache, home, study, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from workstation.config import Node, SettingsSource
+
+    study_uid, _header = study
+    source = SettingsSource(home.config_file)
+    made = create_test_certificate(tmp_path / "c", "Jane Doe")
+    source.update(lambda s: ReportingSettings(radiologist_name="Doe^Jane", key_path=str(made.key_pem),
+                                              cert_path=str(made.cert_pem)).store(s))
+    source.update(lambda s: (s.upsert_node(Node("A", "A", "127.0.0.1", 104)),
+                             s.upsert_node(Node("B", "B", "127.0.0.1", 105))))
+    panel = ReportPanel(ReportEditor(cache, source))
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.open_study(study_uid)
+    panel.form.line_edit("impression").setPlainText("ok")
+    qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
+    assert panel.delivery_state() == "local" and "no destination is known" in panel.delivery_label.text()
+    assert panel.retry_button.isVisible() and panel.retry_button.text() == "Send"
+    qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)  # two nodes, none chosen: still no destination
+    assert "Settings" in panel.message() and panel.delivery_state() == "local"
+    def choose_b(s):
+        rs = ReportingSettings.of(s)
+        rs.destination = "B"
+        rs.store(s)
+
+    source.update(choose_b)  # what Settings › Sending does
+    qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    assert panel.delivery_state() == "queued" and panel.delivery_item().destination == "B"
+    assert "Queued" in panel.delivery_label.text() and panel.retry_button.text() == "Retry"
+    panel.shutdown()

@@ -239,6 +239,10 @@ class ReportEditor:
         except (ContentError, TemplateError, ValueError) as exc:
             return f"The report cannot be built yet: {exc}"
 
+    def destination(self) -> str | None:
+        """Where a report of the open study goes now (see :func:`lifecycle.resolve_destination`)."""
+        return lifecycle.resolve_destination(self.cache, self.settings, self.study_uid, None) if self.study_uid else None
+
     # Issuing ----------------------------------------------------------------------------------
     def issue(self, *, final: bool, identity: SigningIdentity | None = None, reason: str = "",
               send: bool = True) -> lifecycle.ReportResult:

@@ -96,4 +96,8 @@ class ReportMessages(QFrame):
             text += ' · <a href="outbox">Outbox…</a>'
         self.delivery_label.setText(text)
         self.delivery_label.setToolTip(f"{word} {rest}")
-        self.retry_button.setVisible(retry)
+        # A report kept here is sent once a destination is chosen: the same button sends it.
+        self.retry_button.setText("Send" if item is None else "Retry")
+        self.retry_button.setToolTip("Queue the report for the destination now chosen, and send it" if item is None
+                                     else "Send the report again now")
+        self.retry_button.setVisible(retry or item is None)

@@ -477,13 +477,33 @@ class ReportPanel(QWidget):
         self.messages.show_delivery(bool(self._tracked), self.delivery_item())
 
     def retry_delivery(self) -> None:
+        """Retry the followed report's delivery; one kept here (no destination then) is queued now."""
+        if not self._tracked:
+            return
         item = self.delivery_item()
         if item is None:
-            return
-        if self.delivery is not None:
+            try:
+                destination = self.editor.destination()
+            except ContentError as exc:
+                self.say(str(exc), setting="destination")
+                return
+            if not destination:
+                self.say("No destination yet: choose one in Settings (or add the archive as a DICOM node)",
+                         setting="destination")
+                return
+            try:
+                outbox.enqueue(self.editor.cache, self._tracked, destination)
+            except OutboxError as exc:
+                self.say(f"Not queued: {exc}")
+                return
+            self.say(f"Queued for {destination}")
+            if self.delivery is not None:
+                self.delivery.deliver_now()
+        elif self.delivery is not None:
             self.delivery.retry(item.pk)
         else:
             outbox.retry_now(self.editor.cache, item.pk)
+        self._poll_outbox()
         self._show_delivery()
 
     def _poll_outbox(self) -> None:
