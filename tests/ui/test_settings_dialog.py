@@ -79,3 +79,38 @@ def test_an_unreadable_file_is_not_imported(qtbot, dialog, tmp_path):
     assert "cancelled" in dialog.message.text() or "Not imported" in dialog.message.text()
     assert ReportingSettings.of(dialog.source.current()).key_path == ""
     assert "No signing identity" in dialog.identity_label.text()
+
+
+@pytest.mark.parametrize("charset_file", ["chrH31.dcm", "chrI2.dcm", "chrHbrw.dcm", "chrGerm.dcm", "chrRuss.dcm"])
+def test_readers_named_in_any_script_sign_with_their_name(qtbot, dialog, study_cache_uid, charset_file, tmp_path):
+    from pydicom import dcmread
+    from pydicom.data import get_charset_files
+
+    from workstation.reporting import lifecycle
+    from workstation.reporting.certificates import load_identity
+    from workstation.reporting.inputs import ReportContent
+
+    cache, study_uid = study_cache_uid
+    typed = str(dcmread(get_charset_files(charset_file)[0]).PatientName)
+    dialog.name_edit.setText(typed)
+    name = typed if "^" in typed else typed + "^"  # one word: a family name
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert ReportingSettings.of(dialog.source.current()).radiologist_name == name
+    made = create_test_certificate(tmp_path / "c", "Reader")
+    result = lifecycle.issue_report(cache, dialog.source.current(), study_uid,
+                                    ReportContent("general", {"findings": "ok", "impression": "ok"}), final=True,
+                                    identity=load_identity(made.key_pem, made.cert_pem))
+    sr = dcmread(cache.path_of(cache.instance(result.sop_instance_uid)))
+    assert str(sr.VerifyingObserverSequence[0].VerifyingObserverName) == name
+
+
+@pytest.fixture
+def study_cache_uid(cache, tmp_path):
+    from pydicom import dcmread
+
+    from tests.factories import write_series
+    from workstation.store.importer import import_paths
+
+    paths = write_series(tmp_path / "ct", 1)
+    import_paths(cache, [str(p) for p in paths])
+    return cache, str(dcmread(paths[0]).StudyInstanceUID)

@@ -154,7 +154,8 @@ def validate_person_name(text: str) -> str:
         return ""
     if "^" not in value and "=" not in value:
         parts = value.split()
-        value = f"{parts[-1]}^{' '.join(parts[:-1])}" if len(parts) > 1 else value
+        # One word is a family name: the caret says so (PS3.5 6.2.1.2), not a name of unknown parts.
+        value = f"{parts[-1]}^{' '.join(parts[:-1])}" if len(parts) > 1 else value + "^"
     if not _PN_COMPONENT.match(value):
         raise ValueError("a person name holds no backslash or line break")
     for group in value.split("="):
