@@ -124,8 +124,9 @@ def layout_corners(rect: QRectF, corners: dict[str, list[str]], fm: QFontMetrics
     line = fm.height()
     margin, gap, scrollbar = 6.0, 12.0, 14.0
     usable = rect.width() - 2 * margin - scrollbar - gap
-    half = (rect.height() - top_offset) / 2 - margin - line / 2
-    max_rows = max(0, int(half // line))
+    # Each edge's text takes at most a third of the height: in a 4 x 4 layout the image stays visible.
+    third = (rect.height() - top_offset) / 3 - margin
+    max_rows = max(0, int(third // line))
     stacks = {c: list(corners.get(c) or [])[:max_rows] for c in ("top_left", "top_right", "bottom_left", "bottom_right")}
     width = _advance_of(fm)
 
