@@ -104,3 +104,31 @@ def test_unreadable_numbers_do_not_make_the_lean_scan_skip_a_file(value):
     rec = record_from_scan(data, len(data))
     assert rec is not None and rec.sop_instance_uid == str(ds.SOPInstanceUID)
     assert rec.instance_number is None
+
+
+def test_a_deflate_bomb_is_refused_without_inflating_it(tmp_path, cache):
+    from workstation.dicom.pixels import decode_pixels
+
+    ds = make_ct(("Hostile^Input", "HST-1"), generate_uid(), generate_uid(), 1)
+    ds.save_as(tmp_path / "plain.dcm", enforce_file_format=True)
+    whole = (tmp_path / "plain.dcm").read_bytes()
+    # Re-deflate the data set with 64 MiB of padding inside a private OB element after it.
+    from pydicom import dcmread
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = dcmread(tmp_path / "plain.dcm")
+    ds.add_new(0x00091010, "LO", "x")
+    ds.add_new(0x00091020, "OB", bytes(64 << 20))
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    path = tmp_path / "bomb.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    assert path.stat().st_size < 1 << 20 and whole
+    limits.configure(max_object_bytes=16 << 20)
+    try:
+        summary = import_paths(cache, [path], workers=1)
+        result = decode_pixels(path)
+    finally:
+        limits.configure()
+    assert summary.imported == 0
+    assert "inflates to more than 16 MiB" in summary.skipped[0].reason
+    assert not result.ok and "inflates to more than 16 MiB" in result.error

@@ -8,11 +8,12 @@ the files without parsing them again.
 from __future__ import annotations
 
 import io
+import zlib
 import os
 import struct
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import pydicom
 from typing import Callable
@@ -353,8 +354,56 @@ def parse_header(buf: bytes, total_size: int | None = None) -> tuple[Dataset, In
         return _parse_header(buf, total_size)
 
 
+_DEFLATED_UID = b"1.2.840.10008.1.2.1.99"
+
+
+def deflated_too_large(stream: BinaryIO, limit: int) -> str | None:
+    """For a deflated data set, say why it is refused when it inflates beyond ``limit`` bytes.
+
+    pydicom inflates a deflated data set whole, in memory, before reading a
+    single element: a 3 MB file can ask for gigabytes.  This inflates it once
+    in 1 MiB steps, keeping nothing, and stops at the ceiling.  None for other
+    transfer syntaxes or when the data set fits.  The stream is left where it was.
+    """
+    start = stream.tell()
+    try:
+        head = stream.read(4096)
+        if _DEFLATED_UID not in head:
+            return None
+        stream.seek(start)
+        from pydicom.filereader import _read_file_meta_info, read_preamble
+
+        read_preamble(stream, False)
+        meta = _read_file_meta_info(stream)
+        if str(meta.get("TransferSyntaxUID", "")).rstrip("\x00 ") != _DEFLATED_UID.decode():
+            return None
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        total = 0
+        while True:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                break
+            data = inflater.decompress(chunk, 1 << 20)
+            total += len(data)
+            while inflater.unconsumed_tail and total <= limit:
+                data = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+                total += len(data)
+            if total > limit:
+                return f"the deflated data set inflates to more than {limit >> 20} MiB; refused"
+        return None
+    except Exception:  # noqa: BLE001 - not readable this way: pydicom will say why
+        return None
+    finally:
+        stream.seek(start)
+
+
 def _parse_header(buf: bytes, total_size: int | None) -> tuple[Dataset, InstanceRecord]:
     bio = io.BytesIO(buf)
+    from workstation.dicom.limits import limits
+
+    too_large = deflated_too_large(bio, limits().max_object_bytes)
+    if too_large:
+        raise UnusableInstance(too_large)
     try:
         ds = pydicom.dcmread(bio, stop_before_pixels=True, force=False)
     except InvalidDicomError:

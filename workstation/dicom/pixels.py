@@ -58,6 +58,7 @@ from pydicom.uid import (
 
 from workstation.dicom.bounded import open_bounded
 from workstation.dicom.codec_headers import check_frame
+from workstation.dicom.header import deflated_too_large
 from workstation.dicom.isolation import IsolatedFailure, isolation_available, run_isolated
 from workstation.dicom.limits import describe_bytes, limits
 from workstation.dicom.transfer_syntax import TransferSyntax, decoder_order, transfer_syntax
@@ -271,6 +272,10 @@ def _decode_path(path: str | os.PathLike, frame: int | None) -> PixelResult:
     except OSError as exc:
         return PixelResult(None, f"cannot open file: {exc.strerror or exc}")
     with f:
+        # A deflated data set is inflated whole by pydicom: first make sure it fits.
+        too_large = deflated_too_large(f, limits().max_object_bytes)
+        if too_large:
+            return PixelResult(None, too_large)
         try:
             ds, ts, element = _read_header(f)
         except MemoryError:
