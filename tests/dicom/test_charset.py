@@ -103,3 +103,16 @@ def test_query_character_set(node, values, expected):
 def test_query_key_the_node_cannot_encode_is_refused(node):
     with pytest.raises(CharsetError, match="wildcard"):
         query_character_set(["Διονυσιος"], node)
+
+
+def test_pydicoms_replacement_fallback_is_an_error_for_any_writer():
+    """A write that bypasses encode_dataset still cannot put '?' into a file."""
+    from workstation.dicom.charset import refuse_replacement_characters
+
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.PatientName = "Διονυσιος"
+    with warnings.catch_warnings():
+        refuse_replacement_characters()  # what importing workstation.dicom does (pytest resets filters per test)
+        with pytest.raises(UserWarning, match="Failed to encode"):
+            ds.save_as(io.BytesIO(), implicit_vr=True, little_endian=True)

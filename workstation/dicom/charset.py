@@ -34,6 +34,8 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.valuerep import PersonName
 
+from workstation.dicom import REPLACEMENT_WARNING, refuse_replacement_characters  # noqa: F401 - re-exported
+
 __all__ = [
     "UTF8",
     "TEXT_VRS",
@@ -46,6 +48,7 @@ __all__ = [
     "utf8_copy",
     "encode_dataset",
     "query_character_set",
+    "refuse_replacement_characters",
 ]
 
 #: The Specific Character Set of UTF-8, what a value any other set cannot hold switches to.
@@ -334,3 +337,4 @@ def query_character_set(values: Iterable[str], node_charset: Any) -> str | list[
                                "(they would be sent as '?', a wildcard matching other patients); "
                                f"set the node's character set to {UTF8} if the archive accepts UTF-8") from None
     return node_charset
+
