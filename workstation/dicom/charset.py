@@ -293,8 +293,10 @@ def encode_dataset(ds: Dataset) -> bytes:
     buf = io.BytesIO()
     ds.save_as(buf, enforce_file_format=True)
     data = buf.getvalue()
-    back = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
     wanted = {path: _comparable(elem.value) for path, _h, elem in _walk_text(ds)}
+    if all(v.isascii() for values in wanted.values() for v in values):
+        return data  # ASCII is the same in every character set: nothing to read back (most objects)
+    back = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
     got = {path: _comparable(elem.value) for path, _h, elem in _walk_text(back)}
     damaged = [path for path, values in wanted.items() if got.get(path, []) != values]
     if damaged:
