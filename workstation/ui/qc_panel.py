@@ -34,6 +34,19 @@ from workstation.ui.qc_worker import QcTask
 from workstation.ui.study_format import format_da, format_person_name
 
 
+def _flow_row(*widgets: QWidget) -> QWidget:
+    from workstation.ui.flow_layout import FlowLayout
+
+    row = QWidget()
+    flow = FlowLayout(row, spacing=6)
+    for w in widgets:
+        flow.addWidget(w)
+    policy = row.sizePolicy()
+    policy.setHeightForWidth(True)
+    row.setSizePolicy(policy)
+    return row
+
+
 class QcPanel(QWidget):
     """QC of one study at a time.
 
@@ -109,23 +122,20 @@ class QcPanel(QWidget):
         archive = QHBoxLayout()
         archive.addWidget(QLabel("Archive"))
         archive.addWidget(self.node_combo, 1)
-        archive.addWidget(self.check_button)
-        archive.addWidget(self.fetch_button)
-        done = QHBoxLayout()
-        done.addWidget(self.done_label, 1)
-        done.addWidget(self.undo_button)
-        done.addWidget(self.done_button)
-        tools = QHBoxLayout()
-        for b in (self.correct_button, self.reject_button, self.series_button, self.tags_button):
-            tools.addWidget(b)
+        # Button rows wrap in a narrow dock instead of widening the window.
+        checks = _flow_row(self.check_button, self.fetch_button)
+        done = _flow_row(self.undo_button, self.done_button)
+        tools = _flow_row(self.correct_button, self.reject_button, self.series_button, self.tags_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title_label)
         layout.addLayout(archive)
+        layout.addWidget(checks)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.details)
         layout.addWidget(self.status_label)
-        layout.addLayout(done)
-        layout.addLayout(tools)
+        layout.addWidget(self.done_label)
+        layout.addWidget(done)
+        layout.addWidget(tools)
         self.reload_nodes()
         self._enable()
 
