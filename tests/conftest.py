@@ -23,6 +23,8 @@ def lightbox_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LIGHTBOX_HOME", str(home))
     # A site-wide settings file on this machine must not leak in either (tests that want one set it).
     monkeypatch.setenv("LIGHTBOX_SYSTEM_CONFIG", str(tmp_path / "no-system-config.json"))
+    # A window closed by a test must not wait for an answer about pending work (the prompt's tests ask).
+    monkeypatch.setenv("LIGHTBOX_ASK_UNSAVED", "0")
     return home
 
 

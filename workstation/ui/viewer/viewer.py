@@ -8,6 +8,7 @@ reader opens.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from typing import Callable
 
@@ -19,6 +20,7 @@ from workstation.imaging.interaction import Tool, remeasure
 from workstation.session.saved_views import SaveError
 from workstation.session.patient import OtherPatient
 from workstation.session.reading import MAX_GRID, ReadingSession
+from workstation.session.unsaved import ClosingCheck, apply_answer, check_closing
 from workstation.imaging.window_presets import presets_for
 from workstation.store.cache import StudyCache
 from workstation.ui.viewer.measurement_panel import MeasurementPanel
@@ -29,6 +31,7 @@ from workstation.ui.viewer.viewport_widget import ViewportWidget
 log = logging.getLogger(__name__)
 
 LOADING_POLL_MS = 100
+INDEX_POLL_MS = 250  # how often the open studies are checked against the index (images arriving, rejected)
 BACKGROUND_FALLBACK_MS = 300
 
 
@@ -67,6 +70,8 @@ class ViewerWidget(QWidget):
         self.session.defer_background = True
         self.confirm_other_patient: Callable[[str], bool] = self._ask_other_patient
         self.ask_description: Callable[[str], str | None] = self._ask_description
+        # Asks what to do with pending work before studies close (see session.unsaved); tests answer it.
+        self.ask_unsaved: Callable[[ClosingCheck], str] = self._ask_unsaved
         # Which node a study's presentation states and key images are sent to (None: kept locally).
         self.destination_of: Callable[[str], str | None] = lambda study_uid: None
         self.toolbar = ViewerToolBar()
@@ -115,6 +120,12 @@ class ViewerWidget(QWidget):
         self._loading_timer.timeout.connect(self._poll_loading)
         self._seen_loaded: dict[int, int] = {}
         self._opened_at: float | None = None
+        # The open studies follow the index (a rejected image leaves the strip and the viewports).
+        self._seen_index_version: int | None = None
+        self._index_timer = QTimer(self)
+        self._index_timer.setInterval(INDEX_POLL_MS)
+        self._index_timer.timeout.connect(self.follow_index)
+        self.session.annotations.subscribe(self._tell_work_notices)
         self._layout_grid()
 
     # Studies ----------------------------------------------------------------------------
@@ -136,6 +147,8 @@ class ViewerWidget(QWidget):
         self._refresh_strip()
         self._refresh_presets()
         self._loading_timer.start()
+        self._start_following_index()
+        self._tell_work_notices()
         self.viewports[0].setFocus()
         if not display_sets:
             self.message.emit("The study has no images to show")
@@ -176,10 +189,69 @@ class ViewerWidget(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def close_session(self) -> None:
+        """Close the open studies (their work is saved as made; see :meth:`confirm_leave` for asking first)."""
         self._loading_timer.stop()
+        self._index_timer.stop()
         self._stop_cine()
         self.session.close()
         self._refresh_strip()
+
+    # Pending work --------------------------------------------------------------------------
+    def confirm_leave(self, *, quitting: bool = False) -> bool:
+        """Ask what to do with pending work of the open studies; True when they may close.
+
+        Measurements not saved, report drafts and (``quitting``) objects not sent yet
+        are listed (:func:`workstation.session.unsaved.check_closing`); Save, Discard
+        or Close do what :func:`~workstation.session.unsaved.apply_answer` says, Cancel
+        keeps everything open.
+        """
+        if not self.session.studies and not quitting:
+            return True
+        check = check_closing(self.session, quitting=quitting)
+        if not check.needs_answer:
+            return True
+        go, message = apply_answer(self.session, check, self.ask_unsaved(check))
+        if message:
+            self.message.emit(message)
+        return go
+
+    def _ask_unsaved(self, check: ClosingCheck) -> str:
+        from workstation.ui.unsaved_prompt import ask
+
+        return ask(self.window(), check)
+
+    def _tell_work_notices(self) -> None:
+        notices, self.session.work.notices[:] = list(self.session.work.notices), []
+        for text in notices:
+            self.message.emit(text)
+
+    # Following the index -------------------------------------------------------------------
+    def _start_following_index(self) -> None:
+        try:
+            self._seen_index_version = self.cache.data_version()
+        except Exception:  # noqa: BLE001 - a busy index: the next poll looks again
+            self._seen_index_version = None
+        self._index_timer.start()
+
+    def follow_index(self) -> bool:
+        """When the index changed, bring the open studies in line (strip, viewports); True if they changed."""
+        if not self.session.studies:
+            self._index_timer.stop()
+            return False
+        try:
+            version = self.cache.data_version()
+            if version == self._seen_index_version:
+                return False
+            self._seen_index_version = version
+            changed = self.session.follow_index()
+        except sqlite3.Error as exc:
+            log.warning("viewer: cannot follow the index (%s)", type(exc).__name__)
+            return False
+        if changed:
+            self._release_background()
+            self._loading_timer.start()
+            self._sync_key_image_action()
+        return bool(changed)
 
     def shutdown(self) -> None:
         """Stop every thread (before the application quits)."""
@@ -283,13 +355,16 @@ class ViewerWidget(QWidget):
         if not self.session.studies:
             self.session.show_rejected = on
             return
-        first = self.session.studies[0].study_uid
-        others = [s.study_uid for s in self.session.studies[1:]]
-        self.session.show_rejected = on
-        self.open_study(first)
-        for uid in others:
-            self.session.add_study(uid, allow_other_patient=True)
+        self._stop_cine()
+        display_sets = self.session.set_show_rejected(on)  # the reader's work is carried over
+        self.session.set_grid(*default_grid(len(display_sets)))
+        self.session.set_active(0)
+        self._layout_grid()
+        self._release_background()
         self._refresh_strip()
+        self._refresh_presets()
+        self._loading_timer.start()
+        self._start_following_index()
         if self.toolbar.show_rejected_action.isChecked() != on:
             self.toolbar.show_rejected_action.setChecked(on)
 
@@ -341,6 +416,7 @@ class ViewerWidget(QWidget):
     # Key images -------------------------------------------------------------------------
     def toggle_key_image(self) -> bool | None:
         marked = self.session.toggle_key_image()
+        self._tell_work_notices()
         if marked is not None:
             self.message.emit("Marked as key image" if marked else "Key image mark removed")
         return marked
