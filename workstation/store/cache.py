@@ -89,9 +89,14 @@ class StudyCache:
             return list(self._con.execute("SELECT * FROM conflicts ORDER BY received_at"))
 
     def data_version(self) -> int:
-        """Changes whenever another connection commits (cheap; the GUI polls it)."""
+        """Changes whenever anyone commits to the index, this connection included (cheap; the GUI polls it).
+
+        SQLite's ``PRAGMA data_version`` moves only for other connections' commits,
+        so a report signed or an image rejected through this same connection would
+        go unseen; the connection's own count of changed rows covers those.
+        """
         with self._lock:
-            return int(self._con.execute("PRAGMA data_version").fetchone()[0])
+            return int(self._con.execute("PRAGMA data_version").fetchone()[0]) + self._con.total_changes
 
     def mark_opened(self, study_uid: str) -> None:
         with self._lock, transaction(self._con):

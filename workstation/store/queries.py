@@ -31,6 +31,13 @@ class StudyRow:
     size_bytes: int
     # the latest report's state (preliminary, final, amended), else draft, else unreported
     report_status: str = "unreported"
+    # instances a reader hides: rejected by a rejection note (IOCM), and the notes themselves
+    num_rejected: int = 0
+
+    @property
+    def num_images_shown(self) -> int:
+        """Instances a reader sees: all of them but the rejected ones and the rejection notes."""
+        return max(self.num_instances - self.num_rejected, 0)
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,11 @@ SELECT s.study_uid, p.name AS patient_name, p.patient_id, p.issuer, p.birth_date
        coalesce((SELECT r.state FROM reports r WHERE r.study_uid = s.study_uid
                  ORDER BY r.created DESC, r.rowid DESC LIMIT 1),
                 CASE WHEN EXISTS (SELECT 1 FROM report_drafts d WHERE d.study_uid = s.study_uid) THEN 'draft' END,
-                'unreported') AS report_status
+                'unreported') AS report_status,
+       (SELECT count(DISTINCT r.sop_instance_uid) FROM qc_rejections r
+          JOIN instances i ON i.sop_instance_uid = r.sop_instance_uid WHERE r.study_uid = s.study_uid)
+       + (SELECT count(*) FROM qc_notes n JOIN instances i ON i.sop_instance_uid = n.note_uid
+          WHERE n.study_uid = s.study_uid AND n.is_rejection = 1) AS num_rejected
 FROM studies s JOIN patients p ON s.patient_pk = p.pk
 """
 

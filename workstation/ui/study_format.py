@@ -112,6 +112,11 @@ def count_label(n: int) -> str:
     return f"{n} study" if n == 1 else f"{n} studies"
 
 
+def images_shown(row: StudyRow) -> int:
+    """The Images column: instances a reader sees (rejected images and rejection notes left out)."""
+    return max(row.num_instances - getattr(row, "num_rejected", 0), 0)
+
+
 def display_value(row: StudyRow, column: Column) -> str:
     """The text shown in ``column`` for ``row``."""
     if column is Column.PATIENT_NAME:
@@ -133,7 +138,7 @@ def display_value(row: StudyRow, column: Column) -> str:
     if column is Column.SERIES:
         return str(row.num_series)
     if column is Column.IMAGES:
-        return str(row.num_instances)
+        return str(images_shown(row))
     if column is Column.REPORT:
         return reading_status_words(getattr(row, "report_status", "unreported"))
     raise ValueError(f"unknown column {column!r}")
@@ -144,7 +149,7 @@ def sort_key(row: StudyRow, column: Column) -> Any:
     if column is Column.SERIES:
         return row.num_series
     if column is Column.IMAGES:
-        return row.num_instances
+        return images_shown(row)
     if column is Column.STUDY_DATE:
         return f"{row.study_date} {row.study_time}"
     if column is Column.BIRTH_DATE:
