@@ -473,10 +473,29 @@ def retrieve(
 def _execute(units: list[Unit], method: str, node: Node | Peer, settings: Settings, home: Home, cache: StudyCache,
              inv: Inventory | None, tally: _Tally, is_cancelled: Callable[[], bool], report: RetrieveReport) -> None:
     sop_classes = inv.sop_classes if inv is not None else set()
+    disk_full: list[str] = []  # our own refusals for a full disk: the archive's failure follows from them
+
+    def watch(received: Any) -> None:
+        if received.status != 0 and str(received.message).startswith("disk full") and not disk_full:
+            disk_full.append(received.message)
+
+    try:
+        _execute_units(units, method, node, settings, home, cache, inv, tally, is_cancelled, report, sop_classes,
+                       watch)
+    finally:
+        disk_full += [text for text in tally.refusals if "disk full" in text][:1]
+        if disk_full:
+            # The archive's failure statuses (0xA702, 0xC000 ...) are the consequence: name the cause.
+            report.error = disk_full[0].split(" ", 1)[1] if disk_full[0].startswith("0x") else disk_full[0]
+
+
+def _execute_units(units: list[Unit], method: str, node: Node | Peer, settings: Settings, home: Home,
+                   cache: StudyCache, inv: Inventory | None, tally: _Tally, is_cancelled: Callable[[], bool],
+                   report: RetrieveReport, sop_classes: set[str], watch: Callable[[Any], None]) -> None:
     if method == "move":
         from workstation.net.listener import ensure_listener
 
-        with ensure_listener(home, settings, cache) as listener:
+        with ensure_listener(home, settings, cache, on_received=watch) as listener:
             if not listener.started_here:
                 report.notes.append(f"received by the running Lightbox storage SCP ({listener.describe()})")
             results = _run_units(units, "move", node, settings, cache, sop_classes, tally, is_cancelled)
