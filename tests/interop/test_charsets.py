@@ -3,7 +3,8 @@
 * Names in ISO_IR 100, ISO_IR 192 and ISO 2022 IR 87 come back from a query decoded.
 * Every name of pydicom's charset files, queried on a node set to ISO_IR 100,
   ISO_IR 192 or the default repertoire, returns that patient only or is
-  refused before anything is sent: never another patient.
+  refused before anything is sent: never another patient (Orthanc, pynetdicom's
+  qrscp, DCMTK's dcmqrscp).
 * Each charset file's patient corrected to a name in another script with
   ``lightbox qc correct --send``: Orthanc (UTF-8 default encoding) holds exactly
   the new name, read back by C-FIND and by C-GET; dciodvfy finds no
@@ -115,7 +116,7 @@ def test_names_decode(archive_name, request, charset_files):
         assert str(found[0].PatientName) == expected, (pid, found[0].get("SpecificCharacterSet"))
 
 
-@pytest.mark.parametrize("archive_name", ["orthanc", "qrscp"])
+@pytest.mark.parametrize("archive_name", ["orthanc", "qrscp", "dcmqrscp"])
 def test_a_query_by_name_never_returns_another_patient(archive_name, request, charset_patients):
     arc = request.getfixturevalue(archive_name)
     files = [p for _pid, paths in charset_patients.values() for p in paths]
