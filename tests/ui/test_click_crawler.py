@@ -305,3 +305,50 @@ def test_every_control_works_by_click(qtbot, cache, home, demo, monkeypatch):  #
     assert any(name.startswith("Sign") for name in crawl.clicked)
     assert "Keyboard shortcuts" in crawl.triggered
     assert set(tools) == {t.value for t in Tool}
+
+
+def test_every_menu_shortcut_reaches_its_action(qtbot, cache, home, demo, monkeypatch):  # noqa: F811
+    """Each key of the menus triggers its action from the reading window (none is taken twice)."""
+    for key in ("ct-chest-2024", "ct-chest-2023"):
+        assert import_paths(cache, demo.files[key], workers=1).imported == len(demo.files[key])
+    _no_file_or_text_dialogs(monkeypatch)
+    window = compose_main_window(home, cache, listen=False, background=False)
+    window.resize(1600, 1000)
+    window.show()
+    window.activateWindow()
+    closer = ModalCloser()
+    crawl = Crawl(qtbot, window, demo.uids["ct-chest-2024"])
+    pressed = []
+    try:
+        crawl.ensure_study()
+        keyed = [a for a in _all_actions(window) if not a.shortcut().isEmpty() and a.isEnabled()
+                 and _text(a) not in SKIPPED_ACTIONS]
+        seen_keys = [a.shortcut().toString() for a in keyed]
+        assert len(seen_keys) == len(set(seen_keys)), f"a key is taken twice: {sorted(seen_keys)}"
+        for action in keyed:
+            crawl.ensure_study()
+            window.activateWindow()  # again after a window an earlier key opened has closed
+            qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+            window.viewer.active_widget.setFocus()
+            fired = []
+            action.triggered.connect(lambda *_: fired.append(1))
+            before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
+            qtbot.keySequence(window, action.shortcut())
+            crawl.settle()
+            assert fired, f"{action.shortcut().toString()} did not reach {_text(action)} (after {pressed})"
+            pressed.append(action.shortcut().toString())
+            for top in crawl.new_windows(before):
+                top.close()
+            if action.isCheckable() and action.isChecked():
+                action.trigger()  # back (full screen, study list)
+    finally:
+        closer.stop()
+        for w in QApplication.topLevelWidgets():
+            if w is not window and w.isVisible() and not isinstance(w, QMenu):
+                w.close()
+        window.close()
+        window.viewer.shutdown()
+        window.deleteLater()
+        qtbot.wait(50)
+    print(f"\nmenu shortcuts pressed: {', '.join(pressed)}")
+    assert len(pressed) >= 8
