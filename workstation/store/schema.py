@@ -216,5 +216,68 @@ CREATE TABLE qc_audit (
 CREATE INDEX qc_audit_study ON qc_audit(study_uid);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
+# Version 5: the reading worklist and the RIS.  Orders (from the Modality
+# Worklist or HL7 order messages) matched to studies by accession (+ issuer)
+# and Study Instance UID; which reader has a study in progress; every change
+# an HL7 patient update or merge made, with the value it replaced (nothing is
+# lost: a merge moves studies, it deletes no patient); and the HL7 message of
+# each outbox item sent to a RIS (built once, so every retry sends the same).
+_V5 = """
+CREATE TABLE orders (
+    pk INTEGER PRIMARY KEY,
+    accession TEXT NOT NULL DEFAULT '',
+    accession_issuer TEXT NOT NULL DEFAULT '',
+    study_uid TEXT NOT NULL DEFAULT '',
+    patient_id TEXT NOT NULL DEFAULT '',
+    patient_issuer TEXT NOT NULL DEFAULT '',
+    patient_name TEXT NOT NULL DEFAULT '',
+    birth_date TEXT NOT NULL DEFAULT '',
+    sex TEXT NOT NULL DEFAULT '',
+    requested_procedure TEXT NOT NULL DEFAULT '',
+    procedure_code TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    clinical_history TEXT NOT NULL DEFAULT '',
+    referring_physician TEXT NOT NULL DEFAULT '',
+    priority TEXT NOT NULL DEFAULT '',
+    modality TEXT NOT NULL DEFAULT '',
+    body_part TEXT NOT NULL DEFAULT '',
+    scheduled TEXT NOT NULL DEFAULT '',
+    placer_order TEXT NOT NULL DEFAULT '',
+    filler_order TEXT NOT NULL DEFAULT '',
+    order_status TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    received TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    UNIQUE (accession, accession_issuer)
+);
+CREATE INDEX orders_study ON orders(study_uid);
+CREATE TABLE reading_claims (
+    study_uid TEXT PRIMARY KEY,
+    reader TEXT NOT NULL DEFAULT '',
+    reader_id TEXT NOT NULL DEFAULT '',
+    since TEXT NOT NULL
+);
+CREATE TABLE patient_changes (
+    pk INTEGER PRIMARY KEY,
+    action TEXT NOT NULL,
+    patient_id TEXT NOT NULL DEFAULT '',
+    issuer TEXT NOT NULL DEFAULT '',
+    study_uid TEXT NOT NULL DEFAULT '',
+    field TEXT NOT NULL DEFAULT '',
+    old_value TEXT NOT NULL DEFAULT '',
+    new_value TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
+CREATE INDEX patient_changes_patient ON patient_changes(patient_id);
+CREATE TABLE hl7_outbound (
+    outbox_pk INTEGER PRIMARY KEY REFERENCES outbox(pk) ON DELETE CASCADE,
+    control_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    ack_code TEXT NOT NULL DEFAULT '',
+    ack_text TEXT NOT NULL DEFAULT ''
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
 SCHEMA_VERSION = len(MIGRATIONS)
