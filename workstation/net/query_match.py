@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -210,8 +210,3 @@ class FilteredAnswers(Iterator[Dataset]):
             parts.append(f"{self.unchecked} answer(s) without Modalities in Study could not be checked")
         return "; ".join(parts) or None
 
-
-def left_out_note(answers: Iterable[Any]) -> str | None:
-    """:meth:`FilteredAnswers.note` of ``answers`` when it is one, else None."""
-    note = getattr(answers, "note", None)
-    return note() if callable(note) else None
