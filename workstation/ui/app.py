@@ -14,7 +14,8 @@ from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
 from workstation.ui.multi_monitor import attach_monitor_layouts
-from workstation.ui.main_window import DEFAULT_SIZE, MainWindow, click_focus_text_fields, fit_dock, fit_to_screen
+from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
+from workstation.ui.window_fit import click_focus_text_fields, fit_dock, fit_to_screen
 from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.qc_menu import attach_qc
 from workstation.ui.report_dock import attach_report_panel

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -28,6 +27,7 @@ from workstation.store.cache import StudyCache
 from workstation.store.importer import ImportSummary
 from workstation.ui import theme
 from workstation.ui.import_job import ImportRunner
+from workstation.ui.window_fit import DOCK_MINIMUM_WIDTH, MINIMUM_SIZE, fit_dock  # noqa: F401 - re-exported
 from workstation.ui.study_browser import StudyBrowser
 from workstation.ui.study_feed import POLL_INTERVAL_MS
 from workstation.ui.study_format import first_line, import_summary_message
@@ -36,65 +36,6 @@ log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "Lightbox"
 DEFAULT_SIZE = (1600, 1000)
-# The window must fit the smallest screens a reading room has (1024 x 768 with a task bar).
-MINIMUM_SIZE = (1024, 720)
-# A dock never forces the window wider than this; wider content scrolls inside it.
-DOCK_MINIMUM_WIDTH = 280
-
-
-def fit_dock(dock: QDockWidget, minimum_width: int = DOCK_MINIMUM_WIDTH) -> QDockWidget:
-    """Let ``dock`` be narrower than its content: the content scrolls instead of widening the window.
-
-    The dock stays movable, floatable, closable and can be tabbed with the others;
-    its content (``dock.widget()`` before the call) is kept as ``dock.content``.
-    """
-    content = dock.widget()
-    if content is None or isinstance(content, QScrollArea):
-        return dock
-    area = QScrollArea()
-    area.setObjectName(f"{dock.objectName() or 'dock'}Scroll")
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-    content.setMinimumWidth(0)
-    area.setWidget(content)
-    dock.setWidget(area)
-    dock.setMinimumWidth(minimum_width)
-    dock.content = content
-    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-    return dock
-
-
-def click_focus_text_fields(root: QWidget) -> None:
-    """Text fields under ``root`` take the keyboard only when clicked, never by Tab or a hidden widget.
-
-    When a focused viewport is hidden for a moment (a stage or layout change), Qt
-    passes the focus along the Tab chain: without this, into the report's text.
-    """
-    from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QPlainTextEdit, QTextEdit
-
-    for kind in (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox):
-        for field in root.findChildren(kind):
-            field.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-
-
-def fit_to_screen(window: QMainWindow) -> None:
-    """Keep ``window`` inside the available area of the screen it is on (after everything is attached).
-
-    The minimum size is at most :data:`MINIMUM_SIZE`; a window larger than its
-    screen's available area is shrunk and moved onto it.
-    """
-    window.keep_on_screen = True
-    window.setMinimumSize(min(window.minimumSizeHint().width(), MINIMUM_SIZE[0]),
-                          min(window.minimumSizeHint().height(), MINIMUM_SIZE[1]))
-    screen = window.screen()
-    if screen is None:
-        return
-    from workstation.ui.window_placement import clamp_to_screen
-
-    clamp_to_screen(window, screen)
-
 
 class MainWindow(QMainWindow):
     """Lightbox's main window.

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from workstation import config as config_mod
 from workstation.home import Home
 from workstation.store.cache import StudyCache
-from workstation.ui.main_window import fit_dock
+from workstation.ui.window_fit import fit_dock
 from workstation.ui.qc_panel import QcPanel
 
 log = logging.getLogger(__name__)
