@@ -233,9 +233,30 @@ class Walk:
             raise RuntimeError("the MPR reference lines stayed after closing it")
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _private_ports(home: str) -> None:
+    """The walk's demo archive and storage SCP on free ports: another Lightbox on this machine is no matter."""
+    from workstation import config
+    from workstation.home import Home
+
+    h = Home.single(home).ensure()
+    settings = config.load(h.config_file) if h.config_file.exists() else config.Settings()
+    settings.storage_port, settings.demo_archive_port = _free_port(), _free_port()
+    settings.storage_bind_address = "127.0.0.1"
+    config.save(settings, h.config_file)
+
+
 def main(argv: list[str]) -> int:
     home, out, steps = argv[1], Path(argv[2]), Path(argv[3])
     out.mkdir(parents=True, exist_ok=True)
+    _private_ports(home)
     from workstation.cli import main as lightbox
     from workstation.ui.app import application
 
