@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -36,7 +36,11 @@ def window(qtbot, cache):
     w.close()
     w.viewer.shutdown()
     w.browser.stop()
+    panel = getattr(w, "report_panel", None)
+    if panel is not None:
+        panel.shutdown()  # its timers must not read the index after the test closed it
     w.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 def _double_click_study(qtbot, window, study_uid):
@@ -194,3 +198,19 @@ def test_measurements_autosaved_as_made_need_no_question(qtbot, window, cache, t
     _measure_by_drag(window)
     window.close_study_action.trigger()
     assert asked == [] and window.viewer.session.studies == []
+
+
+def test_the_site_can_turn_autosave_off(cache, lightbox_home):
+    from workstation import config
+    from workstation.session.reading import ReadingSession
+    from workstation.ui.app import _keep_reading_work
+
+    home = Home.single(lightbox_home)
+    session = ReadingSession(cache)
+    _keep_reading_work(session, home)
+    assert session.work.autosave and session.work.directory == home.data_dir / "measurements"
+    settings = config.Settings()
+    settings.extra["reading"] = {"autosave_measurements": False}
+    config.save(settings, home.config_file)
+    _keep_reading_work(session, home)
+    assert not session.work.autosave

@@ -101,6 +101,7 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
     if window.viewer is not None:
         window.viewer.destination_of = _study_archive_lookup(home, cache)
         window.viewer.session.corner_text_overrides = _corner_text_settings(home)
+        _keep_reading_work(window.viewer.session, home)
     window.attach_remote_tab(_remote_tab(home, cache))
     if listen:
         window.attach_listener(_start_listener(home))
@@ -218,6 +219,21 @@ def _apply_name_display(home: Home) -> None:
             set_name_style(str(value))
         except ValueError as exc:
             logging.getLogger(__name__).warning("setting name_display ignored: %s", exc)
+
+
+def _keep_reading_work(session, home: Home) -> None:
+    """Measurements are kept under ``<home>/measurements``, saved as made unless
+    ``Settings.extra["reading"]["autosave_measurements"]`` is false (see session.work_keeper)."""
+    from workstation import config
+    from workstation.session.study_work import DIRECTORY_NAME
+
+    session.work.directory = home.data_dir / DIRECTORY_NAME
+    try:
+        reading = config.load(home.config_file).extra.get("reading") or {}
+    except (config.ConfigError, OSError):
+        reading = {}
+    if isinstance(reading, dict) and reading.get("autosave_measurements") is False:
+        session.work.autosave = False
 
 
 def _corner_text_settings(home: Home) -> dict:
