@@ -23,7 +23,6 @@ that setting.
 
 from __future__ import annotations
 
-import copy
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -45,7 +44,7 @@ __all__ = [
     "can_encode",
     "unencodable",
     "fit_character_set",
-    "utf8_copy",
+    "highdicom_ready",
     "encode_dataset",
     "query_character_set",
     "refuse_replacement_characters",
@@ -233,19 +232,39 @@ def fit_character_set(ds: Dataset) -> str | list[str]:
     return UTF8
 
 
-def utf8_copy(ds: Dataset) -> Dataset:
-    """A deep copy of ``ds`` with its values converted and ``ISO_IR 192`` declared (nested items too).
+#: Type 2 study and patient attributes highdicom reads from the images a new GSPS, KOS or note refers to.
+HIGHDICOM_READS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyID", "StudyDate",
+                   "StudyTime", "ReferringPhysicianName", "AccessionNumber")
 
-    For builders (highdicom) that copy a Specific Character Set from the
-    objects they refer to and cannot take every term pydicom reads, such as
-    the empty first value of ISO 2022 code extensions.
+
+def highdicom_ready(ds: Dataset) -> Dataset:
+    """``ds``, or a copy that highdicom can build a new object (GSPS, KOS, rejection note) from.
+
+    highdicom copies the images' Specific Character Set into the new object
+    and refuses terms it does not list (the empty first value of Japanese and
+    Korean code extensions, ``ISO 2022 IR 149``): such a header becomes a
+    copy whose values are converted with the original character set and that
+    declares ``ISO_IR 192``.  Type 2 attributes highdicom reads but the
+    header lacks (:data:`HIGHDICOM_READS`) are added empty.  ``ds`` itself
+    is not changed; values are shared, not deep-copied (pixel data too).
     """
-    out = copy.deepcopy(ds)
-    _materialise(out)
-    out.SpecificCharacterSet = UTF8
-    for item in _items(out):
-        if "SpecificCharacterSet" in item:
-            item.SpecificCharacterSet = UTF8
+    from highdicom.enum import SpecificCharacterSetValues
+
+    value = ds.get("SpecificCharacterSet")
+    terms = [str(t) for t in value] if isinstance(value, (list, tuple, MultiValue)) else [str(value or "")]
+    accepted = {v.value for v in SpecificCharacterSetValues}
+    convert = value is not None and (not all(t in accepted for t in terms) or len(terms) > 1 and "" in terms)
+    missing = [k for k in HIGHDICOM_READS if k not in ds]
+    if not convert and not missing:
+        return ds
+    # Its own element table: elements converted with the original character set, then shared.
+    out = Dataset({tag: (ds[tag] if convert else ds.get_item(tag)) for tag in ds.keys() if tag != 0x00080005})
+    if convert:
+        out.SpecificCharacterSet = UTF8
+    elif value is not None:
+        out.SpecificCharacterSet = value
+    for keyword in missing:
+        setattr(out, keyword, "")
     return out
 
 

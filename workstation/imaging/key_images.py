@@ -17,6 +17,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
+from workstation.dicom.charset import highdicom_ready
 from workstation.imaging.frames import number_of_frames
 from workstation.imaging.patient_module import copy_patient_module
 
@@ -153,6 +154,7 @@ def build_key_object_selection(
 
     if not images:
         raise ValueError("a key object selection needs at least one image")
+    images = [highdicom_ready(im) for im in images]  # ISO 2022 images (Japanese, Korean): highdicom takes them
     if len({str(im.StudyInstanceUID) for im in images}) != 1:
         raise ValueError("the key images must belong to one study")
     if len(description) > 1024:

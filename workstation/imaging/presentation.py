@@ -24,6 +24,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
 from workstation import __version__
+from workstation.dicom.charset import highdicom_ready
 from workstation.imaging.luts import Window
 from workstation.imaging.pipeline import FramePipeline
 from workstation.imaging.patient_module import copy_patient_module
@@ -418,6 +419,7 @@ def build_gsps(
 
     if not images:
         raise ValueError("a presentation state needs at least one image")
+    images = [highdicom_ready(im) for im in images]  # ISO 2022 images (Japanese, Korean): highdicom takes them
     studies = {str(im.StudyInstanceUID) for im in images}
     if len(studies) != 1:
         raise ValueError("the images of a presentation state must belong to one study")

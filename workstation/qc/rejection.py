@@ -22,7 +22,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
 
-from workstation.dicom.charset import utf8_copy
+from workstation.dicom.charset import highdicom_ready
 from workstation.dicom.uids import new_uid
 from workstation.qc import state
 from workstation.qc.codes import DOCUMENT_TITLE_MODIFIER, REJECTION_CODE_KEYS, REJECTION_TITLES, quality_reason
@@ -84,14 +84,9 @@ def build_rejection_note(
             observer_type=codes.DCM.Person,
             observer_identifying_attributes=PersonObserverIdentifyingAttributes(name=_person_name(operator)),
         )
-    # The note is a new object: highdicom copies the evidence's character set, and cannot take every term
-    # (the empty first value of ISO 2022 code extensions), so it is given the originals in UTF-8.
-    originals = [utf8_copy(ds) for ds in originals]
-    for ds in originals:
-        # highdicom reads the Type 2 study and patient attributes of the evidence; an original may lack some.
-        for keyword in _TYPE2_READ_BY_HIGHDICOM:
-            if keyword not in ds:
-                setattr(ds, keyword, "")
+    # highdicom copies the evidence's character set (and cannot take every term) and reads Type 2 attributes
+    # an original may lack: it is given headers it can build from.
+    originals = [highdicom_ready(ds) for ds in originals]
     content = KeyObjectSelection(
         document_title=title,
         referenced_objects=list(originals),
@@ -123,9 +118,6 @@ def build_rejection_note(
         note.ContentSequence.insert(0, item)
     return note
 
-
-_TYPE2_READ_BY_HIGHDICOM = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyID", "StudyDate",
-                            "StudyTime", "ReferringPhysicianName", "AccessionNumber")
 
 #: Patient and General Study attributes a note copies from the instances it rejects.
 _COPIED_FROM_ORIGINALS = (
