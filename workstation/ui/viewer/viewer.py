@@ -322,8 +322,9 @@ class ViewerWidget(QWidget):
         tb.save_state_action.triggered.connect(lambda _=False: self.save_presentation_state())
         tb.save_key_images_action.triggered.connect(lambda _=False: self.save_key_images())
 
-    def set_tool(self, tool: Tool) -> None:
-        """Give the left button ``tool`` in every viewport."""
+    def set_tool(self, tool: Tool | str) -> None:
+        """Give the left button ``tool`` in every viewport (a toolbar action's data arrives as its value)."""
+        tool = Tool(tool)
         for w in self.viewports:
             w.interaction.set_tool(tool)
         action = self.toolbar.tool_actions[tool]
