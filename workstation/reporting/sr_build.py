@@ -44,6 +44,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from workstation import __version__
+from workstation.dicom.charset import highdicom_ready
 from workstation.reporting import codes
 from workstation.reporting.inputs import KeyImage, Measurement, ReportContent
 from workstation.reporting.templates import FieldSpec, ReportTemplate, TemplateError
@@ -241,7 +242,7 @@ def build_sr(req: BuildRequest) -> Dataset:
     referenced = {m.image.sop_instance_uid for m in req.content.measurements} | {
         k.image.sop_instance_uid for k in req.content.key_images
     }
-    evidence = _evidence(req.evidence, referenced)
+    evidence = [highdicom_ready(ds) for ds in _evidence(req.evidence, referenced)]  # ISO 2022 images too
     study_uid = str(evidence[0].StudyInstanceUID)
     final = req.state is ReportState.FINAL
     kwargs = {}
