@@ -234,3 +234,22 @@ def test_study_uid_that_is_not_a_uid_names_no_file(home, cache, session):
     with pytest.raises(ValueError):
         work_file(home.data_dir, "../../etc/passwd")
     assert work_file(home.data_dir, uid()).suffix == ".json"
+
+
+def test_two_sessions_on_one_study_never_write_over_each_other(home, cache, session, tmp_path):
+    """A second monitor's viewer (or a second Lightbox on the same home) measures the same study."""
+    a_uid = phantom_study(cache, tmp_path / "a", 3)
+    other = ReadingSession(cache)
+    try:
+        session.open_study(a_uid)
+        other.open_study(a_uid)
+        _measure(session, (1.0, 1.0), (20.0, 1.0))
+        _measure(other, (2.0, 2.0), (2.0, 30.0))
+        _measure(session, (3.0, 3.0), (30.0, 30.0))
+        gone = _measure(other, (4.0, 4.0), (9.0, 9.0))
+        other.annotations.remove(gone)  # removed where it was made: stays removed
+        assert len(session.annotations) == 3  # the other's first one was taken in when saving
+        session.open_study(a_uid)
+        assert sorted(a.points[1] for a in session.annotations) == [(2.0, 30.0), (20.0, 1.0), (30.0, 30.0)]
+    finally:
+        other.close()

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -57,6 +58,8 @@ class StudyWork:
     study_uid: str
     annotations: list[Annotation] = field(default_factory=list)
     key_images: set[FrameKey] = field(default_factory=set)
+    #: Annotation.id -> the annotation's lasting identity in the file (so two writers can merge)
+    uids: dict[int, str] = field(default_factory=dict)
 
     def snapshot(self) -> tuple:
         """A comparable summary: equal snapshots need no saving."""
@@ -87,8 +90,12 @@ def work_file(directory: Path, study_uid: str) -> Path:
 
 
 # Annotations as plain data ------------------------------------------------------------------
-def annotation_as_dict(a: Annotation) -> dict[str, Any]:
-    return {"kind": a.kind.value, "points": [[float(x), float(y)] for x, y in a.points],
+def new_annotation_uid() -> str:
+    return uuid.uuid4().hex
+
+
+def annotation_as_dict(a: Annotation, uid: str = "") -> dict[str, Any]:
+    return {"uid": uid or new_annotation_uid(), "kind": a.kind.value, "points": [[float(x), float(y)] for x, y in a.points],
             "frame": [a.frame_key[0], int(a.frame_key[1])], "text": a.text, "lines": list(a.lines),
             "values": {k: v for k, v in a.values.items() if isinstance(v, (int, float, str))}}
 
@@ -130,7 +137,7 @@ def write_work(path: Path, work: StudyWork, lookup: ImageLookup) -> None:
         "study_uid": work.study_uid,
         "saved": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "measurements": [m.as_dict() for m in report_measurements(annotations, lookup)],
-        "annotations": [annotation_as_dict(a) for a in annotations],
+        "annotations": [annotation_as_dict(a, work.uids.get(a.id, "")) for a in annotations],
         "key_images": [[k[0], int(k[1])] for k in sorted(work.key_images)],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,9 +180,12 @@ def read_work(path: Path, study_uid: str) -> StudyWork | None:
     bad = 0
     for entry in data.get("annotations", []):
         try:
-            work.annotations.append(annotation_from_dict(entry))
-        except (KeyError, ValueError, TypeError, IndexError):
+            a = annotation_from_dict(entry)
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
             bad += 1
+            continue
+        work.annotations.append(a)
+        work.uids[a.id] = str(entry.get("uid") or new_annotation_uid())
     for entry in data.get("key_images", []):
         try:
             work.key_images.add((str(entry[0]), int(entry[1])))

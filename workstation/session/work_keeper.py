@@ -27,6 +27,7 @@ from workstation.imaging.annotation_layer import AnnotationLayer
 from workstation.session.study_work import (
     StudyWork,
     WorkFileError,
+    new_annotation_uid,
     read_work,
     set_aside,
     snapshot,
@@ -67,6 +68,9 @@ class WorkKeeper:
         self._study_of: dict[str, str] = {}  # SOP Instance UID -> Study Instance UID, for the open studies
         self._held: dict[str, StudyWork] = {}  # saved work on images not shown (rejected, not in the cache)
         self._saved: dict[str, tuple] = {}  # study UID -> snapshot of what its file holds
+        self._uids: dict[int, str] = {}  # Annotation.id -> its identity in the files
+        self._known: dict[str, set[str]] = {}  # study UID -> annotation identities read or written here
+        self._known_marks: dict[str, set[FrameKey]] = {}
         self._quiet = 0
 
     # Which study ---------------------------------------------------------------------------
@@ -85,10 +89,12 @@ class WorkKeeper:
     def work(self, study_uid: str) -> StudyWork:
         """The study's work now: on its shown frames, and what was saved on frames not shown."""
         held = self._held.get(study_uid) or StudyWork(study_uid)
+        annotations = [a for a in self.annotations if self._study_of.get(a.frame_key[0]) == study_uid]
+        annotations += held.annotations
         return StudyWork(
-            study_uid,
-            [a for a in self.annotations if self._study_of.get(a.frame_key[0]) == study_uid] + held.annotations,
+            study_uid, annotations,
             {k for k in self.key_images if self._study_of.get(k[0]) == study_uid} | held.key_images,
+            {a.id: self._uids[a.id] for a in annotations if a.id in self._uids},
         )
 
     def unsaved(self, study_uids: Iterable[str] | None = None) -> list[str]:
@@ -117,6 +123,9 @@ class WorkKeeper:
             return None
         if work is None:
             return None
+        self._uids.update(work.uids)
+        self._known.setdefault(study_uid, set()).update(work.uids.values())
+        self._known_marks.setdefault(study_uid, set()).update(work.key_images)
         shown = [a for a in work.annotations if a.frame_key[0] in self._study_of]
         held = StudyWork(study_uid, [a for a in work.annotations if a.frame_key[0] not in self._study_of],
                          {k for k in work.key_images if k[0] not in self._study_of})
@@ -147,15 +156,53 @@ class WorkKeeper:
         """
         written = []
         for uid in self.unsaved(study_uids):
-            work = self.work(uid)
             path = self.file_of(uid)
+            self._take_in_others(uid, path)
+            work = self.work(uid)
             if not work and not path.exists():
                 self._saved[uid] = work.snapshot()  # nothing made, nothing to keep
                 continue
+            for a in work.annotations:
+                self._uids.setdefault(a.id, new_annotation_uid())
+            work = self.work(uid)
             write_work(path, work, self._lookup)
+            self._known.setdefault(uid, set()).update(work.uids.values())
+            self._known_marks.setdefault(uid, set()).update(work.key_images)
             self._saved[uid] = work.snapshot()
             written.append(uid)
         return written
+
+    def _take_in_others(self, study_uid: str, path: Path) -> None:
+        """Work another writer saved in the file meanwhile (a second monitor's viewer, another
+        Lightbox on the same home) is taken in, never written over: annotations and marks in the
+        file that this keeper never read nor wrote are added.  (One it removed is not brought back;
+        one removed elsewhere may come back, so nothing is lost either way.)"""
+        try:
+            theirs = read_work(path, study_uid)
+        except (WorkFileError, OSError):
+            return  # restore() set an unreadable file aside; nothing readable to merge
+        if theirs is None:
+            return
+        known = self._known.setdefault(study_uid, set())
+        known_marks = self._known_marks.setdefault(study_uid, set())
+        new = [a for a in theirs.annotations if theirs.uids[a.id] not in known]
+        marks = theirs.key_images - known_marks
+        if not new and not marks:
+            return
+        with self.quiet():
+            held = self._held.setdefault(study_uid, StudyWork(study_uid))
+            for a in new:
+                self._uids[a.id] = theirs.uids[a.id]
+                known.add(theirs.uids[a.id])
+                if a.frame_key[0] in self._study_of:
+                    selected = self.annotations.selected
+                    self.annotations.add(a)
+                    self.annotations.selected = selected
+                else:
+                    held.annotations.append(a)
+            for k in marks:
+                known_marks.add(k)
+                (self.key_images if k[0] in self._study_of else held.key_images).add(k)
 
     def discard(self, study_uids: Iterable[str] | None = None) -> None:
         """Drop unsaved changes: the studies' work goes back to what their files hold."""
@@ -203,6 +250,9 @@ class WorkKeeper:
         self._study_of.clear()
         self._held.clear()
         self._saved.clear()
+        self._uids.clear()
+        self._known.clear()
+        self._known_marks.clear()
 
     # Changes -------------------------------------------------------------------------------
     @contextlib.contextmanager
