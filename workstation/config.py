@@ -65,6 +65,8 @@ class Node:
     charset: str = "ISO_IR 192"
     #: When a C-MOVE fails because the archive does not know us (0xA801), try C-GET.
     get_fallback: bool = True
+    #: A Modality Worklist provider: queried for orders (MWL C-FIND), not for studies.
+    worklist: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or any(c.isspace() for c in self.name):
@@ -74,6 +76,7 @@ class Node:
         self.timeout = _positive(self.timeout, "timeout")
         self.max_associations = int(_positive(self.max_associations, "max_associations"))
         self.get_fallback = _boolean(self.get_fallback, "get_fallback")
+        self.worklist = _boolean(self.worklist, "worklist")
         if self.retrieve == "dicomweb" and not self.url:
             raise ConfigError(f"node {self.name!r}: retrieve method dicomweb needs the DICOMweb base URL (--url)")
         if self.url and not self.url.startswith(("http://", "https://")):

@@ -18,7 +18,7 @@ from workstation.cli.common import CliError, Context
 # One module per area; each registers its own subcommands.
 _AREAS = (
     "import_cmd", "browse", "cache_cmd", "demo_cmd", "nodes_cmd", "net_cmd", "render_cmd", "volume_cmd", "report_cmd",
-    "hanging_cmd", "qc_cmd",
+    "hanging_cmd", "qc_cmd", "worklist_cmd",
 )
 
 # Which area registers each top-level command: a command imports only its own area's module, so
@@ -36,6 +36,7 @@ COMMAND_AREAS = {
     "report": "report_cmd", "outbox": "report_cmd", "cert": "report_cmd",
     "protocols": "hanging_cmd", "snapshot": "hanging_cmd", "prefetch": "hanging_cmd", "hang": "hanging_cmd",
     "qc": "qc_cmd", "tags": "qc_cmd",
+    "worklist": "worklist_cmd",
 }
 
 

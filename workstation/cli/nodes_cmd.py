@@ -38,6 +38,8 @@ def register(sub) -> None:
     add.add_argument("--charset", default="ISO_IR 192", help="Specific Character Set of queries (default ISO_IR 192)")
     add.add_argument("--no-get-fallback", action="store_true",
                      help="do not fall back to C-GET when C-MOVE is refused with 0xA801")
+    add.add_argument("--worklist", action="store_true",
+                     help="a Modality Worklist provider: queried for orders (MWL C-FIND) by 'lightbox worklist'")
     add.set_defaults(handler=nodes_add)
     lst = nsub.add_parser("list", help="list the nodes")
     lst.add_argument("--json", action="store_true")
@@ -48,7 +50,8 @@ def register(sub) -> None:
     ech = nsub.add_parser("echo", help="C-ECHO a node")
     ech.add_argument("name", metavar="NAME")
     ech.set_defaults(handler=nodes_echo)
-    tst = nsub.add_parser("test", help="C-ECHO, a study-level C-FIND and a C-MOVE of one instance to us, explained")
+    tst = nsub.add_parser("test", help="C-ECHO, a study-level C-FIND and a C-MOVE of one instance to us, explained "
+                                       "(a worklist node: C-ECHO and a Modality Worklist C-FIND)")
     tst.add_argument("name", metavar="NAME")
     tst.add_argument("--json", action="store_true")
     tst.set_defaults(handler=nodes_test)
@@ -89,7 +92,8 @@ def nodes_add(args, ctx: Context) -> int:
         node = Node(name=args.name, ae_title=args.ae, host=args.host, port=args.port, query_model=args.query_model,
                     retrieve=args.retrieve, url=args.url, tls_ca=args.tls_ca, tls_cert=args.tls_cert,
                     tls_key=args.tls_key, timeout=args.timeout, max_associations=args.max_associations,
-                    charset=args.charset, get_fallback=not args.no_get_fallback)
+                    charset=args.charset, get_fallback=not args.no_get_fallback,
+                    worklist=args.worklist)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
     replaced = any(n.name.lower() == node.name.lower() for n in ctx.settings.nodes)
@@ -105,7 +109,8 @@ def nodes_list(args, ctx: Context) -> int:
         print_json([asdict(n) for n in nodes])
         return 0
     print_table(["name", "AE title", "host", "port", "retrieve", "TLS", "url"],
-                [[n.name, n.ae_title, n.host, n.port, n.retrieve, "yes" if (n.tls_ca or n.tls_cert) else "", n.url]
+                [[n.name, n.ae_title, n.host, n.port, "worklist" if n.worklist else n.retrieve,
+                  "yes" if (n.tls_ca or n.tls_cert) else "", n.url]
                  for n in nodes])
     return 0
 
@@ -135,7 +140,13 @@ def nodes_test(args, ctx: Context) -> int:
 
     node = _node(ctx, args.name)
     checks = []
-    for check in test_node(node, ctx.settings, ctx.home, ctx.cache):
+    if node.worklist:
+        from workstation.net.mwl import test_worklist_node
+
+        running = test_worklist_node(node, ctx.settings.ae_title)
+    else:
+        running = test_node(node, ctx.settings, ctx.home, ctx.cache)
+    for check in running:
         checks.append(check)
         if not args.json:
             print(f"{check.name:7} {check.state.upper():7} {check.message}", flush=True)

@@ -1,0 +1,129 @@
+"""The reading worklist against real peers: orders in DCMTK's wlmscpfs, studies in Orthanc, through 'lightbox'."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from pydicom.uid import generate_uid
+
+from tests.interop.conftest import CALLING_AE
+from tests.net.helpers import make_ct
+from tests.worklist.mwl_peer import MwlOrder, start_wlmscpfs
+from workstation.net.send import send_files
+
+pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.timeout(300)]
+
+JAPANESE = "山田^太郎=ヤマダ^タロウ"
+
+
+def _run(cmd, *args, check=True):
+    done = subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True, timeout=180)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def orders():
+    uids = [generate_uid() for _ in range(3)]
+    return [
+        MwlOrder("WL-ACC-1", "WL-P1", "Routine^Early", uids[0], "CT chest", "Follow-up of nodule", "ROUTINE",
+                 date="20240105", time="080000"),
+        MwlOrder("WL-ACC-2", "WL-P2", JAPANESE, uids[1], "CT head without contrast", "Sudden headache, rule out bleed",
+                 "STAT", date="20240105", time="120000", history="Anticoagulated"),
+        MwlOrder("WL-ACC-3", "WL-P3", "Routine^Late", uids[2], "CT abdomen", "Abdominal pain", "ROUTINE",
+                 date="20240105", time="100000"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def wlm(tmp_path_factory, orders):
+    arc = start_wlmscpfs(tmp_path_factory.mktemp("wlm"), orders)
+    try:
+        yield arc
+    finally:
+        arc.stop()
+        assert not arc.running
+
+
+@pytest.fixture(scope="module")
+def studies_in_orthanc(orthanc, orders, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("wl-studies")
+    paths = []
+    for o in orders:
+        series = generate_uid()
+        for n in (1, 2):
+            ds = make_ct((o.patient_name, o.patient_id), o.study_uid, series, n, study_date=o.date)
+            ds.SpecificCharacterSet = "ISO_IR 192"
+            ds.AccessionNumber = o.accession
+            ds.StudyTime = o.time
+            path = folder / f"{o.accession}-{n}.dcm"
+            ds.save_as(path, enforce_file_format=True)
+            paths.append(path)
+    report = send_files(paths, orthanc.peer, CALLING_AE)
+    assert report.ok, report.summary()
+    return orthanc
+
+
+@pytest.fixture
+def lb(lightbox_cmd, storage_port, wlm, studies_in_orthanc):
+    _run(lightbox_cmd, "config", "set", "storage_port", storage_port)
+    _run(lightbox_cmd, "config", "set", "storage_bind_address", "127.0.0.1")
+    _run(lightbox_cmd, "nodes", "add", "RIS", "--ae", wlm.ae_title, "--host", "127.0.0.1", "--port", wlm.port,
+         "--worklist")
+    arc = studies_in_orthanc
+    _run(lightbox_cmd, "nodes", "add", "PACS", "--ae", arc.ae_title, "--host", "127.0.0.1", "--port", arc.port)
+    return lightbox_cmd
+
+
+def test_nodes_test_says_whether_mwl_answers(lb, orthanc):
+    checks = json.loads(_run(lb, "nodes", "test", "RIS", "--json").stdout)
+    assert [(c["check"], c["state"]) for c in checks] == [("C-ECHO", "ok"), ("MWL", "ok")]
+    assert "3 orders" in checks[1]["message"]
+    # An archive asked as a worklist provider: it does not offer the Modality Worklist, and the test says so.
+    _run(lb, "nodes", "add", "NOTMWL", "--ae", orthanc.ae_title, "--host", "127.0.0.1", "--port", orthanc.port,
+         "--worklist")
+    failed = _run(lb, "nodes", "test", "NOTMWL", "--json", check=False)
+    assert failed.returncode == 1
+    mwl = json.loads(failed.stdout)[1]
+    assert mwl["state"] == "failed" and "Modality Worklist" in mwl["message"]
+
+
+def test_worklist_lists_orders_stat_first_and_opens_one(lb, orders, lightbox_home):
+    listed = json.loads(_run(lb, "worklist", "--json", "--from", "20240101", "--to", "20240131").stdout)
+    assert listed["notes"] == []
+    items = listed["items"]
+    assert [i["accession"] for i in items] == ["WL-ACC-2", "WL-ACC-1", "WL-ACC-3"]  # STAT, then longest waiting
+    by_acc = {o.accession: o for o in orders}
+    for item in items:
+        order = by_acc[item["accession"]]
+        assert item["patient_id"] == order.patient_id
+        assert item["reason"] == order.reason
+        assert item["requested_procedure"] == order.procedure
+        assert item["study_uid"] == order.study_uid
+        assert item["location"] == "PACS"  # at the archive, not in the cache yet
+        assert item["reading_status"] == "unread"
+    assert items[0]["priority"] == "STAT" and items[0]["patient_name"] == JAPANESE
+    assert items[0]["clinical_history"] == "Anticoagulated"
+    assert items[0]["referring_physician"] == "Referrer^Rita"
+
+    stat = json.loads(_run(lb, "worklist", "--priority", "STAT", "--json", "--from", "20240101").stdout)["items"]
+    assert [i["accession"] for i in stat] == ["WL-ACC-2"]
+
+    opened = json.loads(_run(lb, "worklist", "--open", "WL-ACC-2", "--json", "--from", "20240101").stdout)
+    assert opened["retrieved"] == 2 and opened["status"] == "in progress"
+    assert opened["plan"]["study_uid"] == by_acc["WL-ACC-2"].study_uid and opened["protocol"]
+
+    local = json.loads(_run(lb, "worklist", "--local", "--json").stdout)["items"]
+    first = local[0]
+    assert first["accession"] == "WL-ACC-2" and first["location"] == "local"
+    assert first["reading_status"] == "in progress" and first["num_images"] == 2
+    # The orders were kept: without the network the worklist still has their context.
+    assert {i["accession"]: i["reason"] for i in local}["WL-ACC-1"] == "Follow-up of nodule"
+    mine = json.loads(_run(lb, "worklist", "--local", "--mine", "--json").stdout)["items"]
+    assert [i["accession"] for i in mine] == ["WL-ACC-2"]
+
+    text = _run(lb, "worklist", "--local").stdout
+    assert "STAT" in text and "Sudden headache" in text

@@ -1,0 +1,140 @@
+"""Fill the worklist: orders from the worklist providers, studies from the archives and the cache.
+
+Network failures of one node do not empty the worklist: each is kept as a note
+in plain words and the rest is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydicom.dataset import Dataset
+
+from workstation.config import Node, Settings
+from workstation.store.cache import StudyCache
+from workstation.store.queries import StudyFilter
+from workstation.worklist import claims as claims_mod
+from workstation.worklist.build import RemoteStudy, WorklistFilter, WorklistItem, build_worklist
+from workstation.worklist.orders import list_orders, order_from_mwl, save_orders
+from workstation.worklist.settings import WorklistSettings, archive_nodes, reader_of, worklist_nodes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorklistResult:
+    """The worklist and what could not be asked (one line per node that failed)."""
+
+    items: list[WorklistItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    orders_received: int = 0
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword, "")
+    if value is None:
+        return ""
+    if type(value).__name__ == "MultiValue" or isinstance(value, (list, tuple)):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def remote_study(node: str, ds: Dataset) -> RemoteStudy:
+    """A study-level C-FIND answer as a :class:`RemoteStudy`."""
+    issuer = ""
+    seq = ds.get("IssuerOfAccessionNumberSequence")
+    if seq:
+        issuer = _text(seq[0], "LocalNamespaceEntityID")
+    try:
+        images = int(ds.get("NumberOfStudyRelatedInstances") or 0)
+    except (TypeError, ValueError):
+        images = 0
+    return RemoteStudy(node=node, study_uid=_text(ds, "StudyInstanceUID"), accession=_text(ds, "AccessionNumber"),
+                       accession_issuer=issuer, patient_id=_text(ds, "PatientID"),
+                       patient_name=_text(ds, "PatientName"), study_date=_text(ds, "StudyDate"),
+                       study_time=_text(ds, "StudyTime"), description=_text(ds, "StudyDescription"),
+                       modalities=_text(ds, "ModalitiesInStudy"), referring_physician=_text(ds, "ReferringPhysicianName"),
+                       num_instances=images)
+
+
+def _default_range(flt: WorklistFilter, days: int, today: dt.date) -> tuple[str, str]:
+    if flt.date_from or flt.date_to:
+        return flt.date_from, flt.date_to
+    return (today - dt.timedelta(days=days)).strftime("%Y%m%d"), today.strftime("%Y%m%d")
+
+
+def fetch_orders(cache: StudyCache, settings: Settings, flt: WorklistFilter, *, notes: list[str],
+                 mwl_nodes: list[Node] | None = None, cancel=None) -> int:
+    """Ask each worklist provider for its orders (all dates: an order waits until read) and keep them."""
+    from workstation.net.association import NetworkError
+    from workstation.net.mwl import mwl_identifier, query_worklist
+
+    received = 0
+    for node in worklist_nodes(settings) if mwl_nodes is None else mwl_nodes:
+        try:
+            ident = mwl_identifier(modality=flt.modality.upper() if flt.modality else "")
+            orders = [order_from_mwl(ds, f"mwl:{node.name}") for ds in query_worklist(node, settings.ae_title, ident,
+                                                                                       cancel)]
+        except NetworkError as exc:
+            notes.append(f"worklist {node.name}: {exc}")
+            continue
+        received += save_orders(cache, orders)
+    return received
+
+
+def fetch_remote_studies(settings: Settings, flt: WorklistFilter, accessions: list[str], *, notes: list[str],
+                         today: dt.date | None = None, cancel=None) -> list[RemoteStudy]:
+    """Studies the archives list for the date range, and those of the orders' accessions."""
+    from workstation.net.association import NetworkError
+    from workstation.net.find import find
+
+    wl = WorklistSettings.of(settings)
+    if not wl.archives:
+        return []
+    date_from, date_to = _default_range(flt, wl.days, today or dt.date.today())
+    out: list[RemoteStudy] = []
+    for node in archive_nodes(settings):
+        seen: set[str] = set()
+        try:
+            keys: dict = {"StudyDate": f"{date_from}-{date_to}"}
+            if flt.modality:
+                keys["ModalitiesInStudy"] = flt.modality.upper()
+            queries = [keys] + [{"AccessionNumber": a} for a in sorted(set(accessions)) if a]
+            for query in queries:
+                for ds in find(node, settings.ae_title, "STUDY", query, cancel):
+                    study = remote_study(node.name, ds)
+                    if study.study_uid and study.study_uid not in seen:
+                        seen.add(study.study_uid)
+                        out.append(study)
+        except (NetworkError, ValueError) as exc:
+            notes.append(f"archive {node.name}: {exc}")
+    return out
+
+
+def load_worklist(cache: StudyCache, settings: Settings, flt: WorklistFilter | None = None, *, network: bool = True,
+                  today: dt.date | None = None, cancel=None,
+                  progress: Callable[[str], None] | None = None) -> WorklistResult:
+    """The worklist now: ask the providers and archives (unless ``network`` is False), then build it."""
+    flt = flt or WorklistFilter()
+    result = WorklistResult()
+    remote: list[RemoteStudy] = []
+    if network:
+        if progress:
+            progress("asking the worklist providers")
+        result.orders_received = fetch_orders(cache, settings, flt, notes=result.notes, cancel=cancel)
+    orders = list_orders(cache)
+    local_uids = {s.study_uid for s in cache.studies(StudyFilter())}
+    if network:
+        if progress:
+            progress("asking the archives")
+        wanted = [o.accession for o in orders if o.study_uid not in local_uids]
+        remote = fetch_remote_studies(settings, flt, wanted, notes=result.notes, today=today, cancel=cancel)
+    local = cache.studies(StudyFilter())
+    result.items = build_worklist(local, remote, orders, claims=claims_mod.claims(cache),
+                                  reporters=claims_mod.reporters(cache), reader=reader_of(settings), flt=flt)
+    for note in result.notes:
+        log.warning("worklist: %s", note)
+    return result

@@ -1,0 +1,89 @@
+"""Opening a worklist item: retrieve it when it is not in the cache, claim it, hang it.
+
+Qt-free: the CLI (``lightbox worklist --open``) and the worklist tab both call
+:func:`open_item`; the tab then shows the plan in the viewer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from workstation.config import ConfigError, Settings
+from workstation.home import Home
+from workstation.store.cache import StudyCache
+from workstation.worklist import claims as claims_mod
+from workstation.worklist.build import LOCAL, NOT_ACQUIRED, WorklistItem
+from workstation.worklist.settings import Reader, reader_of
+
+
+class OpenRefused(RuntimeError):
+    """The item cannot be opened; the message says why in plain words."""
+
+
+class ReadByAnother(OpenRefused):
+    """Another reader has the study in progress: ask before opening (no double reading)."""
+
+
+@dataclass
+class OpenResult:
+    study_uid: str
+    retrieved: int = 0
+    notes: list[str] = field(default_factory=list)
+    plan: object | None = None  # a HangingPlan
+
+
+def find_item(items: list[WorklistItem], key: str) -> WorklistItem | None:
+    """The item whose key, Study Instance UID or accession is ``key``."""
+    for item in items:
+        if key in (item.key, item.study_uid, item.accession):
+            return item
+    return None
+
+
+def ensure_local(item: WorklistItem, settings: Settings, home: Home, cache: StudyCache, *, progress=None,
+                 cancel=None) -> int:
+    """Bring the item's study into the cache from its archive; returns the number of instances retrieved."""
+    if item.location == LOCAL or cache.study(item.study_uid) is not None:
+        return 0
+    if item.location == NOT_ACQUIRED or not item.study_uid:
+        raise OpenRefused(f"no images yet for accession {item.accession}: the study has not been acquired")
+    from workstation.net.association import NetworkError
+    from workstation.net.retrieve import retrieve
+
+    try:
+        node = settings.node(item.location)
+    except ConfigError as exc:
+        raise OpenRefused(str(exc)) from None
+    try:
+        report = retrieve(node, settings, home, cache, item.study_uid, progress=progress, cancel=cancel)
+    except NetworkError as exc:
+        raise OpenRefused(f"cannot retrieve the study from {node.name}: {exc}") from None
+    if cache.study(item.study_uid) is None:
+        raise OpenRefused(f"the study did not arrive from {node.name}: {report.error or 'nothing retrieved'}")
+    return report.retrieved
+
+
+def open_item(item: WorklistItem, settings: Settings, home: Home, cache: StudyCache, *, reader: Reader | None = None,
+              force: bool = False, hang: bool = True, progress=None, cancel=None) -> OpenResult:
+    """Retrieve (if needed), mark "in progress" for this reader, and plan the hanging.
+
+    Raises
+    ------
+    ReadByAnother
+        Another reader has it in progress and ``force`` is False.
+    OpenRefused
+        Not acquired yet, archive unknown or unreachable.
+    """
+    reader = reader or reader_of(settings)
+    if item.busy_elsewhere and not force:
+        raise ReadByAnother(f"{item.claimed_by} is reading this study; open it anyway?")
+    result = OpenResult(item.study_uid)
+    result.retrieved = ensure_local(item, settings, home, cache, progress=progress, cancel=cancel)
+    cache.mark_opened(item.study_uid)
+    claims_mod.claim(cache, item.study_uid, reader.name, reader.reader_id)
+    if hang:
+        from workstation.hanging.library import ProtocolLibrary
+        from workstation.hanging.service import plan_study
+
+        result.plan = plan_study(cache, ProtocolLibrary.load(home), item.study_uid)
+    return result
