@@ -23,6 +23,9 @@ breaks one thing according to MODE:
 
     python -m tests.interop.bad_peer freeze PORT FOLDER [DESTINATION_PORT]
 
+``freeze-transfer``
+    as ``freeze``, but C-ECHO and C-FIND answer normally: only the transfer freezes.
+
 It runs in its own process because the breakage patches pynetdicom's message
 encoder, which must not touch the Lightbox side of the conversation.
 """
@@ -48,7 +51,7 @@ from pynetdicom.sop_class import (
 AE_TITLE = "BADPEER"
 #: A sequence of undefined length whose content is not items: no DICOM parser can read it.
 GARBAGE = b"\x08\x00\x15\x11" + b"\xff\xff\xff\xff" + b"\xde\xad\xbe\xef" * 4
-MODES = ("find-no-status", "find-bad-identifier", "find-abort", "get-bad-store", "freeze")
+MODES = ("find-no-status", "find-bad-identifier", "find-abort", "get-bad-store", "freeze", "freeze-transfer")
 #: How long a frozen archive stays frozen (the test kills it long before).
 FROZEN_S = 3600
 
@@ -126,7 +129,7 @@ def main(argv: list[str]) -> int:
             if event.is_cancelled:
                 yield 0xFE00, None
                 return
-            if mode == "freeze" and n == 2:
+            if mode.startswith("freeze") and n == 2:
                 time.sleep(FROZEN_S)
             if mode == "get-bad-store" and n == 3:
                 ds = copy.deepcopy(ds)
@@ -139,7 +142,7 @@ def main(argv: list[str]) -> int:
         yield "127.0.0.1", destination_port
         yield len(matched)
         for n, ds in enumerate(matched, 1):
-            if n == 2:
+            if n == 2 and mode.startswith("freeze"):
                 time.sleep(FROZEN_S)
             yield 0xFF00, ds
 

@@ -29,9 +29,9 @@ BOUND_S = 30
 
 
 @contextmanager
-def frozen_archive(folder: Path, destination_port: int) -> Iterator[int]:
+def frozen_archive(folder: Path, destination_port: int, mode: str = "freeze") -> Iterator[int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.interop.bad_peer", "freeze", str(port), str(folder),
+    proc = subprocess.Popen([sys.executable, "-m", "tests.interop.bad_peer", mode, str(port), str(folder),
                              str(destination_port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready"
@@ -122,3 +122,24 @@ def test_ctrl_c_during_retrieve_ends_with_a_summary(lightbox_cmd, configured, st
     text = done.stdout + done.stderr
     assert "'result'" not in text and "Traceback" not in text, text
     assert "cancelled" in text.lower(), text
+
+
+@pytest.mark.parametrize("method", ["move", "get"])
+def test_ctrl_c_mid_transfer_ends_with_a_summary(lightbox_cmd, configured, study, method, lightbox_home):
+    study_uid, folder = study
+    with frozen_archive(folder, configured.storage_port, "freeze-transfer") as port:
+        configured(port, method)
+        proc = subprocess.Popen([*lightbox_cmd, "retrieve", "frozen", "--study", study_uid], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        cache = lightbox_home / "cache"
+        deadline = time.monotonic() + 60
+        # Ctrl+C once the first instance is in the cache (the archive then freezes).
+        while time.monotonic() < deadline and proc.poll() is None:
+            if cache.exists() and any(cache.glob("1.*/*/*.dcm")):
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    text = out + err
+    assert "'result'" not in text and "Traceback" not in text, text
+    assert "1 retrieved" in text and "cancelled" in text.lower(), text
