@@ -12,7 +12,6 @@ import subprocess
 from io import BytesIO
 
 import pytest
-from pydicom import dcmread
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 from pynetdicom import AE
 

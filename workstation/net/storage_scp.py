@@ -52,14 +52,7 @@ from pynetdicom import (
 from pynetdicom.sop_class import StorageCommitmentPushModel, Verification
 
 from workstation.config import Settings, validate_ae_title
-from workstation.dicom.header import (
-    TAIL_BYTES,
-    NotDicom,
-    UnusableInstance,
-    parse_header,
-    pixel_data_truncation,
-    record_from_scan,
-)
+from workstation.dicom.header import NotDicom, UnusableInstance
 from workstation.dicom.sop_classes import storage_sop_classes
 from workstation.dicom.transfer_syntax import DECODER_ORDER
 from workstation.dicom.limits import describe_bytes, limits
