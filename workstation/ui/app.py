@@ -250,7 +250,7 @@ def _corner_text_settings(home: Home) -> dict:
 def _study_archive_lookup(home: Home, cache: StudyCache):
     """Where the viewer sends a study's presentation states and key images: the node that sent its images."""
     from workstation import config
-    from workstation.imaging.saved_views import study_archive
+    from workstation.session.saved_views import study_archive
 
     def lookup(study_uid: str) -> str | None:
         try:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.imaging.interaction import Tool
-from workstation.imaging.session import MAX_GRID
+from workstation.session.reading import MAX_GRID
 from workstation.ui.flow_layout import FlowLayout
 
 # Keys the viewer takes from a viewport (the viewport's own are in imaging.interaction.VIEWPORT_KEYS).
