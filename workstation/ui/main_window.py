@@ -440,6 +440,17 @@ class MainWindow(QMainWindow):
         docks = [d for d in self.findChildren(QDockWidget) if not d.isFloating()
                  and self.dockWidgetArea(d) in (Qt.DockWidgetArea.RightDockWidgetArea,
                                                 Qt.DockWidgetArea.LeftDockWidgetArea)]
+        if docks and self.height() > self.width() * 1.2:
+            # A portrait monitor (mammography): the docks go below, the images keep the whole width.
+            tabs = [d for d in docks if self.tabifiedDockWidgets(d)]
+            for d in docks:
+                self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
+            for d in tabs[1:]:
+                self.tabifyDockWidget(tabs[0], d)
+            visible = [d for d in docks if d.isVisible()]
+            if visible:
+                self.resizeDocks(visible, [int(self.height() * 0.3)] * len(visible), Qt.Orientation.Vertical)
+            return
         if docks:
             # As wide as the widest content needs (its buttons all showing), within 40 % of the window.
             need = max((getattr(d, "content", d.widget()).minimumSizeHint().width() + 24 for d in docks), default=0)
