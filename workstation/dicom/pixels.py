@@ -45,7 +45,6 @@ from typing import BinaryIO
 import numpy as np
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.encaps import generate_frames, get_frame
 from pydicom.pixels import as_pixel_options, get_decoder
 from pydicom.pixels.decoders.base import DecodeRunner
 from pydicom.uid import (
@@ -57,10 +56,11 @@ from pydicom.uid import (
 )
 
 from workstation.dicom.bounded import open_bounded
-from workstation.dicom.codec_headers import check_frame
+from workstation.dicom.gdcm_jpeg import decode_jpeg_with_gdcm
+from workstation.dicom.pixel_guards import PixelRefusal, check_budget, check_codestreams
 from workstation.dicom.header import deflated_too_large
 from workstation.dicom.isolation import IsolatedFailure, isolation_available, run_isolated
-from workstation.dicom.limits import describe_bytes, limits
+from workstation.dicom.limits import limits
 from workstation.dicom.transfer_syntax import TransferSyntax, decoder_order, transfer_syntax
 
 __all__ = ["PixelResult", "decode_pixels", "pixel_data_location", "PIXEL_KEYWORDS"]
@@ -108,8 +108,7 @@ class PixelResult:
         return self.array is not None and self.error is None
 
 
-class _PixelError(Exception):
-    """A decoding failure whose message is already fit to show."""
+_PixelError = PixelRefusal  # a decoding failure whose message is already fit to show
 
 
 @dataclass(frozen=True)
@@ -354,7 +353,7 @@ def _decode_element(
                 f"frame {frame} does not exist: the image has {nframes} "
                 f"frame{'s' if nframes != 1 else ''}"
             )
-        _check_budget(runner, frame)
+        check_budget(runner, frame)
         if ts.native:
             _check_length(runner, element, stream_size, frame)
             # Deflated data only gets here from a data set, already inflated.
@@ -368,7 +367,7 @@ def _decode_element(
                 )
                 pi = str(meta.get("photometric_interpretation", ""))
         else:
-            _check_codestreams(stream, element, ts, runner, opts, frame)
+            check_codestreams(stream, element, ts, runner, opts, frame)
             array, pi = _decode_encapsulated(decoder, stream, element, ts, opts, runner, frame)
         return PixelResult(_finished(array), None, ts.uid, pi)
     except _PixelError as exc:
@@ -482,7 +481,7 @@ def _decode_encapsulated(
     if ts.uid == JPEGExtended12Bit and runner.bits_stored > 8:
         try:
             stream.seek(element.offset)
-            return _isolated(_decode_jpeg_with_gdcm, stream, runner, opts, frame)
+            return _isolated(decode_jpeg_with_gdcm, stream, runner, opts, frame)
         except MemoryError:
             raise
         except IsolatedFailure as exc:
@@ -510,141 +509,6 @@ def _isolated(function, *args):
 
 #: Seconds a decode in a child process may take.
 _ISOLATED_TIMEOUT = 60.0
-
-
-def _check_budget(runner: DecodeRunner, frame: int | None) -> None:
-    """Refuse images whose decoded size exceeds the configured memory ceilings."""
-    ceiling = limits()
-    frame_bytes = int(math.ceil(runner.frame_length(unit="bytes")))
-    if runner.photometric_interpretation == "YBR_FULL_422" and runner.transfer_syntax.is_encapsulated is False:
-        frame_bytes = frame_bytes * 3 // 2  # up-sampled to full resolution
-    if frame_bytes > ceiling.max_frame_bytes:
-        raise _PixelError(
-            f"the image is too large to decode: one frame of {runner.rows} x {runner.columns} "
-            f"needs {describe_bytes(frame_bytes)}, the limit is {describe_bytes(ceiling.max_frame_bytes)}"
-        )
-    count = runner.number_of_frames if frame is None else 1
-    if frame_bytes * count > ceiling.max_object_bytes:
-        raise _PixelError(
-            f"the image is too large to decode: {count} frames need "
-            f"{describe_bytes(frame_bytes * count)}, the limit is "
-            f"{describe_bytes(ceiling.max_object_bytes)}"
-        )
-
-
-def _check_codestreams(
-    stream: BinaryIO,
-    element: _PixelElement,
-    ts: TransferSyntax,
-    runner: DecodeRunner,
-    opts: dict,
-    frame: int | None,
-) -> None:
-    """Compare each encoded frame's own header with the data set before any decoder runs."""
-    nframes = runner.number_of_frames
-    stream.seek(element.offset)
-    if frame is None:
-        frames = generate_frames(
-            stream, number_of_frames=nframes, extended_offsets=opts.get("extended_offsets")
-        )
-    else:
-        frames = iter([get_frame(
-            stream, frame, number_of_frames=nframes,
-            extended_offsets=opts.get("extended_offsets"),
-        )])
-    checked = 0
-    for index, encoded in enumerate(frames):
-        problem = check_frame(
-            ts.uid,
-            encoded[:65536],
-            rows=runner.rows,
-            columns=runner.columns,
-            samples_per_pixel=runner.samples_per_pixel,
-            bits_allocated=runner.bits_allocated,
-            frame_length=len(encoded),
-        )
-        if problem:
-            where = f" (frame {index if frame is None else frame})" if nframes > 1 else ""
-            raise _PixelError(f"cannot decode {ts.name} pixel data{where}: {problem}")
-        checked += 1
-        if checked >= nframes:
-            break
-    if checked == 0:
-        raise _PixelError(f"cannot decode {ts.name} pixel data: no encoded frame found")
-    stream.seek(element.offset)
-
-
-def _decode_jpeg_with_gdcm(
-    stream: BinaryIO, runner: DecodeRunner, opts: dict, frame: int | None
-) -> tuple[np.ndarray, str]:
-    """Decode 12-bit JPEG Extended with GDCM, which pydicom's GDCM plugin declines."""
-    import gdcm
-
-    nframes = runner.number_of_frames
-    indices = range(nframes) if frame is None else [frame]
-    dtype = np.dtype(f"{'ui'[runner.pixel_representation]}{runner.bits_allocated // 8}")
-    pixels_per_frame = int(runner.frame_length(unit="pixels"))
-    flat = np.empty(pixels_per_frame * len(indices), dtype=dtype)
-    start = stream.tell()
-    for position, index in enumerate(indices):
-        stream.seek(start)
-        encoded = get_frame(
-            stream,
-            index,
-            number_of_frames=nframes,
-            extended_offsets=opts.get("extended_offsets"),
-        )
-        decoded = _gdcm_decode_frame(gdcm, encoded, runner)
-        values = np.frombuffer(decoded, dtype=dtype)
-        if values.size < pixels_per_frame:
-            raise ValueError(
-                f"GDCM returned {values.size} pixels for frame {index}, "
-                f"expected {pixels_per_frame}"
-            )
-        flat[position * pixels_per_frame : (position + 1) * pixels_per_frame] = values[
-            :pixels_per_frame
-        ]
-    unused = runner.bits_allocated - runner.bits_stored
-    if unused > 0:
-        np.left_shift(flat, unused, out=flat)
-        np.right_shift(flat, unused, out=flat)
-    array = runner.reshape(flat, as_frame=frame is not None)
-    return np.ascontiguousarray(array), str(runner.photometric_interpretation)
-
-
-def _gdcm_decode_frame(gdcm, encoded: bytes, runner: DecodeRunner) -> bytes:
-    """One JPEG frame through GDCM's own codec selection (it has an 8, 12 and 16-bit libjpeg)."""
-    fragment = gdcm.Fragment()
-    fragment.SetByteStringValue(encoded)
-    fragments = gdcm.SequenceOfFragments.New()
-    fragments.AddFragment(fragment)
-    element = gdcm.DataElement(gdcm.Tag(0x7FE0, 0x0010))
-    element.SetValue(fragments.__ref__())
-
-    image = gdcm.Image()
-    image.SetNumberOfDimensions(2)
-    image.SetDimensions((runner.columns, runner.rows, 1))
-    image.SetDataElement(element)
-    pi_type = gdcm.PhotometricInterpretation.GetPIType(str(runner.photometric_interpretation))
-    image.SetPhotometricInterpretation(gdcm.PhotometricInterpretation(pi_type))
-    if runner.samples_per_pixel > 1:
-        image.SetPlanarConfiguration(runner.planar_configuration)
-    ts_type = gdcm.TransferSyntax.GetTSType(str(JPEGExtended12Bit))
-    image.SetTransferSyntax(gdcm.TransferSyntax(ts_type))
-    image.SetPixelFormat(
-        gdcm.PixelFormat(
-            runner.samples_per_pixel,
-            runner.bits_allocated,
-            runner.bits_stored,
-            runner.bits_stored - 1,
-            runner.pixel_representation,
-        )
-    )
-    buffer = image.GetBuffer()
-    if buffer is None:
-        raise ValueError("GDCM could not decode the JPEG codestream")
-    # GDCM hands back char* as str; undo that without changing a byte.
-    return buffer.encode("utf-8", "surrogateescape")
 
 
 # -- helpers ------------------------------------------------------------------------------
