@@ -193,3 +193,15 @@ def test_corner_text_reads_on_any_pixel_value(qtbot, background):
     pixels = np.frombuffer(ptr, np.uint8).reshape(40, 200, 4)[..., :3].mean(axis=2)
     # Both light letters and a dark outline are there, whatever lies under them.
     assert (pixels > 200).sum() > 40 and (pixels < 40).sum() > 40
+
+
+def test_mpr_from_the_list_reads_the_studys_largest_series_at_once(qtbot, reading, demo):  # noqa: F811
+    window = reading
+    window.close_study_action.trigger()
+    assert window.browser.select_study(demo.uids["ct-chest-2024"])
+    window.volume_action.trigger()  # Tools › MPR and 3D… (Ctrl+M)
+    workspace = window.volume_workspaces[-1]
+    assert workspace.series_box.currentData() is not None
+    assert workspace.message.text() != "Choose a series"
+    qtbot.waitUntil(lambda: workspace.mpr is not None, timeout=30_000)
+    workspace.close()

@@ -356,6 +356,11 @@ class MainWindow(QMainWindow):
                 lambda frame_uid, planes: self.viewer.show_external_planes("mpr", frame_uid, planes))
         self.volume_workspaces = [w for w in getattr(self, "volume_workspaces", []) if w.isVisible()] + [workspace]
         workspace.show()
+        if series_uid is None:
+            # From the list: the study's largest stack, read at once (another is one choice away).
+            counts = {s.series_uid: s.num_instances for s in cache.series(uid)}
+            offered = [workspace.series_box.itemData(i) for i in range(workspace.series_box.count())]
+            series_uid = max(offered, key=lambda u: counts.get(u, 0), default=None)
         if series_uid is not None:
             index = workspace.series_box.findData(series_uid)
             if index >= 0:
