@@ -205,3 +205,12 @@ def test_mpr_from_the_list_reads_the_studys_largest_series_at_once(qtbot, readin
     assert workspace.message.text() != "Choose a series"
     qtbot.waitUntil(lambda: workspace.mpr is not None, timeout=30_000)
     workspace.close()
+
+
+def test_a_stage_change_does_not_take_the_keys_from_a_field_the_reader_types_in(qtbot, reading):
+    window = reading
+    field = window.browser.filter_bar.accession_edit
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    assert QApplication.focusWidget() is field
+    window.hanging.next_stage()  # as a prior arriving in the background does
+    assert QApplication.focusWidget() is field

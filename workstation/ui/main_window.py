@@ -231,9 +231,19 @@ class MainWindow(QMainWindow):
         viewer.toolbar.grid_chooser.chosen.connect(lambda *_: self.focus_active_viewport())
 
     def focus_active_viewport(self) -> None:
-        """Give the keyboard to the active viewport (after a stage or layout change)."""
-        if self.viewer is not None and self.viewer.session.studies:
-            self.viewer.active_widget.setFocus()
+        """Give the keyboard to the active viewport (after a stage or layout change).
+
+        Not while the reader types somewhere else (a prior arriving changes the stage by itself).
+        """
+        if self.viewer is None or not self.viewer.session.studies:
+            return
+        from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit
+
+        focus = QApplication.focusWidget()
+        typing = isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)) and focus.isVisible()
+        if typing and not self.viewer.isAncestorOf(focus):
+            return
+        self.viewer.active_widget.setFocus()
 
     def open_volume_here(self):
         """MPR and 3D of the active viewport's series, loaded at once; with no study open, of the list's study."""
