@@ -19,3 +19,15 @@ def test_site_setting_applies_and_a_bad_one_is_ignored(lightbox_home):
         assert name_style() == "ideographic+alphabetic"
     finally:
         set_name_style(DEFAULT_NAME_STYLE)
+
+
+def test_command_line_applies_the_setting_too(lightbox_home, capsys):
+    from workstation.cli.common import Context
+
+    home = Home.single(lightbox_home).ensure()
+    try:
+        config.save(config.Settings(extra={"name_display": "all"}), home.config_file)
+        Context(home=home).settings
+        assert format_person_name("Yamada^Tarou=山田^太郎=やまだ^たろう") == "Yamada, Tarou = 山田 太郎 = やまだ たろう"
+    finally:
+        set_name_style(DEFAULT_NAME_STYLE)

@@ -51,6 +51,14 @@ class Context:
                 raise CliError(str(exc)) from None
             for note in self._settings.warnings:  # e.g. a broken user file ignored for the system's
                 print(f"lightbox: warning: {note}", file=sys.stderr)
+            display = self._settings.extra.get("name_display")
+            if display:  # the site's choice of PN component groups, for reports and PDFs made here
+                from workstation.dicom.person_name import set_name_style
+
+                try:
+                    set_name_style(str(display))
+                except ValueError as exc:
+                    print(f"lightbox: warning: setting name_display ignored: {exc}", file=sys.stderr)
         return self._settings
 
     def save_settings(self) -> None:
