@@ -36,3 +36,14 @@ def test_answers_of_other_patients_are_left_out_with_one_note(qtbot, cache, monk
     names = {r.patient_name for r in tab.rows}
     assert names == {"Διονυσιος"} and len(tab.rows) == 2  # 김희중 never shows
     assert tab.status.text().count("left out here") == 1 and "PatientName" in tab.status.text()
+
+
+def test_a_name_the_nodes_character_set_cannot_hold_is_refused_in_the_status_line(qtbot, cache):
+    settings = Settings(nodes=[Node(name="latin", ae_title="QR", host="127.0.0.1", port=9, charset="ISO_IR 100")])
+    tab = RemoteTab(cache, lambda: settings, lambda *a: None)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.filter_bar.name_edit.setText("Διονυσιος")
+    qtbot.mouseClick(tab.search_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.searching() and "cannot be sent" in tab.status.text(), timeout=30_000)
+    assert tab.table.rowCount() == 0 and "ISO_IR 100" in tab.status.text()
