@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from workstation.model import pixel_memory
 from workstation.model.slices import slices_from_rows
 from workstation.model.stacks import Stack, StackSplit, split_stacks
 from workstation.model.volume import ProgressFn, Volume, VolumeError, read_stack
@@ -71,11 +72,66 @@ def load_series_volume(
     progress: ProgressFn | None = None,
     cancelled=None,
 ) -> Volume:
-    """Read one stack (default: the primary) of a cached series into a :class:`Volume`."""
+    """Read one stack (default: the primary) of a cached series into a :class:`Volume`.
+
+    When the 2D viewer holds the series' stored values in memory
+    (:mod:`workstation.model.pixel_memory`) and they form this stack plane for
+    plane, the volume is a view of that array (stored values, with the rescale
+    to apply): the files are not read again and the voxels are not held twice.
+    """
     found = series_stacks(cache, series_uid)
-    vol = read_stack(found.stack(stack), phase=phase, rescale=rescale, progress=progress, cancelled=cancelled)
+    chosen = found.stack(stack)
+    vol = volume_from_memory(chosen, pixel_memory.pixels_of(series_uid), phase=phase, progress=progress,
+                             cancelled=cancelled)
+    if vol is None:
+        vol = read_stack(chosen, phase=phase, rescale=rescale, progress=progress, cancelled=cancelled)
     vol.series_uid, vol.modality, vol.frame_of_reference_uid = series_uid, found.modality, found.frame_of_reference_uid
     return vol
+
+
+def volume_from_memory(stack: Stack, pixels, *, phase: int = 0, progress: ProgressFn | None = None,
+                       cancelled=None) -> Volume | None:
+    """The volume of ``stack`` over the stored values ``pixels`` (a StackPixels) already hold, or None.
+
+    None when they cannot stand for it as they are: another size or type, gaps or a sheared
+    stack (filled or shifted planes), planes that are not consecutive frames of the 2D stack,
+    or a frame that failed to read.  Frames the 2D reader has not reached yet are read here.
+    Planes in the 2D stack's order are a view of its array; in the opposite order, a copy.
+    """
+    if pixels is None or pixels.volume is None or not 0 <= phase < stack.phases or stack.sheared:
+        return None
+    planes = stack.planes[phase]
+    if any(p is None for p in planes) or len(planes) < 2:
+        return None
+    first = stack.first
+    array = pixels.volume
+    if array.shape[1:] != (first.rows, first.columns) or array.dtype != (np.int16 if first.signed else np.uint16):
+        return None
+    index = [pixels.stack.index_of(p.sop_instance_uid, p.frame) for p in planes]
+    if any(i is None for i in index):
+        return None
+    step = index[1] - index[0]
+    if step not in (1, -1) or any(b - a != step for a, b in zip(index, index[1:])):
+        return None
+    total = len(index)
+    for k, i in enumerate(index):
+        if cancelled is not None and cancelled():
+            raise VolumeError("cancelled")
+        if not pixels.load(i):
+            return None  # this frame failed in 2D as well: read the files and say what is wrong
+        if progress is not None:
+            progress(k + 1, total)
+    lo, hi = min(index), max(index)
+    voxels = array[lo:hi + 1] if step == 1 else np.ascontiguousarray(array[lo:hi + 1][::-1])
+    uniform = all(p.rescale_slope == first.rescale_slope and p.rescale_intercept == first.rescale_intercept
+                  for p in planes)
+    if not uniform:
+        return None
+    rescaled = first.rescale_slope == 1.0 and first.rescale_intercept == 0.0
+    return Volume(array=voxels, origin=np.array(stack.origin, float), spacing=np.array(stack.spacing, float),
+                  direction=np.array(stack.direction, float), sop_instance_uids=[p.sop_instance_uid for p in planes],
+                  rescale_slope=first.rescale_slope, rescale_intercept=first.rescale_intercept, rescaled=rescaled,
+                  acquired=np.ones(total, dtype=bool), notes=stack.messages())
 
 
 def _vec(v) -> list[float]:

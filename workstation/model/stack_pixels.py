@@ -28,6 +28,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from workstation.dicom.pixels import decode_pixels
+from workstation.model import pixel_memory
 from workstation.model.stack import FrameRef, ImageStack
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,9 @@ class StackPixels:
         ):
             dtype = np.int16 if frames[0].pixel_representation else np.uint16
             self.volume = np.empty((n, frames[0].rows, frames[0].columns), dtype=dtype)
+            if all(f.number_of_frames == 1 for f in frames):
+                # MPR and 3D of this series take their voxels from here (see model.pixel_memory).
+                pixel_memory.remember(stack.series.series_uid, self)
 
     def __len__(self) -> int:
         return len(self.headers)

@@ -8,7 +8,7 @@ reference where the planes are, for their reference lines
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -50,6 +50,7 @@ class MprView(QWidget):
     """
 
     planes_changed = Signal(str, object)
+    painted = Signal()  # the views drew their planes for the first time (start)
 
     def __init__(
         self,
@@ -82,6 +83,10 @@ class MprView(QWidget):
             self.vtk_widgets[name] = w
             self.grid.addWidget(w, i // 2, i % 2)
         self._started = False
+        self._closed = False
+        self._steps: list = []
+        self._drawn: set[str] = set()
+        self._painted = False
 
     def _make_toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
@@ -126,21 +131,58 @@ class MprView(QWidget):
 
     def _render(self, name: str) -> None:
         w = self.vtk_widgets.get(name)
-        if w is not None and self._started:
+        if w is not None and name in self._drawn:
             w.GetRenderWindow().Render()
 
     def start(self) -> None:
-        """Initialise the interactors and draw (call once the widget is shown)."""
-        for w in self.vtk_widgets.values():
-            w.Initialize()
+        """Initialise the interactors and draw (call once the widget is shown); ``painted`` follows.
+
+        One step per event-loop turn (a view's OpenGL set-up, then its first reslice and
+        render, each some tens of milliseconds), so the window never freezes while the
+        views come up; the first view is drawn before the second is set up.
+        """
         self._started = True
-        self.controller.refresh()
-        for name in self.vtk_widgets:
-            self.controller.scenes[name].fit()
-        for w in self.vtk_widgets.values():
-            w.GetRenderWindow().Render()
+        self._steps = []
+        for name, w in self.vtk_widgets.items():
+            self._steps.append(w.Initialize)
+            self._steps.append(lambda name=name: self._first_draw(name))
+        # Drawn first with linear interpolation (half the time of cubic); cubic once all are up.
+        self._steps.extend(lambda name=name: self._refine(name) for name in self.vtk_widgets)
+        self._next_step()
+
+    def _first_draw(self, name: str) -> None:
+        interacting, self.controller.interacting = self.controller.interacting, True
+        try:
+            self.controller.refresh([name])  # not rendered yet: fitted first, then drawn once
+        finally:
+            self.controller.interacting = interacting
+        self._drawn.add(name)
+        self.controller.scenes[name].fit()
+        self.vtk_widgets[name].GetRenderWindow().Render()
+
+    def _refine(self, name: str) -> None:
+        if not self.controller.interacting:
+            self.controller.refresh([name])
+
+    def _next_step(self) -> None:
+        if self._closed:
+            return
+        if not self._steps:
+            return
+        self._steps.pop(0)()
+        if len(self._drawn) == len(self.vtk_widgets) and not self._painted:
+            self._painted = True
+            self.painted.emit()
+        QTimer.singleShot(0, self._next_step)
+
+    @property
+    def is_painted(self) -> bool:
+        """Every view has drawn its plane."""
+        return self._painted
 
     def shutdown(self) -> None:
         """Release the OpenGL windows (after the widget is closed and events have run)."""
+        self._closed = True
+        self._steps = []
         for w in self.vtk_widgets.values():
             w.Finalize()

@@ -29,10 +29,12 @@ def volume_work(open_cache: Callable[[], StudyCache], series_uid: str, phase: in
 
         cache = open_cache()
         try:
-            return load_series_volume(cache, series_uid, phase=phase, progress=report,
-                                      cancelled=lambda: token.cancelled)
+            volume = load_series_volume(cache, series_uid, phase=phase, progress=report,
+                                        cancelled=lambda: token.cancelled)
         finally:
             cache.close()
+        volume.minimum()  # here rather than on the GUI thread (the MPR reslicers' background)
+        return volume
 
     return work
 

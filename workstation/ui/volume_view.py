@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -12,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -21,6 +24,8 @@ from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from workstation.ui.volume_vtk import make_vtk_widget
 
 from workstation.model.volume import Volume
+from workstation.ui.background import BackgroundTask
+from workstation.volume3d.prepare3d import FrameRequest, camera_of, prepare_full, preview_volume
 from workstation.volume3d.presets import default_preset, load_preset, preset_names
 from workstation.volume3d.rendering import capture, choose_mapper, renderer_string, write_png
 from workstation.volume3d.scene3d import VolumeScene
@@ -36,7 +41,14 @@ class VolumeView(QWidget):
     volume : Volume
     mapper_setting : {"auto", "cpu", "gpu"}
         From ``Settings.extra["volume3d"]["mapper"]``; "auto" decides by the OpenGL renderer.
+
+    Signals
+    -------
+    frame_shown(str)
+        "preview" once the first (quick) frame is drawn, "full" once the full volume is.
     """
+
+    frame_shown = Signal(str)
 
     def __init__(self, volume: Volume, mapper_setting: str = "auto", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +67,8 @@ class VolumeView(QWidget):
         layout.addLayout(self._make_controls())
         layout.addWidget(self.vtk_widget, 1)
         self.status = QLabel("")
+        # A longer status must not widen the view: the frame prepared in the background is for its size.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.status)
 
     def _make_controls(self) -> QVBoxLayout:
@@ -70,7 +84,10 @@ class VolumeView(QWidget):
         self.iso_check = QCheckBox("Surface")
         self.iso_spin = QDoubleSpinBox()
         self.iso_spin.setRange(-5000, 30000)
-        self.iso_spin.setValue(200 if self.volume.modality.upper() == "CT" else float(self.volume.array.mean()))
+        if self.volume.modality.upper() == "CT":
+            self.iso_spin.setValue(200)
+        else:  # a sample: the mean of a whole 500-slice volume would hold the GUI for a tenth of a second
+            self.iso_spin.setValue(float(self.volume.modality_value(self.volume.array[::4, ::4, ::4].mean())))
         self.smooth_spin = QSpinBox()
         self.smooth_spin.setRange(0, 100)
         self.smooth_spin.setValue(15)
@@ -101,21 +118,116 @@ class VolumeView(QWidget):
         return rows
 
     def start(self) -> None:
-        """Create the scene once the window is shown (the mapper choice needs the OpenGL renderer)."""
-        self.vtk_widget.Initialize()
-        self._window.Render()
-        gl = renderer_string(self._window)
-        mapper = choose_mapper(gl, self._mapper_setting)
-        self.scene = VolumeScene(self.volume, mapper=mapper)
+        """Create the scene once the window is shown (the mapper choice needs the OpenGL renderer).
+
+        A small volume is drawn at once.  A large one first as a preview (a few million voxels,
+        unshaded, coarse rays: tens of milliseconds), one step per event-loop turn; the full
+        volume and its gradients are made ready in the background
+        (:mod:`workstation.volume3d.prepare3d`) and replace the preview when they arrive, so
+        the event loop never waits on them.  ``frame_shown`` says when each frame is drawn.
+        """
+        preview = preview_volume(self.volume)
+        if preview is self.volume:
+            self._set_up(preview)
+            self.render()
+            self._show_status()
+            self.frame_shown.emit("full")
+            return
+        self._pending_preview = preview
+        QTimer.singleShot(0, self._set_up_preview)
+
+    def _set_up(self, volume: Volume, initialized: bool = False) -> None:
+        if not initialized:
+            self.vtk_widget.Initialize()
+            self._window.Render()
+        self._gl = renderer_string(self._window)
+        mapper = choose_mapper(self._gl, self._mapper_setting)
+        self.scene = VolumeScene(volume, mapper=mapper)
         self.scene.attach(self._window)
         self.scene.bind_interactor(self._window.GetInteractor())
         self.scene.apply_preset(load_preset(self.preset_box.currentText()))
         self.scene.view(*self.initial_view)
-        reduced = "" if self.scene.volume is self.volume else f"; {self.scene.volume.notes[-1]}"
-        self.status.setText(f"{mapper.upper()} ray casting on {gl or 'unknown OpenGL'}{reduced}")
+
+    def _set_up_preview(self) -> None:
+        if getattr(self, "_closed", False):
+            return
+        self.vtk_widget.Initialize()
+        self._window.Render()
+        QTimer.singleShot(0, self._draw_preview)
+
+    def _draw_preview(self) -> None:
+        if getattr(self, "_closed", False):
+            return
+        self._set_up(self._pending_preview, initialized=True)
+        self._pending_preview = None
+        scene = self.scene
+        scene.set_preview(True)
+        scene.set_interactive(True)  # coarse rays as while rotating: the preview is about speed
         self.render()
+        self.status.setText(f"{scene.mapper_kind.upper()} ray casting on {self._gl or 'unknown OpenGL'}; preview, "
+                            "preparing the full volume…")
+        self.frame_shown.emit("preview")
+        volume, kind, preset = self.volume, scene.mapper_kind, scene.preset
+        request = self._frame_request()
+
+        def work(_emit, cancel):
+            return prepare_full(volume, kind, preset, request, cancelled=cancel.is_set)
+
+        self._prepare = BackgroundTask(self, "volume3d")
+        self._prepare.finished.connect(self._on_prepared)
+        self._prepare.failed.connect(self._on_prepare_failed)
+        self._prepare.start(work)
+
+    def _on_prepared(self, prepared) -> None:
+        if prepared is None or self.scene is None or getattr(self, "_closed", False):
+            return
+        self.scene.adopt(prepared.volume, prepared.image, prepared.mapper)
+        self.scene.set_interactive(False)
+        self._show_status()
+        if prepared.frame is not None and prepared.key == self._frame_key():
+            # Rendered in the background for exactly this view: shown as it is, the volume is
+            # rendered again at the next change or interaction (its gradients are ready by then).
+            self.scene.show_frame(prepared.frame)
+            self._window.Render()
+        else:
+            self.render()
+        self.frame_shown.emit("full")
+
+    def _frame_key(self) -> tuple:
+        scene = self.scene
+        cam = camera_of(scene.renderer)
+        return (scene.preset.name if scene.preset else "", scene.blend, self.iso_check.isChecked(),
+                tuple(tuple(np.round(np.concatenate(p), 4)) for p in scene.clipping_planes()),
+                tuple(round(v, 4) for key in ("position", "focal_point", "view_up") for v in cam[key]),
+                tuple(self._window.GetSize()))
+
+    def _frame_request(self) -> FrameRequest:
+        scene = self.scene
+        width, height = self._window.GetSize()
+        return FrameRequest(width, height, camera_of(scene.renderer), scene.blend,
+                            [(np.array(o), np.array(n)) for o, n in scene.clipping_planes()],
+                            tuple(scene.renderer.GetBackground()), self._frame_key())
+
+    def _on_prepare_failed(self, message: str) -> None:
+        self.status.setText(f"3D preview only: {message}")
+
+    def _show_status(self) -> None:
+        scene = self.scene
+        reduced = "" if scene.volume is self.volume else f"; {scene.volume.notes[-1]}"
+        self.status.setText(f"{scene.mapper_kind.upper()} ray casting on {self._gl or 'unknown OpenGL'}{reduced}")
+
+    @property
+    def full_quality(self) -> bool:
+        """The full volume is shown (not the preview)."""
+        return self.scene is not None and not self.scene.preview and self._prepare_done()
+
+    def _prepare_done(self) -> bool:
+        task = getattr(self, "_prepare", None)
+        return task is None or not task.is_running()
 
     def render(self) -> None:
+        if self.scene is not None:
+            self.scene.clear_frame()  # something changed: a frame rendered before no longer shows it
         self._window.Render()
 
     def _apply_preset(self, name: str) -> None:
@@ -171,6 +283,10 @@ class VolumeView(QWidget):
             self.snapshot(path)
 
     def shutdown(self) -> None:
+        task = getattr(self, "_prepare", None)
+        self._closed = True
+        if task is not None:
+            task.cancel()  # its result, if any, goes nowhere
         self.vtk_widget.Finalize()
 
     def follow_plane(self, plane) -> None:

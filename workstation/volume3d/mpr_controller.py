@@ -200,7 +200,7 @@ class MprController:
             image = self.scenes[m.view].reslicer.update()
             if not self.volume.rescaled:
                 image = type(image)(self.volume.modality_value(image.array), image.spacing, image.origin_uv)
-        unit = "HU" if self.volume.modality.upper() == "CT" and self.volume.rescaled else ""
+        unit = "HU" if self.volume.modality.upper() == "CT" else ""  # values are modality values (see above)
         m.compute(image, self.geometry.plane(m.view), self.geometry.reference, unit)
         self.measurements.append(m)
         self.refresh([m.view])

@@ -29,8 +29,8 @@ from workstation.volume3d.scene3d import VolumeScene
 
 def default_window(volume: Volume) -> tuple[float, float]:
     """(centre, width): soft tissue for CT, else the 1st to 99th percentile of the voxels."""
-    if volume.modality.upper() == "CT" and volume.rescaled:
-        return 40.0, 400.0
+    if volume.modality.upper() == "CT":
+        return 40.0, 400.0  # modality values (HU), rescaled or not: callers map them to stored values
     a = volume.array
     sample = a.reshape(-1)[:: max(1, a.size // 200_000)].astype(np.float64)
     lo, hi = np.percentile(sample, [1, 99])

@@ -47,7 +47,7 @@ class Reslicer:
         self.image = image if image is not None else to_vtk_image(volume)
         self._to_local = np.linalg.inv(volume_matrix(volume))
         self._corners = patient_bounds(volume)
-        self.background = float(volume.array.min()) if volume.array.size else 0.0
+        self.background = volume.minimum()
         self.filter = vtkImageReslice()
         self.filter.SetInputData(self.image)
         self.filter.SetOutputDimensionality(2)

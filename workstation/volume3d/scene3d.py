@@ -50,6 +50,48 @@ def reduced_for_3d(volume: Volume, max_voxels: int = MAX_3D_VOXELS) -> Volume:
                   notes=[*volume.notes, f"3D view from every {step}th row and column ({arr.shape[2]} x {arr.shape[1]} x {arr.shape[0]})"])
 
 
+def new_mapper(kind: str, image):
+    """The ray caster of a scene over ``image``: "cpu" (fixed point, software) or "gpu"."""
+    mapper = vtkFixedPointVolumeRayCastMapper() if kind == "cpu" else vtkOpenGLGPUVolumeRayCastMapper()
+    mapper.SetInputData(image)
+    mapper.AutoAdjustSampleDistancesOff()
+    return mapper
+
+
+def set_transfer_functions(prop: vtkVolumeProperty, preset: VrPreset, volume: Volume) -> None:
+    """Colour, opacity, gradient opacity and shading of ``preset`` on ``prop``, in ``volume``'s stored values.
+
+    Absolute presets are in modality values (HU for CT); a volume of stored values (the 2D
+    viewer's array, shared) gets them mapped through its rescale.
+    """
+    p = preset.scaled(volume.array)
+    slope, intercept = (1.0, 0.0) if volume.rescaled or volume.rescale_slope == 0 else (
+        volume.rescale_slope, volume.rescale_intercept)
+    if p.scale != "relative" and (slope, intercept) != (1.0, 0.0) and p is preset:
+        to_stored = (lambda v: (v - intercept) / slope)
+    else:
+        to_stored = (lambda v: v)
+    colour = vtkColorTransferFunction()
+    for v, r, g, b in p.colour:
+        colour.AddRGBPoint(to_stored(v), r, g, b)
+    opacity = vtkPiecewiseFunction()
+    for v, a in p.opacity:
+        opacity.AddPoint(to_stored(v), a)
+    prop.SetColor(colour)
+    prop.SetScalarOpacity(opacity)
+    gradient = vtkPiecewiseFunction()
+    for v, a in p.gradient_opacity or [[0.0, 1.0], [1.0, 1.0]]:
+        gradient.AddPoint(v / abs(slope), a)  # a gradient in stored values per mm
+    prop.SetGradientOpacity(gradient)
+    prop.SetDisableGradientOpacity(not p.gradient_opacity)
+    s = p.shading
+    prop.SetShade(bool(s.on) and p.blend == "composite")
+    prop.SetAmbient(s.ambient)
+    prop.SetDiffuse(s.diffuse)
+    prop.SetSpecular(s.specular)
+    prop.SetSpecularPower(s.specular_power)
+
+
 class VolumeScene:
     """Volume rendering, isosurface and clipping of one volume.
 
@@ -69,11 +111,13 @@ class VolumeScene:
         self.image = to_vtk_image(volume)
         self.matrix = volume_matrix(volume)
         self.mapper_kind = mapper
-        self.mapper = vtkFixedPointVolumeRayCastMapper() if mapper == "cpu" else vtkOpenGLGPUVolumeRayCastMapper()
-        self.mapper.SetInputData(self.image)
-        self.mapper.AutoAdjustSampleDistancesOff()
+        self.mapper = new_mapper(mapper, self.image)
         self.full_sample = float(min(volume.spacing))
         self.interactive = False
+        self.blend = "composite"
+        self.preview = False
+        self._frame = None  # a texture of a frame rendered off the GUI thread (show_frame)
+        self._volume_was_visible = True
         self.property = vtkVolumeProperty()
         self.property.SetInterpolationTypeToLinear()
         self.actor = vtkVolume()
@@ -129,35 +173,95 @@ class VolumeScene:
     # Rendering modes ---------------------------------------------------------------------
     def apply_preset(self, preset: VrPreset) -> None:
         """Transfer functions, shading and blend mode of a preset (relative presets scaled to this volume)."""
-        p = preset.scaled(self.volume.array)
         self.preset = preset
-        colour = vtkColorTransferFunction()
-        for v, r, g, b in p.colour:
-            colour.AddRGBPoint(v, r, g, b)
-        opacity = vtkPiecewiseFunction()
-        for v, a in p.opacity:
-            opacity.AddPoint(v, a)
-        self.property.SetColor(colour)
-        self.property.SetScalarOpacity(opacity)
-        gradient = vtkPiecewiseFunction()
-        for v, a in p.gradient_opacity or [[0.0, 1.0], [1.0, 1.0]]:
-            gradient.AddPoint(v, a)
-        self.property.SetGradientOpacity(gradient)
-        self.property.SetDisableGradientOpacity(not p.gradient_opacity)
-        s = p.shading
-        self.property.SetShade(bool(s.on) and p.blend == "composite")
-        self.property.SetAmbient(s.ambient)
-        self.property.SetDiffuse(s.diffuse)
-        self.property.SetSpecular(s.specular)
-        self.property.SetSpecularPower(s.specular_power)
-        self.set_blend(p.blend)
+        set_transfer_functions(self.property, preset, self.volume)
+        self.set_blend(preset.blend)
+        if self.preview:
+            self._preview_property()
 
     def set_blend(self, mode: str) -> None:
         """"composite" (volume rendering), "mip" or "minip"."""
+        self.blend = mode
         {"composite": self.mapper.SetBlendModeToComposite, "mip": self.mapper.SetBlendModeToMaximumIntensity,
          "minip": self.mapper.SetBlendModeToMinimumIntensity}[mode]()
         if mode != "composite":
             self.property.ShadeOff()
+
+    # Quick first frame, then the full volume -------------------------------------------------
+    def set_preview(self, on: bool) -> None:
+        """A first frame without shading or gradient opacity: the CPU ray caster then needs no gradients."""
+        self.preview = on
+        if on:
+            self._preview_property()
+        elif self.preset is not None:
+            s = self.preset.shading
+            self.property.SetShade(bool(s.on) and self.blend == "composite")
+            self.property.SetDisableGradientOpacity(not self.preset.gradient_opacity)
+
+    def show_frame(self, rgb: np.ndarray) -> None:
+        """Show a frame rendered elsewhere (``prepare3d``, same scene and camera) instead of rendering the volume.
+
+        ``rgb`` is (height, width, 3) uint8, top row first.  It stays until :meth:`clear_frame`
+        (any change or interaction: the view calls it before rendering).
+        """
+        from vtkmodules.util.numpy_support import numpy_to_vtk
+        from vtkmodules.vtkCommonDataModel import vtkImageData
+        from vtkmodules.vtkRenderingCore import vtkTexture
+
+        h, w, _ = rgb.shape
+        pixels = np.ascontiguousarray(rgb[::-1])  # VTK's rows go bottom up
+        img = vtkImageData()
+        img.SetDimensions(w, h, 1)
+        scalars = numpy_to_vtk(pixels.reshape(-1, 3), deep=True)
+        img.GetPointData().SetScalars(scalars)
+        texture = vtkTexture()
+        texture.SetInputData(img)
+        texture.InterpolateOff()
+        self.renderer.SetBackgroundTexture(texture)
+        self.renderer.TexturedBackgroundOn()
+        if self._frame is None:
+            self._volume_was_visible = bool(self.actor.GetVisibility())
+        self.actor.SetVisibility(False)
+        self._frame = texture
+
+    def clear_frame(self) -> None:
+        """Back to rendering the volume itself."""
+        if self._frame is None:
+            return
+        self.renderer.TexturedBackgroundOff()
+        self.renderer.SetBackgroundTexture(None)
+        self.actor.SetVisibility(self._volume_was_visible)
+        self._frame = None
+
+    @property
+    def showing_frame(self) -> bool:
+        return self._frame is not None
+
+    def _preview_property(self) -> None:
+        self.property.ShadeOff()
+        self.property.SetDisableGradientOpacity(True)
+
+    def adopt(self, volume: Volume, image, mapper) -> None:
+        """Show ``volume`` (the full 3D volume) through ``image`` and ``mapper`` prepared for it off the GUI thread.
+
+        The preset, blend mode, clipping, camera and isosurface carry over; the preview ends.
+        """
+        self.volume, self.image, self.mapper = volume, image, mapper
+        self.matrix = volume_matrix(volume)
+        self.actor.SetUserMatrix(vtk_matrix(self.matrix))
+        self.actor.SetMapper(mapper)
+        self.full_sample = float(min(volume.spacing))
+        self.preview = False
+        blend = self.blend
+        if self.preset is not None:
+            set_transfer_functions(self.property, self.preset, volume)
+        self.set_blend(blend)
+        self.set_preview(False)
+        self.set_interactive(self.interactive)
+        if self._surface is not None:
+            self._surface[0].SetInputData(image)
+            self._surface[2].SetUserMatrix(vtk_matrix(self.matrix))
+        self._apply_clipping()
 
     def set_interactive(self, interactive: bool) -> None:
         """Coarser sampling while the mouse moves; full quality when it stops."""
@@ -170,6 +274,7 @@ class VolumeScene:
             self.mapper.SetInteractiveSampleDistance(sample)
 
     def set_volume_visible(self, visible: bool) -> None:
+        self.clear_frame()
         self.actor.SetVisibility(visible)
 
     # Isosurface --------------------------------------------------------------------------
@@ -284,6 +389,7 @@ class VolumeScene:
         self._style = style
 
         def start(*_):
+            self.clear_frame()
             self.set_interactive(True)
 
         def end(*_):

@@ -1,0 +1,165 @@
+"""The 3D view's work that can run off the GUI thread: a quick preview volume, and the full one made ready.
+
+The GUI shows a first frame at once from :func:`preview_volume` (a few million
+voxels, no shading: the CPU ray caster needs no gradients for it), while a
+worker runs :func:`prepare_full` and hands back the full-resolution image data
+and a ray caster that has already computed its gradients.  The software ray
+caster computes them in its first render, which takes seconds for a 500-slice CT:
+run in the worker, inside a render of the worker's own small offscreen window
+(VTK releases the GIL there), so the GUI's event loop keeps running.  The
+worker's VTK objects are its own: the GUI thread touches them only once the
+worker has finished with them and returned them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from workstation.model.volume import Volume
+from workstation.volume3d.image_data import to_vtk_image
+from workstation.volume3d.presets import VrPreset
+from workstation.volume3d.scene3d import MAX_3D_VOXELS, new_mapper, reduced_for_3d, set_transfer_functions
+
+#: Voxels of the first frame's volume: its render and its copy take tens of milliseconds.
+PREVIEW_VOXELS = 2_000_000
+
+
+def preview_volume(volume: Volume, max_voxels: int = PREVIEW_VOXELS) -> Volume:
+    """Every n-th voxel along each axis (n the smallest that fits ``max_voxels``); the volume itself when small."""
+    if volume.array.size <= max_voxels:
+        return volume
+    step = 2
+    while volume.array.size / step**3 > max_voxels and step < 16:
+        step += 1
+    arr = np.ascontiguousarray(volume.array[::step, ::step, ::step])
+    spacing = np.array(volume.spacing, float) * step
+    return Volume(array=arr, origin=np.array(volume.origin, float), spacing=spacing,
+                  direction=np.array(volume.direction, float), rescale_slope=volume.rescale_slope,
+                  rescale_intercept=volume.rescale_intercept, rescaled=volume.rescaled,
+                  frame_of_reference_uid=volume.frame_of_reference_uid, series_uid=volume.series_uid,
+                  modality=volume.modality, notes=[*volume.notes, f"preview from every {step}th voxel"])
+
+
+@dataclass
+class FrameRequest:
+    """What the 3D view shows, as plain values: the worker renders the full-quality frame of it.
+
+    ``key`` names the view's state (preset, blend, clipping, camera, size); the view shows
+    the worker's frame only if its state still has that key when the frame arrives.
+    """
+
+    width: int
+    height: int
+    camera: dict
+    blend: str
+    clipping: list
+    background: tuple
+    key: tuple
+
+
+@dataclass
+class Prepared:
+    """The full 3D volume with its image data and a ray caster ready for it (hand to ``VolumeScene.adopt``).
+
+    ``frame``: the full-quality frame of the request, (height, width, 3) uint8 top row first, or None.
+    """
+
+    volume: Volume
+    image: Any
+    mapper: Any
+    frame: np.ndarray | None = None
+    key: tuple | None = None
+
+
+def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: FrameRequest | None = None, *,
+                 max_voxels: int = MAX_3D_VOXELS, cancelled: Callable[[], bool] = lambda: False) -> Prepared | None:
+    """Run in a worker: the 3D volume (reduced when very large), its image data, a warmed-up mapper, a frame.
+
+    For the CPU ray caster one render in the worker's own offscreen window of the requested
+    size and camera computes (and the mapper keeps) the gradients and gives the full-quality
+    frame; the GPU ray caster computes its gradients on the graphics card at each render and
+    is returned as made.  None when ``cancelled`` turned true on the way.
+    """
+    full = reduced_for_3d(volume, max_voxels)
+    if full.array is volume.array and not full.array.flags.c_contiguous:
+        full.array = np.ascontiguousarray(full.array)
+    if cancelled():
+        return None
+    image = to_vtk_image(full)
+    mapper = new_mapper(kind, image)
+    frame = None
+    if kind == "cpu" and preset is not None:
+        frame = _render_here(full, mapper, preset, request)
+    if cancelled():
+        return None
+    return Prepared(full, image, mapper, frame, request.key if request is not None and frame is not None else None)
+
+
+def _render_here(volume: Volume, mapper, preset: VrPreset, request: FrameRequest | None) -> np.ndarray | None:
+    """Render ``mapper`` once in a window of this thread (VTK lets other threads run meanwhile)."""
+    from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPlaneCollection
+    from vtkmodules.vtkRenderingCore import vtkRenderer, vtkVolume, vtkVolumeProperty
+
+    from workstation.volume3d.image_data import volume_matrix, vtk_matrix
+    from workstation.volume3d.rendering import capture, offscreen_window
+
+    prop = vtkVolumeProperty()
+    set_transfer_functions(prop, preset, volume)
+    prop.SetInterpolationTypeToLinear()
+    actor = vtkVolume()
+    actor.SetMapper(mapper)
+    actor.SetProperty(prop)
+    actor.SetUserMatrix(vtk_matrix(volume_matrix(volume)))
+    renderer = vtkRenderer()
+    renderer.AddVolume(actor)
+    spacing = float(min(volume.spacing))
+    mapper.SetSampleDistance(spacing)
+    mapper.SetInteractiveSampleDistance(spacing)
+    mapper.SetImageSampleDistance(1.0)
+    if request is None:
+        prop.ShadeOn()  # gradients are computed only when shading (or gradient opacity) needs them
+        mapper.SetBlendModeToComposite()
+        window = offscreen_window(8, 8)
+        renderer.ResetCamera()
+    else:
+        {"composite": mapper.SetBlendModeToComposite, "mip": mapper.SetBlendModeToMaximumIntensity,
+         "minip": mapper.SetBlendModeToMinimumIntensity}[request.blend]()
+        if request.blend != "composite":
+            prop.ShadeOff()
+        planes = vtkPlaneCollection()
+        for origin, normal in request.clipping:
+            plane = vtkPlane()
+            plane.SetOrigin(*origin)
+            plane.SetNormal(*normal)
+            planes.AddItem(plane)
+        mapper.SetClippingPlanes(planes)
+        renderer.SetBackground(*request.background)
+        cam = renderer.GetActiveCamera()
+        c = request.camera
+        cam.SetPosition(*c["position"])
+        cam.SetFocalPoint(*c["focal_point"])
+        cam.SetViewUp(*c["view_up"])
+        cam.SetViewAngle(c["view_angle"])
+        cam.SetParallelProjection(c["parallel"])
+        cam.SetParallelScale(c["parallel_scale"])
+        renderer.ResetCameraClippingRange()
+        window = offscreen_window(max(1, request.width), max(1, request.height))
+    window.AddRenderer(renderer)
+    window.Render()
+    frame = capture(window) if request is not None else None
+    renderer.RemoveVolume(actor)
+    actor.SetMapper(None)
+    mapper.RemoveAllClippingPlanes()  # the view sets its own
+    window.Finalize()
+    return frame
+
+
+def camera_of(renderer) -> dict:
+    """A renderer's camera as plain values (for :class:`FrameRequest`)."""
+    cam = renderer.GetActiveCamera()
+    return {"position": tuple(cam.GetPosition()), "focal_point": tuple(cam.GetFocalPoint()),
+            "view_up": tuple(cam.GetViewUp()), "view_angle": float(cam.GetViewAngle()),
+            "parallel": int(cam.GetParallelProjection()), "parallel_scale": float(cam.GetParallelScale())}
