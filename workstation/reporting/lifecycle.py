@@ -218,11 +218,15 @@ def issue_report(
     data = encode(sr)
     _ds, record = parse_header(data)
     state = "amended" if predecessor is not None else ("final" if final else "preliminary")
+    from workstation.reporting.ris import report_message
+
+    # Signed (or preliminary) reports also go to the RIS as ORU^R01 when one is set, queued in the same transaction.
+    hl7 = report_message(cache, settings, sr, state, signer_name=name, signer_id=rs.radiologist_id, now=now)
     staged = stage_bytes(cache.cache_dir, data)
     queued = outbox.store_and_enqueue(
         cache, staged, record, state=state, template_id=template.id, title=template.title, observer=name,
         predecessor_uid=predecessor_uid, amendment_reason=amendment_reason.strip(), signed=final,
-        destination=destination, draft_id=draft_id,
+        destination=destination, draft_id=draft_id, hl7=hl7,
     )
     log.info("report %s stored for study %s (%s%s)", record.sop_instance_uid, study_uid, state,
              f", queued for {destination}" if destination else "")

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from workstation.config import ConfigError, Node, Settings, SettingsSource, as_settings
+from workstation.hl7.settings import DESTINATION_PREFIX, HL7Settings
 from workstation.home import Home
 from workstation.jobs.core import CancelToken
 from workstation.net.association import NetworkError
@@ -149,6 +150,9 @@ class OutboxSender:
         for destination, items in groups.items():
             if cancel is not None and cancel.cancelled:
                 break
+            if destination.startswith(DESTINATION_PREFIX):
+                self._send_hl7(report, items)
+                continue
             try:
                 node = self.settings.node(destination)
             except ConfigError as exc:
@@ -223,6 +227,38 @@ class OutboxSender:
             else:
                 why = (o.reason if o is not None and o.reason else result.error) or "no commitment report"
                 self._retry(report, item, STORED, f"stored; not committed yet: {why}")
+
+    def _send_hl7(self, report: RoundReport, items: list[OutboxItem]) -> None:
+        """Report messages to the RIS: sent over MLLP; AA commits, AE/AR fail with the reason, no answer retries."""
+        from workstation.hl7.messages import HL7Error, read_ack
+        from workstation.hl7.mllp import MllpError, send as mllp_send
+
+        hs = HL7Settings.of(self.settings)
+        for item in items:
+            stored = outbox.hl7_message(self.cache, item.pk)
+            if stored is None:
+                self._set(report, item, FAILED, "the HL7 message of this report is missing")
+                continue
+            if not hs.sends_reports:
+                self._retry(report, item, QUEUED, "no RIS host and port set (Settings › RIS)")
+                continue
+            control_id, message = stored
+            try:
+                answer = mllp_send(hs.ris_host, hs.ris_port, message, encoding=hs.encoding, timeout=hs.timeout_s)
+                ack = read_ack(answer)
+            except MllpError as exc:
+                self._retry(report, item, QUEUED, str(exc))
+                continue
+            except HL7Error as exc:
+                self._retry(report, item, QUEUED, f"the RIS's answer could not be read: {exc}")
+                continue
+            outbox.record_ack(self.cache, item.pk, ack.code, ack.text)
+            if ack.control_id and ack.control_id != control_id:
+                self._retry(report, item, QUEUED, "the RIS acknowledged another message; sending again")
+            elif ack.accepted:
+                self._set(report, item, COMMITTED, f"acknowledged by the RIS ({ack.code})", count=True)
+            else:
+                self._set(report, item, FAILED, f"{ack.words()} ({ack.code})", count=True)
 
     # Recording --------------------------------------------------------------------------
     def _set(self, report: RoundReport, item: OutboxItem, state: str, message: str, *, count: bool = False,

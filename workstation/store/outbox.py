@@ -161,6 +161,33 @@ def report_status(cache: StudyCache, study_uids: list[str] | None = None) -> dic
 
 # Storing a signed report and queueing it ------------------------------------------------------
 
+#: The "SOP class" of an outbox item that is an HL7 report message to a RIS (destination ``hl7:...``).
+HL7_CLASS = "HL7 ORU^R01"
+
+
+@dataclass(frozen=True)
+class HL7Outbound:
+    """An HL7 message to queue with a report: the destination (``hl7:NAME``), its control ID and text."""
+
+    destination: str
+    control_id: str
+    message: str
+
+
+def hl7_message(cache: StudyCache, pk: int) -> tuple[str, str] | None:
+    """(control ID, message text) of an HL7 outbox item, or None."""
+    with cache.lock:
+        row = cache.connection.execute("SELECT control_id, message FROM hl7_outbound WHERE outbox_pk=?",
+                                       (pk,)).fetchone()
+    return (row["control_id"], row["message"]) if row else None
+
+
+def record_ack(cache: StudyCache, pk: int, code: str, text: str) -> None:
+    """Keep the RIS's acknowledgement (MSA-1 and its text) of an HL7 outbox item."""
+    with cache.lock, transaction(cache.connection) as con:
+        con.execute("UPDATE hl7_outbound SET ack_code=?, ack_text=? WHERE outbox_pk=?", (code, text, pk))
+
+
 @dataclass(frozen=True)
 class QueuedReport:
     commit: CommitResult
@@ -170,10 +197,11 @@ class QueuedReport:
 def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRecord, *, state: str,
                       template_id: str = "", title: str = "", observer: str = "", predecessor_uid: str = "",
                       amendment_reason: str = "", signed: bool = False, destination: str | None = None,
-                      draft_id: str = "") -> QueuedReport:
+                      draft_id: str = "", hl7: HL7Outbound | None = None) -> QueuedReport:
     """Store the report file, record it, queue it for ``destination`` and drop its draft: one transaction.
 
     ``destination`` None stores without queueing (a report kept locally).
+    ``hl7``: the report's HL7 message for a RIS, queued in the same transaction.
 
     Raises
     ------
@@ -212,6 +240,11 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
                 if destination is not None:
                     pk = _enqueue(con, record.sop_instance_uid, record.sop_class_uid, record.study_uid,
                                   staged.file_hash, destination, received)
+                if hl7 is not None:
+                    hl7_pk = _enqueue(con, record.sop_instance_uid, HL7_CLASS, record.study_uid, staged.file_hash,
+                                      hl7.destination, received)
+                    con.execute("INSERT INTO hl7_outbound (outbox_pk, control_id, message) VALUES (?,?,?)",
+                                (hl7_pk, hl7.control_id, hl7.message))
                 if draft_id:
                     _delete_draft(con, draft_id)
         except (OSError, sqlite3.Error) as exc:

@@ -1,0 +1,130 @@
+"""Patient updates and merges from the RIS, applied to the index with the replaced values recorded.
+
+The DICOM files are not rewritten: the index's patient row (what the study list,
+the worklist and the viewer's banner show) is corrected, and every change is
+kept in ``patient_changes`` (action, field, old value, new value, source, when),
+so nothing is lost and a wrong update can be undone by hand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from workstation.store.cache import StudyCache
+from workstation.store.database import transaction
+from workstation.store.writer import now_iso
+
+UPDATE, MERGE = "update", "merge"
+_FIELDS = (("name", "name"), ("birth_date", "birth_date"), ("sex", "sex"))
+
+
+@dataclass(frozen=True)
+class PatientChange:
+    action: str
+    patient_id: str
+    issuer: str
+    study_uid: str
+    field: str
+    old_value: str
+    new_value: str
+    source: str
+    created: str
+
+
+def _patients(con: sqlite3.Connection, patient_id: str, issuer: str) -> list[sqlite3.Row]:
+    if issuer:
+        rows = list(con.execute("SELECT * FROM patients WHERE patient_id=? AND issuer=?", (patient_id, issuer)))
+        if rows:
+            return rows
+        # Issuer not recorded on our copies: the ID alone, when it names only one patient.
+        rows = list(con.execute("SELECT * FROM patients WHERE patient_id=? AND issuer=''", (patient_id,)))
+        return rows
+    return list(con.execute("SELECT * FROM patients WHERE patient_id=?", (patient_id,)))
+
+
+def _record(con, action, patient_id, issuer, study_uid, field, old, new, source, now) -> None:
+    con.execute(
+        """INSERT INTO patient_changes (action, patient_id, issuer, study_uid, field, old_value, new_value, source,
+               created) VALUES (?,?,?,?,?,?,?,?,?)""",
+        (action, patient_id, issuer, study_uid, field, old, new, source, now))
+
+
+def update_patient(cache: StudyCache, patient_id: str, issuer: str = "", *, name: str = "", birth_date: str = "",
+                   sex: str = "", source: str = "hl7") -> list[PatientChange]:
+    """Correct a cached patient's demographics (empty values are left as they were).
+
+    Returns the changes made (none when the patient is not cached or nothing differs).
+    """
+    wanted = {"name": name, "birth_date": birth_date, "sex": sex}
+    changes: list[PatientChange] = []
+    now = now_iso()
+    with cache.lock, transaction(cache.connection) as con:
+        for row in _patients(con, patient_id, issuer):
+            for key, column in _FIELDS:
+                new = wanted[key]
+                if new and new != row[column]:
+                    con.execute(f"UPDATE patients SET {column}=? WHERE pk=?", (new, row["pk"]))
+                    _record(con, UPDATE, patient_id, row["issuer"], "", key, row[column], new, source, now)
+                    changes.append(PatientChange(UPDATE, patient_id, row["issuer"], "", key, row[column], new,
+                                                 source, now))
+        if changes and name:
+            con.execute("UPDATE orders SET patient_name=? WHERE patient_id=?", (name, patient_id))
+    return changes
+
+
+def merge_patients(cache: StudyCache, surviving_id: str, prior_id: str, *, surviving_issuer: str = "",
+                   prior_issuer: str = "", name: str = "", birth_date: str = "", sex: str = "",
+                   source: str = "hl7") -> list[PatientChange]:
+    """Show the prior patient's studies under the surviving patient (ADT^A40).
+
+    The prior patient's row stays (its studies now point at the survivor); one change
+    per study moved is recorded with the prior patient ID as the old value.  When the
+    survivor is not cached yet, it is created with the demographics given.
+    """
+    changes: list[PatientChange] = []
+    now = now_iso()
+    with cache.lock, transaction(cache.connection) as con:
+        priors = _patients(con, prior_id, prior_issuer)
+        if not priors:
+            return []
+        survivors = _patients(con, surviving_id, surviving_issuer)
+        if survivors:
+            survivor_pk = survivors[0]["pk"]
+        else:
+            p = priors[0]
+            cur = con.execute(
+                "INSERT INTO patients (patient_id, issuer, key_extra, name, birth_date, sex) VALUES (?,?,?,?,?,?)",
+                (surviving_id, surviving_issuer, "", name or p["name"], birth_date or p["birth_date"], sex or p["sex"]))
+            survivor_pk = cur.lastrowid
+        for prior in priors:
+            if prior["pk"] == survivor_pk:
+                continue
+            for study in list(con.execute("SELECT study_uid FROM studies WHERE patient_pk=?", (prior["pk"],))):
+                con.execute("UPDATE studies SET patient_pk=? WHERE study_uid=?", (survivor_pk, study["study_uid"]))
+                _record(con, MERGE, surviving_id, surviving_issuer, study["study_uid"], "patient_id",
+                        prior_id, surviving_id, source, now)
+                changes.append(PatientChange(MERGE, surviving_id, surviving_issuer, study["study_uid"], "patient_id",
+                                             prior_id, surviving_id, source, now))
+        con.execute("UPDATE orders SET patient_id=? WHERE patient_id=?", (surviving_id, prior_id))
+    return changes
+
+
+def patient_changes(cache: StudyCache, patient_id: str | None = None, study_uid: str | None = None
+                    ) -> list[PatientChange]:
+    """Recorded changes, oldest first (of one patient ID, old or new, or of one study)."""
+    sql, args = "SELECT * FROM patient_changes", []
+    where = []
+    if patient_id:
+        where.append("(patient_id=? OR old_value=?)")
+        args += [patient_id, patient_id]
+    if study_uid:
+        where.append("(study_uid=? OR (study_uid='' AND patient_id IN (SELECT p.patient_id FROM studies s "
+                     "JOIN patients p ON s.patient_pk=p.pk WHERE s.study_uid=?)))")
+        args += [study_uid, study_uid]
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    with cache.lock:
+        rows = list(cache.connection.execute(sql + " ORDER BY pk", args))
+    return [PatientChange(r["action"], r["patient_id"], r["issuer"], r["study_uid"], r["field"], r["old_value"],
+                          r["new_value"], r["source"], r["created"]) for r in rows]
