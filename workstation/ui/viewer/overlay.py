@@ -337,7 +337,12 @@ def paint_annotations(p: QPainter, vp: ViewportModel, items: list[Annotation], s
             p.setBrush(Qt.BrushStyle.NoBrush)
         if a.lines:
             anchor = max(pts, key=lambda q: (q.x(), -q.y()))
-            paint_label(p, fm, anchor.x() + 10, anchor.y() - fm.height() / 2, a.lines, color)
+            x = anchor.x() + 10
+            width = max(fm.horizontalAdvance(t) for t in a.lines) + 8
+            # Near the right edge (scroll bar, scale bar) the values go left of the shape instead.
+            if x + width > vp.view.viewport_size[0] - 40:
+                x = min(pts, key=lambda q: q.x()).x() - 10 - width
+            paint_label(p, fm, max(x, 4.0), anchor.y() - fm.height() / 2, a.lines, color)
     p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
 
