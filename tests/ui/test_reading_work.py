@@ -214,3 +214,22 @@ def test_the_site_can_turn_autosave_off(cache, lightbox_home):
     config.save(settings, home.config_file)
     _keep_reading_work(session, home)
     assert not session.work.autosave
+
+
+def test_a_drag_is_saved_once_when_the_mouse_lets_go(qtbot, window, cache, tmp_path, monkeypatch, lightbox_home):
+    import workstation.session.work_keeper as keeper
+
+    writes = []
+    real = keeper.write_work
+    monkeypatch.setattr(keeper, "write_work", lambda *a, **k: writes.append(1) or real(*a, **k))
+    a_uid = phantom_study(cache, tmp_path / "a", 4)
+    w = _open(qtbot, window, a_uid)
+    _measure_by_drag(window)  # six mouse moves
+    qtbot.waitUntil(lambda: len(writes) == 1, timeout=WAIT_MS)
+    [made] = list(window.viewer.session.annotations)
+    # Moving it by its body: saved again once, where it was left.
+    drag(w, view_point_of(w, 30.5, 40.5), view_point_of(w, 30.5, 50.5))
+    qtbot.waitUntil(lambda: len(writes) == 2, timeout=WAIT_MS)
+    saved = json.loads((Home.single(lightbox_home).data_dir / "measurements" / f"{a_uid}.json").read_text("utf-8"))
+    assert saved["annotations"][0]["points"] == [list(p) for p in made.points]
+    assert made.points[0][1] == pytest.approx(50.5, abs=1)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from workstation.imaging.annotation_layer import AnnotationLayer
 from workstation.session.study_work import (
@@ -72,6 +72,9 @@ class WorkKeeper:
         self._known: dict[str, set[str]] = {}  # study UID -> annotation identities read or written here
         self._known_marks: dict[str, set[FrameKey]] = {}
         self._quiet = 0
+        # True while the reader is still drawing or dragging (the window tells): the work is saved
+        # when the mouse lets go, not at every move (a file written per mouse move is waste).
+        self.is_editing: Callable[[], bool] = lambda: False
 
     # Which study ---------------------------------------------------------------------------
     def track(self, study_uid: str, sop_instance_uids: Iterable[str]) -> None:
@@ -266,7 +269,7 @@ class WorkKeeper:
 
     def changed(self) -> None:
         """The layer or the marks changed: save now when autosaving."""
-        if self._quiet or not self.autosave:
+        if self._quiet or not self.autosave or self.is_editing():
             return
         try:
             self.save()

@@ -12,8 +12,8 @@ import sqlite3
 import time
 from typing import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QGridLayout, QInputDialog, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QGridLayout, QInputDialog, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from workstation.imaging.annotation_layer import Annotation
 from workstation.imaging.interaction import Tool, remeasure
@@ -126,6 +126,10 @@ class ViewerWidget(QWidget):
         self._index_timer.setInterval(INDEX_POLL_MS)
         self._index_timer.timeout.connect(self.follow_index)
         self.session.annotations.subscribe(self._tell_work_notices)
+        # Measurements are saved when the mouse lets go of them, not at every move of a drag.
+        self.session.work.is_editing = self._editing
+        for w in self.viewports:
+            w.installEventFilter(self)
         self._layout_grid()
 
     # Studies ----------------------------------------------------------------------------
@@ -219,6 +223,21 @@ class ViewerWidget(QWidget):
         from workstation.ui.unsaved_prompt import ask
 
         return ask(self.window(), check)
+
+    @staticmethod
+    def _editing() -> bool:
+        # The buttons as they are (a dialog opened from a press, e.g. the Text tool's, takes the release).
+        return QApplication.mouseButtons() != Qt.MouseButton.NoButton
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.MouseButtonRelease and watched in self.viewports:
+            # After the viewport has handled the release (the drag is over): save what it made.
+            QTimer.singleShot(0, self, self._save_work_after_edit)
+        return super().eventFilter(watched, event)
+
+    def _save_work_after_edit(self) -> None:
+        self.session.work.changed()
+        self._tell_work_notices()
 
     def _tell_work_notices(self) -> None:
         notices, self.session.work.notices[:] = list(self.session.work.notices), []
