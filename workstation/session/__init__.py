@@ -5,8 +5,10 @@ and the pixel pipeline (``workstation.imaging``) and the cache (``workstation.st
 
 - :mod:`~workstation.session.reading`: :class:`ReadingSession`, the open studies, their
   display sets, the viewport grid, measurements and annotations, key-image marks;
-- :mod:`~workstation.session.study_work`: the reader's measurements, annotations and
-  key-image marks of a study, saved with it under the home and restored when it opens again;
+- :mod:`~workstation.session.study_work`: the file that keeps the reader's measurements,
+  annotations and key-image marks of a study under the home (what the report command reads);
+- :mod:`~workstation.session.work_keeper`: saves that work as it is made (or when the reader
+  says so), restores it when the study opens again, knows what is unsaved;
 - :mod:`~workstation.session.unsaved`: what would be lost or left behind when studies close
   or the application quits, and what Save and Discard do;
 - :mod:`~workstation.session.saved_views`, :mod:`~workstation.session.saved_objects`,
