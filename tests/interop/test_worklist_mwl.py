@@ -127,3 +127,42 @@ def test_worklist_lists_orders_stat_first_and_opens_one(lb, orders, lightbox_hom
 
     text = _run(lb, "worklist", "--local").stdout
     assert "STAT" in text and "Sudden headache" in text
+
+
+def test_signed_report_of_a_worklist_study_reaches_the_ris_after_a_restart(lb, orders, tmp_path):
+    """Open the STAT study from the worklist, sign its report, RIS down; a later process delivers it once."""
+    import time
+
+    from tests.hl7.peer import RisPeer, free_port
+    from workstation.hl7.messages import first, value
+
+    stat = orders[1]
+    _run(lb, "worklist", "--open", stat.accession, "--from", "20240101")
+    ris_port = free_port()
+    _run(lb, "hl7", "config", "--ris-host", "127.0.0.1", "--ris-port", ris_port, "--sending-facility", "RAD")
+    _run(lb, "cert", "create-test", "--name", "Jane Doe", "--use", "--out", tmp_path / "cert")
+    made = json.loads(_run(lb, "report", "create", "--study", stat.study_uid, "--final", "--json", "--template", "general",
+                           "--field", "findings=No haemorrhage.", "--field", "impression=Normal CT head.").stdout)
+    uid = made["sop_instance_uid"]
+    _run(lb, "outbox", "--send")  # the RIS is down: the ORU waits in the outbox
+    waiting = [i for i in json.loads(_run(lb, "outbox", "--json").stdout) if i["destination"] == "hl7:RIS"]
+    assert [(i["sop_instance_uid"], i["state"]) for i in waiting] == [(uid, "queued")]
+    assert "refused the connection" in waiting[0]["last_error"]
+    with RisPeer(ris_port) as ris:
+        deadline = time.monotonic() + 60  # the first retry is due 10 s later (backoff)
+        state = "queued"
+        while state != "committed" and time.monotonic() < deadline:
+            time.sleep(1)
+            _run(lb, "outbox", "--send")  # each run is a new process: a restart
+            state = [i for i in json.loads(_run(lb, "outbox", "--json").stdout)
+                     if i["destination"] == "hl7:RIS"][0]["state"]
+        assert state == "committed"
+        _run(lb, "outbox", "--send")
+        assert len(ris.received) == 1
+        [msg] = ris.parsed()
+    obr = first(msg, "OBR")
+    assert value(obr, 18) == stat.accession and value(obr, 25) == "F"
+    assert value(obr, 32, 1, 2) == "Doe" and value(obr, 32, 1, 3) == "Jane"
+    text = "\n".join(value(s, 5) for s in msg.children if s.name == "OBX")
+    assert "No haemorrhage." in text and "Normal CT head." in text
+    assert value(first(msg, "PID"), 3) == stat.patient_id and value(first(msg, "PID"), 5) == "山田"

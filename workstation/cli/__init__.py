@@ -36,7 +36,7 @@ COMMAND_AREAS = {
     "report": "report_cmd", "outbox": "report_cmd", "cert": "report_cmd",
     "protocols": "hanging_cmd", "snapshot": "hanging_cmd", "prefetch": "hanging_cmd", "hang": "hanging_cmd",
     "qc": "qc_cmd", "tags": "qc_cmd",
-    "worklist": "worklist_cmd",
+    "worklist": "worklist_cmd", "hl7": "worklist_cmd",
 }
 
 

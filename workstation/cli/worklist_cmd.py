@@ -23,6 +23,7 @@ def register(sub) -> None:
                         "progress for this reader and hang it")
     p.add_argument("--force", action="store_true", help="with --open: open even if another reader has it")
     p.set_defaults(handler=run_worklist)
+    register_hl7(sub)
 
 
 def _date(value: str, what: str) -> str:
@@ -79,4 +80,107 @@ def _open(args, ctx: Context, items) -> int:
     else:
         print(f"opened {item.accession or item.study_uid}: {result.retrieved} instances retrieved, "
               f"hung with {data['protocol'] or 'the default layout'}, in progress")
+    return 0
+
+
+# lightbox hl7 ----------------------------------------------------------------------------------
+
+_HL7_OPTIONS = (
+    ("--listen-port", "listen_port", "inbound MLLP port for orders and ADT from the RIS (0: no listener)"),
+    ("--listen-address", "listen_address", "address the inbound listener binds to"),
+    ("--ris-host", "ris_host", "where reports (ORU^R01) are sent"),
+    ("--ris-port", "ris_port", "the RIS's MLLP port"),
+    ("--version", "version", "HL7 version: 2.5.1 or 2.3.1"),
+    ("--charset", "charset", "MSH-18, e.g. 'UNICODE UTF-8' or 8859/1"),
+    ("--sending-application", "sending_application", "MSH-3"),
+    ("--sending-facility", "sending_facility", "MSH-4"),
+    ("--receiving-application", "receiving_application", "MSH-5"),
+    ("--receiving-facility", "receiving_facility", "MSH-6"),
+)
+
+
+def register_hl7(sub) -> None:
+    p = sub.add_parser("hl7", help="HL7 with the RIS: settings, the inbound listener, patient changes received")
+    hsub = p.add_subparsers(dest="hl7_command", metavar="ACTION", required=True)
+    cfg = hsub.add_parser("config", help="show or set the HL7 settings")
+    for opt, _key, help_ in _HL7_OPTIONS:
+        cfg.add_argument(opt, help=help_)
+    cfg.add_argument("--json", action="store_true")
+    cfg.set_defaults(handler=run_hl7_config)
+    lis = hsub.add_parser("listen", help="receive orders and ADT from the RIS (MLLP) until interrupted")
+    lis.add_argument("--port", type=int, default=None, help="override the configured listen port")
+    lis.add_argument("--seconds", type=float, default=0.0, help="stop after this long (default: until Ctrl+C)")
+    lis.set_defaults(handler=run_hl7_listen)
+    ch = hsub.add_parser("changes", help="patient updates and merges received, with the values they replaced")
+    ch.add_argument("--patient", default="", metavar="ID")
+    ch.add_argument("--json", action="store_true")
+    ch.set_defaults(handler=run_hl7_changes)
+
+
+def run_hl7_config(args, ctx: Context) -> int:
+    from dataclasses import asdict
+
+    from workstation.config import ConfigError
+    from workstation.hl7.settings import HL7Settings
+
+    hs = HL7Settings.of(ctx.settings)
+    changed = False
+    for _opt, key, _help in _HL7_OPTIONS:
+        given = getattr(args, key)
+        if given is not None:
+            setattr(hs, key, int(given) if key.endswith("port") and given.strip().isdigit() else given)
+            changed = True
+    if changed:
+        try:
+            hs.store(ctx.settings)
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
+        ctx.save_settings()
+    data = asdict(hs)
+    if args.json:
+        print_json(data)
+    else:
+        for key in sorted(data):
+            print(f"{key}: {data[key]}")
+    return 0
+
+
+def run_hl7_listen(args, ctx: Context) -> int:
+    import time
+
+    from workstation.hl7.inbound import start_listener
+    from workstation.hl7.settings import HL7Settings
+
+    hs = HL7Settings.of(ctx.settings)
+    port = hs.listen_port if args.port is None else args.port
+    if not port and args.port is None:
+        raise CliError("no HL7 listen port: give --port or set it with 'lightbox hl7 config --listen-port'")
+    try:
+        listener = start_listener(ctx.cache, hs, port=port,
+                                  on_applied=lambda a: print(f"{a.message_type}: {a.summary} ({a.ack_code})",
+                                                             flush=True))
+    except OSError as exc:
+        raise CliError(f"cannot listen on {hs.listen_address}:{port}: {exc.strerror or exc}") from None
+    print(f"listening for HL7 on {hs.listen_address}:{listener.port}", flush=True)
+    try:
+        end = time.monotonic() + args.seconds if args.seconds else None
+        while end is None or time.monotonic() < end:
+            time.sleep(0.2)
+    finally:
+        listener.stop()
+    return 0
+
+
+def run_hl7_changes(args, ctx: Context) -> int:
+    from dataclasses import asdict
+
+    from workstation.worklist.patients import patient_changes
+
+    changes = patient_changes(ctx.cache, args.patient or None)
+    if args.json:
+        print_json([asdict(c) for c in changes])
+        return 0
+    print_table(["when", "action", "patient ID", "field", "was", "now", "source", "study UID"],
+                [[c.created, c.action, c.patient_id, c.field, c.old_value, c.new_value, c.source, c.study_uid]
+                 for c in changes])
     return 0
