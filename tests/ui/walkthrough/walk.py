@@ -219,7 +219,7 @@ class Walk:
         self.until("the MPR window", lambda: bool(getattr(self.window, "volume_workspaces", [])))
         ws = self.window.volume_workspaces[-1]
         self.until("the volume", lambda: ws.mpr is not None)
-        self.pump(1.5)
+        self.pump(3.0)  # the views come up one per event-loop turn, the 3D view's full frame after
         self.say(f"MPR of {ws.series_box.currentText()}: {ws.message.text()}")
         if "mpr" not in self.viewer.session.external_planes:
             raise RuntimeError("the MPR planes are not drawn in the 2D viewports")
