@@ -69,9 +69,9 @@ def _template(study: str, series: str, frame: str) -> Dataset:
     return ds
 
 
-def ct_series(n: int = 500) -> Path:
-    """The folder of the benchmark series (made once; later runs reuse it)."""
-    folder = DATA / f"ct{n}"
+def ct_series(n: int = 500, spacing: float = 1.0) -> Path:
+    """The folder of the benchmark series (made once; later runs reuse it); slices ``spacing`` mm apart."""
+    folder = DATA / (f"ct{n}" if spacing == 1.0 else f"ct{n}-{spacing:g}mm")
     done = folder / ".complete"
     if done.exists():
         return folder
@@ -88,7 +88,8 @@ def ct_series(n: int = 500) -> Path:
         ds.SOPInstanceUID = sop
         ds.file_meta.MediaStorageSOPInstanceUID = sop
         ds.InstanceNumber = i + 1
-        z = -250.0 + i * 1.0
+        ds.SliceThickness = spacing
+        z = -250.0 + i * spacing
         ds.ImagePositionPatient = [-179.0, -179.0, z]
         ds.SliceLocation = z
         img = np.where(body, 1024 + 40, 0) + np.where(lungs & body, -850, 0)
