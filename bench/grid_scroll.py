@@ -1,6 +1,6 @@
 """Linked scroll in a 4 x 4 layout: frames per second with all 16 viewports painted each frame.
 
-    .venv/bin/python -m bench.grid_scroll [--frames 120] [--grid 4] [--profile]
+    .venv/bin/python -m bench.grid_scroll [--frames 120] [--grid 4] [--profile] [--source DIR]
 
 The cached 500-slice 512 x 512 CT is shown in every viewport of a
 ``--grid`` x ``--grid`` layout of the real viewer widget (1920 x 1080, Qt
@@ -22,7 +22,11 @@ import io
 import pstats
 import time
 
-from bench._viewer import application, cached_ct, remove_home
+from bench._source import use_source_from_argv
+
+SOURCE = use_source_from_argv()  # --source DIR: another checkout of the package (before/after)
+
+from bench._viewer import application, cached_ct, remove_home  # noqa: E402
 
 TARGET_FPS = 60.0
 
@@ -93,7 +97,7 @@ def main() -> None:
         in_step = all(w.model.index == w0.model.index for w in followers)
         print(f"linked scroll, {args.grid}x{args.grid} layout of {len(shown)} viewports "
               f"({w0.width()}x{w0.height()} each) in a 1920x1080 viewer, {len(w0.model)} slices 512x512, "
-              "Qt offscreen:")
+              "Qt offscreen" + (f", package from {SOURCE}" if SOURCE else "") + ":")
         print(f"  {args.frames} frames, {paints} viewport paints in {secs:.2f} s -> {fps:.1f} frames/s "
               f"in all {len(shown)} viewports ({secs / args.frames * 1e3:.1f} ms/frame); followers in step: "
               f"{in_step}")
