@@ -76,3 +76,13 @@ def test_a_temporal_position_the_stack_lacks_is_not_taken_from_memory(cache, tmp
     series = _series(cache, tmp_path, [(0, 0, 2.0 * z) for z in range(4)])
     pixels = _read_in_2d(cache, series)
     assert volume_from_memory(series_stacks(cache, series.series_uid).primary, pixels, phase=phase) is None
+
+
+def test_a_few_frames_of_a_series_do_not_replace_the_whole_stack_in_memory(cache, tmp_path):
+    from workstation.model.stack import ImageStack
+
+    series = _series(cache, tmp_path, [(0, 0, 2.0 * z) for z in range(6)])
+    whole = StackPixels(load_stack(cache, series))
+    some = StackPixels(ImageStack(series=whole.stack.series, frames=whole.stack.frames[:2]))  # key images, say
+    assert some.volume is not None
+    assert pixel_memory.pixels_of(series.series_uid) is whole

@@ -25,6 +25,10 @@ def remember(series_uid: str, pixels) -> None:
     if not series_uid or getattr(pixels, "volume", None) is None:
         return
     with _lock:
+        current = _by_series.get(series_uid)
+        # A key-image display set holds some frames of a series: it does not replace the whole stack.
+        if current is not None and len(current.stack) > len(pixels.stack):
+            return
         _by_series[series_uid] = pixels
 
 
