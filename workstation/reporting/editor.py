@@ -73,6 +73,11 @@ class ReportEditor:
             self.content = ReportContent(template_for_modalities(study.modalities).id)
             self.predecessor_uid = ""
             self.status = "New report"
+            clinical = _order_clinical_information(self.cache, study_uid, study.accession)
+            if clinical:
+                # The order's reason and history start the report's clinical information (the reader edits it).
+                self.content.values["history"] = clinical
+                self.status = "New report (clinical information from the order)"
 
     @property
     def settings(self) -> Settings:
@@ -311,3 +316,15 @@ def _local(iso: str) -> str:
         return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return iso
+
+
+def _order_clinical_information(cache: StudyCache, study_uid: str, accession: str) -> str:
+    """The clinical information the study's order gives (reason, history), or ""."""
+    from workstation.worklist.context import clinical_information
+    from workstation.worklist.orders import order_for_study
+
+    try:
+        return clinical_information(order_for_study(cache, study_uid, accession))
+    except Exception:  # noqa: BLE001 - an unreadable order never stops a report from starting
+        log.exception("order of the study unreadable")
+        return ""

@@ -19,6 +19,7 @@ from workstation.ui.window_fit import click_focus_text_fields, fit_dock, fit_to_
 from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.qc_menu import attach_qc
 from workstation.ui.report_dock import attach_report_panel
+from workstation.ui.worklist_tab import attach_worklist
 from workstation.ui.bundled_fonts import register_bundled_fonts
 from workstation.ui.theme import apply_theme
 from workstation.ui.viewer.viewer import ViewerWidget
@@ -103,6 +104,7 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
         window.viewer.session.corner_text_overrides = _corner_text_settings(home)
         _keep_reading_work(window.viewer.session, home)
     window.attach_remote_tab(_remote_tab(home, cache))
+    attach_worklist(window, cache, home, network=background)
     if listen:
         window.attach_listener(_start_listener(home))
     _attach_node_dialog(window, home, cache)

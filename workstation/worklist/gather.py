@@ -31,6 +31,8 @@ class WorklistResult:
     items: list[WorklistItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     orders_received: int = 0
+    #: What the archives listed (kept by the worklist tab to filter again without asking them).
+    remote: list[RemoteStudy] = field(default_factory=list)
 
 
 def _text(ds: Dataset, keyword: str) -> str:
@@ -114,6 +116,13 @@ def fetch_remote_studies(settings: Settings, flt: WorklistFilter, accessions: li
     return out
 
 
+def rebuild(cache: StudyCache, settings: Settings, remote: list[RemoteStudy],
+            flt: WorklistFilter | None = None) -> list[WorklistItem]:
+    """The worklist from what the index holds now and what the archives listed last (no network)."""
+    return build_worklist(cache.studies(StudyFilter()), remote, list_orders(cache), claims=claims_mod.claims(cache),
+                          reporters=claims_mod.reporters(cache), reader=reader_of(settings), flt=flt)
+
+
 def load_worklist(cache: StudyCache, settings: Settings, flt: WorklistFilter | None = None, *, network: bool = True,
                   today: dt.date | None = None, cancel=None,
                   progress: Callable[[str], None] | None = None) -> WorklistResult:
@@ -132,9 +141,8 @@ def load_worklist(cache: StudyCache, settings: Settings, flt: WorklistFilter | N
             progress("asking the archives")
         wanted = [o.accession for o in orders if o.study_uid not in local_uids]
         remote = fetch_remote_studies(settings, flt, wanted, notes=result.notes, today=today, cancel=cancel)
-    local = cache.studies(StudyFilter())
-    result.items = build_worklist(local, remote, orders, claims=claims_mod.claims(cache),
-                                  reporters=claims_mod.reporters(cache), reader=reader_of(settings), flt=flt)
+    result.remote = remote
+    result.items = rebuild(cache, settings, remote, flt)
     for note in result.notes:
         log.warning("worklist: %s", note)
     return result

@@ -1,0 +1,139 @@
+"""The Worklist tab in the composed window: STAT first, filters, double-click opens and claims, Next/Previous keys,
+the order's context above the viewer, a colleague's study asked about first, clinical information prefilled."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from tests.factories import write_series
+from workstation.home import Home
+from workstation.reporting.editor import ReportEditor
+from workstation.config import Settings
+from workstation.store.cache import StudyCache
+from workstation.store.importer import import_paths
+from workstation.store.queries import StudyFilter
+from workstation.ui.app import compose_main_window
+from workstation.worklist import claims as claims_mod
+from workstation.worklist.orders import Order, save_orders
+from workstation.worklist.patients import update_patient
+
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(180)]
+
+
+@pytest.fixture
+def home(lightbox_home) -> Home:
+    return Home.single(lightbox_home).ensure()
+
+
+@pytest.fixture
+def cache(home, tmp_path):
+    c = StudyCache.open(home)
+    for name, pid in (("Routine^Rita", "WT-1"), ("山田^太郎", "WT-2"), ("Other^Otto", "WT-3")):
+        import_paths(c, [str(p) for p in write_series(tmp_path / pid, 2, patient_name=name, patient_id=pid)])
+    studies = {s.patient_id: s for s in c.studies(StudyFilter())}
+    save_orders(c, [
+        Order("ACC-R", study_uid=studies["WT-1"].study_uid, reason="Follow-up", requested_procedure="CT chest"),
+        Order("ACC-S", study_uid=studies["WT-2"].study_uid, priority="STAT", reason="Sudden headache",
+              clinical_history="On warfarin", requested_procedure="CT head", referring_physician="House^Gregory"),
+    ])
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def window(qtbot, home, cache):
+    """The composed window; closed (and its timers run out) before the cache closes."""
+    w = compose_main_window(home, cache, listen=False, background=False)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    w.study_tabs.setCurrentWidget(w.worklist)
+    yield w
+    w.close()
+    qtbot.wait(50)
+
+
+def _row_of(tab, patient_id):
+    return [i.patient_id for i in tab.items].index(patient_id)
+
+
+def _double_click(qtbot, tab, row):
+    table = tab.table
+    rect = table.visualItemRect(table.item(row, 2))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_worklist_tab_opens_claims_and_steps(qtbot, cache, window):
+    tabs = window.study_tabs
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Local", "Remote", "Worklist"]
+    tabs.setCurrentWidget(window.worklist)
+    tab = window.worklist
+    assert tab.table.rowCount() == 3
+    assert [i.patient_id for i in tab.items][0] == "WT-2"  # STAT first
+    assert tab.table.item(0, 0).text() == "STAT" and tab.table.item(0, 9).text() == "Sudden headache"
+
+    # Filters: priority STAT, then any again
+    tab.priority.setCurrentText("STAT")
+    assert [i.patient_id for i in tab.items] == ["WT-2"]
+    tab.priority.setCurrentText("Any priority")
+    assert tab.table.rowCount() == 3
+
+    # Double-click opens it in the viewer, marks it in progress for this reader, shows the order's context.
+    _double_click(qtbot, tab, _row_of(tab, "WT-2"))
+    stat_uid = [i for i in tab.items if i.patient_id == "WT-2"][0].study_uid
+    qtbot.waitUntil(lambda: any(s.study_uid == stat_uid for s in window.viewer.session.studies), timeout=20_000)
+    assert claims_mod.claims(cache)[stat_uid]
+    assert tab.table.item(_row_of(tab, "WT-2"), 1).text() == "in progress (you)"
+    header = window.order_header
+    assert header.isVisible()
+    assert "STAT" in header.text() and "Sudden headache" in header.text() and "On warfarin" in header.text()
+
+    # Next study key typed in the viewer, without returning to the list.
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=20_000)
+    keys = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+    QTest.keyClick(window.viewer.viewports[0], Qt.Key.Key_Right, keys)
+    second = tab.items[[i.study_uid for i in tab.items].index(stat_uid) + 1]
+    qtbot.waitUntil(lambda: any(s.study_uid == second.study_uid for s in window.viewer.session.studies),
+                    timeout=20_000)
+    QTest.keyClick(window.viewer.viewports[0], Qt.Key.Key_Left, keys)
+    qtbot.waitUntil(lambda: any(s.study_uid == stat_uid for s in window.viewer.session.studies), timeout=20_000)
+
+    # "Mine" shows the studies this reader has in progress.
+    qtbot.mouseClick(tab.mine, Qt.MouseButton.LeftButton)
+    assert {i.study_uid for i in tab.items} == {stat_uid, second.study_uid}
+    qtbot.mouseClick(tab.mine, Qt.MouseButton.LeftButton)
+
+
+def test_study_read_by_a_colleague_is_asked_about_first(qtbot, cache, window):
+    tab = window.worklist
+    other = [s for s in cache.studies(StudyFilter()) if s.patient_id == "WT-3"][0].study_uid
+    claims_mod.claim(cache, other, "Colleague^Carl", "CC")
+    qtbot.mouseClick(tab.refresh_button, Qt.MouseButton.LeftButton)
+    row = _row_of(tab, "WT-3")
+    assert "Colleague" in tab.table.item(row, 1).text()
+    asked = []
+    tab.ask_open_anyway = lambda item: asked.append(item.claimed_by) or False
+    _double_click(qtbot, tab, row)
+    assert asked == ["Colleague^Carl"]
+    assert not window.viewer.session.studies
+
+
+def test_header_shows_the_ris_correction_and_report_starts_with_the_order(qtbot, cache, window):
+    stat = [s for s in cache.studies(StudyFilter()) if s.patient_id == "WT-2"][0]
+    update_patient(cache, "WT-2", name="山田^花子")
+    tab = window.worklist
+    qtbot.mouseClick(tab.refresh_button, Qt.MouseButton.LeftButton)
+    assert tab.table.item(_row_of(tab, "WT-2"), 2).text().startswith("山田")
+    _double_click(qtbot, tab, _row_of(tab, "WT-2"))
+    qtbot.waitUntil(lambda: bool(window.viewer.session.studies), timeout=20_000)
+    assert "corrected by the RIS" in window.order_header.text() and "花子" in window.order_header.text()
+
+    editor = ReportEditor(cache, Settings())
+    editor.open_study(stat.study_uid)
+    assert editor.value("history") == "Sudden headache. On warfarin."
