@@ -166,3 +166,26 @@ def test_signed_report_of_a_worklist_study_reaches_the_ris_after_a_restart(lb, o
     text = "\n".join(value(s, 5) for s in msg.children if s.name == "OBX")
     assert "No haemorrhage." in text and "Normal CT head." in text
     assert value(first(msg, "PID"), 3) == stat.patient_id and value(first(msg, "PID"), 5) == "山田"
+
+
+def test_orthanc_modality_worklists_plugin_as_provider(tmp_path_factory, orders, lightbox_cmd):
+    """Orthanc's ModalityWorklists plugin (Debian's orthanc package) serves the same worklist files."""
+    from tests.interop.peers import Modality, start_orthanc
+    from tests.worklist.mwl_peer import write_worklist
+
+    root = tmp_path_factory.mktemp("orthanc-mwl")
+    folder = write_worklist(root / "wl", "ANY", orders)
+    arc = start_orthanc(root / "orthanc", [Modality(CALLING_AE, 104)], ae_title="ORTHANCWL", dicomweb=False,
+                        extra={"Plugins": ["/usr/share/orthanc/plugins/libModalityWorklists.so"],
+                               "Worklists": {"Enable": True, "Database": str(folder)}})
+    try:
+        _run(lightbox_cmd, "nodes", "add", "OWL", "--ae", arc.ae_title, "--host", "127.0.0.1", "--port", arc.port,
+             "--worklist")
+        checks = json.loads(_run(lightbox_cmd, "nodes", "test", "OWL", "--json").stdout)
+        assert [(c["check"], c["state"]) for c in checks] == [("C-ECHO", "ok"), ("MWL", "ok")]
+        items = json.loads(_run(lightbox_cmd, "worklist", "--json").stdout)["items"]
+    finally:
+        arc.stop()
+    assert [i["accession"] for i in items] == ["WL-ACC-2", "WL-ACC-1", "WL-ACC-3"]
+    assert all(i["location"] == "not acquired" for i in items)  # no archive configured: orders only
+    assert items[0]["reason"] == "Sudden headache, rule out bleed" and items[0]["patient_name"] == JAPANESE
