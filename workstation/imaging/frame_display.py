@@ -8,6 +8,11 @@ values' 16 bits, so one ``numpy.take`` yields the very bytes a 32-bit RGB
 image holds (no conversion when painting).  The tables are shared by every
 frame whose display chain is the same (same rescale, bits, padding, VOI), so
 scrolling a CT stack builds them once.
+
+The last stage, P-values to the pixels of the monitor's surface (the GSDF
+or identity table, 8 or 10 bits per channel, optional dither), is the
+:class:`~workstation.display.output.ScreenOutput` in :attr:`FrameDisplay.output`;
+the 32-bit tables include it, so calibration costs nothing per frame.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydicom.dataset import Dataset
 
+from workstation.display.output import ScreenOutput
 from workstation.imaging.pipeline import FramePipeline, Window, default_window
 from workstation.imaging.viewstate import VoiChoice
 
@@ -50,6 +56,14 @@ class FrameDisplay:
         self._pipelines: OrderedDict[tuple, FramePipeline] = OrderedDict()
         self._tables: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._default_windows: dict[tuple, Window] = {}
+        #: The monitor's last stage (display function and surface depth); see :meth:`set_output`.
+        self.output: ScreenOutput = ScreenOutput.identity(8)
+
+    def set_output(self, output: ScreenOutput) -> None:
+        """Show frames through another monitor's display function or surface (the window moved)."""
+        if output is not self.output:
+            self.output = output
+            self._tables.clear()
 
     def pipeline(self, key: tuple, header: Dataset, frame: int, *, derive=None, base_key=None) -> FramePipeline:
         """The pipeline of a frame (``key`` names it, e.g. SOP Instance UID and frame).
@@ -99,16 +113,20 @@ class FrameDisplay:
         """Display pixels of one frame of stored values."""
         if not pipeline.is_color and pipeline.has_display_lut and stored.dtype.itemsize <= 2 \
                 and stored.dtype.kind in "iu" and stored.ndim == 2:
-            table = self._table(pipeline, window, invert)
             index = stored.view(np.uint16) if stored.dtype.itemsize == 2 else stored.astype(np.uint16)
+            if self.output.dithered:  # the dither depends on the pixel's place: P-values first
+                return DisplayFrame(self.output.grey(np.take(self._table(pipeline, window, invert, True), index)),
+                                    window)
+            table = self._table(pipeline, window, invert)
             return DisplayFrame(np.take(table, index), window)
         out = pipeline.to_display(stored, window, invert=invert,
                                   photometric_interpretation=photometric_interpretation)
-        return DisplayFrame(to_rgb32(out), window)
+        return DisplayFrame(self.output.grey(out) if out.ndim == 2 else self.output.rgb(out), window)
 
-    def _table(self, pipeline: FramePipeline, window: Window | None, invert: bool) -> np.ndarray:
+    def _table(self, pipeline: FramePipeline, window: Window | None, invert: bool,
+               p_values: bool = False) -> np.ndarray:
         key = (_chain_key(pipeline), window, window.lut.data.tobytes() if window is not None and window.lut else b"",
-               invert)
+               invert, p_values)
         table = self._tables.get(key)
         if table is not None:
             self._tables.move_to_end(key)
@@ -117,7 +135,7 @@ class FrameDisplay:
         u = np.arange(65536, dtype=np.int64)
         stored = np.where(u >= 32768, u - 65536, u) if pipeline.signed else u
         grey = lut[np.clip(stored - offset, 0, len(lut) - 1)]
-        table = _GREY_TO_RGB32[grey]
+        table = grey.astype(np.uint8) if p_values else self.output.grey_table[grey]
         self._tables[key] = table
         if len(self._tables) > _TABLES_KEPT:
             self._tables.popitem(last=False)

@@ -229,7 +229,8 @@ class ViewportModel:
         if stored is None or p is None:
             return None
         window = self.display.window_for(p, self.view.voi, stored, stack_key=self._stack_key())
-        key = (self.display_set.series_uid, self.index, window, self.view.invert, id(stored), id(p))
+        key = (self.display_set.series_uid, self.index, window, self.view.invert, id(stored), id(p),
+               id(self.display.output))
         if self._memo is not None and self._memo[0] == key:
             return self._memo[1]
         try:
