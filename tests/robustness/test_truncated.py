@@ -56,3 +56,20 @@ def test_whole_objects_still_import(tmp_path, cache):
     path = tmp_path / "whole-again.dcm"
     path.write_bytes(data)
     assert import_paths(cache, [path], workers=1).imported == 1
+
+
+@pytest.mark.parametrize("source", ["CT_small.dcm", "SC_rgb_jpeg_gdcm.dcm"])  # native, encapsulated
+def test_a_million_frames_over_one_are_refused_not_indexed(tmp_path, cache, source):
+    # Indexed as it stands, such a header made the viewer build a million-frame stack (a hang).
+    from pydicom import dcmread
+    from pydicom.data import get_testdata_file
+
+    ds = dcmread(get_testdata_file(source))
+    ds.NumberOfFrames = 1_000_000
+    path = tmp_path / "frames.dcm"
+    ds.save_as(path, enforce_file_format=False)
+    summary = import_paths(cache, [path], workers=1)
+    assert summary.imported == 0
+    assert summary.skipped[0].reason.startswith("truncated: Number of Frames is 1000000 but the")
+    received, _result = store_received(cache, path.read_bytes(), "SENDER", "test")
+    assert received.status == CANNOT_UNDERSTAND and "Number of Frames" in received.message

@@ -23,6 +23,7 @@ from workstation.dicom.header import (
     record_from_scan,
     UnusableInstance,
 )
+from workstation.dicom.frame_count import frames_problem
 from workstation.store.layout import StagedFile, stage_bytes, stage_file
 
 __all__ = ["Payload"]
@@ -77,6 +78,11 @@ class Payload:
             reason = pixel_data_truncation(element, pos, rec.transfer_syntax_uid, size, self.tail())
             if reason:
                 raise UnusableInstance(reason)
+            problem = frames_problem(self.read, pixel_pos, rec.transfer_syntax_uid, self.size,
+                                     frames=rec.number_of_frames, rows=rec.rows, columns=rec.columns,
+                                     bits_allocated=rec.bits_allocated)
+            if problem:
+                raise UnusableInstance(f"truncated: {problem}")
         return rec
 
     def stage(self, cache_dir: Path, *, sync: bool = True) -> StagedFile:

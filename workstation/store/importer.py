@@ -29,6 +29,7 @@ from workstation.dicom.header import (
     record_from_scan,
 )
 from workstation.log_privacy import mask_values
+from workstation.dicom.frame_count import frames_problem
 from workstation.dicom.limits import describe_bytes, limits
 from workstation.jobs.core import CancelToken, ProgressCallback, ProgressThrottle
 from workstation.store.cache import StudyCache
@@ -178,6 +179,14 @@ def _refuse_truncated(path: Path, rec, head: bytes, size: int) -> None:
     if pixel_pos is None:
         return
     with open(path, "rb") as f:
+        def read_at(offset: int, length: int) -> bytes:
+            f.seek(offset)
+            return f.read(length)
+
+        frames = frames_problem(read_at, pixel_pos, rec.transfer_syntax_uid, size, frames=rec.number_of_frames,
+                                rows=rec.rows, columns=rec.columns, bits_allocated=rec.bits_allocated)
+        if frames:
+            raise UnusableInstance(f"truncated: {frames}")
         if pixel_pos + 12 > len(head):
             f.seek(pixel_pos)
             head, size, pixel_pos = f.read(12), size - pixel_pos, 0
