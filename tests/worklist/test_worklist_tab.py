@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from tests.factories import write_series
+from tests.hl7.peer import free_port
 from workstation.home import Home
 from workstation.reporting.editor import ReportEditor
 from workstation.config import Settings
@@ -137,3 +138,26 @@ def test_header_shows_the_ris_correction_and_report_starts_with_the_order(qtbot,
     editor = ReportEditor(cache, Settings())
     editor.open_study(stat.study_uid)
     assert editor.value("history") == "Sudden headache. On warfarin."
+
+
+def test_an_order_from_the_ris_shows_in_the_open_tab(qtbot, cache, window, home):
+    from tests.hl7.peer import message, send_mllp
+    from workstation import config
+    from workstation.hl7.settings import HL7Settings
+
+    s = config.load(home.config_file)
+    HL7Settings(listen_port=free_port()).store(s)
+    config.save(s, home.config_file)
+    tab = window.worklist
+    assert tab.start_hl7_listener().startswith("HL7 from the RIS on port")
+    try:
+        orm = message("ORM_O01", {"PID": {"pid_3": "WT-9", "pid_5": "Νέος^Ασθενής"}, "ORC": {"orc_1": "NW"},
+                                  "OBR": {"obr_4": "XR^Chest X-ray", "obr_18": "ACC-NEW", "obr_27": "^^^^^S",
+                                          "obr_31": "^Fever"}})
+        assert "MSA|AA" in send_mllp(tab.hl7_listener.port, orm)
+        qtbot.waitUntil(lambda: any(i.accession == "ACC-NEW" for i in tab.items), timeout=10_000)
+    finally:
+        tab.stop_hl7_listener()
+    row = [i.accession for i in tab.items].index("ACC-NEW")
+    assert tab.table.item(row, 0).text() == "STAT" and tab.table.item(row, 11).text() == "not acquired"
+    assert "ORM^O01 applied" in tab.note.text()

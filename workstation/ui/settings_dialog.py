@@ -163,6 +163,11 @@ class SettingsDialog(QDialog):
         nf.addRow("Archives", self.nodes_button)
         self.tabs.addTab(sending, "Sending")
 
+        from workstation.ui.ris_settings_page import RisPage  # HL7 and the Modality Worklist
+
+        self.ris_page = RisPage()
+        self.tabs.addTab(self.ris_page, "RIS")
+
         self.message = QLabel()
         self.message.setObjectName("settingsMessage")
         self.message.setWordWrap(True)
@@ -181,7 +186,7 @@ class SettingsDialog(QDialog):
 
     def show_page(self, page: str) -> None:
         """Open on ``page``: reader, signing, trust, destination or network."""
-        index = {"reader": 0, "signing": 1, "trust": 2, "destination": 3, "network": 3}.get(page, 0)
+        index = {"reader": 0, "signing": 1, "trust": 2, "destination": 3, "network": 3, "ris": 4}.get(page, 0)
         self.tabs.setCurrentIndex(index)
 
     # Settings -> widgets ---------------------------------------------------------------------
@@ -198,6 +203,7 @@ class SettingsDialog(QDialog):
         self.ae_edit.setText(s.ae_title)
         self.port_spin.setValue(s.storage_port)
         self.show_identity(rs)
+        self.ris_page.load(s)
         if self.source.error:
             self.say(f"The settings file cannot be read ({self.source.error}); saving writes a good one", warn=True)
 
@@ -249,6 +255,7 @@ class SettingsDialog(QDialog):
             name = identity_setup.validate_person_name(self.name_edit.text())
             ae = validate_ae_title(self.ae_edit.text())
             port = validate_port(self.port_spin.value())
+            hl7 = self.ris_page.checked()
         except (ValueError, ConfigError) as exc:
             self.say(f"Not saved: {exc}", warn=True)
             return False
@@ -264,6 +271,7 @@ class SettingsDialog(QDialog):
             rs.destination = destination
             rs.store(s)
             s.ae_title, s.storage_port = ae, port
+            self.ris_page.apply_to(s, hl7)
 
         try:
             self.source.update(change)

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -170,6 +171,14 @@ class WorklistTab(QWidget):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._on_timer)
         self.timer.start(int(WorklistSettings.of(self._settings()).refresh_s * 1000))
+        # Messages from the RIS land through the HL7 listener's own thread and connection: it only sets
+        # this flag (no Qt object is touched off the GUI thread); the tab rebuilds within a second.
+        self.ris_changed = False
+        self.ris_news = ""
+        self.hl7_listener = None
+        self._ris_timer = QTimer(self)
+        self._ris_timer.timeout.connect(self._on_ris_timer)
+        self._ris_timer.start(1000)
 
     # Settings and filters ------------------------------------------------------------------
     def _load_settings(self) -> Settings:
@@ -211,6 +220,39 @@ class WorklistTab(QWidget):
     def _on_timer(self) -> None:
         if self.isVisible():
             self.refresh()
+
+    def start_hl7_listener(self) -> str:
+        """Start the inbound HL7 listener when a port is set; returns what the status bar says ("" when off)."""
+        from workstation.hl7.inbound import start_listener
+        from workstation.hl7.settings import HL7Settings
+
+        hs = HL7Settings.of(self._settings())
+        if not hs.listen_port or self.hl7_listener is not None:
+            return ""
+        listener_cache = StudyCache.open(self.home)
+        try:
+            self.hl7_listener = start_listener(listener_cache, hs, on_applied=self._on_ris_message)
+        except OSError as exc:
+            listener_cache.close()
+            return f"HL7 listener not started: port {hs.listen_port} ({exc.strerror or exc})"
+        self._listener_cache = listener_cache
+        return f"HL7 from the RIS on port {self.hl7_listener.port}"
+
+    def stop_hl7_listener(self) -> None:
+        if self.hl7_listener is not None:
+            self.hl7_listener.stop()
+            self.hl7_listener = None
+            self._listener_cache.close()
+
+    def _on_ris_message(self, applied) -> None:  # on the listener's thread: plain attributes only
+        self.ris_news = f"From the RIS: {applied.message_type} {'applied' if applied.ack_code == 'AA' else 'refused'}"
+        self.ris_changed = True
+
+    def _on_ris_timer(self) -> None:
+        if self.ris_changed:
+            self.ris_changed = False
+            self.apply_filters()
+            self.note.setText(self.ris_news)
 
     def _on_fetched(self, result) -> None:
         self.remote, notes = result
@@ -410,4 +452,10 @@ def attach_worklist(window, cache: StudyCache, home: Home, *, network: bool = Tr
     tab.apply_filters()
     if network:
         QTimer.singleShot(0, tab.refresh)
+        message = tab.start_hl7_listener()
+        if message:
+            window.statusBar().showMessage(message, 10_000)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(tab.stop_hl7_listener)
     return tab
