@@ -143,3 +143,12 @@ def test_ctrl_c_mid_transfer_ends_with_a_summary(lightbox_cmd, configured, study
     text = out + err
     assert "'result'" not in text and "Traceback" not in text, text
     assert "1 retrieved" in text and "cancelled" in text.lower(), text
+
+
+def test_ctrl_c_during_a_query_says_how_far_it_got(lightbox_cmd, configured, study):
+    _uid, folder = study
+    with frozen_archive(folder, configured.storage_port) as port:
+        configured(port)
+        done, _elapsed = _lb(lightbox_cmd, "query", "frozen", "--level", "image", "--study", _uid, signal_after=3.0)
+    assert done.returncode == 130, (done.stdout, done.stderr)
+    assert "interrupted after 1 result" in done.stderr and "Traceback" not in done.stderr, done.stderr

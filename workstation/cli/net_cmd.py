@@ -135,6 +135,11 @@ def query(args, ctx: Context) -> int:
             rows.append(values)
             if not args.json:
                 print("  ".join(values[kw][:w].ljust(w) if w else values[kw] for _h, kw, w in columns), flush=True)
+    except KeyboardInterrupt:
+        # Ctrl+C: the association is aborted on the way out; say how far the answers got.
+        if args.json:
+            print_json(rows)
+        raise CliError(f"interrupted after {len(rows)} result{'s' if len(rows) != 1 else ''}", exit_code=130) from None
     except ValueError as exc:
         raise CliError(str(exc)) from None
     except NetworkError as exc:
