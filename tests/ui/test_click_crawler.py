@@ -409,3 +409,36 @@ def test_every_menu_shortcut_reaches_its_action(qtbot, cache, home, demo, monkey
         qtbot.wait(50)
     print(f"\nmenu shortcuts pressed: {', '.join(pressed)}")
     assert len(pressed) >= 8
+
+
+def test_every_tool_drags_on_every_demo_modality(qtbot, cache, home, demo):  # noqa: F811
+    """CT, MR, radiograph, mammogram and colour ultrasound cine: each tool picked and dragged, no slot fails."""
+    keys = ["mr-brain-2024", "dx-chest-2024", "mg-screening-2024", "us-carotid-2024"]
+    for key in keys:
+        assert import_paths(cache, demo.files[key], workers=1).imported == len(demo.files[key])
+    window = compose_main_window(home, cache, listen=False, background=False)
+    window.resize(1600, 1000)
+    window.show()
+    closer = ModalCloser()
+    dragged = 0
+    try:
+        for key in keys:
+            crawl = Crawl(qtbot, window, demo.uids[key])
+            crawl.ensure_study()
+            qtbot.waitUntil(lambda: window.viewer.viewports[0].model.render() is not None, timeout=WAIT_MS)
+            dragged += len(crawl.tools())
+            # and the keys a reader presses in a viewport
+            vp = window.viewer.active_widget
+            vp.setFocus()
+            for k in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_1, Qt.Key.Key_0, Qt.Key.Key_I, Qt.Key.Key_R,
+                      Qt.Key.Key_H, Qt.Key.Key_F, Qt.Key.Key_Space, Qt.Key.Key_Space, Qt.Key.Key_Period,
+                      Qt.Key.Key_Comma, Qt.Key.Key_Escape):
+                qtbot.keyClick(window.viewer.active_widget, k)
+                crawl.settle()
+    finally:
+        closer.stop()
+        window.close()
+        window.viewer.shutdown()
+        window.deleteLater()
+        qtbot.wait(50)
+    assert dragged == len(keys) * len(Tool)
