@@ -162,10 +162,14 @@ class DisplaySettings:
         return DisplaySettings(self.surface_bits, self.dither, tuple(sorted(monitors.items())))
 
     def wanted_bits(self, available: int) -> int:
-        """The surface depth to use when the platform offers ``available`` bits (8 or 10)."""
+        """The surface depth to use when the platform offers ``available`` bits (8 or 10).
+
+        ``auto`` follows the platform; 8 or 10 are used as set (a 10-bit
+        monitor the platform does not report, or 8 bits to save memory).
+        """
         if self.surface_bits == "auto":
             return 10 if available >= 10 else 8
-        return min(int(self.surface_bits), 10 if available >= 10 else 8)
+        return int(self.surface_bits)
 
 
 def screen_output(calibration: MonitorCalibration, bits: int = 8, dither: bool = False) -> tuple[ScreenOutput, str]:

@@ -30,8 +30,8 @@ def component_versions() -> list[tuple[str, str]]:
     return out
 
 
-def about_text(home_dir: str = "") -> str:
-    """The About box's text (rich text)."""
+def about_text(home_dir: str = "", display: str = "") -> str:
+    """The About box's text (rich text); ``display`` says how grey levels reach the monitor."""
     rows = "".join(f"<tr><td>{label}</td><td>{version}</td></tr>" for label, version in component_versions())
     where = f"<p>Settings, cache and logs: {home_dir}</p>" if home_dir else ""
     frozen = " (installed build)" if getattr(sys, "frozen", False) else ""
@@ -39,6 +39,7 @@ def about_text(home_dir: str = "") -> str:
             "<p>Diagnostic reading workstation for DICOM studies. Open source, Apache License 2.0.</p>"
             f"<p>Python {platform.python_version()} on {platform.system()} {platform.machine()}</p>"
             f"<table>{rows}</table>{where}"
+            + (f"<p>Display: {display}</p>" if display else "") +
             f"<p>Site-wide settings: {system_config_file()}</p>"
             "<p>Not a substitute for the site's approved diagnostic display validation.</p>")
 
@@ -47,7 +48,8 @@ def show_about(parent: QWidget | None = None, home_dir: str = "") -> QMessageBox
     """Open the About box (non-modal) and return it."""
     box = QMessageBox(parent)
     box.setWindowTitle("About Lightbox")
-    box.setText(about_text(home_dir))
+    calibration = getattr(parent, "display_calibration", None)  # ui.display_calibration, when attached
+    box.setText(about_text(home_dir, calibration.description if calibration is not None else ""))
     if ICON.is_file():
         box.setIconPixmap(QPixmap(str(ICON)))
     box.setStandardButtons(QMessageBox.StandardButton.Close)

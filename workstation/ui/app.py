@@ -13,12 +13,13 @@ from workstation import __version__
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
+from workstation.ui.display_calibration import attach_display_calibration
 from workstation.ui.multi_monitor import attach_monitor_layouts
 from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
 from workstation.ui.window_fit import click_focus_text_fields, fit_dock, fit_to_screen
 from workstation.ui.qt_guard import guard_none_refcount
 from workstation.ui.qc_menu import attach_qc
-from workstation.ui.report_dock import attach_report_panel
+from workstation.ui.report_dock import attach_report_panel, settings_source
 from workstation.ui.worklist_tab import attach_worklist
 from workstation.ui.bundled_fonts import register_bundled_fonts
 from workstation.ui.theme import apply_theme
@@ -113,6 +114,7 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
     attach_qc(window, cache, home)
     attach_hanging(window, home, prefetch=background)
     attach_monitor_layouts(window, home, cache)
+    attach_display_calibration(window, settings_source(window, home))
     click_focus_text_fields(window)
     # The report panel builds its template's fields for each study opened.
     window.study_activated.connect(lambda _uid: QTimer.singleShot(0, lambda: click_focus_text_fields(window)))

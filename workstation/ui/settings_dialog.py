@@ -168,6 +168,12 @@ class SettingsDialog(QDialog):
         self.ris_page = RisPage()
         self.tabs.addTab(self.ris_page, "RIS")
 
+        from workstation.ui.display_page import DisplayPage  # monitor calibration (GSDF)
+
+        calibration = getattr(self.parent(), "display_calibration", None)
+        self.display_page = DisplayPage(lambda: calibration.monitor if calibration is not None else "")
+        self.tabs.addTab(self.display_page, "Display")
+
         self.message = QLabel()
         self.message.setObjectName("settingsMessage")
         self.message.setWordWrap(True)
@@ -185,8 +191,8 @@ class SettingsDialog(QDialog):
         self.resize(640, 440)
 
     def show_page(self, page: str) -> None:
-        """Open on ``page``: reader, signing, trust, destination or network."""
-        index = {"reader": 0, "signing": 1, "trust": 2, "destination": 3, "network": 3, "ris": 4}.get(page, 0)
+        """Open on ``page``: reader, signing, trust, destination, network, ris or display."""
+        index = {"reader": 0, "signing": 1, "trust": 2, "destination": 3, "network": 3, "ris": 4, "display": 5}.get(page, 0)
         self.tabs.setCurrentIndex(index)
 
     # Settings -> widgets ---------------------------------------------------------------------
@@ -204,6 +210,7 @@ class SettingsDialog(QDialog):
         self.port_spin.setValue(s.storage_port)
         self.show_identity(rs)
         self.ris_page.load(s)
+        self.display_page.load(s)
         if self.source.error:
             self.say(f"The settings file cannot be read ({self.source.error}); saving writes a good one", warn=True)
 
@@ -256,6 +263,7 @@ class SettingsDialog(QDialog):
             ae = validate_ae_title(self.ae_edit.text())
             port = validate_port(self.port_spin.value())
             hl7 = self.ris_page.checked()
+            display = self.display_page.checked()
         except (ValueError, ConfigError) as exc:
             self.say(f"Not saved: {exc}", warn=True)
             return False
@@ -272,6 +280,7 @@ class SettingsDialog(QDialog):
             rs.store(s)
             s.ae_title, s.storage_port = ae, port
             self.ris_page.apply_to(s, hl7)
+            self.display_page.apply_to(s, display)
 
         try:
             self.source.update(change)

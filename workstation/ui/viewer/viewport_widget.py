@@ -242,7 +242,10 @@ class ViewportWidget(QWidget):
         pixels = frame.pixels
         if pixels is not self._pixels:
             h, w = pixels.shape
-            self._image = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_RGB32)
+            # The frame display packed the pixels for the monitor's surface: 10 bits per channel or 8.
+            deep = self.session.display.output.bits == 10
+            self._image = QImage(pixels.data, w, h, 4 * w,
+                                 QImage.Format.Format_RGB30 if deep else QImage.Format.Format_RGB32)
             self._pixels = pixels
         p.save()
         p.setTransform(qtransform(vp.view.matrix()))
