@@ -37,7 +37,7 @@ CHILD = textwrap.dedent("""
     home = Home.single(sys.argv[1])
     cache = StudyCache.open(home)
     window = compose_main_window(home, cache, listen=False, background=False)
-    if len(sys.argv) > 3:  # a placement remembered on a larger monitor
+    if len(sys.argv) > 3 and sys.argv[3] != "--dialogs":  # a placement remembered on a larger monitor
         from workstation.placement import PlacementMemory, Rect
         from workstation.ui.window_placement import current_screens
         memory = PlacementMemory(sys.argv[3])
@@ -65,6 +65,7 @@ CHILD = textwrap.dedent("""
             ["clipped", whole.x(), whole.y(), whole.width(), whole.height()]
 
     pump(0.5)
+    window.browser.select_study(sys.argv[2])  # as a click on its row does (QC works on the selection)
     window.browser.activate_study(sys.argv[2])
     end = time.monotonic() + 20
     while time.monotonic() < end and (window.hanging.plan is None
@@ -90,6 +91,40 @@ CHILD = textwrap.dedent("""
     controls["Search"] = shown(window.remote.search_button)
     controls["Retrieve"] = shown(window.remote.retrieve_button)
     out["controls"] = controls
+    if "--dialogs" in sys.argv:
+        # Every window the menus open, closed again at once (modal ones by a timer).
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
+
+        QFileDialog.getOpenFileNames = staticmethod(lambda *a, **k: ([], ""))
+        QFileDialog.getExistingDirectory = staticmethod(lambda *a, **k: "")
+        seen = {}
+
+        def close_modal():
+            modal = QApplication.activeModalWidget()
+            if modal is not None:
+                g = modal.frameGeometry()
+                seen[modal.windowTitle()] = [g.x(), g.y(), g.width(), g.height()]
+                modal.reject()
+
+        timer = QTimer()
+        timer.timeout.connect(close_modal)
+        timer.start(50)
+        skip = ("Quit", "Full screen", "Span two diagnostic monitors", "One stage per monitor")
+        for top in window.menuBar().actions():
+            for action in top.menu().actions():
+                if action.menu() or action.isSeparator() or action.text().replace("&", "") in skip:
+                    continue
+                before = {id(x) for x in QApplication.topLevelWidgets() if x.isVisible()}
+                action.trigger()
+                pump(0.6)
+                for x in QApplication.topLevelWidgets():
+                    if x.isVisible() and id(x) not in before and not isinstance(x, QMenu) and x is not window:
+                        g = x.frameGeometry()
+                        seen[x.windowTitle()] = [g.x(), g.y(), g.width(), g.height()]
+                        x.close()
+        timer.stop()
+        out["dialogs"] = seen
     window.close()
     pump(0.2)
     cache.close()
@@ -134,3 +169,11 @@ def test_a_placement_from_a_larger_monitor_is_pulled_onto_the_screen(tmp_path, d
     out = _run(tmp_path, (1280, 1024), demo.root / "home", demo.uids["ct-chest-2024"],
                str(tmp_path / "window_placement.json"))
     assert _inside(out["frame"], out["screen"]), out
+
+
+def test_every_window_the_menus_open_fits_a_1280_screen(tmp_path, demo):  # noqa: F811
+    out = _run(tmp_path, (1280, 1024), demo.root / "home", demo.uids["ct-chest-2024"], "--dialogs")
+    print("windows:", out["dialogs"])
+    assert len(out["dialogs"]) >= 8
+    for title, rect in out["dialogs"].items():
+        assert _inside(rect, out["screen"]), f"{title} does not fit: {rect}"
