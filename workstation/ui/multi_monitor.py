@@ -53,6 +53,10 @@ class StageWindow(QWidget):
         self.setWindowTitle("Lightbox — second monitor")
         self.viewer = ViewerWidget(cache)
         self.hanging = HangingController(self.viewer, home, auto=False)
+        from workstation.ui.volume_cells import VolumeCells
+
+        # MPR and 3D viewports of the protocol show as such on this monitor too.
+        self.hanging.volume_cells = VolumeCells(self.viewer, lambda: StudyCache(cache.index_file, cache.cache_dir))
         self.note = QLabel("")
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note.setStyleSheet("color: #c8c8c8; background-color: #000000; padding: 4px;")
@@ -93,6 +97,7 @@ class StageWindow(QWidget):
         self.note.show()
 
     def shutdown(self) -> None:
+        self.hanging.volume_cells.stop()
         self.viewer.shutdown()
 
 
