@@ -87,14 +87,25 @@ def main() -> None:
             from workstation.model.series_volume import load_series_volume
             from workstation.volume3d.mpr_controller import MprController
             from workstation.volume3d.offscreen import default_window
-            from workstation.volume3d.prepare3d import prepare_full
             from workstation.volume3d.presets import load_preset
 
             series_uid = session.display_sets[0].series_uid
             volume = load_series_volume(cache, series_uid)
             controller = MprController(volume, default_window(volume))
             controller.refresh()
-            prepared = prepare_full(volume, "cpu", load_preset("ct-bone"))
+            try:
+                from workstation.volume3d.prepare3d import prepare_full
+            except ImportError:  # a checkout from before it: the 3D scene computes its gradients when rendered
+                from workstation.volume3d.rendering import offscreen_window
+                from workstation.volume3d.scene3d import VolumeScene
+
+                prepared = VolumeScene(volume, mapper="cpu")
+                window = offscreen_window(8, 8)
+                prepared.attach(window)
+                prepared.apply_preset(load_preset("ct-bone"))
+                window.Render()
+            else:
+                prepared = prepare_full(volume, "cpu", load_preset("ct-bone"))
             gc.collect()
             after_volume = rss_bytes() - baseline
             z, y, x = prepared.volume.array.shape
