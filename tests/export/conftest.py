@@ -1,0 +1,53 @@
+"""The small demo set plus a report (SR) and key images (KOS) that name and refer to its images."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from workstation.dicom.charset import encode_dataset
+from workstation.demo.studies import generate_demo_studies
+
+
+@pytest.fixture(scope="session")
+def demo_set(tmp_path_factory) -> list[Path]:
+    """Every small demo file, then an SR and a KOS for the MR study of the patient with a non-Latin name."""
+    from workstation.imaging.key_images import build_key_object_selection
+    from workstation.reporting.inputs import ReportContent
+    from workstation.reporting.sr_build import BuildRequest, Observer, ReportState, build_sr
+    from workstation.reporting.templates import get_template
+
+    out = tmp_path_factory.mktemp("demo-small")
+    files = generate_demo_studies(out, size="small")
+    mr = [p for p in files if "_MR_" in str(p)]
+    headers = [pydicom.dcmread(p, stop_before_pixels=True) for p in mr]
+    study = str(headers[0].StudyInstanceUID)
+    headers = [h for h in headers if str(h.StudyInstanceUID) == study]
+    name = str(headers[0].PatientName).replace("^", " ")
+    findings = f"Patient {name} ({headers[0].PatientID}): no change since the prior."
+    sr = build_sr(BuildRequest(get_template("general"), ReportContent("general", {"findings": findings, "impression": "ok"}),
+                               headers[:3], Observer("Doe^Jane", "St. Elsewhere"), state=ReportState.FINAL))
+    kos = build_key_object_selection(headers[:2], description="key images")
+    extra = []
+    for label, ds in (("sr", sr), ("kos", kos)):
+        path = out / f"{label}.dcm"
+        path.write_bytes(encode_dataset(ds))
+        extra.append(path)
+    return files + extra
+
+
+def run_tool(*args: str) -> subprocess.CompletedProcess:
+    """Run a DICOM tool from Debian's packages (skip the test when it is missing)."""
+    if shutil.which(args[0]) is None:
+        pytest.skip(f"{args[0]} is not installed")
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=120)
+
+
+def dciodvfy_errors(path: Path) -> set[str]:
+    """dciodvfy's Error lines for one file, as a set (what is new in a copy is what matters)."""
+    out = run_tool("dciodvfy", str(path))
+    return {line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")}
