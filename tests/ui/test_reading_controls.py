@@ -214,3 +214,31 @@ def test_a_stage_change_does_not_take_the_keys_from_a_field_the_reader_types_in(
     assert QApplication.focusWidget() is field
     window.hanging.next_stage()  # as a prior arriving in the background does
     assert QApplication.focusWidget() is field
+
+
+def test_the_docks_tab_together_float_and_close(qtbot, reading):
+    from PySide6.QtWidgets import QDockWidget
+
+    window = reading
+    report, qc = window.findChild(QDockWidget, "reportDock"), window.findChild(QDockWidget, "qcDock")
+    window.browser.select_study(window.viewer.session.patient.study_uid)
+    assert window.qc.show_checklist()  # QC › QC checklist shows its dock
+    qtbot.waitUntil(qc.isVisible)
+    assert qc in window.tabifiedDockWidgets(report)  # one column for both, a tab each
+    wanted = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+    for dock in (report, qc):
+        assert dock.features() & wanted == wanted
+        assert dock.minimumWidth() <= 300  # the content scrolls rather than widening the window
+    toggle = report.toggleViewAction()
+    assert toggle in window.findChildren(type(toggle)) or toggle.parent() is not None
+    toggle.trigger()
+    assert not report.isVisible()
+    toggle.trigger()
+    assert report.isVisible()
+    before = window.viewer.viewports[0].width()
+    report.setFloating(True)
+    qtbot.waitUntil(report.isFloating)
+    assert window.viewer.viewports[0].width() >= before  # the images take the room it leaves
+    report.setFloating(False)
+    assert not report.isFloating()
