@@ -18,7 +18,7 @@ from workstation.cli.common import CliError, Context
 # One module per area; each registers its own subcommands.
 _AREAS = (
     "import_cmd", "browse", "cache_cmd", "demo_cmd", "nodes_cmd", "net_cmd", "render_cmd", "volume_cmd", "report_cmd",
-    "hanging_cmd", "qc_cmd", "worklist_cmd", "display_cmd",
+    "hanging_cmd", "qc_cmd", "worklist_cmd", "display_cmd", "export_cmd",
 )
 
 # Which area registers each top-level command: a command imports only its own area's module, so
@@ -38,6 +38,7 @@ COMMAND_AREAS = {
     "qc": "qc_cmd", "tags": "qc_cmd",
     "worklist": "worklist_cmd", "hl7": "worklist_cmd",
     "patterns": "display_cmd", "display": "display_cmd",
+    "export": "export_cmd",
 }
 
 

@@ -1,0 +1,106 @@
+"""'lightbox export': media into a folder and an ISO image that import back, pictures and movies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from tests.export.conftest import run_tool
+from workstation.cli import main
+from workstation.export.media import extract_iso
+
+
+@pytest.fixture(scope="module")
+def home_with_demo(demo_set, tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    assert main(["--home", str(home), "import", *[str(p) for p in demo_set]]) == 0
+    return home
+
+
+def _studies(home: Path, capsys) -> list[dict]:
+    capsys.readouterr()
+    assert main(["--home", str(home), "studies", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _uid(row: dict) -> str:
+    return row.get("study_uid") or row.get("StudyInstanceUID") or row["uid"]
+
+
+def test_folder_media_round_trips_and_dcmtk_accepts_its_dicomdir(home_with_demo, tmp_path, capsys):
+    studies = _studies(home_with_demo, capsys)
+    mr = next(s for s in studies if "MR" in json.dumps(s) and "SR" in json.dumps(s)) if any(
+        "SR" in json.dumps(s) for s in studies) else studies[0]
+    out = tmp_path / "usb"
+    assert main(["--home", str(home_with_demo), "export", _uid(mr), "--to", str(out), "--quiet"]) == 0
+    assert (out / "DICOMDIR").exists() and (out / "README.TXT").exists() and (out / "IHE_PDI" / "INDEX.HTM").exists()
+    result = run_tool("dcmmkdir", "--verbose", "-Pgp", "+r", "+id", str(out), "+D", str(tmp_path / "CHECKDIR"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    dicomdir = pydicom.dcmread(out / "DICOMDIR")
+    assert len(dicomdir.DirectoryRecordSequence) > 3
+    # Back into a fresh home through its DICOMDIR: the same study, the same number of objects.
+    fresh = tmp_path / "fresh"
+    assert main(["--home", str(fresh), "import", str(out / "DICOMDIR")]) == 0
+    again = _studies(fresh, capsys)
+    assert [_uid(s) for s in again] == [_uid(mr)]
+
+
+def test_deidentified_iso_imports_back_under_new_uids(home_with_demo, tmp_path, capsys):
+    studies = _studies(home_with_demo, capsys)
+    uids = [_uid(s) for s in studies]
+    iso = tmp_path / "case.iso"
+    assert main(["--home", str(home_with_demo), "export", *uids, "--iso", str(iso), "--deidentify", "dates",
+                 "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "new UID" in text and "emptied" in text
+    media = extract_iso(iso, tmp_path / "mounted")
+    assert (media / "DICOMDIR").exists()
+    fresh = tmp_path / "fresh"
+    assert main(["--home", str(fresh), "import", str(media / "DICOMDIR")]) == 0
+    again = _studies(fresh, capsys)
+    assert len(again) == len(uids) and not set(uids) & {_uid(s) for s in again}
+    assert "Müller" not in json.dumps(again, ensure_ascii=False)
+
+
+def test_movie_of_the_ultrasound_cine_plays_at_its_frame_rate(demo_set, tmp_path):
+    import imageio_ffmpeg
+
+    from workstation.export.images import export_movie
+    from workstation.imaging.frames import frame_timing
+
+    us = next(p for p in demo_set if "_US_" in str(p))
+    fps = frame_timing(pydicom.dcmread(us, stop_before_pixels=True)).frames_per_second
+    out = tmp_path / "cine.mp4"
+    assert export_movie(us, out) == pytest.approx(fps)
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(out)], capture_output=True,
+                           text=True, timeout=60)
+    stream = next(line for line in probe.stderr.splitlines() if "Video:" in line)
+    assert f"{fps:g} fps" in stream
+    frames = int(pydicom.dcmread(us, stop_before_pixels=True).NumberOfFrames)
+    n, _ = imageio_ffmpeg.count_frames_and_secs(str(out))
+    assert n == frames
+
+
+def test_png_with_deidentify_has_no_patient_text(demo_set, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from workstation.export.images import corner_lines, export_image
+
+    image = next(p for p in demo_set if "_CT_" in str(p))
+    export_image(image, tmp_path / "plain.png", corner_text=False)
+    export_image(image, tmp_path / "deid.png", corner_text=True, deidentify=True)
+    export_image(image, tmp_path / "named.png", corner_text=True, deidentify=False)
+    plain, deid, named = (np.asarray(Image.open(tmp_path / f"{n}.png")) for n in ("plain", "deid", "named"))
+    # The de-identified picture differs from the bare render only in its bottom (image/window) corner.
+    rows = np.nonzero((deid != plain).any(axis=(1, 2)))[0]
+    assert rows.size and rows.min() >= deid.shape[0] // 2
+    # With names allowed, the patient corner (top) is drawn.
+    assert (named[: named.shape[0] // 2] != plain[: plain.shape[0] // 2]).any()
+    lines = corner_lines(pydicom.dcmread(image, stop_before_pixels=True), deidentify=True)
+    assert lines["top_left"] == []
