@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
@@ -19,7 +20,7 @@ from workstation.dicom.charset import encode_dataset
 from workstation.dicom.uids import new_uid
 from workstation.display.tg18 import LABEL, Pattern, all_patterns
 
-__all__ = ["SECONDARY_CAPTURE", "pattern_dataset", "write_patterns"]
+__all__ = ["SECONDARY_CAPTURE", "pattern_dataset", "write_patterns", "pattern_p_values"]
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 
@@ -110,3 +111,20 @@ def write_patterns(out_dir: str | Path, size: int = 1024) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
+
+
+def pattern_p_values(pattern: Pattern) -> np.ndarray:
+    """The pattern's P-values (uint8), through the same display pipeline as any image, with its own window.
+
+    The screen then gets them through its monitor's output stage
+    (:meth:`workstation.display.output.ScreenOutput.grey`), exactly as a
+    study's images do, so the patterns test the path the images take.
+    """
+    from workstation.imaging.pipeline import FramePipeline, Window
+
+    header = Dataset()
+    header.Rows, header.Columns = pattern.pixels.shape
+    header.SamplesPerPixel, header.PhotometricInterpretation = 1, "MONOCHROME2"
+    header.BitsAllocated, header.BitsStored, header.HighBit, header.PixelRepresentation = 16, 12, 11, 0
+    centre, width = pattern.window
+    return FramePipeline.from_dataset(header).to_display(pattern.pixels, Window(centre, width))

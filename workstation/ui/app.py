@@ -14,6 +14,7 @@ from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
 from workstation.ui.display_calibration import attach_display_calibration
+from workstation.ui.display_patterns import attach_display_patterns
 from workstation.ui.multi_monitor import attach_monitor_layouts
 from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
 from workstation.ui.window_fit import click_focus_text_fields, fit_dock, fit_to_screen
@@ -115,6 +116,7 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
     attach_hanging(window, home, prefetch=background)
     attach_monitor_layouts(window, home, cache)
     attach_display_calibration(window, settings_source(window, home))
+    attach_display_patterns(window, home, settings_source(window, home))
     click_focus_text_fields(window)
     # The report panel builds its template's fields for each study opened.
     window.study_activated.connect(lambda _uid: QTimer.singleShot(0, lambda: click_focus_text_fields(window)))

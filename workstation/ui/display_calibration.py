@@ -45,13 +45,26 @@ def monitor_keys() -> list[str]:
     return [monitor_key(s) for s in screens]
 
 
-def available_bits(window: QWidget) -> int:
-    """10 when the window's monitor or surface has 10 bits per channel, else 8."""
+def available_bits(window: QWidget, screen: QScreen | None = None) -> int:
+    """10 when the window's surface or ``screen`` (default: the window's) has 10 bits per channel, else 8."""
     handle = window.windowHandle()
     if handle is not None and handle.format().redBufferSize() >= 10:
         return 10
-    screen = window.screen()
+    screen = screen or window.screen()
     return 10 if screen is not None and screen.depth() == 30 else 8
+
+
+def output_for(screen: QScreen | None, source: SettingsSource, window: QWidget) -> tuple[ScreenOutput, str, str]:
+    """The output stage for ``screen`` from the settings: ``(output, monitor key, problem or "")``."""
+    key = monitor_key(screen)
+    problem = ""
+    try:
+        settings = DisplaySettings.from_extra(source.current().extra)
+    except ValueError as exc:
+        settings, problem = DisplaySettings(), f"Display settings not used: {exc}"
+    output, trouble = screen_output(settings.for_monitor(key), settings.wanted_bits(available_bits(window, screen)),
+                                    settings.dither)
+    return output, key, problem or trouble
 
 
 class DisplayCalibration(QObject):
@@ -89,15 +102,7 @@ class DisplayCalibration(QObject):
 
     def update(self) -> None:
         """Recompute the output stage for the window's monitor and the current settings; repaint."""
-        self.monitor = monitor_key(self.window.screen())
-        self.problem = ""
-        try:
-            settings = DisplaySettings.from_extra(self.source.current().extra)
-        except ValueError as exc:
-            settings, self.problem = DisplaySettings(), f"Display settings not used: {exc}"
-        bits = settings.wanted_bits(available_bits(self.window))
-        output, problem = screen_output(settings.for_monitor(self.monitor), bits, settings.dither)
-        self.problem = self.problem or problem
+        output, self.monitor, self.problem = output_for(self.window.screen(), self.source, self.window)
         self.output = output
         for viewer in self._viewers():
             viewer.session.display.set_output(output)
