@@ -76,7 +76,7 @@ def test_worklist_tab_opens_claims_and_steps(qtbot, cache, window):
     tab = window.worklist
     assert tab.table.rowCount() == 3
     assert [i.patient_id for i in tab.items][0] == "WT-2"  # STAT first
-    assert tab.table.item(0, 0).text() == "STAT" and tab.table.item(0, 9).text() == "Sudden headache"
+    assert tab.table.item(0, 0).text() == "STAT" and tab.table.item(0, 5).text() == "Sudden headache"
 
     # Filters: priority STAT, then any again
     tab.priority.setCurrentText("STAT")

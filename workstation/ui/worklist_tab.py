@@ -12,6 +12,7 @@ without returning to it.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 from typing import Callable
 
@@ -49,8 +50,11 @@ from workstation.worklist.settings import WorklistSettings, reader_of
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Priority", "Status", "Patient name", "Patient ID", "Accession", "Study date", "Modality", "Body part",
-           "Requested procedure", "Reason", "Waiting", "Where")
+# What the reader decides on first (priority, who, what was asked and why) comes first: on a 1280 px screen
+# the columns from the study date on may need the horizontal scroll bar.
+COLUMNS = ("Priority", "Status", "Patient name", "Patient ID", "Requested procedure", "Reason", "Study date",
+           "Modality", "Body part", "Waiting", "Accession", "Where")
+REASON_COLUMN = 5
 MODALITIES = ("Any", "CT", "MR", "CR", "DX", "US", "MG", "NM", "PT", "XA", "RF")
 STAT_COLOUR = QColor("#e0524a")
 NEXT_KEY, PREVIOUS_KEY = "Ctrl+Alt+Right", "Ctrl+Alt+Left"
@@ -283,17 +287,17 @@ class WorklistTab(QWidget):
                 status += " (you)"
             elif status == "in progress" and item.claimed_by:
                 status += f" ({format_person_name(item.claimed_by)})"
-            values = (item.priority, status, format_person_name(item.patient_name), item.patient_id, item.accession,
-                      format_da(item.study_date), item.modalities.replace("\\", ", "), item.body_part,
-                      item.requested_procedure or item.description, item.reason,
-                      waiting_words(item.waiting_since, now), item.location)
+            values = (item.priority, status, format_person_name(item.patient_name), item.patient_id,
+                      item.requested_procedure or item.description, item.reason, format_da(item.study_date),
+                      item.modalities.replace("\\", ", "), item.body_part, waiting_words(item.waiting_since, now),
+                      item.accession, item.location)
             for col, text in enumerate(values):
                 cell = QTableWidgetItem(text)
                 if item.priority == "STAT":
                     cell.setForeground(QBrush(STAT_COLOUR))
                 elif item.location == NOT_ACQUIRED:
                     cell.setForeground(QBrush(QColor(theme.WARNING_TEXT)))
-                if col == 9 and item.clinical_history:
+                if col == REASON_COLUMN and item.clinical_history:
                     cell.setToolTip(f"History: {item.clinical_history}")
                 self.table.setItem(row, col, cell)
             if item.key == keep:
@@ -405,7 +409,13 @@ class OrderHeader(QLabel):
         except Exception:  # noqa: BLE001 - the header is a help; it never stops a study from opening
             log.exception("order context unavailable")
             lines = []
-        self.setText("\n".join(lines))
+        shown = []
+        for line in lines:
+            text = html.escape(line)
+            if text.startswith("STAT"):  # the one word a reader must not miss
+                text = f'<b style="color:{STAT_COLOUR.name()}">STAT</b>' + text[4:]
+            shown.append(text)
+        self.setText("<br>".join(shown))
         self.setVisible(bool(lines))
 
 
