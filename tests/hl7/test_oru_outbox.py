@@ -123,3 +123,35 @@ def test_amendment_is_sent_as_corrected(cache, identity):
         statuses = sorted(value(first(m, "OBR"), 25) for m in ris.parsed())
     assert statuses == ["C", "F"]
     assert {i.state for i in _hl7_items(cache)} == {"committed"}
+
+
+def test_a_ris_that_never_answers_is_given_up_on_in_bounded_time(cache, identity):
+    """A RIS that accepts the connection and says nothing: the item waits for a retry, the round ends."""
+    import socket
+    import threading
+    import time
+
+    from workstation.reporting.kinds import RIS_REPORT, kind_of
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    held = []
+    accepting = threading.Thread(target=lambda: held.append(server.accept()), daemon=True)
+    accepting.start()
+    try:
+        settings = _settings(server.getsockname()[1])
+        hs = HL7Settings.of(settings)
+        hs.timeout_s = 1.0
+        hs.store(settings)
+        _sign(cache, settings, identity)
+        started = time.monotonic()
+        OutboxSender(cache, settings, _never_commit).run_once()
+        assert time.monotonic() - started < 30
+    finally:
+        for conn, _addr in held:
+            conn.close()
+        server.close()
+    [item] = _hl7_items(cache)
+    assert item.state == "queued" and "did not acknowledge within 1 s" in item.last_error
+    assert kind_of(item.sop_class_uid) == RIS_REPORT

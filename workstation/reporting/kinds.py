@@ -21,6 +21,8 @@ DOSE_SR_CLASSES = {"1.2.840.10008.5.1.4.1.1.88.67", "1.2.840.10008.5.1.4.1.1.88.
 REPORT, KEY_IMAGES, REJECTION_NOTE, PRESENTATION_STATE, PDF, DOSE_REPORT, OTHER_SR, OTHER = (
     "report", "key images", "rejection note", "presentation state", "PDF report", "dose report",
     "structured document", "object")
+#: An outbox item that is the report's HL7 message to a RIS (its "SOP class" starts with "HL7 ").
+RIS_REPORT = "report to the RIS (HL7)"
 
 #: Document titles of KOS that are rejection notes (CID 7011).
 REJECTION_TITLES = {("113001", "DCM"), ("113037", "DCM"), ("113038", "DCM"), ("113039", "DCM")}
@@ -58,6 +60,8 @@ def kind_of(sop_class_uid: str, ds: Dataset | None = None) -> str:
         Its header (the document title tells a rejection note from key images,
         a report from other structured documents).  Without it, an SR counts as a report.
     """
+    if sop_class_uid.startswith("HL7 "):
+        return RIS_REPORT
     if sop_class_uid == KOS_CLASS:
         title = _title(ds)
         if title is not None and (title.value, title.scheme) in REJECTION_TITLES:
