@@ -85,6 +85,11 @@ class Payload:
                 raise UnusableInstance(f"truncated: {problem}")
         return rec
 
+    def discard(self) -> None:
+        """Remove the temporary file pynetdicom streamed the object to (it leaves some behind)."""
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
     def stage(self, cache_dir: Path, *, sync: bool = True) -> StagedFile:
         """Put the object in the cache's incoming folder (raises OSError; nothing left behind then)."""
         if self.data is not None:

@@ -325,7 +325,10 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
             data = payload_of(event)
         except Exception:  # noqa: BLE001 - malformed sub-operation: answer it, keep the association
             return status_dataset(0xC000, "malformed C-STORE request")
-        received = stage_received(group, data, peer.ae_title, source)
+        try:
+            received = stage_received(group, data, peer.ae_title, source)
+        finally:
+            data.discard()  # pynetdicom's C-GET path never removes its temporary file
         if received.status != 0:
             log.warning("C-GET sub-operation %s answered 0x%04X: %s", received.sop_instance_uid or "(unreadable)",
                         received.status, received.message)

@@ -538,12 +538,15 @@ class StorageSCP:
             received = Received("", "", "", calling, CANNOT_UNDERSTAND, Outcome.FAILED.value,
                                 f"malformed C-STORE request ({type(exc).__name__})")
         else:
-            if ours and committer is not None:
-                received = stage_received(committer, data, calling, f"C-MOVE from {calling}", self._committed)
-                if received.status == 0:
-                    return status_dataset(0)  # stats and observers follow when its group is committed
-            else:
-                received, _result = store_received(self.cache, data, calling, f"C-STORE from {calling}")
+            try:
+                if ours and committer is not None:
+                    received = stage_received(committer, data, calling, f"C-MOVE from {calling}", self._committed)
+                    if received.status == 0:
+                        return status_dataset(0)  # stats and observers follow when its group is committed
+                else:
+                    received, _result = store_received(self.cache, data, calling, f"C-STORE from {calling}")
+            finally:
+                data.discard()
         self._committed(received, started)
         return status_dataset(received.status, received.message)
 
