@@ -1,4 +1,4 @@
-"""The small demo set plus a report (SR) and key images (KOS) that name and refer to its images."""
+"""The small demo set plus a report (SR), key images (KOS) and a presentation state (GSPS) that name and refer to its images."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from workstation.demo.studies import generate_demo_studies
 
 @pytest.fixture(scope="session")
 def demo_set(tmp_path_factory) -> list[Path]:
-    """Every small demo file, then an SR and a KOS for the MR study of the patient with a non-Latin name."""
+    """Every small demo file, then an SR, a KOS and a GSPS for the MR study of the patient with a non-Latin name."""
     from workstation.imaging.key_images import build_key_object_selection
+    from workstation.imaging.pipeline import Window
+    from workstation.imaging.presentation import PresentationView, build_gsps
     from workstation.reporting.inputs import ReportContent
     from workstation.reporting.sr_build import BuildRequest, Observer, ReportState, build_sr
     from workstation.reporting.templates import get_template
@@ -32,8 +34,10 @@ def demo_set(tmp_path_factory) -> list[Path]:
     sr = build_sr(BuildRequest(get_template("general"), ReportContent("general", {"findings": findings, "impression": "ok"}),
                                headers[:3], Observer("Doe^Jane", "St. Elsewhere"), state=ReportState.FINAL))
     kos = build_key_object_selection(headers[:2], description="key images")
+    gsps = build_gsps(headers[:2], PresentationView(window=Window(300.0, 600.0), rotation=90),
+                      content_description=f"view for {name}")
     extra = []
-    for label, ds in (("sr", sr), ("kos", kos)):
+    for label, ds in (("sr", sr), ("kos", kos), ("gsps", gsps)):
         path = out / f"{label}.dcm"
         path.write_bytes(encode_dataset(ds))
         extra.append(path)

@@ -32,22 +32,54 @@ def _uid(row: dict) -> str:
     return row.get("study_uid") or row.get("StudyInstanceUID") or row["uid"]
 
 
+def _opens_with_its_objects(home: Path, study_uid: str) -> None:
+    """The study in ``home`` has its final report, its key images and its presentation state (rotation kept)."""
+    from workstation.home import Home
+    from workstation.session.saved_objects import key_object_selections, presentation_states_by_series
+    from workstation.store.cache import StudyCache
+
+    cache = StudyCache.open(Home.single(home))
+    try:
+        from workstation.reporting.certificates import TrustStore
+        from workstation.reporting.documents import study_documents
+
+        reports, others = study_documents(cache, study_uid, TrustStore([]))
+        assert [r.state for r in reports] == ["final"] and "unreadable" not in reports[0].title
+        assert sorted(o.kind for o in others) == ["key images", "presentation state"]
+        states = [s for per_series in presentation_states_by_series(cache, study_uid).values() for s in per_series]
+        assert states and states[0].state.rotation == 90
+        kos = key_object_selections(cache, study_uid)
+        assert kos and len(kos[0].sop_instance_uids()) == 2
+        images = {r.sop_instance_uid for s in cache.series(study_uid) for r in cache.instances(s.series_uid)}
+        assert set(kos[0].sop_instance_uids()) <= images
+        series = {s.series_uid for s in cache.series(study_uid)}
+        assert {ref.series_instance_uid for ref in states[0].state.referenced} <= series
+    finally:
+        cache.close()
+
+
+def _mr_with_report(studies: list[dict]) -> dict:
+    return next(s for s in studies if "SR" in s["modalities"].split("\\") or "SR" in s["modalities"])
+
+
 def test_folder_media_round_trips_and_dcmtk_accepts_its_dicomdir(home_with_demo, tmp_path, capsys):
-    studies = _studies(home_with_demo, capsys)
-    mr = next(s for s in studies if "MR" in json.dumps(s) and "SR" in json.dumps(s)) if any(
-        "SR" in json.dumps(s) for s in studies) else studies[0]
+    mr = _mr_with_report(_studies(home_with_demo, capsys))
     out = tmp_path / "usb"
     assert main(["--home", str(home_with_demo), "export", _uid(mr), "--to", str(out), "--quiet"]) == 0
     assert (out / "DICOMDIR").exists() and (out / "README.TXT").exists() and (out / "IHE_PDI" / "INDEX.HTM").exists()
     result = run_tool("dcmmkdir", "--verbose", "-Pgp", "+r", "+id", str(out), "+D", str(tmp_path / "CHECKDIR"))
     assert result.returncode == 0, result.stderr[-2000:]
     dicomdir = pydicom.dcmread(out / "DICOMDIR")
-    assert len(dicomdir.DirectoryRecordSequence) > 3
-    # Back into a fresh home through its DICOMDIR: the same study, the same number of objects.
+    kinds = {str(r.DirectoryRecordType) for r in dicomdir.DirectoryRecordSequence}
+    assert {"PATIENT", "STUDY", "SERIES", "IMAGE", "SR DOCUMENT", "KEY OBJECT DOC", "PRESENTATION"} <= kinds
+    names = {str(r.PatientName) for r in dicomdir.DirectoryRecordSequence if r.DirectoryRecordType == "PATIENT"}
+    assert names == {mr["patient_name"]}  # the non-Latin name exactly, not '?'
+    # Back into a fresh home through its DICOMDIR: the same study, opening with its report, key images and view.
     fresh = tmp_path / "fresh"
     assert main(["--home", str(fresh), "import", str(out / "DICOMDIR")]) == 0
     again = _studies(fresh, capsys)
-    assert [_uid(s) for s in again] == [_uid(mr)]
+    assert [_uid(s) for s in again] == [_uid(mr)] and again[0]["num_instances"] == mr["num_instances"]
+    _opens_with_its_objects(fresh, _uid(mr))
 
 
 def test_deidentified_iso_imports_back_under_new_uids(home_with_demo, tmp_path, capsys):
@@ -64,7 +96,11 @@ def test_deidentified_iso_imports_back_under_new_uids(home_with_demo, tmp_path, 
     assert main(["--home", str(fresh), "import", str(media / "DICOMDIR")]) == 0
     again = _studies(fresh, capsys)
     assert len(again) == len(uids) and not set(uids) & {_uid(s) for s in again}
-    assert "Müller" not in json.dumps(again, ensure_ascii=False)
+    dumped = json.dumps(again, ensure_ascii=False)
+    for s in studies:
+        assert s["patient_name"] not in dumped and s["patient_id"] not in dumped
+    # The de-identified report, key images and view still refer to the de-identified images.
+    _opens_with_its_objects(fresh, _uid(_mr_with_report(again)))
 
 
 def test_movie_of_the_ultrasound_cine_plays_at_its_frame_rate(demo_set, tmp_path):

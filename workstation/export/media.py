@@ -181,6 +181,7 @@ def export_files(
             entry["count"] += 1
         throttle.advance()
     fileset.write(dest)
+    _check_dicomdir_names(dest / "DICOMDIR", {pid: e["name"] for (pid, _s), e in index.items()})
     report.files = [dest / "DICOMDIR"] + [dest / i.FileID for i in fileset]
     deid = ("De-identified copy (PS3.15 Annex E): " + (deidentifier.options and ", ".join(sorted(deidentifier.options))
             or "basic profile")) if deidentifier is not None else ""
@@ -191,6 +192,23 @@ def export_files(
     throttle.advance()
     throttle.finish()
     return report
+
+
+def _check_dicomdir_names(path: Path, names: dict[str, str]) -> None:
+    """Read the DICOMDIR pydicom wrote back: every PATIENT record names its patient exactly (no '?').
+
+    Raises
+    ------
+    CharsetError
+        A record's name differs from the objects' (the message names the record, not the name).
+    """
+    dicomdir = pydicom.dcmread(path)
+    for n, record in enumerate(dicomdir.get("DirectoryRecordSequence", [])):
+        if record.get("DirectoryRecordType") != "PATIENT":
+            continue
+        wanted = names.get(str(record.get("PatientID", "")))
+        if wanted is not None and str(record.get("PatientName", "")) != wanted:
+            raise CharsetError(f"DICOMDIR record {n}: the patient's name was not written exactly")
 
 
 def _write_pdi_index(dest: Path, index: dict) -> None:
