@@ -114,3 +114,17 @@ def test_conformance_typed_in_and_from_csv_is_logged(qtbot, window, home, tmp_pa
     dialog.inputs[5].setValue(0.1)
     qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
     assert dialog.verdict.text().startswith("Not checked") and len(read_qa_log(home.data_dir / QA_LOG_NAME)) == 2
+
+
+def test_caption_never_covers_the_pattern(qtbot, window):
+    _view_action(window, "Display test patterns").trigger()
+    patterns = window.pattern_window
+    qtbot.waitExposed(patterns)
+    box = patterns.caption_rect()
+    w, h = patterns.width(), patterns.height()
+    pattern_box = ((w - 1024) / 2, (h - 1024) / 2, (w + 1024) / 2, (h + 1024) / 2)
+    if box is not None:
+        overlap_x = min(box.right(), pattern_box[2]) - max(box.left(), pattern_box[0])
+        overlap_y = min(box.bottom(), pattern_box[3]) - max(box.top(), pattern_box[1])
+        assert overlap_x <= 0 or overlap_y <= 0
+    patterns.close()

@@ -96,6 +96,7 @@ class DisplayPage(QWidget):
         for s in (self.l_min, self.l_max, self.gamma, self.ambient, self.target_min, self.target_max):
             s.valueChanged.connect(self._preview)
         self.lut_file.editingFinished.connect(self._preview)
+        self.lut_file.textChanged.connect(self._preview)
 
     # Settings -> widgets -----------------------------------------------------------------------
     def load(self, s: Settings) -> None:
@@ -166,6 +167,12 @@ class DisplayPage(QWidget):
         self._settings = display
 
     def _preview(self, *_args) -> None:
+        gsdf = self.mode.currentData() == "gsdf"
+        by_range = gsdf and not self.lut_file.text().strip()
+        for w in (self.lut_file, self.browse, self.ambient, self.target_min, self.target_max):
+            w.setEnabled(gsdf)
+        for w in (self.l_min, self.l_max, self.gamma):
+            w.setEnabled(by_range)  # a characteristic file gives the curve itself
         try:
             calibration = self._calibration()
         except ValueError as exc:

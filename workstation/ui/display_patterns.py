@@ -90,15 +90,29 @@ class PatternWindow(QWidget):
         ratio = self.devicePixelRatioF()
         image.setDevicePixelRatio(ratio)
         w, h = image.width() / ratio, image.height() / ratio
-        p.drawImage(QPointF((self.width() - w) / 2, (self.height() - h) / 2), image)
-        if self.caption:
+        left, top = (self.width() - w) / 2, (self.height() - h) / 2
+        p.drawImage(QPointF(left, top), image)
+        box = self.caption_rect()
+        if self.caption and box is not None:
             p.setFont(QFont(p.font().family(), 9))
             p.setPen(QColor(140, 140, 140))
             text = (f"{self.pattern.name} ({self.index + 1}/{len(self.patterns)}) · {self.monitor} · "
                     f"{self.output.description} · ←/→ pattern, H caption, Esc close")
-            p.drawText(QRectF(8, self.height() - 22, self.width() - 16, 18),
-                       int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+            p.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap),
+                       text)
         p.end()
+
+    def caption_rect(self) -> QRectF | None:
+        """Where the caption goes: in the black margin below or beside the pattern, never over it (None: no room)."""
+        ratio = self.devicePixelRatioF()
+        w, h = self._image.width() / ratio, self._image.height() / ratio
+        below = (self.height() - h) / 2
+        if below >= 22:
+            return QRectF(8, self.height() - below + 2, self.width() - 16, below - 4)
+        beside = (self.width() - w) / 2
+        if beside >= 110:
+            return QRectF(6, 0, beside - 12, self.height() - 6)
+        return None
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         key = event.key()
