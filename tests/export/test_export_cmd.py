@@ -140,3 +140,25 @@ def test_png_with_deidentify_has_no_patient_text(demo_set, tmp_path):
     assert (named[: named.shape[0] // 2] != plain[: plain.shape[0] // 2]).any()
     lines = corner_lines(pydicom.dcmread(image, stop_before_pixels=True), deidentify=True)
     assert lines["top_left"] == []
+
+
+def test_pictures_movies_and_refusals_from_the_command_line(home_with_demo, tmp_path, capsys):
+    studies = _studies(home_with_demo, capsys)
+    us = next(s for s in studies if s["modalities"] == "US")
+    home = ["--home", str(home_with_demo)]
+    assert main([*home, "export", _uid(us), "--to", str(tmp_path / "movies"), "--format", "mp4", "--deidentify"]) == 0
+    assert len(list((tmp_path / "movies").glob("*.mp4"))) == 1
+    assert "frames/s" in capsys.readouterr().out
+    assert main([*home, "export", _uid(us), "--to", str(tmp_path / "pics"), "--format", "png",
+                 "--no-corner-text"]) == 0
+    assert len(list((tmp_path / "pics").glob("*.png"))) == us["num_instances"]
+    capsys.readouterr()
+    # Refusals: one clear line, exit 1, nothing written.
+    assert main([*home, "export", _uid(us), "--to", str(tmp_path / "x"), "--deidentify", "dates,colour"]) == 1
+    assert "colour" in capsys.readouterr().err
+    assert main([*home, "export", "1.2.3.4", "--to", str(tmp_path / "y")]) == 1
+    assert "not in the cache" in capsys.readouterr().err
+    assert main([*home, "export", _uid(us), "--to", str(tmp_path / "pics")]) == 1
+    assert "not empty" in capsys.readouterr().err
+    assert main([*home, "export", _uid(us), "--iso", str(tmp_path / "a.iso"), "--format", "png"]) == 1
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists() and not (tmp_path / "a.iso").exists()

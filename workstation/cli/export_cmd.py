@@ -51,86 +51,40 @@ def _progress(quiet: bool):
     return update
 
 
-def _deidentifier(args):
-    if args.deidentify is None:
+def _key(args) -> bytes | None:
+    if not args.key_file:
         return None
     import os
 
-    from workstation.export.deidentify import Deidentifier
-
-    options = [o.strip() for o in args.deidentify.split(",") if o.strip()]
-    key = None
-    if args.key_file:
-        path = Path(args.key_file)
-        if not path.exists():
-            path.write_bytes(os.urandom(32))
-            path.chmod(0o600)
-        key = path.read_bytes()
-    try:
-        return Deidentifier(options, key=key)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-
-
-def study_files(ctx: Context, study_uids: list[str]) -> list[Path]:
-    """Every cached file of the studies (images, reports, presentation states, key images)."""
-    cache = ctx.cache
-    files: list[Path] = []
-    for uid in study_uids:
-        if cache.study(uid) is None:
-            raise CliError(f"study {uid} is not in the cache (see 'lightbox studies')")
-        for series in cache.series(uid):
-            files += [cache.path_of(row) for row in cache.instances(series.series_uid)]
-    return files
+    path = Path(args.key_file)
+    if not path.exists():
+        path.write_bytes(os.urandom(32))
+        path.chmod(0o600)
+    return path.read_bytes()
 
 
 def _export(args: argparse.Namespace, ctx: Context) -> int:
-    files = study_files(ctx, args.studies)
-    deid = _deidentifier(args)
-    if args.format == "dicom":
-        from workstation.export.media import export_files, export_iso
+    from workstation.export.job import ExportRequest, run_export, study_files
+    from workstation.export.profile import OPTIONS
 
-        try:
-            if args.iso:
-                report = export_iso(files, Path(args.iso), deidentifier=deid, progress=_progress(args.quiet))
-            else:
-                report = export_files(files, Path(args.to), deidentifier=deid, progress=_progress(args.quiet),
-                                      kind="folder")
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
-        for line in report.summary_lines():
-            print(line)
-        return 0 if report.written else 1
-    if args.iso:
-        raise CliError("--iso writes DICOM media; use --to DIR for png, jpeg or mp4")
-    return _pictures(args, files, deid is not None)
-
-
-def _pictures(args, files: list[Path], deidentify: bool) -> int:
-    import pydicom
-
-    from workstation.export.images import export_image, export_movie
-    from workstation.imaging.frames import number_of_frames
-
-    out = Path(args.to)
-    out.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for n, path in enumerate(files, 1):
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:  # noqa: BLE001 - not an image file: nothing to draw
-            continue
-        if "Rows" not in ds:
-            continue
-        name = f"{n:04d}"  # never a patient value in a file name
-        if args.format == "mp4":
-            if number_of_frames(ds) < 2:
-                continue
-            fps = export_movie(path, out / f"{name}.mp4", corner_text=not args.no_corner_text, deidentify=deidentify)
-            print(f"{name}.mp4 at {fps:g} frames/s")
-        else:
-            export_image(path, out / f"{name}.{'jpg' if args.format == 'jpeg' else 'png'}",
-                         corner_text=not args.no_corner_text, deidentify=deidentify, fmt=args.format)
-        written += 1
-    print(f"{written} {args.format} file(s) written to {out}")
-    return 0 if written else 1
+    try:
+        files = study_files(ctx.cache, args.studies)
+    except KeyError as exc:
+        raise CliError(f"study {exc.args[0]} is not in the cache (see 'lightbox studies')") from None
+    options = None
+    if args.deidentify is not None:
+        options = tuple(o.strip() for o in args.deidentify.split(",") if o.strip())
+        unknown = set(options) - set(OPTIONS)
+        if unknown:
+            raise CliError(f"unknown de-identification option(s) {', '.join(sorted(unknown))}: "
+                           f"choose from {', '.join(OPTIONS)}")
+    request = ExportRequest(tuple(files), to_folder=Path(args.to) if args.to else None,
+                            to_iso=Path(args.iso) if args.iso else None, deidentify=options, fmt=args.format,
+                            corner_text=not args.no_corner_text, key=_key(args))
+    try:
+        lines = run_export(request, progress=_progress(args.quiet), say=print)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    for line in lines:
+        print(line)
+    return 0 if not lines[0].startswith("0 ") else 1

@@ -1,0 +1,132 @@
+"""One export as plain data and one function that runs it: what the command line and the dialog share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+
+from workstation.export.deidentify import Deidentifier
+from workstation.jobs.core import CancelToken, ProgressCallback
+
+FORMATS = ("dicom", "png", "jpeg", "mp4")
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export where.
+
+    Attributes
+    ----------
+    files : tuple of pathlib.Path
+        The studies' objects (see :func:`study_files`).
+    to_folder : pathlib.Path or None
+        An empty folder (DICOM media, or pictures and movies).
+    to_iso : pathlib.Path or None
+        An ISO image to write (DICOM only).
+    deidentify : tuple of str or None
+        None: a faithful copy; a tuple: the basic profile with these options.
+    fmt : str
+        One of :data:`FORMATS`.
+    corner_text : bool
+        Pictures and movies with the corner text (never the patient's when de-identifying).
+    key : bytes or None
+        Secret for consistent new UIDs and IDs across exports.
+    """
+
+    files: tuple[Path, ...]
+    to_folder: Path | None = None
+    to_iso: Path | None = None
+    deidentify: tuple[str, ...] | None = None
+    fmt: str = "dicom"
+    corner_text: bool = True
+    key: bytes | None = None
+    extra: dict = field(default_factory=dict)
+
+    def check(self) -> None:
+        """Raise ValueError with a plain sentence when the request cannot run."""
+        if self.fmt not in FORMATS:
+            raise ValueError(f"unknown format {self.fmt!r}")
+        if (self.to_folder is None) == (self.to_iso is None):
+            raise ValueError("choose either a folder or an ISO image")
+        if self.to_iso is not None and self.fmt != "dicom":
+            raise ValueError("an ISO image holds DICOM media; choose a folder for pictures and movies")
+        if not self.files:
+            raise ValueError("no study chosen, or the chosen studies have no files in the cache")
+
+
+def study_files(cache, study_uids: list[str]) -> list[Path]:
+    """Every cached file of the studies (images, reports, presentation states, key images).
+
+    Raises
+    ------
+    KeyError
+        A study that is not in the cache (the message names its UID).
+    """
+    files: list[Path] = []
+    for uid in study_uids:
+        if cache.study(uid) is None:
+            raise KeyError(uid)
+        for series in cache.series(uid):
+            files += [cache.path_of(row) for row in cache.instances(series.series_uid)]
+    return files
+
+
+def run_export(request: ExportRequest, *, progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None, say: Callable[[str], None] = lambda s: None) -> list[str]:
+    """Run ``request``; returns the report's lines (counts, what was left out and why, what was removed).
+
+    Raises
+    ------
+    ValueError
+        The request cannot run (:meth:`ExportRequest.check`), or the folder is not empty.
+    """
+    request.check()
+    deid = Deidentifier(request.deidentify, key=request.key) if request.deidentify is not None else None
+    if request.fmt == "dicom":
+        from workstation.export.media import export_files, export_iso
+
+        if request.to_iso is not None:
+            report = export_iso(request.files, request.to_iso, deidentifier=deid, progress=progress, cancel=cancel)
+        else:
+            report = export_files(request.files, request.to_folder, deidentifier=deid, progress=progress,
+                                  cancel=cancel)
+        return report.summary_lines()
+    return _pictures(request, progress, cancel, say)
+
+
+def _pictures(request: ExportRequest, progress, cancel, say) -> list[str]:
+    from workstation.export.images import export_image, export_movie
+    from workstation.imaging.frames import number_of_frames
+
+    out = Path(request.to_folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    total = len(request.files)
+    deidentify = request.deidentify is not None
+    for n, path in enumerate(request.files, 1):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if progress is not None:
+            progress(n - 1, total)
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:  # noqa: BLE001 - not a DICOM file: nothing to draw
+            continue
+        if "Rows" not in ds:
+            continue  # reports, presentation states, key object selections
+        name = f"{n:04d}"  # never a patient value in a file name
+        if request.fmt == "mp4":
+            if number_of_frames(ds) < 2:
+                continue
+            fps = export_movie(path, out / f"{name}.mp4", corner_text=request.corner_text, deidentify=deidentify)
+            say(f"{name}.mp4 at {fps:g} frames/s")
+        else:
+            export_image(path, out / f"{name}.{'jpg' if request.fmt == 'jpeg' else 'png'}",
+                         corner_text=request.corner_text, deidentify=deidentify, fmt=request.fmt)
+        written += 1
+    if progress is not None:
+        progress(total, total)
+    return [f"{written} {request.fmt} file(s) written to {out}"]
