@@ -55,7 +55,8 @@ class DisplayPage(QWidget):
         for key, label in MODES.items():
             self.mode.addItem(label, key)
         self.lut_file = QLineEdit()
-        self.lut_file.setPlaceholderText("DCMTK monitor characteristic file (.lut), or Lmin/Lmax and gamma below")
+        self.lut_file.setPlaceholderText("DCMTK monitor characteristic file (.lut)")
+        self.lut_file.setToolTip("Measured luminance per DDL; without one, Lmin, Lmax and gamma below describe the monitor")
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._browse)
         row = QHBoxLayout()
