@@ -15,6 +15,7 @@ from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
 from workstation.ui.display_calibration import attach_display_calibration
 from workstation.ui.display_patterns import attach_display_patterns
+from workstation.ui.export_dialog import attach_export
 from workstation.ui.multi_monitor import attach_monitor_layouts
 from workstation.ui.main_window import DEFAULT_SIZE, MainWindow
 from workstation.ui.window_fit import click_focus_text_fields, fit_dock, fit_to_screen
@@ -117,6 +118,7 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
     attach_monitor_layouts(window, home, cache)
     attach_display_calibration(window, settings_source(window, home))
     attach_display_patterns(window, home, settings_source(window, home))
+    attach_export(window, cache)
     click_focus_text_fields(window)
     # The report panel builds its template's fields for each study opened.
     window.study_activated.connect(lambda _uid: QTimer.singleShot(0, lambda: click_focus_text_fields(window)))
