@@ -69,6 +69,11 @@ class ScreenOutput:
         ddl = np.floor(exact + 0.5) if self.ddl is None else np.clip(np.asarray(self.ddl), 0, top)
         ddl = ddl.astype(np.uint32)
         object.__setattr__(self, "grey_table", self.pack_grey(ddl))
+        # Dither: one packed table per threshold of the 4 x 4 matrix, so a frame is one take.
+        thresholds = BAYER_4.reshape(-1, 1)
+        tables = self.pack_grey(np.clip(np.floor(exact[None, :] + thresholds), 0, top)) if self.dither else None
+        object.__setattr__(self, "_dither_tables", None if tables is None else tables.reshape(-1))
+        object.__setattr__(self, "_dither_index", {})
 
     @classmethod
     def identity(cls, bits: int = 8, dither: bool = False, description: str = "") -> "ScreenOutput":
@@ -106,10 +111,15 @@ class ScreenOutput:
         p = np.asarray(p_values)
         if not self.dithered:
             return self.grey_table[p]
-        rows, cols = p.shape
-        threshold = np.tile(BAYER_4, ((rows + 3) // 4, (cols + 3) // 4))[:rows, :cols]
-        ddl = np.floor(self.ddl_exact[p] + threshold)
-        return self.pack_grey(np.clip(ddl, 0, 255))
+        base = self._dither_index.get(p.shape)
+        if base is None:  # which threshold each pixel gets, times 256: the offset of its table
+            rows, cols = p.shape
+            k = np.arange(16, dtype=np.int32).reshape(4, 4) * 256
+            base = np.ascontiguousarray(np.tile(k, ((rows + 3) // 4, (cols + 3) // 4))[:rows, :cols])
+            if len(self._dither_index) > 8:
+                self._dither_index.clear()
+            self._dither_index[p.shape] = base
+        return np.take(self._dither_tables, base + p)
 
     def rgb(self, rgb: np.ndarray) -> np.ndarray:
         """uint8 RGB ``(rows, cols, 3)`` to surface pixels (colour is packed, not calibrated)."""
