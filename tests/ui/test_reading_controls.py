@@ -84,6 +84,22 @@ def test_the_shortcuts_sheet_lists_every_key_and_each_key_works(qtbot, reading):
             assert interaction.key(name, mods), name
 
 
+def test_every_key_a_viewport_uses_is_on_the_sheet(qtbot, reading):
+    """The converse: no key works in a viewport without the sheet saying so."""
+    listed = set()
+    for entry in list(VIEWPORT_KEYS) + list(VIEWER_KEYS) + list(TOOL_SHORTCUTS.values()):
+        if "…" in entry:
+            a, b = [int(x) for x in re.findall(r"\d", entry)]
+            listed |= {str(k) for k in range(a, b + 1)}
+        else:
+            listed |= {part.strip().removeprefix("Shift+").replace(" ", "") for part in entry.split("/")}
+    interaction = reading.viewer.active_widget.interaction
+    candidates = [chr(c) for c in range(ord("A"), ord("Z") + 1)] + [str(d) for d in range(10)] + [
+        "Up", "Down", "Left", "Right", "PageUp", "PageDown", "Home", "End", "Escape", "Space", "Tab", "Return"]
+    used = [name for name in candidates if interaction.key(name)]
+    assert used and set(used) <= listed, set(used) - listed
+
+
 def _menus(window):
     out, todo = [], [a.menu() for a in window.menuBar().actions() if a.menu()]
     while todo:
