@@ -182,10 +182,19 @@ def build_worklist(
     items: list[WorklistItem] = []
     seen: set[str] = set()
 
+    # Orders indexed once (a day's worklist has thousands of studies and orders).
+    uid_index: dict[str, list[int]] = {}
+    acc_index: dict[str, list[int]] = {}
+    for i, o in enumerate(orders):
+        if o.study_uid:
+            uid_index.setdefault(o.study_uid, []).append(i)
+        elif o.accession:
+            acc_index.setdefault(o.accession, []).append(i)
+
     def order_of(study_uid: str, accession: str, issuer: str = "") -> Order | None:
-        by_uid = [i for i, o in enumerate(orders) if o.study_uid and o.study_uid == study_uid]
-        by_acc = [i for i, o in enumerate(orders) if not o.study_uid and match(o, study_uid, accession, issuer)]
+        by_uid = uid_index.get(study_uid, []) if study_uid else []
         # (an order naming another Study UID is not this study's, even with the same accession)
+        by_acc = [i for i in acc_index.get(accession, []) if match(orders[i], study_uid, accession, issuer)]
         for i in by_uid + by_acc:
             used.add(i)
             return orders[i]
