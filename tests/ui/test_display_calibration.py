@@ -8,7 +8,8 @@ import glob
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+import shiboken6
+from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QTabBar
 
@@ -140,3 +141,36 @@ def test_unusable_calibration_still_shows_images_and_says_why(qtbot, window, tmp
     assert calibration.label.text() == "Display: no display function, 8-bit"
     assert any("GSDF not applied" in m and "cannot read" in m for m in messages)
     assert window.viewer.viewports[0].model.render() is not None
+
+
+def test_second_monitor_window_gets_its_own_monitors_calibration(qtbot, cache, home, caplog):
+    from tests.ui.test_multi_monitor import STATION
+    from workstation.ui.hanging_menu import attach_hanging
+    from workstation.ui.multi_monitor import attach_monitor_layouts
+
+    w = MainWindow(cache, poll_interval_ms=10_000)
+    qtbot.addWidget(w)
+    w.attach_viewer(ViewerWidget(cache))
+    attach_hanging(w, home, prefetch=False)
+    layouts = attach_monitor_layouts(w, home, cache, screens=lambda: STATION)
+    source = SettingsSource(home.config_file)
+    main = dc.attach_display_calibration(w, source)
+    w.show()
+    try:
+        layouts.stages_action.trigger()
+        second = layouts.stage_window
+        assert second is not None and second.display_calibration.monitor == main.monitor
+        assert second.viewer.session.display.output is second.display_calibration.output
+        settings = DisplaySettings("8", True, ()).with_monitor(main.monitor, MonitorCalibration(mode="calibrated"))
+        source.update(lambda s: setattr(s, "extra", settings.to_extra(s.extra)))
+        assert second.display_calibration.label.text() == "Display: calibrated in the display, 8-bit, dithered"
+        assert second.viewer.session.display.output.dithered
+        layouts.stages_action.trigger()  # closes the second window
+        qtbot.waitUntil(lambda: layouts.stage_window is None, timeout=5000)
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        assert not shiboken6.isValid(second)  # gone: its calibration must not be called any more
+        source.update(lambda s: setattr(s, "extra", DisplaySettings().to_extra(s.extra)))
+        assert "subscriber failed" not in caplog.text  # the closed window's calibration was not called
+        assert main.label.text() == "Display: no display function, 8-bit"
+    finally:
+        w.viewer.shutdown()

@@ -93,6 +93,7 @@ class DisplayCalibration(QObject):
         if handle is not None:
             handle.screenChanged.connect(lambda _screen: self.update())
         self._unsubscribe = source.subscribe(self.update)
+        window.destroyed.connect(lambda *_: self._unsubscribe())  # a closed second window stops listening
         self.update()
 
     @property
@@ -116,6 +117,15 @@ class DisplayCalibration(QObject):
             if bar is not None:
                 bar().showMessage(self.problem, 15_000)
         self.changed.emit(output.description)
+
+
+def calibrate_window(window, viewer, main_window) -> DisplayCalibration | None:
+    """Give another reading window (the second monitor's) its own monitor's output, from ``main_window``'s settings."""
+    main = getattr(main_window, "display_calibration", None)
+    if main is None:
+        return None
+    window.display_calibration = DisplayCalibration(window, main.source, lambda: [viewer])
+    return window.display_calibration
 
 
 def attach_display_calibration(window, source: SettingsSource) -> DisplayCalibration:

@@ -228,6 +228,9 @@ class MonitorLayouts(QObject):
         sw.viewer.destination_of = self.window.viewer.destination_of
         sw.setGeometry(_qrect(monitors[1].available))
         sw.show()
+        from workstation.ui.display_calibration import calibrate_window
+
+        calibrate_window(sw, sw.viewer, self.window)  # that monitor's GSDF, followed when the window moves
         self.stage_window = sw
         log.info("second reading window on the second diagnostic monitor")
         self._follow()
