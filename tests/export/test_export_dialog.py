@@ -82,7 +82,8 @@ def test_export_dialog_clicked_through_writes_a_deidentified_copy(qtbot, window,
 def test_pictures_from_the_dialog(qtbot, window, cache, tmp_path):
     study = _us_study(cache)
     qtbot.waitUntil(lambda: window.browser.select_study(study), timeout=10_000)
-    qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.browser.table, Qt.Key.Key_E,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: getattr(window, "export_dialog", None) is not None, timeout=5_000)
     dialog = window.export_dialog
     dialog.format.setCurrentIndex(3)  # MP4 movies of cines

@@ -110,6 +110,7 @@ class ExportDialog(QDialog):
         self.report = QPlainTextEdit()
         self.report.setReadOnly(True)
         self.report.setPlaceholderText("What was written, left out and removed appears here.")
+        self.report.setMinimumHeight(160)  # the report of removed attributes runs to several lines
         self.export_button = QPushButton("Export")
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.start)
@@ -141,7 +142,7 @@ class ExportDialog(QDialog):
         layout.addLayout(buttons)
         self.status = QLabel("")
         layout.addWidget(self.status)
-        self.resize(720, 640)
+        self.resize(760, 720)
 
     # ---- reading the form ---------------------------------------------------------------------
     def chosen_studies(self) -> list[str]:
@@ -221,7 +222,7 @@ def attach_export(window, cache: StudyCache) -> QAction:
     """File › Export… on ``window`` (before Quit); the dialog opens with the study selected in the list ticked."""
     file_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File")
     action = QAction("&Export…", window)
-    action.setShortcut(QKeySequence("Ctrl+E"))
+    action.setShortcut(QKeySequence("Ctrl+Shift+E"))  # Ctrl+E is "end of line" in the filter fields
     action.setToolTip("Copy studies to a folder, USB stick or ISO image (optionally de-identified), or as pictures")
 
     def show(_checked: bool = False) -> ExportDialog:
