@@ -146,3 +146,30 @@ def test_range_limits_and_target():
     assert np.all(np.diff(table.ddl.astype(int)) >= 0)
     with pytest.raises(ValueError, match="no luminance range"):
         gsdf_table(c, target_min=500.0)
+
+
+ALL_LUTS = sorted(glob.glob("/usr/share/dcmtk*/*.lut"))
+
+
+@needs_dcmtk
+@pytest.mark.parametrize("path", ALL_LUTS, ids=lambda p: p.rsplit("/", 1)[-1])
+def test_every_dcmtk_lut_file_read_as_dcmtk_reads_it(tmp_path, path):
+    """Each of DCMTK's sample files read as a monitor file: the same curve (filled in by cubic spline or
+    polynomial as its 'ord' says), the same GSDF range (from the measured points) and the same table;
+    a file DCMTK refuses (philips.lut is a presentation LUT, not a characteristic) is refused too."""
+    out = tmp_path / "gsdf.txt"
+    run = subprocess.run([DCMDSPFN, "+Im", path, "+Og", str(out)], capture_output=True, text=True, timeout=60)
+    if not out.exists():
+        assert run.returncode != 0
+        with pytest.raises(CharacteristicError, match="'max'"):
+            read_lut_file(path)
+        return
+    rows = np.array([[float(x) for x in line.split("\t")] for line in out.read_text().splitlines()
+                     if line[:1].isdigit()])
+    characteristic = read_lut_file(path)
+    table = gsdf_table(characteristic, p_values=len(rows))
+    assert np.allclose(characteristic.luminance + table.ambient, rows[:, 1], atol=1e-5)
+    assert np.allclose(table.target, rows[:, 2], rtol=1e-5)
+    assert np.allclose(table.achieved, rows[:, 3], atol=1e-5)  # the luminance each input level reaches
+    if np.all(np.diff(rows[:, 1]) > 0):  # DDLs are unambiguous where the curve rises
+        assert np.abs(table.ddl.astype(int) - _dcmtk_ddls(rows)).max() <= 1

@@ -46,12 +46,17 @@ class Characteristic:
         Where it came from (a file name or "range"), for messages.
     warnings : tuple of str
         What was odd but usable (e.g. luminance not ascending).
+    measured : (float, float) or None
+        The smallest and largest luminance among the measured points (the
+        curve filled in between them may reach a little beyond); None: the
+        curve's own.
     """
 
     luminance: np.ndarray
     ambient: float | None = None
     source: str = ""
     warnings: tuple[str, ...] = field(default=())
+    measured: tuple[float, float] | None = None
 
     @property
     def max_ddl(self) -> int:
@@ -60,13 +65,13 @@ class Characteristic:
 
     @property
     def l_min(self) -> float:
-        """The smallest luminance of the curve (cd/m², no ambient)."""
-        return float(self.luminance.min())
+        """The smallest measured luminance (cd/m², no ambient): where the GSDF range starts, as in DCMTK."""
+        return self.measured[0] if self.measured is not None else float(self.luminance.min())
 
     @property
     def l_max(self) -> float:
-        """The largest luminance of the curve (cd/m², no ambient)."""
-        return float(self.luminance.max())
+        """The largest measured luminance (cd/m², no ambient): where the GSDF range ends."""
+        return self.measured[1] if self.measured is not None else float(self.luminance.max())
 
     def resampled(self, levels: int) -> np.ndarray:
         """Luminance at ``levels`` drive levels spread evenly over the same range.
@@ -177,7 +182,8 @@ def parse_lut_text(text: str, source: str = "") -> Characteristic:
     lum = np.array([values[int(d)] for d in ddl], dtype=np.float64)
     if np.any(np.diff(lum) < 0):
         warnings.append("luminance does not ascend with the DDL")
-    return Characteristic(_fill(ddl, lum, max_ddl, order), ambient, source, tuple(warnings))
+    return Characteristic(_fill(ddl, lum, max_ddl, order), ambient, source, tuple(warnings),
+                          (float(lum.min()), float(lum.max())))
 
 
 def read_lut_file(path: str | Path) -> Characteristic:

@@ -4,7 +4,7 @@
 table, so that the two agree within one DDL (tests run ``dcmdspfn``):
 
 1. the luminance range the monitor shows is ``Lmin + La`` to ``Lmax + La``
-   (its curve's smallest and largest luminance plus the ambient luminance
+   (its smallest and largest measured luminance plus the ambient luminance
    ``La`` reflected off the screen), narrowed to a target range when one is
    set;
 2. the P-values ``0..n-1`` are spread evenly over the JND indices of that
@@ -105,7 +105,8 @@ def gsdf_table(
     if amb < 0:
         raise ValueError("ambient luminance cannot be negative")
     curve = characteristic.resampled(levels or len(characteristic.luminance)) + amb
-    l_min, l_max = float(curve.min()), float(curve.max())
+    # The range of the measured points, as DCMTK takes it (before filling in the curve).
+    l_min, l_max = characteristic.l_min + amb, characteristic.l_max + amb
     if target_min is not None:
         l_min = max(l_min, float(target_min))
     if target_max is not None:
@@ -116,18 +117,32 @@ def gsdf_table(
             "(a monitor needs Lmax above Lmin, and Lmin + ambient above 0)"
         )
     target = gsdf_luminances(l_min, l_max, p_values)
-    # DCMTK's search: the first DDL whose luminance reaches the target, or the one
-    # below it when that is closer.  The running maximum makes this hold (as its
-    # upward scan does) when a measured curve dips somewhere.
-    rising = np.maximum.accumulate(curve)
-    j = np.minimum(np.searchsorted(rising, target, side="left"), len(curve) - 1)
-    below = np.maximum(j - 1, 0)
-    closer_below = (j > 0) & (np.abs(curve[below] - target) < np.abs(curve[j] - target))
-    ddl = np.where(closer_below, below, j).astype(np.uint16)
+    ddl = _nearest_upwards(curve, target)
     # The continuous DDL: invert the rising curve where it strictly rises.
+    rising = np.maximum.accumulate(curve)
     keep = np.concatenate(([True], np.diff(rising) > 0))
     exact = np.interp(target, rising[keep], np.arange(len(curve), dtype=np.float64)[keep])
     return GsdfTable(ddl, exact, target, curve[ddl], l_min, l_max, amb, len(curve))
+
+
+def _nearest_upwards(curve: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """DCMTK's search (``DiGSDFLUT::createLUT``), step for step, so that curves that dip agree too.
+
+    For each target (ascending) it moves up from the previous DDL while the
+    luminance is below the target, then takes the DDL below when that one is
+    closer.
+    """
+    values = curve.tolist()
+    last = len(values) - 1
+    out = np.empty(len(target), dtype=np.uint16)
+    j = 0
+    for i, t in enumerate(target.tolist()):
+        while j < last and values[j] < t:
+            j += 1
+        if j > 0 and abs(values[j - 1] - t) < abs(values[j] - t):
+            j -= 1
+        out[i] = j
+    return out
 
 
 def identity_table(p_values: int = 256, levels: int = 256) -> np.ndarray:
