@@ -73,3 +73,22 @@ def test_order_from_mwl_answer():
     assert (order.accession, order.accession_issuer, order.priority, order.modality, order.scheduled) == (
         "A9", "HOSP", "STAT", "CR", "202401020930")
     assert order.patient_name == "Ηλίας^Νίκος" and order.source == "mwl:RIS"
+
+
+def test_claims_grow_stale(tmp_path):
+    import datetime as dt
+
+    from workstation.home import Home
+    from workstation.store.cache import StudyCache
+    from workstation.worklist import claims as claims_mod
+
+    cache = StudyCache.open(Home.single(tmp_path / "home").ensure())
+    try:
+        claims_mod.claim(cache, "1.2.3", "Me^Doc")
+        assert "1.2.3" in claims_mod.claims(cache)
+        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=13)
+        assert claims_mod.claims(cache, now=later) == {}
+        claims_mod.release(cache, "1.2.3")
+        assert claims_mod.claims(cache) == {}
+    finally:
+        cache.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from workstation.store.cache import StudyCache
@@ -37,10 +38,17 @@ def release(cache: StudyCache, study_uid: str) -> None:
         con.execute("DELETE FROM reading_claims WHERE study_uid=?", (study_uid,))
 
 
-def claims(cache: StudyCache) -> dict[str, Claim]:
-    """Every claim by Study Instance UID."""
+#: A claim older than this no longer marks the study in progress (a reader who opened it and went home).
+CLAIM_HOURS = 12.0
+
+
+def claims(cache: StudyCache, *, max_age_hours: float = CLAIM_HOURS,
+           now: dt.datetime | None = None) -> dict[str, Claim]:
+    """The claims still current (younger than ``max_age_hours``), by Study Instance UID."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    oldest = (now - dt.timedelta(hours=max_age_hours)).isoformat(timespec="seconds")
     with cache.lock:
-        rows = list(cache.connection.execute("SELECT * FROM reading_claims"))
+        rows = list(cache.connection.execute("SELECT * FROM reading_claims WHERE since >= ?", (oldest,)))
     return {r["study_uid"]: Claim(r["study_uid"], r["reader"], r["reader_id"], r["since"]) for r in rows}
 
 
