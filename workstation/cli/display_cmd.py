@@ -107,7 +107,7 @@ def display_show(args, ctx: Context) -> int:
 def display_set(args, ctx: Context) -> int:
     from dataclasses import replace
 
-    from workstation.display.settings import DisplaySettings, MonitorCalibration
+    from workstation.display.settings import MonitorCalibration
 
     settings = _display_settings(ctx)
     changes = {k: v for k, v in (("mode", args.mode), ("characteristic_file", args.lut), ("l_min", args.lmin),
