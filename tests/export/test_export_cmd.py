@@ -58,6 +58,18 @@ def _opens_with_its_objects(home: Path, study_uid: str) -> None:
         cache.close()
 
 
+def _cached_files(home: Path) -> list[Path]:
+    from workstation.home import Home
+    from workstation.store.cache import StudyCache
+
+    cache = StudyCache.open(Home.single(home))
+    try:
+        return [cache.path_of(r) for s in cache.studies() for se in cache.series(s.study_uid)
+                for r in cache.instances(se.series_uid)]
+    finally:
+        cache.close()
+
+
 def _mr_with_report(studies: list[dict]) -> dict:
     return next(s for s in studies if "SR" in s["modalities"].split("\\") or "SR" in s["modalities"])
 
@@ -90,6 +102,9 @@ def test_deidentified_iso_imports_back_under_new_uids(home_with_demo, tmp_path, 
                  "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "new UID" in text and "emptied" in text
+    from tests.export.test_deidentify import identifiers, leaks
+
+    assert not leaks([iso], identifiers(_cached_files(home_with_demo)))  # the image as written, byte for byte
     media = extract_iso(iso, tmp_path / "mounted")
     assert (media / "DICOMDIR").exists()
     fresh = tmp_path / "fresh"
