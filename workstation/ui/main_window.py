@@ -491,6 +491,8 @@ class MainWindow(QMainWindow):
             self.remote.wait(10_000)
         if self.viewer is not None:
             self.viewer.shutdown()
+        if getattr(self, "report_panel", None) is not None:
+            self.report_panel.shutdown()  # its timers read the index, which closes with the window
         if getattr(self, "hanging", None) is not None:
             if getattr(self.hanging, "volume_cells", None) is not None:
                 self.hanging.volume_cells.stop()  # volume reads of MPR and 3D viewports
