@@ -174,3 +174,35 @@ def test_second_monitor_window_gets_its_own_monitors_calibration(qtbot, cache, h
         assert main.label.text() == "Display: no display function, 8-bit"
     finally:
         w.viewer.shutdown()
+
+
+def test_display_page_keeps_each_monitors_values(qtbot, home, tmp_path):
+    from workstation.ui.settings_dialog import SettingsDialog
+
+    source = SettingsSource(home.config_file)
+    first = dc.monitor_keys()[0]
+    start = DisplaySettings().with_monitor("RIGHT@2048x2560", MonitorCalibration(mode="calibrated"))
+    source.update(lambda s: setattr(s, "extra", start.to_extra(s.extra)))
+    dialog = SettingsDialog(home, source)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.show_page("display")
+    page = dialog.display_page
+    assert [page.monitor.itemData(i) for i in range(page.monitor.count())] == [first, "RIGHT@2048x2560"]
+    _choose(qtbot, page.mode, "gsdf")
+    page.l_max.setValue(300.0)
+    page.l_min.setValue(0.5)
+    assert not page.lut_file.text() and page.l_min.isEnabled()
+    _choose(qtbot, page.monitor, "RIGHT@2048x2560")
+    assert page.mode.currentData() == "calibrated" and not page.l_min.isEnabled()
+    _choose(qtbot, page.monitor, first)
+    assert page.mode.currentData() == "gsdf" and page.l_max.value() == 300.0
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    saved = DisplaySettings.from_extra(source.current().extra)
+    assert saved.for_monitor("RIGHT@2048x2560").mode == "calibrated"
+    assert (saved.for_monitor(first).mode, saved.for_monitor(first).l_max) == ("gsdf", 300.0)
+    # A GSDF that cannot be computed is not saved, and says why.
+    page.l_max.setValue(0.0)
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert "Not saved" in dialog.message.text() and "Lmin and Lmax" in dialog.message.text()
+    assert DisplaySettings.from_extra(source.current().extra).for_monitor(first).l_max == 300.0
