@@ -19,7 +19,8 @@ from workstation.config import SettingsSource
 from workstation.home import Home
 from workstation.reporting.editor import ReportEditor
 from workstation.reporting.inputs import KeyImage, Measurement
-from workstation.reporting.viewer_input import key_image, measurements_from_annotations
+from workstation.reporting.viewer_input import key_image
+from workstation.session.study_work import report_measurements
 from workstation.store.cache import StudyCache
 from workstation.ui.outbox_view import attach_outbox
 from workstation.ui.report_panel import ReportPanel
@@ -47,12 +48,7 @@ def viewer_measurements(viewer, cache: StudyCache) -> list[Measurement]:
     """The viewer's selected measurement, or all of them."""
     layer = viewer.session.annotations
     chosen = [layer.selected] if getattr(layer, "selected", None) is not None else list(layer)
-    out: list[Measurement] = []
-    for a in chosen:
-        shown = " ".join(a.lines)
-        out += measurements_from_annotations([a], _lookup(cache), length_unit="mm" if " mm" in shown else "px",
-                                             value_unit="HU" if " HU" in shown else "")
-    return out
+    return report_measurements(chosen, _lookup(cache))
 
 
 def viewer_key_image(viewer, cache: StudyCache) -> KeyImage | None:
