@@ -148,7 +148,7 @@ def test_patterns_as_dicom_pass_dciodvfy(tmp_path):
     assert len({pydicom.dcmread(f, stop_before_pixels=True).StudyInstanceUID for f in files}) == 1
     if shutil.which("dciodvfy") is None:
         pytest.skip("dciodvfy (dicom3tools) is not installed")
-    for f in (files[0], files[5], files[-1]):
+    for f in files:
         run = subprocess.run(["dciodvfy", str(f)], capture_output=True, text=True, timeout=60)
         assert run.returncode == 0 and "Error" not in run.stderr + run.stdout, run.stderr
 
@@ -185,6 +185,10 @@ def test_luminances_from_text_and_csv():
     assert read_luminances("level,cd/m2\n1,0.5\n2,0.9\n\n3,1.4\n") == [0.5, 0.9, 1.4]
     with pytest.raises(ValueError, match="row 3"):
         read_luminances("1,0.5\n2,0.9\n3,bright\n")
+    # Spreadsheets set up for a decimal comma separate fields with semicolons.
+    assert read_luminances("Muster;Leuchtdichte\nLN-01;0,52\nLN-02;1,3\n") == [0.52, 1.3]
+    assert read_luminances("0,52; 1,3; 2") == [0.52, 1.3, 2.0]
+    assert read_luminances('"LN-01","0.52"\n"LN-02","1.3"\n') == [0.52, 1.3]
 
 
 def test_qa_log_keeps_dated_entries(tmp_path):

@@ -15,9 +15,7 @@ JSON object per check with its date, so the station keeps its QA history.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -142,7 +140,10 @@ def read_luminances(text: str) -> list[float]:
     """The luminances of a CSV (or a typed list): the last number of each row that has one.
 
     Accepts one value per line, ``level,luminance`` rows, a header row, and
-    commas, semicolons, tabs or spaces between values.
+    commas, semicolons, tabs or spaces between values.  Where semicolons
+    separate the fields and a comma stands between digits (the CSV of
+    spreadsheets set up for a decimal comma) the comma is the decimal mark:
+    ``1;0,52`` is 0.52.
 
     Raises
     ------
@@ -150,16 +151,22 @@ def read_luminances(text: str) -> list[float]:
         When a row's last field is not a number (other than a header row).
     """
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    if len(lines) == 1:  # typed in one line: "0.5, 0.8, 1.3 ..."
-        fields = [f for f in re.split(r"[,;\s]+", lines[0]) if f]
-        return [_number(f, i + 1) for i, f in enumerate(fields)]
+    decimal_comma = ";" in text and re.search(r"\d,\d", text) is not None
+    separators = r"[;\s]+" if decimal_comma else r"[,;\s]+"
+
+    def number(field: str) -> float:
+        return float(field.replace(",", ".") if decimal_comma else field)
+
+    if len(lines) == 1:  # typed in one line: "0.5, 0.8, 1.3 ..." (or "0,5; 0,8; 1,3")
+        fields = [f for f in re.split(separators, lines[0]) if f]
+        return [_number(f, i + 1, number) for i, f in enumerate(fields)]
     values: list[float] = []
-    for n, row in enumerate(csv.reader(io.StringIO("\n".join(lines).replace(";", ",").replace("\t", ","))), 1):
-        cells = [c.strip() for c in row if c.strip()]
+    for n, line in enumerate(lines, 1):
+        cells = [c.strip() for c in re.split(r"[;\t]" if decimal_comma else r"[,;\t]", line) if c.strip()]
         if not cells:
             continue
         try:
-            values.append(float(cells[-1]))
+            values.append(number(cells[-1].strip('"')))
         except ValueError:
             if n > 1:
                 raise ValueError(f"row {n}: {cells[-1]!r} is not a luminance") from None
@@ -167,9 +174,9 @@ def read_luminances(text: str) -> list[float]:
     return values
 
 
-def _number(text: str, position: int) -> float:
+def _number(text: str, position: int, parse=float) -> float:
     try:
-        return float(text)
+        return parse(text)
     except ValueError:
         raise ValueError(f"value {position}: {text!r} is not a luminance") from None
 
