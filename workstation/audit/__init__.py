@@ -1,0 +1,67 @@
+"""The audit trail (IHE ATNA): DICOM Audit Messages (PS3.15 A.5) of who saw and changed what.
+
+Every place that reads, sends, changes or removes patient data makes one call::
+
+    from workstation import audit
+    audit.record(audit.events.instances_accessed, [study_uid], [(patient_id, name)])
+
+The event goes to the home's tamper-evident store and, when ``audit.repository`` is set, to the
+Audit Record Repository by syslog through a durable queue.  Qt-free; imports no UI, CLI or session.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from workstation.audit import codes, events
+from workstation.audit.identity import Identity
+from workstation.audit.message import AuditEvent
+from workstation.audit.recorder import Auditor
+from workstation.audit.store import AuditStore
+
+__all__ = ["codes", "events", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "record", "current"]
+
+_lock = threading.Lock()
+_auditor: Auditor | None = None
+
+
+def auditor_for(home: Any, background: bool = False) -> Auditor:
+    """An :class:`Auditor` for ``home`` (a :class:`workstation.home.Home`) with its settings' identity and repository."""
+    from workstation import config as config_mod
+    from workstation.audit.syslog import Repository
+
+    try:
+        settings = config_mod.load(home.config_file)
+        ae, extra = settings.ae_title, settings.extra
+    except Exception:  # noqa: BLE001 - unreadable settings: the OS login and no repository
+        ae, extra = "LIGHTBOX", {}
+    try:
+        repo = Repository.from_settings(extra)
+    except (TypeError, ValueError):
+        repo = None
+    return Auditor(home.data_dir / "audit", Identity.current(ae, extra), repo, background=background)
+
+
+def configure(home: Any, background: bool = False) -> Auditor:
+    """Make ``home``'s auditor the one :func:`record` uses (the command line and the window call this once)."""
+    global _auditor
+    with _lock:
+        _auditor = auditor_for(home, background=background)
+        return _auditor
+
+
+def current() -> Auditor:
+    """The configured auditor (for a process that did not configure one: the default home's)."""
+    global _auditor
+    with _lock:
+        if _auditor is None:
+            from workstation.home import Home
+
+            _auditor = auditor_for(Home.resolve())
+        return _auditor
+
+
+def record(event: AuditEvent | Callable[..., AuditEvent], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+    """Record one event (an :class:`AuditEvent`, or a builder from :mod:`events` and its arguments)."""
+    return current().record(event, *args, **kwargs)
