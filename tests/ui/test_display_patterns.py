@@ -128,3 +128,81 @@ def test_caption_never_covers_the_pattern(qtbot, window):
         overlap_y = min(box.bottom(), pattern_box[3]) - max(box.top(), pattern_box[1])
         assert overlap_x <= 0 or overlap_y <= 0
     patterns.close()
+
+
+CHILD = r"""
+import json, sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from workstation.config import SettingsSource
+from workstation.display.settings import DisplaySettings, MonitorCalibration
+from workstation.home import Home
+from workstation.store.cache import StudyCache
+from workstation.ui.display_calibration import attach_display_calibration
+from workstation.ui.display_patterns import attach_display_patterns
+from workstation.ui.main_window import MainWindow
+from workstation.ui.viewer.viewer import ViewerWidget
+
+home = Home.single(sys.argv[1]).ensure()
+cache = StudyCache.open(home)
+source = SettingsSource(home.config_file)
+settings = (DisplaySettings().with_monitor("DIAG-L@1600x1200", MonitorCalibration(mode="gsdf", l_min=0.5, l_max=400.0))
+            .with_monitor("DIAG-R@1600x1200", MonitorCalibration(mode="calibrated")))
+source.update(lambda s: setattr(s, "extra", settings.to_extra(s.extra)))
+window = MainWindow(cache, poll_interval_ms=10_000)
+window.attach_viewer(ViewerWidget(cache))
+calibration = attach_display_calibration(window, source)
+attach_display_patterns(window, home, source)
+window.setGeometry(100, 100, 1200, 800)
+window.show()
+app.processEvents()
+out = {"first": calibration.monitor, "first_output": calibration.output.description,
+       "viewer_output": window.viewer.session.display.output.description}
+# The reader drags the window onto the right-hand monitor: Qt reports the new screen.
+window.setGeometry(1700, 100, 1200, 800)
+for _ in range(20):
+    app.processEvents()
+out["moved"] = calibration.monitor
+out["moved_output"] = window.viewer.session.display.output.description
+asked = []
+window.ask_pattern_monitor = lambda parent, keys, current: (asked.append((keys, current)), keys.index("DIAG-L@1600x1200"))[1]
+window.display_patterns_action.trigger()
+app.processEvents()
+patterns = window.pattern_window
+g = patterns.geometry()
+out["asked"] = asked[0]
+out["pattern_screen"] = patterns.screen().name()
+out["pattern_geometry"] = [g.x(), g.y(), g.width(), g.height()]
+out["pattern_output"] = patterns.output.description
+patterns.close()
+window.viewer.shutdown()
+window.close()
+cache.close()
+print(json.dumps(out))
+"""
+
+
+def test_patterns_on_the_chosen_monitor_and_the_viewer_follows_its_window(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = tmp_path / "screens.json"
+    config.write_text(json.dumps({"screens": [
+        {"name": name, "x": x, "y": 0, "width": 1600, "height": 1200, "logicalDpi": 96, "logicalBaseDpi": 96,
+         "dpr": 1} for name, x in (("DIAG-L", 0), ("DIAG-R", 1600))]}))
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}", PYTHONPATH=str(repo))
+    done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "home")], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["first"] == "DIAG-L@1600x1200" and out["first_output"] == "GSDF, 8-bit"
+    assert out["viewer_output"] == "GSDF, 8-bit"
+    assert out["moved"] == "DIAG-R@1600x1200" and out["moved_output"] == "calibrated in the display, 8-bit"
+    assert out["asked"] == [["DIAG-L@1600x1200", "DIAG-R@1600x1200"], 1]  # offered, the window's own first
+    assert out["pattern_screen"] == "DIAG-L" and out["pattern_geometry"] == [0, 0, 1600, 1200]
+    assert out["pattern_output"] == "GSDF, 8-bit"
