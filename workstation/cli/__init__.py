@@ -12,13 +12,13 @@ import importlib
 import logging
 import sys
 
-from workstation import __version__
+from workstation import __version__, audit
 from workstation.cli.common import CliError, Context
 
 # One module per area; each registers its own subcommands.
 _AREAS = (
     "import_cmd", "browse", "cache_cmd", "demo_cmd", "nodes_cmd", "net_cmd", "render_cmd", "volume_cmd", "report_cmd",
-    "hanging_cmd", "qc_cmd", "worklist_cmd", "display_cmd", "export_cmd",
+    "hanging_cmd", "qc_cmd", "worklist_cmd", "display_cmd", "export_cmd", "audit_cmd",
 )
 
 # Which area registers each top-level command: a command imports only its own area's module, so
@@ -39,6 +39,7 @@ COMMAND_AREAS = {
     "worklist": "worklist_cmd", "hl7": "worklist_cmd",
     "patterns": "display_cmd", "display": "display_cmd",
     "export": "export_cmd",
+    "audit": "audit_cmd",
 }
 
 
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ctx.configure_logging(console=args.command is not None)
         _configure_limits(ctx)
+        audit.configure(ctx.home)  # every command's audit events go to this home's trail
         if args.command is None:
             from workstation.ui.app import run_gui  # the GUI is the only place Qt is loaded
 
