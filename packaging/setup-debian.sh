@@ -21,6 +21,8 @@ APT_PACKAGES=(
   libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxkbcommon-x11-0 libegl1 libgl1 libosmesa6
   libfontconfig1 libdbus-1-3 libglib2.0-0
   orthanc orthanc-dicomweb dcmtk dicom3tools poppler-utils xdotool
+  # The audit trail's acceptance test sends to rsyslog as the Audit Record Repository (syslog over TLS).
+  rsyslog rsyslog-gnutls
   # Patients' names in every script: Latin, Greek, Cyrillic, Hebrew, Arabic (noto-core), Chinese, Japanese,
   # Korean (noto-cjk); the study list, corner text and PDF reports use them.
   fonts-noto-core fonts-noto-cjk fonts-dejavu-core fontconfig
