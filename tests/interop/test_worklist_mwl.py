@@ -109,6 +109,12 @@ def test_worklist_lists_orders_stat_first_and_opens_one(lb, orders, lightbox_hom
     assert items[0]["clinical_history"] == "Anticoagulated"
     assert items[0]["referring_physician"] == "Referrer^Rita"
 
+    # Without a date range the archive is asked for the last day only: the orders' studies are then found by
+    # their Study Instance UIDs (one list-of-UID query), still at the archive.
+    recent = json.loads(_run(lb, "worklist", "--json").stdout)["items"]
+    assert [(i["accession"], i["location"]) for i in recent] == [
+        ("WL-ACC-2", "PACS"), ("WL-ACC-1", "PACS"), ("WL-ACC-3", "PACS")]
+
     stat = json.loads(_run(lb, "worklist", "--priority", "STAT", "--json", "--from", "20240101").stdout)["items"]
     assert [i["accession"] for i in stat] == ["WL-ACC-2"]
 

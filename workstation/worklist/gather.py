@@ -87,9 +87,19 @@ def fetch_orders(cache: StudyCache, settings: Settings, flt: WorklistFilter, *, 
     return received
 
 
+#: Study UIDs asked in one C-FIND (list-of-UID matching), and accessions asked one by one at most per refresh.
+UID_BATCH, MAX_ACCESSION_QUERIES = 50, 20
+
+
 def fetch_remote_studies(settings: Settings, flt: WorklistFilter, accessions: list[str], *, notes: list[str],
-                         today: dt.date | None = None, cancel=None) -> list[RemoteStudy]:
-    """Studies the archives list for the date range, and those of the orders' accessions."""
+                         study_uids: list[str] = (), today: dt.date | None = None, cancel=None) -> list[RemoteStudy]:
+    """Studies the archives list for the date range, then the orders' studies not found that way.
+
+    The orders' Study UIDs are asked with list-of-UID matching (one query per
+    :data:`UID_BATCH`); orders without one by accession, at most
+    :data:`MAX_ACCESSION_QUERIES` a refresh (an archive is not sent hundreds of
+    associations every minute).
+    """
     from workstation.net.association import NetworkError
     from workstation.net.find import find
 
@@ -104,13 +114,22 @@ def fetch_remote_studies(settings: Settings, flt: WorklistFilter, accessions: li
             keys: dict = {"StudyDate": f"{date_from}-{date_to}"}
             if flt.modality:
                 keys["ModalitiesInStudy"] = flt.modality.upper()
-            queries = [keys] + [{"AccessionNumber": a} for a in sorted(set(accessions)) if a]
-            for query in queries:
+            found_acc: set[str] = set()
+
+            def ask(query: dict) -> None:
                 for ds in find(node, settings.ae_title, "STUDY", query, cancel):
                     study = remote_study(node.name, ds)
                     if study.study_uid and study.study_uid not in seen:
                         seen.add(study.study_uid)
+                        found_acc.add(study.accession)
                         out.append(study)
+
+            ask(keys)
+            missing = sorted({u for u in study_uids if u} - seen)
+            for start in range(0, len(missing), UID_BATCH):
+                ask({"StudyInstanceUID": missing[start:start + UID_BATCH]})
+            for accession in sorted({a for a in accessions if a} - found_acc)[:MAX_ACCESSION_QUERIES]:
+                ask({"AccessionNumber": accession})
         except (NetworkError, ValueError) as exc:
             notes.append(f"archive {node.name}: {exc}")
     return out
@@ -135,12 +154,17 @@ def load_worklist(cache: StudyCache, settings: Settings, flt: WorklistFilter | N
             progress("asking the worklist providers")
         result.orders_received = fetch_orders(cache, settings, flt, notes=result.notes, cancel=cancel)
     orders = list_orders(cache)
-    local_uids = {s.study_uid for s in cache.studies(StudyFilter())}
+    local = cache.studies(StudyFilter())
+    local_uids = {s.study_uid for s in local}
+    local_accessions = {s.accession for s in local if s.accession}
     if network:
         if progress:
             progress("asking the archives")
-        wanted = [o.accession for o in orders if o.study_uid not in local_uids]
-        remote = fetch_remote_studies(settings, flt, wanted, notes=result.notes, today=today, cancel=cancel)
+        pending = [o for o in orders if not (o.study_uid and o.study_uid in local_uids)
+                   and not (not o.study_uid and o.accession in local_accessions)]
+        remote = fetch_remote_studies(settings, flt, [o.accession for o in pending if not o.study_uid],
+                                      study_uids=[o.study_uid for o in pending if o.study_uid], notes=result.notes,
+                                      today=today, cancel=cancel)
     result.remote = remote
     result.items = rebuild(cache, settings, remote, flt)
     for note in result.notes:
