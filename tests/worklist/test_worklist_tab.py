@@ -129,8 +129,10 @@ def test_header_shows_the_ris_correction_and_report_starts_with_the_order(qtbot,
     stat = [s for s in cache.studies(StudyFilter()) if s.patient_id == "WT-2"][0]
     update_patient(cache, "WT-2", name="山田^花子")
     tab = window.worklist
+    # The Local study list follows the index: the corrected name shows there without a restart.
+    qtbot.waitUntil(lambda: any(r.patient_name == "山田^花子" for r in window.browser.model.rows()), timeout=10_000)
     qtbot.mouseClick(tab.refresh_button, Qt.MouseButton.LeftButton)
-    assert tab.table.item(_row_of(tab, "WT-2"), 2).text().startswith("山田")
+    assert tab.table.item(_row_of(tab, "WT-2"), 2).text() == "山田, 花子"
     _double_click(qtbot, tab, _row_of(tab, "WT-2"))
     qtbot.waitUntil(lambda: bool(window.viewer.session.studies), timeout=20_000)
     assert "corrected by the RIS" in window.order_header.text() and "花子" in window.order_header.text()
