@@ -3,7 +3,7 @@
 Every place that reads, sends, changes or removes patient data makes one call::
 
     from workstation import audit
-    audit.record(audit.events.instances_accessed, [study_uid], [(patient_id, name)])
+    audit.study_opened(study_row)          # or audit.record(audit.events.<builder>, ...)
 
 The event goes to the home's tamper-evident store and, when ``audit.repository`` is set, to the
 Audit Record Repository by syslog through a durable queue.  Qt-free; imports no UI, CLI or session.
@@ -11,6 +11,7 @@ Audit Record Repository by syslog through a durable queue.  Qt-free; imports no 
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Callable
 
@@ -20,10 +21,15 @@ from workstation.audit.message import AuditEvent
 from workstation.audit.recorder import Auditor
 from workstation.audit.store import AuditStore
 
-__all__ = ["codes", "events", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "record", "current"]
+from workstation.audit.hooks import (application, deleted, exported, patient_changed, queried, report_signed,
+                                     security_alert, studies_read, study_opened, transferred, user)
+
+__all__ = ["codes", "events", "application", "deleted", "exported", "patient_changed", "queried", "report_signed",
+           "security_alert", "studies_read", "study_opened", "transferred", "user", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "record", "current"]
 
 _lock = threading.Lock()
 _auditor: Auditor | None = None
+_configured_env: str | None = None  # LIGHTBOX_HOME when configured: a new one (each test's home) reconfigures
 
 
 def auditor_for(home: Any, background: bool = False) -> Auditor:
@@ -45,20 +51,22 @@ def auditor_for(home: Any, background: bool = False) -> Auditor:
 
 def configure(home: Any, background: bool = False) -> Auditor:
     """Make ``home``'s auditor the one :func:`record` uses (the command line and the window call this once)."""
-    global _auditor
+    global _auditor, _configured_env
     with _lock:
         _auditor = auditor_for(home, background=background)
+        _configured_env = os.environ.get("LIGHTBOX_HOME")
         return _auditor
 
 
 def current() -> Auditor:
     """The configured auditor (for a process that did not configure one: the default home's)."""
-    global _auditor
+    global _auditor, _configured_env
     with _lock:
-        if _auditor is None:
+        env = os.environ.get("LIGHTBOX_HOME")
+        if _auditor is None or env != _configured_env:
             from workstation.home import Home
 
-            _auditor = auditor_for(Home.resolve())
+            _auditor, _configured_env = auditor_for(Home.resolve()), env
         return _auditor
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from workstation.audit.identity import Identity
 from workstation.audit.message import AuditEvent
-from workstation.audit.store import AuditStore, file_lock
+from workstation.audit.store import AuditStore, file_lock, write_private
 from workstation.audit.syslog import Connection, Repository, format_message
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,7 @@ class Auditor:
             return 0
 
     def _set_forwarded(self, seq: int) -> None:
-        tmp = self._pointer.with_suffix(".tmp")
-        tmp.write_text(f"{seq}\n", encoding="ascii")
-        os.replace(tmp, self._pointer)
+        write_private(self._pointer, f"{seq}\n")
 
     def pending(self) -> int:
         """How many records the repository has not taken yet."""

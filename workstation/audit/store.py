@@ -46,6 +46,17 @@ def file_lock(path: Path) -> Iterator[None]:
             os.close(fd)  # closing releases the flock
 
 
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` atomically with ``text``, readable by its user only."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, text.encode("ascii"))
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     """``ok``, how many records were checked, and the first bad record (1-based line) with why."""
@@ -91,9 +102,7 @@ class AuditStore:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            tmp = self.head_path.with_suffix(".tmp")
-            tmp.write_text(f"{record['seq']} {record['hash']}\n", encoding="ascii")
-            os.replace(tmp, self.head_path)
+            write_private(self.head_path, f"{record['seq']} {record['hash']}\n")
         return record
 
     def records(self, after_seq: int = 0) -> Iterator[dict[str, Any]]:

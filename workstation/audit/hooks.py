@@ -1,0 +1,128 @@
+"""One-line audit calls for the places that read, send, change or remove patient data.
+
+Each takes what the call site already has (a study row, a node, the cache, UIDs) and looks up the
+rest; each goes through :func:`workstation.audit.record` and never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable, Mapping, Sequence
+
+from workstation.audit import events
+
+log = logging.getLogger(__name__)
+
+
+def _record(builder, *args: Any, **kwargs: Any) -> None:
+    from workstation.audit import record
+
+    try:
+        record(builder, *args, **kwargs)
+    except Exception:  # noqa: BLE001 - a failed lookup must not stop the work being audited
+        log.exception("could not record an audit event")
+
+
+def patients_of(cache: Any, study_uids: Iterable[str]) -> list[tuple[str, str]]:
+    """(Patient ID, name) of the studies the cache knows."""
+    out = []
+    for uid in study_uids:
+        try:
+            row = cache.study(uid) if cache is not None else None
+        except Exception:  # noqa: BLE001 - a busy index: the study UID still identifies the data
+            row = None
+        if row is not None:
+            out.append((str(row.patient_id or ""), str(row.patient_name or "")))
+    return out
+
+
+def _peer(node: Any) -> tuple[str, str]:
+    return str(getattr(node, "ae_title", "") or getattr(node, "name", "") or ""), str(getattr(node, "host", "") or "")
+
+
+def study_opened(study: Any) -> None:
+    """A study shown to the reader (``study`` has study_uid, patient_id, patient_name)."""
+    _record(events.instances_accessed, [study.study_uid], [(study.patient_id, study.patient_name)])
+
+
+def studies_read(cache: Any, study_uids: Sequence[str], description: str = "") -> None:
+    """Studies read by a command (render, snapshot, report) by their UIDs."""
+    _record(events.instances_accessed, list(study_uids), patients_of(cache, study_uids), description=description)
+
+
+def queried(node: Any, level: str, keys: Mapping[str, Any], ok: bool = True) -> None:
+    """A query sent to ``node``; the keys go into the message as a DICOM dataset."""
+    ae, host = _peer(node)
+    _record(events.query, ae, host, query_dataset(level, keys), "1.2.840.10008.5.1.4.1.2.2.1", ok=ok)
+
+
+def query_dataset(level: str, keys: Mapping[str, Any]) -> bytes:
+    """The query's keys as an explicit VR little endian dataset (what PS3.15 A.5.3.10 puts in ParticipantObjectQuery)."""
+    from pydicom import Dataset
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    ds = Dataset()
+    ds.QueryRetrieveLevel = str(level).upper()
+    for k, v in keys.items():
+        try:
+            setattr(ds, k, v)
+        except (TypeError, ValueError, AttributeError):
+            continue
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, False
+    write_dataset(buf, ds)
+    return buf.getvalue()
+
+
+def transferred(node: Any, cache: Any, study_uids: Sequence[str], we_send: bool, ok: bool = True) -> None:
+    """A retrieve (``we_send`` False) or send finished: Begin Transferring and Instances Transferred."""
+    ae, host = _peer(node)
+    patients = patients_of(cache, study_uids)
+    _record(events.begin_transferring, ae, host, list(study_uids), patients, we_send=we_send)
+    _record(events.instances_transferred, ae, host, list(study_uids), patients, we_send=we_send, ok=ok)
+
+
+def exported(destination: Any, cache: Any, study_uids: Sequence[str], anonymized: bool = False, ok: bool = True) -> None:
+    """Studies written to media, a folder or pictures."""
+    _record(events.export, str(destination), list(study_uids), patients_of(cache, study_uids),
+            anonymized=anonymized, ok=ok)
+
+
+def deleted(patients: Sequence[tuple[str, str]], study_uids: Sequence[str], description: str) -> None:
+    """Studies removed from this workstation (prune, purge, discard)."""
+    _record(events.study_deleted, list(study_uids), list(patients), description=description)
+
+
+def report_signed(cache: Any, study_uid: str, description: str = "report signed") -> None:
+    """A report created and signed for the study (DICOM Instances Accessed, action Create)."""
+    _record(events.instances_accessed, [study_uid], patients_of(cache, [study_uid]), action="C", description=description)
+
+
+def patient_changed(patients: Sequence[tuple[str, str]], description: str, study_uids: Sequence[str] = (),
+                    accessions: Sequence[str] = ()) -> None:
+    """A patient's record (and with accessions, the order) corrected or merged."""
+    _record(events.patient_record, list(patients), description=description)
+    if accessions:
+        _record(events.order_record, list(patients), list(accessions), list(study_uids), description=description)
+    if study_uids:
+        _record(events.instances_accessed, list(study_uids), list(patients), action="U", description=description)
+
+
+def security_alert(description: str, peer: str = "", cache: Any = None, study_uids: Sequence[str] = ()) -> None:
+    """Association refused, signature invalid, certificate expired."""
+    from workstation.audit import codes
+
+    _record(events.security_alert, description, peer=peer,
+            event_type=codes.NODE_AUTHENTICATION if peer else None,
+            patients=patients_of(cache, study_uids), study_uids=list(study_uids))
+
+
+def application(started: bool) -> None:
+    """The application started or stopped."""
+    _record(events.application_activity, started)
+
+
+def user(login: bool, ok: bool = True, description: str = "") -> None:
+    """Login, logout; the screen lock (logout) and its unlock (login)."""
+    _record(events.user_authentication, login, ok=ok, description=description)
