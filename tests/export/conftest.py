@@ -18,7 +18,7 @@ def demo_set(tmp_path_factory) -> list[Path]:
     """Every small demo file, then an SR, a KOS and a GSPS for the MR study of the patient with a non-Latin name."""
     from workstation.imaging.key_images import build_key_object_selection
     from workstation.imaging.pipeline import Window
-    from workstation.imaging.presentation import PresentationView, build_gsps
+    from workstation.imaging.presentation import GraphicItem, ImageAnnotation, PresentationView, TextItem, build_gsps
     from workstation.reporting.inputs import ReportContent
     from workstation.reporting.sr_build import BuildRequest, Observer, ReportState, build_sr
     from workstation.reporting.templates import get_template
@@ -34,7 +34,9 @@ def demo_set(tmp_path_factory) -> list[Path]:
     sr = build_sr(BuildRequest(get_template("general"), ReportContent("general", {"findings": findings, "impression": "ok"}),
                                headers[:3], Observer("Doe^Jane", "St. Elsewhere"), state=ReportState.FINAL))
     kos = build_key_object_selection(headers[:2], description="key images")
-    gsps = build_gsps(headers[:2], PresentationView(window=Window(300.0, 600.0), rotation=90),
+    marks = ImageAnnotation(graphics=(GraphicItem("POLYLINE", ((2.0, 2.0), (20.0, 12.0))),),
+                            texts=(TextItem(f"{name} lesion", anchor=(0.0, 14.0)),))
+    gsps = build_gsps(headers[:2], PresentationView(window=Window(300.0, 600.0), rotation=90, annotations=(marks,)),
                       content_description=f"view for {name}")
     extra = []
     for label, ds in (("sr", sr), ("kos", kos), ("gsps", gsps)):

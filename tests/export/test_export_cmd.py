@@ -177,3 +177,39 @@ def test_pictures_movies_and_refusals_from_the_command_line(home_with_demo, tmp_
     assert "not empty" in capsys.readouterr().err
     assert main([*home, "export", _uid(us), "--iso", str(tmp_path / "a.iso"), "--format", "png"]) == 1
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists() and not (tmp_path / "a.iso").exists()
+
+
+def test_key_images_as_their_presentation_state_shows_them(home_with_demo, demo_set, tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    from workstation.imaging.render import render_file, render_with_presentation_state
+
+    mr = _mr_with_report(_studies(home_with_demo, capsys))
+    home = ["--home", str(home_with_demo)]
+    base = [*home, "export", _uid(mr), "--format", "png", "--key-images", "--no-corner-text"]
+    assert main([*base, "--to", str(tmp_path / "plain"), "--no-annotations"]) == 0
+    assert main([*base, "--to", str(tmp_path / "shown")]) == 0
+    assert main([*base, "--to", str(tmp_path / "deid"), "--deidentify"]) == 0
+    plain = sorted((tmp_path / "plain").glob("*.png"))
+    shown = sorted((tmp_path / "shown").glob("*.png"))
+    deid = sorted((tmp_path / "deid").glob("*.png"))
+    assert len(plain) == len(shown) == len(deid) == 2  # the two images the KOS lists, not the whole study
+
+    gsps_path = next(p for p in demo_set if p.name == "gsps.dcm")
+    gsps = pydicom.dcmread(gsps_path)
+    kos = pydicom.dcmread(next(p for p in demo_set if p.name == "kos.dcm"))
+    keys = [str(i.ReferencedSOPInstanceUID) for s in kos.CurrentRequestedProcedureEvidenceSequence
+            for se in s.ReferencedSeriesSequence for i in se.ReferencedSOPSequence]
+    by_uid = {str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID): p for p in demo_set if p.suffix == ".dcm"
+              and p.parent.name != p.parent.parent.name}
+    first = by_uid[keys[0]]
+    bare = np.asarray(Image.open(plain[0]))
+    assert np.array_equal(bare[:, :, 0], render_file(first, 0).pixels)
+    state_view = render_with_presentation_state(first, gsps, 0).pixels  # window and 90° rotation of the state
+    annotated = np.asarray(Image.open(shown[0]))
+    drawn = (annotated[:, :, 0] != state_view) | (annotated[:, :, 2] != state_view)
+    assert annotated.shape[:2] == state_view.shape and 0 < drawn.sum() < drawn.size // 2  # a 32² demo MR
+    assert np.array_equal(annotated[:, :, 0][~drawn], state_view[~drawn])
+    # De-identified: the annotation text loses the patient's name, so it differs from the named picture.
+    assert not np.array_equal(np.asarray(Image.open(deid[0])), annotated)

@@ -33,6 +33,11 @@ def register(sub) -> None:
                    help="secret for consistent new UIDs, IDs and date shifts across exports (made when missing)")
     p.add_argument("--format", choices=("dicom", "png", "jpeg", "mp4"), default="dicom")
     p.add_argument("--no-corner-text", action="store_true", help="images/movies without the corner text")
+    p.add_argument("--key-images", action="store_true",
+                   help="pictures of the key images only (those the studies' key object selections list)")
+    p.add_argument("--no-annotations", action="store_true",
+                   help="pictures without the presentation states (by default the newest one referencing an image "
+                        "gives its window, rotation and shutter and its graphics and texts are drawn)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_export)
 
@@ -80,7 +85,8 @@ def _export(args: argparse.Namespace, ctx: Context) -> int:
                            f"choose from {', '.join(OPTIONS)}")
     request = ExportRequest(tuple(files), to_folder=Path(args.to) if args.to else None,
                             to_iso=Path(args.iso) if args.iso else None, deidentify=options, fmt=args.format,
-                            corner_text=not args.no_corner_text, key=_key(args))
+                            corner_text=not args.no_corner_text, key=_key(args), key_images_only=args.key_images,
+                            annotations=not args.no_annotations)
     try:
         lines = run_export(request, progress=_progress(args.quiet), say=print)
     except ValueError as exc:

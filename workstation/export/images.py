@@ -58,16 +58,85 @@ def draw_corner_text(pixels: np.ndarray, lines: dict[str, list[str]]) -> np.ndar
     return np.asarray(img)
 
 
+def draw_annotations(pixels: np.ndarray, annotations, rotation: int = 0, flip: bool = False,
+                     clean: list[str] | None = None) -> np.ndarray:
+    """``pixels`` (already turned by ``rotation``/``flip``) with a presentation state's graphics and texts drawn.
+
+    The annotations are in the image's own pixel coordinates: they are drawn on a
+    transparent layer the size of the unturned image, which is then turned the
+    same way as the picture and laid over it.  ``clean``: words (the patient's
+    name, ID…) removed from annotation texts, for de-identified pictures.
+    """
+    import re
+
+    from PIL import Image, ImageDraw
+
+    from workstation.imaging.presentation_state import spatially_transformed
+
+    rgb = _rgb(pixels)
+    quarter = (int(rotation) // 90) % 2
+    h, w = (rgb.shape[1], rgb.shape[0]) if quarter else rgb.shape[:2]
+    layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    colour = (255, 220, 0, 255)
+    pattern = re.compile("|".join(re.escape(c) for c in clean), re.IGNORECASE) if clean else None
+    for annotation in annotations:
+        for g in annotation.graphics:
+            # PIXEL units: (0,0) is the top left corner of the top left pixel (PS3.3 C.10.5.1.2), as in Pillow.
+            pts = list(g.points)
+            if g.graphic_type == "POINT":
+                x, y = pts[0]
+                draw.ellipse((x - 2, y - 2, x + 2, y + 2), outline=colour)
+            elif g.graphic_type == "CIRCLE":
+                (cx, cy), (px, py) = pts
+                r = ((px - cx) ** 2 + (py - cy) ** 2) ** 0.5
+                draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=colour)
+            elif g.graphic_type == "ELLIPSE":
+                xs = [p[0] for p in pts]
+                ys = [p[1] for p in pts]
+                draw.ellipse((min(xs), min(ys), max(xs), max(ys)), outline=colour)
+            else:
+                draw.line(pts, fill=colour, width=1)
+        for t in annotation.texts:
+            text = pattern.sub("", t.text) if pattern is not None else t.text
+            at = t.anchor if t.anchor is not None else t.bounding_box[:2]
+            draw.text((at[0], at[1]), text, fill=colour, stroke_width=1, stroke_fill=(0, 0, 0, 255))
+    turned = spatially_transformed(np.asarray(layer), rotation, flip)
+    alpha = turned[:, :, 3:4].astype(np.float32) / 255.0
+    out = rgb.astype(np.float32) * (1 - alpha) + turned[:, :, :3].astype(np.float32) * alpha
+    return out.astype(np.uint8)
+
+
 def export_image(source: Path, out: Path, *, frame: int | None = None, corner_text: bool = True,
-                 deidentify: bool = False, fmt: str = "png") -> Path:
-    """Render one frame (the middle one of a multi-frame image by default) of ``source`` to ``out`` as PNG/JPEG."""
+                 deidentify: bool = False, fmt: str = "png", presentation_state: pydicom.Dataset | None = None,
+                 annotations: bool = True) -> Path:
+    """Render one frame (the middle one of a multi-frame image by default) of ``source`` to ``out`` as PNG/JPEG.
+
+    With ``presentation_state`` (a GSPS referencing the image) the picture is
+    the image as that state shows it (its window, rotation, flip, shutter)
+    and, with ``annotations``, its graphics and texts are drawn on it.
+    """
     from PIL import Image
 
     ds = pydicom.dcmread(source, stop_before_pixels=True)
     frames = number_of_frames(ds)
     index = frames // 2 if frame is None else frame
-    rendered = render_file(source, index)
-    pixels = _rgb(rendered.pixels)
+    if presentation_state is not None:
+        from workstation.imaging.presentation_state import read_gsps
+        from workstation.imaging.render import render_with_presentation_state
+
+        rendered = render_with_presentation_state(source, presentation_state, index)
+        pixels = _rgb(rendered.pixels)
+        if annotations:
+            from workstation.export.deidentify import identifying_words
+
+            state = read_gsps(presentation_state, image_size=(int(ds.Columns), int(ds.Rows)))
+            sop = str(ds.SOPInstanceUID)
+            pixels = draw_annotations(pixels, state.annotations_for(sop, index + 1), state.rotation,
+                                      state.flip_horizontal, identifying_words(ds) if deidentify else None)
+    else:
+        rendered = render_file(source, index)
+        pixels = _rgb(rendered.pixels)
     if corner_text:
         pixels = draw_corner_text(pixels, corner_lines(ds, deidentify=deidentify, frame=index, window=rendered.window))
     out = Path(out)

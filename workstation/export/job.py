@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pydicom
@@ -32,6 +32,10 @@ class ExportRequest:
         One of :data:`FORMATS`.
     corner_text : bool
         Pictures and movies with the corner text (never the patient's when de-identifying).
+    key_images_only : bool
+        Pictures of the images the studies' key object selections list, not of every image.
+    annotations : bool
+        Pictures as the newest presentation state referencing each image shows it, its graphics and texts drawn.
     key : bytes or None
         Secret for consistent new UIDs and IDs across exports.
     """
@@ -43,7 +47,8 @@ class ExportRequest:
     fmt: str = "dicom"
     corner_text: bool = True
     key: bytes | None = None
-    extra: dict = field(default_factory=dict)
+    key_images_only: bool = False
+    annotations: bool = True
 
     def check(self) -> None:
         """Raise ValueError with a plain sentence when the request cannot run."""
@@ -97,26 +102,68 @@ def run_export(request: ExportRequest, *, progress: ProgressCallback | None = No
     return _pictures(request, progress, cancel, say)
 
 
+@dataclass
+class _Objects:
+    images: list[Path]
+    states: list[pydicom.Dataset]  # GSPS, newest first
+    key_images: set[str]  # SOP Instance UIDs listed by key object selections (not rejection notes)
+
+
+def _sort_objects(files: tuple[Path, ...]) -> _Objects:
+    from workstation.imaging.key_images import read_key_object_selection
+    from workstation.imaging.presentation_state import is_gsps
+    from workstation.reporting.kinds import KEY_IMAGES, KOS_CLASS, kind_of
+
+    images, states, keys = [], [], set()
+    for path in files:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:  # noqa: BLE001 - not a DICOM file: nothing to draw
+            continue
+        if is_gsps(ds):
+            states.append(pydicom.dcmread(path))
+        elif str(ds.get("SOPClassUID", "")) == KOS_CLASS:
+            if kind_of(KOS_CLASS, ds) == KEY_IMAGES:
+                keys.update(read_key_object_selection(ds).sop_instance_uids())
+        elif "Rows" in ds:
+            images.append((path, str(ds.get("SOPInstanceUID", ""))))
+    states.sort(key=lambda g: (str(g.get("PresentationCreationDate", "")), str(g.get("PresentationCreationTime", ""))),
+                reverse=True)
+    return _Objects([p for p, _uid in images], states, keys), images
+
+
+def _state_for(states: list[pydicom.Dataset], sop_uid: str) -> pydicom.Dataset | None:
+    from workstation.imaging.presentation_state import read_gsps
+
+    for ds in states:
+        try:
+            if read_gsps(ds).references_image(sop_uid):
+                return ds
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return None
+
+
 def _pictures(request: ExportRequest, progress, cancel, say) -> list[str]:
     from workstation.export.images import export_image, export_movie
     from workstation.imaging.frames import number_of_frames
 
     out = Path(request.to_folder)
+    objects, images = _sort_objects(request.files)
+    if request.key_images_only:
+        images = [(p, uid) for p, uid in images if uid in objects.key_images]
+        if not images:
+            raise ValueError("the chosen studies have no key images")
     out.mkdir(parents=True, exist_ok=True)
     written = 0
-    total = len(request.files)
+    total = len(images)
     deidentify = request.deidentify is not None
-    for n, path in enumerate(request.files, 1):
+    for n, (path, uid) in enumerate(images, 1):
         if cancel is not None:
             cancel.raise_if_cancelled()
         if progress is not None:
             progress(n - 1, total)
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:  # noqa: BLE001 - not a DICOM file: nothing to draw
-            continue
-        if "Rows" not in ds:
-            continue  # reports, presentation states, key object selections
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
         name = f"{n:04d}"  # never a patient value in a file name
         if request.fmt == "mp4":
             if number_of_frames(ds) < 2:
@@ -124,8 +171,10 @@ def _pictures(request: ExportRequest, progress, cancel, say) -> list[str]:
             fps = export_movie(path, out / f"{name}.mp4", corner_text=request.corner_text, deidentify=deidentify)
             say(f"{name}.mp4 at {fps:g} frames/s")
         else:
+            state = _state_for(objects.states, uid) if request.annotations else None
             export_image(path, out / f"{name}.{'jpg' if request.fmt == 'jpeg' else 'png'}",
-                         corner_text=request.corner_text, deidentify=deidentify, fmt=request.fmt)
+                         corner_text=request.corner_text, deidentify=deidentify, fmt=request.fmt,
+                         presentation_state=state, annotations=request.annotations)
         written += 1
     if progress is not None:
         progress(total, total)

@@ -100,6 +100,15 @@ CLEAN_DESCRIPTORS = (
 TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "PN"})
 
 
+#: Attributes the table says X that are Type 1 in their IOD (GSPS) and in the DICOMDIR's record: removed, the
+#: object would be invalid and unusable on media, so they get a dummy value (D) as PS3.15 E.1.1 allows for
+#: attributes whose removal would break the IOD.
+TYPE1_DUMMY = {
+    0x00700082: "D",  # Presentation Creation Date
+    0x00700083: "D",  # Presentation Creation Time
+}
+
+
 @dataclass(frozen=True)
 class ActionTable:
     """Attribute tag → action for one choice of options, with the masked (``60xx``) entries."""
@@ -151,6 +160,7 @@ def action_table(options: frozenset[str] | set[str] = frozenset()) -> ActionTabl
                          f"(choose from {', '.join(OPTIONS)})")
     base = basic_profile()
     exact = dict(base.exact)
+    exact.update(TYPE1_DUMMY)
     if "patient" in options:
         exact.update(RETAIN_PATIENT)
     if "device" in options:
