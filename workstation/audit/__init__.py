@@ -22,10 +22,11 @@ from workstation.audit.recorder import Auditor
 from workstation.audit.store import AuditStore
 
 from workstation.audit.hooks import (application, deleted, exported, patient_changed, queried, report_signed,
-                                     security_alert, studies_read, study_opened, transferred, user)
+                                     security_alert, sent, signature_checked, studies_read, study_opened,
+                                     transferred, user)
 
 __all__ = ["codes", "events", "application", "deleted", "exported", "patient_changed", "queried", "report_signed",
-           "security_alert", "studies_read", "study_opened", "transferred", "user", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "record", "current"]
+           "security_alert", "sent", "signature_checked", "studies_read", "study_opened", "transferred", "user", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "record", "current"]
 
 _lock = threading.Lock()
 _auditor: Auditor | None = None

@@ -126,3 +126,22 @@ def application(started: bool) -> None:
 def user(login: bool, ok: bool = True, description: str = "") -> None:
     """Login, logout; the screen lock (logout) and its unlock (login)."""
     _record(events.user_authentication, login, ok=ok, description=description)
+
+
+def signature_checked(valid: bool, study_uid: str = "", cache: Any = None) -> None:
+    """A digital signature checked: one that does not verify is a Security Alert."""
+    if not valid:
+        security_alert("digital signature does not verify", cache=cache, study_uids=[study_uid] if study_uid else [])
+
+
+def sent(node: Any, cache: Any, sop_instance_uids: Iterable[str], ok: bool = True) -> None:
+    """Instances sent to ``node`` (their studies looked up in the cache)."""
+    studies: list[str] = []
+    for uid in sop_instance_uids:
+        try:
+            row = cache.instance(uid)
+        except Exception:  # noqa: BLE001 - not indexed (a loose file): no study to name
+            row = None
+        if row is not None and row.study_uid not in studies:
+            studies.append(row.study_uid)
+    transferred(node, cache, studies, we_send=True, ok=ok)

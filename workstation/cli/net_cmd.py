@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from workstation import audit
 from workstation.cli.common import CliError, Context, print_json
 from workstation.config import ConfigError, Node
 
@@ -116,6 +117,7 @@ def query(args, ctx: Context) -> int:
     level = args.level.upper()
     columns = _COLUMNS[level]
     rows = []
+    audit.queried(node, level, keys)
     try:
         if node.retrieve == "dicomweb" and node.url:
             from workstation.net.dicomweb import qido
@@ -184,6 +186,7 @@ def retrieve(args, ctx: Context) -> int:
             print(f"Retrieve cancelled before any instance arrived ({exc}); the cache is unchanged.")
             raise CliError("cancelled", exit_code=130) from None
         raise CliError(str(exc)) from None
+    audit.transferred(node, ctx.cache, [report.study_uid], we_send=False, ok=not (report.failed or report.error))
     if tty:
         print(file=sys.stderr)
     if args.json:
@@ -237,6 +240,7 @@ def send(args, ctx: Context) -> int:
                                                 commit=args.commit, timeout=args.timeout, cancel=cancel), cancel)
     except NetworkError as exc:
         raise CliError(str(exc)) from None
+    audit.sent(node, ctx.cache, [o.sop_instance_uid for o in report.outcomes], ok=report.count("failed") == 0)
     if args.json:
         print_json({"node": report.node, "check": report.check, "notes": report.notes,
                     "objects": [{"file": str(o.path), "sop_instance_uid": o.sop_instance_uid, "state": o.state,

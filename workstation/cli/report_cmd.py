@@ -9,6 +9,7 @@ from pathlib import Path
 from pydicom import dcmread
 from pydicom.errors import InvalidDicomError
 
+from workstation import audit
 from workstation.cli.common import CliError, Context, print_json, print_table
 from workstation.reporting import certificates as certs
 from workstation.reporting.inputs import Measurement, ReportContent
@@ -210,6 +211,7 @@ def run_create(args, ctx: Context) -> int:
         )
     except (ContentError, OutboxError, TemplateError) as exc:
         raise CliError(str(exc)) from None
+    audit.report_signed(ctx.cache, args.study, "final report signed" if result.signed else "preliminary report")
     delivered = None
     if args.send and result.outbox_pk is not None:
         delivered = _deliver(ctx)
@@ -325,6 +327,7 @@ def run_list(args, ctx: Context) -> int:
 def run_verify(args, ctx: Context) -> int:
     ds = _load_object(ctx, args.target)
     checks = verify(ds, _trust(ctx, args.trust))
+    audit.signature_checked(all(c.cryptographically_valid for c in checks), str(ds.get("StudyInstanceUID", "")), ctx.cache)
     if args.json:
         print_json({"signatures": [c.as_dict() for c in checks], "status": signature_line(checks)})
     elif not checks:
