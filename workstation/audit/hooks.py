@@ -145,3 +145,27 @@ def sent(node: Any, cache: Any, sop_instance_uids: Iterable[str], ok: bool = Tru
         if row is not None and row.study_uid not in studies:
             studies.append(row.study_uid)
     transferred(node, cache, studies, we_send=True, ok=ok)
+
+
+def qc_applied(cache: Any, outcome: Any, what: str) -> None:
+    """A QC correction, split or merge applied: the patients and orders of the studies before and after it."""
+    studies: list[str] = []
+    for p in getattr(outcome, "produced", []):
+        if p.study_uid not in studies:
+            studies.append(p.study_uid)
+    for uid in getattr(outcome, "rejected", []):
+        try:
+            row = cache.instance(uid)
+        except Exception:  # noqa: BLE001 - gone from the index: the copies still name the study
+            row = None
+        if row is not None and row.study_uid not in studies:
+            studies.append(row.study_uid)
+    accessions = []
+    for uid in studies:
+        try:
+            row = cache.study(uid)
+        except Exception:  # noqa: BLE001
+            row = None
+        if row is not None and row.accession and row.accession not in accessions:
+            accessions.append(row.accession)
+    patient_changed(list(dict.fromkeys(patients_of(cache, studies))), f"QC {what}", studies, accessions)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from workstation import audit
 from workstation.cli.common import CliError, Context, print_json
 from workstation.config import ConfigError, Node
 
@@ -160,6 +161,7 @@ def _finish(args, ctx: Context, plan, apply, target: Node | None) -> int:
         outcome = apply(ctx.cache, plan)
     except _qc_errors() as exc:
         raise CliError(str(exc)) from None
+    audit.qc_applied(ctx.cache, outcome, args.qc_command)
     sent = _send(ctx, target, outcome.produced)
     if args.json:
         print_json({"plan": plan.as_dict(), "applied": True, "outcome": outcome.as_dict(), "sent": sent})
