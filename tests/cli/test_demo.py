@@ -37,7 +37,7 @@ def test_demo_no_gui_serves_the_demo_studies_and_stops(lightbox_home):
         node = next(n for n in config["nodes"] if n["name"] == "DEMO")
         assert node["host"] == "127.0.0.1"
         studies = list(find(Peer("127.0.0.1", node["port"], node["ae_title"], timeout=10), "LIGHTBOX", "STUDY", {"StudyInstanceUID": ""}))
-        assert len(studies) == 9  # one row per study, however many instances the archive holds
+        assert len(studies) == 10  # one row per study, however many instances the archive holds
         listed = subprocess.run(
             [sys.executable, "-m", "workstation", "studies", "--json"], env=env, capture_output=True, text=True, timeout=60
         )

@@ -32,4 +32,5 @@ def test_every_iod_verifies_without_errors(small_demo, small_headers):
         "Digital X-Ray Image Storage - For Presentation",
         "Digital Mammography X-Ray Image Storage - For Presentation",
         "Ultrasound Multi-frame Image Storage",
+        "Positron Emission Tomography Image Storage",
     }

@@ -58,7 +58,7 @@ def test_studies_and_series_counts(small_headers):
         by_study[ds.StudyInstanceUID][ds.SeriesDescription] += 1
     studies = {s.key: s for s in planned_studies("small")}
     n = SIZES["small"]
-    assert len(by_study) == len(studies) == 9
+    assert len(by_study) == len(studies) == 10
     assert by_study[studies["ct-chest-2024"].uid] == {
         "CT CHEST 1.25 SOFT": n.ct_slices,
         "CT CHEST 1.25 LUNG": n.ct_slices,
@@ -81,12 +81,16 @@ def test_studies_and_series_counts(small_headers):
     assert by_study[studies["mg-screening-2024"].uid] == views
     assert by_study[studies["mg-screening-2023"].uid] == views
     assert by_study[studies["us-carotid-2024"].uid] == {"CAROTID R LONG CINE": 1}
+    assert by_study[studies["petct-2024"].uid] == {"CT AC 3.0": n.petct_ct_slices, "PET AC": n.pet_slices}
 
 
 def test_full_size_plan():
     plans = planned_series("full")
-    ct = [s for s in plans if s.modality == "CT"]
+    ct = [s for s in plans if s.modality == "CT" and not s.params.get("petct")]
     assert len(ct) == 3
+    petct = {s.key: s for s in plans if s.study.key == "petct-2024"}
+    assert (petct["ct"].rows, petct["ct"].instances, petct["ct"].slice_thickness) == (512, 84, 3.0)
+    assert (petct["pet-ac"].rows, petct["pet-ac"].instances, petct["pet-ac"].pixel_spacing) == (128, 64, (4.0, 4.0))
     for s in ct:
         assert (s.rows, s.columns, s.instances) == (512, 512, 200)
         assert s.slice_thickness == 1.25 == abs(s.slice_step)

@@ -15,6 +15,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
 
 from workstation.demo.head_phantom import MR_WINDOWS
+from workstation.demo.pet_phantom import pet_header
 from workstation.demo.plan import DEMO_VERSION, INSTITUTION, MANUFACTURER, SeriesPlan
 
 _CT_WINDOWS = {
@@ -131,7 +132,7 @@ def series_dataset(series: SeriesPlan) -> Dataset:
         ds.FrameOfReferenceUID = series.frame_of_reference_uid
         ds.PositionReferenceIndicator = ""
 
-    builder = {"CT": _ct, "MR": _mr, "DX": _dx, "MG": _mg, "US": _us}[series.modality]
+    builder = {"CT": _ct, "MR": _mr, "DX": _dx, "MG": _mg, "US": _us, "PT": pet_header}[series.modality]
     builder(ds, series)
     return ds
 
@@ -407,5 +408,7 @@ def set_instance(ds: Dataset, series: SeriesPlan, index: int, pixel_bytes: bytes
         ds.ImagePositionPatient = list(position)
         normal = series.normal
         ds.SliceLocation = round(float(sum(p * n for p, n in zip(position, normal, strict=True))), 4)
+    if series.modality == "PT":
+        ds.ImageIndex = index + 1
     vr = "OB" if ds.BitsAllocated == 8 else "OW"
     ds.add_new(0x7FE00010, vr, pixel_bytes)

@@ -22,12 +22,13 @@ from pydicom.uid import (
     DigitalMammographyXRayImageStorageForPresentation,
     DigitalXRayImageStorageForPresentation,
     MRImageStorage,
+    PositronEmissionTomographyImageStorage,
     UltrasoundMultiFrameImageStorage,
 )
 
 from workstation.demo.phantoms import PRIOR_CT_TABLE_SHIFT
 
-DEMO_VERSION = 3
+DEMO_VERSION = 4
 """Bumped whenever the generated content changes (and with it every UID)."""
 
 _UID_NAMESPACE = uuid.UUID("5f0c3a4e-1b7d-4c2a-9e61-7a1d2b3c4d5e")
@@ -69,12 +70,20 @@ class DemoSize:
     us_rows: int
     us_columns: int
     us_frames: int
+    petct_ct_matrix: int
+    petct_ct_slices: int
+    petct_ct_spacing: float
+    pet_matrix: int
+    pet_slices: int
+    pet_spacing: float
 
 
 SIZES: Mapping[str, DemoSize] = MappingProxyType(
     {
-        "full": DemoSize(512, 200, 1.25, 256, 24, 5.0, 24, 4.0, 2048, 2048, 1664, 480, 640, 48),
-        "small": DemoSize(64, 24, 10.0, 32, 12, 10.0, 12, 8.0, 128, 160, 128, 48, 64, 5),
+        "full": DemoSize(512, 200, 1.25, 256, 24, 5.0, 24, 4.0, 2048, 2048, 1664, 480, 640, 48,
+                         512, 84, 3.0, 128, 64, 4.0),
+        "small": DemoSize(64, 24, 10.0, 32, 12, 10.0, 12, 8.0, 128, 160, 128, 48, 64, 5,
+                          64, 24, 10.0, 48, 24, 10.0),
     }
 )
 
@@ -86,6 +95,9 @@ DX_FIELD_MM = 409.6
 DX_CENTRE_Z = -130.0  # patient z of the radiograph's centre row
 MG_FIELD_MM = 204.8  # along the rows
 US_REGION_CM = (4.8, 4.0)  # width, depth of the B-mode region
+PETCT_CT_FOV_MM = 500.0
+PET_FOV_PIXEL_MM = {"full": 4.0, "small": 10.0}  # PET pixel size (the field is matrix x pixel)
+PET_FIRST_SLICE_Z = {"full": -22.0, "small": -25.0}  # off the CT's slice positions on purpose
 
 
 @dataclass(frozen=True)
@@ -211,6 +223,8 @@ def planned_studies(size: str = "full") -> list[StudyPlan]:
               "7405", "Weiß^Jürgen^^Dr.", "MG", "20230418_MG_SCREENING"),
         study("us-carotid-2024", anna, "20240422", "113550", "US CAROTID RIGHT", "LBXB24042202",
               "8241", "Weiß^Jürgen^^Dr.", "US", "20240422_US_CAROTID"),
+        study("petct-2024", robert, "20240415", "101500", "PET/CT FDG CHEST", "LBXA24041501",
+              "8150", "Hale^Margaret^^Dr.", "PT", "20240415_PETCT_FDG"),
     ]  # fmt: skip
 
 
@@ -272,6 +286,25 @@ def planned_series(size: str = "full") -> list[SeriesPlan]:
     add("ct-chest-2023", "soft", 2, description="CT CHEST 1.25 SOFT", phantom="ct-soft",
         frame_of_reference_uid=demo_uid(size, "ct-chest-2023", "frame-of-reference"),
         params=dict(kernel="STANDARD", shift=PRIOR_CT_TABLE_SHIFT, prior=True), **ct_common)  # fmt: skip
+
+    # PET/CT: a low-dose CT and an FDG PET in one frame of reference, on different grids.
+    petct_for = demo_uid(size, "petct-2024", "frame-of-reference")
+    ct_px = PETCT_CT_FOV_MM / s.petct_ct_matrix
+    add("petct-2024", "ct", 2, description="CT AC 3.0", phantom="ct-petct",
+        frame_of_reference_uid=petct_for, params=dict(kernel="STANDARD", shift=(0.0, 0.0, 0.0), petct=True),
+        **dict(ct_common, rows=s.petct_ct_matrix, columns=s.petct_ct_matrix, instances=s.petct_ct_slices,
+               pixel_spacing=(ct_px, ct_px), protocol_name="PET/CT FDG",
+               first_position=(-PETCT_CT_FOV_MM / 2, -PETCT_CT_FOV_MM / 2, CT_FIRST_SLICE_Z),
+               slice_thickness=s.petct_ct_spacing, slice_step=-s.petct_ct_spacing,
+               station="PETCT01", model="Phantom PET/CT"))  # fmt: skip
+    pet_px = PET_FOV_PIXEL_MM[size]
+    pet_fov = pet_px * s.pet_matrix
+    add("petct-2024", "pet-ac", 3, description="PET AC", phantom="pt", modality="PT",
+        sop_class_uid=PositronEmissionTomographyImageStorage, protocol_name="PET/CT FDG", body_part="CHEST",
+        laterality="", rows=s.pet_matrix, columns=s.pet_matrix, instances=s.pet_slices, frames=1,
+        pixel_spacing=(pet_px, pet_px), orientation=axial, frame_of_reference_uid=petct_for,
+        first_position=(-pet_fov / 2 + pet_px / 2, -pet_fov / 2 + pet_px / 2, PET_FIRST_SLICE_Z[size]),
+        slice_thickness=s.pet_spacing, slice_step=-s.pet_spacing, station="PETCT01", model="Phantom PET/CT")  # fmt: skip
 
     # Chest radiographs.
     dx_px = DX_FIELD_MM / s.dx_matrix

@@ -27,6 +27,7 @@ import numpy as np
 
 from workstation.demo.breast_phantom import MG_MASSES, MammoMass, mammogram
 from workstation.demo.canvas import box_blur3
+from workstation.demo.pet_phantom import PET_ACQUISITION, PET_LESIONS, PET_RESCALE_SLOPE, pet_slice, petct_ct_spheres
 from workstation.demo.head_phantom import MR_LESIONS, MRLesion, head_labels, mr_signal
 from workstation.demo.headers import series_dataset, set_instance
 from workstation.demo.phantoms import (
@@ -57,6 +58,8 @@ __all__ = [
     "DEMO_VERSION",
     "MG_MASSES",
     "MR_LESIONS",
+    "PET_ACQUISITION",
+    "PET_LESIONS",
     "PRIOR_CT_SPHERES",
     "SIZES",
     "US_CAROTID",
@@ -115,6 +118,8 @@ def _render_ct(group: list[SeriesPlan]) -> Rendered:
     first = group[0]
     shift = tuple(first.params["shift"])
     spheres = PRIOR_CT_SPHERES if first.params.get("prior") else CT_SPHERES
+    if first.params.get("petct"):
+        spheres = petct_ct_spheres()
     n = first.columns
     x0, y0, _ = first.first_position
     xs = x0 + np.arange(n, dtype=np.float32) * first.pixel_spacing[1]
@@ -152,6 +157,17 @@ def _render_mr(group: list[SeriesPlan]) -> Rendered:
         labels = head_labels(X, Y, Z, prior=bool(first.params.get("prior")))
         for series in group:
             yield series, index, mr_signal(labels, series.params["sequence"], X, Y, Z, rngs[series.key])
+
+
+def _render_pt(group: list[SeriesPlan]) -> Rendered:
+    for series in group:
+        rng = _rng(series)
+        x0, y0, _ = series.first_position
+        xs = x0 + np.arange(series.columns, dtype=np.float32) * series.pixel_spacing[1]
+        ys = y0 + np.arange(series.rows, dtype=np.float32) * series.pixel_spacing[0]
+        for index in range(series.instances):
+            activity = pet_slice(xs, ys, series.position(index)[2], rng)
+            yield series, index, np.clip(np.rint(activity / PET_RESCALE_SLOPE), 0, 65535).astype(np.uint16)
 
 
 def _body_spheres(prior: bool) -> list[Sphere]:
@@ -192,7 +208,8 @@ def _render_us(group: list[SeriesPlan]) -> Rendered:
         yield series, 0, frames
 
 
-_RENDERERS = {"ct": _render_ct, "mr": _render_mr, "dx": _render_dx, "mg": _render_mg, "us": _render_us}
+_RENDERERS = {"ct": _render_ct, "mr": _render_mr, "dx": _render_dx, "mg": _render_mg, "us": _render_us,
+              "pt": _render_pt}
 
 
 def _group_key(series: SeriesPlan) -> str:

@@ -27,6 +27,7 @@ INSTANCE_TAGS: tuple[int, ...] = tuple(
             "AcquisitionTime",
             "ContentTime",
             "InstanceNumber",
+            "ImageIndex",
             "ImagePositionPatient",
             "SliceLocation",
             "PixelData",

@@ -1,0 +1,1 @@
+"""Clinical tools without Qt or VTK: SUV, segmentations, prior registration, curved MPR, filters."""
