@@ -25,7 +25,7 @@ from workstation.audit.hooks import (application, deleted, exported, patient_cha
                                      security_alert, sent, signature_checked, studies_read, study_opened,
                                      transferred, user)
 
-__all__ = ["codes", "events", "application", "deleted", "exported", "patient_changed", "qc_applied", "queried", "report_signed",
+__all__ = ["codes", "events", "application_started", "application_stopped", "application", "deleted", "exported", "patient_changed", "qc_applied", "queried", "report_signed",
            "security_alert", "sent", "signature_checked", "studies_read", "study_opened", "transferred", "user", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "record", "current"]
 
 _lock = threading.Lock()
@@ -69,6 +69,19 @@ def current() -> Auditor:
 
             _auditor, _configured_env = auditor_for(Home.resolve()), env
         return _auditor
+
+
+def application_started(home: Any) -> Auditor:
+    """The window opened: its events go out in the background (never holding up the GUI thread); Application Start."""
+    auditor = configure(home, background=True)
+    application(True)
+    return auditor
+
+
+def application_stopped(wait_s: float = 5.0) -> None:
+    """The window closed: Application Stop, and a moment for the queue to reach the repository."""
+    application(False)
+    current().wait(wait_s)
 
 
 def record(event: AuditEvent | Callable[..., AuditEvent], *args: Any, **kwargs: Any) -> dict[str, Any] | None:

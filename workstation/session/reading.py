@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from workstation import audit
 from workstation.imaging.annotation_layer import AnnotationLayer
 from workstation.imaging.cross_reference import plane_segment, reference_line
 from workstation.session import saved_views
@@ -185,6 +186,7 @@ class ReadingSession:
 
     def _add(self, study: StudyRow) -> list[DisplaySet]:
         maintenance.hold(self.cache, study.study_uid, HOLDER)
+        audit.study_opened(study)  # DICOM Instances Accessed: who looked at this patient
         self.studies.append(study)
         added = []
         hidden = self._hidden(study.study_uid)

@@ -9,7 +9,7 @@ from typing import Callable
 from PySide6.QtCore import QRect, QTimer
 from PySide6.QtWidgets import QApplication
 
-from workstation import __version__
+from workstation import __version__, audit
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
@@ -156,6 +156,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         if layouts is not None:
             layouts.restore()  # span or a stage per monitor, as at the last exit
         log.info("GUI started (Lightbox %s)", __version__)
+        audit.application_started(home)
         code = int(app.exec())
         # Quitting by other means than the window (a signal, app.quit) may leave an import running.
         window.imports.cancel()
@@ -169,6 +170,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
             window.viewer.shutdown()
         window.deleteLater()
         log.info("GUI closed (exit code %d)", code)
+        audit.application_stopped()
     finally:
         try:
             if listener is not None:
