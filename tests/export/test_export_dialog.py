@@ -93,3 +93,46 @@ def test_pictures_from_the_dialog(qtbot, window, cache, tmp_path):
     assert len(list((tmp_path / "movies").glob("*.mp4"))) == 1
     assert "frames/s" in dialog.report.toPlainText()
     dialog.close()
+
+
+def test_viewport_picture_without_patient_text_when_deidentified(qtbot, cache, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from workstation.ui.viewer.viewer import ViewerWidget
+
+    w = MainWindow(cache, poll_interval_ms=100)
+    qtbot.addWidget(w)
+    viewer = ViewerWidget(cache)
+    w.attach_viewer(viewer)
+    attach_export(w, cache)
+    w.resize(1200, 800)
+    w.show()
+    try:
+        qtbot.waitExposed(w)
+        _file_action(w, "Save viewport").trigger()  # nothing open: says so in the status bar
+        assert "Open a study first" in w.statusBar().currentMessage()
+        study = next(r.study_uid for r in cache.studies() if r.modalities == "CT")
+        w.browser.activate_study(study)
+        qtbot.waitUntil(lambda: viewer.viewports[0].model.render() is not None, timeout=20_000)
+        _file_action(w, "Save viewport").trigger()
+        dialog = w.picture_dialog
+        qtbot.waitExposed(dialog)
+        shots = {}
+        for name, corner, deid in (("bare", False, False), ("deid", True, True), ("named", True, False)):
+            dialog.path.clear()
+            qtbot.keyClicks(dialog.path, str(tmp_path / f"{name}.png"))
+            dialog.corner_text.setChecked(corner)
+            dialog.deidentify.setChecked(deid)
+            qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+            assert dialog.status.text() == f"Saved {name}.png"
+            shots[name] = np.asarray(Image.open(tmp_path / f"{name}.png"))
+        half = shots["bare"].shape[0] // 2
+        # De-identified: only the bottom (image, window) corner differs from the bare picture; named: the top too.
+        assert np.array_equal(shots["deid"][:half], shots["bare"][:half])
+        assert not np.array_equal(shots["deid"][half:], shots["bare"][half:])
+        assert not np.array_equal(shots["named"][:half], shots["bare"][:half])
+        dialog.close()
+    finally:
+        w.close()
+        viewer.shutdown()

@@ -180,3 +180,55 @@ def export_movie(source: Path, out: Path, *, corner_text: bool = False, deidenti
     finally:
         writer.close()
     return fps
+
+
+def viewport_picture(viewport, *, corner_text: bool = True, deidentify: bool = False,
+                     annotations: bool = True) -> np.ndarray:
+    """The active viewport's current frame as an RGB array: its window, inversion, rotation and flip.
+
+    Parameters
+    ----------
+    viewport : workstation.imaging.viewport.ViewportModel
+        The viewport (its image must be loaded).
+    corner_text, deidentify
+        Corner text drawn; never the patient corner when ``deidentify``.
+    annotations : bool
+        The graphics and texts of the presentation state applied in the viewport.
+
+    Raises
+    ------
+    ValueError
+        The viewport shows no image, or its image is not loaded yet.
+    """
+    from workstation.imaging.presentation_state import spatially_transformed
+
+    frame = viewport.frame if viewport.display_set is not None else None
+    if frame is None or not viewport.is_loaded():
+        raise ValueError("the active viewport shows no image yet")
+    window = viewport.current_window()
+    rendered = render_file(frame.path, frame.frame, window=window, invert=viewport.view.invert)
+    rotation, flip = viewport.view.rotation, viewport.view.flip_horizontal
+    pixels = spatially_transformed(_rgb(rendered.pixels), rotation, flip)
+    header = pydicom.dcmread(frame.path, stop_before_pixels=True)
+    state = viewport.state
+    if annotations and state is not None:
+        from workstation.export.deidentify import identifying_words
+
+        pixels = draw_annotations(pixels, state.annotations_for(frame.sop_instance_uid, frame.frame + 1), rotation,
+                                  flip, identifying_words(header) if deidentify else None)
+    if corner_text:
+        pixels = draw_corner_text(pixels, corner_lines(header, deidentify=deidentify, frame=frame.frame,
+                                                       window=window))
+    return pixels
+
+
+def save_picture(pixels: np.ndarray, out: Path) -> Path:
+    """Write an RGB array as PNG, or JPEG when ``out`` ends in .jpg/.jpeg."""
+    from PIL import Image
+
+    out = Path(out)
+    if out.suffix.lower() in (".jpg", ".jpeg"):
+        Image.fromarray(_rgb(pixels)).save(out, "JPEG", quality=92)
+    else:
+        Image.fromarray(_rgb(pixels)).save(out, "PNG")
+    return out

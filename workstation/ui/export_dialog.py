@@ -93,6 +93,9 @@ class ExportDialog(QDialog):
         self.format.addItems(["DICOM media (IHE PDI)", "PNG pictures", "JPEG pictures", "MP4 movies of cines"])
         self.corner_text = QCheckBox("Corner text on pictures and movies")
         self.corner_text.setChecked(True)
+        self.key_images = QCheckBox("Pictures of the key images only")
+        self.annotations = QCheckBox("Pictures as their presentation state shows them, with its annotations")
+        self.annotations.setChecked(True)
 
         self.deidentify = QGroupBox("De-identify (PS3.15 basic profile)")
         self.deidentify.setCheckable(True)
@@ -129,6 +132,8 @@ class ExportDialog(QDialog):
         form.addRow("", where)
         form.addRow("Format", self.format)
         form.addRow("", self.corner_text)
+        form.addRow("", self.key_images)
+        form.addRow("", self.annotations)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
@@ -157,7 +162,8 @@ class ExportDialog(QDialog):
         options = tuple(k for k, box in self.options.items() if box.isChecked()) if self.deidentify.isChecked() else None
         return ExportRequest(tuple(study_files(self.cache, self.chosen_studies())),
                              to_folder=None if iso else path, to_iso=path if iso else None, deidentify=options,
-                             fmt=FORMATS[self.format.currentIndex()], corner_text=self.corner_text.isChecked())
+                             fmt=FORMATS[self.format.currentIndex()], corner_text=self.corner_text.isChecked(),
+                             key_images_only=self.key_images.isChecked(), annotations=self.annotations.isChecked())
 
     def _browse(self) -> None:
         if self.to_iso.isChecked():
@@ -218,6 +224,68 @@ class ExportDialog(QDialog):
         super().closeEvent(event)
 
 
+class ViewportPictureDialog(QDialog):
+    """The active viewport's image as a PNG/JPEG: corner text, annotations, de-identified (no patient text)."""
+
+    def __init__(self, viewport, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Save the viewport as a picture")
+        self.viewport = viewport
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("picture.png or picture.jpg")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.corner_text = QCheckBox("Corner text")
+        self.corner_text.setChecked(True)
+        self.annotations = QCheckBox("Annotations of the presentation state shown")
+        self.annotations.setChecked(True)
+        self.deidentify = QCheckBox("De-identify (no patient name, ID, birth date or institution)")
+        self.save_button = QPushButton("Save")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        self.status = QLabel("")
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        for box in (self.corner_text, self.annotations, self.deidentify):
+            layout.addWidget(box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        self.resize(560, 220)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save picture", "", "Pictures (*.png *.jpg *.jpeg)")
+        if path:
+            self.path.setText(path)
+
+    def save(self) -> bool:
+        """Write the picture; the status line says where, or why not."""
+        from workstation.export.images import save_picture, viewport_picture
+
+        text = self.path.text().strip()
+        if not text:
+            self.status.setText("choose a file to write")
+            return False
+        try:
+            pixels = viewport_picture(self.viewport, corner_text=self.corner_text.isChecked(),
+                                      deidentify=self.deidentify.isChecked(),
+                                      annotations=self.annotations.isChecked())
+            out = save_picture(pixels, Path(text).expanduser())
+        except (ValueError, OSError) as exc:
+            self.status.setText(str(exc))
+            return False
+        self.status.setText(f"Saved {out.name}")
+        return True
+
+
 def attach_export(window, cache: StudyCache) -> QAction:
     """File › Export… on ``window`` (before Quit); the dialog opens with the study selected in the list ticked."""
     file_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File")
@@ -233,8 +301,24 @@ def attach_export(window, cache: StudyCache) -> QAction:
         dialog.show()
         return dialog
 
+    def show_picture(_checked: bool = False) -> ViewportPictureDialog | None:
+        viewer = getattr(window, "viewer", None)
+        if viewer is None or not viewer.session.studies:
+            window.statusBar().showMessage("Open a study first: the picture is of the active viewport", 8000)
+            return None
+        dialog = ViewportPictureDialog(viewer.session.active_viewport, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        window.picture_dialog = dialog
+        dialog.show()
+        return dialog
+
     action.triggered.connect(show)
+    picture = QAction("Save &viewport as picture…", window)
+    picture.setToolTip("The active viewport's image as PNG or JPEG, with or without corner text and annotations")
+    picture.triggered.connect(show_picture)
     file_menu.insertAction(window.quit_action, action)
+    file_menu.insertAction(window.quit_action, picture)
     file_menu.insertSeparator(window.quit_action)
     window.export_action = action
+    window.viewport_picture_action = picture
     return action
