@@ -58,11 +58,14 @@ class FrameDisplay:
         self._default_windows: dict[tuple, Window] = {}
         #: The monitor's last stage (display function and surface depth); see :meth:`set_output`.
         self.output: ScreenOutput = ScreenOutput.identity(8)
+        #: Counts output changes: what a rendered frame was made for (an id() could be reused).
+        self.output_serial = 0
 
     def set_output(self, output: ScreenOutput) -> None:
         """Show frames through another monitor's display function or surface (the window moved)."""
         if output is not self.output:
             self.output = output
+            self.output_serial += 1
             self._tables.clear()
 
     def pipeline(self, key: tuple, header: Dataset, frame: int, *, derive=None, base_key=None) -> FramePipeline:

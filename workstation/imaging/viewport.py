@@ -230,7 +230,7 @@ class ViewportModel:
             return None
         window = self.display.window_for(p, self.view.voi, stored, stack_key=self._stack_key())
         key = (self.display_set.series_uid, self.index, window, self.view.invert, id(stored), id(p),
-               id(self.display.output))
+               self.display.output_serial)
         if self._memo is not None and self._memo[0] == key:
             return self._memo[1]
         try:
