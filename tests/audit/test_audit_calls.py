@@ -28,3 +28,20 @@ def test_opening_a_study_records_instances_accessed_with_patient_and_study(light
     assert rec["user"]
     validate(rec["xml"])
     assert audit.current().store.folder == home.data_dir / "audit"
+
+
+def test_export_records_the_studies_patients_and_destination(lightbox_home, tmp_path):
+    from workstation.cli import main
+
+    home = Home.single(lightbox_home)
+    cache = StudyCache.open(home)
+    try:
+        study_uid = phantom_study(cache, tmp_path / "ph", 2, patient_id="EXP-1", patient_name="Ýmir^Ása")
+    finally:
+        cache.close()
+    out = tmp_path / "usb"
+    assert main(["--home", str(lightbox_home), "export", study_uid, "--to", str(out), "--quiet"]) == 0
+    (rec,) = [r for r in audit.current().store.records() if r["event_code"] == "110106"]
+    assert rec["studies"] == [study_uid] and rec["patients"] == ["EXP-1"]
+    assert str(out) in rec["xml"] and "Ýmir^Ása" in rec["xml"]
+    validate(rec["xml"])

@@ -169,3 +169,26 @@ def qc_applied(cache: Any, outcome: Any, what: str) -> None:
         if row is not None and row.accession and row.accession not in accessions:
             accessions.append(row.accession)
     patient_changed(list(dict.fromkeys(patients_of(cache, studies))), f"QC {what}", studies, accessions)
+
+
+def export_requested(destination: Any, files: Iterable[Any], anonymized: bool) -> None:
+    """An export of ``files`` (paths of the studies' objects) to ``destination`` about to run: its
+    studies and patients read from one file of each study folder (the cache's ``<study>/<series>/<sop>``)."""
+    from pathlib import Path
+
+    import pydicom
+
+    first: dict[str, Path] = {}
+    for f in files:
+        p = Path(f)
+        first.setdefault(p.parent.parent.name, p)
+    studies, patients = [], []
+    for p in first.values():
+        try:
+            ds = pydicom.dcmread(p, stop_before_pixels=True,
+                                 specific_tags=["SpecificCharacterSet", "PatientID", "PatientName", "StudyInstanceUID"])
+        except Exception:  # noqa: BLE001 - an unreadable file is the export's to report
+            continue
+        studies.append(str(ds.get("StudyInstanceUID", "")))
+        patients.append((str(ds.get("PatientID", "")), str(ds.get("PatientName", ""))))
+    _record(events.export, str(destination), studies, patients, anonymized=anonymized)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pydicom
 
+from workstation import audit
 from workstation.export.deidentify import Deidentifier
 from workstation.jobs.core import CancelToken, ProgressCallback
 
@@ -89,6 +90,7 @@ def run_export(request: ExportRequest, *, progress: ProgressCallback | None = No
         The request cannot run (:meth:`ExportRequest.check`), or the folder is not empty.
     """
     request.check()
+    audit.export_requested(request.to_iso or request.to_folder, request.files, request.deidentify is not None)
     deid = Deidentifier(request.deidentify, key=request.key) if request.deidentify is not None else None
     if request.fmt == "dicom":
         from workstation.export.media import export_files, export_iso
