@@ -68,10 +68,45 @@ def _series_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--phase", type=int, default=1, metavar="N", help="temporal position of a 4D stack, from 1")
 
 
+def _segmentation(ctx: Context, series_uid: str) -> dict | None:
+    """A SEG series as its segments (a SEG is never a volume of temporal positions), else None."""
+    from workstation.clinical.seg import SEGMENTATION_STORAGE, SegmentationError, SegmentationObject
+
+    rows = [r for r in ctx.cache.instances(series_uid) if r.sop_class_uid == SEGMENTATION_STORAGE]
+    if not rows:
+        return None
+    try:
+        found = [SegmentationObject(ctx.cache.path_of(r)).describe() for r in rows]
+    except (SegmentationError, OSError) as exc:
+        raise CliError(f"series {series_uid}: {exc}") from None
+    return {"series_uid": series_uid, "modality": "SEG", "segmentation": found[0], "instances": found}
+
+
+def _print_segmentation(d: dict) -> None:
+    seg = d["segmentation"]
+    kind = seg["segmentation_type"].lower() + (f" ({seg['fractional_type'].lower()})" if seg["fractional_type"] else "")
+    print(f"series {d['series_uid']} (SEG): {kind} segmentation, {len(seg['segments'])} segment(s), "
+          f"{seg['frames']} frame(s)")  # fmt: skip
+    for s in seg["segments"]:
+        what = f" [{s['category']} / {s['type']}]" if s["type"] else ""
+        r, g, b = s["colour"]
+        print(f"segment {s['number']}: {s['label']}{what} colour #{r:02x}{g:02x}{b:02x}, "
+              f"{s['frames']} frame(s) over {s['referenced_images']} referenced image(s)")  # fmt: skip
+    for uid in seg["referenced_series"]:
+        print(f"  references series {uid}")
+
+
 def run_volume(args, ctx: Context) -> int:
     from workstation.model.series_volume import describe_series, series_stacks
     from workstation.model.volume import VolumeError
 
+    seg = _segmentation(ctx, args.series_uid)
+    if seg is not None:
+        if args.json:
+            print_json(seg)
+        else:
+            _print_segmentation(seg)
+        return 0
     try:
         d = describe_series(series_stacks(ctx.cache, args.series_uid))
     except VolumeError as exc:
