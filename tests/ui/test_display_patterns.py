@@ -175,6 +175,8 @@ out["asked"] = asked[0]
 out["pattern_screen"] = patterns.screen().name()
 out["pattern_geometry"] = [g.x(), g.y(), g.width(), g.height()]
 out["pattern_output"] = patterns.output.description
+from workstation.ui.display_patterns import pattern_size_for
+out["sizes"] = [pattern_size_for(s) for s in app.screens()]
 patterns.close()
 window.viewer.shutdown()
 window.close()
@@ -193,7 +195,9 @@ def test_patterns_on_the_chosen_monitor_and_the_viewer_follows_its_window(tmp_pa
     config = tmp_path / "screens.json"
     config.write_text(json.dumps({"screens": [
         {"name": name, "x": x, "y": 0, "width": 1600, "height": 1200, "logicalDpi": 96, "logicalBaseDpi": 96,
-         "dpr": 1} for name, x in (("DIAG-L", 0), ("DIAG-R", 1600))]}))
+         "dpr": 1} for name, x in (("DIAG-L", 0), ("DIAG-R", 1600))]
+        + [{"name": "MAMMO", "x": 3200, "y": 0, "width": 2048, "height": 2560, "logicalDpi": 96,
+            "logicalBaseDpi": 96, "dpr": 1}]}))
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}", PYTHONPATH=str(repo))
     done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "home")], env=env, cwd=tmp_path,
@@ -203,6 +207,7 @@ def test_patterns_on_the_chosen_monitor_and_the_viewer_follows_its_window(tmp_pa
     assert out["first"] == "DIAG-L@1600x1200" and out["first_output"] == "GSDF, 8-bit"
     assert out["viewer_output"] == "GSDF, 8-bit"
     assert out["moved"] == "DIAG-R@1600x1200" and out["moved_output"] == "calibrated in the display, 8-bit"
-    assert out["asked"] == [["DIAG-L@1600x1200", "DIAG-R@1600x1200"], 1]  # offered, the window's own first
+    assert out["asked"] == [["DIAG-L@1600x1200", "DIAG-R@1600x1200", "MAMMO@2048x2560"], 1]  # the window's first
+    assert out["sizes"] == [1024, 1024, 2048]  # the 2k patterns on the 2k monitor
     assert out["pattern_screen"] == "DIAG-L" and out["pattern_geometry"] == [0, 0, 1600, 1200]
     assert out["pattern_output"] == "GSDF, 8-bit"

@@ -232,6 +232,13 @@ class ConformanceDialog(QDialog):
         return path or None
 
 
+def pattern_size_for(screen: QScreen) -> int:
+    """2048 (the 2k patterns) on a monitor of at least 2048 device pixels both ways, else 1024."""
+    g = screen.geometry()
+    ratio = screen.devicePixelRatio()
+    return 2048 if min(g.width(), g.height()) * ratio >= 2048 else 1024
+
+
 def _ask_monitor(parent: QWidget, keys: list[str], current: int) -> int | None:
     item, ok = QInputDialog.getItem(parent, "Display test patterns", "Show the patterns on:", keys, current, False)
     return keys.index(item) if ok else None
@@ -254,7 +261,7 @@ def attach_display_patterns(window, home: Home, source: SettingsSource) -> tuple
         output, key, problem = output_for(screen, source, window)
         if problem:
             window.statusBar().showMessage(problem, 15_000)
-        patterns = PatternWindow(screen, output, key)
+        patterns = PatternWindow(screen, output, key, pattern_size_for(screen))
         patterns.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         window.pattern_window = patterns
         patterns.showFullScreen()
