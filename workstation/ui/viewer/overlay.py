@@ -69,7 +69,10 @@ def _outlined_path(p: QPainter, x: float, y: float, text: str, color: QColor) ->
 
 
 _TEXT_SPRITES: OrderedDict = OrderedDict()
-_MAX_TEXT_SPRITES = 1024
+# Lines that change at every frame (image number, position) are drawn once and pushed out; what stays
+# is the lines of the viewports on screen.  Bounded in bytes: an outlined line takes tens of kilobytes.
+_MAX_TEXT_SPRITE_BYTES = 8 * 2**20
+_sprite_bytes = [0]
 
 
 def _text_sprite(font: QFont, text: str, color: QColor, ratio: float) -> tuple[QImage, float, float]:
@@ -92,10 +95,14 @@ def _text_sprite(font: QFont, text: str, color: QColor, ratio: float) -> tuple[Q
     q.setFont(font)
     _outlined_path(q, -left, -top, text, color)
     q.end()
+    # A QImage keeps the raster paint engine it was painted with (about 100 kB); the copy kept has none.
+    image = image.copy()
     hit = (image, float(left), float(top))
     _TEXT_SPRITES[key] = hit
-    if len(_TEXT_SPRITES) > _MAX_TEXT_SPRITES:
-        _TEXT_SPRITES.popitem(last=False)
+    _sprite_bytes[0] += image.sizeInBytes()
+    while _sprite_bytes[0] > _MAX_TEXT_SPRITE_BYTES and len(_TEXT_SPRITES) > 1:
+        _key, (old, _l, _t) = _TEXT_SPRITES.popitem(last=False)
+        _sprite_bytes[0] -= old.sizeInBytes()
     return hit
 
 
