@@ -13,7 +13,7 @@ from workstation.model.volume import Volume
 
 RADIUS, RISE, TURNS, TUBE = 30.0, 8.0, 1.5, 3.0  # mm, mm per radian, turns, tube radius mm
 T_MAX = 2 * math.pi * TURNS
-HELIX_LENGTH = math.hypot(RADIUS, RISE) * T_MAX  # 284.1 mm
+HELIX_LENGTH = math.hypot(RADIUS, RISE) * T_MAX  # 292.6 mm
 
 
 def helix(t):
