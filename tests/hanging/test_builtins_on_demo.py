@@ -167,3 +167,14 @@ def test_possible_matches_from_the_cache_are_reported_not_hung(demo, library):
     plan = build_plan(ct, renamed, library.protocols)
     assert not plan.priors
     assert demo.uids["ct-chest-2023"] in {p.study_uid for p in plan.possible_matches}
+
+
+def test_pet_ct_hangs_ct_pet_and_a_pet_mip(demo, library):
+    plan = plan_study(demo.cache, library, demo.uids["petct-2024"])
+    assert plan.protocol_id == "pet-ct" and not plan.priors
+    (stage,) = plan.stages
+    ct, pet, mip = stage.viewports
+    assert shown(stage) == [s_uid("petct-2024", "ct"), s_uid("petct-2024", "pet-ac"), s_uid("petct-2024", "pet-ac")]
+    assert ct.window.name == "Mediastinum" and pet.invert and mip.label == "PET MIP"
+    # CT and PET scroll together by patient position although their slices differ.
+    assert ct.sync["scroll"] == pet.sync["scroll"] == "petct"
