@@ -253,13 +253,16 @@ def test_public_files_and_every_character_set(tmp_path):
         assert "?" not in str(ds.get("PatientName", ""))
 
 
-def test_dciodvfy_finds_no_new_errors(demo_set, tmp_path):
-    deid = Deidentifier()
+@pytest.mark.parametrize("options", [(), ("dates", "patient", "device", "descriptors", "pixels")])
+def test_dciodvfy_finds_no_new_errors(demo_set, tmp_path, options):
+    deid = Deidentifier(options)
     one_per_series = {}
     for p in demo_set:
         ds = pydicom.dcmread(p, stop_before_pixels=True)
         one_per_series.setdefault(str(ds.SeriesInstanceUID), p)
-    originals = list(one_per_series.values())
+    public = [p for p in _public_files() if p.name in ("CT_small.dcm", "MR_small.dcm", "test-SR.dcm", "SC_rgb.dcm",
+                                                         "US1_UNCR.dcm", "JPEG2000.dcm")]
+    originals = list(one_per_series.values()) + public
     export_files(originals, tmp_path / "out", deidentifier=deid)
     for original, copy_path in _copies_by_original(originals, tmp_path / "out", deid):
         before = dciodvfy_errors(Path(original.filename)) if getattr(original, "filename", None) else set()

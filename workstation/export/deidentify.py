@@ -44,6 +44,11 @@ _DUMMY_TEXT = {"PN": "ANONYMOUS", "AE": "ANONYMOUS", "CS": "ANONYMIZED", "AS": "
 _NEVER_TOUCH = {0x00080005, 0x00120062, 0x00120063, 0x00120064, 0x00280303}
 
 
+_FREE_TEXT_VRS = {"LO", "ST", "LT", "UT", "UC", "PN"}
+_CODE_KEYWORDS = {"CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning", "LongCodeValue",
+                  "URNCodeValue", "ContextIdentifier", "MappingResource", "ContextGroupExtensionCreatorUID"}
+
+
 class NotDeidentifiable(ValueError):
     """An object that cannot be made safe with the chosen options (burned-in text with no pixel cleaning)."""
 
@@ -210,8 +215,10 @@ class Deidentifier:
                         report.add("C", kw)
                 elif elem.VR in TEXT_VRS and _clean_text(elem, words):
                     report.add("C", kw)
-            elif elem.VR in TEXT_VRS and (in_content or words) and _clean_text(elem, words):
-                # Unlisted text (a report's Text Value, a label) that holds an identifier.
+            elif elem.VR in _FREE_TEXT_VRS and elem.keyword not in _CODE_KEYWORDS and words \
+                    and _clean_text(elem, words):
+                # Unlisted free text (a report's Text Value, a label) that holds an identifier; codes are
+                # not text: a coding scheme "TEST" stays when a patient is called Test.
                 report.add("C", kw)
         # Private creators whose blocks are all gone go too (they were kept above only if needed).
         for tag in [t for t in ds.keys() if t.is_private and t.element < 0x100 and t.element >= 0x10]:
@@ -306,7 +313,8 @@ def _clean_text(elem, words: list[str]) -> bool:
         return False
     values = elem.value if isinstance(elem.value, (list, tuple)) else [elem.value]
     pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
-    cleaned = [pattern.sub("", str(v)) for v in values]
+    # A value left blank would empty a Type 1 attribute: it says what happened instead.
+    cleaned = [pattern.sub("", str(v)).strip(" ^,") or "REMOVED" if pattern.search(str(v)) else str(v) for v in values]
     if cleaned == [str(v) for v in values]:
         return False
     elem.value = cleaned if len(cleaned) > 1 else cleaned[0]
