@@ -9,12 +9,33 @@ from workstation.cli.common import CliError, Context, print_json, print_table
 
 def register(sub) -> None:
     p = sub.add_parser("audit", help="the audit trail: who saw and changed what (list, verify, flush)")
-    p.add_argument("action", nargs="?", choices=("list", "verify", "flush"), default="list",
-                   help="list events (default), verify the store's hash chain, or send queued events to the repository")
+    p.add_argument("action", nargs="?", choices=("list", "verify", "flush", "password"), default="list",
+                   help="list events (default), verify the store's hash chain, send queued events to the repository, "
+                        "or set the password that unlocks the idle lock (read from the terminal, or one line of stdin)")
     p.add_argument("--patient", metavar="ID", help="only events about this Patient ID")
     p.add_argument("--since", metavar="DATE", help="only events at or after this date or date-time (ISO 8601, UTC)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_audit)
+
+
+def _set_lock_password(ctx: Context) -> int:
+    import getpass
+    import sys
+
+    from workstation.audit import login
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Lock password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CliError("the two passwords differ; nothing changed")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 4:
+        raise CliError("a lock password has at least 4 characters; nothing changed")
+    login.set_lock_password(ctx.settings.extra, password)
+    ctx.save_settings()
+    print("Lock password set (only its scrypt hash is stored in the settings).")
+    return 0
 
 
 def run_audit(args, ctx: Context) -> int:
@@ -30,6 +51,8 @@ def run_audit(args, ctx: Context) -> int:
             print(f"Audit trail BROKEN at record {result.bad_line}: {result.reason} "
                   f"({result.records} records before it are intact).")
         return 0 if result.ok else 1
+    if args.action == "password":
+        return _set_lock_password(ctx)
     if args.action == "flush":
         if auditor.repository is None:
             raise CliError("no audit repository set (settings: audit.repository = host:port)")

@@ -13,6 +13,7 @@ from workstation import __version__, audit
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
+from workstation.ui.idle_lock import attach_idle_lock
 from workstation.ui.display_calibration import attach_display_calibration
 from workstation.ui.display_patterns import attach_display_patterns
 from workstation.ui.export_dialog import attach_export
@@ -119,6 +120,7 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
     attach_display_calibration(window, settings_source(window, home))
     attach_display_patterns(window, home, settings_source(window, home))
     attach_export(window, cache)
+    attach_idle_lock(window, home)
     click_focus_text_fields(window)
     # The report panel builds its template's fields for each study opened.
     window.study_activated.connect(lambda _uid: QTimer.singleShot(0, lambda: click_focus_text_fields(window)))
