@@ -67,6 +67,12 @@ class Home:
         return self.data_dir / "demo"
 
     def ensure(self) -> "Home":
+        """Create the folders, readable by their user only (0700: patient data and the audit trail live here)."""
         for d in (self.config_dir, self.data_dir, self.log_dir, self.cache_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for d in {self.config_dir, self.data_dir, self.log_dir}:
+            try:
+                os.chmod(d, 0o700)  # also a home made before this rule (mkdir's mode only applies to new folders)
+            except OSError:
+                pass
         return self

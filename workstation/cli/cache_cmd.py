@@ -1,9 +1,10 @@
-"""``lightbox cache verify|prune|info``"""
+"""``lightbox cache verify|prune|purge|pin|info``"""
 
 from __future__ import annotations
 
+from workstation import audit
 from workstation.cli.common import CliError, Context, human_bytes, print_json
-from workstation.store.maintenance import prune, verify
+from workstation.store.maintenance import prune, remove_studies, verify
 
 
 def register(sub) -> None:
@@ -16,10 +17,18 @@ def register(sub) -> None:
     v.add_argument("--json", action="store_true")
     v.set_defaults(handler=run_verify)
 
-    pr = csub.add_parser("prune", help="evict least-recently-opened studies (never pinned or open ones)")
-    pr.add_argument("--max-gb", type=float, required=True, help="target cache size in GB")
+    pr = csub.add_parser("prune", help="evict least-recently-opened studies (never pinned or open ones), "
+                                       "or remove one patient's studies")
+    which = pr.add_mutually_exclusive_group(required=True)
+    which.add_argument("--max-gb", type=float, help="target cache size in GB")
+    which.add_argument("--patient", metavar="ID", help="remove every study of this Patient ID (pinned ones too)")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(handler=run_prune)
+
+    pu = csub.add_parser("purge", help="remove every study from the cache (an audit record names each patient)")
+    pu.add_argument("--yes", action="store_true", help="do it (without, nothing is removed)")
+    pu.add_argument("--json", action="store_true")
+    pu.set_defaults(handler=run_purge)
 
     pin = csub.add_parser("pin", help="keep a study in the cache whatever its age")
     pin.add_argument("study_uid")
@@ -62,10 +71,34 @@ def run_verify(args, ctx: Context) -> int:
     return 0 if report.tidy else 1
 
 
+def _remove(ctx: Context, studies, what: str, as_json: bool) -> int:
+    removed, held = remove_studies(ctx.cache, [s.study_uid for s in studies])
+    gone = [s for s in studies if s.study_uid in removed]
+    audit.deleted([(s.patient_id, s.patient_name) for s in gone], removed, what)
+    if as_json:
+        print_json({"removed_studies": removed, "kept_open": held})
+    else:
+        print(f"Removed {len(removed)} studies" + (f"; {len(held)} kept because they are open or queued" if held else ""))
+    return 0 if not held else 1
+
+
+def run_purge(args, ctx: Context) -> int:
+    if not args.yes:
+        raise CliError("'cache purge' removes every study from this workstation: add --yes to do it", exit_code=2)
+    return _remove(ctx, ctx.cache.studies(), "cache purge", args.json)
+
+
 def run_prune(args, ctx: Context) -> int:
+    if args.patient is not None:
+        studies = [s for s in ctx.cache.studies() if s.patient_id == args.patient]
+        if not studies:
+            raise CliError(f"no study of patient ID {args.patient!r} in the cache")
+        return _remove(ctx, studies, "cache prune --patient", args.json)
     if args.max_gb < 0:
         raise CliError("--max-gb must be zero or more", exit_code=2)
+    before = {s.study_uid: (s.patient_id, s.patient_name) for s in ctx.cache.studies()}
     report = prune(ctx.cache, int(args.max_gb * 1024**3))
+    audit.deleted([before[u] for u in report.evicted if u in before], report.evicted, "cache prune (size)")
     if args.json:
         print_json(report.as_dict())
     else:

@@ -251,6 +251,33 @@ def prune(cache: StudyCache, max_bytes: int) -> PruneReport:
     return report
 
 
+def remove_studies(cache: StudyCache, study_uids: list[str]) -> tuple[list[str], list[str]]:
+    """Remove these studies from the cache (rows first, then files), pinned ones too; studies held open
+    (a viewer, a draft, the outbox) stay.  Returns (removed, kept because held)."""
+    con = cache.connection
+    removed, held = [], []
+    for uid in study_uids:
+        with cache.lock:
+            with transaction(con):
+                if con.execute("SELECT 1 FROM study_holds WHERE study_uid=?", (uid,)).fetchone():
+                    held.append(uid)
+                    continue
+                paths = [r[0] for r in con.execute(
+                    "SELECT i.file_path FROM instances i JOIN series se ON i.series_pk=se.pk "
+                    "JOIN studies s ON se.study_pk=s.pk WHERE s.study_uid=?", (uid,))]
+                con.execute("DELETE FROM studies WHERE study_uid=?", (uid,))
+                con.execute("DELETE FROM patients WHERE pk NOT IN (SELECT patient_pk FROM studies)")
+        for rel in paths:
+            try:
+                resolve_inside(cache.cache_dir, rel).unlink()
+            except (OSError, ValueError):
+                pass
+        _remove_empty_dirs(cache.cache_dir / uid)
+        removed.append(uid)
+        log.info("removed study %s on request", uid)
+    return removed, held
+
+
 def _remove_empty_dirs(path: Path) -> None:
     if not path.is_dir():
         return
