@@ -93,7 +93,7 @@ def check_copy(original: pydicom.Dataset, copy: pydicom.Dataset, deid: Deidentif
         elif code in ("D", "ZD", "XD", "XZD", "XZ") and got is not None and elem.VR != "SQ" \
                 and elem.value not in (None, "") and got.value == elem.value:
             problems.append(f"{kw}: {code} but the original value is kept")
-        elif code in ("U", "XZU") and elem.VR == "UI" and (got is None or str(got.value) != deid.new_uid(str(elem.value))):
+        elif code in ("U", "XZU") and elem.VR == "UI" and elem.value and (got is None or str(got.value) != deid.new_uid(str(elem.value))):
             problems.append(f"{kw}: U but not the consistent new UID")
     for _path, elem in _walk(copy):
         if elem.VR == "UI" and elem.value and str(elem.value) not in UID_dictionary \
@@ -220,7 +220,8 @@ def test_one_patient_keeps_one_identity_across_studies_and_exports(demo_set, tmp
 
 def _public_files() -> list[Path]:
     names = ["CT_small.dcm", "MR_small.dcm", "test-SR.dcm", "rtplan.dcm", "JPEG2000.dcm", "MR_small_bigendian.dcm",
-             "MR_small_implicit.dcm", "SC_rgb.dcm", "US1_UNCR.dcm", "liver.dcm"]
+             "MR_small_implicit.dcm", "SC_rgb.dcm", "US1_UNCR.dcm", "liver.dcm",  # liver.dcm: a SEG
+             "MR-SIEMENS-DICOM-WithOverlays.dcm", "OBXXXX1A.dcm", "emri_small.dcm"]  # private tags, palette US, cine
     out = []
     for n in names:
         try:

@@ -148,7 +148,7 @@ class Deidentifier:
 
             if clean_pixel_data(ds, self.pixel_regions):
                 report.add("C", "PixelData")
-        self._walk(ds, report, words, shift, in_content=False)
+        self._walk(ds, report, words, shift)
         new = self.patient(original_id)
         if "StudyID" in ds or "PatientID" in ds:
             # Study ID is Type 1 in a DICOMDIR's STUDY record: a dummy, the same for every object of the study.
@@ -160,7 +160,7 @@ class Deidentifier:
         self.totals.actions.update(report.actions)
         return report
 
-    def _walk(self, ds: Dataset, report: Removal, words: list[str], shift, in_content: bool) -> None:
+    def _walk(self, ds: Dataset, report: Removal, words: list[str], shift) -> None:
         creators_kept: set[int] = set()
         for tag in list(ds.keys()):
             elem = ds[tag]
@@ -189,12 +189,12 @@ class Deidentifier:
                         elem.value = Sequence()
                     report.add(action, kw)
                     continue
-                # K, C, U, D or unlisted: the items are walked (a "dummy" sequence is the cleaned one).
-                content = in_content or action == "D"
+                # K, C, U, D or unlisted: the items are walked (a "dummy" sequence is the cleaned one: a report's
+                # Content Sequence keeps its structure, its dates, names and UIDs replaced, its text cleaned).
                 if action == "D":
                     report.add("C", kw)
                 for item in elem.value or []:
-                    self._walk(item, report, words, shift, content)
+                    self._walk(item, report, words, shift)
                 continue
             if action == "X":
                 del ds[tag]
