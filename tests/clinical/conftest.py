@@ -32,3 +32,18 @@ def pet_files(small_demo_dir) -> list[Path]:
 @pytest.fixture(scope="session")
 def pet_headers(pet_files) -> list[pydicom.Dataset]:
     return [pydicom.dcmread(p, stop_before_pixels=True) for p in pet_files]
+
+
+@pytest.fixture(scope="session")
+def demo_cache(small_demo_dir, tmp_path_factory):
+    """A cache holding the small demo's PET/CT and CT chest studies."""
+    from workstation.home import Home
+    from workstation.store.cache import StudyCache
+    from workstation.store.importer import import_paths
+
+    home = Home.single(tmp_path_factory.mktemp("clinical-home"))
+    cache = StudyCache.open(home)
+    folders = [small_demo_dir / "LBX-0001" / name for name in ("20240415_PETCT_FDG", "20240312_CT_CHEST")]
+    import_paths(cache, folders, workers=1)
+    yield cache
+    cache.close()

@@ -11,7 +11,6 @@ lesions.  Everything returns numpy arrays; the UI only shows them.
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -27,11 +26,13 @@ def colour_lut(name: str) -> np.ndarray:
     """A 256 x 3 uint8 colour table by name (see :data:`LUT_NAMES`)."""
     ramp = np.arange(256, dtype=np.uint8)
     if name == "hot iron":
+        import pydicom
+        from pydicom.data import get_palette_files
         from pydicom.pixels import apply_color_lut
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pydicom checks the well-known palette name as if a UID
-            return np.asarray(apply_color_lut(ramp, palette="HOT_IRON"), np.uint8)
+        # The standard Hot Iron palette (PS3.6 B.1.1) as pydicom ships it.
+        palette = pydicom.dcmread(get_palette_files("hotiron.dcm")[0])
+        return np.asarray(apply_color_lut(ramp, palette), np.uint8)
     if name == "rainbow":
         # Blue -> cyan -> green -> yellow -> red, black at zero uptake.
         h = np.linspace(2.0 / 3.0, 0.0, 256)

@@ -348,5 +348,5 @@ def suv_volume(volume, headers: Sequence[Dataset], method: str = "bw"):
     import dataclasses
 
     factor = suv_factor(headers, method)
-    array = np.asarray(volume.array, np.float32) * np.float32(factor.factor)
-    return dataclasses.replace(volume, array=array, rescaled=True), factor
+    array = np.asarray(volume.modality_value(volume.array), np.float32) * np.float32(factor.factor)
+    return dataclasses.replace(volume, array=array, rescaled=True, rescale_slope=1.0, rescale_intercept=0.0), factor

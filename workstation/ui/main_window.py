@@ -140,6 +140,10 @@ class MainWindow(QMainWindow):
         self.volume_action.setShortcut(QKeySequence("Ctrl+M"))
         self.volume_action.triggered.connect(lambda _=False: self.open_volume_here())
         tools_menu.addAction(self.volume_action)
+        self.petct_action = QAction("PET/CT &fusion…", self)
+        self.petct_action.setToolTip("CT, PET (SUV) and fused views of the active viewport's study (else the list's)")
+        self.petct_action.triggered.connect(lambda _=False: self.open_petct_fusion())
+        tools_menu.addAction(self.petct_action)
         self._make_help_menu()
 
     def _make_help_menu(self) -> None:
@@ -255,6 +259,32 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Show a series in the active viewport first", 5000)
             return None
         return self.open_volume_workspace()
+
+    def open_petct_fusion(self, study_uid: str | None = None):
+        """PET/CT fusion of a study (default: the active viewport's, else the list's), read in the background."""
+        from workstation.ui.clinical.fusion_window import FusionLoader
+
+        if study_uid is None and self.viewer is not None and self.viewer.session.studies:
+            ds = self.viewer.active_widget.model.display_set
+            study_uid = ds.study.study_uid if ds is not None else None
+        uid = study_uid or self.browser.selected_study_uid()
+        if uid is None:
+            self.statusBar().showMessage("Select a PET/CT study first", 5000)
+            return None
+        cache = self._cache
+        loader = FusionLoader(lambda: StudyCache(cache.index_file, cache.cache_dir), uid, self)
+        loader.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        loader.ready.connect(self._show_fusion)
+        self.statusBar().showMessage("Reading the PET and the CT…", 5000)
+        loader.start()
+        self.petct_loaders = [*getattr(self, "petct_loaders", []), loader]
+        return loader
+
+    def _show_fusion(self, window) -> None:
+        window.setWindowTitle(f"{WINDOW_TITLE} — PET/CT fusion")
+        window.resize(1200, 900)
+        self.fusion_windows = [w for w in getattr(self, "fusion_windows", []) if w.isVisible()] + [window]
+        window.show()
 
     def _activate_study(self, study_uid: str) -> None:
         """The reader opens a study from the list: pending work of the open ones is asked about first."""
