@@ -23,6 +23,10 @@ def helix(t):
 
 @pytest.fixture(scope="module")
 def volume():
+    return helix_volume()
+
+
+def helix_volume() -> Volume:
     """1 mm voxels, a bright tube (1000) of 3 mm radius along the helix in a dark (0) field."""
     n_xy, n_z = 80, 90
     origin = np.array([-39.5, -39.5, -44.5])

@@ -144,6 +144,10 @@ class MainWindow(QMainWindow):
         self.petct_action.setToolTip("CT, PET (SUV) and fused views of the active viewport's study (else the list's)")
         self.petct_action.triggered.connect(lambda _=False: self.open_petct_fusion())
         tools_menu.addAction(self.petct_action)
+        self.cpr_action = QAction("&Curved MPR…", self)
+        self.cpr_action.setToolTip("Curved MPR along a path clicked through the active viewport's series")
+        self.cpr_action.triggered.connect(lambda _=False: self.open_curved_mpr())
+        tools_menu.addAction(self.cpr_action)
         self._make_help_menu()
 
     def _make_help_menu(self) -> None:
@@ -279,6 +283,34 @@ class MainWindow(QMainWindow):
         loader.start()
         self.petct_loaders = [*getattr(self, "petct_loaders", []), loader]
         return loader
+
+    def open_curved_mpr(self, series_uid: str | None = None):
+        """Curved MPR of a series (default: the active viewport's), its volume read in the background."""
+        from workstation.ui.volume_loader import VolumeLoader
+
+        if series_uid is None and self.viewer is not None and self.viewer.session.studies:
+            ds = self.viewer.active_widget.model.display_set
+            series_uid = ds.series_uid if ds is not None and not ds.key else None
+        if series_uid is None:
+            self.statusBar().showMessage("Show a series in the active viewport first", 5000)
+            return None
+        cache = self._cache
+        loader = VolumeLoader(lambda: StudyCache(cache.index_file, cache.cache_dir), series_uid, parent=self)
+        loader.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        loader.loaded.connect(self._show_curved_mpr)
+        loader.start()
+        self.cpr_loaders = [*getattr(self, "cpr_loaders", []), loader]
+        return loader
+
+    def _show_curved_mpr(self, volume) -> None:
+        from workstation.ui.clinical.cpr_window import CprWindow
+
+        window = CprWindow(volume)
+        window.setWindowFlag(Qt.WindowType.Window, True)
+        window.setWindowTitle(f"{WINDOW_TITLE} — Curved MPR")
+        window.resize(1300, 850)
+        self.cpr_windows = [w for w in getattr(self, "cpr_windows", []) if w.isVisible()] + [window]
+        window.show()
 
     def _show_fusion(self, window) -> None:
         window.setWindowTitle(f"{WINDOW_TITLE} — PET/CT fusion")
