@@ -45,3 +45,27 @@ def test_export_records_the_studies_patients_and_destination(lightbox_home, tmp_
     assert rec["studies"] == [study_uid] and rec["patients"] == ["EXP-1"]
     assert str(out) in rec["xml"] and "Ýmir^Ása" in rec["xml"]
     validate(rec["xml"])
+
+
+def test_a_refused_association_is_a_security_alert(lightbox_home):
+    import pytest
+
+    from tests.net.helpers import free_port
+    from workstation.config import Node, Settings
+    from workstation.net.association import AssociationRejected, Peer, associate
+    from workstation.net.storage_scp import StorageSCP
+
+    settings = Settings(storage_port=free_port(), storage_bind_address="127.0.0.1",
+                        nodes=[Node(name="pacs", ae_title="PACS", host="127.0.0.1", port=104)])
+    cache = StudyCache.open(Home.single(lightbox_home))
+    try:
+        with StorageSCP(cache, settings) as scp:
+            with pytest.raises(AssociationRejected):
+                with associate(Peer("127.0.0.1", scp.port, scp.ae_title, timeout=10), "STRANGER", ["1.2.840.10008.1.1"]):
+                    pass
+    finally:
+        cache.close()
+    (rec,) = [r for r in audit.current().store.records() if r["event_code"] == "110113"]
+    assert rec["outcome"] == "8" and "STRANGER@127.0.0.1" in rec["xml"] and "association refused" in rec["xml"]
+    assert rec["type"] == "Node Authentication"
+    validate(rec["xml"])

@@ -21,6 +21,7 @@ from typing import Any
 from pynetdicom.acse import ACSE
 from pynetdicom import evt
 
+from workstation import audit
 from workstation.config import Settings
 from workstation.net.move_registry import archive_awaited, host_addresses, normalised_address
 
@@ -115,6 +116,7 @@ class _CheckedACSE(ACSE):
         refusals.add(refusal)
         log.warning("storage SCP refused an association from %s (calling AE %s): %s", address, calling or "?",
                     reason)
+        audit.security_alert(f"association refused: {reason}", peer=f"{calling or '?'}@{address}")
         self.requestor.ae_title = calling
         # Rejected permanent, by the service user, calling AE title not recognised.
         self.send_reject(0x01, 0x01, 0x03)
