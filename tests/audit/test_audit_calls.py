@@ -69,3 +69,34 @@ def test_a_refused_association_is_a_security_alert(lightbox_home):
     assert rec["outcome"] == "8" and "STRANGER@127.0.0.1" in rec["xml"] and "association refused" in rec["xml"]
     assert rec["type"] == "Node Authentication"
     validate(rec["xml"])
+
+
+def test_the_remote_tab_query_and_retrieve_are_audited(lightbox_home, tmp_path):
+    from tests.net.helpers import free_port, write_study_set
+    from workstation.config import Node, Settings
+    from workstation.net.archive import EmbeddedArchive
+    from workstation.net.association import Peer
+    from workstation.net.retrieve import retrieve
+    from workstation.net.send import send_files
+    from workstation.store.queries import StudyFilter
+    from workstation.ui.remote_query import search_studies
+
+    emb = EmbeddedArchive(tmp_path / "archive", ae_title="QRSCP", port=free_port())
+    emb.start(timeout=30)
+    home = Home.single(lightbox_home)
+    cache = StudyCache.open(home)
+    try:
+        assert send_files(write_study_set(tmp_path / "studies"), Peer("127.0.0.1", emb.port, "QRSCP"), "LIGHTBOX").ok
+        node = Node(name="pacs", ae_title="QRSCP", host="127.0.0.1", port=emb.port, retrieve="get")
+        rows = search_studies(node, "LIGHTBOX", StudyFilter(patient_id="LBX-T2"))
+        assert len(rows) == 1
+        report = audit.retrieved(node, cache, retrieve(node, Settings(), home, cache, rows[0].study_uid))
+        assert report.retrieved == 3
+    finally:
+        cache.close()
+        emb.stop()
+    recs = list(audit.current().store.records())
+    assert [r["event_code"] for r in recs] == ["110112", "110102", "110104"]
+    assert recs[2]["patients"] == ["LBX-T2"] and recs[2]["outcome"] == "0"
+    for r in recs:
+        validate(r["xml"])

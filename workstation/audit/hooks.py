@@ -192,3 +192,10 @@ def export_requested(destination: Any, files: Iterable[Any], anonymized: bool) -
         studies.append(str(ds.get("StudyInstanceUID", "")))
         patients.append((str(ds.get("PatientID", "")), str(ds.get("PatientName", ""))))
     _record(events.export, str(destination), studies, patients, anonymized=anonymized)
+
+
+def retrieved(node: Any, cache: Any, report: Any) -> Any:
+    """A retrieve finished (``report`` a RetrieveReport); returns the report, so the call wraps the retrieve."""
+    ok = not (getattr(report, "failed", 0) or getattr(report, "error", ""))
+    transferred(node, cache, [getattr(report, "study_uid", "")], we_send=False, ok=ok)
+    return report

@@ -212,7 +212,8 @@ def _remote_tab(home: Home, cache: StudyCache):
 
     def retrieve_study(node, study_uid, progress, cancel):
         with StudyCache.open(home) as worker_cache:
-            return retrieve(node, settings(), home, worker_cache, study_uid, progress=progress, cancel=cancel)
+            return audit.retrieved(node, worker_cache, retrieve(node, settings(), home, worker_cache, study_uid,
+                                                                progress=progress, cancel=cancel))
 
     return RemoteTab(cache, settings, retrieve_study)
 

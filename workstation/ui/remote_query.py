@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator
 
 from pydicom.dataset import Dataset
 
+from workstation import audit
 from workstation.store.queries import StudyFilter
 
 
@@ -98,6 +99,7 @@ def stream_studies(node, ae_title: str, flt: StudyFilter,
         A filter the archive cannot be asked.
     """
     keys = query_keys(flt)
+    audit.queried(node, "STUDY", keys)
     answers: Iterable[Dataset]
     if node.retrieve == "dicomweb" and node.url:
         from workstation.net.dicomweb import qido
@@ -136,6 +138,7 @@ def search_studies(node, ae_title: str, flt: StudyFilter, cancel: Callable[[], b
         A filter the archive cannot be asked.
     """
     keys = query_keys(flt)
+    audit.queried(node, "STUDY", keys)
     answers: Iterable[Dataset]
     if node.retrieve == "dicomweb" and node.url:
         from workstation.net.dicomweb import qido

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from workstation import audit
 from workstation.config import ConfigError, Settings
 from workstation.home import Home
 from workstation.store.cache import StudyCache
@@ -55,7 +56,8 @@ def ensure_local(item: WorklistItem, settings: Settings, home: Home, cache: Stud
     except ConfigError as exc:
         raise OpenRefused(str(exc)) from None
     try:
-        report = retrieve(node, settings, home, cache, item.study_uid, progress=progress, cancel=cancel)
+        report = audit.retrieved(node, cache, retrieve(node, settings, home, cache, item.study_uid, progress=progress,
+                                                       cancel=cancel))
     except NetworkError as exc:
         raise OpenRefused(f"cannot retrieve the study from {node.name}: {exc}") from None
     if cache.study(item.study_uid) is None:
