@@ -120,7 +120,10 @@ def main() -> None:
     try:
         summary = import_paths(cache, files)
         assert summary.imported == len(files), summary.as_dict()
-        ct = next(s.uid for s in planned_studies("full") if s.key == "ct-chest-2024")
+        # The latest CT chest in the cache (the files may come from an older demo version with other UIDs).
+        plan = next(s for s in planned_studies("full") if s.key == "ct-chest-2024")
+        ct = max((r for r in cache.studies() if r.description == plan.description and "CT" in r.modalities),
+                 key=lambda r: r.study_date).study_uid
         window = compose_main_window(home, cache, listen=False, background=False)
         window.resize(1600, 1000)
         window.show()
