@@ -100,3 +100,14 @@ def test_the_remote_tab_query_and_retrieve_are_audited(lightbox_home, tmp_path):
     assert recs[2]["patients"] == ["LBX-T2"] and recs[2]["outcome"] == "0"
     for r in recs:
         validate(r["xml"])
+
+
+def test_render_records_the_file_read(lightbox_home, tmp_path):
+    from tests.viewer_phantom import write_phantom
+    from workstation.cli import main
+
+    paths = write_phantom(tmp_path / "ph", 1, patient_id="RND-3", patient_name="Ñandú^Ana")
+    assert main(["--home", str(lightbox_home), "render", str(paths[0]), "--out", str(tmp_path / "x.png")]) == 0
+    (rec,) = [r for r in audit.current().store.records() if r["event_code"] == "110103"]
+    assert rec["patients"] == ["RND-3"] and "Ñandú^Ana" in rec["xml"] and "rendered to a picture" in rec["xml"]
+    validate(rec["xml"])

@@ -21,11 +21,11 @@ from workstation.audit.message import AuditEvent
 from workstation.audit.recorder import Auditor
 from workstation.audit.store import AuditStore
 
-from workstation.audit.hooks import (application, deleted, export_requested, exported, patient_changed, qc_applied, queried, report_signed, retrieved,
+from workstation.audit.hooks import (application, deleted, export_requested, exported, files_read, patient_changed, qc_applied, queried, report_signed, retrieved,
                                      security_alert, sent, signature_checked, studies_read, study_opened,
                                      transferred, user)
 
-__all__ = ["codes", "events", "application_started", "application_stopped", "application", "deleted", "export_requested", "exported", "patient_changed", "qc_applied", "queried", "report_signed", "retrieved",
+__all__ = ["codes", "events", "application_started", "application_stopped", "application", "deleted", "export_requested", "exported", "files_read", "patient_changed", "qc_applied", "queried", "report_signed", "retrieved",
            "security_alert", "sent", "signature_checked", "studies_read", "study_opened", "transferred", "user", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "record", "current"]
 
 _lock = threading.Lock()

@@ -171,9 +171,9 @@ def qc_applied(cache: Any, outcome: Any, what: str) -> None:
     patient_changed(list(dict.fromkeys(patients_of(cache, studies))), f"QC {what}", studies, accessions)
 
 
-def export_requested(destination: Any, files: Iterable[Any], anonymized: bool) -> None:
-    """An export of ``files`` (paths of the studies' objects) to ``destination`` about to run: its
-    studies and patients read from one file of each study folder (the cache's ``<study>/<series>/<sop>``)."""
+def _studies_of_files(files: Iterable[Any]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Studies and patients of ``files``, read from one file of each study folder (the cache's
+    ``<study>/<series>/<sop>``; a loose file is its own folder)."""
     from pathlib import Path
 
     import pydicom
@@ -181,17 +181,31 @@ def export_requested(destination: Any, files: Iterable[Any], anonymized: bool) -
     first: dict[str, Path] = {}
     for f in files:
         p = Path(f)
-        first.setdefault(p.parent.parent.name, p)
+        first.setdefault(str(p.parent.parent), p)
     studies, patients = [], []
     for p in first.values():
         try:
             ds = pydicom.dcmread(p, stop_before_pixels=True,
                                  specific_tags=["SpecificCharacterSet", "PatientID", "PatientName", "StudyInstanceUID"])
-        except Exception:  # noqa: BLE001 - an unreadable file is the export's to report
+        except Exception:  # noqa: BLE001 - an unreadable file is the command's to report
             continue
-        studies.append(str(ds.get("StudyInstanceUID", "")))
+        uid = str(ds.get("StudyInstanceUID", ""))
+        if uid and uid not in studies:
+            studies.append(uid)
         patients.append((str(ds.get("PatientID", "")), str(ds.get("PatientName", ""))))
+    return studies, patients
+
+
+def export_requested(destination: Any, files: Iterable[Any], anonymized: bool) -> None:
+    """An export of ``files`` (paths of the studies' objects) to ``destination`` about to run."""
+    studies, patients = _studies_of_files(files)
     _record(events.export, str(destination), studies, patients, anonymized=anonymized)
+
+
+def files_read(files: Iterable[Any], description: str) -> None:
+    """DICOM files read by a command (render, snapshot): Instances Accessed for their studies and patients."""
+    studies, patients = _studies_of_files(files)
+    _record(events.instances_accessed, studies, patients, description=description)
 
 
 def retrieved(node: Any, cache: Any, report: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from workstation import audit
 from workstation.cli.common import CliError, Context, print_json
 
 
@@ -57,6 +58,7 @@ def _render(args: argparse.Namespace, ctx: Context) -> int:
     source = Path(args.file)
     if not source.is_file():
         raise CliError(f"no such file: {source}")
+    audit.files_read([source], "rendered to a picture")
     if args.frame < 1:
         raise CliError("--frame counts from 1")
     if args.voi_index is not None and args.voi_index < 1:
