@@ -23,6 +23,8 @@ from workstation.session.reading import MAX_GRID, ReadingSession
 from workstation.session.unsaved import ClosingCheck, apply_answer, check_closing
 from workstation.imaging.window_presets import presets_for
 from workstation.store.cache import StudyCache
+from workstation.clinical.seg_overlays import SegmentationOverlays
+from workstation.ui.clinical.segment_panel import SegmentPanel
 from workstation.ui.viewer.measurement_panel import MeasurementPanel
 from workstation.ui.viewer.series_strip import SeriesStrip
 from workstation.ui.viewer.toolbar import TOOL_SHORTCUTS, ViewerToolBar
@@ -91,6 +93,12 @@ class ViewerWidget(QWidget):
             # Cine started anywhere (a key, a protocol, the toolbar): the toolbar shows the active one's.
             w.cine_changed.connect(lambda w=w: w is self.active_widget and self.toolbar.show_cine(w.model.cine))
             self.viewports.append(w)
+        # Segmentations (DICOM SEG) of the open studies, drawn over the images they reference.
+        self.segmentations = SegmentationOverlays()
+        for w in self.viewports:
+            w.segmentation_layer = self.segmentations.layer
+        self.segment_panel = SegmentPanel(self.segmentations)
+        self.segmentations.subscribe(self._repaint_visible)
         self.panel = MeasurementPanel(self.session.annotations)
         self.panel.show_requested.connect(self._show_annotation)
         self.panel.text_edited.connect(self._on_text_edited)
@@ -98,6 +106,7 @@ class ViewerWidget(QWidget):
         self.side = QSplitter(Qt.Orientation.Vertical)
         self.side.addWidget(self.strip)
         self.side.addWidget(self.panel)
+        self.side.addWidget(self.segment_panel)
         self.side.setStretchFactor(0, 3)
         self.side.setStretchFactor(1, 2)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -145,6 +154,8 @@ class ViewerWidget(QWidget):
             self.message.emit("The study is no longer in the cache")
             return False
         self._stop_cine()
+        self.segmentations.clear()
+        self.segmentations.load_study(self.cache, study_uid)
         self.session.set_grid(*default_grid(len(display_sets)))
         self.session.set_active(0)
         self._layout_grid()
@@ -174,6 +185,7 @@ class ViewerWidget(QWidget):
                 return False
             added = self.session.add_study(study_uid, allow_other_patient=True)
         self._refresh_strip()
+        self.segmentations.load_study(self.cache, study_uid)
         if added and len(self.session.visible) < 2:
             self.session.set_grid(1, 2)
             self._layout_grid()
@@ -198,6 +210,7 @@ class ViewerWidget(QWidget):
         self._index_timer.stop()
         self._stop_cine()
         self.session.close()
+        self.segmentations.clear()
         self._refresh_strip()
 
     # Pending work --------------------------------------------------------------------------

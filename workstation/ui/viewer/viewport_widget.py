@@ -95,6 +95,9 @@ class ViewportWidget(QWidget):
         self._pixels: np.ndarray | None = None  # keeps the QImage's buffer alive
         self.paint_count = 0
         self.on_image_painted = None  # callable(index) after an image (not a message) was painted
+        # callable(SOP Instance UID) -> RGBA array or None: segmentations drawn over the image (DICOM SEG).
+        self.segmentation_layer = None
+        self._seg_image: tuple[object, QImage] | None = None
         self.cine_timer = QTimer(self)
         self.cine_timer.timeout.connect(self._cine_step)
         self.scrollbar = QScrollBar(Qt.Orientation.Vertical, self)
@@ -251,12 +254,26 @@ class ViewportWidget(QWidget):
         p.setTransform(qtransform(vp.view.matrix()))
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
         p.drawImage(QPointF(0, 0), self._image)
+        self._paint_segmentation(p, pixels.shape)
         p.restore()
         if self.on_image_painted is not None:
             self.on_image_painted(self.index)
         lens = self.interaction.lens
         if lens is not None:
             self._paint_lens(p, lens)
+
+    def _paint_segmentation(self, p: QPainter, shape: tuple[int, ...]) -> None:
+        """The segments lying on this image, in image pixels (the painter holds the view transform)."""
+        f = self.model.frame
+        if self.segmentation_layer is None or f is None:
+            return
+        layer = self.segmentation_layer(f.key[0])
+        if layer is None or layer.shape[:2] != tuple(shape[:2]):
+            return
+        if self._seg_image is None or self._seg_image[0] is not layer:
+            h, w = layer.shape[:2]
+            self._seg_image = (layer, QImage(layer.data, w, h, 4 * w, QImage.Format.Format_RGBA8888))
+        p.drawImage(QPointF(0, 0), self._seg_image[1])
 
     def _paint_lens(self, p: QPainter, centre: tuple[float, float]) -> None:
         """The magnifier: the image around the cursor at twice the zoom, in a square lens."""
