@@ -147,8 +147,9 @@ def sent(node: Any, cache: Any, sop_instance_uids: Iterable[str], ok: bool = Tru
     transferred(node, cache, studies, we_send=True, ok=ok)
 
 
-def qc_applied(cache: Any, outcome: Any, what: str) -> None:
-    """A QC correction, split or merge applied: the patients and orders of the studies before and after it."""
+def qc_applied(cache: Any, outcome: Any, what: str) -> Any:
+    """A QC correction, split or merge applied: the patients and orders of the studies before and after it.
+    Returns ``outcome``, so the call can wrap the apply."""
     studies: list[str] = []
     for p in getattr(outcome, "produced", []):
         if p.study_uid not in studies:
@@ -169,6 +170,7 @@ def qc_applied(cache: Any, outcome: Any, what: str) -> None:
         if row is not None and row.accession and row.accession not in accessions:
             accessions.append(row.accession)
     patient_changed(list(dict.fromkeys(patients_of(cache, studies))), f"QC {what}", studies, accessions)
+    return outcome
 
 
 def _studies_of_files(files: Iterable[Any]) -> tuple[list[str], list[tuple[str, str]]]:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from workstation.config import Node, Settings
 from workstation.qc.codes import DEFAULT_CORRECTION_REJECTION, REJECTION_TITLES
+from workstation import audit
 from workstation.qc.correction import CorrectionPlan, apply_correction, plan_correction
 from workstation.qc.instances import QcError, operator_name
 from workstation.store.cache import StudyCache
@@ -176,4 +177,4 @@ class CorrectionDialog(QDialog):
 
 
 def _apply_and_send(cache: StudyCache, plan: CorrectionPlan, node: Node | None, ae_title: str) -> dict:
-    return send_after(apply_correction(cache, plan), node, ae_title)
+    return send_after(audit.qc_applied(cache, apply_correction(cache, plan), "correct"), node, ae_title)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from workstation.config import Settings
 from workstation.qc.instances import QcError, operator_name
+from workstation import audit
 from workstation.qc.restructure import RestructurePlan, apply_restructure, plan_merge, plan_split
 from workstation.store.cache import StudyCache
 from workstation.ui.qc_widgets import InstancePicker, chosen_node, fill_node_combo, send_after, sent_text
@@ -137,7 +138,9 @@ class SeriesDialog(QDialog):
         self.apply_button.setEnabled(False)
         self.preview_button.setEnabled(False)
         self.status_label.setText("Writing the new series…")
-        return self.task.start(lambda: send_after(apply_restructure(self._cache, plan), node, ae), plan.kind)
+        return self.task.start(
+            lambda: send_after(audit.qc_applied(self._cache, apply_restructure(self._cache, plan), plan.kind), node, ae),
+            plan.kind)
 
     def _done(self, result: dict) -> None:
         outcome = result["outcome"]
