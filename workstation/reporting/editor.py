@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pydicom import dcmread
 
+from workstation import audit
 from workstation.dicom.patient_identity import compare_identities
 from workstation.config import Settings, SettingsSource, as_settings
 from workstation.reporting import lifecycle
@@ -258,6 +259,7 @@ class ReportEditor:
             predecessor_uid=self.predecessor_uid, amendment_reason=reason, destination=destination,
             draft_id=self.draft_id,
         )
+        audit.report_signed(self.cache, self.study_uid, "final report signed" if result.signed else "preliminary report")
         study = self.study_uid
         self.study_uid = ""
         self.open_study(study)
