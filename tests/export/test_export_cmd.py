@@ -81,6 +81,15 @@ def test_folder_media_round_trips_and_dcmtk_accepts_its_dicomdir(home_with_demo,
     assert (out / "DICOMDIR").exists() and (out / "README.TXT").exists() and (out / "IHE_PDI" / "INDEX.HTM").exists()
     result = run_tool("dcmmkdir", "--verbose", "-Pgp", "+r", "+id", str(out), "+D", str(tmp_path / "CHECKDIR"))
     assert result.returncode == 0, result.stderr[-2000:]
+    # dciodvfy checks the DICOMDIR itself (Basic Directory IOD); dcmmkdir reads it and appends to it.
+    assert not [line for line in run_tool("dciodvfy", str(out / "DICOMDIR")).stderr.splitlines()
+                if line.startswith("Error")]
+    appended = tmp_path / "appended"
+    shutil.copytree(out, appended)
+    first = next(p for p in sorted(appended.rglob("IM*")) if p.is_file()).relative_to(appended)
+    result = subprocess.run(["dcmmkdir", "--verbose", "-Pgp", "+A", "+id", str(appended), str(first)],
+                            capture_output=True, text=True, timeout=120, cwd=appended)
+    assert result.returncode == 0 and "already exists" in result.stderr, result.stderr[-2000:]
     dicomdir = pydicom.dcmread(out / "DICOMDIR")
     kinds = {str(r.DirectoryRecordType) for r in dicomdir.DirectoryRecordSequence}
     assert {"PATIENT", "STUDY", "SERIES", "IMAGE", "SR DOCUMENT", "KEY OBJECT DOC", "PRESENTATION"} <= kinds

@@ -102,6 +102,29 @@ def media_ready(ds: pydicom.Dataset, allowed: frozenset[str]) -> tuple[pydicom.D
     return ds, True
 
 
+def _fix_document_record(record: pydicom.Dataset, ds: pydicom.Dataset) -> None:
+    """Make pydicom's SR DOCUMENT / KEY OBJECT DOC record what PS3.3 F.5.24/F.5.32 say.
+
+    pydicom copies the document's whole Content Sequence into the record, where
+    only the items that modify the document title (HAS CONCEPT MOD) belong, and
+    looks for Verification DateTime at the top level, where it never is (it sits in
+    the Verifying Observer Sequence); dciodvfy reports both on the DICOMDIR.
+    """
+    if str(record.get("DirectoryRecordType", "")) not in ("SR DOCUMENT", "KEY OBJECT DOC"):
+        return
+    if "ContentSequence" in record:
+        modifiers = [item for item in record.ContentSequence if item.get("RelationshipType") == "HAS CONCEPT MOD"]
+        if modifiers:
+            record.ContentSequence = modifiers
+        else:
+            del record.ContentSequence
+    if record.get("VerificationFlag") == "VERIFIED" and "VerificationDateTime" not in record:
+        observers = ds.get("VerifyingObserverSequence") or []
+        when = [str(o.get("VerificationDateTime", "")) for o in observers if o.get("VerificationDateTime")]
+        if when:
+            record.VerificationDateTime = max(when)
+
+
 def _dicomdir_keys(ds: pydicom.Dataset) -> None:
     """Give emptied Type 1 keys of the DICOMDIR's STUDY record a dummy (Z allows one, PS3.15 E.1.1)."""
     for keyword, dummy in (("StudyDate", "19000101"), ("StudyTime", "000000"), ("StudyID", "1")):
@@ -164,6 +187,7 @@ def export_files(
             report.converted += converted
             data = encode_dataset(ds)
             instance = fileset.add(ds)
+            _fix_document_record(instance.node._record, ds)  # pydicom 3.0 keeps the leaf record there only
             Path(instance.path).write_bytes(data)  # pydicom staged its own encoding; ours is the exact one
         except NotDeidentifiable as exc:
             report.skipped.append((name, str(exc)))
