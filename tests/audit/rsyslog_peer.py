@@ -81,6 +81,7 @@ class RsyslogRepository:
 
     folder: Path
     port: int = field(default_factory=free_port)
+    udp_port: int = field(default_factory=free_port)  # RFC 5426 input beside the TLS one
     proc: subprocess.Popen | None = None
 
     def __post_init__(self) -> None:
@@ -98,6 +99,8 @@ global(workDirectory="{self.work}" maxMessageSize="256k"
        DefaultNetstreamDriverKeyFile="{self.pki['key']}")
 module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")
 input(type="imtcp" address="127.0.0.1" port="{self.port}")
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="{self.udp_port}")
 template(name="auditline" type="string" string="%hostname% %app-name% %msgid% %msg%\\n")
 action(type="omfile" file="{self.output}" template="auditline" flushOnTXEnd="on" asyncWriting="off")
 """)

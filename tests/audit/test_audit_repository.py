@@ -87,3 +87,18 @@ def test_reader_from_the_settings_is_the_user_of_every_message(tmp_path, reposit
     requestor = doc.find("ActiveParticipant[@UserIsRequestor='true']")
     assert (requestor.get("UserID"), requestor.get("UserName")) == ("RAD-7", "Dr Ana Ruiz")
     assert doc.find("EventIdentification/EventID").get("csd-code") == "110112"
+
+
+def test_udp_transport_rfc_5426(tmp_path, repository):
+    """One message per datagram; UDP cannot tell a repository that is down, so only the TLS queue is durable."""
+    home = home_sending_to(tmp_path / "home", repository, transport="udp")
+    settings = config.load(home.config_file)
+    settings.extra["audit"]["repository"] = f"127.0.0.1:{repository.udp_port}"
+    config.save(settings, home.config_file)
+    auditor = audit.auditor_for(home)
+    assert auditor.repository.transport == "udp"
+    auditor.record(events.study_deleted, ["1.2.3.9"], [("P-U", "Ünal^Ayşe")], description="cache purge")
+    assert auditor.pending() == 0
+    (msg,) = repository.wait_for(1)
+    validate(msg)
+    assert _patients([msg]) == ["P-U"] and "Ünal^Ayşe" in msg
