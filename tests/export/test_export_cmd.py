@@ -222,3 +222,15 @@ def test_key_images_as_their_presentation_state_shows_them(home_with_demo, demo_
     assert np.array_equal(annotated[:, :, 0][~drawn], state_view[~drawn])
     # De-identified: the annotation text loses the patient's name, so it differs from the named picture.
     assert not np.array_equal(np.asarray(Image.open(deid[0])), annotated)
+
+
+def test_corner_text_draws_non_latin_names_with_real_glyphs():
+    import numpy as np
+
+    from workstation.export.images import draw_corner_text
+
+    canvas = np.zeros((400, 400, 3), dtype=np.uint8)
+    pictures = [draw_corner_text(canvas, {"top_left": [name]}) for name in ("山田^太郎", "田中^花子", "Κωνσταντίνου")]
+    # Missing glyphs would all be the same boxes: different names of one length must look different.
+    assert not np.array_equal(pictures[0], pictures[1])
+    assert all(p[:40].any() for p in pictures)

@@ -29,9 +29,15 @@ def _rgb(pixels: np.ndarray) -> np.ndarray:
 
 def corner_lines(ds: pydicom.Dataset, *, deidentify: bool, frame: int = 0, window=None) -> dict[str, list[str]]:
     """The text of the top-left (patient) and bottom-left (image) corners; no patient corner when de-identifying."""
+    from workstation.imaging.corner_text import dicom_date, person_name
+
     out: dict[str, list[str]] = {"top_left": [], "bottom_left": []}
     if not deidentify:
-        out["top_left"] = [str(ds.get(k, "")).replace("^", " ").strip() for k in PATIENT_CORNER if ds.get(k)]
+        for keyword in PATIENT_CORNER:
+            value = str(ds.get(keyword, "") or "").strip()
+            if value:
+                out["top_left"].append(person_name(value) if keyword == "PatientName"
+                                       else dicom_date(value) if keyword == "PatientBirthDate" else value)
     image = f"Im {ds.get('InstanceNumber', '')}"
     frames = number_of_frames(ds)
     if frames > 1:
@@ -42,19 +48,38 @@ def corner_lines(ds: pydicom.Dataset, *, deidentify: bool, frame: int = 0, windo
     return out
 
 
+def _font_for(text: str, size: int):
+    """A TrueType font that has glyphs for ``text`` (Noto/DejaVu as the PDF reports find them), else Pillow's own."""
+    from PIL import ImageFont
+
+    try:
+        from workstation.reporting.pdf_fonts import PdfFontError, body_fonts, fallback_faces
+
+        try:
+            faces = fallback_faces(text) or [body_fonts()[0]]
+        except PdfFontError:
+            faces = [body_fonts()[0]]
+        face = faces[0]
+        return ImageFont.truetype(str(face.path), size, index=face.index)
+    except Exception:  # noqa: BLE001 - no font on this system: Pillow's built-in one still draws Latin text
+        return ImageFont.load_default()
+
+
 def draw_corner_text(pixels: np.ndarray, lines: dict[str, list[str]]) -> np.ndarray:
-    """``pixels`` (RGB) with the corner lines drawn in white on a dark outline (Pillow's default font)."""
+    """``pixels`` (RGB) with the corner lines drawn in white on a dark outline, in a font that has their script."""
     from PIL import Image, ImageDraw
 
     img = Image.fromarray(_rgb(pixels))
     draw = ImageDraw.Draw(img)
-    step = 12
+    size = max(9, min(18, img.height // 40))
+    step = size + 3
     for i, text in enumerate(lines.get("top_left", [])):
-        draw.text((4, 4 + i * step), text, fill=(255, 255, 255), stroke_width=1, stroke_fill=(0, 0, 0))
+        draw.text((4, 4 + i * step), text, font=_font_for(text, size), fill=(255, 255, 255), stroke_width=1,
+                  stroke_fill=(0, 0, 0))
     bottom = lines.get("bottom_left", [])
     for i, text in enumerate(bottom):
-        draw.text((4, img.height - 4 - (len(bottom) - i) * step), text, fill=(255, 255, 255), stroke_width=1,
-                  stroke_fill=(0, 0, 0))
+        draw.text((4, img.height - 4 - (len(bottom) - i) * step), text, font=_font_for(text, size),
+                  fill=(255, 255, 255), stroke_width=1, stroke_fill=(0, 0, 0))
     return np.asarray(img)
 
 
