@@ -93,6 +93,10 @@ class ViewportModel:
         self.expected_patient: tuple[str, str] | None = None  # the session's (name, ID), checked per image
         self.cursor_point: np.ndarray | None = None  # 3D cursor (patient mm) shown in this viewport
         self.state = None  # an applied presentation state (workstation.imaging.presentation_state)
+        # A spatial filter of the displayed image (workstation.clinical.filters.FilterSpec, or None); kept
+        # when the series changes: the reader chose it for this viewport.
+        self.spatial_filter = None
+        self._filtered: tuple | None = None
         self._listeners: list[Callable[["ViewportModel", str], None]] = []
         self._memo: tuple | None = None
 
@@ -229,8 +233,9 @@ class ViewportModel:
         if stored is None or p is None:
             return None
         window = self.display.window_for(p, self.view.voi, stored, stack_key=self._stack_key())
+        stored = self._filter(stored)
         key = (self.display_set.series_uid, self.index, window, self.view.invert, id(stored), id(p),
-               self.display.output_serial)
+               self.display.output_serial, self.spatial_filter)
         if self._memo is not None and self._memo[0] == key:
             return self._memo[1]
         try:
@@ -241,6 +246,29 @@ class ViewportModel:
             return None
         self._memo = (key, frame)
         return frame
+
+    def set_spatial_filter(self, spec) -> None:
+        """Show the image through ``spec`` (a FilterSpec; None or kind "none" for the image as stored)."""
+        self.spatial_filter = None if spec is None or spec.kind == "none" else spec
+        self.changed("view")
+
+    def _filter(self, stored: np.ndarray) -> np.ndarray:
+        """The stored values as the viewport's filter shows them (the stored array is never changed)."""
+        spec = self.spatial_filter
+        if spec is None or stored.ndim != 2:
+            return stored
+        if self._filtered is not None and self._filtered[0] is stored and self._filtered[1] == spec:
+            return self._filtered[2]
+        from workstation.clinical.filters import apply_filter
+
+        f = self.frame
+        spacing = f.pixel_spacing if f is not None and f.pixel_spacing else (1.0, 1.0)
+        out = apply_filter(stored, spacing, spec)
+        if np.issubdtype(stored.dtype, np.integer):
+            info = np.iinfo(stored.dtype)
+            out = np.clip(np.rint(out), info.min, info.max).astype(stored.dtype)
+        self._filtered = (stored, spec, out)
+        return out
 
     # Geometry helpers ----------------------------------------------------------------
     def patient_point(self, x: float, y: float) -> np.ndarray | None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
+from workstation.clinical.filters import LABELS as FILTER_LABELS
 from workstation.imaging.interaction import Tool
 from workstation.session.reading import MAX_GRID
 from workstation.ui.flow_layout import FlowLayout
@@ -175,6 +176,16 @@ class ViewerToolBar(WrappingToolBar):
         self.flip_h_action = action("Flip left-right (H)", "Mirror left-right (H)", menu=view_menu)
         self.flip_v_action = action("Flip top-bottom (V)", "Mirror top-bottom (V)", menu=view_menu)
         self.invert_action = action("Invert (I)", "Invert the grey scale (I)", menu=view_menu)
+        view_menu.addSeparator()
+        # Filters of the displayed image, per viewport; the stored pixels never change.
+        self.filter_group = QActionGroup(self)
+        self.filter_actions: dict[str, QAction] = {}
+        for kind, label in FILTER_LABELS.items():
+            a = action(label, f"{label} of the active viewport's image (the stored image is not changed)",
+                       checkable=True, menu=view_menu)
+            self.filter_group.addAction(a)
+            self.filter_actions[kind] = a
+        self.filter_actions["none"].setChecked(True)
         view_menu.addSeparator()
         self.reset_action = action("Reset view", "Back to the initial view", menu=view_menu)
         self.presets_button = QToolButton()

@@ -353,6 +353,16 @@ class ViewerWidget(QWidget):
         tb.key_image_action.triggered.connect(lambda _=False: self.toggle_key_image())
         tb.save_state_action.triggered.connect(lambda _=False: self.save_presentation_state())
         tb.save_key_images_action.triggered.connect(lambda _=False: self.save_key_images())
+        for kind, action in tb.filter_actions.items():
+            action.triggered.connect(lambda _=False, kind=kind: self.set_filter(kind))
+
+    def set_filter(self, kind: str, strength: float = 1.0) -> None:
+        """Show the active viewport's image through a filter (see workstation.clinical.filters.KINDS)."""
+        from workstation.clinical.filters import FilterSpec
+
+        self.active_widget.model.set_spatial_filter(FilterSpec(kind, strength))
+        self.toolbar.filter_actions[kind].setChecked(True)
+        self.active_widget.update()
 
     def set_tool(self, tool: Tool | str) -> None:
         """Give the left button ``tool`` in every viewport (a toolbar action's data arrives as its value)."""
@@ -522,6 +532,8 @@ class ViewerWidget(QWidget):
             self.session.set_active(index)
             self._refresh_presets()
             self.toolbar.show_cine(self.active_widget.model.cine)
+            spec = self.active_widget.model.spatial_filter
+            self.toolbar.filter_actions[spec.kind if spec is not None else "none"].setChecked(True)
         self._sync_key_image_action()
 
     def _on_key(self, name: str, modifiers) -> None:
