@@ -170,7 +170,7 @@ def test_pictures_movies_and_refusals_from_the_command_line(home_with_demo, tmp_
     studies = _studies(home_with_demo, capsys)
     us = next(s for s in studies if s["modalities"] == "US")
     home = ["--home", str(home_with_demo)]
-    assert main([*home, "export", _uid(us), "--to", str(tmp_path / "movies"), "--format", "mp4", "--deidentify"]) == 0
+    assert main([*home, "export", "--deidentify", _uid(us), "--to", str(tmp_path / "movies"), "--format", "mp4"]) == 0
     assert len(list((tmp_path / "movies").glob("*.mp4"))) == 1
     assert "frames/s" in capsys.readouterr().out
     assert main([*home, "export", _uid(us), "--to", str(tmp_path / "pics"), "--format", "png",

@@ -23,7 +23,8 @@ def register(sub) -> None:
             "--format png/jpeg writes one picture per image, mp4 one movie per multi-frame image at its frame rate."
         ),
     )
-    p.add_argument("studies", nargs="+", metavar="STUDY_UID", help="Study Instance UIDs in the cache")
+    # '*' and a check in the handler: 'export --deidentify UID' hands the UID to the option first.
+    p.add_argument("studies", nargs="*", metavar="STUDY_UID", help="Study Instance UIDs in the cache (one or more)")
     dest = p.add_mutually_exclusive_group(required=True)
     dest.add_argument("--to", metavar="DIR", help="an empty folder (or a USB stick's folder)")
     dest.add_argument("--iso", metavar="FILE", help="an ISO 9660 image to write (DICOM formats only)")
@@ -69,8 +70,17 @@ def _key(args) -> bytes | None:
 
 
 def _export(args: argparse.Namespace, ctx: Context) -> int:
+    import re
+
     from workstation.export.job import ExportRequest, run_export, study_files
     from workstation.export.profile import OPTIONS
+
+    if args.deidentify and re.fullmatch(r"[0-9.]+", args.deidentify):
+        # 'export --deidentify UID ...': the word after the flag was a study, not an option list.
+        args.studies = [args.deidentify, *args.studies]
+        args.deidentify = ""
+    if not args.studies:
+        raise CliError("name at least one STUDY_UID (see 'lightbox studies')")
 
     try:
         files = study_files(ctx.cache, args.studies)
