@@ -136,3 +136,19 @@ def test_viewport_picture_without_patient_text_when_deidentified(qtbot, cache, t
     finally:
         w.close()
         viewer.shutdown()
+
+
+def test_cancel_stops_the_export_and_says_so(qtbot, window, cache, tmp_path):
+    _file_action(window, "Export").trigger()
+    dialog = window.export_dialog
+    qtbot.waitExposed(dialog)
+    for i in range(dialog.studies.count()):  # every study: seconds of work, cancelled at once
+        dialog.studies.item(i).setCheckState(Qt.CheckState.Checked)
+    qtbot.keyClicks(dialog.destination, str(tmp_path / "all"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert dialog.cancel_button.isEnabled() and not dialog.export_button.isEnabled()
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.status.text() == "Export cancelled.", timeout=60_000)
+    assert dialog.export_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    assert not (tmp_path / "all" / "DICOMDIR").exists()  # no half media that looks whole
+    dialog.close()
