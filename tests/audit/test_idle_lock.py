@@ -90,6 +90,7 @@ def test_idle_lock_hides_patient_data_and_unlocks_with_the_right_password_only(q
         window.browser.activate_study(study)
         qtbot.waitUntil(lambda: window.viewer.viewports[0].model.render() is not None, timeout=WAIT_MS)
         assert shows_patient(visible_texts())  # the walk does see the patient when unlocked
+        assert window.findChild(QLabel, "readerIdentity").text() == f"Reader: {audit.current().identity.user_id}"
         title = window.windowTitle()
         dock_widths = {d.objectName(): d.width() for d in window.findChildren(QDockWidget) if d.isVisible()}
         assert not shows_patient([title])  # window titles never carry patient data

@@ -165,10 +165,21 @@ def attach_idle_lock(window: QMainWindow, home, idle_ms: int | None = None) -> I
     minutes = login.idle_minutes(extra)
     if idle_ms is None:
         if minutes <= 0:
+            _show_reader(window)
             return None
         idle_ms = int(minutes * 60000)
     stored = login.lock_password_hash(extra)
     check = (lambda pw: login.check_password(stored, pw)) if stored else None
     lock = IdleLock(window, idle_ms, check, idle_minutes=idle_ms / 60000)
     window.idle_lock = lock
+    _show_reader(window)
     return lock
+
+
+def _show_reader(window: QMainWindow) -> None:
+    """Who is working, at the right of the status bar (the user every audit event names)."""
+    who = audit.current().identity
+    label = QLabel(f"Reader: {who.user_name or who.user_id}")
+    label.setObjectName("readerIdentity")
+    label.setToolTip(f"Audit events name user {who.user_id} on {who.host} ({who.ae_title})")
+    window.statusBar().addPermanentWidget(label)
