@@ -308,13 +308,20 @@ class MainWindow(QMainWindow):
         window = CprWindow(volume)
         window.setWindowFlag(Qt.WindowType.Window, True)
         window.setWindowTitle(f"{WINDOW_TITLE} — Curved MPR")
-        window.resize(1300, 850)
+        self._fit_on_screen(window, 1300, 850)
         self.cpr_windows = [w for w in getattr(self, "cpr_windows", []) if w.isVisible()] + [window]
         window.show()
 
+    def _fit_on_screen(self, window, width: int, height: int) -> None:
+        """As large as asked, never larger than the screen the main window is on, centred on it."""
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        window.resize(min(width, int(screen.width() * 0.96)), min(height, int(screen.height() * 0.94)))
+        window.move(screen.x() + (screen.width() - window.width()) // 2,
+                    screen.y() + (screen.height() - window.height()) // 2)
+
     def _show_fusion(self, window) -> None:
         window.setWindowTitle(f"{WINDOW_TITLE} — PET/CT fusion")
-        window.resize(1200, 900)
+        self._fit_on_screen(window, 1200, 900)
         self.fusion_windows = [w for w in getattr(self, "fusion_windows", []) if w.isVisible()] + [window]
         window.show()
 
