@@ -92,12 +92,19 @@ def test_the_remote_tab_query_and_retrieve_are_audited(lightbox_home, tmp_path):
         assert len(rows) == 1
         report = audit.retrieved(node, cache, retrieve(node, Settings(), home, cache, rows[0].study_uid))
         assert report.retrieved == 3
+        from workstation.cli import main
+
+        assert main(["--home", str(lightbox_home), "nodes", "add", "PACS", "--ae", "QRSCP", "--host", "127.0.0.1",
+                     "--port", str(emb.port)]) == 0
+        assert main(["--home", str(lightbox_home), "send", "PACS", "--study", rows[0].study_uid]) == 0
     finally:
         cache.close()
         emb.stop()
     recs = list(audit.current().store.records())
-    assert [r["event_code"] for r in recs] == ["110112", "110102", "110104"]
+    assert [(r["event_code"], r["action"]) for r in recs] == [
+        ("110112", "E"), ("110102", "E"), ("110104", "C"), ("110102", "E"), ("110104", "R")]  # query, get, send
     assert recs[2]["patients"] == ["LBX-T2"] and recs[2]["outcome"] == "0"
+    assert recs[4]["patients"] == ["LBX-T2"] and recs[4]["outcome"] == "0" and "QRSCP" in recs[4]["xml"]
     for r in recs:
         validate(r["xml"])
 

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from workstation import audit
 from workstation.config import ConfigError, Node, Settings, SettingsSource, as_settings
 from workstation.hl7.settings import DESTINATION_PREFIX, HL7Settings
 from workstation.home import Home
@@ -206,6 +207,7 @@ class OutboxSender:
                 self._retry(report, item, QUEUED, outcome.message)
             else:
                 self._set(report, item, FAILED, f"{node.name} refused it: {outcome.message}", count=True)
+        audit.sent(node, self.cache, [i.sop_instance_uid for i in sendable], ok=len(stored) == len(sendable))
         return stored
 
     def _commit(self, report: RoundReport, node: Node, items: list[OutboxItem]) -> None:
