@@ -92,3 +92,26 @@ def test_bad_since_is_one_clear_line(home, capsys):
 def test_flush_without_repository_says_so(home, capsys):
     assert main(["--home", str(home.config_dir), "audit", "flush"]) == 1
     assert "no audit repository set" in capsys.readouterr().err
+
+
+def test_recording_does_not_wait_for_a_repository_that_hangs(home):
+    """A repository that accepts the connection and never answers the TLS handshake holds up the
+    background forwarder only; events are still recorded, and stay queued."""
+    import socket
+
+    from workstation.audit.syslog import Repository
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    try:
+        repo = Repository("127.0.0.1", server.getsockname()[1], "tls", timeout_s=10)
+        a = audit.Auditor(home.data_dir / "audit", audit.Identity("jdoe"), repo, background=True)
+        a.record(events.application_activity, True)
+        a.record(events.instances_accessed, ["1.2.3"], [("P1", "Doe^Jane")])  # while the forwarder hangs
+        assert a._thread is not None and a._thread.is_alive()
+        assert [r["seq"] for r in a.store.records()] == [1, 2]
+    finally:
+        server.close()  # the handshake fails now; the forwarder gives up and the events stay queued
+    a.wait(30)
+    assert a.pending() == 2

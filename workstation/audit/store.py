@@ -24,7 +24,9 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 GENESIS = "0" * 64
-_THREAD_LOCK = threading.Lock()
+# One lock per lock file: appending must not wait for a flush that is talking to a slow repository.
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 def _digest(record: dict[str, Any]) -> str:
@@ -36,7 +38,9 @@ def _digest(record: dict[str, Any]) -> str:
 @contextlib.contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (created if missing) within and across processes."""
-    with _THREAD_LOCK:
+    with _LOCKS_GUARD:
+        lock = _THREAD_LOCKS.setdefault(str(path), threading.Lock())
+    with lock:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if fcntl is not None:
