@@ -35,6 +35,7 @@ BUILDERS = {
     "export": lambda: events.export(WHO, "/media/usb", STUDY, PATIENT, anonymized=True),
     "association refused": lambda: events.security_alert(WHO, "association refused: unknown calling AE",
                                                          peer="EVIL", event_type=codes.NODE_AUTHENTICATION),
+    "audit log used": lambda: events.audit_log_used(WHO, "file:///home/jdoe/.local/share/Lightbox/audit/audit.jsonl"),
     "signature invalid": lambda: events.security_alert(WHO, "report signature does not verify", patients=PATIENT,
                                                        study_uids=STUDY),
 }

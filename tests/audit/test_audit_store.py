@@ -40,6 +40,10 @@ def test_untouched_store_verifies_and_lists(home, capsys):
     assert json.loads(capsys.readouterr().out) == []
     assert main(["--home", str(home.config_dir), "audit"]) == 0
     assert "DICOM Instances Accessed" in capsys.readouterr().out
+    # Reading the trail is itself in the trail (Audit Log Used), once per listing or check.
+    used = [r for r in audit.current().store.records() if r["event_code"] == "110101"]
+    assert len(used) == 4 and all(r["action"] == "R" for r in used)
+    assert main(["--home", str(home.config_dir), "audit", "verify"]) == 0
 
 
 def test_the_store_is_readable_by_its_user_only(home):

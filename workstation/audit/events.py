@@ -149,6 +149,13 @@ def export(who: Identity, destination: str, study_uids: Sequence[str], patients:
                   objects=_studies(study_uids, "10", anonymized=anonymized) + _patients(patients, "10"))
 
 
+def audit_log_used(who: Identity, uri: str) -> AuditEvent:
+    """The audit trail itself read (listed or verified): PS3.15 A.5.3.2."""
+    log_object = ParticipantObject(uri, codes.URI, type_code="2", role="13", name="Security Audit Log")
+    return _event(who, codes.AUDIT_LOG_USED, action="R",
+                  participants=[_user(who), _application(who)], objects=[log_object])
+
+
 def security_alert(who: Identity, description: str, peer: str = "", event_type: Code | None = None,
                    patients: Sequence[Patient] = (), study_uids: Sequence[str] = ()) -> AuditEvent:
     """Something a security officer should see: an association refused, a signature that does not verify."""

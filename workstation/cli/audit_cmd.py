@@ -40,8 +40,11 @@ def _set_lock_password(ctx: Context) -> int:
 
 def run_audit(args, ctx: Context) -> int:
     auditor = audit.configure(ctx.home)
+    if args.action in ("list", "verify"):  # reading the trail is itself audited (after the check, not in it)
+        used = lambda: auditor.record(audit.events.audit_log_used, auditor.store.path.as_uri())  # noqa: E731
     if args.action == "verify":
         result = auditor.store.verify()
+        used()
         if args.json:
             print_json({"ok": result.ok, "records": result.records, "bad_record": result.bad_line or None,
                         "reason": result.reason or None})
@@ -74,6 +77,7 @@ def run_audit(args, ctx: Context) -> int:
             except ValueError:
                 continue
         rows.append(rec)
+    used()
     if args.json:
         print_json([{k: v for k, v in r.items() if k not in ("prev", "hash")} for r in rows])
         return 0
