@@ -95,8 +95,15 @@ def test_idle_lock_hides_patient_data_and_unlocks_with_the_right_password_only(q
         dock_widths = {d.objectName(): d.width() for d in window.findChildren(QDockWidget) if d.isVisible()}
         assert not shows_patient([title])  # window titles never carry patient data
 
+        # A second window open when the lock comes (File › Export…, its list naming the patient) hides too.
+        file_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File")
+        next(a for a in file_menu.actions() if a.text() == "&Export…").trigger()
+        dialog = window.export_dialog
+        assert dialog.isVisible()
+
         lock._timer.start()
         qtbot.waitUntil(lambda: lock.locked, timeout=WAIT_MS)
+        assert not dialog.isVisible()
         texts = visible_texts()
         assert not shows_patient(texts), [t for t in texts if any(p in t for p in (*NAME_PARTS, PATIENT_ID))]
         assert window.windowTitle() == LOCKED_TITLE
@@ -119,7 +126,8 @@ def test_idle_lock_hides_patient_data_and_unlocks_with_the_right_password_only(q
         assert not lock.locked
         assert window.windowTitle() == title
         assert shows_patient(visible_texts())
-        assert window.viewer.isVisible() and window.browser.isVisible()
+        assert window.viewer.isVisible() and window.browser.isVisible() and dialog.isVisible()
+        dialog.close()
         assert {d.objectName(): d.width() for d in window.findChildren(QDockWidget) if d.isVisible()} == dock_widths
     finally:
         window.close()
