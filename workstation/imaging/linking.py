@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from workstation.imaging.cross_reference import link_offset, linkable, matching_index
+from workstation.imaging.registrations import FrameRegistrations
 from workstation.imaging.viewport import ViewportModel
 
 
@@ -31,6 +34,8 @@ class ViewportLinks:
         self.zoom_pan = False
         self.window = False
         self.offsets: dict[int, float] = {}  # id(viewport) -> mm along its normal
+        # Registered frames of reference (a prior registered to the current study) follow by anatomy.
+        self.registrations = FrameRegistrations()
         self._busy = False
 
     def set_scroll(self, on: bool, reference: ViewportModel | None = None) -> None:
@@ -44,6 +49,8 @@ class ViewportLinks:
                 continue
             same_frame = vp.stack.frame_of_reference_uid and (
                 vp.stack.frame_of_reference_uid == reference.stack.frame_of_reference_uid)
+            if self._registered(reference, vp) is not None:
+                continue  # mapped through the registration, no offset
             self.offsets[id(vp)] = 0.0 if same_frame else link_offset(
                 reference.stack, reference.index, vp.stack, vp.index)
 
@@ -71,11 +78,31 @@ class ViewportLinks:
         for vp in self._visible():
             if vp is source or vp.stack is None:
                 continue
+            registered = self._registered(source, vp)
+            if registered is not None:
+                target = self._registered_index(source, vp, registered)
+                if target is not None:
+                    vp.set_index(target)
+                continue
             if id(vp) not in self.offsets and id(source) not in self.offsets and not self._same_frame(source, vp):
                 continue
             target = matching_index(source.stack, source.index, vp.stack, self.offset_between(source, vp))
             if target is not None:
                 vp.set_index(target)
+
+    def _registered(self, a: ViewportModel, b: ViewportModel):
+        return self.registrations.matrix(a.stack.frame_of_reference_uid, b.stack.frame_of_reference_uid)
+
+    @staticmethod
+    def _registered_index(source: ViewportModel, target: ViewportModel, matrix) -> int | None:
+        """The target frame nearest the source frame's centre, mapped into the target's frame of reference."""
+        f = source.frame
+        if f is None or f.position is None or f.orientation is None:
+            return None
+        rs, cs = f.pixel_spacing or (1.0, 1.0)
+        o = np.asarray(f.orientation, float)
+        centre = np.asarray(f.position, float) + o[:3] * cs * (f.columns - 1) / 2 + o[3:] * rs * (f.rows - 1) / 2
+        return target.stack.nearest_index((matrix @ np.append(centre, 1.0))[:3])
 
     @staticmethod
     def _same_frame(a: ViewportModel, b: ViewportModel) -> bool:

@@ -460,10 +460,13 @@ class ReadingSession:
         """
         uid = source.stack.frame_of_reference_uid if source.stack is not None else ""
         for vp in self.visible:
-            if vp.stack is None or not uid or vp.stack.frame_of_reference_uid != uid:
+            # A registered prior gets the point mapped into its own frame of reference.
+            mapped = None if vp.stack is None else self.links.registrations.map_point(
+                point, uid, vp.stack.frame_of_reference_uid)
+            if mapped is None and (vp.stack is None or not uid or vp.stack.frame_of_reference_uid != uid):
                 vp.cursor_point = None
                 continue
-            vp.cursor_point = np.asarray(point, dtype=float)
+            vp.cursor_point = np.asarray(point if mapped is None else mapped, dtype=float)
             if vp is not source:
                 nearest = vp.stack.nearest_index(vp.cursor_point)
                 if nearest is not None and not vp.set_index(nearest):

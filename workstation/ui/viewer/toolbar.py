@@ -217,6 +217,14 @@ class ViewerToolBar(WrappingToolBar):
         self.reference_lines_action = action("Reference lines", "Show reference lines of the other viewports",
                                              checkable=True, menu=links)
         self.reference_lines_action.setChecked(True)
+        self.register_prior_action = action("Register prior to current",
+                                            "Register the prior beside the active viewport to its series (rigid, "
+                                            "in the background) so scrolling and the 3D cursor follow the anatomy",
+                                            menu=links)
+        self.use_registration_action = action("Use prior registration",
+                                              "Link a registered prior by anatomy (off: by position and offset)",
+                                              checkable=True, menu=links)
+        self.use_registration_action.setChecked(True)
         self.show_rejected_action = action("Show rejected images",
                                            "Also show images that rejection notes withdrew (hidden by default)",
                                            checkable=True, menu=links)

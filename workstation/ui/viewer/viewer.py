@@ -353,8 +353,41 @@ class ViewerWidget(QWidget):
         tb.key_image_action.triggered.connect(lambda _=False: self.toggle_key_image())
         tb.save_state_action.triggered.connect(lambda _=False: self.save_presentation_state())
         tb.save_key_images_action.triggered.connect(lambda _=False: self.save_key_images())
+        tb.register_prior_action.triggered.connect(lambda _=False: self.register_prior())
+        tb.use_registration_action.toggled.connect(self.set_use_registration)
         for kind, action in tb.filter_actions.items():
             action.triggered.connect(lambda _=False, kind=kind: self.set_filter(kind))
+
+    def register_prior(self):
+        """Register the prior shown beside the active viewport to the active one's series, in the background."""
+        from workstation.ui.clinical.prior_registration import PriorRegistrar, pick_pair
+
+        active = self.active_widget.model
+        pair = pick_pair([active, *[vp for vp in self.session.visible if vp is not active]])
+        if pair is None:
+            self.message.emit("Show a prior (another frame of reference) beside the current series first")
+            return None
+        current, prior = pair
+        cache = self.cache
+        registrar = PriorRegistrar(lambda: StudyCache(cache.index_file, cache.cache_dir), self)
+        registrar.done.connect(self._on_registered)
+        registrar.failed.connect(self.message)
+        self.message.emit("Registering the prior…")
+        registrar.start(current.display_set.series_uid, prior.display_set.series_uid)
+        self.registrar = registrar
+        return registrar
+
+    def _on_registered(self, current_frame: str, prior_frame: str, matrix, text: str) -> None:
+        self.session.links.registrations.set(current_frame, prior_frame, matrix)
+        if self.session.links.scroll:
+            self.set_link_scroll(True)
+        self.message.emit(text)
+
+    def set_use_registration(self, on: bool) -> None:
+        """The reader switches the prior registration on or off for linking and the 3D cursor."""
+        self.session.links.registrations.enabled = on
+        if self.session.links.scroll:
+            self.set_link_scroll(True)
 
     def set_filter(self, kind: str, strength: float = 1.0) -> None:
         """Show the active viewport's image through a filter (see workstation.clinical.filters.KINDS)."""

@@ -1,0 +1,81 @@
+"""A registered prior follows the current study by anatomy: linked scrolling and the 3D cursor map through it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workstation.demo.plan import demo_uid
+from workstation.imaging.registrations import FrameRegistrations
+from workstation.session.reading import ReadingSession
+
+SHIFT_Z = 20.0  # the prior's anatomy lies 20 mm higher in its own coordinates
+
+
+@pytest.fixture
+def session(demo_cache):
+    s = ReadingSession(demo_cache)
+    current = s.open_study(demo_uid("small", "ct-chest-2024"))
+    prior = s.add_study(demo_uid("small", "ct-chest-2023"))
+    s.set_grid(1, 2)
+    soft = next(d for d in current if d.series_uid == demo_uid("small", "ct-chest-2024", "soft"))
+    s.show(soft, 0)
+    s.show(prior[0], 1)
+    yield s
+    s.close()
+
+
+def _z(vp) -> float:
+    return float(vp.frame.position[2])
+
+
+def test_linked_scrolling_maps_through_the_registration(session):
+    a, b = session.viewports[0], session.viewports[1]
+    assert a.stack.frame_of_reference_uid != b.stack.frame_of_reference_uid
+    m = np.eye(4)
+    m[2, 3] = SHIFT_Z  # current -> prior
+    session.links.registrations.set(a.stack.frame_of_reference_uid, b.stack.frame_of_reference_uid, m)
+    session.links.set_scroll(True, a)
+    a.set_index(10)
+    assert _z(b) == pytest.approx(_z(a) + SHIFT_Z)
+    a.set_index(5)
+    assert _z(b) == pytest.approx(_z(a) + SHIFT_Z)
+    # The 3D cursor lands on the same anatomy in the prior.
+    point = np.array([0.0, 0.0, _z(a)])
+    session.place_cursor(a, point)
+    np.testing.assert_allclose(b.cursor_point, point + [0, 0, SHIFT_Z])
+    # Switched off by the reader: the prior follows by position again (same placement in the demo).
+    session.links.registrations.enabled = False
+    session.links.set_scroll(False)
+    b.set_index(a.index)  # the reader lines them up by hand, then links again (the offset is what they show)
+    session.links.set_scroll(True, a)
+    a.set_index(8)
+    assert _z(b) == pytest.approx(_z(a))
+    session.place_cursor(a, point)
+    assert b.cursor_point is None
+
+
+def test_registry_keeps_both_directions():
+    r = FrameRegistrations()
+    m = np.eye(4)
+    m[:3, 3] = (1.0, 2.0, 3.0)
+    r.set("1.2", "1.3", m)
+    np.testing.assert_allclose(r.map_point((0, 0, 0), "1.2", "1.3"), (1, 2, 3))
+    np.testing.assert_allclose(r.map_point((1, 2, 3), "1.3", "1.2"), (0, 0, 0))
+    assert r.matrix("1.2", "1.2") is None and len(r) == 1
+    with pytest.raises(ValueError):
+        r.set("a", "b", np.eye(3))
+
+
+def test_register_cached_series_and_store_the_object(demo_cache):
+    from workstation.clinical.prior_link import register_series, save_registration
+
+    current = demo_uid("small", "ct-chest-2024", "soft")
+    prior = demo_uid("small", "ct-chest-2023", "soft")
+    t = register_series(demo_cache, current, prior)
+    # The demo prior was placed like the current scan: the registration is (near) the identity.
+    assert np.linalg.norm(t.current_to_prior((0.0, 0.0, -120.0)) - (0.0, 0.0, -120.0)) < 1.0
+    assert t.rotation_degrees < 1.0
+    uid = save_registration(demo_cache, current, prior, t)
+    reg = [s for s in demo_cache.series(demo_uid("small", "ct-chest-2024")) if s.modality == "REG"]
+    assert len(reg) == 1 and demo_cache.instances(reg[0].series_uid)[0].sop_instance_uid == uid
