@@ -5,11 +5,15 @@ file as its PDUs arrive (``STORE_RECV_CHUNKED_DATASET``), so memory stays near
 one PDU whatever the object's size, instead of twice the object.  DICOMweb
 and tests hand over bytes.  :class:`Payload` gives both the same face: size,
 the header's first bytes, the last bytes, a byte range, and staging into the
-cache (a kernel copy from the file, or a write of the bytes).
+cache: a rename when the file is on the cache's filesystem (pynetdicom writes
+it into the cache's incoming folder, see
+:func:`workstation.net.storage_scp.receive_into`), else a kernel copy; or a
+write of the bytes.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -24,7 +28,7 @@ from workstation.dicom.header import (
     UnusableInstance,
 )
 from workstation.dicom.frame_count import frames_problem
-from workstation.store.layout import StagedFile, stage_bytes, stage_file
+from workstation.store.layout import StagedFile, _hash_fd, _new_part, stage_bytes, stage_file
 
 __all__ = ["Payload"]
 
@@ -94,8 +98,37 @@ class Payload:
         """Put the object in the cache's incoming folder (raises OSError; nothing left behind then)."""
         if self.data is not None:
             return stage_bytes(cache_dir, self.data, sync=sync)
-        staged = stage_file(cache_dir, self.path, sync=sync)
+        try:
+            staged = _stage_by_rename(cache_dir, self.path, sync)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EACCES):
+                raise
+            staged = stage_file(cache_dir, self.path, sync=sync)  # another filesystem: copy
         if staged.size != self.size:
             staged.tmp_path.unlink(missing_ok=True)
             raise OSError("the received data changed while it was being stored")
         return staged
+
+
+def _stage_by_rename(cache_dir: Path, path: Path, sync: bool) -> StagedFile:
+    """Move the received file into the cache's incoming folder (same filesystem: no second write).
+
+    The hash is of the file as it is now, under its staged name: what is
+    indexed is what is stored.  Raises OSError (EXDEV across filesystems);
+    nothing is left under the staged name then.
+    """
+    tmp = _new_part(cache_dir)
+    os.rename(path, tmp)
+    try:
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            size = os.fstat(fd).st_size
+            if sync:
+                os.fsync(fd)
+            digest = _hash_fd(fd, size)
+        finally:
+            os.close(fd)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return StagedFile(tmp, size, digest)

@@ -58,7 +58,13 @@ from workstation.net.association import (
 )
 from workstation.net.move_registry import next_message_id, outstanding_move
 from workstation.net.retrieve_plan import Inventory, Unit, cached_uids, inventory, plan_units
-from workstation.net.storage_scp import ACCEPTED_TRANSFER_SYNTAXES, payload_of, stage_received, status_dataset
+from workstation.net.storage_scp import (
+    ACCEPTED_TRANSFER_SYNTAXES,
+    payload_of,
+    receive_into,
+    stage_received,
+    status_dataset,
+)
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
 
@@ -319,6 +325,7 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
     source = f"C-GET from {peer.ae_title}"
     own = committer is None
     group = GroupCommitter(cache) if committer is None else committer
+    receive_into(cache.cache_dir)
 
     def on_store(event: Any) -> Dataset:
         try:

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shutil
 import ssl
 import struct
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +45,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 from pynetdicom import _config as _pynetdicom_config
+from pynetdicom import dimse_messages as _pynetdicom_dimse_messages
 from pynetdicom import (
     AE,
     PYNETDICOM_IMPLEMENTATION_UID,
@@ -64,7 +67,7 @@ from workstation.net.received import Payload
 from workstation.net.commitment import CommitmentInbox, handle_event_report
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
-from workstation.store.layout import BATCH_SYNC
+from workstation.store.layout import BATCH_SYNC, INCOMING
 from workstation.store.writer import (
     CacheWriteError,
     CommitResult,
@@ -80,6 +83,95 @@ log = logging.getLogger(__name__)
 # an SCP holds about one PDU in memory, not the object twice over.  Process-wide in pynetdicom:
 # the C-GET sub-operations of our retrieves arrive the same way.
 _pynetdicom_config.STORE_RECV_CHUNKED_DATASET = True
+_receive_dir: Path | None = None
+
+
+def receive_into(cache_dir: Path) -> None:
+    """Have pynetdicom write received data sets into ``cache_dir``'s incoming folder.
+
+    Staging is then a rename on the same filesystem, not a second write of
+    every object (the system temporary folder is often another filesystem,
+    or tmpfs in memory).  The files are named like every staged file
+    (``<pid>-<hex>.part``), so the tidy at each cache open removes those of a
+    process that died mid-receive.  Process-wide, as pynetdicom's switch is:
+    the last cache to receive wins; a file that lands on another filesystem
+    is copied when staged.
+    """
+    global _receive_dir
+    incoming = Path(cache_dir) / INCOMING
+    incoming.mkdir(parents=True, exist_ok=True)
+    _receive_dir = incoming
+
+
+#: Received files whose writing failed (a full disk), by path: answered 0xA700, not a dead association.
+_write_failures: dict[str, OSError] = {}
+_write_failures_lock = threading.Lock()
+
+
+class _ReceivedFile:
+    """pynetdicom's temporary file, but a failed write is remembered, not raised in its DUL thread.
+
+    An exception there ends the association without an answer; remembered,
+    the C-STORE handler answers 0xA700 "disk full" like any other failed write.
+    """
+
+    def __init__(self, f: Any) -> None:
+        self._f = f
+        self.name = f.name
+        self.failed = False
+
+    @property
+    def file(self) -> "_ReceivedFile":  # pynetdicom flushes through ``.file.flush()``
+        return self
+
+    def write(self, data: Any) -> int:
+        if not self.failed:
+            try:
+                return self._f.write(data)
+            except OSError as exc:
+                self._fail(exc)
+        return len(data)
+
+    def flush(self) -> None:
+        if not self.failed:
+            try:
+                self._f.flush()
+            except OSError as exc:
+                self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        self.failed = True
+        with _write_failures_lock:
+            _write_failures[str(self.name)] = exc
+        try:
+            os.ftruncate(self._f.fileno(), 0)  # give the space back at once
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        try:
+            self._f.close()
+        except OSError:
+            pass
+
+
+def _received_file(*args: Any, **kwargs: Any) -> Any:
+    # pynetdicom (dimse_messages) calls NamedTemporaryFile(delete=False, mode="wb", suffix=".dcm").
+    folder = _receive_dir
+    if folder is not None and folder.is_dir():
+        kwargs.update(dir=str(folder), prefix=f"{os.getpid()}-", suffix=".part")
+    return _ReceivedFile(tempfile.NamedTemporaryFile(*args, **kwargs))
+
+
+def write_failure(payload: Payload) -> OSError | None:
+    """The error that stopped pynetdicom writing ``payload``'s file, if any (forgotten once asked)."""
+    if payload.path is None:
+        return None
+    with _write_failures_lock:
+        return _write_failures.pop(str(payload.path), None)
+
+
+_pynetdicom_dimse_messages.NamedTemporaryFile = _received_file
 #: Largest PDU we accept as SCP (0 would let a sender put a whole object in one PDU, in memory).
 MAX_RECEIVE_PDU = 1 << 20
 
@@ -201,6 +293,9 @@ def store_received(cache: StudyCache, data: "bytes | Payload", calling_ae: str,
     """
     payload = data if isinstance(data, Payload) else Payload(data=data)
     size = payload.size
+    failed = _unwritten(payload, cache, calling_ae)
+    if failed is not None:
+        return failed, None
     bad, rec = _parse(payload, calling_ae)
     if bad is not None:
         return bad, None
@@ -284,6 +379,15 @@ def part10_bytes(event: Any) -> bytes:
         return b"".join((_META_PREFIX, group_length, body, view))
 
 
+def _unwritten(payload: Payload, cache: StudyCache, calling_ae: str) -> Received | None:
+    exc = write_failure(payload)
+    if exc is None:
+        return None
+    status = OUT_OF_RESOURCES if _no_space(exc, cache, payload.size) else PROCESSING_FAILURE
+    return Received("", "", "", calling_ae, status, Outcome.FAILED.value, cannot_write_message(exc, cache.cache_dir),
+                    payload.size)
+
+
 def _parse(payload: Payload, calling_ae: str) -> tuple[Received | None, Any]:
     size = payload.size
     ceiling = limits().max_received_object_bytes
@@ -321,6 +425,9 @@ def stage_received(committer: GroupCommitter, data: "bytes | Payload", calling_a
     """
     payload = data if isinstance(data, Payload) else Payload(data=data)
     size = payload.size
+    failed = _unwritten(payload, committer.cache, calling_ae)
+    if failed is not None:
+        return failed
     bad, rec = _parse(payload, calling_ae)
     if bad is not None:
         return bad
@@ -442,6 +549,7 @@ class StorageSCP:
                 # Lightbox is no Storage Commitment SCP: it takes reports, never commitment requests.
                 handlers.append((evt.EVT_N_ACTION, _refuse_commitment_request))
             self._committer = GroupCommitter(self.cache)
+            receive_into(self.cache.cache_dir)
             try:
                 self._server = ae.start_server((self.bind_address, self.port), block=False, evt_handlers=handlers,
                                                ssl_context=ssl_context)
