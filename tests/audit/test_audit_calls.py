@@ -118,3 +118,69 @@ def test_render_records_the_file_read(lightbox_home, tmp_path):
     (rec,) = [r for r in audit.current().store.records() if r["event_code"] == "110103"]
     assert rec["patients"] == ["RND-3"] and "Ñandú^Ana" in rec["xml"] and "rendered to a picture" in rec["xml"]
     validate(rec["xml"])
+
+
+def test_an_archive_with_an_expired_certificate_is_a_security_alert(lightbox_home, tmp_path):
+    """A TLS archive whose certificate has expired: the association fails with the reason, and the
+    audit trail has a Security Alert (Node Authentication) naming the archive."""
+    import datetime as dt
+    import ipaddress
+    import socket
+    import ssl
+    import threading
+
+    import pytest
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from workstation.net.association import ConnectionFailed, Peer, associate
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expired archive")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=30))
+            .not_valid_after(now - dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "expired.pem", tmp_path / "expired.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert_file, key_file)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:  # hands out the expired certificate to every caller, for as long as the test runs
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            try:
+                conn.settimeout(2)
+                server_ctx.wrap_socket(conn, server_side=True).close()
+            except (OSError, ssl.SSLError):
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        peer = Peer("127.0.0.1", listener.getsockname()[1], "OLDPACS", timeout=5, tls_ca=str(cert_file))
+        with pytest.raises(ConnectionFailed, match="expired"):
+            with associate(peer, "LIGHTBOX", ["1.2.840.10008.1.1"]):
+                pass
+    finally:
+        stop.set()
+        thread.join(10)
+        listener.close()
+    (rec,) = [r for r in audit.current().store.records() if r["event_code"] == "110113"]
+    assert "expired" in rec["xml"] and "OLDPACS@127.0.0.1" in rec["xml"] and rec["type"] == "Node Authentication"
+    validate(rec["xml"])

@@ -16,17 +16,22 @@ import threading
 from typing import Any, Callable
 
 from workstation.audit import codes, events
+from workstation.audit.hooks import (
+    application, deleted, export_requested, exported, files_read, patient_changed, qc_applied, queried,
+    report_signed, retrieved, security_alert, sent, signature_checked, studies_read, study_opened, transferred,
+    user,
+)
 from workstation.audit.identity import Identity
 from workstation.audit.message import AuditEvent
 from workstation.audit.recorder import Auditor
 from workstation.audit.store import AuditStore
 
-from workstation.audit.hooks import (application, deleted, export_requested, exported, files_read, patient_changed, qc_applied, queried, report_signed, retrieved,
-                                     security_alert, sent, signature_checked, studies_read, study_opened,
-                                     transferred, user)
-
-__all__ = ["codes", "events", "application_started", "application_stopped", "application", "deleted", "export_requested", "exported", "files_read", "patient_changed", "qc_applied", "queried", "report_signed", "retrieved",
-           "security_alert", "sent", "signature_checked", "studies_read", "study_opened", "transferred", "user", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "record", "current"]
+__all__ = [
+    "codes", "events", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "current", "record",
+    "application_started", "application_stopped", "application", "deleted", "export_requested", "exported",
+    "files_read", "patient_changed", "qc_applied", "queried", "report_signed", "retrieved", "security_alert",
+    "sent", "signature_checked", "studies_read", "study_opened", "transferred", "user",
+]
 
 _lock = threading.Lock()
 _auditor: Auditor | None = None

@@ -31,6 +31,7 @@ from pynetdicom.pdu_primitives import A_ASSOCIATE
 from pynetdicom.presentation import PresentationContext, build_context
 from pynetdicom.status import code_to_category
 
+from workstation import audit
 from workstation.config import Node, validate_ae_title
 
 log = logging.getLogger(__name__)
@@ -331,6 +332,8 @@ def _failure(assoc: Association, peer: Peer, ae: AE, connected: bool, elapsed: f
             # pynetdicom reports a failed handshake like a failed connect: look at the port itself.
             if _tcp_port_open(peer, min(ae.connection_timeout or 2.0, 2.0)):
                 reason = tls_failure_reason(peer, min(ae.connection_timeout or 5.0, 5.0))
+                audit.security_alert(f"TLS handshake failed: {reason or 'unknown reason'}",
+                                     peer=f"{peer.ae_title}@{peer.host}")
                 return ConnectionFailed(
                     f"TLS handshake with {peer.address} failed: {reason}" if reason else
                     f"TLS handshake with {peer.address} failed — check the node's CA certificate (and ours), "
