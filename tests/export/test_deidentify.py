@@ -311,3 +311,21 @@ def test_clean_pixel_data_blanks_ultrasound_outside_its_regions_and_drawn_boxes(
     sc.BurnedInAnnotation = "YES"
     Deidentifier(["pixels"], pixel_regions={"OT": [(0, 0, 9, 4)], sc.SOPClassUID: [(0, 0, 9, 4)]}).deidentify(sc)
     assert not sc.pixel_array[:5, :10].any() and sc.pixel_array[5:].any()
+
+
+def test_export_file_set_writes_the_records_pydicom_writes(tmp_path):
+    from pydicom.fileset import FileSet
+
+    from tests.factories import write_series
+    from workstation.export.fileset import ExportFileSet
+
+    paths = write_series(tmp_path / "a", 6) + write_series(tmp_path / "b", 4)
+    ours, theirs = ExportFileSet(), FileSet()
+    for p in paths:
+        ours.add(pydicom.dcmread(p))
+        theirs.add(pydicom.dcmread(p))
+    ours.write(tmp_path / "ours")
+    theirs.write(tmp_path / "theirs")
+    a = pydicom.dcmread(tmp_path / "ours" / "DICOMDIR").DirectoryRecordSequence
+    b = pydicom.dcmread(tmp_path / "theirs" / "DICOMDIR").DirectoryRecordSequence
+    assert list(a) == list(b) and len(a) == 1 + 2 + 2 + 10  # patient, two studies, two series, ten images

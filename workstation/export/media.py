@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
-from pydicom.fileset import FileSet
+from workstation.export.fileset import ExportFileSet
 from pydicom.uid import ExplicitVRLittleEndian
 
 from workstation.dicom.charset import CharsetError, encode_dataset
@@ -171,7 +171,7 @@ def export_files(
     sources = list(sources)
     report = ExportReport()
     throttle = ProgressThrottle(progress, len(sources) + 1)
-    fileset = FileSet()
+    fileset = ExportFileSet()
     fileset.ID = "LIGHTBOX"
     index: dict[tuple[str, str], dict] = {}
     for path in sources:
