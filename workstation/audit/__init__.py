@@ -56,7 +56,19 @@ def auditor_for(home: Any, background: bool = False) -> Auditor:
 
 
 def configure(home: Any, background: bool = False) -> Auditor:
-    """Make ``home``'s auditor the one :func:`record` uses (the command line and the window call this once)."""
+    """Make ``home``'s auditor the one :func:`record` uses (the command line and the window call this once).
+
+    Parameters
+    ----------
+    home : workstation.home.Home
+        Where the trail lives (``<data>/audit``) and whose settings name the reader and the repository.
+    background : bool
+        Send to the repository on a background thread (the window) rather than at once (commands).
+
+    Returns
+    -------
+    Auditor
+    """
     global _auditor, _configured_env
     with _lock:
         _auditor = auditor_for(home, background=background)
@@ -90,5 +102,18 @@ def application_stopped(wait_s: float = 5.0) -> None:
 
 
 def record(event: AuditEvent | Callable[..., AuditEvent], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
-    """Record one event (an :class:`AuditEvent`, or a builder from :mod:`events` and its arguments)."""
+    """Record one event in the configured home's trail and queue it for the repository.
+
+    Parameters
+    ----------
+    event : AuditEvent or callable
+        The event, or a builder from :mod:`workstation.audit.events` (called with the current
+        :class:`Identity` first, then ``args`` and ``kwargs``).
+
+    Returns
+    -------
+    dict or None
+        The stored record (with ``seq`` and ``hash``), or None when it could not be written (logged;
+        auditing never stops the work).
+    """
     return current().record(event, *args, **kwargs)

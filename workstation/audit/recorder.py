@@ -70,7 +70,14 @@ class Auditor:
         return sum(1 for _ in self.store.records(self.forwarded()))
 
     def flush(self) -> tuple[int, int]:
-        """Send every queued record; return (sent, still pending).  A repository that is down leaves them queued."""
+        """Send every queued record, oldest first, over one connection.
+
+        Returns
+        -------
+        tuple of int
+            (sent, still pending).  A repository that is down, or drops the connection, leaves the rest
+            queued for the next flush; each record is marked sent right after it went out.
+        """
         if self.repository is None:
             return 0, self.pending()
         self.store._ensure()

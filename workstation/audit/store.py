@@ -93,7 +93,20 @@ class AuditStore:
             return 0, GENESIS
 
     def append(self, summary: dict[str, Any], xml: str) -> dict[str, Any]:
-        """Append one record and return it (with its ``seq`` and ``hash``)."""
+        """Append one record, chained to the one before, and sync it to disk.
+
+        Parameters
+        ----------
+        summary : dict
+            The event's indexed fields (:meth:`AuditEvent.summary`).
+        xml : str
+            The DICOM Audit Message.
+
+        Returns
+        -------
+        dict
+            The record as stored, with its ``seq``, ``prev`` and ``hash``.
+        """
         self._ensure()
         with file_lock(self.lock_path):
             seq, prev = self._last()
@@ -125,7 +138,14 @@ class AuditStore:
                     yield rec
 
     def verify(self) -> VerifyResult:
-        """Check every record's hash, the chain and the sequence; name the first bad record."""
+        """Check every record's hash, the chain and the sequence; name the first bad record.
+
+        Returns
+        -------
+        VerifyResult
+            ``ok``; otherwise ``bad_line`` (1-based) is the first record changed, unreadable or out of
+            sequence (or, when records after the last one were removed, the line after the last).
+        """
         prev, seq, n = GENESIS, 0, 0
         try:
             fh = self.path.open("rb")
