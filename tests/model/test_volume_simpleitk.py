@@ -61,7 +61,8 @@ def test_pydicom_dicomdir_ct_stacks(cache, pydicom_series_dir):
 
 def test_demo_ct_and_mr_series(cache, small_demo_dir):
     compared = _compare_all(cache, small_demo_dir)
-    assert sum(1 for m, _ in compared if m == "CT") == 3
+    assert sum(1 for m, _ in compared if m == "CT") == 4  # chest CT soft and lung, its prior, the PET/CT's CT
+    assert sum(1 for m, _ in compared if m == "PT") == 1
     assert sum(1 for m, _ in compared if m == "MR") >= 2
 
 
