@@ -79,3 +79,34 @@ def test_register_cached_series_and_store_the_object(demo_cache):
     uid = save_registration(demo_cache, current, prior, t)
     reg = [s for s in demo_cache.series(demo_uid("small", "ct-chest-2024")) if s.modality == "REG"]
     assert len(reg) == 1 and demo_cache.instances(reg[0].series_uid)[0].sop_instance_uid == uid
+
+
+def test_reference_lines_of_a_registered_prior(demo_cache):
+    s = ReadingSession(demo_cache)
+    try:
+        current = s.open_study(demo_uid("small", "mr-brain-2024"))
+        prior = s.add_study(demo_uid("small", "mr-brain-2023"))
+        s.set_grid(1, 2)
+        sagittal = next(d for d in current if d.series_uid == demo_uid("small", "mr-brain-2024", "t1-sag"))
+        axial_prior = next(d for d in prior if d.series_uid == demo_uid("small", "mr-brain-2023", "t2-ax"))
+        s.show(sagittal, 0)
+        s.show(axial_prior, 1)
+        a, b = s.viewports[0], s.viewports[1]
+        b.set_index(5)
+        assert a.stack.frame_of_reference_uid != b.stack.frame_of_reference_uid
+        assert s.reference_lines(0) == []  # other frames of reference: no line without a registration
+        m = np.eye(4)
+        m[2, 3] = 10.0  # current -> prior: the prior's anatomy 10 mm higher
+        s.links.registrations.set(a.stack.frame_of_reference_uid, b.stack.frame_of_reference_uid, m)
+        ((start, end, _),) = s.reference_lines(0)
+        # The prior's axial plane at z, carried into the current frame, is at z - 10: a horizontal line there.
+        z_prior = float(b.frame.position[2])
+        f = a.frame
+        rs = f.pixel_spacing[0]
+        row_z = lambda row: float(f.position[2] + f.orientation[5] * rs * row)  # noqa: E731
+        assert row_z(start[1] - 0.5) == pytest.approx(z_prior - 10.0, abs=0.01)
+        assert start[1] == pytest.approx(end[1])
+        s.links.registrations.enabled = False
+        assert s.reference_lines(0) == []
+    finally:
+        s.close()

@@ -9,6 +9,8 @@ Linked scrolling and the 3D cursor map points through it while
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 
@@ -46,3 +48,30 @@ class FrameRegistrations:
         if m is None:
             return None
         return (m @ np.append(np.asarray(point, float), 1.0))[:3]
+
+
+@dataclass
+class MappedFrame:
+    """A frame's plane carried into another frame of reference (what reference lines need of a FrameRef)."""
+
+    position: np.ndarray
+    orientation: np.ndarray
+    pixel_spacing: tuple[float, float] | None
+    rows: int
+    columns: int
+    derived: dict = field(default_factory=dict)
+
+    @property
+    def normal(self) -> np.ndarray:
+        return np.cross(self.orientation[:3], self.orientation[3:])
+
+
+def mapped_frame(frame, matrix: np.ndarray) -> MappedFrame | None:
+    """``frame``'s plane (position and direction cosines) moved by a rigid ``matrix``, or None without geometry."""
+    if frame.position is None or frame.orientation is None:
+        return None
+    r = np.asarray(matrix, float)[:3, :3]
+    o = np.asarray(frame.orientation, float)
+    position = r @ np.asarray(frame.position, float) + np.asarray(matrix, float)[:3, 3]
+    return MappedFrame(position, np.concatenate([r @ o[:3], r @ o[3:]]), frame.pixel_spacing, frame.rows,
+                       frame.columns)  # fmt: skip

@@ -22,6 +22,7 @@ from workstation.imaging.frame_display import FrameDisplay
 from workstation.imaging.interaction import remeasure
 from workstation.session.key_image_sets import key_image_display_set
 from workstation.imaging.linking import ViewportLinks
+from workstation.imaging.registrations import mapped_frame
 from workstation.imaging.viewport import DisplaySet, ViewportModel
 from workstation.model.stack import load_stack
 from workstation.model.stack_pixels import StackLoader, StackPixels
@@ -429,9 +430,16 @@ class ReadingSession:
         uid = target.stack.frame_of_reference_uid
         out = []
         for i, vp in enumerate(self.visible):
-            if i == index or vp.frame is None or not uid or vp.stack.frame_of_reference_uid != uid:
+            if i == index or vp.frame is None or not uid:
                 continue
-            line = reference_line(vp.frame, target.frame, uid)
+            source = vp.frame
+            if vp.stack.frame_of_reference_uid != uid:
+                # A registered prior's plane, carried into this viewport's frame of reference.
+                m = self.links.registrations.matrix(vp.stack.frame_of_reference_uid, uid)
+                source = mapped_frame(vp.frame, m) if m is not None else None
+                if source is None:
+                    continue
+            line = reference_line(source, target.frame, uid)
             if line is not None:
                 out.append((line[0], line[1], i == self.active))
         for frame_uid, planes in self.external_planes.values():
