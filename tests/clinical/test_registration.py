@@ -116,3 +116,17 @@ def test_saved_as_dicom_spatial_registration(current, small_demo_dir, tmp_path):
         report = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, timeout=60)
         errors = [line for line in (report.stdout + report.stderr).splitlines() if line.startswith("Error")]
         assert not errors, "\n".join(errors)
+
+
+def test_spatial_registration_keeps_a_non_latin_name(small_demo_dir, tmp_path):
+    import pydicom
+
+    from workstation.clinical.spatial_registration import spatial_registration_dataset
+
+    current = pydicom.dcmread(series_files(small_demo_dir, "mr-brain-2024", "t2-ax")[0], stop_before_pixels=True)
+    prior = pydicom.dcmread(series_files(small_demo_dir, "mr-brain-2023", "t2-ax")[0], stop_before_pixels=True)
+    assert current.SpecificCharacterSet == "ISO_IR 192"
+    ds = spatial_registration_dataset(current, prior, RigidTransform.identity())
+    ds.save_as(tmp_path / "reg.dcm", enforce_file_format=True)
+    back = pydicom.dcmread(tmp_path / "reg.dcm")
+    assert str(back.PatientName) == "Müller^Anna" and back.SpecificCharacterSet == "ISO_IR 192"

@@ -150,3 +150,20 @@ def test_lightbox_volume_of_a_seg_reports_segments(binary_seg, lightbox_home, ca
     assert main(["volume", uid, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert [s["label"] for s in d["segmentation"]["segments"]] == ["RLL nodule", "Liver cyst"]
+
+
+def test_lightbox_volume_of_the_public_liver_seg(lightbox_home, capsys):
+    from workstation.cli import main
+    from workstation.home import Home
+    from workstation.store.cache import StudyCache
+    from workstation.store.importer import import_paths
+
+    path = get_testdata_file("liver.dcm")
+    with StudyCache.open(Home.single(lightbox_home)) as cache:
+        import_paths(cache, [path])
+    uid = str(pydicom.dcmread(path, stop_before_pixels=True).SeriesInstanceUID)
+    assert main(["volume", uid]) == 0
+    out = capsys.readouterr().out
+    assert "binary segmentation, 1 segment(s), 3 frame(s)" in out
+    assert "segment 1: Liver" in out and "3 frame(s) over 3 referenced image(s)" in out
+    assert "temporal" not in out
