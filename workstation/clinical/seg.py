@@ -242,3 +242,22 @@ def overlay_rgba(
     alpha = layer[..., 3:] / 255.0
     layer[..., :3] = np.where(alpha > 0, layer[..., :3] / np.maximum(alpha, 1e-6), 0.0)
     return np.clip(np.rint(layer), 0, 255).astype(np.uint8)
+
+
+def segment_mask_volume(seg: SegmentationObject, number: int, volume) -> np.ndarray | None:
+    """One segment as a float32 (planes, rows, columns) mask on ``volume``'s grid, or None if it misses the volume.
+
+    The volume must be the referenced series read as a stack (``volume.sop_instance_uids`` names
+    each plane's image), as the 3D view and MPR read it.
+    """
+    uids = list(getattr(volume, "sop_instance_uids", []) or [])
+    if len(uids) != volume.shape[0] or (seg.rows, seg.columns) != tuple(volume.shape[1:]):
+        return None
+    out = np.zeros(volume.shape, np.float32)
+    hit = False
+    for k, uid in enumerate(uids):
+        m = seg.mask(number, uid)
+        if m is not None:
+            out[k] = m
+            hit = True
+    return out if hit else None
