@@ -234,3 +234,21 @@ def test_corner_text_draws_non_latin_names_with_real_glyphs():
     # Missing glyphs would all be the same boxes: different names of one length must look different.
     assert not np.array_equal(pictures[0], pictures[1])
     assert all(p[:40].any() for p in pictures)
+
+
+def test_a_chosen_patient_name_and_id_for_the_copy(home_with_demo, tmp_path, capsys):
+    studies = _studies(home_with_demo, capsys)
+    mueller = [_uid(s) for s in studies if s["patient_id"] == "LBX-0002"]
+    home = ["--home", str(home_with_demo)]
+    out = tmp_path / "case"
+    assert main([*home, "export", *mueller, "--to", str(out), "--deidentify", "--new-name", "Case^Teaching 7",
+                 "--new-id", "TF-0007"]) == 0
+    copies = [pydicom.dcmread(p, stop_before_pixels=True) for p in out.rglob("*")
+              if p.is_file() and p.parent != out and p.parent.name != "IHE_PDI"]
+    assert {(str(c.PatientName), str(c.PatientID)) for c in copies} == {("Case^Teaching 7", "TF-0007")}
+    capsys.readouterr()
+    # Studies of two patients under one chosen identity would merge them: refused, nothing written.
+    everyone = [_uid(s) for s in studies]
+    assert main([*home, "export", *everyone, "--to", str(tmp_path / "merged"), "--deidentify",
+                 "--new-name", "X^Y", "--new-id", "1"]) == 1
+    assert "would merge them" in capsys.readouterr().err and not (tmp_path / "merged").exists()

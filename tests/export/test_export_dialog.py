@@ -61,6 +61,8 @@ def test_export_dialog_clicked_through_writes_a_deidentified_copy(qtbot, window,
         qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
         assert box.isChecked()
     out = tmp_path / "teaching"
+    qtbot.keyClicks(dialog.new_name, "Case^Carotid")
+    qtbot.keyClicks(dialog.new_id, "TF-12")
     qtbot.keyClicks(dialog.destination, str(out))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.status.text() == "Export finished.", timeout=60_000)
@@ -69,7 +71,7 @@ def test_export_dialog_clicked_through_writes_a_deidentified_copy(qtbot, window,
     assert "1 objects of 1 studies written" in report and "new UID" in report
     copies = [p for p in out.rglob("*") if p.is_file() and p.parent != out and p.parent.name != "IHE_PDI"]
     ds = pydicom.dcmread(copies[0])
-    assert ds.PatientIdentityRemoved == "YES" and "Müller" not in str(ds.PatientName)
+    assert ds.PatientIdentityRemoved == "YES" and (str(ds.PatientName), ds.PatientID) == ("Case^Carotid", "TF-12")
     codes = [i.CodeValue for i in ds.DeidentificationMethodCodeSequence]
     assert {"113100", "113107", "113101"} <= set(codes)
 

@@ -30,6 +30,8 @@ def register(sub) -> None:
     dest.add_argument("--iso", metavar="FILE", help="an ISO 9660 image to write (DICOM formats only)")
     p.add_argument("--deidentify", nargs="?", const="", default=None, metavar="OPTION,...",
                    help="de-identify (basic profile; add options separated by commas)")
+    p.add_argument("--new-name", metavar="PN", help="the de-identified copy's Patient's Name (studies of one patient)")
+    p.add_argument("--new-id", metavar="ID", help="the de-identified copy's Patient ID (with --new-name)")
     p.add_argument("--key-file", metavar="FILE",
                    help="secret for consistent new UIDs, IDs and date shifts across exports (made when missing)")
     p.add_argument("--format", choices=("dicom", "png", "jpeg", "mp4"), default="dicom")
@@ -96,7 +98,9 @@ def _export(args: argparse.Namespace, ctx: Context) -> int:
     request = ExportRequest(tuple(files), to_folder=Path(args.to) if args.to else None,
                             to_iso=Path(args.iso) if args.iso else None, deidentify=options, fmt=args.format,
                             corner_text=not args.no_corner_text, key=_key(args), key_images_only=args.key_images,
-                            annotations=not args.no_annotations)
+                            annotations=not args.no_annotations,
+                            new_patient=(args.new_name or "", args.new_id or "") if (args.new_name or args.new_id)
+                            else None)
     try:
         lines = run_export(request, progress=_progress(args.quiet), say=print)
     except ValueError as exc:

@@ -37,6 +37,9 @@ class ExportRequest:
         Pictures of the images the studies' key object selections list, not of every image.
     annotations : bool
         Pictures as the newest presentation state referencing each image shows it, its graphics and texts drawn.
+    new_patient : (str, str) or None
+        The de-identified copy's Patient's Name and Patient ID, chosen by the user (else generated from the
+        key); the studies must then be of one patient.
     key : bytes or None
         Secret for consistent new UIDs and IDs across exports.
     """
@@ -50,6 +53,7 @@ class ExportRequest:
     key: bytes | None = None
     key_images_only: bool = False
     annotations: bool = True
+    new_patient: tuple[str, str] | None = None
 
     def check(self) -> None:
         """Raise ValueError with a plain sentence when the request cannot run."""
@@ -61,6 +65,30 @@ class ExportRequest:
             raise ValueError("an ISO image holds DICOM media; choose a folder for pictures and movies")
         if not self.files:
             raise ValueError("no study chosen, or the chosen studies have no files in the cache")
+        if self.new_patient is not None and self.deidentify is None:
+            raise ValueError("a new patient name and ID are for de-identified copies")
+
+
+def chosen_patients(request: ExportRequest) -> dict:
+    """Original Patient ID -> the chosen new patient; refused when the studies are of several patients."""
+    from workstation.export.deidentify import NewPatient
+
+    if request.new_patient is None:
+        return {}
+    name, patient_id = request.new_patient
+    if not name.strip() or not patient_id.strip():
+        raise ValueError("give both the new patient name and the new patient ID (or neither: they are generated)")
+    originals = set()
+    for path in request.files:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PatientID"])
+        except Exception:  # noqa: BLE001 - an unreadable file is the export's to report
+            continue
+        originals.add(str(ds.get("PatientID", "")))
+    if len(originals) > 1:
+        raise ValueError(f"the studies are of {len(originals)} patients: one chosen name and ID would merge them "
+                         "(leave them empty to generate one per patient)")
+    return {pid: NewPatient(name.strip(), patient_id.strip()) for pid in originals}
 
 
 def study_files(cache, study_uids: list[str]) -> list[Path]:
@@ -90,8 +118,11 @@ def run_export(request: ExportRequest, *, progress: ProgressCallback | None = No
         The request cannot run (:meth:`ExportRequest.check`), or the folder is not empty.
     """
     request.check()
+    patients = chosen_patients(request) if request.deidentify is not None else {}  # refusals before the audit
     audit.export_requested(request.to_iso or request.to_folder, request.files, request.deidentify is not None)
-    deid = Deidentifier(request.deidentify, key=request.key) if request.deidentify is not None else None
+    deid = None
+    if request.deidentify is not None:
+        deid = Deidentifier(request.deidentify, key=request.key, patients=patients)
     if request.fmt == "dicom":
         from workstation.export.media import export_files, export_iso
 

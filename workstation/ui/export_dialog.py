@@ -106,6 +106,14 @@ class ExportDialog(QDialog):
             box = QCheckBox(label)
             self.options[key] = box
             options.addWidget(box)
+        self.new_name = QLineEdit()
+        self.new_name.setPlaceholderText("new patient name (generated when empty)")
+        self.new_id = QLineEdit()
+        self.new_id.setPlaceholderText("new patient ID")
+        identity = QHBoxLayout()
+        identity.addWidget(self.new_name, 2)
+        identity.addWidget(self.new_id, 1)
+        options.addLayout(identity)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -160,10 +168,13 @@ class ExportDialog(QDialog):
         path = Path(self.destination.text().strip()).expanduser() if self.destination.text().strip() else None
         iso = self.to_iso.isChecked()
         options = tuple(k for k, box in self.options.items() if box.isChecked()) if self.deidentify.isChecked() else None
+        name, new_id = self.new_name.text().strip(), self.new_id.text().strip()
+        chosen = (name, new_id) if options is not None and (name or new_id) else None
         return ExportRequest(tuple(study_files(self.cache, self.chosen_studies())),
                              to_folder=None if iso else path, to_iso=path if iso else None, deidentify=options,
                              fmt=FORMATS[self.format.currentIndex()], corner_text=self.corner_text.isChecked(),
-                             key_images_only=self.key_images.isChecked(), annotations=self.annotations.isChecked())
+                             key_images_only=self.key_images.isChecked(), annotations=self.annotations.isChecked(),
+                             new_patient=chosen)
 
     def _browse(self) -> None:
         if self.to_iso.isChecked():
@@ -183,6 +194,10 @@ class ExportDialog(QDialog):
             if request.to_folder is None and request.to_iso is None:
                 raise ValueError("choose where to write the export")
             request.check()
+            if request.deidentify is not None and request.new_patient is not None:
+                from workstation.export.job import chosen_patients
+
+                chosen_patients(request)  # refuse a merge of patients here, in the status line
             if request.to_folder is not None and request.to_folder.exists() and any(request.to_folder.iterdir()):
                 raise ValueError("the folder is not empty: choose an empty folder")
         except (ValueError, KeyError) as exc:
