@@ -66,6 +66,7 @@ class ExportDialog(QDialog):
         self.task.failed.connect(self._on_failed)
 
         self.studies = QListWidget()
+        self.studies.setMinimumHeight(150)  # several studies visible at once, also at 1280x1024
         for row in cache.studies():
             text = "  ".join(t for t in (format_person_name(row.patient_name), format_da(row.study_date),
                                          row.modalities.replace("\\", "/"), row.description) if t)
@@ -121,7 +122,7 @@ class ExportDialog(QDialog):
         self.report = QPlainTextEdit()
         self.report.setReadOnly(True)
         self.report.setPlaceholderText("What was written, left out and removed appears here.")
-        self.report.setMinimumHeight(160)  # the report of removed attributes runs to several lines
+        self.report.setMinimumHeight(120)  # the report of removed attributes runs to several lines
         self.export_button = QPushButton("Export")
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.start)
