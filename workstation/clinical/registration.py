@@ -73,6 +73,17 @@ def to_sitk(volume: Volume):
     return image
 
 
+REGISTRATION_VOXEL_MM = 2.5
+
+
+def _coarse(image):
+    """``image`` averaged over whole voxels so that no axis is finer than :data:`REGISTRATION_VOXEL_MM`."""
+    import SimpleITK as sitk
+
+    factors = [max(1, int(REGISTRATION_VOXEL_MM // s)) for s in image.GetSpacing()]
+    return image if factors == [1, 1, 1] else sitk.BinShrink(image, factors)
+
+
 def _matrix(transform) -> np.ndarray:
     """4x4 of a SimpleITK Euler3DTransform (x -> R (x - c) + c + t)."""
     r = np.asarray(transform.GetMatrix(), float).reshape(3, 3)
@@ -112,7 +123,9 @@ def register_rigid(
     """
     import SimpleITK as sitk
 
-    fixed, moving = to_sitk(current), to_sitk(prior)
+    # Voxels finer than REGISTRATION_VOXEL_MM are averaged first: a rigid fit to well under a millimetre
+    # needs no 0.7 mm grid, and a 512 x 512 CT then registers in seconds instead of minutes.
+    fixed, moving = _coarse(to_sitk(current)), _coarse(to_sitk(prior))
     initial = sitk.CenteredTransformInitializer(
         fixed, moving, sitk.Euler3DTransform(), sitk.CenteredTransformInitializerFilter.MOMENTS
     )
