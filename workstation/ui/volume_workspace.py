@@ -53,6 +53,8 @@ class VolumeWorkspace(QWidget):
                  mapper_setting: str = "auto", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._open_cache = open_cache
+        self._study_uid = study_uid
+        self.segment_actors: dict | None = None  # surfaces of the study's SEG segments on the 3D view
         self._mapper_setting = mapper_setting
         self.loader: VolumeLoader | None = None
         self.mpr: MprView | None = None
@@ -125,11 +127,35 @@ class VolumeWorkspace(QWidget):
         # The 3D cut plane follows the coronal MPR plane (crosshair centre and rotation).
         self.mpr.planes_changed.connect(lambda _frame, planes: self.view3d and self.view3d.follow_plane(planes[1]))
         self.mpr.planes_changed.connect(self.planes_changed)
+        self.segment_actors = None
+        self.view3d.frame_shown.connect(self._add_segment_surfaces)
         self.body.addWidget(self.mpr, 1)
         self.mpr.show()
         self.mpr.start()
         self.view3d.start()
         self.volume_ready.emit(volume)
+
+    def _add_segment_surfaces(self, _kind: str) -> None:
+        """The study's segmentations of this series as coloured surfaces in 3D (once per volume)."""
+        view = self.view3d
+        if view is None or view.scene is None or self.segment_actors is not None:
+            return
+        from workstation.clinical.seg_overlays import SegmentationOverlays
+        from workstation.volume3d.seg_surface import add_segment_surfaces
+
+        overlays = SegmentationOverlays()
+        cache = self._open_cache()
+        try:
+            overlays.load_study(cache, self._study_uid)
+        finally:
+            cache.close()
+        self.segment_actors = {}
+        for seg in overlays.segmentations:
+            for number, actor in add_segment_surfaces(view.scene, seg, view.volume).items():
+                self.segment_actors[(str(seg.dataset.SOPInstanceUID), number)] = actor
+        if self.segment_actors:
+            self.message.setText(self.message.text() + f" — {len(self.segment_actors)} segment surface(s)")
+            view.render()
 
     def close_views(self) -> None:
         """Close the views; their OpenGL windows are finalized only after Qt has handled the close."""
