@@ -326,6 +326,11 @@ def test_export_file_set_writes_the_records_pydicom_writes(tmp_path):
         theirs.add(pydicom.dcmread(p))
     ours.write(tmp_path / "ours")
     theirs.write(tmp_path / "theirs")
-    a = pydicom.dcmread(tmp_path / "ours" / "DICOMDIR").DirectoryRecordSequence
-    b = pydicom.dcmread(tmp_path / "theirs" / "DICOMDIR").DirectoryRecordSequence
-    assert list(a) == list(b) and len(a) == 1 + 2 + 2 + 10  # patient, two studies, two series, ten images
+    def records(folder):
+        seq = pydicom.dcmread(tmp_path / folder / "DICOMDIR").DirectoryRecordSequence
+        keys = ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "ReferencedSOPInstanceUIDInFile")
+        return sorted((str(r.DirectoryRecordType), next(str(r.get(k)) for k in keys if k in r),
+                       tuple(r.get("ReferencedFileID") or ()), str(r.get("PatientName", ""))) for r in seq)
+
+    a, b = records("ours"), records("theirs")
+    assert a == b and len(a) == 1 + 2 + 2 + 10  # patient, two studies, two series, ten images
