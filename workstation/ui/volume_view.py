@@ -169,9 +169,12 @@ class VolumeView(QWidget):
         self.frame_shown.emit("preview")
         volume, kind, preset = self.volume, scene.mapper_kind, scene.preset
         request = self._frame_request()
+        # The worker renders with OSMesa: only where this view does too (a GLX window beside an
+        # OSMesa one crashes the process), else the first full render runs here.
+        in_worker = bool(self._window.IsA("vtkOSOpenGLRenderWindow"))
 
         def work(_emit, cancel):
-            return prepare_full(volume, kind, preset, request, cancelled=cancel.is_set)
+            return prepare_full(volume, kind, preset, request, cancelled=cancel.is_set, render=in_worker)
 
         self._prepare = BackgroundTask(self, "volume3d")
         self._prepare.finished.connect(self._on_prepared)

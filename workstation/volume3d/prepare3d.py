@@ -75,13 +75,17 @@ class Prepared:
 
 
 def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: FrameRequest | None = None, *,
-                 max_voxels: int = MAX_3D_VOXELS, cancelled: Callable[[], bool] = lambda: False) -> Prepared | None:
+                 max_voxels: int = MAX_3D_VOXELS, cancelled: Callable[[], bool] = lambda: False,
+                 render: bool = True) -> Prepared | None:
     """Run in a worker: the 3D volume (reduced when very large), its image data, a warmed-up mapper, a frame.
 
     For the CPU ray caster one render in the worker's own offscreen window of the requested
     size and camera computes (and the mapper keeps) the gradients and gives the full-quality
     frame; the GPU ray caster computes its gradients on the graphics card at each render and
-    is returned as made.  None when ``cancelled`` turned true on the way.
+    is returned as made.  ``render`` False leaves all OpenGL to the caller's thread: the
+    worker's window is an OSMesa one, and OSMesa and GLX contexts in one process break each
+    other (VTK's OpenGL functions are loaded once per process), so only a caller that itself
+    draws with OSMesa may let the worker render.  None when ``cancelled`` turned true on the way.
     """
     full = reduced_for_3d(volume, max_voxels)
     if full.array is volume.array and not full.array.flags.c_contiguous:
@@ -91,7 +95,7 @@ def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: Fr
     image = to_vtk_image(full)
     mapper = new_mapper(kind, image)
     frame = None
-    if kind == "cpu" and preset is not None:
+    if render and kind == "cpu" and preset is not None:
         frame = _render_here(full, mapper, preset, request)
     if cancelled():
         return None
