@@ -159,7 +159,6 @@ class VolumeWorkspace(QWidget):
 
     def close_views(self) -> None:
         """Close the views; their OpenGL windows are finalized only after Qt has handled the close."""
-        self.planes_changed.emit("", [])
         views = [w for w in (self.view3d, self.mpr) if w is not None]
         for w in views:
             w.close()
@@ -169,6 +168,9 @@ class VolumeWorkspace(QWidget):
             w.setParent(None)
             w.deleteLater()
         self.mpr = self.view3d = None
+        # Last: an MPR step still queued when the window closed ran in processEvents above and
+        # may have sent its planes again; nothing sends any after shutdown.
+        self.planes_changed.emit("", [])
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         # Closing MPR takes its crosshair off the 2D viewports and frees the OpenGL windows.
