@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from workstation.dicom.header import InstanceRecord
+from workstation.store import layout
 from workstation.store.cache import StudyCache
 from workstation.store.database import transaction
 from workstation.store.layout import StagedFile, fsync_dir
@@ -214,7 +215,7 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
     touched_studies: set[int] = set()
     dirs: set[Path] = set()
     uid = record.sop_instance_uid
-    journal = _rename_journal(cache.cache_dir)
+    journal = layout.RenameJournal(cache.cache_dir)
     with cache.lock:
         con = cache.connection
         try:
@@ -224,7 +225,7 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
                     raise OutboxError(f"report {uid} not stored: the cache already holds an object with this UID")
                 result = _commit_one(con, cache.cache_dir, PendingInstance(staged, record, source="report"),
                                      received, touched_series, touched_studies, dirs, {},
-                                     *((journal,) if journal is not None else ()))
+                                     journal)
                 if result.outcome is not Outcome.STORED:
                     raise OutboxError(f"report {uid} not stored: {result.outcome.value} ({result.message})")
                 for d in dirs:
@@ -255,26 +256,14 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
             _undo_renames(journal, staged)
             raise
         finally:
-            if journal is not None:
-                journal.close()
+            journal.close()
     return QueuedReport(result, pk)
-
-
-def _rename_journal(cache_dir: Path):
-    """The writer's journal of files moved into place, when this writer keeps one (None otherwise)."""
-    import inspect
-
-    if "renamed" not in inspect.signature(_commit_one).parameters:
-        return None
-    from workstation.store import layout
-
-    return layout.RenameJournal(cache_dir)
 
 
 def _undo_renames(journal, staged: StagedFile) -> None:
     """The transaction rolled back: no file it moved into place may stay without its row."""
     staged.tmp_path.unlink(missing_ok=True)
-    for path in (journal.paths if journal is not None else ()):
+    for path in journal.paths:
         path.unlink(missing_ok=True)
 
 
