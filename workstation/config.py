@@ -89,7 +89,7 @@ class Node:
             raise ConfigError(f"invalid query model {self.query_model!r}: one of {', '.join(VALID_QUERY_MODEL)}")
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Node":
+    def from_dict(cls, d: dict[str, Any]) -> Node:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
@@ -203,7 +203,7 @@ class Settings:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Settings":
+    def from_dict(cls, d: dict[str, Any]) -> Settings:
         d = migrate(dict(d))
         known = {"schema_version", "ae_title", "storage_port", "demo_archive_port", "nodes",
                  "storage_bind_address", "accept_known_nodes_only", "storage_tls_cert", "storage_tls_key",
@@ -421,6 +421,6 @@ class SettingsSource:
                 _log.exception("a settings subscriber failed")
 
 
-def as_settings(settings: "Settings | SettingsSource") -> Settings:
+def as_settings(settings: Settings | SettingsSource) -> Settings:
     """``settings`` itself, or the current settings of a :class:`SettingsSource`."""
     return settings.current() if isinstance(settings, SettingsSource) else settings

@@ -26,12 +26,12 @@ class Home:
     log_dir: Path
 
     @classmethod
-    def single(cls, root: str | os.PathLike[str]) -> "Home":
+    def single(cls, root: str | os.PathLike[str]) -> Home:
         root = Path(root).expanduser().resolve()
         return cls(config_dir=root, data_dir=root, log_dir=root / "logs")
 
     @classmethod
-    def platform_default(cls) -> "Home":
+    def platform_default(cls) -> Home:
         return cls(
             config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
@@ -39,7 +39,7 @@ class Home:
         )
 
     @classmethod
-    def resolve(cls, explicit: str | os.PathLike[str] | None = None) -> "Home":
+    def resolve(cls, explicit: str | os.PathLike[str] | None = None) -> Home:
         """The home chosen by ``--home``, else ``LIGHTBOX_HOME``, else the platform's."""
         if explicit:
             return cls.single(explicit)
@@ -66,7 +66,7 @@ class Home:
     def demo_dir(self) -> Path:
         return self.data_dir / "demo"
 
-    def ensure(self) -> "Home":
+    def ensure(self) -> Home:
         """Create the folders, readable by their user only (0700: patient data and the audit trail live here)."""
         for d in (self.config_dir, self.data_dir, self.log_dir, self.cache_dir):
             d.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -19,7 +19,7 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,14 @@ class Rect:
     width: int
     height: int
 
-    def clamped_into(self, area: "Rect") -> "Rect":
+    def clamped_into(self, area: Rect) -> Rect:
         """This rectangle moved (and shrunk when it must) so that it lies inside ``area``."""
         w, h = min(self.width, area.width), min(self.height, area.height)
         x = min(max(self.x, area.x), area.x + area.width - w)
         y = min(max(self.y, area.y), area.y + area.height - h)
         return Rect(x, y, w, h)
 
-    def overlap(self, other: "Rect") -> int:
+    def overlap(self, other: Rect) -> int:
         """The area both rectangles cover, in pixels."""
         w = min(self.x + self.width, other.x + other.width) - max(self.x, other.x)
         h = min(self.y + self.height, other.y + other.height) - max(self.y, other.y)

@@ -59,10 +59,9 @@ def test_a_refused_association_is_a_security_alert(lightbox_home):
                         nodes=[Node(name="pacs", ae_title="PACS", host="127.0.0.1", port=104)])
     cache = StudyCache.open(Home.single(lightbox_home))
     try:
-        with StorageSCP(cache, settings) as scp:
-            with pytest.raises(AssociationRejected):
-                with associate(Peer("127.0.0.1", scp.port, scp.ae_title, timeout=10), "STRANGER", ["1.2.840.10008.1.1"]):
-                    pass
+        with StorageSCP(cache, settings) as scp, pytest.raises(AssociationRejected):
+            with associate(Peer("127.0.0.1", scp.port, scp.ae_title, timeout=10), "STRANGER", ["1.2.840.10008.1.1"]):
+                pass
     finally:
         cache.close()
     (rec,) = [r for r in audit.current().store.records() if r["event_code"] == "110113"]
@@ -139,7 +138,7 @@ def test_an_archive_with_an_expired_certificate_is_a_security_alert(lightbox_hom
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expired archive")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=30))
             .not_valid_after(now - dt.timedelta(days=1))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pydicom
 
-from tests.factories import uid, write_series
+from tests.factories import write_series
 
 
 def run(args, home: Path, timeout: float = 180) -> subprocess.CompletedProcess:

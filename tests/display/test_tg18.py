@@ -164,7 +164,7 @@ def test_conformance_of_a_gsdf_display_and_a_gamma_display():
     lum = np.array(gsdf)
     lum[9:] *= 1.05
     result = check_conformance(lum)
-    assert 0.10 < result.max_deviation and not result.passed
+    assert result.max_deviation > 0.10 and not result.passed
     assert check_conformance(lum, display_class="secondary").passed
     # Ambient added to readings that exclude it.
     assert check_conformance(np.array(gsdf) - 0.5, ambient=0.5).max_deviation < 0.005
@@ -194,7 +194,7 @@ def test_luminances_from_text_and_csv():
 def test_qa_log_keeps_dated_entries(tmp_path):
     log = tmp_path / QA_LOG_NAME
     result = check_conformance(gsdf_luminances(0.8, 400.0, 256)[::15])
-    when = dt.datetime(2026, 12, 6, 9, 30, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 12, 6, 9, 30, tzinfo=dt.UTC)
     append_qa_log(log, result, monitor="DP-1@2560x2048", when=when, note="Ärztin Müller")
     append_qa_log(log, check_conformance(0.8 + 399.2 * (np.arange(18) / 17) ** 2.2), monitor="DP-2@1920x1080")
     entries = read_qa_log(log)

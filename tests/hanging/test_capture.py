@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from workstation.demo.plan import demo_uid
 from workstation.hanging.capture import PlacedViewport, capture_protocol, protocol_id_for, selector_rules
 from workstation.hanging.engine import build_plan
 from workstation.hanging.facts import study_facts

@@ -60,7 +60,7 @@ class RisPeer:
     def port(self) -> int:
         return int(self.server.server_address[1])
 
-    def __enter__(self) -> "RisPeer":
+    def __enter__(self) -> RisPeer:
         self.thread.start()
         return self
 

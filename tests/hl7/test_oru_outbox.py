@@ -75,7 +75,7 @@ def test_signed_report_reaches_the_ris_once_after_a_restart_while_it_was_down(ca
     try:
         with RisPeer(port) as ris:
             outbox.retry_now(again, item.pk)
-            later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)
+            later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
             sender = OutboxSender(again, settings, _never_commit, clock=lambda: later)
             sender.run_once()
             sender.run_once()  # nothing due any more: delivered once

@@ -74,7 +74,7 @@ def test_default_window_is_the_first_window_else_min_max():
 
 from pydicom.dataset import Dataset  # noqa: E402
 
-from workstation.imaging.luts import LookupTable, apply_window  # noqa: E402
+from workstation.imaging.luts import apply_window  # noqa: E402
 
 
 def test_linear_exact_and_sigmoid_follow_ps33():

@@ -74,7 +74,7 @@ def _public_files() -> list[Path]:
     return files
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rendered(path: Path):
     """The file's first frame as Lightbox renders it by default, or None when it cannot."""
     try:

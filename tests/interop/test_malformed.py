@@ -68,9 +68,8 @@ def _image_query(port: int, study_uid: str, series_uid: str) -> list:
 
 def test_find_response_without_status(study):
     folder, study_uid, series_uid, _ = study
-    with bad_peer("find-no-status", folder) as port:
-        with pytest.raises(MalformedResponse) as err:
-            _image_query(port, study_uid, series_uid)
+    with bad_peer("find-no-status", folder) as port, pytest.raises(MalformedResponse) as err:
+        _image_query(port, study_uid, series_uid)
     message = str(err.value)
     assert AE_TITLE in message and "not a valid DICOM response" in message and "Status" in message
     assert "within" not in message  # not mistaken for a timeout
@@ -92,9 +91,8 @@ def test_find_response_with_undecodable_identifier(study):
 
 def test_association_aborted_mid_find(study):
     folder, study_uid, series_uid, _ = study
-    with bad_peer("find-abort", folder) as port:
-        with pytest.raises(AssociationAborted) as err:
-            _image_query(port, study_uid, series_uid)
+    with bad_peer("find-abort", folder) as port, pytest.raises(AssociationAborted) as err:
+        _image_query(port, study_uid, series_uid)
     assert not isinstance(err.value, MalformedResponse)
     assert f"{AE_TITLE}@127.0.0.1:{port} aborted the association during C-FIND" in str(err.value)
 

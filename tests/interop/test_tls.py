@@ -87,9 +87,8 @@ def test_untrusted_server_certificate_is_named(tls_storescp, pki):
                 tls_cert=str(pki["client"][0]), tls_key=str(pki["client"][1]))
     result = echo(peer, CALLING_AE)
     assert not result.ok and "TLS handshake" in result.message and "CA certificate" in result.message
-    with pytest.raises(ConnectionFailed, match="TLS handshake"):
-        with associate(peer, CALLING_AE, ["1.2.840.10008.1.1"]):
-            pass
+    with pytest.raises(ConnectionFailed, match="TLS handshake"), associate(peer, CALLING_AE, ["1.2.840.10008.1.1"]):
+        pass
 
 
 def test_our_scp_over_tls(pki, cache, storage_port):
@@ -124,7 +123,7 @@ def _leaf_with(folder: Path, name: str, ca: tuple[Path, Path], *, san: str = "12
     ca_cert = x509.load_pem_x509_certificate(ca[0].read_bytes())
     ca_key = serialization.load_pem_private_key(ca[1].read_bytes(), password=None)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start, end = ((dt.datetime.fromisoformat(valid[0]), dt.datetime.fromisoformat(valid[1])) if valid
                   else (now - dt.timedelta(days=1), now + dt.timedelta(days=2)))
     try:

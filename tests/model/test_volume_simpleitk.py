@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 import SimpleITK as sitk
 from pydicom.data import get_testdata_file
 

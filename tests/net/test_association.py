@@ -95,9 +95,8 @@ def test_silent_port_times_out_with_clear_message():
 
 def test_unknown_calling_ae_rejection_says_archive_must_list_us():
     with scp(require_calling_aet=["SOMEONE"]) as peer:
-        with pytest.raises(AssociationRejected) as info:
-            with associate(peer, CALLING_AE, [Verification]):
-                pass
+        with pytest.raises(AssociationRejected) as info, associate(peer, CALLING_AE, [Verification]):
+            pass
         result = echo(peer, CALLING_AE)
     exc = info.value
     assert (exc.result, exc.source, exc.diagnostic) == (1, 1, 3)
@@ -117,19 +116,17 @@ def test_wrong_called_ae_rejection_names_the_fix():
 
 
 def test_busy_archive_rejection_is_transient():
-    with scp(maximum_associations=1) as peer:
-        with associate(peer, CALLING_AE, [Verification]):
-            with pytest.raises(AssociationRejected, match="busy") as info:
-                with associate(peer, "OTHER", [Verification]):
-                    pass
+    with scp(maximum_associations=1) as peer, associate(peer, CALLING_AE, [Verification]):
+        with pytest.raises(AssociationRejected, match="busy") as info:
+            with associate(peer, "OTHER", [Verification]):
+                pass
     assert info.value.result == 2
 
 
 def test_no_accepted_context_lists_the_services():
-    with scp(contexts=(Verification,)) as peer:
-        with pytest.raises(NoAcceptedContext, match="MR Image Storage"):
-            with associate(peer, CALLING_AE, [MRImageStorage]):
-                pass
+    with scp(contexts=(Verification,)) as peer, pytest.raises(NoAcceptedContext, match="MR Image Storage"):
+        with associate(peer, CALLING_AE, [MRImageStorage]):
+            pass
 
 
 def test_abort_during_negotiation():
@@ -155,9 +152,8 @@ def test_association_released_after_block_and_aborted_on_error():
         with associate(peer, CALLING_AE, [Verification]) as assoc:
             assert assoc.send_c_echo().Status == 0
         assert assoc.is_released and not assoc.is_established
-        with pytest.raises(RuntimeError, match="boom"):
-            with associate(peer, CALLING_AE, [Verification]) as assoc:
-                raise RuntimeError("boom")
+        with pytest.raises(RuntimeError, match="boom"), associate(peer, CALLING_AE, [Verification]) as assoc:
+            raise RuntimeError("boom")
         assert assoc.is_aborted and not assoc.is_established
 
 
@@ -184,7 +180,7 @@ def _self_signed(tmp_path):
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

@@ -122,9 +122,8 @@ def test_a_known_ae_title_from_another_host_is_refused_and_logged(tmp_path, cach
     # The node PACS lives at 192.0.2.7: the same AE title from this machine is someone else.
     settings.nodes = [Node(name="pacs", ae_title="PACS", host="192.0.2.7", port=104)]
     with StorageSCP(cache, settings) as scp:
-        with pytest.raises(AssociationRejected):
-            with associate(_peer(scp), "PACS", ["1.2.840.10008.1.1"]):
-                pass
+        with pytest.raises(AssociationRejected), associate(_peer(scp), "PACS", ["1.2.840.10008.1.1"]):
+            pass
         assert scp.refusals.count == 1
         assert "not from that node's address" in scp.refusals.last.reason
     assert any("refused an association from 127.0.0.1 (calling AE PACS)" in r.getMessage() for r in caplog.records)
@@ -140,9 +139,8 @@ def test_a_site_may_accept_any_sender(tmp_path, cache, settings):
 
 
 def test_port_in_use_is_one_clear_line(cache, settings):
-    with StorageSCP(cache, settings):
-        with pytest.raises(NetworkError, match="already in use by another program"):
-            StorageSCP(cache, settings).start()
+    with StorageSCP(cache, settings), pytest.raises(NetworkError, match="already in use by another program"):
+        StorageSCP(cache, settings).start()
 
 
 def test_listener_announces_itself_and_is_reused(home, cache, settings):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pydicom import dcmread
 
 from tests.reporting.conftest import measurements_on
 from workstation.imaging.annotation_layer import Annotation, Kind

@@ -103,7 +103,7 @@ def test_signed_report_committed_and_fetched_back_identical(study, settings, ide
                                     ReportContent("general", {"findings": "Kein Rundherd — unauffällig.",
                                                               "impression": "Normalbefund."}),
                                     final=True, identity=identity, destination="PACS")
-    now = [dt.datetime.now(dt.timezone.utc)]
+    now = [dt.datetime.now(dt.UTC)]
     sender = OutboxSender(cache, settings, storage_commitment(home, settings, cache, timeout=30),
                           clock=lambda: now[0])
     sender.run_once()

@@ -32,7 +32,7 @@ VALUES = {"findings": "Kein Rundherd.", "impression": "Normal."}
 
 class Clock:
     def __init__(self) -> None:
-        self.now = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+        self.now = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC)
 
     def __call__(self) -> dt.datetime:
         return self.now

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from pydicom import dcmread
 
 from tests.reporting.conftest import dciodvfy_errors, key_images_on, measurements_on, run_tool
 from workstation.reporting.inputs import ImageRef, Measurement, ReportContent

@@ -19,7 +19,6 @@ from workstation.session import unsaved
 from workstation.session.reading import ReadingSession
 from workstation.session.study_work import read_report_measurements
 from workstation.store.cache import StudyCache
-from workstation.store.importer import import_paths
 
 
 @pytest.fixture

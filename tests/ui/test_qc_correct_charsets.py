@@ -38,9 +38,8 @@ def test_dialog_corrects_into_another_script(qtbot, cache, japanese_study, home)
     qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
     assert dialog.apply_button.isEnabled()
     assert "ISO_IR 192" in dialog.summary_label.text()  # the preview says the copy switches to UTF-8
-    with qtbot.waitSignal(panel.checked, timeout=WAIT_MS):
-        with qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
-            qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(panel.checked, timeout=WAIT_MS), qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert cache.study(japanese_study).patient_name == "Διονυσιος^Ελένη"
     copies = [r for s in cache.series(japanese_study) for r in cache.instances(s.series_uid)
               if r.sop_class_uid != "1.2.840.10008.5.1.4.1.1.88.59"]  # images, not the rejection note

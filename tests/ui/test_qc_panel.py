@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pydicom
 import pytest
 from PySide6.QtWidgets import QDockWidget
 
@@ -61,9 +60,8 @@ def test_reject_dialog_rejects_and_the_panel_sees_the_gap(qtbot, panel, cache, s
     dialog = panel.open_reject(checked={study.sop_uids[2]})
     assert isinstance(dialog, RejectDialog) and dialog.picker.checked_instances() == [study.sop_uids[2]]
     dialog.quality_combo.setCurrentIndex(dialog.quality_combo.findData("positioning"))
-    with qtbot.waitSignal(panel.checked, timeout=WAIT_MS):
-        with qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
-            assert dialog.apply()
+    with qtbot.waitSignal(panel.checked, timeout=WAIT_MS), qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
+        assert dialog.apply()
     assert rejected_sop_uids(cache, study.study_uid) == {study.sop_uids[2]}
     assert "1 image(s) rejected by 1 note(s)" in dialog.status_label.text()
     series = next(panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
@@ -87,9 +85,8 @@ def test_correction_dialog_previews_then_applies(qtbot, panel, cache, study):
     dialog.fields["StudyID"].setText("9")  # any edit after the preview withdraws Apply
     assert not dialog.apply_button.isEnabled()
     dialog.preview()
-    with qtbot.waitSignal(panel.checked, timeout=WAIT_MS):
-        with qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
-            assert dialog.apply()
+    with qtbot.waitSignal(panel.checked, timeout=WAIT_MS), qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
+        assert dialog.apply()
     assert "6 corrected copies stored; 6 originals rejected." in dialog.summary_label.text()
     assert cache.study(study.study_uid).patient_name == "Doe^Jane"
     assert panel.status_label.text().startswith("Overall PASS")
@@ -105,9 +102,8 @@ def test_series_dialog_moves_checked_images(qtbot, panel, cache, study):
     dialog.operation_combo.setCurrentIndex(dialog.operation_combo.findData("instances"))
     plan = dialog.preview()
     assert plan is not None and "selected: 1 instance -> new series 2" in dialog.plan_text.toPlainText()
-    with qtbot.waitSignal(panel.checked, timeout=WAIT_MS):
-        with qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
-            assert dialog.apply()
+    with qtbot.waitSignal(panel.checked, timeout=WAIT_MS), qtbot.waitSignal(dialog.applied, timeout=WAIT_MS):
+        assert dialog.apply()
     assert "1 copies in 1 new series; 1 originals rejected." in dialog.status_label.text()
     assert rejected_sop_uids(cache, study.study_uid) == {study.sop_uids[0]}
     dialog.close()

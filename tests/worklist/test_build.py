@@ -86,7 +86,7 @@ def test_claims_grow_stale(tmp_path):
     try:
         claims_mod.claim(cache, "1.2.3", "Me^Doc")
         assert "1.2.3" in claims_mod.claims(cache)
-        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=13)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=13)
         assert claims_mod.claims(cache, now=later) == {}
         claims_mod.release(cache, "1.2.3")
         assert claims_mod.claims(cache) == {}

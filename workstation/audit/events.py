@@ -6,7 +6,7 @@ Every builder takes the :class:`Identity` of who is working; patients are ``(pat
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from workstation.audit import codes
 from workstation.audit.codes import Code

@@ -7,7 +7,8 @@ rest; each goes through :func:`workstation.audit.record` and never raises.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 from workstation.audit import events
 

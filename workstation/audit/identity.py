@@ -6,7 +6,8 @@ import getpass
 import os
 import socket
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Identity:
     host: str = ""
 
     @classmethod
-    def current(cls, ae_title: str = "LIGHTBOX", extra: Mapping[str, Any] | None = None) -> "Identity":
+    def current(cls, ae_title: str = "LIGHTBOX", extra: Mapping[str, Any] | None = None) -> Identity:
         """From the OS login, overridden by the reporting settings' radiologist name/ID where set."""
         try:
             login = getpass.getuser()

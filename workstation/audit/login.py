@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 KEY = "lock_password"
 DEFAULT_IDLE_MINUTES = 10.0

@@ -69,7 +69,7 @@ class AuditEvent:
     objects: list[ParticipantObject] = field(default_factory=list)
     source_id: str = "LIGHTBOX"
     enterprise_site_id: str = ""
-    time: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    time: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     # What ``lightbox audit`` lists and filters on ---------------------------------
     @property

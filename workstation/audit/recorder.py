@@ -11,7 +11,8 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from workstation.audit.identity import Identity
 from workstation.audit.message import AuditEvent

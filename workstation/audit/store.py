@@ -16,7 +16,8 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 try:  # a lock between processes (the window and a command writing at once); Windows has no fcntl
     import fcntl
@@ -174,4 +175,4 @@ class AuditStore:
 def parse_since(text: str) -> dt.datetime:
     """A ``--since`` date or date-time (ISO 8601); naive values are taken as UTC."""
     value = dt.datetime.fromisoformat(text.strip())
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

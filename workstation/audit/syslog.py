@@ -8,7 +8,8 @@ import datetime as dt
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 # IHE ITI TF-2 3.20.7: facility 10 (security/authorization), severity 5 (notice); MSGID "IHE+RFC-3881".
 PRI = 10 * 8 + 5
@@ -24,7 +25,7 @@ def _field(value: str, limit: int) -> str:
 
 def format_message(xml: str, host: str, procid: str | int, time: dt.datetime | None = None) -> bytes:
     """One RFC 5424 message carrying ``xml`` (UTF-8 with the BOM the RFC asks for with UTF-8 MSG)."""
-    stamp = (time or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
+    stamp = (time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="milliseconds")
     stamp = stamp.replace("+00:00", "Z")
     header = f"<{PRI}>1 {stamp} {_field(host, 255)} {APP_NAME} {_field(str(procid), 128)} {MSG_ID} - "
     return header.encode("ascii") + b"\xef\xbb\xbf" + xml.encode("utf-8")
@@ -48,7 +49,7 @@ class Repository:
     timeout_s: float = 5.0
 
     @classmethod
-    def from_settings(cls, extra: Mapping[str, Any]) -> "Repository | None":
+    def from_settings(cls, extra: Mapping[str, Any]) -> Repository | None:
         """From ``audit.repository`` ("host:port") and its companions in the settings, or None when unset."""
         raw = extra.get("audit") if isinstance(extra, Mapping) else None
         if not isinstance(raw, Mapping) or not raw.get("repository"):

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 from workstation import config as config_mod
 from workstation import logs
@@ -30,7 +31,7 @@ class Context:
     _settings: config_mod.Settings | None = field(default=None, repr=False)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> "Context":
+    def from_args(cls, args: argparse.Namespace) -> Context:
         return cls(home=Home.resolve(args.home), debug=args.debug)
 
     def configure_logging(self, console: bool) -> None:

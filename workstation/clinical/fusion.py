@@ -11,7 +11,7 @@ lesions.  Everything returns numpy arrays; the UI only shows them.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from workstation.model.volume import Volume
 LUT_NAMES = ("hot iron", "rainbow", "grey inverted")
 
 
-@lru_cache(maxsize=None)
+@cache
 def colour_lut(name: str) -> np.ndarray:
     """A 256 x 3 uint8 colour table by name (see :data:`LUT_NAMES`)."""
     ramp = np.arange(256, dtype=np.uint8)

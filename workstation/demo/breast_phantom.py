@@ -117,7 +117,7 @@ def mammogram(
     attenuation = thickness * (0.3 + 0.6 * gland)
     if view == "MLO":
         reach = 0.36 * depth * np.clip(1.0 - V / (0.55 * height), 0.0, 1.0) ** 1.3
-        pectoral = breast & (U < reach)
+        pectoral = breast & (reach > U)
         attenuation = np.where(pectoral, thickness * (0.8 + 0.05 * fine), attenuation)
 
     for mass in MG_MASSES:

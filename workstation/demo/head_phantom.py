@@ -150,7 +150,7 @@ def head_labels(X, Y, Z, *, prior: bool = False) -> np.ndarray:
     # Cerebrum with folded cortex; sulci filled with CSF.
     fold = _folding(X, Y, Z)
     rho = _ellipsoid(X, Y, Z, _BRAIN_CENTRE, _BRAIN_AXES)
-    cerebrum = cranial & (rho <= 0.97) & (Z > -28.0 + 0.25 * np.maximum(Y, 0.0))
+    cerebrum = cranial & (rho <= 0.97) & (-28.0 + 0.25 * np.maximum(Y, 0.0) < Z)
     for side in (-1, 1):
         cerebrum |= cranial & (_ellipsoid(X, Y, Z, (side * 38.0, 0.0, -22.0), (22.0, 32.0, 18.0)) <= 1.0)
     labels[cerebrum] = Tissue.GREY

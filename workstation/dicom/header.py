@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import pydicom
-from typing import Callable
+from collections.abc import Callable
 
 from pydicom.charset import convert_encodings
 from pydicom.dataelem import RawDataElement, convert_raw_data_element
@@ -120,7 +120,7 @@ class _Values:
         self._converted = converted
 
     @classmethod
-    def of_dataset(cls, ds: Dataset) -> "_Values":
+    def of_dataset(cls, ds: Dataset) -> _Values:
         def lookup(tag: int):
             try:
                 elem = ds.get_item(tag)
@@ -139,7 +139,7 @@ class _Values:
         return cls(lookup, converted)
 
     @classmethod
-    def of_scan(cls, values: dict[int, tuple[str | None, bytes]], explicit: bool) -> "_Values":
+    def of_scan(cls, values: dict[int, tuple[str | None, bytes]], explicit: bool) -> _Values:
         def lookup(tag: int):
             item = values.get(tag)
             return None if item is None else (item[1], item[0], True)
@@ -539,7 +539,7 @@ def record_from_scan(buf: bytes, total_size: int) -> InstanceRecord | None:
     return rec
 
 
-def _record(v: "_Values", media_sop_class: str, ts: str, offset: int | None) -> InstanceRecord:
+def _record(v: _Values, media_sop_class: str, ts: str, offset: int | None) -> InstanceRecord:
     try:
         sop_uid = checked_uid(v.text("SOPInstanceUID"), "SOP Instance UID")
         study_uid = checked_uid(v.text("StudyInstanceUID"), "Study Instance UID")

@@ -16,7 +16,8 @@ import pickle
 import select
 import signal
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 __all__ = ["IsolatedFailure", "run_isolated", "isolation_available"]
 

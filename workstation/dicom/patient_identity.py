@@ -44,7 +44,7 @@ class PatientIdentity:
     birth_date: str = ""
 
     @classmethod
-    def of(cls, source: Any) -> "PatientIdentity":
+    def of(cls, source: Any) -> PatientIdentity:
         """From a pydicom Dataset (PatientID, IssuerOfPatientID, PatientName, PatientBirthDate)
         or an index row (``patient_id``, ``issuer``, ``patient_name``, ``birth_date``)."""
         if hasattr(source, "get") and not hasattr(source, "patient_id"):

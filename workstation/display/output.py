@@ -76,14 +76,14 @@ class ScreenOutput:
         object.__setattr__(self, "_dither_index", {})
 
     @classmethod
-    def identity(cls, bits: int = 8, dither: bool = False, description: str = "") -> "ScreenOutput":
+    def identity(cls, bits: int = 8, dither: bool = False, description: str = "") -> ScreenOutput:
         """P-values shown as they are (no display function, or calibrated in the display)."""
         exact = np.arange(256, dtype=np.float64) * (((1 << bits) - 1) / 255.0)
         return cls(bits, exact, dither, description or f"no display function, {bits}-bit")
 
     @classmethod
     def from_table(cls, exact: np.ndarray, bits: int, dither: bool = False, description: str = "",
-                   ddl: np.ndarray | None = None) -> "ScreenOutput":
+                   ddl: np.ndarray | None = None) -> ScreenOutput:
         """From a P-value → DDL table (exact DDLs, and the whole ones when chosen apart) for a ``bits`` surface."""
         if len(exact) != 256 or (ddl is not None and len(ddl) != 256):
             raise ValueError("the table needs one DDL for each of the 256 P-values")

@@ -82,7 +82,7 @@ class MonitorCalibration:
             raise ValueError(f"unknown display mode {self.mode!r}: one of {', '.join(MODES)}")
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "MonitorCalibration":
+    def from_dict(cls, d: dict[str, Any]) -> MonitorCalibration:
         """From a settings entry, checked (a ValueError names the bad value)."""
         if not isinstance(d, dict):
             raise ValueError("a monitor's display settings must be a table")
@@ -130,7 +130,7 @@ class DisplaySettings:
     monitors: tuple[tuple[str, MonitorCalibration], ...] = ()
 
     @classmethod
-    def from_extra(cls, extra: dict[str, Any]) -> "DisplaySettings":
+    def from_extra(cls, extra: dict[str, Any]) -> DisplaySettings:
         """Read the section from ``Settings.extra`` (a ValueError for a bad entry)."""
         section = extra.get("display") or {}
         if not isinstance(section, dict):
@@ -155,7 +155,7 @@ class DisplaySettings:
         """The calibration of monitor ``key`` (``"none"`` when it has no entry)."""
         return dict(self.monitors).get(key, MonitorCalibration())
 
-    def with_monitor(self, key: str, calibration: MonitorCalibration) -> "DisplaySettings":
+    def with_monitor(self, key: str, calibration: MonitorCalibration) -> DisplaySettings:
         """A copy with monitor ``key`` set to ``calibration``."""
         monitors = dict(self.monitors)
         monitors[key] = calibration

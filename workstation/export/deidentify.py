@@ -30,7 +30,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import UID_dictionary
 
-from workstation.export.profile import METHOD_CODES, TABLE_EDITION, TEXT_VRS, action_table
+from workstation.export.profile import METHOD_CODES, TEXT_VRS, action_table
 
 #: Private attributes kept: (private creator, element byte).  Empty by default: nothing in a
 #: vendor's private block is known to be free of identifiers unless a site vouches for it.

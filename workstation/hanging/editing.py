@@ -41,7 +41,7 @@ class RuleRow:
     negate: bool = False
 
     @classmethod
-    def of(cls, rule: Rule) -> "RuleRow":
+    def of(cls, rule: Rule) -> RuleRow:
         c = rule.constraint
         if c is None:  # sameAs rules live in the priors section, not in the form
             raise ValueError("sameAs rules are prior rules")
@@ -109,7 +109,7 @@ class ProtocolDraft:
     body: str = ""
 
     @classmethod
-    def of(cls, protocol: Protocol) -> "ProtocolDraft":
+    def of(cls, protocol: Protocol) -> ProtocolDraft:
         data = protocol.to_dict()
         body = {k: data[k] for k in BODY_KEYS if k in data}
         return cls(protocol.id, protocol.name, protocol.description, protocol.default,

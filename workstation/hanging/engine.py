@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from workstation.hanging.attributes import PLANES, StudyFacts
 from workstation.hanging.orientation import display_transform
 from workstation.hanging.plan import (
-    EMPTY,
     FILLED,
     PENDING,
     CandidateScore,

@@ -77,7 +77,7 @@ class ProtocolLibrary:
         return next((p for p in self.protocols if p.id == protocol_id), None)
 
     @classmethod
-    def load(cls, home: Home | None = None, builtin_dir: Path | None = None) -> "ProtocolLibrary":
+    def load(cls, home: Home | None = None, builtin_dir: Path | None = None) -> ProtocolLibrary:
         """Built-ins, then the user's (replacing built-ins of the same id)."""
         lib = cls()
         by_id: dict[str, Protocol] = {}

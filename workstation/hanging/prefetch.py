@@ -59,7 +59,7 @@ class HangingSettings:
     prior_nodes: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, settings: Settings) -> "HangingSettings":
+    def of(cls, settings: Settings) -> HangingSettings:
         raw = settings.extra.get(SETTINGS_KEY, {})
         raw = raw if isinstance(raw, dict) else {}
         known = {f.name for f in fields(cls)}

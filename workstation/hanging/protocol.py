@@ -288,7 +288,7 @@ class Protocol:
     def prior_rules(self) -> tuple[Rule, ...]:
         return self.priors.rules or DEFAULT_PRIOR_RULES
 
-    def with_origin(self, origin: str, source: str) -> "Protocol":
+    def with_origin(self, origin: str, source: str) -> Protocol:
         return replace(self, origin=origin, source=source)
 
     def to_dict(self) -> dict[str, Any]:

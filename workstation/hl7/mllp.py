@@ -48,7 +48,7 @@ def send(host: str, port: int, message: str, *, encoding: str = "utf-8", timeout
                 if not chunk:
                     break
                 data += chunk
-    except socket.timeout:
+    except TimeoutError:
         raise MllpError(f"the RIS at {host}:{port} did not acknowledge within {timeout:g} s") from None
     except ConnectionRefusedError:
         raise MllpError(f"the RIS at {host}:{port} refused the connection (is it running?)") from None
@@ -104,7 +104,7 @@ class MllpListener:
     def port(self) -> int:
         return int(self.server.server_address[1])
 
-    def start(self) -> "MllpListener":
+    def start(self) -> MllpListener:
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="hl7-mllp-listener", daemon=True)
         self._thread.start()
@@ -117,7 +117,7 @@ class MllpListener:
             self._thread = None
         self.server.server_close()
 
-    def __enter__(self) -> "MllpListener":
+    def __enter__(self) -> MllpListener:
         return self.start()
 
     def __exit__(self, *exc) -> None:

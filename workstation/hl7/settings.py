@@ -50,7 +50,7 @@ class HL7Settings:
     timeout_s: float = 30.0
 
     @classmethod
-    def of(cls, settings: Settings) -> "HL7Settings":
+    def of(cls, settings: Settings) -> HL7Settings:
         raw = settings.extra.get(KEY, {})
         raw = raw if isinstance(raw, dict) else {}
         known = {f.name for f in fields(cls)}
@@ -61,7 +61,7 @@ class HL7Settings:
             pass  # shown by the settings dialog and 'config'; a bad value must not stop reading
         return out
 
-    def check(self) -> "HL7Settings":
+    def check(self) -> HL7Settings:
         """Validate and normalise; ConfigError with the reason in plain words."""
         self.listen_port = 0 if not self.listen_port else validate_port(self.listen_port)
         self.ris_port = 0 if not self.ris_port else validate_port(self.ris_port)

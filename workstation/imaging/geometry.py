@@ -80,7 +80,7 @@ class ImagePlane:
     frame_of_reference_uid: str = ""
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, frame: int = 0) -> "ImagePlane | None":
+    def from_dataset(cls, ds: Dataset, frame: int = 0) -> ImagePlane | None:
         """The plane of one frame (per-frame functional groups resolved), or None.
 
         None when Image Position (Patient), Image Orientation (Patient) or

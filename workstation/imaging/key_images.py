@@ -11,7 +11,7 @@ display set.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes

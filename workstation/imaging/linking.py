@@ -10,7 +10,7 @@ switches it on again (or calls :meth:`ViewportLinks.set_offset`).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -150,7 +150,7 @@ class FramePipeline:
     # -- construction --------------------------------------------------------------------
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, frame: int = 0) -> "FramePipeline":
+    def from_dataset(cls, ds: Dataset, frame: int = 0) -> FramePipeline:
         """Build the pipeline of one frame of ``ds``.
 
         Parameters
@@ -175,7 +175,7 @@ class FramePipeline:
         units: str | None = None,
         windows: list[Window] | None = None,
         inverted: bool | None = None,
-    ) -> "FramePipeline":
+    ) -> FramePipeline:
         """A copy whose grayscale transforms are replaced, as a presentation state does.
 
         Parameters
@@ -431,7 +431,7 @@ class FramePipeline:
         return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _full_range_window(low: float, high: float) -> Window:
     width = max(high - low + 1.0, 1.0)
     return Window(center=(low + high + 1.0) / 2.0, width=width, explanation="full range")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -151,14 +151,14 @@ class DisplayedArea:
             raise ValueError("MAGNIFY needs a positive magnification")
 
     @classmethod
-    def whole_image(cls, rows: int, columns: int) -> "DisplayedArea":
+    def whole_image(cls, rows: int, columns: int) -> DisplayedArea:
         """The whole image, scaled to fit."""
         return cls((1, 1), (int(columns), int(rows)))
 
     @classmethod
     def from_visible_rect(
         cls, x0: float, y0: float, x1: float, y1: float, zoom: float | None = None
-    ) -> "DisplayedArea":
+    ) -> DisplayedArea:
         """The area of a viewport showing image rectangle ``(x0, y0)-(x1, y1)`` (PIXEL units).
 
         With ``zoom`` (view pixels per image pixel) the area is MAGNIFY at that

@@ -8,7 +8,7 @@ checks (index, zoom, window, measurements) lives here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -97,11 +97,11 @@ class ViewportModel:
         # when the series changes: the reader chose it for this viewport.
         self.spatial_filter = None
         self._filtered: tuple | None = None
-        self._listeners: list[Callable[["ViewportModel", str], None]] = []
+        self._listeners: list[Callable[[ViewportModel, str], None]] = []
         self._memo: tuple | None = None
 
     # Observers -----------------------------------------------------------------------
-    def subscribe(self, callback: Callable[["ViewportModel", str], None]) -> None:
+    def subscribe(self, callback: Callable[[ViewportModel, str], None]) -> None:
         """Call ``callback(model, what)`` on changes: "index", "view", "set"."""
         self._listeners.append(callback)
 

@@ -178,7 +178,7 @@ class ViewState:
     def pan_by(self, du: float, dv: float) -> None:
         self.pan = (self.pan[0] + du, self.pan[1] + dv)
 
-    def copy_zoom_pan(self, other: "ViewState") -> None:
+    def copy_zoom_pan(self, other: ViewState) -> None:
         """Take another viewport's zoom and pan (linked zoom/pan)."""
         self.fit, self._zoom, self.pan = other.fit, other._zoom, other.pan
 

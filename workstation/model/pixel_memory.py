@@ -17,7 +17,7 @@ import threading
 import weakref
 
 _lock = threading.Lock()
-_by_series: "weakref.WeakValueDictionary[str, object]" = weakref.WeakValueDictionary()
+_by_series: weakref.WeakValueDictionary[str, object] = weakref.WeakValueDictionary()
 
 
 def remember(series_uid: str, pixels) -> None:

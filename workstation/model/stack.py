@@ -167,7 +167,7 @@ class ImageStack:
     series: SeriesRow
     frames: list[FrameRef] = field(default_factory=list)
     spatially_sorted: bool = False
-    _geometry_memo: "StackGeometry | None" = field(default=None, init=False, repr=False, compare=False)
+    _geometry_memo: StackGeometry | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -177,7 +177,7 @@ class ImageStack:
         return self.series.frame_of_reference_uid or ""
 
     @property
-    def geometry(self) -> "StackGeometry":
+    def geometry(self) -> StackGeometry:
         """Positions and normals of the frames as arrays, computed once per list of frames."""
         memo = self._geometry_memo
         if memo is None or memo.frames is not self.frames or memo.count != len(self.frames):
@@ -267,7 +267,7 @@ class StackGeometry:
     index_of_key: dict
 
     @classmethod
-    def of(cls, frames: list[FrameRef], spatially_sorted: bool) -> "StackGeometry":
+    def of(cls, frames: list[FrameRef], spatially_sorted: bool) -> StackGeometry:
         n = len(frames)
         normals = np.zeros((n, 3))
         positions = np.zeros((n, 3))

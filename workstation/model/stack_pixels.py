@@ -21,7 +21,7 @@ import logging
 import threading
 import warnings
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from pydicom import dcmread

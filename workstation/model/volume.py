@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pydicom
@@ -261,7 +261,7 @@ def _rescale_in_place(vol: Volume) -> None:
         vol.rescaled = True
         return
     lo, hi = int(a.min()), int(a.max())
-    if -32768 <= lo + intercept and hi + intercept <= 32767:
+    if lo + intercept >= -32768 and hi + intercept <= 32767:
         if a.dtype != np.int16:
             if hi > 32767:
                 return

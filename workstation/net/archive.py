@@ -56,7 +56,7 @@ _BIND = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 
 # Archives started by this process; the atexit hook stops whatever is left.
-_RUNNING: set["EmbeddedArchive"] = set()
+_RUNNING: set[EmbeddedArchive] = set()
 _RUNNING_LOCK = threading.Lock()
 
 
@@ -199,7 +199,7 @@ class EmbeddedArchive:
             self._log_file.close()
             self._log_file = None
 
-    def __enter__(self) -> "EmbeddedArchive":
+    def __enter__(self) -> EmbeddedArchive:
         self.start()
         return self
 

@@ -66,7 +66,7 @@ _REJECT_REASONS = {
 class NetworkError(Exception):
     """A DICOM network operation failed; ``str(exc)`` is meant for the user."""
 
-    def __init__(self, message: str, peer: "Peer | None" = None) -> None:
+    def __init__(self, message: str, peer: Peer | None = None) -> None:
         super().__init__(message)
         self.peer = peer
 
@@ -84,7 +84,7 @@ class AssociationRejected(NetworkError):
         The A-ASSOCIATE-RJ fields (PS3.8 9.3.4).
     """
 
-    def __init__(self, message: str, peer: "Peer | None", result: int, source: int, diagnostic: int) -> None:
+    def __init__(self, message: str, peer: Peer | None, result: int, source: int, diagnostic: int) -> None:
         super().__init__(message, peer)
         self.result = result
         self.source = source
@@ -112,7 +112,7 @@ class ServiceFailed(NetworkError):
         The (0000,0900) Status code.
     """
 
-    def __init__(self, message: str, peer: "Peer | None", status: int) -> None:
+    def __init__(self, message: str, peer: Peer | None, status: int) -> None:
         super().__init__(message, peer)
         self.status = status
 
@@ -134,7 +134,7 @@ class Peer:
     tls_key: str = ""
 
     @classmethod
-    def from_node(cls, node: Node) -> "Peer":
+    def from_node(cls, node: Node) -> Peer:
         return cls(
             host=node.host,
             port=node.port,
@@ -398,7 +398,7 @@ _VERIFY_REASONS = {
 }
 
 
-def tls_failure_reason(peer: "Peer", timeout: float = 5.0) -> str | None:
+def tls_failure_reason(peer: Peer, timeout: float = 5.0) -> str | None:
     """Shake hands with ``peer`` once more, by hand, to name why TLS fails (None when it works).
 
     pynetdicom reports every failed handshake alike; Python's ssl module tells
@@ -418,7 +418,7 @@ def tls_failure_reason(peer: "Peer", timeout: float = 5.0) -> str | None:
                 tls.settimeout(min(timeout, 1.0))
                 try:
                     tls.recv(1)
-                except (socket.timeout, TimeoutError):
+                except TimeoutError:
                     pass
     except ssl.SSLCertVerificationError as exc:
         return _VERIFY_REASONS.get(exc.verify_code, f"the archive's certificate was not accepted "

@@ -130,7 +130,7 @@ class Listener:
             _withdraw(self.home)
         self.scp.stop()
 
-    def __enter__(self) -> "Listener":
+    def __enter__(self) -> Listener:
         self.start()
         return self
 

@@ -147,7 +147,7 @@ class FilteredAnswers(Iterator[Dataset]):
     """
 
     def __init__(self, answers: Iterator[Dataset], identifier: Dataset,
-                 on_done: Callable[["FilteredAnswers"], None] | None = None,
+                 on_done: Callable[[FilteredAnswers], None] | None = None,
                  resolve_modalities: Callable[[Dataset], list[str]] | None = None) -> None:
         self._answers = answers
         self._keys = matching_keys(identifier)
@@ -159,7 +159,7 @@ class FilteredAnswers(Iterator[Dataset]):
         self.dropped = 0
         self.unchecked = 0
 
-    def __iter__(self) -> "FilteredAnswers":
+    def __iter__(self) -> FilteredAnswers:
         return self
 
     def _next_answer(self) -> Dataset:

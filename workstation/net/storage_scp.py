@@ -122,7 +122,7 @@ class _ReceivedFile:
         self.failed = False
 
     @property
-    def file(self) -> "_ReceivedFile":  # pynetdicom flushes through ``.file.flush()``
+    def file(self) -> _ReceivedFile:  # pynetdicom flushes through ``.file.flush()``
         return self
 
     def write(self, data: Any) -> int:
@@ -272,7 +272,7 @@ def _no_space(exc: BaseException | None, cache: StudyCache, needed: int) -> bool
         return False
 
 
-def store_received(cache: StudyCache, data: "bytes | Payload", calling_ae: str,
+def store_received(cache: StudyCache, data: bytes | Payload, calling_ae: str,
                    source: str) -> tuple[Received, CommitResult | None]:
     """Stage and commit one received instance; never raises for bad data or a bad disk.
 
@@ -408,7 +408,7 @@ def _parse(payload: Payload, calling_ae: str) -> tuple[Received | None, Any]:
     return None, rec
 
 
-def stage_received(committer: GroupCommitter, data: "bytes | Payload", calling_ae: str, source: str,
+def stage_received(committer: GroupCommitter, data: bytes | Payload, calling_ae: str, source: str,
                    on_committed: StoredCallback | None = None) -> Received:
     """Write one received instance now and leave its sync and indexing to ``committer``'s next group.
 
@@ -576,7 +576,7 @@ class StorageSCP:
             log.info("storage SCP on port %d stopped (%d stored, %d failed)", self.port, self.stats.stored,
                      self.stats.failed)
 
-    def __enter__(self) -> "StorageSCP":
+    def __enter__(self) -> StorageSCP:
         self.start()
         return self
 

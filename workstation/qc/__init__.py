@@ -18,21 +18,21 @@ if TYPE_CHECKING:
     from workstation.store.cache import StudyCache
 
 
-def rejected_sop_uids(cache: "StudyCache", study_uid: str) -> set[str]:
+def rejected_sop_uids(cache: StudyCache, study_uid: str) -> set[str]:
     """SOP Instance UIDs of the study's rejected instances (see :func:`workstation.qc.notes.rejected_sop_uids`)."""
     from workstation.qc.notes import rejected_sop_uids as _rejected
 
     return _rejected(cache, study_uid)
 
 
-def rejection_note_uids(cache: "StudyCache", study_uid: str) -> set[str]:
+def rejection_note_uids(cache: StudyCache, study_uid: str) -> set[str]:
     """SOP Instance UIDs of the study's rejection notes (see :func:`workstation.qc.notes.rejection_note_uids`)."""
     from workstation.qc.notes import rejection_note_uids as _notes
 
     return _notes(cache, study_uid)
 
 
-def hidden_sop_uids(cache: "StudyCache", study_uid: str) -> set[str]:
+def hidden_sop_uids(cache: StudyCache, study_uid: str) -> set[str]:
     """What a reader hides unless asked to show rejected images: rejected instances and the rejection notes."""
     from workstation.qc.notes import rejected_sop_uids as _rejected
     from workstation.qc.notes import rejection_note_uids as _notes

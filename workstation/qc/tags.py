@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from collections.abc import Iterator
 
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
@@ -59,8 +59,8 @@ class TagNode:
     full_value: str
     path: str
     private_creator: str = ""
-    children: list["TagNode"] = field(default_factory=list)
-    parent: "TagNode | None" = field(default=None, repr=False)
+    children: list[TagNode] = field(default_factory=list)
+    parent: TagNode | None = field(default=None, repr=False)
 
     @property
     def tag_text(self) -> str:
@@ -71,13 +71,13 @@ class TagNode:
     def is_private(self) -> bool:
         return self.tag is not None and bool(BaseTag(self.tag).is_private)
 
-    def walk(self) -> Iterator["TagNode"]:
+    def walk(self) -> Iterator[TagNode]:
         """This node and every node below it, depth first."""
         yield self
         for child in self.children:
             yield from child.walk()
 
-    def ancestors(self) -> list["TagNode"]:
+    def ancestors(self) -> list[TagNode]:
         """The nodes above this one, outermost first."""
         out, node = [], self.parent
         while node is not None:

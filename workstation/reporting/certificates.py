@@ -35,7 +35,7 @@ class SigningIdentity:
     certificate: x509.Certificate
 
     @property
-    def info(self) -> "CertificateInfo":
+    def info(self) -> CertificateInfo:
         return CertificateInfo.of(self.certificate)
 
 
@@ -53,7 +53,7 @@ class CertificateInfo:
     fingerprint_sha256: str
 
     @classmethod
-    def of(cls, cert: x509.Certificate) -> "CertificateInfo":
+    def of(cls, cert: x509.Certificate) -> CertificateInfo:
         return cls(
             subject=cert.subject.rfc4514_string(),
             common_name=_attr(cert.subject, NameOID.COMMON_NAME),
@@ -66,7 +66,7 @@ class CertificateInfo:
         )
 
     def days_left(self, now: dt.datetime | None = None) -> float:
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         return (self.not_after - now).total_seconds() / 86400
 
     def expiry_warning(self, now: dt.datetime | None = None) -> str:
@@ -177,7 +177,7 @@ def create_test_certificate(out_dir: str | os.PathLike[str], common_name: str, o
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
     if organisation:
@@ -229,7 +229,7 @@ class TrustStore:
         self.certificates = certificates
 
     @classmethod
-    def from_paths(cls, paths: list[str | os.PathLike[str]]) -> "TrustStore":
+    def from_paths(cls, paths: list[str | os.PathLike[str]]) -> TrustStore:
         """PEM/DER files, or folders of them (``*.pem``, ``*.crt``, ``*.cer``, ``*.der``)."""
         certs: list[x509.Certificate] = []
         for p in paths:

@@ -26,7 +26,7 @@ class Coded:
             raise ValueError(f"a code needs a value, a scheme and a meaning, not {self!r}")
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any] | list[str] | tuple[str, ...]) -> "Coded":
+    def from_dict(cls, d: dict[str, Any] | list[str] | tuple[str, ...]) -> Coded:
         """From ``{"value", "scheme", "meaning"}`` or a ``[value, scheme, meaning]`` triple."""
         if isinstance(d, (list, tuple)):
             if len(d) != 3:
@@ -38,7 +38,7 @@ class Coded:
             raise ValueError(f"a code needs value, scheme and meaning, not {d!r}") from None
 
     @classmethod
-    def from_item(cls, item: Any) -> "Coded":
+    def from_item(cls, item: Any) -> Coded:
         """From a pydicom code item (Code Value / Scheme Designator / Meaning, or a long/URN value)."""
         value = item.get("CodeValue") or item.get("LongCodeValue") or item.get("URNCodeValue") or ""
         return cls(str(value) or "?", str(item.get("CodingSchemeDesignator", "")) or "?",
@@ -50,7 +50,7 @@ class Coded:
     def concept(self) -> CodedConcept:
         return CodedConcept(self.value, self.scheme, self.meaning)
 
-    def same_code(self, other: "Coded") -> bool:
+    def same_code(self, other: Coded) -> bool:
         """Equal value and scheme (meanings differ between editions of the standard)."""
         return self.value == other.value and self.scheme == other.scheme
 

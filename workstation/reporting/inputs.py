@@ -31,7 +31,7 @@ class ImageRef:
         return {"sop_class_uid": self.sop_class_uid, "sop_instance_uid": self.sop_instance_uid, "frame": self.frame}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ImageRef":
+    def from_dict(cls, d: dict[str, Any]) -> ImageRef:
         frame = d.get("frame")
         return cls(str(d["sop_class_uid"]), str(d["sop_instance_uid"]), int(frame) if frame else None)
 
@@ -103,7 +103,7 @@ class Measurement:
                 "graphic_type": self.graphic_type, "points": [list(p) for p in self.points], "label": self.label}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Measurement":
+    def from_dict(cls, d: dict[str, Any]) -> Measurement:
         return cls(kind=d["kind"], value=d["value"], unit=d["unit"], image=ImageRef.from_dict(d["image"]),
                    graphic_type=d["graphic_type"], points=tuple(tuple(p) for p in d["points"]),
                    label=d.get("label", ""))
@@ -120,7 +120,7 @@ class KeyImage:
         return {"image": self.image.as_dict(), "note": self.note}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "KeyImage":
+    def from_dict(cls, d: dict[str, Any]) -> KeyImage:
         return cls(ImageRef.from_dict(d["image"]), d.get("note", ""))
 
 
@@ -144,7 +144,7 @@ class ReportContent:
                 "key_images": [k.as_dict() for k in self.key_images]}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ReportContent":
+    def from_dict(cls, d: dict[str, Any]) -> ReportContent:
         return cls(template_id=str(d["template_id"]), values={str(k): str(v) for k, v in d.get("values", {}).items()},
                    measurements=[Measurement.from_dict(m) for m in d.get("measurements", [])],
                    key_images=[KeyImage.from_dict(k) for k in d.get("key_images", [])])

@@ -132,7 +132,7 @@ class OutboxSender:
         self.commit = commit
         self.send = send
         self.backoff = backoff
-        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     # One round -------------------------------------------------------------------------
     def run_once(self, cancel: CancelToken | None = None) -> RoundReport:

@@ -47,7 +47,7 @@ class ReportingSettings:
     site_destination: str = ""
 
     @classmethod
-    def of(cls, settings: Settings) -> "ReportingSettings":
+    def of(cls, settings: Settings) -> ReportingSettings:
         raw = settings.extra.get(KEY, {})
         if not isinstance(raw, dict):
             raw = {}

@@ -101,7 +101,7 @@ class SignatureCheck:
 
 def utc_datetime(now: dt.datetime | None = None) -> str:
     """A DT value in UTC (DCMTK 3.6.7 ignores the offset when it checks the certificate's validity)."""
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     return now.strftime("%Y%m%d%H%M%S.%f") + "+0000"
 
 
@@ -321,7 +321,7 @@ def _parse_dt(value: str) -> dt.datetime | None:
     v = value.strip()
     if len(v) < 14 or not v[:14].isdigit():
         return None
-    tz = dt.timezone.utc
+    tz = dt.UTC
     for sign in "+-":
         if sign in v[14:]:
             body, off = v.rsplit(sign, 1)

@@ -136,7 +136,7 @@ class ReportTemplate:
         raise TemplateError(f"template {self.id!r} has no field {field_id!r}")
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], path: Path | None = None) -> "ReportTemplate":
+    def from_dict(cls, d: dict[str, Any], path: Path | None = None) -> ReportTemplate:
         where = f"template {path.name if path else d.get('id', '?')}"
         try:
             tid = str(d["id"])

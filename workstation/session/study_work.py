@@ -28,7 +28,8 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from workstation.imaging.annotation_layer import Annotation, Kind
 from workstation.reporting.inputs import Measurement
@@ -135,7 +136,7 @@ def write_work(path: Path, work: StudyWork, lookup: ImageLookup) -> None:
         "format": FORMAT,
         "version": VERSION,
         "study_uid": work.study_uid,
-        "saved": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "saved": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "measurements": [m.as_dict() for m in report_measurements(annotations, lookup)],
         "annotations": [annotation_as_dict(a, work.uids.get(a.id, "")) for a in annotations],
         "key_images": [[k[0], int(k[1])] for k in sorted(work.key_images)],

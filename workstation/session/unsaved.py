@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Iterable
+from collections.abc import Iterable
 
 from workstation.store import outbox
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from workstation.imaging.annotation_layer import AnnotationLayer
 from workstation.session.study_work import (

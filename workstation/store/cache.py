@@ -31,7 +31,7 @@ class StudyCache:
         self.recovered: list[str] = []
 
     @classmethod
-    def open(cls, home: Home) -> "StudyCache":
+    def open(cls, home: Home) -> StudyCache:
         """Open the home's cache, first tidying what a process that died mid-write left behind."""
         home.ensure()
         cache = cls(home.index_file, home.cache_dir)
@@ -44,7 +44,7 @@ class StudyCache:
         with self._lock:
             self._con.close()
 
-    def __enter__(self) -> "StudyCache":
+    def __enter__(self) -> StudyCache:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -132,7 +132,7 @@ class GroupCommitter:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
-    def __enter__(self) -> "GroupCommitter":
+    def __enter__(self) -> GroupCommitter:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -228,17 +228,16 @@ def prune(cache: StudyCache, max_bytes: int) -> PruneReport:
         if s["pinned"] or s["held"]:
             report.kept_pinned += 1
             continue
-        with cache.lock:
-            with transaction(con):
-                paths = [
-                    r[0]
-                    for r in con.execute(
-                        "SELECT i.file_path FROM instances i JOIN series se ON i.series_pk=se.pk WHERE se.study_pk=?",
-                        (s["pk"],),
-                    )
-                ]
-                con.execute("DELETE FROM studies WHERE pk=?", (s["pk"],))
-                con.execute("DELETE FROM patients WHERE pk NOT IN (SELECT patient_pk FROM studies)")
+        with cache.lock, transaction(con):
+            paths = [
+                r[0]
+                for r in con.execute(
+                    "SELECT i.file_path FROM instances i JOIN series se ON i.series_pk=se.pk WHERE se.study_pk=?",
+                    (s["pk"],),
+                )
+            ]
+            con.execute("DELETE FROM studies WHERE pk=?", (s["pk"],))
+            con.execute("DELETE FROM patients WHERE pk NOT IN (SELECT patient_pk FROM studies)")
         for rel in paths:
             try:
                 resolve_inside(cache.cache_dir, rel).unlink()
@@ -257,16 +256,15 @@ def remove_studies(cache: StudyCache, study_uids: list[str]) -> tuple[list[str],
     con = cache.connection
     removed, held = [], []
     for uid in study_uids:
-        with cache.lock:
-            with transaction(con):
-                if con.execute("SELECT 1 FROM study_holds WHERE study_uid=?", (uid,)).fetchone():
-                    held.append(uid)
-                    continue
-                paths = [r[0] for r in con.execute(
-                    "SELECT i.file_path FROM instances i JOIN series se ON i.series_pk=se.pk "
-                    "JOIN studies s ON se.study_pk=s.pk WHERE s.study_uid=?", (uid,))]
-                con.execute("DELETE FROM studies WHERE study_uid=?", (uid,))
-                con.execute("DELETE FROM patients WHERE pk NOT IN (SELECT patient_pk FROM studies)")
+        with cache.lock, transaction(con):
+            if con.execute("SELECT 1 FROM study_holds WHERE study_uid=?", (uid,)).fetchone():
+                held.append(uid)
+                continue
+            paths = [r[0] for r in con.execute(
+                "SELECT i.file_path FROM instances i JOIN series se ON i.series_pk=se.pk "
+                "JOIN studies s ON se.study_pk=s.pk WHERE s.study_uid=?", (uid,))]
+            con.execute("DELETE FROM studies WHERE study_uid=?", (uid,))
+            con.execute("DELETE FROM patients WHERE pk NOT IN (SELECT patient_pk FROM studies)")
         for rel in paths:
             try:
                 resolve_inside(cache.cache_dir, rel).unlink()

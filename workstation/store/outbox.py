@@ -330,7 +330,7 @@ def list_outbox(cache: StudyCache, states: tuple[str, ...] = OUTBOX_STATES) -> l
 
 def due_items(cache: StudyCache, now: dt.datetime | None = None) -> list[OutboxItem]:
     """Queued items whose next attempt is due, and stored items still waiting for commitment."""
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     with cache.lock:
         rows = list(cache.connection.execute(
             "SELECT * FROM outbox WHERE state IN (?, ?) AND next_attempt <= ? ORDER BY pk", (QUEUED, STORED, stamp)))

@@ -21,7 +21,7 @@ import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,7 +66,7 @@ class PendingInstance:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _patient_key(rec: InstanceRecord) -> tuple[str, str, str]:

@@ -4,7 +4,7 @@ none), the ambient light and target range, the surface depth and dither.  A page
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QCheckBox,

@@ -21,7 +21,7 @@ windows.  With fewer than two monitors both actions say so and change nothing.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QRect, Qt
 from PySide6.QtGui import QAction

@@ -8,7 +8,7 @@ sees every arriving instance land without being told.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from workstation.config import ConfigError, Settings
 from workstation.home import Home

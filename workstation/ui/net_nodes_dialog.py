@@ -10,7 +10,7 @@ current values, so a node can be tried before it is saved.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QBrush, QColor

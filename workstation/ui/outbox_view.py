@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from pydicom import dcmread
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -150,8 +150,8 @@ class DeliveryService(QObject):
         try:
             when = dt.datetime.fromisoformat(due)
         except ValueError:
-            when = dt.datetime.now(dt.timezone.utc)
-        if when <= dt.datetime.now(dt.timezone.utc):
+            when = dt.datetime.now(dt.UTC)
+        if when <= dt.datetime.now(dt.UTC):
             self._start_round()
 
     # The rounds ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ correction, reject, series and tag browser windows for its study.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (

@@ -10,7 +10,8 @@ the GUI thread).  The cache they use is safe to share between threads.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 

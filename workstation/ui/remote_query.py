@@ -9,7 +9,7 @@ IDs and accession numbers, as archives match them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from pydicom.dataset import Dataset
 

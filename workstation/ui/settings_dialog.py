@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from workstation.dicom.person_name import format_person_name as _format_pn
 from workstation.reporting.reading_status import index_status, reading_status_words

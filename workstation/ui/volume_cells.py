@@ -13,7 +13,7 @@ takes the cells away and gives the 2D viewports their cells back.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget

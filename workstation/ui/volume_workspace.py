@@ -9,7 +9,7 @@ A hanging protocol can later build the same views from :class:`MprView` and
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QKeySequence

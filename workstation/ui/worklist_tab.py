@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence

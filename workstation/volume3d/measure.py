@@ -100,7 +100,7 @@ class Measurement:
         """True while every point lies within ``tolerance`` mm of the plane."""
         return all(abs((p - plane.center) @ plane.normal) <= tolerance for p in self.points)
 
-    def in_view(self, plane: Plane, reference) -> "ViewMeasurement":
+    def in_view(self, plane: Plane, reference) -> ViewMeasurement:
         """The measurement in (u, v) mm of ``plane``'s frame, ready to draw."""
         ref = plane.project(reference)
         return ViewMeasurement(self.kind, [plane.to_view(p, ref) for p in self.points], self.label)

@@ -12,7 +12,7 @@ Linear interpolation while the mouse moves, cubic once it is released.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

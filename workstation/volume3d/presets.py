@@ -49,7 +49,7 @@ class VrPreset:
     window: list[float] | None = None
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "preset") -> "VrPreset":
+    def from_dict(cls, d: dict, source: str = "preset") -> VrPreset:
         try:
             p = cls(
                 name=str(d["name"]), label=str(d.get("label", d["name"])), blend=str(d.get("blend", "composite")),
@@ -74,7 +74,7 @@ class VrPreset:
         d["shading"] = dict(self.shading.__dict__)
         return d
 
-    def scaled(self, values: np.ndarray | None = None) -> "VrPreset":
+    def scaled(self, values: np.ndarray | None = None) -> VrPreset:
         """The preset in the volume's values: relative presets mapped onto its 1st-99th percentile range."""
         if self.scale != "relative" or values is None:
             return self

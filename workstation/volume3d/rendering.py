@@ -11,7 +11,8 @@ mapper; on a real GPU the GPU mapper wins.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 from vtkmodules.util.numpy_support import vtk_to_numpy

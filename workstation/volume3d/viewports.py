@@ -10,7 +10,8 @@ one crosshair).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from workstation.volume3d.planes import PLANE_NAMES
 
@@ -41,7 +42,7 @@ class VolumeViewportSpec:
             raise ValueError("slab thickness cannot be negative")
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "VolumeViewportSpec":
+    def from_dict(cls, d: Mapping[str, Any]) -> VolumeViewportSpec:
         """From a protocol's viewport entry; unknown keys are refused so typos do not pass silently."""
         known = {"type", "plane", "slab_mm", "slab_mode", "preset", "azimuth", "elevation"}
         extra = set(d) - known

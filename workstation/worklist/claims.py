@@ -45,7 +45,7 @@ CLAIM_HOURS = 12.0
 def claims(cache: StudyCache, *, max_age_hours: float = CLAIM_HOURS,
            now: dt.datetime | None = None) -> dict[str, Claim]:
     """The claims still current (younger than ``max_age_hours``), by Study Instance UID."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     oldest = (now - dt.timedelta(hours=max_age_hours)).isoformat(timespec="seconds")
     with cache.lock:
         rows = list(cache.connection.execute("SELECT * FROM reading_claims WHERE since >= ?", (oldest,)))

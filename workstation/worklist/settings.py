@@ -34,7 +34,7 @@ class WorklistSettings:
     days: int = 1
 
     @classmethod
-    def of(cls, settings: Settings) -> "WorklistSettings":
+    def of(cls, settings: Settings) -> WorklistSettings:
         raw = settings.extra.get(KEY, {})
         raw = raw if isinstance(raw, dict) else {}
         known = {f.name for f in fields(cls)}
