@@ -3,6 +3,7 @@
 #
 #   bash packaging/setup-debian.sh demo   # install what is missing, start the demo archive and the viewer
 #   bash packaging/setup-debian.sh test   # install what is missing, run the whole test suite headless
+#                                         # with line coverage per package
 #   bash packaging/setup-debian.sh setup  # only install
 #
 # Installs the Debian packages it needs (with sudo when not root) and a Python
@@ -86,6 +87,12 @@ case "$MODE" in
     ;;
   test)
     export TCP_NODELAY=1
+    if [ "$#" -eq 0 ]; then
+      # The whole suite runs with line coverage.
+      rm -f .coverage .coverage.*
+      set -- --cov --cov-report=
+      COVERAGE=1
+    fi
     # pytest exits 5 when it collected no tests: that must fail, never pass silently.
     set +e
     "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
@@ -94,6 +101,12 @@ case "$MODE" in
     if [ "$rc" -eq 5 ]; then
       log "pytest collected no tests"
       exit 1
+    fi
+    if [ "${COVERAGE:-0}" = 1 ] && [ -f .coverage ]; then
+      # Subprocesses that ended after pytest combined its data still left theirs.
+      "$VENV/bin/coverage" combine --append -q 2>/dev/null || true
+      log "line coverage per package"
+      "$VENV/bin/python" packaging/coverage_table.py
     fi
     exit "$rc"
     ;;
