@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from workstation.audit import codes
 from workstation.audit.codes import Code
@@ -56,7 +57,7 @@ def _outcome(ok: bool) -> str:
     return SUCCESS if ok else MINOR_FAILURE
 
 
-def _event(who: Identity, event_id: Code, **kw) -> AuditEvent:
+def _event(who: Identity, event_id: Code, **kw: Any) -> AuditEvent:
     return AuditEvent(event_id=event_id, source_id=who.ae_title, **kw)
 
 
@@ -140,11 +141,16 @@ def order_record(who: Identity, patients: Sequence[Patient], accessions: Sequenc
 
 
 def export(who: Identity, destination: str, study_uids: Sequence[str], patients: Sequence[Patient],
-           anonymized: bool = False, ok: bool = True, media: Code | None = None) -> AuditEvent:
-    """Studies written to media or a folder (``destination`` is the path or device)."""
+           anonymized: bool = False, ok: bool = True, media: Code | None = None, outcome: str = "",
+           description: str = "") -> AuditEvent:
+    """Studies written to media or a folder (``destination`` is the path or device).
+
+    ``outcome`` (``"0"``, ``"4"`` cancelled, ``"8"`` failed: EventOutcomeIndicator) overrides ``ok``;
+    ``description`` says why an export did not complete.
+    """
     dest = ActiveParticipant(user_id=destination, requestor=False, roles=(codes.ROLE_DESTINATION_MEDIA,),
                              media_type=media)
-    return _event(who, codes.EXPORT, action="R", outcome=_outcome(ok),
+    return _event(who, codes.EXPORT, action="R", outcome=outcome or _outcome(ok), outcome_description=description,
                   participants=[_user(who, (codes.ROLE_SOURCE,)), _application(who, (codes.ROLE_SOURCE,)), dest],
                   objects=_studies(study_uids, "10", anonymized=anonymized) + _patients(patients, "10"))
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from workstation.audit import events
+from workstation.audit.message import AuditEvent
 
 log = logging.getLogger(__name__)
 
 
-def _record(builder, *args: Any, **kwargs: Any) -> None:
+def _record(builder: Callable[..., AuditEvent], *args: Any, **kwargs: Any) -> None:
     from workstation.audit import record
 
     try:
@@ -58,7 +59,7 @@ def queried(node: Any, level: str, keys: Mapping[str, Any], ok: bool = True) -> 
 
 
 def query_dataset(level: str, keys: Mapping[str, Any]) -> bytes:
-    """The query's keys as an explicit VR little endian dataset (what PS3.15 A.5.3.10 puts in ParticipantObjectQuery)."""
+    """The query's keys as an explicit VR little endian dataset (PS3.15 A.5.3.10's ParticipantObjectQuery)."""
     from pydicom import Dataset
     from pydicom.filebase import DicomBytesIO
     from pydicom.filewriter import write_dataset
@@ -84,7 +85,8 @@ def transferred(node: Any, cache: Any, study_uids: Sequence[str], we_send: bool,
     _record(events.instances_transferred, ae, host, list(study_uids), patients, we_send=we_send, ok=ok)
 
 
-def exported(destination: Any, cache: Any, study_uids: Sequence[str], anonymized: bool = False, ok: bool = True) -> None:
+def exported(destination: Any, cache: Any, study_uids: Sequence[str], anonymized: bool = False,
+             ok: bool = True) -> None:
     """Studies written to media, a folder or pictures."""
     _record(events.export, str(destination), list(study_uids), patients_of(cache, study_uids),
             anonymized=anonymized, ok=ok)
@@ -97,7 +99,8 @@ def deleted(patients: Sequence[tuple[str, str]], study_uids: Sequence[str], desc
 
 def report_signed(cache: Any, study_uid: str, description: str = "report signed") -> None:
     """A report created and signed for the study (DICOM Instances Accessed, action Create)."""
-    _record(events.instances_accessed, [study_uid], patients_of(cache, [study_uid]), action="C", description=description)
+    _record(events.instances_accessed, [study_uid], patients_of(cache, [study_uid]), action="C",
+            description=description)
 
 
 def patient_changed(patients: Sequence[tuple[str, str]], description: str, study_uids: Sequence[str] = (),
@@ -199,10 +202,26 @@ def _studies_of_files(files: Iterable[Any]) -> tuple[list[str], list[tuple[str, 
     return studies, patients
 
 
-def export_requested(destination: Any, files: Iterable[Any], anonymized: bool) -> None:
-    """An export of ``files`` (paths of the studies' objects) to ``destination`` about to run."""
+def export_requested(destination: Any, files: Iterable[Any], anonymized: bool, outcome: str = "0",
+                     description: str = "") -> None:
+    """An export of ``files`` (paths of the studies' objects) to ``destination`` that has ended.
+
+    Parameters
+    ----------
+    destination : path-like
+        The folder or ISO image written.
+    files : iterable of path-like
+        The studies' objects (their studies and patients are read from one file per study).
+    anonymized : bool
+        A de-identified copy.
+    outcome : str
+        EventOutcomeIndicator: ``"0"`` written, ``"4"`` cancelled by the user, ``"8"`` failed.
+    description : str
+        Why it did not complete (no patient data).
+    """
     studies, patients = _studies_of_files(files)
-    _record(events.export, str(destination), studies, patients, anonymized=anonymized)
+    _record(events.export, str(destination), studies, patients, anonymized=anonymized, outcome=outcome,
+            description=description)
 
 
 def files_read(files: Iterable[Any], description: str) -> None:

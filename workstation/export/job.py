@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pydicom
 
 from workstation import audit
 from workstation.export.deidentify import Deidentifier
-from workstation.jobs.core import CancelToken, ProgressCallback
+from workstation.jobs.core import Cancelled, CancelToken, ProgressCallback
 
 FORMATS = ("dicom", "png", "jpeg", "mp4")
 
@@ -119,7 +120,25 @@ def run_export(request: ExportRequest, *, progress: ProgressCallback | None = No
     """
     request.check()
     patients = chosen_patients(request) if request.deidentify is not None else {}  # refusals before the audit
-    audit.export_requested(request.to_iso or request.to_folder, request.files, request.deidentify is not None)
+    # The Export event is recorded once the export has ended, with its real outcome: written (0),
+    # cancelled by the user (4) or failed (8); a refused request above wrote nothing and is not audited.
+    destination = request.to_iso or request.to_folder
+    anonymized = request.deidentify is not None
+    try:
+        lines = _run(request, patients, progress, cancel, say)
+    except Cancelled:
+        audit.export_requested(destination, request.files, anonymized, outcome="4", description="export cancelled")
+        raise
+    except BaseException as exc:
+        audit.export_requested(destination, request.files, anonymized, outcome="8",
+                               description=f"export failed ({type(exc).__name__})")
+        raise
+    audit.export_requested(destination, request.files, anonymized)
+    return lines
+
+
+def _run(request: ExportRequest, patients: dict[str, Any], progress: ProgressCallback | None,
+         cancel: CancelToken | None, say: Callable[[str], None]) -> list[str]:
     deid = None
     if request.deidentify is not None:
         deid = Deidentifier(request.deidentify, key=request.key, patients=patients)
