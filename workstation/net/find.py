@@ -266,7 +266,7 @@ def find(
     cancel: Cancel | None = None,
     *,
     model: str | None = None,
-) -> Iterator[Dataset]:
+) -> FilteredAnswers:
     """Query ``node`` and yield each distinct match as it arrives.
 
     Parameters
