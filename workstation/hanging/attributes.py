@@ -207,8 +207,8 @@ class StudyFacts:
 
     def describe(self) -> str:
         """Date, modalities and description, for people (no patient identity)."""
-        mods = self.get("ModalitiesInStudy")
-        mods = "/".join(mods) if isinstance(mods, tuple) else (mods or "")
+        value = self.get("ModalitiesInStudy")
+        mods = "/".join(value) if isinstance(value, tuple) else str(value or "")
         return " ".join(x for x in (self.study_date, mods, str(self.get("StudyDescription") or "")) if x)
 
 

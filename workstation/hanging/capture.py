@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +114,7 @@ def _match_index(rules: list[dict[str, Any]], study: StudyFacts | None, series_u
 
 
 def capture_protocol(name: str, current: StudyFacts, viewports: Sequence[PlacedViewport], *, rows: int,
-                     columns: int, match: Sequence[str] = DEFAULT_MATCH, taken: set[str] = frozenset(),
+                     columns: int, match: Sequence[str] = DEFAULT_MATCH, taken: AbstractSet[str] = frozenset(),
                      protocol_id: str | None = None, priors: Sequence[StudyFacts] = (),
                      rectangles: Sequence[tuple[float, float, float, float]] = ()) -> Protocol:
     """The protocol that hangs studies like ``current`` the way ``viewports`` show it now.

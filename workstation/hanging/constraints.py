@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-Value = None | str | float | int | tuple
+Value = None | str | float | int | tuple[Any, ...]
 
 KINDS = ("equals", "contains", "regex", "range", "present", "absent")
 
@@ -40,7 +40,7 @@ def fold(text: Any) -> str:
     return str(text).strip().casefold()
 
 
-def values_of(value: Value) -> tuple:
+def values_of(value: Value) -> tuple[Any, ...]:
     """The individual values of an attribute value (empty for a missing one)."""
     if value is None:
         return ()

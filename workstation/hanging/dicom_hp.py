@@ -34,16 +34,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from workstation.hanging.constraints import values_of
 from workstation.hanging.protocol import Protocol, ProtocolError, Rule, parse_protocol
 
-HANGING_PROTOCOL_STORAGE = "1.2.840.10008.5.1.4.38.1"
+HANGING_PROTOCOL_STORAGE = UID("1.2.840.10008.5.1.4.38.1")
 PRIVATE_CREATOR = "LIGHTBOX HANGING PROTOCOL"
 PRIVATE_GROUP = 0x0073
 PRIVATE_ELEMENT = 0x01  # (0073,xx01) UT: the Lightbox protocol as JSON
@@ -140,7 +140,7 @@ def _filter(rule: Rule) -> Dataset | None:
         f.SelectorAttributeVR = vr
         f.SelectorValueNumber = 0
         lo, hi = c.operand
-        number = (lambda v: str(int(v))) if vr == "IS" else (lambda v: f"{v:g}")
+        number: Callable[[float], str] = (lambda v: str(int(v))) if vr == "IS" else (lambda v: f"{v:g}")
         if lo is not None and hi is not None:
             f.FilterByOperator, values = "RANGE_INCL", [number(lo), number(hi)]
         elif lo is not None:
@@ -200,7 +200,7 @@ def to_dataset(protocol: Protocol, *, creator: str = "Lightbox", sop_instance_ui
     body = _required_equals(protocol.rules, "BodyPartExamined")
     if body:
         study_selectors.append((0x00180015, "CS", tuple(body), True))
-    selections: dict[tuple, dict[int, int]] = {}
+    selections: dict[tuple[Any, ...], dict[int, int]] = {}
     numbers: dict[tuple[int, int], int] = {}  # (stage, viewport) -> image set number
     count = 0
     for s_index, stage in enumerate(protocol.stages):

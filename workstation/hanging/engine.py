@@ -27,8 +27,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from workstation.hanging.attributes import PLANES, StudyFacts
+from workstation.hanging.attributes import PLANES, SeriesFacts, StudyFacts
+from workstation.hanging.constraints import Value
 from workstation.hanging.orientation import display_transform
 from workstation.hanging.plan import (
     FILLED,
@@ -104,7 +106,7 @@ def score_protocol(protocol: Protocol, current: StudyFacts, found: Candidates) -
     """Score one protocol's rules on ``current`` and count the viewports it fills from it."""
     relevant = tuple(relevant_priors(current, found.priors, protocol.prior_rules))
 
-    def get(name: str):
+    def get(name: str) -> Value:
         return len(relevant) if name == "RelevantPriorCount" else current.get(name)
 
     score = evaluate(protocol.rules, get)
@@ -112,7 +114,7 @@ def score_protocol(protocol: Protocol, current: StudyFacts, found: Candidates) -
     return ProtocolMatch(protocol, score, relevant, fills)
 
 
-def _rank_key(m: ProtocolMatch) -> tuple:
+def _rank_key(m: ProtocolMatch) -> tuple[float, bool, int, str]:
     return (-m.score.score, m.protocol.origin != "user", -m.score.passed, m.protocol.id)
 
 
@@ -207,8 +209,9 @@ def hang(match: ProtocolMatch, current: StudyFacts, found: Candidates, reason: s
     )
 
 
-def _viewport(index: int, rect, spec: ViewportSpec, studies: dict[str, StudyFacts]) -> ViewportPlan:
-    common = dict(index=index, rectangle=rect, study_role=spec.study, sync=dict(spec.sync),
+def _viewport(index: int, rect: tuple[float, float, float, float], spec: ViewportSpec,
+              studies: dict[str, StudyFacts]) -> ViewportPlan:
+    common: dict[str, Any] = dict(index=index, rectangle=rect, study_role=spec.study, sync=dict(spec.sync),
                   viewport_type=spec.viewport_type, cine=spec.cine, label=spec.label, invert=spec.invert,
                   volume=({"type": spec.viewport_type, **spec.volume} if spec.viewport_type != "stack" else {}))
     study = studies.get(spec.study)
@@ -301,9 +304,9 @@ def series_words(spec: ViewportSpec) -> str:
 def _plane_of_selector(selector: Selector) -> str:
     for r in selector.rules:
         if r.attribute == "Plane" and r.required and not r.negate and r.constraint is not None:
-            value = r.constraint.to_dict()
-            if isinstance(value, dict) and isinstance(value.get("equals"), str):
-                return value["equals"].lower()
+            equals = r.constraint.to_dict().get("equals")
+            if isinstance(equals, str):
+                return equals.lower()
     return ""
 
 
@@ -341,7 +344,7 @@ def _role_text(role: str) -> str:
 def _window(spec: WindowSpec | None, modality: str) -> tuple[WindowPlan | None, str]:
     if spec is None:
         return None, ""
-    if spec.center is not None:
+    if spec.center is not None and spec.width is not None:
         return WindowPlan(spec.center, spec.width, spec.name), ""
     for preset in presets_for(modality):
         if preset.name.casefold() == spec.name.casefold():
@@ -349,7 +352,7 @@ def _window(spec: WindowSpec | None, modality: str) -> tuple[WindowPlan | None, 
     return None, f"window preset {spec.name!r} is not defined for {modality or 'this modality'}: image's own window"
 
 
-def _image_value(series, sop_instance_uid: str, name: str):
+def _image_value(series: SeriesFacts, sop_instance_uid: str, name: str) -> Value:
     """An attribute of the image a per-image selector matched, else of the series."""
     for image in series.images:
         if image.sop_instance_uid == sop_instance_uid:
@@ -357,7 +360,7 @@ def _image_value(series, sop_instance_uid: str, name: str):
     return series.get(name)
 
 
-def _orientation(spec: ViewportSpec, stored) -> tuple[int, bool, str]:
+def _orientation(spec: ViewportSpec, stored: Value) -> tuple[int, bool, str]:
     rotation, flip = spec.rotation, spec.flip == "horizontal"
     if spec.flip == "vertical":
         # Mirroring top-bottom is a half turn and a left-right mirror.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 from pathlib import Path
 
 import pydicom
@@ -70,13 +71,13 @@ def _image_attributes(row: InstanceRow, orientation: Value, image_orientation: s
 
 def _merge(values: list[Value]) -> Value:
     """One image-level value for the series: the common one, or all distinct values."""
-    distinct: list = []
+    distinct: list[Value] = []
     for v in values:
         if v not in distinct:
             distinct.append(v)
     if len(distinct) == 1:
         return distinct[0]
-    flat: list = []
+    flat: list[Any] = []
     for v in distinct:
         for item in (v if isinstance(v, tuple) else (v,)):
             if item is not None and item not in flat:
@@ -178,16 +179,16 @@ def study_facts(cache: StudyCache, study_uid: str, *, with_series: bool = True) 
     if row is None:
         return None
     series_rows = cache.series(study_uid)
-    laterality = []
-    for s in series_rows:
-        laterality += [s.laterality] if s.laterality else []
+    laterality: list[str] = []
+    for row_of_series in series_rows:
+        laterality += [row_of_series.laterality] if row_of_series.laterality else []
     series: tuple[SeriesFacts, ...] = ()
     if with_series:
         built = [series_facts(cache, s) for s in series_rows]
         series = tuple(s for s in built if s is not None)
-        for s in series:
-            v = s.get("ImageLaterality")
-            laterality += list(v) if isinstance(v, tuple) else ([v] if v else [])
+        for facts in series:
+            v = facts.get("ImageLaterality")
+            laterality += [str(x) for x in v] if isinstance(v, tuple) else ([str(v)] if v else [])
     extra = {
         "Laterality": split_values("\\".join(v for v in dict.fromkeys(laterality) if v.upper() != "U")),
         "ProcedureCodeSequence": _procedure_codes(cache, series_rows),

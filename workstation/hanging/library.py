@@ -94,9 +94,9 @@ class ProtocolLibrary:
                     lib.errors.append(exc)
                     continue
                 if p.id in seen:
-                    exc = ProtocolError(str(path), "id", f"{p.id!r} is also the id of {seen[p.id].name}; skipped")
-                    log.warning("hanging protocol skipped: %s", exc)
-                    lib.errors.append(exc)
+                    clash = ProtocolError(str(path), "id", f"{p.id!r} is also the id of {seen[p.id].name}; skipped")
+                    log.warning("hanging protocol skipped: %s", clash)
+                    lib.errors.append(clash)
                     continue
                 seen[p.id] = path
                 by_id[p.id] = p

@@ -161,7 +161,7 @@ class HangingPlan:
     origin: str
     score: float
     reason: str
-    rules: tuple[dict, ...]
+    rules: tuple[dict[str, Any], ...]
     priors: tuple[PriorPlan, ...]
     more_priors: tuple[PriorPlan, ...]
     possible_matches: tuple[PriorPlan, ...]

@@ -63,13 +63,14 @@ class HangingSettings:
         raw = settings.extra.get(SETTINGS_KEY, {})
         raw = raw if isinstance(raw, dict) else {}
         known = {f.name for f in fields(cls)}
-        out = cls(**{k: v for k, v in raw.items() if k in known})
+        values = {k: v for k, v in raw.items() if k in known}
+        if not isinstance(values.get("prior_nodes", []), list):
+            values["prior_nodes"] = []
+        out = cls(**values)
         try:
             out.extra_priors = max(0, int(out.extra_priors))
         except (TypeError, ValueError):
             out.extra_priors = cls.extra_priors
-        if not isinstance(out.prior_nodes, list):
-            out.prior_nodes = []
         return out
 
     def store(self, settings: Settings) -> None:
@@ -347,7 +348,7 @@ def prefetch_day(node: Node, settings: Settings, home: Home, cache: StudyCache, 
         if current is not None:
             remote = query_patient_studies(node, settings.ae_title, current, cancel)
             items = prefetch_list(cache, library, uid, remote=remote, extra=extra)
-            reports = {}
+            reports: dict[str, Any] = {}
             fetch_priors(node, settings, home, cache, items, method=method, cancel=cancel,
                          on_arrival=lambda prior, r: reports.__setitem__(prior, r))
             entry["priors"] = [{"study_uid": i.study_uid, "role": i.role, "study_date": i.study_date,

@@ -123,6 +123,6 @@ def relevant_priors(current: StudyFacts, priors: Sequence[StudyFacts], rules: Se
     return [p for _, p in accepted]
 
 
-def _negated_when(when: str) -> tuple:
+def _negated_when(when: str) -> tuple[int, ...]:
     # Most recent first within one score: sort on the date digits' complement.
     return tuple(-ord(c) for c in when)

@@ -11,7 +11,7 @@ protocol back in the same form.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -82,7 +82,8 @@ class Rule:
     def describe(self) -> str:
         if self.same_as:
             return f"{self.attribute} same as the current study's"
-        return f"{self.attribute} {'not ' if self.negate else ''}{self.constraint.describe()}"
+        constraint = self.constraint.describe() if self.constraint is not None else "(no constraint)"
+        return f"{self.attribute} {'not ' if self.negate else ''}{constraint}"
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,8 @@ class _Reader:
     def fail(self, path: str, message: str) -> ProtocolError:
         return ProtocolError(self.source, path, message)
 
-    def mapping(self, raw: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
+    def mapping(self, raw: Any, path: str, allowed: Collection[str],
+                required: Collection[str] = frozenset()) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise self.fail(path, "expected a mapping")
         for key in raw:
@@ -351,7 +353,7 @@ class _Reader:
             raise self.fail(path, "expected a number")
         return float(raw)
 
-    def items(self, raw: Any, path: str, *, nonempty: bool = False) -> list:
+    def items(self, raw: Any, path: str, *, nonempty: bool = False) -> list[Any]:
         if not isinstance(raw, list) or (nonempty and not raw):
             raise self.fail(path, "expected a non-empty list" if nonempty else "expected a list")
         return raw
@@ -387,8 +389,10 @@ class _Reader:
             raise self.fail(path, f"unknown attribute {name!r} (known: {', '.join(attributes)})")
         return name
 
-    def rules(self, raw: Any, path: str, attributes: Mapping[str, str], **kw) -> tuple[Rule, ...]:
-        rules = tuple(self.rule(r, f"{path}[{i}]", attributes, **kw) for i, r in enumerate(self.items(raw, path)))
+    def rules(self, raw: Any, path: str, attributes: Mapping[str, str], *,
+              allow_same_as: bool = False) -> tuple[Rule, ...]:
+        rules = tuple(self.rule(r, f"{path}[{i}]", attributes, allow_same_as=allow_same_as)
+                      for i, r in enumerate(self.items(raw, path)))
         if rules and not any(r.weight > 0 for r in rules):
             # A candidate needs a positive score: these rules could never accept anything.
             raise self.fail(path, "every rule has weight 0, so nothing can ever match; give one a weight")
@@ -454,7 +458,7 @@ class _Reader:
         )
         return spec
 
-    def volume(self, raw: dict, path: str) -> dict[str, Any]:
+    def volume(self, raw: dict[str, Any], path: str) -> dict[str, Any]:
         """The MPR or 3D keys of a viewport, checked as the volume viewports read them."""
         keys = {k: raw[k] for k in VOLUME_KEYS if k in raw}
         kind = raw.get("type", "stack")
@@ -468,7 +472,7 @@ class _Reader:
             raise self.fail(_join(path, "type"), str(exc)) from None
         return keys
 
-    def choice(self, raw: Any, path: str, options: tuple) -> Any:
+    def choice(self, raw: Any, path: str, options: tuple[Any, ...]) -> Any:
         if raw not in options or isinstance(raw, bool):
             raise self.fail(path, f"expected one of {', '.join(map(str, options))}")
         return raw
@@ -554,7 +558,7 @@ def parse_protocol(raw: Any, source: str = "<protocol>") -> Protocol:
     named: dict[str, Selector] = {}
     for name, sel in r.mapping(raw.get("displaySets", {}), "displaySets", set(raw.get("displaySets", {}) or ())).items():
         named[str(name)] = r.selector(sel, f"displaySets.{name}", str(name))
-    stages = []
+    stages: list[Stage] = []
     for i, st in enumerate(r.items(raw["stages"], "stages", nonempty=True)):
         path = f"stages[{i}]"
         st = r.mapping(st, path, {"id", "name", "layout", "viewports", "requiredViewports"}, {"layout", "viewports"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from workstation.hanging.constraints import Value, fold, values_of
 from workstation.hanging.protocol import Rule
@@ -25,7 +26,7 @@ class RuleResult:
     passed: bool
     value: Value
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         value = list(self.value) if isinstance(self.value, tuple) else self.value
         return {"rule": self.rule.describe(), "passed": self.passed, "weight": self.rule.weight,
                 "required": self.rule.required, "value": value}
@@ -61,6 +62,8 @@ def rule_passes(rule: Rule, value: Value, reference: Value = None) -> bool:
         mine = {fold(v) for v in values_of(value)}
         theirs = {fold(v) for v in values_of(reference)}
         return bool(mine & theirs) if (mine or theirs) else True
+    if rule.constraint is None:
+        raise ValueError(f"rule on {rule.attribute} has neither a constraint nor sameAs")
     ok = rule.constraint.test(value)
     return not ok if rule.negate else ok
 

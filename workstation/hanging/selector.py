@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workstation.hanging.attributes import IMAGE_LEVEL, SeriesFacts, StudyFacts
+from workstation.hanging.attributes import IMAGE_LEVEL, ImageFacts, SeriesFacts, StudyFacts
+from workstation.hanging.constraints import Value
 from workstation.hanging.protocol import Selector
 from workstation.hanging.rules import Score, evaluate
 
@@ -52,7 +53,7 @@ def score_series(selector: Selector, series: SeriesFacts) -> tuple[Score, str]:
         return evaluate(selector.rules, series.get), ""
     best: tuple[Score, str] | None = None
     for image in series.images:
-        def get(name: str, image=image):
+        def get(name: str, image: ImageFacts = image) -> Value:
             return image.attributes.get(name) if name in IMAGE_LEVEL else series.get(name)
 
         s = evaluate(selector.rules, get)
@@ -78,7 +79,7 @@ def select(selector: Selector, study: StudyFacts, match: int = 1) -> Selection:
     match : int
         1 for the best series, 2 for the next ...
     """
-    ranked = []
+    ranked: list[tuple[float, float, str, SeriesFacts, float, str]] = []
     for series in study.series:
         score, image = score_series(selector, series)
         if score.accepted:
@@ -93,5 +94,5 @@ def select(selector: Selector, study: StudyFacts, match: int = 1) -> Selection:
             note = f"only {len(ranked)} series match{'es' if len(ranked) == 1 else ''}; " \
                    f"this viewport shows match {match} ({describe(selector)})"
         return Selection(None, accepted=len(ranked), note=note)
-    _, _, _, series, score, image = ranked[match - 1]
-    return Selection(series, score, image, len(ranked))
+    _, _, _, chosen, points, image = ranked[match - 1]
+    return Selection(chosen, points, image, len(ranked))
