@@ -93,7 +93,8 @@ class Characteristic:
         if levels == len(self.luminance):
             return self.luminance
         x = np.linspace(0.0, float(self.max_ddl), levels)
-        return np.interp(x, np.arange(len(self.luminance), dtype=np.float64), self.luminance)
+        resampled: np.ndarray = np.interp(x, np.arange(len(self.luminance), dtype=np.float64), self.luminance)
+        return resampled
 
 
 _TOKEN = re.compile(r"\S+")
@@ -178,12 +179,12 @@ def parse_lut_text(text: str, source: str = "") -> Characteristic:
             i += 2
     if not values:
         raise CharacteristicError(f"{name}: no luminance values")
-    ddl = np.array(sorted(values), dtype=np.float64)
-    lum = np.array([values[int(d)] for d in ddl], dtype=np.float64)
-    if np.any(np.diff(lum) < 0):
+    ddls = np.array(sorted(values), dtype=np.float64)
+    lums = np.array([values[int(d)] for d in ddls], dtype=np.float64)
+    if np.any(np.diff(lums) < 0):
         warnings.append("luminance does not ascend with the DDL")
-    return Characteristic(_fill(ddl, lum, max_ddl, order), ambient, source, tuple(warnings),
-                          (float(lum.min()), float(lum.max())))
+    return Characteristic(_fill(ddls, lums, max_ddl, order), ambient, source, tuple(warnings),
+                          (float(lums.min()), float(lums.max())))
 
 
 def read_lut_file(path: str | Path) -> Characteristic:
@@ -250,7 +251,8 @@ def natural_cubic_spline(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.nda
     """
     n = len(x)
     if n < 3:
-        return np.interp(at, x, y)
+        linear: np.ndarray = np.interp(at, x, y)
+        return linear
     h = np.diff(x)
     # Tridiagonal system for the second derivatives m[1..n-2] (m[0] = m[n-1] = 0).
     rhs = 6.0 * (np.diff(y[1:]) / h[1:] - np.diff(y[:-1]) / h[:-1])
@@ -262,7 +264,8 @@ def natural_cubic_spline(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.nda
     hk = h[k]
     a = (x[k + 1] - at) / hk
     b = (at - x[k]) / hk
-    return a * y[k] + b * y[k + 1] + ((a ** 3 - a) * m[k] + (b ** 3 - b) * m[k + 1]) * hk * hk / 6.0
+    spline: np.ndarray = a * y[k] + b * y[k + 1] + ((a ** 3 - a) * m[k] + (b ** 3 - b) * m[k + 1]) * hk * hk / 6.0
+    return spline
 
 
 def _solve_tridiagonal(lower: np.ndarray, diag: np.ndarray, upper: np.ndarray, rhs: np.ndarray) -> np.ndarray:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +82,7 @@ class Conformance:
         """Per step: (step, measured contrast per JND, GSDF contrast per JND, deviation)."""
         measured, expected = _contrast_per_jnd(np.array(self.luminances))
         return [(i + 1, float(m), float(e), float(d)) for i, (m, e, d)
-                in enumerate(zip(measured, expected, self.deviations))]
+                in enumerate(zip(measured, expected, self.deviations, strict=True))]
 
 
 def _contrast_per_jnd(lum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +94,8 @@ def _contrast_per_jnd(lum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return measured, expected
 
 
-def check_conformance(luminances, *, ambient: float = 0.0, display_class: str = "primary") -> Conformance:
+def check_conformance(luminances: Iterable[float], *, ambient: float = 0.0,
+                      display_class: str = "primary") -> Conformance:
     """Check 18 TG18-LN luminances against the GSDF.
 
     Parameters
@@ -174,7 +177,7 @@ def read_luminances(text: str) -> list[float]:
     return values
 
 
-def _number(text: str, position: int, parse=float) -> float:
+def _number(text: str, position: int, parse: Callable[[str], float] = float) -> float:
     try:
         return parse(text)
     except ValueError:
@@ -182,7 +185,7 @@ def _number(text: str, position: int, parse=float) -> float:
 
 
 def append_qa_log(path: Path, result: Conformance, *, monitor: str = "", when: dt.datetime | None = None,
-                  note: str = "") -> dict:
+                  note: str = "") -> dict[str, Any]:
     """Add one check to the QA log at ``path`` (JSON lines); returns the entry written."""
     entry = {"date": (when or dt.datetime.now().astimezone()).isoformat(timespec="seconds"),
              "test": "TG18-LN GSDF conformance", "monitor": monitor, **asdict(result),
@@ -193,11 +196,11 @@ def append_qa_log(path: Path, result: Conformance, *, monitor: str = "", when: d
     return entry
 
 
-def read_qa_log(path: Path) -> list[dict]:
+def read_qa_log(path: Path) -> list[dict[str, Any]]:
     """The QA log's entries, oldest first (unreadable lines are skipped)."""
     if not path.is_file():
         return []
-    entries = []
+    entries: list[dict[str, Any]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             entries.append(json.loads(line))

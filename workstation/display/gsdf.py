@@ -11,6 +11,7 @@ JND over the whole range (the two fits' own disagreement, largest at the ends).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["JND_MIN", "JND_MAX", "L_MIN", "L_MAX", "luminance", "jnd_index", "gsdf_luminances"]
 
@@ -28,7 +29,7 @@ _INVERSE = (71.498068, 94.593053, 41.912053, 9.8247004, 0.28175407,
             -1.1878455, -0.18014349, 0.14710899, -0.017046845)
 
 
-def luminance(jnd) -> np.ndarray | float:
+def luminance(jnd: ArrayLike) -> np.ndarray | float:
     """Luminance (cd/m²) at JND index ``jnd`` (PS3.14 equation 1).
 
     Parameters
@@ -49,7 +50,7 @@ def luminance(jnd) -> np.ndarray | float:
     return float(out) if out.ndim == 0 else out
 
 
-def jnd_index(lum) -> np.ndarray | float:
+def jnd_index(lum: ArrayLike) -> np.ndarray | float:
     """JND index of luminance ``lum`` (cd/m²) (PS3.14 equation 2).
 
     Parameters

@@ -58,6 +58,10 @@ class ScreenOutput:
     description: str = ""
     ddl: np.ndarray | None = None
     grey_table: np.ndarray = field(init=False, repr=False)
+    # Set once in __post_init__ (the class is frozen): the 16 packed tables of the dither, one after the
+    # other, and the per-shape index of the table each pixel takes.
+    _dither_tables: np.ndarray | None = field(init=False, repr=False)
+    _dither_index: dict[tuple[int, ...], np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.bits not in (8, 10):
@@ -109,8 +113,9 @@ class ScreenOutput:
     def grey(self, p_values: np.ndarray) -> np.ndarray:
         """uint8 P-values ``(rows, cols)`` to surface pixels ``(rows, cols)`` uint32 (C-contiguous)."""
         p = np.asarray(p_values)
-        if not self.dithered:
-            return self.grey_table[p]
+        if not self.dithered or self._dither_tables is None:
+            out: np.ndarray = self.grey_table[p]
+            return out
         base = self._dither_index.get(p.shape)
         if base is None:  # which threshold each pixel gets, times 256: the offset of its table
             rows, cols = p.shape
@@ -119,11 +124,12 @@ class ScreenOutput:
             if len(self._dither_index) > 8:
                 self._dither_index.clear()
             self._dither_index[p.shape] = base
-        return np.take(self._dither_tables, base + p)
+        dithered: np.ndarray = np.take(self._dither_tables, base + p)
+        return dithered
 
     def rgb(self, rgb: np.ndarray) -> np.ndarray:
         """uint8 RGB ``(rows, cols, 3)`` to surface pixels (colour is packed, not calibrated)."""
-        c = np.asarray(rgb).astype(np.uint32)
+        c: np.ndarray = np.asarray(rgb).astype(np.uint32)
         if self.bits == 8:
             return np.ascontiguousarray(_OPAQUE8 | (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2])
         c = (c << 2) | (c >> 6)  # 8 → 10 bits, 255 → 1023

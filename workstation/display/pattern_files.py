@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from workstation import __version__
 from workstation.dicom.charset import encode_dataset
@@ -48,9 +48,9 @@ def pattern_dataset(pattern: Pattern, *, study_uid: str, series_uid: str, number
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = SECONDARY_CAPTURE
+    ds.file_meta.MediaStorageSOPClassUID = UID(SECONDARY_CAPTURE)
     sop_uid = new_uid()
-    ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.SOPClassUID, ds.SOPInstanceUID = SECONDARY_CAPTURE, sop_uid
     ds.PatientName = "QA^Display"

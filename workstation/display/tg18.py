@@ -37,7 +37,9 @@ report's description of them, not copied from its files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 
@@ -50,6 +52,18 @@ LABEL = "LIGHTBOX SYNTHETIC, BASED ON AAPM TG18"
 LN_VALUES = tuple(240 * k for k in range(18))
 #: TG18-QC's grey steps, ring order: from the bottom-left cell up the left side, along the top, down the right.
 QC_STEPS = tuple(128 + 256 * k for k in range(16))
+
+#: A measurement region ``(x0, y0, x1, y1)``, half-open.
+Region = tuple[int, int, int, int]
+
+
+class QcGeometry(TypedDict):
+    """Where TG18-QC's elements are (see :func:`qc_geometry`)."""
+
+    centre: int
+    pitch: int
+    corner: int
+    cells: list[tuple[int, int, int, int, int]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +88,7 @@ class Pattern:
     pixels: np.ndarray
     window: tuple[float, float]
     description: str
-    regions: dict = field(default_factory=dict)
+    regions: dict[str, Region] = field(default_factory=dict)
 
 
 def _check_size(size: int) -> int:
@@ -83,7 +97,7 @@ def _check_size(size: int) -> int:
     return size
 
 
-def qc_geometry(size: int = 1024) -> dict:
+def qc_geometry(size: int = 1024) -> QcGeometry:
     """Where TG18-QC's elements are: centre, pitch, the 18 cells with their values, corner-square size.
 
     Returns
@@ -97,13 +111,13 @@ def qc_geometry(size: int = 1024) -> dict:
     c, p = size // 2, round(102 * scale)
     # The 6 x 6 block, row by row from the top (8-bit values x 16; 0 and 255 become 0 and 4095;
     # 128 is the background: the block's inside has no steps).
-    ring8 = [[88, 104, 120, 136, 152, 168],
+    ring8: list[list[int | None]] = [[88, 104, 120, 136, 152, 168],
              [72, None, None, None, None, 184],
              [56, None, None, None, None, 200],
              [40, None, None, None, None, 216],
              [24, None, None, None, None, 232],
              [8, 0, None, None, 255, 248]]
-    cells = []
+    cells: list[tuple[int, int, int, int, int]] = []
     for row in range(6):
         for col in range(6):
             v8 = ring8[row][col]
@@ -114,17 +128,17 @@ def qc_geometry(size: int = 1024) -> dict:
     return {"centre": c, "pitch": p, "corner": max(1, round(10 * scale)), "cells": cells}
 
 
-def _text(img: np.ndarray, text: str, x: float, y: float, height: int, values) -> None:
+def _text(img: np.ndarray, text: str, x: float, y: float, height: int, values: int | Sequence[int]) -> None:
     """Write ``text`` centred on (x, y); ``values`` is one value or one per letter (Pillow's default font)."""
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.load_default(size=height)
     letters = list(text)
-    per_letter = [values] * len(letters) if np.isscalar(values) else list(values)
+    per_letter = [values] * len(letters) if isinstance(values, int) else list(values)
     widths = [font.getlength(ch) for ch in letters]
     total = sum(widths)
     left = x - total / 2
-    for ch, w, v in zip(letters, widths, per_letter):
+    for ch, w, v in zip(letters, widths, per_letter, strict=True):
         if ch.strip():
             box = (int(left), int(y - height), int(left + w) + 2, int(y + height))
             mask = Image.new("L", (box[2] - box[0], box[3] - box[1]), 0)
@@ -137,7 +151,7 @@ def _text(img: np.ndarray, text: str, x: float, y: float, height: int, values) -
         left += w
 
 
-def _bars(img, x0, y0, x1, y1, vertical: bool, width: int, low: int, high: int) -> None:
+def _bars(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, vertical: bool, width: int, low: int, high: int) -> None:
     """Line pairs: bars ``width`` px wide alternating ``high``/``low``."""
     if vertical:
         k = (np.arange(x1 - x0) // width) % 2
@@ -147,7 +161,7 @@ def _bars(img, x0, y0, x1, y1, vertical: bool, width: int, low: int, high: int) 
         img[y0:y1, x0:x1] = np.where(k == 0, high, low)[:, None]
 
 
-def _resolution(img, x0: int, y0: int, p: int) -> None:
+def _resolution(img: np.ndarray, x0: int, y0: int, p: int) -> None:
     """A 2 × 1 cell resolution element: high-contrast bars on the left half, low-contrast on the right."""
     x0, y0 = int(round(x0)), int(round(y0))
     img[y0:y0 + p, x0:x0 + 2 * p] = 1024  # 25 % surround
