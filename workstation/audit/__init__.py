@@ -20,7 +20,7 @@ from workstation.audit import codes, events
 from workstation.audit.hooks import (
     application, deleted, export_requested, exported, files_read, patient_changed, qc_applied, queried,
     report_signed, retrieved, security_alert, sent, signature_checked, studies_read, study_opened, transferred,
-    user,
+    user, worklist_queried,
 )
 from workstation.audit.identity import Identity
 from workstation.audit.message import AuditEvent
@@ -31,7 +31,7 @@ __all__ = [
     "codes", "events", "Identity", "AuditEvent", "Auditor", "AuditStore", "configure", "current", "record",
     "application_started", "application_stopped", "application", "deleted", "export_requested", "exported",
     "files_read", "patient_changed", "qc_applied", "queried", "report_signed", "retrieved", "security_alert",
-    "sent", "signature_checked", "studies_read", "study_opened", "transferred", "user",
+    "sent", "signature_checked", "studies_read", "study_opened", "transferred", "user", "worklist_queried",
 ]
 
 _lock = threading.Lock()
@@ -40,7 +40,7 @@ _configured_env: str | None = None  # LIGHTBOX_HOME when configured: a new one (
 
 
 def auditor_for(home: Any, background: bool = False) -> Auditor:
-    """An :class:`Auditor` for ``home`` (a :class:`workstation.home.Home`) with its settings' identity and repository."""
+    """An :class:`Auditor` for ``home`` (a :class:`workstation.home.Home`): its settings' identity and repository."""
     from workstation import config as config_mod
     from workstation.audit.syslog import Repository
 

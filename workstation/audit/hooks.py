@@ -58,6 +58,43 @@ def queried(node: Any, level: str, keys: Mapping[str, Any], ok: bool = True) -> 
     _record(events.query, ae, host, query_dataset(level, keys), "1.2.840.10008.5.1.4.1.2.2.1", ok=ok)
 
 
+MWL_FIND = "1.2.840.10008.5.1.4.31"  # Modality Worklist Information Model - FIND
+
+
+def worklist_queried(node: Any, identifier: Any = None, level: str = "", keys: Mapping[str, Any] | None = None,
+                     ok: bool = True) -> None:
+    """One refresh of the worklist asked ``node``: one Query event per provider or archive and refresh,
+    however many answers (or follow-up C-FINDs) it had.
+
+    Parameters
+    ----------
+    node : Node
+        The worklist provider (MWL) or archive.
+    identifier : pydicom.Dataset, optional
+        The MWL C-FIND identifier sent to a worklist provider.
+    level, keys : str, mapping
+        An archive's Study Root query (its first, date-range query) when ``identifier`` is None.
+    ok : bool
+        False when the peer could not be asked (the event is a minor failure).
+    """
+    ae, host = _peer(node)
+    if identifier is not None:
+        _record(events.query, ae, host, _encode(identifier), MWL_FIND, ok=ok)
+    else:
+        _record(events.query, ae, host, query_dataset(level or "STUDY", keys or {}),
+                "1.2.840.10008.5.1.4.1.2.2.1", ok=ok)
+
+
+def _encode(ds: Any) -> bytes:
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, False
+    write_dataset(buf, ds)
+    return buf.getvalue()
+
+
 def query_dataset(level: str, keys: Mapping[str, Any]) -> bytes:
     """The query's keys as an explicit VR little endian dataset (PS3.15 A.5.3.10's ParticipantObjectQuery)."""
     from pydicom import Dataset

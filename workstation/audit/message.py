@@ -103,7 +103,8 @@ class AuditEvent:
 
     def to_element(self) -> ET.Element:
         root = ET.Element("AuditMessage")
-        ev_attrs = {"EventDateTime": self.time.isoformat(timespec="milliseconds"), "EventOutcomeIndicator": self.outcome}
+        ev_attrs = {"EventDateTime": self.time.isoformat(timespec="milliseconds"),
+                    "EventOutcomeIndicator": self.outcome}
         if self.action:
             ev_attrs["EventActionCode"] = self.action
         ev = ET.SubElement(root, "EventIdentification", ev_attrs)
@@ -147,7 +148,8 @@ class AuditEvent:
                 # The schema wants a name or a query; a study without a name is named by its UID.
                 ET.SubElement(po, "ParticipantObjectName").text = o.name or o.object_id
             for key, value in o.details:
-                ET.SubElement(po, "ParticipantObjectDetail", {"type": key, "value": base64.b64encode(value).decode("ascii")})
+                ET.SubElement(po, "ParticipantObjectDetail",
+                              {"type": key, "value": base64.b64encode(value).decode("ascii")})
             if o.study_uids or o.sop_classes or o.accessions or o.anonymized is not None:
                 desc = ET.SubElement(po, "ParticipantObjectDescription")
                 for acc in o.accessions:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 
+from workstation import audit
 from workstation.config import Node, Settings
 from workstation.store.cache import StudyCache
 from workstation.store.queries import StudyFilter
@@ -76,13 +77,15 @@ def fetch_orders(cache: StudyCache, settings: Settings, flt: WorklistFilter, *, 
 
     received = 0
     for node in worklist_nodes(settings) if mwl_nodes is None else mwl_nodes:
+        ident = mwl_identifier(modality=flt.modality.upper() if flt.modality else "")
         try:
-            ident = mwl_identifier(modality=flt.modality.upper() if flt.modality else "")
             orders = [order_from_mwl(ds, f"mwl:{node.name}") for ds in query_worklist(node, settings.ae_title, ident,
                                                                                        cancel)]
         except NetworkError as exc:
             notes.append(f"worklist {node.name}: {exc}")
+            audit.worklist_queried(node, ident, ok=False)  # one Query event a provider and refresh
             continue
+        audit.worklist_queried(node, ident)
         received += save_orders(cache, orders)
     return received
 
@@ -132,6 +135,10 @@ def fetch_remote_studies(settings: Settings, flt: WorklistFilter, accessions: li
                 ask({"AccessionNumber": accession})
         except (NetworkError, ValueError) as exc:
             notes.append(f"archive {node.name}: {exc}")
+            audit.worklist_queried(node, level="STUDY", keys=keys, ok=False)
+            continue
+        # One Query event an archive and refresh (its date-range query), not one per answer or follow-up.
+        audit.worklist_queried(node, level="STUDY", keys=keys)
     return out
 
 
