@@ -67,12 +67,12 @@ class Home:
         return self.data_dir / "demo"
 
     def ensure(self) -> Home:
-        """Create the folders, readable by their user only (0700: patient data and the audit trail live here)."""
+        """Create the folders, readable by their user only (patient data and the audit trail live here):
+        0700 on POSIX, an access list of the user alone on Windows (see :mod:`workstation.home_access`)."""
+        from workstation.home_access import restrict_to_user
+
         for d in (self.config_dir, self.data_dir, self.log_dir, self.cache_dir):
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for d in {self.config_dir, self.data_dir, self.log_dir}:
-            try:
-                os.chmod(d, 0o700)  # also a home made before this rule (mkdir's mode only applies to new folders)
-            except OSError:
-                pass
+        for d in sorted({self.config_dir, self.data_dir, self.log_dir}):
+            restrict_to_user(d)
         return self
