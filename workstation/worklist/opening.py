@@ -7,6 +7,7 @@ Qt-free: the CLI (``lightbox worklist --open``) and the worklist tab both call
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from workstation import audit
 from workstation.config import ConfigError, Settings
@@ -15,6 +16,9 @@ from workstation.store.cache import StudyCache
 from workstation.worklist import claims as claims_mod
 from workstation.worklist.build import LOCAL, NOT_ACQUIRED, WorklistItem
 from workstation.worklist.settings import Reader, reader_of
+
+if TYPE_CHECKING:  # the hanging engine is loaded only when an item is hung
+    from workstation.hanging.plan import HangingPlan
 
 
 class OpenRefused(RuntimeError):
@@ -30,7 +34,7 @@ class OpenResult:
     study_uid: str
     retrieved: int = 0
     notes: list[str] = field(default_factory=list)
-    plan: object | None = None  # a HangingPlan
+    plan: HangingPlan | None = None
 
 
 def find_item(items: list[WorklistItem], key: str) -> WorklistItem | None:
