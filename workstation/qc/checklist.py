@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from workstation.qc import state
 from workstation.qc.checks import FAIL, INFO, PASS, WARN, CheckItem, check_study, worst
@@ -41,7 +42,7 @@ class Checklist:
         c = self.counts()
         return f"{c[PASS]} passed, {c[WARN]} warning(s), {c[FAIL]} failed" + (f", {c[INFO]} not checked" if c[INFO] else "")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "study_uid": self.study_uid, "overall": self.overall, "counts": self.counts(),
             "qc_done": self.mark.as_dict() if self.mark else None,
@@ -74,7 +75,7 @@ def completeness_item(report: CompletenessReport | None) -> CheckItem:
         return CheckItem("completeness", title, WARN,
                          f"{len(report.not_on_archive)} instance(s) in the cache are not on {report.node}: send them",
                          details)
-    archived = "?" if report.archived is None else report.archived
+    archived = "?" if report.archived is None else str(report.archived)
     return CheckItem("completeness", title, PASS, f"Every instance on {report.node} is cached ({archived} on the archive)",
                      details)
 

@@ -14,7 +14,9 @@ sees).  Each returns :class:`CheckItem` records with a status:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -60,12 +62,12 @@ class CheckItem:
     details: list[str] = field(default_factory=list)
     series_uid: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "status": self.status, "message": self.message,
                 "details": list(self.details), "series_uid": self.series_uid}
 
 
-def worst(statuses) -> str:
+def worst(statuses: Iterable[str]) -> str:
     """The most serious of some statuses (``info`` when there are none)."""
     return max(statuses, key=_RANK.__getitem__, default=INFO)
 
@@ -141,7 +143,9 @@ def check_series(cache: StudyCache, view: StudyView, series: SeriesRow) -> Check
     key, title = f"series:{series.series_uid}", _series_label(series)
     if series.modality in NON_IMAGE or not any(r.rows for r in rows):
         return CheckItem(key, title, INFO, "No images: no geometry to check", series_uid=series.series_uid)
-    fails, warns, notes = [], [], []
+    fails: list[str] = []
+    warns: list[str] = []
+    notes: list[str] = []
     frames = {str(ds.get("FrameOfReferenceUID", "")) for ds in headers}
     if len(frames) > 1:
         warns.append(f"{len(frames)} different Frames of Reference in one series")
@@ -186,7 +190,7 @@ def _has_spacing(ds: Dataset) -> bool:
 def check_attributes(view: StudyView) -> CheckItem:
     """Type 1 and Type 2 attributes each instance's IOD requires."""
     missing: dict[tuple[str, str, bool], list[str]] = defaultdict(list)
-    unknown_iods: Counter = Counter()
+    unknown_iods: Counter[str] = Counter()
     unreadable = [r.sop_instance_uid for rows in view.rows.values() for r in rows if r.sop_instance_uid not in view.headers]
     for series_uid, rows in view.rows.items():
         for r in rows:

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.dataset import Dataset
 
 from workstation.config import Node, Settings
 from workstation.home import Home
@@ -28,6 +31,7 @@ from workstation.net.retrieve_plan import inventory
 from workstation.qc.instances import require_study
 from workstation.qc.notes import rejected_sop_uids
 from workstation.store.cache import StudyCache
+from workstation.store.queries import SeriesRow
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,7 @@ class SeriesCompleteness:
     not_on_archive: list[str] = field(default_factory=list)
     listed: bool = False
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"series_uid": self.series_uid, "series_number": self.series_number, "modality": self.modality,
                 "description": self.description, "cached": self.cached, "archived": self.archived,
                 "missing": self.missing, "not_on_archive": self.not_on_archive, "listed": self.listed}
@@ -89,13 +93,13 @@ class CompletenessReport:
     def complete(self) -> bool:
         return not self.error and not self.missing
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"study_uid": self.study_uid, "node": self.node, "cached": self.cached, "archived": self.archived,
                 "complete": self.complete, "missing": len(self.missing), "not_on_archive": len(self.not_on_archive),
                 "error": self.error, "series": [s.as_dict() for s in self.series]}
 
 
-def _count(ds, keyword: str) -> int | None:
+def _count(ds: Dataset, keyword: str) -> int | None:
     value = ds.get(keyword, None)
     try:
         return int(value) if value not in (None, "") else None
@@ -181,7 +185,7 @@ def check_completeness(
     return report
 
 
-def _order(local, remote) -> tuple:
+def _order(local: SeriesRow | None, remote: SeriesCompleteness | None) -> tuple[bool, int]:
     number = local.series_number if local is not None else (remote.series_number if remote is not None else None)
     return (number is None, number or 0)
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pydicom import config as pydicom_config
 from pydicom.datadict import dictionary_description, dictionary_VR, tag_for_keyword
+from pydicom.dataset import Dataset
 from pydicom.valuerep import validate_value
 
 from workstation.dicom.charset import UTF8, can_encode
@@ -106,7 +108,7 @@ class CorrectionPlan:
             out.append(f"{self.skipped_rejected} rejected instance(s) and rejection note(s) are left alone")
         return out
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "study_uid": self.study_uid, "new_study_uid": self.new_study_uid, "reason": self.reason,
             "operator": self.operator, "rejection": rejection_title(self.rejection).meaning,
@@ -142,13 +144,20 @@ def _keyword(key: str) -> str:
     return keyword
 
 
+def _tag(keyword: str) -> int:
+    tag = tag_for_keyword(keyword)
+    if tag is None:  # never for CORRECTABLE, which holds dictionary keywords only
+        raise QcError(f"{keyword!r} is not a DICOM keyword")
+    return tag
+
+
 def check_values(values: Mapping[str, str]) -> dict[str, str]:
     """Validate new values against their VR (length, characters, date format)."""
     out = {}
     for key, value in values.items():
         keyword = _keyword(key)
         value = str(value).strip()
-        vr = dictionary_VR(tag_for_keyword(keyword))
+        vr = dictionary_VR(_tag(keyword))
         try:
             validate_value(vr, value, pydicom_config.RAISE)
         except ValueError as exc:
@@ -163,7 +172,7 @@ def check_values(values: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _text(ds, keyword: str) -> str:
+def _text(ds: Dataset, keyword: str) -> str:
     value = ds.get(keyword, "")
     return "" if value is None else str(value)
 
@@ -228,7 +237,7 @@ def plan_correction(
             if current != new or keyword not in ds:
                 old[keyword][current] = old[keyword].get(current, 0) + 1
     changes = [
-        AttributeChange(k, dictionary_description(tag_for_keyword(k)), tuple(sorted(counts)), values[k], sum(counts.values()))
+        AttributeChange(k, dictionary_description(_tag(k)), tuple(sorted(counts)), values[k], sum(counts.values()))
         for k, counts in old.items() if counts
     ]
     if not changes:

@@ -11,7 +11,9 @@ import getpass
 import io
 import logging
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import pydicom
@@ -73,7 +75,7 @@ class QcOutcome:
     def notes(self) -> list[Produced]:
         return [p for p in self.produced if p.kind == "note"]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"copies": len(self.copies), "notes": [p.sop_instance_uid for p in self.notes],
                 "rejected": len(self.rejected), "series": sorted({p.series_uid for p in self.copies}),
                 "produced": [p.as_dict() for p in self.produced]}
@@ -153,7 +155,8 @@ def store(cache: StudyCache, datasets: Iterable[tuple[str, Dataset]]) -> list[Pr
     return out
 
 
-def instance_choices(cache: StudyCache, study_uid: str, hidden: set[str] = frozenset()) -> list[tuple[str, str]]:
+def instance_choices(cache: StudyCache, study_uid: str,
+                     hidden: AbstractSet[str] = frozenset()) -> list[tuple[str, str]]:
     """(label, SOP Instance UID) of every cached instance of a study, for pickers.
 
     Labels read "Series 2 CHEST · image 5" and end in " (rejected)" for UIDs in ``hidden``.

@@ -9,6 +9,7 @@ Orientation (Patient)).
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
@@ -97,9 +98,5 @@ def missing_attributes(ds: Dataset) -> list[MissingAttribute]:
 def _is_empty(value: object) -> bool:
     if value is None:
         return True
-    if isinstance(value, (str, bytes, list, tuple)):
-        return len(value) == 0
-    try:
-        return len(value) == 0  # a Sequence or MultiValue
-    except TypeError:
-        return False
+    # str, bytes, list, tuple, and pydicom's Sequence and MultiValue all have a length.
+    return isinstance(value, Sized) and len(value) == 0

@@ -14,6 +14,7 @@ import copy
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from highdicom.ko import KeyObjectSelection, KeyObjectSelectionDocument
 from highdicom.sr import CodedConcept, CodeContentItem, ObserverContext, PersonObserverIdentifyingAttributes
@@ -140,7 +141,7 @@ class RejectionResult:
     rejected: list[str] = field(default_factory=list)
     already_rejected: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"notes": [p.as_dict() for p in self.notes], "rejected": self.rejected,
                 "already_rejected": self.already_rejected}
 

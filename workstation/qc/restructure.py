@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ class RestructurePlan:
         out.extend(f"warning: {w}" for w in self.warnings)
         return out
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "study_uid": self.study_uid, "sources": self.sources, "reason": self.reason,
                 "operator": self.operator, "rejection": rejection_title(self.rejection).meaning,
                 "warnings": self.warnings,
@@ -149,7 +150,7 @@ def _along_normal(row: InstanceRow) -> float | None:
     return None if ori is None or pos is None else float(np.dot(pos, _normal(ori)))
 
 
-def _acquisition_key(row: InstanceRow) -> tuple:
+def _acquisition_key(row: InstanceRow) -> tuple[str, int, str]:
     return (row.acquisition_time, row.instance_number if row.instance_number is not None else 0, row.sop_instance_uid)
 
 
@@ -203,11 +204,11 @@ def _by_acquisition(cache: StudyCache, rows: list[InstanceRow]) -> list[tuple[st
 
 def _spatial_order(rows: list[InstanceRow]) -> list[InstanceRow]:
     """Along the slice normal when all share one orientation and have positions; else by number."""
-    oris = [parse_floats(r.image_orientation, 6) for r in rows]
-    d = [_along_normal(r) for r in rows]
-    if all(o is not None for o in oris) and None not in d and all(
+    oris = [o for o in (parse_floats(r.image_orientation, 6) for r in rows) if o is not None]
+    d = [x for x in (_along_normal(r) for r in rows) if x is not None]
+    if len(oris) == len(d) == len(rows) and all(
             np.max(np.abs(o - oris[0])) <= ORIENTATION_TOLERANCE for o in oris):
-        return [r for _, r in sorted(zip(d, rows), key=lambda t: (t[0], _acquisition_key(t[1])))]
+        return [r for _, r in sorted(zip(d, rows, strict=True), key=lambda t: (t[0], _acquisition_key(t[1])))]
     return sorted(rows, key=lambda r: (r.instance_number is None, r.instance_number or 0, r.acquisition_time))
 
 

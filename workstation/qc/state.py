@@ -8,6 +8,7 @@ transaction, like the store's own writers.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Iterable
@@ -151,7 +152,8 @@ def record_audit(cache: StudyCache, action: str, study_uid: str, operator: str, 
         _audit(con, action, study_uid, operator, reason, details)
 
 
-def _audit(con, action: str, study_uid: str, operator: str, reason: str, details: dict[str, Any]) -> None:
+def _audit(con: sqlite3.Connection, action: str, study_uid: str, operator: str, reason: str,
+           details: dict[str, Any]) -> None:
     con.execute(
         "INSERT INTO qc_audit (action, study_uid, operator, reason, details, created) VALUES (?,?,?,?,?,?)",
         (action, study_uid, operator, reason, json.dumps(details, ensure_ascii=False, default=str), now_iso()),

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import pydicom
 
-from workstation.dicom.header import record_from_dataset
+from workstation.dicom.header import InstanceRecord, record_from_dataset
 from workstation.qc.instances import QcError
 from workstation.store.cache import StudyCache
 from workstation.store.database import transaction
 
 
-def _patient_key(rec) -> tuple[str, str, str]:
+def _patient_key(rec: InstanceRecord) -> tuple[str, str, str]:
     # Mirrors the store's patient key (workstation.store.writer): ID and issuer, or name and
     # birth date when there is no Patient ID.
     if rec.patient_id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
@@ -38,7 +39,7 @@ class TagDifference:
     left: str
     right: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "tag": format_tag(self.tag), "keyword": self.keyword, "name": self.name,
                 "status": self.status, "left": self.left, "right": self.right}
 
@@ -74,6 +75,8 @@ def _diff(a: Dataset, b: Dataset, prefix: str, out: list[TagDifference]) -> None
         ea = a[tag] if tag in a else None
         eb = b[tag] if tag in b else None
         elem = ea if ea is not None else eb
+        if elem is None:  # never: the tags come from a and b
+            continue
         path = f"{prefix}.{format_tag(tag)}" if prefix else format_tag(tag)
         keyword, name = _element_name(elem)
         if ea is None or eb is None:
