@@ -114,6 +114,21 @@ def test_roi_statistics_on_a_resliced_plane(sphere_volume):
     assert 70 <= stats["pixels"] <= 90
 
 
+def test_roi_measurement_needs_the_frames_reference(sphere_volume):
+    # Without the reference the plane frame is unknown: the ROI stays unmeasured instead of NaN statistics.
+    g = MprGeometry(SPHERE_CENTER, reference=SPHERE_CENTER)
+    r = Reslicer(sphere_volume)
+    r.configure(g.plane("axial"), g.reference, interpolation="nearest")
+    image = r.update()
+    corners = [SPHERE_CENTER + np.array([-5.0, 5.0, 0]), SPHERE_CENTER + np.array([5.0, -5.0, 0])]
+    unmeasured = Measurement("roi", "axial", corners)
+    unmeasured.compute(image, g.plane("axial"))
+    assert unmeasured.values == {} and unmeasured.label == ""
+    measured = Measurement("roi", "axial", corners)
+    measured.compute(image, g.plane("axial"), g.reference, "HU")
+    assert measured.values["mean"] == 300 and measured.label.startswith("mean 300.0 HU")
+
+
 def test_window_follows_the_linear_formula():
     out = window_to_uint8(np.array([-160, 40, 240, 1000]), 40, 400)
     assert out.tolist() == [0, 127, 255, 255]

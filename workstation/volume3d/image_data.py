@@ -32,7 +32,8 @@ def to_vtk_image(volume: Volume) -> vtkImageData:
     scalars = numpy_to_vtk(arr.reshape(-1), deep=False)
     scalars.SetName("values")
     img.GetPointData().SetScalars(scalars)
-    img._lightbox_array = arr  # the VTK array borrows this memory
+    # The VTK array borrows this memory. VTK's wrapped objects take Python attributes, which its stubs do not model.
+    img._lightbox_array = arr  # type: ignore[attr-defined]
     return img
 
 
@@ -56,4 +57,5 @@ def patient_bounds(volume: Volume) -> np.ndarray:
     """(8, 3) patient coordinates of the corners of the voxel-centre box."""
     ext = (np.array(volume.shape[::-1], float) - 1) * volume.spacing
     corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float) * ext
-    return corners @ volume.direction.T + volume.origin
+    patient: np.ndarray = corners @ volume.direction.T + volume.origin
+    return patient

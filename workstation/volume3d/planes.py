@@ -12,9 +12,11 @@ sagittal from the patient's left (anterior left, superior up).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 PLANE_NAMES = ("axial", "coronal", "sagittal")
 
@@ -37,24 +39,27 @@ class Plane:
 
     @property
     def normal(self) -> np.ndarray:
-        return np.cross(self.right, self.up)
+        normal: np.ndarray = np.cross(self.right, self.up)
+        return normal
 
-    def to_view(self, point, reference) -> np.ndarray:
+    def to_view(self, point: ArrayLike, reference: ArrayLike) -> np.ndarray:
         """(u, v) mm of a patient point in this plane's frame whose (0, 0) is ``reference`` projected on the plane."""
         rel = np.asarray(point, float) - np.asarray(reference, float)
         return np.array([rel @ self.right, rel @ self.up])
 
-    def from_view(self, uv, reference) -> np.ndarray:
+    def from_view(self, uv: Sequence[float] | np.ndarray, reference: ArrayLike) -> np.ndarray:
         """The patient point at (u, v) mm of this plane's frame (see :meth:`to_view`)."""
         ref = self.project(reference)
-        return ref + uv[0] * self.right + uv[1] * self.up
+        point: np.ndarray = ref + uv[0] * self.right + uv[1] * self.up
+        return point
 
-    def project(self, point) -> np.ndarray:
+    def project(self, point: ArrayLike) -> np.ndarray:
         """The point of the plane nearest to ``point``."""
         p = np.asarray(point, float)
-        return p - ((p - self.center) @ self.normal) * self.normal
+        projected: np.ndarray = p - ((p - self.center) @ self.normal) * self.normal
+        return projected
 
-    def axes_matrix(self, reference) -> np.ndarray:
+    def axes_matrix(self, reference: ArrayLike) -> np.ndarray:
         """4x4 whose columns are right, up, normal and the frame origin (``reference`` on the plane)."""
         m = np.eye(4)
         m[:3, 0], m[:3, 1], m[:3, 2] = self.right, self.up, self.normal
@@ -62,13 +67,14 @@ class Plane:
         return m
 
 
-def rotation(axis, degrees: float) -> np.ndarray:
+def rotation(axis: ArrayLike, degrees: float) -> np.ndarray:
     """3x3 rotation by ``degrees`` about ``axis`` (right-hand rule)."""
     a = np.asarray(axis, float)
     a = a / np.linalg.norm(a)
     t = np.radians(degrees)
     k = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
-    return np.eye(3) + np.sin(t) * k + (1 - np.cos(t)) * (k @ k)
+    r: np.ndarray = np.eye(3) + np.sin(t) * k + (1 - np.cos(t)) * (k @ k)
+    return r
 
 
 class MprGeometry:
@@ -83,7 +89,7 @@ class MprGeometry:
         that a view does not jump while the centre moves (default: ``center``).
     """
 
-    def __init__(self, center, reference=None) -> None:
+    def __init__(self, center: ArrayLike, reference: ArrayLike | None = None) -> None:
         self.reference = np.array(reference if reference is not None else center, float)
         self._home = np.array(center, float)
         self.reset()
@@ -101,11 +107,11 @@ class MprGeometry:
         return [self.plane(n) for n in PLANE_NAMES]
 
     # Interaction ---------------------------------------------------------------------------
-    def move_center(self, point) -> None:
+    def move_center(self, point: ArrayLike) -> None:
         """Put the crosshair centre at a patient point (dragging the centre in any view)."""
         self.center = np.array(point, float)
 
-    def move_center_in_view(self, name: str, uv) -> None:
+    def move_center_in_view(self, name: str, uv: Sequence[float] | np.ndarray) -> None:
         """Dragging the centre in view ``name`` to (u, v) mm of that view's frame."""
         self.center = self.plane(name).from_view(uv, self.reference)
 
@@ -129,7 +135,7 @@ class MprGeometry:
         """For view ``name``: each other plane's line as (point (u, v), unit direction (du, dv)) in view mm."""
         view = self.plane(name)
         centre = view.to_view(self.center, view.project(self.reference))
-        out = {}
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for other in PLANE_NAMES:
             if other == name:
                 continue
@@ -145,7 +151,7 @@ class MprGeometry:
         return float(np.degrees(np.arctan2(d[1], d[0])))
 
 
-def orientation_label(vector, threshold: float = 0.25) -> str:
+def orientation_label(vector: ArrayLike, threshold: float = 0.25) -> str:
     """Patient direction letters (L/R, P/A, S/I) of a screen direction, strongest first.
 
     Components weaker than ``threshold`` are left out, so an oblique direction
@@ -180,7 +186,8 @@ def nice_length(mm_per_pixel: float, max_pixels: float) -> float:
 
 
 def image_plane_segment(
-    position, orientation, pixel_spacing, rows: int, columns: int, plane: Plane
+    position: ArrayLike, orientation: Sequence[float] | np.ndarray, pixel_spacing: Sequence[float] | np.ndarray,
+    rows: int, columns: int, plane: Plane,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Where an MPR plane cuts a 2D image: a segment in (column, row) pixel coordinates, or None.
 
@@ -225,7 +232,7 @@ def image_plane_segment(
     return unique[0], unique[1]
 
 
-def with_center(plane: Plane, center) -> Plane:
+def with_center(plane: Plane, center: ArrayLike) -> Plane:
     return replace(plane, center=np.asarray(center, float))
 
 
@@ -244,7 +251,7 @@ def parse_axis(text: str) -> np.ndarray:
     raise ValueError(f"unknown axis {text!r}: x, y, z, axial, coronal or sagittal")
 
 
-def rotate_frame(geometry: MprGeometry, axis, degrees: float) -> None:
+def rotate_frame(geometry: MprGeometry, axis: ArrayLike, degrees: float) -> None:
     """Turn all three planes together about ``axis`` through the centre (an oblique frame)."""
     r = rotation(axis, degrees)
     for name in PLANE_NAMES:

@@ -13,6 +13,7 @@ import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class VrPreset:
     window: list[float] | None = None
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "preset") -> VrPreset:
+    def from_dict(cls, d: dict[str, Any], source: str = "preset") -> VrPreset:
         try:
             p = cls(
                 name=str(d["name"]), label=str(d.get("label", d["name"])), blend=str(d.get("blend", "composite")),
@@ -69,8 +70,8 @@ class VrPreset:
             raise PresetError(f"{source}: colour needs [value, r, g, b] points")
         return p
 
-    def to_dict(self) -> dict:
-        d = copy.deepcopy(self.__dict__)
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = copy.deepcopy(self.__dict__)
         d["shading"] = dict(self.shading.__dict__)
         return d
 
