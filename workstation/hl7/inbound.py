@@ -82,7 +82,7 @@ def apply_message(cache: StudyCache, er7: str, hs: HL7Settings, *,
     return result
 
 
-def _tell(result: Applied, on_applied) -> None:
+def _tell(result: Applied, on_applied: Callable[[Applied], None] | None) -> None:
     # the summary may name an accession: the log keeps the type and the answer only
     log.info("HL7 %s applied, answered %s", result.message_type or "message", result.ack_code)
     if on_applied is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.core import Field, Message
@@ -174,7 +175,7 @@ def build_oru(report: OruReport, hs: HL7Settings, *, control_id: str | None = No
         uid.obx_3 = "113014^Study Instance UID^DCM"
         uid.obx_5 = report.study_uid
         uid.obx_11 = status
-    return m.to_er7()
+    return str(m.to_er7())
 
 
 # Reading --------------------------------------------------------------------------------------
@@ -188,11 +189,11 @@ def parse(er7: str) -> Message:
         raise HL7Error(f"not a readable HL7 message: {exc}") from None
 
 
-def segments(message: Message, name: str) -> list:
+def segments(message: Message, name: str) -> list[Any]:
     return [s for s in message.children if s.name == name]
 
 
-def first(message: Message, name: str):
+def first(message: Message, name: str) -> Any:
     found = segments(message, name)
     return found[0] if found else None
 
@@ -205,7 +206,7 @@ def unescape(value: str, message: Message | None = None) -> str:
     return value.replace(f"{esc}E{esc}", esc)
 
 
-def value(segment, index: int, component: int = 1, sub: int = 1) -> str:
+def value(segment: Any, index: int, component: int = 1, sub: int = 1) -> str:
     """The text of a segment's field ``index``, component ``component`` (1-based), unescaped."""
     if segment is None:
         return ""
@@ -225,7 +226,7 @@ def value(segment, index: int, component: int = 1, sub: int = 1) -> str:
     return unescape(subs[sub - 1]) if sub <= len(subs) else ""
 
 
-def components(segment, index: int) -> list[str]:
+def components(segment: Any, index: int) -> list[str]:
     if segment is None:
         return []
     fields = segment.to_er7().split("|")
@@ -267,7 +268,7 @@ def build_ack(incoming: str | Message, code: str, text: str, hs: HL7Settings, *,
         err.err_3 = "207^Application internal error^HL70357" if code == "AE" else "200^Unsupported message type^HL70357"
         err.err_4 = "E"
         err.err_8 = _text_field("ERR_8", text[:250], v, "TX")
-    return m.to_er7()
+    return str(m.to_er7())
 
 
 @dataclass(frozen=True)
@@ -369,7 +370,7 @@ class PatientMerge:
     surviving: PatientUpdate
     prior_id: str
     prior_issuer: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def patient_merge(msg: Message) -> PatientMerge:

@@ -62,7 +62,7 @@ def send(host: str, port: int, message: str, *, encoding: str = "utf-8", timeout
     return data[start + 1:end].decode(encoding, errors="replace")
 
 
-class _Handler(AbstractHandler):
+class _Handler(AbstractHandler):  # type: ignore[misc]  # hl7apy ships no type information
     def __init__(self, message: str, handle: Callable[[str], str], encoding: str) -> None:
         super().__init__(message)
         self.handle, self.encoding = handle, encoding
@@ -72,7 +72,7 @@ class _Handler(AbstractHandler):
         return (START + self.handle(self.incoming_message).encode(self.encoding) + END).decode(self.encoding)
 
 
-class _ErrorHandler(AbstractErrorHandler):
+class _ErrorHandler(AbstractErrorHandler):  # type: ignore[misc]  # hl7apy ships no type information
     def __init__(self, exc: Exception, message: str, handle_error: Callable[[Exception, str], str],
                  encoding: str) -> None:
         super().__init__(exc, message)
@@ -94,7 +94,8 @@ class MllpListener:
                  handle_error: Callable[[Exception, str], str], *, encoding: str = "utf-8",
                  timeout: float = 10.0) -> None:
         handler_class = type("_Request", (MLLPRequestHandler,), {"encoding": encoding})
-        handlers = {t: (_Handler, handle, encoding) for t in types}
+        handlers: dict[str, tuple[type[_Handler] | type[_ErrorHandler], Callable[..., str], str]] = {
+            t: (_Handler, handle, encoding) for t in types}
         handlers["ERR"] = (_ErrorHandler, handle_error, encoding)
         self.server = MLLPServer(host, port, handlers, timeout=timeout, request_handler_class=handler_class)
         self.server.daemon_threads = True
@@ -120,5 +121,5 @@ class MllpListener:
     def __enter__(self) -> MllpListener:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
