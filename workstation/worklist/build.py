@@ -143,7 +143,7 @@ def _iso(date: str, time: str = "") -> str:
     return f"{d[:4]}-{d[4:6]}-{d[6:8]}T{d[8:10]}:{d[10:12]}:{d[12:14]}"
 
 
-def sort_key(item: WorklistItem) -> tuple:
+def sort_key(item: WorklistItem) -> tuple[int, bool, str, str, str]:
     """STAT first, then the longest waiting; unknown times after known ones, then by accession."""
     return (priority_rank(item.priority), item.waiting_since == "", item.waiting_since, item.accession, item.study_uid)
 

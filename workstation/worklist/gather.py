@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pydicom.dataset import Dataset
 
@@ -21,6 +22,9 @@ from workstation.worklist import claims as claims_mod
 from workstation.worklist.build import RemoteStudy, WorklistFilter, WorklistItem, build_worklist
 from workstation.worklist.orders import list_orders, order_from_mwl, save_orders
 from workstation.worklist.settings import WorklistSettings, archive_nodes, reader_of, worklist_nodes
+
+if TYPE_CHECKING:  # the network modules are loaded only when the worklist asks a peer
+    from workstation.net.association import Cancel
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +74,7 @@ def _default_range(flt: WorklistFilter, days: int, today: dt.date) -> tuple[str,
 
 
 def fetch_orders(cache: StudyCache, settings: Settings, flt: WorklistFilter, *, notes: list[str],
-                 mwl_nodes: list[Node] | None = None, cancel=None) -> int:
+                 mwl_nodes: list[Node] | None = None, cancel: Cancel | None = None) -> int:
     """Ask each worklist provider for its orders (all dates: an order waits until read) and keep them."""
     from workstation.net.association import NetworkError
     from workstation.net.mwl import mwl_identifier, query_worklist
@@ -95,7 +99,8 @@ UID_BATCH, MAX_ACCESSION_QUERIES = 50, 20
 
 
 def fetch_remote_studies(settings: Settings, flt: WorklistFilter, accessions: list[str], *, notes: list[str],
-                         study_uids: list[str] = (), today: dt.date | None = None, cancel=None) -> list[RemoteStudy]:
+                         study_uids: Sequence[str] = (), today: dt.date | None = None,
+                         cancel: Cancel | None = None) -> list[RemoteStudy]:
     """Studies the archives list for the date range, then the orders' studies not found that way.
 
     The orders' Study UIDs are asked with list-of-UID matching (one query per
@@ -114,12 +119,12 @@ def fetch_remote_studies(settings: Settings, flt: WorklistFilter, accessions: li
     for node in archive_nodes(settings):
         seen: set[str] = set()
         try:
-            keys: dict = {"StudyDate": f"{date_from}-{date_to}"}
+            keys: dict[str, Any] = {"StudyDate": f"{date_from}-{date_to}"}
             if flt.modality:
                 keys["ModalitiesInStudy"] = flt.modality.upper()
             found_acc: set[str] = set()
 
-            def ask(query: dict) -> None:
+            def ask(query: dict[str, Any]) -> None:
                 for ds in find(node, settings.ae_title, "STUDY", query, cancel):
                     study = remote_study(node.name, ds)
                     if study.study_uid and study.study_uid not in seen:
@@ -150,7 +155,7 @@ def rebuild(cache: StudyCache, settings: Settings, remote: list[RemoteStudy],
 
 
 def load_worklist(cache: StudyCache, settings: Settings, flt: WorklistFilter | None = None, *, network: bool = True,
-                  today: dt.date | None = None, cancel=None,
+                  today: dt.date | None = None, cancel: Cancel | None = None,
                   progress: Callable[[str], None] | None = None) -> WorklistResult:
     """The worklist now: ask the providers and archives (unless ``network`` is False), then build it."""
     flt = flt or WorklistFilter()

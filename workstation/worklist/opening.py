@@ -19,6 +19,8 @@ from workstation.worklist.settings import Reader, reader_of
 
 if TYPE_CHECKING:  # the hanging engine is loaded only when an item is hung
     from workstation.hanging.plan import HangingPlan
+    from workstation.net.association import Cancel
+    from workstation.net.retrieve import ProgressCallback, RetrieveReport
 
 
 class OpenRefused(RuntimeError):
@@ -45,8 +47,8 @@ def find_item(items: list[WorklistItem], key: str) -> WorklistItem | None:
     return None
 
 
-def ensure_local(item: WorklistItem, settings: Settings, home: Home, cache: StudyCache, *, progress=None,
-                 cancel=None) -> int:
+def ensure_local(item: WorklistItem, settings: Settings, home: Home, cache: StudyCache, *,
+                 progress: ProgressCallback | None = None, cancel: Cancel | None = None) -> int:
     """Bring the item's study into the cache from its archive; returns the number of instances retrieved."""
     if item.location == LOCAL or cache.study(item.study_uid) is not None:
         return 0
@@ -60,8 +62,8 @@ def ensure_local(item: WorklistItem, settings: Settings, home: Home, cache: Stud
     except ConfigError as exc:
         raise OpenRefused(str(exc)) from None
     try:
-        report = audit.retrieved(node, cache, retrieve(node, settings, home, cache, item.study_uid, progress=progress,
-                                                       cancel=cancel))
+        report: RetrieveReport = audit.retrieved(
+            node, cache, retrieve(node, settings, home, cache, item.study_uid, progress=progress, cancel=cancel))
     except NetworkError as exc:
         raise OpenRefused(f"cannot retrieve the study from {node.name}: {exc}") from None
     if cache.study(item.study_uid) is None:
@@ -70,7 +72,8 @@ def ensure_local(item: WorklistItem, settings: Settings, home: Home, cache: Stud
 
 
 def open_item(item: WorklistItem, settings: Settings, home: Home, cache: StudyCache, *, reader: Reader | None = None,
-              force: bool = False, hang: bool = True, progress=None, cancel=None) -> OpenResult:
+              force: bool = False, hang: bool = True, progress: ProgressCallback | None = None,
+              cancel: Cancel | None = None) -> OpenResult:
     """Retrieve (if needed), mark "in progress" for this reader, and plan the hanging.
 
     Raises

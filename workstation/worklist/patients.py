@@ -43,7 +43,8 @@ def _patients(con: sqlite3.Connection, patient_id: str, issuer: str) -> list[sql
     return list(con.execute("SELECT * FROM patients WHERE patient_id=?", (patient_id,)))
 
 
-def _record(con, action, patient_id, issuer, study_uid, field, old, new, source, now) -> None:
+def _record(con: sqlite3.Connection, action: str, patient_id: str, issuer: str, study_uid: str, field: str,
+            old: str | None, new: str | None, source: str, now: str) -> None:
     con.execute(
         """INSERT INTO patient_changes (action, patient_id, issuer, study_uid, field, old_value, new_value, source,
                created) VALUES (?,?,?,?,?,?,?,?,?)""",
