@@ -6,6 +6,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from workstation.dicom.header import InstanceRecord
 from workstation.home import Home
 from workstation.store import queries
 from workstation.store.database import connect, transaction
@@ -47,11 +48,13 @@ class StudyCache:
     def __enter__(self) -> StudyCache:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # Writing ---------------------------------------------------------------------
-    def store_bytes(self, data: bytes, record, *, source: str = "", source_ae: str = "") -> CommitResult:
+    def store_bytes(
+        self, data: bytes, record: InstanceRecord, *, source: str = "", source_ae: str = ""
+    ) -> CommitResult:
         """Stage and commit one object (the storage SCP's path)."""
         staged = stage_bytes(self.cache_dir, data)
         return self.commit([PendingInstance(staged, record, source, source_ae)])[0]

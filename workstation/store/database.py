@@ -36,7 +36,10 @@ def connect(path: Path, *, migrate_to: int | None = None, readonly: bool = False
     return con
 
 
-def _fold(value: object) -> object:
+_SqlValue = str | bytes | int | float | None
+
+
+def _fold(value: _SqlValue) -> _SqlValue:
     return value.casefold() if isinstance(value, str) else value
 
 
@@ -85,3 +88,17 @@ def transaction(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
                 except sqlite3.Error:
                     pass
             raise
+
+
+def inserted_pk(cur: sqlite3.Cursor) -> int:
+    """The primary key of the row the INSERT run on ``cur`` added.
+
+    Raises
+    ------
+    sqlite3.DatabaseError
+        The statement added no row (``lastrowid`` is None), so no key can be handed on.
+    """
+    pk = cur.lastrowid
+    if pk is None:
+        raise sqlite3.DatabaseError("the INSERT added no row")
+    return pk

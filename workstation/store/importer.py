@@ -17,11 +17,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from workstation.dicom.header import (
     HEADER_CHUNK,
     TAIL_BYTES,
+    InstanceRecord,
     NotDicom,
     UnusableInstance,
     parse_header_file,
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 32  # files per worker task and per index transaction
 IN_PROCESS_BELOW = 64  # small imports: worker start-up costs more than it saves
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -66,7 +70,7 @@ class ImportSummary:
     def total(self) -> int:
         return self.imported + self.duplicates + self.conflicts + self.failed + len(self.skipped)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "imported": self.imported,
             "duplicates": self.duplicates,
@@ -83,7 +87,7 @@ class ImportSummary:
 
 
 # One item of a worker's answer: ("ok", label, PendingInstance) or ("skip", label, reason)
-_Result = tuple[str, str, object]
+_Result = tuple[str, str, PendingInstance | str]
 
 
 def _prepare_chunk(sources: list[Source], cache_dir: str) -> list[_Result]:
@@ -159,7 +163,7 @@ def _prepare_file(src: Source, cache: Path) -> _Result:
     return ("ok", src.label, PendingInstance(staged, rec, source=src.label))
 
 
-def _scan_file(path: Path) -> tuple[object, int]:
+def _scan_file(path: Path) -> tuple[InstanceRecord, int]:
     """The record from the lean header scan of the file's first 64 KiB, else from pydicom.
 
     Raises UnusableInstance for an object whose pixel data is not all there.
@@ -174,7 +178,7 @@ def _scan_file(path: Path) -> tuple[object, int]:
     return rec, size
 
 
-def _refuse_truncated(path: Path, rec, head: bytes, size: int) -> None:
+def _refuse_truncated(path: Path, rec: InstanceRecord, head: bytes, size: int) -> None:
     pixel_pos = rec.extra.get("pixel_pos")
     if pixel_pos is None:
         return
@@ -250,7 +254,15 @@ def import_paths(
     return summary
 
 
-def _run_pool(cache, chunks, cache_dir, n_workers, summary, throttle, cancel) -> list[list[Source]]:
+def _run_pool(
+    cache: StudyCache,
+    chunks: list[list[Source]],
+    cache_dir: str,
+    n_workers: int,
+    summary: ImportSummary,
+    throttle: ProgressThrottle,
+    cancel: CancelToken | None,
+) -> list[list[Source]]:
     """Prepare chunks in worker processes, commit them here; return chunks left undone."""
     ctx = multiprocessing.get_context("spawn")
     leftovers: list[list[Source]] = []
@@ -261,7 +273,7 @@ def _run_pool(cache, chunks, cache_dir, n_workers, summary, throttle, cancel) ->
         log.warning("import: no worker processes (%s); importing in this process", exc)
         return list(chunks)
     with pool:
-        pending: dict[Future, list[Source]] = {}
+        pending: dict[Future[list[_Result]], list[Source]] = {}
         # Keep a few chunks in flight per worker so the committer never waits long.
         for chunk in _take(queue, n_workers * 2):
             pending[pool.submit(_prepare_chunk, chunk, cache_dir)] = chunk
@@ -306,8 +318,8 @@ def _run_pool(cache, chunks, cache_dir, n_workers, summary, throttle, cancel) ->
     return leftovers
 
 
-def _take(it, n: int) -> list:
-    out = []
+def _take(it: Iterator[_T], n: int) -> list[_T]:
+    out: list[_T] = []
     for _ in range(n):
         try:
             out.append(next(it))
@@ -319,8 +331,8 @@ def _take(it, n: int) -> list:
 def _commit_chunk(cache: StudyCache, results: list[_Result], summary: ImportSummary) -> None:
     batch: list[PendingInstance] = []
     for kind, label, payload in results:
-        if kind == "ok":
-            batch.append(payload)  # type: ignore[arg-type]
+        if isinstance(payload, PendingInstance):  # kind "ok"
+            batch.append(payload)
         elif kind == "fail":
             summary.failed += 1
             summary.failures.append(Skipped(label, str(payload)))

@@ -14,6 +14,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TextIO
 
 import xxhash
 
@@ -133,7 +134,7 @@ class RenameJournal:
     def __init__(self, cache_dir: Path) -> None:
         self.cache_dir = cache_dir
         self.paths: list[Path] = []
-        self._file = None
+        self._file: TextIO | None = None
         self._path = _new_part(cache_dir).with_suffix(".journal")
 
     def note(self, final: Path) -> None:
@@ -156,7 +157,7 @@ class TooLarge(ValueError):
     """A streamed object exceeded the size it may have."""
 
 
-def stage_stream(cache_dir: Path, stream, *, limit: int, sync: bool = True) -> StagedFile:
+def stage_stream(cache_dir: Path, stream: IO[bytes], *, limit: int, sync: bool = True) -> StagedFile:
     """Copy a readable stream (a zip member) into the incoming folder in 1 MiB pieces.
 
     Memory stays at one piece whatever the member claims to hold; more than

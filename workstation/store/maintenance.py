@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workstation.store.cache import StudyCache
 from workstation.store.database import transaction
@@ -37,7 +39,7 @@ class VerifyReport:
         """Consistent, and no leftovers of interrupted writes (orphans, unfinished files)."""
         return self.consistent and not (self.orphans or self.partial)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "consistent": self.consistent,
             "tidy": self.tidy,
@@ -162,7 +164,7 @@ def _repair(cache: StudyCache, report: VerifyReport) -> None:
             report.repaired.append(f"orphan {rel} indexed")
 
 
-def _drop_empty(con, study_pks: set[int]) -> None:
+def _drop_empty(con: sqlite3.Connection, study_pks: set[int]) -> None:
     con.execute("DELETE FROM series WHERE num_instances=0 AND pk NOT IN (SELECT DISTINCT series_pk FROM instances)")
     for pk in study_pks:
         refresh_study_summary(con, pk)
@@ -178,7 +180,7 @@ class PruneReport:
     evicted: list[str] = field(default_factory=list)
     kept_pinned: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "before_bytes": self.before_bytes,
             "after_bytes": self.after_bytes,

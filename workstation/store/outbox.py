@@ -24,7 +24,7 @@ from typing import Any
 from workstation.dicom.header import InstanceRecord
 from workstation.store import layout
 from workstation.store.cache import StudyCache
-from workstation.store.database import transaction
+from workstation.store.database import inserted_pk, transaction
 from workstation.store.layout import StagedFile, fsync_dir
 from workstation.store.writer import (
     CommitResult,
@@ -95,7 +95,8 @@ def get_draft(cache: StudyCache, draft_id: str) -> DraftRow | None:
 
 
 def list_drafts(cache: StudyCache, study_uid: str | None = None) -> list[DraftRow]:
-    sql, args = "SELECT * FROM report_drafts", ()
+    sql = "SELECT * FROM report_drafts"
+    args: tuple[str, ...] = ()
     if study_uid:
         sql, args = sql + " WHERE study_uid=?", (study_uid,)
     with cache.lock:
@@ -131,12 +132,19 @@ class ReportRow:
 
 
 def list_reports(cache: StudyCache, study_uid: str | None = None) -> list[ReportRow]:
-    sql, args = "SELECT * FROM reports", ()
+    sql = "SELECT * FROM reports"
+    args: tuple[str, ...] = ()
     if study_uid:
         sql, args = sql + " WHERE study_uid=?", (study_uid,)
     with cache.lock:
         rows = list(cache.connection.execute(sql + " ORDER BY created, rowid", args))
-    return [ReportRow(**{k: (bool(r[k]) if k == "signed" else r[k]) for k in r.keys()}) for r in rows]
+    return [_report(r) for r in rows]
+
+
+def _report(r: sqlite3.Row) -> ReportRow:
+    values: dict[str, Any] = dict(r)
+    values["signed"] = bool(values["signed"])
+    return ReportRow(**values)
 
 
 def report_status(cache: StudyCache, study_uids: list[str] | None = None) -> dict[str, str]:
@@ -260,7 +268,7 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
     return QueuedReport(result, pk)
 
 
-def _undo_renames(journal, staged: StagedFile) -> None:
+def _undo_renames(journal: layout.RenameJournal, staged: StagedFile) -> None:
     """The transaction rolled back: no file it moved into place may stay without its row."""
     staged.tmp_path.unlink(missing_ok=True)
     for path in journal.paths:
@@ -275,7 +283,7 @@ def _enqueue(con: sqlite3.Connection, sop_uid: str, sop_class: str, study_uid: s
         (sop_uid, sop_class, study_uid, file_hash, destination, QUEUED, now, now, now),
     )
     _hold(con, study_uid, OUTBOX_HOLDER + sop_uid)
-    return int(cur.lastrowid)
+    return inserted_pk(cur)
 
 
 def enqueue(cache: StudyCache, sop_instance_uid: str, destination: str) -> int:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_RowT = TypeVar("_RowT", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
@@ -196,8 +202,8 @@ def get_instance(con: sqlite3.Connection, sop_uid: str) -> InstanceRow | None:
     return _row(InstanceRow, r) if r else None
 
 
-def _row(cls, r: sqlite3.Row):
-    values = {f.name: r[f.name] for f in fields(cls)}
+def _row(cls: type[_RowT], r: sqlite3.Row) -> _RowT:
+    values: dict[str, Any] = {f.name: r[f.name] for f in fields(cls)}
     for f in fields(cls):
         if f.type in ("bool",):
             values[f.name] = bool(values[f.name])

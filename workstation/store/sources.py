@@ -7,7 +7,7 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,9 @@ def dicomdir_files(dicomdir: Path) -> Iterator[Source | Unreadable]:
             yield Unreadable(str(dicomdir), "DICOMDIR references a path outside its file set")
             continue
         target = root.joinpath(*parts)
-        if special_file(target):
-            yield Unreadable(str(target), special_file(target))
+        why = special_file(target)
+        if why is not None:
+            yield Unreadable(str(target), why)
             continue
         if not target.exists():
             # File sets written on other systems may differ in case.
@@ -131,8 +132,8 @@ def iter_sources(
             yield Unreadable(str(path), "no such file or folder")
         elif path.resolve() in excluded:
             continue
-        elif special_file(path):
-            yield Unreadable(str(path), special_file(path))
+        elif (why := special_file(path)) is not None:
+            yield Unreadable(str(path), why)
         elif path.is_dir():
             yield from _walk(path, excluded)
         elif _is_dicomdir(path):
@@ -143,7 +144,7 @@ def iter_sources(
             yield Source(str(path))
 
 
-def _walk(folder: Path, excluded: set[Path] = frozenset()) -> Iterator[Source | Unreadable]:
+def _walk(folder: Path, excluded: Set[Path] = frozenset()) -> Iterator[Source | Unreadable]:
     errors: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(folder, onerror=errors.append):
         if excluded:
@@ -155,8 +156,8 @@ def _walk(folder: Path, excluded: set[Path] = frozenset()) -> Iterator[Source | 
                 continue
             if p.is_symlink() and not p.exists():
                 yield Unreadable(str(p), "broken link")
-            elif special_file(p):
-                yield Unreadable(str(p), special_file(p))
+            elif (why := special_file(p)) is not None:
+                yield Unreadable(str(p), why)
             elif _is_dicomdir(p):
                 # Its images are found by the walk itself.
                 yield Unreadable(str(p), "DICOMDIR (file-set index, not an image; its files are imported)")

@@ -26,7 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workstation.store.database import transaction
+from workstation.store.database import inserted_pk, transaction
 from workstation.store.layout import (
     RenameJournal,
     StagedFile,
@@ -69,6 +69,10 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+# (series UID, study UID, patient key): the rows an instance hangs under.
+_HierarchyKey = tuple[str, str, tuple[str, str, str]]
+
+
 def _patient_key(rec: InstanceRecord) -> tuple[str, str, str]:
     if rec.patient_id:
         return rec.patient_id, rec.issuer_of_patient_id, ""
@@ -83,7 +87,7 @@ def commit_batch(con: sqlite3.Connection, cache_dir: Path, batch: list[PendingIn
     touched_studies: set[int] = set()
     dirs_to_sync: set[Path] = set()
     received = now_iso()
-    known: dict[tuple, tuple[int, int]] = {}  # (series UID, patient key) -> (series pk, study pk) within this batch
+    known: dict[_HierarchyKey, tuple[int, int]] = {}  # -> (series pk, study pk) within this batch
     renamed = RenameJournal(cache_dir)  # files moved into place in this transaction: removed if it fails
     try:
         with transaction(con):
@@ -156,7 +160,7 @@ def _commit_one(
     touched_series: set[int],
     touched_studies: set[int],
     dirs_to_sync: set[Path],
-    known: dict[tuple, tuple[int, int]],
+    known: dict[_HierarchyKey, tuple[int, int]],
     renamed: RenameJournal,
 ) -> CommitResult:
     rec, staged = item.record, item.staged
@@ -240,21 +244,21 @@ def _upsert_hierarchy(con: sqlite3.Connection, rec: InstanceRecord, received: st
         "SELECT pk FROM patients WHERE patient_id=? AND issuer=? AND key_extra=?", (pid, issuer, extra)
     ).fetchone()
     if row is None:
-        patient_pk = con.execute(
+        patient_pk = inserted_pk(con.execute(
             "INSERT INTO patients (patient_id, issuer, key_extra, name, birth_date, sex) VALUES (?,?,?,?,?,?)",
             (pid, issuer, extra, rec.patient_name, rec.patient_birth_date, rec.patient_sex),
-        ).lastrowid
+        ))
     else:
         patient_pk = row["pk"]
 
     row = con.execute("SELECT pk, patient_pk FROM studies WHERE study_uid=?", (rec.study_uid,)).fetchone()
     if row is None:
-        study_pk = con.execute(
+        study_pk = inserted_pk(con.execute(
             """INSERT INTO studies (patient_pk, study_uid, study_date, study_time, description, accession,
                    study_id, referring_physician, institution, created) VALUES (?,?,?,?,?,?,?,?,?,?)""",
             (patient_pk, rec.study_uid, rec.study_date, rec.study_time, rec.study_description,
              rec.accession_number, rec.study_id, rec.referring_physician, rec.institution_name, received),
-        ).lastrowid
+        ))
     else:
         study_pk = row["pk"]
         if row["patient_pk"] != patient_pk:
@@ -264,14 +268,14 @@ def _upsert_hierarchy(con: sqlite3.Connection, rec: InstanceRecord, received: st
 
     row = con.execute("SELECT pk FROM series WHERE series_uid=?", (rec.series_uid,)).fetchone()
     if row is None:
-        series_pk = con.execute(
+        series_pk = inserted_pk(con.execute(
             """INSERT INTO series (study_pk, series_uid, series_number, description, modality, body_part,
                    laterality, frame_of_reference_uid, protocol_name, contrast_bolus_agent, series_date,
                    series_time) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
             (study_pk, rec.series_uid, rec.series_number, rec.series_description, rec.modality, rec.body_part,
              rec.laterality, rec.frame_of_reference_uid, rec.protocol_name, rec.contrast_bolus_agent,
              rec.series_date, rec.series_time),
-        ).lastrowid
+        ))
     else:
         series_pk = row["pk"]
     return series_pk, study_pk
