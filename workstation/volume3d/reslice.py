@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkCommonExecutionModel import vtkAlgorithmOutput
 from vtkmodules.vtkImagingCore import vtkImageReslice
 
 from workstation.model.volume import Volume
@@ -59,7 +61,7 @@ class Reslicer:
     def configure(
         self,
         plane: Plane,
-        reference,
+        reference: ArrayLike,
         *,
         size: tuple[int, int] | None = None,
         interpolation: str = "linear",
@@ -103,7 +105,8 @@ class Reslicer:
         self.filter.SetOutputSpacing(spacing, spacing, self.pixel_spacing)
         self.filter.SetOutputOrigin(float(u0), float(v0), 0.0)
         self.filter.SetOutputExtent(0, nx - 1, 0, ny - 1, 0, 0)
-        {"nearest": self.filter.SetInterpolationModeToNearestNeighbor, "linear": self.filter.SetInterpolationModeToLinear,
+        {"nearest": self.filter.SetInterpolationModeToNearestNeighbor,
+         "linear": self.filter.SetInterpolationModeToLinear,
          "cubic": self.filter.SetInterpolationModeToCubic}[interpolation]()
         slices = max(1, int(round(slab_mm / self.pixel_spacing))) if slab_mm > 0 else 1
         # An odd number of samples puts one on the plane itself, so a MIP (MinIP) is never below
@@ -114,7 +117,8 @@ class Reslicer:
         # slice's (a 10 mm MIP came out darker than the slice it contains by hundreds of HU); the
         # general path samples each plane as a thin slice would.
         self.filter.SetOptimization(slices == 1)
-        {"mip": self.filter.SetSlabModeToMax, "minip": self.filter.SetSlabModeToMin, "avg": self.filter.SetSlabModeToMean}[slab_mode]()
+        {"mip": self.filter.SetSlabModeToMax, "minip": self.filter.SetSlabModeToMin,
+         "avg": self.filter.SetSlabModeToMean}[slab_mode]()
 
     def update(self) -> SliceImage:
         """Run the reslice and return the plane as an array (row 0 at the top)."""
@@ -125,7 +129,7 @@ class Reslicer:
         ox, oy, _ = out.GetOrigin()
         return SliceImage(np.ascontiguousarray(arr), self.output_spacing, (ox, oy))
 
-    def output_port(self):
+    def output_port(self) -> vtkAlgorithmOutput:
         return self.filter.GetOutputPort()
 
 
@@ -134,4 +138,5 @@ def window_to_uint8(array: np.ndarray, center: float, width: float) -> np.ndarra
     width = max(float(width), 1.0)
     lo = center - 0.5 - (width - 1) / 2
     scaled = (np.asarray(array, np.float32) - lo) / (width - 1) * 255.0
-    return np.clip(scaled, 0, 255).astype(np.uint8)
+    grey: np.ndarray = np.clip(scaled, 0, 255).astype(np.uint8)
+    return grey

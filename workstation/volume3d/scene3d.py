@@ -7,8 +7,12 @@ same renderer in its QVTK window.  World coordinates are patient coordinates
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction, vtkPlane, vtkPlaneCollection
+from numpy.typing import ArrayLike
+from vtkmodules.vtkCommonCore import vtkCommand
+from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPiecewiseFunction, vtkPlane, vtkPlaneCollection
 from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkPolyDataNormals, vtkWindowedSincPolyDataFilter
 from vtkmodules.vtkRenderingAnnotation import vtkAnnotatedCubeActor
 from vtkmodules.vtkRenderingCore import (
@@ -25,6 +29,12 @@ from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkOpenGLGPUVolumeRayCastMapper
 from workstation.model.volume import Volume
 from workstation.volume3d.image_data import patient_bounds, to_vtk_image, volume_matrix, vtk_matrix
 from workstation.volume3d.presets import VrPreset
+
+if TYPE_CHECKING:
+    from vtkmodules.vtkRenderingCore import vtkRenderWindow, vtkRenderWindowInteractor, vtkTexture
+
+#: The two ray casters a scene uses (see :func:`new_mapper`).
+VolumeMapper = vtkFixedPointVolumeRayCastMapper | vtkOpenGLGPUVolumeRayCastMapper
 
 CUBE_VIEWPORT = (0.0, 0.0, 0.16, 0.16)
 #: Above this many voxels the 3D view renders every other row and column: the CPU ray caster's
@@ -44,13 +54,16 @@ def reduced_for_3d(volume: Volume, max_voxels: int = MAX_3D_VOXELS) -> Volume:
         step *= 2
     arr = np.ascontiguousarray(volume.array[:, ::step, ::step])
     spacing = np.array(volume.spacing, float) * [step, step, 1]
-    return Volume(array=arr, origin=np.array(volume.origin, float), spacing=spacing, direction=np.array(volume.direction, float),
-                  rescale_slope=volume.rescale_slope, rescale_intercept=volume.rescale_intercept, rescaled=volume.rescaled,
-                  frame_of_reference_uid=volume.frame_of_reference_uid, series_uid=volume.series_uid, modality=volume.modality,
-                  notes=[*volume.notes, f"3D view from every {step}th row and column ({arr.shape[2]} x {arr.shape[1]} x {arr.shape[0]})"])
+    return Volume(array=arr, origin=np.array(volume.origin, float), spacing=spacing,
+                  direction=np.array(volume.direction, float), rescale_slope=volume.rescale_slope,
+                  rescale_intercept=volume.rescale_intercept, rescaled=volume.rescaled,
+                  frame_of_reference_uid=volume.frame_of_reference_uid, series_uid=volume.series_uid,
+                  modality=volume.modality,
+                  notes=[*volume.notes, f"3D view from every {step}th row and column "
+                                        f"({arr.shape[2]} x {arr.shape[1]} x {arr.shape[0]})"])
 
 
-def new_mapper(kind: str, image):
+def new_mapper(kind: str, image: vtkImageData) -> VolumeMapper:
     """The ray caster of a scene over ``image``: "cpu" (fixed point, software) or "gpu"."""
     mapper = vtkFixedPointVolumeRayCastMapper() if kind == "cpu" else vtkOpenGLGPUVolumeRayCastMapper()
     mapper.SetInputData(image)
@@ -67,10 +80,11 @@ def set_transfer_functions(prop: vtkVolumeProperty, preset: VrPreset, volume: Vo
     p = preset.scaled(volume.array)
     slope, intercept = (1.0, 0.0) if volume.rescaled or volume.rescale_slope == 0 else (
         volume.rescale_slope, volume.rescale_intercept)
-    if p.scale != "relative" and (slope, intercept) != (1.0, 0.0) and p is preset:
-        to_stored = (lambda v: (v - intercept) / slope)
-    else:
-        to_stored = (lambda v: v)
+    rescale = p.scale != "relative" and (slope, intercept) != (1.0, 0.0) and p is preset
+
+    def to_stored(v: float) -> float:
+        return (v - intercept) / slope if rescale else v
+
     colour = vtkColorTransferFunction()
     for v, r, g, b in p.colour:
         colour.AddRGBPoint(to_stored(v), r, g, b)
@@ -116,7 +130,7 @@ class VolumeScene:
         self.interactive = False
         self.blend = "composite"
         self.preview = False
-        self._frame = None  # a texture of a frame rendered off the GUI thread (show_frame)
+        self._frame: vtkTexture | None = None  # a texture of a frame rendered off the GUI thread (show_frame)
         self._volume_was_visible = True
         self.property = vtkVolumeProperty()
         self.property.SetInterpolationTypeToLinear()
@@ -132,11 +146,11 @@ class VolumeScene:
         self._clip_box: tuple[float, ...] | None = None
         self._clip_plane: tuple[np.ndarray, np.ndarray] | None = None
         self.cube_renderer = self._make_cube()
-        self.renderer.AddObserver("StartEvent", lambda *_: self._sync_cube())
+        self.renderer.AddObserver(vtkCommand.StartEvent, lambda *_: self._sync_cube())
         self.set_interactive(False)
 
     # Window ----------------------------------------------------------------------------
-    def attach(self, window) -> None:
+    def attach(self, window: vtkRenderWindow) -> None:
         """Add the scene's renderers to a render window (its own or a QVTK widget's)."""
         window.SetNumberOfLayers(2)
         window.AddRenderer(self.renderer)
@@ -144,7 +158,8 @@ class VolumeScene:
 
     def _make_cube(self) -> vtkRenderer:
         cube = vtkAnnotatedCubeActor()
-        for face, text in (("XPlus", "L"), ("XMinus", "R"), ("YPlus", "P"), ("YMinus", "A"), ("ZPlus", "S"), ("ZMinus", "I")):
+        for face, text in (("XPlus", "L"), ("XMinus", "R"), ("YPlus", "P"), ("YMinus", "A"), ("ZPlus", "S"),
+                           ("ZMinus", "I")):
             getattr(cube, f"Set{face}FaceText")(text)
         cube.SetFaceTextScale(0.6)
         cube.GetCubeProperty().SetColor(0.25, 0.35, 0.5)
@@ -229,7 +244,8 @@ class VolumeScene:
         if self._frame is None:
             return
         self.renderer.TexturedBackgroundOff()
-        self.renderer.SetBackgroundTexture(None)
+        # VTK takes None (no texture) here; its stubs do not say so.
+        self.renderer.SetBackgroundTexture(None)  # type: ignore[arg-type]
         self.actor.SetVisibility(self._volume_was_visible)
         self._frame = None
 
@@ -241,7 +257,7 @@ class VolumeScene:
         self.property.ShadeOff()
         self.property.SetDisableGradientOpacity(True)
 
-    def adopt(self, volume: Volume, image, mapper) -> None:
+    def adopt(self, volume: Volume, image: vtkImageData, mapper: VolumeMapper) -> None:
         """Show ``volume`` (the full 3D volume) through ``image`` and ``mapper`` prepared for it off the GUI thread.
 
         The preset, blend mode, clipping, camera and isosurface carry over; the preview ends.
@@ -270,7 +286,7 @@ class VolumeScene:
         sample = self.full_sample * (INTERACTIVE_SAMPLE_FACTOR if interactive else 1.0)
         self.mapper.SetImageSampleDistance(image_sample)
         self.mapper.SetSampleDistance(sample)
-        if self.mapper_kind == "cpu":
+        if isinstance(self.mapper, vtkFixedPointVolumeRayCastMapper):  # the CPU ray caster ("cpu")
             self.mapper.SetInteractiveSampleDistance(sample)
 
     def set_volume_visible(self, visible: bool) -> None:
@@ -327,14 +343,14 @@ class VolumeScene:
         self._clip_box = tuple(float(f) for f in fractions) if fractions is not None else None
         self._apply_clipping()
 
-    def set_clip_plane(self, origin=None, normal=None) -> None:
+    def set_clip_plane(self, origin: ArrayLike | None = None, normal: ArrayLike | None = None) -> None:
         """Cut away what lies on the side ``normal`` points away from (patient coordinates); None clears."""
         self._clip_plane = None if origin is None else (np.asarray(origin, float), np.asarray(normal, float))
         self._apply_clipping()
 
     def clipping_planes(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The active clipping planes as (origin, inward normal) in patient coordinates."""
-        planes = []
+        planes: list[tuple[np.ndarray, np.ndarray]] = []
         if self._clip_box is not None:
             ext = (np.array(self.volume.shape[::-1], float) - 1) * self.volume.spacing
             for axis in range(3):
@@ -380,7 +396,7 @@ class VolumeScene:
         return [lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]]
 
     # Interaction -------------------------------------------------------------------------
-    def bind_interactor(self, interactor) -> None:
+    def bind_interactor(self, interactor: vtkRenderWindowInteractor) -> None:
         """Rotate, zoom and pan with the mouse; coarse sampling while it moves, full quality when it stops."""
         from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
 
@@ -388,13 +404,13 @@ class VolumeScene:
         interactor.SetInteractorStyle(style)
         self._style = style
 
-        def start(*_):
+        def start(*_: object) -> None:
             self.clear_frame()
             self.set_interactive(True)
 
-        def end(*_):
+        def end(*_: object) -> None:
             self.set_interactive(False)
             interactor.GetRenderWindow().Render()
 
-        style.AddObserver("StartInteractionEvent", start)
-        style.AddObserver("EndInteractionEvent", end)
+        style.AddObserver(vtkCommand.StartInteractionEvent, start)
+        style.AddObserver(vtkCommand.EndInteractionEvent, end)

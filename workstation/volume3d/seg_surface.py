@@ -9,6 +9,7 @@ patient placement (the scene's user matrix).
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkPolyDataNormals, vtkWindowedSincPolyDataFilter
@@ -16,6 +17,10 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
 from workstation.model.volume import Volume
 from workstation.volume3d.image_data import to_vtk_image, volume_matrix, vtk_matrix
+
+if TYPE_CHECKING:
+    from workstation.clinical.seg import SegmentationObject
+    from workstation.volume3d.scene3d import VolumeScene
 
 
 def segment_surface(volume: Volume, mask: np.ndarray, colour: tuple[int, int, int], smoothing: int = 15) -> vtkActor:
@@ -41,17 +46,19 @@ def segment_surface(volume: Volume, mask: np.ndarray, colour: tuple[int, int, in
     actor.GetProperty().SetColor(*(c / 255.0 for c in colour))
     actor.GetProperty().SetSpecular(0.3)
     actor.SetUserMatrix(vtk_matrix(volume_matrix(volume)))
-    actor._lightbox_image = image  # keep the mask's memory alive with the actor
+    # Keep the mask's memory alive with the actor (VTK's objects take Python attributes; its stubs do not say so).
+    actor._lightbox_image = image  # type: ignore[attr-defined]
     mapper.Update()
     return actor
 
 
-def add_segment_surfaces(scene, seg, volume: Volume | None = None) -> dict[int, vtkActor]:
+def add_segment_surfaces(scene: VolumeScene, seg: SegmentationObject,
+                         volume: Volume | None = None) -> dict[int, vtkActor]:
     """Add a surface per visible segment of ``seg`` lying on ``volume`` (default: the scene's full volume)."""
     from workstation.clinical.seg import segment_mask_volume
 
     volume = volume if volume is not None else scene.source
-    actors = {}
+    actors: dict[int, vtkActor] = {}
     for s in seg.segments.values():
         if not s.visible:
             continue
