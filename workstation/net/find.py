@@ -27,6 +27,7 @@ from pynetdicom.status import QR_FIND_SERVICE_CLASS_STATUS
 from workstation.config import Node
 from workstation.dicom.charset import UTF8, query_character_set
 from workstation.dicom.uids import is_safe_uid
+from workstation.net.answer_charset import read_answer_text
 from workstation.net.association import (
     Cancel,
     MalformedResponse,
@@ -322,7 +323,7 @@ def find(
         answers = _run_find(peer, calling_ae, "SERIES", series, sop_class, checker)
         return sorted({str(ds.get("Modality", "") or "") for ds in answers} - {""})
 
-    return FilteredAnswers(_run_find(peer, calling_ae, lv, identifier, sop_class, checker), identifier,
+    return FilteredAnswers(_run_find(peer, calling_ae, lv, identifier, sop_class, checker, charset), identifier,
                            _log_left_out, series_modalities if lv == "STUDY" else None)
 
 
@@ -338,6 +339,7 @@ def _run_find(
     identifier: Dataset,
     sop_class: str,
     is_cancelled: Callable[[], bool],
+    charset: str | None = None,
 ) -> Iterator[Dataset]:
     if is_cancelled():
         return
@@ -358,6 +360,8 @@ def _run_find(
                 code = int(status.Status)
                 category = status_category(code)
                 if category == "Pending":
+                    if found is not None:
+                        read_answer_text(found, charset)  # an answer without its character set: the node's
                     if found is None or not _decodable(found):
                         # pynetdicom yields an undecodable response twice (same status object): count it once.
                         if status is not last_bad:

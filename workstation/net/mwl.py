@@ -18,6 +18,7 @@ from pynetdicom.sop_class import ModalityWorklistInformationFind
 
 from workstation.config import Node
 from workstation.dicom.charset import UTF8
+from workstation.net.answer_charset import read_answer_text
 from workstation.net.association import (
     Cancel,
     NoAcceptedContext,
@@ -115,11 +116,9 @@ def query_worklist(node: Node | Peer, calling_ae: str, identifier: Dataset | Non
             category = status_category(code)
             if category == "Pending":
                 if found is not None:
-                    if "SpecificCharacterSet" not in found:
-                        # Some providers (DCMTK's wlmscpfs) leave it out of the answer although their data
-                        # are in it; the node's configured character set is what its answers are read with.
-                        found.SpecificCharacterSet = ident.SpecificCharacterSet
-                    _read_with_own_charset(found)
+                    # Some providers (DCMTK's wlmscpfs) leave the character set out although their data are in
+                    # it: the query's (the node's configured one) is what such an answer is read with.
+                    read_answer_text(found, ident.SpecificCharacterSet)
                     count += 1
                     yield found
                 if is_cancelled():
@@ -129,19 +128,6 @@ def query_worklist(node: Node | Peer, calling_ae: str, identifier: Dataset | Non
                 break
             raise ServiceFailed(f"{peer.describe()} refused the worklist query: {category} 0x{code:04X}", peer, code)
     log.info("MWL C-FIND at %s: %d orders in %.2f s", peer.describe(), count, time.monotonic() - started)
-
-
-def _read_with_own_charset(ds: Dataset) -> None:
-    """Make pydicom decode the answer's text with its Specific Character Set.
-
-    pynetdicom decodes an identifier without it, and pydicom converts raw values
-    with the character set the data set was *read* with (ISO 8859), so a UTF-8
-    name would come out as mojibake.
-    """
-    from pydicom.charset import convert_encodings
-
-    encodings = convert_encodings(ds.SpecificCharacterSet)
-    ds.set_original_encoding(*ds.original_encoding, encodings)
 
 
 def answers_worklist(node: Node | Peer, calling_ae: str) -> tuple[bool, str]:
