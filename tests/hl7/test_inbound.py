@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.audit.schema import validate
 from tests.hl7.peer import message, send_mllp
+from workstation import audit
 from workstation.hl7.inbound import start_listener
 from workstation.hl7.messages import parse, read_ack
 from workstation.hl7.settings import HL7Settings
@@ -61,7 +63,8 @@ def test_omi_order_by_ipc(cache, listener):
         "ORC": {"orc_1": "NW"},
         "TQ1": {"tq1_9": "R"},
         "OBR": {"obr_4": "MRKN^MR knee", "obr_31": "^Knee pain|locking"},
-        "IPC": {"ipc_1": "ACC-OMI", "ipc_2": "RP1", "ipc_3": "1.2.826.0.1.3680043.99.1", "ipc_4": "SPS1", "ipc_5": "MR"},
+        "IPC": {"ipc_1": "ACC-OMI", "ipc_2": "RP1", "ipc_3": "1.2.826.0.1.3680043.99.1", "ipc_4": "SPS1",
+                "ipc_5": "MR"},
     }, control_id="OMI-1")
     # "|" in the reason was escaped by hl7apy and comes back as written
     assert "\\F\\" in omi
@@ -83,6 +86,14 @@ def test_adt_a08_corrects_the_name_and_keeps_the_original(cache, listener):
     changes = {c.field: (c.old_value, c.new_value) for c in patient_changes(cache, "HL7-B")}
     assert changes["name"] == ("山田^花子", "山田^春子")
     assert all(c.source == "hl7 ADT^A08" for c in patient_changes(cache, "HL7-B"))
+    # The correction is an audit event: Patient Record (DCM 110110), action Update, naming the patient.
+    [rec] = [r for r in audit.current().store.records() if r["event_code"] == "110110"]
+    assert rec["action"] == "U" and rec["patients"] == ["HL7-B"] and "ADT^A08" in rec["xml"]
+    assert "山田^春子" in rec["xml"]
+    validate(rec["xml"])
+    # The same name sent again changes nothing and records nothing.
+    assert read_ack(send_mllp(lst.port, a08.replace("A08-1", "A08-2"))).code == "AA"
+    assert len([r for r in audit.current().store.records() if r["event_code"] == "110110"]) == 1
 
 
 def test_adt_a40_merges_studies_under_the_survivor(cache, listener):
@@ -97,6 +108,12 @@ def test_adt_a40_merges_studies_under_the_survivor(cache, listener):
     assert {s.study_uid for s in _patient(cache, "HL7-A")} == before
     [change] = patient_changes(cache, study_uid=moved)
     assert (change.action, change.old_value, change.new_value) == ("merge", "HL7-B", "HL7-A")
+    # The merge is audited: Patient Record naming both patients, and the moved study updated.
+    [rec] = [r for r in audit.current().store.records() if r["event_code"] == "110110"]
+    assert rec["action"] == "U" and set(rec["patients"]) == {"HL7-A", "HL7-B"} and "ADT^A40" in rec["xml"]
+    validate(rec["xml"])
+    [accessed] = [r for r in audit.current().store.records() if r["event_code"] == "110103"]
+    assert accessed["action"] == "U" and accessed["studies"] == [moved]
 
 
 def test_unknown_type_is_rejected_and_garbage_gets_an_error(cache, listener):

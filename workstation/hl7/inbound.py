@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from collections.abc import Callable
 
+from workstation import audit
 from workstation.hl7.messages import (
     HL7Error,
     build_ack,
@@ -22,6 +23,7 @@ from workstation.hl7.messages import (
 from workstation.hl7.mllp import MllpListener
 from workstation.hl7.settings import HL7Settings
 from workstation.store.cache import StudyCache
+from workstation.store.queries import StudyFilter
 from workstation.worklist.orders import save_orders
 from workstation.worklist.patients import merge_patients, update_patient
 
@@ -45,7 +47,11 @@ class Applied:
 
 def apply_message(cache: StudyCache, er7: str, hs: HL7Settings, *,
                   on_applied: Callable[[Applied], None] | None = None) -> Applied:
-    """Apply one inbound message and return the ACK to send (AA, AE for a message we cannot use, AR for a type we do not take)."""
+    """Apply one inbound message and return the ACK to send.
+
+    AA when applied, AE for a message that cannot be used (the reason in MSA-3),
+    AR for a message type not taken here.
+    """
     kind = ""
     try:
         msg = parse(er7)
@@ -58,6 +64,9 @@ def apply_message(cache: StudyCache, er7: str, hs: HL7Settings, *,
             upd = patient_update(msg)
             changes = update_patient(cache, upd.patient_id, upd.issuer, name=upd.name, birth_date=upd.birth_date,
                                      sex=upd.sex, source=f"hl7 {kind}")
+            if changes:
+                audit.patient_changed([(upd.patient_id, upd.name or _cached_name(cache, upd.patient_id))],
+                                      f"patient demographics corrected by the RIS ({kind})")
             summary = f"patient update: {len(changes)} value(s) corrected"
         elif kind == "ADT^A40":
             merge = patient_merge(msg)
@@ -65,6 +74,10 @@ def apply_message(cache: StudyCache, er7: str, hs: HL7Settings, *,
             changes = merge_patients(cache, s.patient_id, merge.prior_id, surviving_issuer=s.issuer,
                                      prior_issuer=merge.prior_issuer, name=s.name, birth_date=s.birth_date, sex=s.sex,
                                      source="hl7 ADT^A40")
+            if changes:
+                audit.patient_changed([(s.patient_id, s.name or _cached_name(cache, s.patient_id)),
+                                       (merge.prior_id, "")], "patients merged by the RIS (ADT^A40)",
+                                      study_uids=sorted({c.study_uid for c in changes}))
             summary = f"patient merge: {len(changes)} stud{'y' if len(changes) == 1 else 'ies'} moved"
         else:
             result = Applied(kind, "AR", f"message type {kind or 'unknown'} not accepted",
@@ -80,6 +93,14 @@ def apply_message(cache: StudyCache, er7: str, hs: HL7Settings, *,
                          build_ack(er7, "AE", f"internal error ({type(exc).__name__})", hs))
     _tell(result, on_applied)
     return result
+
+
+def _cached_name(cache: StudyCache, patient_id: str) -> str:
+    """The name the index holds for ``patient_id`` (the audit record names whose record changed)."""
+    for study in cache.studies(StudyFilter(patient_id=patient_id)):
+        if study.patient_id == patient_id:
+            return study.patient_name
+    return ""
 
 
 def _tell(result: Applied, on_applied: Callable[[Applied], None] | None) -> None:
