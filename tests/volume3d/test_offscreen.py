@@ -1,4 +1,5 @@
-"""Headless rendering with VTK's OSMesa window: MPR views with overlays, 3D presets, surfaces, clipping; the MPR controller."""
+"""Headless rendering with VTK's OSMesa window: MPR views with overlays, 3D presets, surfaces, clipping;
+the MPR controller."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def test_every_preset_loads_and_renders_something_different(sphere_volume, tmp_p
 
 
 def test_gpu_mapper_can_be_forced(sphere_volume, tmp_path):
-    r = render_3d(sphere_volume, tmp_path / "g.png", preset="mip", size=(64, 64), settings_extra={"volume3d": {"mapper": "gpu"}})
+    r = render_3d(sphere_volume, tmp_path / "g.png", preset="mip", size=(64, 64),
+                  settings_extra={"volume3d": {"mapper": "gpu"}})
     assert r.mapper == "gpu" and _png(r.path).max() > 60
 
 
@@ -63,8 +65,13 @@ def test_isosurface_and_clip_box(sphere_volume, tmp_path):
     clipped = render_3d(sphere_volume, tmp_path / "c.png", preset="ct-bone", size=(96, 96), isosurface=0.0,
                         clip_box=(0.5, 1, 0, 1, 0, 1))
     a, b = _png(whole.path), _png(clipped.path)
-    lit = lambda img: img.sum(axis=2) > 60
+
+    def lit(img):
+        return img.sum(axis=2) > 60
+
     assert lit(b).sum() < 0.8 * lit(a).sum()  # half of the sphere is cut away
+    with pytest.raises(ValueError, match="a clip box has 6 fractions"):
+        render_3d(sphere_volume, tmp_path / "x.png", size=(32, 32), clip_box=(0.5, 1, 0, 1, 0))
 
 
 def test_bad_presets_are_refused_with_a_reason():

@@ -12,13 +12,14 @@ Linear interpolation while the mouse moves, cubic once it is released.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Required, TypedDict
 
 import numpy as np
 
 from workstation.model.volume import Volume
 from workstation.volume3d.image_data import to_vtk_image
-from workstation.volume3d.measure import Measurement
+from workstation.volume3d.measure import Measurement, ViewMeasurement
 from workstation.volume3d.mpr_scene import MprScene
 from workstation.volume3d.planes import PLANE_NAMES, MprGeometry, Plane
 from workstation.volume3d.reslice import Reslicer
@@ -27,6 +28,16 @@ CENTER_PICK_PIXELS = 10.0
 LINE_PICK_PIXELS = 6.0
 TOOLS = ("crosshair", "window", "length", "angle", "roi")
 _POINTS_NEEDED = {"length": 2, "angle": 3, "roi": 2}
+
+
+class _Drag(TypedDict, total=False):
+    """A drag in progress: ``kind`` center, rotate (with the line's last ``angle``) or window (from ``xy``)."""
+
+    kind: Required[str]
+    view: Required[str]
+    angle: float
+    xy: tuple[float, float]
+    window: tuple[float, float]
 
 
 class MprController:
@@ -42,7 +53,8 @@ class MprController:
         ``render(view_name)`` redraws one view; the widget passes its windows' Render.
     """
 
-    def __init__(self, volume: Volume, window: tuple[float, float], render: Callable[[str], None] | None = None) -> None:
+    def __init__(self, volume: Volume, window: tuple[float, float],
+                 render: Callable[[str], None] | None = None) -> None:
         self.volume = volume
         image = to_vtk_image(volume)
         self.geometry = MprGeometry(volume.center())
@@ -54,7 +66,7 @@ class MprController:
         self.interacting = False
         self.measurements: list[Measurement] = []
         self._pending: list[np.ndarray] = []
-        self._drag: dict | None = None
+        self._drag: _Drag | None = None
         self.renderers: list[Callable[[str], None]] = [render] if render is not None else []
         self.listeners: list[Callable[[list[Plane]], None]] = []
         self.step_mm = float(min(volume.spacing))
@@ -66,7 +78,7 @@ class MprController:
             return self.window
         return (self.window[0] - v.rescale_intercept) / v.rescale_slope, self.window[1] / abs(v.rescale_slope)
 
-    def refresh(self, names=PLANE_NAMES) -> None:
+    def refresh(self, names: Iterable[str] = PLANE_NAMES) -> None:
         """Reslice and redraw views (all by default), then tell the listeners where the planes are."""
         interpolation = "linear" if self.interacting else "cubic"
         for name in names:
@@ -80,10 +92,11 @@ class MprController:
         for listener in self.listeners:
             listener(planes)
 
-    def _measurements_in(self, name: str):
+    def _measurements_in(self, name: str) -> list[ViewMeasurement]:
         plane = self.geometry.plane(name)
         tol = max(self.step_mm / 2, self.slab_mm / 2)
-        return [m.in_view(plane, self.geometry.reference) for m in self.measurements if m.view == name and m.on_plane(plane, tol)]
+        return [m.in_view(plane, self.geometry.reference) for m in self.measurements
+                if m.view == name and m.on_plane(plane, tol)]
 
     # Settings ----------------------------------------------------------------------------
     def set_window(self, center: float, width: float) -> None:
@@ -162,7 +175,7 @@ class MprController:
         self.geometry.scroll(name, steps * self.step_mm)
         self.refresh()
 
-    def _angle(self, name: str, uv) -> float:
+    def _angle(self, name: str, uv: np.ndarray) -> float:
         c = self.geometry.crosshair(name)
         centre = next(iter(c.values()))[0]
         return float(np.degrees(np.arctan2(uv[1] - centre[1], uv[0] - centre[0])))
@@ -185,7 +198,7 @@ class MprController:
         return None
 
     # Measurements ------------------------------------------------------------------------
-    def _add_point(self, name: str, uv) -> None:
+    def _add_point(self, name: str, uv: np.ndarray) -> None:
         plane = self.geometry.plane(name)
         self._pending.append(plane.from_view(uv, self.geometry.reference))
         if len(self._pending) == _POINTS_NEEDED[self.tool]:

@@ -6,8 +6,10 @@ QVTK window.  The view's world is the plane's frame (x = right, y = up, mm).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from vtkmodules.vtkCommonCore import vtkPoints
+from vtkmodules.vtkCommonCore import vtkCommand, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkRenderingCore import (
     vtkActor,
@@ -15,6 +17,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkImageActor,
     vtkPolyDataMapper,
     vtkPolyDataMapper2D,
+    vtkProp,
     vtkRenderer,
     vtkTextActor,
 )
@@ -27,6 +30,9 @@ from workstation.volume3d.reslice import Reslicer
 PLANE_COLOURS = {"axial": (0.95, 0.3, 0.3), "coronal": (0.35, 0.85, 0.35), "sagittal": (0.95, 0.85, 0.3)}
 OVERLAY_Z = 1.0  # mm in front of the image, towards the camera
 MEASURE_COLOUR = (0.3, 0.85, 1.0)
+
+#: An RGB colour, each channel 0 to 1.
+Colour = tuple[float, float, float]
 
 
 def _polyline(points: list[tuple[float, float, float]], closed: bool = False) -> vtkPolyData:
@@ -44,7 +50,7 @@ def _polyline(points: list[tuple[float, float, float]], closed: bool = False) ->
     return poly
 
 
-def _line_actor(colour, width: float = 1.5) -> tuple[vtkActor, vtkPolyDataMapper]:
+def _line_actor(colour: Colour, width: float = 1.5) -> tuple[vtkActor, vtkPolyDataMapper]:
     mapper = vtkPolyDataMapper()
     actor = vtkActor()
     actor.SetMapper(mapper)
@@ -54,7 +60,7 @@ def _line_actor(colour, width: float = 1.5) -> tuple[vtkActor, vtkPolyDataMapper
     return actor, mapper
 
 
-def _text(size: int = 14, colour=(0.95, 0.95, 0.6)) -> vtkTextActor:
+def _text(size: int = 14, colour: Colour = (0.95, 0.95, 0.6)) -> vtkTextActor:
     t = vtkTextActor()
     prop = t.GetTextProperty()
     prop.SetFontSize(size)
@@ -111,11 +117,11 @@ class MprScene:
         self.scale_text = _text(12, (0.95, 0.95, 0.95))
         self.renderer.AddViewProp(self.scale_actor)
         self.renderer.AddViewProp(self.scale_text)
-        self._measure_props: list = []
+        self._measure_props: list[vtkProp] = []
         self.scale_mm = 0.0
         cam = self.renderer.GetActiveCamera()
         cam.ParallelProjectionOn()
-        self.renderer.AddObserver("StartEvent", lambda *_: self._update_scale_bar())
+        self.renderer.AddObserver(vtkCommand.StartEvent, lambda *_: self._update_scale_bar())
         self._fitted = False
 
     # Content -----------------------------------------------------------------------------
@@ -135,7 +141,8 @@ class MprScene:
         ``shown_window`` is the same window in modality values, for the corner text (default ``window``).
         """
         plane = geometry.plane(self.name)
-        self.reslicer.configure(plane, geometry.reference, size=size, interpolation=interpolation, slab_mm=slab_mm, slab_mode=slab_mode)
+        self.reslicer.configure(plane, geometry.reference, size=size, interpolation=interpolation, slab_mm=slab_mm,
+                                slab_mode=slab_mode)
         prop = self.image_actor.GetProperty()
         prop.SetColorLevel(float(window[0]))
         prop.SetColorWindow(max(float(window[1]), 1.0))
@@ -220,7 +227,7 @@ class MprScene:
         wx, wy, _, w = self.renderer.GetWorldPoint()
         return np.array([wx / (w or 1.0), wy / (w or 1.0)])
 
-    def view_to_display(self, uv) -> np.ndarray:
+    def view_to_display(self, uv: Sequence[float] | np.ndarray) -> np.ndarray:
         self.renderer.SetWorldPoint(float(uv[0]), float(uv[1]), 0.0, 1.0)
         self.renderer.WorldToDisplay()
         x, y, _ = self.renderer.GetDisplayPoint()

@@ -5,12 +5,13 @@ Everything here runs without Qt and without a display, in VTK's OSMesa window.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from workstation.model.volume import Volume
 from workstation.volume3d.mpr_scene import MprScene
@@ -56,8 +57,8 @@ def render_mpr(
     out: str | Path,
     *,
     plane: str = "axial",
-    rotations: list[tuple[Any, float]] = (),
-    position=None,
+    rotations: Sequence[tuple[ArrayLike, float]] = (),
+    position: ArrayLike | None = None,
     slab_mm: float = 0.0,
     slab_mode: str = "mip",
     window: tuple[float, float] | None = None,
@@ -85,12 +86,14 @@ def render_mpr(
     win = offscreen_window(*size)
     scene = MprScene(plane, Reslicer(volume))
     win.AddRenderer(scene.renderer)
-    scene.show(geometry, window=stored_window, interpolation=interpolation, slab_mm=slab_mm, slab_mode=slab_mode, shown_window=window)
+    scene.show(geometry, window=stored_window, interpolation=interpolation, slab_mm=slab_mm, slab_mode=slab_mode,
+               shown_window=window)
     scene.fit()
     win.Render()
     path = write_png(capture(win), out)
     p = geometry.plane(plane)
-    result = MprResult(path, plane, p.center.tolist(), p.normal.tolist(), p.right.tolist(), p.up.tolist(), window, scene.mm_per_pixel())
+    result = MprResult(path, plane, p.center.tolist(), p.normal.tolist(), p.right.tolist(), p.up.tolist(), window,
+                       scene.mm_per_pixel())
     win.Finalize()
     return result
 
@@ -125,7 +128,12 @@ def render_3d(
     smoothing: int = 15,
     clip_box: tuple[float, ...] | None = None,
 ) -> Render3dResult:
-    """Render the volume (or an isosurface) from the front, turned by azimuth and elevation, to PNG."""
+    """Render the volume (or an isosurface) from the front, turned by azimuth and elevation, to PNG.
+
+    ``clip_box`` keeps the part inside (x0, x1, y0, y1, z0, z1), fractions of the volume's extent.
+    """
+    if clip_box is not None and len(clip_box) != 6:
+        raise ValueError(f"a clip box has 6 fractions (x0, x1, y0, y1, z0, z1), got {len(clip_box)}")
     chosen = load_preset(preset)
     win = offscreen_window(*size)
     win.Render()  # makes the OpenGL context, so the renderer can be named
@@ -139,7 +147,8 @@ def render_3d(
         scene.set_volume_visible(False)
         triangles = scene.set_isosurface(isosurface, smoothing)
     if clip_box is not None:
-        scene.set_clip_box(clip_box)
+        x0, x1, y0, y1, z0, z1 = clip_box
+        scene.set_clip_box((x0, x1, y0, y1, z0, z1))
     scene.view(azimuth, elevation)
     win.Render()
     path = write_png(capture(win), out)

@@ -13,16 +13,25 @@ worker has finished with them and returned them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Callable
 
 import numpy as np
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkRenderingCore import vtkRenderer
+from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 
 from workstation.model.volume import Volume
 from workstation.volume3d.image_data import to_vtk_image
 from workstation.volume3d.presets import VrPreset
-from workstation.volume3d.scene3d import MAX_3D_VOXELS, new_mapper, reduced_for_3d, set_transfer_functions
+from workstation.volume3d.scene3d import (
+    MAX_3D_VOXELS,
+    VolumeMapper,
+    new_mapper,
+    reduced_for_3d,
+    set_transfer_functions,
+)
 
 #: Voxels of the first frame's volume: its render and its copy take tens of milliseconds.
 PREVIEW_VOXELS = 2_000_000
@@ -54,11 +63,11 @@ class FrameRequest:
 
     width: int
     height: int
-    camera: dict
+    camera: dict[str, Any]  # see camera_of
     blend: str
-    clipping: list
-    background: tuple
-    key: tuple
+    clipping: list[tuple[np.ndarray, np.ndarray]]  # (origin, inward normal), patient coordinates
+    background: tuple[float, ...]
+    key: tuple[Any, ...]
 
 
 @dataclass
@@ -69,10 +78,10 @@ class Prepared:
     """
 
     volume: Volume
-    image: Any
-    mapper: Any
+    image: vtkImageData
+    mapper: VolumeMapper
     frame: np.ndarray | None = None
-    key: tuple | None = None
+    key: tuple[Any, ...] | None = None
 
 
 def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: FrameRequest | None = None, *,
@@ -96,14 +105,15 @@ def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: Fr
     image = to_vtk_image(full)
     mapper = new_mapper(kind, image)
     frame = None
-    if render and kind == "cpu" and preset is not None:
+    if render and isinstance(mapper, vtkFixedPointVolumeRayCastMapper) and preset is not None:  # the CPU ray caster
         frame = _render_here(full, mapper, preset, request)
     if cancelled():
         return None
     return Prepared(full, image, mapper, frame, request.key if request is not None and frame is not None else None)
 
 
-def _render_here(volume: Volume, mapper, preset: VrPreset, request: FrameRequest | None) -> np.ndarray | None:
+def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, preset: VrPreset,
+                 request: FrameRequest | None) -> np.ndarray | None:
     """Render ``mapper`` once in a window of this thread (VTK lets other threads run meanwhile)."""
     from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPlaneCollection
     from vtkmodules.vtkRenderingCore import vtkRenderer, vtkVolume, vtkVolumeProperty
@@ -156,13 +166,14 @@ def _render_here(volume: Volume, mapper, preset: VrPreset, request: FrameRequest
     window.Render()
     frame = capture(window) if request is not None else None
     renderer.RemoveVolume(actor)
-    actor.SetMapper(None)
+    # VTK takes None (no mapper) here; its stubs do not say so.
+    actor.SetMapper(None)  # type: ignore[arg-type]
     mapper.RemoveAllClippingPlanes()  # the view sets its own
     window.Finalize()
     return frame
 
 
-def camera_of(renderer) -> dict:
+def camera_of(renderer: vtkRenderer) -> dict[str, Any]:
     """A renderer's camera as plain values (for :class:`FrameRequest`)."""
     cam = renderer.GetActiveCamera()
     return {"position": tuple(cam.GetPosition()), "focal_point": tuple(cam.GetFocalPoint()),
