@@ -24,6 +24,8 @@ APT_PACKAGES=(
   orthanc orthanc-dicomweb dcmtk dicom3tools poppler-utils xdotool
   # The audit trail's acceptance test sends to rsyslog as the Audit Record Repository (syslog over TLS).
   rsyslog rsyslog-gnutls
+  # The site login's tests bind to OpenLDAP's slapd, started by the test on 127.0.0.1 (no system service).
+  slapd ldap-utils
   # Patients' names in every script: Latin, Greek, Cyrillic, Hebrew, Arabic (noto-core), Chinese, Japanese,
   # Korean (noto-cjk); the study list, corner text and PDF reports use them.
   fonts-noto-core fonts-noto-cjk fonts-dejavu-core fontconfig

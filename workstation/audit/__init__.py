@@ -32,11 +32,13 @@ __all__ = [
     "application_started", "application_stopped", "application", "deleted", "export_requested", "exported",
     "files_read", "patient_changed", "qc_applied", "queried", "report_signed", "retrieved", "security_alert",
     "sent", "signature_checked", "studies_read", "study_opened", "transferred", "user", "worklist_queried",
+    "session_started", "session_ended", "login_failed",
 ]
 
 _lock = threading.Lock()
 _auditor: Auditor | None = None
 _configured_env: str | None = None  # LIGHTBOX_HOME when configured: a new one (each test's home) reconfigures
+_configured_home: Any = None
 
 
 def auditor_for(home: Any, background: bool = False) -> Auditor:
@@ -45,7 +47,8 @@ def auditor_for(home: Any, background: bool = False) -> Auditor:
     from workstation.audit.syslog import Repository
 
     try:
-        settings = config_mod.load(home.config_file)
+        # The station's settings name the repository (a reader's own settings cannot turn the trail away).
+        settings = config_mod.load(getattr(home, "station_config_file", home.config_file))
         ae, extra = settings.ae_title, settings.extra
     except Exception:  # noqa: BLE001 - unreadable settings: the OS login and no repository
         ae, extra = "LIGHTBOX", {}
@@ -70,10 +73,11 @@ def configure(home: Any, background: bool = False) -> Auditor:
     -------
     Auditor
     """
-    global _auditor, _configured_env
+    global _auditor, _configured_env, _configured_home
     with _lock:
         _auditor = auditor_for(home, background=background)
         _configured_env = os.environ.get("LIGHTBOX_HOME")
+        _configured_home = home
         return _auditor
 
 
@@ -100,6 +104,60 @@ def application_stopped(wait_s: float = 5.0) -> None:
     """The window closed: Application Stop, and a moment for the queue to reach the repository."""
     application(False)
     current().wait(wait_s)
+
+
+def session_started(login: str, display_name: str = "", description: str = "site login") -> None:
+    """A site login succeeded: ``login`` is the user of every event from now on (User Authentication, Login).
+
+    Parameters
+    ----------
+    login : str
+        The login name the directory accepted.
+    display_name : str
+        The directory's name for the user (the status bar, reports and QC records show it).
+    description : str
+        Said in the event (``"site login"``, ``"screen unlocked"``).
+    """
+    from workstation.audit.identity import set_session_user
+
+    set_session_user(login, display_name)
+    _refresh_identity()
+    user(True, description=description)
+
+
+def session_ended(description: str = "logout") -> None:
+    """The site-login user logged out (User Authentication, Logout); the OS login is the user again."""
+    from workstation.audit.identity import clear_session_user, session_user
+
+    if session_user() is None:
+        return
+    user(False, description=description)
+    clear_session_user()
+    _refresh_identity()
+
+
+def login_failed(login: str, description: str) -> None:
+    """A site login (or an unlock) refused: User Authentication, Login, minor failure, naming the login typed.
+
+    ``description`` says why (wrong password, server unreachable) and never carries the password.
+    """
+    now = current().identity
+    attempted = Identity(user_id=login.strip() or now.user_id, ae_title=now.ae_title, host=now.host)
+    current().record(events.user_authentication(attempted, True, ok=False, description=description))  # never raises
+
+
+def _refresh_identity() -> None:
+    auditor = current()
+    extra: Any = {}
+    home = _configured_home
+    if home is not None:
+        from workstation import config as config_mod
+
+        try:
+            extra = config_mod.load(home.config_file).extra
+        except Exception:  # noqa: BLE001 - unreadable settings: the session user or the OS login
+            extra = {}
+    auditor.identity = Identity.current(auditor.identity.ae_title, extra)
 
 
 def record(event: AuditEvent | Callable[..., AuditEvent], *args: Any, **kwargs: Any) -> dict[str, Any] | None:

@@ -7,7 +7,6 @@ in the cache untouched.
 
 from __future__ import annotations
 
-import getpass
 import io
 import logging
 from collections.abc import Iterable
@@ -82,13 +81,10 @@ class QcOutcome:
 
 
 def operator_name(explicit: str | None = None) -> str:
-    """Who is doing QC: ``explicit``, else the login name."""
-    if explicit:
-        return explicit.strip()
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return ""
+    """Who is doing QC: ``explicit``, else the site-login reader's display name, else the OS login name."""
+    from workstation.audit.identity import reader_name
+
+    return reader_name(explicit or "")
 
 
 def study_rows(cache: StudyCache, study_uid: str) -> list[InstanceRow]:

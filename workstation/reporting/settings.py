@@ -55,6 +55,14 @@ class ReportingSettings:
         values: dict[str, Any] = {k: v for k, v in raw.items() if k in known}
         if isinstance(values.get("trust_store"), str):
             values["trust_store"] = [values["trust_store"]]
+        # Under a site login the reader is the directory's user: the report's observer where the settings
+        # name nobody (the same identity as the audit trail and the status bar).
+        from workstation.audit.identity import session_user
+
+        user = session_user()
+        if user is not None:
+            values["radiologist_name"] = values.get("radiologist_name") or user.display_name or user.login
+            values["radiologist_id"] = values.get("radiologist_id") or user.login
         return cls(**values)
 
     def store(self, settings: Settings) -> None:
