@@ -279,5 +279,16 @@ CREATE TABLE hl7_outbound (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
+# Version 6: reading status shared with colleagues.  A reading claim says what
+# the study's reading is (in progress, preliminary, final, amended) and where
+# that was learnt: "local" (opened here; lapses after a while) or "ris" (an
+# order status or result message from the RIS; kept until the RIS says
+# otherwise).  A claim the RIS made for an order whose study is not known yet
+# is keyed "accession:<number>" instead of a Study Instance UID.
+_V6 = """
+ALTER TABLE reading_claims ADD COLUMN status TEXT NOT NULL DEFAULT 'in progress';
+ALTER TABLE reading_claims ADD COLUMN source TEXT NOT NULL DEFAULT 'local';
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
 SCHEMA_VERSION = len(MIGRATIONS)
