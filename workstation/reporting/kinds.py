@@ -23,6 +23,8 @@ REPORT, KEY_IMAGES, REJECTION_NOTE, PRESENTATION_STATE, PDF, DOSE_REPORT, OTHER_
     "structured document", "object")
 #: An outbox item that is the report's HL7 message to a RIS (its "SOP class" starts with "HL7 ").
 RIS_REPORT = "report to the RIS (HL7)"
+#: An outbox item that tells the RIS a reading started or was released (an HL7 order status message).
+RIS_STATUS = "reading status to the RIS (HL7)"
 
 #: Document titles of KOS that are rejection notes (CID 7011).
 REJECTION_TITLES = {("113001", "DCM"), ("113037", "DCM"), ("113038", "DCM"), ("113039", "DCM")}
@@ -60,6 +62,8 @@ def kind_of(sop_class_uid: str, ds: Dataset | None = None) -> str:
         Its header (the document title tells a rejection note from key images,
         a report from other structured documents).  Without it, an SR counts as a report.
     """
+    if sop_class_uid.startswith("HL7 ORM"):
+        return RIS_STATUS
     if sop_class_uid.startswith("HL7 "):
         return RIS_REPORT
     if sop_class_uid == KOS_CLASS:

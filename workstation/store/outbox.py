@@ -286,6 +286,24 @@ def _enqueue(con: sqlite3.Connection, sop_uid: str, sop_class: str, study_uid: s
     return inserted_pk(cur)
 
 
+#: The "SOP class" of an outbox item that is an order status message to a RIS (a reading started or released).
+HL7_STATUS_CLASS = "HL7 ORM^O01"
+
+
+def enqueue_hl7(cache: StudyCache, key: str, study_uid: str, message: HL7Outbound,
+                sop_class: str = HL7_STATUS_CLASS) -> int:
+    """Queue an HL7 message that goes with no stored object (an order status); returns the item's key.
+
+    ``key`` stands in for the SOP Instance UID (unique per message, e.g. its control ID).
+    Delivered, retried and acknowledged like a report's message; its study is held until then.
+    """
+    with cache.lock, transaction(cache.connection) as con:
+        pk = _enqueue(con, key, sop_class, study_uid, "", message.destination, now_iso())
+        con.execute("INSERT INTO hl7_outbound (outbox_pk, control_id, message) VALUES (?,?,?)",
+                    (pk, message.control_id, message.message))
+    return pk
+
+
 def enqueue(cache: StudyCache, sop_instance_uid: str, destination: str) -> int:
     """Queue an object already in the cache (e.g. a stored report sent later, or to a second node)."""
     row = cache.instance(sop_instance_uid)
