@@ -9,6 +9,7 @@ the frames of stacks.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from workstation.imaging import geometry
 from workstation.imaging.geometry import ImagePlane
@@ -26,7 +27,8 @@ def image_plane(f: FrameRef, frame_of_reference_uid: str) -> ImagePlane | None:
     key = (f.pixel_spacing, f.rows, f.columns, frame_of_reference_uid)
     memo = f.derived.get("image_plane")
     if memo is not None and memo[0] == key and memo[1] is f.position and memo[2] is f.orientation:
-        return memo[3]
+        remembered: ImagePlane | None = memo[3]
+        return remembered
     plane = _image_plane(f, frame_of_reference_uid)
     f.derived["image_plane"] = (key, f.position, f.orientation, plane)
     return plane
@@ -48,7 +50,8 @@ def _image_plane(f: FrameRef, frame_of_reference_uid: str) -> ImagePlane | None:
     )
 
 
-def reference_line(source: FrameRef, target: FrameRef, frame_of_reference_uid: str):
+def reference_line(source: FrameRef, target: FrameRef,
+                   frame_of_reference_uid: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """Where ``source``'s image cuts ``target``'s (both in one Frame of Reference), or None.
 
     See :func:`workstation.imaging.geometry.reference_line`; the result is in
@@ -94,6 +97,8 @@ def matching_index(source: ImageStack, index: int, target: ImageStack, offset_mm
         return None
     f = source.frames[index]
     n = stack_normal(target)
+    if n is None or f.position is None:  # linkable stacks have normals; a frame may still lack a position
+        return None
     point = f.position + n * offset_mm
     if target.geometry.along is not None:
         # Parallel frames sorted along the normal: a binary search, not a pass over every frame.
@@ -104,12 +109,14 @@ def matching_index(source: ImageStack, index: int, target: ImageStack, offset_mm
 def link_offset(source: ImageStack, index: int, target: ImageStack, target_index: int) -> float:
     """The offset (mm along the target normal) that makes the two frames match."""
     n = stack_normal(target)
-    if n is None:
+    target_position, source_position = target.frames[target_index].position, source.frames[index].position
+    if n is None or target_position is None or source_position is None:
         return 0.0
-    return float((target.frames[target_index].position - source.frames[index].position) @ n)
+    return float((target_position - source_position) @ n)
 
 
-def plane_segment(frame, centre, normal) -> tuple[tuple[float, float], tuple[float, float]] | None:
+def plane_segment(frame: FrameRef, centre: ArrayLike,
+                  normal: ArrayLike) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """Where the plane through ``centre`` with ``normal`` cuts ``frame``: a (column, row) pixel segment or None.
 
     ``frame`` carries ``position``, ``orientation`` (six direction cosines), ``pixel_spacing``

@@ -17,9 +17,12 @@ flip (a vertical flip is a half turn and a horizontal flip).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydicom.dataset import Dataset
 
 from workstation.imaging.frames import frame_dataset
@@ -43,7 +46,7 @@ _OPPOSITE = {"L": "R", "R": "L", "A": "P", "P": "A", "H": "F", "F": "H"}
 _EDGES = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "top": (0.0, -1.0), "bottom": (0.0, 1.0)}
 
 
-def _floats(value, n: int) -> np.ndarray | None:
+def _floats(value: Iterable[Any], n: int) -> np.ndarray | None:
     try:
         out = np.array([float(v) for v in value], dtype=float)
     except (TypeError, ValueError):
@@ -114,7 +117,8 @@ class ImagePlane:
     def normal(self) -> np.ndarray:
         """Unit normal (row direction x column direction)."""
         n = np.cross(self.row_direction, self.column_direction)
-        return n / np.linalg.norm(n)
+        unit: np.ndarray = n / np.linalg.norm(n)
+        return unit
 
     def patient_point(self, x: float, y: float) -> np.ndarray:
         """Patient coordinates (mm) of image point ``(x, y)`` (PIXEL units).
@@ -127,7 +131,7 @@ class ImagePlane:
             + self.column_direction * ((y - 0.5) * self.row_spacing)
         )
 
-    def image_point(self, point) -> tuple[float, float, float]:
+    def image_point(self, point: ArrayLike) -> tuple[float, float, float]:
         """Project a patient point onto the plane.
 
         Returns
@@ -160,7 +164,7 @@ class ImagePlane:
 # -- orientation markers -----------------------------------------------------------------
 
 
-def orientation_letters(vector, threshold: float = OBLIQUE_THRESHOLD) -> str:
+def orientation_letters(vector: ArrayLike, threshold: float = OBLIQUE_THRESHOLD) -> str:
     """Letters naming a patient direction: L/R, A/P, H/F, the largest component first.
 
     Parameters
@@ -226,8 +230,8 @@ def _quarter_turns(rotation: int) -> int:
 
 
 def edge_labels(
-    row_direction,
-    column_direction,
+    row_direction: ArrayLike,
+    column_direction: ArrayLike,
     rotation: int = 0,
     flip_horizontal: bool = False,
     threshold: float = OBLIQUE_THRESHOLD,
@@ -262,7 +266,7 @@ def edge_labels(
 
 
 def edge_labels_from_patient_orientation(
-    patient_orientation, rotation: int = 0, flip_horizontal: bool = False
+    patient_orientation: Iterable[object] | None, rotation: int = 0, flip_horizontal: bool = False
 ) -> dict[str, str]:
     """Edge markers from Patient Orientation (0020,0020), for images without a plane.
 
@@ -297,7 +301,8 @@ def edge_labels_from_patient_orientation(
 # -- reference lines ---------------------------------------------------------------------
 
 
-def _clip(p0: np.ndarray, d: np.ndarray, low: np.ndarray, high: np.ndarray, t0: float, t1: float):
+def _clip(p0: np.ndarray, d: np.ndarray, low: np.ndarray, high: np.ndarray, t0: float,
+          t1: float) -> tuple[float, float] | None:
     """Liang-Barsky: the part [t0, t1] of p0 + t d inside the box low..high, or None."""
     for axis in range(2):
         if abs(d[axis]) < 1e-12:
