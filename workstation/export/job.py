@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydicom
 
 from workstation import audit
-from workstation.export.deidentify import Deidentifier
+from workstation.export.deidentify import Deidentifier, NewPatient
 from workstation.jobs.core import Cancelled, CancelToken, ProgressCallback
+
+if TYPE_CHECKING:
+    from workstation.store.cache import StudyCache
 
 FORMATS = ("dicom", "png", "jpeg", "mp4")
 
@@ -70,16 +73,14 @@ class ExportRequest:
             raise ValueError("a new patient name and ID are for de-identified copies")
 
 
-def chosen_patients(request: ExportRequest) -> dict:
+def chosen_patients(request: ExportRequest) -> dict[str, NewPatient]:
     """Original Patient ID -> the chosen new patient; refused when the studies are of several patients."""
-    from workstation.export.deidentify import NewPatient
-
     if request.new_patient is None:
         return {}
     name, patient_id = request.new_patient
     if not name.strip() or not patient_id.strip():
         raise ValueError("give both the new patient name and the new patient ID (or neither: they are generated)")
-    originals = set()
+    originals: set[str] = set()
     for path in request.files:
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PatientID"])
@@ -92,7 +93,7 @@ def chosen_patients(request: ExportRequest) -> dict:
     return {pid: NewPatient(name.strip(), patient_id.strip()) for pid in originals}
 
 
-def study_files(cache, study_uids: list[str]) -> list[Path]:
+def study_files(cache: StudyCache, study_uids: list[str]) -> list[Path]:
     """Every cached file of the studies (images, reports, presentation states, key images).
 
     Raises
@@ -147,9 +148,11 @@ def _run(request: ExportRequest, patients: dict[str, Any], progress: ProgressCal
 
         if request.to_iso is not None:
             report = export_iso(request.files, request.to_iso, deidentifier=deid, progress=progress, cancel=cancel)
-        else:
+        elif request.to_folder is not None:
             report = export_files(request.files, request.to_folder, deidentifier=deid, progress=progress,
                                   cancel=cancel)
+        else:  # ExportRequest.check refuses this
+            raise ValueError("choose either a folder or an ISO image")
         return report.summary_lines()
     return _pictures(request, progress, cancel, say)
 
@@ -161,12 +164,15 @@ class _Objects:
     key_images: set[str]  # SOP Instance UIDs listed by key object selections (not rejection notes)
 
 
-def _sort_objects(files: tuple[Path, ...]) -> _Objects:
+def _sort_objects(files: tuple[Path, ...]) -> tuple[_Objects, list[tuple[Path, str]]]:
+    """The pictures' sources, GSPS and key-image UIDs; and the images as (path, SOP Instance UID)."""
     from workstation.imaging.key_images import read_key_object_selection
     from workstation.imaging.presentation_state import is_gsps
     from workstation.reporting.kinds import KEY_IMAGES, KOS_CLASS, kind_of
 
-    images, states, keys = [], [], set()
+    images: list[tuple[Path, str]] = []
+    states: list[pydicom.Dataset] = []
+    keys: set[str] = set()
     for path in files:
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True)
@@ -196,11 +202,14 @@ def _state_for(states: list[pydicom.Dataset], sop_uid: str) -> pydicom.Dataset |
     return None
 
 
-def _pictures(request: ExportRequest, progress, cancel, say) -> list[str]:
+def _pictures(request: ExportRequest, progress: ProgressCallback | None, cancel: CancelToken | None,
+              say: Callable[[str], None]) -> list[str]:
     from workstation.export.images import export_image, export_movie
     from workstation.imaging.frames import number_of_frames
 
-    out = Path(request.to_folder)
+    if request.to_folder is None:  # ExportRequest.check refuses this: pictures and movies go to a folder
+        raise ValueError("choose a folder for pictures and movies")
+    out = request.to_folder
     objects, images = _sort_objects(request.files)
     if request.key_images_only:
         images = [(p, uid) for p, uid in images if uid in objects.key_images]
