@@ -30,6 +30,6 @@ class BoundedReader(io.BufferedReader):
         return super().read(size)
 
 
-def open_bounded(path: str | os.PathLike) -> BoundedReader:
+def open_bounded(path: str | os.PathLike[str]) -> BoundedReader:
     """Open ``path`` for reading as a :class:`BoundedReader` (use it in a ``with`` block)."""
     return BoundedReader(io.FileIO(os.fspath(path), "rb"))

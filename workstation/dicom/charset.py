@@ -219,7 +219,7 @@ def fit_character_set(ds: Dataset) -> str | list[str]:
         Specific Character Set term.
     """
     _materialise(ds)
-    declared = ds.get("SpecificCharacterSet", "")
+    declared: str | list[str] = ds.get("SpecificCharacterSet", "")  # one term, or a MultiValue of several
     nested_sets = [item for item in _items(ds) if "SpecificCharacterSet" in item]
     if not unencodable(ds):
         return declared
@@ -324,7 +324,7 @@ def encode_dataset(ds: Dataset) -> bytes:
     return data
 
 
-def query_character_set(values: Iterable[str], node_charset: Any) -> str | list[str] | None:
+def query_character_set(values: Iterable[str], node_charset: str | list[str] | None) -> str | list[str] | None:
     """The Specific Character Set a query identifier holding ``values`` declares for a node.
 
     Parameters

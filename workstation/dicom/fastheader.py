@@ -106,7 +106,7 @@ def _scan_dataset(
                 raise _Malformed()
             return pos + 8
         tag = (group << 16) | elem
-        if top and tag == PIXEL_DATA:
+        if top and res is not None and tag == PIXEL_DATA:
             res.pixel_pos = pos
             return pos
         if explicit:
@@ -132,7 +132,7 @@ def _scan_dataset(
         end = start + length
         if end > limit:
             raise _Malformed()
-        if top and tag in wanted:
+        if top and res is not None and tag in wanted:
             res.values[tag] = (vr, buf[start:end])
         pos = end
     if until_item_end:

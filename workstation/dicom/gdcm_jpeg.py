@@ -6,7 +6,8 @@ calls :func:`decode_jpeg_with_gdcm` only in a child process.
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from types import ModuleType
+from typing import Any, BinaryIO
 
 import numpy as np
 from pydicom.encaps import get_frame
@@ -17,7 +18,7 @@ __all__ = ["decode_jpeg_with_gdcm"]
 
 
 def decode_jpeg_with_gdcm(
-    stream: BinaryIO, runner: DecodeRunner, opts: dict, frame: int | None
+    stream: BinaryIO, runner: DecodeRunner, opts: dict[str, Any], frame: int | None
 ) -> tuple[np.ndarray, str]:
     """Decode 12-bit JPEG Extended with GDCM, which pydicom's GDCM plugin declines."""
     import gdcm
@@ -54,7 +55,7 @@ def decode_jpeg_with_gdcm(
     return np.ascontiguousarray(array), str(runner.photometric_interpretation)
 
 
-def _gdcm_decode_frame(gdcm, encoded: bytes, runner: DecodeRunner) -> bytes:
+def _gdcm_decode_frame(gdcm: ModuleType, encoded: bytes, runner: DecodeRunner) -> bytes:
     """One JPEG frame through GDCM's own codec selection (it has an 8, 12 and 16-bit libjpeg)."""
     fragment = gdcm.Fragment()
     fragment.SetByteStringValue(encoded)
@@ -86,4 +87,5 @@ def _gdcm_decode_frame(gdcm, encoded: bytes, runner: DecodeRunner) -> bytes:
     if buffer is None:
         raise ValueError("GDCM could not decode the JPEG codestream")
     # GDCM hands back char* as str; undo that without changing a byte.
-    return buffer.encode("utf-8", "surrogateescape")
+    raw: bytes = buffer.encode("utf-8", "surrogateescape")
+    return raw

@@ -7,6 +7,7 @@ the files without parsing them again.
 
 from __future__ import annotations
 
+import builtins
 import io
 import zlib
 import os
@@ -19,7 +20,7 @@ import pydicom
 from collections.abc import Callable
 
 from pydicom.charset import convert_encodings
-from pydicom.dataelem import RawDataElement, convert_raw_data_element
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.tag import Tag
 from pydicom.dataset import Dataset
@@ -121,9 +122,11 @@ class _Values:
 
     @classmethod
     def of_dataset(cls, ds: Dataset) -> _Values:
-        def lookup(tag: int):
+        def lookup(tag: builtins.int) -> tuple[Any, str | None, bool] | None:
             try:
-                elem = ds.get_item(tag)
+                # pydicom's overload says DataElement; an absent tag gives None and an
+                # unconverted one its RawDataElement.
+                elem: DataElement | RawDataElement | None = ds.get_item(tag)
             except Exception:
                 return None
             if elem is None:
@@ -140,13 +143,15 @@ class _Values:
 
     @classmethod
     def of_scan(cls, values: dict[int, tuple[str | None, bytes]], explicit: bool) -> _Values:
-        def lookup(tag: int):
+        def lookup(tag: builtins.int) -> tuple[Any, str | None, bool] | None:
             item = values.get(tag)
             return None if item is None else (item[1], item[0], True)
 
         def converted(keyword: str) -> str:
             tag = tag_for_keyword(keyword)
-            item = values.get(tag) if tag is not None else None
+            if tag is None:
+                return ""
+            item = values.get(tag)
             if item is None:
                 return ""
             charset = values.get(0x00080005)
@@ -159,7 +164,7 @@ class _Values:
 
         return cls(lookup, converted)
 
-    def _raw(self, keyword: str):
+    def _raw(self, keyword: str) -> tuple[_RawView | None, str | None]:
         tag = tag_for_keyword(keyword)
         if tag is None:
             return None, None
@@ -187,7 +192,7 @@ class _Values:
             return None
         return number
 
-    def _int(self, keyword: str) -> int | None:
+    def _int(self, keyword: str) -> builtins.int | None:
         elem, vr = self._raw(keyword)
         if elem is None:
             return None
@@ -199,7 +204,8 @@ class _Values:
                 if len(value) < size:
                     return None
                 order = "<" if getattr(elem, "is_little_endian", True) else ">"
-                return struct.unpack_from(order + fmt, value)[0]
+                number: builtins.int = struct.unpack_from(order + fmt, value)[0]
+                return number
             try:
                 text = value.decode("ascii", "replace").strip(" \x00").split("\\")[0]
                 return int(float(text)) if text else None
@@ -240,7 +246,13 @@ _KEYWORDS = ['AccessionNumber', 'AcquisitionTime', 'BitsAllocated', 'BodyPartExa
 
 
 def _wanted_tags() -> frozenset[int]:
-    return frozenset(int(tag_for_keyword(k)) for k in _KEYWORDS)
+    tags = set()
+    for keyword in _KEYWORDS:
+        tag = tag_for_keyword(keyword)
+        if tag is None:
+            raise KeyError(f"{keyword} is not a DICOM keyword")
+        tags.add(tag)
+    return frozenset(tags)
 
 
 class _RawView:
@@ -427,7 +439,7 @@ HEADER_CHUNK = 65536
 _WANTED_TAGS = _wanted_tags()
 
 
-def parse_header_file(path) -> tuple[Dataset, InstanceRecord, int]:
+def parse_header_file(path: str | os.PathLike[str]) -> tuple[Dataset, InstanceRecord, int]:
     """Parse a file reading only its header when it can; returns (dataset, record, file size).
 
     Most headers fit in the first 64 KiB; when the dataset does not reach Pixel

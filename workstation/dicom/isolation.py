@@ -16,10 +16,12 @@ import pickle
 import select
 import signal
 import time
-from typing import Any
+from typing import Any, TypeVar
 from collections.abc import Callable
 
 __all__ = ["IsolatedFailure", "run_isolated", "isolation_available"]
+
+_T = TypeVar("_T")
 
 
 class IsolatedFailure(Exception):
@@ -31,8 +33,8 @@ def isolation_available() -> bool:
     return hasattr(os, "fork")
 
 
-def run_isolated(function: Callable[..., Any], *args: Any, timeout: float = 60.0,
-                 what: str = "the decoder") -> Any:
+def run_isolated(function: Callable[..., _T], *args: Any, timeout: float = 60.0,
+                 what: str = "the decoder") -> _T:
     """Call ``function(*args)`` in a forked child and return its result.
 
     Parameters
@@ -118,4 +120,5 @@ def run_isolated(function: Callable[..., Any], *args: Any, timeout: float = 60.0
         raise IsolatedFailure(f"{what} ended without a result") from None
     if not ok:
         raise IsolatedFailure(str(value))
-    return value
+    result: _T = value  # what function returned, through a pickle
+    return result

@@ -12,6 +12,7 @@ in its configuration (``max_frame_mib``, ``max_object_mib``,
 from __future__ import annotations
 
 import os
+from typing import Any
 from dataclasses import dataclass, replace
 
 __all__ = ["MemoryLimits", "limits", "configure"]
@@ -64,7 +65,7 @@ def limits() -> MemoryLimits:
     return _current
 
 
-def configure(settings_extra: dict | None = None, **overrides: int) -> MemoryLimits:
+def configure(settings_extra: dict[str, Any] | None = None, **overrides: int) -> MemoryLimits:
     """Set the ceilings from a site's settings (MiB) and explicit byte values.
 
     Parameters

@@ -7,7 +7,7 @@ whose message is fit to show in place of the image.
 from __future__ import annotations
 
 import math
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pydicom.encaps import generate_frames, get_frame
 from pydicom.pixels.decoders.base import DecodeRunner
@@ -15,6 +15,9 @@ from pydicom.pixels.decoders.base import DecodeRunner
 from workstation.dicom.codec_headers import check_frame
 from workstation.dicom.limits import describe_bytes, limits
 from workstation.dicom.transfer_syntax import TransferSyntax
+
+if TYPE_CHECKING:  # pixels imports this module
+    from workstation.dicom.pixels import _PixelElement
 
 __all__ = ["PixelRefusal", "check_budget", "check_codestreams"]
 
@@ -45,10 +48,10 @@ def check_budget(runner: DecodeRunner, frame: int | None) -> None:
 
 def check_codestreams(
     stream: BinaryIO,
-    element,
+    element: _PixelElement,
     ts: TransferSyntax,
     runner: DecodeRunner,
-    opts: dict,
+    opts: dict[str, Any],
     frame: int | None,
 ) -> None:
     """Compare each encoded frame's own header with the data set before any decoder runs."""

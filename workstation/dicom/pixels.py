@@ -40,13 +40,14 @@ import operator
 import os
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.pixels import as_pixel_options, get_decoder
-from pydicom.pixels.decoders.base import DecodeRunner
+from pydicom.pixels.decoders.base import Decoder, DecodeRunner, get_decoder
+from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import (
     JPEGExtended12Bit,
     ExplicitVRBigEndian,
@@ -110,6 +111,11 @@ class PixelResult:
 
 _PixelError = PixelRefusal  # a decoding failure whose message is already fit to show
 
+# Pixel data is read from a file (a BoundedReader) or from a data set's bytes; both can readinto.
+_Stream = io.BufferedReader | io.BytesIO
+
+_T = TypeVar("_T")
+
 
 @dataclass(frozen=True)
 class _PixelElement:
@@ -122,7 +128,7 @@ class _PixelElement:
 
 
 def decode_pixels(
-    source: str | os.PathLike | Dataset, frame: int | None = None
+    source: str | os.PathLike[str] | Dataset, frame: int | None = None
 ) -> PixelResult:
     """Decode one frame, or all frames, of an image.
 
@@ -160,7 +166,7 @@ def decode_pixels(
         return PixelResult(None, f"cannot decode pixel data: {_reason(exc)}")
 
 
-def pixel_data_location(path: str | os.PathLike) -> tuple[int, int] | None:
+def pixel_data_location(path: str | os.PathLike[str]) -> tuple[int, int] | None:
     """Return where the pixel values of a native little endian file are.
 
     Parameters
@@ -265,7 +271,7 @@ def _read_pixel_element(f: BinaryIO, implicit: bool, little: bool) -> _PixelElem
 # -- decoding ------------------------------------------------------------------------------
 
 
-def _decode_path(path: str | os.PathLike, frame: int | None) -> PixelResult:
+def _decode_path(path: str | os.PathLike[str], frame: int | None) -> PixelResult:
     try:
         f = open_bounded(path)
     except OSError as exc:
@@ -324,7 +330,7 @@ def _decode_dataset(ds: Dataset, frame: int | None) -> PixelResult:
 
 
 def _decode_element(
-    stream: BinaryIO,
+    stream: _Stream,
     ds: Dataset,
     ts: TransferSyntax,
     element: _PixelElement,
@@ -378,7 +384,7 @@ def _decode_element(
         return PixelResult(None, f"cannot decode {ts.name} pixel data: {_reason(exc)}", ts.uid)
 
 
-def _pixel_options(ds: Dataset, ts: TransferSyntax, element: _PixelElement) -> dict:
+def _pixel_options(ds: Dataset, ts: TransferSyntax, element: _PixelElement) -> dict[str, Any]:
     """pydicom decoding options for the pixel data of ``ds``."""
     if 0x00280008 in ds:
         frames = ds[0x00280008].value
@@ -396,7 +402,7 @@ def _pixel_options(ds: Dataset, ts: TransferSyntax, element: _PixelElement) -> d
     return opts
 
 
-def _validated_runner(ts: TransferSyntax, opts: dict, stream: BinaryIO) -> DecodeRunner:
+def _validated_runner(ts: TransferSyntax, opts: dict[str, Any], stream: BinaryIO) -> DecodeRunner:
     """A pydicom runner holding ``opts``; raises when pydicom would refuse them."""
     runner = DecodeRunner(UID(ts.uid))
     # A file-like source makes validate() check the options only; the length
@@ -428,7 +434,7 @@ def _simple_native(runner: DecodeRunner) -> bool:
 
 
 def _read_native(
-    stream: BinaryIO, element: _PixelElement, runner: DecodeRunner, frame: int | None
+    stream: _Stream, element: _PixelElement, runner: DecodeRunner, frame: int | None
 ) -> np.ndarray:
     """Read native little endian pixels straight into an array, as pydicom would decode them."""
     frame_bytes = int(runner.frame_length(unit="bytes"))
@@ -436,7 +442,7 @@ def _read_native(
     dtype = runner.pixel_dtype
     flat = np.empty(count * frame_bytes // dtype.itemsize, dtype=dtype)
     stream.seek(element.offset + first * frame_bytes)
-    got = stream.readinto(memoryview(flat).cast("B"))
+    got = stream.readinto(flat.data.cast("B"))
     if got != flat.nbytes:  # the file changed under us
         raise _PixelError(f"pixel data truncated: expected {flat.nbytes} bytes, found {got}")
     unused = runner.bits_allocated - runner.bits_stored if element.keyword == "PixelData" else 0
@@ -448,11 +454,11 @@ def _read_native(
 
 
 def _decode_encapsulated(
-    decoder,
+    decoder: Decoder,
     stream: BinaryIO,
     element: _PixelElement,
     ts: TransferSyntax,
-    opts: dict,
+    opts: dict[str, Any],
     runner: DecodeRunner,
     frame: int | None,
 ) -> tuple[np.ndarray, str]:
@@ -494,13 +500,15 @@ def _decode_encapsulated(
     raise _PixelError(f"cannot decode {ts.name} pixel data: {'; '.join(failures)}")
 
 
-def _plugin_decode(decoder, stream: BinaryIO, frame: int | None, plugin: str, opts: dict):
+def _plugin_decode(
+    decoder: Decoder, stream: BinaryIO, frame: int | None, plugin: str, opts: dict[str, Any]
+) -> tuple[np.ndarray, dict[str, str | int]]:
     return decoder.as_array(
         stream, index=frame, validate=True, raw=True, decoding_plugin=plugin, **opts
     )
 
 
-def _isolated(function, *args):
+def _isolated(function: Callable[..., _T], *args: Any) -> _T:
     """``function(*args)`` in a child process (in-process where fork does not exist)."""
     if not isolation_available():
         raise IsolatedFailure("GDCM is not used where it cannot run in a separate process")

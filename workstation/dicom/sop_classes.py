@@ -48,7 +48,8 @@ def storage_sop_classes() -> list[str]:
     from pynetdicom.presentation import AllStoragePresentationContexts
 
     register_retired_storage()
-    current = [cx.abstract_syntax for cx in AllStoragePresentationContexts]
+    # Every one of pynetdicom's storage contexts names its abstract syntax.
+    current: list[str] = [cx.abstract_syntax for cx in AllStoragePresentationContexts if cx.abstract_syntax]
     return current + [uid for uid in RETIRED_STORAGE_SOP_CLASSES if uid not in current]
 
 
