@@ -20,9 +20,12 @@ C.8.11.4 DX, C.8.5.5 US regions) is chosen in this order:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydicom.dataset import Dataset
 
 from workstation.imaging.frames import frame_dataset
@@ -49,6 +52,11 @@ __all__ = [
 
 # Physical Units X/Y Direction code for centimetres (PS3.3 C.8.5.5.1.15).
 _US_UNIT_CM = 3
+
+#: An image point (x, y) in PIXEL units.
+Point = Sequence[float] | np.ndarray
+#: Image points: a sequence of (x, y) or an (n, 2) array.
+Points = Sequence[Point] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -168,7 +176,7 @@ def rounded_text(value: float, decimals: int = 1) -> str:
 # -- calibration --------------------------------------------------------------------------
 
 
-def _pair(value) -> tuple[float, float] | None:
+def _pair(value: Iterable[Any]) -> tuple[float, float] | None:
     try:
         a, b = (float(v) for v in value)
     except (TypeError, ValueError):
@@ -178,7 +186,7 @@ def _pair(value) -> tuple[float, float] | None:
     return a, b
 
 
-def calibration_for(ds: Dataset, frame: int = 0, points=None) -> Calibration:
+def calibration_for(ds: Dataset, frame: int = 0, points: Points | None = None) -> Calibration:
     """The calibration of a measurement on one frame.
 
     Parameters
@@ -227,7 +235,7 @@ def _region_box(item: Dataset) -> tuple[int, int, int, int] | None:
         return None
 
 
-def _ultrasound_region(ds: Dataset, points) -> Calibration | None:
+def _ultrasound_region(ds: Dataset, points: Points | None) -> Calibration | None:
     regions = ds.get("SequenceOfUltrasoundRegions") or []
     calibrated = []
     for item in regions:
@@ -255,16 +263,17 @@ def _ultrasound_region(ds: Dataset, points) -> Calibration | None:
 # -- distances and angles -----------------------------------------------------------------
 
 
-def _physical(points, calibration: Calibration) -> np.ndarray:
+def _physical(points: Points, calibration: Calibration) -> np.ndarray:
     p = np.asarray(points, dtype=float).reshape(-1, 2)
-    return p * np.array([calibration.column_spacing, calibration.row_spacing])
+    physical: np.ndarray = p * np.array([calibration.column_spacing, calibration.row_spacing])
+    return physical
 
 
 def _text(value: float, unit: str, note: str) -> str:
     return f"{rounded_text(value)} {unit}" + (f" ({note})" if note else "")
 
 
-def length(p0, p1, calibration: Calibration = UNCALIBRATED) -> Measurement:
+def length(p0: Point, p1: Point, calibration: Calibration = UNCALIBRATED) -> Measurement:
     """Distance between two image points.
 
     Returns
@@ -277,7 +286,7 @@ def length(p0, p1, calibration: Calibration = UNCALIBRATED) -> Measurement:
     return Measurement(value, calibration.unit, _text(value, calibration.unit, calibration.note), calibration.note)
 
 
-def polyline_length(points, calibration: Calibration = UNCALIBRATED) -> Measurement:
+def polyline_length(points: Points, calibration: Calibration = UNCALIBRATED) -> Measurement:
     """Length along an open polyline."""
     p = _physical(points, calibration)
     value = float(np.sum(np.hypot(*np.diff(p, axis=0).T))) if len(p) > 1 else 0.0
@@ -292,7 +301,7 @@ def _angle_between(u: np.ndarray, v: np.ndarray) -> float:
     return math.degrees(math.acos(cos))
 
 
-def angle(p0, vertex, p1, calibration: Calibration = UNCALIBRATED) -> Measurement:
+def angle(p0: Point, vertex: Point, p1: Point, calibration: Calibration = UNCALIBRATED) -> Measurement:
     """The angle at ``vertex`` between the rays to ``p0`` and ``p1``, 0 to 180 degrees.
 
     Non-square pixels are accounted for through the calibration (an
@@ -303,7 +312,7 @@ def angle(p0, vertex, p1, calibration: Calibration = UNCALIBRATED) -> Measuremen
     return Measurement(value, "°", f"{rounded_text(value)}°")
 
 
-def cobb_angle(line1, line2, calibration: Calibration = UNCALIBRATED) -> Measurement:
+def cobb_angle(line1: Points, line2: Points, calibration: Calibration = UNCALIBRATED) -> Measurement:
     """Cobb angle: the angle between two lines (e.g. vertebral endplates), 0 to 90 degrees.
 
     Parameters
@@ -321,23 +330,24 @@ def cobb_angle(line1, line2, calibration: Calibration = UNCALIBRATED) -> Measure
 # -- regions ------------------------------------------------------------------------------
 
 
-def _centres(rows: int, columns: int):
+def _centres(rows: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
     ys = np.arange(rows, dtype=float)[:, None] + 0.5
     xs = np.arange(columns, dtype=float)[None, :] + 0.5
     return xs, ys
 
 
-def rectangle_mask(shape: tuple[int, int], corner0, corner1) -> np.ndarray:
+def rectangle_mask(shape: tuple[int, ...], corner0: Point, corner1: Point) -> np.ndarray:
     """Pixels whose centres lie in the axis-aligned rectangle with these opposite corners."""
     rows, columns = shape[:2]
     xs, ys = _centres(rows, columns)
     (x0, y0), (x1, y1) = corner0, corner1
     xa, xb = sorted((float(x0), float(x1)))
     ya, yb = sorted((float(y0), float(y1)))
-    return (xs >= xa) & (xs <= xb) & (ys >= ya) & (ys <= yb)
+    inside: np.ndarray = (xs >= xa) & (xs <= xb) & (ys >= ya) & (ys <= yb)
+    return inside
 
 
-def ellipse_mask(shape: tuple[int, int], corner0, corner1) -> np.ndarray:
+def ellipse_mask(shape: tuple[int, ...], corner0: Point, corner1: Point) -> np.ndarray:
     """Pixels whose centres lie in the ellipse inscribed in the rectangle with these corners."""
     rows, columns = shape[:2]
     xs, ys = _centres(rows, columns)
@@ -346,10 +356,11 @@ def ellipse_mask(shape: tuple[int, int], corner0, corner1) -> np.ndarray:
     rx, ry = abs(x1 - x0) / 2.0, abs(y1 - y0) / 2.0
     if rx == 0 or ry == 0:
         return np.zeros((rows, columns), dtype=bool)
-    return ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1.0
+    inside: np.ndarray = ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1.0
+    return inside
 
 
-def polygon_mask(shape: tuple[int, int], points) -> np.ndarray:
+def polygon_mask(shape: tuple[int, ...], points: Points) -> np.ndarray:
     """Pixels whose centres lie inside a closed polygon (even-odd rule)."""
     rows, columns = shape[:2]
     p = np.asarray(points, dtype=float).reshape(-1, 2)
@@ -377,7 +388,7 @@ def polygon_mask(shape: tuple[int, int], points) -> np.ndarray:
     return mask
 
 
-def _polygon_area(points) -> float:
+def _polygon_area(points: Points) -> float:
     p = np.asarray(points, dtype=float).reshape(-1, 2)
     if len(p) < 3:
         return 0.0
@@ -386,7 +397,7 @@ def _polygon_area(points) -> float:
 
 
 def roi_statistics(
-    values: np.ndarray,
+    values: ArrayLike,
     mask: np.ndarray,
     area_px: float,
     calibration: Calibration = UNCALIBRATED,
@@ -428,27 +439,30 @@ def roi_statistics(
     )
 
 
-def rectangle_statistics(values, corner0, corner1, calibration=UNCALIBRATED, units="") -> RoiStatistics:
+def rectangle_statistics(values: ArrayLike, corner0: Point, corner1: Point, calibration: Calibration = UNCALIBRATED,
+                         units: str = "") -> RoiStatistics:
     """Statistics of a rectangle ROI given by two opposite corners."""
     mask = rectangle_mask(np.shape(values), corner0, corner1)
     area = abs(corner1[0] - corner0[0]) * abs(corner1[1] - corner0[1])
     return roi_statistics(values, mask, area, calibration, units)
 
 
-def ellipse_statistics(values, corner0, corner1, calibration=UNCALIBRATED, units="") -> RoiStatistics:
+def ellipse_statistics(values: ArrayLike, corner0: Point, corner1: Point, calibration: Calibration = UNCALIBRATED,
+                       units: str = "") -> RoiStatistics:
     """Statistics of an ellipse ROI inscribed in the rectangle of two opposite corners."""
     mask = ellipse_mask(np.shape(values), corner0, corner1)
     area = math.pi * abs(corner1[0] - corner0[0]) * abs(corner1[1] - corner0[1]) / 4.0
     return roi_statistics(values, mask, area, calibration, units)
 
 
-def freehand_statistics(values, points, calibration=UNCALIBRATED, units="") -> RoiStatistics:
+def freehand_statistics(values: ArrayLike, points: Points, calibration: Calibration = UNCALIBRATED,
+                        units: str = "") -> RoiStatistics:
     """Statistics of a freehand (closed polygon) ROI."""
     mask = polygon_mask(np.shape(values), points)
     return roi_statistics(values, mask, _polygon_area(points), calibration, units)
 
 
-def value_at(values: np.ndarray, x: float, y: float) -> float | None:
+def value_at(values: ArrayLike, x: float, y: float) -> float | None:
     """The value of the pixel under image point ``(x, y)``, None off the image."""
     column, row = int(math.floor(x)), int(math.floor(y))
     rows, columns = np.shape(values)[:2]
