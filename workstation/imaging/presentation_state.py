@@ -18,7 +18,10 @@ shutter (an overlay plane, C.7.6.15) is not applied.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -47,7 +50,10 @@ __all__ = [
 
 GSPS_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.11.1"
 
-_Refs = frozenset  # of (SOP Instance UID, frame number from 1 or None)
+_Refs = frozenset[tuple[str, int | None]]  # of (SOP Instance UID, frame number from 1 or None)
+_T = TypeVar("_T")
+#: Converts a point in the given annotation units to PIXEL units.
+_Convert = Callable[[Sequence[float], str], tuple[float, float]]
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,10 @@ class ReferencedImage:
 
 
 @dataclass(frozen=True)
-class _Scoped:
+class _Scoped(Generic[_T]):
     """A value that applies to some images (refs) or to all (refs None)."""
 
-    value: object
+    value: _T
     refs: _Refs | None = None
 
     def applies(self, sop_instance_uid: str, frame: int | None) -> bool:
@@ -118,26 +124,27 @@ class DisplayShutter:
         return int(round(self.presentation_value * 255 / 65535))
 
 
-def _inside_polygon(vertices, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+def _inside_polygon(vertices: Iterable[tuple[float, float]], r: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Even-odd rule over pixel centres; vertices are (row, column)."""
     rows, cols = np.broadcast_arrays(r, c)
     inside = np.zeros(rows.shape, dtype=bool)
     pts = list(vertices)
     if pts[0] != pts[-1]:
         pts.append(pts[0])
-    for (r0, c0), (r1, c1) in zip(pts[:-1], pts[1:]):
+    for (r0, c0), (r1, c1) in zip(pts[:-1], pts[1:], strict=True):
         if r0 == r1:
             continue
         crosses = (rows >= min(r0, r1)) & (rows < max(r0, r1))
         at = c0 + (rows - r0) * (c1 - c0) / (r1 - r0)
         inside ^= crosses & (cols < at)
     # Pixels on the outline count as inside (the standard includes the edges).
-    return inside | _on_outline(pts, rows, cols)
+    shown: np.ndarray = inside | _on_outline(pts, rows, cols)
+    return shown
 
 
-def _on_outline(pts, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def _on_outline(pts: list[tuple[float, float]], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     out = np.zeros(rows.shape, dtype=bool)
-    for (r0, c0), (r1, c1) in zip(pts[:-1], pts[1:]):
+    for (r0, c0), (r1, c1) in zip(pts[:-1], pts[1:], strict=True):
         dr, dc = r1 - r0, c1 - c0
         length2 = dr * dr + dc * dc
         if length2 == 0:
@@ -181,9 +188,9 @@ class PresentationState:
     presentation_lut_shape: str
     rotation: int
     flip_horizontal: bool
-    _voi: tuple[_Scoped, ...] = field(default=(), repr=False)
-    _areas: tuple[_Scoped, ...] = field(default=(), repr=False)
-    _annotations: tuple[_Scoped, ...] = field(default=(), repr=False)
+    _voi: tuple[_Scoped[Window], ...] = field(default=(), repr=False)
+    _areas: tuple[_Scoped[DisplayedArea], ...] = field(default=(), repr=False)
+    _annotations: tuple[_Scoped[ImageAnnotation], ...] = field(default=(), repr=False)
     shutter: DisplayShutter | None = None
 
     def references_image(self, sop_instance_uid: str, frame: int | None = None) -> bool:
@@ -248,7 +255,8 @@ class PresentationState:
         )
         return updated
 
-    def render(self, pipeline: FramePipeline, stored: np.ndarray, sop_instance_uid: str, frame: int | None = None) -> np.ndarray:
+    def render(self, pipeline: FramePipeline, stored: np.ndarray, sop_instance_uid: str,
+               frame: int | None = None) -> np.ndarray:
         """Display values of one frame as this state shows it: grayscale, display shutter, then rotation
         and flip (the whole image: the displayed area is left to the viewer's zoom, as DCMTK's
         ``dcmp2pgm`` does)."""
@@ -289,7 +297,7 @@ def _refs(item: Dataset) -> _Refs | None:
     seq = item.get("ReferencedImageSequence")
     if not seq:
         return None
-    refs = set()
+    refs: set[tuple[str, int | None]] = set()
     for ref in seq:
         uid = str(ref.get("ReferencedSOPInstanceUID", ""))
         frames = _frame_numbers(ref)
@@ -307,10 +315,8 @@ def _frame_numbers(ref: Dataset) -> tuple[int, ...]:
     values = [value] if isinstance(value, (int, str)) else list(value)
     out = []
     for v in values:
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             out.append(int(v))
-        except (TypeError, ValueError):
-            pass
     return tuple(out)
 
 
@@ -330,22 +336,22 @@ def _referenced(ds: Dataset) -> tuple[ReferencedImage, ...]:
     return tuple(out)
 
 
-def _ints(value, n: int) -> tuple[int, ...] | None:
+def _int_pair(value: Iterable[Any]) -> tuple[int, int] | None:
     try:
         out = tuple(int(v) for v in value)
     except (TypeError, ValueError):
         return None
-    return out if len(out) == n else None
+    return (out[0], out[1]) if len(out) == 2 else None
 
 
 def _displayed_area(item: Dataset) -> DisplayedArea | None:
-    top_left = _ints(item.get("DisplayedAreaTopLeftHandCorner") or [], 2)
-    bottom_right = _ints(item.get("DisplayedAreaBottomRightHandCorner") or [], 2)
+    top_left = _int_pair(item.get("DisplayedAreaTopLeftHandCorner") or [])
+    bottom_right = _int_pair(item.get("DisplayedAreaBottomRightHandCorner") or [])
     if top_left is None or bottom_right is None:
         return None
     mode = _text(item, "PresentationSizeMode").upper() or "SCALE TO FIT"
     spacing = item.get("PresentationPixelSpacing")
-    aspect = _ints(item.get("PresentationPixelAspectRatio") or [], 2) or (1, 1)
+    aspect = _int_pair(item.get("PresentationPixelAspectRatio") or []) or (1, 1)
     magnification = item.get("PresentationPixelMagnificationRatio")
     try:
         pixel_spacing = (float(spacing[0]), float(spacing[1])) if spacing else None
@@ -359,7 +365,8 @@ def _displayed_area(item: Dataset) -> DisplayedArea | None:
     return DisplayedArea(top_left, bottom_right, mode, magnification, pixel_spacing, aspect)
 
 
-def _to_pixel(point, units: str, area: DisplayedArea | None, rotation: int, flip: bool, image_size) -> tuple[float, float]:
+def _to_pixel(point: Sequence[float], units: str, area: DisplayedArea | None, rotation: int, flip: bool,
+              image_size: tuple[int, int]) -> tuple[float, float]:
     """A point in PIXEL units; DISPLAY units are fractions of the displayed area as shown."""
     x, y = float(point[0]), float(point[1])
     if units != "DISPLAY":
@@ -374,12 +381,14 @@ def _to_pixel(point, units: str, area: DisplayedArea | None, rotation: int, flip
     return (left - 1) + u * (right - left + 1), (top - 1) + v * (bottom - top + 1)
 
 
-def _annotation(item: Dataset, convert) -> ImageAnnotation:
+def _annotation(item: Dataset, convert: _Convert) -> ImageAnnotation:
     graphics = []
     for obj in item.get("GraphicObjectSequence") or []:
         graphic_type = _text(obj, "GraphicType").upper()
         data = [float(v) for v in (obj.get("GraphicData") or [])]
-        points = [convert(p, _text(obj, "GraphicAnnotationUnits").upper()) for p in zip(data[0::2], data[1::2])]
+        # An odd count of values (malformed) leaves the last one out.
+        points = [convert(p, _text(obj, "GraphicAnnotationUnits").upper())
+                  for p in zip(data[0::2], data[1::2], strict=False)]
         try:
             if graphic_type in GRAPHIC_TYPES:
                 graphics.append(GraphicItem(graphic_type, tuple(points), _text(obj, "GraphicFilled").upper() == "Y"))
@@ -459,7 +468,8 @@ def read_gsps(ds: Dataset, image_size: tuple[int, int] | None = None) -> Present
         area = next((a.value for a in areas if a.applies(*area_refs)), None) if areas else None
         size = image_size or (1, 1)
 
-        def convert(point, units, _area=area, _size=size):
+        def convert(point: Sequence[float], units: str, _area: DisplayedArea | None = area,
+                    _size: tuple[int, int] = size) -> tuple[float, float]:
             return _to_pixel(point, units, _area, rotation, flip, _size)
 
         annotations.append(_Scoped(_annotation(item, convert), refs))
@@ -502,7 +512,7 @@ def _display_shutter(ds: Dataset) -> DisplayShutter | None:
             circle = (row, col, float(ds.RadiusOfCircularShutter))
         if "POLYGONAL" in shapes:
             values = [float(v) for v in ds.VerticesOfThePolygonalShutter]
-            polygon = tuple(zip(values[0::2], values[1::2]))
+            polygon = tuple(zip(values[0::2], values[1::2], strict=False))  # an odd last value is left out
         value = int(ds.get("ShutterPresentationValue", 0) or 0)
     except (AttributeError, TypeError, ValueError):
         return None  # a shutter that cannot be read hides nothing rather than the wrong part
