@@ -6,11 +6,13 @@ from an older schema is migrated when read.  Writes are atomic.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +167,7 @@ class Settings:
             setattr(self, key, value.strip())
 
     @property
-    def known_ae_titles(self) -> set[str]:
+    def known_ae_titles(self) -> builtins.set[str]:  # ``set`` is also a method of this class
         """The AE titles of the configured nodes."""
         return {n.ae_title for n in self.nodes}
 
@@ -347,7 +349,7 @@ class SettingsSource:
         self._lock = threading.RLock()
         self._settings: Settings | None = None
         self._stamp: tuple[int, int] | None = None
-        self._subscribers: list[Any] = []
+        self._subscribers: list[Callable[[], object]] = []
         #: Why the file could not be read the last time (the previous settings were kept), or "".
         self.error = ""
 
@@ -383,7 +385,7 @@ class SettingsSource:
             self._settings = None  # read back what was written (system layer applied)
         self.notify()
 
-    def update(self, change) -> Settings:
+    def update(self, change: Callable[[Settings], object]) -> Settings:
         """Apply ``change(settings)`` to the current settings, save and notify; returns the new settings."""
         with self._lock:
             settings = self.current()
@@ -391,7 +393,7 @@ class SettingsSource:
             self.save(settings)
             return self.current()
 
-    def subscribe(self, callback) -> Any:
+    def subscribe(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Call ``callback()`` after every save; returns a function that unsubscribes."""
         self._subscribers.append(callback)
 

@@ -34,13 +34,13 @@ _PERSON_NAME = re.compile(r"\S*\^\S*")
 _VALUE_OF = re.compile(r"(value(?: of)?|contains)\s*[:=]\s*(?!<)([^\s,;()]+)", re.IGNORECASE)
 
 
-def _replace(match: re.Match) -> str:
-    body = match.group("body")
+def _replace(match: re.Match[str]) -> str:
+    body: str | None = match.group("body")
     if body is not None:
         if _UID.match(body) or body == "":
             return match.group(0)
         return f"'{MASK}'"
-    bracket = match.group("bracket")
+    bracket: str | None = match.group("bracket")
     if bracket is None or _UID.match(bracket) or bracket.strip().isdigit() and len(bracket) < 4:
         return match.group(0)
     return f"[{MASK}]"
