@@ -75,6 +75,9 @@ class ViewportLinks:
             self._busy = False
 
     def _follow_index(self, source: ViewportModel) -> None:
+        source_stack = source.stack
+        if source_stack is None:
+            return
         for vp in self._visible():
             if vp is source or vp.stack is None:
                 continue
@@ -86,18 +89,20 @@ class ViewportLinks:
                 continue
             if id(vp) not in self.offsets and id(source) not in self.offsets and not self._same_frame(source, vp):
                 continue
-            target = matching_index(source.stack, source.index, vp.stack, self.offset_between(source, vp))
+            target = matching_index(source_stack, source.index, vp.stack, self.offset_between(source, vp))
             if target is not None:
                 vp.set_index(target)
 
-    def _registered(self, a: ViewportModel, b: ViewportModel):
+    def _registered(self, a: ViewportModel, b: ViewportModel) -> np.ndarray | None:
+        if a.stack is None or b.stack is None:
+            return None
         return self.registrations.matrix(a.stack.frame_of_reference_uid, b.stack.frame_of_reference_uid)
 
     @staticmethod
-    def _registered_index(source: ViewportModel, target: ViewportModel, matrix) -> int | None:
+    def _registered_index(source: ViewportModel, target: ViewportModel, matrix: np.ndarray) -> int | None:
         """The target frame nearest the source frame's centre, mapped into the target's frame of reference."""
         f = source.frame
-        if f is None or f.position is None or f.orientation is None:
+        if f is None or f.position is None or f.orientation is None or target.stack is None:
             return None
         rs, cs = f.pixel_spacing or (1.0, 1.0)
         o = np.asarray(f.orientation, float)
@@ -106,11 +111,16 @@ class ViewportLinks:
 
     @staticmethod
     def _same_frame(a: ViewportModel, b: ViewportModel) -> bool:
+        if a.stack is None or b.stack is None:
+            return False
         uid = a.stack.frame_of_reference_uid
         return bool(uid) and uid == b.stack.frame_of_reference_uid and linkable(a.stack, b.stack)
 
     def _follow_view(self, source: ViewportModel) -> None:
         sv = source.view
+        source_stack = source.stack
+        if source_stack is None:
+            return
         for vp in self._visible():
             if vp is source or vp.stack is None:
                 continue
@@ -118,7 +128,7 @@ class ViewportLinks:
             if self.zoom_pan:
                 vp.view.copy_zoom_pan(sv)
                 changed = True
-            if self.window and vp.stack.series.modality == source.stack.series.modality:
+            if self.window and vp.stack.series.modality == source_stack.series.modality:
                 vp.view.voi, vp.view.invert = sv.voi, sv.invert
                 changed = True
             if changed:
