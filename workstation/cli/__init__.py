@@ -11,6 +11,7 @@ import argparse
 import importlib
 import logging
 import sys
+from types import ModuleType
 
 from workstation import __version__, audit
 from workstation.cli.common import CliError, Context
@@ -43,7 +44,7 @@ COMMAND_AREAS = {
 }
 
 
-def _area(name: str):
+def _area(name: str) -> ModuleType:
     return importlib.import_module(f"workstation.cli.{name}")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+
 from workstation import audit
 from workstation.audit.store import parse_since
-from workstation.cli.common import CliError, Context, print_json, print_table
+from workstation.cli.common import CliError, Context, Subparsers, print_json, print_table
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("audit", help="the audit trail: who saw and changed what (list, verify, flush)")
     p.add_argument("action", nargs="?", choices=("list", "verify", "flush", "password"), default="list",
                    help="list events (default), verify the store's hash chain, send queued events to the repository, "
@@ -38,10 +40,12 @@ def _set_lock_password(ctx: Context) -> int:
     return 0
 
 
-def run_audit(args, ctx: Context) -> int:
+def run_audit(args: argparse.Namespace, ctx: Context) -> int:
     auditor = audit.configure(ctx.home)
     if args.action in ("list", "verify"):  # reading the trail is itself audited (after the check, not in it)
-        used = lambda: auditor.record(audit.events.audit_log_used, auditor.store.path.as_uri())  # noqa: E731
+        def used() -> None:
+            auditor.record(audit.events.audit_log_used, auditor.store.path.as_uri())
+
     if args.action == "verify":
         result = auditor.store.verify()
         used()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import asdict, fields
 
-from workstation.cli.common import CliError, Context, format_date, print_json, print_table
+from workstation.cli.common import CliError, Context, Subparsers, format_date, print_json, print_table
 from workstation.store.queries import StudyFilter
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("studies", help="list the studies in the cache")
     p.add_argument("--patient-name", default="", help="name filter (substring, or * and ? wildcards)")
     p.add_argument("--patient-id", default="")
@@ -38,7 +39,7 @@ def parse_date_range(text: str) -> tuple[str, str]:
     return lo, hi
 
 
-def run_studies(args, ctx: Context) -> int:
+def run_studies(args: argparse.Namespace, ctx: Context) -> int:
     lo, hi = parse_date_range(args.date)
     flt = StudyFilter(
         patient_name=args.patient_name, patient_id=args.patient_id, accession=args.accession,
@@ -60,7 +61,7 @@ def run_studies(args, ctx: Context) -> int:
     return 0
 
 
-def run_series(args, ctx: Context) -> int:
+def run_series(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.cache.study(args.study_uid) is None:
         raise CliError(f"no study {args.study_uid} in the cache (see 'lightbox studies')")
     rows = ctx.cache.series(args.study_uid)

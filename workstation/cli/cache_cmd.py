@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from workstation import audit
-from workstation.cli.common import CliError, Context, human_bytes, print_json
+from workstation.cli.common import CliError, Context, Subparsers, human_bytes, print_json
 from workstation.store.maintenance import prune, remove_studies, verify
+from workstation.store.queries import StudyRow
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("cache", help="check, repair and trim the local study cache")
     csub = p.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
 
@@ -40,7 +44,7 @@ def register(sub) -> None:
     info.set_defaults(handler=run_info)
 
 
-def run_verify(args, ctx: Context) -> int:
+def run_verify(args: argparse.Namespace, ctx: Context) -> int:
     report = verify(ctx.cache, repair=args.repair, check_hashes=not args.quick)
     recovered = list(getattr(ctx.cache, "recovered", []))
     if args.json:
@@ -71,7 +75,7 @@ def run_verify(args, ctx: Context) -> int:
     return 0 if report.tidy else 1
 
 
-def _remove(ctx: Context, studies, what: str, as_json: bool) -> int:
+def _remove(ctx: Context, studies: list[StudyRow], what: str, as_json: bool) -> int:
     removed, held = remove_studies(ctx.cache, [s.study_uid for s in studies])
     gone = [s for s in studies if s.study_uid in removed]
     audit.deleted([(s.patient_id, s.patient_name) for s in gone], removed, what)
@@ -82,13 +86,13 @@ def _remove(ctx: Context, studies, what: str, as_json: bool) -> int:
     return 0 if not held else 1
 
 
-def run_purge(args, ctx: Context) -> int:
+def run_purge(args: argparse.Namespace, ctx: Context) -> int:
     if not args.yes:
         raise CliError("'cache purge' removes every study from this workstation: add --yes to do it", exit_code=2)
     return _remove(ctx, ctx.cache.studies(), "cache purge", args.json)
 
 
-def run_prune(args, ctx: Context) -> int:
+def run_prune(args: argparse.Namespace, ctx: Context) -> int:
     if args.patient is not None:
         studies = [s for s in ctx.cache.studies() if s.patient_id == args.patient]
         if not studies:
@@ -109,16 +113,16 @@ def run_prune(args, ctx: Context) -> int:
     return 0
 
 
-def run_pin(args, ctx: Context) -> int:
+def run_pin(args: argparse.Namespace, ctx: Context) -> int:
     if not ctx.cache.set_pinned(args.study_uid, not args.off):
         raise CliError(f"no study {args.study_uid} in the cache")
     print(("Unpinned " if args.off else "Pinned ") + args.study_uid)
     return 0
 
 
-def run_info(args, ctx: Context) -> int:
+def run_info(args: argparse.Namespace, ctx: Context) -> int:
     studies = ctx.cache.studies()
-    data = {
+    data: dict[str, Any] = {
         "home": str(ctx.home.data_dir),
         "cache": str(ctx.home.cache_dir),
         "index": str(ctx.home.index_file),

@@ -6,13 +6,18 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 from collections.abc import Iterable, Sequence
 
 from workstation import config as config_mod
 from workstation import logs
 from workstation.home import Home
 from workstation.store.cache import StudyCache
+
+
+# What ``add_subparsers`` returns, which each area's ``register`` fills in.  A string: argparse's
+# action class is not subscriptable at run time.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class CliError(Exception):

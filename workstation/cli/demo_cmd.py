@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
 
-from workstation.cli.common import CliError, Context
+from workstation.cli.common import CliError, Context, Subparsers
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "demo",
         help="generate demo studies, start the embedded demo archive (node DEMO) and open the viewer",
@@ -22,7 +23,7 @@ def register(sub) -> None:
     p.set_defaults(handler=run)
 
 
-def run(args, ctx: Context) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.demo.launcher import start_demo
     from workstation.net.archive import ArchiveError
     from workstation.net.association import NetworkError

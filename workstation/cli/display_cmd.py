@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from workstation.cli.common import CliError, Context, print_json, print_table
+from workstation.cli.common import CliError, Context, Subparsers, print_json, print_table
+
+if TYPE_CHECKING:  # loaded by the handlers that need it (start-up is mostly imports)
+    from workstation.display.settings import DisplaySettings
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     pat = sub.add_parser("patterns", help="write the AAPM TG18 display test patterns (synthetic) as DICOM files")
     pat.add_argument("--out", required=True, metavar="DIR", help="folder for the files (made when missing)")
@@ -64,7 +69,7 @@ def qa_log_path(ctx: Context) -> Path:
     return ctx.home.data_dir / QA_LOG_NAME
 
 
-def patterns_write(args, ctx: Context) -> int:
+def patterns_write(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.display.pattern_files import write_patterns
 
     try:
@@ -75,7 +80,7 @@ def patterns_write(args, ctx: Context) -> int:
     return 0
 
 
-def _display_settings(ctx: Context):
+def _display_settings(ctx: Context) -> DisplaySettings:
     from workstation.display.settings import DisplaySettings
 
     try:
@@ -84,7 +89,7 @@ def _display_settings(ctx: Context):
         raise CliError(f"the display settings cannot be used: {exc}") from None
 
 
-def display_show(args, ctx: Context) -> int:
+def display_show(args: argparse.Namespace, ctx: Context) -> int:
     settings = _display_settings(ctx)
     if args.json:
         print_json(settings.to_extra({})["display"])
@@ -104,7 +109,7 @@ def display_show(args, ctx: Context) -> int:
     return 0
 
 
-def display_set(args, ctx: Context) -> int:
+def display_set(args: argparse.Namespace, ctx: Context) -> int:
     from dataclasses import replace
 
     from workstation.display.settings import MonitorCalibration
@@ -141,7 +146,7 @@ def display_set(args, ctx: Context) -> int:
     return 0
 
 
-def display_table(args, ctx: Context) -> int:
+def display_table(args: argparse.Namespace, ctx: Context) -> int:
     calibration = _display_settings(ctx).for_monitor(args.monitor)
     if calibration.mode != "gsdf":
         raise CliError(f"{args.monitor} has no GSDF to compute (mode {calibration.mode})")
@@ -158,7 +163,7 @@ def display_table(args, ctx: Context) -> int:
     return 0
 
 
-def display_check(args, ctx: Context) -> int:
+def display_check(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.display.conformance import append_qa_log, check_conformance, read_luminances
 
     try:
@@ -189,7 +194,7 @@ def display_check(args, ctx: Context) -> int:
     return 0 if result.passed else 1
 
 
-def display_log(args, ctx: Context) -> int:
+def display_log(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.display.conformance import read_qa_log
 
     entries = read_qa_log(qa_log_path(ctx))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from workstation.cli.common import CliError, Context
+from workstation.cli.common import CliError, Context, Subparsers
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     p = sub.add_parser(
         "export",
@@ -45,7 +46,7 @@ def register(sub) -> None:
     p.set_defaults(handler=_export)
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool) -> Callable[[int, int], None] | None:
     if quiet or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
@@ -59,7 +60,7 @@ def _progress(quiet: bool):
     return update
 
 
-def _key(args) -> bytes | None:
+def _key(args: argparse.Namespace) -> bytes | None:
     if not args.key_file:
         return None
     import os

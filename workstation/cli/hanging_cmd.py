@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import Any
 
-from workstation.cli.common import CliError, Context, format_date, print_json, print_table
+from workstation.cli.common import CliError, Context, Subparsers, format_date, print_json, print_table
 from workstation.hanging.editing import export_protocol, import_protocol, read_dicom
 from workstation.hanging.library import ProtocolLibrary, load_file
 from workstation.hanging.plan import FILLED, PENDING, HangingPlan, ViewportPlan
@@ -13,7 +15,7 @@ from workstation.hanging.protocol import ProtocolError
 from workstation.hanging.service import StudyNotCached, plan_study
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     p = sub.add_parser("protocols", help="hanging protocols: list, show, validate, match a study")
     psub = p.add_subparsers(dest="protocols_command", metavar="ACTION", required=True)
@@ -85,7 +87,7 @@ def _library(ctx: Context, report: bool = True) -> ProtocolLibrary:
     return lib
 
 
-def run_list(args, ctx: Context) -> int:
+def run_list(args: argparse.Namespace, ctx: Context) -> int:
     lib = _library(ctx)
     if args.json:
         print_json({
@@ -101,7 +103,7 @@ def run_list(args, ctx: Context) -> int:
     return 0
 
 
-def run_show(args, ctx: Context) -> int:
+def run_show(args: argparse.Namespace, ctx: Context) -> int:
     protocol = _library(ctx).get(args.protocol_id)
     if protocol is None:
         raise CliError(f"no hanging protocol {args.protocol_id!r} (see 'lightbox protocols list')")
@@ -109,7 +111,7 @@ def run_show(args, ctx: Context) -> int:
     return 0
 
 
-def run_export(args, ctx: Context) -> int:
+def run_export(args: argparse.Namespace, ctx: Context) -> int:
     protocol = _library(ctx).get(args.protocol_id)
     if protocol is None:
         raise CliError(f"no hanging protocol {args.protocol_id!r} (see 'lightbox protocols list')")
@@ -121,7 +123,7 @@ def run_export(args, ctx: Context) -> int:
     return 0
 
 
-def run_import(args, ctx: Context) -> int:
+def run_import(args: argparse.Namespace, ctx: Context) -> int:
     try:
         protocol = import_protocol(ctx.home, args.file)
     except ProtocolError as exc:
@@ -130,7 +132,7 @@ def run_import(args, ctx: Context) -> int:
     return 0
 
 
-def run_validate(args, ctx: Context) -> int:
+def run_validate(args: argparse.Namespace, ctx: Context) -> int:
     results = []
     for path in args.files:
         try:
@@ -150,7 +152,7 @@ def run_validate(args, ctx: Context) -> int:
     return 0 if all(r["valid"] for r in results) else 1
 
 
-def run_match(args, ctx: Context) -> int:
+def run_match(args: argparse.Namespace, ctx: Context) -> int:
     try:
         plan = plan_study(ctx.cache, _library(ctx), args.study_uid, protocol_id=args.protocol)
     except StudyNotCached:
@@ -164,7 +166,7 @@ def run_match(args, ctx: Context) -> int:
     return 0
 
 
-def run_snapshot(args, ctx: Context) -> int:
+def run_snapshot(args: argparse.Namespace, ctx: Context) -> int:
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
         if not (64 <= width <= 8192 and 64 <= height <= 8192):
@@ -188,7 +190,7 @@ def run_snapshot(args, ctx: Context) -> int:
     return 0
 
 
-def run_prefetch(args, ctx: Context) -> int:
+def run_prefetch(args: argparse.Namespace, ctx: Context) -> int:
     import datetime as dt
 
     from workstation.hanging.prefetch import prefetch_day
@@ -202,7 +204,7 @@ def run_prefetch(args, ctx: Context) -> int:
         raise CliError(str(exc)) from None
     extra = HangingSettings.of(ctx.settings).extra_priors if args.extra is None else max(args.extra, 0)
 
-    def say(entry: dict) -> None:
+    def say(entry: dict[str, Any]) -> None:
         if not args.json:
             fetched = sum(p["fetched"] for p in entry["priors"])
             print(f"{entry['study_uid']}  {entry['description']}: {entry['retrieve']}; "
@@ -218,7 +220,7 @@ def run_prefetch(args, ctx: Context) -> int:
     return 0 if ok else 1
 
 
-def run_priors(args, ctx: Context) -> int:
+def run_priors(args: argparse.Namespace, ctx: Context) -> int:
     hs = HangingSettings.of(ctx.settings)
     extra = hs.extra_priors if args.extra is None else max(args.extra, 0)
     lib = _library(ctx)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
 
-from workstation.cli.common import Context, human_bytes, print_json
+from workstation.cli.common import Context, Subparsers, human_bytes, print_json
 from workstation.jobs.core import CancelToken
 from workstation.store.importer import import_paths
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("import", help="import files, folders, DICOMDIR file sets and zip archives into the cache")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -19,7 +20,7 @@ def register(sub) -> None:
     p.set_defaults(handler=run)
 
 
-def run(args, ctx: Context) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> int:
     bar = None
     progress = None
     if sys.stderr.isatty() and not args.json:
@@ -36,7 +37,7 @@ def run(args, ctx: Context) -> int:
     cancel = CancelToken()
     previous = signal.getsignal(signal.SIGINT)
 
-    def interrupted(*_args) -> None:
+    def interrupted(*_args: object) -> None:
         if cancel.cancelled:  # a second Ctrl+C: stop now
             signal.signal(signal.SIGINT, previous)
             raise KeyboardInterrupt

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from workstation import audit
-from workstation.cli.common import CliError, Context, print_json
+from workstation.cli.common import CliError, Context, Subparsers, print_json
 from workstation.config import ConfigError, Node
+
+if TYPE_CHECKING:  # pynetdicom and the SCP are loaded by the commands that need them (start-up is mostly imports)
+    from workstation.net.retrieve import RetrieveProgress
+    from workstation.net.storage_scp import Received
+
+_T = TypeVar("_T")
 
 # Columns shown per query level: (header, keyword, width).
 _COLUMNS = {
@@ -26,7 +35,7 @@ _COLUMNS = {
 }
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     q = sub.add_parser("query", help="C-FIND (or QIDO-RS) on a node; results print as they arrive")
     q.add_argument("node", metavar="NODE")
@@ -73,9 +82,9 @@ def _node(ctx: Context, name: str) -> Node:
         raise CliError(str(exc)) from None
 
 
-def _interruptible(work, cancel: threading.Event):
+def _interruptible(work: Callable[[], _T], cancel: threading.Event) -> _T:
     """Run ``work`` on a thread; Ctrl+C (or SIGTERM) sets ``cancel`` and waits for it to wind down."""
-    box: dict = {}
+    box: dict[str, Any] = {}
     # Waiting on an Event, not Thread.join: a KeyboardInterrupt inside join() can leave the
     # thread looking finished while it still runs (then no result: "error: 'result'").
     finished = threading.Event()
@@ -100,13 +109,14 @@ def _interruptible(work, cancel: threading.Event):
                 print("\ncancelling (completed files stay in the cache)…", file=sys.stderr)
         if "error" in box:
             raise box["error"]
-        return box["result"]
+        result: _T = box["result"]
+        return result
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 
-def query(args, ctx: Context) -> int:
+def query(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.net.association import NetworkError
 
     node = _node(ctx, args.node)
@@ -156,7 +166,7 @@ def query(args, ctx: Context) -> int:
     return 0
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:  # a data element's value: str, number, MultiValue, PersonName…
     if value is None:
         return ""
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
@@ -164,7 +174,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def retrieve(args, ctx: Context) -> int:
+def retrieve(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.net.association import NetworkError
     from workstation.net.retrieve import retrieve as run_retrieve
 
@@ -172,7 +182,7 @@ def retrieve(args, ctx: Context) -> int:
     cancel = threading.Event()
     tty = sys.stderr.isatty() and not args.json
 
-    def progress(p) -> None:
+    def progress(p: RetrieveProgress) -> None:
         if tty:
             print(f"\r{p.completed} completed, {p.remaining} remaining, {p.failed} failed  {p.mb_per_s:.1f} MB/s   ",
                   end="", file=sys.stderr, flush=True)
@@ -207,7 +217,7 @@ def retrieve(args, ctx: Context) -> int:
     return 0
 
 
-def _files_for(args, ctx: Context) -> list[Path]:
+def _files_for(args: argparse.Namespace, ctx: Context) -> list[Path]:
     if sum(bool(x) for x in (args.files, args.study, args.series)) != 1:
         raise CliError("give one of --study UID, --series UID, or files")
     if args.files:
@@ -225,7 +235,7 @@ def _files_for(args, ctx: Context) -> list[Path]:
     return paths
 
 
-def send(args, ctx: Context) -> int:
+def send(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.net.association import NetworkError
     from workstation.net.delivery import deliver
 
@@ -257,11 +267,11 @@ def send(args, ctx: Context) -> int:
     return 0
 
 
-def run_listener(args, ctx: Context) -> int:
+def run_listener(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.net.association import NetworkError
     from workstation.net.listener import Listener
 
-    def arrived(received) -> None:
+    def arrived(received: Received) -> None:
         # UIDs only: never patient names or IDs on the console either (it may be logged).
         state = received.outcome if received.status == 0 else f"FAILED 0x{received.status:04X} {received.message}"
         print(f"{time.strftime('%H:%M:%S')} {received.calling_ae:16} {state:9} {received.sop_instance_uid}", flush=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import asdict
 
-from workstation.cli.common import CliError, Context, print_json, print_table
+from workstation.cli.common import CliError, Context, Subparsers, print_json, print_table
 from workstation.config import ConfigError, Node, Settings
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     cfg = sub.add_parser("config", help="show or change settings (our AE title, storage port ...)")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -64,7 +65,7 @@ def _node(ctx: Context, name: str) -> Node:
         raise CliError(str(exc)) from None
 
 
-def config_show(args, ctx: Context) -> int:
+def config_show(args: argparse.Namespace, ctx: Context) -> int:
     s = ctx.settings
     data = {k: v for k, v in s.to_dict().items() if k != "nodes"}
     data["nodes"] = len(s.nodes)
@@ -77,7 +78,7 @@ def config_show(args, ctx: Context) -> int:
     return 0
 
 
-def config_set(args, ctx: Context) -> int:
+def config_set(args: argparse.Namespace, ctx: Context) -> int:
     try:
         ctx.settings.set(args.key, args.value)
     except ConfigError as exc:
@@ -87,7 +88,7 @@ def config_set(args, ctx: Context) -> int:
     return 0
 
 
-def nodes_add(args, ctx: Context) -> int:
+def nodes_add(args: argparse.Namespace, ctx: Context) -> int:
     try:
         node = Node(name=args.name, ae_title=args.ae, host=args.host, port=args.port, query_model=args.query_model,
                     retrieve=args.retrieve, url=args.url, tls_ca=args.tls_ca, tls_cert=args.tls_cert,
@@ -103,7 +104,7 @@ def nodes_add(args, ctx: Context) -> int:
     return 0
 
 
-def nodes_list(args, ctx: Context) -> int:
+def nodes_list(args: argparse.Namespace, ctx: Context) -> int:
     nodes = ctx.settings.nodes
     if args.json:
         print_json([asdict(n) for n in nodes])
@@ -115,7 +116,7 @@ def nodes_list(args, ctx: Context) -> int:
     return 0
 
 
-def nodes_remove(args, ctx: Context) -> int:
+def nodes_remove(args: argparse.Namespace, ctx: Context) -> int:
     try:
         node = ctx.settings.remove_node(args.name)
     except ConfigError as exc:
@@ -125,7 +126,7 @@ def nodes_remove(args, ctx: Context) -> int:
     return 0
 
 
-def nodes_echo(args, ctx: Context) -> int:
+def nodes_echo(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.net.echo import echo
 
     result = echo(_node(ctx, args.name), ctx.settings.ae_title)
@@ -135,7 +136,7 @@ def nodes_echo(args, ctx: Context) -> int:
     return 0
 
 
-def nodes_test(args, ctx: Context) -> int:
+def nodes_test(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.net.diagnostics import summary, test_node
 
     node = _node(ctx, args.name)

@@ -8,18 +8,38 @@ rejection notes.
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from workstation import audit
-from workstation.cli.common import CliError, Context, print_json
+from workstation.cli.common import CliError, Context, Subparsers, print_json
 from workstation.config import ConfigError, Node
+
+if TYPE_CHECKING:  # loaded by the commands that need them (start-up is mostly imports)
+    from pydicom import Dataset
+
+    from workstation.qc.instances import Produced, QcOutcome
+    from workstation.store.cache import StudyCache
 
 _REASONS = ("quality", "worklist", "safety", "retention")
 _SPLIT_MODES = ("orientation", "position", "acquisition", "instances")
 
 
-def register(sub) -> None:
+class _Plan(Protocol):
+    """What a correction, split or merge plan shows before it is applied."""
+
+    def lines(self) -> list[str]: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+_P = TypeVar("_P", bound=_Plan)
+
+
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     qc = sub.add_parser("qc", help="technologist QC: check, correct, reject, split, merge (IHE IOCM)")
     qsub = qc.add_subparsers(dest="qc_command", metavar="QC_COMMAND", required=True)
@@ -83,7 +103,7 @@ def register(sub) -> None:
     tags.set_defaults(handler=tags_cmd)
 
 
-def _common(p, *, default_rejection: str, reason_required: bool) -> None:
+def _common(p: argparse.ArgumentParser, *, default_rejection: str, reason_required: bool) -> None:
     p.add_argument("--reason", required=reason_required, default="", metavar="TEXT",
                    help="why (written into the rejection note and the QC audit)")
     p.add_argument("--rejection", choices=_REASONS, default=default_rejection,
@@ -101,7 +121,7 @@ def _node(ctx: Context, name: str) -> Node:
         raise CliError(str(exc)) from None
 
 
-def _qc_errors():
+def _qc_errors() -> tuple[type[Exception], ...]:
     from workstation.net.association import NetworkError
     from workstation.qc.instances import QcError
 
@@ -109,7 +129,7 @@ def _qc_errors():
 
 
 # check ------------------------------------------------------------------------------------------
-def check_cmd(args, ctx: Context) -> int:
+def check_cmd(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.qc.checklist import build_checklist
     from workstation.qc.completeness import check_completeness, fetch_missing
 
@@ -146,7 +166,8 @@ def check_cmd(args, ctx: Context) -> int:
 
 
 # correct, split, merge -------------------------------------------------------------------------
-def _finish(args, ctx: Context, plan, apply, target: Node | None) -> int:
+def _finish(args: argparse.Namespace, ctx: Context, plan: _P, apply: Callable[[StudyCache, _P], QcOutcome],
+            target: Node | None) -> int:
     """Print the plan; unless --dry-run apply it, print the outcome, send to ``target`` if given."""
     if args.dry_run:
         if args.json:
@@ -176,12 +197,12 @@ def _finish(args, ctx: Context, plan, apply, target: Node | None) -> int:
     return 0
 
 
-def _target(ctx: Context, args) -> Node | None:
+def _target(ctx: Context, args: argparse.Namespace) -> Node | None:
     """The --send node, looked up before anything is changed (a typo must not leave work unsent)."""
     return _node(ctx, args.send) if getattr(args, "send", None) else None
 
 
-def _send(ctx: Context, node: Node | None, produced) -> dict | None:
+def _send(ctx: Context, node: Node | None, produced: list[Produced]) -> dict[str, Any] | None:
     if node is None or not produced:
         return None
     from workstation.net.association import NetworkError
@@ -206,7 +227,7 @@ def _send(ctx: Context, node: Node | None, produced) -> dict | None:
     return {"node": node.name, "sent": report.sent, "summary": f"sent to {node.name}: {report.summary()}"}
 
 
-def correct_cmd(args, ctx: Context) -> int:
+def correct_cmd(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.qc.correction import apply_correction, parse_assignments, plan_correction
 
     target = _target(ctx, args)
@@ -219,7 +240,7 @@ def correct_cmd(args, ctx: Context) -> int:
     return _finish(args, ctx, plan, apply_correction, target)
 
 
-def split_cmd(args, ctx: Context) -> int:
+def split_cmd(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.qc.restructure import apply_restructure, plan_split
 
     target = _target(ctx, args)
@@ -237,7 +258,7 @@ def split_cmd(args, ctx: Context) -> int:
     return _finish(args, ctx, plan, apply_restructure, target)
 
 
-def merge_cmd(args, ctx: Context) -> int:
+def merge_cmd(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.qc.restructure import apply_restructure, plan_merge
 
     target = _target(ctx, args)
@@ -249,7 +270,7 @@ def merge_cmd(args, ctx: Context) -> int:
 
 
 # reject, done, rejected ------------------------------------------------------------------------
-def reject_cmd(args, ctx: Context) -> int:
+def reject_cmd(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.qc.rejection import reject_instances
 
     target = _target(ctx, args)
@@ -271,7 +292,7 @@ def reject_cmd(args, ctx: Context) -> int:
     return 0
 
 
-def done_cmd(args, ctx: Context) -> int:
+def done_cmd(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.qc.checklist import build_checklist, mark_done, unmark_done
 
     try:
@@ -287,7 +308,7 @@ def done_cmd(args, ctx: Context) -> int:
     return 0
 
 
-def rejected_cmd(args, ctx: Context) -> int:
+def rejected_cmd(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.qc import state
     from workstation.qc.notes import rejected_sop_uids
 
@@ -306,7 +327,7 @@ def rejected_cmd(args, ctx: Context) -> int:
 
 
 # tags -------------------------------------------------------------------------------------------
-def _dataset(ctx: Context, target: str):
+def _dataset(ctx: Context, target: str) -> Dataset:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -322,7 +343,7 @@ def _dataset(ctx: Context, target: str):
         raise CliError(f"cannot read {target}: {exc}") from None
 
 
-def tags_cmd(args, ctx: Context) -> int:
+def tags_cmd(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.qc.tag_diff import diff_datasets
     from workstation.qc.tags import search, tag_tree, walk
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workstation import audit
-from workstation.cli.common import CliError, Context, print_json
+from workstation.cli.common import CliError, Context, Subparsers, print_json
+
+if TYPE_CHECKING:  # pydicom is loaded by the handlers that need it (start-up is mostly imports)
+    from pydicom import Dataset
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     p = sub.add_parser(
         "render",
@@ -114,7 +118,7 @@ def _render(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _presentation_state(ctx: Context, reference: str):
+def _presentation_state(ctx: Context, reference: str) -> Dataset:
     """The GSPS data set named by a file path or by the SOP Instance UID of one in the cache."""
     from pydicom import dcmread
 

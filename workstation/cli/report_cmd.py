@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
 
-from pydicom import dcmread
+from pydicom import Dataset, dcmread
 from pydicom.errors import InvalidDicomError
 
 from workstation import audit
-from workstation.cli.common import CliError, Context, print_json, print_table
+from workstation.cli.common import CliError, Context, Subparsers, print_json, print_table
 from workstation.reporting import certificates as certs
 from workstation.reporting.inputs import Measurement, ReportContent
 from workstation.reporting.settings import ReportingSettings
-from workstation.reporting.signature import SignatureStatus, verify
+from workstation.reporting.signature import SignatureCheck, SignatureStatus, verify
 from workstation.reporting.sr_text import render, summarize
 from workstation.reporting.templates import TemplateError, builtin_templates, get_template, template_for_modalities
 
@@ -23,7 +25,7 @@ SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."
 EXIT_INVALID, EXIT_UNSIGNED, EXIT_UNTRUSTED = 1, 2, 3
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     p = sub.add_parser("report", help="structured reports: create, show, list, verify")
     rsub = p.add_subparsers(dest="report_command", metavar="ACTION", required=True)
@@ -142,7 +144,7 @@ def _encrypted_pem(path: str) -> bool:
         return False
 
 
-def _load_object(ctx: Context, target: str):
+def _load_object(ctx: Context, target: str) -> Dataset:
     path = Path(target)
     if not path.exists():
         row = ctx.cache.instance(target)
@@ -156,7 +158,7 @@ def _load_object(ctx: Context, target: str):
 
 
 def _trust(ctx: Context, extra: list[str]) -> certs.TrustStore:
-    paths = list(ReportingSettings.of(ctx.settings).trust_store) + list(extra)
+    paths: list[str | os.PathLike[str]] = [*ReportingSettings.of(ctx.settings).trust_store, *extra]
     try:
         return certs.TrustStore.from_paths(paths)
     except (OSError, certs.CertificateError) as exc:
@@ -171,7 +173,7 @@ def person_name(text: str) -> str:
     return f"{parts[-1]}^{' '.join(parts[:-1])}" if len(parts) > 1 else text
 
 
-def signature_line(checks) -> str:
+def signature_line(checks: list[SignatureCheck]) -> str:
     if not checks:
         return SignatureStatus.UNSIGNED.value
     worst = [c for c in checks if c.status is not SignatureStatus.VALID]
@@ -180,7 +182,7 @@ def signature_line(checks) -> str:
 
 # report create -------------------------------------------------------------------------------
 
-def run_create(args, ctx: Context) -> int:
+def run_create(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.reporting import lifecycle
     from workstation.reporting.sr_build import ContentError
     from workstation.store.outbox import OutboxError
@@ -263,7 +265,7 @@ def _deliver(ctx: Context) -> dict[str, tuple[str, str]]:
 
 # report show / list / verify ----------------------------------------------------------------------
 
-def run_show(args, ctx: Context) -> int:
+def run_show(args: argparse.Namespace, ctx: Context) -> int:
     ds = _load_object(ctx, args.target)
     try:
         text = render(ds)
@@ -281,7 +283,7 @@ def run_show(args, ctx: Context) -> int:
     return 0
 
 
-def run_list(args, ctx: Context) -> int:
+def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.reporting.documents import study_documents
     from workstation.store import outbox
 
@@ -324,7 +326,7 @@ def run_list(args, ctx: Context) -> int:
     return 0
 
 
-def run_verify(args, ctx: Context) -> int:
+def run_verify(args: argparse.Namespace, ctx: Context) -> int:
     ds = _load_object(ctx, args.target)
     checks = verify(ds, _trust(ctx, args.trust))
     audit.signature_checked(all(c.cryptographically_valid for c in checks), str(ds.get("StudyInstanceUID", "")), ctx.cache)
@@ -352,7 +354,7 @@ def run_verify(args, ctx: Context) -> int:
     return 0
 
 
-def run_pdf(args, ctx: Context) -> int:
+def run_pdf(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.reporting.pdf import encapsulated_pdf, report_pdf, store_pdf
 
     ds = _load_object(ctx, args.target)
@@ -382,7 +384,7 @@ def run_pdf(args, ctx: Context) -> int:
     return 0
 
 
-def run_templates(args, ctx: Context) -> int:
+def run_templates(args: argparse.Namespace, ctx: Context) -> int:
     templates = builtin_templates()
     if args.json:
         print_json([{"id": t.id, "title": t.title, "modalities": list(t.modalities),
@@ -399,7 +401,7 @@ def run_templates(args, ctx: Context) -> int:
     return 0
 
 
-def run_config(args, ctx: Context) -> int:
+def run_config(args: argparse.Namespace, ctx: Context) -> int:
     rs = ReportingSettings.of(ctx.settings)
     changed = False
     for attr, value in (("radiologist_name", args.name), ("organisation", args.organisation),
@@ -425,7 +427,7 @@ def run_config(args, ctx: Context) -> int:
 
 # outbox -----------------------------------------------------------------------------------
 
-def run_outbox(args, ctx: Context) -> int:
+def run_outbox(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.store import outbox
 
     if args.retry:
@@ -451,7 +453,7 @@ def run_outbox(args, ctx: Context) -> int:
 
 # cert --------------------------------------------------------------------------------------
 
-def run_cert_create(args, ctx: Context) -> int:
+def run_cert_create(args: argparse.Namespace, ctx: Context) -> int:
     out = Path(args.out) if args.out else ctx.home.config_dir / "certificates"
     passphrase = _passphrase(args.passphrase_file) if args.passphrase_file else None
     made = certs.create_test_certificate(out, args.name, args.organisation, passphrase=passphrase)
@@ -496,7 +498,7 @@ def _looks_like_der_cert(path: str) -> bool:
         return False
 
 
-def run_cert_show(args, ctx: Context) -> int:
+def run_cert_show(args: argparse.Namespace, ctx: Context) -> int:
     info = _cert_info(ctx, args.file, args.passphrase_file)
     warning = info.expiry_warning()
     if args.json:
@@ -511,7 +513,7 @@ def run_cert_show(args, ctx: Context) -> int:
     return 0
 
 
-def run_cert_import(args, ctx: Context) -> int:
+def run_cert_import(args: argparse.Namespace, ctx: Context) -> int:
     path = Path(args.file).expanduser().resolve()
     try:
         identity = certs.load_identity(path, None, _passphrase(args.passphrase_file))

@@ -6,12 +6,17 @@ VTK is loaded only by ``mpr`` and ``render3d``, inside their handlers.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from workstation.cli.common import CliError, Context, print_json
+from workstation.cli.common import CliError, Context, Subparsers, print_json
+
+if TYPE_CHECKING:  # loaded by the commands that need it: start-up is mostly imports
+    from workstation.model.volume import Volume
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     p = sub.add_parser(
         "volume",
@@ -68,7 +73,7 @@ def _series_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--phase", type=int, default=1, metavar="N", help="temporal position of a 4D stack, from 1")
 
 
-def _segmentation(ctx: Context, series_uid: str) -> dict | None:
+def _segmentation(ctx: Context, series_uid: str) -> dict[str, Any] | None:
     """A SEG series as its segments (a SEG is never a volume of temporal positions), else None."""
     from workstation.clinical.seg import SEGMENTATION_STORAGE, SegmentationError, SegmentationObject
 
@@ -82,7 +87,7 @@ def _segmentation(ctx: Context, series_uid: str) -> dict | None:
     return {"series_uid": series_uid, "modality": "SEG", "segmentation": found[0], "instances": found}
 
 
-def _print_segmentation(d: dict) -> None:
+def _print_segmentation(d: dict[str, Any]) -> None:
     seg = d["segmentation"]
     kind = seg["segmentation_type"].lower() + (f" ({seg['fractional_type'].lower()})" if seg["fractional_type"] else "")
     print(f"series {d['series_uid']} (SEG): {kind} segmentation, {len(seg['segments'])} segment(s), "
@@ -96,7 +101,7 @@ def _print_segmentation(d: dict) -> None:
         print(f"  references series {uid}")
 
 
-def run_volume(args, ctx: Context) -> int:
+def run_volume(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.model.series_volume import describe_series, series_stacks
     from workstation.model.volume import VolumeError
 
@@ -132,7 +137,7 @@ def run_volume(args, ctx: Context) -> int:
     return 0
 
 
-def _fmt(values) -> str:
+def _fmt(values: Iterable[float]) -> str:
     return "(" + ", ".join(f"{v:.4f}" for v in values) + ")"
 
 
@@ -156,7 +161,7 @@ def _floats(text: str, n: int, what: str) -> list[float]:
     return values
 
 
-def _load(args, ctx: Context):
+def _load(args: argparse.Namespace, ctx: Context) -> Volume:
     from workstation.model.series_volume import load_series_volume
     from workstation.model.volume import VolumeError
 
@@ -167,7 +172,7 @@ def _load(args, ctx: Context):
         raise CliError(str(exc)) from None
 
 
-def run_mpr(args, ctx: Context) -> int:
+def run_mpr(args: argparse.Namespace, ctx: Context) -> int:
     size = _size(args.size)
     rotations = []
     for spec in args.rotate:
@@ -199,7 +204,7 @@ def run_mpr(args, ctx: Context) -> int:
     return 0
 
 
-def run_render3d(args, ctx: Context) -> int:
+def run_render3d(args: argparse.Namespace, ctx: Context) -> int:
     size = _size(args.size)
     clip = _floats(args.clip_box, 6, "clip box") if args.clip_box else None
     if clip is not None and not all(0 <= v <= 1 for v in clip):
@@ -216,7 +221,8 @@ def run_render3d(args, ctx: Context) -> int:
 
     try:
         r = render_3d(volume, Path(args.out), preset=name, azimuth=args.azimuth, elevation=args.elevation, size=size,
-                      settings_extra=ctx.settings.extra, isosurface=args.iso, smoothing=args.smooth, clip_box=clip)
+                      settings_extra=ctx.settings.extra, isosurface=args.iso, smoothing=args.smooth,
+                      clip_box=None if clip is None else tuple(clip))
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc}") from None
     if args.json:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from workstation.cli.common import CliError, Context, format_date, print_json, print_table
+import argparse
+from typing import TYPE_CHECKING
+
+from workstation.cli.common import CliError, Context, Subparsers, format_date, print_json, print_table
+
+if TYPE_CHECKING:  # loaded by the command that needs it (start-up is mostly imports)
+    from workstation.worklist.build import WorklistItem
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
     p = sub.add_parser("worklist", help="the reading worklist: orders (Modality Worklist, RIS) and studies to read, "
                                         "STAT first, then by time waiting")
@@ -33,7 +39,7 @@ def _date(value: str, what: str) -> str:
     return text
 
 
-def run_worklist(args, ctx: Context) -> int:
+def run_worklist(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.worklist.build import WORKLIST_STATUSES, WorklistFilter
     from workstation.worklist.gather import load_worklist
     from workstation.worklist.orders import PRIORITIES
@@ -61,7 +67,7 @@ def run_worklist(args, ctx: Context) -> int:
     return 0
 
 
-def _open(args, ctx: Context, items) -> int:
+def _open(args: argparse.Namespace, ctx: Context, items: list[WorklistItem]) -> int:
     from workstation.worklist.opening import OpenRefused, find_item, open_item
 
     item = find_item(items, args.open)
@@ -73,7 +79,7 @@ def _open(args, ctx: Context, items) -> int:
         raise CliError(str(exc)) from None
     plan = result.plan
     data = {"study_uid": result.study_uid, "retrieved": result.retrieved, "status": "in progress",
-            "protocol": getattr(plan, "protocol_id", "") if plan is not None else "",
+            "protocol": plan.protocol_id if plan is not None else "",
             "plan": plan.to_dict() if plan is not None else None}
     if args.json:
         print_json(data)
@@ -99,7 +105,7 @@ _HL7_OPTIONS = (
 )
 
 
-def register_hl7(sub) -> None:
+def register_hl7(sub: Subparsers) -> None:
     p = sub.add_parser("hl7", help="HL7 with the RIS: settings, the inbound listener, patient changes received")
     hsub = p.add_subparsers(dest="hl7_command", metavar="ACTION", required=True)
     cfg = hsub.add_parser("config", help="show or set the HL7 settings")
@@ -117,7 +123,7 @@ def register_hl7(sub) -> None:
     ch.set_defaults(handler=run_hl7_changes)
 
 
-def run_hl7_config(args, ctx: Context) -> int:
+def run_hl7_config(args: argparse.Namespace, ctx: Context) -> int:
     from dataclasses import asdict
 
     from workstation.config import ConfigError
@@ -145,7 +151,7 @@ def run_hl7_config(args, ctx: Context) -> int:
     return 0
 
 
-def run_hl7_listen(args, ctx: Context) -> int:
+def run_hl7_listen(args: argparse.Namespace, ctx: Context) -> int:
     import time
 
     from workstation.hl7.inbound import start_listener
@@ -171,7 +177,7 @@ def run_hl7_listen(args, ctx: Context) -> int:
     return 0
 
 
-def run_hl7_changes(args, ctx: Context) -> int:
+def run_hl7_changes(args: argparse.Namespace, ctx: Context) -> int:
     from dataclasses import asdict
 
     from workstation.worklist.patients import patient_changes
