@@ -116,7 +116,7 @@ def probe(vp: ViewportModel, x: float, y: float) -> ProbeReading | None:
     raw = stored[row, col]
     p = vp.pipeline()
     point = vp.patient_point(col + 0.5, row + 0.5)
-    patient = tuple(float(v) for v in point) if point is not None else None
+    patient = (float(point[0]), float(point[1]), float(point[2])) if point is not None else None
     if np.ndim(raw):
         return ProbeReading(col, row, " ".join(str(int(v)) for v in raw), "", patient)
     value = ""
@@ -133,7 +133,7 @@ def remeasure(vp: ViewportModel, a: Annotation, index: int | None = None) -> Non
     """
     stack, pixels = vp.stack, vp.pixels
     i = vp.index if index is None else index
-    if stack is None or not 0 <= i < len(stack) or stack.frames[i].key != a.frame_key:
+    if stack is None or pixels is None or not 0 <= i < len(stack) or stack.frames[i].key != a.frame_key:
         return
     f = stack.frames[i]
     pixels.load(i)
@@ -336,6 +336,8 @@ class Interaction:
 
     def _start_annotation(self, kind: Kind, x: float, y: float, u: float, v: float) -> None:
         f = self.vp.frame
+        if f is None:  # press() only starts one on a frame
+            return
         points = [(x, y)] if kind in (Kind.POINT, Kind.TEXT, Kind.FREEHAND) else [(x, y), (x, y)]
         a = Annotation(kind, points, f.key)
         if kind is Kind.TEXT:
@@ -352,6 +354,8 @@ class Interaction:
 
     def _continue_pending(self, x: float, y: float) -> None:
         a = self.pending
+        if a is None:
+            return
         if a.kind is Kind.ANGLE:
             a.points[-1] = (x, y)
             self.pending = None
@@ -364,6 +368,8 @@ class Interaction:
 
     def _preview_pending(self, x: float, y: float) -> None:
         a = self.pending
+        if a is None:
+            return
         if a.kind is Kind.ANGLE and len(a.points) == 3:
             a.points[-1] = (x, y)
             remeasure(self.vp, a)
