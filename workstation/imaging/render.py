@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom import dcmread
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 
 from workstation.dicom.bounded import open_bounded
-from workstation.dicom.pixels import PIXEL_KEYWORDS, decode_pixels
+from workstation.dicom.pixels import PIXEL_KEYWORDS, PixelResult, decode_pixels
 from workstation.log_privacy import mask_values
 from workstation.imaging.frames import number_of_frames
 from workstation.imaging.pipeline import FramePipeline, Window, default_window
@@ -38,7 +38,7 @@ class Rendered:
 
 
 def render_file(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     frame: int = 0,
     *,
     window: Window | None = None,
@@ -102,7 +102,8 @@ def _unexpected(exc: BaseException) -> str:
     return f"the image's header cannot be rendered ({type(exc).__name__})"
 
 
-def render_with_presentation_state(path: str | os.PathLike, presentation_state: Dataset, frame: int = 0) -> Rendered:
+def render_with_presentation_state(path: str | os.PathLike[str], presentation_state: Dataset,
+                                   frame: int = 0) -> Rendered:
     """Render one frame as a Grayscale Softcopy Presentation State shows it.
 
     The state's Modality LUT, VOI and Presentation LUT replace the image's
@@ -155,11 +156,11 @@ def render_with_presentation_state(path: str | os.PathLike, presentation_state: 
         return Rendered(pixels=pixels, window=state.window_for(sop_uid, frame + 1), pipeline=applied, stored=stored)
 
 
-def _decoded(path: str | os.PathLike, frame: int):
+def _decoded(path: str | os.PathLike[str], frame: int) -> tuple[Dataset, np.ndarray, FramePipeline, PixelResult]:
     """(data set, stored values, pipeline, decode result) of one frame; RenderError with the reason."""
     try:
         with open_bounded(path) as f:  # no length field reserves more than the file holds
-            ds = dcmread(f, force=True)
+            ds: Dataset = dcmread(f, force=True)
     except MemoryError:
         raise
     except Exception as exc:
@@ -176,13 +177,13 @@ def _decoded(path: str | os.PathLike, frame: int):
             f"frame {frame + 1} does not exist: the image has {frames} frame{'s' if frames != 1 else ''}"
         )
     result = decode_pixels(ds, frame)
-    if not result.ok:
+    if not result.ok or result.array is None:
         raise RenderError(result.error or "no pixel data")
     return ds, result.array, FramePipeline.from_dataset(ds, frame), result
 
 
 def _render(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     frame: int,
     window: Window | None,
     voi_index: int | None,
@@ -227,8 +228,9 @@ def _with_readable_number_of_frames(ds: Dataset) -> Dataset:
     except (TypeError, ValueError):
         pass
     fixed = Dataset(ds)
-    fixed.file_meta = getattr(ds, "file_meta", Dataset())
-    fixed.set_original_encoding(*ds.original_encoding, ds.original_character_set)
+    fixed.file_meta = getattr(ds, "file_meta", FileMetaDataset())
+    implicit_vr, little_endian = ds.original_encoding
+    fixed.set_original_encoding(implicit_vr, little_endian, ds.original_character_set)
     try:
         rows, columns = int(ds.Rows), int(ds.Columns)
         samples = int(ds.get("SamplesPerPixel", 1) or 1)
@@ -242,7 +244,7 @@ def _with_readable_number_of_frames(ds: Dataset) -> Dataset:
     return fixed
 
 
-def write_png(pixels: np.ndarray, path: str | os.PathLike) -> None:
+def write_png(pixels: np.ndarray, path: str | os.PathLike[str]) -> None:
     """Write uint8 gray ``(rows, cols)`` or RGB ``(rows, cols, 3)`` values as PNG."""
     from PIL import Image
 
