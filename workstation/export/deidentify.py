@@ -26,9 +26,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from pydicom._uid_dict import UID_dictionary  # pydicom.uid uses it without re-exporting it
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import UID_dictionary
+from pydicom.tag import BaseTag
+from pydicom.uid import UID
 
 from workstation.export.profile import METHOD_CODES, TEXT_VRS, action_table
 
@@ -57,7 +60,7 @@ class NotDeidentifiable(ValueError):
 class Removal:
     """What was done to one object: counts per (action, attribute keyword)."""
 
-    actions: Counter = field(default_factory=Counter)
+    actions: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, action: str, keyword: str) -> None:
         self.actions[(action, keyword)] += 1
@@ -71,7 +74,7 @@ class NewPatient:
     patient_id: str
 
 
-def _keyword(elem) -> str:
+def _keyword(elem: DataElement) -> str:
     return elem.keyword or f"({elem.tag.group:04X},{elem.tag.element:04X})"
 
 
@@ -160,7 +163,7 @@ class Deidentifier:
         self.totals.actions.update(report.actions)
         return report
 
-    def _walk(self, ds: Dataset, report: Removal, words: list[str], shift) -> None:
+    def _walk(self, ds: Dataset, report: Removal, words: list[str], shift: _dt.timedelta | None) -> None:
         creators_kept: set[int] = set()
         for tag in list(ds.keys()):
             elem = ds[tag]
@@ -225,7 +228,7 @@ class Deidentifier:
             if ((tag.group << 16) | tag.element) not in creators_kept:
                 del ds[tag]
 
-    def _keep_private(self, ds: Dataset, tag) -> bool:
+    def _keep_private(self, ds: Dataset, tag: BaseTag) -> bool:
         if 0x10 <= tag.element < 0x100:
             return True  # a private creator: removed after the walk unless one of its attributes stayed
         if tag.element < 0x10 or not SAFE_PRIVATE:
@@ -233,7 +236,7 @@ class Deidentifier:
         creator = ds.get((tag.group << 16) | (tag.element >> 8))
         return creator is not None and (str(creator.value), tag.element & 0xFF) in SAFE_PRIVATE
 
-    def _dummy(self, elem) -> None:
+    def _dummy(self, elem: DataElement) -> None:
         if elem.VR == "UI":
             self._remap_uids(elem)
         elif elem.VR in _NUMERIC_VRS:
@@ -245,7 +248,7 @@ class Deidentifier:
         else:
             elem.value = _DUMMY_TEXT.get(elem.VR, "ANONYMIZED")
 
-    def _remap_uids(self, elem) -> bool:
+    def _remap_uids(self, elem: DataElement) -> bool:
         """Replace every UID of ``elem`` not registered in the standard; True when one was replaced."""
         values = elem.value if isinstance(elem.value, (list, tuple)) or getattr(elem, "VM", 1) > 1 else [elem.value]
         values = [str(v) for v in values if v not in (None, "")]
@@ -284,7 +287,7 @@ class Deidentifier:
         meta.MediaStorageSOPClassUID = ds.SOPClassUID
         meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ts = old.get("TransferSyntaxUID") if old is not None else None
-        meta.TransferSyntaxUID = ts or "1.2.840.10008.1.2.1"
+        meta.TransferSyntaxUID = UID(ts or "1.2.840.10008.1.2.1")
         ds.file_meta = meta
 
 
@@ -307,7 +310,7 @@ def identifying_words(ds: Dataset) -> list[str]:
     return sorted(set(words), key=len, reverse=True)
 
 
-def _clean_text(elem, words: list[str]) -> bool:
+def _clean_text(elem: DataElement, words: list[str]) -> bool:
     """Strip ``words`` (case-insensitive) from a text element; True when it changed."""
     if not words or elem.value in (None, ""):
         return False
@@ -321,7 +324,7 @@ def _clean_text(elem, words: list[str]) -> bool:
     return True
 
 
-def _shift_value(elem, shift: _dt.timedelta) -> None:
+def _shift_value(elem: DataElement, shift: _dt.timedelta) -> None:
     """Move a DA/DT back by ``shift`` (times of day kept: intervals between events stay the same)."""
     if elem.VR == "TM" or elem.value in (None, ""):
         return

@@ -12,6 +12,8 @@ supported, which is all an export makes.
 
 from __future__ import annotations
 
+from os import PathLike
+
 from pydicom.dataset import Dataset
 from pydicom.fileset import FileInstance, FileSet, RecordNode
 
@@ -27,7 +29,7 @@ class ExportFileSet(FileSet):
     def _child(self, parent: RecordNode, key: str) -> RecordNode | None:
         return self._children.get(id(parent), {}).get(key)
 
-    def add(self, ds_or_path) -> FileInstance:  # noqa: D401 - pydicom's docstring applies
+    def add(self, ds_or_path: Dataset | PathLike[str] | str) -> FileInstance:  # noqa: D401 - pydicom's docstring applies
         """Stage ``ds_or_path`` (a Dataset) for addition, as :meth:`FileSet.add`, in constant time per object."""
         if not isinstance(ds_or_path, Dataset):
             raise TypeError("an export adds data sets, not paths")

@@ -9,13 +9,22 @@ acquisition frame rate (:func:`workstation.imaging.frames.frame_timing`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pydicom
 
 from workstation.imaging.frames import frame_timing, number_of_frames
+from workstation.imaging.pipeline import Window
 from workstation.imaging.render import render_file
+
+if TYPE_CHECKING:  # Pillow and the viewer's model are loaded only when a picture is drawn
+    from PIL import ImageFont
+
+    from workstation.imaging.presentation import ImageAnnotation
+    from workstation.imaging.viewport import ViewportModel
 
 #: Header fields of the patient corner, left out whenever the export is de-identified.
 PATIENT_CORNER = ("PatientName", "PatientID", "PatientBirthDate", "AccessionNumber", "InstitutionName")
@@ -27,7 +36,8 @@ def _rgb(pixels: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(pixels.astype(np.uint8))
 
 
-def corner_lines(ds: pydicom.Dataset, *, deidentify: bool, frame: int = 0, window=None) -> dict[str, list[str]]:
+def corner_lines(ds: pydicom.Dataset, *, deidentify: bool, frame: int = 0,
+                 window: Window | None = None) -> dict[str, list[str]]:
     """The text of the top-left (patient) and bottom-left (image) corners; no patient corner when de-identifying."""
     from workstation.imaging.corner_text import dicom_date, person_name
 
@@ -48,7 +58,7 @@ def corner_lines(ds: pydicom.Dataset, *, deidentify: bool, frame: int = 0, windo
     return out
 
 
-def _font_for(text: str, size: int):
+def _font_for(text: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """A TrueType font that has glyphs for ``text`` (Noto/DejaVu as the PDF reports find them), else Pillow's own."""
     from PIL import ImageFont
 
@@ -83,7 +93,7 @@ def draw_corner_text(pixels: np.ndarray, lines: dict[str, list[str]]) -> np.ndar
     return np.asarray(img)
 
 
-def draw_annotations(pixels: np.ndarray, annotations, rotation: int = 0, flip: bool = False,
+def draw_annotations(pixels: np.ndarray, annotations: Iterable[ImageAnnotation], rotation: int = 0, flip: bool = False,
                      clean: list[str] | None = None) -> np.ndarray:
     """``pixels`` (already turned by ``rotation``/``flip``) with a presentation state's graphics and texts drawn.
 
@@ -124,7 +134,12 @@ def draw_annotations(pixels: np.ndarray, annotations, rotation: int = 0, flip: b
                 draw.line(pts, fill=colour, width=1)
         for t in annotation.texts:
             text = pattern.sub("", t.text) if pattern is not None else t.text
-            at = t.anchor if t.anchor is not None else t.bounding_box[:2]
+            if t.anchor is not None:
+                at = t.anchor
+            elif t.bounding_box is not None:
+                at = t.bounding_box[:2]
+            else:  # TextItem refuses a text with neither
+                continue
             draw.text((at[0], at[1]), text, fill=colour, stroke_width=1, stroke_fill=(0, 0, 0, 255))
     turned = spatially_transformed(np.asarray(layer), rotation, flip)
     alpha = turned[:, :, 3:4].astype(np.float32) / 255.0
@@ -207,7 +222,7 @@ def export_movie(source: Path, out: Path, *, corner_text: bool = False, deidenti
     return fps
 
 
-def viewport_picture(viewport, *, corner_text: bool = True, deidentify: bool = False,
+def viewport_picture(viewport: ViewportModel, *, corner_text: bool = True, deidentify: bool = False,
                      annotations: bool = True) -> np.ndarray:
     """The active viewport's current frame as an RGB array: its window, inversion, rotation and flip.
 

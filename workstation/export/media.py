@@ -17,10 +17,12 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 from pathlib import Path
 
 import pydicom
 from workstation.export.fileset import ExportFileSet
+from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from workstation.dicom.charset import CharsetError, encode_dataset
@@ -47,6 +49,16 @@ IHE_PDI/INDEX.HTM lists the studies. Made by Lightbox.
 """
 
 
+class _StudyEntry(TypedDict):
+    """One study's row of IHE_PDI/INDEX.HTM."""
+
+    name: str
+    date: str
+    description: str
+    modalities: set[str]
+    count: int
+
+
 @dataclass
 class ExportReport:
     """What an export wrote, what it left out and why, and what de-identification removed."""
@@ -54,7 +66,7 @@ class ExportReport:
     written: int = 0
     studies: set[str] = field(default_factory=set)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason) - never a patient value
-    removed: Counter = field(default_factory=Counter)  # (action, attribute) -> count
+    removed: Counter[tuple[str, str]] = field(default_factory=Counter)  # (action, attribute) -> count
     converted: int = 0
     files: list[Path] = field(default_factory=list)
 
@@ -173,13 +185,13 @@ def export_files(
     throttle = ProgressThrottle(progress, len(sources) + 1)
     fileset = ExportFileSet()
     fileset.ID = "LIGHTBOX"
-    index: dict[tuple[str, str], dict] = {}
+    index: dict[tuple[str, str], _StudyEntry] = {}
     for path in sources:
         if cancel is not None:
             cancel.raise_if_cancelled()
         name = Path(path).name
         try:
-            ds = pydicom.dcmread(path)
+            ds: Dataset = pydicom.dcmread(path)
             if deidentifier is not None:
                 report.removed.update(deidentifier.deidentify(ds).actions)
             _dicomdir_keys(ds)
@@ -235,7 +247,7 @@ def _check_dicomdir_names(path: Path, names: dict[str, str]) -> None:
             raise CharsetError(f"DICOMDIR record {n}: the patient's name was not written exactly")
 
 
-def _write_pdi_index(dest: Path, index: dict) -> None:
+def _write_pdi_index(dest: Path, index: dict[tuple[str, str], _StudyEntry]) -> None:
     """IHE_PDI/INDEX.HTM: one row per study (patient, date, modalities, objects), escaped HTML in UTF-8."""
     rows = []
     for (_pid, _study), e in sorted(index.items(), key=lambda kv: (kv[1]["name"], kv[1]["date"])):
@@ -281,7 +293,7 @@ def write_iso(folder: Path, iso_path: Path, volume_id: str = "LIGHTBOX") -> None
     os.replace(tmp, iso_path)
 
 
-def export_iso(sources: Iterable[Path], iso_path: Path, **kwargs) -> ExportReport:
+def export_iso(sources: Iterable[Path], iso_path: Path, **kwargs: Any) -> ExportReport:
     """:func:`export_files` into a staging folder, then :func:`write_iso` (profile STD-GEN-CD by default)."""
     kwargs.setdefault("profile", "STD-GEN-CD")
     with tempfile.TemporaryDirectory(prefix="lightbox-iso-") as tmp:
