@@ -35,24 +35,34 @@ def ack_for(er7: str, code: str, text: str = "") -> str:
 
 
 class RisPeer:
-    """A RIS receiving ORU^R01: each message is recorded (hl7apy-parsed) and answered with ``self.code``."""
+    """A RIS receiving ORU^R01 and order status changes (ORM^O01): each message is recorded (hl7apy-parsed)
+    and answered with ``self.code``.
 
-    def __init__(self, port: int = 0, code: str = "AA", text: str = "") -> None:
+    ``forward``: MLLP ports of other stations' listeners; each message accepted is passed on to them as a
+    RIS shares a reading status with the department (their answers are kept in ``forwarded``).
+    """
+
+    def __init__(self, port: int = 0, code: str = "AA", text: str = "", forward: list[int] | None = None) -> None:
         self.code, self.text = code, text
         self.received: list[str] = []
+        self.forward = list(forward or [])
+        self.forwarded: list[str] = []
         peer = self
 
         class Handler(AbstractHandler):
             def reply(self) -> str:
                 peer.received.append(self.incoming_message)
+                if peer.code == "AA":
+                    for station in peer.forward:
+                        peer.forwarded.append(send_mllp(station, self.incoming_message.replace("\n", "\r")))
                 return SB + ack_for(self.incoming_message, peer.code, peer.text) + EB
 
         class Error(AbstractErrorHandler):
             def reply(self) -> str:
                 return SB + ack_for(self.incoming_message, "AR", "unsupported") + EB
 
-        self.server = MLLPServer("127.0.0.1", port, {"ORU^R01": (Handler,), "ORU^R01^ORU_R01": (Handler,),
-                                                   "ERR": (Error,)}, timeout=5)
+        routes = {kind: (Handler,) for kind in ("ORU^R01", "ORU^R01^ORU_R01", "ORM^O01", "ORM^O01^ORM_O01")}
+        self.server = MLLPServer("127.0.0.1", port, {**routes, "ERR": (Error,)}, timeout=5)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

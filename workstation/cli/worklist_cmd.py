@@ -27,7 +27,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--open", metavar="KEY", default="",
                    help="open an item (accession or Study Instance UID): retrieve it if needed, mark it in "
                         "progress for this reader and hang it")
-    p.add_argument("--force", action="store_true", help="with --open: open even if another reader has it")
+    p.add_argument("--force", action="store_true",
+                   help="with --open: open even if another reader is reading or has reported it")
     p.set_defaults(handler=run_worklist)
     register_hl7(sub)
 
@@ -61,7 +62,7 @@ def run_worklist(args: argparse.Namespace, ctx: Context) -> int:
         print(f"note: {note}")
     print_table(["priority", "status", "patient", "ID", "accession", "date", "mod", "procedure", "reason", "where",
                  "study UID"],
-                [[i.priority, i.reading_status + (f" ({i.claimed_by})" if i.claimed_by else ""), i.patient_name,
+                [[i.priority, i.status_words, i.patient_name,
                   i.patient_id, i.accession, format_date(i.study_date), i.modalities, i.requested_procedure,
                   i.reason, i.location, i.study_uid] for i in result.items])
     return 0

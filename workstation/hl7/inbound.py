@@ -1,4 +1,5 @@
-"""Messages from the RIS: orders enrich the worklist, ADT corrects and merges patients; each answered with an ACK.
+"""Messages from the RIS: orders enrich the worklist, status changes and results say who reads a study, ADT
+corrects and merges patients; each answered with an ACK.
 
 :func:`apply_message` is the whole of it, headless; :func:`start_listener` runs
 it behind an MLLP listener (hl7apy's server) on a thread.
@@ -21,18 +22,21 @@ from workstation.hl7.messages import (
     patient_update,
 )
 from workstation.hl7.mllp import MllpListener
+from workstation.hl7.order_status import reading_status_of
 from workstation.hl7.settings import HL7Settings
 from workstation.store.cache import StudyCache
 from workstation.store.queries import StudyFilter
 from workstation.worklist.orders import save_orders
 from workstation.worklist.patients import merge_patients, update_patient
+from workstation.worklist.reading import apply_reading_status
 
 log = logging.getLogger(__name__)
 
 #: Message types the listener accepts (MSH-9.1^MSH-9.2).
-ACCEPTED = ("ORM^O01", "OMI^O23", "ADT^A08", "ADT^A40", "ADT^A31")
+ACCEPTED = ("ORM^O01", "OMI^O23", "ADT^A08", "ADT^A40", "ADT^A31", "ORU^R01")
 #: hl7apy's server routes on the whole of MSH-9: with the message structure too, when the sender gives it.
-_ROUTES = ACCEPTED + ("ORM^O01^ORM_O01", "OMI^O23^OMI_O23", "ADT^A08^ADT_A01", "ADT^A40^ADT_A39", "ADT^A31^ADT_A05")
+_ROUTES = ACCEPTED + ("ORM^O01^ORM_O01", "OMI^O23^OMI_O23", "ADT^A08^ADT_A01", "ADT^A40^ADT_A39", "ADT^A31^ADT_A05",
+                      "ORU^R01^ORU_R01")
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,14 @@ def apply_message(cache: StudyCache, er7: str, hs: HL7Settings, *,
     try:
         msg = parse(er7)
         kind = message_type(msg)
-        if kind in ("ORM^O01", "OMI^O23"):
+        status = reading_status_of(msg) if kind in ("ORM^O01", "OMI^O23", "ORU^R01") else None
+        if status is not None:
+            # A status change or a result: who reads the study now (a colleague's station, through the RIS).
+            done = apply_reading_status(cache, status)
+            summary = f"reading status: {done.status or 'released'}"
+        elif kind == "ORU^R01":
+            summary = "result without a reading status (OBR-25) left aside"
+        elif kind in ("ORM^O01", "OMI^O23"):
             order = order_from_message(msg)
             save_orders(cache, [order])
             summary = f"order {order.accession} ({order.priority}) kept for the worklist"

@@ -13,7 +13,8 @@ from typing import Any
 
 from workstation.reporting.reading_status import reading_status_words
 from workstation.store.queries import StudyRow
-from workstation.worklist.claims import Claim
+from workstation.dicom.person_name import format_person_name
+from workstation.worklist.claims import CLAIM_STATUSES, IN_PROGRESS, Claim, accession_key
 from workstation.worklist.orders import Order, match, priority_rank, priority_word
 from workstation.worklist.settings import Reader
 
@@ -83,12 +84,29 @@ class WorklistItem:
 
     @property
     def busy_elsewhere(self) -> bool:
-        """Another reader has it in progress: opening asks first (no double reading)."""
-        return bool(self.claimed_by) and not self.claimed_by_me and self.reading_status == "in progress"
+        """Another reader has it in progress or reported it: opening asks first (no double reading)."""
+        return bool(self.claimed_by) and not self.claimed_by_me and self.reading_status in CLAIM_STATUSES
+
+    @property
+    def being_read_by(self) -> str:
+        """The other reader who has the study in progress (DICOM PN), else ""."""
+        return self.claimed_by if self.busy_elsewhere and self.reading_status == IN_PROGRESS else ""
+
+    @property
+    def status_words(self) -> str:
+        """The reading status with who: "being read by Doe, Jane", "in progress (you)", "final by Doe, Jane"."""
+        if not self.claimed_by or self.reading_status not in CLAIM_STATUSES:
+            return self.reading_status
+        if self.claimed_by_me:
+            return f"{self.reading_status} (you)"
+        who = format_person_name(self.claimed_by)
+        return f"being read by {who}" if self.reading_status == IN_PROGRESS else f"{self.reading_status} by {who}"
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["key"] = self.key
+        d["being_read_by"] = self.being_read_by
+        d["status_words"] = self.status_words
         return d
 
 
@@ -129,9 +147,7 @@ class WorklistFilter:
             return False
         if not self.include_not_acquired and item.location == NOT_ACQUIRED:
             return False
-        if not self.include_reported and item.reading_status in ("preliminary", "final", "amended"):
-            return False
-        return True
+        return self.include_reported or item.reading_status not in ("preliminary", "final", "amended")
 
 
 def _iso(date: str, time: str = "") -> str:
@@ -149,11 +165,12 @@ def sort_key(item: WorklistItem) -> tuple[int, bool, str, str, str]:
 
 
 def _status(report_status: str, claim: Claim | None) -> str:
+    """The report this station holds decides; without one, the claim's status (here or from the RIS)."""
     words = reading_status_words(report_status)
     if words.startswith("final"):
         return "final"
     if claim is not None and words in ("unread", "draft"):
-        return "in progress"
+        return claim.status
     return words
 
 
@@ -164,7 +181,7 @@ def build_worklist(
     *,
     claims: dict[str, Claim] | None = None,
     reporters: dict[str, set[str]] | None = None,
-    reader: Reader = Reader(),
+    reader: Reader | None = None,
     flt: WorklistFilter | None = None,
 ) -> list[WorklistItem]:
     """The worklist rows, sorted (STAT first, then by time waiting).
@@ -176,6 +193,7 @@ def build_worklist(
     """
     claims = claims or {}
     reporters = reporters or {}
+    reader = reader or Reader()
     flt = flt or WorklistFilter()
     orders = list(orders)
     used: set[int] = set()
@@ -204,9 +222,13 @@ def build_worklist(
              date: str, time: str, modalities: str, body: str, description: str, referring: str, location: str,
              report_status: str, images: int) -> WorklistItem:
         order = order_of(study_uid, accession, issuer)
-        claim = claims.get(study_uid)
+        claim = claims.get(study_uid) if study_uid else None
+        known_accession = accession or (order.accession if order else "")
+        if claim is None and known_accession:  # the RIS named only the order
+            claim = claims.get(accession_key(known_accession))
         names = reporters.get(study_uid, set())
         mine = claim is not None and claim.by(reader.name, reader.reader_id)
+        reported_here = claim is not None and mine and claim.status != IN_PROGRESS
         return WorklistItem(
             study_uid=study_uid, accession=accession or (order.accession if order else ""),
             accession_issuer=issuer or (order.accession_issuer if order else ""),
@@ -219,7 +241,7 @@ def build_worklist(
             priority=order.priority if order else "ROUTINE",
             reading_status=_status(report_status, claim),
             claimed_by=claim.reader if claim else "", claimed_by_me=mine,
-            reported_by_me=bool(reader.name) and reader.name in names,
+            reported_by_me=(bool(reader.name) and reader.name in names) or reported_here,
             location=location, waiting_since=_iso(date, time) or (_iso(order.scheduled) if order else ""),
             requested_procedure=order.requested_procedure if order else "",
             reason=order.reason if order else "", clinical_history=order.clinical_history if order else "",

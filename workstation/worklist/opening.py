@@ -13,8 +13,10 @@ from workstation import audit
 from workstation.config import ConfigError, Settings
 from workstation.home import Home
 from workstation.store.cache import StudyCache
-from workstation.worklist import claims as claims_mod
+from workstation.dicom.person_name import format_person_name
 from workstation.worklist.build import LOCAL, NOT_ACQUIRED, WorklistItem
+from workstation.worklist.claims import IN_PROGRESS
+from workstation.worklist.reading import start_reading
 from workstation.worklist.settings import Reader, reader_of
 
 if TYPE_CHECKING:  # the hanging engine is loaded only when an item is hung
@@ -37,6 +39,14 @@ class OpenResult:
     retrieved: int = 0
     notes: list[str] = field(default_factory=list)
     plan: HangingPlan | None = None
+
+
+def taken_words(item: WorklistItem) -> str:
+    """Who has the item, in a sentence: "Doe, Jane is reading this study" / "… has reported it (final)"."""
+    who = format_person_name(item.claimed_by) or "another reader"
+    if item.reading_status == IN_PROGRESS:
+        return f"{who} is reading this study"
+    return f"{who} has reported this study ({item.reading_status})"
 
 
 def find_item(items: list[WorklistItem], key: str) -> WorklistItem | None:
@@ -74,7 +84,7 @@ def ensure_local(item: WorklistItem, settings: Settings, home: Home, cache: Stud
 def open_item(item: WorklistItem, settings: Settings, home: Home, cache: StudyCache, *, reader: Reader | None = None,
               force: bool = False, hang: bool = True, progress: ProgressCallback | None = None,
               cancel: Cancel | None = None) -> OpenResult:
-    """Retrieve (if needed), mark "in progress" for this reader, and plan the hanging.
+    """Retrieve (if needed), mark "in progress" for this reader (the RIS is told), and plan the hanging.
 
     Raises
     ------
@@ -85,11 +95,11 @@ def open_item(item: WorklistItem, settings: Settings, home: Home, cache: StudyCa
     """
     reader = reader or reader_of(settings)
     if item.busy_elsewhere and not force:
-        raise ReadByAnother(f"{item.claimed_by} is reading this study; open it anyway?")
+        raise ReadByAnother(f"{taken_words(item)}; open it anyway?")
     result = OpenResult(item.study_uid)
     result.retrieved = ensure_local(item, settings, home, cache, progress=progress, cancel=cancel)
     cache.mark_opened(item.study_uid)
-    claims_mod.claim(cache, item.study_uid, reader.name, reader.reader_id)
+    start_reading(cache, settings, item.study_uid, reader=reader)
     if hang:
         from workstation.hanging.library import ProtocolLibrary
         from workstation.hanging.service import plan_study

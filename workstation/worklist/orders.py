@@ -112,7 +112,8 @@ def order_from_mwl(ds: Dataset, source: str = "") -> Order:
         patient_name=_text(ds, "PatientName"),
         birth_date=_text(ds, "PatientBirthDate"),
         sex=_text(ds, "PatientSex"),
-        requested_procedure=_text(ds, "RequestedProcedureDescription") or _text(step, "ScheduledProcedureStepDescription"),
+        requested_procedure=(_text(ds, "RequestedProcedureDescription")
+                             or _text(step, "ScheduledProcedureStepDescription")),
         procedure_code=code,
         reason=_text(ds, "ReasonForTheRequestedProcedure"),
         clinical_history=history,
@@ -120,7 +121,8 @@ def order_from_mwl(ds: Dataset, source: str = "") -> Order:
         priority=priority_word(_text(ds, "RequestedProcedurePriority")),
         modality=_text(step, "Modality"),
         body_part=body,
-        scheduled=_text(step, "ScheduledProcedureStepStartDate") + _text(step, "ScheduledProcedureStepStartTime").split(".")[0],
+        scheduled=(_text(step, "ScheduledProcedureStepStartDate")
+                   + _text(step, "ScheduledProcedureStepStartTime").split(".")[0]),
         placer_order=_text(ds, "PlacerOrderNumberImagingServiceRequest"),
         filler_order=_text(ds, "FillerOrderNumberImagingServiceRequest"),
         order_status=_text(step, "ScheduledProcedureStepStatus"),
@@ -191,3 +193,13 @@ def match(order: Order, study_uid: str, accession: str, issuer: str = "") -> boo
     if not order.accession or order.accession != accession:
         return False
     return not (order.accession_issuer and issuer) or order.accession_issuer == issuer
+
+
+def set_order_status(cache: StudyCache, accession: str, status: str, issuer: str = "") -> int:
+    """Record the RIS's order status (ORC-5) of the order(s) with ``accession``; returns how many were known."""
+    sql, args = "UPDATE orders SET order_status=?, updated=? WHERE accession=?", [status, now_iso(), accession]
+    if issuer:
+        sql += " AND accession_issuer IN (?, '')"
+        args.append(issuer)
+    with cache.lock, transaction(cache.connection) as con:
+        return con.execute(sql, args).rowcount
