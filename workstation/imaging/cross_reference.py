@@ -8,17 +8,39 @@ the frames of stacks.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from workstation.imaging import geometry
 from workstation.imaging.geometry import ImagePlane
-from workstation.model.stack import FrameRef, ImageStack
+from workstation.model.stack import ImageStack
 
 LINKABLE_COSINE = 0.9  # stacks whose normals are this close are scrolled together
 
 
-def image_plane(f: FrameRef, frame_of_reference_uid: str) -> ImagePlane | None:
+class FramePlane(Protocol):
+    """What cross-referencing reads of a frame: a stack's FrameRef, or a frame carried into another frame
+    of reference (:class:`workstation.imaging.registrations.MappedFrame`)."""
+
+    @property
+    def position(self) -> np.ndarray | None: ...
+    @property
+    def orientation(self) -> np.ndarray | None: ...
+    @property
+    def pixel_spacing(self) -> tuple[float, float] | None: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def columns(self) -> int: ...
+    @property
+    def normal(self) -> np.ndarray | None: ...
+    @property
+    def derived(self) -> dict[str, Any]: ...  # values computed once per frame
+
+
+def image_plane(f: FramePlane, frame_of_reference_uid: str) -> ImagePlane | None:
     """The plane of a frame from the geometry the stack already holds (no header read).
 
     Kept with the frame: every repaint of every viewport asks for the planes of the
@@ -34,7 +56,7 @@ def image_plane(f: FrameRef, frame_of_reference_uid: str) -> ImagePlane | None:
     return plane
 
 
-def _image_plane(f: FrameRef, frame_of_reference_uid: str) -> ImagePlane | None:
+def _image_plane(f: FramePlane, frame_of_reference_uid: str) -> ImagePlane | None:
     if f.position is None or f.orientation is None or f.pixel_spacing is None or f.normal is None:
         return None
     row_dir, col_dir = f.orientation[:3], f.orientation[3:]
@@ -50,7 +72,7 @@ def _image_plane(f: FrameRef, frame_of_reference_uid: str) -> ImagePlane | None:
     )
 
 
-def reference_line(source: FrameRef, target: FrameRef,
+def reference_line(source: FramePlane, target: FramePlane,
                    frame_of_reference_uid: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """Where ``source``'s image cuts ``target``'s (both in one Frame of Reference), or None.
 
@@ -115,7 +137,7 @@ def link_offset(source: ImageStack, index: int, target: ImageStack, target_index
     return float((target_position - source_position) @ n)
 
 
-def plane_segment(frame: FrameRef, centre: ArrayLike,
+def plane_segment(frame: FramePlane, centre: ArrayLike,
                   normal: ArrayLike) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """Where the plane through ``centre`` with ``normal`` cuts ``frame``: a (column, row) pixel segment or None.
 

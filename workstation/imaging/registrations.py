@@ -10,8 +10,13 @@ Linked scrolling and the 3D cursor map points through it while
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from workstation.imaging.cross_reference import FramePlane
 
 
 class FrameRegistrations:
@@ -21,7 +26,7 @@ class FrameRegistrations:
         self._matrices: dict[tuple[str, str], np.ndarray] = {}
         self.enabled = True
 
-    def set(self, from_uid: str, to_uid: str, matrix) -> None:
+    def set(self, from_uid: str, to_uid: str, matrix: ArrayLike) -> None:
         """Record that ``matrix`` (4x4) takes points of ``from_uid`` to the same anatomy in ``to_uid``."""
         m = np.asarray(matrix, float)
         if m.shape != (4, 4):
@@ -42,12 +47,13 @@ class FrameRegistrations:
             return None
         return self._matrices.get((from_uid, to_uid))
 
-    def map_point(self, point, from_uid: str, to_uid: str) -> np.ndarray | None:
+    def map_point(self, point: ArrayLike, from_uid: str, to_uid: str) -> np.ndarray | None:
         """``point`` (patient mm in ``from_uid``) in ``to_uid``'s coordinates, or None without a mapping."""
         m = self.matrix(from_uid, to_uid)
         if m is None:
             return None
-        return (m @ np.append(np.asarray(point, float), 1.0))[:3]
+        mapped: np.ndarray = (m @ np.append(np.asarray(point, float), 1.0))[:3]
+        return mapped
 
 
 @dataclass
@@ -59,14 +65,15 @@ class MappedFrame:
     pixel_spacing: tuple[float, float] | None
     rows: int
     columns: int
-    derived: dict = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict)
 
     @property
     def normal(self) -> np.ndarray:
-        return np.cross(self.orientation[:3], self.orientation[3:])
+        normal: np.ndarray = np.cross(self.orientation[:3], self.orientation[3:])
+        return normal
 
 
-def mapped_frame(frame, matrix: np.ndarray) -> MappedFrame | None:
+def mapped_frame(frame: FramePlane, matrix: np.ndarray) -> MappedFrame | None:
     """``frame``'s plane (position and direction cosines) moved by a rigid ``matrix``, or None without geometry."""
     if frame.position is None or frame.orientation is None:
         return None
