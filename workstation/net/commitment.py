@@ -70,7 +70,6 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 from pynetdicom import build_role, evt
-from pynetdicom.sop_class import StorageCommitmentPushModel
 
 from workstation.config import Node
 from workstation.home import Home
@@ -84,6 +83,7 @@ from workstation.net.association import (
     peer_of,
     status_category,
 )
+from workstation.net.sop_class_names import StorageCommitmentPushModel
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +231,9 @@ class CommitmentInbox:
             return None
         except (OSError, ValueError) as exc:
             log.warning("unreadable commitment report %s: %s", path.name, exc)
+            return None
+        if not isinstance(data, dict):
+            log.warning("unreadable commitment report %s: not a JSON object", path.name)
             return None
         path.unlink(missing_ok=True)
         return data

@@ -6,10 +6,9 @@ import logging
 import time
 from dataclasses import dataclass
 
-from pynetdicom.sop_class import Verification
-
 from workstation.config import Node
 from workstation.net.association import NetworkError, Peer, associate, peer_of, status_category
+from workstation.net.sop_class_names import Verification
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,6 @@ from typing import Any
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
-from pynetdicom.sop_class import (
-    PatientRootQueryRetrieveInformationModelFind,
-    StudyRootQueryRetrieveInformationModelFind,
-)
 from pynetdicom.status import QR_FIND_SERVICE_CLASS_STATUS
 
 from workstation.config import Node
@@ -40,6 +36,10 @@ from workstation.net.association import (
     status_category,
 )
 from workstation.net.query_match import FilteredAnswers
+from workstation.net.sop_class_names import (
+    PatientRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelFind,
+)
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
-from pynetdicom.sop_class import ModalityWorklistInformationFind
 
 from workstation.config import Node
 from workstation.dicom.charset import UTF8
@@ -30,6 +30,10 @@ from workstation.net.association import (
     peer_of,
     status_category,
 )
+from workstation.net.sop_class_names import ModalityWorklistInformationFind
+
+if TYPE_CHECKING:  # diagnostics is imported where used, as test_worklist_node does
+    from workstation.net.diagnostics import Check
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +145,7 @@ def answers_worklist(node: Node | Peer, calling_ae: str) -> tuple[bool, str]:
     return True, f"answered the Modality Worklist query ({n} order{'s' if n != 1 else ''})"
 
 
-def test_worklist_node(node: Node, calling_ae: str):
+def test_worklist_node(node: Node, calling_ae: str) -> Iterator[Check]:
     """C-ECHO, then a Modality Worklist C-FIND: the checks ``lightbox nodes test`` shows for a worklist node.
 
     Yields
