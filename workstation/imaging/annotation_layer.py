@@ -12,7 +12,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 Point = tuple[float, float]
 
@@ -68,7 +68,7 @@ class Annotation:
     frame_key: tuple[str, int]
     text: str = ""
     lines: list[str] = field(default_factory=list)
-    values: dict = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
     id: int = field(default_factory=lambda: next(_ids))
 
     def handles(self) -> list[Point]:
@@ -97,7 +97,7 @@ class Annotation:
             pts = self.points
             return [(pts[i], pts[i + 1]) for i in (0, 2) if i + 1 < len(pts)]
         out = self.outline()
-        return list(zip(out, out[1:]))
+        return list(itertools.pairwise(out))
 
     def translate(self, dx: float, dy: float) -> None:
         self.points = [(x + dx, y + dy) for x, y in self.points]
@@ -136,7 +136,7 @@ class AnnotationLayer:
         for cb in list(self._listeners):
             cb()
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Annotation]:
         return iter(list(self._items))
 
     def __len__(self) -> int:

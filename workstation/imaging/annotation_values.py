@@ -19,7 +19,7 @@ from workstation.imaging.annotation_layer import Annotation, Kind
 UNCALIBRATED = m.UNCALIBRATED
 
 
-def calibration_for(header: Dataset | None, frame: int = 0, points=None) -> m.Calibration:
+def calibration_for(header: Dataset | None, frame: int = 0, points: m.Points | None = None) -> m.Calibration:
     """The calibration of a measurement at ``points`` on a frame (uncalibrated without a header)."""
     if header is None:
         return m.UNCALIBRATED

@@ -93,7 +93,7 @@ class ViewState:
     def fit_zoom(self) -> float:
         """The zoom that shows the whole image in the viewport."""
         cols, rows = self.image_size
-        w, h = cols, rows * self.pixel_aspect
+        w, h = float(cols), rows * self.pixel_aspect
         if self.rotation % 2:
             w, h = h, w
         vw, vh, _top = self.image_area()
@@ -111,7 +111,8 @@ class ViewState:
         flip = np.diag([-1.0 if self.flip_horizontal else 1.0, 1.0, 1.0])
         vw, vh, top = self.image_area()
         move = np.array([[1, 0, vw / 2 + self.pan[0]], [0, 1, top + vh / 2 + self.pan[1]], [0, 0, 1]], dtype=float)
-        return move @ flip @ rotate @ scale @ centre
+        m: np.ndarray = move @ flip @ rotate @ scale @ centre
+        return m
 
     def to_view(self, x: float, y: float) -> tuple[float, float]:
         """View coordinates of image point ``(x, y)``."""
