@@ -8,6 +8,7 @@ sets beyond reading one LUT item.  Formulas are those of PS3.3 C.11.2.1.2
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -52,7 +53,8 @@ class LookupTable:
         if index.dtype.kind == "f":
             index = np.floor(index)
         index = np.clip(index - self.first_mapped, 0, len(self.data) - 1).astype(np.intp)
-        return self.data[index]
+        mapped: np.ndarray = self.data[index]
+        return mapped
 
     @property
     def max_output(self) -> int:
@@ -223,7 +225,7 @@ def _little_endian(item: Dataset) -> bool:
     return True if little is None else bool(little)
 
 
-def _floats(value) -> list[float]:
+def _floats(value: Any) -> list[float]:  # a header value: one number, several, or text
     if value is None or value == "":
         return []
     if isinstance(value, str) or not hasattr(value, "__iter__"):
@@ -237,7 +239,7 @@ def _floats(value) -> list[float]:
     return out
 
 
-def _strings(value, n: int) -> list[str]:
+def _strings(value: Any, n: int) -> list[str]:  # a header value: one string or several
     if value is None:
         items: list[str] = []
     elif isinstance(value, str):
@@ -270,7 +272,7 @@ def windows_from_dataset(ds: Dataset) -> list[Window]:
     function = str(ds.get("VOILUTFunction", "") or "LINEAR").strip().upper()
     if function not in VOI_FUNCTIONS:
         function = "LINEAR"
-    for c, w, text in zip(centers[:n], widths[:n], explanations):
+    for c, w, text in zip(centers[:n], widths[:n], explanations, strict=True):
         if not (np.isfinite(c) and np.isfinite(w)):
             continue
         if w <= 0 or (function == "LINEAR" and w < 1):

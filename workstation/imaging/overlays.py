@@ -132,11 +132,11 @@ def _read_plane(ds: Dataset, group: int, frame: int) -> OverlayPlane | None:
         data = bytes(data_elem.value)
         if len(data) * 8 < (index + 1) * count:
             return None
-        bits = _unpack(data, count, index * count)
+        bits: np.ndarray | None = _unpack(data, count, index * count)
     else:
         bits = _embedded_bits(ds, group, frame, rows, columns)
-        if bits is None:
-            return None
+    if bits is None:
+        return None
     return OverlayPlane(
         group=group,
         origin=_pair(ds, tag | 0x0050),
@@ -171,8 +171,9 @@ def _embedded_bits(
     start = frame * count * dtype.itemsize
     if len(data) < start + count * dtype.itemsize:
         return None
-    values = np.frombuffer(data, dtype=dtype, count=count, offset=start)
-    return ((values[::samples] >> position) & 1).astype(bool)
+    values: np.ndarray = np.frombuffer(data, dtype=dtype, count=count, offset=start)
+    bits: np.ndarray = ((values[::samples] >> position) & 1).astype(bool)
+    return bits
 
 
 def burn_in(display: np.ndarray, planes: list[OverlayPlane], stored: np.ndarray | None = None) -> np.ndarray:
