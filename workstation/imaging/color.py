@@ -42,7 +42,7 @@ def palette_table(ds: Dataset) -> Palette | None:
         The table over every stored value that Bits Stored allows, or None
         when the palette cannot be read.
     """
-    from pydicom.pixels import apply_color_lut
+    from pydicom.pixels.processing import apply_color_lut
 
     try:
         bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 8)) or 8)
@@ -153,7 +153,9 @@ def to_rgb(
         if palette is None:
             gray = _to_8bit(index, bits)
             return np.repeat(gray[..., None], 3, axis=-1)
-        return palette.table[np.clip(index.astype(np.int64) - palette.offset, 0, len(palette.table) - 1)]
+        rgb_of_index: np.ndarray = palette.table[np.clip(index.astype(np.int64) - palette.offset, 0,
+                                                          len(palette.table) - 1)]
+        return rgb_of_index
     if stored.ndim != 3 or stored.shape[-1] < 3:
         gray = _to_8bit(stored if stored.ndim == 2 else stored[..., 0], bits)
         return np.repeat(gray[..., None], 3, axis=-1)
@@ -163,5 +165,6 @@ def to_rgb(
         top = float((1 << bits) - 1)
         if bits != 8:
             rgb *= 255.0 / top
-        return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+        rgb8: np.ndarray = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+        return rgb8
     return np.ascontiguousarray(_to_8bit(samples, bits))

@@ -11,6 +11,7 @@ one frame of any object the same way it reads a single-frame image.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -78,7 +79,8 @@ def frame_dataset(ds: Dataset, frame: int = 0) -> Dataset:
         flat.add(elem)
     if hasattr(ds, "file_meta"):
         flat.file_meta = ds.file_meta
-    flat.set_original_encoding(*ds.original_encoding, ds.original_character_set)
+    implicit_vr, little_endian = ds.original_encoding
+    flat.set_original_encoding(implicit_vr, little_endian, ds.original_character_set)
     groups: list[Dataset] = []
     if shared_seq:
         groups.append(shared_seq[0])
@@ -94,10 +96,10 @@ def frame_dataset(ds: Dataset, frame: int = 0) -> Dataset:
                 if elem.keyword in _NEVER_COPIED:
                     continue
                 flat.add(elem)
-            if keyword == "FrameVOILUTSequence" and "VOILUTSequence" not in item:
-                # A frame's own window replaces any VOI LUT given at the top level.
-                if "WindowCenter" in item and "VOILUTSequence" in flat:
-                    del flat["VOILUTSequence"]
+            # A frame's own window replaces any VOI LUT given at the top level.
+            if (keyword == "FrameVOILUTSequence" and "VOILUTSequence" not in item and "WindowCenter" in item
+                    and "VOILUTSequence" in flat):
+                del flat["VOILUTSequence"]
     return flat
 
 
@@ -127,7 +129,7 @@ class FrameTiming:
     intervals_ms: tuple[float, ...] = ()
 
 
-def _rate(value) -> float | None:
+def _rate(value: Any) -> float | None:  # a header value or a computed rate
     try:
         rate = float(value)
     except (TypeError, ValueError):
