@@ -48,3 +48,34 @@ def test_explicit_window_and_shared_tables_across_frames():
     assert len(display._tables) == 1  # one table for frames with the same chain
     grey = display.render(a, stored, w).pixels & 0xFF
     assert np.array_equal(grey, a.to_display(stored, w))
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "RG1_UNCI.dcm"])
+def test_sampled_render_is_the_full_render_at_the_samples(name):
+    """The minified fast path picks stored pixels first, then looks them up: the same values as full size."""
+    path = get_testdata_file(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed")
+    ds = dcmread(path, stop_before_pixels=True)
+    stored = decode_pixels(path, 0).array
+    pipeline = FramePipeline.from_dataset(ds, 0)
+    display = FrameDisplay()
+    window = display.window_for(pipeline, VoiChoice(), stored, stack_key="s")
+    rows = np.arange(0, stored.shape[0], 3)
+    cols = np.arange(stored.shape[1] - 1, -1, -2)  # a horizontal flip
+    for invert in (False, True):
+        full = display.render(pipeline, stored, window, invert=invert).pixels
+        sampled = display.render_sampled(pipeline, stored, window, rows, cols, invert=invert)
+        assert sampled is not None
+        assert np.array_equal(sampled.pixels, full[np.ix_(rows, cols)])
+
+
+def test_sampled_render_leaves_colour_to_the_full_path():
+    path = get_testdata_file("US1_UNCR.dcm")
+    if path is None:
+        pytest.skip("US1_UNCR.dcm is not installed")
+    ds = dcmread(path, stop_before_pixels=True)
+    stored = decode_pixels(path, 0).array
+    pipeline = FramePipeline.from_dataset(ds, 0)
+    idx = np.arange(0, 10)
+    assert FrameDisplay().render_sampled(pipeline, stored, None, idx, idx) is None

@@ -283,3 +283,25 @@ def test_scale_bar_keeps_clear_of_the_right_marker_and_the_corner_text(qapp, hei
     line = QFontMetricsF(overlay.overlay_font(10.0)).height()
     assert rows[0] > rect.center().y() + marker.ascent() / 2  # below the right marker's letter
     assert rows[-1] < rect.bottom() - 6 - 2 * line  # above the two lines of bottom-right text
+
+
+def test_a_minified_stack_scrolls_at_screen_size_then_settles_at_full_quality(qtbot, viewer):
+    """While the stack moves, a minified image is sampled at the screen's size; at rest it is painted smooth."""
+    w = viewer.viewports[0]
+    view = w.model.view
+    wheel(w, -20, modifiers=Qt.KeyboardModifier.ControlModifier)  # zoom out below 1:1
+    assert view.zoom < 0.9
+    wheel(w, -2)
+    assert w.model.index == 2 and w._moving
+    moving = w.grab().toImage()
+    assert w._samples is not None  # the sampled path painted it
+    qtbot.waitUntil(lambda: not w._moving, timeout=WAIT_MS)
+    still = w.grab().toImage()
+    inside, outside = view_point_of(w, 30, 30), view_point_of(w, 5, 40)
+    for image in (moving, still):
+        assert image.pixelColor(inside).value() > image.pixelColor(outside).value() + 50
+    # Away from edges both paintings show the same grey (nearest samples or smooth scaling alike).
+    for p in (inside, outside, view_point_of(w, 50, 10)):
+        assert abs(moving.pixelColor(p).value() - still.pixelColor(p).value()) <= 1
+    beyond = view_point_of(w, -10, -10)  # outside the image: the viewport's black
+    assert moving.pixelColor(beyond).value() == still.pixelColor(beyond).value() == 0

@@ -224,7 +224,7 @@ class ViewportModel:
             return None
         return self.display.window_for(p, self.view.voi, self.stored(), stack_key=self._stack_key())
 
-    def _stack_key(self):
+    def _stack_key(self) -> str | None:
         return self.display_set.series_uid if self.display_set else None
 
     def render(self) -> DisplayFrame | None:
@@ -246,6 +246,23 @@ class ViewportModel:
             return None
         self._memo = (key, frame)
         return frame
+
+    def render_at(self, rows: np.ndarray, columns: np.ndarray) -> DisplayFrame | None:
+        """Display pixels of the current frame's stored pixels ``rows`` x ``columns`` (nearest samples).
+
+        The widget's fast path for a minified view (see
+        :meth:`~workstation.imaging.frame_display.FrameDisplay.render_sampled`);
+        None when the frame is not ready or needs :meth:`render`.
+        """
+        stored, p = self.stored(), self.pipeline()
+        if stored is None or p is None:
+            return None
+        try:
+            window = self.display.window_for(p, self.view.voi, stored, stack_key=self._stack_key())
+            return self.display.render_sampled(p, self._filter(stored), window, rows, columns,
+                                               invert=self.view.invert)
+        except Exception:  # render() reports the reason in the viewport
+            return None
 
     def set_spatial_filter(self, spec) -> None:
         """Show the image through ``spec`` (a FilterSpec; None or kind "none" for the image as stored)."""

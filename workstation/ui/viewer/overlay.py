@@ -32,12 +32,19 @@ INACTIVE_BORDER = QColor("#303030")
 MIN_SCALE_BAR_PX = 16  # shorter than this, a scale bar is not worth reading
 
 
+_FONTS: dict[tuple[float, bool], QFont] = {}
+
+
 def overlay_font(size: float = 11.0, bold: bool = False) -> QFont:
-    font = QFont("DejaVu Sans")
-    font.setStyleHint(QFont.StyleHint.SansSerif)
-    font.setPointSizeF(size)
-    font.setBold(bold)
-    return font
+    """The overlays' font (made once per size: a grid repaints dozens of lines a frame)."""
+    font = _FONTS.get((size, bold))
+    if font is None:
+        font = QFont("DejaVu Sans")
+        font.setStyleHint(QFont.StyleHint.SansSerif)
+        font.setPointSizeF(size)
+        font.setBold(bold)
+        _FONTS[(size, bold)] = font
+    return QFont(font)  # a copy (implicitly shared): a caller may change it
 
 
 def shadowed_text(p: QPainter, x: float, y: float, text: str, color: QColor = TEXT_COLOR) -> None:
@@ -48,7 +55,7 @@ def shadowed_text(p: QPainter, x: float, y: float, text: str, color: QColor = TE
     image (per text, font, colour and pixel ratio) and that image is blitted.
     """
     t = p.transform()
-    if not t.isIdentity() and t.type() > QTransform.TransformationType.TxTranslate:
+    if not t.isIdentity() and t.type().value > QTransform.TransformationType.TxTranslate.value:
         _outlined_path(p, x, y, text, color)  # scaled or rotated: draw the path itself
         return
     device = p.device()
@@ -106,6 +113,75 @@ def _text_sprite(font: QFont, text: str, color: QColor, ratio: float) -> tuple[Q
     return hit
 
 
+class TextLayer:
+    """A viewport's outlined text, the lines unchanged since its last paint blitted as one image per band.
+
+    While a stack scrolls only a line or two of the corner text change (image
+    number, position); the dozen others and the orientation markers stay.
+    Blitting each line's sprite costs a call and a blend per line and per
+    viewport: here the lines that were also drawn last time are composed once
+    into an image for the top and one for the bottom half, and only the lines
+    that changed are drawn one by one.  Lines are added with :meth:`add`
+    during a paint and drawn by :meth:`paint`.
+    """
+
+    def __init__(self) -> None:
+        self._items: list[tuple[float, float, str, QFont, QColor]] = []
+        self._last: set[tuple] = set()
+        self._key: frozenset | None = None
+        self._bands: list[tuple[QImage, QPointF]] = []
+
+    def add(self, x: float, y: float, text: str, font: QFont, color: QColor = TEXT_COLOR) -> None:
+        """Draw ``text`` at baseline ``(x, y)`` (view pixels, integral) with ``font`` at the next :meth:`paint`."""
+        self._items.append((float(round(x)), float(round(y)), text, font, color))
+
+    def paint(self, p: QPainter, rect: QRectF) -> None:
+        """Draw the lines added since the last paint (the painter's transform is the identity)."""
+        items, self._items = self._items, []
+        device = p.device()
+        ratio = device.devicePixelRatioF() if device is not None else 1.0
+        keyed = {(x, y, text, font.key(), color.rgba(), ratio): (x, y, text, font, color)
+                 for x, y, text, font, color in items}
+        stable = frozenset(k for k in keyed if k in self._last)
+        self._last = set(keyed)
+        if stable != self._key:
+            self._key = stable
+            self._bands = self._compose([keyed[k] for k in stable], rect, ratio)
+        for image, at in self._bands:
+            p.drawImage(at, image)
+        for k, (x, y, text, font, color) in keyed.items():
+            if k not in stable:
+                sprite, left, top = _text_sprite(font, text, color, ratio)
+                p.drawImage(QPointF(x + left, y + top), sprite)
+
+    @staticmethod
+    def _compose(items: list, rect: QRectF, ratio: float) -> list[tuple[QImage, QPointF]]:
+        bands = []
+        middle = rect.center().y()
+        for upper in (True, False):
+            sprites = []
+            for x, y, text, font, color in items:
+                if (y <= middle) == upper:
+                    sprite, left, top = _text_sprite(font, text, color, ratio)
+                    sprites.append((sprite, x + left, y + top))
+            if not sprites:
+                continue
+            x0 = math.floor(min(x for _s, x, _y in sprites))
+            y0 = math.floor(min(y for _s, _x, y in sprites))
+            x1 = math.ceil(max(x + s.width() / ratio for s, x, _y in sprites))
+            y1 = math.ceil(max(y + s.height() / ratio for s, _x, y in sprites))
+            band = QImage(max(1, round((x1 - x0) * ratio)), max(1, round((y1 - y0) * ratio)),
+                          QImage.Format.Format_ARGB32_Premultiplied)
+            band.setDevicePixelRatio(ratio)
+            band.fill(Qt.GlobalColor.transparent)
+            q = QPainter(band)
+            for sprite, x, y in sprites:
+                q.drawImage(QPointF(x - x0, y - y0), sprite)
+            q.end()
+            bands.append((band.copy(), QPointF(x0, y0)))  # the copy drops the paint engine (see _text_sprite)
+        return bands
+
+
 # Below this width a corner line says too little to be worth drawing.
 MIN_CORNER_TEXT_PX = 36.0
 # Eliding may take at most this share of a line away; beyond it the less important line goes.
@@ -134,7 +210,8 @@ def layout_corners(rect: QRectF, corners: dict[str, list[str]], fm: QFontMetrics
     # Each edge's text takes at most a third of the height: in a 4 x 4 layout the image stays visible.
     third = (rect.height() - top_offset) / 3 - margin
     max_rows = max(0, int(third // line))
-    stacks = {c: list(corners.get(c) or [])[:max_rows] for c in ("top_left", "top_right", "bottom_left", "bottom_right")}
+    stacks = {c: list(corners.get(c) or [])[:max_rows]
+              for c in ("top_left", "top_right", "bottom_left", "bottom_right")}
     width = _advance_of(fm)
 
     def collision() -> tuple[str, int] | None:
@@ -144,8 +221,9 @@ def layout_corners(rect: QRectF, corners: dict[str, list[str]], fm: QFontMetrics
             for row in set(rows_l) & set(rows_r):
                 il, ir = rows_l[row], rows_r[row]
                 wl, wr = width(left[il]), width(right[ir])
-                too_wide = (1 - MAX_ELIDED_SHARE) * (wl + wr) > usable if row >= marker_rows else \
-                    ((1 - MAX_ELIDED_SHARE) * wl > side_room["left"] or (1 - MAX_ELIDED_SHARE) * wr > side_room["right"])
+                keep = 1 - MAX_ELIDED_SHARE
+                too_wide = keep * (wl + wr) > usable if row >= marker_rows else \
+                    (keep * wl > side_room["left"] or keep * wr > side_room["right"])
                 if too_wide:
                     return (f"{edge}_left", il) if il > ir else (f"{edge}_right", ir)
         return None
@@ -215,18 +293,33 @@ class _Metrics(QFontMetricsF):
         self.widths = _ADVANCES.setdefault(font.key(), {})
 
 
-def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_offset: float = 0.0) -> None:
-    """The four-corner text (see :func:`layout_corners`), outlined so it reads on any pixel value."""
-    p.setFont(overlay_font(10.0))
-    fm = _Metrics(p.font())
+def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_offset: float = 0.0,
+                  layer: TextLayer | None = None) -> None:
+    """The four-corner text (see :func:`layout_corners`), outlined so it reads on any pixel value.
+
+    With a ``layer`` the lines are added to it (drawn by its :meth:`TextLayer.paint`).
+    """
+    font = overlay_font(10.0)
+    p.setFont(font)
+    fm = _Metrics(font)
     for x, y, text in layout_corners(rect, corners, fm, top_offset):
-        shadowed_text(p, x, y, text)
+        if layer is not None:
+            layer.add(x, y, text, font)
+        else:
+            shadowed_text(p, x, y, text)
 
 
-def paint_markers(p: QPainter, rect: QRectF, markers: dict[str, str], top_offset: float = 0.0) -> None:
-    """Orientation letters at the middle of each edge."""
-    p.setFont(overlay_font(13.0, bold=True))
-    fm = QFontMetricsF(p.font())
+_MARKER_METRICS: dict[str, QFontMetricsF] = {}
+
+
+def paint_markers(p: QPainter, rect: QRectF, markers: dict[str, str], top_offset: float = 0.0,
+                  layer: TextLayer | None = None) -> None:
+    """Orientation letters at the middle of each edge (added to ``layer`` when one is given)."""
+    font = overlay_font(13.0, bold=True)
+    p.setFont(font)
+    fm = _MARKER_METRICS.get(font.key())
+    if fm is None:
+        fm = _MARKER_METRICS[font.key()] = QFontMetricsF(font)
     cx, cy = rect.center().x(), rect.center().y()
     for edge, text in markers.items():
         if not text:
@@ -240,7 +333,10 @@ def paint_markers(p: QPainter, rect: QRectF, markers: dict[str, str], top_offset
             x, y = cx - w / 2, rect.top() + top_offset + 6 + fm.ascent()
         else:
             x, y = cx - w / 2, rect.bottom() - 6 - fm.descent()
-        shadowed_text(p, x, y, text, MARKER_COLOR)
+        if layer is not None:
+            layer.add(x, y, text, font, MARKER_COLOR)
+        else:
+            shadowed_text(p, x, y, text, MARKER_COLOR)
 
 
 def nice_length(max_mm: float) -> float:
@@ -285,6 +381,18 @@ def _scale_bar_pixmap(length_px: int, ticks: int, text: str) -> QPixmap:
     return pixmap
 
 
+_SCALE_BAR_METRICS: list[tuple[float, float, float]] = []
+
+
+def _scale_bar_metrics() -> tuple[float, float, float]:
+    """Corner line height, scale label height, orientation marker ascent (measured once)."""
+    if not _SCALE_BAR_METRICS:
+        _SCALE_BAR_METRICS.append((QFontMetricsF(overlay_font(10.0)).height(),
+                                   QFontMetricsF(overlay_font(9.0)).height(),
+                                   QFontMetricsF(overlay_font(13.0, bold=True)).ascent()))
+    return _SCALE_BAR_METRICS[0]
+
+
 def paint_scale_bar(p: QPainter, rect: QRectF, mm_per_view_px: float, label_unit: str = "mm",
                     bottom_lines: int = 0) -> None:
     """A vertical scale bar near the right edge, 1-2-5 mm steps, at most a third of the height.
@@ -296,9 +404,9 @@ def paint_scale_bar(p: QPainter, rect: QRectF, mm_per_view_px: float, label_unit
     """
     if mm_per_view_px <= 0 or not math.isfinite(mm_per_view_px):
         return
-    corner_line = QFontMetricsF(overlay_font(10.0)).height()
-    label = QFontMetricsF(overlay_font(9.0)).height() + 8
-    top = rect.center().y() + QFontMetricsF(overlay_font(13.0, bold=True)).ascent() / 2 + 8
+    corner_line, label_line, marker_ascent = _scale_bar_metrics()
+    label = label_line + 8
+    top = rect.center().y() + marker_ascent / 2 + 8
     bottom = rect.bottom() - 6 - bottom_lines * corner_line - 4
     room = min(rect.height() / 3, bottom - top - label)
     length_mm = nice_length(room * mm_per_view_px)
@@ -437,7 +545,7 @@ def paint_loading_strip(p: QPainter, rect: QRectF, loaded: np.ndarray, index: in
     p.fillRect(QRectF(x, top, w, height), QColor(60, 60, 60))
     # Draw runs of loaded frames rather than one rectangle per frame.
     edges = np.flatnonzero(np.diff(np.concatenate([[0], loaded.astype(np.int8), [0]])))
-    for start, stop in zip(edges[::2], edges[1::2]):
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):  # runs come in start/stop pairs
         p.fillRect(QRectF(x, top + height * start / n, w, max(1.0, height * (stop - start) / n)),
                    QColor(120, 160, 120))
     y = top + height * (index + 0.5) / n

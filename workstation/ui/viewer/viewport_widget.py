@@ -8,9 +8,14 @@ Nothing here decides anything: the frame comes from
 
 from __future__ import annotations
 
+import contextlib
+import math
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QTransform, QWheelEvent
+from PySide6.QtGui import (QColor, QContextMenuEvent, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
+                           QTransform, QWheelEvent)
 from PySide6.QtWidgets import QInputDialog, QMenu, QScrollBar, QWidget
 
 from workstation.imaging import overlay_model
@@ -37,6 +42,9 @@ QScrollBar:vertical { background: rgba(20, 20, 20, 160); width: 12px; margin: 0;
 QScrollBar::handle:vertical { background: #5a5a5a; min-height: 18px; border-radius: 3px; }
 QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical { height: 0; }
 """
+# While the stack moves (scroll, linked scroll, cine) a minified image is sampled at the screen's size and
+# painted unscaled; this long after the last move it is painted once more at full quality (smooth scaling).
+SETTLE_MS = 150
 LENS_SIZE = 180  # view pixels
 LENS_ZOOM = 2.0
 
@@ -94,10 +102,18 @@ class ViewportWidget(QWidget):
         self._image: QImage | None = None
         self._pixels: np.ndarray | None = None  # keeps the QImage's buffer alive
         self.paint_count = 0
-        self.on_image_painted = None  # callable(index) after an image (not a message) was painted
-        # callable(SOP Instance UID) -> RGBA array or None: segmentations drawn over the image (DICOM SEG).
-        self.segmentation_layer = None
+        # After an image (not a message) was painted: called with the viewport's index.
+        self.on_image_painted: Callable[[int], None] | None = None
+        # Segmentations drawn over the image (DICOM SEG): SOP Instance UID -> RGBA array or None.
+        self.segmentation_layer: Callable[[str], np.ndarray | None] | None = None
         self._seg_image: tuple[object, QImage] | None = None
+        self._moving = False  # the frame changed less than SETTLE_MS ago: the fast path paints it
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self._settle)
+        self._samples: tuple[tuple, np.ndarray, np.ndarray, QPointF] | None = None
+        self._text_layer = overlay.TextLayer()
         self.cine_timer = QTimer(self)
         self.cine_timer.timeout.connect(self._cine_step)
         self.scrollbar = QScrollBar(Qt.Orientation.Vertical, self)
@@ -123,15 +139,20 @@ class ViewportWidget(QWidget):
             self._sync_scrollbar()
         elif what == "index":
             self._follow_with_scrollbar()
+            self._moving = True
+            self._settle_timer.start()
         if what == "set":
             cine = self.model.cine
             if not cine.user_set and not cine.playing and self.model.display_set is not None:
                 # The rate shown beside Cine ▶ is the one the new series would play at.
-                try:
+                # A header not readable yet: the rate is set again on play.
+                with contextlib.suppress(Exception):
                     cine.frames_per_second = self.model.frame_rate()
-                except Exception:  # noqa: BLE001 - a header not readable yet: the rate is set again on play
-                    pass
             self.cine_changed.emit()
+        self.update()
+
+    def _settle(self) -> None:
+        self._moving = False
         self.update()
 
     def _follow_with_scrollbar(self) -> None:
@@ -201,7 +222,7 @@ class ViewportWidget(QWidget):
             return
         # Wait on a frame still loading instead of skipping it.
         nxt = (self.model.index + 1) % n
-        if self.model.pixels.is_loaded(nxt):
+        if self.model.pixels is not None and self.model.pixels.is_loaded(nxt):
             self.model.set_index(nxt)
 
     # Painting ---------------------------------------------------------------------------
@@ -234,6 +255,9 @@ class ViewportWidget(QWidget):
 
     def _paint_image(self, p: QPainter, rect: QRectF) -> None:
         vp = self.model
+        matrix = vp.view.matrix()
+        if self._moving and self.interaction.lens is None and self._paint_sampled(p, matrix):
+            return
         frame = vp.render()
         if frame is None:
             message = vp.error() or "Loading…"
@@ -251,9 +275,10 @@ class ViewportWidget(QWidget):
                                  QImage.Format.Format_RGB30 if deep else QImage.Format.Format_RGB32)
             self._pixels = pixels
         p.save()
-        p.setTransform(qtransform(vp.view.matrix()))
+        p.setTransform(qtransform(matrix))
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
-        p.drawImage(QPointF(0, 0), self._image)
+        if self._image is not None:
+            p.drawImage(QPointF(0, 0), self._image)
         self._paint_segmentation(p, pixels.shape)
         p.restore()
         if self.on_image_painted is not None:
@@ -261,6 +286,67 @@ class ViewportWidget(QWidget):
         lens = self.interaction.lens
         if lens is not None:
             self._paint_lens(p, lens)
+
+    def _paint_sampled(self, p: QPainter, matrix: np.ndarray) -> bool:
+        """The fast path while the stack moves: the image sampled at the screen's size, painted unscaled.
+
+        Only for a minified, unrotated view of a grey frame the 32-bit tables
+        cover (see :meth:`ViewportModel.render_at`); False when it does not
+        apply and :meth:`_paint_image` paints the full-quality image instead.
+        """
+        samples = self._sample_grid(matrix)
+        if samples is None:
+            return False
+        rows, cols, at = samples[1], samples[2], samples[3]
+        frame = self.model.render_at(rows, cols)
+        if frame is None:
+            return False
+        pixels = frame.pixels
+        h, w = pixels.shape
+        deep = self.session.display.output.bits == 10
+        # The painter copies nothing: the array lives until the end of this paint, where the image is drawn.
+        image = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_RGB30 if deep else QImage.Format.Format_RGB32)
+        p.drawImage(at, image)
+        shape = self.model.stored()
+        if shape is not None and self.segmentation_layer is not None:
+            p.save()
+            p.setTransform(qtransform(matrix))
+            self._paint_segmentation(p, shape.shape)
+            p.restore()
+        if self.on_image_painted is not None:
+            self.on_image_painted(self.index)
+        return True
+
+    def _sample_grid(self, matrix: np.ndarray) -> tuple[tuple, np.ndarray, np.ndarray, QPointF] | None:
+        """Stored rows and columns under the view's pixels, and where they go; None unless minified, unrotated.
+
+        Remembered per matrix, image and widget size: while scrolling only the frame changes.
+        """
+        stored = self.model.stored()
+        if stored is None or stored.ndim != 2:
+            return None
+        key = (matrix.tobytes(), stored.shape, self.width(), self.height())
+        if self._samples is not None and self._samples[0] == key:
+            return self._samples
+        a, b, c = matrix[0]
+        d, e, f = matrix[1, 0], matrix[1, 1], matrix[1, 2]
+        if b != 0 or d != 0 or not (0 < abs(a) < 1 and 0 < abs(e) < 1):
+            return None  # rotated by a quarter turn, or magnified: Qt's smooth scaling paints it
+        n_rows, n_cols = stored.shape
+
+        def axis(scale: float, offset: float, n: int, size: int) -> tuple[int, np.ndarray] | None:
+            lo, hi = sorted((offset, offset + scale * n))
+            first, last = max(0, math.ceil(lo)), min(size, math.floor(hi))
+            if last <= first:
+                return None
+            centres = np.arange(first, last, dtype=float) + 0.5
+            return first, np.clip(((centres - offset) / scale).astype(np.intp), 0, n - 1)
+
+        across, down = axis(a, c, n_cols, self.width()), axis(e, f, n_rows, self.height())
+        if across is None or down is None:
+            return None
+        self._samples = (key, down[1], across[1], QPointF(across[0], down[0]))
+        return self._samples
 
     def _paint_segmentation(self, p: QPainter, shape: tuple[int, ...]) -> None:
         """The segments lying on this image, in image pixels (the painter holds the view transform)."""
@@ -286,7 +372,8 @@ class ViewportWidget(QWidget):
         zoom = QTransform().translate(u, v).scale(LENS_ZOOM, LENS_ZOOM).translate(-u, -v)
         p.setTransform(qtransform(self.model.view.matrix()) * zoom)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
-        p.drawImage(QPointF(0, 0), self._image)
+        if self._image is not None:
+            p.drawImage(QPointF(0, 0), self._image)
         p.restore()
         p.setPen(QPen(overlay.ACTIVE_BORDER, 2.0))
         p.drawRect(box)
@@ -298,8 +385,9 @@ class ViewportWidget(QWidget):
         # The active viewport's line last: on top where lines of several viewports coincide.
         for a, b, active in sorted(session.reference_lines(self.index), key=lambda line: line[2]):
             overlay.paint_reference_line(p, QPointF(*vp.view.to_view(*a)), QPointF(*vp.view.to_view(*b)), active)
-        if f is not None:
-            overlay.paint_annotations(p, vp, session.annotations.on_frame(f.key), session.annotations.selected)
+        items = session.annotations.on_frame(f.key) if f is not None else []
+        if items:
+            overlay.paint_annotations(p, vp, items, session.annotations.selected)
         cursor = overlay_model.cursor_view_point(vp)
         if cursor is not None:
             overlay.paint_cursor(p, QPointF(*cursor))
@@ -309,8 +397,10 @@ class ViewportWidget(QWidget):
         corners = overlay_model.corner_lines(vp, session.corner_text_overrides)
         if f is not None and session.is_key_image(f.key):
             corners.setdefault("top_right", []).insert(0, "★ KEY IMAGE")
-        overlay.paint_corners(p, rect, corners, top)
-        overlay.paint_markers(p, rect, overlay_model.markers(vp), top)
+        layer = self._text_layer
+        overlay.paint_corners(p, rect, corners, top, layer)
+        overlay.paint_markers(p, rect, overlay_model.markers(vp), top, layer)
+        layer.paint(p, rect)
         mm = overlay_model.mm_per_view_pixel(vp)
         if mm is not None:
             overlay.paint_scale_bar(p, rect, mm, bottom_lines=len(corners.get("bottom_right", [])))
