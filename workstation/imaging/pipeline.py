@@ -145,7 +145,7 @@ class FramePipeline:
             color.palette_table(ds) if self.photometric_interpretation == "PALETTE COLOR" else None
         )
         self.overlays: list[OverlayPlane] = overlay_planes(ds, frame)
-        self._lut_cache: dict = {}
+        self._lut_cache: dict[tuple[Window | None, bytes, bool], tuple[np.ndarray, int]] = {}
 
     # -- construction --------------------------------------------------------------------
 
@@ -487,8 +487,8 @@ def default_window(pipeline: FramePipeline, stored: np.ndarray | None = None) ->
     if stored is not None and stored.size and not pipeline.is_color:
         values = stored
         if pipeline.padding is not None and not pipeline.is_float:
-            low, high = pipeline.padding
-            keep = (stored < low) | (stored > high)
+            pad_low, pad_high = pipeline.padding
+            keep = (stored < pad_low) | (stored > pad_high)
             if keep.any():
                 values = stored[keep]
         low_s, high_s = values.min(), values.max()
