@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
 from workstation.clinical.prior_link import register_series, save_registration
+from workstation.clinical.registration import RigidTransform
+from workstation.imaging.viewport import ViewportModel
 from workstation.jobs import CancelToken
 from workstation.store.cache import StudyCache
 from workstation.ui.background import BackgroundTask
+from workstation.ui.qvariant import signal_value
 
 log = logging.getLogger(__name__)
 
 
-def pick_pair(viewports) -> tuple[object, object] | None:
+def pick_pair(viewports: Sequence[ViewportModel]) -> tuple[ViewportModel, ViewportModel] | None:
     """(current, prior) viewport models: the active one and the first visible one in another frame of reference."""
     active, others = viewports[0], viewports[1:]
     if active.stack is None:
@@ -61,10 +64,12 @@ class PriorRegistrar(QObject):
 
         return self._task.start(work, _describe)
 
-    def _on_item(self, counts) -> None:
-        self.progress.emit(*counts)
+    def _on_item(self, payload: object) -> None:
+        done, total = signal_value(payload, tuple)
+        self.progress.emit(done, total)
 
-    def _on_finished(self, t) -> None:
+    def _on_finished(self, payload: object) -> None:
+        t = signal_value(payload, RigidTransform)
         shift = float((t.current_to_prior((0.0, 0.0, 0.0)) ** 2).sum() ** 0.5)
         self.done.emit(t.current_frame, t.prior_frame, t.matrix,
                        f"Prior registered: turned {t.rotation_degrees:.1f}°, moved {shift:.1f} mm; saved as a "

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.imaging.annotation_layer import Annotation, AnnotationLayer, Kind
+from workstation.ui.qvariant import tree_value
 
 ROLE_ID = Qt.ItemDataRole.UserRole
 
@@ -92,10 +93,14 @@ class MeasurementPanel(QWidget):
 
     def values_of(self, row: int) -> list[str]:
         """The lines shown for row ``row``: the name, then the values."""
-        return self.tree.topLevelItem(row).text(0).split("\n")
+        item = self.tree.topLevelItem(row)
+        if item is None:
+            raise IndexError(f"no measurement in row {row}")
+        return item.text(0).split("\n")
 
     def _annotation_of(self, item: QTreeWidgetItem | None) -> Annotation | None:
-        return self.layer.by_id(item.data(0, ROLE_ID)) if item is not None else None
+        annotation_id = tree_value(item, int, 0, ROLE_ID)
+        return self.layer.by_id(annotation_id) if annotation_id is not None else None
 
     def _on_selection(self) -> None:
         if self._updating:

@@ -22,6 +22,7 @@ from workstation.imaging.corner_text import person_name
 from workstation.imaging.thumbnails import make_thumbnail
 from workstation.imaging.viewport import DisplaySet
 from workstation.store.queries import StudyRow
+from workstation.ui.qvariant import tree_value
 
 THUMB_SIZE = 96
 THUMBNAIL_POLL_MS = 50
@@ -195,7 +196,9 @@ class SeriesStrip(QTreeWidget):
             item.setToolTip(0, error)
 
     def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
-        kind, uid = item.data(0, ROLE_KIND), item.data(0, ROLE_UID)
+        kind, uid = tree_value(item, str, 0, ROLE_KIND), tree_value(item, str, 0, ROLE_UID)
+        if uid is None:  # a row without a UID (none is made today) opens nothing
+            return
         if kind == "series":
             self.series_chosen.emit(uid)
         elif kind in ("PR", "KO"):
@@ -203,10 +206,11 @@ class SeriesStrip(QTreeWidget):
 
     def startDrag(self, actions) -> None:
         item = self.currentItem()
-        if item is None or item.data(0, ROLE_KIND) != "series":
+        uid = tree_value(item, str, 0, ROLE_UID)
+        if item is None or tree_value(item, str, 0, ROLE_KIND) != "series" or uid is None:
             return
         mime = QMimeData()
-        mime.setData(SERIES_MIME, item.data(0, ROLE_UID).encode())
+        mime.setData(SERIES_MIME, uid.encode())
         drag = QDrag(self)
         drag.setMimeData(mime)
         if not item.icon(0).isNull():

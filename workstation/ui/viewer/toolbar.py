@@ -68,7 +68,8 @@ class WrappingToolBar(QFrame):
         self.setSizePolicy(policy)
         self.buttons: dict[QAction, QToolButton] = {}
 
-    def addAction(self, action: QAction) -> QToolButton:  # noqa: N802 - QToolBar's name
+    # QWidget.addAction's other forms (text, icon, slot) are not offered: this bar makes a button per action.
+    def addAction(self, action: QAction) -> QToolButton:  # type: ignore[override]  # noqa: N802 - QToolBar's name
         """A text button for ``action`` (its shortcut, if any, works while the window is active)."""
         super().addAction(action)
         button = QToolButton(self)

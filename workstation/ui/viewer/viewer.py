@@ -12,6 +12,8 @@ import sqlite3
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QGridLayout, QInputDialog, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
@@ -25,6 +27,7 @@ from workstation.imaging.window_presets import presets_for
 from workstation.store.cache import StudyCache
 from workstation.clinical.seg_overlays import SegmentationOverlays
 from workstation.ui.clinical.segment_panel import SegmentPanel
+from workstation.ui.qvariant import action_value, signal_value
 from workstation.ui.viewer.measurement_panel import MeasurementPanel
 from workstation.ui.viewer.series_strip import SeriesStrip
 from workstation.ui.viewer.toolbar import TOOL_SHORTCUTS, ViewerToolBar
@@ -91,7 +94,7 @@ class ViewerWidget(QWidget):
             w.series_dropped.connect(self._on_series_dropped)
             w.on_image_painted = self._on_image_painted
             # Cine started anywhere (a key, a protocol, the toolbar): the toolbar shows the active one's.
-            w.cine_changed.connect(lambda w=w: w is self.active_widget and self.toolbar.show_cine(w.model.cine))
+            w.cine_changed.connect(lambda w=w: self._show_cine_of(w))
             self.viewports.append(w)
         # Segmentations (DICOM SEG) of the open studies, drawn over the images they reference.
         self.segmentations = SegmentationOverlays()
@@ -338,7 +341,7 @@ class ViewerWidget(QWidget):
     def _connect_toolbar(self) -> None:
         tb = self.toolbar
         tb.grid_chooser.chosen.connect(self.set_grid)
-        tb.tool_group.triggered.connect(lambda a: self.set_tool(a.data()))
+        tb.tool_group.triggered.connect(lambda a: self.set_tool(action_value(a, Tool)))
         for action, key in ((tb.fit_action, "F"), (tb.one_to_one_action, "N"), (tb.rotate_action, "R"),
                             (tb.flip_h_action, "H"), (tb.flip_v_action, "V"), (tb.invert_action, "I")):
             action.triggered.connect(lambda _=False, key=key: self._send_key(key))
@@ -368,6 +371,8 @@ class ViewerWidget(QWidget):
             self.message.emit("Show a prior (another frame of reference) beside the current series first")
             return None
         current, prior = pair
+        if current.display_set is None or prior.display_set is None:  # pick_pair chose two showing a stack
+            return None
         cache = self.cache
         registrar = PriorRegistrar(lambda: StudyCache(cache.index_file, cache.cache_dir), self)
         registrar.done.connect(self._on_registered)
@@ -377,8 +382,8 @@ class ViewerWidget(QWidget):
         self.registrar = registrar
         return registrar
 
-    def _on_registered(self, current_frame: str, prior_frame: str, matrix, text: str) -> None:
-        self.session.links.registrations.set(current_frame, prior_frame, matrix)
+    def _on_registered(self, current_frame: str, prior_frame: str, matrix: object, text: str) -> None:
+        self.session.links.registrations.set(current_frame, prior_frame, signal_value(matrix, np.ndarray))
         if self.session.links.scroll:
             self.set_link_scroll(True)
         self.message.emit(text)
@@ -397,9 +402,8 @@ class ViewerWidget(QWidget):
         self.toolbar.filter_actions[kind].setChecked(True)
         self.active_widget.update()
 
-    def set_tool(self, tool: Tool | str) -> None:
-        """Give the left button ``tool`` in every viewport (a toolbar action's data arrives as its value)."""
-        tool = Tool(tool)
+    def set_tool(self, tool: Tool) -> None:
+        """Give the left button ``tool`` in every viewport (a toolbar action's data is read back as a Tool)."""
         for w in self.viewports:
             w.interaction.set_tool(tool)
         action = self.toolbar.tool_actions[tool]
@@ -583,7 +587,12 @@ class ViewerWidget(QWidget):
         self.session.set_active(index)
         self.show_series(series_uid, index)
 
-    def _show_annotation(self, a: Annotation) -> None:
+    def _show_cine_of(self, w: ViewportWidget) -> None:
+        if w is self.active_widget:
+            self.toolbar.show_cine(w.model.cine)
+
+    def _show_annotation(self, payload: object) -> None:
+        a = signal_value(payload, Annotation)
         for w in self.viewports[: len(self.session.visible)]:
             stack = w.model.stack
             if stack is None:
@@ -594,7 +603,8 @@ class ViewerWidget(QWidget):
                 w.update()
                 return
 
-    def _on_text_edited(self, a: Annotation) -> None:
+    def _on_text_edited(self, payload: object) -> None:
+        a = signal_value(payload, Annotation)
         for w in self.viewports[: len(self.session.visible)]:
             remeasure(w.model, a)
         self.session.annotations.changed()
@@ -630,7 +640,7 @@ class ViewerWidget(QWidget):
                  if self.session.patient is not None and not _same(self.session.patient, s)}
         self.strip.set_content(self.session.studies, self.session.display_sets, other,
                                self.session.objects_by_series())
-        labels = {}
+        labels: dict[tuple[str, int], str] = {}
         for ds in self.session.display_sets:
             number = ds.stack.series.series_number
             for i, f in enumerate(ds.stack.frames):
