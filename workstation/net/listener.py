@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,30 +61,37 @@ class ListenerInfo:
         where = "this process" if self.pid == os.getpid() else f"Lightbox process {self.pid}"
         return f"{self.ae_title} on port {self.port} ({where})"
 
-    def settle(self, cache: StudyCache, sop_uids: Sequence[str] = (), timeout: float = 5.0) -> None:
+    def settle(self, cache: StudyCache, sop_uids: Sequence[str] = (), timeout: float = 5.0, *,
+               expected: int = 0, present: Callable[[], int] | None = None) -> None:
         """Wait until what this listener received for a C-MOVE is committed to the cache.
 
         The SCP commits C-MOVE results in groups (at most a quarter of a second
         late): in this process that is a flush; another process's SCP is
-        watched in the cache until ``sop_uids`` are all there or nothing more
-        arrives for half a second (at most ``timeout`` seconds).
+        watched in the cache until ``sop_uids`` are all there (or ``present()``
+        counts ``expected``) or nothing more arrives for half a second (at most
+        ``timeout`` seconds).
         """
         if self.scp is not None:
             self.scp.flush(timeout)
             return
         wanted = list(sop_uids)
-        if not wanted:
+        if wanted:
+            expected = len(wanted)
+
+            def present() -> int:
+                return len(cached_uids(cache, wanted))
+        if present is None or expected <= 0:
             time.sleep(_GROUP_SETTLE)
             return
         started = last_change = time.monotonic()
         seen = -1
         while time.monotonic() - started < timeout:
-            present = len(cached_uids(cache, wanted))
-            if present == len(wanted):
+            count = present()
+            if count >= expected:
                 return
             now = time.monotonic()
-            if present != seen:
-                seen, last_change = present, now
+            if count != seen:
+                seen, last_change = count, now
             elif now - last_change >= _GROUP_SETTLE and now - started >= 2 * _GROUP_SETTLE:
                 return
             time.sleep(0.05)

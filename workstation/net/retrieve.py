@@ -57,7 +57,16 @@ from workstation.net.association import (
     status_category,
 )
 from workstation.net.move_registry import next_message_id, outstanding_move
-from workstation.net.retrieve_plan import Inventory, Unit, cached_uids, inventory, plan_units
+from workstation.net.retrieve_plan import (
+    Inventory,
+    Outline,
+    Unit,
+    cached_uids,
+    inventory,
+    outline,
+    outline_units,
+    plan_units,
+)
 from workstation.net.storage_scp import (
     ACCEPTED_TRANSFER_SYNTAXES,
     payload_of,
@@ -451,38 +460,67 @@ def retrieve(
     is_cancelled = cancel_check(cancel)
     started = time.monotonic()
     report = RetrieveReport(peer.describe(), study_uid, chosen)
+    parallel = max(1, node.max_associations) if isinstance(node, Node) else 1
+    patient_root = isinstance(node, Node) and node.query_model == "patient"
+    plan: Outline | None = None
+    inv: Inventory | None = None
+    units: list[Unit] = []
     try:
-        inv = inventory(node, settings.ae_title, study_uid, series_uids, cancel)
+        if not _holds_any(cache, study_uid, series_uids):
+            # Nothing to subtract: counts and SOP classes are enough to start the transfer now.
+            plan = outline(node, settings.ae_title, study_uid, series_uids, cancel,
+                           by_series=parallel > 1 or patient_root)
+            units = outline_units(plan, whole_study=not patient_root) if plan is not None else []
+            plan = plan if units else None
+        if plan is None:
+            inv = inventory(node, settings.ae_title, study_uid, series_uids, cancel)
     except NetworkError as exc:
         if "accepted none" not in str(exc) and "refused" not in str(exc):
             raise
         # No C-FIND here: fetch the whole study (or series) and trust the archive's counters.
         report.notes.append(f"could not list the study's instances first ({exc}); retrieving all of it")
-        inv = None
-    parallel = max(1, node.max_associations) if isinstance(node, Node) else 1
-    if inv is not None:
+        plan = inv = None
+    before: set[str] = set()
+    if plan is not None:
+        report.expected = plan.instances
+    elif inv is not None:
         before = cached_uids(cache, inv.sop_uids)
         report.expected, report.already_cached = len(inv), len(before)
         if inv.series == [] and not series_uids:
             report.error = f"{peer.describe()} has no study {study_uid}"
         units = plan_units(inv, before, parallel)
     else:
-        before = set()
         units = ([Unit("SERIES", study_uid, s) for s in series_uids] if series_uids else [Unit("STUDY", study_uid)])
     tally = _Tally(sum(u.expected for u in units), progress)
+    sop_classes = plan.sop_classes if plan is not None else inv.sop_classes if inv is not None else set()
     if units and not report.error:
-        _execute(units, chosen, node, settings, home, cache, inv, tally, is_cancelled, report)
+        _execute(units, chosen, node, settings, home, cache, inv or plan, sop_classes, tally, is_cancelled, report)
     tally.tick(force=True)
-    _account(report, inv, before, cache, tally)
+    if plan is not None:
+        _account_outline(report, plan, node, settings, cache, tally, is_cancelled)
+    else:
+        _account(report, inv, before, cache, tally)
     report.cancelled = report.cancelled or (is_cancelled() and report.failed > 0)
     report.elapsed_s = time.monotonic() - started
     log.info("retrieve of %s from %s: %s", study_uid, peer.describe(), report.summary())
     return report
 
 
+def _holds_any(cache: StudyCache, study_uid: str, series_uids: Sequence[str]) -> bool:
+    """Whether the cache holds any instance of the study (or of the given series)."""
+    held = {row.series_uid: row.num_instances for row in cache.series(study_uid)}
+    wanted = series_uids or list(held)
+    return any(held.get(uid, 0) > 0 for uid in wanted)
+
+
+def _present(cache: StudyCache, plan: Outline) -> int:
+    rows = cache.series(plan.study_uid)
+    return sum(row.num_instances for row in rows if not plan.only_series or row.series_uid in plan.series)
+
+
 def _execute(units: list[Unit], method: str, node: Node | Peer, settings: Settings, home: Home, cache: StudyCache,
-             inv: Inventory | None, tally: _Tally, is_cancelled: Callable[[], bool], report: RetrieveReport) -> None:
-    sop_classes = inv.sop_classes if inv is not None else set()
+             target: Inventory | Outline | None, sop_classes: set[str], tally: _Tally,
+             is_cancelled: Callable[[], bool], report: RetrieveReport) -> None:
     disk_full: list[str] = []  # our own refusals for a full disk: the archive's failure follows from them
 
     def watch(received: Any) -> None:
@@ -490,7 +528,7 @@ def _execute(units: list[Unit], method: str, node: Node | Peer, settings: Settin
             disk_full.append(received.message)
 
     try:
-        _execute_units(units, method, node, settings, home, cache, inv, tally, is_cancelled, report, sop_classes,
+        _execute_units(units, method, node, settings, home, cache, target, tally, is_cancelled, report, sop_classes,
                        watch)
     finally:
         disk_full += [text for text in tally.refusals if "disk full" in text][:1]
@@ -500,7 +538,8 @@ def _execute(units: list[Unit], method: str, node: Node | Peer, settings: Settin
 
 
 def _execute_units(units: list[Unit], method: str, node: Node | Peer, settings: Settings, home: Home,
-                   cache: StudyCache, inv: Inventory | None, tally: _Tally, is_cancelled: Callable[[], bool],
+                   cache: StudyCache, target: Inventory | Outline | None, tally: _Tally,
+                   is_cancelled: Callable[[], bool],
                    report: RetrieveReport, sop_classes: set[str], watch: Callable[[Any], None]) -> None:
     if method == "move":
         from workstation.net.listener import ensure_listener
@@ -509,7 +548,11 @@ def _execute_units(units: list[Unit], method: str, node: Node | Peer, settings: 
             if not listener.started_here:
                 report.notes.append(f"received by the running Lightbox storage SCP ({listener.describe()})")
             results = _run_units(units, "move", node, settings, cache, sop_classes, tally, is_cancelled)
-            listener.settle(cache, inv.sop_uids if inv is not None else ())
+            if isinstance(target, Outline):
+                plan = target
+                listener.settle(cache, expected=plan.instances, present=lambda: _present(cache, plan))
+            else:
+                listener.settle(cache, target.sop_uids if target is not None else ())
         refused = [r for r in results if r.status == MOVE_DESTINATION_UNKNOWN]
         if refused:
             advice = (f"the archive does not know {settings.ae_title} as a move destination (0xA801): add "
@@ -517,8 +560,9 @@ def _execute_units(units: list[Unit], method: str, node: Node | Peer, settings: 
             if isinstance(node, Node) and node.get_fallback:
                 report.notes.append(f"C-MOVE refused — {advice}; retrieved with C-GET instead")
                 report.method = "get"
-                still = cached_uids(cache, inv.sop_uids) if inv is not None else set()
-                units = plan_units(inv, still, max(1, node.max_associations)) if inv is not None else units
+                if isinstance(target, Inventory):
+                    still = cached_uids(cache, target.sop_uids)
+                    units = plan_units(target, still, max(1, node.max_associations))
                 results = _run_units(units, "get", node, settings, cache, sop_classes, tally, is_cancelled)
             else:
                 report.error = f"C-MOVE refused — {advice}"
@@ -553,6 +597,38 @@ def _account(report: RetrieveReport, inv: Inventory | None, before: set[str], ca
         report.expected = report.retrieved + report.failed
     if not report.bytes and report.retrieved:
         report.bytes = _cached_bytes(cache, inv, before)
+
+
+def _account_outline(report: RetrieveReport, plan: Outline, node: Node | Peer, settings: Settings,
+                     cache: StudyCache, tally: _Tally, is_cancelled: Callable[[], bool]) -> None:
+    """Counts of a retrieve started from an :class:`Outline` (nothing of the study was cached before).
+
+    What is in the cache now is what was retrieved; the archive's count (or
+    its sub-operation counters, when higher) is what was expected.  When some
+    are missing, the archive is asked which instances it holds so the report
+    can name them (unless the retrieve was cancelled or the archive is gone).
+    """
+    snap = tally.snapshot()
+    report.bytes = tally.bytes
+    if tally.refusals:
+        reasons = "; ".join(f"{text} ({n}x)" if n > 1 else text for text, n in list(tally.refusals.items())[:5])
+        report.notes.append(f"{sum(tally.refusals.values())} objects the archive sent could not be stored: {reasons}")
+    report.retrieved = _present(cache, plan)
+    report.expected = max(plan.instances, snap.completed + snap.failed + snap.warning, report.retrieved)
+    report.failed = report.expected - report.retrieved
+    if not report.bytes and report.retrieved:
+        study = cache.study(plan.study_uid)
+        if study is not None and not plan.only_series:
+            report.bytes = study.size_bytes
+    if report.failed and not is_cancelled():
+        try:
+            inv = inventory(node, settings.ae_title, plan.study_uid, list(plan.series) if plan.only_series else ())
+        except NetworkError as exc:
+            log.info("cannot list what is missing of %s: %s", plan.study_uid, exc)
+            return
+        present = cached_uids(cache, inv.sop_uids)
+        report.missing = [uid for uid in inv.sop_uids if uid not in present]
+        report.failed = max(report.failed, len(report.missing)) if report.missing else report.failed
 
 
 def _cached_bytes(cache: StudyCache, inv: Inventory | None, before: set[str]) -> int:

@@ -1,0 +1,121 @@
+"""A study of which nothing is cached is retrieved without listing its instances first.
+
+The archive is asked for the study's count and SOP classes (one STUDY-level
+answer, plus the series' counts when the work is shared), and the transfer
+starts at once.  Only when something did not arrive are the instances listed,
+to name what is missing.  Archives that cannot report the counts get the full
+inventory as before.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from pydicom import dcmread
+
+from tests.interop.conftest import CALLING_AE
+from tests.interop.peers import ArchiveProcess
+from workstation.dicom.header import UnusableInstance
+from workstation.net import retrieve_plan
+from workstation.net.received import Payload
+from workstation.net.retrieve import retrieve
+from workstation.net.send import send_files
+from workstation.store.maintenance import verify
+
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(180)]
+
+
+@pytest.fixture
+def levels(monkeypatch) -> Counter[str]:
+    """The levels of the C-FINDs the retrieve asks (the real queries run)."""
+    seen: Counter[str] = Counter()
+    real = retrieve_plan.find
+
+    def spy(node, calling_ae, level, *args, **kwargs):
+        seen[level] += 1
+        return real(node, calling_ae, level, *args, **kwargs)
+
+    monkeypatch.setattr(retrieve_plan, "find", spy)
+    return seen
+
+
+def _studies(files) -> dict[str, dict[str, list[str]]]:
+    out: dict[str, dict[str, list[str]]] = {}
+    for f in files:
+        ds = dcmread(f, stop_before_pixels=True)
+        out.setdefault(str(ds.StudyInstanceUID), {}).setdefault(str(ds.SeriesInstanceUID), []).append(
+            str(ds.SOPInstanceUID))
+    return out
+
+
+@pytest.fixture
+def big_study(interop_files) -> Iterator[tuple[str, dict[str, list[str]]]]:
+    studies = _studies(interop_files)
+    uid = max(studies, key=lambda s: sum(len(v) for v in studies[s].values()))
+    yield uid, studies[uid]
+
+
+@pytest.mark.parametrize("method,parallel", [("get", 1), ("get", 2), ("move", 2)])
+def test_nothing_cached_is_fetched_without_an_instance_listing(loaded_orthanc: ArchiveProcess, big_study, levels,
+                                                               method, parallel, home, settings, cache):
+    study, series = big_study
+    total = sum(len(v) for v in series.values())
+    report = retrieve(loaded_orthanc.node(max_associations=parallel), settings, home, cache, study, method=method)
+    assert report.ok, report.summary()
+    assert (report.expected, report.already_cached, report.retrieved, report.failed) == (total, 0, total, 0)
+    assert levels["IMAGE"] == 0 and levels["STUDY"] == 1
+    # Shared between associations by series (one SERIES query), or one STUDY-level request.
+    assert levels["SERIES"] == (1 if parallel > 1 else 0)
+    assert cache.study(study).num_instances == total
+    assert verify(cache, check_hashes=True).consistent
+    # Something cached now: a second retrieve lists the instances to fetch only what is missing.
+    again = retrieve(loaded_orthanc.node(max_associations=parallel), settings, home, cache, study, method=method)
+    assert (again.retrieved, again.already_cached, again.failed) == (0, total, 0)
+    assert levels["IMAGE"] == len(series)
+
+
+def test_only_the_wanted_series_are_counted(loaded_orthanc, big_study, levels, home, settings, cache):
+    study, series = big_study
+    wanted = sorted(series, key=lambda s: len(series[s]))[-1]
+    report = retrieve(loaded_orthanc.node(max_associations=1), settings, home, cache, study, [wanted], method="get")
+    assert report.ok, report.summary()
+    assert (report.expected, report.retrieved) == (len(series[wanted]), len(series[wanted]))
+    assert [s.series_uid for s in cache.series(study)] == [wanted]
+    assert levels["IMAGE"] == 0
+
+
+def test_what_did_not_arrive_is_named(loaded_orthanc, big_study, levels, monkeypatch, home, settings, cache):
+    study, series = big_study
+    victim = sorted(series.values(), key=len)[-1][1]
+    real = Payload.record
+
+    def record(self):
+        rec = real(self)
+        if rec.sop_instance_uid == victim:
+            raise UnusableInstance("refused by the test")
+        return rec
+
+    monkeypatch.setattr(Payload, "record", record)
+    total = sum(len(v) for v in series.values())
+    report = retrieve(loaded_orthanc.node(max_associations=1), settings, home, cache, study, method="get")
+    assert not report.ok
+    assert (report.expected, report.retrieved, report.failed, report.missing) == (total, total - 1, 1, [victim])
+    assert "refused by the test" in " ".join(report.notes)
+    assert levels["IMAGE"] == len(series)  # listed afterwards, to name the missing one
+    assert cache.instance(victim) is None
+
+
+@pytest.mark.parametrize("archive_name", ["dcmqrscp", "qrscp"])
+def test_archives_without_counts_get_the_full_inventory(archive_name, request, interop_files, big_study, levels,
+                                                         home, settings, cache):
+    arc = request.getfixturevalue(archive_name)
+    assert send_files(interop_files, arc.peer, CALLING_AE).ok
+    study, series = big_study
+    total = sum(len(v) for v in series.values())
+    report = retrieve(arc.node(max_associations=2), settings, home, cache, study, method="get")
+    assert report.ok, report.summary()
+    assert (report.expected, report.retrieved, report.failed) == (total, total, 0)
+    # Neither reports SOP Classes in Study: the study is outlined, then listed series by series.
+    assert (levels["STUDY"], levels["SERIES"], levels["IMAGE"]) == (1, 1, len(series))
