@@ -280,6 +280,22 @@ def test_burned_in_annotation_needs_pixel_cleaning(tmp_path):
         Deidentifier().deidentify(ds)
 
 
+def test_multi_valued_identifiers_and_dates_are_handled_value_by_value():
+    # pydicom holds several values in a MultiValue, which is not a list: each value must be seen on its own.
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    ds.OtherPatientIDs = ["OTHER12345", "OTHER67890"]
+    ds.StudyDescription = "CT follow-up of OTHER67890"
+    ds.DateOfLastCalibration = ["20200101", "20210202"]
+    assert {"OTHER12345", "OTHER67890"} <= set(identifying_words(ds))
+
+    deid = Deidentifier(["descriptors", "dates"], key=b"multi-valued")
+    shift = deid.date_shift(str(ds.PatientID))
+    deid.deidentify(ds)
+    assert "OTHER67890" not in str(ds.StudyDescription)
+    assert list(ds.DateOfLastCalibration) == [
+        (dt.date(2020, 1, 1) - shift).strftime("%Y%m%d"), (dt.date(2021, 2, 2) - shift).strftime("%Y%m%d")]
+
+
 def test_names_in_every_character_set_reach_the_dicomdir_exactly(tmp_path):
     files = [Path(p) for p in get_charset_files("*.dcm")]
     report = export_files(files, tmp_path / "out")

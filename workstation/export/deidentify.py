@@ -25,10 +25,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydicom._uid_dict import UID_dictionary  # pydicom.uid uses it without re-exporting it
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
@@ -306,15 +308,20 @@ def identifying_words(ds: Dataset) -> list[str]:
                "PatientBirthName", "PatientMotherBirthName"):
         value = ds.get(kw)
         if value:
-            words.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if len(str(v)) >= 3)
+            words.extend(str(v) for v in _values(value) if len(str(v)) >= 3)
     return sorted(set(words), key=len, reverse=True)
+
+
+def _values(value: Any) -> list[Any]:
+    """The individual values of an element's value: pydicom holds several in a MultiValue, which is not a list."""
+    return list(value) if isinstance(value, (list, tuple, MultiValue)) else [value]
 
 
 def _clean_text(elem: DataElement, words: list[str]) -> bool:
     """Strip ``words`` (case-insensitive) from a text element; True when it changed."""
     if not words or elem.value in (None, ""):
         return False
-    values = elem.value if isinstance(elem.value, (list, tuple)) else [elem.value]
+    values = _values(elem.value)
     pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
     # A value left blank would empty a Type 1 attribute: it says what happened instead.
     cleaned = [pattern.sub("", str(v)).strip(" ^,") or "REMOVED" if pattern.search(str(v)) else str(v) for v in values]
@@ -328,7 +335,7 @@ def _shift_value(elem: DataElement, shift: _dt.timedelta) -> None:
     """Move a DA/DT back by ``shift`` (times of day kept: intervals between events stay the same)."""
     if elem.VR == "TM" or elem.value in (None, ""):
         return
-    values = elem.value if isinstance(elem.value, (list, tuple)) else [elem.value]
+    values = _values(elem.value)
     out = []
     for v in values:
         s = str(v)
