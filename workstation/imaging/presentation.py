@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -28,6 +29,10 @@ from workstation.dicom.charset import highdicom_ready
 from workstation.imaging.luts import Window
 from workstation.imaging.pipeline import FramePipeline
 from workstation.imaging.patient_module import copy_patient_module
+
+if TYPE_CHECKING:
+    from highdicom import ModalityLUTTransformation
+    from highdicom.pr import GraphicAnnotation, GraphicLayer
 
 __all__ = [
     "GraphicItem",
@@ -206,7 +211,7 @@ class DisplayedArea:
             The zoom (for non-square pixels the vertical zoom is this times
             the row-to-column spacing ratio, as the viewport's own aspect handles).
         """
-        if self.size_mode == "MAGNIFY":
+        if self.size_mode == "MAGNIFY" and self.magnification is not None:  # MAGNIFY always has one
             return float(self.magnification)
         if self.size_mode == "TRUE SIZE" and display_pixel_pitch:
             spacing = self.pixel_spacing or image_pixel_spacing
@@ -263,7 +268,7 @@ class PresentationView:
 
 def measurement_annotation(
     graphic_type: str,
-    points,
+    points: Iterable[tuple[float, float]],
     text: str,
     *,
     sop_instance_uid: str = "",
@@ -299,7 +304,7 @@ def _window_of(view: PresentationView, image: Dataset) -> Window:
     return Window((low + high + 1) / 2.0, max(high - low + 1.0, 1.0), "LINEAR", "full range")
 
 
-def _modality_transformation(image: Dataset):
+def _modality_transformation(image: Dataset) -> ModalityLUTTransformation | None:
     """The images' Modality LUT as the GSPS must repeat it (PS3.4 N.2: absent means identity)."""
     from highdicom import ModalityLUTTransformation, RescaleTypeValues
 
@@ -325,7 +330,8 @@ def _references(images: Sequence[Dataset], annotation: ImageAnnotation) -> list[
     return matching
 
 
-def _graphic_annotations(images: Sequence[Dataset], view: PresentationView):
+def _graphic_annotations(images: Sequence[Dataset],
+                         view: PresentationView) -> tuple[list[GraphicAnnotation], list[GraphicLayer]]:
     from highdicom.pr import (
         AnnotationUnitsValues,
         GraphicAnnotation,
@@ -487,7 +493,7 @@ def _set_displayed_area(gsps: Dataset, area: DisplayedArea) -> None:
         item.PresentationPixelSpacing = [float(area.pixel_spacing[0]), float(area.pixel_spacing[1])]
     else:
         item.PresentationPixelAspectRatio = [int(area.pixel_aspect_ratio[0]), int(area.pixel_aspect_ratio[1])]
-    if area.size_mode == "MAGNIFY":
+    if area.size_mode == "MAGNIFY" and area.magnification is not None:  # MAGNIFY always has one
         item.PresentationPixelMagnificationRatio = float(area.magnification)
     gsps.DisplayedAreaSelectionSequence = [item]
 
