@@ -6,6 +6,7 @@ The widget paints these results; tests check them directly.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -16,7 +17,8 @@ from workstation.imaging.patient_module import same_identity
 from workstation.imaging.viewport import ViewportModel
 
 
-def corner_lines(vp: ViewportModel, overrides=None) -> dict[str, list[str]]:
+def corner_lines(vp: ViewportModel,
+                 overrides: Mapping[str, Mapping[str, list[str]]] | None = None) -> dict[str, list[str]]:
     """The four-corner text of a viewport (see :mod:`workstation.imaging.corner_text`).
 
     ``overrides`` are a site's corner layouts per modality (``layout_for``'s).
@@ -38,7 +40,7 @@ def corner_lines(vp: ViewportModel, overrides=None) -> dict[str, list[str]]:
             location = float(header.SliceLocation)
         except (TypeError, ValueError):
             location = None
-    if location is None and f is not None and f.position is not None and vp.stack.spatially_sorted:
+    if location is None and f is not None and f.position is not None and ds.stack.spatially_sorted:
         location = float(f.position @ f.normal) if f.normal is not None else None
     series = ds.stack.series
     if ds.title:  # a key-image display set: its frames come from several series
@@ -95,7 +97,8 @@ def cursor_view_point(vp: ViewportModel, tolerance_mm: float | None = None) -> t
         return None
     x, y, dist = projected
     f = vp.frame
-    limit = tolerance_mm if tolerance_mm is not None else max(f.slice_thickness or 0.0, 1.0)
+    thickness = f.slice_thickness if f is not None else None
+    limit = tolerance_mm if tolerance_mm is not None else max(thickness or 0.0, 1.0)
     if dist > limit:
         return None
     return vp.view.to_view(x, y)

@@ -28,7 +28,8 @@ def shrink(display: np.ndarray, size: int) -> np.ndarray:
         return display
     r, c = rows // step * step, cols // step * step
     block = display[:r, :c].reshape(r // step, step, c // step, step, *display.shape[2:])
-    return block.mean(axis=(1, 3)).astype(np.uint8)
+    shrunk: np.ndarray = block.mean(axis=(1, 3)).astype(np.uint8)
+    return shrunk
 
 
 def middle_index(stack: ImageStack) -> int:
