@@ -42,8 +42,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from workstation.config import validate_ae_title, validate_port
 
@@ -102,7 +104,7 @@ class EmbeddedArchive:
         if any(aet.upper() == "DEFAULT" for aet in self.move_destinations):
             raise ValueError("'DEFAULT' cannot be a move destination AE title in the archive's config")
         self._proc: subprocess.Popen[bytes] | None = None
-        self._log_file = None
+        self._log_file: IO[bytes] | None = None
 
     # Properties ------------------------------------------------------------------
     @property
@@ -315,7 +317,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent_preexec():
+def _die_with_parent_preexec() -> Callable[[], None] | None:
     """A preexec_fn asking Linux to SIGTERM the child when this thread dies, or None.
 
     Only from the main thread: PR_SET_PDEATHSIG fires when the forking *thread*
@@ -365,7 +367,8 @@ def _run_child(argv: list[str]) -> None:
     threading.Thread(target=_watch_lifeline, name="lifeline", daemon=True).start()
     from pynetdicom.apps.qrscp import qrscp
 
-    qrscp.main(["-c", argv[0], "--log-level", "warn"])
+    run: Callable[[list[str]], object] = qrscp.main  # pynetdicom's app carries no annotations
+    run(["-c", argv[0], "--log-level", "warn"])
 
 
 if __name__ == "__main__":

@@ -210,6 +210,8 @@ def make_ae(
         raise ValueError(f"{len(contexts)} presentation contexts requested; one association carries at most {MAX_CONTEXTS}")
     for cx in contexts:
         if isinstance(cx, PresentationContext):
+            if cx.abstract_syntax is None:
+                raise ValueError("a requested presentation context names no SOP class")
             ae.add_requested_context(cx.abstract_syntax, cx.transfer_syntax)
         else:
             ae.add_requested_context(cx)
@@ -218,7 +220,11 @@ def make_ae(
 
 def context(abstract_syntax: str, transfer_syntaxes: str | Sequence[str] | None = None) -> PresentationContext:
     """A requested presentation context (pynetdicom's defaults when no transfer syntax is given)."""
-    ts = list(transfer_syntaxes) if isinstance(transfer_syntaxes, (list, tuple)) else transfer_syntaxes
+    ts: str | list[str | UID] | None
+    if transfer_syntaxes is None or isinstance(transfer_syntaxes, str):
+        ts = transfer_syntaxes
+    else:
+        ts = list(transfer_syntaxes)
     return build_context(abstract_syntax, ts)
 
 
@@ -361,7 +367,7 @@ def _failure(assoc: Association, peer: Peer, ae: AE, connected: bool, elapsed: f
                                    result, source, diagnostic)
     requested = assoc.requestor.requested_contexts
     if requested and getattr(assoc, "rejected_contexts", None) and not assoc.accepted_contexts:
-        names = sorted({_sop_name(cx.abstract_syntax) for cx in requested})
+        names = sorted({_sop_name(cx.abstract_syntax) for cx in requested if cx.abstract_syntax})
         return NoAcceptedContext(
             f"{peer.describe()} accepted none of the requested services ({', '.join(names)}) — "
             "it does not support them or their transfer syntaxes",

@@ -125,19 +125,19 @@ def deliver(
     NetworkError
         When no association could be established for the send.
     """
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     report = DeliveryReport(node=f"{node.name} ({node.ae_title}@{node.host}:{node.port})")
     if node.retrieve == "dicomweb" and node.url:
         from workstation.net.dicomweb import stow
 
         report.node = f"{node.name} ({node.url})"
-        for path, (uid, ok, message) in zip(paths, stow(node, paths, progress=progress, cancel=cancel)):
+        for path, (uid, ok, message) in zip(files, stow(node, files, progress=progress, cancel=cancel), strict=False):
             report.outcomes.append(DeliveryOutcome(path, uid, STORED if ok else "failed", message))
         report.check = "none"
         if commit:
             report.notes.append("DICOMweb has no storage commitment: the STOW-RS response is the check")
         return report
-    sent = send_files(paths, node, settings.ae_title, progress=progress, cancel=cancel)
+    sent = send_files(files, node, settings.ae_title, progress=progress, cancel=cancel)
     report.send = sent
     stored = [o for o in sent.outcomes if o.ok]
     verdict: dict[str, tuple[str, str]] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from workstation.config import Node, Settings
 from workstation.home import Home
@@ -19,6 +20,10 @@ from workstation.net.association import AssociationRejected, ConnectionFailed, N
 from workstation.net.echo import echo
 from workstation.net.find import find
 from workstation.store.cache import StudyCache
+
+if TYPE_CHECKING:  # imported where used at run time, as _move_one does (net modules import each other lazily)
+    from workstation.net.retrieve import _Tally
+    from workstation.net.retrieve_plan import Unit
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,9 @@ def _retrieve_one(node: Node, settings: Settings, home: Home, cache: StudyCache,
     return Check(name, "failed", f"the instance did not arrive (status 0x{status or 0:04X})", elapsed)
 
 
-def _move_one(node: Node, settings: Settings, home: Home, cache: StudyCache, unit, tally) -> int | None:
+def _move_one(
+    node: Node, settings: Settings, home: Home, cache: StudyCache, unit: Unit, tally: _Tally
+) -> int | None:
     from workstation.net.listener import ensure_listener
     from workstation.net.retrieve import _run_move, _sop_classes
 

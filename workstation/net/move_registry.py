@@ -85,9 +85,11 @@ def outstanding_move(message_id: int, our_ae_title: str, archive_host: str) -> I
 
 def is_outstanding(message_id: object, originator_ae: str, peer_address: str) -> bool:
     """True when a C-STORE's Move Originator fields and sender match an outstanding C-MOVE."""
+    if not isinstance(message_id, (int, str)):  # absent (None) or not a number
+        return False
     try:
-        key = int(message_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        key = int(message_id)
+    except ValueError:
         return False
     with _lock:
         entry = _moves.get(key)

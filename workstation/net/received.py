@@ -41,13 +41,19 @@ class Payload:
             raise ValueError("a payload is bytes or a file")
         self.data = data
         self.path = Path(path) if path is not None else None
-        self.size = len(data) if data is not None else os.stat(self.path).st_size
+        self.size = len(data) if data is not None else os.stat(self._file()).st_size
+
+    def _file(self) -> Path:
+        """The file holding the object (only for a payload not held as bytes)."""
+        if self.path is None:
+            raise ValueError("this payload is held as bytes, not in a file")
+        return self.path
 
     def read(self, offset: int, length: int) -> bytes:
         """``length`` bytes from ``offset`` (fewer at the end)."""
         if self.data is not None:
             return bytes(self.data[offset: offset + length])
-        with open(self.path, "rb") as f:
+        with open(self._file(), "rb") as f:
             f.seek(offset)
             return f.read(max(0, min(length, self.size - offset)))
 
@@ -71,7 +77,7 @@ class Payload:
             if self.data is not None:
                 _ds, rec = parse_header(self.data, self.size)
             else:
-                _ds, rec, _size = parse_header_file(self.path)
+                _ds, rec, _size = parse_header_file(self._file())
         pixel_pos = rec.extra.get("pixel_pos")
         if pixel_pos is not None:
             element = head if pixel_pos + 12 <= len(head) else None
@@ -99,11 +105,11 @@ class Payload:
         if self.data is not None:
             return stage_bytes(cache_dir, self.data, sync=sync)
         try:
-            staged = _stage_by_rename(cache_dir, self.path, sync)
+            staged = _stage_by_rename(cache_dir, self._file(), sync)
         except OSError as exc:
             if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EACCES):
                 raise
-            staged = stage_file(cache_dir, self.path, sync=sync)  # another filesystem: copy
+            staged = stage_file(cache_dir, self._file(), sync=sync)  # another filesystem: copy
         if staged.size != self.size:
             staged.tmp_path.unlink(missing_ok=True)
             raise OSError("the received data changed while it was being stored")

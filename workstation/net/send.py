@@ -195,9 +195,9 @@ def _to_native(ds: Dataset, ts: UID, what: str) -> str | None:
     finally:
         if own_meta:
             del ds.file_meta
-    if not result.ok:
-        return f"its {what} cannot be decompressed ({result.error})"
     array = result.array
+    if array is None or not result.ok:
+        return f"its {what} cannot be decompressed ({result.error})"
     ds.PixelData = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
     ds["PixelData"].VR = "OB" if array.dtype.itemsize == 1 else "OW"
     ds["PixelData"].is_undefined_length = False
@@ -330,9 +330,8 @@ def send_files(
     is_cancelled = cancel_check(cancel)
     started = time.monotonic()
     report = SendReport(peer=peer.describe())
-    paths = [Path(p) for p in paths]
     slots: list[StoreOutcome | _Item] = []
-    for p in paths:
+    for p in (Path(raw) for raw in paths):
         try:
             slots.append(inspect_file(p))
         except (OSError, InvalidDicomError, ValueError) as exc:
@@ -361,9 +360,10 @@ def send_files(
                                                 "not sent: cancelled" if report.cancelled else f"not sent: {report.error}")
                     else:
                         msg_id = msg_id % 65535 + 1
-                        slots[i] = _store_one(assoc, peer, slot, accepted, msg_id)
-                        if slots[i].status is None and not assoc.is_established:
-                            report.error = slots[i].message
+                        outcome = _store_one(assoc, peer, slot, accepted, msg_id)
+                        slots[i] = outcome
+                        if outcome.status is None and not assoc.is_established:
+                            report.error = outcome.message
                 done += 1
                 tick()
     else:

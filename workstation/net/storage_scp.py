@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydicom.dataset import Dataset
 from pydicom.uid import (
@@ -53,7 +53,6 @@ from pynetdicom import (
     PYNETDICOM_IMPLEMENTATION_VERSION,
     evt,
 )
-from pynetdicom.sop_class import StorageCommitmentPushModel, Verification
 
 from workstation.config import Settings, validate_ae_title
 from workstation.dicom.header import NotDicom, UnusableInstance
@@ -65,6 +64,7 @@ from workstation.net.access import install as install_policy
 from workstation.net.association import NetworkError
 from workstation.net.move_registry import is_outstanding
 from workstation.net.received import Payload
+from workstation.net.sop_class_names import StorageCommitmentPushModel, Verification
 from workstation.net.commitment import CommitmentInbox, handle_event_report
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
@@ -116,7 +116,7 @@ class _ReceivedFile:
     the C-STORE handler answers 0xA700 "disk full" like any other failed write.
     """
 
-    def __init__(self, f: Any) -> None:
+    def __init__(self, f: IO[bytes]) -> None:
         self._f = f
         self.name = f.name
         self.failed = False
@@ -172,7 +172,8 @@ def write_failure(payload: Payload) -> OSError | None:
         return _write_failures.pop(str(payload.path), None)
 
 
-_pynetdicom_dimse_messages.NamedTemporaryFile = _received_file
+# pynetdicom imports NamedTemporaryFile from tempfile without exporting it; replacing it is the hook.
+_pynetdicom_dimse_messages.NamedTemporaryFile = _received_file  # type: ignore[attr-defined]
 #: Largest PDU we accept as SCP (0 would let a sender put a whole object in one PDU, in memory).
 MAX_RECEIVE_PDU = 1 << 20
 
@@ -365,7 +366,8 @@ def part10_bytes(event: Any) -> bytes:
     sop_instance = request.AffectedSOPInstanceUID
     syntax = event.context.transfer_syntax
     if stream is None or not sop_class or not sop_instance or not syntax:
-        return event.encoded_dataset()
+        encoded: bytes = event.encoded_dataset()  # pynetdicom's Event.encoded_dataset
+        return encoded
     version = PYNETDICOM_IMPLEMENTATION_VERSION.encode("ascii")
     body = b"".join((
         struct.pack("<HH", 0x0002, 0x0001) + b"OB\0\0" + struct.pack("<I", 2) + b"\x00\x01",
@@ -539,7 +541,7 @@ class StorageSCP:
                                                      self.settings.storage_tls_ca)
                 except (OSError, ssl.SSLError) as exc:
                     raise NetworkError(f"cannot load the storage SCP's TLS certificate or key: {exc}") from exc
-            handlers = [
+            handlers: list[evt.EventHandlerType] = [
                 (evt.EVT_C_STORE, self._on_store),
                 (evt.EVT_CONN_OPEN, _fast_loop),
                 (evt.EVT_CONN_OPEN, install_policy, [SenderPolicy(self.settings), self.refusals]),
