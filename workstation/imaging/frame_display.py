@@ -18,6 +18,7 @@ the 32-bit tables include it, so calibration costs nothing per frame.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,9 +54,9 @@ class FrameDisplay:
     """Makes display frames for the viewports, caching pipelines and tables."""
 
     def __init__(self) -> None:
-        self._pipelines: OrderedDict[tuple, FramePipeline] = OrderedDict()
-        self._tables: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._default_windows: dict[tuple, Window] = {}
+        self._pipelines: OrderedDict[tuple[object, ...], FramePipeline] = OrderedDict()
+        self._tables: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
+        self._default_windows: dict[tuple[object, ...], Window] = {}
         #: The monitor's last stage (display function and surface depth); see :meth:`set_output`.
         self.output: ScreenOutput = ScreenOutput.identity(8)
         #: Counts output changes: what a rendered frame was made for (an id() could be reused).
@@ -68,7 +69,9 @@ class FrameDisplay:
             self.output_serial += 1
             self._tables.clear()
 
-    def pipeline(self, key: tuple, header: Dataset, frame: int, *, derive=None, base_key=None) -> FramePipeline:
+    def pipeline(self, key: tuple[object, ...], header: Dataset, frame: int, *,
+                 derive: Callable[[FramePipeline], FramePipeline] | None = None,
+                 base_key: tuple[object, ...] | None = None) -> FramePipeline:
         """The pipeline of a frame (``key`` names it, e.g. SOP Instance UID and frame).
 
         ``derive`` makes it from the pipeline under ``base_key`` instead (a
@@ -77,6 +80,8 @@ class FrameDisplay:
         p = self._pipelines.get(key)
         if p is None:
             if derive is not None:
+                if base_key is None:
+                    raise ValueError("a derived pipeline needs the key of the pipeline it is derived from")
                 p = derive(self.pipeline(base_key, header, frame))
             else:
                 p = FramePipeline.from_dataset(header, frame)
@@ -97,7 +102,7 @@ class FrameDisplay:
         """
         if pipeline.is_color:
             return None
-        if voi.explicit:
+        if voi.center is not None and voi.width is not None:  # voi.explicit
             return Window(voi.center, voi.width, voi.function, voi.name)
         if voi.voi_index is not None and 0 <= voi.voi_index < len(pipeline.windows):
             return pipeline.windows[voi.voi_index]
@@ -162,7 +167,7 @@ class FrameDisplay:
         return table
 
 
-def _chain_key(p: FramePipeline) -> tuple:
+def _chain_key(p: FramePipeline) -> tuple[object, ...]:
     """What decides a grayscale table apart from the VOI: frames alike here share tables."""
     modality_lut = id(p.modality_lut) if p.modality_lut is not None else None
     return (p.bits_stored, p.signed, p.rescale_slope, p.rescale_intercept, modality_lut,
@@ -172,6 +177,7 @@ def _chain_key(p: FramePipeline) -> tuple:
 def to_rgb32(display: np.ndarray) -> np.ndarray:
     """uint8 grey ``(r, c)`` or RGB ``(r, c, 3)`` to uint32 ``0xffRRGGBB`` ``(r, c)``."""
     if display.ndim == 2:
-        return _GREY_TO_RGB32[display]
+        grey: np.ndarray = _GREY_TO_RGB32[display]
+        return grey
     rgb = display.astype(np.uint32)
     return np.ascontiguousarray(_OPAQUE | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2])
