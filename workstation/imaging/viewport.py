@@ -7,8 +7,9 @@ checks (index, zoom, window, measurements) lives here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -19,6 +20,10 @@ from workstation.imaging.viewstate import ViewState
 from workstation.model.stack import FrameRef, ImageStack
 from workstation.model.stack_pixels import StackLoader, StackPixels
 from workstation.store.queries import StudyRow
+
+if TYPE_CHECKING:
+    from workstation.clinical.filters import FilterSpec
+    from workstation.imaging.presentation_state import PresentationState
 
 
 @dataclass
@@ -92,13 +97,13 @@ class ViewportModel:
         self.other_patient = False  # another patient than the session's: the widget shows a banner
         self.expected_patient: tuple[str, str] | None = None  # the session's (name, ID), checked per image
         self.cursor_point: np.ndarray | None = None  # 3D cursor (patient mm) shown in this viewport
-        self.state = None  # an applied presentation state (workstation.imaging.presentation_state)
+        self.state: PresentationState | None = None  # an applied presentation state
         # A spatial filter of the displayed image (workstation.clinical.filters.FilterSpec, or None); kept
         # when the series changes: the reader chose it for this viewport.
-        self.spatial_filter = None
-        self._filtered: tuple | None = None
+        self.spatial_filter: FilterSpec | None = None
+        self._filtered: tuple[np.ndarray, FilterSpec, np.ndarray] | None = None  # (stored, filter, filtered)
         self._listeners: list[Callable[[ViewportModel, str], None]] = []
-        self._memo: tuple | None = None
+        self._memo: tuple[tuple[object, ...], DisplayFrame] | None = None  # (what it shows, the frame)
 
     # Observers -----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[ViewportModel, str], None]) -> None:
@@ -150,17 +155,18 @@ class ViewportModel:
     def set_index(self, index: int) -> bool:
         """Go to frame ``index`` (clamped); True when it changed."""
         n = len(self)
-        if not n:
+        display_set = self.display_set
+        if not n or display_set is None:
             return False
         index = min(max(int(index), 0), n - 1)
         if index == self.index:
             return False
         self.index = index
-        f = self.stack.frames[index]
+        f = display_set.stack.frames[index]
         if (f.columns, f.rows) != self.view.image_size:
             self._fit_image_to(f)
-        loader = self.display_set.loader
-        if loader is not None and not self.pixels.is_loaded(index):
+        loader = display_set.loader
+        if loader is not None and not display_set.pixels.is_loaded(index):
             loader.set_focus(index)
         self.changed("index")
         return True
@@ -230,19 +236,20 @@ class ViewportModel:
     def render(self) -> DisplayFrame | None:
         """Display pixels of the current frame, or None while it is loading or when it failed."""
         stored, p = self.stored(), self.pipeline()
-        if stored is None or p is None:
+        display_set, pixels = self.display_set, self.pixels
+        if stored is None or p is None or display_set is None or pixels is None:
             return None
         window = self.display.window_for(p, self.view.voi, stored, stack_key=self._stack_key())
         stored = self._filter(stored)
-        key = (self.display_set.series_uid, self.index, window, self.view.invert, id(stored), id(p),
+        key = (display_set.series_uid, self.index, window, self.view.invert, id(stored), id(p),
                self.display.output_serial, self.spatial_filter)
         if self._memo is not None and self._memo[0] == key:
             return self._memo[1]
         try:
             frame = self.display.render(p, stored, window, invert=self.view.invert,
-                                        photometric_interpretation=self.pixels.photometric[self.index] or None)
+                                        photometric_interpretation=pixels.photometric[self.index] or None)
         except Exception as exc:  # the viewport shows the message instead of the image
-            self.pixels.errors[self.index] = f"cannot display image: {exc}"
+            pixels.errors[self.index] = f"cannot display image: {exc}"
             return None
         self._memo = (key, frame)
         return frame
@@ -264,7 +271,7 @@ class ViewportModel:
         except Exception:  # render() reports the reason in the viewport
             return None
 
-    def set_spatial_filter(self, spec) -> None:
+    def set_spatial_filter(self, spec: FilterSpec | None) -> None:
         """Show the image through ``spec`` (a FilterSpec; None or kind "none" for the image as stored)."""
         self.spatial_filter = None if spec is None or spec.kind == "none" else spec
         self.changed("view")
