@@ -102,13 +102,21 @@ def test_worklist_tab_opens_claims_and_steps(qtbot, cache, window):
     second = tab.items[[i.study_uid for i in tab.items].index(stat_uid) + 1]
     qtbot.waitUntil(lambda: any(s.study_uid == second.study_uid for s in window.viewer.session.studies),
                     timeout=20_000)
+    # The study left unreported is released (no longer in progress for anyone).
+    qtbot.waitUntil(lambda: set(claims_mod.claims(cache)) == {second.study_uid}, timeout=10_000)
     QTest.keyClick(window.viewer.viewports[0], Qt.Key.Key_Left, keys)
     qtbot.waitUntil(lambda: any(s.study_uid == stat_uid for s in window.viewer.session.studies), timeout=20_000)
+    qtbot.waitUntil(lambda: set(claims_mod.claims(cache)) == {stat_uid}, timeout=10_000)
 
     # "Mine" shows the studies this reader has in progress.
     qtbot.mouseClick(tab.mine, Qt.MouseButton.LeftButton)
-    assert {i.study_uid for i in tab.items} == {stat_uid, second.study_uid}
+    assert {i.study_uid for i in tab.items} == {stat_uid}
     qtbot.mouseClick(tab.mine, Qt.MouseButton.LeftButton)
+
+    # View › Close study leaves it: released too.
+    window.close_study_action.trigger()
+    qtbot.waitUntil(lambda: claims_mod.claims(cache) == {}, timeout=10_000)
+    assert tab.table.item(_row_of(tab, "WT-2"), 1).text() == "unread"
 
 
 def test_study_read_by_a_colleague_is_asked_about_first(qtbot, cache, window):

@@ -35,18 +35,19 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.config import Settings
+from workstation.hl7.mllp import MllpListener
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui import theme
 from workstation.ui.background import BackgroundTask
 from workstation.ui.study_format import first_line, format_da, format_person_name
-from workstation.worklist import claims as claims_mod
 from workstation.worklist.build import NOT_ACQUIRED, WORKLIST_STATUSES, WorklistFilter, WorklistItem
 from workstation.worklist.context import study_context
 from workstation.worklist.gather import load_worklist, rebuild
-from workstation.worklist.opening import OpenRefused, ensure_local
+from workstation.worklist.opening import OpenRefused, ensure_local, taken_words
 from workstation.worklist.orders import PRIORITIES
-from workstation.worklist.settings import WorklistSettings, reader_of
+from workstation.worklist.reading import start_reading, stop_reading
+from workstation.worklist.settings import WorklistSettings
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 # the columns from the study date on may need the horizontal scroll bar.
 COLUMNS = ("Priority", "Status", "Patient name", "Patient ID", "Requested procedure", "Reason", "Study date",
            "Modality", "Body part", "Waiting", "Accession", "Where")
-REASON_COLUMN = 5
+STATUS_COLUMN, REASON_COLUMN = 1, 5
 MODALITIES = ("Any", "CT", "MR", "CR", "DX", "US", "MG", "NM", "PT", "XA", "RF")
 STAT_COLOUR = QColor("#e0524a")
 NEXT_KEY, PREVIOUS_KEY = "Ctrl+Alt+Right", "Ctrl+Alt+Left"
@@ -112,6 +113,8 @@ class WorklistTab(QWidget):
         self.current_key = ""
         #: Asked before opening a study another reader has in progress; tests replace it.
         self.ask_open_anyway: Callable[[WorklistItem], bool] = self._ask_open_anyway
+        #: The study this reader opened from the worklist (claimed, and told to the RIS) until it is left.
+        self.reading_uid = ""
         self._pending_open: WorklistItem | None = None
 
         self.date_from = QLineEdit()
@@ -179,7 +182,7 @@ class WorklistTab(QWidget):
         # this flag (no Qt object is touched off the GUI thread); the tab rebuilds within a second.
         self.ris_changed = False
         self.ris_news = ""
-        self.hl7_listener = None
+        self.hl7_listener: MllpListener | None = None
         self._ris_timer = QTimer(self)
         self._ris_timer.timeout.connect(self._on_ris_timer)
         self._ris_timer.start(1000)
@@ -198,7 +201,8 @@ class WorklistTab(QWidget):
         priority = self.priority.currentText()
         modality = self.modality.currentText()
         return WorklistFilter(
-            date_from=self.date_from.text().strip().replace("-", ""), date_to=self.date_to.text().strip().replace("-", ""),
+            date_from=self.date_from.text().strip().replace("-", ""),
+            date_to=self.date_to.text().strip().replace("-", ""),
             modality="" if modality == "Any" else modality, body_part=self.body_part.text().strip(),
             reading_status="" if status == "Any status" else status,
             priority="" if priority == "Any priority" else priority, mine=self.mine.isChecked())
@@ -282,12 +286,7 @@ class WorklistTab(QWidget):
         self.table.setRowCount(len(self.items))
         now = dt.datetime.now()
         for row, item in enumerate(self.items):
-            status = item.reading_status
-            if status == "in progress" and item.claimed_by_me:
-                status += " (you)"
-            elif status == "in progress" and item.claimed_by:
-                status += f" ({format_person_name(item.claimed_by)})"
-            values = (item.priority, status, format_person_name(item.patient_name), item.patient_id,
+            values = (item.priority, item.status_words, format_person_name(item.patient_name), item.patient_id,
                       item.requested_procedure or item.description, item.reason, format_da(item.study_date),
                       item.modalities.replace("\\", ", "), item.body_part, waiting_words(item.waiting_since, now),
                       item.accession, item.location)
@@ -299,6 +298,9 @@ class WorklistTab(QWidget):
                     cell.setForeground(QBrush(QColor(theme.WARNING_TEXT)))
                 if col == REASON_COLUMN and item.clinical_history:
                     cell.setToolTip(f"History: {item.clinical_history}")
+                if col == STATUS_COLUMN and item.busy_elsewhere:
+                    cell.setForeground(QBrush(QColor(theme.WARNING_TEXT)))
+                    cell.setToolTip(f"{taken_words(item)}: opening it asks first")
                 self.table.setItem(row, col, cell)
             if item.key == keep:
                 self.table.selectRow(row)
@@ -359,19 +361,44 @@ class WorklistTab(QWidget):
         self.note.setText(message)
 
     def _open_local(self, item: WorklistItem) -> None:
-        reader = reader_of(self._settings())
         if self.open_study(item.study_uid) is False:
             return  # the reader kept the study that was open
-        claims_mod.claim(self.cache, item.study_uid, reader.name, reader.reader_id)
+        settings = self._settings()
+        left, self.reading_uid = self.reading_uid, item.study_uid
+        if left and left != item.study_uid:
+            self._stop_reading(left, settings)
+        try:
+            start_reading(self.cache, settings, item.study_uid)
+        except Exception as exc:  # noqa: BLE001 - the study is open; only the shared status failed
+            log.exception("reading status not recorded")
+            self.note.setText(f"Opened, but not marked in progress: {first_line(str(exc))}")
         self.apply_filters()
         self.opened.emit(item.study_uid)
 
+    def _stop_reading(self, study_uid: str, settings: Settings | None = None) -> None:
+        try:
+            stop_reading(self.cache, settings or self._settings(), study_uid)
+        except Exception as exc:  # noqa: BLE001 - leaving a study never fails because of the RIS
+            log.exception("reading status not released")
+            self.note.setText(f"The study was not released for others: {first_line(str(exc))}")
+
+    def viewer_shows(self, open_uids: set[str]) -> None:
+        """The viewer now shows ``open_uids``: the study opened from the worklist, if gone, is released."""
+        if self.reading_uid and self.reading_uid not in open_uids:
+            left, self.reading_uid = self.reading_uid, ""
+            self._stop_reading(left)
+            self.apply_filters()
+
     def _ask_open_anyway(self, item: WorklistItem) -> bool:
-        answer = QMessageBox.question(
-            self, "Study being read", f"{format_person_name(item.claimed_by)} is reading this study.\n\n"
-            "Open it anyway?", QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Open
+        box = QMessageBox(QMessageBox.Icon.Question, "Study being read" if item.reading_status == "in progress"
+                          else "Study already reported", f"{taken_words(item)}.\n\nOpen it anyway?",
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("readByAnother")
+        open_anyway = box.addButton("Open anyway", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        return box.clickedButton() is open_anyway
 
     # Next / previous -----------------------------------------------------------------------------
     def step(self, delta: int) -> None:
@@ -459,6 +486,18 @@ def attach_worklist(window, cache: StudyCache, home: Home, *, network: bool = Tr
         window.addAction(action)  # the keys work while the viewer has the focus
         if menu is not None:
             menu.addAction(action)
+    def check_left(*_args: object) -> None:
+        # after the viewer has acted (the reader may have cancelled closing): what does it show now?
+        def check() -> None:
+            viewer = window.viewer
+            tab.viewer_shows({s.study_uid for s in viewer.session.studies} if viewer is not None else set())
+
+        QTimer.singleShot(0, check)
+
+    window.study_activated.connect(check_left)
+    close_action = getattr(window, "close_study_action", None)
+    if close_action is not None:
+        close_action.triggered.connect(check_left)
     tab.apply_filters()
     if network:
         QTimer.singleShot(0, tab.refresh)
@@ -468,4 +507,5 @@ def attach_worklist(window, cache: StudyCache, home: Home, *, network: bool = Tr
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(tab.stop_hl7_listener)
+            app.aboutToQuit.connect(lambda: tab.viewer_shows(set()))  # quitting leaves the study
     return tab

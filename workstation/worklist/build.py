@@ -95,10 +95,12 @@ class WorklistItem:
     @property
     def status_words(self) -> str:
         """The reading status with who: "being read by Doe, Jane", "in progress (you)", "final by Doe, Jane"."""
-        if not self.claimed_by or self.reading_status not in CLAIM_STATUSES:
+        if self.reading_status not in CLAIM_STATUSES:
             return self.reading_status
         if self.claimed_by_me:
             return f"{self.reading_status} (you)"
+        if not self.claimed_by:
+            return self.reading_status
         who = format_person_name(self.claimed_by)
         return f"being read by {who}" if self.reading_status == IN_PROGRESS else f"{self.reading_status} by {who}"
 

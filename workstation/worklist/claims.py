@@ -41,10 +41,16 @@ class Claim:
     source: str = LOCAL
 
     def by(self, reader: str, reader_id: str = "") -> bool:
-        """True when the claim is this reader's (by ID when both have one, else by name)."""
+        """True when the claim is this reader's (by ID when both have one, else by name).
+
+        Without a name on either side (no reader set up here), a claim made here is this
+        reader's and one from the RIS is not.
+        """
         if self.reader_id and reader_id:
             return self.reader_id == reader_id
-        return bool(self.reader) and self.reader == reader
+        if not self.reader and not reader:
+            return self.source == LOCAL
+        return self.reader == reader
 
 
 def claim(cache: StudyCache, study_uid: str, reader: str, reader_id: str = "", *, status: str = IN_PROGRESS,

@@ -63,7 +63,8 @@ def remote_study(node: str, ds: Dataset) -> RemoteStudy:
                        accession_issuer=issuer, patient_id=_text(ds, "PatientID"),
                        patient_name=_text(ds, "PatientName"), study_date=_text(ds, "StudyDate"),
                        study_time=_text(ds, "StudyTime"), description=_text(ds, "StudyDescription"),
-                       modalities=_text(ds, "ModalitiesInStudy"), referring_physician=_text(ds, "ReferringPhysicianName"),
+                       modalities=_text(ds, "ModalitiesInStudy"),
+                       referring_physician=_text(ds, "ReferringPhysicianName"),
                        num_instances=images)
 
 
@@ -124,7 +125,9 @@ def fetch_remote_studies(settings: Settings, flt: WorklistFilter, accessions: li
                 keys["ModalitiesInStudy"] = flt.modality.upper()
             found_acc: set[str] = set()
 
-            def ask(query: dict[str, Any]) -> None:
+            # (defaults bind this node's sets: the function is called within this iteration only)
+            def ask(query: dict[str, Any], node: Node = node, seen: set[str] = seen,
+                    found_acc: set[str] = found_acc) -> None:
                 for ds in find(node, settings.ae_title, "STUDY", query, cancel):
                     study = remote_study(node.name, ds)
                     if study.study_uid and study.study_uid not in seen:

@@ -139,6 +139,19 @@ def _study_of(cache: StudyCache, status: ReadingStatus) -> str:
     return ""
 
 
+def _release_theirs(cache: StudyCache, key: str, status: ReadingStatus) -> None:
+    """Release the study's "in progress" claim when it is the releasing reader's (or the RIS names nobody).
+
+    A colleague leaving a study does not release it for another reader who opened it since.
+    """
+    claim = claims_mod.claim_of(cache, key)
+    if claim is None or claim.status != IN_PROGRESS:
+        return
+    named = bool(status.reader_name or status.reader_id)
+    if not named or (claim.source == RIS and claim.by(status.reader_name, status.reader_id)):
+        claims_mod.release(cache, key, only_in_progress=True)
+
+
 def apply_reading_status(cache: StudyCache, status: ReadingStatus) -> StatusApplied:
     """Make what the RIS said the study's claim (or release it), and keep the order's status."""
     study_uid = _study_of(cache, status)
@@ -146,9 +159,9 @@ def apply_reading_status(cache: StudyCache, status: ReadingStatus) -> StatusAppl
     if status.order_status:
         set_order_status(cache, status.accession, status.order_status)
     if not status.status:
-        claims_mod.release(cache, key, only_in_progress=True)
+        _release_theirs(cache, key, status)
         if study_uid:  # a claim made before the study was known
-            claims_mod.release(cache, accession_key(status.accession), only_in_progress=True)
+            _release_theirs(cache, accession_key(status.accession), status)
         return StatusApplied(key, "")
     claims_mod.claim(cache, key, status.reader_name, status.reader_id, status=status.status, source=RIS)
     return StatusApplied(key, status.status)
