@@ -145,7 +145,8 @@ def mammogram(
     return image[:, ::-1].copy() if side == "R" else image
 
 
-def _add_ball(target: np.ndarray, u, v, centre: tuple[float, float], radius: float, density: float) -> None:
+def _add_ball(target: np.ndarray, u: np.ndarray, v: np.ndarray, centre: tuple[float, float], radius: float,
+              density: float) -> None:
     """Add a sphere's projected thickness (chord length in mm) times ``density``, in place."""
     c0, c1 = np.searchsorted(u, [centre[0] - radius, centre[0] + radius])
     r0, r1 = np.searchsorted(v, [centre[1] - radius, centre[1] + radius])
@@ -165,4 +166,5 @@ def _upsample(field: np.ndarray, rows: int, columns: int, shift_r: float, shift_
     ac = np.clip(fc - c0, 0, 1).astype(np.float32)[None, :]
     top = field[r0][:, c0] * (1 - ac) + field[r0][:, c0 + 1] * ac
     bottom = field[r0 + 1][:, c0] * (1 - ac) + field[r0 + 1][:, c0 + 1] * ac
-    return top * (1 - ar) + bottom * ar
+    out: np.ndarray = top * (1 - ar) + bottom * ar
+    return out

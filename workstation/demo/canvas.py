@@ -37,7 +37,8 @@ class SliceCanvas:
         self._dx = float(self.xs[1] - self.xs[0]) if len(self.xs) > 1 else 1.0
         self._dy = float(self.ys[1] - self.ys[0]) if len(self.ys) > 1 else 1.0
 
-    def box(self, xmin: float, xmax: float, ymin: float, ymax: float):
+    def box(self, xmin: float, xmax: float, ymin: float,
+            ymax: float) -> tuple[slice, slice, np.ndarray, np.ndarray] | None:
         """Index slices and broadcast coordinates of the pixels inside a box.
 
         Returns

@@ -13,6 +13,9 @@ from enum import IntEnum
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
+
+from workstation.demo.canvas import Point3
 
 
 class Tissue(IntEnum):
@@ -81,30 +84,33 @@ def _gyral_waves() -> tuple[np.ndarray, np.ndarray]:
     return k, rng.uniform(0, 2 * np.pi, 9)
 
 
-def _folding(X, Y, Z) -> np.ndarray:
+def _folding(X: np.ndarray, Y: np.ndarray, Z: np.ndarray) -> np.ndarray:
     """A smooth pseudo-random field in [-1, 1] that draws gyri and sulci."""
     k, phase = _gyral_waves()
-    acc = 0.0
+    acc = np.zeros(np.broadcast_shapes(X.shape, Y.shape, Z.shape))  # float64, as the waves are
     for (kx, ky, kz), ph in zip(k, phase, strict=True):
         acc = acc + np.sin(kx * X + ky * Y + kz * Z + ph)
     return acc / 3.0
 
 
-def _ellipsoid(X, Y, Z, centre, axes) -> np.ndarray:
+def _ellipsoid(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, centre: Point3 | np.ndarray,
+               axes: Point3 | np.ndarray) -> np.ndarray:
     """Normalised radius of each point in an axis-aligned ellipsoid (1 on its surface)."""
-    return np.sqrt(
+    radius: np.ndarray = np.sqrt(
         ((X - centre[0]) / axes[0]) ** 2 + ((Y - centre[1]) / axes[1]) ** 2 + ((Z - centre[2]) / axes[2]) ** 2
     )
+    return radius
 
 
-def _segment_distance(X, Y, Z, p0, p1) -> np.ndarray:
+def _segment_distance(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, p0: Point3, p1: Point3) -> np.ndarray:
     d = np.subtract(p1, p0)
     wx, wy, wz = X - p0[0], Y - p0[1], Z - p0[2]
     t = np.clip((wx * d[0] + wy * d[1] + wz * d[2]) / float(d @ d), 0.0, 1.0)
-    return np.sqrt((wx - t * d[0]) ** 2 + (wy - t * d[1]) ** 2 + (wz - t * d[2]) ** 2)
+    distance: np.ndarray = np.sqrt((wx - t * d[0]) ** 2 + (wy - t * d[1]) ** 2 + (wz - t * d[2]) ** 2)
+    return distance
 
 
-def head_labels(X, Y, Z, *, prior: bool = False) -> np.ndarray:
+def head_labels(X: npt.ArrayLike, Y: npt.ArrayLike, Z: npt.ArrayLike, *, prior: bool = False) -> np.ndarray:
     """Tissue label (:class:`Tissue`) at each point.
 
     Parameters
@@ -141,7 +147,7 @@ def head_labels(X, Y, Z, *, prior: bool = False) -> np.ndarray:
     inner = _ellipsoid(X, Y, Z, (0.0, 5.0, 8.0), (66.0, 88.0, 84.0)) <= 1.0
     # Skull base: below z = -25 the cranial cavity narrows to the middle
     # cranial fossae (temporal lobes) and the posterior fossa.
-    temporal = [_ellipsoid(X, Y, Z, (side * 38.0, 0.0, -22.0), (24.0, 34.0, 20.0)) <= 1.0 for side in (-1, 1)]
+    temporal = [_ellipsoid(X, Y, Z, (side * 38.0, 0.0, -22.0), (24.0, 34.0, 20.0)) <= 1.0 for side in (-1.0, 1.0)]
     posterior_fossa = _ellipsoid(X, Y, Z, (0.0, 50.0, -38.0), (56.0, 36.0, 28.0)) <= 1.0
     cranial = inner & ((Z > -25.0) | temporal[0] | temporal[1] | posterior_fossa)
     labels[inner & ~cranial] = Tissue.MUSCLE
@@ -151,7 +157,7 @@ def head_labels(X, Y, Z, *, prior: bool = False) -> np.ndarray:
     fold = _folding(X, Y, Z)
     rho = _ellipsoid(X, Y, Z, _BRAIN_CENTRE, _BRAIN_AXES)
     cerebrum = cranial & (rho <= 0.97) & (-28.0 + 0.25 * np.maximum(Y, 0.0) < Z)
-    for side in (-1, 1):
+    for side in (-1.0, 1.0):
         cerebrum |= cranial & (_ellipsoid(X, Y, Z, (side * 38.0, 0.0, -22.0), (22.0, 32.0, 18.0)) <= 1.0)
     labels[cerebrum] = Tissue.GREY
     labels[cerebrum & (rho < 0.80 + 0.06 * fold)] = Tissue.WHITE
@@ -207,7 +213,8 @@ def head_labels(X, Y, Z, *, prior: bool = False) -> np.ndarray:
     return labels
 
 
-def mr_signal(labels: np.ndarray, sequence: str, X, Y, Z, rng: np.random.Generator) -> np.ndarray:
+def mr_signal(labels: np.ndarray, sequence: str, X: npt.ArrayLike, Y: npt.ArrayLike, Z: npt.ArrayLike,
+              rng: np.random.Generator) -> np.ndarray:
     """Magnitude image for a contrast: tissue signal x coil sensitivity, Rician noise.
 
     Parameters
@@ -239,4 +246,5 @@ def mr_signal(labels: np.ndarray, sequence: str, X, Y, Z, rng: np.random.Generat
     sigma = 18.0
     real = signal + rng.normal(0.0, sigma, signal.shape).astype(np.float32)
     imag = rng.normal(0.0, sigma, signal.shape).astype(np.float32)
-    return np.clip(np.sqrt(real * real + imag * imag), 0, 4095).astype(np.uint16)
+    magnitude: np.ndarray = np.clip(np.sqrt(real * real + imag * imag), 0, 4095).astype(np.uint16)
+    return magnitude

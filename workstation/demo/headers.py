@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
 
 from workstation.demo.head_phantom import MR_WINDOWS
 from workstation.demo.pet_phantom import pet_header
@@ -68,7 +68,7 @@ def series_dataset(series: SeriesPlan) -> Dataset:
     study, patient = series.study, series.study.patient
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = series.sop_class_uid
+    ds.file_meta.MediaStorageSOPClassUID = UID(series.sop_class_uid)
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     ds.file_meta.ImplementationVersionName = "LIGHTBOX_DEMO"
@@ -139,7 +139,7 @@ def series_dataset(series: SeriesPlan) -> Dataset:
 
 def _image_plane(ds: Dataset, series: SeriesPlan) -> None:
     ds.PixelSpacing = [round(v, 6) for v in series.pixel_spacing]
-    ds.ImageOrientationPatient = list(series.orientation)
+    ds.ImageOrientationPatient = list(series.image_plane()[0])
     ds.SliceThickness = series.slice_thickness
     ds.SpacingBetweenSlices = abs(series.slice_step)
 
@@ -235,7 +235,7 @@ def _mr(ds: Dataset, series: SeriesPlan) -> None:
     ds.dBdt = 0
 
 
-def _projection(ds: Dataset, series: SeriesPlan, windows) -> None:
+def _projection(ds: Dataset, series: SeriesPlan, windows: Sequence[tuple[float, float, str]]) -> None:
     """Modules shared by DX and MG 'for presentation' images."""
     ds.ImageType = ["ORIGINAL", "PRIMARY", ""]
     _monochrome(ds, series)
@@ -318,7 +318,7 @@ def _mg(ds: Dataset, series: SeriesPlan) -> None:
     ds.OrganDose = 1.3
 
 
-def _us_region(bounds, delta, data_type: int, flags: int = 0) -> Dataset:
+def _us_region(bounds: Sequence[int], delta: Sequence[float], data_type: int, flags: int = 0) -> Dataset:
     x0, y0, x1, y1 = bounds
     item = Dataset()
     item.RegionSpatialFormat = 1  # 2D
@@ -393,7 +393,7 @@ def _us(ds: Dataset, series: SeriesPlan) -> None:
 def set_instance(ds: Dataset, series: SeriesPlan, index: int, pixel_bytes: bytes) -> None:
     """Fill the per-instance attributes of instance ``index`` (0-based) and its pixels."""
     uid = series.instance_uid(index)
-    ds.file_meta.MediaStorageSOPInstanceUID = uid
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(uid)
     ds.SOPInstanceUID = uid
     ds.InstanceNumber = index + 1
     # Half a second per slice of a helical scan, one per MR slice, a few s per radiograph.

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydicom.dataset import Dataset
 
 from workstation.demo.canvas import box_blur3
 from workstation.demo.phantoms import Sphere, chest_slice
+
+if TYPE_CHECKING:  # the plan imports the phantoms: only its type is needed here
+    from workstation.demo.plan import SeriesPlan
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,8 @@ def pet_slice(
             continue
         inside = (X - les.centre_mm[0]) ** 2 + (Y - les.centre_mm[1]) ** 2 <= r2
         activity[inside] = les.activity_bqml
-    return activity
+    out: np.ndarray = activity
+    return out
 
 
 PET_RESCALE_SLOPE = 1.0
@@ -148,11 +153,11 @@ def _sct(value: str, meaning: str) -> Dataset:
     return item
 
 
-def pet_header(ds: Dataset, series, acquisition: PETAcquisition = PET_ACQUISITION) -> None:
+def pet_header(ds: Dataset, series: SeriesPlan, acquisition: PETAcquisition = PET_ACQUISITION) -> None:
     """PET Series, PET Isotope and PET Image modules of the demo PET (attenuation and decay corrected)."""
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
     ds.PixelSpacing = [round(v, 6) for v in series.pixel_spacing]
-    ds.ImageOrientationPatient = list(series.orientation)
+    ds.ImageOrientationPatient = list(series.image_plane()[0])
     ds.SliceThickness = series.slice_thickness
     ds.SpacingBetweenSlices = abs(series.slice_step)
     ds.SamplesPerPixel = 1

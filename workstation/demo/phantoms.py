@@ -67,8 +67,8 @@ class Sphere:
 
     def shifted(self, shift: tuple[float, float, float], diameter_mm: float | None = None) -> Sphere:
         """The same sphere seen in a frame of reference moved by ``shift``."""
-        c = tuple(float(a + b) for a, b in zip(self.centre_mm, shift, strict=True))
-        return Sphere(c, self.diameter_mm if diameter_mm is None else diameter_mm, self.hu, self.label)
+        x, y, z = (float(a + b) for a, b in zip(self.centre_mm, shift, strict=True))
+        return Sphere((x, y, z), self.diameter_mm if diameter_mm is None else diameter_mm, self.hu, self.label)
 
 
 # Centres lie on the pixel and slice grid of both demo sizes (multiples of
@@ -382,7 +382,8 @@ def chest_slice(
     return canvas.values, exact
 
 
-def _paint_lungs(canvas, X, Y, z, diaphragm, cavity) -> np.ndarray:
+def _paint_lungs(canvas: SliceCanvas, X: np.ndarray, Y: np.ndarray, z: float, diaphragm: np.ndarray | None,
+                 cavity: np.ndarray) -> np.ndarray:
     s = _lung_scale(z)
     lungs = np.zeros(canvas.values.shape, dtype=bool)
     if s == 0.0:
@@ -465,7 +466,8 @@ def _paint_spine(canvas: SliceCanvas, z: float, post: float) -> None:
     canvas.ellipse(0.0, canal, 5.0 * small, 4.5 * small, 35.0)
 
 
-def _paint_ribs(canvas, X, Y, z, ax, ant, post, wall) -> None:
+def _paint_ribs(canvas: SliceCanvas, X: np.ndarray, Y: np.ndarray, z: float, ax: float, ant: float, post: float,
+                wall: float) -> None:
     """Twelve pairs of ribs sloping down from the spine to the costal cartilages."""
     ra, rant, rpost = ax - wall - 6.0, ant - wall - 6.0, post - wall - 6.0
     band_hit = canvas.box(-ra - 8, ra + 8, -rant - 8, rpost + 8)

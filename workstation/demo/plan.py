@@ -171,10 +171,23 @@ class SeriesPlan:
         o = np.asarray(self.orientation, dtype=float)
         return np.cross(o[:3], o[3:])
 
+    def image_plane(self) -> tuple[tuple[float, ...], tuple[float, float, float]]:
+        """Orientation and first position of a cross-sectional series.
+
+        Raises
+        ------
+        ValueError
+            A projection image (radiograph, mammogram, ultrasound) has no image plane.
+        """
+        if self.orientation is None or self.first_position is None:
+            raise ValueError(f"series {self.key} has no image plane (a projection image)")
+        return self.orientation, self.first_position
+
     def position(self, index: int) -> tuple[float, float, float]:
         """Image Position (Patient) of instance ``index`` (0-based)."""
         p = np.asarray(self.first_position, dtype=float) + index * self.slice_step * self.normal
-        return tuple(float(round(v, 4)) for v in p)
+        x, y, z = (float(round(v, 4)) for v in p)
+        return x, y, z
 
     def instance_uid(self, index: int) -> str:
         """SOP Instance UID of instance ``index`` (0-based)."""
@@ -199,7 +212,8 @@ def planned_studies(size: str = "full") -> list[StudyPlan]:
     """All demo studies, current and prior, in a stable order."""
     robert, anna = demo_patients()
 
-    def study(key, patient, date, time, description, acc, sid, referrer, modality, folder) -> StudyPlan:
+    def study(key: str, patient: DemoPatient, date: str, time: str, description: str, acc: str, sid: str,
+              referrer: str, modality: str, folder: str) -> StudyPlan:
         return StudyPlan(
             key, patient, demo_uid(size, key), date, time, description, acc, sid, referrer, modality, folder
         )
@@ -252,7 +266,7 @@ def planned_series(size: str = "full") -> list[SeriesPlan]:
     studies = {st.key: st for st in planned_studies(size)}
     out: list[SeriesPlan] = []
 
-    def add(study_key: str, key: str, number: int, **kw) -> None:
+    def add(study_key: str, key: str, number: int, **kw: Any) -> None:
         st = studies[study_key]
         params = dict(kw.pop("params", {}), size=size)
         out.append(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 
 from workstation.demo.canvas import gaussian_blur
 from workstation.demo.phantoms import Sphere, chest_slice
@@ -21,7 +22,7 @@ _VOLUME_X = (-210.0, 210.0)
 _VOLUME_Y = (-140.0, 150.0)
 
 
-def _attenuation(hu: np.ndarray) -> np.ndarray:
+def _attenuation(hu: npt.NDArray[np.float32] | np.float32) -> npt.NDArray[np.float32] | np.float32:
     """Linear attenuation relative to water at chest-radiograph energies."""
     mu = np.clip((hu + 1000.0) / 1000.0, 0.0, None)
     # Bone attenuates more than its CT number suggests at ~60 keV.
@@ -48,10 +49,11 @@ def _projections(step: float, z_top: float, z_bottom: float) -> tuple[np.ndarray
     return pa, lat, zs
 
 
-def _resample(image: np.ndarray, src_rows: np.ndarray, src_cols: np.ndarray, rows: np.ndarray, cols: np.ndarray):
+def _resample(image: np.ndarray, src_rows: np.ndarray, src_cols: np.ndarray, rows: np.ndarray,
+              cols: np.ndarray) -> np.ndarray:
     """Bilinear resampling of ``image`` given on increasing grids to new coordinates."""
 
-    def weights(src: np.ndarray, dst: np.ndarray):
+    def weights(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = np.interp(dst, src, np.arange(len(src), dtype=np.float64))
         i0 = np.clip(np.floor(pos).astype(np.intp), 0, len(src) - 2)
         return i0, (pos - i0).astype(np.float32)
@@ -60,7 +62,8 @@ def _resample(image: np.ndarray, src_rows: np.ndarray, src_cols: np.ndarray, row
     c0, fc = weights(src_cols, cols)
     top = image[r0][:, c0] * (1 - fc) + image[r0][:, c0 + 1] * fc
     bottom = image[r0 + 1][:, c0] * (1 - fc) + image[r0 + 1][:, c0 + 1] * fc
-    return top * (1 - fr[:, None]) + bottom * fr[:, None]
+    out: np.ndarray = top * (1 - fr[:, None]) + bottom * fr[:, None]
+    return out
 
 
 def chest_radiograph(
@@ -138,4 +141,5 @@ def chest_radiograph(
     value = 1.0 - np.exp(-((np.clip(path, 0.0, None) / 190.0) ** 2))
     image = 120.0 + 3600.0 * value
     image += rng.normal(0.0, 22.0, image.shape).astype(np.float32)
-    return np.clip(image, 0, 4095).astype(np.uint16)
+    grey: np.ndarray = np.clip(image, 0, 4095).astype(np.uint16)
+    return grey

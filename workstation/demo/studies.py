@@ -121,7 +121,7 @@ def _render_ct(group: list[SeriesPlan]) -> Rendered:
     if first.params.get("petct"):
         spheres = petct_ct_spheres()
     n = first.columns
-    x0, y0, _ = first.first_position
+    x0, y0, _ = first.image_plane()[1]
     xs = x0 + np.arange(n, dtype=np.float32) * first.pixel_spacing[1]
     ys = y0 + np.arange(first.rows, dtype=np.float32) * first.pixel_spacing[0]
     noise = {s.key: _NoiseBank(_rng(s), (first.rows, first.columns), s.params["kernel"]) for s in group}
@@ -139,13 +139,14 @@ def _render_ct(group: list[SeriesPlan]) -> Rendered:
             yield series, index, np.clip(np.rint(image) + 1024.0, 0, 4095).astype(np.uint16)
 
 
-def _pixel_grid(series: SeriesPlan, index: int):
+def _pixel_grid(series: SeriesPlan, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Patient coordinates (X, Y, Z) of every pixel of an instance, broadcastable."""
-    o = np.asarray(series.orientation, dtype=np.float32)
+    o = np.asarray(series.image_plane()[0], dtype=np.float32)
     origin = np.asarray(series.position(index), dtype=np.float32)
     cols = np.arange(series.columns, dtype=np.float32)[None, :] * series.pixel_spacing[1]
     rows = np.arange(series.rows, dtype=np.float32)[:, None] * series.pixel_spacing[0]
-    return tuple(origin[k] + o[k] * cols + o[3 + k] * rows for k in range(3))
+    x, y, z = (origin[k] + o[k] * cols + o[3 + k] * rows for k in range(3))
+    return x, y, z
 
 
 def _render_mr(group: list[SeriesPlan]) -> Rendered:
@@ -162,7 +163,7 @@ def _render_mr(group: list[SeriesPlan]) -> Rendered:
 def _render_pt(group: list[SeriesPlan]) -> Rendered:
     for series in group:
         rng = _rng(series)
-        x0, y0, _ = series.first_position
+        x0, y0, _ = series.image_plane()[1]
         xs = x0 + np.arange(series.columns, dtype=np.float32) * series.pixel_spacing[1]
         ys = y0 + np.arange(series.rows, dtype=np.float32) * series.pixel_spacing[0]
         for index in range(series.instances):
@@ -173,7 +174,8 @@ def _render_pt(group: list[SeriesPlan]) -> Rendered:
 def _body_spheres(prior: bool) -> list[Sphere]:
     if not prior:
         return list(CT_SPHERES)
-    back = tuple(-v for v in PRIOR_CT_TABLE_SHIFT)
+    dx, dy, dz = PRIOR_CT_TABLE_SHIFT
+    back = (-dx, -dy, -dz)
     return [s.shifted(back) for s in PRIOR_CT_SPHERES]
 
 

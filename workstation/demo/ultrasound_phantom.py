@@ -147,11 +147,13 @@ def _blur_xy(a: np.ndarray, sy: float, sx: float) -> np.ndarray:
 
 def _log_compress(amplitude: np.ndarray) -> np.ndarray:
     db = 20.0 * np.log10(np.clip(amplitude, 1e-3, None))
-    return np.clip((db + 42.0) / 56.0 * 255.0, 0, 255).astype(np.uint8)
+    grey: np.ndarray = np.clip((db + 42.0) / 56.0 * 255.0, 0, 255).astype(np.uint8)
+    return grey
 
 
 def _colour_box(lateral: np.ndarray, depth: np.ndarray) -> np.ndarray:
-    return (np.abs(lateral)[None, :] < 1.2) & (depth[:, None] > 1.3) & (depth[:, None] < 2.9)
+    box: np.ndarray = (np.abs(lateral)[None, :] < 1.2) & (depth[:, None] > 1.3) & (depth[:, None] < 2.9)
+    return box
 
 
 def _velocity_colour(v: np.ndarray) -> np.ndarray:
