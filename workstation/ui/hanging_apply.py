@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton
@@ -40,6 +41,10 @@ from workstation.hanging.service import plan_study
 from workstation.home import Home
 from workstation.session.patient import OtherPatient
 from workstation.session.reading import MAX_GRID
+from workstation.ui.qvariant import combo_value, signal_value
+
+if TYPE_CHECKING:  # the window attaches them (volume_cells imports VTK)
+    from workstation.ui.volume_cells import VolumeCells
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +120,7 @@ class HangingController(QObject):
         self._fetch: Callable | None = None
         self._extra_priors = 1
         self.notes = [_NoteLabel(w) for w in viewer.viewports]
-        self.volume_cells = None  # MPR and 3D viewports (ui.volume_cells.VolumeCells), set by the window
+        self.volume_cells: VolumeCells | None = None  # MPR and 3D viewports, set by the window
         self._build_toolbar()
         for w in viewer.viewports:
             w.key_pressed.connect(self._on_key)
@@ -170,7 +175,7 @@ class HangingController(QObject):
         self.chooser.blockSignals(False)
 
     def _on_chosen(self, index: int) -> None:
-        protocol_id = self.chooser.itemData(index)
+        protocol_id = combo_value(self.chooser, str, index)
         if self.plan is not None and protocol_id and protocol_id != self.plan.protocol_id:
             self.hang(self.plan.study_uid, protocol_id)
 
@@ -382,8 +387,11 @@ class HangingController(QObject):
                                                     ("voi", links.window)) if on}
             placed.append(PlacedViewport(roles[ds.study.study_uid], series, window, view.invert,
                                          view.rotation * 90, view.flip_horizontal, sync))
-        priors = [facts[uid] for uid in prior_uids if facts.get(uid) is not None]
-        return placed, priors, facts[current_uid]
+        priors = [f for uid in prior_uids if (f := facts.get(uid)) is not None]
+        current = facts[current_uid]
+        if current is None:  # removed from the cache while shown
+            raise ProtocolError("layout", "", "the study shown is no longer in the cache")
+        return placed, priors, current
 
     def save_layout_as_protocol(self, name: str, match) -> Protocol:
         """Save the layout shown as the user's protocol; it wins the next time for similar studies.
@@ -395,7 +403,7 @@ class HangingController(QObject):
         """
         placed, priors, current = self.placed_viewports()
         rows, cols = self.viewer.session.grid
-        rectangles = ()
+        rectangles: Sequence[tuple[float, float, float, float]] = ()
         if self.plan is not None:
             stage = self.plan.stages[self.stage]
             if stage.layout == "custom" and grid_cells(stage)[:2] == (rows, cols):
@@ -415,6 +423,9 @@ class HangingController(QObject):
         from workstation.ui.protocol_editor import SaveLayoutDialog
 
         current = study_facts(self.viewer.cache, self.viewer.session.patient.study_uid, with_series=False)
+        if current is None:  # removed from the cache while shown
+            self.viewer.message.emit("The study shown is no longer in the cache: its layout cannot be saved")
+            return None
         dialog = SaveLayoutDialog(current, self.viewer)
         while dialog.exec():
             try:
@@ -487,6 +498,8 @@ class HangingController(QObject):
             return
         self.stop_prefetch()
         current = study_facts(self.viewer.cache, self.plan.study_uid, with_series=False)
+        if current is None:  # removed from the cache meanwhile: no priors to look for
+            return
         self._fetch, self._extra_priors = fetch, extra_priors
         self._prefetch_stop = threading.Event()
         self._run_in_background(lambda stop: self._prefetch_event.emit("remote", query(current)))
@@ -512,20 +525,22 @@ class HangingController(QObject):
             self._prefetch_thread.join(timeout)
             self._prefetch_thread = None
 
-    def _on_prefetch_event(self, kind: str, payload) -> None:
+    def _on_prefetch_event(self, kind: str, payload: object) -> None:
         if self._prefetch_stop.is_set():
             return
         if kind == "remote":
-            self.refresh(payload)
+            self.refresh(signal_value(payload, list))
             from workstation.hanging.prefetch import prefetch_items
 
+            if self.plan is None:
+                return
             items = [i for i in prefetch_items(self.plan, self._extra_priors) if not i.in_cache]
-            if items:
-                signal, fetch = self._prefetch_event, self._fetch
+            signal, fetch = self._prefetch_event, self._fetch
+            if items and fetch is not None:
                 self._run_in_background(
                     lambda stop: fetch(items, lambda uid: signal.emit("arrived", uid), stop.is_set))
         elif kind == "arrived":
-            self.prior_arrived(payload)
+            self.prior_arrived(signal_value(payload, str))
         elif kind == "failed":
             self.viewer.message.emit(f"Priors could not be fetched: {payload}")
 

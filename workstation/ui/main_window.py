@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -32,6 +33,15 @@ from workstation.ui.study_browser import StudyBrowser
 from workstation.ui.study_feed import POLL_INTERVAL_MS
 from workstation.ui.study_format import first_line, import_summary_message
 
+if TYPE_CHECKING:  # the parts the start-up attaches; each imports this module
+    from workstation.ui.hanging_apply import HangingController
+    from workstation.ui.idle_lock import IdleLock
+    from workstation.ui.multi_monitor import MonitorLayouts
+    from workstation.ui.qc_menu import QcMenu
+    from workstation.ui.remote_tab import RemoteTab
+    from workstation.ui.report_panel import ReportPanel
+    from workstation.ui.viewer.viewer import ViewerWidget
+
 log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "Lightbox"
@@ -58,6 +68,15 @@ class MainWindow(QMainWindow):
         The Study Instance UID the reader opened from the study list.
     """
 
+    # Parts the start-up (workstation.ui.app) attaches after construction.  Declared, not assigned:
+    # a window without one has no such attribute (read them with getattr(window, name, None)).
+    report_panel: ReportPanel
+    hanging: HangingController
+    monitor_layouts: MonitorLayouts
+    qc: QcMenu
+    idle_lock: IdleLock
+    volume3d_settings: dict[str, Any]
+
     study_activated = Signal(str)
 
     def __init__(
@@ -79,12 +98,12 @@ class MainWindow(QMainWindow):
         self._close_when_idle = False
         # Kept inside its screen once its frame is known (the application's window; tests size theirs freely).
         self.keep_on_screen = False
-        self.viewer = None
+        self.viewer: ViewerWidget | None = None
         self.study_tabs: QTabWidget | None = None
-        self.remote = None
+        self.remote: RemoteTab | None = None
         self.browser = StudyBrowser(cache, poll_interval_ms=poll_interval_ms)
         self.browser.study_activated.connect(self._activate_study)
-        self.viewport_area = self._make_viewport_area()
+        self.viewport_area: QWidget = self._make_viewport_area()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.browser)
@@ -200,7 +219,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.session_label)
 
     # Public ----------------------------------------------------------------------------
-    def attach_viewer(self, viewer) -> None:
+    def attach_viewer(self, viewer: ViewerWidget) -> None:
         """Put the reading viewer below the study list and route opened studies to it.
 
         Opening a study gives the viewer most of the height (the list stays one drag
@@ -249,7 +268,7 @@ class MainWindow(QMainWindow):
 
         focus = QApplication.focusWidget()
         typing = isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)) and focus.isVisible()
-        if typing and not self.viewer.isAncestorOf(focus):
+        if typing and focus is not None and not self.viewer.isAncestorOf(focus):
             return
         self.viewer.active_widget.setFocus()
 
@@ -339,6 +358,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _open_in_viewer(self, study_uid: str) -> None:
+        if self.viewer is None:  # connected by attach_viewer: never without a viewer
+            return
         if self.viewer.open_study(study_uid):
             total = sum(self.splitter.sizes()) or self.height()
             self.splitter.setSizes([int(total * 0.22), int(total * 0.78)])
@@ -347,6 +368,8 @@ class MainWindow(QMainWindow):
         uid = self.browser.selected_study_uid()
         if uid is None:
             self.statusBar().showMessage("Select a study in the list first", 5000)
+            return
+        if self.viewer is None:  # the action comes with the viewer
             return
         if not self.viewer.session.studies:
             self._open_in_viewer(uid)
@@ -366,7 +389,7 @@ class MainWindow(QMainWindow):
         """What holds the study lists: the Local/Remote tabs once attached, else the local list."""
         return self.study_tabs if self.study_tabs is not None else self.browser
 
-    def attach_remote_tab(self, remote) -> None:
+    def attach_remote_tab(self, remote: RemoteTab) -> None:
         """Put the study list in a Local tab beside a Remote tab (archive search and retrieve)."""
         tabs = QTabWidget()
         tabs.setDocumentMode(True)
@@ -428,11 +451,12 @@ class MainWindow(QMainWindow):
         workspace.resize(min(1400, int(screen.width() * 0.96)), min(950, int(screen.height() * 0.94)))
         workspace.move(screen.x() + (screen.width() - workspace.width()) // 2,
                        screen.y() + (screen.height() - workspace.height()) // 2)
-        if self.viewer is not None:
+        viewer = self.viewer
+        if viewer is not None:  # attached once, never replaced
             # The MPR planes show as reference lines in 2D viewports of the same frame of reference
             # (the workspace sends no planes once closed: the lines go).
             workspace.planes_changed.connect(
-                lambda frame_uid, planes: self.viewer.show_external_planes("mpr", frame_uid, planes))
+                lambda frame_uid, planes: viewer.show_external_planes("mpr", frame_uid, planes))
         self.volume_workspaces = [w for w in getattr(self, "volume_workspaces", []) if w.isVisible()] + [workspace]
         workspace.show()
         if series_uid is None:
@@ -451,7 +475,7 @@ class MainWindow(QMainWindow):
 
     def replace_viewport_area(self, widget: QWidget) -> None:
         """Put the viewer in the area below the study list."""
-        old = self.viewport_area
+        old: QWidget = self.viewport_area
         self.splitter.replaceWidget(self.splitter.indexOf(old), widget)
         old.deleteLater()
         self.viewport_area = widget
@@ -563,8 +587,9 @@ class MainWindow(QMainWindow):
         if getattr(self, "report_panel", None) is not None:
             self.report_panel.shutdown()  # its timers read the index, which closes with the window
         if getattr(self, "hanging", None) is not None:
-            if getattr(self.hanging, "volume_cells", None) is not None:
-                self.hanging.volume_cells.stop()  # volume reads of MPR and 3D viewports
+            cells = getattr(self.hanging, "volume_cells", None)
+            if cells is not None:
+                cells.stop()  # volume reads of MPR and 3D viewports
             self.hanging.stop_prefetch()  # its thread reports to the controller, which goes with the window
         if getattr(self, "monitor_layouts", None) is not None:
             self.monitor_layouts.shutdown()  # the normal geometry is what is remembered, never a span
