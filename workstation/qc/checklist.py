@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workstation.qc import state
 from workstation.qc.checks import FAIL, INFO, PASS, WARN, CheckItem, check_study, worst
 from workstation.qc.completeness import CompletenessReport
 from workstation.qc.instances import operator_name
 from workstation.store.cache import StudyCache
+
+if TYPE_CHECKING:
+    from workstation.net.retrieve import RetrieveReport
 
 
 @dataclass
@@ -27,7 +30,7 @@ class Checklist:
     mark: state.QcMark | None = None
     completeness: CompletenessReport | None = None
     #: The retrieve that fetched missing instances just before this checklist was made, if one did.
-    fetched: object | None = None
+    fetched: RetrieveReport | None = None
 
     @property
     def overall(self) -> str:
