@@ -203,7 +203,8 @@ def _frames(ref: Dataset) -> tuple[int, ...]:
     value = ref.get("ReferencedFrameNumber")
     if value in (None, ""):
         return ()
-    values = value if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, str) else [value]
+    several = isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, str)
+    values = value if several else [value]
     out = []
     for v in values:
         try:
