@@ -50,6 +50,16 @@ def test_explicit_window_and_shared_tables_across_frames():
     assert np.array_equal(grey, a.to_display(stored, w))
 
 
+def test_derived_pipeline_is_cached_apart_from_its_base_and_needs_the_base_key():
+    ds = dcmread(get_testdata_file("CT_small.dcm"), stop_before_pixels=True)
+    display = FrameDisplay()
+    inverted = display.pipeline(("a", 0, "state"), ds, 0, base_key=("a", 0),
+                                derive=lambda p: p.with_transforms(inverted=True))
+    assert inverted.inverted and not display.pipeline(("a", 0), ds, 0).inverted
+    with pytest.raises(ValueError, match="needs the key of the pipeline it is derived from"):
+        display.pipeline(("b", 0, "state"), ds, 0, derive=lambda p: p)
+
+
 @pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "RG1_UNCI.dcm"])
 def test_sampled_render_is_the_full_render_at_the_samples(name):
     """The minified fast path picks stored pixels first, then looks them up: the same values as full size."""
