@@ -7,7 +7,8 @@ adjusts it per modality, and a site can override both with
 Patient's Name and Patient ID are always in the top left corner, whatever a
 layout says: every viewport must show whose images these are.  They are read
 from the image's own header once it is read (the index keeps one name per
-Patient ID, the file says what it holds), else from the index.
+Patient ID, the file says what it holds), else from the index; a name the RIS
+has corrected since (ADT^A08) is shown as corrected.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class CornerContext:
     zoom: float = 1.0
     frame_rate: float | None = None
     loading: bool = False
+    #: Patient names the RIS replaced (ADT^A08): an image carrying one shows the study's corrected name.
+    replaced_names: frozenset[str] = frozenset()
 
 
 def person_name(value: str) -> str:
@@ -165,8 +168,14 @@ def _view(ctx: CornerContext) -> str:
     return " ".join(p for p in (lat, _h(ctx, "ViewPosition")) if p)
 
 
+def _own_name(ctx: CornerContext) -> str:
+    """The image's own Patient's Name, unless the RIS has corrected it since (then "": the index's is shown)."""
+    name = _h(ctx, "PatientName")
+    return "" if name in ctx.replaced_names else name
+
+
 FIELDS: dict[str, Callable[[CornerContext], str]] = {
-    "patient_name": lambda c: person_name(_h(c, "PatientName") or c.study.patient_name) or "(no name)",
+    "patient_name": lambda c: person_name(_own_name(c) or c.study.patient_name) or "(no name)",
     "patient_id": lambda c: f"ID {_h(c, 'PatientID') or c.study.patient_id or '(none)'}",
     "birth_age_sex": _birth_age_sex,
     "institution": lambda c: c.study.institution or _h(c, "InstitutionName"),

@@ -395,6 +395,17 @@ class ReadingSession:
         vp.other_patient = display_set is not None and self.is_other_patient(display_set)
         patient = self.patient
         vp.expected_patient = (patient.patient_name, patient.patient_id) if patient is not None else None
+        vp.replaced_names = self._replaced_names(display_set.study) if display_set is not None else frozenset()
+
+    def _replaced_names(self, study: StudyRow) -> frozenset[str]:
+        """Names the RIS corrected for the study's patient: images carrying one show the corrected name."""
+        from workstation.worklist.patients import replaced_names
+
+        try:
+            return replaced_names(self.cache, study.patient_id, study.issuer)
+        except Exception:  # noqa: BLE001 - a busy index must not stop an image from showing
+            log.exception("patient corrections unavailable")
+            return frozenset()
 
     def start_loading(self, display_set: DisplaySet, first: int = 0) -> None:
         """Read frame ``first`` now (the first image shows at once) and the rest in the background."""

@@ -129,3 +129,15 @@ def patient_changes(cache: StudyCache, patient_id: str | None = None, study_uid:
         rows = list(cache.connection.execute(sql + " ORDER BY pk", args))
     return [PatientChange(r["action"], r["patient_id"], r["issuer"], r["study_uid"], r["field"], r["old_value"],
                           r["new_value"], r["source"], r["created"]) for r in rows]
+
+
+def replaced_names(cache: StudyCache, patient_id: str, issuer: str = "") -> frozenset[str]:
+    """The names an update from the RIS replaced for this patient (images still carrying one are outdated)."""
+    sql = "SELECT old_value FROM patient_changes WHERE action=? AND field='name' AND patient_id=?"
+    args: list[str] = [UPDATE, patient_id]
+    if issuer:
+        sql += " AND issuer IN (?, '')"
+        args.append(issuer)
+    with cache.lock:
+        rows = list(cache.connection.execute(sql, args))
+    return frozenset(str(r["old_value"]) for r in rows if r["old_value"])
