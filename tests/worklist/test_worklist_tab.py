@@ -10,6 +10,8 @@ from PySide6.QtTest import QTest
 from tests.factories import write_series
 from tests.hl7.peer import free_port
 from workstation.home import Home
+from workstation.imaging import overlay_model
+from workstation.imaging.corner_text import person_name
 from workstation.reporting.editor import ReportEditor
 from workstation.config import Settings
 from workstation.store.cache import StudyCache
@@ -144,6 +146,12 @@ def test_header_shows_the_ris_correction_and_report_starts_with_the_order(qtbot,
     _double_click(qtbot, tab, _row_of(tab, "WT-2"))
     qtbot.waitUntil(lambda: bool(window.viewer.session.studies), timeout=20_000)
     assert "corrected by the RIS" in window.order_header.text() and "花子" in window.order_header.text()
+    # The viewport's corner text (what its widget paints) names the corrected patient, without a mismatch banner.
+    vp = window.viewer.viewports[0].model
+    qtbot.waitUntil(lambda: vp.header() is not None, timeout=20_000)
+    assert str(vp.header().PatientName) == "山田^太郎"  # the file is not rewritten
+    assert overlay_model.corner_lines(vp)["top_left"][0] == person_name("山田^花子")
+    assert overlay_model.banner_text(vp) == ""
 
     editor = ReportEditor(cache, Settings())
     editor.open_study(stat.study_uid)
