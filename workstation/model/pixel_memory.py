@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # stack_pixels imports this module
+    from workstation.model.stack_pixels import StackPixels
 
 _lock = threading.Lock()
-_by_series: weakref.WeakValueDictionary[str, object] = weakref.WeakValueDictionary()
+_by_series: weakref.WeakValueDictionary[str, StackPixels] = weakref.WeakValueDictionary()
 
 
-def remember(series_uid: str, pixels) -> None:
+def remember(series_uid: str, pixels: StackPixels) -> None:
     """Note that ``pixels`` (a StackPixels with one shared array) hold ``series_uid``'s frames."""
     if not series_uid or getattr(pixels, "volume", None) is None:
         return
@@ -32,7 +36,7 @@ def remember(series_uid: str, pixels) -> None:
         _by_series[series_uid] = pixels
 
 
-def pixels_of(series_uid: str):
+def pixels_of(series_uid: str) -> StackPixels | None:
     """The StackPixels in memory for ``series_uid`` (the most recently opened), or None."""
     with _lock:
         return _by_series.get(series_uid)

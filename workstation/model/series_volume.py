@@ -7,15 +7,21 @@ the index).  :func:`describe_series` is what ``lightbox volume`` prints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from workstation.model import pixel_memory
 from workstation.model.slices import slices_from_rows
 from workstation.model.stacks import Stack, StackSplit, split_stacks
 from workstation.model.volume import ProgressFn, Volume, VolumeError, read_stack
 from workstation.store.cache import StudyCache
+
+if TYPE_CHECKING:  # the 2D reader; only its arrays are used here
+    from workstation.model.stack_pixels import StackPixels
 
 
 @dataclass
@@ -70,7 +76,7 @@ def load_series_volume(
     phase: int = 0,
     rescale: bool = True,
     progress: ProgressFn | None = None,
-    cancelled=None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Volume:
     """Read one stack (default: the primary) of a cached series into a :class:`Volume`.
 
@@ -89,8 +95,9 @@ def load_series_volume(
     return vol
 
 
-def volume_from_memory(stack: Stack, pixels, *, phase: int = 0, progress: ProgressFn | None = None,
-                       cancelled=None) -> Volume | None:
+def volume_from_memory(stack: Stack, pixels: StackPixels | None, *, phase: int = 0,
+                       progress: ProgressFn | None = None,
+                       cancelled: Callable[[], bool] | None = None) -> Volume | None:
     """The volume of ``stack`` over the stored values ``pixels`` (a StackPixels) already hold, or None.
 
     None when they cannot stand for it as they are: another size or type, gaps or a sheared
@@ -100,15 +107,17 @@ def volume_from_memory(stack: Stack, pixels, *, phase: int = 0, progress: Progre
     """
     if pixels is None or pixels.volume is None or not 0 <= phase < stack.phases or stack.sheared:
         return None
-    planes = stack.planes[phase]
-    if any(p is None for p in planes) or len(planes) < 2:
+    grid = stack.planes[phase]
+    planes = [p for p in grid if p is not None]
+    if len(planes) != len(grid) or len(planes) < 2:
         return None
     first = stack.first
     array = pixels.volume
     if array.shape[1:] != (first.rows, first.columns) or array.dtype != (np.int16 if first.signed else np.uint16):
         return None
-    index = [pixels.stack.index_of(p.sop_instance_uid, p.frame) for p in planes]
-    if any(i is None for i in index):
+    found = [pixels.stack.index_of(p.sop_instance_uid, p.frame) for p in planes]
+    index = [i for i in found if i is not None]
+    if len(index) != len(found):
         return None
     step = index[1] - index[0]
     if step not in (1, -1) or any(b - a != step for a, b in zip(index, index[1:])):
@@ -134,11 +143,11 @@ def volume_from_memory(stack: Stack, pixels, *, phase: int = 0, progress: Progre
                   acquired=np.ones(total, dtype=bool), notes=stack.messages())
 
 
-def _vec(v) -> list[float]:
+def _vec(v: npt.ArrayLike) -> list[float]:
     return [round(float(x), 6) for x in np.ravel(v)]
 
 
-def describe_stack(index: int, stack: Stack) -> dict:
+def describe_stack(index: int, stack: Stack) -> dict[str, Any]:
     """One stack as plain data (JSON-ready)."""
     z, y, x = stack.shape
     return {
@@ -157,7 +166,7 @@ def describe_stack(index: int, stack: Stack) -> dict:
     }
 
 
-def describe_series(found: SeriesStacks) -> dict:
+def describe_series(found: SeriesStacks) -> dict[str, Any]:
     """The series' stacks and skipped images as plain data (JSON-ready)."""
     primary = found.primary
     return {

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable
+from typing import Literal, SupportsFloat, TypedDict, overload
 
 import numpy as np
 import pydicom
@@ -60,7 +61,7 @@ class SliceRef:
     acquisition_time: str = ""
     localizer: bool = False
     stack_id: str = ""
-    temporal_key: tuple = field(default=(), compare=False)
+    temporal_key: tuple[int | str, ...] = field(default=(), compare=False)
 
     @property
     def label(self) -> str:
@@ -68,7 +69,17 @@ class SliceRef:
         return f"{self.sop_instance_uid} frame {self.frame + 1}" if self.frame else self.sop_instance_uid
 
 
-def floats(text: str | Iterable | None, n: int) -> tuple[float, ...] | None:
+# A DS text, a sequence of numbers (a pydicom multi-value), or nothing.
+_Numbers = str | Iterable[str | SupportsFloat] | None
+
+
+@overload
+def floats(text: _Numbers, n: Literal[2]) -> tuple[float, float] | None: ...
+@overload
+def floats(text: _Numbers, n: Literal[3]) -> tuple[float, float, float] | None: ...
+@overload
+def floats(text: _Numbers, n: int) -> tuple[float, ...] | None: ...
+def floats(text: _Numbers, n: int) -> tuple[float, ...] | None:
     """``n`` numbers from a backslash-separated DS text (or a sequence); None if absent or malformed."""
     if text is None:
         return None
@@ -142,6 +153,23 @@ def _group(per_frame: Dataset | None, shared: Dataset | None, keyword: str) -> D
     return None
 
 
+class _Common(TypedDict):
+    """The fields every frame of one multi-frame image shares."""
+
+    path: Path
+    sop_instance_uid: str
+    rows: int
+    columns: int
+    signed: bool
+    bits_allocated: int
+    instance_number: int | None
+    localizer: bool
+
+
+def _point(p: np.ndarray) -> tuple[float, float, float]:
+    return float(p[0]), float(p[1]), float(p[2])
+
+
 def slices_from_multiframe(row: InstanceRow, path: Path) -> tuple[list[SliceRef], str]:
     """The frames of a multi-frame image as planes; ("", reason) style note when it has no geometry."""
     try:
@@ -149,9 +177,11 @@ def slices_from_multiframe(row: InstanceRow, path: Path) -> tuple[list[SliceRef]
     except Exception as exc:  # a damaged file is a note, not a crash
         return [], f"cannot read the header: {exc}"
     n = int(row.number_of_frames or 1)
+    if not row.rows or not row.columns:
+        return [], "no image (not a volume slice)"
     plane_bytes = row.rows * row.columns * 2
     native = row.pixel_data_offset if row.bits_allocated == 16 else None
-    common = dict(
+    common = _Common(
         path=path, sop_instance_uid=row.sop_instance_uid, rows=row.rows, columns=row.columns,
         signed=bool(row.pixel_representation), bits_allocated=row.bits_allocated or 16,
         instance_number=row.instance_number, localizer="LOCALIZER" in (row.image_type or "").upper(),
@@ -166,7 +196,7 @@ def slices_from_multiframe(row: InstanceRow, path: Path) -> tuple[list[SliceRef]
             meas = _group(item, shared, "PixelMeasuresSequence")
             pvt = _group(item, shared, "PixelValueTransformationSequence")
             content = _group(item, shared, "FrameContentSequence")
-            temporal = ()
+            temporal: tuple[int | str, ...] = ()
             if content is not None and content.get("TemporalPositionIndex") is not None:
                 temporal = (int(content.TemporalPositionIndex),)
             elif content is not None and content.get("FrameAcquisitionDateTime"):
@@ -196,7 +226,7 @@ def slices_from_multiframe(row: InstanceRow, path: Path) -> tuple[list[SliceRef]
         for k in range(n):
             out.append(
                 SliceRef(
-                    frame=k, position=tuple(ipp + k * step * normal), orientation=iop,
+                    frame=k, position=_point(ipp + k * step * normal), orientation=iop,
                     pixel_spacing=floats(ds.get("PixelSpacing"), 2),
                     rescale_slope=_rescale(ds.get("RescaleSlope"), 1.0),
                     rescale_intercept=_rescale(ds.get("RescaleIntercept"), 0.0),

@@ -16,12 +16,18 @@ order is Instance Number, then frame number.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
+from pydicom.dataset import Dataset
 
 from workstation.store.queries import InstanceRow, SeriesRow
+
+if TYPE_CHECKING:
+    from workstation.store.cache import StudyCache
 
 # Objects listed in a series that carry no image to scroll (their SOP Class UIDs start so).
 _NON_IMAGE_PREFIXES = (
@@ -49,7 +55,7 @@ def parse_floats(text: str, n: int) -> np.ndarray | None:
     return np.array(values, dtype=float)
 
 
-def unit_normal(orientation) -> np.ndarray | None:
+def unit_normal(orientation: Iterable[float]) -> np.ndarray | None:
     """Unit normal (row direction x column direction) of six direction cosines; None when degenerate.
 
     The returned array is read-only: it is shared by every caller of :attr:`FrameRef.normal`.
@@ -110,10 +116,12 @@ class FrameRef:
     direct_offset: int | None = None
     # (orientation array it was computed from, normal): linked scrolling asks for normals thousands
     # of times a second, and np.cross costs microseconds each.
-    _normal_memo: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    _normal_memo: tuple[np.ndarray | None, np.ndarray | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
     # Derived geometry other layers keep with the frame (e.g. its image plane for reference lines),
     # keyed by what it was derived from; see imaging.cross_reference.image_plane.
-    derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -256,7 +264,7 @@ class StackGeometry:
         (SOP Instance UID, frame) -> index.
     """
 
-    frames: list
+    frames: list[FrameRef]
     count: int
     normals: np.ndarray
     offsets: np.ndarray
@@ -264,7 +272,7 @@ class StackGeometry:
     normal: np.ndarray | None
     along: np.ndarray | None
     ascending: bool
-    index_of_key: dict
+    index_of_key: dict[tuple[str, int], int]
 
     @classmethod
     def of(cls, frames: list[FrameRef], spatially_sorted: bool) -> StackGeometry:
@@ -288,7 +296,7 @@ class StackGeometry:
                 ascending = False
             else:
                 along = None  # not monotonic: no binary search
-        index_of_key: dict = {}
+        index_of_key: dict[tuple[str, int], int] = {}
         for i, f in enumerate(frames):
             index_of_key.setdefault(f.key, i)
         return cls(frames, n, normals, offsets, has_plane, normal, along, ascending, index_of_key)
@@ -300,14 +308,10 @@ def frame_refs(row: InstanceRow, path: Path) -> list[FrameRef]:
     bits = int(row.bits_allocated or 16)
     samples = int(row.samples_per_pixel or 1)
     rows, cols = int(row.rows or 0), int(row.columns or 0)
-    direct = (
-        row.pixel_data_offset is not None
-        and bits == 16
-        and samples == 1
-        and row.transfer_syntax_uid in _NATIVE_LE
-    )
+    # Where the stored values start when they can be read raw, else None.
+    direct = row.pixel_data_offset if bits == 16 and samples == 1 and row.transfer_syntax_uid in _NATIVE_LE else None
     spacing = parse_floats(row.pixel_spacing, 2)
-    refs = []
+    refs: list[FrameRef] = []
     for k in range(n_frames):
         refs.append(
             FrameRef(
@@ -328,7 +332,7 @@ def frame_refs(row: InstanceRow, path: Path) -> list[FrameRef]:
                 orientation=parse_floats(row.image_orientation, 6),
                 pixel_spacing=(float(spacing[0]), float(spacing[1])) if spacing is not None else None,
                 slice_thickness=row.slice_thickness,
-                direct_offset=(row.pixel_data_offset + k * rows * cols * 2) if direct else None,
+                direct_offset=(direct + k * rows * cols * 2) if direct is not None else None,
             )
         )
     return refs
@@ -336,7 +340,7 @@ def frame_refs(row: InstanceRow, path: Path) -> list[FrameRef]:
 
 def sort_frames(frames: list[FrameRef]) -> tuple[list[FrameRef], bool]:
     """Display order of frames (see the module notes); returns (frames, spatially sorted)."""
-    def by_number(f: FrameRef):
+    def by_number(f: FrameRef) -> tuple[int, int, str]:
         return (f.instance_number if f.instance_number is not None else 1 << 30, f.frame, f.sop_instance_uid)
 
     ordered = sorted(frames, key=by_number)
@@ -367,16 +371,25 @@ def stack_from_rows(series: SeriesRow, rows: list[InstanceRow], paths: list[Path
     return ImageStack(series=series, frames=ordered, spatially_sorted=spatial)
 
 
-def frame_geometry(ds, frame: int) -> dict:
+class FrameGeometry(TypedDict, total=False):
+    """What :func:`frame_geometry` found of a frame's geometry: the names of :class:`FrameRef`'s fields."""
+
+    position: np.ndarray
+    orientation: np.ndarray
+    pixel_spacing: tuple[float, float]
+    slice_thickness: float
+
+
+def frame_geometry(ds: Dataset, frame: int) -> FrameGeometry:
     """Geometry of one frame of a multi-frame header (per-frame, then shared functional groups).
 
     Returns
     -------
-    dict
+    FrameGeometry
         Any of ``position``, ``orientation``, ``pixel_spacing``, ``slice_thickness`` found.
     """
-    out: dict = {}
-    groups = []
+    out: FrameGeometry = {}
+    groups: list[Dataset] = []
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
     if per_frame is not None and frame < len(per_frame):
         groups.append(per_frame[frame])
@@ -403,12 +416,12 @@ def frame_geometry(ds, frame: int) -> dict:
     return out
 
 
-def _first_item(ds, keyword: str):
+def _first_item(ds: Dataset, keyword: str) -> Dataset | None:
     seq = ds.get(keyword)
     return seq[0] if seq else None
 
 
-def add_frame_geometry(frames: list[FrameRef], ds) -> None:
+def add_frame_geometry(frames: list[FrameRef], ds: Dataset) -> None:
     """Fill the geometry of a multi-frame instance's frames from its header ``ds``."""
     for f in frames:
         try:
@@ -419,14 +432,14 @@ def add_frame_geometry(frames: list[FrameRef], ds) -> None:
             setattr(f, name, value)
 
 
-def _paths(cache, rows: list[InstanceRow]) -> list[Path]:
+def _paths(cache: StudyCache, rows: list[InstanceRow]) -> list[Path]:
     """The files of ``rows``, resolving (and checking) each folder once rather than each file.
 
     A series' files share one folder; a file name with no separator in it cannot
     leave the folder the cache already checked, so one ``realpath`` per folder suffices.
     """
     folders: dict[str, Path] = {}
-    out = []
+    out: list[Path] = []
     for row in rows:
         folder, _, name = row.file_path.replace("\\", "/").rpartition("/")
         if not name or name in (".", "..") or folder not in folders:
@@ -439,7 +452,7 @@ def _paths(cache, rows: list[InstanceRow]) -> list[Path]:
     return out
 
 
-def load_stack(cache, series: SeriesRow, hidden: frozenset[str] | set[str] = frozenset()) -> ImageStack:
+def load_stack(cache: StudyCache, series: SeriesRow, hidden: frozenset[str] | set[str] = frozenset()) -> ImageStack:
     """The stack of a cached series (reads the headers of multi-frame instances only).
 
     Parameters

@@ -84,7 +84,7 @@ def read_frame(ref: FrameRef, out: np.ndarray | None = None, header: Dataset | N
                     head = f.read(ref.direct_offset - ref.frame * ref.rows * ref.columns * 2)
                     header = _read_header(ref, head)
                 f.seek(ref.direct_offset)
-                n = f.readinto(memoryview(out).cast("B"))
+                n = f.readinto(out.data.cast("B"))
             if n != out.nbytes:
                 return FrameResult(None, header, f"pixel data truncated: expected {out.nbytes} bytes, found {n}")
             if out.dtype.byteorder == ">":
@@ -94,9 +94,9 @@ def read_frame(ref: FrameRef, out: np.ndarray | None = None, header: Dataset | N
         if header is None:
             header = _read_header(ref)
         result = decode_pixels(ref.path, frame=ref.frame)
-        if not result.ok:
-            return FrameResult(None, header, result.error)
         array, photometric = result.array, result.photometric_interpretation
+        if array is None or not result.ok:
+            return FrameResult(None, header, result.error)
         if out is not None:
             if array.shape != out.shape:
                 return FrameResult(None, header, f"image is {array.shape[1]} x {array.shape[0]}, expected "
@@ -160,7 +160,8 @@ class StackPixels:
         if not self.loaded[index] or index in self.errors:
             return None
         if self.volume is not None:
-            return self.volume[index]
+            plane: np.ndarray = self.volume[index]
+            return plane
         return self._planes[index]
 
     def header(self, index: int) -> Dataset | None:

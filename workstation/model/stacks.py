@@ -144,7 +144,11 @@ def _same_orientation(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return bool(np.max(np.abs(np.subtract(a, b))) <= ORIENTATION_TOLERANCE)
 
 
-def _group_key(s: SliceRef) -> tuple:
+# Planes of one stack share these: stack ID, rows, columns, rounded pixel spacing, signedness, bits, localizer.
+_GroupKey = tuple[str, int, int, tuple[float, ...] | None, bool, int, bool]
+
+
+def _group_key(s: SliceRef) -> _GroupKey:
     spacing = tuple(round(v, 4) for v in s.pixel_spacing) if s.pixel_spacing else None
     return (s.stack_id, s.rows, s.columns, spacing, s.signed, s.bits_allocated, s.localizer)
 
@@ -152,7 +156,7 @@ def _group_key(s: SliceRef) -> tuple:
 def split_stacks(slices: list[SliceRef]) -> StackSplit:
     """Group planes into stacks and lay each on a regular grid (see the module notes)."""
     skipped: list[str] = []
-    groups: list[tuple[tuple, tuple[float, ...], list[SliceRef]]] = []
+    groups: list[tuple[_GroupKey, tuple[float, ...], list[SliceRef]]] = []
     for s in slices:
         if s.position is None or s.orientation is None:
             skipped.append(f"{s.label}: no Image Position/Orientation (Patient)")
@@ -181,15 +185,24 @@ def _direction(orientation: tuple[float, ...]) -> np.ndarray:
     return np.column_stack([row, col, normal])
 
 
-def _temporal_sort_key(s: SliceRef) -> tuple:
+def _temporal_sort_key(s: SliceRef) -> tuple[tuple[int | str, ...], str, int, str, int]:
     return (s.temporal_key, s.acquisition_time, s.instance_number or 0, s.sop_instance_uid, s.frame)
+
+
+def _placed(s: SliceRef) -> tuple[tuple[float, float, float], tuple[float, ...]]:
+    """The plane's position and orientation (split_stacks lays out only planes that have both)."""
+    if s.position is None or s.orientation is None:
+        raise ValueError(f"{s.label}: no Image Position/Orientation (Patient)")
+    return s.position, s.orientation
 
 
 def _layout(members: list[SliceRef]) -> list[Stack]:
     """Sort one group along its normal; split at large gaps; find duplicates, 4D and shear."""
-    direction = _direction(members[0].orientation)
+    direction = _direction(_placed(members[0])[1])
     normal = direction[:, 2]
-    keyed = sorted(((float(np.dot(s.position, normal)), s) for s in members), key=lambda t: (t[0], _temporal_sort_key(t[1])))
+    keyed = sorted(
+        ((float(np.dot(_placed(s)[0], normal)), s) for s in members), key=lambda t: (t[0], _temporal_sort_key(t[1]))
+    )
     # Planes at one position (within tolerance) form one cluster.
     clusters: list[tuple[float, list[SliceRef]]] = []
     for d, s in keyed:

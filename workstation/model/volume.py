@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
+from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 import pydicom
 
 from workstation.model.slices import SliceRef, slices_from_rows
@@ -63,11 +65,11 @@ class Volume:
     frame_of_reference_uid: str = ""
     series_uid: str = ""
     modality: str = ""
-    _minimum: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    _minimum: tuple[np.ndarray, float] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.array.shape[-3:])  # type: ignore[return-value]
+        return tuple(self.array.shape[-3:])
 
     def index_to_patient(self) -> np.ndarray:
         """4x4 matrix taking (x, y, z, 1) voxel indices to patient coordinates (mm)."""
@@ -76,15 +78,17 @@ class Volume:
         m[:3, 3] = self.origin
         return m
 
-    def patient_to_index(self, point) -> np.ndarray:
+    def patient_to_index(self, point: npt.ArrayLike) -> np.ndarray:
         """Continuous (x, y, z) voxel index of a patient point."""
         rel = np.asarray(point, float) - self.origin
-        return (self.direction.T @ rel) / self.spacing
+        index: np.ndarray = (self.direction.T @ rel) / self.spacing
+        return index
 
     def center(self) -> np.ndarray:
         """Patient position of the volume's centre."""
         idx = (np.array(self.shape[::-1], float) - 1) / 2
-        return self.index_to_patient()[:3] @ np.append(idx, 1.0)
+        centre: np.ndarray = self.index_to_patient()[:3] @ np.append(idx, 1.0)
+        return centre
 
     def minimum(self) -> float:
         """The smallest stored value (0 for an empty array), computed once per array.
@@ -99,7 +103,11 @@ class Volume:
         self._minimum = (self.array, value)
         return value
 
-    def modality_value(self, stored):
+    @overload
+    def modality_value(self, stored: float) -> float: ...
+    @overload
+    def modality_value(self, stored: np.ndarray) -> np.ndarray: ...
+    def modality_value(self, stored: float | np.ndarray) -> float | np.ndarray:
         """Stored value(s) to modality values (identity once ``rescaled``)."""
         if self.rescaled:
             return stored
@@ -170,8 +178,8 @@ def read_stack(
     if not acquired.all():
         # Plane by plane: a boolean index of the whole volume would copy it.
         fill = min(volume[k].min() for k in np.flatnonzero(acquired))
-        for k in np.flatnonzero(~acquired):
-            volume[k] = fill
+        for j in np.flatnonzero(~acquired):
+            volume[j] = fill
     if stack.sheared:
         _unshear(volume, stack)
     sops = [p.sop_instance_uid if p is not None else "" for p in planes]
@@ -210,9 +218,9 @@ def _decode_plane(p: SliceRef, shape: tuple[int, int], dtype: np.dtype) -> np.nd
     from workstation.dicom.pixels import decode_pixels
 
     result = decode_pixels(p.path, frame=p.frame)
-    if not result.ok:
-        raise VolumeError(f"image {p.label}: {result.error}")
     arr = result.array
+    if arr is None or not result.ok:
+        raise VolumeError(f"image {p.label}: {result.error}")
     if arr.shape != shape:
         raise VolumeError(f"image {p.label}: decoded {arr.shape}, expected {shape}")
     return arr.astype(dtype, copy=False)
@@ -228,7 +236,7 @@ def _unshear(volume: np.ndarray, stack: Stack) -> None:
         volume[k] = shift_plane(volume[k], k * dy, k * dx, fill)
 
 
-def shift_plane(plane: np.ndarray, dy: float, dx: float, fill) -> np.ndarray:
+def shift_plane(plane: np.ndarray, dy: float, dx: float, fill: float) -> np.ndarray:
     """``out[y, x] = plane[y - dy, x - dx]`` with bilinear interpolation; ``fill`` outside."""
     h, w = plane.shape
     # A border of ``fill`` around the plane: clipped indices beyond it land on the border.
@@ -240,13 +248,15 @@ def shift_plane(plane: np.ndarray, dy: float, dx: float, fill) -> np.ndarray:
     wy, wx = float(sy[0] - y0[0]), float(sx[0] - x0[0])
 
     def at(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
-        return padded[np.clip(yy + 1, 0, h + 1)[:, None], np.clip(xx + 1, 0, w + 1)[None, :]]
+        values: np.ndarray = padded[np.clip(yy + 1, 0, h + 1)[:, None], np.clip(xx + 1, 0, w + 1)[None, :]]
+        return values
 
-    out = ((1 - wy) * (1 - wx)) * at(y0, x0) + ((1 - wy) * wx) * at(y0, x0 + 1)
+    out: np.ndarray = ((1 - wy) * (1 - wx)) * at(y0, x0) + ((1 - wy) * wx) * at(y0, x0 + 1)
     out += (wy * (1 - wx)) * at(y0 + 1, x0) + (wy * wx) * at(y0 + 1, x0 + 1)
     if np.issubdtype(plane.dtype, np.integer):
         info = np.iinfo(plane.dtype)
-        return np.clip(np.rint(out), info.min, info.max).astype(plane.dtype)
+        clipped: np.ndarray = np.clip(np.rint(out), info.min, info.max)
+        return clipped.astype(plane.dtype)
     return out.astype(plane.dtype)
 
 
