@@ -33,6 +33,7 @@ from workstation.qc.instances import QcError, operator_name
 from workstation.store.cache import StudyCache
 from workstation.ui.qc_widgets import chosen_node, fill_node_combo, send_after, sent_text
 from workstation.ui.qc_worker import QcTask
+from workstation.ui.qvariant import combo_value, signal_value
 
 #: (keyword, label, StudyRow field it starts from).
 FIELDS = (
@@ -134,10 +135,11 @@ class CorrectionDialog(QDialog):
     def preview(self) -> CorrectionPlan | None:
         """Plan the correction and show it; Apply is offered only for what was previewed."""
         self.changes_table.setRowCount(0)
+        rejection = combo_value(self.rejection_combo, str) or DEFAULT_CORRECTION_REJECTION
         try:
             self.plan = plan_correction(self._cache, self._study, self.values(), reason=self.reason_edit.text(),
                                         operator=self.operator_edit.text(), new_study=self.new_study_check.isChecked(),
-                                        rejection=self.rejection_combo.currentData())
+                                        rejection=rejection)
         except QcError as exc:
             self.plan = None
             self.summary_label.setText(f"Cannot correct: {exc}")
@@ -162,7 +164,8 @@ class CorrectionDialog(QDialog):
         self.summary_label.setText("Writing corrected copies…")
         return self.task.start(lambda: _apply_and_send(self._cache, plan, node, ae), "correct")
 
-    def _done(self, result: dict) -> None:
+    def _done(self, payload: object) -> None:
+        result = signal_value(payload, dict)
         outcome = result["outcome"]
         text = f"{len(outcome.copies)} corrected copies stored; {len(outcome.rejected)} originals rejected."
         text += sent_text(result)

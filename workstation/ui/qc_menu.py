@@ -8,6 +8,7 @@ dock holding the :class:`~workstation.ui.qc_panel.QcPanel`.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -18,6 +19,9 @@ from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.window_fit import fit_dock
 from workstation.ui.qc_panel import QcPanel
+
+if TYPE_CHECKING:  # the window imports this module
+    from workstation.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +103,7 @@ class QcMenu:
         self.window.statusBar().showMessage("QC stored new objects in the study", 5000)
 
 
-def attach_qc(window: QMainWindow, cache: StudyCache, home: Home | None) -> QcMenu:
+def attach_qc(window: MainWindow, cache: StudyCache, home: Home | None) -> QcMenu:
     """Add the QC menu and dock to ``window`` (kept as ``window.qc``)."""
     qc = QcMenu(window, cache, home)
     window.qc = qc

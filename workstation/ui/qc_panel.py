@@ -9,6 +9,7 @@ correction, reject, series and tag browser windows for its study.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,10 +28,12 @@ from PySide6.QtWidgets import (
 from workstation.config import Settings
 from workstation.home import Home
 from workstation.qc.checklist import Checklist, build_checklist, mark_done, unmark_done
+from workstation.qc.checks import CheckItem
 from workstation.qc.completeness import check_completeness, fetch_missing
 from workstation.store.cache import StudyCache
 from workstation.ui.qc_widgets import STATUS_TEXT, chosen_node, fill_node_combo, status_color
 from workstation.ui.qc_worker import QcTask
+from workstation.ui.qvariant import combo_value, signal_value, tree_value
 from workstation.ui.study_format import format_da, format_person_name
 
 
@@ -68,6 +71,7 @@ class QcPanel(QWidget):
 
     checked = Signal(object)
     study_changed = Signal(str)
+    status_label: QLabel  # made below; the task's failure slot, connected first, writes to it
 
     def __init__(self, cache: StudyCache, settings_loader: Callable[[], Settings], home: Home | None = None,
                  parent: QWidget | None = None) -> None:
@@ -144,7 +148,7 @@ class QcPanel(QWidget):
         return self._settings_loader()
 
     def reload_nodes(self) -> None:
-        current = self.node_combo.currentData()
+        current = combo_value(self.node_combo, str)
         fill_node_combo(self.node_combo, self.settings().nodes, "Local checks only")
         index = self.node_combo.findData(current)
         self.node_combo.setCurrentIndex(max(index, 0))
@@ -194,6 +198,8 @@ class QcPanel(QWidget):
     def fetch_missing(self) -> bool:
         if self.checklist is None or self.checklist.completeness is None or self._home is None:
             return False
+        if self.study_uid is None:
+            return False
         settings, study, cache, home = self.settings(), self.study_uid, self._cache, self._home
         node = chosen_node(self.node_combo, settings.nodes)
         report = self.checklist.completeness
@@ -212,7 +218,8 @@ class QcPanel(QWidget):
             self.fetch_button.setEnabled(False)
         return started
 
-    def _show(self, checklist: Checklist) -> None:
+    def _show(self, payload: object) -> None:
+        checklist = signal_value(payload, Checklist)
         if checklist.study_uid != self.study_uid:
             return  # the reader moved on to another study meanwhile
         self.checklist = checklist
@@ -241,10 +248,10 @@ class QcPanel(QWidget):
         self._enable()
         self.checked.emit(checklist)
 
-    def _show_details(self, current: QTreeWidgetItem | None, _previous=None) -> None:
+    def _show_details(self, current: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None) -> None:
         while current is not None and current.parent() is not None:
             current = current.parent()
-        item = current.data(1, Qt.ItemDataRole.UserRole) if current is not None else None
+        item = tree_value(current, CheckItem, 1)
         if item is None:
             self.details.clear()
             return
@@ -281,29 +288,38 @@ class QcPanel(QWidget):
         widget.show()
         return widget
 
-    def _after_change(self, _result) -> None:
+    def _after_change(self, _result: object) -> None:
         if self.study_uid is not None:
             self.study_changed.emit(self.study_uid)
             self.run_checks()
 
-    def open_correction(self):
+    # The buttons are enabled only with a study chosen: without one these open nothing.
+    def open_correction(self) -> QWidget | None:
         from workstation.ui.qc_correct_dialog import CorrectionDialog
 
+        if self.study_uid is None:
+            return None
         return self._window(CorrectionDialog(self._cache, self.study_uid, self.settings(), self))
 
-    def open_reject(self, checked: set[str] = frozenset()):
+    def open_reject(self, checked: AbstractSet[str] = frozenset()) -> QWidget | None:
         from workstation.ui.qc_reject_dialog import RejectDialog
 
+        if self.study_uid is None:
+            return None
         return self._window(RejectDialog(self._cache, self.study_uid, self.settings(), checked=checked, parent=self))
 
-    def open_series(self):
+    def open_series(self) -> QWidget | None:
         from workstation.ui.qc_series_dialog import SeriesDialog
 
+        if self.study_uid is None:
+            return None
         return self._window(SeriesDialog(self._cache, self.study_uid, self.settings(), self))
 
-    def open_tag_browser(self):
+    def open_tag_browser(self) -> QWidget | None:
         from workstation.ui.tag_browser import TagBrowser
 
+        if self.study_uid is None:
+            return None
         browser = TagBrowser(self._cache, self)
         browser.setWindowTitle("Tag browser")
         browser.resize(1100, 800)

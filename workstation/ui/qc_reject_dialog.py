@@ -6,6 +6,9 @@ collects the choice and runs it off the GUI thread.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+from typing import Any
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,6 +28,7 @@ from workstation.qc.rejection import reject_instances
 from workstation.store.cache import StudyCache
 from workstation.ui.qc_widgets import InstancePicker, chosen_node, fill_node_combo, send_after, sent_text
 from workstation.ui.qc_worker import QcTask
+from workstation.ui.qvariant import combo_value, signal_value
 
 
 class RejectDialog(QDialog):
@@ -37,9 +41,10 @@ class RejectDialog(QDialog):
     """
 
     applied = Signal(object)
+    status_label: QLabel  # made below; the task's failure slot, connected first, writes to it
 
-    def __init__(self, cache: StudyCache, study_uid: str, settings: Settings, *, checked: set[str] = frozenset(),
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, cache: StudyCache, study_uid: str, settings: Settings, *,
+                 checked: AbstractSet[str] = frozenset(), parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Reject images")
         self._cache, self._study, self._settings = cache, study_uid, settings
@@ -56,7 +61,7 @@ class RejectDialog(QDialog):
         for key, code in QUALITY_REASONS.items():
             self.quality_combo.addItem(code.meaning, key)
         self.reason_combo.currentIndexChanged.connect(
-            lambda _i: self.quality_combo.setEnabled(self.reason_combo.currentData() == "quality"))
+            lambda _i: self.quality_combo.setEnabled(combo_value(self.reason_combo, str) == "quality"))
         self.comment_edit = QLineEdit()
         self.comment_edit.setPlaceholderText("Free text written into the rejection note")
         self.operator_edit = QLineEdit(operator_name())
@@ -86,13 +91,15 @@ class RejectDialog(QDialog):
         if not uids:
             self.status_label.setText("Check at least one image first.")
             return False
-        reason, quality = self.reason_combo.currentData(), self.quality_combo.currentData()
+        # Every reason entry has its key; "quality" is reject_instances' own default.
+        reason = combo_value(self.reason_combo, str) or "quality"
+        quality = combo_value(self.quality_combo, str)
         if reason != "quality":
             quality = None
         node: Node | None = chosen_node(self.send_combo, self._settings.nodes)
         comment, operator, ae = self.comment_edit.text().strip(), self.operator_edit.text(), self._settings.ae_title
 
-        def job() -> dict:
+        def job() -> dict[str, Any]:
             result = reject_instances(self._cache, uids, reason, description=comment, operator=operator,
                                       quality=quality)
             outcome = QcOutcome(list(result.notes), list(result.rejected))
@@ -102,7 +109,8 @@ class RejectDialog(QDialog):
         self.status_label.setText(f"Rejecting {len(uids)} image(s)…")
         return self.task.start(job, "reject")
 
-    def _done(self, result: dict) -> None:
+    def _done(self, payload: object) -> None:
+        result = signal_value(payload, dict)
         r = result["result"]
         text = f"{len(r.rejected)} image(s) rejected by {len(r.notes)} note(s)."
         if r.already_rejected:

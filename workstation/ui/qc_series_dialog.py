@@ -28,6 +28,7 @@ from workstation.qc.restructure import RestructurePlan, apply_restructure, plan_
 from workstation.store.cache import StudyCache
 from workstation.ui.qc_widgets import InstancePicker, chosen_node, fill_node_combo, send_after, sent_text
 from workstation.ui.qc_worker import QcTask
+from workstation.ui.qvariant import combo_value, signal_value
 
 #: Operations: (key, label).
 OPERATIONS = (
@@ -104,19 +105,21 @@ class SeriesDialog(QDialog):
 
     def make_plan(self) -> RestructurePlan:
         """The plan for the checked items and the chosen operation (QcError says what is missing)."""
-        op = self.operation_combo.currentData()
+        op = combo_value(self.operation_combo, str)
         reason, operator = self.reason_edit.text(), self.operator_edit.text()
         if op == "merge":
             return plan_merge(self._cache, self.picker.checked_series(), reason=reason, operator=operator)
         if op == "instances":
             uids = self.picker.checked_instances()
-            series = {self._cache.instance(u).series_uid for u in uids if self._cache.instance(u) is not None}
+            series = {row.series_uid for u in uids if (row := self._cache.instance(u)) is not None}
             if len(series) != 1:
                 raise QcError("check images of exactly one series to move them to a new series")
             return plan_split(self._cache, series.pop(), "instances", uids, reason=reason, operator=operator)
         checked = self.picker.checked_series()
         if len(checked) != 1:
             raise QcError("check exactly one whole series to split")
+        if op is None:  # every operation entry has its key
+            raise QcError("choose how to split the series")
         return plan_split(self._cache, checked[0], op, reason=reason, operator=operator)
 
     def preview(self) -> RestructurePlan | None:
@@ -142,7 +145,8 @@ class SeriesDialog(QDialog):
             lambda: send_after(audit.qc_applied(self._cache, apply_restructure(self._cache, plan), plan.kind), node, ae),
             plan.kind)
 
-    def _done(self, result: dict) -> None:
+    def _done(self, payload: object) -> None:
+        result = signal_value(payload, dict)
         outcome = result["outcome"]
         series = len({p.series_uid for p in outcome.copies})
         self.status_label.setText(f"{len(outcome.copies)} copies in {series} new series; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -14,6 +15,7 @@ from workstation.qc.checks import FAIL, INFO, PASS, WARN
 from workstation.qc.notes import rejected_sop_uids, rejection_note_uids
 from workstation.qc.sending import send
 from workstation.store.cache import StudyCache
+from workstation.ui.qvariant import combo_value, tree_value
 
 #: Status colours on the dark theme: readable, not glaring.
 STATUS_COLORS = {PASS: "#6cc070", WARN: "#e0b050", FAIL: "#ff7b72", INFO: "#8a8a8a"}
@@ -60,7 +62,7 @@ def fill_node_combo(combo: QComboBox, nodes: list[Node], none_label: str) -> Non
 
 
 def chosen_node(combo: QComboBox, nodes: list[Node]) -> Node | None:
-    name = combo.currentData()
+    name = combo_value(combo, str)
     return next((n for n in nodes if n.name == name), None)
 
 
@@ -73,7 +75,7 @@ class InstancePicker(QTreeWidget):
         self.setHeaderLabels(["Series / image", "Instances"])
         self.setUniformRowHeights(True)
 
-    def load(self, cache: StudyCache, study_uid: str, *, checked: set[str] = frozenset()) -> None:
+    def load(self, cache: StudyCache, study_uid: str, *, checked: AbstractSet[str] = frozenset()) -> None:
         self.clear()
         hidden = rejected_sop_uids(cache, study_uid) | rejection_note_uids(cache, study_uid)
         for s in cache.series(study_uid):
@@ -96,22 +98,30 @@ class InstancePicker(QTreeWidget):
         self.resizeColumnToContents(0)
 
     def series_items(self) -> list[QTreeWidgetItem]:
-        return [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
+        return [t for i in range(self.topLevelItemCount()) if (t := self.topLevelItem(i)) is not None]
+
+    @staticmethod
+    def _children(item: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+        return [c for i in range(item.childCount()) if (c := item.child(i)) is not None]
+
+    @staticmethod
+    def _uids(items: list[QTreeWidgetItem]) -> list[str]:
+        return [uid for t in items if (uid := tree_value(t, str, 0, UID_ROLE)) is not None]
 
     def checked_series(self) -> list[str]:
         """Series whose every instance is checked."""
-        return [t.data(0, UID_ROLE) for t in self.series_items() if t.checkState(0) == Qt.CheckState.Checked]
+        return self._uids([t for t in self.series_items() if t.checkState(0) == Qt.CheckState.Checked])
 
     def checked_instances(self) -> list[str]:
-        return [t.child(i).data(0, UID_ROLE) for t in self.series_items() for i in range(t.childCount())
-                if t.child(i).checkState(0) == Qt.CheckState.Checked]
+        return self._uids([c for t in self.series_items() for c in self._children(t)
+                           if c.checkState(0) == Qt.CheckState.Checked])
 
-    def set_checked(self, uids: set[str]) -> None:
+    def set_checked(self, uids: AbstractSet[str]) -> None:
         """Check exactly the series or instances whose UIDs are given."""
         for t in self.series_items():
-            if t.data(0, UID_ROLE) in uids:
+            if tree_value(t, str, 0, UID_ROLE) in uids:
                 t.setCheckState(0, Qt.CheckState.Checked)
                 continue
-            for i in range(t.childCount()):
-                c = t.child(i)
-                c.setCheckState(0, Qt.CheckState.Checked if c.data(0, UID_ROLE) in uids else Qt.CheckState.Unchecked)
+            for c in self._children(t):
+                on = tree_value(c, str, 0, UID_ROLE) in uids
+                c.setCheckState(0, Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)

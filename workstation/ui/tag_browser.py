@@ -30,6 +30,7 @@ from workstation.qc.notes import rejected_sop_uids
 from workstation.qc.tag_diff import diff_datasets
 from workstation.qc.tags import TagNode, copy_text, describe, search, tag_tree
 from workstation.store.cache import StudyCache
+from workstation.ui.qvariant import combo_value, item_value
 from workstation.ui.theme import COLORS
 
 #: Private elements stand out from the standard ones without shouting.
@@ -108,9 +109,9 @@ class TagBrowser(QWidget):
         self.copy_line_action.triggered.connect(self.copy_current_line)
         self.tree.addAction(self.copy_action)
         self.tree.customContextMenuRequested.connect(self._context_menu)
-        self.search_edit.textChanged.connect(self.find)
+        self.search_edit.textChanged.connect(self.find_text)
         self.search_edit.returnPressed.connect(self.next_match)
-        self.instance_combo.activated.connect(lambda i: self.open_instance(self.instance_combo.itemData(i)))
+        self.instance_combo.activated.connect(lambda i: self.open_instance(combo_value(self.instance_combo, str, i)))
         self.compare_combo.activated.connect(self._compare_chosen)
 
     # Choosing instances --------------------------------------------------------------------
@@ -130,7 +131,7 @@ class TagBrowser(QWidget):
 
     def _read(self, sop_uid: str) -> Dataset:
         row = self._cache.instance(sop_uid) if self._cache is not None else None
-        if row is None:
+        if self._cache is None or row is None:
             raise QcError(f"instance {sop_uid} is not in the cache")
         return read(self._cache, row)
 
@@ -148,7 +149,7 @@ class TagBrowser(QWidget):
         self.show_dataset(ds)
 
     def _compare_chosen(self, index: int) -> None:
-        uid = self.compare_combo.itemData(index)
+        uid = combo_value(self.compare_combo, str, index)
         if uid is None:
             self.show_diff(None)
             return
@@ -171,7 +172,7 @@ class TagBrowser(QWidget):
             self.tree.resizeColumnToContents(column)
         if self.other is not None:
             self.show_diff(self.other)
-        self.find(self.search_edit.text())
+        self.find_text(self.search_edit.text())
 
     def _add(self, parent: QStandardItem, node: TagNode) -> None:
         name = node.name + (f"  ({node.private_creator})" if node.private_creator else "")
@@ -191,7 +192,7 @@ class TagBrowser(QWidget):
         index = self.tree.currentIndex()
         if not index.isValid():
             return None
-        return self.model.itemFromIndex(index.siblingAtColumn(0)).data(NODE_ROLE)
+        return item_value(self.model.itemFromIndex(index.siblingAtColumn(0)), TagNode, NODE_ROLE)
 
     def select_node(self, node: TagNode) -> None:
         """Expand down to ``node``, select it and scroll it into view."""
@@ -207,7 +208,7 @@ class TagBrowser(QWidget):
         self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     # Search --------------------------------------------------------------------------------
-    def find(self, text: str) -> list[TagNode]:
+    def find_text(self, text: str) -> list[TagNode]:  # not find: QWidget.find(window id) is Qt's
         """Select the first node matching ``text``; returns every match."""
         self._matches = search(self._nodes, text) if text.strip() else []
         self._match = -1
