@@ -130,7 +130,7 @@ def _glyph(font: QFont, char: str, color: QColor, ratio: float, phase: int) -> t
     hit = _GLYPHS.get(key)
     if hit is not None:
         return hit
-    fm = _Metrics(font)
+    fm = metrics(font)
     origin = QPointF(_GLYPH_MARGIN + phase / _GLYPH_PHASES, _GLYPH_MARGIN + math.ceil(fm.ascent()))
     path = QPainterPath()
     path.addText(origin, font, char)
@@ -164,7 +164,7 @@ def _composed_sprite(font: QFont, text: str, color: QColor, ratio: float) -> tup
     every viewport of a linked grid) then cost a few blits instead of stroking
     the whole line's outline, about a millisecond.
     """
-    fm = _Metrics(font)
+    fm = metrics(font)
     width = _advance_of(fm)
     top = -math.ceil(fm.ascent()) - _GLYPH_MARGIN
     left = -_GLYPH_MARGIN
@@ -218,8 +218,13 @@ class TextLayer:
         items, self._items = self._items, []
         device = p.device()
         ratio = device.devicePixelRatioF() if device is not None else 1.0
-        keyed = {(x, y, text, font.key(), color.rgba(), ratio): (x, y, text, font, color)
-                 for x, y, text, font, color in items}
+        font_keys: dict[int, str] = {}  # a paint adds many lines in two or three fonts
+        keyed = {}
+        for x, y, text, font, color in items:
+            fk = font_keys.get(id(font))
+            if fk is None:
+                fk = font_keys[id(font)] = font.key()
+            keyed[(x, y, text, fk, color.rgba(), ratio)] = (x, y, text, font, color)
         stable = frozenset(k for k in keyed if k in self._last)
         self._last = set(keyed)
         if stable != self._key:
@@ -307,7 +312,7 @@ def layout_corners(rect: QRectF, corners: dict[str, list[str]], fm: QFontMetrics
         return None
 
     # The orientation markers sit at the middle of the top and bottom edges: the edge rows leave them room.
-    marker = QFontMetricsF(overlay_font(13.0, bold=True))
+    marker = metrics(overlay_font(13.0, bold=True))
     marker_half = marker.horizontalAdvance("W") / 2 + 6
     marker_rows = max(1, math.ceil((marker.height() + 6 - margin) / line))  # rows beside the marker
     side_room = {"left": rect.width() / 2 - marker_half - margin,
@@ -371,6 +376,18 @@ class _Metrics(QFontMetricsF):
         self.widths = _ADVANCES.setdefault(font.key(), {})
 
 
+_METRICS: dict[str, _Metrics] = {}
+
+
+def metrics(font: QFont) -> _Metrics:
+    """The font's metrics, made once per font (each paint of a grid's viewports asks several times)."""
+    key = font.key()
+    fm = _METRICS.get(key)
+    if fm is None:
+        fm = _METRICS[key] = _Metrics(font)
+    return fm
+
+
 def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_offset: float = 0.0,
                   layer: TextLayer | None = None) -> None:
     """The four-corner text (see :func:`layout_corners`), outlined so it reads on any pixel value.
@@ -379,7 +396,7 @@ def paint_corners(p: QPainter, rect: QRectF, corners: dict[str, list[str]], top_
     """
     font = overlay_font(10.0)
     p.setFont(font)
-    fm = _Metrics(font)
+    fm = metrics(font)
     for x, y, text in layout_corners(rect, corners, fm, top_offset):
         if layer is not None:
             layer.add(x, y, text, font)

@@ -114,6 +114,7 @@ class ViewportWidget(QWidget):
         self._settle_timer.timeout.connect(self._settle)
         self._samples: tuple[tuple, np.ndarray, np.ndarray, QPointF] | None = None
         self._text_layer = overlay.TextLayer()
+        self._marker_memo: tuple[tuple[bytes, int, bool], dict[str, str]] | None = None
         self.cine_timer = QTimer(self)
         self.cine_timer.timeout.connect(self._cine_step)
         self.scrollbar = QScrollBar(Qt.Orientation.Vertical, self)
@@ -378,6 +379,17 @@ class ViewportWidget(QWidget):
         p.setPen(QPen(overlay.ACTIVE_BORDER, 2.0))
         p.drawRect(box)
 
+    def _markers(self) -> dict[str, str]:
+        """The orientation letters, worked out again only when the plane or the view's turn or flip changes."""
+        vp = self.model
+        f = vp.frame
+        if f is None or f.orientation is None:
+            return overlay_model.markers(vp)
+        key = (f.orientation.tobytes(), vp.view.rotation, vp.view.flip_horizontal)
+        if self._marker_memo is None or self._marker_memo[0] != key:
+            self._marker_memo = (key, overlay_model.markers(vp))
+        return self._marker_memo[1]
+
     def _paint_overlays(self, p: QPainter, rect: QRectF, banner: str = "") -> None:
         vp = self.model
         session = self.session
@@ -399,7 +411,7 @@ class ViewportWidget(QWidget):
             corners.setdefault("top_right", []).insert(0, "★ KEY IMAGE")
         layer = self._text_layer
         overlay.paint_corners(p, rect, corners, top, layer)
-        overlay.paint_markers(p, rect, overlay_model.markers(vp), top, layer)
+        overlay.paint_markers(p, rect, self._markers(), top, layer)
         layer.paint(p, rect)
         mm = overlay_model.mm_per_view_pixel(vp)
         if mm is not None:
