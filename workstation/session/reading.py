@@ -16,7 +16,7 @@ import numpy as np
 
 from workstation import audit
 from workstation.imaging.annotation_layer import AnnotationLayer
-from workstation.imaging.cross_reference import plane_segment, reference_line
+from workstation.imaging.cross_reference import FramePlane, plane_segment, reference_line
 from workstation.session import saved_views
 from workstation.imaging.frame_display import FrameDisplay
 from workstation.imaging.interaction import remeasure
@@ -67,7 +67,7 @@ class ReadingSession:
         self._on_progress = on_progress
         self._listeners: list[Callable[[str], None]] = []
         self.annotations = AnnotationLayer()
-        self.saved: dict[str, list] = {}  # study UID -> its presentation states and KOS (saved_views.SavedObject)
+        self.saved: dict[str, list[saved_views.SavedObject]] = {}  # study UID -> its presentation states and KOS
         self.key_images: set[tuple[str, int]] = set()
         self.work = WorkKeeper(cache, self.annotations, self.key_images,
                                work_dir if work_dir is not None else cache.index_file.parent / DIRECTORY_NAME)
@@ -78,7 +78,7 @@ class ReadingSession:
         # Instances rejected by rejection notes (IOCM) are left out unless the reader asks to see them.
         self.show_rejected = False
         self.hidden_counts: dict[str, int] = {}  # study UID -> instances left out as rejected
-        self.corner_text_overrides: dict = {}
+        self.corner_text_overrides: dict[str, dict[str, list[str]]] = {}
         # True: background readers wait for resume_background() (the viewer calls it once the first
         # image is painted, so opening a study shows an image before anything else competes).
         self.defer_background = False  # a site's corner layouts per modality (settings "corner_text")
@@ -240,8 +240,10 @@ class ReadingSession:
             if not len(stack):
                 continue
             old = by_series.get(series.series_uid)
-            same = old is not None and [f.key for f in old.stack.frames] == [f.key for f in stack.frames]
-            fresh.append(old if same else DisplaySet(study, stack, StackPixels(stack)))
+            if old is not None and [f.key for f in old.stack.frames] == [f.key for f in stack.frames]:
+                fresh.append(old)
+            else:
+                fresh.append(DisplaySet(study, stack, StackPixels(stack)))
         fresh.extend(self._key_image_sets(study, fresh, hidden | self._rejection_notes(uid)))
         kept = {id(d) for d in fresh}
         gone = [d for d in old_sets if id(d) not in kept]
@@ -303,15 +305,19 @@ class ReadingSession:
         self.saved[study_uid] = saved_views.saved_objects(self.cache, study_uid)
         self._changed("saved")
 
-    def save_presentation_state(self, *, description: str = "", destination: str | None = None):
+    def save_presentation_state(self, *, description: str = "",
+                                destination: str | None = None) -> saved_views.SavedObject:
         """Save the active viewport's view of its series as a presentation state (see saved_views)."""
         vp = self.active_viewport
         saved = saved_views.save_presentation_state(self.cache, vp, self.annotations, description=description,
                                                     destination=destination)
-        self.refresh_saved(vp.display_set.study.study_uid)
+        if vp.display_set is not None:  # always: a viewport without images is refused above
+            self.refresh_saved(vp.display_set.study.study_uid)
         return saved
 
-    def save_key_images(self, *, description: str = "", destination_of=lambda study_uid: None):
+    def save_key_images(self, *, description: str = "",
+                        destination_of: Callable[[str], str | None] = lambda study_uid: None
+                        ) -> list[saved_views.SavedObject]:
         """Save the marked key images, one Key Object Selection per study."""
         saved = saved_views.save_key_images(self.cache, self.display_sets, self.key_images,
                                             description=description, destination_of=destination_of)
@@ -436,28 +442,31 @@ class ReadingSession:
         the same Frame of Reference that are not parallel to this one count.
         """
         target = self.viewports[index]
-        if not self.show_reference_lines or target.frame is None:
+        target_frame, target_stack = target.frame, target.stack
+        if not self.show_reference_lines or target_frame is None or target_stack is None:
             return []
-        uid = target.stack.frame_of_reference_uid
-        out = []
+        uid = target_stack.frame_of_reference_uid
+        out: list[tuple[tuple[float, float], tuple[float, float], bool]] = []
         for i, vp in enumerate(self.visible):
-            if i == index or vp.frame is None or not uid:
+            frame, stack = vp.frame, vp.stack
+            if i == index or frame is None or stack is None or not uid:
                 continue
-            source = vp.frame
-            if vp.stack.frame_of_reference_uid != uid:
+            source: FramePlane = frame
+            if stack.frame_of_reference_uid != uid:
                 # A registered prior's plane, carried into this viewport's frame of reference.
-                m = self.links.registrations.matrix(vp.stack.frame_of_reference_uid, uid)
-                source = mapped_frame(vp.frame, m) if m is not None else None
-                if source is None:
+                m = self.links.registrations.matrix(stack.frame_of_reference_uid, uid)
+                moved = mapped_frame(frame, m) if m is not None else None
+                if moved is None:
                     continue
-            line = reference_line(source, target.frame, uid)
+                source = moved
+            line = reference_line(source, target_frame, uid)
             if line is not None:
                 out.append((line[0], line[1], i == self.active))
         for frame_uid, planes in self.external_planes.values():
             if frame_uid != uid:
                 continue
             for centre, normal in planes:
-                segment = plane_segment(target.frame, centre, normal)
+                segment = plane_segment(target_frame, centre, normal)
                 if segment is not None:
                     out.append((segment[0], segment[1], False))
         return out
@@ -487,7 +496,7 @@ class ReadingSession:
                 continue
             vp.cursor_point = np.asarray(point if mapped is None else mapped, dtype=float)
             if vp is not source:
-                nearest = vp.stack.nearest_index(vp.cursor_point)
+                nearest = vp.stack.nearest_index(vp.cursor_point) if vp.stack is not None else None
                 if nearest is not None and not vp.set_index(nearest):
                     vp.changed("view")
             else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from workstation.imaging.key_images import (
 )
 from workstation.imaging.presentation_state import GSPS_SOP_CLASS, PresentationState, read_gsps
 from workstation.store.cache import StudyCache
+from workstation.store.queries import InstanceRow
 from workstation.store.writer import CommitResult
 
 __all__ = [
@@ -64,7 +66,7 @@ def store_object(cache: StudyCache, ds: Dataset, *, source: str = "lightbox") ->
     return cache.store_bytes(data, record, source=source)
 
 
-def _read(cache: StudyCache, row) -> tuple[Path, Dataset] | None:
+def _read(cache: StudyCache, row: InstanceRow) -> tuple[Path, Dataset] | None:
     path = cache.path_of(row)
     try:
         with warnings.catch_warnings():
@@ -75,7 +77,7 @@ def _read(cache: StudyCache, row) -> tuple[Path, Dataset] | None:
         return None
 
 
-def _rows_of_class(cache: StudyCache, study_uid: str, sop_class_uid: str):
+def _rows_of_class(cache: StudyCache, study_uid: str, sop_class_uid: str) -> Iterator[InstanceRow]:
     for series in cache.series(study_uid):
         for row in cache.instances(series.series_uid):
             if row.sop_class_uid == sop_class_uid:

@@ -19,12 +19,14 @@ from __future__ import annotations
 import io
 import logging
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
+from workstation.config import Node
 from workstation.dicom.header import parse_header
 from workstation.dicom.patient_identity import compare_identities
 from workstation.imaging.annotation_layer import Annotation, AnnotationLayer, Kind
@@ -73,7 +75,7 @@ class SavedObject:
 
 
 # Archive --------------------------------------------------------------------------------
-def study_archive(cache: StudyCache, nodes, study_uid: str) -> str | None:
+def study_archive(cache: StudyCache, nodes: Iterable[Node], study_uid: str) -> str | None:
     """The configured node whose AE title sent the study's images (None when none is known)."""
     aes: set[str] = set()
     for series in cache.series(study_uid):
@@ -145,7 +147,9 @@ def displayed_area(vp: ViewportModel) -> DisplayedArea:
     """The part of the image the viewport shows, as a Displayed Area Selection (scale to fit)."""
     f = vp.frame
     view = vp.view
-    spacing = f.pixel_spacing if f is not None else None
+    if f is None:
+        raise ValueError("the viewport shows no image")
+    spacing = f.pixel_spacing
     if view.fit:
         return DisplayedArea((1, 1), (f.columns, f.rows), pixel_spacing=spacing)
     w, area_h, top = view.image_area()  # under a warning banner nothing of the image shows
@@ -158,6 +162,8 @@ def displayed_area(vp: ViewportModel) -> DisplayedArea:
 
 def presentation_view(vp: ViewportModel, layer: AnnotationLayer) -> PresentationView:
     """What a presentation state of ``vp``'s series records: its view and its series' annotations."""
+    if vp.stack is None:
+        raise ValueError("the viewport shows no image")
     p = vp.pipeline()
     window = vp.current_window()
     inverted = (p.inverted if p is not None else False) != vp.view.invert
@@ -213,7 +219,8 @@ def save_presentation_state(cache: StudyCache, vp: ViewportModel, layer: Annotat
 
 
 def save_key_images(cache: StudyCache, display_sets: list[DisplaySet], keys: set[tuple[str, int]], *,
-                    description: str = "", destination_of=lambda study_uid: None) -> list[SavedObject]:
+                    description: str = "", destination_of: Callable[[str], str | None] = lambda study_uid: None
+                    ) -> list[SavedObject]:
     """Save the marked frames as one Key Object Selection per study; returns what was saved."""
     by_study: dict[str, list[Dataset]] = {}
     frames: dict[str, list[int]] = {}
@@ -311,25 +318,40 @@ def annotations_from_state(state: PresentationState, sop_instance_uid: str, fram
         if len(lines) == 2 == len(item.graphics) and any(t.text.startswith("Cobb") for t in item.texts):
             # Two lines saved with a Cobb angle's value are that Cobb angle.
             out.append(Annotation(Kind.COBB, [*lines[0].points, *lines[1].points], frame_key))
-            value_anchors.add(tuple(np.round(lines[1].points[-1], 3)))
-            graphics = ()
+            value_anchors.add(_rounded(lines[1].points[-1]))
+            graphics: tuple[GraphicItem, ...] = ()
         else:
             graphics = item.graphics
         for g in graphics:
             a = _annotation_of_graphic(g, frame_key)
             if a is not None:
                 out.append(a)
-                value_anchors.add(tuple(np.round(g.points[-1], 3)))
+                value_anchors.add(_rounded(g.points[-1]))
         for t in item.texts:
-            if t.anchor is not None and tuple(np.round(t.anchor, 3)) in value_anchors:
+            if t.anchor is not None and _rounded(t.anchor) in value_anchors:
                 continue
-            point = t.anchor or ((t.bounding_box[0] + t.bounding_box[2]) / 2, (t.bounding_box[1] + t.bounding_box[3]) / 2)
-            out.append(Annotation(Kind.TEXT, [tuple(point)], frame_key, text=t.text))
+            if t.anchor is not None:
+                point = t.anchor
+            elif t.bounding_box is not None:
+                x0, y0, x1, y1 = t.bounding_box
+                point = ((x0 + x1) / 2, (y0 + y1) / 2)
+            else:  # TextItem refuses a text with neither
+                continue
+            out.append(Annotation(Kind.TEXT, [(point[0], point[1])], frame_key, text=t.text))
     return out
 
 
+def _rounded(point: tuple[float, float]) -> tuple[float, ...]:
+    # Anchors compared to 1/1000 pixel: a value's text sits exactly on its graphic's last point.
+    return tuple(float(v) for v in np.round(np.asarray(point, dtype=float), 3))
+
+
+def _xy(v: np.ndarray) -> tuple[float, float]:
+    return float(v[0]), float(v[1])
+
+
 def _annotation_of_graphic(g: GraphicItem, frame_key: tuple[str, int]) -> Annotation | None:
-    p = [tuple(pt) for pt in g.points]
+    p = [(x, y) for x, y in g.points]
     if g.graphic_type == "POINT":
         return Annotation(Kind.POINT, p[:1], frame_key)
     if g.graphic_type in ("ELLIPSE", "CIRCLE"):
@@ -342,9 +364,9 @@ def _annotation_of_graphic(g: GraphicItem, frame_key: tuple[str, int]) -> Annota
         a, b = np.linalg.norm(pts[1] - pts[0]) / 2, np.linalg.norm(pts[3] - pts[2]) / 2
         major = pts[1] - pts[0]
         if abs(major[1]) < 1e-6 * max(abs(major[0]), 1e-9):  # axis-aligned: exact
-            return Annotation(Kind.ELLIPSE, [tuple(centre - (a, b)), tuple(centre + (a, b))], frame_key)
+            return Annotation(Kind.ELLIPSE, [_xy(centre - (a, b)), _xy(centre + (a, b))], frame_key)
         if abs(major[0]) < 1e-6 * max(abs(major[1]), 1e-9):
-            return Annotation(Kind.ELLIPSE, [tuple(centre - (b, a)), tuple(centre + (b, a))], frame_key)
+            return Annotation(Kind.ELLIPSE, [_xy(centre - (b, a)), _xy(centre + (b, a))], frame_key)
         angle = math.atan2(major[1], major[0])
         poly = [(centre[0] + a * math.cos(t) * math.cos(angle) - b * math.sin(t) * math.sin(angle),
                  centre[1] + a * math.cos(t) * math.sin(angle) + b * math.sin(t) * math.cos(angle))
@@ -386,7 +408,8 @@ def check_state_patient(cache: StudyCache, sop_instance_uid: str, images_of: Stu
         raise SaveError("not applied: " + check.message("the presentation state", "the images"))
 
 
-def apply_state(vp: ViewportModel, state: PresentationState, layer: AnnotationLayer, measure_frame) -> None:
+def apply_state(vp: ViewportModel, state: PresentationState, layer: AnnotationLayer,
+                measure_frame: Callable[[int, Annotation], None]) -> None:
     """Show ``vp``'s series as ``state`` says: its grey scale, rotation, flip, displayed area, annotations.
 
     The state's annotations replace those on the series' frames it refers to;
@@ -397,7 +420,9 @@ def apply_state(vp: ViewportModel, state: PresentationState, layer: AnnotationLa
     vp.state = state
     view = vp.view
     view.rotation, view.flip_horizontal, view.invert = (state.rotation // 90) % 4, state.flip_horizontal, False
-    f = vp.frame
+    f, stack = vp.frame, vp.stack
+    if f is None or stack is None:
+        raise SaveError("the viewport shows no image")
     number = vp.frame_number()
     window = state.window_for(f.sop_instance_uid, number)
     if window is not None:
@@ -412,9 +437,9 @@ def apply_state(vp: ViewportModel, state: PresentationState, layer: AnnotationLa
     else:
         (c0, r0), (c1, r1) = area.top_left, area.bottom_right
         view.show_area(c0 - 1, r0 - 1, c1, r1)
-    keys = {fr.key for fr in vp.stack.frames}
+    keys = {fr.key for fr in stack.frames}
     layer.clear(keys)
-    for i, fr in enumerate(vp.stack.frames):
+    for i, fr in enumerate(stack.frames):
         for a in annotations_from_state(state, fr.sop_instance_uid, fr.frame, fr.key):
             layer.add(a)
             measure_frame(i, a)

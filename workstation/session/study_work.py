@@ -42,6 +42,8 @@ VERSION = 1
 DIRECTORY_NAME = "measurements"
 
 FrameKey = tuple[str, int]
+#: What :func:`snapshot` returns: the annotations (kind, points, frame, text), then the key-image marks.
+Snapshot = tuple[tuple[tuple[Any, ...], ...], tuple[FrameKey, ...]]
 #: SOP Instance UID -> (SOP Class UID, number of frames), as the report inputs want it.
 ImageLookup = Callable[[str], "tuple[str, int] | None"]
 
@@ -62,7 +64,7 @@ class StudyWork:
     #: Annotation.id -> the annotation's lasting identity in the file (so two writers can merge)
     uids: dict[int, str] = field(default_factory=dict)
 
-    def snapshot(self) -> tuple:
+    def snapshot(self) -> Snapshot:
         """A comparable summary: equal snapshots need no saving."""
         return snapshot(self.annotations, self.key_images)
 
@@ -70,7 +72,7 @@ class StudyWork:
         return bool(self.annotations or self.key_images)
 
 
-def snapshot(annotations: Iterable[Annotation], key_images: Iterable[FrameKey]) -> tuple:
+def snapshot(annotations: Iterable[Annotation], key_images: Iterable[FrameKey]) -> Snapshot:
     """What decides whether work changed: each annotation's kind, points, frame and text, and the marks."""
     items = sorted((a.kind.value, tuple((round(x, 4), round(y, 4)) for x, y in a.points),
                     (a.frame_key[0], int(a.frame_key[1])), a.text) for a in annotations)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from workstation.imaging.annotation_layer import AnnotationLayer
 from workstation.session.study_work import (
+    Snapshot,
     StudyWork,
     WorkFileError,
     new_annotation_uid,
@@ -67,7 +68,7 @@ class WorkKeeper:
         self.notices: list[str] = []  # what the reader should be told (the window shows and empties it)
         self._study_of: dict[str, str] = {}  # SOP Instance UID -> Study Instance UID, for the open studies
         self._held: dict[str, StudyWork] = {}  # saved work on images not shown (rejected, not in the cache)
-        self._saved: dict[str, tuple] = {}  # study UID -> snapshot of what its file holds
+        self._saved: dict[str, Snapshot] = {}  # study UID -> snapshot of what its file holds
         self._uids: dict[int, str] = {}  # Annotation.id -> its identity in the files
         self._known: dict[str, set[str]] = {}  # study UID -> annotation identities read or written here
         self._known_marks: dict[str, set[FrameKey]] = {}
@@ -145,7 +146,7 @@ class WorkKeeper:
             self.annotations.changed()  # the views draw them (nothing to save: quiet is over, work is clean)
         return work
 
-    def _lookup(self, sop_instance_uid: str):
+    def _lookup(self, sop_instance_uid: str) -> tuple[str, int] | None:
         row = self.cache.instance(sop_instance_uid)
         return (row.sop_class_uid, row.number_of_frames or 1) if row else None
 
@@ -224,11 +225,11 @@ class WorkKeeper:
         for k in [k for k in self.key_images if self._study_of.get(k[0]) == study_uid]:
             self.key_images.discard(k)
 
-    def carry(self) -> dict[str, tuple[StudyWork, tuple]]:
+    def carry(self) -> dict[str, tuple[StudyWork, Snapshot]]:
         """The work and saved state of every study, to put back with :meth:`reinstate` after a re-open."""
         return {uid: (self.work(uid), self._saved[uid]) for uid in self.studies()}
 
-    def reinstate(self, carried: dict[str, tuple[StudyWork, tuple]]) -> None:
+    def reinstate(self, carried: dict[str, tuple[StudyWork, Snapshot]]) -> None:
         """Replace the restored work of re-opened studies by the work carried over (unsaved changes too)."""
         with self.quiet():
             for uid, (work, saved) in carried.items():
