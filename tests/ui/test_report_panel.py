@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydicom import dcmread
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 from tests.factories import write_series
@@ -46,6 +47,30 @@ def make_panel(qtbot, cache, settings, header):
     return panel
 
 
+def show_preview_tab(qtbot, panel) -> None:
+    """Click the panel's "SR preview" tab."""
+    panel.show()
+    qtbot.waitExposed(panel)
+    bar = panel.tabs.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == "SR preview")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert panel.tabs.currentWidget() is panel.preview
+
+
+def test_the_sr_preview_is_built_when_its_tab_is_shown(qtbot, cache, settings, study):
+    """Opening a study does not build the SR (a slow first build held up the images); showing the tab does."""
+    study_uid, header = study
+    panel = make_panel(qtbot, cache, settings, header)
+    panel.open_study(study_uid)
+    panel.form.line_edit("impression").setPlainText("Kein Befund.")
+    qtbot.wait(600)  # longer than the preview's typing delay
+    assert panel.preview.toPlainText() == ""
+    show_preview_tab(qtbot, panel)
+    assert "Impression: Kein Befund." in panel.preview.toPlainText()
+    panel.form.line_edit("impression").setPlainText("Unauffällig.")  # while shown, it follows the typing
+    qtbot.waitUntil(lambda: "Impression: Unauffällig." in panel.preview.toPlainText(), timeout=5000)
+
+
 def test_typing_autosaves_and_sign_and_send_stores_a_signed_report(qtbot, cache, settings, study, tmp_path):
     study_uid, header = study
     panel = make_panel(qtbot, cache, settings, header)
@@ -63,6 +88,7 @@ def test_typing_autosaves_and_sign_and_send_stores_a_signed_report(qtbot, cache,
     assert "Cannot sign: required fields are empty: Impression" in panel.status_label.text()
 
     panel.form.line_edit("impression").setPlainText("Unauffällig.")
+    show_preview_tab(qtbot, panel)
     qtbot.waitUntil(lambda: "Impression: Unauffällig." in panel.preview.toPlainText(), timeout=5000)
     asked = []
     panel.ask_passphrase = lambda: asked.append(1) or "wrong"
