@@ -152,15 +152,15 @@ def test_results_from_another_station_mark_preliminary_and_final_by_that_reader(
     for status, words in (("P", "preliminary"), ("F", "final")):
         oru = message("ORU_R01", {
             "PID": {"pid_3": "RS-1"},
-            "OBR": {"obr_3": "FL-9", "obr_18": ACCESSION, "obr_25": status, "obr_32": "GG7&Gamma&Gina"},
+            "OBR": {"obr_3": "FL-9", "obr_18": ACCESSION, "obr_25": status, "obr_32": "GG7&Γάμμα&Γεωργία"},
             "OBX": {"obx_2": "TX", "obx_3": "GDT", "obx_5": "No acute findings.", "obx_11": status},
         }, control_id=f"ORU-{status}")
         assert read_ack(send_mllp(listener_port, oru)).code == "AA"
         [item] = rebuild(b.cache, b.settings, [])
         assert item.study_uid == study.study_uid  # matched by the accession alone
-        assert (item.reading_status, item.status_words) == (words, f"{words} by Gamma, Gina")
+        assert (item.reading_status, item.status_words) == (words, f"{words} by Γάμμα, Γεωργία")
         assert item.busy_elsewhere and item.being_read_by == ""
-        with pytest.raises(ReadByAnother, match=f"Gamma, Gina has reported this study \\({words}\\)"):
+        with pytest.raises(ReadByAnother, match=f"Γάμμα, Γεωργία has reported this study \\({words}\\)"):
             open_item(item, b.settings, b.home, b.cache, hang=False)
 
 
@@ -179,6 +179,12 @@ def test_a_status_for_an_order_not_cached_yet_follows_it_by_accession(stations):
     assert claims_mod.claims(b.cache)["accession:RS-ACC-2"].source == "ris"
     # A status change keeps the order as it was (its procedure), only its status changes.
     assert item.requested_procedure == "Chest"
+    # A status change that names no order is answered with an error saying what is missing; nothing changes.
+    bad = message("ORM_O01", {"PID": {"pid_3": "RS-2"}, "ORC": {"orc_1": "SC", "orc_5": "IP"}, "OBR": {"obr_1": "1"}},
+                  control_id="SC-BAD")
+    ack = read_ack(send_mllp(port, bad))
+    assert ack.code == "AE" and "accession" in ack.text
+    assert claims_mod.claims(b.cache)["accession:RS-ACC-2"].reader == "Delta^Dora"
 
 
 def test_ris_claims_do_not_lapse_local_ones_do(stations):
