@@ -133,6 +133,10 @@ def test_b_sees_a_reading_and_is_asked_in_a_real_dialog(qtbot, tmp_path):
                             timeout=20_000)
             assert asked and claims_mod.claims(cache_b)[study_uid].reader == "Beta^Bruno"
             assert tab.table.item(0, 1).text() == "in progress (you)"
+            assert "Sudden headache" in window.order_header.text()
+            vp = window.viewer.viewports[0]
+            qtbot.waitUntil(lambda: vp.model.is_loaded() and vp.paint_count > 0, timeout=20_000)
+            window.grab().save(str(shots / "opened-anyway-viewer-with-order-header.png"))
 
             # A leaves it: the release reaches B but does not take the study from B, who opened it since.
             stop_reading(cache_a, settings_a, study_uid)
