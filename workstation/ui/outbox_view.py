@@ -51,6 +51,7 @@ from workstation.store import outbox
 from workstation.store.cache import StudyCache
 from workstation.store.outbox import OutboxError
 from workstation.ui.background import BackgroundTask
+from workstation.ui.qvariant import item_value, signal_value
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ class DeliveryService(QObject):
         self._task.start(work)
 
     def _on_item(self, change: object) -> None:
-        uid, state, message = change  # type: ignore[misc]
+        uid, state, message = signal_value(change, tuple)
         self.item_changed.emit(uid, state, message)
         self._check_changed(force=True)
 
@@ -338,8 +339,7 @@ class OutboxView(QDialog):
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         if not rows:
             return None
-        cell = self.table.item(rows[0].row(), 0)
-        return int(cell.data(Qt.ItemDataRole.UserRole)) if cell is not None else None
+        return item_value(self.table.item(rows[0].row(), 0), int)
 
     def select_row(self, row: int) -> None:
         self.table.selectRow(row)
@@ -360,7 +360,7 @@ class OutboxView(QDialog):
     def change_selected(self) -> None:
         pk = self.selected_pk()
         item = outbox.get_item(self.service.cache, pk) if pk is not None else None
-        if item is None:
+        if pk is None or item is None:
             return
         try:
             names = [n.name for n in self.service.source.current().nodes]
@@ -383,7 +383,7 @@ class OutboxView(QDialog):
     def discard_selected(self) -> None:
         pk = self.selected_pk()
         item = outbox.get_item(self.service.cache, pk) if pk is not None else None
-        if item is None:
+        if pk is None or item is None:
             return
         kind = self._kinds.get(item.sop_instance_uid) or item_kind(self.service.cache, item)
         signed = any(r.signed and r.sop_instance_uid == item.sop_instance_uid

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
@@ -31,13 +32,18 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.reporting.certificates import CertificateError, SigningIdentity, load_identity
-from workstation.reporting.editor import ExistingReport, ReportEditor
+from workstation.reporting.documents import ExistingReport
+from workstation.reporting.editor import ReportEditor
 from workstation.reporting.inputs import KeyImage, Measurement
 from workstation.reporting.settings import ReportingSettings
 from workstation.reporting.sr_build import ContentError
 from workstation.reporting.templates import TemplateError
 from workstation.store import outbox
 from workstation.store.outbox import OutboxError
+from workstation.ui.qvariant import combo_value, item_value
+
+if TYPE_CHECKING:  # the outbox view imports this module
+    from workstation.ui.outbox_view import DeliveryService
 from workstation.ui.report_form import ReportForm
 from workstation.ui.report_messages import ReportMessages
 
@@ -81,7 +87,7 @@ class ReportPanel(QWidget):
         #: Opens the settings dialog on a page ("reader", "signing", "destination" …); set by the window.
         self.open_settings: Callable[[str], None] | None = None
         #: The window's :class:`~workstation.ui.outbox_view.DeliveryService` (None: the outbox is only written).
-        self.delivery = None
+        self.delivery: DeliveryService | None = None
         self._tracked = ""  # SOP Instance UID of the report whose delivery the panel shows
         self._just_issued = False
         #: The studies hung beside the current one (the viewer's open studies); priors fill the comparison.
@@ -205,8 +211,8 @@ class ReportPanel(QWidget):
     def _on_link(self, link: str) -> None:
         if link.startswith("settings:") and self.open_settings is not None:
             self.open_settings(link.split(":", 1)[1])
-        elif link == "outbox" and self.window() is not None and hasattr(self.window(), "show_outbox"):
-            self.window().show_outbox()
+        elif link == "outbox" and callable(show_outbox := getattr(self.window(), "show_outbox", None)):
+            show_outbox()  # set on the window by workstation.ui.outbox_view
 
     # State -> widgets --------------------------------------------------------------------
     def open_study(self, study_uid: str) -> None:
@@ -320,12 +326,12 @@ class ReportPanel(QWidget):
 
     def _changed(self) -> None:
         self._just_issued = False
-        self.reports_list.setCurrentItem(None)
+        self.reports_list.setCurrentRow(-1)  # Qt's setCurrentItem(None): no report chosen
         self._preview_timer.start()
         self._show_status()
 
     def _on_template(self, _index: int) -> None:
-        tid = self.template_combo.currentData()
+        tid = combo_value(self.template_combo, str)
         if tid and tid != self.editor.content.template_id:
             self.editor.set_template(tid)
             self.form.set_template(self.editor.template, self.editor.content.values)
@@ -335,7 +341,10 @@ class ReportPanel(QWidget):
         if current is None:
             return
         try:
-            self.preview.setPlainText(self.editor.report_text(current.data(Qt.ItemDataRole.UserRole)))
+            uid = item_value(current, str)
+            if uid is None:  # the placeholder row of a study without reports
+                return
+            self.preview.setPlainText(self.editor.report_text(uid))
             self.tabs.setCurrentWidget(self.preview)
         except Exception as exc:  # noqa: BLE001 - an unreadable SR is shown as such
             self.preview.setPlainText(f"Cannot show this report: {exc}")
@@ -369,18 +378,19 @@ class ReportPanel(QWidget):
             self._changed()
 
     def amend_selected(self) -> None:
-        item = self.reports_list.currentItem()
-        if item is None:
+        # The stubs say currentItem() is never None; Qt returns None when no row is current.
+        uid = item_value(self.reports_list.currentItem(), str)
+        if uid is None:  # nothing chosen, or the placeholder row of a study without reports
             self.say("Select the report to amend in the list above")
             return
-        self.editor.start_amendment(item.data(Qt.ItemDataRole.UserRole))
-        self.reports_list.setCurrentItem(None)
+        self.editor.start_amendment(uid)
+        self.reports_list.setCurrentRow(-1)
         self.tabs.setCurrentIndex(0)
         self._show_status()
 
     def export_pdf(self) -> None:
         item = self.reports_list.currentItem()
-        uid = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        uid = item_value(item, str)
         if not uid:
             self.say("Select the report to export in the list above")
             return
@@ -432,7 +442,7 @@ class ReportPanel(QWidget):
     def _issue(self, *, final: bool, identity: SigningIdentity | None = None) -> None:
         reason = ""
         if self.editor.predecessor_uid:
-            reason = self.ask_reason()
+            reason = self.ask_reason() or ""
             if not reason:
                 self.say("An amendment needs a reason; nothing was stored")
                 return
@@ -463,7 +473,7 @@ class ReportPanel(QWidget):
         return ""
 
     # Delivery ---------------------------------------------------------------------------------
-    def set_delivery(self, service) -> None:
+    def set_delivery(self, service: DeliveryService) -> None:
         """Follow ``service`` (a DeliveryService): the report's state updates as the sender records it."""
         self.delivery = service
         service.changed.connect(self._on_outbox_changed)
