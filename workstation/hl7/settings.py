@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass, fields
 
 from workstation.config import ConfigError, Settings, validate_port
@@ -55,10 +56,8 @@ class HL7Settings:
         raw = raw if isinstance(raw, dict) else {}
         known = {f.name for f in fields(cls)}
         out = cls(**{k: v for k, v in raw.items() if k in known})
-        try:
+        with contextlib.suppress(ConfigError):  # shown by the settings dialog and 'config'; reading goes on
             out.check()
-        except ConfigError:
-            pass  # shown by the settings dialog and 'config'; a bad value must not stop reading
         return out
 
     def check(self) -> HL7Settings:
