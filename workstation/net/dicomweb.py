@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from pydicom import dcmread
@@ -25,6 +25,9 @@ from workstation.config import Node
 from workstation.net.association import Cancel, NetworkError, cancel_check
 from workstation.net.find import normalise_level, query_value
 from workstation.store.cache import StudyCache
+
+if TYPE_CHECKING:  # retrieve imports this module where it uses it; so does retrieve_dicomweb
+    from workstation.net.retrieve import RetrieveProgress, RetrieveReport
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +143,8 @@ def _inventory(node: Node, study_uid: str, series_uids: Sequence[str]) -> dict[s
 
 
 def retrieve_dicomweb(node: Node, cache: StudyCache, study_uid: str, series_uids: Sequence[str] = (), *,
-                      progress: Callable[[Any], None] | None = None, cancel: Cancel | None = None) -> Any:
+                      progress: Callable[[RetrieveProgress], None] | None = None,
+                      cancel: Cancel | None = None) -> RetrieveReport:
     """WADO-RS retrieve of what the cache lacks (a series at a time, or instance by instance).
 
     Returns

@@ -34,16 +34,11 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pynetdicom import StoragePresentationContexts as _DEFAULT_STORAGE  # offered when C-FIND named no class
 from pynetdicom import build_role, evt
-from pynetdicom.sop_class import (
-    PatientRootQueryRetrieveInformationModelGet,
-    PatientRootQueryRetrieveInformationModelMove,
-    StudyRootQueryRetrieveInformationModelGet,
-    StudyRootQueryRetrieveInformationModelMove,
-)
 from pynetdicom.status import QR_MOVE_SERVICE_CLASS_STATUS
 
 from workstation.config import Node, Settings
 from workstation.home import Home
+from workstation.jobs.core import CancelToken
 from workstation.net.association import (
     Cancel,
     NetworkError,
@@ -66,6 +61,12 @@ from workstation.net.retrieve_plan import (
     outline,
     outline_units,
     plan_units,
+)
+from workstation.net.sop_class_names import (
+    PatientRootQueryRetrieveInformationModelGet,
+    PatientRootQueryRetrieveInformationModelMove,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
 )
 from workstation.net.storage_scp import (
     ACCEPTED_TRANSFER_SYNTAXES,
@@ -308,7 +309,7 @@ def _follow(assoc: Any, responses: Any, peer: Peer, sop_class: str, unit: Unit, 
 
 
 def _get_contexts(sop_classes: set[str], get_class: str) -> list[Any]:
-    classes = sorted(sop_classes) or [cx.abstract_syntax for cx in _DEFAULT_STORAGE]
+    classes = sorted(sop_classes) or [cx.abstract_syntax for cx in _DEFAULT_STORAGE if cx.abstract_syntax]
     per_syntax = 1 + len(classes) * len(ACCEPTED_TRANSFER_SYNTAXES) <= 128
     contexts = [context(get_class)]
     for cls in classes[:127]:
@@ -413,7 +414,7 @@ def retrieve(
     *,
     method: str | None = None,
     progress: ProgressCallback | None = None,
-    cancel: Cancel | None = None,
+    cancel: Cancel | CancelToken | None = None,
 ) -> RetrieveReport:
     """Bring a study, or some of its series, into the cache.
 
@@ -432,7 +433,7 @@ def retrieve(
         Overrides the node's retrieve method.
     progress : callable(RetrieveProgress), optional
         Throttled to about ten calls a second, plus one at the end.
-    cancel : callable, threading.Event or CancelToken-like, optional
+    cancel : callable, threading.Event or CancelToken, optional
         Sends C-CANCEL; files already complete stay in the cache.
 
     Returns
@@ -449,11 +450,14 @@ def retrieve(
     chosen = method or (node.retrieve if isinstance(node, Node) else "move")
     if chosen not in METHODS:
         raise ValueError(f"unknown retrieve method {chosen!r}: one of {', '.join(METHODS)}")
-    if hasattr(cancel, "cancelled") and not callable(cancel):
+    if isinstance(cancel, CancelToken):
         token = cancel
-        cancel = lambda: bool(token.cancelled)  # noqa: E731 - a CancelToken from workstation.jobs
+        cancel = lambda: token.cancelled  # noqa: E731 - a CancelToken from workstation.jobs
     if chosen == "dicomweb":
         from workstation.net.dicomweb import retrieve_dicomweb
+
+        if not isinstance(node, Node):
+            raise ValueError("a DICOMweb retrieve needs a configured node (its URL); this peer has none")
 
         return retrieve_dicomweb(node, cache, study_uid, series_uids, progress=progress, cancel=cancel)
     peer = peer_of(node)
