@@ -84,3 +84,20 @@ def test_qc_panel_buttons_open_their_windows(qtbot, qc_panel, button, kind):
     assert isinstance(window, kind) and window.isVisible()
     if isinstance(window, RejectDialog):
         assert window.picker.checked_instances() == []
+
+
+def test_conformance_dialog_keeps_qdialog_result_after_a_check(qtbot, tmp_path):
+    # The check's outcome was kept as ``self.result``, hiding QDialog.result() (the accepted/rejected code).
+    from workstation.display.gsdf import gsdf_luminances
+    from workstation.ui.display_patterns import ConformanceDialog
+
+    dialog = ConformanceDialog(tmp_path / "qa.jsonl", monitor="screen 1")
+    qtbot.addWidget(dialog)
+    dialog.set_values([float(v) for v in gsdf_luminances(0.8, 400.0, 256)[::15]])
+    dialog.display_class.setCurrentIndex(dialog.display_class.findData("secondary"))
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    assert dialog.verdict.text().startswith("PASS")
+    assert dialog.conformance is not None and dialog.conformance.passed
+    assert dialog.result() == 0  # still Qt's method: not accepted (yet)
+    dialog.accept()
+    assert dialog.result() == 1

@@ -35,10 +35,17 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.config import SettingsSource
-from workstation.display.conformance import QA_LOG_NAME, append_qa_log, check_conformance, read_luminances
+from workstation.display.conformance import (
+    QA_LOG_NAME,
+    Conformance,
+    append_qa_log,
+    check_conformance,
+    read_luminances,
+)
 from workstation.display.output import ScreenOutput
 from workstation.display.pattern_files import pattern_p_values
 from workstation.display.tg18 import Pattern, all_patterns
+from workstation.ui.qvariant import combo_value
 from workstation.home import Home
 from workstation.ui.display_calibration import monitor_key, output_for
 
@@ -86,6 +93,9 @@ class PatternWindow(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(0, 0, 0))
         image = self._image
+        if image is None:  # made by _render, from __init__ on
+            p.end()
+            return
         # One pattern pixel per device pixel: undo the screen's scale factor, centre, never resample.
         ratio = self.devicePixelRatioF()
         image.setDevicePixelRatio(ratio)
@@ -104,6 +114,8 @@ class PatternWindow(QWidget):
 
     def caption_rect(self) -> QRectF | None:
         """Where the caption goes: in the black margin below or beside the pattern, never over it (None: no room)."""
+        if self._image is None:
+            return None
         ratio = self.devicePixelRatioF()
         w, h = self._image.width() / ratio, self._image.height() / ratio
         below = (self.height() - h) / 2
@@ -138,7 +150,8 @@ class ConformanceDialog(QDialog):
         self.setWindowTitle("Display conformance check (TG18-LN)")
         self.log_path = log_path
         self.ask_open_file: Callable[[str, str], str | None] = self._ask_open_file
-        self.result = None
+        # Not "result": that would hide QDialog.result() (the dialog's accepted/rejected code).
+        self.conformance: Conformance | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Luminance of each TG18-LN pattern (cd/m²), measured at the centre square:"))
         grid = QGridLayout()
@@ -212,7 +225,7 @@ class ConformanceDialog(QDialog):
     def check(self) -> None:
         try:
             result = check_conformance(self.values(), ambient=self.ambient.value(),
-                                       display_class=self.display_class.currentData())
+                                       display_class=combo_value(self.display_class, str) or "primary")
         except ValueError as exc:
             self.verdict.setText(f"Not checked: {exc}")
             return
@@ -221,7 +234,7 @@ class ConformanceDialog(QDialog):
             kept = " Kept in the QA log."
         except OSError as exc:
             kept = f" The QA log cannot be written ({exc.strerror or exc})."
-        self.result = result
+        self.conformance = result
         steps = " ".join(f"{d:+.0%}" for d in result.deviations)
         self.verdict.setText(f"{result.summary()}.{kept}\nDeviation per step: {steps}")
         colour = "#3fb950" if result.passed else "#ff7b72"
