@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from workstation.config import Settings
 from workstation.display.settings import MODES, DisplaySettings, MonitorCalibration
 from workstation.ui.display_calibration import monitor_keys
+from workstation.ui.qvariant import combo_value
 
 SURFACES = (("auto", "Automatic (10 bits where the monitor has them)"), ("8", "8 bits"), ("10", "10 bits"))
 
@@ -118,7 +119,7 @@ class DisplayPage(QWidget):
         self.monitor.blockSignals(False)
         self.surface.setCurrentIndex(max(0, self.surface.findData(self._settings.surface_bits)))
         self.dither.setChecked(self._settings.dither)
-        self._show(self.monitor.currentData() or "")
+        self._show(combo_value(self.monitor, str) or "")
 
     def _show(self, key: str) -> None:
         c = self._settings.for_monitor(key)
@@ -139,7 +140,7 @@ class DisplayPage(QWidget):
             self._settings = self._settings.with_monitor(self._shown, self._calibration())
         except ValueError:
             pass
-        self._show(self.monitor.currentData() or "")
+        self._show(combo_value(self.monitor, str) or "")
 
     # Widgets -> settings -----------------------------------------------------------------------
     def _calibration(self) -> MonitorCalibration:
@@ -148,7 +149,7 @@ class DisplayPage(QWidget):
 
         uses_range = not self.lut_file.text().strip()
         return MonitorCalibration(
-            mode=self.mode.currentData(), characteristic_file=self.lut_file.text().strip(),
+            mode=combo_value(self.mode, str) or "none", characteristic_file=self.lut_file.text().strip(),
             l_min=self.l_min.value() if uses_range and self.l_max.value() else None,
             l_max=opt(self.l_max) if uses_range else None,
             gamma=self.gamma.value() if uses_range and self.l_max.value() else None,
@@ -159,8 +160,8 @@ class DisplayPage(QWidget):
         calibration = self._calibration()
         if calibration.mode == "gsdf":
             calibration.table()  # raises with the reason: unreadable file, empty range
-        settings = self._settings.with_monitor(self.monitor.currentData() or "", calibration)
-        return DisplaySettings(self.surface.currentData(), self.dither.isChecked(), settings.monitors)
+        settings = self._settings.with_monitor(combo_value(self.monitor, str) or "", calibration)
+        return DisplaySettings(combo_value(self.surface, str) or "auto", self.dither.isChecked(), settings.monitors)
 
     def apply_to(self, s: Settings, display: DisplaySettings) -> None:
         """Write ``display`` into the settings ``s``."""
@@ -168,7 +169,7 @@ class DisplayPage(QWidget):
         self._settings = display
 
     def _preview(self, *_args) -> None:
-        gsdf = self.mode.currentData() == "gsdf"
+        gsdf = combo_value(self.mode, str) == "gsdf"
         by_range = gsdf and not self.lut_file.text().strip()
         for w in (self.lut_file, self.browse, self.ambient, self.target_min, self.target_max):
             w.setEnabled(gsdf)
