@@ -155,3 +155,20 @@ def test_a_ris_that_never_answers_is_given_up_on_in_bounded_time(cache, identity
     [item] = _hl7_items(cache)
     assert item.state == "queued" and "did not acknowledge within 1 s" in item.last_error
     assert kind_of(item.sop_class_uid) == RIS_REPORT
+
+
+def test_a_name_the_hl7_character_set_cannot_carry_is_a_plain_reason_not_a_crash(cache, identity):
+    """Latin-1 set for the RIS, a Japanese patient: the report waits with the reason; nothing is sent or logged."""
+    with RisPeer() as ris:
+        settings = _settings(ris.port)
+        hs = HL7Settings.of(settings)
+        hs.charset = "8859/1"
+        hs.store(settings)
+        study = [s for s in cache.studies(StudyFilter()) if s.patient_id == "HL7-B"][0]
+        lifecycle.issue_report(cache, settings, study.study_uid, ReportContent("general", dict(VALUES)), final=True,
+                               identity=identity)
+        OutboxSender(cache, settings, _never_commit).run_once()
+        assert ris.received == []
+    [item] = _hl7_items(cache)
+    assert item.state == "queued" and "cannot carry" in item.last_error and "UNICODE UTF-8" in item.last_error
+    assert "山田" not in item.last_error

@@ -32,12 +32,19 @@ def send(host: str, port: int, message: str, *, encoding: str = "utf-8", timeout
     Raises
     ------
     MllpError
-        Connection refused or lost, or no complete answer within ``timeout`` seconds.
+        Connection refused or lost, no complete answer within ``timeout`` seconds, or text
+        the character set cannot carry.
     """
+    try:
+        data_out = frame(message, encoding)
+    except (UnicodeEncodeError, LookupError):
+        # (the characters themselves are not named: they may be a patient's name)
+        raise MllpError(f"the message holds characters the HL7 character set ({encoding}) cannot carry; "
+                        "choose UNICODE UTF-8 in Settings › RIS") from None
     deadline = time.monotonic() + timeout
     try:
         with socket.create_connection((host, port), timeout=min(timeout, 10.0)) as sock:
-            sock.sendall(frame(message, encoding))
+            sock.sendall(data_out)
             data = b""
             while not data.rstrip(b"\r\n").endswith(b"\x1c") and len(data) < MAX_ANSWER:
                 left = deadline - time.monotonic()
