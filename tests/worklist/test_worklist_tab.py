@@ -179,3 +179,21 @@ def test_an_order_from_the_ris_shows_in_the_open_tab(qtbot, cache, window, home)
     row = [i.accession for i in tab.items].index("ACC-NEW")
     assert tab.table.item(row, 0).text() == "STAT" and tab.table.item(row, 11).text() == "not acquired"
     assert "ORM^O01 applied" in tab.note.text()
+
+
+def test_the_worklist_table_is_filled_when_its_tab_is_clicked(qtbot, home, cache):
+    """Start-up shows the Local list at once: the hidden Worklist table is filled when the reader opens its tab."""
+    w = compose_main_window(home, cache, listen=False, background=False)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    tab, tabs = w.worklist, w.study_tabs
+    assert tabs.currentWidget() is not tab
+    assert len(tab.items) == 3 and tab.table.rowCount() == 0
+    bar = tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tabs.indexOf(tab)).center())
+    assert tabs.currentWidget() is tab
+    assert tab.table.rowCount() == 3 and tab.table.item(0, 0).text() == "STAT"
+    w.close()
+    qtbot.wait(50)
