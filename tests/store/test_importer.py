@@ -131,3 +131,73 @@ def test_concurrent_writers_agree(cache, tmp_path, lightbox_home):
     assert mine.imported + mine.duplicates == 80
     assert mine.conflicts == 0
     assert maintenance.verify(cache).tidy
+
+
+def test_threads_sync_each_group_once_before_indexing_it(cache, tmp_path, monkeypatch):
+    """One filesystem sync per group of staged files, and only then are they renamed into place and indexed."""
+    from workstation.store import importer
+
+    write_series(tmp_path / "big", 70, size=16)
+    monkeypatch.setattr(importer, "CHUNK", 8)
+    monkeypatch.setattr(importer, "GROUP", 20)
+    indexed_at_sync: list[int] = []
+    real_sync = importer.sync_filesystem
+
+    def sync(path, **kw):
+        study = cache.studies()
+        indexed_at_sync.append(study[0].num_instances if study else 0)
+        staged = [p for p in (cache.cache_dir / ".incoming").iterdir() if p.suffix == ".part"]
+        assert staged, "a sync with nothing staged"
+        return real_sync(path, **kw)
+
+    monkeypatch.setattr(importer, "sync_filesystem", sync)
+    summary = import_paths(cache, [tmp_path / "big"], workers=2)
+    assert summary.imported == 70 and not summary.skipped
+    # Groups of at least 20 (whole chunks of 8: 24, 24, 22): each synced once, then indexed.
+    assert indexed_at_sync == [0, 24, 48]
+    assert maintenance.verify(cache, check_hashes=True).tidy
+
+
+def test_a_chunk_that_fails_unexpectedly_skips_only_its_bad_file(cache, tmp_path, monkeypatch):
+    from workstation.store import importer
+
+    paths = write_series(tmp_path / "s", 12, size=16)
+    monkeypatch.setattr(importer, "CHUNK", 4)
+    real = importer._prepare_one
+    bad = paths[5]
+
+    def prepare(src, cache_dir, zips):
+        if Path(src.path) == bad:
+            raise MemoryError("hostile file")
+        return real(src, cache_dir, zips)
+
+    monkeypatch.setattr(importer, "_prepare_one", prepare)
+    summary = import_paths(cache, [tmp_path / "s"], workers=2)
+    assert summary.imported == 11
+    assert [(Path(s.label).name, s.reason) for s in summary.skipped] == [(bad.name, "unreadable (MemoryError)")]
+    assert maintenance.verify(cache).tidy
+    assert not list((cache.cache_dir / ".incoming").iterdir())
+
+
+def test_non_latin_names_survive_the_threaded_import(cache, tmp_path, monkeypatch):
+    from pydicom.data import get_charset_files
+
+    from workstation.store import importer
+
+    monkeypatch.setattr(importer, "CHUNK", 3)
+    files = [Path(f) for f in get_charset_files("*.dcm")]
+    expected = {}
+    for f in files:
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        if "SOPInstanceUID" in ds and "PatientName" in ds:
+            expected[str(ds.SOPInstanceUID)] = str(ds.PatientName)
+    summary = import_paths(cache, files, workers=2)
+    assert summary.imported >= len(expected) > 10
+    names = {}
+    for study in cache.studies():
+        for series in cache.series(study.study_uid):
+            for row in cache.instances(series.series_uid):
+                names[row.sop_instance_uid] = row
+    for sop, name in expected.items():
+        assert sop in names
+        assert str(pydicom.dcmread(cache.path_of(names[sop]), stop_before_pixels=True).PatientName) == name

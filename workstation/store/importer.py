@@ -1,20 +1,21 @@
 """Importing files into the cache.
 
-Parsing, hashing and writing run in worker processes (both cores of a
-reading station) in chunks; the importing process commits each chunk with one
-filesystem sync and one index transaction.  A bad file is skipped with its
-reason and never reaches the cache; nothing a file contains can abort the run.
+Parsing (headers only), copying and hashing run on a few threads in chunks
+(the copy and the reads leave the GIL to the others); the calling thread
+commits what they staged in groups, with one filesystem sync and one index
+transaction per group, while the threads prepare the next.  A bad file is
+skipped with its reason and never reaches the cache; nothing a file contains
+can abort the run.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import zipfile
 import zlib
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable, Iterator
@@ -41,8 +42,8 @@ from workstation.store.writer import CacheWriteError, Outcome, PendingInstance, 
 
 log = logging.getLogger(__name__)
 
-CHUNK = 32  # files per worker task and per index transaction
-IN_PROCESS_BELOW = 64  # small imports: worker start-up costs more than it saves
+CHUNK = 32  # files per worker task
+GROUP = 128  # staged files per filesystem sync and index transaction
 
 _T = TypeVar("_T")
 
@@ -91,13 +92,18 @@ _Result = tuple[str, str, PendingInstance | str]
 
 
 def _prepare_chunk(sources: list[Source], cache_dir: str) -> list[_Result]:
-    """Worker: read, parse and stage each source (no index access here)."""
+    """Read, parse and stage each source (no index access here: any thread)."""
     out: list[_Result] = []
     zips: dict[str, zipfile.ZipFile] = {}
     cache = Path(cache_dir)
     try:
         for src in sources:
             out.append(_prepare_one(src, cache, zips))
+    except BaseException:
+        for _kind, _label, payload in out:  # staged for nothing: the caller tries the chunk again
+            if isinstance(payload, PendingInstance):
+                payload.staged.tmp_path.unlink(missing_ok=True)
+        raise
     finally:
         for zf in zips.values():
             zf.close()
@@ -216,7 +222,25 @@ def import_paths(
     cancel: CancelToken | None = None,
     workers: int | None = None,
 ) -> ImportSummary:
-    """Import files, folders, DICOMDIRs and zip archives into ``cache``."""
+    """Import files, folders, DICOMDIRs and zip archives into ``cache``.
+
+    Parameters
+    ----------
+    cache : StudyCache
+    paths : iterable of path
+        Files, folders (walked), DICOMDIRs and zip archives.
+    progress : callable, optional
+        Told how many sources are done (throttled).
+    cancel : CancelToken, optional
+        Checked between chunks; what is already being prepared is still committed.
+    workers : int, optional
+        Threads that parse and copy (default: the cores, at most 4); 1 works in
+        the calling thread only.
+
+    Returns
+    -------
+    ImportSummary
+    """
     summary = ImportSummary()
     sources: list[Source] = []
     index = cache.index_file
@@ -230,22 +254,20 @@ def import_paths(
     chunks = [sources[i : i + CHUNK] for i in range(0, len(sources), CHUNK)]
     cache_dir = str(cache.cache_dir)
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if len(sources) < IN_PROCESS_BELOW or n_workers <= 1:
+    if len(chunks) <= 1 or n_workers <= 1:
+        group: list[_Result] = []
         for chunk in chunks:
             if cancel is not None and cancel.cancelled:
                 summary.cancelled = True
                 break
-            _commit_chunk(cache, _prepare_chunk(chunk, cache_dir), summary)
+            group += _prepare_chunk(chunk, cache_dir)
             throttle.advance(len(chunk))
+            if _staged(group) >= GROUP:
+                _commit_chunk(cache, group, summary)
+                group = []
+        _commit_chunk(cache, group, summary)
     else:
-        leftovers = _run_pool(cache, chunks, cache_dir, n_workers, summary, throttle, cancel)
-        # A worker that died (out of memory, killed) must not lose or abort the import.
-        for chunk in leftovers:
-            if cancel is not None and cancel.cancelled:
-                summary.cancelled = True
-                break
-            _commit_chunk(cache, _prepare_chunk(chunk, cache_dir), summary)
-            throttle.advance(len(chunk))
+        _run_threads(cache, chunks, cache_dir, n_workers, summary, throttle, cancel)
     throttle.finish()
     log.info(
         "import: %d imported, %d duplicates, %d conflicts, %d failed, %d skipped",
@@ -254,7 +276,26 @@ def import_paths(
     return summary
 
 
-def _run_pool(
+def _staged(results: list[_Result]) -> int:
+    return sum(1 for _kind, _label, payload in results if isinstance(payload, PendingInstance))
+
+
+def _prepare_chunk_safely(sources: list[Source], cache_dir: str) -> list[_Result]:
+    """:func:`_prepare_chunk`, but an unexpected error skips the files it hit instead of ending the import."""
+    try:
+        return _prepare_chunk(sources, cache_dir)
+    except Exception:  # noqa: BLE001 - a bug or a hostile file must not abort the whole import
+        log.exception("import: preparing %d files failed; trying them one by one", len(sources))
+    out: list[_Result] = []
+    for src in sources:
+        try:
+            out += _prepare_chunk([src], cache_dir)
+        except Exception as exc:  # noqa: BLE001 - as above, for this one file
+            out.append(("skip", src.label, f"unreadable ({type(exc).__name__})"))
+    return out
+
+
+def _run_threads(
     cache: StudyCache,
     chunks: list[list[Source]],
     cache_dir: str,
@@ -262,60 +303,36 @@ def _run_pool(
     summary: ImportSummary,
     throttle: ProgressThrottle,
     cancel: CancelToken | None,
-) -> list[list[Source]]:
-    """Prepare chunks in worker processes, commit them here; return chunks left undone."""
-    ctx = multiprocessing.get_context("spawn")
-    leftovers: list[list[Source]] = []
+) -> None:
+    """Parse, copy and hash chunks on ``n_workers`` threads; sync and index them here, a group at a time.
+
+    Threads, not processes: the copy (``copy_file_range``), the reads and the
+    sync run outside the GIL, and the header scan is a fraction of a
+    millisecond a file, while starting a worker process (it imports pydicom)
+    costs half a second of a core: more than a whole 500-file import.  While
+    this thread syncs and indexes one group, the workers prepare the next.
+    """
     queue = iter(chunks)
-    try:
-        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
-    except OSError as exc:
-        log.warning("import: no worker processes (%s); importing in this process", exc)
-        return list(chunks)
-    with pool:
-        pending: dict[Future[list[_Result]], list[Source]] = {}
-        # Keep a few chunks in flight per worker so the committer never waits long.
-        for chunk in _take(queue, n_workers * 2):
-            pending[pool.submit(_prepare_chunk, chunk, cache_dir)] = chunk
+    group: list[_Result] = []
+    with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="import") as pool:
+        # A few chunks in flight per worker: enough to keep them busy during a group's sync.
+        pending: deque[tuple[Future[list[_Result]], list[Source]]] = deque(
+            (pool.submit(_prepare_chunk_safely, chunk, cache_dir), chunk) for chunk in _take(queue, n_workers * 3))
         while pending:
-            done = {f for f in pending if f.done()}
-            if not done:
-                # Workers take about half a second to start (they import pydicom);
-                # meanwhile, and whenever none has a finished chunk, this process works too.
-                mine = _take(queue, 1)
-                if mine:
-                    _commit_chunk(cache, _prepare_chunk(mine[0], cache_dir), summary)
-                    throttle.advance(len(mine[0]))
-                else:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                chunk = pending.pop(fut)
-                try:
-                    results = fut.result()
-                except BrokenProcessPool:
-                    leftovers.append(chunk)
-                    continue
-                _commit_chunk(cache, results, summary)
-                throttle.advance(len(results))
             if cancel is not None and cancel.cancelled:
                 summary.cancelled = True
-                for fut, chunk in pending.items():
-                    if fut.cancel():
-                        continue
-                    # Already running: it stages its files; commit them so nothing is half done.
-                    try:
-                        _commit_chunk(cache, fut.result(), summary)
-                    except BrokenProcessPool:
-                        pass
-                return []
-            if leftovers:
+                for fut, _chunk in pending:
+                    if not fut.cancel():
+                        group += fut.result()  # already staging its files: commit them, nothing half done
                 break
-            for chunk in _take(queue, len(done)):
-                pending[pool.submit(_prepare_chunk, chunk, cache_dir)] = chunk
-        for fut, chunk in pending.items():
-            leftovers.append(chunk)
-    leftovers.extend(queue)
-    return leftovers
+            fut, chunk = pending.popleft()
+            group += fut.result()
+            throttle.advance(len(chunk))
+            pending.extend((pool.submit(_prepare_chunk_safely, c, cache_dir), c) for c in _take(queue, 1))
+            if _staged(group) >= GROUP:
+                _commit_chunk(cache, group, summary)
+                group = []
+    _commit_chunk(cache, group, summary)
 
 
 def _take(it: Iterator[_T], n: int) -> list[_T]:
@@ -340,7 +357,7 @@ def _commit_chunk(cache: StudyCache, results: list[_Result], summary: ImportSumm
             summary.skipped.append(Skipped(label, str(payload)))
     if not batch:
         return
-    # One sync makes every staged file of the chunk durable before any is renamed into place.
+    # One sync makes every staged file of the group durable before any is renamed into place.
     if BATCH_SYNC:
         sync_filesystem(cache.cache_dir)
     try:
@@ -350,7 +367,7 @@ def _commit_chunk(cache: StudyCache, results: list[_Result], summary: ImportSumm
         summary.failed += len(batch)
         summary.failures.extend(Skipped(item.source, str(exc)) for item in batch)
         return
-    for item, res in zip(batch, committed):
+    for item, res in zip(batch, committed, strict=True):
         if res.outcome is Outcome.STORED:
             summary.imported += 1
             summary.bytes_imported += item.staged.size

@@ -12,6 +12,7 @@ import ctypes
 import os
 import sys
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TextIO
@@ -136,14 +137,36 @@ class RenameJournal:
         self.paths: list[Path] = []
         self._file: TextIO | None = None
         self._path = _new_part(cache_dir).with_suffix(".journal")
+        self._written: set[str] = set()
 
-    def note(self, final: Path) -> None:
-        """Record ``final`` before the staged file is renamed to it."""
-        if self._file is None:
-            self._file = open(self._path, "a", encoding="utf-8")
-        self._file.write(os.path.relpath(final, self.cache_dir).replace(os.sep, "/") + "\n")
-        self._file.flush()
+    def expect(self, relpaths: Iterable[str]) -> None:
+        """Record in one write the cache-relative paths a batch may move files to.
+
+        A path written here and never moved to is harmless (recovery indexes
+        only complete files the index does not know); :meth:`note` then skips
+        the write for it, so a batch costs one write, not one per file.
+        """
+        lines = [rel for rel in relpaths if rel not in self._written]
+        if lines:
+            self._append("".join(rel + "\n" for rel in lines))
+            self._written.update(lines)
+
+    def note(self, final: Path, relpath: str | None = None) -> None:
+        """Record ``final`` (``relpath`` under the cache, when known) before the staged file is renamed to it.
+
+        Only what is noted here counts as moved (and is removed if the commit fails).
+        """
+        rel = relpath if relpath is not None else os.path.relpath(final, self.cache_dir).replace(os.sep, "/")
+        if rel not in self._written:
+            self._append(rel + "\n")
+            self._written.add(rel)
         self.paths.append(final)
+
+    def _append(self, text: str) -> None:
+        if self._file is None:
+            self._file = open(self._path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole batch, closed by close()
+        self._file.write(text)
+        self._file.flush()
 
     def close(self) -> None:
         """The commit ended (committed, or rolled back and its files removed): forget it."""

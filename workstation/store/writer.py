@@ -88,14 +88,17 @@ def commit_batch(con: sqlite3.Connection, cache_dir: Path, batch: list[PendingIn
     dirs_to_sync: set[Path] = set()
     received = now_iso()
     known: dict[_HierarchyKey, tuple[int, int]] = {}  # -> (series pk, study pk) within this batch
+    folders: dict[str, Path] = {}  # series folders checked and made in this batch
     renamed = RenameJournal(cache_dir)  # files moved into place in this transaction: removed if it fails
     try:
+        # Where the batch's new files will go, journalled in one write before any is moved.
+        renamed.expect(rel for rel in map(_relpath_or_none, batch) if rel)
         with transaction(con):
             for item in batch:
                 rec = item.record
                 try:
                     res = _commit_one(con, cache_dir, item, received, touched_series, touched_studies,
-                                      dirs_to_sync, known, renamed)
+                                      dirs_to_sync, known, renamed, folders)
                 except OSError as exc:
                     # Disk full, permissions: this instance fails, the batch goes on.
                     item.staged.tmp_path.unlink(missing_ok=True)
@@ -115,6 +118,14 @@ def commit_batch(con: sqlite3.Connection, cache_dir: Path, batch: list[PendingIn
     finally:
         renamed.close()
     return results
+
+
+def _relpath_or_none(item: PendingInstance) -> str | None:
+    rec = item.record
+    try:
+        return instance_relpath(rec.study_uid, rec.series_uid, rec.sop_instance_uid)
+    except ValueError:
+        return None  # _commit_one says why
 
 
 class CacheWriteError(OSError):
@@ -162,6 +173,7 @@ def _commit_one(
     dirs_to_sync: set[Path],
     known: dict[_HierarchyKey, tuple[int, int]],
     renamed: RenameJournal,
+    folders: dict[str, Path],
 ) -> CommitResult:
     rec, staged = item.record, item.staged
     row = con.execute(
@@ -174,9 +186,15 @@ def _commit_one(
         return _keep_conflict(con, cache_dir, item, received, dirs_to_sync, renamed)
 
     relpath = instance_relpath(rec.study_uid, rec.series_uid, rec.sop_instance_uid)
-    final = resolve_inside(cache_dir, relpath)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    renamed.note(final)
+    folder_rel, _, name = relpath.rpartition("/")
+    folder = folders.get(folder_rel)
+    if folder is None:
+        # Once per series and batch: resolving every file's path (a stat per component) and
+        # making its folder again cost more than the rename itself.
+        folder = folders[folder_rel] = resolve_inside(cache_dir, folder_rel)
+        folder.mkdir(parents=True, exist_ok=True)
+    final = folder / name  # a checked UID: never a separator, never ".."
+    renamed.note(final, relpath)
     os.replace(staged.tmp_path, final)
     dirs_to_sync.add(final.parent)
     key = (rec.series_uid, rec.study_uid, _patient_key(rec))
