@@ -8,9 +8,10 @@ the SR builder share; :meth:`Coded.concept` turns it into highdicom's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from highdicom.sr import CodedConcept
+if TYPE_CHECKING:  # highdicom is imported where an SR is built: it costs the window's start-up 0.1-0.3 s
+    from highdicom.sr import CodedConcept
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Coded:
         return [self.value, self.scheme, self.meaning]
 
     def concept(self) -> CodedConcept:
+        from highdicom.sr import CodedConcept
+
         return CodedConcept(self.value, self.scheme, self.meaning)
 
     def same_code(self, other: Coded) -> bool:
