@@ -72,8 +72,11 @@ class _Run:
 
     def _main(self) -> None:
         outcome: tuple[Any, str, Any]
+        work = self.work  # released (None) only on the GUI thread, after this thread has ended
         try:
-            result = self.work(self.queue.put, self.cancel)
+            if work is None:
+                raise RuntimeError("background work already released")
+            result = work(self.queue.put, self.cancel)
             outcome = (_END, "finished", result)
             del result
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a message for the user

@@ -82,7 +82,7 @@ class FlowLayout(QLayout):
 
     # Placement ---------------------------------------------------------------------------
     def _visible(self) -> list[QLayoutItem]:
-        return [i for i in self._items if not (i.widget() is not None and i.widget().isHidden())]
+        return [i for i in self._items if not ((w := i.widget()) is not None and w.isHidden())]
 
     def _lay_out(self, rect: QRect, *, apply: bool) -> int:
         m: QMargins = self.contentsMargins()

@@ -166,7 +166,7 @@ def modality_choices(seen: Iterable[str] = ()) -> list[str]:
     seen : iterable of str
         Modality strings of cached studies (backslash-separated values are split).
     """
-    extra = set()
+    extra: set[str] = set()
     for value in seen:
         extra.update(m for m in (value or "").split("\\") if m)
     return [ANY, *sorted(set(COMMON_MODALITIES) | extra)]

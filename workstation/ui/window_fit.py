@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
+from PySide6.QtGui import QScreen
+from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
+
+if TYPE_CHECKING:  # the window imports this module
+    from workstation.ui.main_window import MainWindow
 
 # The window must fit the smallest screens a reading room has (1024 x 768 with a task bar).
 MINIMUM_SIZE = (1024, 720)
@@ -30,7 +36,7 @@ def fit_dock(dock: QDockWidget, minimum_width: int = DOCK_MINIMUM_WIDTH) -> QDoc
     area.setWidget(content)
     dock.setWidget(area)
     dock.setMinimumWidth(minimum_width)
-    dock.content = content
+    dock.content = content  # type: ignore[attr-defined]  # documented above: callers find the content there
     dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
     return dock
@@ -49,7 +55,7 @@ def click_focus_text_fields(root: QWidget) -> None:
             field.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
 
-def fit_to_screen(window: QMainWindow) -> None:
+def fit_to_screen(window: MainWindow) -> None:
     """Keep ``window`` inside the available area of the screen it is on (after everything is attached).
 
     The minimum size is at most :data:`MINIMUM_SIZE`; a window larger than its
@@ -58,7 +64,7 @@ def fit_to_screen(window: QMainWindow) -> None:
     window.keep_on_screen = True
     window.setMinimumSize(min(window.minimumSizeHint().width(), MINIMUM_SIZE[0]),
                           min(window.minimumSizeHint().height(), MINIMUM_SIZE[1]))
-    screen = window.screen()
+    screen: QScreen | None = window.screen()  # None before the window has a screen (the stubs say never)
     if screen is None:
         return
     from workstation.ui.window_placement import clamp_to_screen
