@@ -117,6 +117,26 @@ def test_signing_identity_files(test_cert, tmp_path):
         load_identity(protected.key_pem, other.cert_pem, "secret")
 
 
+def test_a_certificate_of_another_key_type_is_refused_by_name(test_cert, tmp_path):
+    # An Ed25519 certificate has no RSA public numbers: it was an AttributeError, not the reason.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import NameOID
+
+    made, _protected = test_cert
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Ed25519 signer")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, None))
+    cert_pem = tmp_path / "ed25519-cert.pem"
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(CertificateError, match="does not belong to the key"):
+        load_identity(made.key_pem, cert_pem)
+
+
 def test_expiry_warning(identity):
     info: CertificateInfo = identity.info
     assert info.expiry_warning() == ""

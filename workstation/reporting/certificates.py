@@ -79,7 +79,7 @@ class CertificateInfo:
         return ""
 
 
-def _attr(name: x509.Name, oid) -> str:
+def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
     values = name.get_attributes_for_oid(oid)
     return str(values[0].value) if values else ""
 
@@ -144,7 +144,8 @@ def load_identity(key_path: str | os.PathLike[str], cert_path: str | os.PathLike
         raise CertificateError("only RSA keys can sign DICOM objects (PS3.15 RSA signature profiles)")
     if cert is None:
         raise CertificateError(f"{key_path} holds no certificate")
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+    public = cert.public_key()  # a certificate of another key type cannot be the RSA key's
+    if not isinstance(public, rsa.RSAPublicKey) or public.public_numbers() != key.public_key().public_numbers():
         raise CertificateError("the certificate does not belong to the key")
     return SigningIdentity(key, cert)
 

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from pydicom import dcmread
+from pydicom.dataset import Dataset
 
 from workstation.reporting import kinds
 from workstation.reporting.certificates import TrustStore
@@ -123,7 +124,7 @@ def study_documents(cache: StudyCache, study_uid: str,
     return sorted(reports, key=lambda r: r.content_datetime), sorted(others, key=lambda o: o.content_datetime)
 
 
-def _when(ds) -> str:
+def _when(ds: Dataset) -> str:
     from workstation.reporting.sr_text import _datetime
 
     date = str(ds.get("ContentDate", "") or ds.get("PresentationCreationDate", "") or ds.get("SeriesDate", "") or "")

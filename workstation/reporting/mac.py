@@ -20,8 +20,7 @@ import struct
 from collections.abc import Iterable
 
 from pydicom.charset import convert_encodings
-from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
@@ -82,13 +81,14 @@ def dataset_bytes(ds: Dataset, *, skip: Iterable[int] = ()) -> bytes:
 
 
 def _element(out: bytearray, ds: Dataset, tag: BaseTag, encodings: list[str]) -> None:
-    raw = ds.get_item(tag)
-    vr = raw.VR if raw is not None else None
-    big_endian = isinstance(raw, RawDataElement) and not _source_is_little_endian(ds)
-    if vr is None or big_endian:
-        vr = ds[tag].VR  # decode: implicit VR files and big endian ones are re-encoded
-        raw = ds[tag]
-    if vr == "SQ" or (isinstance(raw, RawDataElement) and vr is None and dictionary_VR(tag) == "SQ"):
+    # Not yet decoded elements are RawDataElements (VR None when the file is implicit VR), whatever
+    # pydicom's annotation of get_item says.
+    found: DataElement | RawDataElement | None = ds.get_item(tag)
+    big_endian = isinstance(found, RawDataElement) and not _source_is_little_endian(ds)
+    # Decoded (ds[tag]) when implicit VR or big endian: those are re-encoded.
+    raw: DataElement | RawDataElement = ds[tag] if found is None or found.VR is None or big_endian else found
+    vr = raw.VR
+    if vr == "SQ":
         _sequence(out, ds, tag, encodings)
         return
     if isinstance(raw, RawDataElement):
@@ -145,7 +145,7 @@ def _resolved_vr(ds: Dataset, tag: BaseTag) -> str:
     if len(vr) != 2:  # ambiguous (US or SS …): pydicom resolves it from the dataset
         from pydicom.filewriter import correct_ambiguous_vr_element
 
-        vr = correct_ambiguous_vr_element(ds[tag], ds, True).VR
+        vr = correct_ambiguous_vr_element(ds[tag], ds, True).VR or vr
     return vr
 
 

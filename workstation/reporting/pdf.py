@@ -19,22 +19,29 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from workstation import __version__
 from workstation.dicom.person_name import format_person_name
 from workstation.reporting.pdf_fonts import PdfFontError, body_fonts, fallback_faces
 from workstation.reporting.sr_text import headings, render_lines, summarize
 
+if TYPE_CHECKING:  # fpdf2 and the store are loaded only when a PDF is made or kept
+    from fpdf import FPDF
+
+    from workstation.store.cache import StudyCache
+    from workstation.store.writer import CommitResult
+
 __all__ = ["ENCAPSULATED_PDF_STORAGE", "PDF_SERIES_NUMBER", "PdfFontError", "report_pdf", "encapsulated_pdf",
            "store_pdf"]
 
 log = logging.getLogger(__name__)
 
-ENCAPSULATED_PDF_STORAGE = "1.2.840.10008.5.1.4.1.1.104.1"
+ENCAPSULATED_PDF_STORAGE = UID("1.2.840.10008.5.1.4.1.1.104.1")
 PDF_SERIES_NUMBER = 9002
 
 _MARGIN = 20  # mm
@@ -160,9 +167,13 @@ def report_pdf(ds: Dataset, signature_status: str = "", *, now: dt.datetime | No
     return bytes(pdf.output())
 
 
-def _require_glyphs(pdf, text: str, families: list[str]) -> None:
+def _require_glyphs(pdf: FPDF, text: str, families: list[str]) -> None:
     """Refuse a report with a character none of the fonts holds (it would print as an empty box)."""
-    cmaps = [pdf.fonts[key].cmap for key in pdf.fonts if any(key.startswith(f) for f in families)]
+    from fpdf.fonts import TTFFont
+
+    # Only the added TrueType fonts have a character map (the families asked for are all such fonts).
+    cmaps = [font.cmap for key, font in pdf.fonts.items()
+             if isinstance(font, TTFFont) and any(key.startswith(f) for f in families)]
     missing = sorted({ch for ch in text if ch.isprintable() and not ch.isspace()
                       and not any(ord(ch) in cmap for cmap in cmaps)})
     if missing:
@@ -232,7 +243,7 @@ def encapsulated_pdf(pdf: bytes, sr: Dataset, *, instance_number: int = 1, now: 
     return ds
 
 
-def store_pdf(cache, ds: Dataset, destination: str | None = None):
+def store_pdf(cache: StudyCache, ds: Dataset, destination: str | None = None) -> CommitResult:
     """Store an Encapsulated PDF in the cache and, with a destination, queue it; returns the commit result."""
     from workstation.dicom.charset import encode_dataset
     from workstation.dicom.header import parse_header

@@ -63,7 +63,7 @@ class Backoff:
     max_attempts: int = 50
 
     def delay(self, attempts: int) -> float:
-        return min(self.max_s, self.first_s * 2 ** max(0, attempts - 1))
+        return min(self.max_s, self.first_s * 2.0 ** max(0, attempts - 1))
 
 
 @dataclass

@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydicom import dcmread
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
@@ -52,7 +54,8 @@ _DIGEST_INFO_OIDS = {
     "SHA384": bytes.fromhex("0609608648016503040202"),
     "SHA512": bytes.fromhex("0609608648016503040203"),
 }
-_CRYPTO_HASHES = {"SHA1": hashes.SHA1, "SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
+_CRYPTO_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "SHA1": hashes.SHA1, "SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
 
 
 class SignatureError(ValueError):
@@ -86,7 +89,7 @@ class SignatureCheck:
     def cryptographically_valid(self) -> bool:
         return self.status in (SignatureStatus.VALID, SignatureStatus.UNTRUSTED)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         s = self.signer
         return {
             "status": self.status.value, "valid": self.status is SignatureStatus.VALID, "mac_id": self.mac_id,
@@ -159,7 +162,7 @@ def sign(ds: Dataset, identity: SigningIdentity, *, purpose: Coded = PURPOSE_VER
     """
     ds = dcmread(io.BytesIO(encode(ds)))
     signed = sorted({int(t) for t in tags}) if tags is not None else [int(t) for t in signable_tags(ds)]
-    mac_params = ds.get(MAC_PARAMETERS_SEQUENCE)
+    mac_params: DataElement | None = ds.get(MAC_PARAMETERS_SEQUENCE)  # None when not signed yet
     existing = [int(i.MACIDNumber) for i in mac_params.value] if mac_params is not None else []
     mac_id = max(existing, default=0) + 1
     item = Dataset()

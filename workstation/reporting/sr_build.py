@@ -31,7 +31,10 @@ import highdicom as hd
 import numpy as np
 from highdicom.sr import (
     CodeContentItem,
+    CodedConcept,
     ContainerContentItem,
+    ContentItem,
+    ContentSequence,
     DateContentItem,
     ImageContentItem,
     NumContentItem,
@@ -46,7 +49,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from workstation import __version__
 from workstation.dicom.charset import highdicom_ready
 from workstation.reporting import codes
-from workstation.reporting.inputs import KeyImage, Measurement, ReportContent
+from workstation.reporting.inputs import ImageRef, KeyImage, Measurement, ReportContent
 from workstation.reporting.templates import FieldSpec, ReportTemplate, TemplateError
 
 C = RelationshipTypeValues.CONTAINS
@@ -108,7 +111,7 @@ def missing_required(template: ReportTemplate, content: ReportContent) -> list[F
     return [f for f in template.fields if f.required and not content.values.get(f.id, "").strip()]
 
 
-def _field_item(spec: FieldSpec, text: str):
+def _field_item(spec: FieldSpec, text: str) -> ContentItem:
     try:
         value = spec.parse(text)
     except TemplateError as exc:
@@ -119,6 +122,8 @@ def _field_item(spec: FieldSpec, text: str):
     if spec.type == "code":
         return CodeContentItem(name, value.concept(), relationship_type=C)
     if spec.type == "numeric":
+        if spec.unit is None:  # templates refuse a numeric field without a unit
+            raise ContentError(f"numeric field {spec.id!r} has no unit")
         return _num(name, value, spec.unit.concept(), decimal_string_places(value, spec.places), C)
     return DateContentItem(name, dt.date(int(value[:4]), int(value[4:6]), int(value[6:])), relationship_type=C)
 
@@ -132,7 +137,8 @@ def decimal_string_places(value: float, places: int) -> str:
     return text[1:] if text.startswith("-") and d == 0 else text
 
 
-def _num(name, value: float, unit, text: str, relationship) -> NumContentItem:
+def _num(name: CodedConcept, value: float, unit: CodedConcept, text: str,
+         relationship: RelationshipTypeValues) -> NumContentItem:
     """A NUM whose Numeric Value is exactly ``text`` (the rounded value), not the float's 16 digits."""
     num = NumContentItem(name, float(text), unit, relationship_type=relationship)
     measured = num.MeasuredValueSequence[0]
@@ -143,11 +149,17 @@ def _num(name, value: float, unit, text: str, relationship) -> NumContentItem:
     return num
 
 
-def _image_item(name: codes.Coded, ref, relationship) -> ImageContentItem:
+def _image_item(name: codes.Coded, ref: ImageRef, relationship: RelationshipTypeValues) -> ImageContentItem:
     return ImageContentItem(
         name.concept(), ref.sop_class_uid, ref.sop_instance_uid,
         referenced_frame_numbers=ref.frame, relationship_type=relationship,
     )
+
+
+def _content(items: Sequence[ContentItem]) -> ContentSequence:
+    # highdicom wraps whatever is assigned to ContentSequence in a ContentSequence: wrapping it here states
+    # the type its annotation of that assignment asks for.
+    return ContentSequence(items)
 
 
 def measurement_item(m: Measurement) -> NumContentItem:
@@ -157,8 +169,9 @@ def measurement_item(m: Measurement) -> NumContentItem:
         codes.IMAGE_REGION.concept(), m.graphic_type, np.array(m.points, dtype=float),
         relationship_type=RelationshipTypeValues.INFERRED_FROM,
     )
-    scoord.ContentSequence = [_image_item(codes.SOURCE_OF_MEASUREMENT, m.image, RelationshipTypeValues.SELECTED_FROM)]
-    num.ContentSequence = [scoord]
+    scoord.ContentSequence = _content([_image_item(codes.SOURCE_OF_MEASUREMENT, m.image,
+                                                   RelationshipTypeValues.SELECTED_FROM)])
+    num.ContentSequence = _content([scoord])
     if m.label:
         num.ContentSequence.append(TextContentItem(codes.TRACKING_IDENTIFIER.concept(), m.label,
                                                    relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD))
@@ -169,7 +182,7 @@ def content_tree(req: BuildRequest) -> ContainerContentItem:
     """The TID 2000 content tree (see the module docstring)."""
     tpl, content = req.template, req.content
     root = ContainerContentItem(tpl.document_title.concept(), template_id="2000")
-    items: list = [
+    items: list[ContentItem] = [
         CodeContentItem(codes.LANGUAGE_OF_CONTENT.concept(), codes.ENGLISH.concept(),
                         relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD),
         CodeContentItem(codes.OBSERVER_TYPE.concept(), codes.PERSON.concept(),
@@ -181,8 +194,9 @@ def content_tree(req: BuildRequest) -> ContainerContentItem:
         items.append(TextContentItem(codes.PERSON_OBSERVER_ORGANIZATION.concept(), req.observer.organisation,
                                      relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT))
     for section in tpl.sections:
-        children = []
-        open_heading = None  # (the heading's code, its CONTAINER) while consecutive fields share it
+        children: list[ContentItem] = []
+        # (the heading's code, its CONTAINER) while consecutive fields share it
+        open_heading: tuple[codes.Coded, ContainerContentItem] | None = None
         for f in section.fields:
             if not content.values.get(f.id, "").strip():
                 continue
@@ -195,28 +209,28 @@ def content_tree(req: BuildRequest) -> ContainerContentItem:
             else:
                 # The template's sub-heading ("Lungs and airways") stays a heading of its own.
                 heading = ContainerContentItem(f.heading.concept(), relationship_type=C)
-                heading.ContentSequence = [item]
+                heading.ContentSequence = _content([item])
                 open_heading = (f.heading, heading)
                 children.append(heading)
         if section.id == tpl.measurement_section:
             children += [measurement_item(m) for m in content.measurements]
         if children:
             container = ContainerContentItem(section.concept.concept(), relationship_type=C)
-            container.ContentSequence = children
+            container.ContentSequence = _content(children)
             items.append(container)
     if content.key_images:
         container = ContainerContentItem(codes.KEY_IMAGES.concept(), relationship_type=C)
-        container.ContentSequence = _key_image_items(content.key_images)
+        container.ContentSequence = _content(_key_image_items(content.key_images))
         items.append(container)
     if req.predecessor is not None and req.amendment_reason.strip():
         items.append(TextContentItem(codes.COMMENT.concept(), f"Amended: {req.amendment_reason.strip()}",
                                      relationship_type=C))
-    root.ContentSequence = items
+    root.ContentSequence = _content(items)
     return root
 
 
-def _key_image_items(key_images: Sequence[KeyImage]) -> list:
-    out: list = []
+def _key_image_items(key_images: Sequence[KeyImage]) -> list[ContentItem]:
+    out: list[ContentItem] = []
     for k in key_images:
         if k.note.strip():
             out.append(TextContentItem(codes.KEY_OBJECT_DESCRIPTION.concept(), k.note.strip(), relationship_type=C))
@@ -245,10 +259,6 @@ def build_sr(req: BuildRequest) -> Dataset:
     evidence = [highdicom_ready(ds) for ds in _evidence(req.evidence, referenced)]  # ISO 2022 images too
     study_uid = str(evidence[0].StudyInstanceUID)
     final = req.state is ReportState.FINAL
-    kwargs = {}
-    if final:
-        kwargs.update(verifying_observer_name=req.observer.name,
-                      verifying_organization=req.observer.organisation or "Unknown")
     sr = hd.sr.ComprehensiveSR(
         evidence=evidence,
         content=content_tree(req),
@@ -263,7 +273,8 @@ def build_sr(req: BuildRequest) -> Dataset:
         previous_versions=[req.predecessor] if req.predecessor is not None else None,
         transfer_syntax_uid=ExplicitVRLittleEndian,
         series_description=REPORT_SERIES_DESCRIPTION,
-        **kwargs,
+        verifying_observer_name=req.observer.name if final else None,
+        verifying_organization=(req.observer.organisation or "Unknown") if final else None,
     )
     return _finish(sr, req)
 

@@ -9,7 +9,7 @@ DICOM; a frame number is only referenced for multi-frame images.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from workstation.imaging.annotation_layer import Annotation, Kind
 from workstation.reporting.inputs import ImageRef, KeyImage, Measurement
@@ -26,7 +26,7 @@ def image_ref(sop_instance_uid: str, frame: int, lookup: ImageLookup) -> ImageRe
     return ImageRef(sop_class, sop_instance_uid, frame + 1 if frames > 1 else None)
 
 
-def _ellipse_axes(points) -> tuple[tuple[float, float], ...]:
+def _ellipse_axes(points: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
     """Bounding-box corners → the ELLIPSE graphic's major axis end points, then minor axis end points."""
     (x0, y0), (x1, y1) = points[0], points[1]
     cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, abs(x1 - x0) / 2, abs(y1 - y0) / 2
@@ -36,7 +36,7 @@ def _ellipse_axes(points) -> tuple[tuple[float, float], ...]:
 
 
 def _outline(a: Annotation) -> tuple[str, tuple[tuple[float, float], ...]]:
-    p = [tuple(map(float, q)) for q in a.points]
+    p = [(float(x), float(y)) for x, y in a.points]
     if a.kind is Kind.RECTANGLE:
         (x0, y0), (x1, y1) = p[0], p[1]
         return "POLYLINE", ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))
@@ -85,8 +85,10 @@ def measurements_from_annotation(a: Annotation, lookup: ImageLookup, *, length_u
     return out
 
 
-def measurements_from_annotations(annotations: Iterable[Annotation], lookup: ImageLookup, **kw) -> list[Measurement]:
-    return [m for a in annotations for m in measurements_from_annotation(a, lookup, **kw)]
+def measurements_from_annotations(annotations: Iterable[Annotation], lookup: ImageLookup, *, length_unit: str = "mm",
+                                  value_unit: str = "") -> list[Measurement]:
+    return [m for a in annotations
+            for m in measurements_from_annotation(a, lookup, length_unit=length_unit, value_unit=value_unit)]
 
 
 def key_image(sop_instance_uid: str, frame: int, lookup: ImageLookup, note: str = "") -> KeyImage | None:
