@@ -11,6 +11,8 @@ is wrong.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -42,8 +44,10 @@ from workstation.hanging.editing import FORM_KINDS, ProtocolDraft, RuleRow, dupl
 from workstation.hanging.library import ProtocolLibrary, delete_user_protocol, save_user_protocol
 from workstation.hanging.protocol import Protocol, ProtocolError
 from workstation.home import Home
+from workstation.ui.qvariant import item_value
 
 _COLUMNS = ("Attribute", "Constraint", "Value", "Weight", "Required", "Not")
+_W = TypeVar("_W", bound=QWidget)
 
 
 class RulesTable(QTableWidget):
@@ -88,12 +92,18 @@ class RulesTable(QTableWidget):
         if self.currentRow() >= 0:
             self.removeRow(self.currentRow())
 
+    def _cell(self, row: int, column: int, kind: type[_W]) -> _W:
+        w = self.cellWidget(row, column)
+        if not isinstance(w, kind):  # add_row puts one of each in every row
+            raise TypeError(f"rule {row + 1}, column {column + 1}: {type(w).__name__}, not {kind.__name__}")
+        return w
+
     def rows(self) -> list[RuleRow]:
         out = []
         for i in range(self.rowCount()):
-            w = [self.cellWidget(i, c) for c in range(len(_COLUMNS))]
-            out.append(RuleRow(w[0].currentText(), w[1].currentText(), w[2].text(), w[3].value(),
-                               w[4].isChecked(), w[5].isChecked()))
+            out.append(RuleRow(self._cell(i, 0, QComboBox).currentText(), self._cell(i, 1, QComboBox).currentText(),
+                               self._cell(i, 2, QLineEdit).text(), self._cell(i, 3, QDoubleSpinBox).value(),
+                               self._cell(i, 4, QCheckBox).isChecked(), self._cell(i, 5, QCheckBox).isChecked()))
         return out
 
 
@@ -214,7 +224,8 @@ class ProtocolEditorDialog(QDialog):
         self.list.setCurrentRow(ids.index(keep) if keep in ids else 0)
 
     def _on_selected(self, item: QListWidgetItem | None, _previous=None) -> None:
-        protocol = self.library.get(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+        protocol_id = item_value(item, str)
+        protocol = self.library.get(protocol_id) if protocol_id is not None else None
         self.current = protocol
         if protocol is not None:
             self.show_draft(ProtocolDraft.of(protocol), protocol)

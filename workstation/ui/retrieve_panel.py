@@ -108,7 +108,7 @@ class RetrievePanel(QWidget):
     def row_texts(self, job_id: int) -> list[str]:
         """What the row of ``job_id`` shows (tests and accessibility)."""
         r = self._rows.index(job_id)
-        return [self.table.item(r, c).text() if self.table.item(r, c) else "" for c in range(len(COLUMNS))]
+        return [item.text() if (item := self.table.item(r, c)) else "" for c in range(len(COLUMNS))]
 
     def _add_row(self, job_id: int) -> None:
         r = self.table.rowCount()
@@ -134,7 +134,9 @@ class RetrievePanel(QWidget):
                 item.setText(text)
         bar = self.table.cellWidget(r, PROGRESS_COLUMN)
         done, total = job_fraction(job)
-        if job.state == QUEUED or (job.finished and total == 0):
+        if not isinstance(bar, QProgressBar):  # _add_row puts one in every row
+            pass
+        elif job.state == QUEUED or (job.finished and total == 0):
             bar.setRange(0, 1)
             bar.setValue(0)
         else:
