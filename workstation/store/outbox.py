@@ -233,7 +233,7 @@ def store_and_enqueue(cache: StudyCache, staged: StagedFile, record: InstanceRec
                     raise OutboxError(f"report {uid} not stored: the cache already holds an object with this UID")
                 result = _commit_one(con, cache.cache_dir, PendingInstance(staged, record, source="report"),
                                      received, touched_series, touched_studies, dirs, {},
-                                     journal)
+                                     journal, {})
                 if result.outcome is not Outcome.STORED:
                     raise OutboxError(f"report {uid} not stored: {result.outcome.value} ({result.message})")
                 for d in dirs:
