@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from workstation.config import ConfigError, Settings
 from workstation.home import Home
 from workstation.net.association import NetworkError
 from workstation.store.cache import StudyCache
 from workstation.ui.study_format import first_line
+
+if TYPE_CHECKING:  # pynetdicom is loaded when the listener starts
+    from workstation.net.listener import Listener
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,7 @@ class GuiListener:
         self.home = home
         self._settings = settings_loader
         self._open_cache = open_cache or (lambda: StudyCache.open(home))
-        self._listener = None
+        self._listener: Listener | None = None
         self._cache: StudyCache | None = None
         self.message = ""
         self.ok = False

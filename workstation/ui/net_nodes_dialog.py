@@ -37,6 +37,7 @@ from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui import theme
 from workstation.ui.background import BackgroundTask
+from workstation.ui.qvariant import signal_value
 from workstation.ui.study_format import first_line
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class NodeDialog(QDialog):
         self._open_cache = open_cache
         # Echo and Test run here: a plain thread whose results the GUI thread collects (no Qt off it).
         self.checks = BackgroundTask(self, "node-check")
-        self.checks.item.connect(self._add_result)
+        self.checks.item.connect(self._on_check_item)
         self.checks.finished.connect(self._on_finished)
         self.checks.failed.connect(self._on_failed)
         self.node_list = QListWidget()
@@ -246,7 +247,7 @@ class NodeDialog(QDialog):
 
     def remove_node(self) -> bool:
         """Remove the node selected in the list."""
-        item = self.node_list.currentItem()
+        item: QListWidgetItem | None = self.node_list.currentItem()  # None when no row is (the stubs say never)
         if item is None:
             self.status.setText("Select a node to remove")
             return False
@@ -314,6 +315,10 @@ class NodeDialog(QDialog):
         self.echo_button.setEnabled(False)
         self.test_button.setEnabled(False)
         return self.checks.start(work)
+
+    def _on_check_item(self, payload: object) -> None:
+        name, state, message = signal_value(payload, tuple)
+        self._add_result((name, state, message))
 
     def _add_result(self, result: tuple[str, str, str]) -> None:
         name, state, message = result
