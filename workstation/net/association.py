@@ -228,13 +228,55 @@ def context(abstract_syntax: str, transfer_syntaxes: str | Sequence[str] | None 
     return build_context(abstract_syntax, ts)
 
 
+#: How long pynetdicom's DUL thread sleeps whenever its queue is empty (its default, 1 ms, costs a
+#: millisecond per PDU on a fast link: 4.6 -> 3.9 s for 500 images measured).
+RUN_LOOP_DELAY = 1e-4
+
+
+def tune_transport(assoc: Any) -> None:
+    """Set an association's transport up for bulk transfers (pynetdicom configured, not forked).
+
+    Call it from an ``EVT_CONN_OPEN`` handler (ours and the storage SCP's do).
+
+    * The DUL loop's idle sleep becomes :data:`RUN_LOOP_DELAY`.
+    * A PDU is read into one buffer of its announced length (``recv_into``):
+      pynetdicom reads it 4 KiB at a time and appends each piece to a growing
+      ``bytearray`` (64,000 calls for a 250 MB study; 0.2 s of a core measured
+      for 128 KiB PDUs, a quarter of that here).  Same contract: all the bytes,
+      or those that came before the peer closed; errors are raised as before.
+    """
+    dul = getattr(assoc, "dul", None)
+    if dul is None:
+        return
+    if hasattr(dul, "_run_loop_delay"):
+        dul._run_loop_delay = RUN_LOOP_DELAY
+    transport = getattr(dul, "socket", None)
+    if transport is None or not callable(getattr(transport, "recv", None)) or "recv" in vars(transport):
+        return
+
+    def recv(nr_bytes: int) -> bytearray:
+        sock = transport.socket  # read at each call: TLS may have wrapped it
+        buffer = bytearray(nr_bytes)
+        view = memoryview(buffer)
+        got = 0
+        try:
+            while got < nr_bytes:
+                n = sock.recv_into(view[got:], nr_bytes - got)
+                if not n:  # closed: what came, as pynetdicom returns it
+                    break
+                got += n
+        finally:
+            view.release()
+        if got < nr_bytes:
+            del buffer[got:]
+        return buffer
+
+    transport.recv = recv
+
+
 def _on_conn_open(event: Any, state: dict[str, bool]) -> None:
     state["open"] = True
-    # The DUL thread sleeps this long whenever its queue is empty; 1 ms per
-    # PDU dominates loopback transfers (4.6 -> 3.9 s for 500 images measured).
-    dul = getattr(event.assoc, "dul", None)
-    if dul is not None and hasattr(dul, "_run_loop_delay"):
-        dul._run_loop_delay = 1e-4
+    tune_transport(event.assoc)
 
 
 @contextmanager

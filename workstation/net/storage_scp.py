@@ -61,7 +61,7 @@ from workstation.dicom.transfer_syntax import DECODER_ORDER
 from workstation.dicom.limits import describe_bytes, limits
 from workstation.net.access import RefusalLog, SenderPolicy
 from workstation.net.access import install as install_policy
-from workstation.net.association import NetworkError
+from workstation.net.association import NetworkError, tune_transport
 from workstation.net.move_registry import is_outstanding
 from workstation.net.received import Payload
 from workstation.net.sop_class_names import StorageCommitmentPushModel, Verification
@@ -691,10 +691,8 @@ def _refuse_commitment_request(event: Any) -> tuple[int, None]:
 
 
 def _fast_loop(event: Any) -> None:
-    # pynetdicom's DUL thread sleeps 1 ms whenever its queue is empty (see association.py).
-    dul = getattr(event.assoc, "dul", None)
-    if dul is not None and hasattr(dul, "_run_loop_delay"):
-        dul._run_loop_delay = 1e-4
+    # pynetdicom's DUL loop sleep and its 4 KiB reads (see association.tune_transport).
+    tune_transport(event.assoc)
 
 
 def _wake(server: Any) -> None:
