@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from workstation.model.volume import Volume
 
@@ -77,7 +78,8 @@ class CurvedPath:
     length_mm: float
 
     @classmethod
-    def through(cls, points, step_mm: float = 0.5, up=(0.0, 0.0, 1.0)) -> CurvedPath:
+    def through(cls, points: npt.ArrayLike, step_mm: float = 0.5,
+                up: npt.ArrayLike = (0.0, 0.0, 1.0)) -> CurvedPath:
         """The path through the clicked ``points`` (patient mm), sampled every ``step_mm``.
 
         Parameters
@@ -192,7 +194,7 @@ def straightened_cpr(volume: Volume, path: CurvedPath, width_mm: float = 60.0, a
     return CPRImage(sample(volume, points), distances, offsets, float(half))
 
 
-def stretched_cpr(volume: Volume, path: CurvedPath, direction, width_mm: float = 60.0,
+def stretched_cpr(volume: Volume, path: CurvedPath, direction: npt.ArrayLike, width_mm: float = 60.0,
                   pixel_mm: float | None = None) -> CPRImage:  # fmt: skip
     """The stretched CPR: every row runs along the one ``direction`` (a patient vector), rows by arc length."""
     d = np.asarray(direction, float)

@@ -35,7 +35,7 @@ def read_series_files(paths: Iterable[Path | str]) -> tuple[Volume, list[pydicom
     VolumeError
         No files, mixed orientations or matrix sizes, or fewer than two planes.
     """
-    datasets = [pydicom.dcmread(p) for p in paths]
+    datasets: list[pydicom.Dataset] = [pydicom.dcmread(p) for p in paths]
     if len(datasets) < 2:
         raise VolumeError("a volume needs at least two planes")
     orientation = np.asarray(datasets[0].ImageOrientationPatient, float)

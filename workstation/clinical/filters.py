@@ -9,9 +9,14 @@ stays a reading-time setting (see :func:`presentation_note`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # SimpleITK is loaded only when a filter is applied
+    import SimpleITK as sitk
 
 KINDS = ("none", "smooth", "sharpen", "edge", "denoise")
 LABELS = {
@@ -46,7 +51,7 @@ class FilterSpec:
             raise ValueError("the filter strength must be positive")
 
 
-def _image(values: np.ndarray, spacing):
+def _image(values: np.ndarray, spacing: Sequence[float]) -> sitk.Image:
     import SimpleITK as sitk
 
     image = sitk.GetImageFromArray(np.asarray(values, np.float32))
@@ -54,7 +59,8 @@ def _image(values: np.ndarray, spacing):
     return image
 
 
-def apply_filter(values: np.ndarray, spacing=(1.0, 1.0), spec: FilterSpec = FilterSpec()) -> np.ndarray:
+def apply_filter(values: np.ndarray, spacing: Sequence[float] = (1.0, 1.0),
+                 spec: FilterSpec = FilterSpec()) -> np.ndarray:
     """The filtered copy of one plane (float32 modality values; the input is never changed).
 
     Parameters

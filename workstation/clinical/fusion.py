@@ -28,7 +28,7 @@ def colour_lut(name: str) -> np.ndarray:
     if name == "hot iron":
         import pydicom
         from pydicom.data import get_palette_files
-        from pydicom.pixels import apply_color_lut
+        from pydicom.pixels.processing import apply_color_lut
 
         # The standard Hot Iron palette (PS3.6 B.1.1) as pydicom ships it.
         palette = pydicom.dcmread(get_palette_files("hotiron.dcm")[0])
@@ -49,7 +49,8 @@ def window_to_8bit(values: np.ndarray, low: float, high: float) -> np.ndarray:
     """Linear window from ``low`` to ``high`` onto 0..255."""
     if high <= low:
         raise ValueError("the window's upper value must exceed its lower value")
-    return np.rint(np.clip((np.asarray(values, np.float32) - low) / (high - low), 0.0, 1.0) * 255).astype(np.uint8)
+    out: np.ndarray = np.rint(np.clip((np.asarray(values, np.float32) - low) / (high - low), 0.0, 1.0) * 255)
+    return out.astype(np.uint8)
 
 
 def plane_points(volume: Volume, index: int) -> np.ndarray:
@@ -58,7 +59,8 @@ def plane_points(volume: Volume, index: int) -> np.ndarray:
     jj, ii = np.meshgrid(np.arange(y), np.arange(x), indexing="ij")
     idx = np.stack([ii, jj, np.full_like(ii, index)], axis=-1).astype(float)
     m = volume.index_to_patient()
-    return idx @ m[:3, :3].T + m[:3, 3]
+    points: np.ndarray = idx @ m[:3, :3].T + m[:3, 3]
+    return points
 
 
 def pet_on_ct_plane(pet: Volume, ct: Volume, index: int) -> np.ndarray:

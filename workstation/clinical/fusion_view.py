@@ -8,15 +8,20 @@ in its own units with the refusal message kept for the window to show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydicom.dataset import Dataset
 
 from workstation.clinical.cpr import sample
 from workstation.clinical.fusion import LUT_NAMES, colour_lut, fuse, pet_on_ct_plane, plane_points, rotating_mip, window_to_8bit
-from workstation.clinical.suv import SUVUnavailable, suv_statistics, suv_volume
+from workstation.clinical.suv import SUVStatistics, SUVUnavailable, suv_statistics, suv_volume
 from workstation.model.volume import Volume
+
+if TYPE_CHECKING:
+    from workstation.store.cache import StudyCache
 
 
 @dataclass
@@ -89,7 +94,8 @@ class FusionState:
         return pet_on_ct_plane(self.values, self.ct, self.index)
 
     def pet_rgb(self) -> np.ndarray:
-        return colour_lut(self.lut)[window_to_8bit(self.pet_plane(), *self.pet_range)]
+        rgb: np.ndarray = colour_lut(self.lut)[window_to_8bit(self.pet_plane(), *self.pet_range)]
+        return rgb
 
     def fused_rgb(self) -> np.ndarray:
         return fuse(self.ct_8bit(), window_to_8bit(self.pet_plane(), *self.pet_range), self.lut, self.opacity,
@@ -97,12 +103,14 @@ class FusionState:
 
     def mip_rgb(self, angle_deg: float) -> np.ndarray:
         mip = rotating_mip(self.values, angle_deg)
-        return colour_lut("grey inverted")[window_to_8bit(mip, *self.pet_range)]
+        rgb: np.ndarray = colour_lut("grey inverted")[window_to_8bit(mip, *self.pet_range)]
+        return rgb
 
     def point_at(self, row: float, column: float) -> np.ndarray:
         """Patient point of a (row, column) pixel of the current CT plane."""
         m = self.ct.index_to_patient()
-        return m[:3, :3] @ np.array([column, row, self.index], float) + m[:3, 3]
+        point: np.ndarray = m[:3, :3] @ np.array([column, row, self.index], float) + m[:3, 3]
+        return point
 
     def probe(self, row: float, column: float) -> str:
         """The read-out at a pixel: CT HU and PET value there, and SUVpeak/max within 15 mm."""
@@ -113,7 +121,7 @@ class FusionState:
             return f"CT {hu:.0f} HU, outside the PET"
         return f"CT {hu:.0f} HU  PET {value:.2f} {self.unit}"
 
-    def sphere_statistics(self, row: float, column: float, radius_mm: float = 15.0):
+    def sphere_statistics(self, row: float, column: float, radius_mm: float = 15.0) -> SUVStatistics:
         """SUV statistics in a sphere around a pixel of the current plane (for the ROI read-out)."""
         p = self.values.patient_to_index(self.point_at(row, column))[::-1]
         from workstation.clinical.suv import sphere_mask
@@ -127,7 +135,8 @@ class FusionState:
         return plane_points(self.ct, self.index)
 
 
-def load_petct(cache, study_uid: str, *, progress=None, cancelled=None) -> FusionState:
+def load_petct(cache: StudyCache, study_uid: str, *, progress: Callable[[int, int], None] | None = None,
+               cancelled: Callable[[], bool] | None = None) -> FusionState:
     """Read a study's CT and attenuation-corrected PET from the cache into a :class:`FusionState`.
 
     The PET is the PT series with the most images whose description does not
@@ -155,5 +164,6 @@ def load_petct(cache, study_uid: str, *, progress=None, cancelled=None) -> Fusio
     ct_series = max(cts, key=lambda s: s.num_instances)
     ct = load_series_volume(cache, ct_series.series_uid, progress=progress, cancelled=cancelled)
     pet = load_series_volume(cache, pet_series.series_uid, cancelled=cancelled)
-    headers = [pydicom.dcmread(cache.path_of(r), stop_before_pixels=True) for r in cache.instances(pet_series.series_uid)]
+    headers: list[Dataset] = [pydicom.dcmread(cache.path_of(r), stop_before_pixels=True)
+                              for r in cache.instances(pet_series.series_uid)]
     return FusionState(ct, pet, headers)

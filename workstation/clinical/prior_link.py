@@ -10,7 +10,9 @@ into the cache like any received object).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pydicom
 
@@ -18,8 +20,12 @@ from workstation.clinical.registration import RigidTransform, register_rigid
 from workstation.clinical.spatial_registration import spatial_registration_dataset
 from workstation.jobs import CancelToken
 
+if TYPE_CHECKING:
+    from workstation.store.cache import StudyCache
 
-def register_series(cache, current_series_uid: str, prior_series_uid: str, *, progress=None,
+
+def register_series(cache: StudyCache, current_series_uid: str, prior_series_uid: str, *,
+                    progress: Callable[[int, int], None] | None = None,
                     cancel: CancelToken | None = None) -> RigidTransform:  # fmt: skip
     """Rigid registration of a cached prior series to a cached current one (current -> prior points)."""
     from workstation.model.series_volume import load_series_volume
@@ -32,7 +38,8 @@ def register_series(cache, current_series_uid: str, prior_series_uid: str, *, pr
     return register_rigid(current, prior, progress=progress, cancel=cancel)
 
 
-def save_registration(cache, current_series_uid: str, prior_series_uid: str, transform: RigidTransform) -> str:
+def save_registration(cache: StudyCache, current_series_uid: str, prior_series_uid: str,
+                      transform: RigidTransform) -> str:
     """Store ``transform`` as a Spatial Registration object of the current study; returns its SOP Instance UID."""
     from workstation.store.importer import import_paths
 

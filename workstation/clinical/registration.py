@@ -15,11 +15,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from workstation.jobs import Cancelled, CancelToken
 from workstation.model.volume import Volume
+
+if TYPE_CHECKING:  # SimpleITK is loaded only when a registration or a resampling runs
+    import SimpleITK as sitk
 
 
 @dataclass(frozen=True)
@@ -42,13 +47,15 @@ class RigidTransform:
     prior_frame: str = ""
     metric: float = float("nan")
 
-    def current_to_prior(self, point) -> np.ndarray:
+    def current_to_prior(self, point: npt.ArrayLike) -> np.ndarray:
         """Map a current patient point (mm) into the prior's patient coordinates."""
-        return (self.matrix @ np.append(np.asarray(point, float), 1.0))[:3]
+        mapped: np.ndarray = (self.matrix @ np.append(np.asarray(point, float), 1.0))[:3]
+        return mapped
 
-    def prior_to_current(self, point) -> np.ndarray:
+    def prior_to_current(self, point: npt.ArrayLike) -> np.ndarray:
         """Map a prior patient point (mm) into the current study's patient coordinates."""
-        return (np.linalg.inv(self.matrix) @ np.append(np.asarray(point, float), 1.0))[:3]
+        mapped: np.ndarray = (np.linalg.inv(self.matrix) @ np.append(np.asarray(point, float), 1.0))[:3]
+        return mapped
 
     @property
     def rotation_degrees(self) -> float:
@@ -61,7 +68,7 @@ class RigidTransform:
         return cls(np.eye(4), current_frame, prior_frame, 0.0)
 
 
-def to_sitk(volume: Volume):
+def to_sitk(volume: Volume) -> sitk.Image:
     """A :class:`Volume` as a float32 SimpleITK image with the same patient geometry."""
     import SimpleITK as sitk
 
@@ -76,7 +83,7 @@ def to_sitk(volume: Volume):
 REGISTRATION_VOXEL_MM = 2.5
 
 
-def _coarse(image):
+def _coarse(image: sitk.Image) -> sitk.Image:
     """``image`` averaged over whole voxels so that no axis is finer than :data:`REGISTRATION_VOXEL_MM`."""
     import SimpleITK as sitk
 
@@ -84,7 +91,7 @@ def _coarse(image):
     return image if factors == [1, 1, 1] else sitk.BinShrink(image, factors)
 
 
-def _matrix(transform) -> np.ndarray:
+def _matrix(transform: sitk.Euler3DTransform) -> np.ndarray:
     """4x4 of a SimpleITK Euler3DTransform (x -> R (x - c) + c + t)."""
     r = np.asarray(transform.GetMatrix(), float).reshape(3, 3)
     c = np.asarray(transform.GetCenter(), float)
@@ -163,7 +170,8 @@ def register_rigid(
                           float(reg.GetMetricValue()))  # fmt: skip
 
 
-def resample_like(volume: Volume, reference: Volume, matrix: np.ndarray | None = None, fill: float = -1024.0):
+def resample_like(volume: Volume, reference: Volume, matrix: np.ndarray | None = None,
+                  fill: float = -1024.0) -> np.ndarray:
     """``volume`` resampled onto ``reference``'s grid (linear), through ``matrix`` (reference -> volume points).
 
     Used to fuse a PET onto its CT (same frame of reference: no matrix) and to
@@ -176,4 +184,5 @@ def resample_like(volume: Volume, reference: Volume, matrix: np.ndarray | None =
         transform.SetMatrix([float(v) for v in np.asarray(matrix)[:3, :3].ravel()])
         transform.SetTranslation([float(v) for v in np.asarray(matrix)[:3, 3]])
     out = sitk.Resample(to_sitk(volume), to_sitk(reference), transform, sitk.sitkLinear, fill, sitk.sitkFloat32)
-    return sitk.GetArrayFromImage(out)
+    array: np.ndarray = sitk.GetArrayFromImage(out)
+    return array

@@ -14,11 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
+
+if TYPE_CHECKING:
+    from workstation.model.volume import Volume
 
 SEGMENTATION_STORAGE = UID("1.2.840.10008.5.1.4.1.1.66.4")
 _DEFAULT_COLOURS = [(255, 0, 0), (0, 200, 0), (0, 120, 255), (255, 200, 0), (200, 0, 255), (0, 220, 220)]
@@ -175,7 +179,7 @@ class SegmentationObject:
             return out / float(self.max_fractional_value)
         return out > 0
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """The segmentation as plain data (what ``lightbox volume`` prints for a SEG)."""
         return {
             "sop_instance_uid": str(self.dataset.SOPInstanceUID),
@@ -204,7 +208,8 @@ def outline(mask: np.ndarray) -> np.ndarray:
     m = np.asarray(mask) >= 0.5 if np.asarray(mask).dtype != bool else np.asarray(mask)
     padded = np.pad(m, 1, constant_values=False)
     inner = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-    return m & ~inner
+    edge: np.ndarray = m & ~inner
+    return edge
 
 
 def overlay_rgba(
@@ -244,7 +249,7 @@ def overlay_rgba(
     return np.clip(np.rint(layer), 0, 255).astype(np.uint8)
 
 
-def segment_mask_volume(seg: SegmentationObject, number: int, volume) -> np.ndarray | None:
+def segment_mask_volume(seg: SegmentationObject, number: int, volume: Volume) -> np.ndarray | None:
     """One segment as a float32 (planes, rows, columns) mask on ``volume``'s grid, or None if it misses the volume.
 
     The volume must be the referenced series read as a stack (``volume.sop_instance_uids`` names

@@ -11,10 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from workstation.clinical.seg import SEGMENTATION_STORAGE, SegmentationError, SegmentationObject, overlay_rgba
+
+if TYPE_CHECKING:
+    from workstation.store.cache import StudyCache
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ class SegmentationOverlays:
         self.messages.clear()
         self._changed()
 
-    def load_study(self, cache, study_uid: str) -> int:
+    def load_study(self, cache: StudyCache, study_uid: str) -> int:
         """Read the SEG instances of a cached study; returns how many were added (bad ones go to ``messages``)."""
         added = 0
         for series in cache.series(study_uid):

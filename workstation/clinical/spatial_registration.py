@@ -10,6 +10,7 @@ Reference Transformation Matrix maps the item's RCS into the registered RCS).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -72,7 +73,8 @@ def _series_references(images: list[Dataset]) -> list[Dataset]:
     return out
 
 
-def _common_instance_reference(ds: Dataset, current: Dataset, current_images, prior_images) -> None:
+def _common_instance_reference(ds: Dataset, current: Dataset, current_images: Sequence[Dataset],
+                               prior_images: Sequence[Dataset]) -> None:
     """Common Instance Reference module: where the referenced images live (this study, the prior's)."""
     here = [i for i in [*current_images, *prior_images] if i.StudyInstanceUID == current.StudyInstanceUID]
     other = [i for i in [*current_images, *prior_images] if i.StudyInstanceUID != current.StudyInstanceUID]

@@ -28,11 +28,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from datetime import datetime, timedelta
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag, Tag
+
+if TYPE_CHECKING:
+    from workstation.model.volume import Volume
 
 METHODS = ("bw", "lbm", "lbm-james", "bsa")
 """SUV normalisations: body weight, lean body mass (Janmahasatian or James), body surface area."""
@@ -106,7 +110,8 @@ def lean_body_mass_kg(weight_kg: float, height_m: float, sex: str, formula: str 
 
 def body_surface_area_m2(weight_kg: float, height_m: float) -> float:
     """Body surface area in m² (Du Bois and Du Bois 1916)."""
-    return 0.007184 * weight_kg**0.425 * (height_m * 100.0) ** 0.725
+    bsa: float = 0.007184 * weight_kg**0.425 * (height_m * 100.0) ** 0.725
+    return bsa
 
 
 def _dicom_datetime(date: str, time: str) -> datetime:
@@ -126,7 +131,7 @@ def _parse_dt(value: str) -> datetime:
     return _dicom_datetime(value[:8], value[8:])
 
 
-def _private(ds: Dataset, tag: Tag, creator: str):
+def _private(ds: Dataset, tag: BaseTag, creator: str) -> Any:
     """A private element whose block belongs to ``creator`` (or the tag as found when none is recorded)."""
     group, elem = tag.group, tag.element
     block = ds.get(Tag(group, elem >> 8))
@@ -136,7 +141,7 @@ def _private(ds: Dataset, tag: Tag, creator: str):
     return None if element is None else element.value
 
 
-def _require(ds: Dataset, keyword: str, label: str):
+def _require(ds: Dataset, keyword: str, label: str) -> Any:
     value = ds.get(keyword)
     if value in (None, ""):
         raise SUVUnavailable(label, "is missing")
@@ -167,7 +172,8 @@ def _radiopharmaceutical(ds: Dataset) -> Dataset:
     seq = ds.get("RadiopharmaceuticalInformationSequence")
     if not seq:
         raise SUVUnavailable("Radiopharmaceutical Information Sequence (0054,0016)", "is missing")
-    return seq[0]
+    item: Dataset = seq[0]
+    return item
 
 
 def _injection_time(ds: Dataset, rp: Dataset) -> datetime:
@@ -283,16 +289,17 @@ class SUVStatistics:
     max_index: tuple[int, int, int]
 
 
-def _sphere_kernel(spacing: Sequence[float], radius_mm: float) -> np.ndarray:
+def _sphere_kernel(spacing: Sequence[float] | np.ndarray, radius_mm: float) -> np.ndarray:
     """Voxels (z, y, x) whose centres lie in a sphere of ``radius_mm`` around the centre voxel."""
     half = [int(math.floor(radius_mm / s)) for s in spacing]
     grids = np.meshgrid(*[np.arange(-h, h + 1) * s for h, s in zip(half, spacing)], indexing="ij")
-    return sum(g**2 for g in grids) <= radius_mm**2 + 1e-9
+    inside: np.ndarray = sum(g**2 for g in grids) <= radius_mm**2 + 1e-9
+    return inside
 
 
 def suv_statistics(
     suv: np.ndarray,
-    spacing: Sequence[float],
+    spacing: Sequence[float] | np.ndarray,
     mask: np.ndarray | None = None,
 ) -> SUVStatistics:
     """SUVmax, SUVpeak (1 cm³ sphere, highest mean whose centre is in the region) and SUVmean.
@@ -314,21 +321,23 @@ def suv_statistics(
         raise ValueError("the region of interest holds no voxel")
     values = suv[region]
     flat = np.where(region, suv, -np.inf)
-    max_index = tuple(int(i) for i in np.unravel_index(int(np.argmax(flat)), suv.shape))
+    z, y, x = (int(i) for i in np.unravel_index(int(np.argmax(flat)), suv.shape))
+    max_index = (z, y, x)
     kernel = _sphere_kernel(spacing, PEAK_RADIUS_MM)
     means = ndimage.correlate(suv, kernel.astype(np.float64) / kernel.sum(), mode="nearest")
     peak = float(means[region].max())
     return SUVStatistics(float(values.max()), peak, float(values.mean()), int(region.sum()), max_index)
 
 
-def sphere_mask(shape: Sequence[int], centre_index: Iterable[float], radius_mm: float, spacing) -> np.ndarray:
+def sphere_mask(shape: Sequence[int], centre_index: Iterable[float], radius_mm: float,
+                spacing: Sequence[float] | np.ndarray) -> np.ndarray:
     """A spherical region of interest around ``centre_index`` (voxel coordinates z, y, x)."""
     grids = np.ogrid[tuple(slice(0, n) for n in shape)]
     d2 = sum(((g - c) * s) ** 2 for g, c, s in zip(grids, centre_index, spacing))
-    return d2 <= radius_mm**2
+    return np.asarray(d2 <= radius_mm**2)
 
 
-def suv_volume(volume, headers: Sequence[Dataset], method: str = "bw"):
+def suv_volume(volume: Volume, headers: Sequence[Dataset], method: str = "bw") -> tuple[Volume, SUVFactor]:
     """A copy of a PET volume (modality values) in SUV, and the factor used.
 
     Parameters
