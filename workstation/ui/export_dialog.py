@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.export.job import FORMATS, ExportRequest, run_export, study_files
-from workstation.jobs.core import Cancelled
+from workstation.jobs.core import Cancelled, CancelToken
 from workstation.store.cache import StudyCache
 from workstation.ui.background import BackgroundTask
+from workstation.ui.qvariant import item_value, signal_value
 from workstation.ui.study_format import format_da, format_person_name
 
 #: The options of PS3.15 Annex E as the dialog names them.
@@ -35,14 +36,22 @@ OPTION_LABELS = (
 )
 
 
-class _Stop:
+class _Stop(CancelToken):
     """The background task's cancel event as the export's cancel token."""
 
     def __init__(self, event: threading.Event) -> None:
-        self._event = event
+        super().__init__()
+        self._stop = event
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
 
     def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
+        if self._stop.is_set():
             raise Cancelled()
 
 
@@ -161,8 +170,9 @@ class ExportDialog(QDialog):
     # ---- reading the form ---------------------------------------------------------------------
     def chosen_studies(self) -> list[str]:
         """Study Instance UIDs of the ticked studies, in list order."""
-        return [self.studies.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.studies.count())
-                if self.studies.item(i).checkState() == Qt.CheckState.Checked]
+        items = [self.studies.item(i) for i in range(self.studies.count())]
+        return [uid for item in items if item.checkState() == Qt.CheckState.Checked
+                and (uid := item_value(item, str)) is not None]
 
     def request(self) -> ExportRequest:
         """The request the form describes (not yet checked)."""
@@ -212,7 +222,8 @@ class ExportDialog(QDialog):
         self.cancel_button.setEnabled(True)
         return self.task.start(_run(request))
 
-    def _on_item(self, item) -> None:
+    def _on_item(self, payload: object) -> None:
+        item = signal_value(payload, tuple)  # ("progress", done, total) or ("line", text)
         if item[0] == "progress":
             _kind, done, total = item
             self.progress.setRange(0, max(1, total))
@@ -220,9 +231,9 @@ class ExportDialog(QDialog):
         elif item[0] == "line":
             self.report.appendPlainText(item[1])
 
-    def _on_finished(self, lines) -> None:
+    def _on_finished(self, payload: object) -> None:
         self.progress.setValue(self.progress.maximum())
-        for line in lines:
+        for line in signal_value(payload, list):
             self.report.appendPlainText(line)
         self.status.setText("Export finished.")
         self._idle()

@@ -35,6 +35,7 @@ from workstation.store.cache import StudyCache
 from workstation.ui.background import BackgroundTask
 from workstation.ui.filter_bar import FilterBar
 from workstation.ui.remote_query import RemoteStudy, stream_studies
+from workstation.ui.qvariant import item_value, signal_value
 from workstation.ui.retrieve_panel import RetrievePanel
 from workstation.ui.retrieve_queue import RetrieveQueue
 from workstation.ui.study_format import first_line, format_da, format_modalities, format_person_name
@@ -233,7 +234,8 @@ class RemoteTab(QWidget):
         self.search_button.setEnabled(False)
         return self.searcher.start(search_work(node, settings.ae_title, self.filter_bar.current_filter()))
 
-    def _add_rows(self, batch: list[RemoteStudy]) -> None:
+    def _add_rows(self, payload: object) -> None:
+        batch: list[RemoteStudy] = signal_value(payload, list)  # a batch of the search's answers
         fresh = list({s.study_uid: s for s in batch if s.study_uid not in self._row_of}.values())
         if not fresh:
             return
@@ -266,15 +268,16 @@ class RemoteTab(QWidget):
                 item.setText(v)
             item.setForeground(QBrush(QColor("#8fbf8f")) if cached else QBrush())
 
-    def _on_search_done(self, text: str) -> None:
+    def _on_search_done(self, payload: object) -> None:
+        text = signal_value(payload, str)
         # Newest first, once all are in: Qt sorts the rows on the ISO study date text (no Python per row).
         dates = [r.study_date for r in self.rows]
         if dates != sorted(dates, reverse=True):
             by_uid = {s.study_uid: s for s in self.rows}
             self.table.clearSelection()
             self.table.sortItems(STUDY_DATE_COLUMN, Qt.SortOrder.DescendingOrder)
-            self.rows = [by_uid[self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)]
-                         for r in range(self.table.rowCount())]
+            self.rows = [by_uid[uid] for r in range(self.table.rowCount())
+                         if (uid := item_value(self.table.item(r, 0), str)) is not None]
             self._row_of = {s.study_uid: r for r, s in enumerate(self.rows)}
         self.status.setText(text)
         self._on_search_finished()

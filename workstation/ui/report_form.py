@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.reporting.templates import FieldSpec, ReportTemplate
+from workstation.ui.qvariant import combo_value
 
 _TEXT_HEIGHT = 64
 
@@ -46,7 +47,8 @@ class ReportForm(QWidget):
         """Rebuild the editors for ``template`` and fill them with ``values``."""
         self._loading = True
         while self._layout.count():
-            w = self._layout.takeAt(0).widget()
+            item = self._layout.takeAt(0)
+            w = item.widget() if item is not None else None
             if w is not None:
                 w.deleteLater()
         self.editors = {}
@@ -90,7 +92,7 @@ class ReportForm(QWidget):
                 except ValueError:
                     index = 0
             combo.setCurrentIndex(index)
-            combo.currentIndexChanged.connect(lambda _i, c=combo, f=spec.id: self._emit(f, c.currentData() or ""))
+            combo.currentIndexChanged.connect(lambda _i, c=combo, f=spec.id: self._emit(f, combo_value(c, str) or ""))
             return combo
         if spec.type == "text" and spec.multiline:
             edit = QPlainTextEdit(value)
