@@ -135,8 +135,10 @@ def test_reader_a_opening_shows_being_read_at_b_and_b_is_asked(stations, capsys)
     assert main(["--home", str(b.home.config_dir), "worklist", "--local", "--open", ACCESSION]) != 0
     assert "Alpha, Anna is reading this study" in capsys.readouterr().err
 
-    # A leaves it without a report: released (ORC-5 back to CM, the RIS's status before), and B sees it free.
-    assert stop_reading(a.cache, a.settings, result.study_uid) == RELEASED
+    # A leaves it without a report ('lightbox worklist --release'): released (ORC-5 back to CM, the RIS's
+    # status before), and B sees it free.
+    assert main(["--home", str(a.home.config_dir), "worklist", "--local", "--release", ACCESSION, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"study_uid": result.study_uid, "outcome": RELEASED}
     assert claims_mod.claims(a.cache) == {}
     _deliver(a)
     released = ris.parsed()[-1]

@@ -29,6 +29,9 @@ def register(sub: Subparsers) -> None:
                         "progress for this reader and hang it")
     p.add_argument("--force", action="store_true",
                    help="with --open: open even if another reader is reading or has reported it")
+    p.add_argument("--release", metavar="KEY", default="",
+                   help="leave an item this reader opened (accession or Study Instance UID): without a report it "
+                        "is no longer in progress, and the RIS is told")
     p.set_defaults(handler=run_worklist)
     register_hl7(sub)
 
@@ -55,6 +58,8 @@ def run_worklist(args: argparse.Namespace, ctx: Context) -> int:
     result = load_worklist(ctx.cache, ctx.settings, flt, network=not args.local)
     if args.open:
         return _open(args, ctx, result.items)
+    if args.release:
+        return _release(args, ctx, result.items)
     if args.json:
         print_json({"items": [i.as_dict() for i in result.items], "notes": result.notes})
         return 0
@@ -87,6 +92,24 @@ def _open(args: argparse.Namespace, ctx: Context, items: list[WorklistItem]) -> 
     else:
         print(f"opened {item.accession or item.study_uid}: {result.retrieved} instances retrieved, "
               f"hung with {data['protocol'] or 'the default layout'}, in progress")
+    return 0
+
+
+def _release(args: argparse.Namespace, ctx: Context, items: list[WorklistItem]) -> int:
+    from workstation.worklist.opening import find_item
+    from workstation.worklist.reading import DRAFT_KEPT, NOT_CLAIMED, REPORTED, stop_reading
+
+    item = find_item(items, args.release)
+    if item is None or not item.study_uid:
+        raise CliError(f"no worklist study {args.release!r} (see 'lightbox worklist')")
+    outcome = stop_reading(ctx.cache, ctx.settings, item.study_uid)
+    words = {NOT_CLAIMED: "not in progress for this reader: nothing to release",
+             DRAFT_KEPT: "kept in progress: a report draft is being written",
+             REPORTED: "released (its report has told the RIS)"}.get(outcome, "released; the RIS is told")
+    if args.json:
+        print_json({"study_uid": item.study_uid, "outcome": outcome})
+    else:
+        print(f"{item.accession or item.study_uid}: {words}")
     return 0
 
 
