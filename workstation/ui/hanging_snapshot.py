@@ -62,7 +62,8 @@ def snapshot(home: Home, study_uid: str, out: str | os.PathLike[str], *, size: t
     from workstation.ui.viewer.viewer import ViewerWidget
 
     guard_none_refcount()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     apply_theme(app)
     with StudyCache.open(home) as cache:
         # Check first, without a window: a wrong UID or protocol is a one-line error.
@@ -84,9 +85,12 @@ def snapshot(home: Home, study_uid: str, out: str | os.PathLike[str], *, size: t
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             if not image.save(str(out), "PNG"):
                 raise OSError(f"could not write {out}")
-            shown = controller.plan.stages[controller.stage]
+            hung = controller.plan
+            if hung is None:  # hang() refused the study: nothing was shown
+                raise RuntimeError(f"study {study_uid} could not be hung")
+            shown = hung.stages[controller.stage]
             return {
-                "file": str(out), "protocol": controller.plan.protocol_id, "score": controller.plan.score,
+                "file": str(out), "protocol": hung.protocol_id, "score": hung.score,
                 "stage": controller.stage + 1, "stage_name": shown.name,
                 "viewports": [{"series_uid": v.series_uid, "series": v.series_label, "status": v.status,
                                "note": v.note} for v in shown.viewports],

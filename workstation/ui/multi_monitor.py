@@ -97,7 +97,8 @@ class StageWindow(QWidget):
         self.note.show()
 
     def shutdown(self) -> None:
-        self.hanging.volume_cells.stop()
+        if self.hanging.volume_cells is not None:  # attached in __init__
+            self.hanging.volume_cells.stop()
         self.viewer.shutdown()
 
 

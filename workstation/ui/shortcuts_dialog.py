@@ -28,15 +28,17 @@ def menu_shortcuts(window) -> list[tuple[str, str, str]]:
 
     def walk(menu: QMenu, path: str) -> None:
         for action in menu.actions():
-            if action.menu() is not None:
-                walk(action.menu(), f"{path} › {action.menu().title().replace('&', '')}")
+            sub = action.menu()  # typed QObject by the stubs: a QMenu here
+            if isinstance(sub, QMenu):
+                walk(sub, f"{path} › {sub.title().replace('&', '')}")
             elif isinstance(action, QAction) and not action.shortcut().isEmpty():
                 rows.append((path, action.text().replace("&", ""),
                              action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
 
     for top in window.menuBar().actions():
-        if top.menu() is not None:
-            walk(top.menu(), top.text().replace("&", ""))
+        menu = top.menu()
+        if isinstance(menu, QMenu):
+            walk(menu, top.text().replace("&", ""))
     return rows
 
 
