@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,7 +231,7 @@ class TrustStore:
         self.certificates = certificates
 
     @classmethod
-    def from_paths(cls, paths: list[str | os.PathLike[str]]) -> TrustStore:
+    def from_paths(cls, paths: Iterable[str | os.PathLike[str]]) -> TrustStore:
         """PEM/DER files, or folders of them (``*.pem``, ``*.crt``, ``*.cer``, ``*.der``)."""
         certs: list[x509.Certificate] = []
         for p in paths:
