@@ -101,3 +101,15 @@ def test_conformance_dialog_keeps_qdialog_result_after_a_check(qtbot, tmp_path):
     assert dialog.result() == 0  # still Qt's method: not accepted (yet)
     dialog.accept()
     assert dialog.result() == 1
+
+
+def test_curved_mpr_window_is_still_its_own_qt_window(qtbot):
+    # Its grey-scale window was kept as ``self.window``, hiding QWidget.window() (a tuple is not callable).
+    from tests.clinical.test_cpr import helix_volume
+    from workstation.ui.clinical.cpr_window import CprWindow
+
+    win = CprWindow(helix_volume(), window=(500.0, 1000.0))
+    qtbot.addWidget(win)
+    assert win.window() is win
+    assert win.plane_view.window() is win
+    assert win.voi_window == (500.0, 1000.0)

@@ -118,11 +118,16 @@ class MprView(QWidget):
     def _bind(self, name: str, interactor) -> None:
         c = self.controller
 
-        def pos():
-            return interactor.GetEventPosition()
+        def pos() -> tuple[float, float]:
+            x, y = interactor.GetEventPosition()
+            return x, y
 
-        interactor.AddObserver("LeftButtonPressEvent", lambda *_: c.press(name, *pos(), "left"))
-        interactor.AddObserver("RightButtonPressEvent", lambda *_: c.press(name, *pos(), "right"))
+        def press(button: str) -> None:
+            x, y = pos()
+            c.press(name, x, y, button)
+
+        interactor.AddObserver("LeftButtonPressEvent", lambda *_: press("left"))
+        interactor.AddObserver("RightButtonPressEvent", lambda *_: press("right"))
         interactor.AddObserver("MouseMoveEvent", lambda *_: c.move(name, *pos()))
         interactor.AddObserver("LeftButtonReleaseEvent", lambda *_: c.release(name))
         interactor.AddObserver("RightButtonReleaseEvent", lambda *_: c.release(name))

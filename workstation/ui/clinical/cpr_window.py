@@ -36,7 +36,8 @@ class CprWindow(QWidget):
                 window = ((lo + hi) / 2, max(float(hi - lo), 1.0))
         self.setWindowTitle("Curved MPR")
         self.volume = volume
-        self.window = window
+        # (centre, width) of the grey scale; not "window", which would hide QWidget.window().
+        self.voi_window = window
         self.points: list[np.ndarray] = []
         self.path: CurvedPath | None = None
         self.plane_view = ImageView("Axial: click along the vessel, scroll between clicks")
@@ -80,7 +81,7 @@ class CprWindow(QWidget):
         self._show_plane()
 
     def _8bit(self, values: np.ndarray) -> np.ndarray:
-        c, w = self.window
+        c, w = self.voi_window
         return window_to_8bit(values, c - w / 2, c + w / 2)
 
     def point_at(self, row: float, column: float) -> np.ndarray:
