@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from workstation.model.volume import Volume
 from workstation.store.cache import StudyCache
+from workstation.ui.qvariant import signal_value
 from workstation.volume3d.viewports import VolumeViewportSpec
+
+if TYPE_CHECKING:  # VTK is loaded when the first cell shows a volume
+    from workstation.ui.mpr_view import MprView
+    from workstation.ui.volume_loader import VolumeLoader
+    from workstation.ui.volume_view import VolumeView
+    from workstation.volume3d.mpr_controller import MprController
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +41,7 @@ class VolumeCell(QWidget):
     def __init__(self, spec: VolumeViewportSpec, series_uid: str, label: str = "", parent=None) -> None:
         super().__init__(parent)
         self.spec, self.series_uid = spec, series_uid
-        self.view: QWidget | None = None
+        self.view: MprView | VolumeView | None = None
         self.setStyleSheet("background-color: #000000;")
         self.note = QLabel(f"{label}\n" if label else "")
         self.note.setText(self.note.text() + f"{'MPR ' + spec.plane if spec.type == 'mpr' else '3D'}: reading the volume…")
@@ -44,16 +52,21 @@ class VolumeCell(QWidget):
         self.box.setContentsMargins(0, 0, 0, 0)
         self.box.addWidget(self.note)
 
-    def show_volume(self, volume: Volume, controller=None, mapper_setting: str = "auto") -> QWidget:
+    def show_volume(self, volume: Volume, controller: MprController | None = None,
+                    mapper_setting: str = "auto") -> MprView | VolumeView:
+        from workstation.ui.mpr_view import MprView
+        from workstation.ui.volume_view import VolumeView
         from workstation.ui.volume_workspace import volume_viewport
 
-        self.view = volume_viewport(self.spec, volume, controller=controller, mapper_setting=mapper_setting,
-                                    parent=self)
+        view = volume_viewport(self.spec, volume, controller=controller, mapper_setting=mapper_setting, parent=self)
+        if not isinstance(view, MprView | VolumeView):  # volume_viewport makes one or the other
+            raise TypeError(f"volume viewport {self.spec.type}: {type(view).__name__}")
+        self.view = view
         self.note.hide()
-        self.box.addWidget(self.view, 1)
-        self.view.show()
-        self.view.start()
-        return self.view
+        self.box.addWidget(view, 1)
+        view.show()
+        view.start()
+        return view
 
     def fail(self, message: str) -> None:
         self.note.setText(f"{self.note.text().split(':')[0]}: {message}")
@@ -84,8 +97,8 @@ class VolumeCells(QObject):
         self._mapper = mapper_setting
         self.cells: dict[int, VolumeCell] = {}
         self.volumes: dict[str, Volume] = {}
-        self._loaders: dict[str, object] = {}
-        self._controllers: dict[str, object] = {}
+        self._loaders: dict[str, VolumeLoader] = {}
+        self._controllers: dict[str, MprController] = {}
         self._study: str | None = None
         viewer.session.subscribe(self._on_session_changed)
 
@@ -114,9 +127,11 @@ class VolumeCells(QObject):
     def _fill(self, cell: VolumeCell) -> None:
         volume = self.volumes.get(cell.series_uid)
         if volume is not None:
+            from workstation.ui.mpr_view import MprView  # VTK: loaded with the first volume shown
+
             controller = self._controllers.get(cell.series_uid) if cell.spec.type == "mpr" else None
             view = cell.show_volume(volume, controller, self._mapper)
-            if cell.spec.type == "mpr" and controller is None:
+            if isinstance(view, MprView) and controller is None:
                 self._controllers[cell.series_uid] = view.controller  # the next MPR cells share its crosshair
             return
         if cell.series_uid in self._loaders:
@@ -125,7 +140,7 @@ class VolumeCells(QObject):
 
         loader = VolumeLoader(self._open_cache, cell.series_uid, 0, self)
         uid = cell.series_uid
-        loader.loaded.connect(lambda volume, uid=uid: self._on_loaded(uid, volume))
+        loader.loaded.connect(lambda volume, uid=uid: self._on_loaded(uid, signal_value(volume, Volume)))
         loader.failed.connect(lambda message, uid=uid: self._on_failed(uid, message))
         self._loaders[uid] = loader
         loader.start()
