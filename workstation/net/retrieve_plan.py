@@ -19,6 +19,7 @@ associations can share them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
@@ -153,8 +154,25 @@ def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Seq
     NetworkError
         When a query fails.
     """
-    keys = {"StudyInstanceUID": study_uid, "SOPClassesInStudy": ""}
-    answers = list(find(node, calling_ae, "STUDY", keys, cancel, model="study"))
+    def series_counts() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for ds in find(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, cancel, model="study"):
+            uid = str(ds.get("SeriesInstanceUID", "") or "")
+            n = _count(ds, "NumberOfSeriesRelatedInstances")
+            if uid and n is not None:
+                counts[uid] = n
+        return counts
+
+    # Both questions at once (two associations): each costs a round trip and an association.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outline") if series_uids or by_series else None
+    series_answer = pool.submit(series_counts) if pool is not None else None
+    try:
+        keys = {"StudyInstanceUID": study_uid, "SOPClassesInStudy": ""}
+        answers = list(find(node, calling_ae, "STUDY", keys, cancel, model="study"))
+        counts = series_answer.result() if series_answer is not None else {}
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     mine = [ds for ds in answers if str(ds.get("StudyInstanceUID", "") or "") == study_uid]
     if len(mine) != 1:
         return None
@@ -167,12 +185,6 @@ def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Seq
     result = Outline(study_uid, total, classes)
     if not series_uids and not by_series:
         return result
-    counts: dict[str, int] = {}
-    for ds in find(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, cancel, model="study"):
-        uid = str(ds.get("SeriesInstanceUID", "") or "")
-        n = _count(ds, "NumberOfSeriesRelatedInstances")
-        if uid and n is not None:
-            counts[uid] = n
     if series_uids:
         if any(uid not in counts for uid in series_uids):
             return None
