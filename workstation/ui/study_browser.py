@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabe
 from workstation.store.cache import StudyCache
 from workstation.store.queries import StudyFilter
 from workstation.ui.filter_bar import FilterBar
+from workstation.ui.qvariant import item_value, signal_value
 from workstation.ui.study_feed import POLL_INTERVAL_MS, StudyFeed
 from workstation.ui.study_format import Column, count_label
 from workstation.ui.study_model import STUDY_UID_ROLE, StudySortProxy, StudyTableModel
@@ -124,7 +125,8 @@ class StudyBrowser(QWidget):
 
     def shown_study_uids(self) -> list[str]:
         """Study UIDs in the order the table shows them."""
-        return [self.proxy.index(r, 0).data(STUDY_UID_ROLE) for r in range(self.proxy.rowCount())]
+        return [uid for r in range(self.proxy.rowCount())
+                if (uid := item_value(self.proxy.index(r, 0), str, STUDY_UID_ROLE)) is not None]
 
     def selected_study_uid(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -166,7 +168,8 @@ class StudyBrowser(QWidget):
         if uid:
             self.activate_study(uid)
 
-    def _on_filter_changed(self, flt: StudyFilter) -> None:
+    def _on_filter_changed(self, payload: object) -> None:
+        flt = signal_value(payload, StudyFilter)
         self.feed.set_filter(flt)
 
     def _on_refreshed(self, n: int) -> None:

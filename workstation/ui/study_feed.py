@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from workstation.store.cache import StudyCache
 from workstation.store.queries import StudyFilter
 from workstation.ui.study_model import StudyTableModel
+from workstation.ui.qvariant import signal_value
 
 log = logging.getLogger(__name__)
 
@@ -168,5 +169,6 @@ class StudyFeed(QObject):
         if isinstance(rows, sqlite3.Error):
             log.warning("study list: cannot read the index (%s)", type(rows).__name__)
             return
-        self._model.set_rows(rows)  # type: ignore[arg-type]
-        self.refreshed.emit(len(rows))  # type: ignore[arg-type]
+        studies = signal_value(rows, list)  # the StudyRow list of a successful read
+        self._model.set_rows(studies)
+        self.refreshed.emit(len(studies))

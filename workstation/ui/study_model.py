@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from workstation.store.queries import StudyRow
 from workstation.ui import theme
+from workstation.ui.qvariant import item_value
 from workstation.ui.study_format import (
     HEADERS,
     MIXED_PATIENTS_TOOLTIP,
@@ -167,4 +168,4 @@ class StudySortProxy(QSortFilterProxyModel):
 
     def study_uid(self, index: _Index) -> str | None:
         """The study UID of a proxy index (any column)."""
-        return index.data(STUDY_UID_ROLE) if index.isValid() else None
+        return item_value(index, str, STUDY_UID_ROLE)  # None for an invalid index
