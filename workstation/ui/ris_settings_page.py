@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from workstation.config import ConfigError, Settings
 from workstation.hl7.settings import CHARSETS, VERSIONS, HL7Settings
+from workstation.ui.qvariant import item_value
 from workstation.worklist.settings import WorklistSettings
 
 
@@ -104,9 +105,9 @@ class RisPage(QWidget):
         wl = WorklistSettings.of(s)
         wl.refresh_s = float(self.refresh.value())
         wl.store(s)
-        flags = {self.worklist_nodes.item(i).data(Qt.ItemDataRole.UserRole):
-                 self.worklist_nodes.item(i).checkState() == Qt.CheckState.Checked
-                 for i in range(self.worklist_nodes.count())}
+        items = [self.worklist_nodes.item(i) for i in range(self.worklist_nodes.count())]
+        flags = {name: item.checkState() == Qt.CheckState.Checked
+                 for item in items if (name := item_value(item, str)) is not None}
         for node in s.nodes:
             if node.name in flags:
                 node.worklist = flags[node.name]

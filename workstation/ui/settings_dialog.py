@@ -43,6 +43,7 @@ from workstation.reporting import identity_setup
 from workstation.reporting.certificates import CertificateError
 from workstation.reporting.settings import ReportingSettings
 from workstation.ui import theme
+from workstation.ui.qvariant import combo_value
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +249,7 @@ class SettingsDialog(QDialog):
     def _settings_saved(self) -> None:
         # Another part of the window (the node dialog) saved: keep the destination list current.
         s = self.source.current()
-        self._fill_destinations(s, self.destination_combo.currentData() or ReportingSettings.of(s).destination)
+        self._fill_destinations(s, combo_value(self.destination_combo, str) or ReportingSettings.of(s).destination)
         self.show_identity()
 
     # Widgets -> settings ---------------------------------------------------------------------
@@ -268,7 +269,7 @@ class SettingsDialog(QDialog):
             self.say(f"Not saved: {exc}", warn=True)
             return False
         trust = [self.trust_list.item(i).text() for i in range(self.trust_list.count())]
-        destination = self.destination_combo.currentData() or ""
+        destination = combo_value(self.destination_combo, str) or ""
 
         def change(s: Settings) -> None:
             rs = ReportingSettings.of(s)

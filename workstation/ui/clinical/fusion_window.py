@@ -27,6 +27,7 @@ from workstation.clinical.fusion_view import FusionState, load_petct
 from workstation.store.cache import StudyCache
 from workstation.ui.background import BackgroundTask
 from workstation.ui.clinical.image_view import ImageView
+from workstation.ui.qvariant import combo_value, signal_value
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,10 @@ class FusionWindow(QWidget):
         self.refresh()
 
     def _on_method(self, _index: int) -> None:
-        self.state.set_method(self.method_box.currentData())
+        method = combo_value(self.method_box, str)
+        if method is None:  # every entry has its method
+            return
+        self.state.set_method(method)
         self.pet_max.setValue(self.state.pet_range[1])
         self.refresh()
         self._show_mip()
@@ -200,8 +204,8 @@ class FusionLoader(QObject):
 
         return self._task.start(work, _describe)
 
-    def _on_loaded(self, state: FusionState) -> None:
-        self.window = FusionWindow(state)
+    def _on_loaded(self, payload: object) -> None:
+        self.window = FusionWindow(signal_value(payload, FusionState))
         self.window.setWindowFlag(Qt.WindowType.Window, True)
         self.ready.emit(self.window)
 

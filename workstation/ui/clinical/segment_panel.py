@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QCheckBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from workstation.clinical.seg_overlays import SegmentationOverlays
+from workstation.ui.qvariant import item_value
 
 
 def _swatch(colour: tuple[int, int, int]) -> QIcon:
@@ -39,7 +40,7 @@ class SegmentPanel(QWidget):
     def refresh(self) -> None:
         rows = self.overlays.rows()
         self.setVisible(bool(rows))
-        if [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())] == \
+        if [item_value(self.list.item(i), tuple) for i in range(self.list.count())] == \
                 [(r.segmentation, r.number) for r in rows]:  # fmt: skip
             return
         self._filling = True
@@ -55,5 +56,8 @@ class SegmentPanel(QWidget):
     def _on_item(self, item: QListWidgetItem) -> None:
         if self._filling:
             return
-        segmentation, number = item.data(Qt.ItemDataRole.UserRole)
+        key = item_value(item, tuple)  # (segmentation, segment number)
+        if key is None:
+            return
+        segmentation, number = key
         self.overlays.set_visible(segmentation, number, item.checkState() == Qt.CheckState.Checked)
