@@ -19,6 +19,7 @@ from workstation.jobs.core import CancelToken
 from workstation.store.cache import StudyCache
 from workstation.store.importer import ImportSummary, import_paths
 from workstation.ui.background import BackgroundTask
+from workstation.ui.qvariant import signal_value
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +118,14 @@ class ImportRunner(QObject):
         """
         return self._task.wait(timeout_ms / 1000)
 
-    def _on_counts(self, counts: tuple[int, int]) -> None:
-        self.progress.emit(*counts)
+    def _on_counts(self, payload: object) -> None:
+        done, total = signal_value(payload, tuple)
+        self.progress.emit(done, total)
 
     # ``finished`` and ``failed`` come once the thread has really ended, so a new import may start at once.
-    def _on_end(self, summary: ImportSummary) -> None:
+    def _on_end(self, payload: object) -> None:
         self._token = None
-        self.finished.emit(summary)
+        self.finished.emit(signal_value(payload, ImportSummary))
 
     def _on_failed(self, message: str) -> None:
         self._token = None

@@ -28,6 +28,7 @@ from workstation.store.cache import StudyCache
 from workstation.store.importer import ImportSummary
 from workstation.ui import theme
 from workstation.ui.import_job import ImportRunner
+from workstation.ui.qvariant import combo_value, signal_value
 from workstation.ui.window_fit import DOCK_MINIMUM_WIDTH, MINIMUM_SIZE, fit_dock  # noqa: F401 - re-exported
 from workstation.ui.study_browser import StudyBrowser
 from workstation.ui.study_feed import POLL_INTERVAL_MS
@@ -321,24 +322,28 @@ class MainWindow(QMainWindow):
         self.cpr_loaders = [*getattr(self, "cpr_loaders", []), loader]
         return loader
 
-    def _show_curved_mpr(self, volume) -> None:
+    def _show_curved_mpr(self, payload: object) -> None:
+        from workstation.model.volume import Volume
         from workstation.ui.clinical.cpr_window import CprWindow
 
-        window = CprWindow(volume)
+        window = CprWindow(signal_value(payload, Volume))
         window.setWindowFlag(Qt.WindowType.Window, True)
         window.setWindowTitle(f"{WINDOW_TITLE} — Curved MPR")
         self._fit_on_screen(window, 1300, 850)
         self.cpr_windows = [w for w in getattr(self, "cpr_windows", []) if w.isVisible()] + [window]
         window.show()
 
-    def _fit_on_screen(self, window, width: int, height: int) -> None:
+    def _fit_on_screen(self, window: QWidget, width: int, height: int) -> None:
         """As large as asked, never larger than the screen the main window is on, centred on it."""
         screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
         window.resize(min(width, int(screen.width() * 0.96)), min(height, int(screen.height() * 0.94)))
         window.move(screen.x() + (screen.width() - window.width()) // 2,
                     screen.y() + (screen.height() - window.height()) // 2)
 
-    def _show_fusion(self, window) -> None:
+    def _show_fusion(self, payload: object) -> None:
+        from workstation.ui.clinical.fusion_window import FusionWindow
+
+        window = signal_value(payload, FusionWindow)
         window.setWindowTitle(f"{WINDOW_TITLE} — PET/CT fusion")
         self._fit_on_screen(window, 1200, 900)
         self.fusion_windows = [w for w in getattr(self, "fusion_windows", []) if w.isVisible()] + [window]
@@ -462,7 +467,8 @@ class MainWindow(QMainWindow):
         if series_uid is None:
             # From the list: the study's largest stack, read at once (another is one choice away).
             counts = {s.series_uid: s.num_instances for s in cache.series(uid)}
-            offered = [workspace.series_box.itemData(i) for i in range(workspace.series_box.count())]
+            offered = [uid for i in range(workspace.series_box.count())
+                       if (uid := combo_value(workspace.series_box, str, i)) is not None]
             series_uid = max(offered, key=lambda u: counts.get(u, 0), default=None)
         if series_uid is not None:
             index = workspace.series_box.findData(series_uid)
@@ -525,9 +531,9 @@ class MainWindow(QMainWindow):
         if self._close_when_idle:
             self.close()
 
-    def _on_import_finished(self, summary: ImportSummary) -> None:
+    def _on_import_finished(self, payload: object) -> None:
         self._import_ended()
-        self.statusBar().showMessage(import_summary_message(summary))
+        self.statusBar().showMessage(import_summary_message(signal_value(payload, ImportSummary)))
 
     def _on_import_failed(self, message: str) -> None:
         self._import_ended()
