@@ -286,8 +286,8 @@ class HangingController(QObject):
             self._reader_moved = True
             self.show_stage(self.plan.next_stage(self.stage, -1))
 
-    def _on_key(self, name: str, modifiers) -> None:
-        key = (name, frozenset(modifiers or ()))
+    def _on_key(self, name: str, modifiers: object) -> None:
+        key = (name, signal_value(modifiers, frozenset))  # the viewport's modifier names
         if key in NEXT_STAGE_KEYS:
             self.next_stage()
         elif key in PREVIOUS_STAGE_KEYS:

@@ -14,11 +14,13 @@ import logging
 from PySide6.QtGui import QAction
 
 from workstation import config as config_mod
+from workstation.hanging.plan import HangingPlan
 from workstation.hanging.prefetch import HangingSettings, fetch_priors, query_patient_studies
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_apply import HangingController
 from workstation.ui.protocol_editor import ProtocolEditorDialog
+from workstation.ui.qvariant import signal_value
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +76,10 @@ def attach_hanging(window, home: Home, *, prefetch: bool = True) -> HangingContr
     if viewer is None:
         return None
     controller = HangingController(viewer, home)
-    last = {"uid": None}
+    last: dict[str, str | None] = {"uid": None}
 
-    def on_plan(plan) -> None:
+    def on_plan(payload: object) -> None:
+        plan = signal_value(payload, HangingPlan)
         if prefetch and plan.study_uid != last["uid"]:
             last["uid"] = plan.study_uid
             start_prior_prefetch(controller, home)

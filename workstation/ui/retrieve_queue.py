@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, Signal
 
 from workstation.config import Node
 from workstation.ui.background import BackgroundTask
+from workstation.ui.qvariant import signal_value
 from workstation.ui.study_format import first_line
 
 log = logging.getLogger(__name__)
@@ -278,10 +279,11 @@ class RetrieveQueue(QObject):
         if job_id is not None:
             self._on_progress(job_id, progress)
 
-    def _on_task_finished(self, outcome: tuple[str, str]) -> None:
+    def _on_task_finished(self, outcome: object) -> None:
         job_id = self._job_of(self.sender())
         if job_id is not None:
-            self._on_ended(job_id, *outcome)
+            state, summary = signal_value(outcome, tuple)  # job_work's (state, summary)
+            self._on_ended(job_id, state, summary)
 
     def _on_task_failed(self, message: str) -> None:
         job_id = self._job_of(self.sender())

@@ -573,7 +573,7 @@ class ViewerWidget(QWidget):
             self.toolbar.filter_actions[spec.kind if spec is not None else "none"].setChecked(True)
         self._sync_key_image_action()
 
-    def _on_key(self, name: str, modifiers) -> None:
+    def _on_key(self, name: str, _modifiers: object) -> None:
         if name == "K":
             self.toggle_key_image()
         elif name == "Space":
