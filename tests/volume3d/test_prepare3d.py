@@ -7,14 +7,24 @@ presets' HU mapped through its rescale.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import numpy as np
+import pytest
 
 from tests.volume3d.conftest import phantom
 from workstation.model.volume import Volume
 from workstation.volume3d.image_data import to_vtk_image
-from workstation.volume3d.prepare3d import FrameRequest, camera_of, prepare_full, preview_volume
+from workstation.volume3d.prepare3d import (
+    WORKER_NICENESS,
+    FrameRequest,
+    camera_of,
+    prepare_full,
+    preview_volume,
+    yield_to_gui,
+)
 from workstation.volume3d.presets import load_preset
 from workstation.volume3d.rendering import capture, offscreen_window
 from workstation.volume3d.scene3d import VolumeScene, set_transfer_functions
@@ -93,3 +103,22 @@ def test_a_large_volume_is_reduced_for_3d_and_gpu_mappers_are_made_without_a_ren
     prepared = prepare_full(vol, "gpu", load_preset("mip"), max_voxels=20_000)
     assert prepared.volume.array.shape == (16, 32, 32) and prepared.frame is None
     assert prepared.image.GetDimensions() == to_vtk_image(prepared.volume).GetDimensions()
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority") or sys.platform != "linux", reason="per-thread niceness is Linux's")
+def test_the_preparing_worker_yields_the_cpu_to_the_gui_thread():
+    """The worker lowers its own priority (and its VTK threads'), not the process's or the GUI thread's."""
+    seen: dict[str, int] = {}
+
+    def worker() -> None:
+        seen["before"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        seen["lowered"] = int(yield_to_gui())
+        seen["after"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    main_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join(10)
+    assert seen["lowered"] == 1
+    assert seen["after"] == max(seen["before"], WORKER_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before

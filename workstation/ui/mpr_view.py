@@ -8,7 +8,7 @@ reference where the planes are, for their reference lines
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 
+from workstation.ui.turns import next_turn
 from workstation.ui.volume_vtk import make_vtk_widget
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
@@ -101,7 +102,8 @@ class MprView(QWidget):
         self.slab_spin.valueChanged.connect(lambda v: self.controller.set_slab(v))
         self.slab_mode_box = QComboBox()
         self.slab_mode_box.addItems([m.upper() for m in SLAB_MODES])
-        self.slab_mode_box.currentIndexChanged.connect(lambda i: self.controller.set_slab(self.slab_spin.value(), SLAB_MODES[i]))
+        self.slab_mode_box.currentIndexChanged.connect(
+            lambda i: self.controller.set_slab(self.slab_spin.value(), SLAB_MODES[i]))
         self.reset_button = QPushButton("Reset planes")
         self.reset_button.clicked.connect(self.controller.reset)
         self.clear_button = QPushButton("Clear measurements")
@@ -178,7 +180,7 @@ class MprView(QWidget):
         if len(self._drawn) == len(self.vtk_widgets) and not self._painted:
             self._painted = True
             self.painted.emit()
-        QTimer.singleShot(0, self._next_step)
+        next_turn(self._next_step)
 
     @property
     def is_painted(self) -> bool:

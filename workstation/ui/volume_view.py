@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.ui.turns import next_turn
 from workstation.ui.volume_vtk import make_vtk_widget
 
 from workstation.model.volume import Volume
 from workstation.ui.background import BackgroundTask
-from workstation.volume3d.prepare3d import FrameRequest, camera_of, prepare_full, preview_volume
+from workstation.volume3d.prepare3d import FrameRequest, camera_of, prepare_full, preview_volume, yield_to_gui
 from workstation.volume3d.presets import default_preset, load_preset, preset_names
 from workstation.volume3d.rendering import capture, choose_mapper, renderer_string, write_png
 from workstation.volume3d.scene3d import VolumeScene
@@ -56,6 +57,8 @@ class VolumeView(QWidget):
         window = self.vtk_widget.GetRenderWindow()
         self._mapper_setting = mapper_setting
         self.scene: VolumeScene | None = None
+        self._preview_drawn = False
+        self._early_prepared = None  # the worker's result when it came before the preview was drawn
         self.initial_view = (0.0, 0.0)  # azimuth, elevation from the front
         # "Cut front" keeps what lies behind this plane (origin, normal towards the kept side);
         # the workspace moves it with the coronal MPR plane.
@@ -109,7 +112,8 @@ class VolumeView(QWidget):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.snapshot_button)
-        for w in (self.iso_check, self.iso_spin, QLabel("smooth"), self.smooth_spin, self.clip_check, self.clip_spin, self.cut_check):
+        for w in (self.iso_check, self.iso_spin, QLabel("smooth"), self.smooth_spin, self.clip_check, self.clip_spin,
+                  self.cut_check):
             bottom.addWidget(w)
         bottom.addStretch(1)
         rows.addLayout(top)
@@ -133,7 +137,7 @@ class VolumeView(QWidget):
             self.frame_shown.emit("full")
             return
         self._pending_preview = preview
-        QTimer.singleShot(0, self._set_up_preview)
+        next_turn(self._set_up_preview)
 
     def _set_up(self, volume: Volume, initialized: bool = False) -> None:
         if not initialized:
@@ -152,7 +156,7 @@ class VolumeView(QWidget):
             return
         self.vtk_widget.Initialize()
         self._window.Render()
-        QTimer.singleShot(0, self._draw_preview)
+        next_turn(self._draw_preview)
 
     def _draw_preview(self) -> None:
         if getattr(self, "_closed", False):
@@ -162,10 +166,25 @@ class VolumeView(QWidget):
         scene = self.scene
         scene.set_preview(True)
         scene.set_interactive(True)  # coarse rays as while rotating: the preview is about speed
+        self._start_preparing()  # the view's camera and size are set: the worker may begin at once
+        next_turn(self._render_preview)  # the scene's set-up was this turn's share
+
+    def _render_preview(self) -> None:
+        if getattr(self, "_closed", False) or self.scene is None:
+            return
+        scene = self.scene
         self.render()
         self.status.setText(f"{scene.mapper_kind.upper()} ray casting on {self._gl or 'unknown OpenGL'}; preview, "
                             "preparing the full volume…")
         self.frame_shown.emit("preview")
+        self._preview_drawn = True
+        early, self._early_prepared = self._early_prepared, None
+        if early is not None:  # the worker was quicker than the preview's turn: its result shows now
+            self._on_prepared(early)
+
+    def _start_preparing(self) -> None:
+        """The full volume, its gradients and (where the worker may render) its first frame, in the background."""
+        scene = self.scene
         volume, kind, preset = self.volume, scene.mapper_kind, scene.preset
         request = self._frame_request()
         # The worker renders with OSMesa: only where this view does too (a GLX window beside an
@@ -173,6 +192,7 @@ class VolumeView(QWidget):
         in_worker = bool(self._window.IsA("vtkOSOpenGLRenderWindow"))
 
         def work(_emit, cancel):
+            yield_to_gui()  # this thread ends with the work: its lower priority goes with it
             return prepare_full(volume, kind, preset, request, cancelled=cancel.is_set, render=in_worker)
 
         self._prepare = BackgroundTask(self, "volume3d")
@@ -182,6 +202,9 @@ class VolumeView(QWidget):
 
     def _on_prepared(self, prepared) -> None:
         if prepared is None or self.scene is None or getattr(self, "_closed", False):
+            return
+        if not self._preview_drawn:
+            self._early_prepared = prepared  # shown after the preview, in its turn
             return
         self.scene.adopt(prepared.volume, prepared.image, prepared.mapper)
         self.scene.set_interactive(False)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPus
 from workstation.model.volume import Volume
 from workstation.store.cache import StudyCache
 from workstation.ui.mpr_view import MprView
+from workstation.ui.turns import next_turn
 from workstation.ui.volume_loader import VolumeLoader
 from workstation.ui.volume_view import VolumeView
 from workstation.volume3d.offscreen import default_window
@@ -40,7 +41,7 @@ class VolumeWorkspace(QWidget):
     Signals
     -------
     volume_ready(object)
-        The loaded :class:`Volume`.
+        The loaded :class:`Volume`, once its views are set going (they come up over the next turns).
     planes_changed(str, object)
         Frame of Reference UID and the three MPR planes, whenever they move
         (2D viewports of the same frame of reference draw them as reference lines).
@@ -65,16 +66,19 @@ class VolumeWorkspace(QWidget):
         self.series_box = QComboBox()
         for s in cache.series(study_uid):
             if s.num_instances > 1 or s.modality in ("CT", "MR", "PT", "NM"):
-                self.series_box.addItem(f"{s.series_number or ''} {s.modality} {s.description} ({s.num_instances})".strip(), s.series_uid)
+                label = f"{s.series_number or ''} {s.modality} {s.description} ({s.num_instances})".strip()
+                self.series_box.addItem(label, s.series_uid)
         self.phase_spin = QSpinBox()
         self.phase_spin.setRange(1, 999)
         self.phase_spin.setToolTip("Temporal position of a 4D series")
         self.load_button = QPushButton("Show MPR and 3D")
-        self.load_button.clicked.connect(lambda _checked=False: self.load(self.series_box.currentData(), self.phase_spin.value() - 1))
+        self.load_button.clicked.connect(
+            lambda _checked=False: self.load(self.series_box.currentData(), self.phase_spin.value() - 1))
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.message = QLabel("Choose a series")
-        for w in (QLabel("Series"), self.series_box, QLabel("Phase"), self.phase_spin, self.load_button, self.progress, self.message):
+        for w in (QLabel("Series"), self.series_box, QLabel("Phase"), self.phase_spin, self.load_button, self.progress,
+                  self.message):
             bar.addWidget(w)
         bar.addStretch(1)
         # Closing takes the MPR crosshair off the 2D viewports too (also Ctrl+W, or the title bar).
@@ -119,8 +123,8 @@ class VolumeWorkspace(QWidget):
         self.close_views()
         z, y, x = volume.shape
         notes = "; ".join(volume.notes)
-        self.message.setText(f"{x} x {y} x {z}, {volume.spacing[0]:.2f} x {volume.spacing[1]:.2f} x {volume.spacing[2]:.2f} mm"
-                             + (f" — {notes}" if notes else ""))
+        sx, sy, sz = volume.spacing
+        self.message.setText(f"{x} x {y} x {z}, {sx:.2f} x {sy:.2f} x {sz:.2f} mm" + (f" — {notes}" if notes else ""))
         self.mpr = MprView(volume, default_window(volume), self)
         self.view3d = VolumeView(volume, self._mapper_setting, self)
         self.mpr.grid.addWidget(self.view3d, 1, 1)
@@ -131,9 +135,19 @@ class VolumeWorkspace(QWidget):
         self.view3d.frame_shown.connect(self._add_segment_surfaces)
         self.body.addWidget(self.mpr, 1)
         self.mpr.show()
-        self.mpr.start()
-        self.view3d.start()
-        self.volume_ready.emit(volume)
+        # Each view comes up in steps of its own event-loop turns; making the widgets was this turn's share.
+        mpr, view3d = self.mpr, self.view3d
+        def start_mpr() -> None:
+            if self.mpr is mpr:  # not replaced or closed meanwhile
+                mpr.start()
+
+        def start_3d() -> None:
+            if self.view3d is view3d:
+                view3d.start()
+                self.volume_ready.emit(volume)  # the views are set going (a small volume's 3D is drawn)
+
+        next_turn(start_mpr)
+        next_turn(start_3d)
 
     def _add_segment_surfaces(self, _kind: str) -> None:
         """The study's segmentations of this series as coloured surfaces in 3D (once per volume)."""
@@ -201,7 +215,8 @@ def volume_viewport(spec, volume: Volume, *, controller=None, mapper_setting: st
             return view  # the slab belongs to the shared controller: the first viewport set it
         view.controller.slab_mm, view.controller.slab_mode = spec.slab_mm, spec.slab_mode
         for widget, set_value in ((view.slab_spin, lambda: view.slab_spin.setValue(spec.slab_mm)),
-                                  (view.slab_mode_box, lambda: view.slab_mode_box.setCurrentText(spec.slab_mode.upper()))):
+                                  (view.slab_mode_box,
+                                   lambda: view.slab_mode_box.setCurrentText(spec.slab_mode.upper()))):
             widget.blockSignals(True)
             set_value()
             widget.blockSignals(False)

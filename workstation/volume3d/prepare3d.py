@@ -84,6 +84,31 @@ class Prepared:
     key: tuple[Any, ...] | None = None
 
 
+#: The niceness of a worker preparing the 3D volume: below the GUI thread, which must never wait on it.
+WORKER_NICENESS = 5
+
+
+def yield_to_gui() -> bool:
+    """Lower this thread's scheduling priority (and that of the threads it starts, VTK's ray casters).
+
+    The gradients of a large volume keep both cores of a small machine busy for a
+    second or two; at equal priority the GUI thread, drawing the MPR views meanwhile,
+    got a third of a core and each of its steps took three times as long.  Linux
+    schedules threads by their own niceness; elsewhere nothing changes (False).
+    """
+    import os
+    import threading
+
+    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return False
+    tid = threading.get_native_id()
+    try:  # never raised above what the thread has (a process started with nice keeps it)
+        os.setpriority(os.PRIO_PROCESS, tid, max(WORKER_NICENESS, os.getpriority(os.PRIO_PROCESS, tid)))
+    except OSError:
+        return False
+    return True
+
+
 def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: FrameRequest | None = None, *,
                  max_voxels: int = MAX_3D_VOXELS, cancelled: Callable[[], bool] = lambda: False,
                  render: bool = True) -> Prepared | None:
