@@ -40,6 +40,7 @@ from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui import theme
 from workstation.ui.background import BackgroundTask
+from workstation.ui.qvariant import signal_value
 from workstation.ui.study_format import first_line, format_da, format_person_name
 from workstation.worklist.build import NOT_ACQUIRED, WORKLIST_STATUSES, WorklistFilter, WorklistItem
 from workstation.worklist.context import study_context
@@ -265,8 +266,8 @@ class WorklistTab(QWidget):
             self.apply_filters()
             self.note.setText(self.ris_news)
 
-    def _on_fetched(self, result) -> None:
-        self.remote, notes = result
+    def _on_fetched(self, result: object) -> None:
+        self.remote, notes = signal_value(result, tuple)  # the work's (remote items, notes)
         self.apply_filters()
         self.note.setText("; ".join(first_line(n) for n in notes))
 
@@ -363,7 +364,8 @@ class WorklistTab(QWidget):
         self.retriever.start(work, describe_failure=lambda exc: first_line(str(exc)) if isinstance(
             exc, OpenRefused) else f"{type(exc).__name__}: {first_line(str(exc))}")
 
-    def _on_retrieved(self, count) -> None:
+    def _on_retrieved(self, payload: object) -> None:
+        count = signal_value(payload, int)  # instances retrieved
         item, self._pending_open = self._pending_open, None
         if item is None:
             return
