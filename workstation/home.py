@@ -8,7 +8,7 @@ platform's user directories apply (platformdirs).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
@@ -17,13 +17,42 @@ APP_NAME = "Lightbox"
 HOME_ENV = "LIGHTBOX_HOME"
 
 
+USERS_DIR = "users"
+
+
+def user_folder_name(login: str) -> str:
+    """A folder name for ``login``: letters (any script), digits, ``.-_`` kept, case folded (directories
+    match logins without regard to case), anything else ``_`` plus a short hash so two logins never
+    share a folder."""
+    import hashlib
+
+    folded = login.strip().casefold()
+    safe = "".join(c if (c.isalnum() or c in ".-_") else "_" for c in folded)
+    while ".." in safe:
+        safe = safe.replace("..", "_")
+    safe = safe.strip(".") or "_"
+    if safe != folded:
+        safe += "-" + hashlib.sha256(folded.encode("utf-8")).hexdigest()[:8]
+    return safe
+
+
 @dataclass(frozen=True)
 class Home:
-    """The directories of one Lightbox installation for one user."""
+    """The directories of one Lightbox installation for one user.
+
+    On a shared reading station with a site login, :meth:`for_user` gives each reader a home of their
+    own inside the station's: settings, hanging protocols, window placement, measurements and other
+    unsaved work under ``<data dir>/users/<login>/``, while the study cache, its index and the audit
+    trail stay the station's (``data_dir``).
+    """
 
     config_dir: Path
     data_dir: Path
     log_dir: Path
+    #: The site-login user this home belongs to ("" for the station's or an OS user's home).
+    user: str = ""
+    #: Where the station's own ``config.json`` is, in a user's home (None: ``config_dir``).
+    station_config_dir: Path | None = None
 
     @classmethod
     def single(cls, root: str | os.PathLike[str]) -> Home:
@@ -47,6 +76,40 @@ class Home:
         if env:
             return cls.single(env)
         return cls.platform_default()
+
+    # Per-user homes --------------------------------------------------------------
+    def for_user(self, login: str) -> Home:
+        """The home of ``login`` on this station (created, private to the OS user, see :meth:`ensure`).
+
+        A reader's first settings are a copy of the station's (nodes, AE title, reporting destination);
+        what the site wants every reader to share belongs in the system-wide layer
+        (:mod:`workstation.config_layers`), which lies under every reader's file.
+        """
+        import shutil
+
+        station = self.station()
+        user_dir = station.data_dir / USERS_DIR / user_folder_name(login)
+        home = replace(station, config_dir=user_dir, user=login.strip(), station_config_dir=station.config_dir)
+        user_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not home.config_file.exists() and station.config_file.exists():
+            shutil.copy2(station.config_file, home.config_file)
+        return home
+
+    def station(self) -> Home:
+        """The station's home (this one when it is not a reader's)."""
+        if self.station_config_dir is None:
+            return self
+        return replace(self, config_dir=self.station_config_dir, user="", station_config_dir=None)
+
+    @property
+    def station_config_file(self) -> Path:
+        """The station's ``config.json``: the site login and the audit repository are read from it."""
+        return (self.station_config_dir or self.config_dir) / "config.json"
+
+    @property
+    def user_data_dir(self) -> Path:
+        """Where a reader's own work goes (measurements, unsaved work): their folder, else ``data_dir``."""
+        return self.config_dir if self.user else self.data_dir
 
     # Locations inside the home -------------------------------------------------
     @property

@@ -63,7 +63,7 @@ class ReportEditor:
         if study is None:
             raise ContentError(f"no study {study_uid} in the cache")
         self.study_uid = study_uid
-        drafts = outbox.list_drafts(self.cache, study_uid)
+        drafts = lifecycle.own_drafts(outbox.list_drafts(self.cache, study_uid))  # a colleague's are theirs
         if drafts:
             d = drafts[0]
             self.draft_id, self.content, self.predecessor_uid = d.draft_id, ReportContent.from_dict(d.content), d.predecessor_uid

@@ -61,7 +61,23 @@ class ReportResult:
 # Drafts -------------------------------------------------------------------------------------
 
 def new_draft_id() -> str:
-    return uuid.uuid4().hex
+    """A new draft's ID; under a site login it starts with the reader's login and a slash, so that each
+    reader on a shared station resumes only their own drafts (:func:`own_drafts`)."""
+    return draft_prefix() + uuid.uuid4().hex
+
+
+def draft_prefix() -> str:
+    """``"<login>/"`` of the site-login user, or "" when nobody is logged in by the site login."""
+    from workstation.audit.identity import session_user
+
+    user = session_user()
+    return f"{user.login}/" if user is not None else ""
+
+
+def own_drafts(drafts: list[outbox.DraftRow]) -> list[outbox.DraftRow]:
+    """The drafts of the site-login user (all of them when nobody is logged in by the site login)."""
+    prefix = draft_prefix()
+    return [d for d in drafts if d.draft_id.startswith(prefix)] if prefix else drafts
 
 
 def save_draft(cache: StudyCache, draft_id: str, study_uid: str, content: ReportContent,

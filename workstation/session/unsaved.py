@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from collections.abc import Iterable
 
+from workstation.reporting.lifecycle import own_drafts
 from workstation.store import outbox
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def check_closing(session, study_uids: Iterable[str] | None = None, *, quitting:
         text = ("Changes to " + " and ".join(what) if what else "Removed measurements") + " not saved"
         check.items.append(PendingWork(MEASUREMENTS, tuple(unsaved), text, True))
     try:
-        drafts = [d for u in uids for d in outbox.list_drafts(session.cache, u)]
+        drafts = own_drafts([d for u in uids for d in outbox.list_drafts(session.cache, u)])
     except Exception:  # noqa: BLE001 - an unreadable index must not keep the window open
         log.exception("report drafts could not be listed")
         drafts = []
