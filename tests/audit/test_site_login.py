@@ -46,6 +46,10 @@ def test_bind_dn_template_login_gives_the_directory_display_name(slapd):
     user = authenticate(template(slapd), "ana", ANA.password)
     assert (user.login, user.display_name, user.dn) == ("ana", "Ana Ñúñez", f"uid=ana,{PEOPLE}")
     assert authenticate(template(slapd), "li.wei", LI.password).display_name == "李 伟"
+    # As read back from config.json (a fractional timeout, which ldap3 cannot pack into a socket option).
+    extra: dict = {}
+    SiteLoginSettings(uri=slapd.uri, bind_dn_template=f"uid={{login}},{PEOPLE}", timeout_s=2.5).store(extra)
+    assert authenticate(SiteLoginSettings.of(extra), "ana", ANA.password).login == "ana"
 
 
 def test_search_base_and_filter_find_the_entry_then_bind_as_it(slapd):

@@ -20,7 +20,9 @@ StartTLS) and never stored or logged.  Qt-free: the login dialog and the lock sc
 from __future__ import annotations
 
 import logging
+import math
 import ssl
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -127,7 +129,12 @@ def _server(cfg: SiteLoginSettings) -> Any:
     if use_ssl or cfg.start_tls:
         tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=cfg.ca_file or None,
                   version=ssl.PROTOCOL_TLS_CLIENT)
-    return Server(cfg.uri, use_ssl=use_ssl, tls=tls, connect_timeout=cfg.timeout_s, get_info="NO_INFO")
+    # ldap3 packs the timeouts into socket options as whole seconds (a float fails in struct.pack).
+    return Server(cfg.uri, use_ssl=use_ssl, tls=tls, connect_timeout=_seconds(cfg), get_info="NO_INFO")
+
+
+def _seconds(cfg: SiteLoginSettings) -> int:
+    return max(1, math.ceil(cfg.timeout_s))
 
 
 def _connect(cfg: SiteLoginSettings, user: str | None, password: str | None) -> Any:
@@ -135,7 +142,7 @@ def _connect(cfg: SiteLoginSettings, user: str | None, password: str | None) -> 
     from ldap3 import Connection
     from ldap3.core.exceptions import LDAPException, LDAPSocketOpenError, LDAPStartTLSError
 
-    conn = Connection(_server(cfg), user=user, password=password, receive_timeout=cfg.timeout_s,
+    conn = Connection(_server(cfg), user=user, password=password, receive_timeout=_seconds(cfg),
                       raise_exceptions=False, auto_referrals=False, read_only=True)
     try:
         conn.open()
@@ -149,7 +156,7 @@ def _connect(cfg: SiteLoginSettings, user: str | None, password: str | None) -> 
             raise LoginError(f"the site login server {cfg.uri} is not trusted: {words}", "tls") from exc
         raise LoginError(f"the site login server {cfg.uri} cannot be reached — is it running and the address "
                          "right?", "unreachable") from exc
-    except LDAPException as exc:
+    except (LDAPException, OSError, ValueError, TypeError, struct.error) as exc:
         raise LoginError(f"the site login server {cfg.uri} cannot be reached ({type(exc).__name__})",
                          "unreachable") from exc
     return conn

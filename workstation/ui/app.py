@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QRect, QTimer
 from PySide6.QtWidgets import QApplication
@@ -120,7 +121,12 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
     attach_display_calibration(window, settings_source(window, home))
     attach_display_patterns(window, home, settings_source(window, home))
     attach_export(window, cache)
-    attach_idle_lock(window, home)
+    def switch_user() -> None:
+        logout(window, from_lock=True)
+
+    attach_idle_lock(window, home, switch_user=switch_user)
+    if home.user:
+        _attach_logout(window)
     click_focus_text_fields(window)
     # The report panel builds its template's fields for each study opened.
     window.study_activated.connect(lambda _uid: QTimer.singleShot(0, lambda: click_focus_text_fields(window)))
@@ -130,6 +136,10 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
 
 def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None] | None = None) -> int:
     """Open the main window and run the event loop until the reader quits.
+
+    When the station's settings configure a site login (``site_login``), the login dialog comes first;
+    each reader then works in their own home (:meth:`Home.for_user`: settings, measurements, drafts)
+    over the station's shared study cache, and File › Log out brings the dialog back for the next one.
 
     Parameters
     ----------
@@ -146,8 +156,69 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         The event loop's exit code.
     """
     app = application()
+    site = _site_login(home)
+    if not site.configured:
+        return _run_window(app, home, status_message=status_message, on_quit=on_quit)[0]
+    from workstation.ui.login_dialog import ask_site_login
+
+    station = home.station()
+    code = 0
+    audit.application_started(station)
+    try:
+        login = ""
+        while True:
+            user = ask_site_login(site, login=login)
+            if user is None:
+                break
+            audit.session_started(user.login, user.display_name)
+            code, logout = _run_window(app, station.for_user(user.login), status_message=status_message,
+                                       on_quit=None, record_application=False)
+            audit.session_ended("logout" if logout else "application closed")
+            if not logout:
+                break
+            login = ""
+    finally:
+        audit.application_stopped()
+        if on_quit is not None:
+            on_quit()
+    return code
+
+
+def _site_login(home: Home) -> Any:
+    """The station's site login settings (not configured when the settings cannot be read)."""
+    from workstation import config
+    from workstation.audit.site_login import SiteLoginSettings
+
+    try:
+        return SiteLoginSettings.of(config.load(home.station_config_file).extra)
+    except (config.ConfigError, OSError):
+        return SiteLoginSettings()
+
+
+def logout(window: MainWindow, *, from_lock: bool = False) -> bool:
+    """Log the reader out: the window closes (their work kept as theirs) and the login dialog comes back.
+
+    From the lock screen nothing is shown to whoever switches user: pending measurements are saved for
+    the reader who locked (drafts are kept anyway), without asking.  Returns whether the window closed.
+    """
+    setattr(window, "logout_requested", True)  # noqa: B010 - read by run_gui after the event loop
+    viewer = getattr(window, "viewer", None)
+    if from_lock and viewer is not None:
+        from workstation.session.unsaved import SAVE
+
+        viewer.ask_unsaved = lambda _check: SAVE
+    closed = window.close()
+    if not closed:
+        setattr(window, "logout_requested", False)  # noqa: B010 - the reader cancelled
+    return closed
+
+
+def _run_window(app: QApplication, home: Home, *, status_message: str = "", on_quit: Callable[[], None] | None,
+                record_application: bool = True) -> tuple[int, bool]:
+    """One window on ``home`` until it closes: (exit code, whether the reader logged out)."""
     cache = StudyCache.open(home)
     code = 1
+    logout_requested = False
     listener = None
     try:
         window = compose_main_window(home, cache, status_message=status_message)
@@ -158,8 +229,10 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         if layouts is not None:
             layouts.restore()  # span or a stage per monitor, as at the last exit
         log.info("GUI started (Lightbox %s)", __version__)
-        audit.application_started(home)
+        if record_application:
+            audit.application_started(home)
         code = int(app.exec())
+        logout_requested = bool(getattr(window, "logout_requested", False))
         # Quitting by other means than the window (a signal, app.quit) may leave an import running.
         window.imports.cancel()
         if not window.imports.wait(_EXIT_WAIT_MS):
@@ -172,7 +245,8 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
             window.viewer.shutdown()
         window.deleteLater()
         log.info("GUI closed (exit code %d)", code)
-        audit.application_stopped()
+        if record_application:
+            audit.application_stopped()
     finally:
         try:
             if listener is not None:
@@ -181,7 +255,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
                 on_quit()
         finally:
             cache.close()
-    return code
+    return code, logout_requested
 
 
 def _start_listener(home: Home):
@@ -218,6 +292,21 @@ def _remote_tab(home: Home, cache: StudyCache):
     return RemoteTab(cache, settings, retrieve_study)
 
 
+def _attach_logout(window: MainWindow) -> None:
+    """File › Log out (a site login's reader): the window closes and the login dialog comes back."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu
+
+    file_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File"), None)
+    action = QAction("Log &out", window)
+    action.setObjectName("siteLogoutAction")
+    action.setToolTip("Close your session and let the next reader log in (your drafts and measurements stay yours)")
+    action.triggered.connect(lambda _checked=False: logout(window))
+    if isinstance(file_menu, QMenu):
+        file_menu.insertAction(window.quit_action, action)
+    setattr(window, "logout_action", action)  # noqa: B010 - for tests and the shortcut list
+
+
 def _apply_name_display(home: Home) -> None:
     """``Settings.extra["name_display"]``: which PN component groups the site shows (see dicom.person_name)."""
     from workstation import config
@@ -240,7 +329,7 @@ def _keep_reading_work(session, home: Home) -> None:
     from workstation import config
     from workstation.session.study_work import DIRECTORY_NAME
 
-    session.work.directory = home.data_dir / DIRECTORY_NAME
+    session.work.directory = home.user_data_dir / DIRECTORY_NAME  # a reader's own on a shared station
     try:
         reading = config.load(home.config_file).extra.get("reading") or {}
     except (config.ConfigError, OSError):

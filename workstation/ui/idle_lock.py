@@ -1,6 +1,7 @@
 """The idle lock: after a configurable time without mouse or keyboard the window hides every patient
-datum (images, lists, text, its title and its other windows) behind a panel that asks for the site's
-lock password; locking, unlocking and a wrong password are audit events (User Authentication).
+datum (images, lists, text, its title and its other windows) behind a panel that asks for the reader's
+password: checked by an LDAP bind when the station has a site login, else the site's lock password.
+Locking, unlocking and a refused password are audit events (User Authentication).
 """
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QApplication, QLabel, QLineEdit, QMainWindow, QPushButton, QVBoxLayout, QWidget)
 
 from workstation import audit
 from workstation.audit import login
+from workstation.audit.site_login import LoginError, SiteLoginSettings, authenticate
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ _KEYS = {QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverr
 class LockPanel(QWidget):
     """What the locked window shows: who locked it, a password field and the Unlock button."""
 
-    def __init__(self, parent: QWidget, user: str, has_password: bool) -> None:
+    def __init__(self, parent: QWidget, user: str, has_password: bool, can_switch: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("idleLockPanel")
         self.setAutoFillBackground(True)
@@ -34,7 +36,8 @@ class LockPanel(QWidget):
         title = QLabel("Lightbox is locked")
         title.setStyleSheet("font-size: 20pt;")
         lay.addWidget(title, alignment=Qt.AlignmentFlag.AlignCenter)
-        lay.addWidget(QLabel(f"Locked after a time without use. Reader: {user}"), alignment=Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(QLabel(f"Locked after a time without use. Reader: {user}"),
+                      alignment=Qt.AlignmentFlag.AlignCenter)
         self.password = QLineEdit()
         self.password.setObjectName("idleLockPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -44,8 +47,17 @@ class LockPanel(QWidget):
         self.unlock_button = QPushButton("Unlock")
         self.unlock_button.setObjectName("idleLockUnlock")
         lay.addWidget(self.unlock_button, alignment=Qt.AlignmentFlag.AlignCenter)
+        # On a shared station another reader logs the locked one out (their unsaved work stays theirs).
+        self.switch_button = QPushButton("Log out and switch user")
+        self.switch_button.setObjectName("idleLockSwitchUser")
+        self.switch_button.setVisible(can_switch)
+        lay.addWidget(self.switch_button, alignment=Qt.AlignmentFlag.AlignCenter)
         self.message = QLabel("")
         self.message.setObjectName("idleLockMessage")
+        # Room for the site login's sentences (an unreachable server is named with its address).
+        self.message.setWordWrap(True)
+        self.message.setMinimumWidth(480)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.message, alignment=Qt.AlignmentFlag.AlignCenter)
 
 
@@ -55,20 +67,23 @@ class IdleLock(QObject):
     locked_changed = Signal(bool)
 
     def __init__(self, window: QMainWindow, idle_ms: int, check: Callable[[str], bool] | None,
-                 idle_minutes: float = 0.0) -> None:
+                 idle_minutes: float = 0.0, switch_user: Callable[[], None] | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.check = check
+        self.switch_user = switch_user
         self.idle_minutes = idle_minutes or idle_ms / 60000
         self.panel: LockPanel | None = None
         self._hidden: list[QWidget] = []
         self._title = ""
-        self._state = None
+        self._state = QByteArray()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(max(1, int(idle_ms)))
         self._timer.timeout.connect(self.lock)
-        QApplication.instance().installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
         window.installEventFilter(self)
         self._timer.start()
 
@@ -83,20 +98,22 @@ class IdleLock(QObject):
             if kind in _ACTIVITY:
                 self._timer.start()
             return False
-        if obj is self.window and kind == QEvent.Type.Resize:
+        if obj is self.window and kind == QEvent.Type.Resize and self.panel is not None:
             self.panel.setGeometry(self.window.rect())
         elif kind == QEvent.Type.Show and isinstance(obj, QWidget) and obj.isWindow() and obj is not self.window:
             # A window opening while locked (a notice, a dialog) stays hidden until the unlock.
             self._hidden.append(obj)
             QTimer.singleShot(0, obj.hide)
-        elif kind in _KEYS and not self._inside_panel(obj) and (isinstance(obj, QWidget) or kind == QEvent.Type.Shortcut):
+        elif (kind in _KEYS and not self._inside_panel(obj)
+              and (isinstance(obj, QWidget) or kind == QEvent.Type.Shortcut)):
             # No key and no shortcut reaches the hidden window (it could open patient data); the platform
             # window (not a widget) still passes keys on to the password field.
             return True
         return False
 
     def _inside_panel(self, obj: QObject) -> bool:
-        return isinstance(obj, QWidget) and self.panel is not None and (obj is self.panel or self.panel.isAncestorOf(obj))
+        return (isinstance(obj, QWidget) and self.panel is not None
+                and (obj is self.panel or self.panel.isAncestorOf(obj)))
 
     # Lock and unlock --------------------------------------------------------------
     def lock(self) -> None:
@@ -116,9 +133,11 @@ class IdleLock(QObject):
                 child.hide()
                 self._hidden.append(child)
         who = audit.current().identity
-        self.panel = LockPanel(self.window, who.user_name or who.user_id, self.check is not None)
+        self.panel = LockPanel(self.window, who.user_name or who.user_id, self.check is not None,
+                               can_switch=self.switch_user is not None)
         self.panel.setGeometry(self.window.rect())
         self.panel.unlock_button.clicked.connect(self._try_unlock)
+        self.panel.switch_button.clicked.connect(self._switch_user)
         self.panel.password.returnPressed.connect(self._try_unlock)
         self.panel.show()
         self.panel.raise_()
@@ -131,11 +150,25 @@ class IdleLock(QObject):
         assert self.panel is not None
         password = self.panel.password.text()
         self.panel.password.clear()
-        if self.check is not None and not self.check(password):
+        who = audit.current().identity.user_id
+        try:
+            ok = self.check is None or self.check(password)
+        except LoginError as exc:  # the site login's words: wrong password, server unreachable, TLS
+            from workstation.ui.login_dialog import sentence
+
+            self.panel.message.setText(sentence(str(exc)))
+            audit.login_failed(who, f"unlock refused: {exc.reason}")
+            return
+        if not ok:
             self.panel.message.setText("Wrong password.")
-            audit.user(True, ok=False, description="unlock refused: wrong password")
+            audit.login_failed(who, "unlock refused: wrong password")
             return
         self.unlock()
+
+    def _switch_user(self) -> None:
+        """Log the locked reader out; the window closes without showing anything and the login comes back."""
+        if self.switch_user is not None:
+            self.switch_user()
 
     def unlock(self) -> None:
         """Show the window as it was (the password has been checked)."""
@@ -154,12 +187,17 @@ class IdleLock(QObject):
         self._timer.start()
 
 
-def attach_idle_lock(window: QMainWindow, home, idle_ms: int | None = None) -> IdleLock | None:
-    """Lock ``window`` after the settings' ``audit.idle_lock_minutes`` (0: never) behind the site's lock password."""
+def attach_idle_lock(window: QMainWindow, home, idle_ms: int | None = None,
+                     switch_user: Callable[[], None] | None = None) -> IdleLock | None:
+    """Lock ``window`` after the station's ``audit.idle_lock_minutes`` (0: never); the reader's site login
+    (LDAP bind) unlocks it when one is configured and a reader is logged in, else the site's lock password.
+    ``switch_user`` (a site login's logout) adds "Log out and switch user" to the lock panel."""
     from workstation import config
+    from workstation.audit.identity import session_user
 
     try:
-        extra = config.load(home.config_file).extra
+        # The station's settings: a reader's own copy cannot lengthen the idle time or drop the password.
+        extra = config.load(getattr(home, "station_config_file", home.config_file)).extra
     except Exception:  # noqa: BLE001 - unreadable settings: the default idle time, no password
         extra = {}
     minutes = login.idle_minutes(extra)
@@ -169,9 +207,19 @@ def attach_idle_lock(window: QMainWindow, home, idle_ms: int | None = None) -> I
             return None
         idle_ms = int(minutes * 60000)
     stored = login.lock_password_hash(extra)
-    check = (lambda pw: login.check_password(stored, pw)) if stored else None
-    lock = IdleLock(window, idle_ms, check, idle_minutes=idle_ms / 60000)
-    window.idle_lock = lock
+    site = SiteLoginSettings.of(extra)
+    reader = session_user()
+    check: Callable[[str], bool] | None = None
+    if site.configured and reader is not None:
+        def check(pw: str) -> bool:
+            authenticate(site, reader.login, pw)  # raises LoginError with the reason
+            return True
+    elif stored:
+        def check(pw: str) -> bool:
+            return login.check_password(stored, pw)
+    lock = IdleLock(window, idle_ms, check, idle_minutes=idle_ms / 60000,
+                    switch_user=switch_user if reader is not None else None)
+    setattr(window, "idle_lock", lock)  # noqa: B010 - the window class declares no such attribute
     _show_reader(window)
     return lock
 
