@@ -461,7 +461,7 @@ class MainWindow(QMainWindow):
             # The MPR planes show as reference lines in 2D viewports of the same frame of reference
             # (the workspace sends no planes once closed: the lines go).
             workspace.planes_changed.connect(
-                lambda frame_uid, planes: viewer.show_external_planes("mpr", frame_uid, planes))
+                lambda frame_uid, planes: viewer.show_external_planes("mpr", frame_uid, signal_value(planes, list)))
         self.volume_workspaces = [w for w in getattr(self, "volume_workspaces", []) if w.isVisible()] + [workspace]
         workspace.show()
         if series_uid is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from workstation.ui.viewer.measurement_panel import MeasurementPanel
 from workstation.ui.viewer.series_strip import SeriesStrip
 from workstation.ui.viewer.toolbar import TOOL_SHORTCUTS, ViewerToolBar
 from workstation.ui.viewer.viewport_widget import ViewportWidget
+from workstation.volume3d.planes import Plane
 
 log = logging.getLogger(__name__)
 
@@ -424,7 +425,7 @@ class ViewerWidget(QWidget):
         vp.view.reset()
         vp.changed("view")
 
-    def show_external_planes(self, source: str, frame_of_reference_uid: str, planes) -> None:
+    def show_external_planes(self, source: str, frame_of_reference_uid: str, planes: Sequence[Plane] | None) -> None:
         """Draw planes of another view (objects with ``center`` and ``normal``) as reference lines."""
         self.session.set_external_planes(source, frame_of_reference_uid,
                                          [(p.center, p.normal) for p in planes or []])
