@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QDialog, QLabel
 
@@ -218,3 +218,46 @@ def test_the_idle_lock_unlocks_by_ldap_bind(qtbot, lightbox_home, slapd, tmp_pat
         assert kinds == [("Login", "0"), ("Logout", "0"), ("Login", "4"), ("Login", "0")]
     else:
         assert kinds == [("Login", "0"), ("Logout", "0"), ("Login", "4"), ("Login", "4")]
+
+
+def test_settings_page_configures_the_site_login_in_the_station_s_file(qtbot, lightbox_home, slapd):
+    from workstation.config import SettingsSource
+    from workstation.ui.settings_dialog import SettingsDialog
+
+    station = Home.single(lightbox_home).ensure()
+    reader = station.for_user("ana")  # a reader's settings dialog: the site login still goes to the station's
+    dialog = SettingsDialog(reader, SettingsSource(reader.config_file))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.show_page("site-login")
+    page = dialog.site_login_page
+    assert dialog.tabs.currentWidget() is page
+
+    qtbot.keyClicks(page.uri, "http://wrong")
+    qtbot.keyClicks(page.template, f"uid={{login}},{PEOPLE}")
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert "ldap:// or ldaps://" in dialog.message.text()
+    assert "site_login" not in config.load(station.config_file).extra  # nothing written
+
+    page.uri.clear()
+    qtbot.keyClicks(page.uri, slapd.uri)
+    # On its box (a form row stretches the check box far beyond its box and label).
+    qtbot.mouseClick(page.start_tls, Qt.MouseButton.LeftButton, pos=QPoint(8, page.start_tls.height() // 2))
+    assert page.start_tls.isChecked()
+    qtbot.keyClicks(page.ca_file, str(slapd.pki["ca"]))
+    # Try a login with what is typed, before saving: a wrong password, then the right one.
+    qtbot.keyClicks(page.try_login, "ana")
+    type_text(page.try_password, "nope")
+    qtbot.mouseClick(page.try_button, Qt.MouseButton.LeftButton)
+    assert page.result.text() == "Login failed: wrong user name or password"
+    type_text(page.try_password, ANA.password)
+    qtbot.mouseClick(page.try_button, Qt.MouseButton.LeftButton)
+    assert page.result.text() == f"Login works: Ana Ñúñez (uid=ana,{PEOPLE})"
+    assert page.try_password.text() == ""
+    dialog.grab().save(str(shots_dir() / "settings-site-login.png"))
+
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert dialog.message.text().startswith("Saved")
+    saved = SiteLoginSettings.of(config.load(station.config_file).extra)
+    assert saved.configured and saved.start_tls and saved.uri == slapd.uri and saved.ca_file == str(slapd.pki["ca"])
+    assert "site_login" not in config.load(reader.config_file).extra or reader.config_file == station.config_file

@@ -175,6 +175,11 @@ class SettingsDialog(QDialog):
         self.display_page = DisplayPage(lambda: calibration.monitor if calibration is not None else "")
         self.tabs.addTab(self.display_page, "Display")
 
+        from workstation.ui.site_login_page import SiteLoginPage  # who reads: LDAP bind at start and unlock
+
+        self.site_login_page = SiteLoginPage(getattr(self.home, "station_config_file", self.home.config_file))
+        self.tabs.addTab(self.site_login_page, "Site login")
+
         self.message = QLabel()
         self.message.setObjectName("settingsMessage")
         self.message.setWordWrap(True)
@@ -192,8 +197,9 @@ class SettingsDialog(QDialog):
         self.resize(640, 440)
 
     def show_page(self, page: str) -> None:
-        """Open on ``page``: reader, signing, trust, destination, network, ris or display."""
-        index = {"reader": 0, "signing": 1, "trust": 2, "destination": 3, "network": 3, "ris": 4, "display": 5}.get(page, 0)
+        """Open on ``page``: reader, signing, trust, destination, network, ris, display or site-login."""
+        index = {"reader": 0, "signing": 1, "trust": 2, "destination": 3, "network": 3, "ris": 4, "display": 5,
+                 "site-login": 6}.get(page, 0)
         self.tabs.setCurrentIndex(index)
 
     # Settings -> widgets ---------------------------------------------------------------------
@@ -212,6 +218,7 @@ class SettingsDialog(QDialog):
         self.show_identity(rs)
         self.ris_page.load(s)
         self.display_page.load(s)
+        self.site_login_page.load()
         if self.source.error:
             self.say(f"The settings file cannot be read ({self.source.error}); saving writes a good one", warn=True)
 
@@ -265,6 +272,7 @@ class SettingsDialog(QDialog):
             port = validate_port(self.port_spin.value())
             hl7 = self.ris_page.checked()
             display = self.display_page.checked()
+            site_login = self.site_login_page.checked()
         except (ValueError, ConfigError) as exc:
             self.say(f"Not saved: {exc}", warn=True)
             return False
@@ -285,6 +293,7 @@ class SettingsDialog(QDialog):
 
         try:
             self.source.update(change)
+            self.site_login_page.save(site_login)  # the station's file, read before anyone logs in
         except OSError as exc:
             self.say(f"Not saved: cannot write the settings ({exc.strerror or exc})", warn=True)
             return False
