@@ -93,6 +93,28 @@ def test_the_worker_frame_is_the_views_own_render_and_its_mapper_keeps_the_gradi
     assert np.abs(capture(window).astype(int) - expected.astype(int)).max() <= 2 and not scene.showing_frame
 
 
+def test_without_rendering_the_worker_still_computes_the_gradients_the_view_then_uses():
+    """Under X the worker may not draw (OSMesa beside GLX): its mapper's gradients are made without OpenGL."""
+    vol = _stored(phantom(shape=(40, 40, 40)))
+    preset = load_preset("ct-bone")
+    scene, window = _render_in_scene(vol, preset)
+    scene.cube_renderer.SetDraw(False)
+    window.Render()
+    expected = capture(window)
+    out: dict = {}
+    worker = threading.Thread(target=lambda: out.setdefault("p", prepare_full(vol, "cpu", preset, render=False)))
+    worker.start()
+    worker.join(60)
+    prepared = out["p"]
+    assert prepared.frame is None and prepared.key is None
+    computed = []
+    prepared.mapper.AddObserver("VolumeMapperComputeGradientsEndEvent", lambda *_: computed.append(1))
+    scene.adopt(prepared.volume, prepared.image, prepared.mapper)
+    window.Render()
+    assert computed == []  # the worker's gradients were kept: the view's render only cast the rays
+    assert np.abs(capture(window).astype(int) - expected.astype(int)).max() <= 2
+
+
 def test_a_cancelled_preparation_returns_nothing():
     vol = phantom(shape=(24, 24, 24))
     assert prepare_full(vol, "cpu", load_preset("ct-bone"), cancelled=lambda: True) is None

@@ -120,7 +120,10 @@ def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: Fr
     is returned as made.  ``render`` False leaves all OpenGL to the caller's thread: the
     worker's window is an OSMesa one, and OSMesa and GLX contexts in one process break each
     other (VTK's OpenGL functions are loaded once per process), so only a caller that itself
-    draws with OSMesa may let the worker render.  None when ``cancelled`` turned true on the way.
+    draws with OSMesa may let the worker render.  Without rendering, the CPU ray caster's
+    gradients are still computed here (:func:`_compute_gradients_here`, no OpenGL at all):
+    the caller's first render only casts the rays.  None when ``cancelled`` turned true on
+    the way.
     """
     full = reduced_for_3d(volume, max_voxels)
     if full.array is volume.array and not full.array.flags.c_contiguous:
@@ -130,11 +133,48 @@ def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: Fr
     image = to_vtk_image(full)
     mapper = new_mapper(kind, image)
     frame = None
-    if render and isinstance(mapper, vtkFixedPointVolumeRayCastMapper) and preset is not None:  # the CPU ray caster
-        frame = _render_here(full, mapper, preset, request)
+    if isinstance(mapper, vtkFixedPointVolumeRayCastMapper) and preset is not None:  # the CPU ray caster
+        if render:
+            frame = _render_here(full, mapper, preset, request)
+        else:
+            _compute_gradients_here(full, mapper, preset)
     if cancelled():
         return None
     return Prepared(full, image, mapper, frame, request.key if request is not None and frame is not None else None)
+
+
+def _compute_gradients_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, preset: VrPreset) -> None:
+    """The ray caster's gradients and space-leaping tables, computed in this thread without any OpenGL.
+
+    The mapper's own render is called with the window's abort flag already set: it
+    computes what the volume needs (gradients, min-max blocks: seconds for a large CT)
+    and then stops at its first abort check, before it casts a ray or draws.  The
+    window is never initialised, so no OpenGL context is made here; the mapper keeps
+    the gradients for its next render, in the view on the GUI thread.
+    """
+    from vtkmodules.vtkRenderingCore import vtkRenderer, vtkVolume, vtkVolumeProperty
+    from vtkmodules.vtkRenderingOpenGL2 import vtkOSOpenGLRenderWindow
+
+    from workstation.volume3d.image_data import volume_matrix, vtk_matrix
+
+    prop = vtkVolumeProperty()
+    set_transfer_functions(prop, preset, volume)
+    prop.SetInterpolationTypeToLinear()
+    prop.ShadeOn()  # gradients are computed only when shading (or gradient opacity) needs them
+    actor = vtkVolume()
+    actor.SetMapper(mapper)
+    actor.SetProperty(prop)
+    actor.SetUserMatrix(vtk_matrix(volume_matrix(volume)))
+    renderer = vtkRenderer()
+    renderer.AddVolume(actor)
+    window = vtkOSOpenGLRenderWindow()  # an object only: never rendered, so never given a context
+    window.SetSize(8, 8)
+    window.AddRenderer(renderer)
+    renderer.ResetCamera()
+    window.SetAbortRender(1)
+    mapper.Render(renderer, actor)
+    renderer.RemoveVolume(actor)
+    actor.SetMapper(None)  # type: ignore[arg-type]  # VTK takes None (no mapper); its stubs do not say so
 
 
 def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, preset: VrPreset,
