@@ -25,8 +25,16 @@ from workstation.ui.volume_vtk import make_vtk_widget
 
 from workstation.model.volume import Volume
 from workstation.ui.background import BackgroundTask
-from workstation.volume3d.prepare3d import FrameRequest, camera_of, prepare_full, preview_volume, yield_to_gui
-from workstation.volume3d.presets import default_preset, load_preset, preset_names
+from workstation.ui.qvariant import optional, signal_value
+from workstation.volume3d.prepare3d import (
+    FrameRequest,
+    Prepared,
+    camera_of,
+    prepare_full,
+    preview_volume,
+    yield_to_gui,
+)
+from workstation.volume3d.presets import VrPreset, default_preset, load_preset, preset_names
 from workstation.volume3d.rendering import capture, choose_mapper, renderer_string, write_png
 from workstation.volume3d.scene3d import VolumeScene
 
@@ -58,7 +66,8 @@ class VolumeView(QWidget):
         self._mapper_setting = mapper_setting
         self.scene: VolumeScene | None = None
         self._preview_drawn = False
-        self._early_prepared = None  # the worker's result when it came before the preview was drawn
+        self._early_prepared: Prepared | None = None  # the worker's result when it came before the preview was drawn
+        self._pending_preview: Volume | None = None
         self.initial_view = (0.0, 0.0)  # azimuth, elevation from the front
         # "Cut front" keeps what lies behind this plane (origin, normal towards the kept side);
         # the workspace moves it with the coronal MPR plane.
@@ -93,28 +102,29 @@ class VolumeView(QWidget):
         self.smooth_spin = QSpinBox()
         self.smooth_spin.setRange(0, 100)
         self.smooth_spin.setValue(15)
-        for w in (self.iso_check, self.iso_spin, self.smooth_spin):
-            (w.toggled if w is self.iso_check else w.valueChanged).connect(lambda *_: self._update_surface())
+        self.iso_check.toggled.connect(lambda *_: self._update_surface())
+        for spin in (self.iso_spin, self.smooth_spin):
+            spin.valueChanged.connect(lambda *_: self._update_surface())
         self.clip_check = QCheckBox("Clip box")
         self.clip_spin = QSpinBox()
         self.clip_spin.setRange(0, 49)
         self.clip_spin.setSuffix(" %")
         self.clip_spin.setValue(15)
         self.cut_check = QCheckBox("Cut front")
-        for w in (self.clip_check, self.cut_check):
-            w.toggled.connect(lambda *_: self._update_clipping())
+        for check in (self.clip_check, self.cut_check):
+            check.toggled.connect(lambda *_: self._update_clipping())
         self.clip_spin.valueChanged.connect(lambda *_: self._update_clipping())
         self.editor_button = QPushButton("Edit transfer functions…")
         self.editor_button.clicked.connect(self.edit_transfer_functions)
         self.snapshot_button = QPushButton("Snapshot…")
         self.snapshot_button.clicked.connect(self._choose_snapshot)
-        for w in (QLabel("Preset"), self.preset_box, self.blend_box, self.editor_button):
-            top.addWidget(w)
+        for widget in (QLabel("Preset"), self.preset_box, self.blend_box, self.editor_button):
+            top.addWidget(widget)
         top.addStretch(1)
         top.addWidget(self.snapshot_button)
-        for w in (self.iso_check, self.iso_spin, QLabel("smooth"), self.smooth_spin, self.clip_check, self.clip_spin,
-                  self.cut_check):
-            bottom.addWidget(w)
+        for control in (self.iso_check, self.iso_spin, QLabel("smooth"), self.smooth_spin, self.clip_check,
+                        self.clip_spin, self.cut_check):
+            bottom.addWidget(control)
         bottom.addStretch(1)
         rows.addLayout(top)
         rows.addLayout(bottom)
@@ -159,11 +169,13 @@ class VolumeView(QWidget):
         next_turn(self._draw_preview)
 
     def _draw_preview(self) -> None:
-        if getattr(self, "_closed", False):
+        if getattr(self, "_closed", False) or self._pending_preview is None:
             return
         self._set_up(self._pending_preview, initialized=True)
         self._pending_preview = None
         scene = self.scene
+        if scene is None:  # made by _set_up
+            return
         scene.set_preview(True)
         scene.set_interactive(True)  # coarse rays as while rotating: the preview is about speed
         self._start_preparing()  # the view's camera and size are set: the worker may begin at once
@@ -185,8 +197,10 @@ class VolumeView(QWidget):
     def _start_preparing(self) -> None:
         """The full volume, its gradients and (where the worker may render) its first frame, in the background."""
         scene = self.scene
+        if scene is None:  # called once the preview's scene is made
+            return
         volume, kind, preset = self.volume, scene.mapper_kind, scene.preset
-        request = self._frame_request()
+        request = self._frame_request(scene)
         # The worker renders with OSMesa: only where this view does too (a GLX window beside an
         # OSMesa one crashes the process), else the first full render runs here.
         in_worker = bool(self._window.IsA("vtkOSOpenGLRenderWindow"))
@@ -200,7 +214,8 @@ class VolumeView(QWidget):
         self._prepare.failed.connect(self._on_prepare_failed)
         self._prepare.start(work)
 
-    def _on_prepared(self, prepared) -> None:
+    def _on_prepared(self, payload: object) -> None:
+        prepared = optional(payload, Prepared)  # None: cancelled
         if prepared is None or self.scene is None or getattr(self, "_closed", False):
             return
         if not self._preview_drawn:
@@ -209,7 +224,7 @@ class VolumeView(QWidget):
         self.scene.adopt(prepared.volume, prepared.image, prepared.mapper)
         self.scene.set_interactive(False)
         self._show_status()
-        if prepared.frame is not None and prepared.key == self._frame_key():
+        if prepared.frame is not None and prepared.key == self._frame_key(self.scene):
             # Rendered in the background for exactly this view: shown as it is, the volume is
             # rendered again at the next change or interaction (its gradients are ready by then).
             self.scene.show_frame(prepared.frame)
@@ -218,26 +233,26 @@ class VolumeView(QWidget):
             self.render()
         self.frame_shown.emit("full")
 
-    def _frame_key(self) -> tuple:
-        scene = self.scene
+    def _frame_key(self, scene: VolumeScene) -> tuple:
         cam = camera_of(scene.renderer)
         return (scene.preset.name if scene.preset else "", scene.blend, self.iso_check.isChecked(),
                 tuple(tuple(np.round(np.concatenate(p), 4)) for p in scene.clipping_planes()),
                 tuple(round(v, 4) for key in ("position", "focal_point", "view_up") for v in cam[key]),
                 tuple(self._window.GetSize()))
 
-    def _frame_request(self) -> FrameRequest:
-        scene = self.scene
+    def _frame_request(self, scene: VolumeScene) -> FrameRequest:
         width, height = self._window.GetSize()
         return FrameRequest(width, height, camera_of(scene.renderer), scene.blend,
                             [(np.array(o), np.array(n)) for o, n in scene.clipping_planes()],
-                            tuple(scene.renderer.GetBackground()), self._frame_key())
+                            tuple(scene.renderer.GetBackground()), self._frame_key(scene))
 
     def _on_prepare_failed(self, message: str) -> None:
         self.status.setText(f"3D preview only: {message}")
 
     def _show_status(self) -> None:
         scene = self.scene
+        if scene is None:
+            return
         reduced = "" if scene.volume is self.volume else f"; {scene.volume.notes[-1]}"
         self.status.setText(f"{scene.mapper_kind.upper()} ray casting on {self._gl or 'unknown OpenGL'}{reduced}")
 
@@ -250,15 +265,17 @@ class VolumeView(QWidget):
         task = getattr(self, "_prepare", None)
         return task is None or not task.is_running()
 
-    def render(self) -> None:
+    # Not QWidget.render(target, …) (Qt's paint-into-a-device): nothing here paints this view into another device.
+    def render(self) -> None:  # type: ignore[override]
         if self.scene is not None:
             self.scene.clear_frame()  # something changed: a frame rendered before no longer shows it
         self._window.Render()
 
     def _apply_preset(self, name: str) -> None:
         if self.scene is not None:
-            self.scene.apply_preset(load_preset(name))
-            self.blend_box.setCurrentIndex(BLENDS.index(self.scene.preset.blend))
+            preset = load_preset(name)
+            self.scene.apply_preset(preset)
+            self.blend_box.setCurrentIndex(BLENDS.index(preset.blend))
             self.render()
 
     def _set_blend(self, index: int) -> None:
@@ -293,9 +310,14 @@ class VolumeView(QWidget):
         if self.scene is None or self.scene.preset is None:
             return
         editor = TransferFunctionEditor(self.scene.preset, self)
-        editor.applied.connect(lambda preset: (self.scene.apply_preset(preset), self.render()))
+        editor.applied.connect(self._apply_edited_preset)
         editor.show()
         self.editor = editor
+
+    def _apply_edited_preset(self, payload: object) -> None:
+        if self.scene is not None:
+            self.scene.apply_preset(signal_value(payload, VrPreset))
+            self.render()
 
     def snapshot(self, path: str | Path) -> Path:
         """Write the current 3D view to PNG (VTK's own buffer, not a widget grab)."""
