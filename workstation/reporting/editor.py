@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from pathlib import Path
+
 from pydicom import dcmread
+from pydicom.dataset import Dataset
 
 from workstation import audit
 from workstation.dicom.patient_identity import compare_identities
@@ -25,6 +28,7 @@ from workstation.reporting.sr_text import render
 from workstation.reporting.templates import ReportTemplate, TemplateError, builtin_templates, template_for_modalities
 from workstation.store import outbox
 from workstation.store.cache import StudyCache
+from workstation.store.queries import StudyRow
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +149,7 @@ class ReportEditor:
         study = self.cache.study(self.study_uid) if self.study_uid else None
         if row is None or study is None:
             return False
+        image: Dataset | StudyRow | None
         try:
             image = dcmread(self.cache.path_of(row), stop_before_pixels=True)
         except Exception:  # noqa: BLE001 - an unreadable image is compared by its study's index entry
@@ -183,7 +188,7 @@ class ReportEditor:
         self.open_study(study)
 
     # The prior -------------------------------------------------------------------------------
-    def prefill_comparison(self, prior) -> list[str]:
+    def prefill_comparison(self, prior: StudyRow | None) -> list[str]:
         """Fill the template's comparison fields that are still empty from ``prior`` (a study row).
 
         The date field takes the prior's study date; a text field takes its
@@ -293,11 +298,9 @@ class ReportEditor:
         The Encapsulated PDF is queued like reports (the reporting destination or
         the study's archive).  Returns the status line.
         """
-        from pathlib import Path
-
         from workstation.reporting.pdf import encapsulated_pdf, report_pdf, store_pdf
 
-        ds = dcmread(self.cache.path_of(self.cache.instance(sop_instance_uid)))
+        ds = dcmread(self._report_path(sop_instance_uid))
         status = next((r.signature for r in self.existing_reports() if r.sop_instance_uid == sop_instance_uid), "")
         pdf = report_pdf(ds, status)
         Path(path).write_bytes(pdf)
@@ -309,7 +312,13 @@ class ReportEditor:
         return self.status
 
     def report_text(self, sop_instance_uid: str) -> str:
-        return render(dcmread(self.cache.path_of(self.cache.instance(sop_instance_uid))))
+        return render(dcmread(self._report_path(sop_instance_uid)))
+
+    def _report_path(self, sop_instance_uid: str) -> Path:
+        row = self.cache.instance(sop_instance_uid)
+        if row is None:
+            raise ContentError(f"report {sop_instance_uid} is no longer in the cache")
+        return self.cache.path_of(row)
 
 
 def _local(iso: str) -> str:

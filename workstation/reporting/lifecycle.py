@@ -19,7 +19,9 @@ import datetime as dt
 import io
 import logging
 import uuid
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -54,7 +56,7 @@ class ReportResult:
     outbox_pk: int | None
     warnings: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
@@ -96,7 +98,7 @@ def load_draft(cache: StudyCache, draft_id: str) -> tuple[str, ReportContent, st
 
 # What a report needs from the cache -----------------------------------------------------------------
 
-def study_evidence(cache: StudyCache, study_uid: str, referenced: set[str] = frozenset()) -> list[Dataset]:
+def study_evidence(cache: StudyCache, study_uid: str, referenced: AbstractSet[str] = frozenset()) -> list[Dataset]:
     """Headers of the referenced images, plus one image of the study for patient and study attributes."""
     out: list[Dataset] = []
     seen: set[str] = set()
@@ -229,7 +231,7 @@ def issue_report(
         amendment_reason=amendment_reason, instance_number=len(outbox.list_reports(cache, study_uid)) + 1, now=now,
     )
     sr = build_sr(req)
-    if final:
+    if final and identity is not None:  # a final report without an identity was refused above
         sr = sign(sr, identity, purpose=PURPOSE_VERIFICATION, now=now)
     data = encode(sr)
     _ds, record = parse_header(data)

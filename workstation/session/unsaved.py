@@ -20,9 +20,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from workstation.reporting.lifecycle import own_drafts
 from workstation.store import outbox
+
+if TYPE_CHECKING:  # for the annotations only
+    from workstation.session.reading import ReadingSession
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +91,8 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def check_closing(session, study_uids: Iterable[str] | None = None, *, quitting: bool = False) -> ClosingCheck:
+def check_closing(session: ReadingSession, study_uids: Iterable[str] | None = None, *,
+                  quitting: bool = False) -> ClosingCheck:
     """What is pending for ``study_uids`` (default: the studies open in ``session``).
 
     Parameters
@@ -136,7 +141,7 @@ def check_closing(session, study_uids: Iterable[str] | None = None, *, quitting:
     return check
 
 
-def apply_answer(session, check: ClosingCheck, answer: str) -> tuple[bool, str]:
+def apply_answer(session: ReadingSession, check: ClosingCheck, answer: str) -> tuple[bool, str]:
     """Do what the reader chose; returns (go on closing, a message for the reader or "").
 
     Save that fails (the home cannot be written) keeps the studies open.
