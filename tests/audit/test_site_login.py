@@ -126,7 +126,7 @@ def test_a_site_login_names_the_user_in_audit_events_and_reports(lightbox_home, 
     assert session_user() is not None
     assert audit.current().identity.user_id == "ana" and audit.current().identity.shown == "Ana Ñúñez"
     rs = ReportingSettings.of(config.Settings())
-    assert (rs.radiologist_name, rs.radiologist_id) == ("Ana Ñúñez", "ana")
+    assert (rs.radiologist_name, rs.radiologist_id) == ("Ana Ñúñez^", "ana")
     from workstation.qc.instances import operator_name
 
     assert operator_name() == "Ana Ñúñez"

@@ -114,3 +114,20 @@ def test_without_a_site_login_every_draft_is_shown_as_before(station):
         assert editor.value("findings") == "findings of ana"
     finally:
         cache.close()
+
+
+def test_a_report_written_under_a_site_login_names_the_reader(station):
+    import pydicom
+
+    home, study = station
+    ed = _draft_as(home.for_user("ana"), "ana", "Ana Ñúñez", study, None)
+    try:
+        result = ed.issue(final=False)
+        ds = pydicom.dcmread(ed.cache.cache_dir / result.relpath)
+    finally:
+        ed.cache.close()
+        audit.session_ended()
+    observers = [str(item.PersonName) for item in ds.ContentSequence if "PersonName" in item]
+    assert "Ana Ñúñez^" in observers  # one name component, as the directory gives it
+    (rec,) = [r for r in audit.current().store.records() if r["event_code"] == "110103" and r["action"] == "C"]
+    assert rec["user"] == "ana" and 'UserName="Ana Ñúñez"' in rec["xml"]

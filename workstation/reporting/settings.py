@@ -61,7 +61,10 @@ class ReportingSettings:
 
         user = session_user()
         if user is not None:
-            values["radiologist_name"] = values.get("radiologist_name") or user.display_name or user.login
+            # A directory's display name is one string ("Ana Ñúñez"): as a DICOM person name it is one
+            # component, marked so by a trailing caret (PS3.5 6.2.1.2) rather than read as a family name.
+            name = user.display_name or user.login
+            values["radiologist_name"] = values.get("radiologist_name") or (name if "^" in name else name + "^")
             values["radiologist_id"] = values.get("radiologist_id") or user.login
         return cls(**values)
 
