@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPus
 from workstation.model.volume import Volume
 from workstation.store.cache import StudyCache
 from workstation.ui.mpr_view import MprView
+from workstation.ui.qvariant import combo_value, signal_value
 from workstation.ui.turns import next_turn
 from workstation.ui.volume_loader import VolumeLoader
 from workstation.ui.volume_view import VolumeView
@@ -73,7 +74,7 @@ class VolumeWorkspace(QWidget):
         self.phase_spin.setToolTip("Temporal position of a 4D series")
         self.load_button = QPushButton("Show MPR and 3D")
         self.load_button.clicked.connect(
-            lambda _checked=False: self.load(self.series_box.currentData(), self.phase_spin.value() - 1))
+            lambda _checked=False: self.load(combo_value(self.series_box, str), self.phase_spin.value() - 1))
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.message = QLabel("Choose a series")
@@ -113,10 +114,14 @@ class VolumeWorkspace(QWidget):
         self.load_button.setEnabled(True)
         self.message.setText(message)
 
-    def _on_loaded(self, volume: Volume) -> None:
+    def _follow_coronal(self, _frame_uid: str, planes: object) -> None:
+        if self.view3d is not None:
+            self.view3d.follow_plane(signal_value(planes, list)[1])  # (axial, coronal, sagittal)
+
+    def _on_loaded(self, payload: object) -> None:
         self.progress.setVisible(False)
         self.load_button.setEnabled(True)
-        self.show_volume(volume)
+        self.show_volume(signal_value(payload, Volume))
 
     def show_volume(self, volume: Volume) -> None:
         """Build the MPR and 3D views over ``volume`` (replacing any shown before)."""
@@ -129,7 +134,7 @@ class VolumeWorkspace(QWidget):
         self.view3d = VolumeView(volume, self._mapper_setting, self)
         self.mpr.grid.addWidget(self.view3d, 1, 1)
         # The 3D cut plane follows the coronal MPR plane (crosshair centre and rotation).
-        self.mpr.planes_changed.connect(lambda _frame, planes: self.view3d and self.view3d.follow_plane(planes[1]))
+        self.mpr.planes_changed.connect(self._follow_coronal)
         self.mpr.planes_changed.connect(self.planes_changed)
         self.segment_actors = None
         self.view3d.frame_shown.connect(self._add_segment_surfaces)
