@@ -127,13 +127,13 @@ def test_run_gui_asks_for_the_login_and_each_reader_gets_their_own_home(qtbot, q
     home = Home.single(lightbox_home).ensure()
     settings = config.Settings()
     site(slapd.uri).store(settings.extra)
-    settings.extra["audit"] = {"idle_lock_minutes": 0}
+    settings.extra["audit"] = {"idle_lock_minutes": 60}
     config.save(settings, home.config_file)
     with StudyCache.open(home) as cache:
         phantom_study(cache, tmp_path / "ph", 2, patient_id="LOGIN-1", patient_name="Ωμέγα^Ελένη")
 
     seen: list[tuple[str, str]] = []
-    steps = iter([("ana", ANA.password, "logout"), ("li.wei", LI.password, "quit")])
+    steps = iter([("ana", ANA.password, "logout"), ("li.wei", LI.password, "switch"), ("ana", ANA.password, "quit")])
     QTimer.singleShot(60_000, qapp.quit)  # a watchdog: a failure to close cannot hang the run
 
     def on_dialog() -> None:
@@ -157,12 +157,17 @@ def test_run_gui_asks_for_the_login_and_each_reader_gets_their_own_home(qtbot, q
             action = next(a for a in file_menu.actions() if a.objectName() == "siteLogoutAction")
             action.trigger()
             QTimer.singleShot(50, on_dialog)
+        elif then == "switch":
+            # The reader walked away: the lock came, and the next reader logs them out from the lock screen.
+            window.idle_lock.lock()
+            qtbot.mouseClick(window.idle_lock.panel.switch_button, Qt.MouseButton.LeftButton)
+            QTimer.singleShot(50, on_dialog)
         else:
             window.quit_action.trigger()
 
     QTimer.singleShot(100, on_dialog)
     assert run_gui(home) == 0
-    assert [s[0] for s in seen] == ["Reader: Ana Ñúñez", "Reader: 李 伟"]
+    assert [s[0] for s in seen] == ["Reader: Ana Ñúñez", "Reader: 李 伟", "Reader: Ana Ñúñez"]
     assert seen[0][1] == str(home.data_dir / "users" / "ana" / "measurements")
     assert seen[1][1] == str(home.data_dir / "users" / "li.wei" / "measurements")
     assert (home.data_dir / "users" / "ana" / "config.json").exists()
@@ -171,7 +176,9 @@ def test_run_gui_asks_for_the_login_and_each_reader_gets_their_own_home(qtbot, q
     assert logins == [
         ("Application Activity", "Application Start", logins[0][2]),
         ("User Authentication", "Login", "ana"), ("User Authentication", "Logout", "ana"),
-        ("User Authentication", "Login", "li.wei"), ("User Authentication", "Logout", "li.wei"),
+        ("User Authentication", "Login", "li.wei"), ("User Authentication", "Logout", "li.wei"),  # the lock
+        ("User Authentication", "Logout", "li.wei"),  # logged out from the lock screen
+        ("User Authentication", "Login", "ana"), ("User Authentication", "Logout", "ana"),
         ("Application Activity", "Application Stop", logins[-1][2]),
     ]
 

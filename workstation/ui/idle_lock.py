@@ -167,8 +167,21 @@ class IdleLock(QObject):
 
     def _switch_user(self) -> None:
         """Log the locked reader out; the window closes without showing anything and the login comes back."""
-        if self.switch_user is not None:
-            self.switch_user()
+        if self.switch_user is None:
+            return
+        self.switch_user()
+        if not self.window.isVisible():
+            self.release()
+
+    def release(self) -> None:
+        """Stop watching: the window has closed while locked (its reader logged out), so a window opening
+        now (the next reader's login) is not hidden, and nothing that was hidden is shown again."""
+        self._timer.stop()
+        self._hidden = []
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self.window.removeEventFilter(self)
 
     def unlock(self) -> None:
         """Show the window as it was (the password has been checked)."""
