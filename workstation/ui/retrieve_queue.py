@@ -274,7 +274,7 @@ class RetrieveQueue(QObject):
     def _job_of(self, task: QObject | None) -> int | None:
         return next((i for i, t in self._tasks.items() if t is task), None)
 
-    def _on_task_item(self, progress: Any) -> None:
+    def _on_task_item(self, progress: object) -> None:  # whatever retrieve_study reports: kept as it is
         job_id = self._job_of(self.sender())
         if job_id is not None:
             self._on_progress(job_id, progress)

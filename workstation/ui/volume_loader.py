@@ -13,6 +13,7 @@ from workstation.model.volume import VolumeError
 from workstation.store.cache import StudyCache
 from workstation.ui.background import BackgroundTask
 from workstation.ui.import_job import RateGate
+from workstation.ui.qvariant import signal_value
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,9 @@ class VolumeLoader(QObject):
         self._task.finished.connect(self.loaded)
         self._task.failed.connect(self.failed)
 
-    def _on_counts(self, counts: tuple[int, int]) -> None:
-        self.progress.emit(*counts)
+    def _on_counts(self, payload: object) -> None:
+        done, total = signal_value(payload, tuple)
+        self.progress.emit(done, total)
 
     def start(self) -> bool:
         return self._task.start(volume_work(self._open_cache, self.series_uid, self.phase, self.token), _load_failure)
