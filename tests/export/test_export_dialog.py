@@ -153,4 +153,8 @@ def test_cancel_stops_the_export_and_says_so(qtbot, window, cache, tmp_path):
     qtbot.waitUntil(lambda: dialog.status.text() == "Export cancelled.", timeout=60_000)
     assert dialog.export_button.isEnabled() and not dialog.cancel_button.isEnabled()
     assert not (tmp_path / "all" / "DICOMDIR").exists()  # no half media that looks whole
+    # The audit trail says it was cancelled (EventOutcomeIndicator 4), not that it was written.
+    from workstation import audit
+
+    assert [r["outcome"] for r in audit.current().store.records() if r["event_code"] == "110106"] == ["4"]
     dialog.close()
