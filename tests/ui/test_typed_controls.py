@@ -113,3 +113,11 @@ def test_curved_mpr_window_is_still_its_own_qt_window(qtbot):
     assert win.window() is win
     assert win.plane_view.window() is win
     assert win.voi_window == (500.0, 1000.0)
+
+
+def test_tag_browser_search_leaves_qwidget_find_alone(qtbot):
+    # The search was named find, hiding QWidget.find(window id).
+    browser = TagBrowser()
+    qtbot.addWidget(browser)
+    assert browser.find(0) is None  # Qt's: no widget has window id 0
+    assert browser.find_text("PatientName") == []  # nothing shown yet
