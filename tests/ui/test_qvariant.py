@@ -105,3 +105,23 @@ def test_combo_entries(qtbot):
     assert qvariant.combo_value(combo, str) == "omega"
     with pytest.raises(QVariantTypeError, match="combo entry 'Ω'"):
         qvariant.combo_value(combo, int)
+
+
+def test_every_qvariant_read_of_the_ui_goes_through_the_module():
+    # One place converts values read back from Qt: a new .data()/currentData()/itemData() elsewhere is a finding.
+    import re
+
+    import workstation.ui
+
+    root = Path(workstation.ui.__file__).parent
+    read = re.compile(r"\.(data|currentData|itemData)\(")
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "qvariant.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            # A drop's bytes (QMimeData.data) are a QByteArray, not a QVariant.
+            if read.search(code.replace("mimeData().data(", "")):
+                found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert found == []
