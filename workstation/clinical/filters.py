@@ -87,7 +87,8 @@ def apply_filter(values: np.ndarray, spacing: Sequence[float] = (1.0, 1.0),
         out = image - lap * float(spec.strength) * float(min(spacing)) ** 2
     else:
         steps = 5
-        out = sitk.CurvatureAnisotropicDiffusion(image, timeStep=0.0625 * float(min(spacing)), conductanceParameter=spec.strength * 3.0,
+        out = sitk.CurvatureAnisotropicDiffusion(image, timeStep=0.0625 * float(min(spacing)),
+                                                 conductanceParameter=spec.strength * 3.0,
                                                  numberOfIterations=steps)  # fmt: skip
     return sitk.GetArrayFromImage(out).astype(np.float32)
 

@@ -16,7 +16,15 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from workstation.clinical.cpr import sample
-from workstation.clinical.fusion import LUT_NAMES, colour_lut, fuse, pet_on_ct_plane, plane_points, rotating_mip, window_to_8bit
+from workstation.clinical.fusion import (
+    LUT_NAMES,
+    colour_lut,
+    fuse,
+    pet_on_ct_plane,
+    plane_points,
+    rotating_mip,
+    window_to_8bit,
+)
 from workstation.clinical.suv import SUVStatistics, SUVUnavailable, suv_statistics, suv_volume
 from workstation.model.volume import Volume
 

@@ -142,7 +142,8 @@ def register_rigid(
     reg.SetMetricSamplingPercentage(0.25)
     reg.SetInterpolator(sitk.sitkLinear)
     reg.SetOptimizerAsRegularStepGradientDescent(
-        learningRate=2.0, minStep=1e-4, numberOfIterations=iterations, relaxationFactor=0.6, gradientMagnitudeTolerance=1e-8
+        learningRate=2.0, minStep=1e-4, numberOfIterations=iterations, relaxationFactor=0.6,
+        gradientMagnitudeTolerance=1e-8,
     )
     reg.SetOptimizerScalesFromPhysicalShift()
     reg.SetShrinkFactorsPerLevel([4, 2, 1])

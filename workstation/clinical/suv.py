@@ -292,7 +292,7 @@ class SUVStatistics:
 def _sphere_kernel(spacing: Sequence[float] | np.ndarray, radius_mm: float) -> np.ndarray:
     """Voxels (z, y, x) whose centres lie in a sphere of ``radius_mm`` around the centre voxel."""
     half = [int(math.floor(radius_mm / s)) for s in spacing]
-    grids = np.meshgrid(*[np.arange(-h, h + 1) * s for h, s in zip(half, spacing)], indexing="ij")
+    grids = np.meshgrid(*[np.arange(-h, h + 1) * s for h, s in zip(half, spacing, strict=True)], indexing="ij")
     inside: np.ndarray = sum(g**2 for g in grids) <= radius_mm**2 + 1e-9
     return inside
 
@@ -333,7 +333,7 @@ def sphere_mask(shape: Sequence[int], centre_index: Iterable[float], radius_mm: 
                 spacing: Sequence[float] | np.ndarray) -> np.ndarray:
     """A spherical region of interest around ``centre_index`` (voxel coordinates z, y, x)."""
     grids = np.ogrid[tuple(slice(0, n) for n in shape)]
-    d2 = sum(((g - c) * s) ** 2 for g, c, s in zip(grids, centre_index, spacing))
+    d2 = sum(((g - c) * s) ** 2 for g, c, s in zip(grids, centre_index, spacing, strict=False))
     return np.asarray(d2 <= radius_mm**2)
 
 

@@ -318,7 +318,8 @@ def planned_series(size: str = "full") -> list[SeriesPlan]:
         laterality="", rows=s.pet_matrix, columns=s.pet_matrix, instances=s.pet_slices, frames=1,
         pixel_spacing=(pet_px, pet_px), orientation=axial, frame_of_reference_uid=petct_for,
         first_position=(-pet_fov / 2 + pet_px / 2, -pet_fov / 2 + pet_px / 2, PET_FIRST_SLICE_Z[size]),
-        slice_thickness=s.pet_spacing, slice_step=-s.pet_spacing, station="PETCT01", model="Phantom PET/CT")  # fmt: skip
+        slice_thickness=s.pet_spacing, slice_step=-s.pet_spacing, station="PETCT01",
+        model="Phantom PET/CT")  # fmt: skip
 
     # Chest radiographs.
     dx_px = DX_FIELD_MM / s.dx_matrix

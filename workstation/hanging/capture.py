@@ -183,7 +183,8 @@ def capture_protocol(name: str, current: StudyFacts, viewports: Sequence[PlacedV
         "description": f"Saved from a layout of {current.describe() or 'a study'}.",
         "rules": rules,
         "stages": [{"id": "saved", "name": name.strip() or "Saved layout", "viewports": specs,
-                    "layout": ({"rectangles": [dict(zip(("x", "y", "width", "height"), r)) for r in rectangles]}
+                    "layout": ({"rectangles": [dict(zip(("x", "y", "width", "height"), r, strict=True))
+                                               for r in rectangles]}
                                if rectangles else {"rows": rows, "columns": columns})}],
     }
     return parse_protocol(raw, "saved layout").with_origin("user", "")

@@ -101,7 +101,8 @@ def series_facts(cache: StudyCache, series: SeriesRow) -> SeriesFacts | None:
             orientations[r.sop_instance_uid] = first
     enhanced: dict[str, str] = {}
     if series.modality.upper() not in PROJECTION_MODALITIES | {"US"}:
-        for r in [r for r in rows if (r.number_of_frames or 1) > 1 and not r.image_orientation][:_MAX_HEADERS_PER_SERIES]:
+        multiframe = [r for r in rows if (r.number_of_frames or 1) > 1 and not r.image_orientation]
+        for r in multiframe[:_MAX_HEADERS_PER_SERIES]:
             enhanced[r.sop_instance_uid] = _enhanced_orientation(cache, r)
     per_image = [_image_attributes(r, orientations.get(r.sop_instance_uid), enhanced.get(r.sop_instance_uid, ""))
                  for r in rows]
@@ -119,7 +120,7 @@ def series_facts(cache: StudyCache, series: SeriesRow) -> SeriesFacts | None:
     for name in sorted(IMAGE_LEVEL):
         attributes[name] = _merge([p[name] for p in per_image])
     if any(p != per_image[0] for p in per_image[1:]):
-        images = tuple(ImageFacts(r.sop_instance_uid, p) for r, p in zip(rows, per_image))
+        images = tuple(ImageFacts(r.sop_instance_uid, p) for r, p in zip(rows, per_image, strict=True))
     number = "" if series.series_number is None else f"{series.series_number}: "
     return SeriesFacts(
         series_uid=series.series_uid,

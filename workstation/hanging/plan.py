@@ -248,8 +248,8 @@ def changed_viewports(old: HangingPlan, new: HangingPlan) -> list[tuple[int, int
     if old.protocol_id != new.protocol_id or len(old.stages) != len(new.stages):
         return [(s, v) for s, st in enumerate(new.stages) for v in range(len(st.viewports))]
     out = []
-    for s, (a, b) in enumerate(zip(old.stages, new.stages)):
-        for v, (va, vb) in enumerate(zip(a.viewports, b.viewports)):
+    for s, (a, b) in enumerate(zip(old.stages, new.stages, strict=True)):  # equal counts: checked above
+        for v, (va, vb) in enumerate(zip(a.viewports, b.viewports, strict=False)):
             if (va.study_uid, va.series_uid, va.status) != (vb.study_uid, vb.series_uid, vb.status):
                 out.append((s, v))
     return out

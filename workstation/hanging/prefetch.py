@@ -350,7 +350,7 @@ def prefetch_day(node: Node, settings: Settings, home: Home, cache: StudyCache, 
             items = prefetch_list(cache, library, uid, remote=remote, extra=extra)
             reports: dict[str, Any] = {}
             fetch_priors(node, settings, home, cache, items, method=method, cancel=cancel,
-                         on_arrival=lambda prior, r: reports.__setitem__(prior, r))
+                         on_arrival=reports.__setitem__)
             entry["priors"] = [{"study_uid": i.study_uid, "role": i.role, "study_date": i.study_date,
                                 "fetched": i.study_uid in reports, "ok": i.in_cache or reports[i.study_uid].ok}
                                for i in items]

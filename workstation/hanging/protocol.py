@@ -231,7 +231,7 @@ class Layout:
 
     def to_dict(self) -> dict[str, Any]:
         if self.rectangles:
-            return {"rectangles": [dict(zip(("x", "y", "width", "height"), r)) for r in self.rectangles]}
+            return {"rectangles": [dict(zip(("x", "y", "width", "height"), r, strict=True)) for r in self.rectangles]}
         return {"rows": self.rows, "columns": self.columns}
 
 
@@ -556,7 +556,8 @@ def parse_protocol(raw: Any, source: str = "<protocol>") -> Protocol:
         priors = PriorSpec(r.integer(p.get("count", 0), "priors.count", 0, 9),
                            r.rules(p.get("rules", []), "priors.rules", PRIOR_ATTRIBUTES, allow_same_as=True))
     named: dict[str, Selector] = {}
-    for name, sel in r.mapping(raw.get("displaySets", {}), "displaySets", set(raw.get("displaySets", {}) or ())).items():
+    declared = raw.get("displaySets", {})
+    for name, sel in r.mapping(declared, "displaySets", set(declared or ())).items():
         named[str(name)] = r.selector(sel, f"displaySets.{name}", str(name))
     stages: list[Stage] = []
     for i, st in enumerate(r.items(raw["stages"], "stages", nonempty=True)):

@@ -43,7 +43,8 @@ class Checklist:
 
     def summary(self) -> str:
         c = self.counts()
-        return f"{c[PASS]} passed, {c[WARN]} warning(s), {c[FAIL]} failed" + (f", {c[INFO]} not checked" if c[INFO] else "")
+        return (f"{c[PASS]} passed, {c[WARN]} warning(s), {c[FAIL]} failed"
+                + (f", {c[INFO]} not checked" if c[INFO] else ""))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,14 +74,15 @@ def completeness_item(report: CompletenessReport | None) -> CheckItem:
         details.append(line)
     if report.missing:
         return CheckItem("completeness", title, FAIL,
-                         f"{len(report.missing)} instance(s) on {report.node} are not in the cache: fetch them", details)
+                         f"{len(report.missing)} instance(s) on {report.node} are not in the cache: fetch them",
+                         details)
     if report.not_on_archive:
         return CheckItem("completeness", title, WARN,
                          f"{len(report.not_on_archive)} instance(s) in the cache are not on {report.node}: send them",
                          details)
     archived = "?" if report.archived is None else str(report.archived)
-    return CheckItem("completeness", title, PASS, f"Every instance on {report.node} is cached ({archived} on the archive)",
-                     details)
+    return CheckItem("completeness", title, PASS,
+                     f"Every instance on {report.node} is cached ({archived} on the archive)", details)
 
 
 def build_checklist(cache: StudyCache, study_uid: str, completeness: CompletenessReport | None = None) -> Checklist:

@@ -13,6 +13,7 @@ sees).  Each returns :class:`CheckItem` records with a status:
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -97,10 +98,8 @@ def load_study(cache: StudyCache, study_uid: str) -> StudyView:
         if live:
             rows[s.series_uid] = live
         for r in live:
-            try:
+            with contextlib.suppress(QcError):  # reported by the attribute check as unreadable
                 headers[r.sop_instance_uid] = read(cache, r, pixels=False)
-            except QcError:
-                pass  # reported by the attribute check as unreadable
     return StudyView(study_uid, [s for s in series if s.series_uid in rows], rows, headers, rejected, notes)
 
 
@@ -133,7 +132,8 @@ def check_rejected(view: StudyView) -> CheckItem:
     if not view.rejected:
         return CheckItem("rejected", "Rejected instances", PASS, "No instance is rejected")
     return CheckItem("rejected", "Rejected instances", PASS,
-                     f"{len(view.rejected)} instance(s) rejected by {len(view.notes)} rejection note(s); hidden when reading")
+                     f"{len(view.rejected)} instance(s) rejected by {len(view.notes)} rejection note(s); "
+                     "hidden when reading")
 
 
 def check_series(cache: StudyCache, view: StudyView, series: SeriesRow) -> CheckItem:
@@ -191,7 +191,8 @@ def check_attributes(view: StudyView) -> CheckItem:
     """Type 1 and Type 2 attributes each instance's IOD requires."""
     missing: dict[tuple[str, str, bool], list[str]] = defaultdict(list)
     unknown_iods: Counter[str] = Counter()
-    unreadable = [r.sop_instance_uid for rows in view.rows.values() for r in rows if r.sop_instance_uid not in view.headers]
+    unreadable = [r.sop_instance_uid for rows in view.rows.values() for r in rows
+                  if r.sop_instance_uid not in view.headers]
     for series_uid, rows in view.rows.items():
         for r in rows:
             ds = view.headers.get(r.sop_instance_uid)

@@ -22,7 +22,8 @@ REJECTION_TITLES: dict[str, Code] = {
 }
 
 #: (code value, coding scheme) of every rejection title, to recognise notes from other systems.
-REJECTION_CODE_KEYS: frozenset[tuple[str, str]] = frozenset((c.value, c.scheme_designator) for c in REJECTION_TITLES.values())
+REJECTION_CODE_KEYS: frozenset[tuple[str, str]] = frozenset(
+    (c.value, c.scheme_designator) for c in REJECTION_TITLES.values())
 
 #: CID 7011 "Rejected for Quality Reasons": what was wrong, by short name.
 QUALITY_REASONS: dict[str, Code] = {

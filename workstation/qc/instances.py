@@ -145,7 +145,8 @@ def store(cache: StudyCache, datasets: Iterable[tuple[str, Dataset]]) -> list[Pr
             raise QcError(f"produced object {ds.SOPInstanceUID} cannot be cached: {exc}") from None
         result = cache.store_bytes(data, record, source=QC_SOURCE)
         if result.outcome not in (Outcome.STORED, Outcome.DUPLICATE):
-            raise QcError(f"produced object {ds.SOPInstanceUID} was not cached: {result.outcome.value} {result.message}")
+            raise QcError(f"produced object {ds.SOPInstanceUID} was not cached: "
+                          f"{result.outcome.value} {result.message}")
         out.append(Produced(kind, record.sop_instance_uid, record.sop_class_uid, record.series_uid,
                             record.study_uid, cache.cache_dir / result.relpath))
     return out

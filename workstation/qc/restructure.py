@@ -185,7 +185,7 @@ def _parts(placed: list[tuple[float, InstanceRow]]) -> list[list[InstanceRow]]:
     steps = np.diff([d for d, _ in placed])
     usual = float(np.median(steps))
     parts = [[placed[0][1]]]
-    for step, (_, r) in zip(steps, placed[1:]):
+    for step, (_, r) in zip(steps, placed[1:], strict=True):
         if usual > 0 and step > PART_GAP_FACTOR * usual:
             parts.append([])
         parts[-1].append(r)
@@ -319,7 +319,8 @@ def plan_merge(
     ordered = _spatial_order(rows)
     first = found[0][0]
     group = SeriesGroup("merged", [r.sop_instance_uid for r in ordered], new_uid(),
-                        first.series_number if first.series_number is not None else next_series_number(cache, first.study_uid),
+                        first.series_number if first.series_number is not None
+                        else next_series_number(cache, first.study_uid),
                         first.description)
     return RestructurePlan("merge", first.study_uid, uids, [group],
                            reason.strip() or f"{len(uids)} series merged", operator_name(operator),
@@ -361,7 +362,8 @@ def apply_restructure(cache: StudyCache, plan: RestructurePlan) -> QcOutcome:
             try:
                 outcome.produced.extend(store(cache, [("copy", copy_ds)]))
             except QcError as exc:
-                raise QcError(f"{exc}; {len(outcome.produced)} copies were cached, the originals are not rejected") from None
+                raise QcError(f"{exc}; {len(outcome.produced)} copies were cached, "
+                              "the originals are not rejected") from None
             headers.append(header_only(original))
     note = reject_datasets(cache, headers, rejection_title(plan.rejection), description=plan.reason,
                            operator=plan.operator)

@@ -102,7 +102,8 @@ def record_notes(cache: StudyCache, notes: Iterable[NoteRecord]) -> None:
                 (n.note_uid, n.study_uid, n.file_hash, int(n.is_rejection), *n.title, read_at),
             )
             con.executemany(
-                "INSERT OR IGNORE INTO qc_rejections (note_uid, study_uid, series_uid, sop_instance_uid) VALUES (?,?,?,?)",
+                "INSERT OR IGNORE INTO qc_rejections (note_uid, study_uid, series_uid, sop_instance_uid) "
+                "VALUES (?,?,?,?)",
                 [(n.note_uid, st, se, sop) for st, se, sop in n.rejected],
             )
 
@@ -130,7 +131,8 @@ def rejected_in_study(cache: StudyCache, study_uid: str) -> dict[str, tuple[str,
 def rejection_notes(cache: StudyCache, study_uid: str) -> set[str]:
     """SOP Instance UIDs of the rejection notes read in a study."""
     with cache.lock:
-        rows = cache.connection.execute("SELECT note_uid FROM qc_notes WHERE study_uid=? AND is_rejection=1", (study_uid,))
+        rows = cache.connection.execute("SELECT note_uid FROM qc_notes WHERE study_uid=? AND is_rejection=1",
+                                        (study_uid,))
         return {r["note_uid"] for r in rows}
 
 

@@ -72,8 +72,8 @@ def diff_datasets(a: Dataset, b: Dataset, *, include_meta: bool = True) -> list[
 def _diff(a: Dataset, b: Dataset, prefix: str, out: list[TagDifference]) -> None:
     tags = sorted(set(a.keys()) | set(b.keys()))
     for tag in tags:
-        ea = a[tag] if tag in a else None
-        eb = b[tag] if tag in b else None
+        ea: DataElement | None = a.get(tag)  # None where only the other holds the tag
+        eb: DataElement | None = b.get(tag)
         elem = ea if ea is not None else eb
         if elem is None:  # never: the tags come from a and b
             continue
@@ -87,7 +87,7 @@ def _diff(a: Dataset, b: Dataset, prefix: str, out: list[TagDifference]) -> None
             items_a, items_b = list(ea.value or []), list(eb.value or [])
             if len(items_a) != len(items_b):
                 out.append(TagDifference(path, int(tag), keyword, name, CHANGED, _text(ea), _text(eb)))
-            for i, (ia, ib) in enumerate(zip(items_a, items_b), start=1):
+            for i, (ia, ib) in enumerate(zip(items_a, items_b, strict=False), start=1):
                 _diff(ia, ib, f"{path}[{i}]", out)
             continue
         if _comparable(ea) != _comparable(eb):

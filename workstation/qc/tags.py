@@ -161,7 +161,8 @@ def _element_nodes(ds: Dataset, prefix: str, parent: TagNode | None) -> list[Tag
         if elem.VR == "SQ":
             for i, item in enumerate(elem.value or [], start=1):
                 item_path = f"{path}[{i}]"
-                item_node = TagNode(ITEM, None, "", f"Item {i}", "", f"{len(item)} elements", "", item_path, parent=node)
+                item_node = TagNode(ITEM, None, "", f"Item {i}", "", f"{len(item)} elements", "", item_path,
+                                    parent=node)
                 item_node.children = _element_nodes(item, item_path, item_node)
                 node.children.append(item_node)
         out.append(node)

@@ -247,7 +247,8 @@ class ReadingSession:
         fresh.extend(self._key_image_sets(study, fresh, hidden | self._rejection_notes(uid)))
         kept = {id(d) for d in fresh}
         gone = [d for d in old_sets if id(d) not in kept]
-        position = next((i for i, d in enumerate(self.display_sets) if d.study.study_uid == uid), len(self.display_sets))
+        position = next((i for i, d in enumerate(self.display_sets) if d.study.study_uid == uid),
+                        len(self.display_sets))
         others = [d for d in self.display_sets if d.study.study_uid != uid]
         self.display_sets = others[:position] + fresh + others[position:]
         self.work.track(uid, (f.key[0] for d in fresh for f in d.stack.frames))
@@ -387,7 +388,7 @@ class ReadingSession:
 
     def hang(self) -> None:
         """Put the first display sets into the visible viewports, one each."""
-        for i, vp in enumerate(self.visible):
+        for i, _vp in enumerate(self.visible):
             self.show(self.display_sets[i] if i < len(self.display_sets) else None, i)
 
     def show(self, display_set: DisplaySet | None, viewport: int | None = None, index: int | None = None) -> None:

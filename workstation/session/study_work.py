@@ -98,7 +98,8 @@ def new_annotation_uid() -> str:
 
 
 def annotation_as_dict(a: Annotation, uid: str = "") -> dict[str, Any]:
-    return {"uid": uid or new_annotation_uid(), "kind": a.kind.value, "points": [[float(x), float(y)] for x, y in a.points],
+    return {"uid": uid or new_annotation_uid(), "kind": a.kind.value,
+            "points": [[float(x), float(y)] for x, y in a.points],
             "frame": [a.frame_key[0], int(a.frame_key[1])], "text": a.text, "lines": list(a.lines),
             "values": {k: v for k, v in a.values.items() if isinstance(v, (int, float, str))}}
 
