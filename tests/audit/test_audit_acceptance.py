@@ -35,7 +35,8 @@ def archive(tmp_path):
     emb = EmbeddedArchive(tmp_path / "archive", ae_title="QRSCP", port=free_port())
     emb.start(timeout=30)
     try:
-        report = send_files(write_study_set(tmp_path / "studies"), Peer("127.0.0.1", emb.port, emb.ae_title), "LIGHTBOX")
+        report = send_files(write_study_set(tmp_path / "studies"), Peer("127.0.0.1", emb.port, emb.ae_title),
+                            "LIGHTBOX")
         assert report.ok, report.summary()
         yield emb
     finally:

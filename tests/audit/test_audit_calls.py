@@ -59,9 +59,9 @@ def test_a_refused_association_is_a_security_alert(lightbox_home):
                         nodes=[Node(name="pacs", ae_title="PACS", host="127.0.0.1", port=104)])
     cache = StudyCache.open(Home.single(lightbox_home))
     try:
-        with StorageSCP(cache, settings) as scp, pytest.raises(AssociationRejected):
-            with associate(Peer("127.0.0.1", scp.port, scp.ae_title, timeout=10), "STRANGER", ["1.2.840.10008.1.1"]):
-                pass
+        with (StorageSCP(cache, settings) as scp, pytest.raises(AssociationRejected),
+              associate(Peer("127.0.0.1", scp.port, scp.ae_title, timeout=10), "STRANGER", ["1.2.840.10008.1.1"])):
+            pass
     finally:
         cache.close()
     (rec,) = [r for r in audit.current().store.records() if r["event_code"] == "110113"]
@@ -173,9 +173,8 @@ def test_an_archive_with_an_expired_certificate_is_a_security_alert(lightbox_hom
     thread.start()
     try:
         peer = Peer("127.0.0.1", listener.getsockname()[1], "OLDPACS", timeout=5, tls_ca=str(cert_file))
-        with pytest.raises(ConnectionFailed, match="expired"):
-            with associate(peer, "LIGHTBOX", ["1.2.840.10008.1.1"]):
-                pass
+        with pytest.raises(ConnectionFailed, match="expired"), associate(peer, "LIGHTBOX", ["1.2.840.10008.1.1"]):
+            pass
     finally:
         stop.set()
         thread.join(10)

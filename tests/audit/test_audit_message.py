@@ -56,7 +56,8 @@ def test_event_codes_and_participants_follow_the_standard():
     users = doc.findall("ActiveParticipant")
     assert [u.get("UserID") for u in users if u.get("UserIsRequestor") == "true"] == ["jdoe"]
     assert doc.find("AuditSourceIdentification").get("AuditSourceID") == "LIGHTBOX"
-    objs = {o.find("ParticipantObjectIDTypeCode").get("csd-code"): o for o in doc.findall("ParticipantObjectIdentification")}
+    objs = {o.find("ParticipantObjectIDTypeCode").get("csd-code"): o
+            for o in doc.findall("ParticipantObjectIdentification")}
     assert objs["2"].get("ParticipantObjectID") == "PAT-001"
     assert objs["2"].get("ParticipantObjectTypeCodeRole") == "1"
     assert objs["2"].findtext("ParticipantObjectName") == "Müller^Hans"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QApplication, QComboBox, QDockWidget, QGroupBox, QLabel,
-                               QLineEdit, QPlainTextEdit, QTabBar, QTextEdit)
+from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QApplication, QComboBox, QDockWidget, QGroupBox,
+                               QLabel, QLineEdit, QPlainTextEdit, QTabBar, QTextEdit)
 
 from tests.viewer_phantom import phantom_study
 from workstation import audit, config
@@ -113,7 +113,8 @@ def test_idle_lock_hides_patient_data_and_unlocks_with_the_right_password_only(q
         assert shot.toImage() == lock.panel.grab().toImage()
         # No shortcut reaches the hidden window: File › Export… (Ctrl+Shift+E) does not open.
         before = {w for w in QApplication.topLevelWidgets() if w.isVisible()}
-        qtbot.keyClick(lock.panel.password, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        qtbot.keyClick(lock.panel.password, Qt.Key.Key_E,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         qtbot.wait(100)
         assert {w for w in QApplication.topLevelWidgets() if w.isVisible()} <= before
 
