@@ -142,6 +142,8 @@ def test_run_gui_asks_for_the_login_and_each_reader_gets_their_own_home(qtbot, q
             QTimer.singleShot(50, on_dialog)
             return
         login, password, then = next(steps)
+        if then == "logout":  # the first: the dialog as the reader sees it at start (themed)
+            dialogs[0].grab().save(str(shots_dir() / "login-dialog-at-start.png"))
         type_and_click(qtbot, dialogs[0], login, password)
         QTimer.singleShot(50, lambda: on_window(then))
 
