@@ -54,7 +54,9 @@ def build_parser(areas: tuple[str, ...] | None = None) -> argparse.ArgumentParse
         prog="lightbox",
         description="Lightbox diagnostic reading workstation. Without a command, opens the viewer.",
     )
-    parser.add_argument("--home", metavar="DIR", help="folder for config, cache and logs (default: $LIGHTBOX_HOME, else the platform's user folders)")
+    parser.add_argument("--home", metavar="DIR",
+                        help="folder for config, cache and logs "
+                             "(default: $LIGHTBOX_HOME, else the platform's user folders)")
     parser.add_argument("--debug", action="store_true", help="verbose logging and full tracebacks")
     parser.add_argument("--version", action="version", version=f"Lightbox {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -69,7 +69,8 @@ def run_audit(args: argparse.Namespace, ctx: Context) -> int:
     try:
         since = parse_since(args.since) if args.since else None
     except ValueError:
-        raise CliError(f"--since: not a date or date-time: {args.since!r} (use e.g. 2026-12-06 or 2026-12-06T14:00)") from None
+        raise CliError(f"--since: not a date or date-time: {args.since!r} "
+                       "(use e.g. 2026-12-06 or 2026-12-06T14:00)") from None
     rows = []
     for rec in auditor.store.records():
         if args.patient and args.patient not in rec.get("patients", []):

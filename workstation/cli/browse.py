@@ -48,7 +48,8 @@ def run_studies(args: argparse.Namespace, ctx: Context) -> int:
     rows = ctx.cache.studies(flt)
     if args.json:
         names = [f.name for f in fields(rows[0])] if rows else []
-        print_json([{name: getattr(r, name) for name in names} for r in rows])  # flat rows: asdict's deep copy not needed
+        # Flat rows: asdict's deep copy is not needed.
+        print_json([{name: getattr(r, name) for name in names} for r in rows])
         return 0
     print_table(
         ("Patient", "ID", "Birth date", "Study date", "Modalities", "Description", "Accession", "Images", "Study UID"),

@@ -16,7 +16,8 @@ def register(sub: Subparsers) -> None:
     csub = p.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
 
     v = csub.add_parser("verify", help="compare index and files (missing, orphaned, changed)")
-    v.add_argument("--repair", action="store_true", help="index orphans, drop rows of missing files, remove unfinished writes")
+    v.add_argument("--repair", action="store_true",
+                   help="index orphans, drop rows of missing files, remove unfinished writes")
     v.add_argument("--quick", action="store_true", help="check sizes only, not content hashes")
     v.add_argument("--json", action="store_true")
     v.set_defaults(handler=run_verify)
@@ -82,7 +83,8 @@ def _remove(ctx: Context, studies: list[StudyRow], what: str, as_json: bool) -> 
     if as_json:
         print_json({"removed_studies": removed, "kept_open": held})
     else:
-        print(f"Removed {len(removed)} studies" + (f"; {len(held)} kept because they are open or queued" if held else ""))
+        kept = f"; {len(held)} kept because they are open or queued" if held else ""
+        print(f"Removed {len(removed)} studies{kept}")
     return 0 if not held else 1
 
 

@@ -158,7 +158,7 @@ def display_table(args: argparse.Namespace, ctx: Context) -> int:
     print(f"# GSDF for {args.monitor}: {table.l_min:.4g} to {table.l_max:.4g} cd/m² (ambient {table.ambient:g}), "
           f"JND {j0:.2f} to {j1:.2f}, {table.levels} DDLs")
     print("P\tDDL\tGSDF\tachieved")
-    for p, (ddl, target, got) in enumerate(zip(table.ddl, table.target, table.achieved)):
+    for p, (ddl, target, got) in enumerate(zip(table.ddl, table.target, table.achieved, strict=True)):
         print(f"{p}\t{int(ddl)}\t{target:.6f}\t{got:.6f}")
     return 0
 
@@ -167,10 +167,7 @@ def display_check(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.display.conformance import append_qa_log, check_conformance, read_luminances
 
     try:
-        if args.csv:
-            text = Path(args.csv).read_text(encoding="utf-8-sig")
-        else:
-            text = args.luminance
+        text = Path(args.csv).read_text(encoding="utf-8-sig") if args.csv else args.luminance
         result = check_conformance(read_luminances(text), ambient=args.ambient, display_class=args.display_class)
     except OSError as exc:
         raise CliError(f"cannot read {args.csv}: {exc.strerror or exc}") from None

@@ -215,7 +215,8 @@ def run_prefetch(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(results)
     elif not results:
-        print(f"{node.name} has no studies on {format_date(date)}" + (f" with {args.modality}" if args.modality else ""))
+        with_modality = f" with {args.modality}" if args.modality else ""
+        print(f"{node.name} has no studies on {format_date(date)}{with_modality}")
     ok = all(r["ok"] and all(p["ok"] for p in r["priors"]) for r in results)
     return 0 if ok else 1
 

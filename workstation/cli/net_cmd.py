@@ -23,15 +23,16 @@ _T = TypeVar("_T")
 
 # Columns shown per query level: (header, keyword, width).
 _COLUMNS = {
-    "PATIENT": [("patient name", "PatientName", 28), ("patient ID", "PatientID", 16), ("birth date", "PatientBirthDate", 10),
-                ("studies", "NumberOfPatientRelatedStudies", 7)],
+    "PATIENT": [("patient name", "PatientName", 28), ("patient ID", "PatientID", 16),
+                ("birth date", "PatientBirthDate", 10), ("studies", "NumberOfPatientRelatedStudies", 7)],
     "STUDY": [("patient name", "PatientName", 24), ("patient ID", "PatientID", 14), ("date", "StudyDate", 8),
               ("modalities", "ModalitiesInStudy", 10), ("description", "StudyDescription", 24),
               ("accession", "AccessionNumber", 12), ("images", "NumberOfStudyRelatedInstances", 6),
               ("study UID", "StudyInstanceUID", 0)],
     "SERIES": [("modality", "Modality", 8), ("number", "SeriesNumber", 6), ("description", "SeriesDescription", 28),
                ("images", "NumberOfSeriesRelatedInstances", 6), ("series UID", "SeriesInstanceUID", 0)],
-    "IMAGE": [("number", "InstanceNumber", 6), ("SOP class", "SOPClassUID", 28), ("SOP instance UID", "SOPInstanceUID", 0)],
+    "IMAGE": [("number", "InstanceNumber", 6), ("SOP class", "SOPClassUID", 28),
+              ("SOP instance UID", "SOPInstanceUID", 0)],
 }
 
 
@@ -98,7 +99,8 @@ def _interruptible(work: Callable[[], _T], cancel: threading.Event) -> _T:
             finished.set()
 
     thread = threading.Thread(target=target, name="lightbox-job", daemon=True)
-    previous = signal.signal(signal.SIGTERM, lambda *_: cancel.set()) if threading.current_thread() is threading.main_thread() else None
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: cancel.set()) if on_main else None
     thread.start()
     try:
         while not finished.is_set():

@@ -31,7 +31,8 @@ def register(sub: Subparsers) -> None:
     add.add_argument("--retrieve", choices=("move", "get", "dicomweb"), default="move")
     add.add_argument("--query-model", choices=("study", "patient"), default="study")
     add.add_argument("--url", default="", help="DICOMweb base URL (for --retrieve dicomweb, and DICOMweb send)")
-    add.add_argument("--tls-ca", default="", metavar="FILE", help="CA certificate(s) the node's certificate must chain to")
+    add.add_argument("--tls-ca", default="", metavar="FILE",
+                     help="CA certificate(s) the node's certificate must chain to")
     add.add_argument("--tls-cert", default="", metavar="FILE", help="our client certificate")
     add.add_argument("--tls-key", default="", metavar="FILE", help="our client key")
     add.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")

@@ -161,7 +161,8 @@ def check_cmd(args: argparse.Namespace, ctx: Context) -> int:
                 for line in item.details:
                     print(f"           {line}")
         mark = checklist.mark
-        print(f"QC done: {mark.marked_at} by {mark.operator or '?'} ({mark.outcome})" if mark else "QC done: not marked")
+        print(f"QC done: {mark.marked_at} by {mark.operator or '?'} ({mark.outcome})" if mark
+              else "QC done: not marked")
     return 2 if checklist.overall == "fail" else 0
 
 
@@ -361,7 +362,8 @@ def tags_cmd(args: argparse.Namespace, ctx: Context) -> int:
     shown = search(nodes, args.search) if args.search else list(walk(nodes))
     if args.json:
         print_json([{"path": n.path, "tag": n.tag_text, "keyword": n.keyword, "name": n.name, "vr": n.vr,
-                     "value": n.full_value, "private_creator": n.private_creator} for n in shown if n.kind == "element"])
+                     "value": n.full_value, "private_creator": n.private_creator}
+                    for n in shown if n.kind == "element"])
         return 0
     for n in shown:
         indent = "  " * (n.path.count("[") * 2 - (1 if n.kind == "item" else 0)) if not args.search else ""

@@ -28,7 +28,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("file", metavar="FILE", help="a DICOM image")
     p.add_argument("--frame", type=int, default=1, metavar="N", help="frame number, from 1 (default 1)")
     voi = p.add_mutually_exclusive_group()
-    voi.add_argument("--window", nargs=2, type=float, metavar=("CENTER", "WIDTH"), help="window centre and width in modality values")
+    voi.add_argument("--window", nargs=2, type=float, metavar=("CENTER", "WIDTH"),
+                     help="window centre and width in modality values")
     voi.add_argument(
         "--voi-index",
         type=int,

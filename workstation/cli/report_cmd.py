@@ -307,7 +307,8 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     drafts = [{"draft_id": d.draft_id, "template_id": d.template_id, "updated": d.updated}
               for d in outbox.list_drafts(ctx.cache, args.study)]
     if args.json:
-        print_json({"study_uid": args.study, "status": outbox.report_status(ctx.cache, [args.study]).get(args.study, "unreported"),
+        status = outbox.report_status(ctx.cache, [args.study]).get(args.study, "unreported")
+        print_json({"study_uid": args.study, "status": status,
                     "reports": rows, "other_objects": other_rows, "drafts": drafts})
         return 0
     if rows:
@@ -329,7 +330,8 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 def run_verify(args: argparse.Namespace, ctx: Context) -> int:
     ds = _load_object(ctx, args.target)
     checks = verify(ds, _trust(ctx, args.trust))
-    audit.signature_checked(all(c.cryptographically_valid for c in checks), str(ds.get("StudyInstanceUID", "")), ctx.cache)
+    audit.signature_checked(all(c.cryptographically_valid for c in checks), str(ds.get("StudyInstanceUID", "")),
+                            ctx.cache)
     if args.json:
         print_json({"signatures": [c.as_dict() for c in checks], "status": signature_line(checks)})
     elif not checks:

@@ -39,10 +39,12 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--plane", choices=("axial", "coronal", "sagittal"), default="axial")
     p.add_argument("--rotate", action="append", default=[], metavar="AXIS:DEGREES",
                    help="turn the planes about x, y, z (patient L-R, A-P, S-I) or a plane's normal; repeatable")
-    p.add_argument("--position", metavar="X,Y,Z", help="patient point the plane passes through, mm (default: the volume's centre)")
+    p.add_argument("--position", metavar="X,Y,Z",
+                   help="patient point the plane passes through, mm (default: the volume's centre)")
     p.add_argument("--slab", type=float, default=0.0, metavar="MM", help="slab thickness (default 0: a thin slice)")
     p.add_argument("--mode", choices=("mip", "minip", "avg"), default="mip", help="slab projection (default mip)")
-    p.add_argument("--window", nargs=2, type=float, metavar=("C", "W"), help="window centre and width (modality values)")
+    p.add_argument("--window", nargs=2, type=float, metavar=("C", "W"),
+                   help="window centre and width (modality values)")
     p.add_argument("--size", default="512x512", metavar="WxH")
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.add_argument("--json", action="store_true")
@@ -55,13 +57,15 @@ def register(sub: Subparsers) -> None:
         "with a preset's transfer functions; --iso shows a smoothed isosurface instead.",
     )
     _series_args(p)
-    p.add_argument("--preset", default=None, metavar="NAME", help="a preset of resources/vr_presets (default by modality)")
+    p.add_argument("--preset", default=None, metavar="NAME",
+                   help="a preset of resources/vr_presets (default by modality)")
     p.add_argument("--azimuth", type=float, default=0.0, metavar="D")
     p.add_argument("--elevation", type=float, default=0.0, metavar="D")
     p.add_argument("--size", default="512x512", metavar="WxH")
     p.add_argument("--iso", type=float, default=None, metavar="VALUE", help="isosurface at this modality value")
     p.add_argument("--smooth", type=int, default=15, metavar="N", help="isosurface smoothing iterations (default 15)")
-    p.add_argument("--clip-box", metavar="X0,X1,Y0,Y1,Z0,Z1", help="keep this box, fractions 0-1 of the volume's extent")
+    p.add_argument("--clip-box", metavar="X0,X1,Y0,Y1,Z0,Z1",
+                   help="keep this box, fractions 0-1 of the volume's extent")
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_render3d)
@@ -69,7 +73,8 @@ def register(sub: Subparsers) -> None:
 
 def _series_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("series_uid", metavar="SERIES_UID")
-    p.add_argument("--stack", type=int, default=None, metavar="N", help="stack number from 'lightbox volume' (default: the main one)")
+    p.add_argument("--stack", type=int, default=None, metavar="N",
+                   help="stack number from 'lightbox volume' (default: the main one)")
     p.add_argument("--phase", type=int, default=1, metavar="N", help="temporal position of a 4D stack, from 1")
 
 
@@ -182,7 +187,8 @@ def run_mpr(args: argparse.Namespace, ctx: Context) -> int:
 
             rotations.append((parse_axis(axis), float(degrees)))
         except ValueError as exc:
-            raise CliError(f"invalid --rotate {spec!r}: {exc if degrees else 'use AXIS:DEGREES'}", exit_code=2) from None
+            why = exc if degrees else "use AXIS:DEGREES"
+            raise CliError(f"invalid --rotate {spec!r}: {why}", exit_code=2) from None
     position = _floats(args.position, 3, "position") if args.position else None
     if args.slab < 0:
         raise CliError("the slab thickness cannot be negative", exit_code=2)
@@ -193,12 +199,14 @@ def run_mpr(args: argparse.Namespace, ctx: Context) -> int:
 
     try:
         r = render_mpr(volume, Path(args.out), plane=args.plane, rotations=rotations, position=position,
-                       slab_mm=args.slab, slab_mode=args.mode, window=tuple(args.window) if args.window else None, size=size)
+                       slab_mm=args.slab, slab_mode=args.mode, window=tuple(args.window) if args.window else None,
+                       size=size)
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc}") from None
     if args.json:
         print_json({"out": str(r.path), "plane": r.plane, "center": r.center, "normal": r.normal, "right": r.right,
-                    "up": r.up, "window": list(r.window), "mm_per_pixel": r.mm_per_pixel, "slab_mm": args.slab, "mode": args.mode})
+                    "up": r.up, "window": list(r.window), "mm_per_pixel": r.mm_per_pixel, "slab_mm": args.slab,
+                    "mode": args.mode})
     else:
         print(f"wrote {r.path} ({args.plane}, normal {_fmt(r.normal)}, W {r.window[1]:g} L {r.window[0]:g})")
     return 0
