@@ -131,3 +131,17 @@ def test_a_report_written_under_a_site_login_names_the_reader(station):
     assert "Ana Ñúñez^" in observers  # one name component, as the directory gives it
     (rec,) = [r for r in audit.current().store.records() if r["event_code"] == "110103" and r["action"] == "C"]
     assert rec["user"] == "ana" and 'UserName="Ana Ñúñez"' in rec["xml"]
+
+
+def test_a_qc_record_made_under_a_site_login_names_the_reader(station):
+    from workstation.qc import checklist as qc_checklist
+
+    home, study = station
+    audit.session_started("li.wei", "李 伟")
+    try:
+        with StudyCache.open(home.for_user("li.wei")) as cache:
+            mark = qc_checklist.mark_done(cache, qc_checklist.build_checklist(cache, study))
+            assert mark.operator == "李 伟"
+            assert qc_checklist.build_checklist(cache, study).mark.operator == "李 伟"  # as stored in the index
+    finally:
+        audit.session_ended()
