@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QRect, QTimer
 from PySide6.QtWidgets import QApplication
 
 from workstation import __version__, audit
+from workstation.audit.site_login import SiteLoginSettings
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui.hanging_menu import attach_hanging
@@ -165,9 +165,8 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
     code = 0
     audit.application_started(station)
     try:
-        login = ""
         while True:
-            user = ask_site_login(site, login=login)
+            user = ask_site_login(site)
             if user is None:
                 break
             audit.session_started(user.login, user.display_name)
@@ -176,7 +175,6 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
             audit.session_ended("logout" if logout else "application closed")
             if not logout:
                 break
-            login = ""
     finally:
         audit.application_stopped()
         if on_quit is not None:
@@ -184,10 +182,9 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
     return code
 
 
-def _site_login(home: Home) -> Any:
+def _site_login(home: Home) -> SiteLoginSettings:
     """The station's site login settings (not configured when the settings cannot be read)."""
     from workstation import config
-    from workstation.audit.site_login import SiteLoginSettings
 
     try:
         return SiteLoginSettings.of(config.load(home.station_config_file).extra)
