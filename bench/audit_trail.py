@@ -36,7 +36,8 @@ def main(n: int = 1000) -> None:
         verify_s = time.perf_counter() - started
         assert result.ok
         print(f"record (XML + hash chain + fsync): {record_s / n * 1000:.2f} ms per event ({n} events)")
-        print(f"verify: {verify_s * 1000:.0f} ms for {n} records ({auditor.store.path.stat().st_size / n:.0f} bytes each)")
+        print(f"verify: {verify_s * 1000:.0f} ms for {n} records "
+              f"({auditor.store.path.stat().st_size / n:.0f} bytes each)")
         if repo is None:
             print("rsyslog with rsyslog-gnutls not installed: no delivery figure")
             return

@@ -82,7 +82,8 @@ def main() -> None:
         print(f"  scrolled end to end in {scroll_s:.1f} s; paint {sum(first) / len(first) * 1e3:.1f} ms/frame over the "
               f"first tenth, {sum(last) / len(last) * 1e3:.1f} ms over the last (no slowdown when equal)")
         print(f"  2D: resident memory grew {after_2d / 2**20:.0f} MiB for {raw / 2**20:.0f} MiB of raw pixels -> "
-              f"{after_2d / raw:.2f}x raw; target {TARGET_2D}x -> {'met' if after_2d / raw <= TARGET_2D else 'NOT met'}")
+              f"{after_2d / raw:.2f}x raw; target {TARGET_2D}x -> "
+              f"{'met' if after_2d / raw <= TARGET_2D else 'NOT met'}")
         if not args.no_volume:
             from workstation.model.series_volume import load_series_volume
             from workstation.volume3d.mpr_controller import MprController

@@ -37,7 +37,7 @@ def load_ct500():
 
 def time_reslice(reslicer: Reslicer, geometry: MprGeometry, runs: int, **kw) -> list[float]:
     out = []
-    for i in range(runs):
+    for _ in range(runs):
         geometry.scroll("axial", 0.7)  # a new plane each time, as while scrolling
         reslicer.configure(geometry.plane("coronal"), geometry.reference, size=(512, 512), **kw)
         t0 = time.perf_counter()

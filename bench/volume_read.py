@@ -39,7 +39,9 @@ def main() -> None:
             ours.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             reader = sitk.ImageSeriesReader()
-            reader.SetFileNames(sitk.ImageSeriesReader().GetGDCMSeriesFileNames(str(cache.path_of(rows[0]).parent), series_uid) or files)
+            reader.SetFileNames(
+                sitk.ImageSeriesReader().GetGDCMSeriesFileNames(str(cache.path_of(rows[0]).parent), series_uid)
+                or files)
             reader.SetOutputPixelType(sitk.sitkInt16)
             img = reader.Execute()
             arr = sitk.GetArrayViewFromImage(img)
@@ -49,7 +51,8 @@ def main() -> None:
         print(f"  lightbox:  {median(ours):.3f} s   (runs {', '.join(f'{x:.3f}' for x in ours)})")
         print(f"  SimpleITK: {median(theirs):.3f} s   (ImageSeriesReader, int16 output)")
         print(f"  ratio lightbox/SimpleITK: {median(ours) / median(theirs):.2f}  (target <= 0.70)")
-        print(f"  identical voxels: {same}; origin {np.round(vol.origin, 4).tolist()} vs {list(np.round(img.GetOrigin(), 4))}")
+        print(f"  identical voxels: {same}; origin {np.round(vol.origin, 4).tolist()} "
+              f"vs {list(np.round(img.GetOrigin(), 4))}")
         cache.close()
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -74,11 +74,14 @@ def main() -> None:
     scene.set_interactive(False)
     views = rss_bytes() - with_volume
     used = raw + views
-    print(f"3D of {vol.shape[2]}x{vol.shape[1]}x{vol.shape[0]} int16 at 512x512, {args.mapper.upper()} mapper on {renderer_string(window)}:")
+    print(f"3D of {vol.shape[2]}x{vol.shape[1]}x{vol.shape[0]} int16 at 512x512, "
+          f"{args.mapper.upper()} mapper on {renderer_string(window)}:")
     print(f"  first frame (builds gradients): {first:.2f} s")
-    print(f"  full quality:  median {median(full) * 1000:6.0f} ms  (frames {', '.join(f'{x * 1000:.0f}' for x in full)})")
+    print(f"  full quality:  median {median(full) * 1000:6.0f} ms  "
+          f"(frames {', '.join(f'{x * 1000:.0f}' for x in full)})")
     print(f"  interactive:   median {median(interactive) * 1000:6.0f} ms  (target <= 100 ms)")
-    print(f"  memory: the volume ({raw / 2**20:.0f} MiB) + what 3 MPR views and the 3D view added ({views / 2**20:.0f} MiB)"
+    print(f"  memory: the volume ({raw / 2**20:.0f} MiB) + what 3 MPR views and the 3D view added "
+          f"({views / 2**20:.0f} MiB)"
           f" = {used / raw:.2f}x the raw volume (target <= 2.5x)")
     print(f"  (reading the series, index included, left the process {(with_volume - base) / 2**20:.0f} MiB larger)")
     for w in mpr_windows + [window, warm]:

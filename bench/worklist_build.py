@@ -28,7 +28,8 @@ def main(n: int = 5000) -> None:
         cache = StudyCache.open(home)
         with cache.lock, transaction(cache.connection) as con:
             for i in range(n):
-                pk = con.execute("INSERT INTO patients (patient_id, name) VALUES (?, ?)", (f"P{i}", f"Name^{i}")).lastrowid
+                pk = con.execute("INSERT INTO patients (patient_id, name) VALUES (?, ?)",
+                                 (f"P{i}", f"Name^{i}")).lastrowid
                 con.execute("INSERT INTO studies (patient_pk, study_uid, study_date, study_time, accession, modalities,"
                             " created) VALUES (?,?,?,?,?,?,?)",
                             (pk, f"1.2.{i}", "20240101", f"{i % 24:02d}0000", f"A{i}", "CT", "2024-01-01"))
