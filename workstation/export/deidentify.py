@@ -226,7 +226,8 @@ class Deidentifier:
                 # not text: a coding scheme "TEST" stays when a patient is called Test.
                 report.add("C", kw)
         # Private creators whose blocks are all gone go too (they were kept above only if needed).
-        for tag in [t for t in ds.keys() if t.is_private and t.element < 0x100 and t.element >= 0x10]:
+        # A Dataset iterates over its elements (decoding them); its keys are the tags.
+        for tag in [t for t in ds.keys() if t.is_private and 0x10 <= t.element < 0x100]:  # noqa: SIM118
             if ((tag.group << 16) | tag.element) not in creators_kept:
                 del ds[tag]
 

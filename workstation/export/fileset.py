@@ -12,6 +12,7 @@ supported, which is all an export makes.
 
 from __future__ import annotations
 
+import itertools
 from os import PathLike
 
 from pydicom.dataset import Dataset
@@ -50,10 +51,10 @@ class ExportFileSet(FileSet):
             index += 1
         # The rest of the path is new: chain it and hang it under ``current``.
         nodes = [RecordNode(r) for r in records[index:]]
-        for upper, lower in zip(nodes, nodes[1:]):
+        for upper, lower in itertools.pairwise(nodes):
             lower.parent = upper
         nodes[0].parent = current
-        for parent, node in zip([current, *nodes[:-1]], nodes):
+        for parent, node in zip([current, *nodes[:-1]], nodes, strict=True):
             self._children.setdefault(id(parent), {})[node.key] = node
         leaf = nodes[-1]
         instance = FileInstance(leaf)

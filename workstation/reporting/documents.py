@@ -90,7 +90,8 @@ def study_documents(cache: StudyCache, study_uid: str,
     for series in cache.series(study_uid):
         for inst in cache.instances(series.series_uid):
             cls = inst.sop_class_uid
-            if not (cls.startswith((kinds.SR_CLASS_PREFIX, kinds.PS_CLASS_PREFIX)) or cls == kinds.ENCAPSULATED_PDF_CLASS):
+            if not (cls.startswith((kinds.SR_CLASS_PREFIX, kinds.PS_CLASS_PREFIX))
+                    or cls == kinds.ENCAPSULATED_PDF_CLASS):
                 continue
             item = sending.get(inst.sop_instance_uid)
             delivery, message = (item.state, item.last_error) if item else ("", "")

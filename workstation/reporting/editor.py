@@ -70,7 +70,8 @@ class ReportEditor:
         drafts = lifecycle.own_drafts(outbox.list_drafts(self.cache, study_uid))  # a colleague's are theirs
         if drafts:
             d = drafts[0]
-            self.draft_id, self.content, self.predecessor_uid = d.draft_id, ReportContent.from_dict(d.content), d.predecessor_uid
+            content = ReportContent.from_dict(d.content)
+            self.draft_id, self.content, self.predecessor_uid = d.draft_id, content, d.predecessor_uid
             self.status = f"Draft restored (last saved {_local(d.updated)})"
         else:
             self.draft_id = lifecycle.new_draft_id()
@@ -251,7 +252,9 @@ class ReportEditor:
 
     def destination(self) -> str | None:
         """Where a report of the open study goes now (see :func:`lifecycle.resolve_destination`)."""
-        return lifecycle.resolve_destination(self.cache, self.settings, self.study_uid, None) if self.study_uid else None
+        if not self.study_uid:
+            return None
+        return lifecycle.resolve_destination(self.cache, self.settings, self.study_uid, None)
 
     # Issuing ----------------------------------------------------------------------------------
     def issue(self, *, final: bool, identity: SigningIdentity | None = None, reason: str = "",
@@ -263,7 +266,8 @@ class ReportEditor:
             predecessor_uid=self.predecessor_uid, amendment_reason=reason, destination=destination,
             draft_id=self.draft_id,
         )
-        audit.report_signed(self.cache, self.study_uid, "final report signed" if result.signed else "preliminary report")
+        audit.report_signed(self.cache, self.study_uid,
+                            "final report signed" if result.signed else "preliminary report")
         study = self.study_uid
         self.study_uid = ""
         self.open_study(study)

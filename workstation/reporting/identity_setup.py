@@ -132,7 +132,8 @@ def import_identity(config_dir: Path, key_path: str | os.PathLike[str], cert_pat
             summarize_certificate(identity.certificate))
 
 
-def create_test_identity(config_dir: Path, common_name: str, organisation: str = "") -> tuple[ReportingSettings, IdentitySummary]:
+def create_test_identity(config_dir: Path, common_name: str,
+                         organisation: str = "") -> tuple[ReportingSettings, IdentitySummary]:
     """A self-signed identity labelled "not for clinical use", kept in ``config_dir``/signing/test."""
     name = common_name.strip() or "Test Reader"
     made = create_test_certificate(Path(config_dir) / SIGNING_FOLDER / "test", name, organisation or "Lightbox Demo",

@@ -75,7 +75,8 @@ class Measurement:
         lo, hi = GRAPHIC_TYPES[self.graphic_type]
         n = len(self.points)
         if n < lo or (hi is not None and n > hi):
-            raise ValueError(f"{self.graphic_type} needs {lo}{'' if hi == lo else '+' if hi is None else f'-{hi}'} points, got {n}")
+            wanted = f"{lo}{'' if hi == lo else '+' if hi is None else f'-{hi}'}"
+            raise ValueError(f"{self.graphic_type} needs {wanted} points, got {n}")
         object.__setattr__(self, "points", tuple((float(c), float(r)) for c, r in self.points))
         object.__setattr__(self, "value", float(self.value))
         unit(self.unit)  # raises on an empty unit

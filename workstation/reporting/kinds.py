@@ -83,7 +83,8 @@ def kind_of(sop_class_uid: str, ds: Dataset | None = None) -> str:
         title = _title(ds)
         if _template_id(ds) in REPORT_TEMPLATE_IDS:
             return REPORT
-        if title is not None and (title.scheme in REPORT_TITLE_SCHEMES or (title.value, title.scheme) == ("18748-4", "LN")):
+        if title is not None and (title.scheme in REPORT_TITLE_SCHEMES
+                                  or (title.value, title.scheme) == ("18748-4", "LN")):
             return REPORT
         if title is not None and title.value == "113701":  # X-Ray Radiation Dose Report
             return DOSE_REPORT

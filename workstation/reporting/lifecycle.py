@@ -128,8 +128,8 @@ def resolve_destination(cache: StudyCache, settings: Settings, study_uid: str, e
 
     In order: ``explicit``; the reporting destination chosen in the settings;
     the study's archive (the configured node whose AE title sent the study's
-    images); the site's default (``site_destination``); the only configured node when there is exactly one (studies loaded
-    from disk, such as the demo's, came from no node, but a site with one
+    images); the site's default (``site_destination``); the only configured node when there is exactly
+    one (studies loaded from disk, such as the demo's, came from no node, but a site with one
     archive sends its reports there).  Returns None when none is known (the report is then
     kept locally and the reader is told where to choose one).
     """

@@ -77,7 +77,8 @@ def mac_bytes(ds: Dataset, tags: Iterable[int]) -> bytes:
 def dataset_bytes(ds: Dataset, *, skip: Iterable[int] = ()) -> bytes:
     """Every signable element of ``ds`` except ``skip`` (used for a signature item's own fields)."""
     skipped = {int(t) for t in skip}
-    return mac_bytes(ds, [t for t in ds.keys() if int(t) not in skipped])
+    # A Dataset iterates over its elements (decoding them); its keys are the tags.
+    return mac_bytes(ds, [t for t in ds.keys() if int(t) not in skipped])  # noqa: SIM118
 
 
 def _element(out: bytearray, ds: Dataset, tag: BaseTag, encodings: list[str]) -> None:

@@ -198,7 +198,7 @@ class OutboxSender:
                 self._retry(report, item, QUEUED, str(exc))
             return []
         stored = []
-        for item, outcome in zip(sendable, result.outcomes):
+        for item, outcome in zip(sendable, result.outcomes, strict=False):
             if outcome.ok:
                 self._set(report, item, STORED, "", count=True)
                 stored.append(item)

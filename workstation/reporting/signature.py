@@ -36,7 +36,13 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from workstation.reporting.certificates import CertificateInfo, SigningIdentity, TrustStore
 from workstation.reporting.codes import Coded
-from workstation.reporting.mac import DIGITAL_SIGNATURES_SEQUENCE, MAC_PARAMETERS_SEQUENCE, dataset_bytes, mac_bytes, signable_tags
+from workstation.reporting.mac import (
+    DIGITAL_SIGNATURES_SEQUENCE,
+    MAC_PARAMETERS_SEQUENCE,
+    dataset_bytes,
+    mac_bytes,
+    signable_tags,
+)
 
 CERTIFICATE_TYPE = "X509_1993_SIG"
 # Signature item fields that are not part of what is signed.
@@ -133,7 +139,8 @@ def encode(ds: Dataset) -> bytes:
 
         ds.file_meta = FileMetaDataset()
     current = ds.file_meta.get("TransferSyntaxUID")
-    if (current is not None and not UID(str(current)).is_little_endian) or getattr(ds, "original_encoding", (None, True))[1] is False:
+    if (current is not None and not UID(str(current)).is_little_endian) \
+            or getattr(ds, "original_encoding", (None, True))[1] is False:
         raise SignatureError("big endian objects cannot be signed here: convert them to little endian first")
     ds.file_meta.TransferSyntaxUID = syntax
     # Objects read without a file meta header get one from their own UIDs.
@@ -222,7 +229,8 @@ def _verify_one(ds: Dataset, item: Dataset, params: dict[int, Dataset], trust: T
             return check
         check.algorithm = str(p.get("MACAlgorithm", "")).strip()
         signed = p.get("DataElementsSigned")
-        signed = [] if signed is None else [signed] if isinstance(signed, int) else list(signed)  # VM 1 reads as one tag
+        # VM 1 reads as one tag
+        signed = [] if signed is None else [signed] if isinstance(signed, int) else list(signed)
         tags = [int(t) for t in signed]
         check.covered = [_keyword(t) for t in tags]
         if not _explicit_little_endian(str(p.get("MACCalculationTransferSyntaxUID", ""))):

@@ -155,7 +155,8 @@ class ReportTemplate:
             tpl = cls(
                 id=tid,
                 title=str(d.get("title", tid)),
-                document_title=Coded.from_dict(d["document_title"]) if "document_title" in d else DIAGNOSTIC_IMAGING_REPORT,
+                document_title=(Coded.from_dict(d["document_title"]) if "document_title" in d
+                                else DIAGNOSTIC_IMAGING_REPORT),
                 sections=tuple(sections),
                 measurement_section=str(d.get("measurement_section", "findings")),
                 modalities=tuple(d.get("modalities", ())),
