@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 40
 
-#: ``work(emit, cancel) -> result``: ``emit(item)`` hands an item to the GUI thread, ``cancel`` is set to ask it to stop.
+#: ``work(emit, cancel) -> result``: ``emit(item)`` hands an item to the GUI thread, ``cancel`` is set to ask it
+#: to stop.
 Work = Callable[[Callable[[Any], None], threading.Event], Any]
 
 _END = object()  # marks the last entry of a run's queue: (_END, "finished" | "failed", payload)

@@ -4,6 +4,7 @@ none), the ambient light and target range, the surface depth and dither.  A page
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
@@ -57,7 +58,8 @@ class DisplayPage(QWidget):
             self.mode.addItem(label, key)
         self.lut_file = QLineEdit()
         self.lut_file.setPlaceholderText("DCMTK monitor characteristic file (.lut)")
-        self.lut_file.setToolTip("Measured luminance per DDL; without one, Lmin, Lmax and gamma below describe the monitor")
+        self.lut_file.setToolTip("Measured luminance per DDL; without one, Lmin, Lmax and gamma below describe the "
+                                 "monitor")
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._browse)
         row = QHBoxLayout()
@@ -136,10 +138,8 @@ class DisplayPage(QWidget):
 
     def _monitor_changed(self, _index: int) -> None:
         # Keep what was typed for the monitor shown before, then show the other one's.
-        try:
+        with contextlib.suppress(ValueError):
             self._settings = self._settings.with_monitor(self._shown, self._calibration())
-        except ValueError:
-            pass
         self._show(combo_value(self.monitor, str) or "")
 
     # Widgets -> settings -----------------------------------------------------------------------

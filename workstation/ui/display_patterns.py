@@ -204,7 +204,7 @@ class ConformanceDialog(QDialog):
         return [s.value() for s in self.inputs]
 
     def set_values(self, values: list[float]) -> None:
-        for spin, v in zip(self.inputs, values):
+        for spin, v in zip(self.inputs, values, strict=False):
             spin.setValue(v)
 
     def load_csv(self) -> None:

@@ -178,7 +178,8 @@ class ExportDialog(QDialog):
         """The request the form describes (not yet checked)."""
         path = Path(self.destination.text().strip()).expanduser() if self.destination.text().strip() else None
         iso = self.to_iso.isChecked()
-        options = tuple(k for k, box in self.options.items() if box.isChecked()) if self.deidentify.isChecked() else None
+        options = (tuple(k for k, box in self.options.items() if box.isChecked()) if self.deidentify.isChecked()
+                   else None)
         name, new_id = self.new_name.text().strip(), self.new_id.text().strip()
         chosen = (name, new_id) if options is not None and (name or new_id) else None
         return ExportRequest(tuple(study_files(self.cache, self.chosen_studies())),

@@ -201,9 +201,8 @@ class HangingController(QObject):
                 self.remote = []
             self._hung_uid = study_uid
             patient = self.viewer.session.patient
-            if patient is None or patient.study_uid != study_uid:
-                if not self.viewer.open_study(study_uid):
-                    return None
+            if (patient is None or patient.study_uid != study_uid) and not self.viewer.open_study(study_uid):
+                return None
             self._add_priors(plan)
             self.plan = plan
             self._reader_moved = False
@@ -300,7 +299,7 @@ class HangingController(QObject):
         for w in viewer.viewports:
             layout.removeWidget(w)
             w.hide()
-        for w, (r, c, rs, cs) in zip(viewer.viewports, cells):
+        for w, (r, c, rs, cs) in zip(viewer.viewports, cells, strict=False):  # more viewports than cells
             layout.addWidget(w, r, c, rs, cs)
             w.show()
         for r in range(MAX_GRID):

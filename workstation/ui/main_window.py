@@ -156,7 +156,8 @@ class MainWindow(QMainWindow):
         tools_menu = self.menuBar().addMenu("&Tools")
         self.tools_menu = tools_menu
         self.volume_action = QAction("&MPR and 3D…", self)
-        self.volume_action.setToolTip("MPR and 3D of the active viewport's series (else of the study selected in the list)")
+        self.volume_action.setToolTip("MPR and 3D of the active viewport's series "
+                                      "(else of the study selected in the list)")
         self.volume_action.setShortcut(QKeySequence("Ctrl+M"))
         self.volume_action.triggered.connect(lambda _=False: self.open_volume_here())
         tools_menu.addAction(self.volume_action)

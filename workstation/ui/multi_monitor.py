@@ -79,9 +79,9 @@ class StageWindow(QWidget):
             self._say("No study open in the main window")
             return
         mine = self.hanging.plan
-        if mine is None or mine.study_uid != plan.study_uid or mine.protocol_id != plan.protocol_id \
-                or self.study_uid != plan.study_uid:
-            if self.hanging.hang(plan.study_uid, plan.protocol_id) is None:
+        other = mine is None or mine.study_uid != plan.study_uid or mine.protocol_id != plan.protocol_id \
+            or self.study_uid != plan.study_uid
+        if other and self.hanging.hang(plan.study_uid, plan.protocol_id) is None:
                 self._say("The study could not be opened here")
                 return
         if stage >= len(plan.stages):

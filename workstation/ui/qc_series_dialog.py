@@ -7,6 +7,8 @@ and applies it off the GUI thread.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -141,9 +143,11 @@ class SeriesDialog(QDialog):
         self.apply_button.setEnabled(False)
         self.preview_button.setEnabled(False)
         self.status_label.setText("Writing the new series…")
-        return self.task.start(
-            lambda: send_after(audit.qc_applied(self._cache, apply_restructure(self._cache, plan), plan.kind), node, ae),
-            plan.kind)
+
+        def job() -> dict[str, Any]:
+            return send_after(audit.qc_applied(self._cache, apply_restructure(self._cache, plan), plan.kind), node, ae)
+
+        return self.task.start(job, plan.kind)
 
     def _done(self, payload: object) -> None:
         result = signal_value(payload, dict)

@@ -92,7 +92,8 @@ class InstancePicker(QTreeWidget):
                 child = QTreeWidgetItem([label, r.sop_instance_uid])
                 child.setData(0, UID_ROLE, r.sop_instance_uid)
                 child.setFlags(child.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                child.setCheckState(0, Qt.CheckState.Checked if r.sop_instance_uid in checked else Qt.CheckState.Unchecked)
+                on = r.sop_instance_uid in checked
+                child.setCheckState(0, Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
                 top.addChild(child)
             self.addTopLevelItem(top)
         self.resizeColumnToContents(0)

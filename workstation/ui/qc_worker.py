@@ -54,5 +54,8 @@ class QcTask(QObject):
         return self._task.start(lambda _emit, _cancel: job(), failure)
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until the running job's thread ends; True when none runs any more (the result comes from the event loop)."""
+        """Block until the running job's thread ends; True when none runs any more.
+
+        The result still comes from the event loop.
+        """
         return self._task.wait(timeout_s)

@@ -10,6 +10,7 @@ follows the report's state as the sender records it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from PySide6.QtCore import Qt
@@ -92,10 +93,8 @@ def attach_report_panel(window, cache: StudyCache, home: Home, *, start_sender: 
 
         def on_session(what: str) -> None:
             if what == "studies" and getattr(window, "report_panel", None) is panel:
-                try:
+                with contextlib.suppress(RuntimeError):  # the panel's widgets are gone (window closing)
                     panel.refresh_priors()
-                except RuntimeError:  # the panel's widgets are gone (window closing)
-                    pass
 
         session.subscribe(on_session)
     def on_settings() -> None:

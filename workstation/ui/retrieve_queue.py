@@ -251,10 +251,7 @@ class RetrieveQueue(QObject):
     def wait(self, timeout_ms: int) -> bool:
         """Wait for the running threads (after :meth:`cancel_all` at exit); False on timeout."""
         deadline = time.monotonic() + timeout_ms / 1000
-        for task in list(self._tasks.values()):
-            if not task.wait(max(0.0, deadline - time.monotonic())):
-                return False
-        return True
+        return all(task.wait(max(0.0, deadline - time.monotonic())) for task in list(self._tasks.values()))
 
     # Running ------------------------------------------------------------------------------
     def _schedule(self) -> None:

@@ -363,7 +363,8 @@ class SettingsDialog(QDialog):
 
     def create_test_identity(self) -> bool:
         try:
-            suggested = " ".join(reversed(identity_setup.validate_person_name(self.name_edit.text()).split("^")[:2])).strip()
+            family_given = identity_setup.validate_person_name(self.name_edit.text()).split("^")[:2]
+            suggested = " ".join(reversed(family_given)).strip()
         except ValueError:
             suggested = ""
         name = self.ask_text("Create a test identity", "Name on the test certificate (NOT for clinical use):",

@@ -50,7 +50,8 @@ def shortcut_sections(window) -> list[tuple[str, list[tuple[str, str]]]]:
     sections.append(("Tools of the left button (in a viewport)",
                      [(key, tool.value) for tool, key in TOOL_SHORTCUTS.items()]))
     viewport = list(VIEWPORT_KEYS.items()) + list(VIEWER_KEYS.items())
-    viewport += [(" or ".join(sorted(_key_name(n, m) for n, m in NEXT_STAGE_KEYS)), "next stage of the hanging protocol"),
+    viewport += [(" or ".join(sorted(_key_name(n, m) for n, m in NEXT_STAGE_KEYS)),
+                  "next stage of the hanging protocol"),
                  (" or ".join(sorted(_key_name(n, m) for n, m in PREVIOUS_STAGE_KEYS)), "previous stage")]
     sections.append(("In a viewport", viewport))
     sections.append(("Mouse", list(MOUSE_BINDINGS.items())))

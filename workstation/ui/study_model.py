@@ -59,7 +59,7 @@ class StudyTableModel(QAbstractTableModel):
         if same_studies:
             old, self._rows = self._rows, rows
             last = len(Column) - 1
-            for i, (a, b) in enumerate(zip(old, rows)):
+            for i, (a, b) in enumerate(zip(old, rows, strict=True)):  # the same studies
                 if a != b:
                     self.dataChanged.emit(self.index(i, 0), self.index(i, last))
         else:
@@ -89,7 +89,7 @@ class StudyTableModel(QAbstractTableModel):
         position = {r.study_uid: n for n, r in enumerate(self._rows)}
         moved = [
             self.index(position[uid], i.column()) if uid in position else QModelIndex()
-            for i, uid in zip(persistent, uids)
+            for i, uid in zip(persistent, uids, strict=True)
         ]
         self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()

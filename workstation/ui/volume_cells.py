@@ -44,7 +44,8 @@ class VolumeCell(QWidget):
         self.view: MprView | VolumeView | None = None
         self.setStyleSheet("background-color: #000000;")
         self.note = QLabel(f"{label}\n" if label else "")
-        self.note.setText(self.note.text() + f"{'MPR ' + spec.plane if spec.type == 'mpr' else '3D'}: reading the volume…")
+        kind = f"MPR {spec.plane}" if spec.type == "mpr" else "3D"
+        self.note.setText(self.note.text() + f"{kind}: reading the volume…")
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #c8c8c8;")
@@ -110,7 +111,7 @@ class VolumeCells(QObject):
         if study != self._study:
             self.volumes.clear()
             self._study = study
-        for i, (vp, (r, c, rs, cs)) in enumerate(zip(viewports, cells)):
+        for i, (vp, (r, c, rs, cs)) in enumerate(zip(viewports, cells, strict=False)):
             if getattr(vp, "viewport_type", "stack") not in VOLUME_TYPES or not vp.filled or not vp.series_uid:
                 continue
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import QRect
@@ -48,10 +49,8 @@ def remember_placement(window: QWidget, memory: PlacementMemory) -> None:
     if normal.width() <= 0 or normal.height() <= 0:
         normal = window.geometry()
     memory.remember(_rect(normal), screens, maximized=window.isMaximized(), full_screen=window.isFullScreen())
-    try:
+    with contextlib.suppress(OSError):  # never keep the window from closing over a placement file
         memory.save()
-    except OSError:
-        pass  # never keep the window from closing over a placement file
 
 
 def frame_margins(window: QWidget) -> tuple[int, int, int, int]:

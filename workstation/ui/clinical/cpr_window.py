@@ -156,7 +156,8 @@ class CprWindow(QWidget):
         if self.path is None:
             return
         distance = self.position.value() * self.path.step_mm
-        section = cross_section(self.volume, self.path, distance, size_mm=50.0, pixel_mm=float(min(self.volume.spacing)))
+        section = cross_section(self.volume, self.path, distance, size_mm=50.0,
+                                pixel_mm=float(min(self.volume.spacing)))
         self.section_view.set_image(self._8bit(section), 1.0)
         self.section_view.text = f"at {distance:.1f} mm along the path"
         self._show_cpr()

@@ -73,9 +73,10 @@ class ImageView(QWidget):
                 y = r.y() + (row + 0.5) / h * r.height()
                 p.drawEllipse(QPointF(x, y), 3, 3)
         p.setPen(QColor(230, 230, 230))
-        p.drawText(self.rect().adjusted(6, 4, -6, -4), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.caption)
+        box = self.rect().adjusted(6, 4, -6, -4)
+        p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.caption)
         if self.text:
-            p.drawText(self.rect().adjusted(6, 4, -6, -4), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, self.text)
+            p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, self.text)
         p.end()
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
