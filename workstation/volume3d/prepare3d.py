@@ -13,6 +13,7 @@ worker has finished with them and returned them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -172,7 +173,14 @@ def _compute_gradients_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMa
     window.AddRenderer(renderer)
     renderer.ResetCamera()
     window.SetAbortRender(1)
-    mapper.Render(renderer, actor)
+    # This render holds Python's lock (VTK lets it go only in a window's render and an algorithm's
+    # update): at each progress report the worker sleeps a moment so that the GUI thread, when it
+    # waits for the lock, takes it in between.
+    pause = mapper.AddObserver("VolumeMapperComputeGradientsProgressEvent", lambda *_: time.sleep(0.002))
+    try:
+        mapper.Render(renderer, actor)
+    finally:
+        mapper.RemoveObserver(pause)
     renderer.RemoveVolume(actor)
     actor.SetMapper(None)  # type: ignore[arg-type]  # VTK takes None (no mapper); its stubs do not say so
 
