@@ -153,6 +153,7 @@ def _compute_gradients_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMa
     window is never initialised, so no OpenGL context is made here; the mapper keeps
     the gradients for its next render, in the view on the GUI thread.
     """
+    from vtkmodules.vtkCommonCore import vtkCommand
     from vtkmodules.vtkRenderingCore import vtkRenderer, vtkVolume, vtkVolumeProperty
     from vtkmodules.vtkRenderingOpenGL2 import vtkOSOpenGLRenderWindow
 
@@ -176,7 +177,7 @@ def _compute_gradients_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMa
     # This render holds Python's lock (VTK lets it go only in a window's render and an algorithm's
     # update): at each progress report the worker sleeps a moment so that the GUI thread, when it
     # waits for the lock, takes it in between.
-    pause = mapper.AddObserver("VolumeMapperComputeGradientsProgressEvent", lambda *_: time.sleep(0.002))
+    pause = mapper.AddObserver(vtkCommand.VolumeMapperComputeGradientsProgressEvent, lambda *_: time.sleep(0.002))
     try:
         mapper.Render(renderer, actor)
     finally:
