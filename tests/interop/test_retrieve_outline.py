@@ -9,6 +9,10 @@ inventory as before.
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -120,3 +124,129 @@ def test_archives_without_counts_get_the_full_inventory(archive_name, request, i
     # Neither reports SOP Classes in Study: the outline (its STUDY and SERIES questions asked at once,
     # as two associations will share the work) is not enough, and the instances are listed series by series.
     assert (levels["STUDY"], levels["SERIES"], levels["IMAGE"]) == (1, 2, len(series))
+
+
+N_SERIES = 150
+
+
+@pytest.fixture(scope="module")
+def one_series(tmp_path_factory, storage_port):
+    """Orthanc holding one study of one series of 150 small CT slices."""
+    from pydicom.uid import generate_uid
+
+    from tests.interop.peers import Modality, start_orthanc
+    from tests.net.helpers import make_ct
+
+    folder = tmp_path_factory.mktemp("one-series")
+    study, series = generate_uid(), generate_uid()
+    files = []
+    for i in range(1, N_SERIES + 1):
+        path = folder / f"{i:04d}.dcm"
+        make_ct(("Ends^Both", "LBX-E1"), study, series, i, rows=32).save_as(path, enforce_file_format=True)
+        files.append(path)
+    arc = start_orthanc(tmp_path_factory.mktemp("orthanc-ends"), [Modality(CALLING_AE, storage_port)],
+                        dicomweb=False)
+    try:
+        assert send_files(files, arc.peer, CALLING_AE).ok
+        yield arc, study
+    finally:
+        arc.stop()
+
+
+@pytest.fixture
+def first_waits_for_second(monkeypatch):
+    """The study-level association pauses after 5 objects until the other one has brought one (at most 20 s).
+
+    On a fast machine the small series could otherwise be done before it is
+    listed; this makes the two associations really share it.
+    """
+    from workstation.net import two_ended
+
+    real = two_ended.Arrivals.first
+
+    def first(self, sop_uid):
+        real(self, sop_uid)
+        if len(self.first_arrivals()) == 5:
+            deadline = time.monotonic() + 20
+            while (self.second_count == 0 and not self.crossed.is_set() and not self.abandoned.is_set()
+                   and time.monotonic() < deadline):
+                time.sleep(0.01)
+
+    monkeypatch.setattr(two_ended.Arrivals, "first", first)
+
+
+def _both_ends_line(caplog) -> str:
+    lines = [r.getMessage() for r in caplog.records if "retrieve from both ends" in r.getMessage()]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_one_series_is_fetched_from_both_ends(one_series, first_waits_for_second, levels, caplog, home, settings,
+                                              cache):
+    arc, study = one_series
+    caplog.set_level(logging.INFO, logger="workstation.net.retrieve")
+    report = retrieve(arc.node(max_associations=2), settings, home, cache, study, method="get")
+    assert report.ok, report.summary()
+    assert (report.expected, report.retrieved, report.failed) == (N_SERIES, N_SERIES, 0)
+    line = _both_ends_line(caplog)
+    first, second, left = (int(x) for x in re.findall(r"(\d+) (?:by|from|left)", line))
+    assert first >= 5 and second > 0 and left == 0, line
+    assert cache.study(study).num_instances == N_SERIES
+    assert verify(cache, check_hashes=True).tidy
+    assert levels["IMAGE"] == 1  # the series listed once, while the transfer ran
+
+
+def test_what_the_two_ends_miss_is_fetched_by_uid(one_series, first_waits_for_second, monkeypatch, caplog, home,
+                                                  settings, cache):
+    """An archive whose order is not what it looked like: the second walk runs into the first; nothing is lost."""
+    from workstation.net import retrieve as retrieve_module
+
+    arc, study = one_series
+    # The second association walks the same way as the first: they collide at once.
+    monkeypatch.setattr(retrieve_module, "second_walk", lambda order, arrived: list(reversed(order)) if
+                        arrived and arrived[0] == order[-1] else list(order))
+    caplog.set_level(logging.INFO, logger="workstation.net.retrieve")
+    report = retrieve(arc.node(max_associations=2), settings, home, cache, study, method="get")
+    assert report.ok, report.summary()
+    assert (report.expected, report.retrieved, report.failed, report.cancelled) == (N_SERIES, N_SERIES, 0, False)
+    first, second, left = (int(x) for x in re.findall(r"(\d+) (?:by|from|left)", _both_ends_line(caplog)))
+    assert left > 0 and first + second + left >= N_SERIES
+    assert verify(cache, check_hashes=True).tidy
+
+
+def test_cancelling_a_retrieve_from_both_ends(one_series, first_waits_for_second, home, settings, cache):
+    arc, study = one_series
+    cancel = threading.Event()
+
+    def progress(p):
+        if p.completed >= 10:
+            cancel.set()
+
+    report = retrieve(arc.node(max_associations=2), settings, home, cache, study, method="get", progress=progress,
+                      cancel=cancel)
+    assert report.cancelled and not report.ok
+    assert 0 < report.retrieved < N_SERIES and report.failed == N_SERIES - report.retrieved
+    assert cache.study(study).num_instances == report.retrieved
+    again = retrieve(arc.node(max_associations=2), settings, home, cache, study, method="get")
+    assert again.ok and again.retrieved == N_SERIES - report.retrieved
+    assert verify(cache, check_hashes=True).tidy
+
+
+def test_an_archive_that_refuses_a_second_association(one_series, first_waits_for_second, monkeypatch, home, settings,
+                                                      cache):
+    """The second association is a bonus: refused, the first one brings everything and nothing fails."""
+    from workstation.net import retrieve as retrieve_module
+    from workstation.net.association import NetworkError
+
+    real = retrieve_module._run_get
+
+    def run_get(*args, **kwargs):
+        if args[5] == 1:  # the key of the second association
+            raise NetworkError("ORTHANC rejected the association (local limit exceeded)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(retrieve_module, "_run_get", run_get)
+    arc, study = one_series
+    report = retrieve(arc.node(max_associations=2), settings, home, cache, study, method="get")
+    assert report.ok and not report.error, report.summary()
+    assert (report.retrieved, report.failed) == (N_SERIES, 0)

@@ -75,6 +75,7 @@ from workstation.net.storage_scp import (
     stage_received,
     status_dataset,
 )
+from workstation.net.two_ended import Arrivals, second_walk
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
 
@@ -323,11 +324,14 @@ def _get_contexts(sop_classes: set[str], get_class: str) -> list[Any]:
 
 def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str], unit: Unit, key: int,
              tally: _Tally, cache: StudyCache, is_cancelled: Callable[[], bool],
-             committer: GroupCommitter | None = None) -> _UnitResult:
-    """One C-GET; received instances are written at once and indexed in groups.
+             committer: GroupCommitter | None = None, *, more: Callable[[], Unit | None] | None = None,
+             arrived: Callable[[str], None] | None = None) -> _UnitResult:
+    """One C-GET (then those ``more()`` gives, on the same association); received instances are written at
+    once and indexed in groups.
 
     Every instance answered Success is committed (synced and indexed, or
     failed) before this returns, whatever happened to the association.
+    ``arrived`` is told the SOP Instance UID of every object received.
     """
     contexts = _get_contexts(sop_classes, sop_class)
     ae = make_ae(calling_ae, peer.timeout, contexts)
@@ -346,6 +350,8 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
             received = stage_received(group, data, peer.ae_title, source)
         finally:
             data.discard()  # pynetdicom's C-GET path never removes its temporary file
+        if arrived is not None and received.sop_instance_uid:
+            arrived(received.sop_instance_uid)
         if received.status != 0:
             log.warning("C-GET sub-operation %s answered 0x%04X: %s", received.sop_instance_uid or "(unreadable)",
                         received.status, received.message)
@@ -359,7 +365,14 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
                 responses = assoc.send_c_get(_identifier(u), sop_class, msg_id=1)
                 return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-GET")
 
-            return _with_uid_list_retry(request, unit, is_cancelled)
+            result = _with_uid_list_retry(request, unit, is_cancelled)
+            while more is not None and not is_cancelled() and status_category(result.status) in ("Success",
+                                                                                                  "Warning"):
+                following = more()
+                if following is None:
+                    break
+                result = _with_uid_list_retry(request, following, is_cancelled)
+            return result
     finally:
         if own:
             group.close()
@@ -402,6 +415,88 @@ def _run_units(units: Sequence[Unit], method: str, node: Node | Peer, settings: 
     finally:
         if committer is not None:
             committer.close()
+
+
+#: A single series at least this big is fetched from both ends (:mod:`workstation.net.two_ended`).
+TWO_ENDED_MIN = 64
+_CHUNK = 25  # instances per request of the second association
+
+
+def _two_ended_fits(units: list[Unit], plan: Outline, node: Node) -> bool:
+    return (node.max_associations > 1 and len(units) == 1 and units[0].level == "STUDY" and len(plan.series) == 1
+            and plan.instances >= TWO_ENDED_MIN)
+
+
+def _run_two_ended(unit: Unit, plan: Outline, node: Node, settings: Settings, cache: StudyCache, sop_classes: set[str],
+                   tally: _Tally, is_cancelled: Callable[[], bool]) -> list[_UnitResult]:
+    """C-GET of a one-series study on two associations, the second one from the other end once it is listed.
+
+    See :mod:`workstation.net.two_ended`.  The study-level request starts at
+    once; the series is listed meanwhile; what neither association brought is
+    fetched by SOP Instance UID at the end.
+    """
+    peer = peer_of(node)
+    sop_class = _sop_classes(node, False)
+    arrivals = Arrivals()
+    committer = GroupCommitter(cache)
+    series_uid = next(iter(plan.series))
+
+    def first_cancelled() -> bool:
+        return is_cancelled() or arrivals.crossed.is_set()
+
+    def first() -> _UnitResult:
+        try:
+            return _run_get(peer, settings.ae_title, sop_class, sop_classes, unit, 0, tally, cache, first_cancelled,
+                            committer, arrived=arrivals.first)
+        except NetworkError as exc:
+            return _UnitResult(unit, None, str(exc))
+
+    tally.expect(0, unit.expected)
+    results: list[_UnitResult] = []
+    inv: Inventory | None = None
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieve-get") as pool:
+            started = pool.submit(first)
+            try:
+                inv = inventory(node, settings.ae_title, plan.study_uid, [series_uid], is_cancelled)
+            except NetworkError as exc:
+                log.info("cannot list the series while retrieving it (%s): one association", exc)
+            walk = second_walk(inv.sop_uids, arrivals.first_arrivals()) if inv is not None else None
+            if walk is not None and not started.done() and not is_cancelled():
+                def more() -> Unit | None:
+                    chunk = arrivals.claim_next(walk, _CHUNK, _CHUNK)
+                    return Unit("IMAGE", plan.study_uid, series_uid, tuple(chunk), len(chunk)) if chunk else None
+
+                opening = more()
+                if opening is not None:
+                    try:
+                        results.append(_run_get(peer, settings.ae_title, sop_class, sop_classes, opening, 1, tally,
+                                                cache, is_cancelled, committer, more=more, arrived=arrivals.second))
+                    except NetworkError as exc:
+                        # A second association is a bonus (the archive may allow one only): the first goes on.
+                        log.info("second association for %s failed (%s); one association", plan.study_uid, exc)
+                        arrivals.abandon()
+            head = started.result()
+        if arrivals.crossed.is_set() and head.status is not None and status_category(head.status) == "Cancel":
+            head = _UnitResult(unit, None, "", head.completed)  # stopped where the second one began: not a cancel
+        results.insert(0, head)
+        committer.flush()
+        if inv is not None and not is_cancelled() and not any(r.error for r in results):
+            left = plan_units(inv, cached_uids(cache, inv.sop_uids), 1)
+            log.info("retrieve from both ends: %d by the study-level request, %d from the other end%s, %d left",
+                     len(arrivals.first_arrivals()), arrivals.second_count,
+                     "" if walk is not None else " (no split: the archive's order is its own)",
+                     sum(u.expected for u in left))
+            for key, rest in enumerate(left, start=2):
+                try:
+                    results.append(_run_get(peer, settings.ae_title, sop_class, sop_classes, rest, key, tally, cache,
+                                            is_cancelled, committer))
+                except NetworkError as exc:
+                    results.append(_UnitResult(rest, None, str(exc)))
+                    break
+    finally:
+        committer.close()
+    return results
 
 
 def retrieve(
@@ -571,6 +666,8 @@ def _execute_units(units: list[Unit], method: str, node: Node | Peer, settings: 
             else:
                 report.error = f"C-MOVE refused — {advice}"
                 return
+    elif isinstance(target, Outline) and isinstance(node, Node) and _two_ended_fits(units, target, node):
+        results = _run_two_ended(units[0], target, node, settings, cache, sop_classes, tally, is_cancelled)
     else:
         results = _run_units(units, "get", node, settings, cache, sop_classes, tally, is_cancelled)
     errors = [r.error for r in results if r.error and r.error != "not started"]
@@ -607,18 +704,18 @@ def _account_outline(report: RetrieveReport, plan: Outline, node: Node | Peer, s
                      cache: StudyCache, tally: _Tally, is_cancelled: Callable[[], bool]) -> None:
     """Counts of a retrieve started from an :class:`Outline` (nothing of the study was cached before).
 
-    What is in the cache now is what was retrieved; the archive's count (or
-    its sub-operation counters, when higher) is what was expected.  When some
+    What is in the cache now is what was retrieved; the archive's count is
+    what was expected.  When some
     are missing, the archive is asked which instances it holds so the report
     can name them (unless the retrieve was cancelled or the archive is gone).
     """
-    snap = tally.snapshot()
     report.bytes = tally.bytes
     if tally.refusals:
         reasons = "; ".join(f"{text} ({n}x)" if n > 1 else text for text, n in list(tally.refusals.items())[:5])
         report.notes.append(f"{sum(tally.refusals.values())} objects the archive sent could not be stored: {reasons}")
     report.retrieved = _present(cache, plan)
-    report.expected = max(plan.instances, snap.completed + snap.failed + snap.warning, report.retrieved)
+    # Not the sub-operation counters: fetched from both ends, an instance may have come twice.
+    report.expected = max(plan.instances, report.retrieved)
     report.failed = report.expected - report.retrieved
     if not report.bytes and report.retrieved:
         study = cache.study(plan.study_uid)
