@@ -12,6 +12,8 @@ from workstation.cli.common import CliError, Context, Subparsers, print_json
 if TYPE_CHECKING:  # pydicom is loaded by the handlers that need it (start-up is mostly imports)
     from pydicom import Dataset
 
+    from workstation.imaging.render import Rendered
+
 
 def register(sub: Subparsers) -> None:
     """Add this area's subcommands to the lightbox parser."""
@@ -58,7 +60,7 @@ def register(sub: Subparsers) -> None:
 
 def _render(args: argparse.Namespace, ctx: Context) -> int:
     from workstation.imaging.pipeline import Window
-    from workstation.imaging.render import RenderError, render_file, write_png
+    from workstation.imaging.render import RenderError, render_file
 
     source = Path(args.file)
     if not source.is_file():
@@ -89,6 +91,35 @@ def _render(args: argparse.Namespace, ctx: Context) -> int:
         )
     except RenderError as exc:
         raise CliError(f"cannot render {source.name}: {exc}") from None
+    _write_and_report(args, source, rendered)
+    return 0
+
+
+def _write_and_report(
+    args: argparse.Namespace,
+    source: Path,
+    rendered: Rendered,
+    *,
+    pstate: dict[str, object] | None = None,
+    describe: str | None = None,
+) -> None:
+    """Write the rendered frame as a PNG and say what was written (a line, or JSON with ``--json``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The render command's arguments (``out``, ``json``).
+    source : pathlib.Path
+        The image; the PNG is named after it when ``--out`` is not given.
+    rendered : Rendered
+        What the display pipeline made of the frame.
+    pstate : dict, optional
+        The applied presentation state's JSON entry.
+    describe : str, optional
+        What the line says after the size, in place of the applied window.
+    """
+    from workstation.imaging.render import write_png
+
     out = Path(args.out) if args.out else Path.cwd() / (source.stem + ".png")
     try:
         write_png(rendered.pixels, out)
@@ -97,26 +128,30 @@ def _render(args: argparse.Namespace, ctx: Context) -> int:
     rows, columns = rendered.pixels.shape[:2]
     applied = rendered.window
     if args.json:
-        print_json(
-            {
-                "out": str(out),
-                "rows": rows,
-                "columns": columns,
-                "color": rendered.pipeline.is_color,
-                "window": None
-                if applied is None
-                else {
-                    "center": applied.center,
-                    "width": applied.width,
-                    "function": applied.function,
-                    "explanation": applied.explanation,
-                },
+        report: dict[str, object] = {
+            "out": str(out),
+            "rows": rows,
+            "columns": columns,
+            "color": rendered.pipeline.is_color,
+        }
+        if pstate is not None:
+            report["pstate"] = pstate
+        report["window"] = (
+            None
+            if applied is None
+            else {
+                "center": applied.center,
+                "width": applied.width,
+                "function": applied.function,
+                "explanation": applied.explanation,
             }
         )
+        print_json(report)
+    elif describe is not None:
+        print(f"wrote {out} ({columns}x{rows}, {describe})")
     else:
         voi = "" if applied is None else f", {applied.describe()}"
         print(f"wrote {out} ({columns}x{rows}{voi})")
-    return 0
 
 
 def _presentation_state(ctx: Context, reference: str) -> Dataset:
@@ -138,34 +173,28 @@ def _presentation_state(ctx: Context, reference: str) -> Dataset:
 
 
 def _render_with_pstate(args: argparse.Namespace, ctx: Context, source: Path) -> int:
-    from workstation.imaging.render import RenderError, render_with_presentation_state, write_png
+    from workstation.imaging.render import RenderError, render_with_presentation_state
 
     state = _presentation_state(ctx, args.pstate)
     try:
         rendered = render_with_presentation_state(source, state, args.frame - 1)
     except RenderError as exc:
         raise CliError(f"cannot render {source.name} with the presentation state: {exc}") from None
-    out = Path(args.out) if args.out else Path.cwd() / (source.stem + ".png")
-    try:
-        write_png(rendered.pixels, out)
-    except OSError as exc:
-        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
-    rows, columns = rendered.pixels.shape[:2]
-    applied = rendered.window
     label = str(state.get("ContentLabel", "") or "")
-    if args.json:
-        print_json({
-            "out": str(out), "rows": rows, "columns": columns, "color": False,
-            "pstate": {"sop_instance_uid": str(state.get("SOPInstanceUID", "")), "content_label": label,
-                       "rotation": int(state.get("ImageRotation", 0) or 0),
-                       "flip_horizontal": str(state.get("ImageHorizontalFlip", "N")).upper() == "Y",
-                       "presentation_lut_shape": str(state.get("PresentationLUTShape", "") or ""),
-                       "shutter": "ShutterShape" in state},
-            "window": None if applied is None else {"center": applied.center, "width": applied.width,
-                                                    "function": applied.function,
-                                                    "explanation": applied.explanation},
-        })
-    else:
-        voi = "identity VOI" if applied is None else applied.describe()
-        print(f"wrote {out} ({columns}x{rows}, presentation state {label or '(no label)'}: {voi})")
+    applied = rendered.window
+    voi = "identity VOI" if applied is None else applied.describe()
+    _write_and_report(
+        args,
+        source,
+        rendered,
+        pstate={
+            "sop_instance_uid": str(state.get("SOPInstanceUID", "")),
+            "content_label": label,
+            "rotation": int(state.get("ImageRotation", 0) or 0),
+            "flip_horizontal": str(state.get("ImageHorizontalFlip", "N")).upper() == "Y",
+            "presentation_lut_shape": str(state.get("PresentationLUTShape", "") or ""),
+            "shutter": "ShutterShape" in state,
+        },
+        describe=f"presentation state {label or '(no label)'}: {voi}",
+    )
     return 0
