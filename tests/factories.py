@@ -76,7 +76,9 @@ def ct_dataset(
     return ds
 
 
-def write_series(folder: Path, n: int, *, study_uid: str | None = None, series_uid: str | None = None, **kw) -> list[Path]:
+def write_series(
+    folder: Path, n: int, *, study_uid: str | None = None, series_uid: str | None = None, **kw
+) -> list[Path]:
     """Write ``n`` slices of one series into ``folder``; returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     study_uid = study_uid or uid()

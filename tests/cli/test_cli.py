@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -107,10 +108,8 @@ def test_sigkill_mid_import_leaves_a_consistent_cache(lightbox_home, tmp_path):
         assert proc.poll() is None, "the import finished before it could be killed"
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=30)
     res = run(["cache", "verify", "--json"], lightbox_home)
     report = json.loads(res.stdout)

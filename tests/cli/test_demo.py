@@ -36,10 +36,12 @@ def test_demo_no_gui_serves_the_demo_studies_and_stops(lightbox_home):
         config = json.loads((lightbox_home / "config.json").read_text())
         node = next(n for n in config["nodes"] if n["name"] == "DEMO")
         assert node["host"] == "127.0.0.1"
-        studies = list(find(Peer("127.0.0.1", node["port"], node["ae_title"], timeout=10), "LIGHTBOX", "STUDY", {"StudyInstanceUID": ""}))
+        peer = Peer("127.0.0.1", node["port"], node["ae_title"], timeout=10)
+        studies = list(find(peer, "LIGHTBOX", "STUDY", {"StudyInstanceUID": ""}))
         assert len(studies) == 10  # one row per study, however many instances the archive holds
         listed = subprocess.run(
-            [sys.executable, "-m", "workstation", "studies", "--json"], env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "workstation", "studies", "--json"],
+            env=env, capture_output=True, text=True, timeout=60,
         )
         cached = json.loads(listed.stdout)
         assert {s["study_uid"] for s in cached} == {str(s.StudyInstanceUID) for s in studies}

@@ -71,7 +71,8 @@ def test_bad_display_settings_are_refused(tmp_path, capsys):
     assert not (home / "config.json").exists()
     res = call(["display", "set", "X@1x1", "--mode", "gsdf", "--lmin", "0.5", "--lmax", "300"], home, capsys)
     assert res.returncode == 0
-    assert load(home / "config.json").extra["display"]["monitors"]["X@1x1"] == {"mode": "gsdf", "l_min": 0.5, "l_max": 300.0}
+    monitors = load(home / "config.json").extra["display"]["monitors"]
+    assert monitors["X@1x1"] == {"mode": "gsdf", "l_min": 0.5, "l_max": 300.0}
 
 
 def test_conformance_check_from_csv_and_typed_values_goes_to_the_qa_log(tmp_path, capsys):

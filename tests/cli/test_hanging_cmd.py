@@ -39,7 +39,8 @@ def test_hang_json_on_the_demo(demo, capsys):  # noqa: F811
                                                 for k in ("rcc", "lcc", "rmlo", "lmlo")]
     assert all(v["status"] == "filled" for v in first)
     # the protocol can be forced, and "protocols match" says the same
-    res = call(["protocols", "match", demo.uids["ct-chest-2024"], "--protocol", "default"], demo.home.config_dir, capsys)
+    res = call(["protocols", "match", demo.uids["ct-chest-2024"], "--protocol", "default"],
+               demo.home.config_dir, capsys)
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("Protocol: Default") and "chosen by the user" in res.stdout
     text = call(["protocols", "match", demo.uids["mr-brain-2024"]], demo.home.config_dir, capsys).stdout

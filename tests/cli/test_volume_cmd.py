@@ -45,7 +45,8 @@ def test_mpr_and_render3d_write_pngs(series, tmp_path, capsys):
     d = json.loads(capsys.readouterr().out)
     assert out.is_file() and d["plane"] == "sagittal" and d["window"] == [40, 400]
     out3 = tmp_path / "vr.png"
-    assert main(["render3d", series, "--preset", "ct-bone", "--azimuth", "45", "--size", "64x64", "--out", str(out3)]) == 0
+    assert main(["render3d", series, "--preset", "ct-bone", "--azimuth", "45", "--size", "64x64",
+                 "--out", str(out3)]) == 0
     assert "CPU ray casting" in capsys.readouterr().out and out3.is_file()
 
 

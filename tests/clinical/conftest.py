@@ -43,7 +43,8 @@ def demo_cache(small_demo_dir, tmp_path_factory):
 
     home = Home.single(tmp_path_factory.mktemp("clinical-home"))
     cache = StudyCache.open(home)
-    folders = [small_demo_dir / "LBX-0001" / name for name in ("20240415_PETCT_FDG", "20240312_CT_CHEST", "20230307_CT_CHEST")]
+    folders = [small_demo_dir / "LBX-0001" / name
+               for name in ("20240415_PETCT_FDG", "20240312_CT_CHEST", "20230307_CT_CHEST")]
     folders += [small_demo_dir / "LBX-0002" / name for name in ("20240205_MR_BRAIN", "20230130_MR_BRAIN")]
     import_paths(cache, folders, workers=1)
     yield cache

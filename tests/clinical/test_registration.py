@@ -39,7 +39,8 @@ def _prior(current, truth) -> object:
     inverse = truth.GetInverse()
     moved = sitk.Resample(fixed, fixed, inverse, sitk.sitkLinear, -1024.0, sitk.sitkFloat32)
     return dataclasses.replace(current, array=sitk.GetArrayFromImage(moved), rescaled=True,
-                               frame_of_reference_uid="2.25.1234", rescale_slope=1.0, rescale_intercept=0.0)  # fmt: skip
+                               frame_of_reference_uid="2.25.1234",
+                               rescale_slope=1.0, rescale_intercept=0.0)  # fmt: skip
 
 
 def test_recovers_the_known_transform(current):

@@ -33,7 +33,8 @@ def _sphere_masks(cts, sphere) -> np.ndarray:
 
 def _description(number: int, label: str, lab=None) -> hd.seg.SegmentDescription:
     d = hd.seg.SegmentDescription(
-        segment_number=number, segment_label=label, segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
+        segment_number=number, segment_label=label,
+        segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
         segmented_property_type=codes.SCT.Nodule, algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
     )  # fmt: skip
     if lab is not None:
@@ -55,7 +56,8 @@ def binary_seg(small_demo_dir, tmp_path_factory):
     cts = _ct(small_demo_dir)
     nodule, cyst = _sphere_masks(cts, CT_SPHERES[0]), _sphere_masks(cts, CT_SPHERES[2])
     pixels = np.stack([nodule, cyst], axis=-1).astype(np.uint8)
-    seg = _seg(cts, pixels, "BINARY", [_description(1, "RLL nodule", [35585, 53662, 50860]), _description(2, "Liver cyst")])
+    seg = _seg(cts, pixels, "BINARY",
+               [_description(1, "RLL nodule", [35585, 53662, 50860]), _description(2, "Liver cyst")])
     path = tmp_path_factory.mktemp("seg") / "binary.dcm"
     seg.save_as(path)
     return path, cts, (nodule, cyst)

@@ -15,7 +15,8 @@ from workstation.display.gsdf import gsdf_luminances, jnd_index, luminance
 
 DCMDSPFN = shutil.which("dcmdspfn")
 MONITOR_LUTS = sorted(glob.glob("/usr/share/dcmtk*/monitor.lut"))
-needs_dcmtk = pytest.mark.skipif(DCMDSPFN is None or not MONITOR_LUTS, reason="DCMTK (dcmdspfn, monitor.lut) is not installed")
+needs_dcmtk = pytest.mark.skipif(DCMDSPFN is None or not MONITOR_LUTS,
+                                 reason="DCMTK (dcmdspfn, monitor.lut) is not installed")
 
 
 def test_formula_ends_and_inverse():

@@ -63,7 +63,8 @@ def test_tg18_qc_patches_are_where_and_what_the_specification_says(size):
             # A centred square half the cell's side at the inner value; the rest is the cell's value.
             ys, xs = np.nonzero(cell == SPEC_1K["inner"][value])
             assert len(ys) == (p // 2) ** 2 and ys.max() - ys.min() + 1 == p // 2 == xs.max() - xs.min() + 1
-            assert abs((ys.min() + ys.max()) / 2 - (p - 1) / 2) <= 1 and abs((xs.min() + xs.max()) / 2 - (p - 1) / 2) <= 1
+            assert abs((ys.min() + ys.max()) / 2 - (p - 1) / 2) <= 1
+            assert abs((xs.min() + xs.max()) / 2 - (p - 1) / 2) <= 1
             assert np.count_nonzero(cell == value) == p * p - (p // 2) ** 2, (row, col)
             continue
         # The cell's middle is the step; the corners are the low-contrast squares.

@@ -1,4 +1,7 @@
-"""The small demo set plus a report (SR), key images (KOS) and a presentation state (GSPS) that name and refer to its images."""
+"""The small demo set plus a report (SR), key images (KOS) and a presentation state (GSPS).
+
+All three name and refer to the set's images.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ def demo_set(tmp_path_factory) -> list[Path]:
     headers = [h for h in headers if str(h.StudyInstanceUID) == study]
     name = str(headers[0].PatientName).replace("^", " ")
     findings = f"Patient {name} ({headers[0].PatientID}): no change since the prior."
-    sr = build_sr(BuildRequest(get_template("general"), ReportContent("general", {"findings": findings, "impression": "ok"}),
+    content = ReportContent("general", {"findings": findings, "impression": "ok"})
+    sr = build_sr(BuildRequest(get_template("general"), content,
                                headers[:3], Observer("Doe^Jane", "St. Elsewhere"), state=ReportState.FINAL))
     kos = build_key_object_selection(headers[:2], description="key images")
     marks = ImageAnnotation(graphics=(GraphicItem("POLYLINE", ((2.0, 2.0), (20.0, 12.0))),),

@@ -93,7 +93,8 @@ def check_copy(original: pydicom.Dataset, copy: pydicom.Dataset, deid: Deidentif
         elif code in ("D", "ZD", "XD", "XZD", "XZ") and got is not None and elem.VR != "SQ" \
                 and elem.value not in (None, "") and got.value == elem.value:
             problems.append(f"{kw}: {code} but the original value is kept")
-        elif code in ("U", "XZU") and elem.VR == "UI" and elem.value and (got is None or str(got.value) != deid.new_uid(str(elem.value))):
+        elif code in ("U", "XZU") and elem.VR == "UI" and elem.value \
+                and (got is None or str(got.value) != deid.new_uid(str(elem.value))):
             problems.append(f"{kw}: U but not the consistent new UID")
     for _path, elem in _walk(copy):
         if elem.VR == "UI" and elem.value and str(elem.value) not in UID_dictionary \
