@@ -6,36 +6,14 @@ through the text layer (sr_text) that the panel's preview and the PDF print.
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 from tests.reporting.conftest import dciodvfy_errors, run_tool
+from tests.reporting.sr_tree import containers, rounded_values
 from workstation.reporting import precision
 from workstation.reporting.inputs import ImageRef, Measurement, ReportContent
 from workstation.reporting.sr_build import BuildRequest, Observer, ReportState, build_sr
 from workstation.reporting.sr_text import headings, render
 from workstation.reporting.templates import get_template
-
-
-def containers(item, depth=0):
-    """(depth, concept meaning) of every CONTAINER below ``item``."""
-    out = []
-    for child in item.get("ContentSequence", []):
-        if child.ValueType == "CONTAINER":
-            out.append((depth, child.ConceptNameCodeSequence[0].CodeMeaning))
-            out += containers(child, depth + 1)
-    return out
-
-
-def nums(item):
-    for child in item.get("ContentSequence", []):
-        if child.ValueType == "NUM":
-            yield child
-        yield from nums(child)
-
-
-def declared_places(num) -> int:
-    unit = num.MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0].CodeValue
-    return precision.decimals_for(unit)
 
 
 def test_precision_per_unit():
@@ -47,7 +25,8 @@ def test_precision_per_unit():
     assert precision.shown(12.345, "deg") == "12.3°"
     assert precision.shown(-650.4, "[hnsf'U]") == "-650 HU"
     ref = ImageRef("1.2.840.10008.5.1.4.1.1.2", "1.2.3")
-    assert Measurement("length", 95.9804738508595, "mm", ref, "POLYLINE", ((0, 0), (1, 1))).describe() == "Length: 96.0 mm"
+    length = Measurement("length", 95.9804738508595, "mm", ref, "POLYLINE", ((0, 0), (1, 1)))
+    assert length.describe() == "Length: 96.0 mm"
 
 
 def test_each_heading_is_a_container_and_numbers_are_rounded(study, tmp_path):
@@ -66,13 +45,7 @@ def test_each_heading_is_a_container_and_numbers_are_rounded(study, tmp_path):
     assert containers(ds) == [
         (0, "History"), (0, "Findings"), (1, "Lungs and airways"), (1, "Mediastinum, heart and vessels"),
         (0, "Impressions"), (0, "Recommendations")]
-    values = []
-    for num in nums(ds):
-        text = str(num.MeasuredValueSequence[0].NumericValue)
-        places = max(0, -Decimal(text).as_tuple().exponent)
-        assert places <= declared_places(num), (text, declared_places(num))
-        values.append(text)
-    assert values == ["8.5", "96.0", "52.3", "-650"]
+    assert rounded_values(ds) == ["8.5", "96.0", "52.3", "-650"]
     path = tmp_path / "sr.dcm"
     ds.save_as(path, enforce_file_format=True)
     assert dciodvfy_errors(path) == []

@@ -20,7 +20,6 @@ import datetime as dt
 import json
 import subprocess
 import urllib.request
-from decimal import Decimal
 
 import pytest
 from cryptography import x509
@@ -35,7 +34,7 @@ from PySide6.QtWidgets import QApplication
 from tests.hanging.conftest import demo  # noqa: F401 - the session's small demo studies
 from tests.interop.peers import ORTHANC, ArchiveProcess, Modality, free_port, start_orthanc
 from tests.reporting.conftest import run_tool
-from workstation.reporting import precision
+from tests.reporting.sr_tree import containers, rounded_values
 from workstation.store.importer import import_paths
 from workstation.ui.app import compose_main_window
 
@@ -112,22 +111,6 @@ def type_into(qtbot, widget, text: str) -> None:
     qtbot.keyClicks(widget, text)
 
 
-def containers(item, depth=0):
-    out = []
-    for child in item.get("ContentSequence", []):
-        if child.ValueType == "CONTAINER":
-            out.append((depth, child.ConceptNameCodeSequence[0].CodeMeaning))
-            out += containers(child, depth + 1)
-    return out
-
-
-def nums(item):
-    for child in item.get("ContentSequence", []):
-        if child.ValueType == "NUM":
-            yield child
-        yield from nums(child)
-
-
 def test_sign_and_send_from_the_window_alone(qtbot, home, cache, demo, tmp_path):  # noqa: F811
     assert not home.config_file.exists()  # a fresh home: nothing set
     study_uid = demo.uids["ct-chest-2024"]
@@ -155,7 +138,8 @@ def test_sign_and_send_from_the_window_alone(qtbot, home, cache, demo, tmp_path)
         prior = cache.study(demo.uids["ct-chest-2023"])
         shown_date = f"{prior.study_date[:4]}-{prior.study_date[4:6]}-{prior.study_date[6:]}"
         qtbot.waitUntil(lambda: panel.form.line_edit("comparison_date").text() == shown_date, timeout=WAIT_MS)
-        assert panel.form.line_edit("comparison").toPlainText() == f"{prior.description} of {shown_date}"  # "CT CHEST …"
+        comparison = panel.form.line_edit("comparison").toPlainText()
+        assert comparison == f"{prior.description} of {shown_date}"  # "CT CHEST …"
         assert "Comparison filled from the prior" in panel.message()
         type_into(qtbot, panel.form.line_edit("comparison"), "CT Thorax of last year")
 
@@ -245,13 +229,7 @@ def test_sign_and_send_from_the_window_alone(qtbot, home, cache, demo, tmp_path)
         ds = dcmread(held)
         assert containers(ds) == [(0, "Prior Procedure Descriptions"), (0, "Findings"), (1, "Lungs and airways"),
                                   (1, "Mediastinum, heart and vessels"), (0, "Impressions")]
-        values = []
-        for num in nums(ds):
-            text = str(num.MeasuredValueSequence[0].NumericValue)
-            unit = num.MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0].CodeValue
-            assert max(0, -Decimal(text).as_tuple().exponent) <= precision.decimals_for(unit), text
-            values.append(text)
-        assert values == ["4.5"]
+        assert rounded_values(ds) == ["4.5"]
         assert ds.VerifyingObserverSequence[0].VerifyingObserverName == "Doe^Jane"
     finally:
         arc.stop()
