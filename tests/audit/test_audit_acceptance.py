@@ -12,7 +12,7 @@ from lxml import etree
 
 from tests.audit import rsyslog_peer
 from tests.audit.schema import validate
-from tests.audit.test_audit_repository import home_sending_to
+from tests.audit.conftest import home_sending_to
 from tests.net.helpers import free_port, write_study_set
 from workstation import audit
 from workstation.cli import main
@@ -41,16 +41,6 @@ def archive(tmp_path):
         yield emb
     finally:
         emb.stop()
-
-
-@pytest.fixture
-def repository(tmp_path):
-    repo = rsyslog_peer.RsyslogRepository(tmp_path / "rsyslog")
-    repo.start()
-    try:
-        yield repo
-    finally:
-        repo.stop()
 
 
 def _lb(home, *args) -> str:

@@ -7,33 +7,13 @@ import pytest
 from lxml import etree
 
 from tests.audit import rsyslog_peer
+from tests.audit.conftest import home_sending_to
 from tests.audit.schema import validate
 from workstation import audit, config
 from workstation.audit import events
-from workstation.home import Home
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(180),
               pytest.mark.skipif(not rsyslog_peer.available(), reason="rsyslog with rsyslog-gnutls not installed")]
-
-
-@pytest.fixture
-def repository(tmp_path):
-    repo = rsyslog_peer.RsyslogRepository(tmp_path / "rsyslog")
-    repo.start()
-    try:
-        yield repo
-    finally:
-        repo.stop()
-
-
-def home_sending_to(folder, repo, transport="tls") -> Home:
-    home = Home.single(folder).ensure()
-    settings = config.Settings()
-    settings.extra["audit"] = {"repository": f"127.0.0.1:{repo.port}", "transport": transport,
-                               "ca_file": str(repo.pki["ca"]), "timeout_s": 3}
-    settings.extra["reporting"] = {"radiologist_name": "Dr Ana Ruiz", "radiologist_id": "RAD-7"}
-    config.save(settings, home.config_file)
-    return home
 
 
 def _patients(messages):
