@@ -41,6 +41,18 @@ def rss_bytes() -> int:
     return 0
 
 
+def wheel(widget, notches: int) -> None:
+    """Send one wheel event of ``notches`` steps (negative: towards the reader) to the widget's centre."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    at = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(at, at, QPoint(0, 0), QPoint(0, 120 * notches), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
 def application():
     from workstation.ui.app import application as app
 

@@ -26,21 +26,10 @@ from bench._source import use_source_from_argv
 
 SOURCE = use_source_from_argv()  # --source DIR: another checkout of the package (before/after)
 
-from bench._viewer import application, cached_ct, remove_home  # noqa: E402
+from bench._viewer import application, cached_ct, remove_home, wheel  # noqa: E402
 
 TARGET_FPS = 60.0
 _CPU = [0.0]  # the last _scroll's GUI-thread CPU seconds (wall time also counts other processes' load)
-
-
-def _wheel(widget, notches: int) -> None:
-    from PySide6.QtCore import QPoint, QPointF, Qt
-    from PySide6.QtGui import QWheelEvent
-    from PySide6.QtWidgets import QApplication
-
-    at = QPointF(widget.width() / 2, widget.height() / 2)
-    event = QWheelEvent(at, at, QPoint(0, 0), QPoint(0, 120 * notches), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(widget, event)
 
 
 def _scroll(viewer, frames: int) -> tuple[float, int]:
@@ -57,7 +46,7 @@ def _scroll(viewer, frames: int) -> tuple[float, int]:
     for _ in range(frames):
         if (direction < 0 and active.model.index >= n - 1) or (direction > 0 and active.model.index <= 0):
             direction = -direction
-        _wheel(active, direction)
+        wheel(active, direction)
         viewer.grid_host.repaint()
         QApplication.processEvents()  # timers and posted events run between frames, as in the event loop
     secs = time.perf_counter() - t0

@@ -19,18 +19,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench._viewer import application, cached_ct, remove_home
-
-
-def _wheel(widget, notches: int) -> None:
-    from PySide6.QtCore import QPoint, QPointF, Qt
-    from PySide6.QtGui import QWheelEvent
-    from PySide6.QtWidgets import QApplication
-
-    at = QPointF(widget.width() / 2, widget.height() / 2)
-    event = QWheelEvent(at, at, QPoint(0, 0), QPoint(0, 120 * notches), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(widget, event)
+from bench._viewer import application, cached_ct, remove_home, wheel
 
 
 def _scroll(widget, frames: int) -> tuple[float, int]:
@@ -43,7 +32,7 @@ def _scroll(widget, frames: int) -> tuple[float, int]:
     for _ in range(frames):
         if (direction < 0 and model.index == n - 1) or (direction > 0 and model.index == 0):
             direction = -direction
-        _wheel(widget, direction)
+        wheel(widget, direction)
         unloaded += not model.is_loaded()
         widget.repaint()
     return time.perf_counter() - t0, unloaded
