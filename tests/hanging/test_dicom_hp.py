@@ -76,9 +76,9 @@ def test_another_systems_object_hangs_the_demo_alike(builtins, demo, protocol_id
     others = [study_facts(demo.cache, uid) for key, uid in demo.uids.items() if key != study]
     a = build_plan(current, others, [original])
     b = build_plan(current, others, [imported])
-    for sa, sb in zip(a.stages, b.stages):
+    for sa, sb in zip(a.stages, b.stages, strict=True):
         assert (sa.layout, sa.rows, sa.columns) == (sb.layout, sb.rows, sb.columns)
-        for va, vb in zip(sa.viewports, sb.viewports):
+        for va, vb in zip(sa.viewports, sb.viewports, strict=True):
             assert (va.study_role, va.series_uid, va.rotation, va.flip_horizontal, va.cine) == \
                    (vb.study_role, vb.series_uid, vb.rotation, vb.flip_horizontal, vb.cine)
 
@@ -87,9 +87,9 @@ def test_the_standard_part_keeps_layout_windows_and_links(builtins):
     for pid in ("ct-chest", "mr-brain", "ct-abdomen", "default"):
         original = builtins.get(pid)
         imported = from_dataset(standard_only(to_dataset(original)))
-        for sa, sb in zip(original.stages, imported.stages):
+        for sa, sb in zip(original.stages, imported.stages, strict=True):
             assert sb.layout.size == sa.layout.size
-            for i, (va, vb) in enumerate(zip(sa.viewports, sb.viewports)):
+            for i, (va, vb) in enumerate(zip(sa.viewports, sb.viewports, strict=True)):
                 assert sb.layout.rectangle(i) == pytest.approx(sa.layout.rectangle(i), abs=1e-3)
                 assert va.study == vb.study and va.viewport_type == vb.viewport_type
                 assert (va.window.name if va.window else None) == (vb.window.name if vb.window else None)

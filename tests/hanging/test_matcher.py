@@ -49,7 +49,8 @@ def test_ties_prefer_user_protocols_then_more_rules_then_id():
     a = proto("a", [rule("ModalitiesInStudy", {"equals": "CT"}, 2)])
     assert winner([b, a], current)[0] == "a"  # same score, same origin, same count: the id decides
     assert winner([a, b], current)[0] == "a"  # ... whatever the order of the files
-    two = proto("two", [rule("ModalitiesInStudy", {"equals": "CT"}, 1), rule("BodyPartExamined", {"equals": "CHEST"}, 1)])
+    two = proto("two", [rule("ModalitiesInStudy", {"equals": "CT"}, 1),
+                        rule("BodyPartExamined", {"equals": "CHEST"}, 1)])
     assert winner([a, b, two], current)[0] == "two"
     mine = proto("z-mine", [rule("ModalitiesInStudy", {"equals": "CT"}, 2)], origin="user")
     assert winner([a, b, two, mine], current)[0] == "z-mine"
@@ -82,7 +83,8 @@ def test_a_protocol_with_only_unmatched_optional_rules_is_not_accepted():
 
 def test_user_choice_overrides_scores():
     protocols = [proto("chest", [CT, CHEST]), proto("mr", [rule("ModalitiesInStudy", {"equals": "MR"}, 1, True)])]
-    assert winner(protocols, study(ModalitiesInStudy="CT", BodyPartExamined="CHEST"), protocol_id="mr")[:2] == ("mr", 0.0)
+    chest_ct = study(ModalitiesInStudy="CT", BodyPartExamined="CHEST")
+    assert winner(protocols, chest_ct, protocol_id="mr")[:2] == ("mr", 0.0)
 
 
 def test_rules_can_ask_for_a_relevant_prior():

@@ -118,7 +118,8 @@ def test_planes_with_their_own_rescale_give_float_modality_values(cache, tmp_pat
     def slope(i, ds):
         ds.RescaleSlope = 1 + i
         ds.RescaleIntercept = 0
-    series = write_stack(tmp_path / "s", [(0, 0, z) for z in range(3)], values=lambda i: np.full((16, 16), 10), extra=slope)
+    series = write_stack(tmp_path / "s", [(0, 0, z) for z in range(3)],
+                         values=lambda i: np.full((16, 16), 10), extra=slope)
     _, vol = _load(cache, tmp_path / "s", series)
     assert vol.array.dtype == np.float32 and vol.rescaled
     assert vol.array[:, 0, 0].tolist() == [10, 20, 30]
@@ -129,7 +130,8 @@ def test_bits_above_bits_stored_are_cleared_like_a_decoder(cache, tmp_path):
         ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 12, 11, 0
         ds.RescaleIntercept = 0
     series = write_stack(
-        tmp_path / "s", [(0, 0, z) for z in range(3)], values=lambda i: np.full((16, 16), 0x7000 | 123), extra=twelve_bits,
+        tmp_path / "s", [(0, 0, z) for z in range(3)],
+        values=lambda i: np.full((16, 16), 0x7000 | 123), extra=twelve_bits,
     )
     _, vol = _load(cache, tmp_path / "s", series)
     assert (vol.array == 123).all()

@@ -76,9 +76,11 @@ def test_enhanced_multiframe_ct_planes_match_simpleitk(cache, tmp_path):
     theirs = sitk.GetArrayFromImage(img)
     assert vol.shape == theirs.shape == (2, 512, 512)
     np.testing.assert_allclose(vol.spacing, img.GetSpacing(), atol=TOL, rtol=0)
-    np.testing.assert_allclose(vol.direction[:, :2].T.ravel(), np.reshape(img.GetDirection(), (3, 3)).T[:2].ravel(), atol=TOL)
+    np.testing.assert_allclose(vol.direction[:, :2].T.ravel(), np.reshape(img.GetDirection(), (3, 3)).T[:2].ravel(),
+                               atol=TOL)
     for k in range(vol.shape[0]):
         ours = vol.index_to_patient() @ np.array([0, 0, k, 1.0])
-        match = [j for j in range(theirs.shape[0]) if np.allclose(img.TransformIndexToPhysicalPoint((0, 0, j)), ours[:3], atol=TOL)]
+        match = [j for j in range(theirs.shape[0])
+                 if np.allclose(img.TransformIndexToPhysicalPoint((0, 0, j)), ours[:3], atol=TOL)]
         assert len(match) == 1, f"plane {k} at {ours[:3]} is not one of SimpleITK's planes"
         np.testing.assert_array_equal(vol.array[k], theirs[match[0]])

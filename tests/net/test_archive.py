@@ -140,7 +140,8 @@ def test_child_dies_with_its_parent(tmp_path, started_from):
     child_pid = None
     try:
         line = _readline_with_timeout(holder, 40)
-        assert line.strip().isdigit(), f"holder said {line!r}: {holder.stderr.read() if holder.poll() is not None else ''}"
+        assert line.strip().isdigit(), \
+            f"holder said {line!r}: {holder.stderr.read() if holder.poll() is not None else ''}"
         child_pid = int(line)
         assert pid_alive(child_pid)
         holder.kill()

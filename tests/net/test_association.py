@@ -75,9 +75,11 @@ def test_echo_to_closed_port_is_refused_quickly_and_clearly():
 
 def test_associate_to_closed_port_raises_connection_failed():
     port = free_port()
-    with pytest.raises(ConnectionFailed, match="no DICOM service"):
-        with associate(Peer("127.0.0.1", port, "ANY", timeout=5), CALLING_AE, [Verification]):
-            pass
+    with (
+        pytest.raises(ConnectionFailed, match="no DICOM service"),
+        associate(Peer("127.0.0.1", port, "ANY", timeout=5), CALLING_AE, [Verification]),
+    ):
+        pass
 
 
 def test_silent_port_times_out_with_clear_message():
@@ -116,17 +118,23 @@ def test_wrong_called_ae_rejection_names_the_fix():
 
 
 def test_busy_archive_rejection_is_transient():
-    with scp(maximum_associations=1) as peer, associate(peer, CALLING_AE, [Verification]):
-        with pytest.raises(AssociationRejected, match="busy") as info:
-            with associate(peer, "OTHER", [Verification]):
-                pass
+    with (
+        scp(maximum_associations=1) as peer,
+        associate(peer, CALLING_AE, [Verification]),
+        pytest.raises(AssociationRejected, match="busy") as info,
+        associate(peer, "OTHER", [Verification]),
+    ):
+        pass
     assert info.value.result == 2
 
 
 def test_no_accepted_context_lists_the_services():
-    with scp(contexts=(Verification,)) as peer, pytest.raises(NoAcceptedContext, match="MR Image Storage"):
-        with associate(peer, CALLING_AE, [MRImageStorage]):
-            pass
+    with (
+        scp(contexts=(Verification,)) as peer,
+        pytest.raises(NoAcceptedContext, match="MR Image Storage"),
+        associate(peer, CALLING_AE, [MRImageStorage]),
+    ):
+        pass
 
 
 def test_abort_during_negotiation():
@@ -140,9 +148,11 @@ def test_abort_during_negotiation():
     server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_REQUESTED, refuse)])
     try:
         peer = Peer("127.0.0.1", server.server_address[1], "TESTSCP", timeout=5)
-        with pytest.raises(AssociationAborted, match="aborted the association request"):
-            with associate(peer, CALLING_AE, [Verification]):
-                pass
+        with (
+            pytest.raises(AssociationAborted, match="aborted the association request"),
+            associate(peer, CALLING_AE, [Verification]),
+        ):
+            pass
     finally:
         server.shutdown()
 

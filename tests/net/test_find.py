@@ -128,7 +128,8 @@ def test_damaged_sequence_in_a_response_is_detected():
     assert _decodable(good)
     damaged = Dataset()
     damaged.PatientID = "X1"
-    # Referenced Series Sequence, defined length, whose content is not items (implicit VR: VR unknown on the raw element).
+    # Referenced Series Sequence, defined length, whose content is not items
+    # (implicit VR: VR unknown on the raw element).
     # Its one item holds a nested sequence of undefined length cut off mid-way.
     garbage = b"\xfe\xff\x00\xe0\xff\xff\xff\xff\x08\x00\x15\x11\xff\xff\xff\xff\xde\xad"
     damaged._dict[Tag(0x00081115)] = RawDataElement(Tag(0x00081115), None, len(garbage), garbage, 0, True, True)

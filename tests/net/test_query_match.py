@@ -68,8 +68,10 @@ def test_study_date(query, date, ok):
 
 def test_filtered_answers_count_and_say_once():
     identifier = build_identifier("STUDY", {"Modality": "CT", "PatientName": "Doe*"})
-    answers = [_answer(PatientName="Doe^A", ModalitiesInStudy="CT"), _answer(PatientName="Doe^B", ModalitiesInStudy="MR"),
-               _answer(PatientName="Roe^C", ModalitiesInStudy="CT"), _answer(PatientName="Doe^D", ModalitiesInStudy="MR")]
+    answers = [_answer(PatientName="Doe^A", ModalitiesInStudy="CT"),
+               _answer(PatientName="Doe^B", ModalitiesInStudy="MR"),
+               _answer(PatientName="Roe^C", ModalitiesInStudy="CT"),
+               _answer(PatientName="Doe^D", ModalitiesInStudy="MR")]
     done = []
     filtered = FilteredAnswers(iter(answers), identifier, done.append)
     assert [str(a.PatientName) for a in filtered] == ["Doe^A"]

@@ -110,9 +110,11 @@ def test_only_known_nodes(tmp_path, cache, settings):
     settings.nodes = [Node(name="pacs", ae_title="PACS", host="127.0.0.1", port=104)]
     _study, paths = _files(tmp_path, 1)
     with StorageSCP(cache, settings) as scp:
-        with pytest.raises(AssociationRejected, match="does not know our AE title"):
-            with associate(_peer(scp), "STRANGER", ["1.2.840.10008.1.1"]):
-                pass
+        with (
+            pytest.raises(AssociationRejected, match="does not know our AE title"),
+            associate(_peer(scp), "STRANGER", ["1.2.840.10008.1.1"]),
+        ):
+            pass
         assert send_files(paths, _peer(scp), "PACS").ok
         assert scp.refusals.count == 1
         assert scp.refusals.last.calling_ae == "STRANGER" and "with another AE title" in scp.refusals.last.reason

@@ -11,7 +11,8 @@ from workstation.qc.correction import apply_correction, plan_correction
 from workstation.qc.rejection import reject_instances
 from workstation.store.importer import import_paths
 
-FILES = [f for f in sorted(get_charset_files("chr*.dcm")) if "PatientName" in pydicom.dcmread(f, stop_before_pixels=True)]
+FILES = [f for f in sorted(get_charset_files("chr*.dcm"))
+         if "PatientName" in pydicom.dcmread(f, stop_before_pixels=True)]
 
 
 def _imported(cache, tmp_path, src):

@@ -16,7 +16,8 @@ from workstation.store.importer import import_paths
 
 
 def _items(cache, study):
-    return {i.key if not i.key.startswith("series:") else "series:" + i.series_uid: i for i in check_study(cache, study)}
+    return {i.key if not i.key.startswith("series:") else "series:" + i.series_uid: i
+            for i in check_study(cache, study)}
 
 
 def _series_item(cache, made):
@@ -41,7 +42,8 @@ def test_demo_studies_pass(cache, demo_files):
 def test_a_rejected_slice_leaves_a_gap_that_fails(cache, ct_series):
     reject_instances(cache, [ct_series.sop_uids[3]], "quality")
     items = _items(cache, ct_series.study_uid)
-    assert items["rejected"].status == PASS and "1 instance(s) rejected by 1 rejection note" in items["rejected"].message
+    assert items["rejected"].status == PASS
+    assert "1 instance(s) rejected by 1 rejection note" in items["rejected"].message
     series = items["series:" + ct_series.series_uid]
     assert series.status == FAIL
     assert "1 slice missing between z = 4.00 and z = 8.00 mm" in series.message

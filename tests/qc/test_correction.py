@@ -122,7 +122,8 @@ def test_bad_assignments_are_refused(items, message):
 
 
 def test_keywords_are_case_insensitive():
-    assert parse_assignments(["patientname=Doe^J", "ACCESSIONNUMBER=1"]) == {"PatientName": "Doe^J", "AccessionNumber": "1"}
+    assert parse_assignments(["patientname=Doe^J", "ACCESSIONNUMBER=1"]) == \
+        {"PatientName": "Doe^J", "AccessionNumber": "1"}
 
 
 def test_bad_plans_are_refused(cache, ct_series):

@@ -43,11 +43,11 @@ def test_everything_produced_on_demo_studies_is_valid(cache, demo_files):
     ct = import_demo_study(cache, demo_files, "CT CHEST WITH CONTRAST", n=6)
     rows = [r.sop_instance_uid for s in cache.series(ct) for r in cache.instances(s.series_uid)]
     for reason in ("worklist", "safety", "retention"):
-        produced += reject_instances(cache, rows[:1] if reason == "worklist" else rows[1:2] if reason == "safety" else rows[2:3],
-                                     reason).notes
+        chosen = rows[:1] if reason == "worklist" else rows[1:2] if reason == "safety" else rows[2:3]
+        produced += reject_instances(cache, chosen, reason).notes
     kinds = {p.kind for p in produced}
     assert kinds == {"copy", "note"} and len(produced) > 100
     with ThreadPoolExecutor(2) as pool:
         errors = list(pool.map(_errors, [p.path for p in produced]))
-    failures = {p.path.name: e for p, e in zip(produced, errors) if e}
+    failures = {p.path.name: e for p, e in zip(produced, errors, strict=True) if e}
     assert failures == {}

@@ -34,7 +34,8 @@ def test_tree_lists_meta_first_then_every_element(ct_small):
 def test_sequences_expand_into_items_and_their_elements(rtplan):
     nodes = tag_tree(rtplan)
     beams = next(n for n in nodes if n.keyword == "BeamSequence")
-    assert beams.vr == "SQ" and beams.value == f"{len(rtplan.BeamSequence)} item" + ("s" if len(rtplan.BeamSequence) > 1 else "")
+    assert beams.vr == "SQ"
+    assert beams.value == f"{len(rtplan.BeamSequence)} item" + ("s" if len(rtplan.BeamSequence) > 1 else "")
     item = beams.children[0]
     assert item.kind == ITEM and item.name == "Item 1" and item.parent is beams
     cps = next(n for n in item.children if n.keyword == "ControlPointSequence")
