@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import time
+import threading
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from tests.ui.dicom_files import CT_SMALL_STUDY, MR_SMALL_STUDY, write_instance
+from workstation.ui import import_job
 from workstation.ui.main_window import MainWindow
 
 WAIT_MS = 20_000  # generous for a loaded 2-core machine; every wait still ends
@@ -71,25 +72,48 @@ def test_family_given_name_search(qtbot, window, tmp_path):
     assert window.browser.proxy.index(0, 0).data() == "Müller, Anna"
 
 
-def test_background_import_lands_without_freezing(qtbot, window, tmp_path):
+def test_background_import_lands_without_freezing(qtbot, window, tmp_path, monkeypatch):
+    # Deterministic, not timed (the longest event-loop stall is a benchmark figure): the import is held
+    # at its start on an event the test controls, and meanwhile the window must take a click and run a
+    # queued event; then the import may go on and land.
     study = "1.2.826.0.1.3680043.10.1234.11"
     folder = tmp_path / "incoming"
     for i in range(70):  # above the importer's in-process limit: worker processes do the parsing
         write_instance(folder / f"{i:03}.dcm", study_uid=study)
     progress = []
     window.imports.progress.connect(lambda done, total: progress.append((done, total)))
-    # The event loop keeps turning: a 20 ms timer never waits long.
-    beats = []
-    heart = QTimer()
-    heart.timeout.connect(lambda: beats.append(time.monotonic()))
-    heart.start(20)
-    with qtbot.waitSignal(window.imports.finished, timeout=WAIT_MS * 3) as finished:
-        assert window.start_import([folder])
-        assert window.progress_bar.isVisible()
-        assert not window.start_import([folder])  # one at a time
-    heart.stop()
-    gaps = [b - a for a, b in zip(beats, beats[1:])]
-    assert len(beats) > 5 and max(gaps) < 0.5, max(gaps)
+    entered, release = threading.Event(), threading.Event()
+    import_threads = []
+    real_import = import_job.import_paths
+
+    def held_import(cache, paths, **kwargs):
+        import_threads.append(threading.current_thread())
+        entered.set()
+        release.wait(WAIT_MS / 1000)  # bounded: a failing test still lets the thread end
+        return real_import(cache, paths, **kwargs)
+
+    monkeypatch.setattr(import_job, "import_paths", held_import)
+    try:
+        with qtbot.waitSignal(window.imports.finished, timeout=WAIT_MS * 3) as finished:
+            assert window.start_import([folder])  # returns while the import is held: it is not on this thread
+            assert entered.wait(WAIT_MS / 1000)
+            assert import_threads[0] is not threading.main_thread()
+            assert window.progress_bar.isVisible()
+            assert not window.start_import([folder])  # one at a time
+            # While the import is held, the window answers: a click selects a study, a posted call runs.
+            browser = window.browser
+            table = browser.table
+            rect = table.visualRect(browser.proxy.index(browser.shown_study_uids().index(MR_SMALL_STUDY), 1))
+            qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            assert browser.selected_study_uid() == MR_SMALL_STUDY
+            posted = []
+            QTimer.singleShot(0, lambda: posted.append(threading.current_thread()))
+            qtbot.waitUntil(lambda: bool(posted), timeout=WAIT_MS)
+            assert posted == [threading.main_thread()]
+            assert not release.is_set() and window.imports.is_running()
+            release.set()
+    finally:
+        release.set()
     summary = finished.args[0]
     assert summary.imported == 70
     assert progress and progress[-1] == (70, 70)
