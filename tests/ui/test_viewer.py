@@ -305,3 +305,22 @@ def test_a_minified_stack_scrolls_at_screen_size_then_settles_at_full_quality(qt
         assert abs(moving.pixelColor(p).value() - still.pixelColor(p).value()) <= 1
     beyond = view_point_of(w, -10, -10)  # outside the image: the viewport's black
     assert moving.pixelColor(beyond).value() == still.pixelColor(beyond).value() == 0
+
+
+def test_the_reader_is_followed_closely_until_the_shown_frame_is_read(qtbot, cache, phantom):
+    """Opening a study polls the frame reader every few ms until the image shows, then at the usual pace."""
+    from tests.ui.viewer_helpers import VIEWER_SIZE
+    from workstation.ui.viewer.viewer import FIRST_FRAME_POLL_MS, LOADING_POLL_MS, ViewerWidget
+
+    viewer = ViewerWidget(cache)
+    qtbot.addWidget(viewer)
+    viewer.resize(*VIEWER_SIZE)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    assert viewer.open_study(phantom)
+    timer = viewer._loading_timer
+    assert timer.isActive() and timer.interval() == FIRST_FRAME_POLL_MS
+    w = viewer.viewports[0]
+    qtbot.waitUntil(lambda: w.model.is_loaded() and w.paint_count > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not timer.isActive() or timer.interval() == LOADING_POLL_MS, timeout=WAIT_MS)
+    viewer.shutdown()

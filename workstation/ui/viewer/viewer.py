@@ -37,6 +37,10 @@ from workstation.volume3d.planes import Plane
 log = logging.getLogger(__name__)
 
 LOADING_POLL_MS = 100
+# While a viewport on screen still waits for the frame it shows, its reader is polled this often: the
+# image appears as soon as it is read, not up to a loading poll later (opening a study, scrolling past
+# what is read).
+FIRST_FRAME_POLL_MS = 10
 INDEX_POLL_MS = 250  # how often the open studies are checked against the index (images arriving, rejected)
 BACKGROUND_FALLBACK_MS = 300
 
@@ -165,7 +169,7 @@ class ViewerWidget(QWidget):
         self._layout_grid()
         self._refresh_strip()
         self._refresh_presets()
-        self._loading_timer.start()
+        self._poll_loading_soon()
         self._start_following_index()
         self._tell_work_notices()
         self.viewports[0].setFocus()
@@ -197,7 +201,7 @@ class ViewerWidget(QWidget):
             target = 1 if len(self.session.visible) > 1 else 0
             self.session.show(added[0], target)
             self._release_background()
-            self._loading_timer.start()
+            self._poll_loading_soon()
         return True
 
     def _ask_other_patient(self, text: str) -> bool:
@@ -285,7 +289,7 @@ class ViewerWidget(QWidget):
             return False
         if changed:
             self._release_background()
-            self._loading_timer.start()
+            self._poll_loading_soon()
             self._sync_key_image_action()
         return bool(changed)
 
@@ -303,14 +307,14 @@ class ViewerWidget(QWidget):
         self._release_background()
         self.viewports[index].model.view.resize(self.viewports[index].width(), self.viewports[index].height())
         self._refresh_presets()
-        self._loading_timer.start()
+        self._poll_loading_soon()
 
     # Layout -----------------------------------------------------------------------------
     def set_grid(self, rows: int, cols: int) -> None:
         self.session.set_grid(rows, cols)
         self._release_background()
         self._layout_grid()
-        self._loading_timer.start()
+        self._poll_loading_soon()
 
     def _layout_grid(self) -> None:
         rows, cols = self.session.grid
@@ -444,7 +448,7 @@ class ViewerWidget(QWidget):
         self._release_background()
         self._refresh_strip()
         self._refresh_presets()
-        self._loading_timer.start()
+        self._poll_loading_soon()
         self._start_following_index()
         if self.toolbar.show_rejected_action.isChecked() != on:
             self.toolbar.show_rejected_action.setChecked(on)
@@ -549,7 +553,7 @@ class ViewerWidget(QWidget):
             if ds is not None:
                 self.session.show(ds, self.session.active)
                 self._release_background()
-                self._loading_timer.start()
+                self._poll_loading_soon()
             return
         try:
             self.session.apply_presentation_state(sop_instance_uid)
@@ -557,7 +561,7 @@ class ViewerWidget(QWidget):
             self.message.emit(f"Presentation state not applied: {exc}")
             return
         self._release_background()
-        self._loading_timer.start()
+        self._poll_loading_soon()
         self.message.emit("Presentation state applied")
 
     def _sync_key_image_action(self) -> None:
@@ -611,9 +615,14 @@ class ViewerWidget(QWidget):
         self.session.annotations.changed()
 
     # Loading ----------------------------------------------------------------------------
+    def _poll_loading_soon(self) -> None:
+        """Follow the readers, at first quickly (see FIRST_FRAME_POLL_MS)."""
+        self._loading_timer.setInterval(FIRST_FRAME_POLL_MS)
+        self._loading_timer.start()
+
     def _poll_loading(self) -> None:
         """Repaint viewports whose stacks read more frames; stop polling once all are read."""
-        busy = False
+        busy = waiting = False
         for w in self.viewports[: len(self.session.visible)]:
             pixels = w.model.pixels
             if pixels is None:
@@ -623,8 +632,13 @@ class ViewerWidget(QWidget):
                 self._seen_loaded[w.index] = count
                 w.update()
             busy = busy or not pixels.done
+            waiting = waiting or (len(w.model) > 0 and not w.model.is_loaded() and w.model.error() is None)
         if not busy:
             self._loading_timer.stop()
+        else:
+            interval = FIRST_FRAME_POLL_MS if waiting else LOADING_POLL_MS
+            if self._loading_timer.interval() != interval:
+                self._loading_timer.setInterval(interval)
 
     def _on_image_painted(self, index: int) -> None:
         if self._opened_at is not None and index == 0:
