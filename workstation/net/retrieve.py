@@ -266,6 +266,17 @@ def _run_move(peer: Peer, calling_ae: str, destination: str, sop_class: str, uni
         return _with_uid_list_retry(request, unit, is_cancelled)
 
 
+def _more(request: Callable[[Unit], _UnitResult], result: _UnitResult, more: Callable[[], Unit | None] | None,
+          is_cancelled: Callable[[], bool]) -> _UnitResult:
+    """Go on with the units ``more()`` gives while the last one succeeded; the last result."""
+    while more is not None and not is_cancelled() and status_category(result.status) in ("Success", "Warning"):
+        following = more()
+        if following is None:
+            break
+        result = _with_uid_list_retry(request, following, is_cancelled)
+    return result
+
+
 def _with_uid_list_retry(request: Callable[[Unit], _UnitResult], unit: Unit,
                          is_cancelled: Callable[[], bool]) -> _UnitResult:
     """Run ``unit``; when a list of SOP Instance UIDs fails as a whole, ask for them one by one.
@@ -365,14 +376,7 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
                 responses = assoc.send_c_get(_identifier(u), sop_class, msg_id=1)
                 return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-GET")
 
-            result = _with_uid_list_retry(request, unit, is_cancelled)
-            while more is not None and not is_cancelled() and status_category(result.status) in ("Success",
-                                                                                                  "Warning"):
-                following = more()
-                if following is None:
-                    break
-                result = _with_uid_list_retry(request, following, is_cancelled)
-            return result
+            return _more(request, _with_uid_list_retry(request, unit, is_cancelled), more, is_cancelled)
     finally:
         if own:
             group.close()
@@ -427,18 +431,35 @@ def _two_ended_fits(units: list[Unit], plan: Outline, node: Node) -> bool:
             and plan.instances >= TWO_ENDED_MIN)
 
 
-def _run_two_ended(unit: Unit, plan: Outline, node: Node, settings: Settings, cache: StudyCache, sop_classes: set[str],
-                   tally: _Tally, is_cancelled: Callable[[], bool]) -> list[_UnitResult]:
-    """C-GET of a one-series study on two associations, the second one from the other end once it is listed.
+#: Runs one unit (then ``more()``'s) on an association of its own: (unit, key, cancelled, more, arrived).
+_Fetch = Callable[[Unit, int, Callable[[], bool], Callable[[], Unit | None] | None, Callable[[str], None]],
+                  _UnitResult]
+
+
+def _get_fetch(node: Node, settings: Settings, cache: StudyCache, sop_classes: set[str], tally: _Tally,
+               committer: GroupCommitter) -> _Fetch:
+    peer, sop_class = peer_of(node), _sop_classes(node, False)
+
+    def fetch(unit: Unit, key: int, cancelled: Callable[[], bool], more: Callable[[], Unit | None] | None,
+              arrived: Callable[[str], None]) -> _UnitResult:
+        return _run_get(peer, settings.ae_title, sop_class, sop_classes, unit, key, tally, cache, cancelled,
+                        committer, more=more, arrived=arrived)
+
+    return fetch
+
+
+def _run_two_ended(unit: Unit, plan: Outline, node: Node, settings: Settings, cache: StudyCache, tally: _Tally,
+                   is_cancelled: Callable[[], bool], fetch: _Fetch, settle: Callable[[], object],
+                   arrivals: Arrivals) -> list[_UnitResult]:
+    """A one-series study on two associations, the second one from the other end once it is listed.
 
     See :mod:`workstation.net.two_ended`.  The study-level request starts at
     once; the series is listed meanwhile; what neither association brought is
-    fetched by SOP Instance UID at the end.
+    fetched by SOP Instance UID at the end (``settle()`` first commits what
+    arrived).  ``fetch`` runs the requests (C-GETs: a C-MOVE would make the
+    archive open an association to our storage SCP for each request, which
+    costs more than it saves here).
     """
-    peer = peer_of(node)
-    sop_class = _sop_classes(node, False)
-    arrivals = Arrivals()
-    committer = GroupCommitter(cache)
     series_uid = next(iter(plan.series))
 
     def first_cancelled() -> bool:
@@ -446,56 +467,51 @@ def _run_two_ended(unit: Unit, plan: Outline, node: Node, settings: Settings, ca
 
     def first() -> _UnitResult:
         try:
-            return _run_get(peer, settings.ae_title, sop_class, sop_classes, unit, 0, tally, cache, first_cancelled,
-                            committer, arrived=arrivals.first)
+            return fetch(unit, 0, first_cancelled, None, arrivals.first)
         except NetworkError as exc:
             return _UnitResult(unit, None, str(exc))
 
     tally.expect(0, unit.expected)
     results: list[_UnitResult] = []
     inv: Inventory | None = None
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieve-get") as pool:
-            started = pool.submit(first)
-            try:
-                inv = inventory(node, settings.ae_title, plan.study_uid, [series_uid], is_cancelled)
-            except NetworkError as exc:
-                log.info("cannot list the series while retrieving it (%s): one association", exc)
-            walk = second_walk(inv.sop_uids, arrivals.first_arrivals()) if inv is not None else None
-            if walk is not None and not started.done() and not is_cancelled():
-                def more() -> Unit | None:
-                    chunk = arrivals.claim_next(walk, _CHUNK, _CHUNK)
-                    return Unit("IMAGE", plan.study_uid, series_uid, tuple(chunk), len(chunk)) if chunk else None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieve-first") as pool:
+        started = pool.submit(first)
+        try:
+            inv = inventory(node, settings.ae_title, plan.study_uid, [series_uid], is_cancelled)
+        except NetworkError as exc:
+            log.info("cannot list the series while retrieving it (%s): one association", exc)
+        walk = second_walk(inv.sop_uids, arrivals.first_arrivals()) if inv is not None else None
+        if walk is not None and not started.done() and not is_cancelled():
+            def more() -> Unit | None:
+                chunk = arrivals.claim_next(walk, _CHUNK, _CHUNK)
+                return Unit("IMAGE", plan.study_uid, series_uid, tuple(chunk), len(chunk)) if chunk else None
 
-                opening = more()
-                if opening is not None:
-                    try:
-                        results.append(_run_get(peer, settings.ae_title, sop_class, sop_classes, opening, 1, tally,
-                                                cache, is_cancelled, committer, more=more, arrived=arrivals.second))
-                    except NetworkError as exc:
-                        # A second association is a bonus (the archive may allow one only): the first goes on.
-                        log.info("second association for %s failed (%s); one association", plan.study_uid, exc)
-                        arrivals.abandon()
-            head = started.result()
-        if arrivals.crossed.is_set() and head.status is not None and status_category(head.status) == "Cancel":
-            head = _UnitResult(unit, None, "", head.completed)  # stopped where the second one began: not a cancel
-        results.insert(0, head)
-        committer.flush()
-        if inv is not None and not is_cancelled() and not any(r.error for r in results):
-            left = plan_units(inv, cached_uids(cache, inv.sop_uids), 1)
-            log.info("retrieve from both ends: %d by the study-level request, %d from the other end%s, %d left",
-                     len(arrivals.first_arrivals()), arrivals.second_count,
-                     "" if walk is not None else " (no split: the archive's order is its own)",
-                     sum(u.expected for u in left))
-            for key, rest in enumerate(left, start=2):
+            opening = more()
+            if opening is not None:
                 try:
-                    results.append(_run_get(peer, settings.ae_title, sop_class, sop_classes, rest, key, tally, cache,
-                                            is_cancelled, committer))
+                    results.append(fetch(opening, 1, is_cancelled, more, arrivals.second))
                 except NetworkError as exc:
-                    results.append(_UnitResult(rest, None, str(exc)))
-                    break
-    finally:
-        committer.close()
+                    # A second association is a bonus (the archive may allow one only): the first goes on.
+                    log.info("second association for %s failed (%s); one association", plan.study_uid, exc)
+                    arrivals.abandon()
+        head = started.result()
+    if arrivals.crossed.is_set() and head.status is not None and status_category(head.status) == "Cancel":
+        head = _UnitResult(unit, None, "", head.completed)  # stopped where the second one began: not a cancel
+    results.insert(0, head)
+    settle()
+    if inv is not None and not is_cancelled() and not any(r.error for r in results):
+        left = plan_units(inv, cached_uids(cache, inv.sop_uids), 1)
+        log.info("retrieve from both ends: %d by the study-level request, %d from the other end%s, %d left",
+                 len(arrivals.first_arrivals()), arrivals.second_count,
+                 "" if walk is not None else " (no split: the archive's order is its own)",
+                 sum(u.expected for u in left))
+        for key, rest in enumerate(left, start=2):
+            try:
+                results.append(fetch(rest, key, is_cancelled, None, arrivals.second))
+            except NetworkError as exc:
+                results.append(_UnitResult(rest, None, str(exc)))
+                break
+        settle()
     return results
 
 
@@ -646,6 +662,8 @@ def _execute_units(units: list[Unit], method: str, node: Node | Peer, settings: 
         with ensure_listener(home, settings, cache, on_received=watch) as listener:
             if not listener.started_here:
                 report.notes.append(f"received by the running Lightbox storage SCP ({listener.describe()})")
+            # One association: a second C-MOVE makes the archive open another association to our
+            # storage SCP for every request, which costs more here than it saves.
             results = _run_units(units, "move", node, settings, cache, sop_classes, tally, is_cancelled)
             if isinstance(target, Outline):
                 plan = target
@@ -667,7 +685,10 @@ def _execute_units(units: list[Unit], method: str, node: Node | Peer, settings: 
                 report.error = f"C-MOVE refused — {advice}"
                 return
     elif isinstance(target, Outline) and isinstance(node, Node) and _two_ended_fits(units, target, node):
-        results = _run_two_ended(units[0], target, node, settings, cache, sop_classes, tally, is_cancelled)
+        with GroupCommitter(cache) as committer:
+            results = _run_two_ended(units[0], target, node, settings, cache, tally, is_cancelled,
+                                     _get_fetch(node, settings, cache, sop_classes, tally, committer),
+                                     committer.flush, Arrivals())
     else:
         results = _run_units(units, "get", node, settings, cache, sop_classes, tally, is_cancelled)
     errors = [r.error for r in results if r.error and r.error != "not started"]

@@ -23,6 +23,7 @@ which go to the home's :class:`~workstation.net.commitment.CommitmentInbox`.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -144,16 +145,12 @@ class _ReceivedFile:
         self.failed = True
         with _write_failures_lock:
             _write_failures[str(self.name)] = exc
-        try:
+        with contextlib.suppress(OSError):
             os.ftruncate(self._f.fileno(), 0)  # give the space back at once
-        except OSError:
-            pass
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._f.close()
-        except OSError:
-            pass
 
 
 def _received_file(*args: Any, **kwargs: Any) -> Any:
@@ -699,10 +696,8 @@ def _wake(server: Any) -> None:
     # socketserver's loop polls every half second: shutting the listening socket down wakes it
     # now (its accept fails, which the loop ignores), so stopping takes milliseconds, not up to 0.5 s
     # (a C-MOVE that starts its own listener pays that at the end of every retrieve).
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         server.socket.shutdown(socket.SHUT_RDWR)
-    except (OSError, AttributeError):
-        pass
 
 
 def _bind_message(address: str, port: int, exc: OSError) -> str:
