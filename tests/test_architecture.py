@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_import_contracts_hold():
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
     assert exe, "import-linter is a test dependency: pip install -e .[test]"
-    res = subprocess.run([exe, "--config", str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    res = subprocess.run([exe, "--config", str(ROOT / "pyproject.toml")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
 
 

@@ -67,13 +67,16 @@ def test_scu_transfer_syntaxes():
 
 
 def test_overview_names_what_is_registered(scp_ae):
-    rows = {UID_CELL.findall(r[2])[0]: (r[3], r[4]) for r in table_rows(section("1. Overview")) if UID_CELL.findall(r[2])}
+    rows = {UID_CELL.findall(r[2])[0]: (r[3], r[4])
+            for r in table_rows(section("1. Overview")) if UID_CELL.findall(r[2])}
     scu = {uid for uid, (as_scu, _) in rows.items() if as_scu == "Yes"}
     scp = {uid for uid, (_, as_scp) in rows.items() if as_scp == "Yes"}
     code_scu = {Verification, StorageCommitmentPushModel,
                 find.PatientRootQueryRetrieveInformationModelFind, find.StudyRootQueryRetrieveInformationModelFind,
-                retrieve.PatientRootQueryRetrieveInformationModelMove, retrieve.StudyRootQueryRetrieveInformationModelMove,
-                retrieve.PatientRootQueryRetrieveInformationModelGet, retrieve.StudyRootQueryRetrieveInformationModelGet,
+                retrieve.PatientRootQueryRetrieveInformationModelMove,
+                retrieve.StudyRootQueryRetrieveInformationModelMove,
+                retrieve.PatientRootQueryRetrieveInformationModelGet,
+                retrieve.StudyRootQueryRetrieveInformationModelGet,
                 mwl.MWL_FIND}
     assert scu == {str(u) for u in code_scu}
     non_storage = {str(cx.abstract_syntax) for cx in scp_ae.supported_contexts} - {

@@ -15,6 +15,7 @@ terminates and reaps it.  Facts:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -103,10 +104,8 @@ class ArchiveProcess:
     def kill(self) -> None:
         """SIGKILL the archive (and its forked children): a crash in the middle of something."""
         if self.proc is not None and self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.proc.wait(timeout=10)
 
     def stop(self) -> None:
@@ -114,20 +113,16 @@ class ArchiveProcess:
         if proc is None:
             return
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
         # dcmqrscp's forked children may outlive the parent for a moment
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def start_orthanc(root: Path, modalities: list[Modality], *, ae_title: str = "ORTHANC", dicomweb: bool = True,
@@ -239,7 +234,8 @@ AETable END
     (root / "dcmqrscp.cfg").write_text(config)
     log_path = root / "dcmqrscp.log"
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen([DCMQRSCP, "-c", str(root / "dcmqrscp.cfg"), "-ll", "warn"], stdout=log, stderr=subprocess.STDOUT, cwd=root, env=dcmtk_env(),
+        proc = subprocess.Popen([DCMQRSCP, "-c", str(root / "dcmqrscp.cfg"), "-ll", "warn"],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=root, env=dcmtk_env(),
                                 start_new_session=True)
     arc = ArchiveProcess("dcmqrscp", ae_title, port, root, proc, 0, log_path)
     try:

@@ -82,7 +82,8 @@ def test_retrieve_study_then_only_what_is_missing(any_archive, layout, method, h
     whole = retrieve(node, settings, home, cache, study, method=method)
     total = sum(len(v) for v in studies[study].values())
     assert whole.ok, whole.summary()
-    assert (whole.expected, whole.already_cached, whole.retrieved, whole.failed) == (total, len(first), total - len(first), 0)
+    assert (whole.expected, whole.already_cached, whole.retrieved, whole.failed) == \
+        (total, len(first), total - len(first), 0)
     again = retrieve(node, settings, home, cache, study, method=method)
     assert (again.retrieved, again.already_cached, again.failed) == (0, total, 0)
     # Byte for byte what the archive sent; a test file's pixel data survived.
@@ -106,7 +107,8 @@ def test_move_destination_unknown_falls_back_to_get(archive_name, request, inter
                                                     cache):
     arc = request.getfixturevalue(archive_name)
     send_files(interop_files, arc.peer, CALLING_AE)
-    stranger = Settings(ae_title="STRANGER", storage_port=storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False)
+    stranger = Settings(ae_title="STRANGER", storage_port=storage_port, storage_bind_address="127.0.0.1",
+                        accept_known_nodes_only=False)
     study = _big_study(layout)
     report = retrieve(arc.node(), stranger, home, cache, study, method="move")
     assert report.ok, report.summary()

@@ -57,7 +57,8 @@ OTHER_SCRIPT = {
 
 
 def _named_charset_files() -> list[Path]:
-    return [Path(f) for f in sorted(get_charset_files("chr*.dcm")) if "PatientName" in dcmread(f, stop_before_pixels=True)]
+    return [Path(f) for f in sorted(get_charset_files("chr*.dcm"))
+            if "PatientName" in dcmread(f, stop_before_pixels=True)]
 
 
 def _own_copy(src: Path, folder: Path, pid: str) -> Path:

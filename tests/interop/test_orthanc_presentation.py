@@ -80,7 +80,8 @@ def _deliver(home: Home, settings: Settings, cache: StudyCache, uids: set[str]) 
 def test_presentation_state_and_key_images_round_trip(orthanc, study_on_orthanc, home, settings, cache, tmp_path):
     study_uid = study_on_orthanc
     pacs = orthanc.node("PACS")
-    settings = Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False, nodes=[pacs])
+    settings = Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1",
+                        accept_known_nodes_only=False, nodes=[pacs])
     got = retrieve(orthanc.peer, settings, home, cache, study_uid, method="get")
     assert got.ok, got.summary()
 
@@ -123,7 +124,8 @@ def test_presentation_state_and_key_images_round_trip(orthanc, study_on_orthanc,
 
     sent = {saved_pr.sop_instance_uid, saved_ko[0].sop_instance_uid}
     states = _deliver(home, settings, cache, sent)
-    assert states == {uid: outbox.COMMITTED for uid in sent}, [(i.state, i.last_error) for i in outbox.list_outbox(cache)]
+    assert states == {uid: outbox.COMMITTED for uid in sent}, \
+        [(i.state, i.last_error) for i in outbox.list_outbox(cache)]
 
     # --- Workstation B retrieves the study again ------------------------------------------
     other_home = Home.single(tmp_path / "other-home").ensure()

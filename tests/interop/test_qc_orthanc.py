@@ -76,7 +76,8 @@ def test_correction_and_rejection_round_trip(orthanc, study_on_both, cache, tmp_
 
     # A second workstation retrieves the study: the notes it receives hide what they reject.
     other_home = Home.single(tmp_path / "other-home").ensure()
-    other_settings = Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False)
+    other_settings = Settings(storage_port=settings.storage_port, storage_bind_address="127.0.0.1",
+                              accept_known_nodes_only=False)
     with StudyCache.open(other_home) as other:
         got = retrieve(orthanc.peer, other_settings, other_home, other, made.study_uid, method="get")
         assert got.ok, got.summary()

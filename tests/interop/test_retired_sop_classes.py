@@ -30,7 +30,8 @@ def _retired_image(folder, sop_class: str, modality: str, study_uid: str, frames
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = "Ολδ^Σκάνερ", "LBX-RETIRED", "19500101", "F"
     ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, generate_uid()
-    ds.StudyDate, ds.StudyTime, ds.StudyID, ds.AccessionNumber, ds.ReferringPhysicianName = "19980301", "101010", "1", "", ""
+    ds.StudyDate, ds.StudyTime, ds.StudyID = "19980301", "101010", "1"
+    ds.AccessionNumber, ds.ReferringPhysicianName = "", ""
     ds.Modality, ds.SeriesNumber, ds.InstanceNumber = modality, 1, 1
     ds.Rows = ds.Columns = 32
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"

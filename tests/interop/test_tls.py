@@ -93,8 +93,8 @@ def test_untrusted_server_certificate_is_named(tls_storescp, pki):
 
 def test_our_scp_over_tls(pki, cache, storage_port):
     cert, key = pki["server"]
-    settings = Settings(storage_port=storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False, storage_tls_cert=str(cert),
-                        storage_tls_key=str(key), storage_tls_ca=str(pki["ca"][0]))
+    settings = Settings(storage_port=storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False,
+                        storage_tls_cert=str(cert), storage_tls_key=str(key), storage_tls_ca=str(pki["ca"][0]))
     with StorageSCP(cache, settings) as scp:
         ccert, ckey = pki["client"]
         ok = subprocess.run(["echoscu", "+tls", str(ckey), str(ccert), "+cf", str(pki["ca"][0]), "-aec", "LIGHTBOX",
@@ -178,9 +178,11 @@ def test_tls_failures_name_their_reason(tmp_path, pki, tls_server, case):
         "no-client-cert": "requires a client certificate",
     }[case]
     if case == "expired":
-        server = _leaf_with(tmp_path, "expired", pki["ca"], valid=("2020-01-01T00:00:00+00:00", "2020-01-02T00:00:00+00:00"))
+        server = _leaf_with(tmp_path, "expired", pki["ca"],
+                            valid=("2020-01-01T00:00:00+00:00", "2020-01-02T00:00:00+00:00"))
     elif case == "not-yet-valid":
-        server = _leaf_with(tmp_path, "future", pki["ca"], valid=("2099-01-01T00:00:00+00:00", "2099-01-02T00:00:00+00:00"))
+        server = _leaf_with(tmp_path, "future", pki["ca"],
+                            valid=("2099-01-01T00:00:00+00:00", "2099-01-02T00:00:00+00:00"))
     elif case == "untrusted":
         server = _leaf_with(tmp_path, "stranger", pki["other"])
     elif case == "host-mismatch":

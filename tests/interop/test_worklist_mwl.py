@@ -147,7 +147,8 @@ def test_signed_report_of_a_worklist_study_reaches_the_ris_after_a_restart(lb, o
     ris_port = free_port()
     _run(lb, "hl7", "config", "--ris-host", "127.0.0.1", "--ris-port", ris_port, "--sending-facility", "RAD")
     _run(lb, "cert", "create-test", "--name", "Jane Doe", "--use", "--out", tmp_path / "cert")
-    made = json.loads(_run(lb, "report", "create", "--study", stat.study_uid, "--final", "--json", "--template", "general",
+    made = json.loads(_run(lb, "report", "create", "--study", stat.study_uid, "--final", "--json",
+                           "--template", "general",
                            "--field", "findings=No haemorrhage.", "--field", "impression=Normal CT head.").stdout)
     uid = made["sop_instance_uid"]
     _run(lb, "outbox", "--send")  # the RIS is down: the ORU waits in the outbox

@@ -39,8 +39,8 @@ def _gsps(image):
 
 def test_report_list_shows_one_report_among_kos_gsps_and_rejection_note(study, settings, identity, lightbox_cmd):
     cache, study_uid, headers = study
-    report = lifecycle.issue_report(cache, settings, study_uid, ReportContent("general", {"findings": "None.", "impression": "Normal."}),
-                                    final=True, identity=identity)
+    content = ReportContent("general", {"findings": "None.", "impression": "Normal."})
+    report = lifecycle.issue_report(cache, settings, study_uid, content, final=True, identity=identity)
     image = dcmread(cache.path_of(cache.instance(str(headers[0].SOPInstanceUID))))
     kos = _store(cache, build_key_object_selection([headers[1]], description="key"))
     gsps = _store(cache, _gsps(image))

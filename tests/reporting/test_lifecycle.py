@@ -66,7 +66,8 @@ def test_draft_autosave_survives_kill_9(study, home, tmp_path):
 
 def test_draft_keeps_measurements_and_unparsed_text(study):
     cache, study_uid, headers = study
-    content = ReportContent("ct_chest", {"nodule_diameter": "acht"}, measurements_on(headers[0]), key_images_on(headers[1]))
+    content = ReportContent("ct_chest", {"nodule_diameter": "acht"},
+                            measurements_on(headers[0]), key_images_on(headers[1]))
     lifecycle.save_draft(cache, "d2", study_uid, content)
     _s, back, _p = lifecycle.load_draft(cache, "d2")
     assert back == content  # typed text kept even though it does not parse yet
@@ -138,7 +139,8 @@ def test_store_and_enqueue_is_one_transaction(study, settings, identity):
     data[-3] ^= 1
     _ds, rec = parse_header(bytes(data))
     with pytest.raises(outbox.OutboxError, match="already holds"):
-        outbox.store_and_enqueue(cache, stage_bytes(cache.cache_dir, bytes(data)), rec, state="final", destination="PACS")
+        outbox.store_and_enqueue(cache, stage_bytes(cache.cache_dir, bytes(data)), rec,
+                                 state="final", destination="PACS")
     assert len(outbox.list_outbox(cache)) == 1 and len(outbox.list_reports(cache)) == 1
 
 

@@ -91,8 +91,8 @@ def test_every_name_prints(name, tmp_path, home):
     headers = [dcmread(p, stop_before_pixels=True) for p in paths]
     for h in headers:
         h.SpecificCharacterSet = "ISO_IR 192"
-    sr = build_sr(BuildRequest(get_template("general"), ReportContent("general", {"findings": f"Seen: {name}", "impression": "ok"}),
-                               headers, OBSERVER, state=ReportState.FINAL))
+    content = ReportContent("general", {"findings": f"Seen: {name}", "impression": "ok"})
+    sr = build_sr(BuildRequest(get_template("general"), content, headers, OBSERVER, state=ReportState.FINAL))
     pdf = report_pdf(sr, "valid")
     path = tmp_path / "n.pdf"
     path.write_bytes(pdf)
@@ -112,8 +112,8 @@ def test_encapsulated_pdf_keeps_a_japanese_name(study, tmp_path):
     cache, _study_uid, headers = study
     for h in headers:
         h.PatientName = "Yamada^Tarou=山田^太郎=やまだ^たろう"
-    sr = build_sr(BuildRequest(get_template("general"), ReportContent("general", {"findings": "x", "impression": "y"}), headers, OBSERVER,
-                               state=ReportState.FINAL))
+    content = ReportContent("general", {"findings": "x", "impression": "y"})
+    sr = build_sr(BuildRequest(get_template("general"), content, headers, OBSERVER, state=ReportState.FINAL))
     ds = encapsulated_pdf(report_pdf(sr), sr)
     assert store_pdf(cache, ds).outcome.value == "stored"
     stored = dcmread(cache.path_of(cache.instance(str(ds.SOPInstanceUID))))

@@ -59,8 +59,8 @@ class Archive:
             uid = Path(p).stem
             self.sent.append(uid)
             ok = self.store_status == 0
-            report.outcomes.append(StoreOutcome(Path(p), uid, self.store_status, ok,
-                                                "stored" if ok else "Failure 0xA900: data set does not match SOP class"))
+            message = "stored" if ok else "Failure 0xA900: data set does not match SOP class"
+            report.outcomes.append(StoreOutcome(Path(p), uid, self.store_status, ok, message))
         return report
 
     def commit(self, node, items) -> CommitmentReport:

@@ -48,5 +48,6 @@ def test_lightbox_render_refuses_cleanly(tmp_path, lightbox_cmd, lightbox_home, 
     assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
     assert done.stderr.startswith(f"lightbox: cannot render {path.name}:"), done.stderr
     assert "Traceback" not in done.stderr
-    logs = "".join(p.read_text() for p in (lightbox_home / "logs").glob("*.log*")) if (lightbox_home / "logs").exists() else ""
+    log_dir = lightbox_home / "logs"
+    logs = "".join(p.read_text() for p in log_dir.glob("*.log*")) if log_dir.exists() else ""
     assert "Traceback" not in logs and "Zyxplant" not in logs

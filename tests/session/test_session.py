@@ -67,7 +67,8 @@ def test_another_patient_is_refused_unless_allowed(cache, session, tmp_path):
     session.set_grid(1, 3)
     session.show(same_id[0], 2)
     session.display_sets[-1].pixels.load(0)
-    assert overlay_model.banner_text(session.viewports[2]).startswith("PATIENT MISMATCH: this image is of SOMEONE, Else")
+    assert overlay_model.banner_text(session.viewports[2]).startswith(
+        "PATIENT MISMATCH: this image is of SOMEONE, Else")
     assert overlay_model.corner_lines(session.viewports[2])["top_left"][0] == "SOMEONE, Else"
     assert overlay_model.banner_text(session.viewports[0]) == ""
     added = session.add_study(theirs, allow_other_patient=True)
