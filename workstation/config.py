@@ -230,10 +230,9 @@ def migrate(d: dict[str, Any]) -> dict[str, Any]:
     if version > SCHEMA_VERSION:
         # Written by a newer Lightbox: read what we understand, keep the rest.
         return d
-    if version < 1:
-        # Version 0 (unversioned) named the AE title "aet".
-        if "aet" in d and "ae_title" not in d:
-            d["ae_title"] = d.pop("aet")
+    # Version 0 (unversioned) named the AE title "aet".
+    if version < 1 and "aet" in d and "ae_title" not in d:
+        d["ae_title"] = d.pop("aet")
     d["schema_version"] = SCHEMA_VERSION
     return d
 

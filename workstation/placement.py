@@ -172,4 +172,4 @@ def span_rect(screens: Sequence[Screen]) -> Rect:
 def stage_screens(n_stages: int, screens: Sequence[Screen]) -> list[tuple[int, Screen]]:
     """One protocol stage per diagnostic monitor: ``(stage index, monitor)`` for as many as fit."""
     monitors = diagnostic_screens(screens, count=n_stages)
-    return list(zip(range(n_stages), monitors))
+    return list(zip(range(n_stages), monitors, strict=False))  # fewer monitors than stages: as many as fit

@@ -258,7 +258,9 @@ def highdicom_ready(ds: Dataset) -> Dataset:
     if not convert and not missing:
         return ds
     # Its own element table: elements converted with the original character set, then shared.
-    out = Dataset({tag: (ds[tag] if convert else ds.get_item(tag)) for tag in ds.keys() if tag != 0x00080005})
+    # keys(), not the Dataset itself: iterating a Dataset yields (converted) elements, not tags.
+    out = Dataset({tag: (ds[tag] if convert else ds.get_item(tag))
+                   for tag in ds.keys() if tag != 0x00080005})  # noqa: SIM118 - tags wanted, see above
     if convert:
         out.SpecificCharacterSet = UTF8
     elif value is not None:

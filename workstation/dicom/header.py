@@ -116,7 +116,9 @@ class _Values:
     an exception.
     """
 
-    def __init__(self, lookup: Callable[[int], tuple[Any, str | None, bool] | None], converted: Callable[[str], str]) -> None:
+    def __init__(
+        self, lookup: Callable[[int], tuple[Any, str | None, bool] | None], converted: Callable[[str], str]
+    ) -> None:
         self._lookup = lookup
         self._converted = converted
 
@@ -242,7 +244,16 @@ class _Values:
         return "\\".join(repr(v) for v in values) if values else ""
 
 
-_KEYWORDS = ['AccessionNumber', 'AcquisitionTime', 'BitsAllocated', 'BodyPartExamined', 'Columns', 'ContrastBolusAgent', 'FrameOfReferenceUID', 'ImageLaterality', 'ImageOrientationPatient', 'ImagePositionPatient', 'ImageType', 'InstanceNumber', 'InstitutionName', 'IssuerOfPatientID', 'Laterality', 'Modality', 'NumberOfFrames', 'PatientBirthDate', 'PatientID', 'PatientName', 'PatientSex', 'PhotometricInterpretation', 'PixelRepresentation', 'PixelSpacing', 'ProtocolName', 'ReferringPhysicianName', 'RescaleIntercept', 'RescaleSlope', 'Rows', 'SOPClassUID', 'SOPInstanceUID', 'SamplesPerPixel', 'SeriesDate', 'SeriesDescription', 'SeriesInstanceUID', 'SeriesNumber', 'SeriesTime', 'SliceThickness', 'SpecificCharacterSet', 'StudyDate', 'StudyDescription', 'StudyID', 'StudyInstanceUID', 'StudyTime', 'ViewPosition']
+_KEYWORDS = [
+    'AccessionNumber', 'AcquisitionTime', 'BitsAllocated', 'BodyPartExamined', 'Columns', 'ContrastBolusAgent',
+    'FrameOfReferenceUID', 'ImageLaterality', 'ImageOrientationPatient', 'ImagePositionPatient', 'ImageType',
+    'InstanceNumber', 'InstitutionName', 'IssuerOfPatientID', 'Laterality', 'Modality', 'NumberOfFrames',
+    'PatientBirthDate', 'PatientID', 'PatientName', 'PatientSex', 'PhotometricInterpretation', 'PixelRepresentation',
+    'PixelSpacing', 'ProtocolName', 'ReferringPhysicianName', 'RescaleIntercept', 'RescaleSlope', 'Rows',
+    'SOPClassUID', 'SOPInstanceUID', 'SamplesPerPixel', 'SeriesDate', 'SeriesDescription', 'SeriesInstanceUID',
+    'SeriesNumber', 'SeriesTime', 'SliceThickness', 'SpecificCharacterSet', 'StudyDate', 'StudyDescription',
+    'StudyID', 'StudyInstanceUID', 'StudyTime', 'ViewPosition',
+]
 
 
 def _wanted_tags() -> frozenset[int]:
@@ -426,7 +437,7 @@ def _parse_header(buf: bytes, total_size: int | None) -> tuple[Dataset, Instance
         except Exception as exc:
             raise NotDicom(f"not DICOM ({_short(exc)})") from None
         if len(ds) == 0 or "SOPInstanceUID" not in ds:
-            raise NotDicom("not DICOM (no DICOM preamble, and not a readable dataset)")
+            raise NotDicom("not DICOM (no DICOM preamble, and not a readable dataset)") from None
     except Exception as exc:
         raise NotDicom(f"unreadable DICOM ({_short(exc)})") from None
     pixel_pos = bio.tell()
@@ -544,7 +555,8 @@ def record_from_scan(buf: bytes, total_size: int) -> InstanceRecord | None:
     if result.pixel_pos is not None:
         offset = _pixel_offset(buf, result.pixel_pos, result.transfer_syntax, total_size)
     try:
-        rec = _record(_Values.of_scan(result.values, result.explicit), result.media_sop_class, result.transfer_syntax, offset)
+        rec = _record(_Values.of_scan(result.values, result.explicit), result.media_sop_class,
+                      result.transfer_syntax, offset)
     except UnusableInstance:
         return None  # let pydicom give the exact reason
     rec.extra["pixel_pos"] = result.pixel_pos

@@ -10,6 +10,7 @@ its time limit, is reported as :class:`IsolatedFailure`; the parent goes on.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import pickle
@@ -100,10 +101,8 @@ def run_isolated(function: Callable[..., _T], *args: Any, timeout: float = 60.0,
     finally:
         os.close(read_fd)
         if timed_out:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         _, status = os.waitpid(pid, 0)
     if timed_out:
         raise IsolatedFailure(f"{what} took longer than {timeout:g} s and was stopped")
