@@ -26,23 +26,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
-import highdicom as hd
 import numpy as np
-from highdicom.sr import (
-    CodeContentItem,
-    CodedConcept,
-    ContainerContentItem,
-    ContentItem,
-    ContentSequence,
-    DateContentItem,
-    ImageContentItem,
-    NumContentItem,
-    PnameContentItem,
-    RelationshipTypeValues,
-    ScoordContentItem,
-    TextContentItem,
-)
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -52,7 +38,18 @@ from workstation.reporting import codes
 from workstation.reporting.inputs import ImageRef, KeyImage, Measurement, ReportContent
 from workstation.reporting.templates import FieldSpec, ReportTemplate, TemplateError
 
-C = RelationshipTypeValues.CONTAINS
+if TYPE_CHECKING:  # highdicom (0.2-0.5 s to import) is loaded where an SR is built, not with the window
+    from highdicom.sr import (
+        CodedConcept,
+        ContainerContentItem,
+        ContentItem,
+        ContentSequence,
+        ImageContentItem,
+        NumContentItem,
+        RelationshipTypeValues,
+    )
+
+C = "CONTAINS"  # a relationship type, as highdicom's RelationshipTypeValues names it
 MANUFACTURER = "Lightbox"
 REPORT_SERIES_NUMBER = 9001
 REPORT_SERIES_DESCRIPTION = "Lightbox reports"
@@ -112,6 +109,8 @@ def missing_required(template: ReportTemplate, content: ReportContent) -> list[F
 
 
 def _field_item(spec: FieldSpec, text: str) -> ContentItem:
+    from highdicom.sr import CodeContentItem, DateContentItem, TextContentItem
+
     try:
         value = spec.parse(text)
     except TemplateError as exc:
@@ -138,8 +137,10 @@ def decimal_string_places(value: float, places: int) -> str:
 
 
 def _num(name: CodedConcept, value: float, unit: CodedConcept, text: str,
-         relationship: RelationshipTypeValues) -> NumContentItem:
+         relationship: str | RelationshipTypeValues) -> NumContentItem:
     """A NUM whose Numeric Value is exactly ``text`` (the rounded value), not the float's 16 digits."""
+    from highdicom.sr import NumContentItem
+
     num = NumContentItem(name, float(text), unit, relationship_type=relationship)
     measured = num.MeasuredValueSequence[0]
     measured.NumericValue = text
@@ -149,7 +150,9 @@ def _num(name: CodedConcept, value: float, unit: CodedConcept, text: str,
     return num
 
 
-def _image_item(name: codes.Coded, ref: ImageRef, relationship: RelationshipTypeValues) -> ImageContentItem:
+def _image_item(name: codes.Coded, ref: ImageRef, relationship: str | RelationshipTypeValues) -> ImageContentItem:
+    from highdicom.sr import ImageContentItem
+
     return ImageContentItem(
         name.concept(), ref.sop_class_uid, ref.sop_instance_uid,
         referenced_frame_numbers=ref.frame, relationship_type=relationship,
@@ -157,6 +160,8 @@ def _image_item(name: codes.Coded, ref: ImageRef, relationship: RelationshipType
 
 
 def _content(items: Sequence[ContentItem]) -> ContentSequence:
+    from highdicom.sr import ContentSequence
+
     # highdicom wraps whatever is assigned to ContentSequence in a ContentSequence: wrapping it here states
     # the type its annotation of that assignment asks for.
     return ContentSequence(items)
@@ -164,6 +169,8 @@ def _content(items: Sequence[ContentItem]) -> ContentSequence:
 
 def measurement_item(m: Measurement) -> NumContentItem:
     """NUM ← INFERRED FROM SCOORD ← SELECTED FROM IMAGE (the measured image and the drawn graphic)."""
+    from highdicom.sr import RelationshipTypeValues, ScoordContentItem, TextContentItem
+
     num = _num(m.concept.concept(), m.value, m.unit_code.concept(), m.decimal_string, C)
     scoord = ScoordContentItem(
         codes.IMAGE_REGION.concept(), m.graphic_type, np.array(m.points, dtype=float),
@@ -180,6 +187,14 @@ def measurement_item(m: Measurement) -> NumContentItem:
 
 def content_tree(req: BuildRequest) -> ContainerContentItem:
     """The TID 2000 content tree (see the module docstring)."""
+    from highdicom.sr import (
+        CodeContentItem,
+        ContainerContentItem,
+        PnameContentItem,
+        RelationshipTypeValues,
+        TextContentItem,
+    )
+
     tpl, content = req.template, req.content
     root = ContainerContentItem(tpl.document_title.concept(), template_id="2000")
     items: list[ContentItem] = [
@@ -230,6 +245,8 @@ def content_tree(req: BuildRequest) -> ContainerContentItem:
 
 
 def _key_image_items(key_images: Sequence[KeyImage]) -> list[ContentItem]:
+    from highdicom.sr import TextContentItem
+
     out: list[ContentItem] = []
     for k in key_images:
         if k.note.strip():
@@ -259,7 +276,9 @@ def build_sr(req: BuildRequest) -> Dataset:
     evidence = [highdicom_ready(ds) for ds in _evidence(req.evidence, referenced)]  # ISO 2022 images too
     study_uid = str(evidence[0].StudyInstanceUID)
     final = req.state is ReportState.FINAL
-    sr = hd.sr.ComprehensiveSR(
+    from highdicom.sr import ComprehensiveSR
+
+    sr = ComprehensiveSR(
         evidence=evidence,
         content=content_tree(req),
         series_instance_uid=report_series_uid(study_uid),
