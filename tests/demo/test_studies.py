@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -11,6 +10,7 @@ import pydicom
 import pytest
 
 from workstation.demo import plan as plan_module
+from workstation.demo import studies as studies_module
 from workstation.demo.plan import SIZES, demo_uid, planned_series, planned_studies
 from workstation.demo.studies import (
     CT_SPHERES,
@@ -232,14 +232,32 @@ def test_generation_is_deterministic(small_demo, tmp_path):
         assert hashlib.sha1(a.read_bytes()).digest() == hashlib.sha1(b.read_bytes()).digest(), a
 
 
-def test_progress_is_throttled_and_complete(tmp_path):
+class _SteppingClock:
+    """Stands for the ``time`` module: each ``monotonic()`` call moves the clock on by ``step`` seconds."""
+
+    def __init__(self, step: float) -> None:
+        self.step, self.now, self.reads = step, 0.0, 0
+
+    def monotonic(self) -> float:
+        self.now += self.step
+        self.reads += 1
+        return self.now
+
+
+def test_progress_is_throttled_and_complete(tmp_path, monkeypatch):
+    # The generator's clock is one the test moves (0.03 s a read): which reports pass the throttle is then
+    # fixed, not a matter of how busy the machine is.
+    clock = _SteppingClock(0.03)
+    monkeypatch.setattr(studies_module, "time", clock)
     calls: list[tuple[float, int, int]] = []
-    generate_demo_studies(tmp_path, size="small", progress=lambda d, t: calls.append((time.monotonic(), d, t)))
+    generate_demo_studies(tmp_path, size="small", progress=lambda d, t: calls.append((clock.now, d, t)))
     total = calls[0][2]
     assert calls[0][1:] == (0, total) and calls[-1][1:] == (total, total)
     assert [c[1] for c in calls] == sorted(c[1] for c in calls)
     gaps = np.diff([c[0] for c in calls[1:-1]])
-    assert (gaps >= 0.09).all()
+    assert len(gaps) > 1 and (gaps >= studies_module._PROGRESS_INTERVAL_S).all()
+    files = clock.reads - 1  # one read before the first file, one after each
+    assert len(calls) - 2 == files // 4  # every fourth file's read (0.12 s on) passes the 0.1 s throttle
 
 
 def test_unknown_size_is_refused(tmp_path):
