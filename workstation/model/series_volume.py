@@ -49,7 +49,8 @@ class SeriesStacks:
                 raise VolumeError(f"series {self.series_uid} holds no stack of two or more parallel slices{reason}")
             return self.primary
         if not 0 <= index < len(self.stacks):
-            raise VolumeError(f"series {self.series_uid} has {len(self.stacks)} stack(s); there is no stack {index + 1}")
+            raise VolumeError(f"series {self.series_uid} has {len(self.stacks)} stack(s); "
+                              f"there is no stack {index + 1}")
         return self.stacks[index]
 
 
@@ -120,7 +121,7 @@ def volume_from_memory(stack: Stack, pixels: StackPixels | None, *, phase: int =
     if len(index) != len(found):
         return None
     step = index[1] - index[0]
-    if step not in (1, -1) or any(b - a != step for a, b in zip(index, index[1:])):
+    if step not in (1, -1) or any(b - a != step for a, b in zip(index, index[1:], strict=False)):
         return None
     total = len(index)
     for k, i in enumerate(index):
@@ -160,8 +161,10 @@ def describe_stack(index: int, stack: Stack) -> dict[str, Any]:
         "spacing": _vec(stack.spacing),
         "direction": _vec(stack.direction.T),  # row direction, column direction, normal
         "tilt_degrees": round(stack.tilt_degrees, 3),
-        "gaps": [{"after_z": round(g.after, 3), "before_z": round(g.before, 3), "missing": g.missing} for g in stack.gaps],
-        "duplicates": [{"z": round(d.position, 3), "kept": d.kept, "dropped": list(d.dropped)} for d in stack.duplicates],
+        "gaps": [{"after_z": round(g.after, 3), "before_z": round(g.before, 3), "missing": g.missing}
+                 for g in stack.gaps],
+        "duplicates": [{"z": round(d.position, 3), "kept": d.kept, "dropped": list(d.dropped)}
+                       for d in stack.duplicates],
         "messages": stack.messages(),
     }
 

@@ -112,7 +112,7 @@ def slices_from_rows(rows: list[InstanceRow], paths: list[Path]) -> tuple[list[S
     """
     out: list[SliceRef] = []
     skipped: list[str] = []
-    for row, path in zip(rows, paths):
+    for row, path in zip(rows, paths, strict=True):
         if not row.rows or not row.columns:
             skipped.append(f"{row.sop_instance_uid}: no image (not a volume slice)")
             continue

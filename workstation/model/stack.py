@@ -364,7 +364,7 @@ def sort_frames(frames: list[FrameRef]) -> tuple[list[FrameRef], bool]:
 def stack_from_rows(series: SeriesRow, rows: list[InstanceRow], paths: list[Path]) -> ImageStack:
     """Build the stack of ``series`` from its index rows and their file paths."""
     frames: list[FrameRef] = []
-    for row, path in zip(rows, paths):
+    for row, path in zip(rows, paths, strict=True):
         if is_image_instance(row):
             frames.extend(frame_refs(row, Path(path)))
     ordered, spatial = sort_frames(frames)
@@ -471,7 +471,7 @@ def load_stack(cache: StudyCache, series: SeriesRow, hidden: frozenset[str] | se
         if is_image_instance(r) and r.sop_instance_uid not in hidden
     ]
     frames: list[FrameRef] = []
-    for row, path in zip(rows, _paths(cache, rows)):
+    for row, path in zip(rows, _paths(cache, rows), strict=True):
         refs = frame_refs(row, path)
         if len(refs) > 1:
             try:

@@ -136,7 +136,8 @@ class StackSplit:
     @property
     def primary(self) -> Stack | None:
         """The stack a reader most likely wants: the largest that is not a localizer."""
-        volumes = [s for s in self.stacks if not s.localizer and s.shape[0] > 1] or [s for s in self.stacks if s.shape[0] > 1]
+        volumes = ([s for s in self.stacks if not s.localizer and s.shape[0] > 1]
+                   or [s for s in self.stacks if s.shape[0] > 1])
         return volumes[0] if volumes else None
 
 
@@ -226,7 +227,8 @@ def _layout(members: list[SliceRef]) -> list[Stack]:
     out = []
     for run in runs:
         stack = _grid(run, direction, phases)
-        stack.duplicates = [dup for dup in duplicates if run[0][0] - POSITION_TOLERANCE <= dup.position <= run[-1][0] + POSITION_TOLERANCE]
+        stack.duplicates = [dup for dup in duplicates
+                            if run[0][0] - POSITION_TOLERANCE <= dup.position <= run[-1][0] + POSITION_TOLERANCE]
         if len(runs) > 1:
             stack.notes.append(f"part {runs.index(run) + 1} of {len(runs)} of a stack cut by a large gap")
         if phases > 1:
@@ -248,7 +250,7 @@ def _split_at_large_gaps(clusters: list[tuple[float, list[SliceRef]]]) -> list[l
         return [clusters]
     runs = [[clusters[0]]]
     budget = MAX_FILL_SHARE * len(clusters)
-    for prev, cur in zip(clusters, clusters[1:]):
+    for prev, cur in zip(clusters, clusters[1:], strict=False):
         missing = int(round((cur[0] - prev[0]) / nominal)) - 1
         if missing > 0 and (missing > budget or (cur[0] - prev[0]) > 20 * nominal):
             runs.append([cur])
@@ -266,7 +268,7 @@ def _grid(run: list[tuple[float, list[SliceRef]]], direction: np.ndarray, phases
     nominal = _nominal_step(positions)
     gaps: list[Gap] = []
     slots: list[list[SliceRef] | None] = [run[0][1]]
-    for (d0, _), (d1, c1) in zip(run, run[1:]):
+    for (d0, _), (d1, c1) in zip(run, run[1:], strict=False):
         missing = int(round((d1 - d0) / nominal)) - 1 if nominal > 0 else 0
         if missing > 0 and (d1 - d0) > GAP_FACTOR * nominal:
             gaps.append(Gap(d0, d1, missing))
@@ -284,7 +286,8 @@ def _grid(run: list[tuple[float, list[SliceRef]]], direction: np.ndarray, phases
     col_spacing, row_spacing = _in_plane_spacing(first)
     shear = np.zeros(3)
     if n > 1:
-        drift_pixels = max(abs(np.dot(in_plane, direction[:, 0])) / col_spacing, abs(np.dot(in_plane, direction[:, 1])) / row_spacing)
+        drift_pixels = max(abs(np.dot(in_plane, direction[:, 0])) / col_spacing,
+                           abs(np.dot(in_plane, direction[:, 1])) / row_spacing)
         if drift_pixels > SHEAR_PIXELS:
             shear = in_plane / (n - 1)
     planes = [[(c[t] if c is not None else None) for c in slots] for t in range(phases)]
@@ -293,7 +296,8 @@ def _grid(run: list[tuple[float, list[SliceRef]]], direction: np.ndarray, phases
         notes.append("no Pixel Spacing: 1 mm assumed in the image plane")
     steps = np.diff(positions)
     if len(steps) > 1 and not gaps and (steps.max() - steps.min()) > max(0.01, 0.1 * nominal):
-        notes.append(f"slice spacing varies from {steps.min():.3f} to {steps.max():.3f} mm: the volume assumes {z_spacing:.3f} mm")
+        notes.append(f"slice spacing varies from {steps.min():.3f} to {steps.max():.3f} mm: "
+                     f"the volume assumes {z_spacing:.3f} mm")
     stack = Stack(
         planes=planes, origin=p_first, spacing=np.array([col_spacing, row_spacing, z_spacing]),
         direction=direction, shear=shear, gaps=gaps, notes=notes, localizer=first.localizer,

@@ -191,7 +191,8 @@ def read_stack(
         acquired=acquired, notes=stack.messages(),
     )
     if rescale:
-        uniform = all(p.rescale_slope == first.rescale_slope and p.rescale_intercept == first.rescale_intercept for p in real)
+        uniform = all(p.rescale_slope == first.rescale_slope and p.rescale_intercept == first.rescale_intercept
+                      for p in real)
         if uniform:
             _rescale_in_place(vol)
         else:
