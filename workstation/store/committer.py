@@ -174,7 +174,7 @@ class GroupCommitter:
                 self.stats.committed += sum(1 for r in results if r.outcome is not Outcome.FAILED)
                 self.stats.failed += sum(1 for r in results if r.outcome is Outcome.FAILED)
                 self._cond.notify_all()
-            for (_item, callback), result in zip(group, results):
+            for (_item, callback), result in zip(group, results, strict=True):
                 if callback is not None:
                     try:
                         callback(result)
@@ -202,7 +202,7 @@ class GroupCommitter:
                     message = str(exc) if isinstance(exc, CacheWriteError) else f"cannot index it: {exc}"
                     results[i] = CommitResult(item.record.sop_instance_uid, Outcome.FAILED, message)
             else:
-                for (i, _item), res in zip(good, committed):
+                for (i, _item), res in zip(good, committed, strict=True):
                     results[i] = res
         failed = [r for r in results.values() if r.outcome is Outcome.FAILED]
         if failed:

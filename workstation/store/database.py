@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,10 +84,8 @@ def transaction(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             # A COMMIT that fails (disk full) leaves the transaction open: end it, or every
             # later BEGIN on this connection fails too.
             if con.in_transaction:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
             raise
 
 

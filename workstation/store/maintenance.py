@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -195,7 +196,8 @@ def hold(cache: StudyCache, study_uid: str, holder: str) -> None:
 
     with cache.lock, transaction(cache.connection):
         cache.connection.execute(
-            "INSERT OR REPLACE INTO study_holds (study_uid, holder, since) VALUES (?,?,?)", (study_uid, holder, now_iso())
+            "INSERT OR REPLACE INTO study_holds (study_uid, holder, since) VALUES (?,?,?)",
+            (study_uid, holder, now_iso()),
         )
 
 
@@ -241,10 +243,8 @@ def prune(cache: StudyCache, max_bytes: int) -> PruneReport:
             con.execute("DELETE FROM studies WHERE pk=?", (s["pk"],))
             con.execute("DELETE FROM patients WHERE pk NOT IN (SELECT patient_pk FROM studies)")
         for rel in paths:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 resolve_inside(cache.cache_dir, rel).unlink()
-            except (OSError, ValueError):
-                pass
         _remove_empty_dirs(cache.cache_dir / s["study_uid"])
         report.evicted.append(s["study_uid"])
         report.after_bytes -= s["size"]
@@ -268,10 +268,8 @@ def remove_studies(cache: StudyCache, study_uids: list[str]) -> tuple[list[str],
             con.execute("DELETE FROM studies WHERE study_uid=?", (uid,))
             con.execute("DELETE FROM patients WHERE pk NOT IN (SELECT patient_pk FROM studies)")
         for rel in paths:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 resolve_inside(cache.cache_dir, rel).unlink()
-            except (OSError, ValueError):
-                pass
         _remove_empty_dirs(cache.cache_dir / uid)
         removed.append(uid)
         log.info("removed study %s on request", uid)
@@ -282,10 +280,8 @@ def _remove_empty_dirs(path: Path) -> None:
     if not path.is_dir():
         return
     for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda t: -len(t[0])):
-        try:
+        with contextlib.suppress(OSError):
             os.rmdir(dirpath)
-        except OSError:
-            pass
 
 
 def recover_unfinished(cache: StudyCache) -> list[str]:

@@ -344,7 +344,8 @@ class OutboxItem:
 
 
 def _item(r: sqlite3.Row) -> OutboxItem:
-    return OutboxItem(**{k: r[k] for k in r.keys()})
+    # keys(), not the row itself: iterating a sqlite3.Row yields its values, not its column names.
+    return OutboxItem(**{k: r[k] for k in r.keys()})  # noqa: SIM118 - see above
 
 
 def list_outbox(cache: StudyCache, states: tuple[str, ...] = OUTBOX_STATES) -> list[OutboxItem]:

@@ -136,7 +136,8 @@ FROM studies s JOIN patients p ON s.patient_pk = p.pk
 def list_studies(con: sqlite3.Connection, flt: StudyFilter | None = None, limit: int | None = None) -> list[StudyRow]:
     flt = flt or StudyFilter()
     where, args = [], []
-    for column, value in (("p.name", flt.patient_name), ("p.patient_id", flt.patient_id), ("s.accession", flt.accession)):
+    for column, value in (("p.name", flt.patient_name), ("p.patient_id", flt.patient_id),
+                          ("s.accession", flt.accession)):
         if value:
             # lb_fold: Unicode case folding ("müller" finds "Müller"; SQLite's LIKE folds ASCII only)
             where.append(f"lb_fold({column}) LIKE lb_fold(?) ESCAPE '\\'")
