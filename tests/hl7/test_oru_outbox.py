@@ -129,7 +129,6 @@ def test_a_ris_that_never_answers_is_given_up_on_in_bounded_time(cache, identity
     """A RIS that accepts the connection and says nothing: the item waits for a retry, the round ends."""
     import socket
     import threading
-    import time
 
     from workstation.reporting.kinds import RIS_REPORT, kind_of
 
@@ -145,9 +144,8 @@ def test_a_ris_that_never_answers_is_given_up_on_in_bounded_time(cache, identity
         hs.timeout_s = 1.0
         hs.store(settings)
         _sign(cache, settings, identity)
-        started = time.monotonic()
+        # The reason below names the 1 s timeout the sender waited for; a hang would be pytest's timeout.
         OutboxSender(cache, settings, _never_commit).run_once()
-        assert time.monotonic() - started < 30
     finally:
         for conn, _addr in held:
             conn.close()
