@@ -30,7 +30,6 @@ import os
 import shutil
 import socket
 import ssl
-import struct
 import tempfile
 import threading
 import time
@@ -50,8 +49,6 @@ from pynetdicom import _config as _pynetdicom_config
 from pynetdicom import dimse_messages as _pynetdicom_dimse_messages
 from pynetdicom import (
     AE,
-    PYNETDICOM_IMPLEMENTATION_UID,
-    PYNETDICOM_IMPLEMENTATION_VERSION,
     evt,
 )
 
@@ -63,6 +60,8 @@ from workstation.dicom.limits import describe_bytes, limits
 from workstation.net.access import RefusalLog, SenderPolicy
 from workstation.net.access import install as install_policy
 from workstation.net.association import NetworkError, tune_transport
+from workstation.net.file_meta import install as install_file_meta
+from workstation.net.file_meta import meta_group
 from workstation.net.move_registry import is_outstanding
 from workstation.net.received import Payload
 from workstation.net.sop_class_names import StorageCommitmentPushModel, Verification
@@ -171,6 +170,8 @@ def write_failure(payload: Payload) -> OSError | None:
 
 # pynetdicom imports NamedTemporaryFile from tempfile without exporting it; replacing it is the hook.
 _pynetdicom_dimse_messages.NamedTemporaryFile = _received_file  # type: ignore[attr-defined]
+# ... and writes each streamed object's file meta through pydicom: packed directly instead (file_meta).
+install_file_meta()
 #: Largest PDU we accept as SCP (0 would let a sender put a whole object in one PDU, in memory).
 MAX_RECEIVE_PDU = 1 << 20
 
@@ -321,15 +322,6 @@ def store_received(cache: StudyCache, data: bytes | Payload, calling_ae: str,
 _META_PREFIX = b"\x00" * 128 + b"DICM"
 
 
-def _meta_element(group_tag: int, vr: bytes, value: bytes) -> bytes:
-    return struct.pack("<HH", 0x0002, group_tag) + vr + struct.pack("<H", len(value)) + value
-
-
-def _uid_value(uid: str) -> bytes:
-    raw = str(uid).encode("ascii")
-    return raw + b"\0" if len(raw) % 2 else raw
-
-
 def payload_of(event: Any) -> Payload:
     """The received C-STORE data set: the file pynetdicom streamed it to, else its bytes in memory.
 
@@ -365,18 +357,9 @@ def part10_bytes(event: Any) -> bytes:
     if stream is None or not sop_class or not sop_instance or not syntax:
         encoded: bytes = event.encoded_dataset()  # pynetdicom's Event.encoded_dataset
         return encoded
-    version = PYNETDICOM_IMPLEMENTATION_VERSION.encode("ascii")
-    body = b"".join((
-        struct.pack("<HH", 0x0002, 0x0001) + b"OB\0\0" + struct.pack("<I", 2) + b"\x00\x01",
-        _meta_element(0x0002, b"UI", _uid_value(sop_class)),
-        _meta_element(0x0003, b"UI", _uid_value(sop_instance)),
-        _meta_element(0x0010, b"UI", _uid_value(syntax)),
-        _meta_element(0x0012, b"UI", _uid_value(PYNETDICOM_IMPLEMENTATION_UID)),
-        _meta_element(0x0013, b"SH", version + b" " if len(version) % 2 else version),
-    ))
-    group_length = struct.pack("<HH", 0x0002, 0x0000) + b"UL" + struct.pack("<HI", 4, len(body))
+    meta = meta_group(sop_class, sop_instance, syntax)
     with stream.getbuffer() as view:  # no copy of the data set before the one join makes
-        return b"".join((_META_PREFIX, group_length, body, view))
+        return b"".join((_META_PREFIX, meta, view))
 
 
 def _unwritten(payload: Payload, cache: StudyCache, calling_ae: str) -> Received | None:
