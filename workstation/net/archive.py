@@ -34,6 +34,7 @@ qrscp facts worth knowing (pynetdicom 3.0.4):
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import os
 import signal
@@ -99,7 +100,8 @@ class EmbeddedArchive:
         self._requested_port = validate_port(port)
         self._port = self._requested_port
         self.move_destinations = {
-            validate_ae_title(aet): (str(host), validate_port(p)) for aet, (host, p) in (move_destinations or {}).items()
+            validate_ae_title(aet): (str(host), validate_port(p))
+            for aet, (host, p) in (move_destinations or {}).items()
         }
         if any(aet.upper() == "DEFAULT" for aet in self.move_destinations):
             raise ValueError("'DEFAULT' cannot be a move destination AE title in the archive's config")
@@ -193,10 +195,8 @@ class EmbeddedArchive:
                     proc.kill()
                     proc.wait(timeout=timeout)
             if proc.stdin is not None:
-                try:
+                with contextlib.suppress(OSError):
                     proc.stdin.close()
-                except OSError:
-                    pass
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None

@@ -14,6 +14,7 @@ or event handlers (C-GET, storage commitment) pass ``ext_neg`` and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -207,7 +208,8 @@ def make_ae(
     # 0 = no limit: fewer, larger PDUs (10-25 % faster transfers measured here).
     ae.maximum_pdu_size = 0
     if len(contexts) > MAX_CONTEXTS:
-        raise ValueError(f"{len(contexts)} presentation contexts requested; one association carries at most {MAX_CONTEXTS}")
+        raise ValueError(f"{len(contexts)} presentation contexts requested; "
+                         f"one association carries at most {MAX_CONTEXTS}")
     for cx in contexts:
         if isinstance(cx, PresentationContext):
             if cx.abstract_syntax is None:
@@ -460,14 +462,14 @@ def tls_failure_reason(peer: Peer, timeout: float = 5.0) -> str | None:
     if ctx is None:
         return None
     try:
-        with socket.create_connection((peer.host, peer.port), timeout=timeout) as raw:
-            with ctx.wrap_socket(raw, server_hostname=peer.host) as tls:
-                # TLS 1.3: a refused client certificate shows only at the first read.
-                tls.settimeout(min(timeout, 1.0))
-                try:
-                    tls.recv(1)
-                except TimeoutError:
-                    pass
+        with (
+            socket.create_connection((peer.host, peer.port), timeout=timeout) as raw,
+            ctx.wrap_socket(raw, server_hostname=peer.host) as tls,
+        ):
+            # TLS 1.3: a refused client certificate shows only at the first read.
+            tls.settimeout(min(timeout, 1.0))
+            with contextlib.suppress(TimeoutError):
+                tls.recv(1)
     except ssl.SSLCertVerificationError as exc:
         return _VERIFY_REASONS.get(exc.verify_code, f"the archive's certificate was not accepted "
                                                     f"({exc.verify_message})")

@@ -310,7 +310,8 @@ def find(
     charset = node.charset if isinstance(node, Node) else None
     identifier = build_identifier(lv, identifier_keys, model=chosen, charset=charset)
     sop_class = (
-        PatientRootQueryRetrieveInformationModelFind if chosen == "patient" else StudyRootQueryRetrieveInformationModelFind
+        PatientRootQueryRetrieveInformationModelFind if chosen == "patient"
+        else StudyRootQueryRetrieveInformationModelFind
     )
     checker = cancel_check(cancel)
 

@@ -255,7 +255,9 @@ def _status_message(code: int) -> str:
     return f"{category} 0x{code:04X}" + (f": {text}" if text else "")
 
 
-def _store_one(assoc: Association, peer: Peer, item: _Item, accepted: dict[str, list[UID]], msg_id: int) -> StoreOutcome:
+def _store_one(
+    assoc: Association, peer: Peer, item: _Item, accepted: dict[str, list[UID]], msg_id: int
+) -> StoreOutcome:
     def failed(message: str, uid: str = item.sop_instance, status: int | None = None) -> StoreOutcome:
         return StoreOutcome(item.path, uid, status, False, message)
 
@@ -356,8 +358,8 @@ def send_files(
                     elif not assoc.is_established and not report.error:
                         report.error = f"the association with {peer.describe()} ended early"
                     if report.cancelled or report.error:
-                        slots[i] = StoreOutcome(slot.path, slot.sop_instance, None, False,
-                                                "not sent: cancelled" if report.cancelled else f"not sent: {report.error}")
+                        why = "not sent: cancelled" if report.cancelled else f"not sent: {report.error}"
+                        slots[i] = StoreOutcome(slot.path, slot.sop_instance, None, False, why)
                     else:
                         msg_id = msg_id % 65535 + 1
                         outcome = _store_one(assoc, peer, slot, accepted, msg_id)
@@ -377,7 +379,8 @@ def send_files(
     report.elapsed_s = time.monotonic() - started
     log.info(
         "C-STORE to %s: %d of %d stored, %d failed%s in %.2f s",
-        peer.describe(), report.sent, total, report.failed, " (cancelled)" if report.cancelled else "", report.elapsed_s,
+        peer.describe(), report.sent, total, report.failed, " (cancelled)" if report.cancelled else "",
+        report.elapsed_s,
     )
     for o in report.outcomes:
         # UIDs and status codes only: file names and messages may carry patient data.
