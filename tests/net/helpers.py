@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -105,3 +106,32 @@ def pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return not process_gone(pid)
+
+
+def leave_responses_to_the_sender(assoc: Any) -> Any:
+    """Keep a requestor association's reactor from taking the responses its ``send_*`` calls wait for.
+
+    pynetdicom's ``send_c_store`` pauses the association's reactor thread by clearing a checkpoint
+    and waiting for a flag the reactor sets just *before* that checkpoint; a reactor that has just
+    passed it still reads the message queue once.  When the reactor thread is preempted there
+    (a loaded machine), the C-STORE-RSP is taken by it ("Received unexpected C-STORE service
+    message"), the sender waits its DIMSE timeout, aborts and gets an empty status.  A test's SCU
+    that its peer sends no requests to needs nothing from the reactor's reads, so they are emptied.
+
+    Parameters
+    ----------
+    assoc : pynetdicom.association.Association
+        An established association requested by the test (no requests expected from the peer).
+
+    Returns
+    -------
+    pynetdicom.association.Association
+        The same association.
+    """
+    take = assoc.dimse.get_msg
+
+    def get_msg(block: bool = False) -> Any:
+        return take(block=True) if block else (None, None)  # only the reactor reads without blocking
+
+    assoc.dimse.get_msg = get_msg
+    return assoc

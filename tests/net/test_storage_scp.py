@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, RLELossless, generate_uid
 from pynetdicom import AE
 
-from tests.net.helpers import CALLING_AE, free_port, make_ct
+from tests.net.helpers import CALLING_AE, free_port, leave_responses_to_the_sender, make_ct
 from workstation.config import Node, Settings
 from workstation.home import Home
 from workstation.net.association import AssociationRejected, NetworkError, Peer, associate
@@ -96,7 +96,7 @@ def test_unusable_dataset_is_refused_not_stored(cache, settings):
     ae = AE(CALLING_AE)
     ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
     with StorageSCP(cache, settings) as scp:
-        assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
+        assoc = leave_responses_to_the_sender(ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title))
         try:
             status = assoc.send_c_store(ds)
         finally:
@@ -174,6 +174,7 @@ def _send_as_move_result(scp, paths, originator: str) -> list[int]:
     ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
     assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
     assert assoc.is_established
+    leave_responses_to_the_sender(assoc)
     try:
         return [int(assoc.send_c_store(dcmread(p), originator_aet=originator, originator_id=7).Status)
                 for p in paths]

@@ -7,7 +7,7 @@ import pytest
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 from pynetdicom import AE
 
-from tests.net.helpers import free_port, make_ct
+from tests.net.helpers import free_port, leave_responses_to_the_sender, make_ct
 from workstation.config import Node, Settings
 from workstation.dicom import limits
 from workstation.home import Home
@@ -42,6 +42,7 @@ def _push(scp, ds) -> object:
     ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
     assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
     assert assoc.is_established
+    leave_responses_to_the_sender(assoc)
     try:
         return assoc.send_c_store(ds)
     finally:
