@@ -295,7 +295,7 @@ class Crawl:
                 action.trigger()  # a tool of the Measure ▾ menu
             assert viewer.viewports[0].interaction.tool is tool
             vp = viewer.viewports[0]
-            self.qtbot.waitUntil(lambda: vp.model.frame is not None, timeout=WAIT_MS)
+            self.qtbot.waitUntil(lambda vp=vp: vp.model.frame is not None, timeout=WAIT_MS)
             centre = vp.rect().center()
             start, end = centre - QPoint(20, 20), centre + QPoint(25, 30)
             self.qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
@@ -388,7 +388,8 @@ def test_every_menu_shortcut_reaches_its_action(qtbot, cache, home, demo, monkey
             qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
             window.viewer.active_widget.setFocus()
             fired = []
-            action.triggered.connect(lambda *_: fired.append(1))
+            # Bound now: a key that reached an earlier action must not count for this one.
+            action.triggered.connect(lambda *_, fired=fired: fired.append(1))
             before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
             qtbot.keySequence(window, action.shortcut())
             crawl.settle()

@@ -91,7 +91,7 @@ def test_conformance_typed_in_and_from_csv_is_logged(qtbot, window, home, tmp_pa
     dialog = window.conformance_dialog
     qtbot.waitExposed(dialog)
     good = gsdf_luminances(0.8, 400.0, 256)[::15]
-    for spin, value in zip(dialog.inputs, good):
+    for spin, value in zip(dialog.inputs, good, strict=True):
         spin.selectAll()
         qtbot.keyClicks(spin, f"{value:.3f}")
     qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
@@ -166,7 +166,8 @@ for _ in range(20):
 out["moved"] = calibration.monitor
 out["moved_output"] = window.viewer.session.display.output.description
 asked = []
-window.ask_pattern_monitor = lambda parent, keys, current: (asked.append((keys, current)), keys.index("DIAG-L@1600x1200"))[1]
+window.ask_pattern_monitor = lambda parent, keys, current: (
+    asked.append((keys, current)), keys.index("DIAG-L@1600x1200"))[1]
 window.display_patterns_action.trigger()
 app.processEvents()
 patterns = window.pattern_window

@@ -93,7 +93,7 @@ def test_mammography_back_to_back_and_prior_stage(qtbot, viewer, cache, demo, ho
     hc = HangingController(viewer, home, auto=False)
     plan = hc.hang(demo.uids["mg-screening-2024"])
     assert shown(viewer, 4) == [s_uid("mg-screening-2024", k) for k in ("rcc", "lcc", "rmlo", "lmlo")]
-    for m, vp in zip(viewer.session.visible, plan.stages[0].viewports):
+    for m, vp in zip(viewer.session.visible, plan.stages[0].viewports, strict=True):
         assert (m.view.rotation * 90, m.view.flip_horizontal) == (vp.rotation, vp.flip_horizontal)
     hc.next_stage()
     assert shown(viewer, 4) == [s_uid(k, v) for k in ("mg-screening-2024", "mg-screening-2023") for v in ("rcc", "lcc")]

@@ -27,7 +27,7 @@ def test_command_line_applies_the_setting_too(lightbox_home, capsys):
     home = Home.single(lightbox_home).ensure()
     try:
         config.save(config.Settings(extra={"name_display": "all"}), home.config_file)
-        Context(home=home).settings
+        _ = Context(home=home).settings  # reading the settings applies the site's name style
         assert format_person_name("Yamada^Tarou=山田^太郎=やまだ^たろう") == "Yamada, Tarou = 山田 太郎 = やまだ たろう"
     finally:
         set_name_style(DEFAULT_NAME_STYLE)

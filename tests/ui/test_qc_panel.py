@@ -81,7 +81,8 @@ def test_correction_dialog_previews_then_applies(qtbot, panel, cache, study):
     plan = dialog.preview()
     assert plan is not None and dialog.apply_button.isEnabled()
     assert dialog.changes_table.rowCount() == 2
-    assert [dialog.changes_table.item(0, c).text() for c in range(4)] == ["Patient's Name", "Test^Patient", "Doe^Jane", "6"]
+    assert [dialog.changes_table.item(0, c).text() for c in range(4)] == \
+        ["Patient's Name", "Test^Patient", "Doe^Jane", "6"]
     dialog.fields["StudyID"].setText("9")  # any edit after the preview withdraws Apply
     assert not dialog.apply_button.isEnabled()
     dialog.preview()

@@ -1,4 +1,7 @@
-"""Reading by keyboard and from the viewport: focus, the shortcuts sheet, MPR from a viewport, cine controls, overlays."""
+"""Reading by keyboard and from the viewport.
+
+Focus, the shortcuts sheet, MPR from a viewport, cine controls, overlays.
+"""
 
 from __future__ import annotations
 

@@ -69,7 +69,8 @@ def _row(**kw):
 def test_display_values_and_sort_keys():
     row = _row()
     shown = [display_value(row, c) for c in Column]
-    assert shown == ["Müller, Anna", "P1", "1980-02-29", "F", "2024-03-15", "CT, SR", "Chest", "A1", "3", "120", "unread"]
+    assert shown == ["Müller, Anna", "P1", "1980-02-29", "F", "2024-03-15", "CT, SR", "Chest", "A1", "3", "120",
+                     "unread"]
     assert sort_key(row, Column.IMAGES) == 120  # numbers sort as numbers
     assert sort_key(_row(num_instances=9), Column.IMAGES) < sort_key(row, Column.IMAGES)
     assert sort_key(_row(study_time="080000"), Column.STUDY_DATE) < sort_key(row, Column.STUDY_DATE)

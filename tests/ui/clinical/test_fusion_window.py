@@ -1,4 +1,7 @@
-"""PET/CT fusion from the Tools menu: CT, PET, fused and MIP views; LUT, opacity, units, slice and cine by their controls."""
+"""PET/CT fusion from the Tools menu: CT, PET, fused and MIP views.
+
+LUT, opacity, units, slice and cine are set by their controls.
+"""
 
 from __future__ import annotations
 

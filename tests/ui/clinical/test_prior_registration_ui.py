@@ -10,7 +10,8 @@ from workstation.store.importer import import_paths
 
 
 def test_register_prior_from_the_links_menu(qtbot, cache, small_demo_dir):  # noqa: F811
-    import_paths(cache, [small_demo_dir / "LBX-0001" / f for f in ("20240312_CT_CHEST", "20230307_CT_CHEST")], workers=1)
+    import_paths(cache, [small_demo_dir / "LBX-0001" / f for f in ("20240312_CT_CHEST", "20230307_CT_CHEST")],
+                 workers=1)
     viewer = open_viewer(qtbot, cache, demo_uid("small", "ct-chest-2024"))
     try:
         messages = []
