@@ -22,7 +22,7 @@ from workstation.net.find import find
 from workstation.store.cache import StudyCache
 
 if TYPE_CHECKING:  # imported where used at run time, as _move_one does (net modules import each other lazily)
-    from workstation.net.retrieve import _Tally
+    from workstation.net.retrieve_units import _Tally
     from workstation.net.retrieve_plan import Unit
 
 
@@ -128,7 +128,7 @@ def _unreachable(node: Node, settings: Settings) -> bool:
 
 
 def _retrieve_one(node: Node, settings: Settings, home: Home, cache: StudyCache, study_uid: str, name: str) -> Check:
-    from workstation.net.retrieve import MOVE_DESTINATION_UNKNOWN, _sop_classes, _Tally
+    from workstation.net.retrieve_units import MOVE_DESTINATION_UNKNOWN, _sop_classes, _Tally
     from workstation.net.retrieve_plan import Unit
 
     started = time.monotonic()
@@ -144,7 +144,7 @@ def _retrieve_one(node: Node, settings: Settings, home: Home, cache: StudyCache,
         if name == "C-MOVE":
             status = _move_one(node, settings, home, cache, unit, tally)
         else:
-            from workstation.net.retrieve import _run_get
+            from workstation.net.retrieve_units import _run_get
 
             status = _run_get(peer_of(node), settings.ae_title, _sop_classes(node, False), set(), unit, 0, tally,
                               cache, lambda: False).status
@@ -169,7 +169,7 @@ def _move_one(
     node: Node, settings: Settings, home: Home, cache: StudyCache, unit: Unit, tally: _Tally
 ) -> int | None:
     from workstation.net.listener import ensure_listener
-    from workstation.net.retrieve import _run_move, _sop_classes
+    from workstation.net.retrieve_units import _run_move, _sop_classes
 
     with ensure_listener(home, settings, cache) as listener:
         status = _run_move(peer_of(node), settings.ae_title, settings.ae_title, _sop_classes(node, True), unit, 0,

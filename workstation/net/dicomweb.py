@@ -151,7 +151,8 @@ def retrieve_dicomweb(node: Node, cache: StudyCache, study_uid: str, series_uids
     -------
     workstation.net.retrieve.RetrieveReport
     """
-    from workstation.net.retrieve import RetrieveReport, _Tally
+    from workstation.net.retrieve import RetrieveReport
+    from workstation.net.retrieve_units import _Tally
     from workstation.net.retrieve_plan import cached_uids
     from workstation.net.storage_scp import store_received
 
