@@ -10,12 +10,13 @@ import datetime as dt
 import ipaddress
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.audit.daemon import stop_daemon, wait_listening
 
 RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
 GTLS = "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so"
@@ -111,28 +112,15 @@ action(type="omfile" file="{self.output}" template="auditline" flushOnTXEnd="on"
         self.proc = subprocess.Popen([RSYSLOGD, "-n", "-f", str(self.conf), "-i", str(self.folder / "rsyslogd.pid")],
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"rsyslogd exited: {(self.folder / 'rsyslogd.out').read_text(errors='replace')}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("rsyslogd did not listen within 20 s")
+        try:
+            wait_listening(self.proc, self.port, "rsyslogd", self.folder / "rsyslogd.out")
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_daemon(proc)
 
     def messages(self) -> list[str]:
         """The audit messages (XML) received so far, in order."""

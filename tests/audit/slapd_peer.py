@@ -12,13 +12,11 @@ import base64
 import hashlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.audit.daemon import stop_daemon, wait_listening
 from tests.audit.rsyslog_peer import free_port, make_pki
 
 SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
@@ -157,27 +155,12 @@ olcAccess: {{1}}to * by * read
              f"ldap://127.0.0.1:{self.port}/ ldaps://127.0.0.1:{self.ldaps_port}/"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                out = (self.folder / "slapd.out").read_text(errors="replace")
-                self.proc = None
-                raise RuntimeError(f"slapd exited: {out[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("slapd did not listen within 20 s")
+        try:
+            wait_listening(self.proc, self.port, "slapd", self.folder / "slapd.out")
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_daemon(proc)
