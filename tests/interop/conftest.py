@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydicom.uid import generate_uid
 
 from tests.interop.peers import ArchiveProcess, Modality, free_port, start_dcmqrscp, start_orthanc
-from tests.net.helpers import write_study_set
+from tests.net.helpers import make_ct, write_study_set
 from workstation.config import Settings
 from workstation.home import Home
 from workstation.net.send import send_files
@@ -40,6 +41,28 @@ def _archive(starter, tmp_path_factory, storage_port, name) -> Iterator[ArchiveP
     finally:
         arc.stop()
         assert not arc.running
+
+
+def orthanc_holding_one_series(tmp_path_factory, storage_port: int, name: str, patient: tuple[str, str],
+                               count: int, rows: int) -> Iterator[tuple[ArchiveProcess, str]]:
+    """Orthanc holding one study of one series of ``count`` CT slices of ``rows`` x ``rows``.
+
+    For a module-scoped fixture to ``yield from``: yields (archive, Study Instance UID), then stops it.
+    """
+    folder = tmp_path_factory.mktemp(f"{name}-files")
+    study, series = generate_uid(), generate_uid()
+    files = []
+    for i in range(1, count + 1):
+        path = folder / f"{i:04d}.dcm"
+        make_ct(patient, study, series, i, rows=rows).save_as(path, enforce_file_format=True)
+        files.append(path)
+    arc = start_orthanc(tmp_path_factory.mktemp(f"orthanc-{name}"), [Modality(CALLING_AE, storage_port)],
+                        dicomweb=False)
+    try:
+        assert send_files(files, arc.peer, CALLING_AE).ok
+        yield arc, study
+    finally:
+        arc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,10 @@ from pathlib import Path
 
 import pytest
 from pydicom import dcmread
-from pydicom.uid import generate_uid
 from pynetdicom.association import Association
 
-from tests.interop.conftest import CALLING_AE
-from tests.interop.peers import Modality, start_orthanc
-from tests.net.helpers import make_ct
+from tests.interop.conftest import orthanc_holding_one_series
 from workstation.net.retrieve import retrieve
-from workstation.net.send import send_files
 from workstation.store.layout import INCOMING
 from workstation.store.maintenance import verify
 
@@ -26,20 +22,7 @@ N = 200
 @pytest.fixture(scope="module")
 def big_study(tmp_path_factory, storage_port):
     """Orthanc holding one study of 200 CT slices of 256x256 (enough to be stopped midway)."""
-    folder = tmp_path_factory.mktemp("cancel-files")
-    study, series = generate_uid(), generate_uid()
-    files = []
-    for i in range(1, N + 1):
-        path = folder / f"{i:04d}.dcm"
-        make_ct(("Cancel^Test", "LBX-C1"), study, series, i, rows=256).save_as(path, enforce_file_format=True)
-        files.append(path)
-    arc = start_orthanc(tmp_path_factory.mktemp("orthanc-cancel"), [Modality(CALLING_AE, storage_port)],
-                        dicomweb=False)
-    try:
-        assert send_files(files, arc.peer, CALLING_AE).ok
-        yield arc, study
-    finally:
-        arc.stop()
+    yield from orthanc_holding_one_series(tmp_path_factory, storage_port, "cancel", ("Cancel^Test", "LBX-C1"), N, 256)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 from pydicom import dcmread
 
-from tests.interop.conftest import CALLING_AE
+from tests.interop.conftest import CALLING_AE, orthanc_holding_one_series
 from tests.interop.peers import ArchiveProcess
 from workstation.dicom.header import UnusableInstance
 from workstation.net import retrieve_plan
@@ -132,25 +132,8 @@ N_SERIES = 150
 @pytest.fixture(scope="module")
 def one_series(tmp_path_factory, storage_port):
     """Orthanc holding one study of one series of 150 small CT slices."""
-    from pydicom.uid import generate_uid
-
-    from tests.interop.peers import Modality, start_orthanc
-    from tests.net.helpers import make_ct
-
-    folder = tmp_path_factory.mktemp("one-series")
-    study, series = generate_uid(), generate_uid()
-    files = []
-    for i in range(1, N_SERIES + 1):
-        path = folder / f"{i:04d}.dcm"
-        make_ct(("Ends^Both", "LBX-E1"), study, series, i, rows=32).save_as(path, enforce_file_format=True)
-        files.append(path)
-    arc = start_orthanc(tmp_path_factory.mktemp("orthanc-ends"), [Modality(CALLING_AE, storage_port)],
-                        dicomweb=False)
-    try:
-        assert send_files(files, arc.peer, CALLING_AE).ok
-        yield arc, study
-    finally:
-        arc.stop()
+    yield from orthanc_holding_one_series(tmp_path_factory, storage_port, "ends", ("Ends^Both", "LBX-E1"),
+                                          N_SERIES, 32)
 
 
 @pytest.fixture
