@@ -233,3 +233,36 @@ def test_an_archive_that_refuses_a_second_association(one_series, first_waits_fo
     report = retrieve(arc.node(max_associations=2), settings, home, cache, study, method="get")
     assert report.ok and not report.error, report.summary()
     assert (report.retrieved, report.failed) == (N_SERIES, 0)
+
+
+@pytest.fixture
+def doomed_series(tmp_path_factory, storage_port):
+    """An Orthanc of its own, to be killed."""
+    yield from orthanc_holding_one_series(tmp_path_factory, storage_port, "doomed", ("Doomed^Both", "LBX-D1"), 120, 32)
+
+
+def test_the_archive_killed_while_both_ends_run(doomed_series, first_waits_for_second, monkeypatch, home, settings,
+                                                cache):
+    """Both associations drop at once: what arrived whole is cached and indexed, the rest counted as failed."""
+    from workstation.net import two_ended
+    from workstation.store.layout import INCOMING
+
+    arc, study = doomed_series
+    real = two_ended.Arrivals.second
+    killed: list[int] = []
+
+    def second(self, sop_uid):
+        real(self, sop_uid)
+        if not killed and self.second_count >= 3:
+            killed.append(self.second_count)
+            arc.kill()  # SIGKILL: no goodbye on either association
+
+    monkeypatch.setattr(two_ended.Arrivals, "second", second)
+    report = retrieve(arc.node(max_associations=2, timeout=10), settings, home, cache, study, method="get")
+    assert killed, "the retrieve ended before the archive could be killed"
+    assert not report.ok and report.error
+    assert report.retrieved + report.failed == 120 and report.retrieved >= 5 + 3
+    check = verify(cache, check_hashes=True)
+    assert check.consistent and not check.missing and not check.mismatched
+    assert cache.study(study).num_instances == report.retrieved
+    assert not list((cache.cache_dir / INCOMING).glob("*.part"))
