@@ -29,6 +29,23 @@ def lightbox_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def home(lightbox_home):
+    """This test's home (the one ``LIGHTBOX_HOME`` names), its folders made."""
+    from workstation.home import Home
+
+    return Home.single(lightbox_home).ensure()
+
+
+@pytest.fixture
+def cache(home):
+    """The study cache of this test's home, closed after the test."""
+    from workstation.store.cache import StudyCache
+
+    with StudyCache.open(home) as c:
+        yield c
+
+
+@pytest.fixture
 def lightbox_cmd():
     """The ``lightbox`` command as argv prefix, run with this interpreter."""
     return [sys.executable, "-m", "workstation"]

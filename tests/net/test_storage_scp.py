@@ -14,29 +14,13 @@ from pynetdicom import AE
 
 from tests.net.helpers import CALLING_AE, free_port, leave_responses_to_the_sender, make_ct
 from workstation.config import Node, Settings
-from workstation.home import Home
 from workstation.net.association import AssociationRejected, NetworkError, Peer, associate
 from workstation.net.move_registry import outstanding_move
 from workstation.net.listener import LISTENER_FILE, Listener, ensure_listener, running_listener
 from workstation.net.send import send_files
 from workstation.net.storage_scp import CANNOT_UNDERSTAND, StorageSCP
-from workstation.store.cache import StudyCache
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(60)]
-
-
-@pytest.fixture
-def home(lightbox_home):
-    return Home.single(lightbox_home).ensure()
-
-
-@pytest.fixture
-def cache(home):
-    c = StudyCache.open(home)
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture

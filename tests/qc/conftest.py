@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,18 +9,8 @@ import pytest
 
 from tests.factories import ct_dataset, uid
 from workstation.demo.studies import generate_demo_studies
-from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
-
-
-@pytest.fixture
-def cache(lightbox_home) -> Iterator[StudyCache]:
-    c = StudyCache.open(Home.single(lightbox_home))
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 @dataclass

@@ -12,7 +12,6 @@ from pydicom import dcmread
 
 from tests.factories import write_series
 from workstation.config import Settings
-from workstation.home import Home
 from workstation.reporting.certificates import create_test_certificate, load_identity
 from workstation.reporting.inputs import ImageRef, KeyImage, Measurement
 from workstation.reporting.settings import ReportingSettings
@@ -45,11 +44,6 @@ def test_cert(tmp_path_factory):
 def identity(test_cert):
     made, _ = test_cert
     return load_identity(made.key_pem, made.cert_pem)
-
-
-@pytest.fixture
-def home(lightbox_home) -> Home:
-    return Home.single(lightbox_home).ensure()
 
 
 @pytest.fixture

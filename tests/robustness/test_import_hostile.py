@@ -17,18 +17,10 @@ from pydicom.uid import generate_uid
 from tests.net.helpers import make_ct
 from workstation.dicom import limits
 from workstation.dicom.header import record_from_scan
-from workstation.home import Home
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
 from workstation.store.maintenance import verify
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    with StudyCache.open(Home.single(lightbox_home).ensure()) as c:
-        yield c
 
 
 def _ct_bytes(**changes) -> bytes:

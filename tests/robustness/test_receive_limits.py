@@ -10,18 +10,10 @@ from pynetdicom import AE
 from tests.net.helpers import free_port, leave_responses_to_the_sender, make_ct
 from workstation.config import Node, Settings
 from workstation.dicom import limits
-from workstation.home import Home
 from workstation.net import storage_scp
 from workstation.net.storage_scp import OUT_OF_RESOURCES, StorageSCP
-from workstation.store.cache import StudyCache
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(120)]
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    with StudyCache.open(Home.single(lightbox_home).ensure()) as c:
-        yield c
 
 
 @pytest.fixture

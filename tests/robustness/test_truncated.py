@@ -9,9 +9,7 @@ import pytest
 from pydicom.uid import generate_uid
 
 from tests.net.helpers import make_ct
-from workstation.home import Home
 from workstation.net.storage_scp import CANNOT_UNDERSTAND, store_received
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
 
 
@@ -25,12 +23,6 @@ def _truncated_bytes(tmp_path, declared: int = 2 << 30, present: int = 512 << 10
     at = data.rindex(b"\xe0\x7f\x10\x00OW\x00\x00")
     data[at + 8: at + 12] = struct.pack("<I", declared)
     return bytes(data[: at + 12 + present])
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    with StudyCache.open(Home.single(lightbox_home).ensure()) as c:
-        yield c
 
 
 def test_import_refuses_truncated_pixel_data(tmp_path, cache):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pydicom
-import pytest
 
 from tests import factories
-from workstation.home import Home
 from workstation.imaging.key_images import build_key_object_selection
 from workstation.imaging.pipeline import Window
 from workstation.imaging.presentation import PresentationView, build_gsps
@@ -15,15 +13,8 @@ from workstation.session.saved_objects import (
     presentation_states_by_series,
     store_object,
 )
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
 from workstation.store.writer import Outcome
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    with StudyCache.open(Home.single(lightbox_home)) as c:
-        yield c
 
 
 def test_saved_gsps_and_kos_are_listed_under_their_study(cache, tmp_path):

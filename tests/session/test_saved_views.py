@@ -9,20 +9,11 @@ import pytest
 
 from tests.viewer_phantom import phantom_study
 from workstation.config import Node
-from workstation.home import Home
 from workstation.session import saved_views
 from workstation.imaging.annotation_layer import Annotation, Kind
 from workstation.imaging.interaction import remeasure
 from workstation.session.reading import ReadingSession
 from workstation.store import outbox
-from workstation.store.cache import StudyCache
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
 
 
 @pytest.fixture

@@ -7,21 +7,12 @@ import pytest
 
 from tests.factories import uid
 from tests.viewer_phantom import phantom_study, write_phantom
-from workstation.home import Home
 from workstation.imaging import overlay_model
 from workstation.imaging.annotation_layer import Annotation, AnnotationLayer, Kind
 from workstation.imaging.cross_reference import link_offset, matching_index
 from workstation.session.patient import OtherPatient, same_patient
 from workstation.session.reading import ReadingSession
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
 
 
 @pytest.fixture

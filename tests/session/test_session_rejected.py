@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 
 from tests.factories import uid, write_series
-from workstation.home import Home
 from workstation.session.reading import ReadingSession
 from workstation.qc.rejection import reject_instances
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
 
 
 def _open(cache, tmp_path):

@@ -6,22 +6,11 @@ import pydicom
 import pytest
 
 from tests import factories
-from workstation.home import Home
 from workstation.imaging.pipeline import Window
 from workstation.imaging.presentation import PresentationView, build_gsps
 from workstation.session.saved_objects import store_object
 from workstation.session.saved_views import SaveError, check_state_patient
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def test_state_of_another_patient_is_refused(cache, tmp_path):

@@ -12,25 +12,11 @@ from pydicom.data import get_charset_files
 
 from tests.factories import uid
 from tests.viewer_phantom import phantom_study
-from workstation.home import Home
 from workstation.imaging.annotation_layer import Annotation, Kind
 from workstation.imaging.interaction import remeasure
 from workstation.session import unsaved
 from workstation.session.reading import ReadingSession
 from workstation.session.study_work import read_report_measurements
-from workstation.store.cache import StudyCache
-
-
-@pytest.fixture
-def home(lightbox_home):
-    return Home.single(lightbox_home)
-
-
-@pytest.fixture
-def cache(home):
-    c = StudyCache.open(home)
-    yield c
-    c.close()
 
 
 @pytest.fixture

@@ -19,13 +19,6 @@ from workstation.store.schema import SCHEMA_VERSION
 from workstation.store.writer import Outcome
 
 
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
-
-
 def _bytes(ds) -> bytes:
     from io import BytesIO
 

@@ -10,20 +10,11 @@ import pytest
 
 from tests.factories import ct_dataset, uid
 from workstation.dicom.header import parse_header
-from workstation.home import Home
 from workstation.store import committer as committer_mod
-from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
 from workstation.store.layout import INCOMING
 from workstation.store.maintenance import verify
 from workstation.store.writer import Outcome, PendingInstance
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
 
 
 def _instance(study: str, series: str, fill: int = 1) -> tuple[bytes, object]:

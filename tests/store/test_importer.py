@@ -10,17 +10,8 @@ import pydicom
 import pytest
 
 from tests.factories import uid, write_series
-from workstation.home import Home
 from workstation.store import maintenance
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
-
-
-@pytest.fixture
-def cache(lightbox_home):
-    c = StudyCache.open(Home.single(lightbox_home))
-    yield c
-    c.close()
 
 
 def pydicom_test_files() -> Path:

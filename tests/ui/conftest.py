@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.ui.dicom_files import PYDICOM_FILES, pydicom_test_files
-from workstation.home import Home
-from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
 from workstation.ui.qt_guard import guard_none_refcount
 
@@ -18,18 +16,6 @@ from workstation.ui.qt_guard import guard_none_refcount
 def _qt_refcount_guard():
     """pytest-qt's waits are void Qt calls too: see workstation.ui.qt_guard."""
     guard_none_refcount()
-
-
-@pytest.fixture
-def home(lightbox_home) -> Home:
-    return Home.single(lightbox_home).ensure()
-
-
-@pytest.fixture
-def cache(home):
-    c = StudyCache.open(home)
-    yield c
-    c.close()
 
 
 @pytest.fixture
