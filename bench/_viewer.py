@@ -32,15 +32,6 @@ def remove_home(cache: StudyCache, home: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
 
 
-def rss_bytes() -> int:
-    """Resident set size of this process."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def wheel(widget, notches: int) -> None:
     """Send one wheel event of ``notches`` steps (negative: towards the reader) to the widget's centre."""
     from PySide6.QtCore import QPoint, QPointF, Qt

@@ -19,7 +19,8 @@ import gc
 import time
 
 from bench._ctseries import median
-from bench._viewer import application, cached_ct, remove_home, rss_bytes
+from bench._ctseries import rss_bytes
+from bench._viewer import application, cached_ct, remove_home
 
 
 def _one_run(app, cache, study_uid: str) -> dict:

@@ -25,7 +25,8 @@ from bench._source import use_source_from_argv
 
 SOURCE = use_source_from_argv()  # --source DIR: another checkout of the package (before/after)
 
-from bench._viewer import application, remove_home, rss_bytes  # noqa: E402
+from bench._ctseries import rss_bytes  # noqa: E402
+from bench._viewer import application, remove_home  # noqa: E402
 
 TARGET_2D = 1.3
 TARGET_VOLUME = 2.5

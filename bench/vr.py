@@ -13,20 +13,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench._ctseries import median
+from bench._ctseries import median, rss_bytes
 from bench.mpr import load_ct500
 from workstation.volume3d.mpr_controller import MprController
 from workstation.volume3d.presets import load_preset
 from workstation.volume3d.rendering import offscreen_window, renderer_string
 from workstation.volume3d.scene3d import VolumeScene
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def frames(window, scene: VolumeScene, n: int) -> list[float]:
