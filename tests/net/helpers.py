@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +137,30 @@ def leave_responses_to_the_sender(assoc: Any) -> Any:
 
     assoc.dimse.get_msg = get_msg
     return assoc
+
+
+@contextmanager
+def ct_store_association(scp: Any, calling_ae: str) -> Iterator[Any]:
+    """A pynetdicom C-STORE association (CT, Explicit VR Little Endian) to ``scp`` on 127.0.0.1.
+
+    Established (asserted), its responses left to ``send_c_store`` (:func:`leave_responses_to_the_sender`)
+    and released afterwards.
+
+    Parameters
+    ----------
+    scp : StorageSCP
+        The receiver (its ``port`` and ``ae_title``).
+    calling_ae : str
+        The sender's AE title.
+    """
+    from pynetdicom import AE
+
+    ae = AE(calling_ae)
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
+    assert assoc.is_established
+    leave_responses_to_the_sender(assoc)
+    try:
+        yield assoc
+    finally:
+        assoc.release()

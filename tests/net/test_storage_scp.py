@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, RLELossless, generate_uid
 from pynetdicom import AE
 
-from tests.net.helpers import CALLING_AE, free_port, leave_responses_to_the_sender, make_ct
+from tests.net.helpers import CALLING_AE, ct_store_association, free_port, make_ct
 from workstation.config import Node, Settings
 from workstation.net.association import AssociationRejected, NetworkError, Peer, associate
 from workstation.net.move_registry import outstanding_move
@@ -77,14 +77,8 @@ def test_unusable_dataset_is_refused_not_stored(cache, settings):
 
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ae = AE(CALLING_AE)
-    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
-    with StorageSCP(cache, settings) as scp:
-        assoc = leave_responses_to_the_sender(ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title))
-        try:
-            status = assoc.send_c_store(ds)
-        finally:
-            assoc.release()
+    with StorageSCP(cache, settings) as scp, ct_store_association(scp, CALLING_AE) as assoc:
+        status = assoc.send_c_store(ds)
     assert int(status.Status) == CANNOT_UNDERSTAND
     assert "Study Instance UID" in str(status.get("ErrorComment", ""))
     assert cache.studies() == []
@@ -154,16 +148,9 @@ def test_stale_announcement_is_ignored(home, cache, settings):
 
 def _send_as_move_result(scp, paths, originator: str) -> list[int]:
     """C-STORE ``paths`` as an archive does for a C-MOVE that ``originator`` requested."""
-    ae = AE("ARCHIVE")
-    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
-    assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
-    assert assoc.is_established
-    leave_responses_to_the_sender(assoc)
-    try:
+    with ct_store_association(scp, "ARCHIVE") as assoc:
         return [int(assoc.send_c_store(dcmread(p), originator_aet=originator, originator_id=7).Status)
                 for p in paths]
-    finally:
-        assoc.release()
 
 
 def test_move_results_for_us_are_committed_in_groups_and_flushed(tmp_path, cache, settings):

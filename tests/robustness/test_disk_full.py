@@ -12,10 +12,9 @@ import subprocess
 from io import BytesIO
 
 import pytest
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
-from pynetdicom import AE
+from pydicom.uid import generate_uid
 
-from tests.net.helpers import free_port, leave_responses_to_the_sender, make_ct
+from tests.net.helpers import ct_store_association, free_port, make_ct
 from workstation.config import Node, Settings
 from workstation.dicom.header import parse_header
 from workstation.home import Home
@@ -53,23 +52,15 @@ def test_storage_scp_on_a_full_disk_answers_out_of_resources_and_leaves_no_orpha
                         nodes=[Node("sender", "SENDER", "127.0.0.1", 104)])
     acknowledged, refusals = [], []
     try:
-        with StorageSCP(cache, settings) as scp:
-            ae = AE("SENDER")
-            ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
-            assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
-            assert assoc.is_established
-            # Under load pynetdicom's own reactor could take a C-STORE response from send_c_store (see the
-            # helper): the sender would wait 30 s and abort, and the test would see an empty status.
-            leave_responses_to_the_sender(assoc)
-            try:
-                for ds in _instances(60):  # 60 x 0.5 MB: more than the 20 MB disk holds
-                    status = assoc.send_c_store(ds)
-                    if int(status.Status) == 0:
-                        acknowledged.append(str(ds.SOPInstanceUID))
-                    else:
-                        refusals.append((int(status.Status), str(status.get("ErrorComment", ""))))
-            finally:
-                assoc.release()
+        # The sender keeps its C-STORE responses even under load (leave_responses_to_the_sender): without
+        # it pynetdicom's reactor could take one, and send_c_store would wait 30 s, abort and return no status.
+        with StorageSCP(cache, settings) as scp, ct_store_association(scp, "SENDER") as assoc:
+            for ds in _instances(60):  # 60 x 0.5 MB: more than the 20 MB disk holds
+                status = assoc.send_c_store(ds)
+                if int(status.Status) == 0:
+                    acknowledged.append(str(ds.SOPInstanceUID))
+                else:
+                    refusals.append((int(status.Status), str(status.get("ErrorComment", ""))))
         assert acknowledged and refusals
         assert {code for code, _ in refusals} == {OUT_OF_RESOURCES}
         assert all(comment.startswith("disk full") for _, comment in refusals), refusals[:3]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
-from pynetdicom import AE
+from pydicom.uid import generate_uid
 
-from tests.net.helpers import free_port, leave_responses_to_the_sender, make_ct
+from tests.net.helpers import ct_store_association, free_port, make_ct
 from workstation.config import Node, Settings
 from workstation.dicom import limits
 from workstation.net import storage_scp
@@ -30,15 +29,8 @@ def _big_ct(rows: int) -> object:
 
 
 def _push(scp, ds) -> object:
-    ae = AE("SENDER")
-    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
-    assoc = ae.associate("127.0.0.1", scp.port, ae_title=scp.ae_title)
-    assert assoc.is_established
-    leave_responses_to_the_sender(assoc)
-    try:
+    with ct_store_association(scp, "SENDER") as assoc:
         return assoc.send_c_store(ds)
-    finally:
-        assoc.release()
 
 
 def _settings() -> Settings:
