@@ -9,6 +9,24 @@ import time
 from pathlib import Path
 
 
+def start_daemon(argv: list[str], port: int, name: str, output: Path) -> subprocess.Popen:
+    """Start ``argv`` in a session of its own, its output to ``output``; return once it listens on ``port``.
+
+    Raises
+    ------
+    RuntimeError
+        It exited or did not listen in time (it is stopped first).
+    """
+    with output.open("ab") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_listening(proc, port, name, output)
+    except RuntimeError:
+        stop_daemon(proc)
+        raise
+    return proc
+
+
 def wait_listening(proc: subprocess.Popen, port: int, name: str, output: Path, within: float = 20.0) -> None:
     """Return once ``proc`` takes TCP connections on 127.0.0.1:``port``.
 

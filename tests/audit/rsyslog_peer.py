@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.audit.daemon import stop_daemon, wait_listening
+from tests.audit.daemon import start_daemon, stop_daemon
 
 RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
 GTLS = "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so"
@@ -108,15 +108,8 @@ action(type="omfile" file="{self.output}" template="auditline" flushOnTXEnd="on"
 
     def start(self) -> None:
         assert self.proc is None
-        log = (self.folder / "rsyslogd.out").open("ab")
-        self.proc = subprocess.Popen([RSYSLOGD, "-n", "-f", str(self.conf), "-i", str(self.folder / "rsyslogd.pid")],
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        try:
-            wait_listening(self.proc, self.port, "rsyslogd", self.folder / "rsyslogd.out")
-        except RuntimeError:
-            self.stop()
-            raise
+        self.proc = start_daemon([RSYSLOGD, "-n", "-f", str(self.conf), "-i", str(self.folder / "rsyslogd.pid")],
+                                 self.port, "rsyslogd", self.folder / "rsyslogd.out")
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.audit.daemon import stop_daemon, wait_listening
+from tests.audit.daemon import start_daemon, stop_daemon
 from tests.audit.rsyslog_peer import free_port, make_pki
 
 SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
@@ -148,18 +148,11 @@ olcAccess: {{1}}to * by * read
 
     def start(self) -> None:
         assert self.proc is None
-        log = (self.folder / "slapd.out").open("ab")
         # -d 0: stay in the foreground (the test's own process), logging nothing but errors.
-        self.proc = subprocess.Popen(
+        self.proc = start_daemon(
             [SLAPD, "-d", "0", "-F", str(self.config_dir), "-h",
              f"ldap://127.0.0.1:{self.port}/ ldaps://127.0.0.1:{self.ldaps_port}/"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        try:
-            wait_listening(self.proc, self.port, "slapd", self.folder / "slapd.out")
-        except RuntimeError:
-            self.stop()
-            raise
+            self.port, "slapd", self.folder / "slapd.out")
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
