@@ -305,6 +305,19 @@ def test_a_minified_stack_scrolls_at_screen_size_then_settles_at_full_quality(qt
         assert abs(moving.pixelColor(p).value() - still.pixelColor(p).value()) <= 1
     beyond = view_point_of(w, -10, -10)  # outside the image: the viewport's black
     assert moving.pixelColor(beyond).value() == still.pixelColor(beyond).value() == 0
+    # Flipped left to right the samples run the other way: the same picture moving or still.
+    qtbot.keyClick(w, Qt.Key.Key_H)
+    assert view.flip_horizontal
+    wheel(w, -1)
+    assert w._moving
+    moving = w.grab().toImage()
+    qtbot.waitUntil(lambda: not w._moving, timeout=WAIT_MS)
+    still = w.grab().toImage()
+    inside, outside = view_point_of(w, 30, 30), view_point_of(w, 5, 40)
+    assert view.to_image(inside.x(), inside.y())[0] == pytest.approx(30, abs=1)  # mirrored on screen
+    for p in (inside, outside):
+        assert abs(moving.pixelColor(p).value() - still.pixelColor(p).value()) <= 1
+    assert moving.pixelColor(inside).value() > moving.pixelColor(outside).value() + 50
 
 
 def test_the_reader_is_followed_closely_until_the_shown_frame_is_read(qtbot, cache, phantom):
