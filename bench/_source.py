@@ -6,7 +6,16 @@ editable install's import hook outranks ``sys.path``, so it is taken out first.
 
 from __future__ import annotations
 
+import os
 import sys
+
+
+def load_note() -> str:
+    """", load average 1.2" (the last minute's): figures of a busy machine say so beside them."""
+    try:
+        return f", load average {os.getloadavg()[0]:.1f}"
+    except (AttributeError, OSError):
+        return ""
 
 
 def use_source_from_argv() -> str | None:

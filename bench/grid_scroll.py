@@ -22,7 +22,7 @@ import io
 import pstats
 import time
 
-from bench._source import use_source_from_argv
+from bench._source import load_note, use_source_from_argv
 
 SOURCE = use_source_from_argv()  # --source DIR: another checkout of the package (before/after)
 
@@ -89,7 +89,7 @@ def main() -> None:
         in_step = all(w.model.index == w0.model.index for w in followers)
         print(f"linked scroll, {args.grid}x{args.grid} layout of {len(shown)} viewports "
               f"({w0.width()}x{w0.height()} each) in a 1920x1080 viewer, {len(w0.model)} slices 512x512, "
-              "Qt offscreen" + (f", package from {SOURCE}" if SOURCE else "") + ":")
+              "Qt offscreen" + (f", package from {SOURCE}" if SOURCE else "") + load_note() + ":")
         print(f"  {args.frames} frames, {paints} viewport paints in {secs:.2f} s -> {fps:.1f} frames/s "
               f"in all {len(shown)} viewports ({secs / args.frames * 1e3:.1f} ms/frame); followers in step: "
               f"{in_step}")

@@ -22,7 +22,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bench._source import use_source_from_argv
+from bench._source import load_note, use_source_from_argv
 
 SOURCE = use_source_from_argv()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -139,7 +139,7 @@ def main() -> None:
         first, rest = results[0], results[1:]
         warm = median([r[0] for r in rest])
         print(f"open the demo CT chest with its prior, hung by protocol ({first[2]} viewports), Qt offscreen"
-              + (f", package from {SOURCE}" if SOURCE else "") + ":")
+              + (f", package from {SOURCE}" if SOURCE else "") + load_note() + ":")
         print(f"  first open of the process: {first[0] * 1e3:6.0f} ms (longest stall {first[1] * 1e3:.0f} ms)")
         print(f"  opened again (median of {len(rest)}): {warm * 1e3:6.0f} ms (longest stall "
               f"{max(r[1] for r in rest) * 1e3:.0f} ms)")

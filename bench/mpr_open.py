@@ -9,7 +9,7 @@ the same against another checkout (``git archive`` of an older commit).
 
 from __future__ import annotations
 
-from bench._source import use_source_from_argv
+from bench._source import load_note, use_source_from_argv
 
 SOURCE = use_source_from_argv()
 
@@ -23,7 +23,7 @@ def main() -> None:
     marks = run(want_full_3d=False)
     mpr, stall = marks.get("mpr painted"), marks["longest stall"]
     print(f"MPR of a cached {marks.get('volume shape')} CT from the viewer's action (Qt offscreen)"
-          + (f", package from {SOURCE}" if SOURCE else "") + ":")
+          + (f", package from {SOURCE}" if SOURCE else "") + load_note() + ":")
     print(f"  action -> MPR planes painted {ms(marks, 'mpr painted')}   target {TARGET_MPR_S * 1e3:.0f} ms -> "
           f"{'met' if mpr is not None and mpr <= TARGET_MPR_S else 'NOT met'}"
           + (f" (ratio to target {mpr / TARGET_MPR_S:.2f})" if mpr is not None else ""))

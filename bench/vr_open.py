@@ -9,7 +9,7 @@ full quality at most 3 s, longest event-loop stall at most 100 ms.
 
 from __future__ import annotations
 
-from bench._source import use_source_from_argv
+from bench._source import load_note, use_source_from_argv
 
 SOURCE = use_source_from_argv()
 
@@ -22,7 +22,7 @@ def main() -> None:
 
     marks = run(want_full_3d=True)
     print(f"3D of a cached {marks.get('volume shape')} CT from the viewer's action (Qt offscreen, CPU ray casting)"
-          + (f", package from {SOURCE}" if SOURCE else "") + ":")
+          + (f", package from {SOURCE}" if SOURCE else "") + load_note() + ":")
     print(f"  action -> MPR planes painted {ms(marks, 'mpr painted')}")
     for key, label in (("3d preview", "first 3D frame"), ("3d full", "full-quality frame")):
         v = marks.get(key)
