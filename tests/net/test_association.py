@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,6 +19,7 @@ from workstation.net.association import (
     ConnectionFailed,
     NoAcceptedContext,
     Peer,
+    _ReactorCheckpoint,
     associate,
     make_ae,
     peer_of,
@@ -254,3 +256,46 @@ def test_rejection_left_unread_by_pynetdicom_is_still_reported_as_rejection():
     error = _failure(assoc, Peer("127.0.0.1", 104, "NOTTHEAE"), ae, True, 0.01)
     assert isinstance(error, AssociationRejected) and error.diagnostic == 7
     assert "is not the archive's AE title" in str(error)
+
+
+def _reactor_slow_to_wake(assoc, patience_s: float) -> None:
+    """Hold the reactor, once woken, until a DIMSE message is queued (the window a loaded machine opens)."""
+    gate = assoc._reactor_checkpoint
+    plain_wait = gate.wait
+
+    def wait(timeout=None):
+        woke = plain_wait(timeout)
+        deadline = time.monotonic() + patience_s
+        while assoc.dimse.msg_queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        return woke
+
+    gate.wait = wait
+
+
+def test_the_reactor_cannot_take_a_response_of_back_to_back_calls():
+    """pynetdicom's reactor, woken late after one call, must not take the next call's response.
+
+    Without the guard the second C-ECHO can see the stale pause of the first one, go ahead, and have
+    the reactor take its response off the queue ("Received unexpected C-ECHO service message"): seen
+    as a C-STORE that waited out its DIMSE timeout under load (pynetdicom issue 875).
+    """
+    with scp() as peer:
+        with associate(peer, CALLING_AE, [Verification]) as assoc:
+            assert isinstance(assoc._reactor_checkpoint, _ReactorCheckpoint)
+            assoc.dimse_timeout = 3
+            _reactor_slow_to_wake(assoc, patience_s=0.5)
+            statuses = [assoc.send_c_echo().get("Status") for _ in range(3)]
+        assert statuses == [0, 0, 0]
+
+
+def test_opening_the_reactor_gate_clears_the_stale_pause():
+    """The flag the next call waits on is cleared as the gate opens, not when the reactor gets round to it."""
+
+    class Assoc:
+        _is_paused = True
+
+    assoc = Assoc()
+    gate = _ReactorCheckpoint(assoc)
+    gate.set()
+    assert gate.is_set() and assoc._is_paused is False

@@ -276,9 +276,44 @@ def tune_transport(assoc: Any) -> None:
     transport.recv = recv
 
 
+class _ReactorCheckpoint(threading.Event):
+    """pynetdicom's reactor gate, whose ``set()`` also marks the reactor as running again.
+
+    pynetdicom's ``send_*`` calls stop the association's reactor before they
+    read their own responses: they clear this event and wait until the reactor
+    says ``_is_paused``.  The reactor sets ``_is_paused = False`` only once it
+    has woken up, so a call that follows the previous one quickly (C-STOREs in
+    a row, on a loaded machine) can see the stale ``True`` of the previous
+    pause, go ahead, and have the reactor take its C-STORE response off the
+    queue ("Received unexpected C-STORE service message"; the call then waits
+    out the DIMSE timeout and the association is aborted).  Clearing the flag
+    as the gate opens makes the next call wait for the reactor's real pause.
+    """
+
+    def __init__(self, assoc: Any) -> None:
+        super().__init__()
+        self._assoc = assoc
+
+    def set(self) -> None:
+        self._assoc._is_paused = False
+        super().set()
+
+
+def guard_reactor(assoc: Any) -> None:
+    """Install :class:`_ReactorCheckpoint` on a requestor association before its reactor runs."""
+    current = getattr(assoc, "_reactor_checkpoint", None)
+    if not isinstance(current, threading.Event) or isinstance(current, _ReactorCheckpoint):
+        return
+    gate = _ReactorCheckpoint(assoc)
+    if current.is_set():
+        threading.Event.set(gate)  # as it was, without touching the pause flag
+    assoc._reactor_checkpoint = gate
+
+
 def _on_conn_open(event: Any, state: dict[str, bool]) -> None:
     state["open"] = True
     tune_transport(event.assoc)
+    guard_reactor(event.assoc)
 
 
 @contextmanager
