@@ -83,13 +83,16 @@ def configure(home: Any, background: bool = False) -> Auditor:
 
 def current() -> Auditor:
     """The configured auditor (for a process that did not configure one: the default home's)."""
-    global _auditor, _configured_env
+    global _auditor, _configured_env, _configured_home
     with _lock:
         env = os.environ.get("LIGHTBOX_HOME")
         if _auditor is None or env != _configured_env:
             from workstation.home import Home
 
-            _auditor, _configured_env = auditor_for(Home.resolve()), env
+            # The identity is refreshed from this home's settings later (a site login, a logout), not
+            # from the home configured before.
+            _configured_home = Home.resolve()
+            _auditor, _configured_env = auditor_for(_configured_home), env
         return _auditor
 
 
