@@ -5,13 +5,16 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from workstation.dicom.header import InstanceRecord
 from workstation.home import Home
 from workstation.store import queries
 from workstation.store.database import connect, transaction
 from workstation.store.layout import resolve_inside, stage_bytes
 from workstation.store.writer import CommitResult, PendingInstance, commit_batch, now_iso
+
+if TYPE_CHECKING:  # pydicom stays unloaded for commands that only read the index (lightbox studies)
+    from workstation.dicom.header import InstanceRecord
 
 
 class StudyCache:
