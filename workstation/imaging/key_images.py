@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
-from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
 from workstation.dicom.charset import highdicom_ready
@@ -33,8 +33,25 @@ __all__ = [
 ]
 
 KEY_OBJECT_SELECTION_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.88.59"
-#: Document title (CID 7010): Of Interest.
-OF_INTEREST = codes.DCM.OfInterest
+if TYPE_CHECKING:
+    from pydicom.sr.coding import Code
+
+    #: Document title (CID 7010): Of Interest.
+    OF_INTEREST: Code
+
+
+def __getattr__(name: str) -> object:
+    # pydicom's code dictionary takes ~0.1 s to import: loaded when a document is built, not at start-up.
+    if name == "OF_INTEREST":
+        return _of_interest()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _of_interest() -> Code:
+    from pydicom.sr.codedict import codes
+
+    title: Code = codes.DCM.OfInterest
+    return title
 
 MANUFACTURER = "Lightbox"
 
@@ -160,7 +177,7 @@ def build_key_object_selection(
     if len(description) > 1024:
         raise ValueError("the key object description is longer than 1024 characters")
     content = KeyObjectSelection(
-        document_title=OF_INTEREST,
+        document_title=_of_interest(),
         referenced_objects=list(images),
         description=description or None,
     )

@@ -18,20 +18,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
-
-from pydicom.dataset import Dataset
+from typing import TYPE_CHECKING, Any
 
 from workstation.config import Node, Settings
 from workstation.home import Home
-from workstation.net.association import Cancel, NetworkError, Peer
-from workstation.net.find import find
-from workstation.net.retrieve import ProgressCallback, RetrieveReport, retrieve
-from workstation.net.retrieve_plan import inventory
 from workstation.qc.instances import require_study
 from workstation.qc.notes import rejected_sop_uids
 from workstation.store.cache import StudyCache
 from workstation.store.queries import SeriesRow
+
+if TYPE_CHECKING:  # the network layer (pynetdicom) loads when a check runs, not when the window starts
+    from pydicom.dataset import Dataset
+
+    from workstation.net.association import Cancel, Peer
+    from workstation.net.retrieve import ProgressCallback, RetrieveReport
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,10 @@ def check_completeness(
     CompletenessReport
         A network failure is in ``error`` (the report then says nothing about completeness).
     """
+    from workstation.net.association import NetworkError
+    from workstation.net.find import find
+    from workstation.net.retrieve_plan import inventory
+
     require_study(cache, study_uid)
     name = node.name if isinstance(node, Node) else node.describe()
     report = CompletenessReport(study_uid, name)
@@ -207,6 +211,8 @@ def fetch_missing(
     RetrieveReport or None
         None when nothing is missing.
     """
+    from workstation.net.retrieve import retrieve
+
     series = [s.series_uid for s in report.series if s.missing]
     if not series:
         return None

@@ -275,13 +275,14 @@ def _attach_node_dialog(window: MainWindow, home: Home, cache: StudyCache) -> No
 def _remote_tab(home: Home, cache: StudyCache):
     """The Remote tab on the configured archives; each retrieve writes through its own connection."""
     from workstation import config
-    from workstation.net.retrieve import retrieve
     from workstation.ui.remote_tab import RemoteTab
 
     def settings():
         return config.load(home.config_file)
 
     def retrieve_study(node, study_uid, progress, cancel):
+        from workstation.net.retrieve import retrieve  # pynetdicom: loaded by the first retrieve, on its worker
+
         with StudyCache.open(home) as worker_cache:
             return audit.retrieved(node, worker_cache, retrieve(node, settings(), home, worker_cache, study_uid,
                                                                 progress=progress, cancel=cancel))

@@ -20,6 +20,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pydicom import dcmread
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -46,12 +47,14 @@ from workstation.home import Home
 from workstation.jobs.core import CancelToken
 from workstation.reporting import kinds
 from workstation.reporting.documents import delivery_words
-from workstation.reporting.sender import OutboxSender, RoundReport, storage_commitment
 from workstation.store import outbox
 from workstation.store.cache import StudyCache
 from workstation.store.outbox import OutboxError
 from workstation.ui.background import BackgroundTask
 from workstation.ui.qvariant import item_value, signal_value
+
+if TYPE_CHECKING:  # the sender brings the network layer (pynetdicom): loaded by the first round, off the GUI thread
+    from workstation.reporting.sender import RoundReport
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +164,8 @@ class DeliveryService(QObject):
         home, source, timeout = self.home, self.source, self.commit_timeout
 
         def work(emit, cancel: threading.Event) -> RoundReport:
+            from workstation.reporting.sender import OutboxSender, storage_commitment
+
             worker = StudyCache(index_file, cache_dir)
             try:
                 settings = source.current()

@@ -10,7 +10,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QTreeWidget, QTreeWidgetItem
 
 from workstation.config import Node, Settings
-from workstation.net.association import NetworkError
 from workstation.qc.checks import FAIL, INFO, PASS, WARN
 from workstation.qc.notes import rejected_sop_uids, rejection_note_uids
 from workstation.qc.sending import send
@@ -32,6 +31,8 @@ def send_after(outcome, node: Node | None, ae_title: str, produced=None) -> dict
     """
     result = {"outcome": outcome, "sent": None, "send_error": ""}
     if node is not None:
+        from workstation.net.association import NetworkError  # pynetdicom: loaded at the first send
+
         try:
             result["sent"] = send(outcome.produced if produced is None else produced, node, ae_title)
         except NetworkError as exc:

@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
@@ -35,7 +36,6 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.config import Settings
-from workstation.hl7.mllp import MllpListener
 from workstation.home import Home
 from workstation.store.cache import StudyCache
 from workstation.ui import theme
@@ -47,8 +47,10 @@ from workstation.worklist.context import study_context
 from workstation.worklist.gather import load_worklist, rebuild
 from workstation.worklist.opening import OpenRefused, ensure_local, taken_words
 from workstation.worklist.orders import PRIORITIES
-from workstation.worklist.reading import start_reading, stop_reading
 from workstation.worklist.settings import WorklistSettings
+
+if TYPE_CHECKING:  # HL7 (hl7apy) loads when a listener starts or a reading is marked, not when the window starts
+    from workstation.hl7.mllp import MllpListener
 
 log = logging.getLogger(__name__)
 
@@ -383,6 +385,8 @@ class WorklistTab(QWidget):
         left, self.reading_uid = self.reading_uid, item.study_uid
         if left and left != item.study_uid:
             self._stop_reading(left, settings)
+        from workstation.worklist.reading import start_reading
+
         try:
             start_reading(self.cache, settings, item.study_uid)
         except Exception as exc:  # noqa: BLE001 - the study is open; only the shared status failed
@@ -392,6 +396,8 @@ class WorklistTab(QWidget):
         self.opened.emit(item.study_uid)
 
     def _stop_reading(self, study_uid: str, settings: Settings | None = None) -> None:
+        from workstation.worklist.reading import stop_reading
+
         try:
             stop_reading(self.cache, settings or self._settings(), study_uid)
         except Exception as exc:  # noqa: BLE001 - leaving a study never fails because of the RIS

@@ -16,7 +16,6 @@ from workstation.store.cache import StudyCache
 from workstation.dicom.person_name import format_person_name
 from workstation.worklist.build import LOCAL, NOT_ACQUIRED, WorklistItem
 from workstation.worklist.claims import IN_PROGRESS
-from workstation.worklist.reading import start_reading
 from workstation.worklist.settings import Reader, reader_of
 
 if TYPE_CHECKING:  # the hanging engine is loaded only when an item is hung
@@ -93,6 +92,8 @@ def open_item(item: WorklistItem, settings: Settings, home: Home, cache: StudyCa
     OpenRefused
         Not acquired yet, archive unknown or unreachable.
     """
+    from workstation.worklist.reading import start_reading  # HL7 messages (hl7apy): loaded when a study is opened
+
     reader = reader or reader_of(settings)
     if item.busy_elsewhere and not force:
         raise ReadByAnother(f"{taken_words(item)}; open it anyway?")
