@@ -2,8 +2,8 @@
 # Set up Lightbox on Debian/Ubuntu and run it or its tests.
 #
 #   bash packaging/setup-debian.sh demo   # install what is missing, start the demo archive and the viewer
-#   bash packaging/setup-debian.sh test   # install what is missing, run the whole test suite headless
-#                                         # with line coverage per package
+#   bash packaging/setup-debian.sh test   # install what is missing; ruff, mypy and the import contracts,
+#                                         # then the whole test suite headless with line coverage per package
 #   bash packaging/setup-debian.sh setup  # only install
 #
 # Installs the Debian packages it needs (with sudo when not root) and a Python
@@ -90,7 +90,14 @@ case "$MODE" in
   test)
     export TCP_NODELAY=1
     if [ "$#" -eq 0 ]; then
-      # The whole suite runs with line coverage.
+      # The whole suite: lint, types and layering first; any finding fails before the tests start.
+      log "lint: ruff check"
+      "$VENV/bin/ruff" check workstation tests bench packaging
+      log "types: mypy (strict below workstation/ui/)"
+      "$VENV/bin/mypy"
+      log "layering: import contracts"
+      "$VENV/bin/lint-imports"
+      # Then the suite, with line coverage.
       rm -f .coverage .coverage.*
       set -- --cov --cov-report=
       COVERAGE=1
