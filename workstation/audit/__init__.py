@@ -11,6 +11,8 @@ Audit Record Repository by syslog through a durable queue.  Qt-free; imports no 
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
 import threading
 from typing import Any
@@ -34,6 +36,9 @@ __all__ = [
     "sent", "signature_checked", "studies_read", "study_opened", "transferred", "user", "worklist_queried",
     "session_started", "session_ended", "login_failed",
 ]
+
+#: How long the window's close waits for the audit records still queued to be written (each is fsynced).
+DRAIN_S = 120.0
 
 _lock = threading.Lock()
 _auditor: Auditor | None = None
@@ -97,16 +102,24 @@ def current() -> Auditor:
 
 
 def application_started(home: Any) -> Auditor:
-    """The window opened: its events go out in the background (never holding up the GUI thread); Application Start."""
+    """The window opened: its events are appended and sent on background threads (never holding up the GUI
+    thread, whose study opens each record one); Application Start."""
     auditor = configure(home, background=True)
+    auditor.deferred = True
+    atexit.register(auditor.drain, 10.0)  # a process leaving without the window's close still writes its queue
     application(True)
     return auditor
 
 
 def application_stopped(wait_s: float = 5.0) -> None:
-    """The window closed: Application Stop, and a moment for the queue to reach the repository."""
+    """The window closed: Application Stop, every queued record written, and a moment for the queue to reach
+    the repository.  Later events of this process (a command after the window) are appended at once again."""
     application(False)
-    current().wait(wait_s)
+    auditor = current()
+    auditor.deferred = False  # after the Stop: what is recorded from now on waits for nothing but its own write
+    if not auditor.drain(DRAIN_S):
+        logging.getLogger(__name__).error("audit records still unwritten after %.0f s at close", DRAIN_S)
+    auditor.wait(wait_s)
 
 
 def session_started(login: str, display_name: str = "", description: str = "site login") -> None:

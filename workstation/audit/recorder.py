@@ -3,6 +3,11 @@
 The store is also the durable queue: ``forwarded`` holds the sequence number of the last record the
 Audit Record Repository took, so records written while it was down (or before a restart) go out on
 the next flush, in order, each once.
+
+A window's auditor appends on a writer thread (``deferred``): each append is fsynced, which under disk
+load took over half a second on the GUI thread at every study open.  The event is built on the calling
+thread (with the identity of that moment), one thread appends in call order (the hash chain keeps the
+order of the calls), and :meth:`Auditor.drain` waits for the queue to be written (the window's close).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable
@@ -26,25 +32,41 @@ class Auditor:
     """Records events for one home: ``record`` appends and forwards, ``flush`` empties the queue."""
 
     def __init__(self, folder: Path, identity: Identity, repository: Repository | None = None,
-                 background: bool = False) -> None:
+                 background: bool = False, deferred: bool = False) -> None:
         self.store = AuditStore(folder)
         self.identity = identity
         self.repository = repository
         self.background = background
+        #: Append on the writer thread rather than the caller's (the window; see :meth:`drain`).
+        self.deferred = deferred
         self._pointer = self.store.folder / "forwarded"
         self._flush_lock_path = self.store.folder / ".forward.lock"
         self._thread: threading.Thread | None = None
         self._again = threading.Event()
+        self._queue: deque[AuditEvent] = deque()
+        self._writing = threading.Condition()
+        self._writer: threading.Thread | None = None
 
     # Recording ---------------------------------------------------------------
     def record(self, event: AuditEvent | Callable[..., AuditEvent], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         """Build (when given a builder from :mod:`workstation.audit.events`) and record one event.
 
         Never raises: an audit trail that cannot be written is logged, and the work goes on.
+        A ``deferred`` auditor queues the event for its writer thread and returns None.
         """
         try:
             if not isinstance(event, AuditEvent):
                 event = event(self.identity, *args, **kwargs)
+            if self.deferred or self._writer is not None:  # behind the queued ones, to keep the order
+                self._enqueue(event)
+                return None
+            return self._append(event)
+        except Exception:  # noqa: BLE001 - auditing must not stop the reading
+            log.exception("could not write the audit record")
+            return None
+
+    def _append(self, event: AuditEvent) -> dict[str, Any] | None:
+        try:
             rec = self.store.append(event.summary(), event.to_xml())
         except Exception:  # noqa: BLE001 - auditing must not stop the reading
             log.exception("could not write the audit record")
@@ -55,6 +77,42 @@ class Auditor:
             else:
                 self.flush()
         return rec
+
+    # Appending on the writer thread --------------------------------------------
+    def _enqueue(self, event: AuditEvent) -> None:
+        with self._writing:
+            self._queue.append(event)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, name="audit-append", daemon=True)
+                self._writer.start()
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._writing:
+                if not self._queue:
+                    self._writer = None  # under the lock: the next record starts a new writer
+                    self._writing.notify_all()
+                    return
+                event = self._queue[0]
+            self._append(event)  # one writer, oldest first: the chain is in the order of the calls
+            with self._writing:
+                self._queue.popleft()
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every queued record is in the store; False when ``timeout`` passed first.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait at most (None: as long as the disk takes).
+
+        Returns
+        -------
+        bool
+            True when nothing is left to append.
+        """
+        with self._writing:
+            return self._writing.wait_for(lambda: not self._queue and self._writer is None, timeout)
 
     # Forwarding ---------------------------------------------------------------
     def forwarded(self) -> int:
