@@ -1,6 +1,6 @@
 """The window starts on what the study list needs: composing the main window loads no network (pynetdicom),
-HL7 (hl7apy), directory (ldap3), highdicom, VTK or SimpleITK, nor pydicom's code dictionary; each is loaded
-by the action that uses it.  Start-up time is mostly imports (see bench.startup)."""
+HL7 (hl7apy), signing (cryptography), directory (ldap3), highdicom, VTK or SimpleITK, nor pydicom's code
+dictionary; each is loaded by the action that uses it.  Start-up time is mostly imports (see bench.startup)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-DEFERRED = ("pynetdicom", "hl7apy", "ldap3", "highdicom", "vtkmodules", "vtk", "SimpleITK")
+DEFERRED = ("pynetdicom", "hl7apy", "cryptography", "ldap3", "highdicom", "vtkmodules", "vtk", "SimpleITK")
 
 _PROBE = r"""
 import json, sys

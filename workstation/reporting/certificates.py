@@ -13,13 +13,11 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+if TYPE_CHECKING:  # cryptography (~40 ms to import) loads when a key or certificate is read, not at start-up
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -55,6 +53,9 @@ class CertificateInfo:
 
     @classmethod
     def of(cls, cert: x509.Certificate) -> CertificateInfo:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.x509.oid import NameOID
+
         return cls(
             subject=cert.subject.rfc4514_string(),
             common_name=_attr(cert.subject, NameOID.COMMON_NAME),
@@ -93,6 +94,8 @@ def _password(passphrase: str | bytes | None) -> bytes | None:
 
 def load_certificate(path: str | os.PathLike[str]) -> x509.Certificate:
     """A certificate from a PEM or DER file."""
+    from cryptography import x509
+
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -118,6 +121,10 @@ def load_identity(key_path: str | os.PathLike[str], cert_path: str | os.PathLike
     passphrase : str, optional
         The key's passphrase (asked from the user; never stored).
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
     try:
         data = Path(key_path).read_bytes()
     except OSError as exc:
@@ -177,6 +184,12 @@ def create_test_certificate(out_dir: str | os.PathLike[str], common_name: str, o
     ``unit`` goes into the subject's organisational unit (the window's test
     identities say "Not for clinical use" there).
     """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     now = now or dt.datetime.now(dt.UTC)
@@ -218,6 +231,8 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _certificates_in(path: Path) -> list[x509.Certificate]:
+    from cryptography import x509
+
     data = path.read_bytes() if path.exists() else b""
     if data.count(b"BEGIN CERTIFICATE") > 1:
         return list(x509.load_pem_x509_certificates(data))
@@ -249,6 +264,9 @@ class TrustStore:
 
     def trusts(self, cert: x509.Certificate) -> bool:
         """True when ``cert`` is a trusted certificate or was issued (signed) by one."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+
         fp = cert.fingerprint(hashes.SHA256())
         for anchor in self.certificates:
             if anchor.fingerprint(hashes.SHA256()) == fp:

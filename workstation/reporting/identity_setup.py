@@ -15,10 +15,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING
 
 from workstation.reporting.certificates import (
     EXPIRY_WARNING_DAYS,
@@ -30,6 +27,9 @@ from workstation.reporting.certificates import (
     load_identity,
 )
 from workstation.reporting.settings import ReportingSettings
+
+if TYPE_CHECKING:  # cryptography loads when an identity is inspected or made, not when the window starts
+    from cryptography import x509
 
 TEST_LABEL = "Not for clinical use"
 SIGNING_FOLDER = "signing"
@@ -66,6 +66,8 @@ class IdentitySummary:
 
 def is_test_certificate(cert: x509.Certificate) -> bool:
     """A certificate made for demos: labelled so, or self-signed by the test-certificate maker."""
+    from cryptography.x509.oid import NameOID
+
     units = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
     if any(TEST_LABEL.lower() in u.lower() for u in units):
         return True
@@ -126,6 +128,8 @@ def import_identity(config_dir: Path, key_path: str | os.PathLike[str], cert_pat
     key_dest = folder / ("signer.p12" if pkcs else "signer-key.pem")
     _copy_private(Path(key_path), key_dest)
     cert_dest = folder / "signer-cert.pem"
+    from cryptography.hazmat.primitives import serialization
+
     # The certificate is public: kept readable beside the key, so the dialog shows it without the passphrase.
     cert_dest.write_bytes(identity.certificate.public_bytes(serialization.Encoding.PEM))
     return (ReportingSettings(key_path=str(key_dest), cert_path=str(cert_dest)),

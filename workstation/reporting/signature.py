@@ -18,16 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 from pydicom import dcmread
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
@@ -36,6 +31,9 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from workstation.reporting.certificates import CertificateInfo, SigningIdentity, TrustStore
 from workstation.reporting.codes import Coded
+
+if TYPE_CHECKING:  # cryptography loads when a report is signed or checked, not when the window starts
+    from cryptography.hazmat.primitives.asymmetric import rsa
 from workstation.reporting.mac import (
     DIGITAL_SIGNATURES_SEQUENCE,
     MAC_PARAMETERS_SEQUENCE,
@@ -60,8 +58,8 @@ _DIGEST_INFO_OIDS = {
     "SHA384": bytes.fromhex("0609608648016503040202"),
     "SHA512": bytes.fromhex("0609608648016503040203"),
 }
-_CRYPTO_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "SHA1": hashes.SHA1, "SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
+#: MAC algorithms the ``cryptography`` package verifies itself (by the name of its hash class).
+_CRYPTO_HASHES = ("SHA1", "SHA256", "SHA384", "SHA512")
 
 
 class SignatureError(ValueError):
@@ -180,6 +178,10 @@ def sign(ds: Dataset, identity: SigningIdentity, *, purpose: Coded = PURPOSE_VER
     purpose_item = Dataset()
     purpose_item.CodeValue, purpose_item.CodingSchemeDesignator, purpose_item.CodeMeaning = purpose.as_list()
     item.DigitalSignaturePurposeCodeSequence = [purpose_item]
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     data = mac_bytes(ds, signed) + dataset_bytes(item, skip=_UNSIGNED_ITEM_TAGS)
     item.CertificateOfSigner = identity.certificate.public_bytes(Encoding.DER)
     item.Signature = identity.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
@@ -216,6 +218,9 @@ def verify(ds: Dataset, trust: TrustStore | None = None) -> list[SignatureCheck]
 
 
 def _verify_one(ds: Dataset, item: Dataset, params: dict[int, Dataset], trust: TrustStore | None) -> SignatureCheck:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     check = SignatureCheck(SignatureStatus.UNVERIFIABLE)
     try:
         check.mac_id = int(item.MACIDNumber)
@@ -272,9 +277,14 @@ def _verify_one(ds: Dataset, item: Dataset, params: dict[int, Dataset], trust: T
 
 
 def _rsa_verify(key: rsa.RSAPublicKey, signature: bytes, data: bytes, algorithm: str) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     if algorithm in _CRYPTO_HASHES:
+        algorithm_class: type[hashes.HashAlgorithm] = getattr(hashes, algorithm)
         try:
-            key.verify(signature, data, padding.PKCS1v15(), _CRYPTO_HASHES[algorithm]())
+            key.verify(signature, data, padding.PKCS1v15(), algorithm_class())
             return True
         except InvalidSignature:
             return False
