@@ -107,6 +107,7 @@ def main() -> None:
     from workstation.home import Home
     from workstation.store.cache import StudyCache
     from workstation.store.importer import import_paths
+    from workstation import audit
     from workstation.ui.app import application, compose_main_window
 
     files = demo_files()
@@ -117,6 +118,7 @@ def main() -> None:
     home = Home.single(root)
     cache = StudyCache.open(home)
     window = None
+    started = False
     try:
         summary = import_paths(cache, files)
         assert summary.imported == len(files), summary.as_dict()
@@ -127,6 +129,9 @@ def main() -> None:
         window = compose_main_window(home, cache, listen=False, background=False)
         window.resize(1600, 1000)
         window.show()
+        # As the window's run does once shown: the trail goes to this home, appended off the GUI thread.
+        audit.application_started(home)
+        started = True
         for _ in range(20):
             app.processEvents()
         results = []
@@ -152,6 +157,8 @@ def main() -> None:
                 window.viewer.shutdown()
             window.browser.stop()
             window.hide()
+        if started:
+            audit.application_stopped()
         cache.close()
         shutil.rmtree(root, ignore_errors=True)
 
