@@ -46,7 +46,6 @@ def test_a_study_open_is_audited_by_the_writer_thread_and_in_the_store_after_clo
         qtbot.waitUntil(lambda: session.patient is not None and session.patient.study_uid == study_uid,
                         timeout=WAIT_MS)
         qtbot.waitUntil(lambda: any(code == ACCESSED for code, _ in appended), timeout=WAIT_MS)
-        qtbot.wait(50)  # the open's queued follow-ups run before the window goes
     finally:
         window.viewer.ask_unsaved = lambda check: check.choices[0]
         window.close()

@@ -129,7 +129,9 @@ def compose_main_window(home: Home, cache: StudyCache, *, status_message: str = 
         _attach_logout(window)
     click_focus_text_fields(window)
     # The report panel builds its template's fields for each study opened.
-    window.study_activated.connect(lambda _uid: QTimer.singleShot(0, lambda: click_focus_text_fields(window)))
+    # With the window as context: a window closed and deleted before the timer fires cancels it.
+    window.study_activated.connect(
+        lambda _uid: QTimer.singleShot(0, window, lambda: click_focus_text_fields(window)))
     fit_to_screen(window)
     return window
 
