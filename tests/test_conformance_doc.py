@@ -11,7 +11,7 @@ from pynetdicom.sop_class import StorageCommitmentPushModel, Verification
 
 from workstation.config import Node, Settings
 from workstation.home import Home
-from workstation.net import association, commitment, find, mwl, retrieve, send, storage_scp
+from workstation.net import association, commitment, find, mwl, retrieve_units, send, storage_scp
 from workstation.store.cache import StudyCache
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "conformance.md"
@@ -73,10 +73,10 @@ def test_overview_names_what_is_registered(scp_ae):
     scp = {uid for uid, (_, as_scp) in rows.items() if as_scp == "Yes"}
     code_scu = {Verification, StorageCommitmentPushModel,
                 find.PatientRootQueryRetrieveInformationModelFind, find.StudyRootQueryRetrieveInformationModelFind,
-                retrieve.PatientRootQueryRetrieveInformationModelMove,
-                retrieve.StudyRootQueryRetrieveInformationModelMove,
-                retrieve.PatientRootQueryRetrieveInformationModelGet,
-                retrieve.StudyRootQueryRetrieveInformationModelGet,
+                retrieve_units.PatientRootQueryRetrieveInformationModelMove,
+                retrieve_units.StudyRootQueryRetrieveInformationModelMove,
+                retrieve_units.PatientRootQueryRetrieveInformationModelGet,
+                retrieve_units.StudyRootQueryRetrieveInformationModelGet,
                 mwl.MWL_FIND}
     assert scu == {str(u) for u in code_scu}
     non_storage = {str(cx.abstract_syntax) for cx in scp_ae.supported_contexts} - {
