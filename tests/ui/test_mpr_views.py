@@ -137,3 +137,37 @@ def test_a_missing_temporal_position_is_named(qtbot, cache, ct_series):
     ws = _workspace(qtbot, cache, study)
     ws.load(series, phase=2)
     qtbot.waitUntil(lambda: "temporal position 3 does not exist" in ws.message.text(), timeout=30_000)
+
+
+def test_the_mpr_window_names_whose_images_it_shows(qtbot, cache, tmp_path):
+    """Opened from the study list with Ctrl+M, the MPR and 3D window shows the patient above its views."""
+    from PySide6.QtCore import Qt
+
+    from workstation.ui.main_window import MainWindow
+    from workstation.ui.volume_workspace import VolumeWorkspace as Workspace
+
+    def greek(i, ds):
+        ds.SpecificCharacterSet = "ISO_IR 192"
+        ds.PatientName = "Ηλίας^Νίκος"
+        ds.PatientID = "GR-77"
+        ds.PatientBirthDate = "19610203"
+        ds.RescaleIntercept = -1024
+
+    write_stack(tmp_path / "g", [(0, 0, 2.0 * z) for z in range(8)], size=16, extra=greek)
+    import_paths(cache, [tmp_path / "g"])
+    win = MainWindow(cache, poll_interval_ms=60_000)
+    qtbot.addWidget(win)
+    win.show()
+    browser = win.browser
+    qtbot.waitUntil(lambda: browser.proxy.rowCount() == 1, timeout=10_000)
+    rect = browser.table.visualRect(browser.proxy.index(0, 1))
+    qtbot.mouseClick(browser.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.keyClick(win, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: any(isinstance(w, Workspace) and w.isVisible()
+                                for w in getattr(win, "volume_workspaces", [])), timeout=10_000)
+    ws = next(w for w in win.volume_workspaces if w.isVisible())
+    text = ws.patient_label.text()
+    assert "Ηλίας" in text and "Νίκος" in text and "GR-77" in text and ws.patient_label.isVisible()
+    assert "Ηλίας" not in ws.windowTitle()  # window titles carry no patient data
+    ws.close()
+    win.browser.stop()

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPus
 
 from workstation.model.volume import Volume
 from workstation.store.cache import StudyCache
+from workstation.store.queries import StudyRow
 from workstation.ui.mpr_view import MprView
 from workstation.ui.qvariant import combo_value, signal_value
+from workstation.ui.study_format import format_da, format_person_name
 from workstation.ui.turns import next_turn
 from workstation.ui.volume_loader import VolumeLoader
 from workstation.ui.volume_view import VolumeView
@@ -63,6 +65,11 @@ class VolumeWorkspace(QWidget):
         self.view3d: VolumeView | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        # Whose images these are, above every MPR and 3D view (the window title carries no patient data).
+        self.patient_label = QLabel(patient_line(cache.study(study_uid)))
+        self.patient_label.setObjectName("volumePatient")
+        self.patient_label.setStyleSheet("font-weight: bold;")
+        layout.addWidget(self.patient_label)
         bar = QHBoxLayout()
         self.series_box = QComboBox()
         for s in cache.series(study_uid):
@@ -202,6 +209,21 @@ class VolumeWorkspace(QWidget):
         if self.loader is not None and self.loader.isRunning():
             self.loader.token.cancel()
             self.loader.wait(10_000)
+
+
+def patient_line(row: StudyRow | None) -> str:
+    """Name, ID, birth date and sex of the study's patient, and the study's date and description."""
+    if row is None:
+        return "Patient unknown (the study is not in the cache)"
+    parts = [format_person_name(row.patient_name) or "(no name)", f"ID {row.patient_id or '-'}"]
+    if row.birth_date:
+        parts.append(f"born {format_da(row.birth_date)}")
+    if row.sex:
+        parts.append(row.sex)
+    study = " ".join(x for x in (format_da(row.study_date), row.description) if x)
+    if study:
+        parts.append(f"study {study}")
+    return "  ·  ".join(parts)
 
 
 def volume_viewport(spec, volume: Volume, *, controller=None, mapper_setting: str = "auto", parent=None) -> QWidget:
