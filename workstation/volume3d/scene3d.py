@@ -13,12 +13,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from vtkmodules.vtkCommonCore import vtkCommand
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPiecewiseFunction, vtkPlane, vtkPlaneCollection
-from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkPolyDataNormals, vtkWindowedSincPolyDataFilter
+from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkWindowedSincPolyDataFilter
 from vtkmodules.vtkRenderingAnnotation import vtkAnnotatedCubeActor
 from vtkmodules.vtkRenderingCore import (
     vtkActor,
     vtkColorTransferFunction,
-    vtkPolyDataMapper,
     vtkRenderer,
     vtkVolume,
     vtkVolumeProperty,
@@ -29,6 +28,7 @@ from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkOpenGLGPUVolumeRayCastMapper
 from workstation.model.volume import Volume
 from workstation.volume3d.image_data import patient_bounds, to_vtk_image, volume_matrix, vtk_matrix
 from workstation.volume3d.presets import VrPreset
+from workstation.volume3d.surface import smoothed_surface
 
 if TYPE_CHECKING:
     from vtkmodules.vtkRenderingCore import vtkRenderWindow, vtkRenderWindowInteractor, vtkTexture
@@ -304,25 +304,8 @@ class VolumeScene:
                 self._surface[2].SetVisibility(False)
             return 0
         if self._surface is None:
-            edges = vtkFlyingEdges3D()
-            edges.SetInputData(self.image)
-            edges.ComputeNormalsOff()
-            smooth = vtkWindowedSincPolyDataFilter()
-            smooth.SetInputConnection(edges.GetOutputPort())
-            smooth.NormalizeCoordinatesOn()
-            smooth.SetPassBand(0.1)
-            normals = vtkPolyDataNormals()
-            normals.SetInputConnection(smooth.GetOutputPort())
-            normals.SplittingOff()
-            mapper = vtkPolyDataMapper()
-            mapper.SetInputConnection(normals.GetOutputPort())
-            mapper.ScalarVisibilityOff()
-            actor = vtkActor()
-            actor.SetMapper(mapper)
-            actor.GetProperty().SetColor(0.95, 0.9, 0.8)
-            actor.GetProperty().SetSpecular(0.3)
+            edges, smooth, actor = smoothed_surface(self.image, (0.95, 0.9, 0.8), vtk_matrix(self.matrix))
             actor.GetProperty().SetSpecularPower(20)
-            actor.SetUserMatrix(vtk_matrix(self.matrix))
             self.renderer.AddActor(actor)
             self._surface = (edges, smooth, actor)
             self._apply_clipping()

@@ -12,11 +12,11 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
-from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkPolyDataNormals, vtkWindowedSincPolyDataFilter
-from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+from vtkmodules.vtkRenderingCore import vtkActor
 
 from workstation.model.volume import Volume
 from workstation.volume3d.image_data import to_vtk_image, volume_matrix, vtk_matrix
+from workstation.volume3d.surface import smoothed_surface
 
 if TYPE_CHECKING:
     from workstation.clinical.seg import SegmentationObject
@@ -26,29 +26,13 @@ if TYPE_CHECKING:
 def segment_surface(volume: Volume, mask: np.ndarray, colour: tuple[int, int, int], smoothing: int = 15) -> vtkActor:
     """A surface actor of ``mask`` (float, 0..1, the volume's shape) in ``colour`` (0-255 RGB)."""
     image = to_vtk_image(dataclasses.replace(volume, array=np.ascontiguousarray(mask, np.float32), rescaled=True))
-    edges = vtkFlyingEdges3D()
-    edges.SetInputData(image)
+    rgb = (colour[0] / 255.0, colour[1] / 255.0, colour[2] / 255.0)
+    edges, smooth, actor = smoothed_surface(image, rgb, vtk_matrix(volume_matrix(volume)))
     edges.SetValue(0, 0.5)
-    edges.ComputeNormalsOff()
-    smooth = vtkWindowedSincPolyDataFilter()
-    smooth.SetInputConnection(edges.GetOutputPort())
-    smooth.NormalizeCoordinatesOn()
-    smooth.SetPassBand(0.1)
     smooth.SetNumberOfIterations(max(0, int(smoothing)))
-    normals = vtkPolyDataNormals()
-    normals.SetInputConnection(smooth.GetOutputPort())
-    normals.SplittingOff()
-    mapper = vtkPolyDataMapper()
-    mapper.SetInputConnection(normals.GetOutputPort())
-    mapper.ScalarVisibilityOff()
-    actor = vtkActor()
-    actor.SetMapper(mapper)
-    actor.GetProperty().SetColor(*(c / 255.0 for c in colour))
-    actor.GetProperty().SetSpecular(0.3)
-    actor.SetUserMatrix(vtk_matrix(volume_matrix(volume)))
     # Keep the mask's memory alive with the actor (VTK's objects take Python attributes; its stubs do not say so).
     actor._lightbox_image = image  # type: ignore[attr-defined]
-    mapper.Update()
+    actor.GetMapper().Update()
     return actor
 
 
