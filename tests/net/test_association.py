@@ -19,12 +19,12 @@ from workstation.net.association import (
     ConnectionFailed,
     NoAcceptedContext,
     Peer,
-    _ReactorCheckpoint,
     associate,
     make_ae,
     peer_of,
 )
 from workstation.net.echo import echo
+from workstation.net.pynetdicom_tuning import _ReactorCheckpoint
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(60)]
 

@@ -59,7 +59,8 @@ from workstation.dicom.transfer_syntax import DECODER_ORDER
 from workstation.dicom.limits import describe_bytes, limits
 from workstation.net.access import RefusalLog, SenderPolicy
 from workstation.net.access import install as install_policy
-from workstation.net.association import NetworkError, tune_transport
+from workstation.net.association import NetworkError
+from workstation.net.pynetdicom_tuning import tune_transport
 from workstation.net.file_meta import install as install_file_meta
 from workstation.net.file_meta import meta_group
 from workstation.net.move_registry import is_outstanding
@@ -671,7 +672,7 @@ def _refuse_commitment_request(event: Any) -> tuple[int, None]:
 
 
 def _fast_loop(event: Any) -> None:
-    # pynetdicom's DUL loop sleep and its 4 KiB reads (see association.tune_transport).
+    # pynetdicom's DUL loop sleep and its 4 KiB reads (see pynetdicom_tuning.tune_transport).
     tune_transport(event.assoc)
 
 
