@@ -15,7 +15,7 @@ from pydicom.uid import generate_uid
 
 from tests.net.helpers import CALLING_AE, free_port, make_ct
 from workstation.config import Node, Settings
-from workstation.net import received, storage_scp
+from workstation.net import received, received_files
 from workstation.net.association import Peer
 from workstation.net.received import Payload
 from workstation.net.send import send_files
@@ -76,7 +76,7 @@ def test_a_received_file_on_another_filesystem_is_copied(tmp_path, cache, monkey
 
 def test_a_write_that_fails_while_receiving_is_answered_out_of_resources(tmp_path, cache, monkeypatch):
     _study, paths = _files(tmp_path, 3)
-    real = storage_scp._received_file
+    real = received_files._received_file
     made = []
 
     def failing_second(*args, **kwargs):
@@ -86,7 +86,7 @@ def test_a_write_that_fails_while_receiving_is_answered_out_of_resources(tmp_pat
             f._fail(OSError(errno.ENOSPC, "No space left on device"))
         return f
 
-    monkeypatch.setattr(storage_scp._pynetdicom_dimse_messages, "NamedTemporaryFile", failing_second)
+    monkeypatch.setattr(received_files._pynetdicom_dimse_messages, "NamedTemporaryFile", failing_second)
     seen = []
     with StorageSCP(cache, _settings(), on_received=seen.append) as scp:
         report = send_files(paths, Peer("127.0.0.1", scp.port, scp.ae_title, timeout=10), CALLING_AE)

@@ -7,7 +7,7 @@ and tests hand over bytes.  :class:`Payload` gives both the same face: size,
 the header's first bytes, the last bytes, a byte range, and staging into the
 cache: a rename when the file is on the cache's filesystem (pynetdicom writes
 it into the cache's incoming folder, see
-:func:`workstation.net.storage_scp.receive_into`), else a kernel copy; or a
+:func:`workstation.net.received_files.receive_into`), else a kernel copy; or a
 write of the bytes.
 """
 

@@ -39,10 +39,10 @@ from workstation.net.sop_class_names import (
     StudyRootQueryRetrieveInformationModelGet,
     StudyRootQueryRetrieveInformationModelMove,
 )
+from workstation.net.received_files import discard_abandoned, receive_into
 from workstation.net.storage_scp import (
     ACCEPTED_TRANSFER_SYNTAXES,
     payload_of,
-    receive_into,
     stage_received,
     status_dataset,
 )
@@ -277,14 +277,19 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
         tally.received_bytes(data.size if received.status == 0 else 0)
         return status_dataset(received.status, received.message)
 
+    opened: list[Any] = []
     try:
         with associate(peer, calling_ae, ae=ae, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)]) as assoc:
+            opened.append(assoc)
+
             def request(u: Unit) -> _UnitResult:
                 responses = assoc.send_c_get(_identifier(u), sop_class, msg_id=1)
                 return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-GET")
 
             return _more(request, _with_uid_list_retry(request, unit, is_cancelled), more, is_cancelled)
     finally:
+        for association in opened:  # an object cut short when the association dropped leaves no file
+            discard_abandoned(association, wait=5.0)
         if own:
             group.close()
         else:

@@ -26,17 +26,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import os
 import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.uid import (
@@ -45,8 +43,6 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
 )
-from pynetdicom import _config as _pynetdicom_config
-from pynetdicom import dimse_messages as _pynetdicom_dimse_messages
 from pynetdicom import (
     AE,
     evt,
@@ -65,11 +61,12 @@ from workstation.net.file_meta import install as install_file_meta
 from workstation.net.file_meta import meta_group
 from workstation.net.move_registry import is_outstanding
 from workstation.net.received import Payload
+from workstation.net.received_files import claim, discard_abandoned, receive_into, write_failure
 from workstation.net.sop_class_names import StorageCommitmentPushModel, Verification
 from workstation.net.commitment import CommitmentInbox, handle_event_report
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
-from workstation.store.layout import BATCH_SYNC, INCOMING
+from workstation.store.layout import BATCH_SYNC
 from workstation.store.writer import (
     CacheWriteError,
     CommitResult,
@@ -81,97 +78,7 @@ from workstation.store.writer import (
 
 log = logging.getLogger(__name__)
 
-# Received data sets go to a temporary file as their PDUs arrive (handled as a Payload), so
-# an SCP holds about one PDU in memory, not the object twice over.  Process-wide in pynetdicom:
-# the C-GET sub-operations of our retrieves arrive the same way.
-_pynetdicom_config.STORE_RECV_CHUNKED_DATASET = True
-_receive_dir: Path | None = None
-
-
-def receive_into(cache_dir: Path) -> None:
-    """Have pynetdicom write received data sets into ``cache_dir``'s incoming folder.
-
-    Staging is then a rename on the same filesystem, not a second write of
-    every object (the system temporary folder is often another filesystem,
-    or tmpfs in memory).  The files are named like every staged file
-    (``<pid>-<hex>.part``), so the tidy at each cache open removes those of a
-    process that died mid-receive.  Process-wide, as pynetdicom's switch is:
-    the last cache to receive wins; a file that lands on another filesystem
-    is copied when staged.
-    """
-    global _receive_dir
-    incoming = Path(cache_dir) / INCOMING
-    incoming.mkdir(parents=True, exist_ok=True)
-    _receive_dir = incoming
-
-
-#: Received files whose writing failed (a full disk), by path: answered 0xA700, not a dead association.
-_write_failures: dict[str, OSError] = {}
-_write_failures_lock = threading.Lock()
-
-
-class _ReceivedFile:
-    """pynetdicom's temporary file, but a failed write is remembered, not raised in its DUL thread.
-
-    An exception there ends the association without an answer; remembered,
-    the C-STORE handler answers 0xA700 "disk full" like any other failed write.
-    """
-
-    def __init__(self, f: IO[bytes]) -> None:
-        self._f = f
-        self.name = f.name
-        self.failed = False
-
-    @property
-    def file(self) -> _ReceivedFile:  # pynetdicom flushes through ``.file.flush()``
-        return self
-
-    def write(self, data: Any) -> int:
-        if not self.failed:
-            try:
-                return self._f.write(data)
-            except OSError as exc:
-                self._fail(exc)
-        return len(data)
-
-    def flush(self) -> None:
-        if not self.failed:
-            try:
-                self._f.flush()
-            except OSError as exc:
-                self._fail(exc)
-
-    def _fail(self, exc: OSError) -> None:
-        self.failed = True
-        with _write_failures_lock:
-            _write_failures[str(self.name)] = exc
-        with contextlib.suppress(OSError):
-            os.ftruncate(self._f.fileno(), 0)  # give the space back at once
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._f.close()
-
-
-def _received_file(*args: Any, **kwargs: Any) -> Any:
-    # pynetdicom (dimse_messages) calls NamedTemporaryFile(delete=False, mode="wb", suffix=".dcm").
-    folder = _receive_dir
-    if folder is not None and folder.is_dir():
-        kwargs.update(dir=str(folder), prefix=f"{os.getpid()}-", suffix=".part")
-    return _ReceivedFile(tempfile.NamedTemporaryFile(*args, **kwargs))
-
-
-def write_failure(payload: Payload) -> OSError | None:
-    """The error that stopped pynetdicom writing ``payload``'s file, if any (forgotten once asked)."""
-    if payload.path is None:
-        return None
-    with _write_failures_lock:
-        return _write_failures.pop(str(payload.path), None)
-
-
-# pynetdicom imports NamedTemporaryFile from tempfile without exporting it; replacing it is the hook.
-_pynetdicom_dimse_messages.NamedTemporaryFile = _received_file  # type: ignore[attr-defined]
-# ... and writes each streamed object's file meta through pydicom: packed directly instead (file_meta).
+# pynetdicom writes each streamed object's file meta through pydicom: packed directly instead (file_meta).
 install_file_meta()
 #: Largest PDU we accept as SCP (0 would let a sender put a whole object in one PDU, in memory).
 MAX_RECEIVE_PDU = 1 << 20
@@ -333,6 +240,7 @@ def payload_of(event: Any) -> Payload:
     """
     path = getattr(event.request, "_dataset_path", None)
     if isinstance(path, Path) and path.is_file():
+        claim(path)  # the handler now renames or discards it
         return Payload(path=path)
     return Payload(data=part10_bytes(event))
 
@@ -552,8 +460,12 @@ class StorageSCP:
             server, self._server = self._server, None
             committer = self._committer
         if server is not None:
+            ended = list(server.active_associations)
             _wake(server)
             server.shutdown()
+            for association in ended:  # objects cut short by the shutdown leave no file behind
+                discard_abandoned(association, wait=2.0)
+            discard_abandoned()  # ... nor those of senders that dropped earlier
         if committer is not None:
             committer.close()
             log.info("storage SCP on port %d stopped (%d stored, %d failed)", self.port, self.stats.stored,
