@@ -106,8 +106,11 @@ def test_adt_a40_merges_studies_under_the_survivor(cache, listener):
     after = cache.studies(StudyFilter())
     assert {s.study_uid for s in after} == before  # nothing lost
     assert {s.study_uid for s in _patient(cache, "HL7-A")} == before
-    [change] = patient_changes(cache, study_uid=moved)
-    assert (change.action, change.old_value, change.new_value) == ("merge", "HL7-B", "HL7-A")
+    change, name = patient_changes(cache, study_uid=moved)
+    assert (change.action, change.field, change.old_value, change.new_value) == ("merge", "patient_id", "HL7-B",
+                                                                                  "HL7-A")
+    # The files still name the prior patient: that name is recorded too.
+    assert (name.action, name.field, name.old_value, name.new_value) == ("merge", "name", "山田^花子", "Müller^Anna")
     # The merge is audited: Patient Record naming both patients, and the moved study updated.
     [rec] = [r for r in audit.current().store.records() if r["event_code"] == "110110"]
     assert rec["action"] == "U" and set(rec["patients"]) == {"HL7-A", "HL7-B"} and "ADT^A40" in rec["xml"]

@@ -8,7 +8,8 @@ Patient's Name and Patient ID are always in the top left corner, whatever a
 layout says: every viewport must show whose images these are.  They are read
 from the image's own header once it is read (the index keeps one name per
 Patient ID, the file says what it holds), else from the index; a name the RIS
-has corrected since (ADT^A08) is shown as corrected.
+has corrected since (ADT^A08) is shown as corrected, and a patient the RIS has
+merged away (ADT^A40) as the surviving one.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class CornerContext:
     loading: bool = False
     #: Patient names the RIS replaced (ADT^A08): an image carrying one shows the study's corrected name.
     replaced_names: frozenset[str] = frozenset()
+    #: Patient IDs the RIS merged away (ADT^A40): an image carrying one shows the study's surviving ID.
+    replaced_ids: frozenset[str] = frozenset()
 
 
 def person_name(value: str) -> str:
@@ -174,9 +177,15 @@ def _own_name(ctx: CornerContext) -> str:
     return "" if name in ctx.replaced_names else name
 
 
+def _own_id(ctx: CornerContext) -> str:
+    """The image's own Patient ID, unless the RIS has merged it away since (then "": the index's is shown)."""
+    pid = _h(ctx, "PatientID")
+    return "" if pid in ctx.replaced_ids else pid
+
+
 FIELDS: dict[str, Callable[[CornerContext], str]] = {
     "patient_name": lambda c: person_name(_own_name(c) or c.study.patient_name) or "(no name)",
-    "patient_id": lambda c: f"ID {_h(c, 'PatientID') or c.study.patient_id or '(none)'}",
+    "patient_id": lambda c: f"ID {_own_id(c) or c.study.patient_id or '(none)'}",
     "birth_age_sex": _birth_age_sex,
     "institution": lambda c: c.study.institution or _h(c, "InstitutionName"),
     "study_date_time": lambda c: " ".join(

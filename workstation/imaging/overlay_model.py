@@ -58,6 +58,7 @@ def corner_lines(vp: ViewportModel,
         frame_rate=vp.cine.frames_per_second if vp.cine.playing else None,
         loading=not vp.is_loaded(),
         replaced_names=vp.replaced_names,
+        replaced_ids=vp.replaced_ids,
     )
     return corner_text(ctx, layout_for(ds.stack.series.modality or "", overrides))
 
@@ -124,6 +125,8 @@ def banner_text(vp: ViewportModel) -> str:
     name, pid = str(header.get("PatientName", "") or ""), str(header.get("PatientID", "") or "")
     if name in vp.replaced_names:  # the RIS corrected this name: the image is of the corrected patient
         name = vp.display_set.study.patient_name
+    if pid in vp.replaced_ids:  # the RIS merged this patient away: the image is of the surviving patient
+        pid = vp.display_set.study.patient_id
     if same_identity(name, pid, *vp.expected_patient):
         return ""
     return f"PATIENT MISMATCH: this image is of {person_name(name) or '(no name)'}  ID {pid or '(none)'}"

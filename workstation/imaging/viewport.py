@@ -98,6 +98,8 @@ class ViewportModel:
         self.expected_patient: tuple[str, str] | None = None  # the session's (name, ID), checked per image
         # Names the RIS corrected (ADT^A08) for this patient: an image still carrying one shows the index's name.
         self.replaced_names: frozenset[str] = frozenset()
+        # Patient IDs a merge (ADT^A40) moved this study away from: an image carrying one is of the index's patient.
+        self.replaced_ids: frozenset[str] = frozenset()
         self.cursor_point: np.ndarray | None = None  # 3D cursor (patient mm) shown in this viewport
         self.state: PresentationState | None = None  # an applied presentation state
         # A spatial filter of the displayed image (workstation.clinical.filters.FilterSpec, or None); kept

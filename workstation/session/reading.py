@@ -402,17 +402,19 @@ class ReadingSession:
         vp.other_patient = display_set is not None and self.is_other_patient(display_set)
         patient = self.patient
         vp.expected_patient = (patient.patient_name, patient.patient_id) if patient is not None else None
-        vp.replaced_names = self._replaced_names(display_set.study) if display_set is not None else frozenset()
+        vp.replaced_names, vp.replaced_ids = (self._recorded_identity(display_set.study) if display_set is not None
+                                              else (frozenset(), frozenset()))
 
-    def _replaced_names(self, study: StudyRow) -> frozenset[str]:
-        """Names the RIS corrected for the study's patient: images carrying one show the corrected name."""
-        from workstation.worklist.patients import replaced_names
+    def _recorded_identity(self, study: StudyRow) -> tuple[frozenset[str], frozenset[str]]:
+        """Names and IDs the RIS corrected or merged away for the study: images carrying one show the index's."""
+        from workstation.worklist.patients import recorded_identity
 
         try:
-            return replaced_names(self.cache, study.patient_id, study.issuer)
+            recorded = recorded_identity(self.cache, study.study_uid, study.patient_id, study.issuer)
         except Exception:  # noqa: BLE001 - a busy index must not stop an image from showing
             log.exception("patient corrections unavailable")
-            return frozenset()
+            return frozenset(), frozenset()
+        return recorded.names, recorded.patient_ids
 
     def start_loading(self, display_set: DisplaySet, first: int = 0) -> None:
         """Read frame ``first`` now (the first image shows at once) and the rest in the background."""

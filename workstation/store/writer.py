@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workstation.store.database import inserted_pk, transaction
+from workstation.store.merges import is_merged_study, record_late_merge, survivor_of
 from workstation.store.layout import (
     RenameJournal,
     StagedFile,
@@ -271,6 +272,11 @@ def _upsert_hierarchy(con: sqlite3.Connection, rec: InstanceRecord, received: st
 
     row = con.execute("SELECT pk, patient_pk FROM studies WHERE study_uid=?", (rec.study_uid,)).fetchone()
     if row is None:
+        survivor = survivor_of(con, pid)
+        if survivor is not None:
+            # A new study under a Patient ID the RIS merged away: filed under the survivor, as the merge would have.
+            patient_pk = survivor.pk
+            record_late_merge(con, survivor, rec.study_uid, pid, rec.patient_name, received)
         study_pk = inserted_pk(con.execute(
             """INSERT INTO studies (patient_pk, study_uid, study_date, study_time, description, accession,
                    study_id, referring_physician, institution, created) VALUES (?,?,?,?,?,?,?,?,?,?)""",
@@ -279,8 +285,9 @@ def _upsert_hierarchy(con: sqlite3.Connection, rec: InstanceRecord, received: st
         ))
     else:
         study_pk = row["pk"]
-        if row["patient_pk"] != patient_pk:
-            # Never silent: the study is flagged and QC shows it.
+        if row["patient_pk"] != patient_pk and not is_merged_study(con, rec.study_uid, pid):
+            # Never silent: the study is flagged and QC shows it (a study the RIS merged away from this
+            # Patient ID is one patient's, not two).
             con.execute("UPDATE studies SET mixed_patients=1 WHERE pk=?", (study_pk,))
             log.warning("study %s holds instances of more than one patient", rec.study_uid)
 

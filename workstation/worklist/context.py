@@ -48,6 +48,9 @@ def study_context(cache: StudyCache, study_uid: str) -> StudyContext:
         elif change.action == "update":
             corrections.append(f"{change.field.replace('_', ' ').capitalize()} corrected by the RIS: "
                                f"{change.new_value} (was {change.old_value or 'empty'})")
+        elif change.action == "merge" and change.field == "name":
+            corrections.append(f"Merged by the RIS: now under {format_person_name(change.new_value)} "
+                               f"(the images say {format_person_name(change.old_value)})")
         elif change.action == "merge":
             corrections.append(f"Merged by the RIS: now under patient ID {change.new_value} "
                                f"(the images say {change.old_value})")

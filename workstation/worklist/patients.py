@@ -4,6 +4,12 @@ The DICOM files are not rewritten: the index's patient row (what the study list,
 the worklist and the viewer's banner show) is corrected, and every change is
 kept in ``patient_changes`` (action, field, old value, new value, source, when),
 so nothing is lost and a wrong update can be undone by hand.
+
+The index's identity is the one shown; the files keep the one they were made
+with.  :func:`recorded_identity` tells the viewer which of the files' values are
+such recorded originals (a name an update replaced, the Patient ID and name a
+merge moved a study away from), so those are shown as the index's patient and
+raise no mismatch, while any other value in a file still does.
 """
 
 from __future__ import annotations
@@ -80,8 +86,10 @@ def merge_patients(cache: StudyCache, surviving_id: str, prior_id: str, *, survi
     """Show the prior patient's studies under the surviving patient (ADT^A40).
 
     The prior patient's row stays (its studies now point at the survivor); one change
-    per study moved is recorded with the prior patient ID as the old value.  When the
-    survivor is not cached yet, it is created with the demographics given.
+    per study moved is recorded with the prior patient ID as the old value, and one
+    with the prior patient's name when it differs from the survivor's (the files of
+    the study still carry both).  When the survivor is not cached yet, it is created
+    with the demographics given.
     """
     changes: list[PatientChange] = []
     now = now_iso()
@@ -98,6 +106,7 @@ def merge_patients(cache: StudyCache, surviving_id: str, prior_id: str, *, survi
                 "INSERT INTO patients (patient_id, issuer, key_extra, name, birth_date, sex) VALUES (?,?,?,?,?,?)",
                 (surviving_id, surviving_issuer, "", name or p["name"], birth_date or p["birth_date"], sex or p["sex"]))
             survivor_pk = cur.lastrowid
+        survivor_name = str(con.execute("SELECT name FROM patients WHERE pk=?", (survivor_pk,)).fetchone()["name"])
         for prior in priors:
             if prior["pk"] == survivor_pk:
                 continue
@@ -107,6 +116,9 @@ def merge_patients(cache: StudyCache, surviving_id: str, prior_id: str, *, survi
                         prior_id, surviving_id, source, now)
                 changes.append(PatientChange(MERGE, surviving_id, surviving_issuer, study["study_uid"], "patient_id",
                                              prior_id, surviving_id, source, now))
+                if prior["name"] and prior["name"] != survivor_name:
+                    _record(con, MERGE, surviving_id, surviving_issuer, study["study_uid"], "name",
+                            prior["name"], survivor_name, source, now)
         con.execute("UPDATE orders SET patient_id=? WHERE patient_id=?", (surviving_id, prior_id))
     return changes
 
@@ -129,6 +141,50 @@ def patient_changes(cache: StudyCache, patient_id: str | None = None, study_uid:
         rows = list(cache.connection.execute(sql + " ORDER BY pk", args))
     return [PatientChange(r["action"], r["patient_id"], r["issuer"], r["study_uid"], r["field"], r["old_value"],
                           r["new_value"], r["source"], r["created"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class RecordedIdentity:
+    """The original patient values a study's files may carry that the index has since replaced.
+
+    ``names``: Patient's Names an update replaced (of the study's patient, or of a
+    patient merged into it) and the names of the patients the study was merged away
+    from; ``patient_ids``: the Patient IDs the study was merged away from (ADT^A40,
+    as many as merges moved it).  A file carrying one of these is of the index's
+    patient: the viewer shows the index's identity and raises no mismatch for it.
+    """
+
+    names: frozenset[str] = frozenset()
+    patient_ids: frozenset[str] = frozenset()
+
+
+def recorded_identity(cache: StudyCache, study_uid: str, patient_id: str, issuer: str = "") -> RecordedIdentity:
+    """The recorded original values of a study's patient (see :class:`RecordedIdentity`).
+
+    Parameters
+    ----------
+    cache : StudyCache
+        The index holding ``patient_changes``.
+    study_uid : str
+        The study shown.
+    patient_id, issuer : str
+        Its patient as the index holds it now.
+
+    Returns
+    -------
+    RecordedIdentity
+        Empty when the RIS changed nothing about this study's patient.
+    """
+    with cache.lock:
+        merged = [r for r in cache.connection.execute(
+            "SELECT field, old_value FROM patient_changes WHERE action=? AND study_uid=? AND field IN ('patient_id',"
+            " 'name')", (MERGE, study_uid)) if r["old_value"]]
+    ids = frozenset(str(r["old_value"]) for r in merged if r["field"] == "patient_id")
+    names = {str(r["old_value"]) for r in merged if r["field"] == "name"}
+    names |= replaced_names(cache, patient_id, issuer)
+    for prior in ids - {patient_id}:
+        names |= replaced_names(cache, prior)  # corrected before the merge: the files may carry the older name
+    return RecordedIdentity(frozenset(names), ids - {patient_id})
 
 
 def replaced_names(cache: StudyCache, patient_id: str, issuer: str = "") -> frozenset[str]:
