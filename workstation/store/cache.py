@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,9 @@ class StudyCache:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self._con = connect(self.index_file)
         self._lock = threading.RLock()
+        # Instance rows by series, each with the index version it was read at: opening a study asks for
+        # the same series many times (facts, stacks, saved objects, documents), and any commit changes the version.
+        self._instances: OrderedDict[str, tuple[tuple[int, int], list[queries.InstanceRow]]] = OrderedDict()
         #: What :meth:`open` tidied at start (unfinished writes removed, interrupted commits indexed).
         self.recovered: list[str] = []
 
@@ -80,8 +84,41 @@ class StudyCache:
             return queries.list_series(self._con, study_uid)
 
     def instances(self, series_uid: str) -> list[queries.InstanceRow]:
+        """The series' instances (read again only when the index changed since they were last read)."""
         with self._lock:
-            return queries.list_instances(self._con, series_uid)
+            version = self._version()
+            kept = self._instances.get(series_uid)
+            if kept is not None and kept[0] == version:
+                self._instances.move_to_end(series_uid)
+                return list(kept[1])
+            rows = queries.list_instances(self._con, series_uid)
+            self._keep_instances(version, {series_uid: rows})
+            return list(rows)
+
+    def study_instances(self, study_uid: str) -> dict[str, list[queries.InstanceRow]]:
+        """Every instance of a study by series, in one query; later :meth:`instances` calls of its series reuse it."""
+        with self._lock:
+            version = self._version()
+            by_series = queries.list_study_instances(self._con, study_uid)
+            self._keep_instances(version, by_series)
+            return {uid: list(rows) for uid, rows in by_series.items()}
+
+    #: At most this many instance rows are kept for :meth:`instances` (about 1.5 kB each).
+    INSTANCE_ROWS_KEPT = 12_000
+
+    def _version(self) -> tuple[int, int]:
+        # Other connections' commits move data_version; this connection's own writes move total_changes.
+        return int(self._con.execute("PRAGMA data_version").fetchone()[0]), self._con.total_changes
+
+    def _keep_instances(self, version: tuple[int, int], by_series: dict[str, list[queries.InstanceRow]]) -> None:
+        kept = self._instances
+        for uid, rows in by_series.items():
+            kept.pop(uid, None)
+            kept[uid] = (version, rows)
+        total = sum(len(rows) for _v, rows in kept.values())
+        while kept and total > self.INSTANCE_ROWS_KEPT:
+            _uid, (_v, rows) = kept.popitem(last=False)
+            total -= len(rows)
 
     def instance(self, sop_uid: str) -> queries.InstanceRow | None:
         with self._lock:

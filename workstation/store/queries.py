@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -164,7 +166,7 @@ def list_studies(con: sqlite3.Connection, flt: StudyFilter | None = None, limit:
     sql += " ORDER BY s.study_date DESC, s.study_time DESC, p.name"
     if limit:
         sql += f" LIMIT {int(limit)}"
-    return [_row(StudyRow, r) for r in con.execute(sql, args)]
+    return _rows(StudyRow, con.execute(sql, args))
 
 
 def list_series(con: sqlite3.Connection, study_uid: str) -> list[SeriesRow]:
@@ -176,7 +178,7 @@ def list_series(con: sqlite3.Connection, study_uid: str) -> list[SeriesRow]:
            ORDER BY se.series_number IS NULL, se.series_number, se.series_uid""",
         (study_uid,),
     )
-    return [_row(SeriesRow, r) for r in rows]
+    return _rows(SeriesRow, rows)
 
 
 _INSTANCE_SELECT = """
@@ -195,7 +197,23 @@ def list_instances(con: sqlite3.Connection, series_uid: str) -> list[InstanceRow
         _INSTANCE_SELECT + " WHERE se.series_uid = ? ORDER BY i.instance_number IS NULL, i.instance_number, i.pk",
         (series_uid,),
     )
-    return [_row(InstanceRow, r) for r in rows]
+    return _rows(InstanceRow, rows)
+
+
+def list_study_instances(con: sqlite3.Connection, study_uid: str) -> dict[str, list[InstanceRow]]:
+    """Every instance of a study in one query, by Series Instance UID (each in :func:`list_instances`' order).
+
+    Series without instances are not keys.
+    """
+    rows = con.execute(
+        _INSTANCE_SELECT + " WHERE st.study_uid = ?"
+        " ORDER BY se.pk, i.instance_number IS NULL, i.instance_number, i.pk",
+        (study_uid,),
+    )
+    out: dict[str, list[InstanceRow]] = {}
+    for row in _rows(InstanceRow, rows):
+        out.setdefault(row.series_uid, []).append(row)
+    return out
 
 
 def get_instance(con: sqlite3.Connection, sop_uid: str) -> InstanceRow | None:
@@ -203,9 +221,32 @@ def get_instance(con: sqlite3.Connection, sop_uid: str) -> InstanceRow | None:
     return _row(InstanceRow, r) if r else None
 
 
+@functools.cache
+def _shape(cls: type[DataclassInstance]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A row type's field names and its boolean fields (``dataclasses.fields`` is slow to ask per row)."""
+    names = tuple(f.name for f in fields(cls))
+    return names, tuple(f.name for f in fields(cls) if f.type in ("bool",))
+
+
 def _row(cls: type[_RowT], r: sqlite3.Row) -> _RowT:
-    values: dict[str, Any] = {f.name: r[f.name] for f in fields(cls)}
-    for f in fields(cls):
-        if f.type in ("bool",):
-            values[f.name] = bool(values[f.name])
+    names, flags = _shape(cls)
+    values: dict[str, Any] = {name: r[name] for name in names}
+    for name in flags:
+        values[name] = bool(values[name])
     return cls(**values)
+
+
+def _rows(cls: type[_RowT], rows: Iterable[sqlite3.Row]) -> list[_RowT]:
+    """Records of many rows of one query: the columns are looked up by name once, not per row."""
+    names, flags = _shape(cls)
+    out: list[_RowT] = []
+    positions: list[tuple[str, int]] = []
+    for r in rows:
+        if not positions:
+            keys = r.keys()
+            positions = [(name, keys.index(name)) for name in names]
+        values: dict[str, Any] = {name: r[i] for name, i in positions}
+        for name in flags:
+            values[name] = bool(values[name])
+        out.append(cls(**values))
+    return out
