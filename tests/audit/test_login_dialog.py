@@ -74,13 +74,16 @@ def type_text(widget, text: str) -> None:
             QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, ch))
 
 
-def type_and_click(qtbot, dialog: LoginDialog, login: str, password: str) -> None:
+def type_and_click(qtbot, dialog: LoginDialog, login: str, password: str, *, wait: bool = True) -> None:
+    """Type into the real fields, click Log in and (``wait``) wait for the directory's answer (bind on a worker)."""
     dialog.login_field.clear()
     qtbot.mouseClick(dialog.login_field, Qt.MouseButton.LeftButton)
     type_text(dialog.login_field, login)
     qtbot.mouseClick(dialog.password_field, Qt.MouseButton.LeftButton)
     type_text(dialog.password_field, password)
     qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
+    if wait:
+        qtbot.waitUntil(lambda: not dialog.checking, timeout=WAIT_MS)
 
 
 def test_login_dialog_refuses_a_wrong_password_then_logs_in(qtbot, lightbox_home, slapd):
@@ -144,7 +147,7 @@ def test_run_gui_asks_for_the_login_and_each_reader_gets_their_own_home(qtbot, q
         login, password, then = next(steps)
         if then == "logout":  # the first: the dialog as the reader sees it at start (themed)
             dialogs[0].grab().save(str(shots_dir() / "login-dialog-at-start.png"))
-        type_and_click(qtbot, dialogs[0], login, password)
+        type_and_click(qtbot, dialogs[0], login, password, wait=False)  # on_window waits for the window
         QTimer.singleShot(50, lambda: on_window(then))
 
     def on_window(then: str) -> None:
@@ -258,9 +261,11 @@ def test_settings_page_configures_the_site_login_in_the_station_s_file(qtbot, li
     qtbot.keyClicks(page.try_login, "ana")
     type_text(page.try_password, "nope")
     qtbot.mouseClick(page.try_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.attempt is None, timeout=WAIT_MS)  # the bind runs on a worker
     assert page.result.text() == "Login failed: wrong user name or password"
     type_text(page.try_password, ANA.password)
     qtbot.mouseClick(page.try_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.attempt is None, timeout=WAIT_MS)
     assert page.result.text() == f"Login works: Ana Ñúñez (uid=ana,{PEOPLE})"
     assert page.try_password.text() == ""
     dialog.grab().save(str(shots_dir() / "settings-site-login.png"))

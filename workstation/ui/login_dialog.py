@@ -2,25 +2,28 @@
 their user name and password, checked by an LDAP bind (:mod:`workstation.audit.site_login`).
 
 Every attempt is an audit event (User Authentication: a refused one names the login typed and why);
-the password never leaves the field except to the directory.
+the password never leaves the field except to the directory.  The bind runs on a worker thread
+(:func:`workstation.audit.site_login.start_login`): the dialog stays responsive while the directory
+thinks, Cancel ends the attempt, and a directory that never answers is given up after a bounded time.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
 from workstation import audit
-from workstation.audit.site_login import LoginError, SiteLoginSettings, SiteUser, authenticate
+from workstation.audit.site_login import (Authenticator, LoginAttempt, LoginError, SiteLoginSettings, SiteUser,
+                                          deadline_s, site_authenticator, start_login)
 
 log = logging.getLogger(__name__)
 
-Authenticator = Callable[[str, str], SiteUser]
+__all__ = ["Authenticator", "LoginDialog", "ask_site_login", "sentence", "site_authenticator"]
+#: How often the dialog looks whether the worker has an answer (a person sees nothing faster).
+POLL_MS = 30
 
 
 def sentence(text: str) -> str:
@@ -36,12 +39,18 @@ class LoginDialog(QDialog):
     """User name, password, Log in and Quit; ``user`` is the :class:`SiteUser` once accepted."""
 
     def __init__(self, check: Authenticator, server: str = "", parent: QWidget | None = None,
-                 login: str = "") -> None:
+                 login: str = "", deadline: float = 16.0) -> None:
         super().__init__(parent)
         self.setObjectName("siteLoginDialog")
         self.setWindowTitle("Lightbox — log in")
         self.check = check
+        self.deadline = deadline
         self.user: SiteUser | None = None
+        self.attempt: LoginAttempt | None = None  # the login being checked on the worker thread
+        self._attempt_login = ""
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._check_attempt)
         lay = QVBoxLayout(self)
         title = QLabel("Log in to Lightbox")
         title.setStyleSheet("font-size: 16pt;")
@@ -66,45 +75,87 @@ class LoginDialog(QDialog):
         self.login_button = QPushButton("Log in")
         self.login_button.setObjectName("siteLoginButton")
         self.login_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("siteLoginCancel")
+        self.cancel_button.setToolTip("Stop waiting for the directory")
+        self.cancel_button.setVisible(False)  # only while a login is being checked
         self.quit_button = QPushButton("Quit")
         self.quit_button.setObjectName("siteLoginQuit")
         buttons.addButton(self.login_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.quit_button, QDialogButtonBox.ButtonRole.RejectRole)
         lay.addWidget(buttons)
-        self.login_button.clicked.connect(self.try_login)
-        self.quit_button.clicked.connect(self.reject)
+        self.login_button.clicked.connect(lambda _checked=False: self.try_login())
+        self.cancel_button.clicked.connect(lambda _checked=False: self.cancel_login())
+        self.quit_button.clicked.connect(lambda _checked=False: self.reject())
         self.password_field.returnPressed.connect(self.try_login)
         self.login_field.returnPressed.connect(self.password_field.setFocus)
         (self.password_field if login else self.login_field).setFocus()
 
+    @property
+    def checking(self) -> bool:
+        """True while a login is being checked (the fields wait, Cancel is offered)."""
+        return self.attempt is not None
+
     def try_login(self) -> None:
-        """Check what was typed; accept on success, else say why (the password field is emptied)."""
+        """Check what was typed on a worker thread; the answer is shown when it comes (password field emptied)."""
+        if self.attempt is not None:
+            return  # one at a time: Enter pressed again while the directory thinks
         login, password = self.login_field.text().strip(), self.password_field.text()
         self.password_field.clear()
         self.message.setText("Checking…")
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            user = self.check(login, password)
-        except LoginError as exc:
-            self.message.setText(sentence(str(exc)))
-            audit.login_failed(login, f"site login refused: {exc.reason}")
+        self._attempt_login = login
+        self.attempt = start_login(self.check, login, password, self.deadline)
+        self._set_checking(True)
+        self._poll.start()
+
+    def cancel_login(self) -> None:
+        """Stop the login being checked (its connection to the directory is shut); the fields come back."""
+        if self.attempt is not None:
+            self.attempt.cancel()
+            self._check_attempt()
+
+    def _check_attempt(self) -> None:
+        attempt = self.attempt
+        if attempt is None:
+            self._poll.stop()
+            return
+        outcome = attempt.outcome
+        if outcome is None:
+            return
+        self._poll.stop()
+        self.attempt = None
+        self._set_checking(False)
+        if isinstance(outcome, LoginError):
+            self.message.setText(sentence(str(outcome)))
+            audit.login_failed(self._attempt_login, f"site login refused: {outcome.reason}")
             self.password_field.setFocus()
             return
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.user = user
+        self.user = outcome
         self.message.setText("")
         self.accept()
 
+    def _set_checking(self, checking: bool) -> None:
+        self.login_field.setReadOnly(checking)
+        self.password_field.setReadOnly(checking)
+        self.login_button.setEnabled(not checking)
+        self.cancel_button.setVisible(checking)
+        if checking:
+            self.cancel_button.setFocus()
 
-def site_authenticator(cfg: SiteLoginSettings) -> Authenticator:
-    """The LDAP bind of ``cfg`` as the dialog's check."""
-    return lambda login, password: authenticate(cfg, login, password)
+    def reject(self) -> None:
+        """Quit (or Escape): a login still being checked is cancelled first."""
+        if self.attempt is not None:
+            self.attempt.cancel()
+            self.attempt = None
+            self._poll.stop()
+        super().reject()
 
 
 def ask_site_login(cfg: SiteLoginSettings, parent: QWidget | None = None, login: str = "") -> SiteUser | None:
     """Show the login dialog until a login succeeds (the user) or the reader quits (None)."""
-    dialog = LoginDialog(site_authenticator(cfg), server=cfg.uri, parent=parent, login=login)
+    dialog = LoginDialog(site_authenticator(cfg), server=cfg.uri, parent=parent, login=login,
+                         deadline=deadline_s(cfg))
     try:
         return dialog.user if dialog.exec() == QDialog.DialogCode.Accepted else None
     finally:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QWidget)
 
 from workstation import config
-from workstation.audit.site_login import DEFAULT_FILTER, LoginError, SiteLoginSettings, authenticate
+from workstation.audit.site_login import (DEFAULT_FILTER, LoginAttempt, LoginError, SiteLoginSettings, deadline_s,
+                                          site_authenticator, start_login)
 from workstation.config import ConfigError
 
 
@@ -69,7 +71,13 @@ class SiteLoginPage(QWidget):
         self.try_password.setPlaceholderText("password (not kept)")
         self.try_button = QPushButton("Try a login")
         self.try_button.setObjectName("siteLoginTry")
-        self.try_button.clicked.connect(self.try_it)
+        self.try_button.clicked.connect(lambda _checked=False: self.try_it())
+        # The trial bind runs on a worker (a frozen directory must not freeze the settings); its answer is
+        # looked for on this timer, and the button cancels it meanwhile.
+        self.attempt: LoginAttempt | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(30)
+        self._poll.timeout.connect(self._show_attempt)
         try_row = QHBoxLayout()
         try_row.addWidget(self.try_login)
         try_row.addWidget(self.try_password)
@@ -139,12 +147,35 @@ class SiteLoginPage(QWidget):
         config.save(s, self.station_file)
 
     def try_it(self) -> None:
-        """Bind with the typed user name and password using the settings shown (not saved)."""
+        """Bind with the typed user name and password using the settings shown (not saved), on a worker.
+
+        Clicked again while it runs, the button cancels the trial.
+        """
+        if self.attempt is not None:
+            self.attempt.cancel()
+            self._show_attempt()
+            return
         password = self.try_password.text()
         self.try_password.clear()
         try:
-            user = authenticate(self.checked(), self.try_login.text(), password)
-        except (LoginError, ConfigError) as exc:
+            cfg = self.checked()
+        except ConfigError as exc:
             self.result.setText(f"Login failed: {exc}")
             return
-        self.result.setText(f"Login works: {user.shown} ({user.dn})")
+        self.result.setText("Trying…")
+        self.attempt = start_login(site_authenticator(cfg), self.try_login.text(), password, deadline_s(cfg))
+        self.try_button.setText("Cancel")
+        self._poll.start()
+
+    def _show_attempt(self) -> None:
+        attempt = self.attempt
+        outcome = attempt.outcome if attempt is not None else None
+        if attempt is not None and outcome is None:
+            return
+        self._poll.stop()
+        self.attempt = None
+        self.try_button.setText("Try a login")
+        if isinstance(outcome, LoginError):
+            self.result.setText(f"Login failed: {outcome}")
+        elif outcome is not None:
+            self.result.setText(f"Login works: {outcome.shown} ({outcome.dn})")
