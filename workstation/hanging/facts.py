@@ -85,9 +85,16 @@ def _merge(values: list[Value]) -> Value:
     return tuple(flat) or None
 
 
-def series_facts(cache: StudyCache, series: SeriesRow) -> SeriesFacts | None:
-    """Facts of one series, or None when it holds no images (SR, KO, PR ...)."""
-    rows = [r for r in cache.instances(series.series_uid) if r.rows]
+def series_facts(cache: StudyCache, series: SeriesRow, instances: list[InstanceRow] | None = None
+                 ) -> SeriesFacts | None:
+    """Facts of one series, or None when it holds no images (SR, KO, PR ...).
+
+    Parameters
+    ----------
+    instances : list of InstanceRow, optional
+        The series' instances when already read (else they are asked of the cache).
+    """
+    rows = [r for r in (cache.instances(series.series_uid) if instances is None else instances) if r.rows]
     if not rows:
         return None
     orientations: dict[str, Value] = {}
@@ -131,9 +138,10 @@ def series_facts(cache: StudyCache, series: SeriesRow) -> SeriesFacts | None:
     )
 
 
-def _procedure_codes(cache: StudyCache, series: list[SeriesRow]) -> Value:
+def _procedure_codes(cache: StudyCache, series: list[SeriesRow],
+                     by_series: Mapping[str, list[InstanceRow]] | None = None) -> Value:
     for s in series:
-        instances = cache.instances(s.series_uid)
+        instances = cache.instances(s.series_uid) if by_series is None else by_series.get(s.series_uid, [])
         if not instances:
             continue
         ds = _read_header(cache.path_of(instances[0]), ["ProcedureCodeSequence"])
@@ -184,15 +192,18 @@ def study_facts(cache: StudyCache, study_uid: str, *, with_series: bool = True) 
     for row_of_series in series_rows:
         laterality += [row_of_series.laterality] if row_of_series.laterality else []
     series: tuple[SeriesFacts, ...] = ()
-    if with_series:
-        built = [series_facts(cache, s) for s in series_rows]
+    # All of the study's instances in one query (the viewer's stacks then reuse them); without the
+    # series' facts only the first series' first header is read.
+    by_series = cache.study_instances(study_uid) if with_series else None
+    if by_series is not None:
+        built = [series_facts(cache, s, by_series.get(s.series_uid, [])) for s in series_rows]
         series = tuple(s for s in built if s is not None)
         for facts in series:
             v = facts.get("ImageLaterality")
             laterality += [str(x) for x in v] if isinstance(v, tuple) else ([str(v)] if v else [])
     extra = {
         "Laterality": split_values("\\".join(v for v in dict.fromkeys(laterality) if v.upper() != "U")),
-        "ProcedureCodeSequence": _procedure_codes(cache, series_rows),
+        "ProcedureCodeSequence": _procedure_codes(cache, series_rows, by_series),
     }
     return facts_of_row(row, extra, series=series)
 

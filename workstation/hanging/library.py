@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,28 @@ def load_file(path: str | os.PathLike[str], origin: str = "user") -> Protocol:
     return parse_protocol(read_file(path), str(path)).with_origin(origin, str(path))
 
 
+# Protocols parsed before, by file and content: the library is read at every hanging (a protocol saved
+# in the editor counts at once) but its files seldom change, and reading them costs little next to parsing.
+_parsed: dict[str, tuple[str, bytes, Protocol]] = {}
+_parsed_lock = threading.Lock()
+
+
+def _load_file_once(path: Path, origin: str) -> Protocol:
+    """:func:`load_file`, parsed again only when the file's bytes changed (errors are never kept)."""
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return load_file(path, origin)  # raises ProtocolError naming the file
+    with _parsed_lock:
+        kept = _parsed.get(str(path))
+    if kept is not None and kept[0] == origin and kept[1] == content:
+        return kept[2]
+    protocol = load_file(path, origin)
+    with _parsed_lock:
+        _parsed[str(path)] = (origin, content, protocol)
+    return protocol
+
+
 @dataclass
 class ProtocolLibrary:
     """The protocols available, and the files that were skipped."""
@@ -88,7 +111,7 @@ class ProtocolLibrary:
             seen: dict[str, Path] = {}
             for path in _protocol_files(folder):
                 try:
-                    p = load_file(path, origin)
+                    p = _load_file_once(path, origin)
                 except ProtocolError as exc:
                     log.warning("hanging protocol skipped: %s", exc)
                     lib.errors.append(exc)
