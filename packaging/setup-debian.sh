@@ -7,7 +7,8 @@
 #   bash packaging/setup-debian.sh setup  # only install
 #
 # Installs the Debian packages it needs (with sudo when not root) and a Python
-# virtual environment in .venv holding Lightbox and its dependencies.
+# virtual environment in .venv holding Lightbox and its dependencies.  LIGHTBOX_VENV names another
+# environment; one holding the editable install of another checkout is refused (nothing is installed).
 set -euo pipefail
 
 MODE="${1:-demo}"
@@ -33,6 +34,47 @@ APT_PACKAGES=(
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+# The checkout whose editable install the environment holds ("" when none, or no environment yet).
+venv_checkout() {
+  [ -x "$VENV/bin/python" ] || return 0
+  "$VENV/bin/python" - <<'PY' 2>/dev/null || true
+import json
+from importlib import metadata
+from urllib.parse import unquote, urlparse
+
+try:
+    info = json.loads(metadata.distribution("lightbox-workstation").read_text("direct_url.json") or "{}")
+except (metadata.PackageNotFoundError, ValueError):
+    info = {}
+url = info.get("url", "") if isinstance(info, dict) else ""
+if (info.get("dir_info") or {}).get("editable") and url.startswith("file:"):
+    print(unquote(urlparse(url).path))
+PY
+}
+
+# Refuse an environment that belongs to another checkout: installing this checkout into it (pip install -e)
+# would silently point the other checkout's lightbox, tests and tools at this one's code, and running this
+# checkout's tests with it would test the other checkout's code.  A checkout that no longer exists owns
+# nothing: its environment is taken over.
+guard_venv() {
+  local owner here
+  owner="$(venv_checkout)"
+  [ -n "$owner" ] || return 0
+  here="$(realpath "$ROOT")"
+  if [ ! -d "$owner" ]; then
+    log "the environment $VENV belonged to $owner, which no longer exists: installing this checkout into it"
+    REINSTALL=1
+    return 0
+  fi
+  if [ "$(realpath "$owner")" != "$here" ]; then
+    log "refusing: the environment $VENV holds the Lightbox of another checkout ($owner), not of this one ($here)."
+    log "Installing this checkout into it would redirect that checkout's environment to this code."
+    log "Unset LIGHTBOX_VENV to use this checkout's own environment ($ROOT/.venv), or point it to an environment"
+    log "made for this checkout."
+    exit 1
+  fi
+}
+
 install_apt() {
   local missing=()
   for pkg in "${APT_PACKAGES[@]}"; do
@@ -56,7 +98,7 @@ install_python() {
   local stamp="$VENV/.lightbox-installed"
   local want
   want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-  if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  if [ "${REINSTALL:-0}" = 0 ] && [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return
   fi
   if [ ! -x "$VENV/bin/python" ]; then
@@ -69,6 +111,7 @@ install_python() {
   echo "$want" > "$stamp"
 }
 
+guard_venv
 install_apt
 install_python
 
