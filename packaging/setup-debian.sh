@@ -37,7 +37,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # The checkout whose editable install the environment holds ("" when none, or no environment yet).
 venv_checkout() {
   [ -x "$VENV/bin/python" ] || return 0
-  "$VENV/bin/python" - <<'PY' 2>/dev/null || true
+  # -I: the checkout's own folder (the current one, maybe with an .egg-info) is not searched
+  "$VENV/bin/python" -I - <<'PY' 2>/dev/null || true
 import json
 from importlib import metadata
 from urllib.parse import unquote, urlparse

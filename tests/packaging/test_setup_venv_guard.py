@@ -49,6 +49,12 @@ def _clone(tmp: Path, name: str) -> Path:
     (root / "packaging").mkdir(parents=True)
     shutil.copy2(SCRIPT, root / "packaging" / "setup-debian.sh")
     shutil.copy2(ROOT / "pyproject.toml", root / "pyproject.toml")
+    # What an editable install leaves in a checkout: metadata without the install's origin.  The script runs
+    # from the checkout's folder; this must not hide the environment's own record.
+    egg = root / "lightbox_workstation.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: lightbox-workstation\nVersion: 0.1.0\n",
+                                  encoding="utf-8")
     return root
 
 
