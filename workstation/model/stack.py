@@ -16,6 +16,7 @@ order is Instance Number, then frame number.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,9 +51,26 @@ def parse_floats(text: str, n: int) -> np.ndarray | None:
         values = [float(v) for v in text.split("\\")] if text else []
     except ValueError:
         return None
-    if len(values) != n or not all(np.isfinite(values)):
+    # math.isfinite per value: np.isfinite on a list builds an array each call (a study open parses thousands).
+    if len(values) != n or not all(map(math.isfinite, values)):
         return None
     return np.array(values, dtype=float)
+
+
+class _SharedValues:
+    """Decimal strings a series repeats (orientation, pixel spacing) parsed once, as read-only arrays."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[tuple[str, int], np.ndarray | None] = {}
+
+    def parse(self, text: str, n: int) -> np.ndarray | None:
+        key = (text, n)
+        if key not in self._parsed:
+            value = parse_floats(text, n)
+            if value is not None:
+                value.setflags(write=False)  # shared by the frames: never changed in place
+            self._parsed[key] = value
+        return self._parsed[key]
 
 
 def unit_normal(orientation: Iterable[float]) -> np.ndarray | None:
@@ -302,15 +320,20 @@ class StackGeometry:
         return cls(frames, n, normals, offsets, has_plane, normal, along, ascending, index_of_key)
 
 
-def frame_refs(row: InstanceRow, path: Path) -> list[FrameRef]:
-    """The frames of one instance (geometry of multi-frame instances is added from their header)."""
+def frame_refs(row: InstanceRow, path: Path, shared: _SharedValues | None = None) -> list[FrameRef]:
+    """The frames of one instance (geometry of multi-frame instances is added from their header).
+
+    ``shared`` parses the values a series repeats once for all its instances (see :func:`load_stack`).
+    """
     n_frames = max(1, int(row.number_of_frames or 1))
     bits = int(row.bits_allocated or 16)
     samples = int(row.samples_per_pixel or 1)
     rows, cols = int(row.rows or 0), int(row.columns or 0)
     # Where the stored values start when they can be read raw, else None.
     direct = row.pixel_data_offset if bits == 16 and samples == 1 and row.transfer_syntax_uid in _NATIVE_LE else None
-    spacing = parse_floats(row.pixel_spacing, 2)
+    repeated = shared.parse if shared is not None else parse_floats
+    spacing = repeated(row.pixel_spacing, 2)
+    orientation = repeated(row.image_orientation, 6)
     refs: list[FrameRef] = []
     for k in range(n_frames):
         refs.append(
@@ -329,7 +352,7 @@ def frame_refs(row: InstanceRow, path: Path) -> list[FrameRef]:
                 photometric_interpretation=row.photometric_interpretation or "",
                 # Per-frame geometry of multi-frame objects comes from their header later.
                 position=parse_floats(row.image_position, 3) if n_frames == 1 else None,
-                orientation=parse_floats(row.image_orientation, 6),
+                orientation=orientation,
                 pixel_spacing=(float(spacing[0]), float(spacing[1])) if spacing is not None else None,
                 slice_thickness=row.slice_thickness,
                 direct_offset=(direct + k * rows * cols * 2) if direct is not None else None,
@@ -364,9 +387,10 @@ def sort_frames(frames: list[FrameRef]) -> tuple[list[FrameRef], bool]:
 def stack_from_rows(series: SeriesRow, rows: list[InstanceRow], paths: list[Path]) -> ImageStack:
     """Build the stack of ``series`` from its index rows and their file paths."""
     frames: list[FrameRef] = []
+    shared = _SharedValues()
     for row, path in zip(rows, paths, strict=True):
         if is_image_instance(row):
-            frames.extend(frame_refs(row, Path(path)))
+            frames.extend(frame_refs(row, Path(path), shared))
     ordered, spatial = sort_frames(frames)
     return ImageStack(series=series, frames=ordered, spatially_sorted=spatial)
 
@@ -471,8 +495,9 @@ def load_stack(cache: StudyCache, series: SeriesRow, hidden: frozenset[str] | se
         if is_image_instance(r) and r.sop_instance_uid not in hidden
     ]
     frames: list[FrameRef] = []
+    shared = _SharedValues()
     for row, path in zip(rows, _paths(cache, rows), strict=True):
-        refs = frame_refs(row, path)
+        refs = frame_refs(row, path, shared)
         if len(refs) > 1:
             try:
                 ds = dcmread(path, stop_before_pixels=True)
