@@ -5,6 +5,9 @@ raises the banner.  The files are not rewritten: what they said stays recorded."
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pydicom
 import pytest
 from PySide6.QtCore import Qt
@@ -63,6 +66,21 @@ def window(qtbot, home, studies):
     w.close()
     qtbot.wait(50)
     cache.close()
+
+
+def shots_dir() -> Path:
+    out = Path(os.environ.get("LIGHTBOX_WALK_DIR") or "/tmp/lightbox-merge")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _painted(qtbot, window):
+    """The active viewport widget, repainted with what its model shows now."""
+    w = window.viewer.viewports[window.viewer.session.active]
+    before = w.paint_count
+    w.update()
+    qtbot.waitUntil(lambda: w.paint_count > before, timeout=WAIT_MS)
+    return w
 
 
 def _double_click_study(qtbot, window, study_uid):
@@ -125,7 +143,9 @@ def test_merged_study_names_the_survivor_and_only_a_real_mismatch_warns(qtbot, w
     # ... the viewport names the survivor and raises no mismatch for the recorded merge.
     assert overlay_model.corner_lines(vp)["top_left"][:2] == [person_name(SURVIVOR[0]), f"ID {SURVIVOR[1]}"]
     assert overlay_model.banner_text(vp) == ""
+    assert _painted(qtbot, window).model.view.top_inset == 0  # the widget painted no banner row
     assert "Merged by the RIS" in window.order_header.text() and PRIOR[1] in window.order_header.text()
+    window.grab().save(str(shots_dir() / "merged-study.png"))
     # The original values stay recorded.
     recorded = {(c.field, c.old_value, c.new_value) for c in patient_changes(window.viewer.session.cache,
                                                                              study_uid=study_uid)}
@@ -135,7 +155,11 @@ def test_merged_study_names_the_survivor_and_only_a_real_mismatch_warns(qtbot, w
     _double_click_series(qtbot, window, stranger_series)
     vp = _shown(qtbot, window, stranger_series)
     banner = overlay_model.banner_text(vp)
-    assert banner.startswith("PATIENT MISMATCH") and person_name(STRANGER) in banner
+    assert banner == f"PATIENT MISMATCH: this image is of {person_name(STRANGER)}  ID {PRIOR[1]}"  # the file's own
+    # Its corners say what the file says too: the merge excuses the merged patient's images, not a stranger's.
+    assert overlay_model.corner_lines(vp)["top_left"][:2] == [person_name(STRANGER), f"ID {PRIOR[1]}"]
+    assert _painted(qtbot, window).model.view.top_inset > 0  # painted above the image
+    window.grab().save(str(shots_dir() / "merged-study-real-mismatch.png"))
     # And with the merge not known, the prior's own series is flagged too: the excuse is the record, nothing else.
     _double_click_series(qtbot, window, own_series)
     vp = _shown(qtbot, window, own_series)

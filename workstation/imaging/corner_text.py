@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
+from workstation.dicom.patient_identity import PatientIdentity, compare_identities
 from workstation.dicom.person_name import format_person_name
 from workstation.store.queries import SeriesRow, StudyRow
 
@@ -178,9 +179,17 @@ def _own_name(ctx: CornerContext) -> str:
 
 
 def _own_id(ctx: CornerContext) -> str:
-    """The image's own Patient ID, unless the RIS has merged it away since (then "": the index's is shown)."""
+    """The image's own Patient ID, unless the RIS has merged it away since (then "": the index's is shown).
+
+    Only for an image of the merged patient (its name is the study's, or one the RIS
+    replaced): an image naming someone else shows its own ID, as its banner does.
+    """
     pid = _h(ctx, "PatientID")
-    return "" if pid in ctx.replaced_ids else pid
+    if pid not in ctx.replaced_ids:
+        return pid
+    name = _h(ctx, "PatientName")
+    same = compare_identities(PatientIdentity("", "", name), PatientIdentity("", "", ctx.study.patient_name)).same
+    return "" if name in ctx.replaced_names or same else pid
 
 
 FIELDS: dict[str, Callable[[CornerContext], str]] = {

@@ -122,14 +122,16 @@ def banner_text(vp: ViewportModel) -> str:
     header = vp.header()
     if header is None or vp.expected_patient is None:
         return ""
-    name, pid = str(header.get("PatientName", "") or ""), str(header.get("PatientID", "") or "")
+    own_name, own_pid = str(header.get("PatientName", "") or ""), str(header.get("PatientID", "") or "")
+    name, pid = own_name, own_pid
     if name in vp.replaced_names:  # the RIS corrected this name: the image is of the corrected patient
         name = vp.display_set.study.patient_name
     if pid in vp.replaced_ids:  # the RIS merged this patient away: the image is of the surviving patient
         pid = vp.display_set.study.patient_id
     if same_identity(name, pid, *vp.expected_patient):
         return ""
-    return f"PATIENT MISMATCH: this image is of {person_name(name) or '(no name)'}  ID {pid or '(none)'}"
+    # What the image itself says: the reader compares it with the patient being read.
+    return f"PATIENT MISMATCH: this image is of {person_name(own_name) or '(no name)'}  ID {own_pid or '(none)'}"
 
 
 def loaded_flags(vp: ViewportModel) -> np.ndarray | None:
