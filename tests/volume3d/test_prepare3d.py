@@ -94,7 +94,7 @@ def test_the_worker_frame_is_the_views_own_render_and_its_mapper_keeps_the_gradi
 
 
 def test_without_rendering_the_worker_still_computes_the_gradients_the_view_then_uses():
-    """Under X the worker may not draw (OSMesa beside GLX): its mapper's gradients are made without OpenGL."""
+    """Where the worker may not draw (a window kind it cannot share): its mapper's gradients are made without OpenGL."""
     vol = _stored(phantom(shape=(40, 40, 40)))
     preset = load_preset("ct-bone")
     scene, window = _render_in_scene(vol, preset)
@@ -102,7 +102,7 @@ def test_without_rendering_the_worker_still_computes_the_gradients_the_view_then
     window.Render()
     expected = capture(window)
     out: dict = {}
-    worker = threading.Thread(target=lambda: out.setdefault("p", prepare_full(vol, "cpu", preset, render=False)))
+    worker = threading.Thread(target=lambda: out.setdefault("p", prepare_full(vol, "cpu", preset, render_in=None)))
     worker.start()
     worker.join(60)
     prepared = out["p"]

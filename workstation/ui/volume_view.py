@@ -35,7 +35,13 @@ from workstation.volume3d.prepare3d import (
     yield_to_gui,
 )
 from workstation.volume3d.presets import VrPreset, default_preset, load_preset, preset_names
-from workstation.volume3d.rendering import capture, choose_mapper, renderer_string, write_png
+from workstation.volume3d.rendering import (
+    capture,
+    choose_mapper,
+    renderer_string,
+    worker_window_maker,
+    write_png,
+)
 from workstation.volume3d.scene3d import VolumeScene
 
 BLENDS = ("composite", "mip", "minip")
@@ -142,7 +148,7 @@ class VolumeView(QWidget):
         preview = preview_volume(self.volume)
         if preview is self.volume:
             self._set_up(preview)
-            self.render()
+            self.render_now()
             self._show_status()
             self.frame_shown.emit("full")
             return
@@ -151,8 +157,7 @@ class VolumeView(QWidget):
 
     def _set_up(self, volume: Volume, initialized: bool = False) -> None:
         if not initialized:
-            self.vtk_widget.Initialize()
-            self._window.Render()
+            self.vtk_widget.Initialize()  # the interactor's: renders the window once (OpenGL is known then)
         self._gl = renderer_string(self._window)
         mapper = choose_mapper(self._gl, self._mapper_setting)
         self.scene = VolumeScene(volume, mapper=mapper)
@@ -162,10 +167,17 @@ class VolumeView(QWidget):
         self.scene.view(*self.initial_view)
 
     def _set_up_preview(self) -> None:
+        # Two turns: the OpenGL context, then the window's first render (its buffers and their
+        # shaders: about a tenth of a second on a software rasteriser).
         if getattr(self, "_closed", False):
             return
-        self.vtk_widget.Initialize()
-        self._window.Render()
+        self._window.Initialize()
+        next_turn(self._first_render)
+
+    def _first_render(self) -> None:
+        if getattr(self, "_closed", False):
+            return
+        self.vtk_widget.Initialize()  # the interactor's: renders the (still empty) window once
         next_turn(self._draw_preview)
 
     def _draw_preview(self) -> None:
@@ -185,7 +197,7 @@ class VolumeView(QWidget):
         if getattr(self, "_closed", False) or self.scene is None:
             return
         scene = self.scene
-        self.render()
+        self.render_now()
         self.status.setText(f"{scene.mapper_kind.upper()} ray casting on {self._gl or 'unknown OpenGL'}; preview, "
                             "preparing the full volume…")
         self.frame_shown.emit("preview")
@@ -201,13 +213,13 @@ class VolumeView(QWidget):
             return
         volume, kind, preset = self.volume, scene.mapper_kind, scene.preset
         request = self._frame_request(scene)
-        # The worker renders with OSMesa: only where this view does too (a GLX window beside an
-        # OSMesa one crashes the process), else the first full render runs here.
-        in_worker = bool(self._window.IsA("vtkOSOpenGLRenderWindow"))
+        # The worker renders in a window of the kind this view draws with (OSMesa beside OSMesa,
+        # GLX beside GLX); where it may not, the first full render runs here.
+        render_in = worker_window_maker(self._window)
 
         def work(_emit, cancel):
             yield_to_gui()  # this thread ends with the work: its lower priority goes with it
-            return prepare_full(volume, kind, preset, request, cancelled=cancel.is_set, render=in_worker)
+            return prepare_full(volume, kind, preset, request, cancelled=cancel.is_set, render_in=render_in)
 
         self._prepare = BackgroundTask(self, "volume3d")
         self._prepare.finished.connect(self._on_prepared)
@@ -230,7 +242,7 @@ class VolumeView(QWidget):
             self.scene.show_frame(prepared.frame)
             self._window.Render()
         else:
-            self.render()
+            self.render_now()
         self.frame_shown.emit("full")
 
     def _frame_key(self, scene: VolumeScene) -> tuple:
@@ -265,8 +277,8 @@ class VolumeView(QWidget):
         task = getattr(self, "_prepare", None)
         return task is None or not task.is_running()
 
-    # Not QWidget.render(target, …) (Qt's paint-into-a-device): nothing here paints this view into another device.
-    def render(self) -> None:  # type: ignore[override]
+    def render_now(self) -> None:
+        """Draw the 3D view again at once (after any change to the scene)."""
         if self.scene is not None:
             self.scene.clear_frame()  # something changed: a frame rendered before no longer shows it
         self._window.Render()
@@ -276,14 +288,14 @@ class VolumeView(QWidget):
             preset = load_preset(name)
             self.scene.apply_preset(preset)
             self.blend_box.setCurrentIndex(BLENDS.index(preset.blend))
-            self.render()
+            self.render_now()
 
     def _set_blend(self, index: int) -> None:
         if self.scene is not None:
             self.scene.set_blend(BLENDS[index])
             if BLENDS[index] == "composite" and self.scene.preset is not None:
                 self.scene.property.SetShade(self.scene.preset.shading.on)
-            self.render()
+            self.render_now()
 
     def _update_surface(self) -> None:
         if self.scene is None:
@@ -291,7 +303,7 @@ class VolumeView(QWidget):
         on = self.iso_check.isChecked()
         self.scene.set_isosurface(self.iso_spin.value() if on else None, self.smooth_spin.value())
         self.scene.set_volume_visible(not on)
-        self.render()
+        self.render_now()
 
     def _update_clipping(self) -> None:
         if self.scene is None:
@@ -302,7 +314,7 @@ class VolumeView(QWidget):
             self.scene.set_clip_plane(*self.cut_plane)
         else:
             self.scene.set_clip_plane(None)
-        self.render()
+        self.render_now()
 
     def edit_transfer_functions(self) -> None:
         from workstation.ui.volume_tf_editor import TransferFunctionEditor
@@ -317,11 +329,11 @@ class VolumeView(QWidget):
     def _apply_edited_preset(self, payload: object) -> None:
         if self.scene is not None:
             self.scene.apply_preset(signal_value(payload, VrPreset))
-            self.render()
+            self.render_now()
 
     def snapshot(self, path: str | Path) -> Path:
         """Write the current 3D view to PNG (VTK's own buffer, not a widget grab)."""
-        self.render()
+        self.render_now()
         return write_png(capture(self._window), path)
 
     def _choose_snapshot(self) -> None:

@@ -181,7 +181,7 @@ class VolumeWorkspace(QWidget):
                 self.segment_actors[(str(seg.dataset.SOPInstanceUID), number)] = actor
         if self.segment_actors:
             self.message.setText(self.message.text() + f" — {len(self.segment_actors)} segment surface(s)")
-            view.render()
+            view.render_now()
 
     def close_views(self) -> None:
         """Close the views; their OpenGL windows are finalized only after Qt has handled the close."""

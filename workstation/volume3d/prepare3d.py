@@ -5,8 +5,9 @@ voxels, no shading: the CPU ray caster needs no gradients for it), while a
 worker runs :func:`prepare_full` and hands back the full-resolution image data
 and a ray caster that has already computed its gradients.  The software ray
 caster computes them in its first render, which takes seconds for a 500-slice CT:
-run in the worker, inside a render of the worker's own small offscreen window
-(VTK releases the GIL there), so the GUI's event loop keeps running.  The
+run in the worker, inside a render of the worker's own offscreen window of the
+view's size and camera (VTK releases the GIL there), so the GUI's event loop keeps
+running and the view shows the worker's frame as it is.  The
 worker's VTK objects are its own: the GUI thread touches them only once the
 worker has finished with them and returned them.
 """
@@ -26,6 +27,7 @@ from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 from workstation.model.volume import Volume
 from workstation.volume3d.image_data import to_vtk_image
 from workstation.volume3d.presets import VrPreset
+from workstation.volume3d.rendering import WindowMaker, offscreen_window
 from workstation.volume3d.scene3d import (
     MAX_3D_VOXELS,
     VolumeMapper,
@@ -112,19 +114,19 @@ def yield_to_gui() -> bool:
 
 def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: FrameRequest | None = None, *,
                  max_voxels: int = MAX_3D_VOXELS, cancelled: Callable[[], bool] = lambda: False,
-                 render: bool = True) -> Prepared | None:
+                 render_in: WindowMaker | None = offscreen_window) -> Prepared | None:
     """Run in a worker: the 3D volume (reduced when very large), its image data, a warmed-up mapper, a frame.
 
-    For the CPU ray caster one render in the worker's own offscreen window of the requested
-    size and camera computes (and the mapper keeps) the gradients and gives the full-quality
-    frame; the GPU ray caster computes its gradients on the graphics card at each render and
-    is returned as made.  ``render`` False leaves all OpenGL to the caller's thread: the
-    worker's window is an OSMesa one, and OSMesa and GLX contexts in one process break each
-    other (VTK's OpenGL functions are loaded once per process), so only a caller that itself
-    draws with OSMesa may let the worker render.  Without rendering, the CPU ray caster's
-    gradients are still computed here (:func:`_compute_gradients_here`, no OpenGL at all):
-    the caller's first render only casts the rays.  None when ``cancelled`` turned true on
-    the way.
+    For the CPU ray caster one render in the worker's own offscreen window (made by
+    ``render_in``) of the requested size and camera computes (and the mapper keeps) the
+    gradients and gives the full-quality frame; VTK lets other threads run during a window's
+    render, so the GUI's event loop keeps its pace.  The GPU ray caster computes its gradients
+    on the graphics card at each render and is returned as made.  ``render_in`` must make a
+    window of the kind the caller's thread draws with
+    (:func:`~workstation.volume3d.rendering.worker_window_maker`); None leaves all OpenGL to
+    the caller's thread: the CPU ray caster's gradients are then computed here without
+    OpenGL (:func:`_compute_gradients_here`, holding Python's lock for most of it), and the
+    caller's first render only casts the rays.  None when ``cancelled`` turned true on the way.
     """
     full = reduced_for_3d(volume, max_voxels)
     if full.array is volume.array and not full.array.flags.c_contiguous:
@@ -135,8 +137,8 @@ def prepare_full(volume: Volume, kind: str, preset: VrPreset | None, request: Fr
     mapper = new_mapper(kind, image)
     frame = None
     if isinstance(mapper, vtkFixedPointVolumeRayCastMapper) and preset is not None:  # the CPU ray caster
-        if render:
-            frame = _render_here(full, mapper, preset, request)
+        if render_in is not None:
+            frame = _render_here(full, mapper, preset, request, render_in)
         else:
             _compute_gradients_here(full, mapper, preset)
     if cancelled():
@@ -187,13 +189,13 @@ def _compute_gradients_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMa
 
 
 def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, preset: VrPreset,
-                 request: FrameRequest | None) -> np.ndarray | None:
+                 request: FrameRequest | None, make_window: WindowMaker) -> np.ndarray | None:
     """Render ``mapper`` once in a window of this thread (VTK lets other threads run meanwhile)."""
     from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPlaneCollection
     from vtkmodules.vtkRenderingCore import vtkRenderer, vtkVolume, vtkVolumeProperty
 
     from workstation.volume3d.image_data import volume_matrix, vtk_matrix
-    from workstation.volume3d.rendering import capture, offscreen_window
+    from workstation.volume3d.rendering import capture
 
     prop = vtkVolumeProperty()
     set_transfer_functions(prop, preset, volume)
@@ -211,7 +213,7 @@ def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, prese
     if request is None:
         prop.ShadeOn()  # gradients are computed only when shading (or gradient opacity) needs them
         mapper.SetBlendModeToComposite()
-        window = offscreen_window(8, 8)
+        window = make_window(8, 8)
         renderer.ResetCamera()
     else:
         {"composite": mapper.SetBlendModeToComposite, "mip": mapper.SetBlendModeToMaximumIntensity,
@@ -235,7 +237,7 @@ def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, prese
         cam.SetParallelProjection(c["parallel"])
         cam.SetParallelScale(c["parallel_scale"])
         renderer.ResetCameraClippingRange()
-        window = offscreen_window(max(1, request.width), max(1, request.height))
+        window = make_window(max(1, request.width), max(1, request.height))
     window.AddRenderer(renderer)
     window.Render()
     frame = capture(window) if request is not None else None

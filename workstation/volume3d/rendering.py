@@ -10,9 +10,9 @@ mapper; on a real GPU the GPU mapper wins.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from collections.abc import Mapping
 
 import numpy as np
 from vtkmodules.util.numpy_support import vtk_to_numpy
@@ -39,6 +39,38 @@ def offscreen_window(width: int = 512, height: int = 512) -> vtkRenderWindow:
     window.SetSize(int(width), int(height))
     window.SetMultiSamples(0)
     return window
+
+
+def x_offscreen_window(width: int = 512, height: int = 512) -> vtkRenderWindow:
+    """A GLX render window that draws into memory (never mapped on the screen); needs an X display."""
+    from vtkmodules.vtkRenderingOpenGL2 import vtkXOpenGLRenderWindow
+
+    window = vtkXOpenGLRenderWindow()
+    window.SetOffScreenRendering(1)
+    window.SetSize(int(width), int(height))
+    window.SetMultiSamples(0)
+    return window
+
+
+#: Makes a render window of the given (width, height) that draws into memory.
+WindowMaker = Callable[[int, int], vtkRenderWindow]
+
+
+def worker_window_maker(window: vtkRenderWindow) -> WindowMaker | None:
+    """How another thread may make a window to render beside ``window`` (None: it may not render at all).
+
+    VTK loads the OpenGL functions once per process, from the library of the first kind of
+    window that renders: an OSMesa window beside a GLX one (or the other way round) calls
+    the other library's functions and crashes.  Two windows of the same kind, each with its
+    own context current in its own thread, render side by side: OSMesa beside OSMesa (Qt's
+    offscreen platform), GLX beside GLX (an X display; each VTK X window opens its own
+    connection to the server).  Other windows (EGL, Windows, macOS) are not shared.
+    """
+    if window.IsA("vtkOSOpenGLRenderWindow"):
+        return offscreen_window
+    if window.IsA("vtkXOpenGLRenderWindow"):
+        return x_offscreen_window
+    return None
 
 
 def renderer_string(window: vtkRenderWindow) -> str:
