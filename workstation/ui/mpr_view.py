@@ -75,14 +75,15 @@ class MprView(QWidget):
         self.grid = QGridLayout()
         self.grid.setSpacing(2)
         layout.addLayout(self.grid, 1)
-        for i, name in enumerate(planes):
-            w = make_vtk_widget(self)
-            w.GetRenderWindow().AddRenderer(self.controller.scenes[name].renderer)
-            interactor = w.GetRenderWindow().GetInteractor()
-            interactor.SetInteractorStyle(vtkInteractorStyleUser())
-            self._bind(name, interactor)
-            self.vtk_widgets[name] = w
-            self.grid.addWidget(w, i // 2, i % 2)
+        # Each view's VTK widget (a native window: tens of milliseconds each) is made in its own
+        # event-loop turn by start(); until then a black placeholder holds its place in the grid.
+        self.planes = tuple(planes)
+        self._placeholders: dict[str, QWidget] = {}
+        for i, name in enumerate(self.planes):
+            placeholder = QWidget(self)
+            placeholder.setStyleSheet("background-color: #000000;")
+            self._placeholders[name] = placeholder
+            self.grid.addWidget(placeholder, i // 2, i % 2)
         self._started = False
         self._closed = False
         self._steps: list = []
@@ -144,20 +145,40 @@ class MprView(QWidget):
     def start(self) -> None:
         """Initialise the interactors and draw (call once the widget is shown); ``painted`` follows.
 
-        One step per event-loop turn (a view's OpenGL set-up, then its first reslice and
-        render, each some tens of milliseconds), so the window never freezes while the
-        views come up; the first view is drawn before the second is set up.
+        One step per event-loop turn, so the window never freezes while the views come up:
+        a view's VTK widget, its OpenGL context, then its first (empty) frame, which sets up the window's
+        buffers and their shaders (the costliest step on a software rasteriser: about a
+        tenth of a second, in every window), then its first reslice and render; the first
+        view is drawn before the second is set up.
         """
         self._started = True
         self._steps = []
-        for name, w in self.vtk_widgets.items():
-            self._steps.append(w.Initialize)
+        for name in self.planes:
+            self._steps.append(lambda name=name: self._make_view(name))
+            self._steps.append(lambda name=name: self.vtk_widgets[name].GetRenderWindow().Initialize())
+            # The interactor's, with the window's first render (no scene yet).
+            self._steps.append(lambda name=name: self.vtk_widgets[name].Initialize())
             self._steps.append(lambda name=name: self._first_draw(name))
         # Drawn first with linear interpolation (half the time of cubic); cubic once all are up.
-        self._steps.extend(lambda name=name: self._refine(name) for name in self.vtk_widgets)
+        self._steps.extend(lambda name=name: self._refine(name) for name in self.planes)
         self._next_step()
 
+    def _make_view(self, name: str) -> None:
+        """The VTK widget of view ``name``, in its placeholder's place; its scene joins it at the first draw."""
+        w = make_vtk_widget(self)
+        interactor = w.GetRenderWindow().GetInteractor()
+        interactor.SetInteractorStyle(vtkInteractorStyleUser())
+        self._bind(name, interactor)
+        self.vtk_widgets[name] = w
+        placeholder = self._placeholders.pop(name)
+        self.grid.replaceWidget(placeholder, w)
+        placeholder.hide()
+        placeholder.deleteLater()
+        w.show()
+
     def _first_draw(self, name: str) -> None:
+        window = self.vtk_widgets[name].GetRenderWindow()
+        window.AddRenderer(self.controller.scenes[name].renderer)
         interacting, self.controller.interacting = self.controller.interacting, True
         try:
             self.controller.refresh([name])  # not rendered yet: fitted first, then drawn once
@@ -165,7 +186,7 @@ class MprView(QWidget):
             self.controller.interacting = interacting
         self._drawn.add(name)
         self.controller.scenes[name].fit()
-        self.vtk_widgets[name].GetRenderWindow().Render()
+        window.Render()
 
     def _refine(self, name: str) -> None:
         if not self.controller.interacting:
@@ -177,7 +198,7 @@ class MprView(QWidget):
         if not self._steps:
             return
         self._steps.pop(0)()
-        if len(self._drawn) == len(self.vtk_widgets) and not self._painted:
+        if len(self._drawn) == len(self.planes) and not self._painted:
             self._painted = True
             self.painted.emit()
         next_turn(self._next_step)
