@@ -15,6 +15,7 @@ merged away (ADT^A40) as the surviving one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 
@@ -89,6 +90,7 @@ def dicom_time(value: str) -> str:
     return v
 
 
+@functools.lru_cache(maxsize=256)  # every viewport's corner text asks at every frame; strptime is slow
 def age_at(birth_date: str, on: str) -> str:
     """Age as DICOM writes it (045Y, 011M, 020D) at date ``on``; "" when either date is unusable."""
     try:
