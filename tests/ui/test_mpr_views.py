@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.model.conftest import write_stack
 from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
-from workstation.ui.volume_workspace import VolumeWorkspace
+from workstation.ui.volume_workspace import VolumeWorkspace, window_title
 
 
 @pytest.fixture
@@ -102,6 +103,39 @@ def test_tools_menu_opens_mpr_and_3d_for_a_study(qtbot, cache, ct_series):
     ws = win.open_volume_workspace(ct_series[0])
     qtbot.addWidget(ws)
     assert ws.isWindow() and ws.series_box.count() == 1
+    ws.close()
+    win.browser.stop()
+
+
+def test_the_mpr_window_names_the_application_once_and_no_patient(qtbot, cache, ct_series):
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtTest import QTest
+
+    from workstation.ui.main_window import MainWindow
+
+    before = QGuiApplication.applicationDisplayName()
+    QGuiApplication.setApplicationDisplayName("Lightbox")  # as the application sets it (pytest-qt names its own)
+    try:
+        win = MainWindow(cache, poll_interval_ms=60_000)
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitUntil(lambda: ct_series[0] in win.browser.shown_study_uids(), timeout=10_000)
+        assert win.browser.select_study(ct_series[0])
+        QTest.keyClick(win, "m", Qt.KeyboardModifier.ControlModifier)  # Tools › MPR and 3D… by its shortcut
+        qtbot.waitUntil(lambda: bool(getattr(win, "volume_workspaces", [])), timeout=10_000)
+        ws = win.volume_workspaces[-1]
+        qtbot.addWidget(ws)
+        assert ws.windowTitle() == "MPR and 3D"  # on the screen Qt makes it "MPR and 3D — Lightbox"
+    finally:
+        QGuiApplication.setApplicationDisplayName(before)
+    study = cache.study(ct_series[0])
+    for value in (study.patient_name, study.patient_id):
+        if value:
+            assert str(value) not in ws.windowTitle()
+    assert window_title("Lightbox — MPR and 3D", "Lightbox") == "MPR and 3D"
+    assert window_title("MPR and 3D — Lightbox", "Lightbox") == "MPR and 3D"
+    assert window_title("Lightbox", "Lightbox") == "Lightbox"
+    ws.stop()
     ws.close()
     win.browser.stop()
 

@@ -8,6 +8,7 @@ reference where the planes are, for their reference lines
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -193,7 +194,7 @@ class MprView(QWidget):
             self.controller.refresh([name])
 
     def _next_step(self) -> None:
-        if self._closed:
+        if self._closed or not shiboken6.isValid(self):  # closed, or deleted with its window, meanwhile
             return
         if not self._steps:
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -169,19 +170,19 @@ class VolumeView(QWidget):
     def _set_up_preview(self) -> None:
         # Two turns: the OpenGL context, then the window's first render (its buffers and their
         # shaders: about a tenth of a second on a software rasteriser).
-        if getattr(self, "_closed", False):
+        if self._gone():
             return
         self._window.Initialize()
         next_turn(self._first_render)
 
     def _first_render(self) -> None:
-        if getattr(self, "_closed", False):
+        if self._gone():
             return
         self.vtk_widget.Initialize()  # the interactor's: renders the (still empty) window once
         next_turn(self._draw_preview)
 
     def _draw_preview(self) -> None:
-        if getattr(self, "_closed", False) or self._pending_preview is None:
+        if self._gone() or self._pending_preview is None:
             return
         self._set_up(self._pending_preview, initialized=True)
         self._pending_preview = None
@@ -194,7 +195,7 @@ class VolumeView(QWidget):
         next_turn(self._render_preview)  # the scene's set-up was this turn's share
 
     def _render_preview(self) -> None:
-        if getattr(self, "_closed", False) or self.scene is None:
+        if self._gone() or self.scene is None:
             return
         scene = self.scene
         self.render_now()
@@ -225,6 +226,10 @@ class VolumeView(QWidget):
         self._prepare.finished.connect(self._on_prepared)
         self._prepare.failed.connect(self._on_prepare_failed)
         self._prepare.start(work)
+
+    def _gone(self) -> bool:
+        """Closed, or deleted with its window, since a step was queued: the step does nothing."""
+        return getattr(self, "_closed", False) or not shiboken6.isValid(self)
 
     def _on_prepared(self, payload: object) -> None:
         prepared = optional(payload, Prepared)  # None: cancelled

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtGui import QKeySequence
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from workstation.model.volume import Volume
@@ -56,6 +57,7 @@ class VolumeWorkspace(QWidget):
     def __init__(self, cache: StudyCache, open_cache: Callable[[], StudyCache], study_uid: str,
                  mapper_setting: str = "auto", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setWindowTitle(WINDOW_TITLE)
         self._open_cache = open_cache
         self._study_uid = study_uid
         self.segment_actors: dict | None = None  # surfaces of the study's SEG segments on the 3D view
@@ -150,11 +152,11 @@ class VolumeWorkspace(QWidget):
         # Each view comes up in steps of its own event-loop turns; making the widgets was this turn's share.
         mpr, view3d = self.mpr, self.view3d
         def start_mpr() -> None:
-            if self.mpr is mpr:  # not replaced or closed meanwhile
+            if shiboken6.isValid(mpr) and self.mpr is mpr:  # not replaced, closed or deleted meanwhile
                 mpr.start()
 
         def start_3d() -> None:
-            if self.view3d is view3d:
+            if shiboken6.isValid(view3d) and self.view3d is view3d:
                 view3d.start()
                 self.volume_ready.emit(volume)  # the views are set going (a small volume's 3D is drawn)
 
@@ -198,6 +200,15 @@ class VolumeWorkspace(QWidget):
         # may have sent its planes again; nothing sends any after shutdown.
         self.planes_changed.emit("", [])
 
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        # Qt adds the application's name to every window's title on the screen ("MPR and 3D —
+        # Lightbox"): a title given with the name already in it would show it twice.
+        if event.type() == QEvent.Type.WindowTitleChange:
+            title = window_title(self.windowTitle(), QGuiApplication.applicationDisplayName())
+            if title != self.windowTitle():
+                self.setWindowTitle(title)  # changes it once more, to a title this leaves alone
+        super().changeEvent(event)
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         # Closing MPR takes its crosshair off the 2D viewports and frees the OpenGL windows.
         self.stop()
@@ -209,6 +220,19 @@ class VolumeWorkspace(QWidget):
         if self.loader is not None and self.loader.isRunning():
             self.loader.token.cancel()
             self.loader.wait(10_000)
+
+
+#: The MPR and 3D window's title: no patient data (the patient line above the views says whose images they are).
+WINDOW_TITLE = "MPR and 3D"
+
+
+def window_title(title: str, app_name: str) -> str:
+    """``title`` without ``app_name`` at its start or end (Qt adds the application's name to it on the screen)."""
+    if not app_name:
+        return title
+    for separator in (" — ", " - ", ": "):
+        title = title.removeprefix(app_name + separator).removesuffix(separator + app_name)
+    return title.strip() or WINDOW_TITLE
 
 
 def patient_line(row: StudyRow | None) -> str:
