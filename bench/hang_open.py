@@ -51,7 +51,9 @@ def open_once(app, window, study_uid: str, timeout_s: float = 60.0) -> tuple[flo
     from bench._volume_open import StallMeter
 
     viewer = window.viewer
-    painted: set[int] = set()
+    # What each viewport last painted: its display set, image and size.  A viewport counts once it has
+    # painted what the hung layout shows where it shows it, not the layout the viewer had before the protocol's.
+    painted: dict[int, tuple[object, int, int, int]] = {}
     t0 = [0.0]
     done = [None]
     originals = {}
@@ -60,8 +62,8 @@ def open_once(app, window, study_uid: str, timeout_s: float = 60.0) -> tuple[flo
         original = w.on_image_painted
         originals[w] = original
 
-        def painted_now(index, original=original):
-            painted.add(index)
+        def painted_now(index, original=original, w=w):
+            painted[index] = (w.model.display_set, w.model.index, w.width(), w.height())
             if original is not None:
                 original(index)
 
@@ -75,7 +77,9 @@ def open_once(app, window, study_uid: str, timeout_s: float = 60.0) -> tuple[flo
         if not viewer.session.studies:
             return
         shown = [w for w in viewer.viewports[: len(viewer.session.visible)] if w.model.display_set is not None]
-        if shown and all(w.index in painted for w in shown) and len(viewer.session.studies) >= 2:
+        now = {w.index: (w.model.display_set, w.model.index, w.width(), w.height()) for w in shown}
+        if (shown and all(painted.get(i) == what for i, what in now.items())
+                and len(viewer.session.studies) >= 2):
             done[0] = (time.perf_counter() - t0[0], len(shown))
             loop.quit()
 

@@ -109,6 +109,8 @@ class HangingController(QObject):
         super().__init__(viewer)
         self.viewer = viewer
         self.home = home
+        #: Every study the viewer opens is hung (the window opens the list's studies through :meth:`hang`).
+        self.auto = auto
         self.plan: HangingPlan | None = None
         self.stage = 0
         self.remote: list[StudyFacts] = []
@@ -187,8 +189,11 @@ class HangingController(QObject):
             self.viewer.message.emit(f"Hanging protocol skipped: {err}")
         return lib
 
-    def hang(self, study_uid: str, protocol_id: str | None = None) -> HangingPlan | None:
-        """Open ``study_uid`` (unless open) with its priors and show the first stage of its protocol."""
+    def hang(self, study_uid: str, protocol_id: str | None = None, *, opening: bool = False) -> HangingPlan | None:
+        """Open ``study_uid`` (unless open) with its priors and show the first stage of its protocol.
+
+        ``opening``: the viewer has just opened the study (its first images are not painted yet).
+        """
         self._busy = True
         try:
             try:
@@ -197,16 +202,22 @@ class HangingController(QObject):
             except KeyError as exc:
                 self.viewer.message.emit(str(exc.args[0]) if exc.args else "The study is not in the cache")
                 return None
+            except Exception:  # noqa: BLE001 - no plan is no reason to fail the open: the viewer's own layout stays
+                log.exception("the study could not be hung by protocol")
+                self.viewer.message.emit("The hanging protocols could not be applied (see the log)")
+                return None
             if self._hung_uid != study_uid:
                 self.remote = []
             self._hung_uid = study_uid
             patient = self.viewer.session.patient
-            if (patient is None or patient.study_uid != study_uid) and not self.viewer.open_study(study_uid):
-                return None
+            if patient is None or patient.study_uid != study_uid:
+                if not self.viewer.open_study(study_uid):
+                    return None
+                opening = True
             self._add_priors(plan)
             self.plan = plan
             self._reader_moved = False
-            self.show_stage(plan.initial_stage)
+            self._show_stage(plan.initial_stage, opening=opening)
             self.viewer.message.emit(f"Hanging protocol: {plan.protocol_name} (score {plan.score:g})")
             self.plan_changed.emit(plan)
             return plan
@@ -239,11 +250,17 @@ class HangingController(QObject):
     def _auto_hang(self, study_uid: str) -> None:
         patient = self.viewer.session.patient
         if patient is not None and patient.study_uid == study_uid and self._hung_uid != study_uid:
-            self.hang(study_uid)
+            self.hang(study_uid, opening=True)
 
     # Stages -------------------------------------------------------------------------------
     def show_stage(self, index: int) -> None:
         """Lay out stage ``index`` and fill its viewports."""
+        self._show_stage(index, opening=False)
+
+    def _show_stage(self, index: int, *, opening: bool) -> None:
+        # opening: the study's first images are still to be painted, so the viewer's background readers
+        # stay held (its set_grid lets them go, as when the reader picks a layout): the grid is the session's
+        # and _place lays the widgets out.
         plan = self.plan
         if plan is None:
             return
@@ -256,7 +273,10 @@ class HangingController(QObject):
         viewer, session = self.viewer, self.viewer.session
         self._stop_cine()
         self._links_off()
-        viewer.set_grid(rows, cols)  # also starts the viewer's loading progress
+        if opening:
+            session.set_grid(rows, cols)
+        else:
+            viewer.set_grid(rows, cols)  # also starts the viewer's loading progress
         for i, vp in enumerate(stage.viewports):
             self._apply(i, vp)
         for i in range(len(stage.viewports), len(session.visible)):

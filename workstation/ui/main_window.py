@@ -366,9 +366,22 @@ class MainWindow(QMainWindow):
     def _open_in_viewer(self, study_uid: str) -> None:
         if self.viewer is None:  # connected by attach_viewer: never without a viewer
             return
-        if self.viewer.open_study(study_uid):
+        if self._open_hung(study_uid) or self.viewer.open_study(study_uid):
             total = sum(self.splitter.sizes()) or self.height()
             self.splitter.setSizes([int(total * 0.22), int(total * 0.78)])
+
+    def _open_hung(self, study_uid: str) -> bool:
+        """Open the study straight into its protocol's layout; False to open it as the viewer would.
+
+        The layout the viewer picks by itself would be laid out and painted first, then replaced
+        by the protocol's: the plan first saves that paint and keeps the study's images first in line.
+        """
+        hanging = getattr(self, "hanging", None)
+        if hanging is None or not hanging.auto:
+            return False
+        hanging.hang(study_uid)  # without a plan it leaves the study closed: the viewer opens it then
+        patient = self.viewer.session.patient if self.viewer is not None else None
+        return patient is not None and patient.study_uid == study_uid
 
     def _compare_selected(self) -> None:
         uid = self.browser.selected_study_uid()
