@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from workstation.ui.viewer import overlay
+from workstation.ui.viewer import overlay, overlay_text
 
 
 def _canvas(paint) -> np.ndarray:
@@ -29,8 +29,8 @@ def test_a_line_made_of_glyphs_looks_like_the_outlined_path(qapp, text):
         image, left, top = sprite
         return lambda p: p.drawImage(int(20 + left), int(35 + top), image)
 
-    path = _canvas(draw(overlay._path_sprite(font, text, overlay.TEXT_COLOR, 1.0))).astype(int)
-    glyphs = _canvas(draw(overlay._composed_sprite(font, text, overlay.TEXT_COLOR, 1.0))).astype(int)
+    path = _canvas(draw(overlay_text._path_sprite(font, text, overlay.TEXT_COLOR, 1.0))).astype(int)
+    glyphs = _canvas(draw(overlay_text._composed_sprite(font, text, overlay.TEXT_COLOR, 1.0))).astype(int)
     differ = np.abs(path - glyphs).max(axis=2)
     # Antialiased edges differ by a little where neighbouring outlines overlap; letters and outlines coincide.
     assert differ.mean() < 2.0

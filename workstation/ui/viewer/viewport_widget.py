@@ -15,14 +15,15 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (QColor, QContextMenuEvent, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
-                           QTransform, QWheelEvent)
-from PySide6.QtWidgets import QInputDialog, QMenu, QScrollBar, QWidget
+                           QPixmap, QTransform, QWheelEvent)
+from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
 
 from workstation.imaging import overlay_model
 from workstation.imaging.interaction import Interaction
 from workstation.session.reading import ReadingSession
 from workstation.ui.viewer import overlay
 from workstation.ui.viewer.series_strip import SERIES_MIME
+from workstation.ui.viewer.stack_scrollbar import SCROLLBAR_WIDTH, StackScrollBar
 
 _BUTTONS = {Qt.MouseButton.LeftButton: "left", Qt.MouseButton.RightButton: "right",
             Qt.MouseButton.MiddleButton: "middle"}
@@ -34,14 +35,7 @@ _KEYS = {
     Qt.Key.Key_Escape: "Escape", Qt.Key.Key_Space: "Space",
 }
 
-SCROLLBAR_WIDTH = 12
 SCROLLBAR_FOLLOW_MS = 100  # while the stack scrolls, the scroll bar follows this often (and at the end)
-# A slim, dark scroll bar: it lies over the image's edge and must not draw the eye.
-_SCROLLBAR_STYLE = """
-QScrollBar:vertical { background: rgba(20, 20, 20, 160); width: 12px; margin: 0; }
-QScrollBar::handle:vertical { background: #5a5a5a; min-height: 18px; border-radius: 3px; }
-QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical { height: 0; }
-"""
 # While the stack moves (scroll, linked scroll, cine) a minified image is sampled at the screen's size and
 # painted unscaled; this long after the last move it is painted once more at full quality (smooth scaling).
 SETTLE_MS = 150
@@ -114,13 +108,14 @@ class ViewportWidget(QWidget):
         self._settle_timer.timeout.connect(self._settle)
         self._samples: tuple[tuple, np.ndarray, np.ndarray, QPointF] | None = None
         self._text_layer = overlay.TextLayer()
+        self._corner_text = overlay.CornerText()
+        # Millimetres per view pixel and the scale bar's place, kept for the view and frame geometry they were for.
+        self._mm_memo: tuple[tuple[bytes, tuple[float, float] | None], float | None] | None = None
+        self._scale_bar_memo: tuple[tuple[object, ...], tuple[QPointF, QPixmap] | None] | None = None
         self._marker_memo: tuple[tuple[bytes, int, bool], dict[str, str]] | None = None
         self.cine_timer = QTimer(self)
         self.cine_timer.timeout.connect(self._cine_step)
-        self.scrollbar = QScrollBar(Qt.Orientation.Vertical, self)
-        self.scrollbar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.scrollbar.setFixedWidth(SCROLLBAR_WIDTH)
-        self.scrollbar.setStyleSheet(_SCROLLBAR_STYLE)
+        self.scrollbar = StackScrollBar(self)
         self.scrollbar.valueChanged.connect(self._on_scrollbar)
         self._bar_stale = False
         self._bar_timer = QTimer(self)
@@ -242,8 +237,9 @@ class ViewportWidget(QWidget):
             # Another patient's images sit below their warning banner, not under it.
             banner = overlay_model.banner_text(vp)
             vp.view.top_inset = overlay.banner_height(p) if banner else 0.0
-            self._paint_image(p, rect)
-            self._paint_overlays(p, rect, banner)
+            matrix = vp.view.matrix()  # once a paint: the image, the sampled path and the scale bar use it
+            self._paint_image(p, rect, matrix)
+            self._paint_overlays(p, rect, banner, matrix)
         else:
             p.setPen(QColor("#6a6a6a"))
             p.setFont(overlay.overlay_font(10.0))
@@ -254,9 +250,8 @@ class ViewportWidget(QWidget):
         p.end()
         self.paint_count += 1
 
-    def _paint_image(self, p: QPainter, rect: QRectF) -> None:
+    def _paint_image(self, p: QPainter, rect: QRectF, matrix: np.ndarray) -> None:
         vp = self.model
-        matrix = vp.view.matrix()
         if self._moving and self.interaction.lens is None and self._paint_sampled(p, matrix):
             return
         frame = vp.render()
@@ -390,7 +385,23 @@ class ViewportWidget(QWidget):
             self._marker_memo = (key, overlay_model.markers(vp))
         return self._marker_memo[1]
 
-    def _paint_overlays(self, p: QPainter, rect: QRectF, banner: str = "") -> None:
+    def _mm_per_view_pixel(self, matrix: np.ndarray) -> float | None:
+        """:func:`overlay_model.mm_per_view_pixel`, worked out again only when the view or the spacing changes."""
+        f = self.model.frame
+        key = (matrix.tobytes(), f.pixel_spacing if f is not None else None)
+        if self._mm_memo is None or self._mm_memo[0] != key:
+            self._mm_memo = (key, overlay_model.mm_per_view_pixel(self.model))
+        return self._mm_memo[1]
+
+    def _paint_scale_bar(self, p: QPainter, rect: QRectF, mm: float, bottom_lines: int) -> None:
+        key = (rect.width(), rect.height(), mm, bottom_lines)
+        if self._scale_bar_memo is None or self._scale_bar_memo[0] != key:
+            self._scale_bar_memo = (key, overlay.scale_bar_place(rect, mm, bottom_lines=bottom_lines))
+        place = self._scale_bar_memo[1]
+        if place is not None:
+            p.drawPixmap(*place)
+
+    def _paint_overlays(self, p: QPainter, rect: QRectF, banner: str, matrix: np.ndarray) -> None:
         vp = self.model
         session = self.session
         f = vp.frame
@@ -410,12 +421,11 @@ class ViewportWidget(QWidget):
         if f is not None and session.is_key_image(f.key):
             corners.setdefault("top_right", []).insert(0, "★ KEY IMAGE")
         layer = self._text_layer
-        overlay.paint_corners(p, rect, corners, top, layer)
-        overlay.paint_markers(p, rect, self._markers(), top, layer)
+        self._corner_text.add_to(layer, rect, corners, self._markers(), top)
         layer.paint(p, rect)
-        mm = overlay_model.mm_per_view_pixel(vp)
+        mm = self._mm_per_view_pixel(matrix)
         if mm is not None:
-            overlay.paint_scale_bar(p, rect, mm, bottom_lines=len(corners.get("bottom_right", [])))
+            self._paint_scale_bar(p, rect, mm, len(corners.get("bottom_right", [])))
         loaded = overlay_model.loaded_flags(vp)
         if loaded is not None and not loaded.all():
             overlay.paint_loading_strip(p, rect, loaded, vp.index)
