@@ -8,7 +8,7 @@ from pydicom import dcmread
 
 from tests.factories import uid, write_series
 from workstation.qc.rejection import reject_instances
-from workstation.store import queries
+from workstation.store import maintenance, queries
 from workstation.store.cache import StudyCache
 from workstation.store.importer import import_paths
 
@@ -53,6 +53,11 @@ def test_one_query_per_study_then_none_until_the_index_changes(tmp_path, monkeyp
             kept = cache.instances(series_uid)
             assert kept == queries.list_instances(counting._con, series_uid)
         assert counting.instance_queries == 1
+        # Writes that change no instance row (a study opened and held by the viewer) keep them.
+        cache.mark_opened(study)
+        maintenance.hold(cache, study, "viewer")
+        maintenance.release(cache, study, "viewer")
+        assert cache.instances(series_a) and counting.instance_queries == 1
         # A caller changing its list changes nothing kept.
         cache.instances(series_a).clear()
         assert len(cache.instances(series_a)) == 3

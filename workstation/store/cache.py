@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -142,8 +144,26 @@ class StudyCache:
             return int(self._con.execute("PRAGMA data_version").fetchone()[0]) + self._con.total_changes
 
     def mark_opened(self, study_uid: str) -> None:
-        with self._lock, transaction(self._con):
+        with self._lock, self.instances_unchanged(), transaction(self._con):
             self._con.execute("UPDATE studies SET last_opened=? WHERE study_uid=?", (now_iso(), study_uid))
+
+    @contextmanager
+    def instances_unchanged(self) -> Iterator[None]:
+        """Around a write of this connection that changes no instance row (a hold, the time a study was opened).
+
+        The instance rows :meth:`instances` keeps stay valid across it: opening a study
+        writes such rows between the reads of its series.
+        """
+        with self._lock:
+            before = self._version()
+            yield
+            after = self._version()
+            if after[0] != before[0]:
+                return  # another connection committed meanwhile: what it changed is unknown
+            kept = self._instances
+            for uid, (version, rows) in kept.items():
+                if version == before:
+                    kept[uid] = (after, rows)
 
     def set_pinned(self, study_uid: str, pinned: bool) -> bool:
         with self._lock, transaction(self._con):

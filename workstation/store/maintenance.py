@@ -194,7 +194,7 @@ def hold(cache: StudyCache, study_uid: str, holder: str) -> None:
     """Protect a study from eviction while ``holder`` (a viewer, a draft, the outbox) needs it."""
     from workstation.store.writer import now_iso
 
-    with cache.lock, transaction(cache.connection):
+    with cache.lock, cache.instances_unchanged(), transaction(cache.connection):
         cache.connection.execute(
             "INSERT OR REPLACE INTO study_holds (study_uid, holder, since) VALUES (?,?,?)",
             (study_uid, holder, now_iso()),
@@ -202,7 +202,7 @@ def hold(cache: StudyCache, study_uid: str, holder: str) -> None:
 
 
 def release(cache: StudyCache, study_uid: str, holder: str) -> None:
-    with cache.lock, transaction(cache.connection):
+    with cache.lock, cache.instances_unchanged(), transaction(cache.connection):
         cache.connection.execute("DELETE FROM study_holds WHERE study_uid=? AND holder=?", (study_uid, holder))
 
 
