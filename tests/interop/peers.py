@@ -209,8 +209,12 @@ def orthanc_instance_count(arc: ArchiveProcess) -> int:
         return int(json.loads(rsp.read())["CountInstances"])
 
 
-def start_dcmqrscp(root: Path, modalities: list[Modality], *, ae_title: str = "DCMQRSCP") -> ArchiveProcess:
-    """Start dcmqrscp (forking mode) with a host table of ``modalities`` as move destinations."""
+def start_dcmqrscp(root: Path, modalities: list[Modality], *, ae_title: str = "DCMQRSCP",
+                   options: tuple[str, ...] = ()) -> ArchiveProcess:
+    """Start dcmqrscp (forking mode) with a host table of ``modalities`` as move destinations.
+
+    ``options`` are added to its command line (``-QS -QO``: patient root only; ``-XF -XM``: strict identifiers).
+    """
     root.mkdir(parents=True, exist_ok=True)
     db = root / "db"
     db.mkdir(exist_ok=True)
@@ -234,7 +238,7 @@ AETable END
     (root / "dcmqrscp.cfg").write_text(config)
     log_path = root / "dcmqrscp.log"
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen([DCMQRSCP, "-c", str(root / "dcmqrscp.cfg"), "-ll", "warn"],
+        proc = subprocess.Popen([DCMQRSCP, "-c", str(root / "dcmqrscp.cfg"), "-ll", "warn", *options],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=root, env=dcmtk_env(),
                                 start_new_session=True)
     arc = ArchiveProcess("dcmqrscp", ae_title, port, root, proc, 0, log_path)

@@ -56,6 +56,8 @@ def register(sub: Subparsers) -> None:
     r.add_argument("--study", metavar="UID", required=True)
     r.add_argument("--series", metavar="UID", action="append", default=[])
     r.add_argument("--method", choices=("move", "get", "dicomweb"), help="default: the node's retrieve method")
+    r.add_argument("--patient-id", metavar="ID", default=None,
+                   help="the study's Patient ID, for a patient-root node (default: asked of the archive)")
     r.add_argument("--json", action="store_true")
     r.set_defaults(handler=retrieve)
 
@@ -191,7 +193,8 @@ def retrieve(args: argparse.Namespace, ctx: Context) -> int:
 
     try:
         report = _interruptible(lambda: run_retrieve(node, ctx.settings, ctx.home, ctx.cache, args.study, args.series,
-                                                     method=args.method, progress=progress, cancel=cancel), cancel)
+                                                     method=args.method, progress=progress, cancel=cancel,
+                                                     patient_id=args.patient_id), cancel)
     except (NetworkError, ValueError) as exc:
         if cancel.is_set():
             # Interrupted before the transfer began (listing the study): nothing was retrieved.

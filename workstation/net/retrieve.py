@@ -25,6 +25,13 @@ cancel token, and returns a :class:`RetrieveReport`.
 5. At the end the cache is checked for every instance of the inventory (or
    counted against the archive's count): what is not there counts as failed,
    whatever the archive's counters said.
+
+A node configured as Patient Root is asked in that model throughout: every
+C-FIND below PATIENT level and every C-MOVE or C-GET identifier carries the
+study's Patient ID.  It is the caller's (from the query result that found the
+study) or, when not given, the archive is asked for it
+(:func:`~workstation.net.retrieve_plan.patient_id_of`), else the cached
+study's is used.  Patient IDs are never logged.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from typing import Any
 from pynetdicom.status import QR_MOVE_SERVICE_CLASS_STATUS
 
 from workstation.config import Node, Settings
+from workstation.dicom.charset import UTF8, CharsetError, describe, query_character_set
 from workstation.home import Home
 from workstation.jobs.core import CancelToken
 from workstation.net.association import (
@@ -53,11 +61,14 @@ from workstation.net.association import (
 from workstation.net.retrieve_plan import (
     Inventory,
     Outline,
+    PatientUnknown,
     Unit,
     cached_uids,
     inventory,
     outline,
     outline_units,
+    patient_id_of,
+    patient_root,
     plan_units,
 )
 from workstation.net.retrieve_units import (
@@ -148,6 +159,7 @@ def _run_units(units: Sequence[Unit], method: str, node: Node | Peer, settings: 
     peer = peer_of(node)
     sop_class = _sop_classes(node, method == "move")
     parallel = max(1, int(node.max_associations) if isinstance(node, Node) else 1)
+    charset = _charset(node)
     stop = threading.Event()
     committer = GroupCommitter(cache) if method == "get" else None  # one group commit for all associations
 
@@ -157,10 +169,11 @@ def _run_units(units: Sequence[Unit], method: str, node: Node | Peer, settings: 
             return _UnitResult(unit, None, "not started")
         try:
             if method == "move":
-                res = _run_move(peer, settings.ae_title, settings.ae_title, sop_class, unit, key, tally, is_cancelled)
+                res = _run_move(peer, settings.ae_title, settings.ae_title, sop_class, unit, key, tally, is_cancelled,
+                                charset=charset)
             else:
                 res = _run_get(peer, settings.ae_title, sop_class, sop_classes, unit, key, tally, cache, is_cancelled,
-                               committer)
+                               committer, charset=charset)
         except NetworkError as exc:
             stop.set()  # the archive is gone or refuses: do not hammer it with the other units
             return _UnitResult(unit, None, str(exc))
@@ -202,7 +215,7 @@ def _get_fetch(node: Node, settings: Settings, cache: StudyCache, sop_classes: s
     def fetch(unit: Unit, key: int, cancelled: Callable[[], bool], more: Callable[[], Unit | None] | None,
               arrived: Callable[[str], None]) -> _UnitResult:
         return _run_get(peer, settings.ae_title, sop_class, sop_classes, unit, key, tally, cache, cancelled,
-                        committer, more=more, arrived=arrived)
+                        committer, more=more, arrived=arrived, charset=_charset(node))
 
     return fetch
 
@@ -236,14 +249,16 @@ def _run_two_ended(unit: Unit, plan: Outline, node: Node, settings: Settings, ca
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieve-first") as pool:
         started = pool.submit(first)
         try:
-            inv = inventory(node, settings.ae_title, plan.study_uid, [series_uid], is_cancelled)
+            inv = inventory(node, settings.ae_title, plan.study_uid, [series_uid], is_cancelled,
+                            patient_id=plan.patient_id)
         except NetworkError as exc:
             log.info("cannot list the series while retrieving it (%s): one association", exc)
         walk = second_walk(inv.sop_uids, arrivals.first_arrivals()) if inv is not None else None
         if walk is not None and not started.done() and not is_cancelled():
             def more() -> Unit | None:
                 chunk = arrivals.claim_next(walk, _CHUNK, _CHUNK)
-                return Unit("IMAGE", plan.study_uid, series_uid, tuple(chunk), len(chunk)) if chunk else None
+                return (Unit("IMAGE", plan.study_uid, series_uid, tuple(chunk), len(chunk), plan.patient_id)
+                        if chunk else None)
 
             opening = more()
             if opening is not None:
@@ -285,6 +300,7 @@ def retrieve(
     method: str | None = None,
     progress: ProgressCallback | None = None,
     cancel: Cancel | CancelToken | None = None,
+    patient_id: str | None = None,
 ) -> RetrieveReport:
     """Bring a study, or some of its series, into the cache.
 
@@ -305,6 +321,10 @@ def retrieve(
         Throttled to about ten calls a second, plus one at the end.
     cancel : callable, threading.Event or CancelToken, optional
         Sends C-CANCEL; files already complete stay in the cache.
+    patient_id : str, optional
+        The study's Patient ID as the archive files it (from the query result
+        that found the study).  Only a patient-root node needs it; when not
+        given, the archive is asked, else the cached study's is used.
 
     Returns
     -------
@@ -313,9 +333,11 @@ def retrieve(
     Raises
     ------
     NetworkError
-        When the archive cannot be reached at all (nothing was retrieved).
+        When the archive cannot be reached at all (nothing was retrieved), or
+        a patient-root archive's Patient ID of the study cannot be found
+        (:class:`~workstation.net.retrieve_plan.PatientUnknown`).
     ValueError
-        For an unknown method.
+        For an unknown method, or a Patient ID the node's character set cannot hold.
     """
     chosen = method or (node.retrieve if isinstance(node, Node) else "move")
     if chosen not in METHODS:
@@ -335,19 +357,23 @@ def retrieve(
     started = time.monotonic()
     report = RetrieveReport(peer.describe(), study_uid, chosen)
     parallel = max(1, node.max_associations) if isinstance(node, Node) else 1
-    patient_root = isinstance(node, Node) and node.query_model == "patient"
+    pid = _patient_id(node, settings.ae_title, cache, study_uid, patient_id, cancel)
+    if pid is None:
+        report.error = f"{peer.describe()} has no study {study_uid}"
+        report.elapsed_s = time.monotonic() - started
+        return report
     plan: Outline | None = None
     inv: Inventory | None = None
     units: list[Unit] = []
     try:
         if not _holds_any(cache, study_uid, series_uids):
             # Nothing to subtract: counts and SOP classes are enough to start the transfer now.
-            plan = outline(node, settings.ae_title, study_uid, series_uids, cancel,
-                           by_series=parallel > 1 or patient_root)
-            units = outline_units(plan, whole_study=not patient_root) if plan is not None else []
+            plan = outline(node, settings.ae_title, study_uid, series_uids, cancel, by_series=parallel > 1,
+                           patient_id=pid)
+            units = outline_units(plan) if plan is not None else []
             plan = plan if units else None
         if plan is None:
-            inv = inventory(node, settings.ae_title, study_uid, series_uids, cancel)
+            inv = inventory(node, settings.ae_title, study_uid, series_uids, cancel, patient_id=pid)
     except NetworkError as exc:
         if "accepted none" not in str(exc) and "refused" not in str(exc):
             raise
@@ -364,7 +390,8 @@ def retrieve(
             report.error = f"{peer.describe()} has no study {study_uid}"
         units = plan_units(inv, before, parallel)
     else:
-        units = ([Unit("SERIES", study_uid, s) for s in series_uids] if series_uids else [Unit("STUDY", study_uid)])
+        units = ([Unit("SERIES", study_uid, s, patient_id=pid) for s in series_uids] if series_uids
+                 else [Unit("STUDY", study_uid, patient_id=pid)])
     tally = _Tally(sum(u.expected for u in units), progress)
     sop_classes = plan.sop_classes if plan is not None else inv.sop_classes if inv is not None else set()
     if units and not report.error:
@@ -378,6 +405,51 @@ def retrieve(
     report.elapsed_s = time.monotonic() - started
     log.info("retrieve of %s from %s: %s", study_uid, peer.describe(), report.summary())
     return report
+
+
+def _charset(node: Node | Peer) -> str | None:
+    return node.charset if isinstance(node, Node) else None
+
+
+def _patient_id(node: Node | Peer, calling_ae: str, cache: StudyCache, study_uid: str, given: str | None,
+                cancel: Cancel | None) -> str | None:
+    """The Patient ID a patient-root node's requests carry ("" for study root), or None when it has no such study.
+
+    The caller's (``given``) first; else the archive's answer to a PATIENT-root
+    STUDY-level C-FIND; else, when the archive will not say, the cached
+    study's.  Never logged: it is PHI.
+
+    Raises
+    ------
+    PatientUnknown
+        The archive would not say and the study is not cached.
+    CharsetError
+        The node's character set cannot hold the Patient ID.
+    """
+    if not patient_root(node):
+        return ""
+    pid = (given or "").strip()
+    if not pid:
+        try:
+            pid = patient_id_of(node, calling_ae, study_uid, cancel)
+        except PatientUnknown as exc:
+            held = cache.study(study_uid)
+            if held is not None and held.patient_id:
+                log.info("patient-root archive %s would not name the Patient ID of %s: the cached study's is used",
+                         peer_of(node).describe(), study_uid)
+                pid = held.patient_id
+            elif exc.no_study:
+                return None
+            else:
+                raise PatientUnknown(f"{exc}; a patient-root archive needs the study's Patient ID to retrieve it: "
+                                     "retrieve the study from a query result, which carries it", exc.peer) from exc
+    try:
+        query_character_set([pid], UTF8 if _charset(node) is None else _charset(node))
+    except CharsetError:
+        raise CharsetError(f"the study's Patient ID cannot be written in {describe(_charset(node))}, the character "
+                           f"set of {peer_of(node).describe()}: set the node's character set to {UTF8} if the "
+                           "archive accepts UTF-8") from None
+    return pid
 
 
 def _holds_any(cache: StudyCache, study_uid: str, series_uids: Sequence[str]) -> bool:
@@ -503,7 +575,8 @@ def _account_outline(report: RetrieveReport, plan: Outline, node: Node | Peer, s
             report.bytes = study.size_bytes
     if report.failed and not is_cancelled():
         try:
-            inv = inventory(node, settings.ae_title, plan.study_uid, list(plan.series) if plan.only_series else ())
+            inv = inventory(node, settings.ae_title, plan.study_uid, list(plan.series) if plan.only_series else (),
+                            patient_id=plan.patient_id)
         except NetworkError as exc:
             log.info("cannot list what is missing of %s: %s", plan.study_uid, exc)
             return

@@ -14,6 +14,14 @@ cache and cuts the rest into units of work, one C-MOVE or C-GET each: a whole
 series when nothing of it is cached, else the missing instances by SOP
 Instance UID (list-of-UID matching).  Big units are split so that several
 associations can share them.
+
+A node configured as Patient Root (``query_model == "patient"``) is asked in
+its own model: every C-FIND below PATIENT level and every unit's C-MOVE or
+C-GET identifier carries the study's Patient ID (the unique key of the level
+above, PS3.4 C.4.1.2.2.1, C.4.2.2.1, C.4.3.2.1).  :func:`patient_id_of` finds
+it when the caller does not know it.  The Patient ID travels in the
+:class:`Outline`, :class:`Inventory` and :class:`Unit` (never in their repr:
+it is PHI and must not reach a log).
 """
 
 from __future__ import annotations
@@ -21,12 +29,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydicom.dataset import Dataset
 
 from workstation.config import Node
-from workstation.net.association import Cancel, Peer
+from workstation.net.association import Cancel, NetworkError, NoAcceptedContext, Peer, ServiceFailed, peer_of
 from workstation.net.find import find
+from workstation.net.query_match import FilteredAnswers
 from workstation.store.cache import StudyCache
 
 #: Most SOP Instance UIDs one instance-level request carries (keeps identifiers small).
@@ -51,6 +61,8 @@ class Inventory:
 
     study_uid: str
     series: list[SeriesInventory] = field(default_factory=list)
+    #: The study's Patient ID, sent with every request to a patient-root node ("" otherwise).
+    patient_id: str = field(default="", repr=False)
 
     @property
     def sop_uids(self) -> list[str]:
@@ -77,6 +89,9 @@ class Unit:
         For ``IMAGE`` level.
     expected : int
         How many instances it should bring (0 when unknown).
+    patient_id : str
+        The study's Patient ID, for a patient-root node ("" for study root).
+        Never in the repr: it is PHI.
     """
 
     level: str
@@ -84,9 +99,12 @@ class Unit:
     series_uid: str = ""
     sop_uids: tuple[str, ...] = ()
     expected: int = 0
+    patient_id: str = field(default="", repr=False)
 
     def identifier_keys(self) -> dict[str, object]:
-        keys: dict[str, object] = {"StudyInstanceUID": self.study_uid}
+        """The C-MOVE/C-GET identifier's keys (with the Patient ID when there is one)."""
+        keys: dict[str, object] = {"PatientID": self.patient_id} if self.patient_id else {}
+        keys["StudyInstanceUID"] = self.study_uid
         if self.level in ("SERIES", "IMAGE"):
             keys["SeriesInstanceUID"] = self.series_uid
         if self.level == "IMAGE":
@@ -109,6 +127,8 @@ class Outline:
         Series Instance UID -> its instance count, when asked for (empty otherwise).
     only_series : bool
         True when only the series in ``series`` are wanted, not the whole study.
+    patient_id : str
+        The study's Patient ID, for a patient-root node ("" otherwise; not in the repr).
     """
 
     study_uid: str
@@ -116,6 +136,7 @@ class Outline:
     sop_classes: set[str]
     series: dict[str, int] = field(default_factory=dict)
     only_series: bool = False
+    patient_id: str = field(default="", repr=False)
 
 
 def _count(ds: Dataset, keyword: str) -> int | None:
@@ -126,8 +147,80 @@ def _count(ds: Dataset, keyword: str) -> int | None:
     return value if value >= 0 else None
 
 
+def patient_root(node: Node | Peer) -> bool:
+    """Whether ``node`` is asked in the Patient Root model (a configured node set so; a bare Peer never)."""
+    return isinstance(node, Node) and node.query_model == "patient"
+
+
+def _ask(node: Node | Peer, calling_ae: str, level: str, keys: dict[str, Any], patient_id: str,
+         cancel: Cancel | None) -> FilteredAnswers:
+    """A C-FIND below PATIENT level in the node's model: patient root with the Patient ID when it is known.
+
+    Without a Patient ID a patient-root node is asked in the Study Root model
+    (an archive that supports both answers; one that does not refuses the
+    association, and the caller says so).
+    """
+    if patient_id and patient_root(node):
+        return find(node, calling_ae, level, {"PatientID": patient_id, **keys}, cancel, model="patient")
+    return find(node, calling_ae, level, keys, cancel, model="study")
+
+
+class PatientUnknown(NetworkError):
+    """A patient-root node would need the study's Patient ID, and it could not be found.
+
+    ``no_study`` is True when the archive answered and does not know the study at all.
+    """
+
+    def __init__(self, message: str, peer: Peer | None = None, *, no_study: bool = False) -> None:
+        super().__init__(message, peer)
+        self.no_study = no_study
+
+
+def patient_id_of(node: Node | Peer, calling_ae: str, study_uid: str, cancel: Cancel | None = None) -> str:
+    """The Patient ID under which a patient-root ``node`` files ``study_uid``.
+
+    Asks a PATIENT-root STUDY-level C-FIND with the Study Instance UID and an
+    empty (universal) Patient ID.  Strictly hierarchical archives refuse it
+    (the unique key of the level above must be a single value, PS3.4
+    C.4.1.2.2.1): the caller then needs the Patient ID from where the study was
+    found (a query result, the cache).
+
+    Parameters
+    ----------
+    node : Node or Peer
+    calling_ae : str
+    study_uid : str
+    cancel : optional
+
+    Returns
+    -------
+    str
+        The Patient ID.
+
+    Raises
+    ------
+    PatientUnknown
+        The archive does not know the study, files it under more than one
+        Patient ID, or refused the query (the message names no patient).
+    NetworkError
+        The archive cannot be reached.
+    """
+    try:
+        answers = list(find(node, calling_ae, "STUDY", {"StudyInstanceUID": study_uid}, cancel, model="patient"))
+    except (ServiceFailed, NoAcceptedContext) as exc:
+        raise PatientUnknown(f"{peer_of(node).describe()} would not say under which Patient ID it files study "
+                             f"{study_uid} ({exc})", exc.peer) from exc
+    ids = {str(ds.get("PatientID", "") or "").strip() for ds in answers
+           if str(ds.get("StudyInstanceUID", "") or "") == study_uid}
+    ids.discard("")
+    if len(ids) != 1:
+        why = "does not know study" if not ids else f"files under {len(ids)} different Patient IDs study"
+        raise PatientUnknown(f"{peer_of(node).describe()} {why} {study_uid}", peer_of(node), no_study=not ids)
+    return ids.pop()
+
+
 def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Sequence[str] = (),
-            cancel: Cancel | None = None, *, by_series: bool = False) -> Outline | None:
+            cancel: Cancel | None = None, *, by_series: bool = False, patient_id: str = "") -> Outline | None:
     """Counts and SOP classes of a study without listing its instances, or None when the archive cannot say.
 
     Parameters
@@ -140,6 +233,8 @@ def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Seq
     cancel : optional
     by_series : bool
         Also ask for every series' count (to share the work between associations).
+    patient_id : str, optional
+        The study's Patient ID: a patient-root node is then asked in its own model.
 
     Returns
     -------
@@ -156,7 +251,7 @@ def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Seq
     """
     def series_counts() -> dict[str, int]:
         counts: dict[str, int] = {}
-        for ds in find(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, cancel, model="study"):
+        for ds in _ask(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, patient_id, cancel):
             uid = str(ds.get("SeriesInstanceUID", "") or "")
             n = _count(ds, "NumberOfSeriesRelatedInstances")
             if uid and n is not None:
@@ -168,7 +263,7 @@ def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Seq
     series_answer = pool.submit(series_counts) if pool is not None else None
     try:
         keys = {"StudyInstanceUID": study_uid, "SOPClassesInStudy": ""}
-        answers = list(find(node, calling_ae, "STUDY", keys, cancel, model="study"))
+        answers = list(_ask(node, calling_ae, "STUDY", keys, patient_id, cancel))
         counts = series_answer.result() if series_answer is not None else {}
     finally:
         if pool is not None:
@@ -182,7 +277,7 @@ def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Seq
     classes.discard("")
     if not total or not classes:
         return None
-    result = Outline(study_uid, total, classes)
+    result = Outline(study_uid, total, classes, patient_id=patient_id if patient_root(node) else "")
     if not series_uids and not by_series:
         return result
     if series_uids:
@@ -197,23 +292,26 @@ def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Seq
 
 
 def inventory(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Sequence[str] = (),
-              cancel: Cancel | None = None) -> Inventory:
+              cancel: Cancel | None = None, *, patient_id: str = "") -> Inventory:
     """Ask the archive which instances of ``study_uid`` (or of ``series_uids``) it holds.
+
+    ``patient_id``: the study's Patient ID; a patient-root node is then asked in
+    its own model, and the units planned from the inventory carry it.
 
     Raises
     ------
     NetworkError
         When a query fails.
     """
-    inv = Inventory(study_uid)
+    inv = Inventory(study_uid, patient_id=patient_id if patient_root(node) else "")
     wanted = set(series_uids)
-    for ds in find(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, cancel, model="study"):
+    for ds in _ask(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, patient_id, cancel):
         uid = str(ds.get("SeriesInstanceUID", "") or "")
         if uid and (not wanted or uid in wanted):
             inv.series.append(SeriesInventory(uid, str(ds.get("Modality", "") or "")))
     for series in inv.series:
         keys = {"StudyInstanceUID": study_uid, "SeriesInstanceUID": series.series_uid}
-        for ds in find(node, calling_ae, "IMAGE", keys, cancel, model="study"):
+        for ds in _ask(node, calling_ae, "IMAGE", keys, patient_id, cancel):
             uid = str(ds.get("SOPInstanceUID", "") or "")
             if uid:
                 series.instances[uid] = str(ds.get("SOPClassUID", "") or "")
@@ -251,35 +349,33 @@ def plan_units(inv: Inventory, cached: set[str], parallel: int = 1) -> list[Unit
             continue
         whole = len(missing) == len(series.instances)
         if whole and (parallel <= 1 or len(missing) <= max(share, MIN_SPLIT)):
-            units.append(Unit("SERIES", inv.study_uid, series.series_uid, (), len(missing)))
+            units.append(Unit("SERIES", inv.study_uid, series.series_uid, (), len(missing), inv.patient_id))
             continue
         size = min(MAX_UIDS_PER_REQUEST, share if parallel > 1 else MAX_UIDS_PER_REQUEST)
         for start in range(0, len(missing), size):
             chunk = tuple(missing[start:start + size])
-            units.append(Unit("IMAGE", inv.study_uid, series.series_uid, chunk, len(chunk)))
+            units.append(Unit("IMAGE", inv.study_uid, series.series_uid, chunk, len(chunk), inv.patient_id))
     units.sort(key=lambda u: -u.expected)
     return units
 
 
-def outline_units(plan: Outline, *, whole_study: bool = True) -> list[Unit]:
+def outline_units(plan: Outline) -> list[Unit]:
     """Units of work for a study of which nothing is cached: the whole study, or one per series.
 
     Parameters
     ----------
     plan : Outline
-    whole_study : bool
-        False when the study may not be asked for as a whole (a patient-root
-        archive wants the Patient ID at STUDY level): series units then.
 
     Returns
     -------
     list of Unit
-        Biggest first; ``[]`` when series units are needed but the series are unknown.
+        Biggest first (with the outline's Patient ID); ``[]`` when only some
+        series are wanted but their counts are unknown.
     """
-    if plan.series and (plan.only_series or not whole_study or len(plan.series) > 1):
-        units = [Unit("SERIES", plan.study_uid, uid, (), n) for uid, n in plan.series.items() if n > 0]
+    if plan.series and (plan.only_series or len(plan.series) > 1):
+        units = [Unit("SERIES", plan.study_uid, uid, (), n, plan.patient_id) for uid, n in plan.series.items() if n > 0]
         units.sort(key=lambda u: -u.expected)
         return units
-    if plan.only_series or not whole_study:
+    if plan.only_series:
         return []
-    return [Unit("STUDY", plan.study_uid, "", (), plan.instances)]
+    return [Unit("STUDY", plan.study_uid, "", (), plan.instances, plan.patient_id)]

@@ -6,7 +6,8 @@ Instance UIDs, :class:`~workstation.net.retrieve_plan.Unit`) is asked for,
 its responses followed (C-CANCEL sent when the retrieve is cancelled), C-GET
 sub-operations received into the cache through a
 :class:`~workstation.store.committer.GroupCommitter`, and the progress of all
-units tallied.
+units tallied.  A unit for a patient-root node carries the study's Patient ID,
+sent in every identifier (the unique key of the level above, PS3.4 C.4.2.2.1).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -23,6 +24,7 @@ from pynetdicom import StoragePresentationContexts as _DEFAULT_STORAGE  # offere
 from pynetdicom import build_role, evt
 
 from workstation.config import Node
+from workstation.dicom.charset import UTF8, query_character_set
 from workstation.net.association import (
     Peer,
     associate,
@@ -143,13 +145,20 @@ def _sop_classes(node: Node | Peer, move: bool) -> str:
     return PatientRootQueryRetrieveInformationModelGet if patient else StudyRootQueryRetrieveInformationModelGet
 
 
-def _identifier(unit: Unit, patient_id: str = "") -> Dataset:
+def _identifier(unit: Unit, charset: str | None = None) -> Dataset:
+    """The C-MOVE/C-GET identifier of ``unit``.
+
+    ``charset`` is the node's character set, declared when the Patient ID is
+    not plain ASCII (None: UTF-8, as :func:`~workstation.net.find.find` does).
+    """
     ds = Dataset()
+    declared = query_character_set([unit.patient_id], UTF8 if charset is None else charset)
+    if declared is not None:
+        terms = declared.split("\\") if isinstance(declared, str) else list(declared)
+        ds.SpecificCharacterSet = terms[0] if len(terms) == 1 else terms
     ds.QueryRetrieveLevel = unit.level
     for kw, value in unit.identifier_keys().items():
         setattr(ds, kw, value)
-    if patient_id:
-        ds.PatientID = patient_id
     return ds
 
 
@@ -159,14 +168,18 @@ class _UnitResult:
 
 
 def _run_move(peer: Peer, calling_ae: str, destination: str, sop_class: str, unit: Unit, key: int,
-              tally: _Tally, is_cancelled: Callable[[], bool]) -> _UnitResult:
+              tally: _Tally, is_cancelled: Callable[[], bool], *, charset: str | None = None) -> _UnitResult:
+    """One C-MOVE of ``unit`` (and its one-by-one retry, see :func:`_with_uid_list_retry`) to ``destination``.
+
+    ``charset``: the node's character set, for a Patient ID that is not plain ASCII.
+    """
     with associate(peer, calling_ae, [sop_class]) as assoc:
         def request(u: Unit) -> _UnitResult:
             # A Message ID of its own, so the storage SCP can tell this C-MOVE's results
             # from a push that merely claims to be one (see move_registry).
             msg_id = next_message_id()
             with outstanding_move(msg_id, calling_ae, peer.host):
-                responses = assoc.send_c_move(_identifier(u), destination, sop_class, msg_id=msg_id)
+                responses = assoc.send_c_move(_identifier(u, charset), destination, sop_class, msg_id=msg_id)
                 return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-MOVE",
                                msg_id)
 
@@ -201,7 +214,7 @@ def _with_uid_list_retry(request: Callable[[Unit], _UnitResult], unit: Unit,
     for uid in unit.sop_uids:
         if is_cancelled():
             break
-        last = request(Unit("IMAGE", unit.study_uid, unit.series_uid, (uid,), 1))
+        last = request(replace(unit, sop_uids=(uid,), expected=1))  # the same Patient ID
         if last.status == MOVE_DESTINATION_UNKNOWN:
             return last
     return last
@@ -243,13 +256,14 @@ def _get_contexts(sop_classes: set[str], get_class: str) -> list[Any]:
 def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str], unit: Unit, key: int,
              tally: _Tally, cache: StudyCache, is_cancelled: Callable[[], bool],
              committer: GroupCommitter | None = None, *, more: Callable[[], Unit | None] | None = None,
-             arrived: Callable[[str], None] | None = None) -> _UnitResult:
+             arrived: Callable[[str], None] | None = None, charset: str | None = None) -> _UnitResult:
     """One C-GET (then those ``more()`` gives, on the same association); received instances are written at
     once and indexed in groups.
 
     Every instance answered Success is committed (synced and indexed, or
     failed) before this returns, whatever happened to the association.
     ``arrived`` is told the SOP Instance UID of every object received.
+    ``charset``: the node's character set, for a Patient ID that is not plain ASCII.
     """
     contexts = _get_contexts(sop_classes, sop_class)
     ae = make_ae(calling_ae, peer.timeout, contexts)
@@ -283,7 +297,7 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
             opened.append(assoc)
 
             def request(u: Unit) -> _UnitResult:
-                responses = assoc.send_c_get(_identifier(u), sop_class, msg_id=1)
+                responses = assoc.send_c_get(_identifier(u, charset), sop_class, msg_id=1)
                 return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-GET")
 
             return _more(request, _with_uid_list_retry(request, unit, is_cancelled), more, is_cancelled)
