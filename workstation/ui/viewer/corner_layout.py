@@ -94,23 +94,29 @@ def layout_edge(rect: QRectF, fm: QFontMetricsF, top_offset: float, top: bool,
         if victim is None:
             break
         stacks[victim[0]].pop(victim[1])
+    # What the loop below asks for every line, asked once (each is a call into Qt).
+    ascent, descent = fm.ascent(), fm.descent()
+    first_y = rect.top() + top_offset + _MARGIN + ascent if top else rect.bottom() - _MARGIN - descent
+    step = line if top else -line
+    left_x, right_x = rect.left() + _MARGIN, rect.right() - _MARGIN - _SCROLLBAR
+    rows = {side: _rows(lines, top) for side, lines in stacks.items()}
     placed = []
     for side, other_side in (("left", "right"), ("right", "left")):
         lines, other = stacks[side], stacks[other_side]
-        other_rows = {row: other[k] for row, k in _rows(other, top).items()}
-        for row, k in _rows(lines, top).items():
+        other_rows = {row: other[k] for row, k in rows[other_side].items()}
+        for row, k in rows[side].items():
             text, partner = lines[k], other_rows.get(row, "")
+            full = width(text)
             room = side_room[side] if row < marker_rows else usable
-            if row >= marker_rows and partner and width(text) + width(partner) > usable:
-                room = width(text) * usable / (width(text) + width(partner))  # both give up the same share
-            if width(text) > room:
+            if row >= marker_rows and partner and full + width(partner) > usable:
+                room = full * usable / (full + width(partner))  # both give up the same share
+            shown = full
+            if full > room:
                 text = fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
-            if not text or width(text) < min(MIN_CORNER_TEXT_PX, width(lines[k])):
+                shown = width(text)
+            if not text or shown < min(MIN_CORNER_TEXT_PX, full):
                 continue
-            y = (rect.top() + top_offset + _MARGIN + fm.ascent() + row * line if top
-                 else rect.bottom() - _MARGIN - fm.descent() - row * line)
-            x = rect.left() + _MARGIN if side == "left" else rect.right() - _MARGIN - _SCROLLBAR - width(text)
-            placed.append((x, y, text))
+            placed.append((left_x if side == "left" else right_x - shown, first_y + row * step, text))
     return placed
 
 

@@ -7,15 +7,15 @@ scroll (a child is painted whenever its parent is).  Painted through a style
 sheet it costs about a fifth of a millisecond; sixteen linked viewports spent
 a fifth of each frame on them, most of it waiting for Qt's paint threads: a
 translucent fill taller than about a hundred lines is split among them, and
-on a busy machine the hand-over costs more than the fill.  The track is
-therefore drawn once into an image per height and blitted (a blit is not
-split).  The style sheet stays: it gives the bar its geometry (no arrow
+on a busy machine the hand-over costs more than the fill.  The track and
+the handle are therefore drawn once into an image per size and blitted (a
+blit is not split).  The style sheet stays: it gives the bar its geometry (no arrow
 buttons, the handle's minimum length), so the mouse hits what is drawn.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractSlider, QScrollBar, QStyle, QStyleOptionSlider, QWidget
 
@@ -31,6 +31,34 @@ QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0; }}
 """
 
 
+_PICTURES: dict[tuple[str, int, int, float], QImage] = {}
+
+
+def _picture(kind: str, width: int, height: int, ratio: float) -> QImage:
+    """The track (``"track"``) or the handle (``"handle"``) at a size, drawn once for every bar."""
+    key = (kind, width, height, ratio)
+    image = _PICTURES.get(key)
+    if image is None:
+        image = QImage(max(1, round(width * ratio)), max(1, round(height * ratio)),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        if kind == "track":
+            image.fill(TRACK_COLOR)
+        else:
+            image.fill(Qt.GlobalColor.transparent)
+            q = QPainter(image)
+            q.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            q.setPen(Qt.PenStyle.NoPen)
+            q.setBrush(HANDLE_COLOR)
+            q.drawRoundedRect(QRectF(0, 0, width, height), HANDLE_RADIUS, HANDLE_RADIUS)
+            q.end()
+            image = image.copy()  # the copy drops the raster paint engine the image keeps after painting
+        if len(_PICTURES) > 256:  # sizes come and go with layouts and stack lengths
+            _PICTURES.clear()
+        _PICTURES[key] = image
+    return image
+
+
 class StackScrollBar(QScrollBar):
     """A vertical scroll bar over a stack: a dark track and a grey handle (see the module's note)."""
 
@@ -39,47 +67,36 @@ class StackScrollBar(QScrollBar):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFixedWidth(SCROLLBAR_WIDTH)
         self.setStyleSheet(SCROLLBAR_STYLE)
-        # The bar as drawn last, and the pixel ratio it was drawn for; None after a change (range, page step,
-        # value, size): asking the bar for all of that at every paint costs more than the blit.
-        self._picture: tuple[float, QImage] | None = None
-        self.sliderMoved.connect(self._forget_picture)  # a drag without tracking moves the handle only
+        # Where the handle is, None after a change (range, page step, value, size): asking the style at every
+        # paint costs more than the blits.
+        self._handle: QRect | None = None
+        self.sliderMoved.connect(self._forget_handle)  # a drag without tracking moves the handle only
 
-    def _forget_picture(self, _position: int = 0) -> None:
-        self._picture = None
+    def _forget_handle(self, _position: int = 0) -> None:
+        self._handle = None
 
     def sliderChange(self, change: QAbstractSlider.SliderChange) -> None:  # noqa: N802 - Qt's name
-        self._picture = None
+        self._handle = None
         super().sliderChange(change)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
-        self._picture = None
+        self._handle = None
         super().resizeEvent(event)
 
     def handle_rect(self) -> QRectF:
         """Where the handle is drawn: the rectangle the style hit-tests the mouse against."""
-        option = QStyleOptionSlider()
-        self.initStyleOption(option)
-        return QRectF(self.style().subControlRect(QStyle.ComplexControl.CC_ScrollBar, option,
-                                                  QStyle.SubControl.SC_ScrollBarSlider, self))
+        if self._handle is None:
+            option = QStyleOptionSlider()
+            self.initStyleOption(option)
+            self._handle = self.style().subControlRect(QStyle.ComplexControl.CC_ScrollBar, option,
+                                                       QStyle.SubControl.SC_ScrollBarSlider, self)
+        return QRectF(self._handle)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         ratio = self.devicePixelRatioF()
-        if self._picture is None or self._picture[0] != ratio:
-            self._picture = (ratio, self._draw(ratio, self.handle_rect()))
+        handle = self.handle_rect()
         p = QPainter(self)
-        p.drawImage(QPointF(0, 0), self._picture[1])
+        p.drawImage(QPointF(0, 0), _picture("track", self.width(), self.height(), ratio))
+        if handle.isValid():
+            p.drawImage(handle.topLeft(), _picture("handle", round(handle.width()), round(handle.height()), ratio))
         p.end()
-
-    def _draw(self, ratio: float, handle: QRectF) -> QImage:
-        """The bar as it looks now: the track, the handle drawn over it."""
-        image = QImage(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)),
-                       QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(ratio)
-        image.fill(TRACK_COLOR)
-        q = QPainter(image)
-        q.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        q.setPen(Qt.PenStyle.NoPen)
-        q.setBrush(HANDLE_COLOR)
-        q.drawRoundedRect(handle, HANDLE_RADIUS, HANDLE_RADIUS)
-        q.end()
-        return image.copy()  # the copy drops the raster paint engine the image keeps after painting
