@@ -20,8 +20,9 @@ computed and documented here:
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -99,8 +100,19 @@ def plane_of(orientation: str | tuple[float, ...] | None) -> str | None:
     """
     if orientation is None:
         return None
+    if isinstance(orientation, str):
+        return _plane_of_text(orientation)
+    return _plane_of_values(orientation)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plane_of_text(text: str) -> str | None:
+    # The images of a series repeat one orientation: a study's facts ask for it hundreds of times.
+    return _plane_of_values(text.split("\\"))
+
+
+def _plane_of_values(parts: Sequence[str | float]) -> str | None:
     try:
-        parts = orientation.split("\\") if isinstance(orientation, str) else orientation
         v = [float(p) for p in parts]
     except (TypeError, ValueError):
         return None
