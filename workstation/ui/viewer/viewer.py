@@ -14,21 +14,21 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QGridLayout, QInputDialog, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QGridLayout, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from workstation.imaging.annotation_layer import Annotation
 from workstation.imaging.interaction import Tool, remeasure
-from workstation.session.saved_views import SaveError
 from workstation.session.patient import OtherPatient
 from workstation.session.reading import MAX_GRID, ReadingSession
-from workstation.session.unsaved import ClosingCheck, apply_answer, check_closing
+from workstation.session.unsaved import ClosingCheck
 from workstation.imaging.window_presets import presets_for
 from workstation.store.cache import StudyCache
 from workstation.clinical.seg_overlays import SegmentationOverlays
 from workstation.ui.clinical.segment_panel import SegmentPanel
 from workstation.ui.qvariant import action_value, signal_value
 from workstation.ui.viewer.measurement_panel import MeasurementPanel
+from workstation.ui.viewer.reading_work import ReadingWorkActions
 from workstation.ui.viewer.series_strip import SeriesStrip
 from workstation.ui.viewer.toolbar import TOOL_SHORTCUTS, ViewerToolBar
 from workstation.ui.viewer.viewport_widget import ViewportWidget
@@ -54,7 +54,7 @@ def default_grid(n_display_sets: int) -> tuple[int, int]:
     return 2, 2
 
 
-class ViewerWidget(QWidget):
+class ViewerWidget(ReadingWorkActions):
     """Lightbox's 2D reading viewer.
 
     Parameters
@@ -65,12 +65,11 @@ class ViewerWidget(QWidget):
     Signals
     -------
     message(str)
-        Something to tell the reader in the status bar.
+        Something to tell the reader in the status bar (see :class:`ReadingWorkActions`).
     first_image_painted(float)
         Seconds from :meth:`open_study` to the first painted image.
     """
 
-    message = Signal(str)
     first_image_painted = Signal(float)
 
     def __init__(self, cache: StudyCache, parent: QWidget | None = None) -> None:
@@ -220,50 +219,6 @@ class ViewerWidget(QWidget):
         self.session.close()
         self.segmentations.clear()
         self._refresh_strip()
-
-    # Pending work --------------------------------------------------------------------------
-    def confirm_leave(self, *, quitting: bool = False) -> bool:
-        """Ask what to do with pending work of the open studies; True when they may close.
-
-        Measurements not saved, report drafts and (``quitting``) objects not sent yet
-        are listed (:func:`workstation.session.unsaved.check_closing`); Save, Discard
-        or Close do what :func:`~workstation.session.unsaved.apply_answer` says, Cancel
-        keeps everything open.
-        """
-        if not self.session.studies and not quitting:
-            return True
-        check = check_closing(self.session, quitting=quitting)
-        if not check.needs_answer:
-            return True
-        go, message = apply_answer(self.session, check, self.ask_unsaved(check))
-        if message:
-            self.message.emit(message)
-        return go
-
-    def _ask_unsaved(self, check: ClosingCheck) -> str:
-        from workstation.ui.unsaved_prompt import ask
-
-        return ask(self.window(), check)
-
-    @staticmethod
-    def _editing() -> bool:
-        # The buttons as they are (a dialog opened from a press, e.g. the Text tool's, takes the release).
-        return QApplication.mouseButtons() != Qt.MouseButton.NoButton
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.MouseButtonRelease and watched in self.viewports:
-            # After the viewport has handled the release (the drag is over): save what it made.
-            QTimer.singleShot(0, self, self._save_work_after_edit)
-        return super().eventFilter(watched, event)
-
-    def _save_work_after_edit(self) -> None:
-        self.session.work.changed()
-        self._tell_work_notices()
-
-    def _tell_work_notices(self) -> None:
-        notices, self.session.work.notices[:] = list(self.session.work.notices), []
-        for text in notices:
-            self.message.emit(text)
 
     # Following the index -------------------------------------------------------------------
     def _start_following_index(self) -> None:
@@ -497,76 +452,6 @@ class ViewerWidget(QWidget):
                 w.toggle_cine()
         self.toolbar.cine_action.setChecked(False)
         self.toolbar.cine_action.setText("Cine ▶")
-
-    # Key images -------------------------------------------------------------------------
-    def toggle_key_image(self) -> bool | None:
-        marked = self.session.toggle_key_image()
-        self._tell_work_notices()
-        if marked is not None:
-            self.message.emit("Marked as key image" if marked else "Key image mark removed")
-        return marked
-
-    def _ask_description(self, what: str) -> str | None:
-        text, ok = QInputDialog.getText(self, what, "Description (optional):")
-        return text if ok else None
-
-    def save_presentation_state(self) -> bool:
-        """Save the active viewport's view as a presentation state, stored and queued for the archive."""
-        vp = self.active_widget.model
-        if vp.display_set is None or vp.display_set.key:
-            self.message.emit("Show a series in the active viewport first")
-            return False
-        description = self.ask_description("Save presentation state")
-        if description is None:
-            return False
-        try:
-            saved = self.session.save_presentation_state(
-                description=description, destination=self.destination_of(vp.display_set.study.study_uid))
-        except (SaveError, OSError) as exc:
-            self.message.emit(f"Presentation state not saved: {exc}")
-            return False
-        self.message.emit("Presentation state saved" + (" and queued for the archive" if saved.queued else ""))
-        return True
-
-    def save_key_images(self) -> bool:
-        """Save the marked key images as Key Object Selection documents ("Of Interest")."""
-        if not self.session.key_images:
-            self.message.emit("No key images are marked (K marks the image shown)")
-            return False
-        description = self.ask_description("Save key images")
-        if description is None:
-            return False
-        try:
-            saved = self.session.save_key_images(description=description, destination_of=self.destination_of)
-        except (SaveError, OSError) as exc:
-            self.message.emit(f"Key images not saved: {exc}")
-            return False
-        queued = sum(s.queued for s in saved)
-        self.message.emit(f"Key images saved ({len(saved)} document{'s' if len(saved) != 1 else ''})"
-                          + (", queued for the archive" if queued else ""))
-        return True
-
-    def open_saved_object(self, kind: str, sop_instance_uid: str) -> None:
-        """Apply a presentation state, or show a key-image display set, in the active viewport."""
-        if kind == "KO":
-            ds = self.session.display_set(sop_instance_uid)
-            if ds is not None:
-                self.session.show(ds, self.session.active)
-                self._release_background()
-                self._poll_loading_soon()
-            return
-        try:
-            self.session.apply_presentation_state(sop_instance_uid)
-        except (SaveError, OSError) as exc:
-            self.message.emit(f"Presentation state not applied: {exc}")
-            return
-        self._release_background()
-        self._poll_loading_soon()
-        self.message.emit("Presentation state applied")
-
-    def _sync_key_image_action(self) -> None:
-        f = self.active_widget.model.frame
-        self.toolbar.key_image_action.setChecked(f is not None and self.session.is_key_image(f.key))
 
     # Events from viewports --------------------------------------------------------------
     def _on_activated(self, index: int) -> None:
