@@ -22,9 +22,9 @@ declares).  C-MOVE sends to 127.0.0.1:DESTINATION_PORT for the AE title
 (0xC000) a retrieve naming several SOP Instance UIDs, as some archives do.
 
 Each request is appended to REQUEST_LOG as one JSON line: the service, the
-level, whether it carried a Patient ID and the answer (``ok`` or
-``refused``) -- never the Patient ID itself.  The test closes our stdin (or
-kills us) to stop.
+level, whether it carried a Patient ID, how many SOP Instance UIDs it named
+and the answer (``ok``, ``refused``, ``failed``, ``unknown destination``) --
+never the Patient ID itself.  The test closes our stdin (or kills us) to stop.
 """
 
 from __future__ import annotations
@@ -159,6 +159,7 @@ def main(argv: list[str]) -> int:
 
     def on_move(event):
         if (event.move_destination or "").strip() != DESTINATION_AE:
+            record("C-MOVE", event.identifier, "unknown destination")
             yield None, None
             return
         yield "127.0.0.1", destination_port

@@ -19,6 +19,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from pydicom import dcmread
@@ -180,6 +181,23 @@ def test_without_a_patient_id_a_strict_archive_is_not_guessed_at(archive_name, r
     assert "needs the study's Patient ID" in text and "query result" in text
     _no_patient_in([text], studies)
     assert cache.study(study.study_uid) is None
+
+
+def test_a_refused_move_falls_back_to_get_with_the_patient_id(patroot, studies, home, settings, cache):
+    """0xA801 (the archive does not know our AE title as a destination): the rest comes by C-GET, same identifiers."""
+    study = studies["russ"]
+    patroot.forget_requests()
+    stranger = replace(settings, ae_title="STRANGER")
+    report = retrieve(patroot.node(query_model="patient", max_associations=2), stranger, home, cache,
+                      study.study_uid, method="move", patient_id=study.patient_id)
+    assert report.ok and report.method == "get", report.summary()
+    assert "retrieved with C-GET instead" in " ".join(report.notes)
+    _check_cached(cache, study)
+    asked = [r for r in patroot.requests() if r["level"] != "PATIENT"]
+    moves = {r["answer"] for r in asked if r["service"] == "C-MOVE"}  # one per association that had started
+    assert moves == {"unknown destination"}
+    assert any(r["service"] == "C-GET" for r in asked)
+    assert all(r["patient_id"] and r["answer"] in ("ok", "unknown destination") for r in asked), asked
 
 
 def test_an_unknown_study_on_a_patient_root_archive(dcmqrscp_patient_root, home, settings, cache):

@@ -446,9 +446,9 @@ def _patient_id(node: Node | Peer, calling_ae: str, cache: StudyCache, study_uid
     try:
         query_character_set([pid], UTF8 if _charset(node) is None else _charset(node))
     except CharsetError:
-        raise CharsetError(f"the study's Patient ID cannot be written in {describe(_charset(node))}, the character "
-                           f"set of {peer_of(node).describe()}: set the node's character set to {UTF8} if the "
-                           "archive accepts UTF-8") from None
+        raise CharsetError(f"the study's Patient ID cannot be written in {describe(_charset(node))}, set for "
+                           f"{peer_of(node).describe()}: set the node's character set to {UTF8} if the archive "
+                           "accepts UTF-8") from None
     return pid
 
 
