@@ -108,6 +108,8 @@ def query_dataset(level: str, keys: Mapping[str, Any]) -> bytes:
             setattr(ds, k, v)
         except (TypeError, ValueError, AttributeError):
             continue
+    if any(isinstance(v, str) and not v.isascii() for v in keys.values()):
+        ds.SpecificCharacterSet = "ISO_IR 192"  # a non-Latin name typed in the query: written, not replaced by '?'
     buf = DicomBytesIO()
     buf.is_little_endian, buf.is_implicit_VR = True, False
     write_dataset(buf, ds)
