@@ -200,10 +200,16 @@ def test_a_refused_move_falls_back_to_get_with_the_patient_id(patroot, studies, 
     assert all(r["patient_id"] and r["answer"] in ("ok", "unknown destination") for r in asked), asked
 
 
-def test_an_unknown_study_on_a_patient_root_archive(dcmqrscp_patient_root, home, settings, cache):
-    report = retrieve(dcmqrscp_patient_root.node(query_model="patient"), settings, home, cache, "1.2.3.4.5.6.7",
-                      method="get")
-    assert not report.ok and "has no study 1.2.3.4.5.6.7" in report.error
+def test_an_unknown_study_on_a_patient_root_archive(dcmqrscp_patient_root, studies, home, settings, cache):
+    node = dcmqrscp_patient_root.node(query_model="patient")
+    report = retrieve(node, settings, home, cache, "1.2.3.4.5.6.7", method="get")
+    assert not report.ok and report.error.endswith("has no study 1.2.3.4.5.6.7")
+    # A study asked for under another patient's ID is not there either: nothing of it is fetched.
+    study, other = studies["wang"], studies["latin"]
+    wrong = retrieve(node, settings, home, cache, study.study_uid, method="get", patient_id=other.patient_id)
+    assert not wrong.ok and wrong.error.endswith(f"has no study {study.study_uid} under the Patient ID given")
+    assert (wrong.retrieved, cache.study(study.study_uid)) == (0, None)
+    _no_patient_in([wrong.summary()], studies)
 
 
 @pytest.fixture

@@ -387,7 +387,8 @@ def retrieve(
         before = cached_uids(cache, inv.sop_uids)
         report.expected, report.already_cached = len(inv), len(before)
         if inv.series == [] and not series_uids:
-            report.error = f"{peer.describe()} has no study {study_uid}"
+            report.error = f"{peer.describe()} has no study {study_uid}" + (
+                " under the Patient ID given" if pid and (patient_id or "").strip() else "")
         units = plan_units(inv, before, parallel)
     else:
         units = ([Unit("SERIES", study_uid, s, patient_id=pid) for s in series_uids] if series_uids
