@@ -141,3 +141,40 @@ def test_corner_text_is_laid_out_again_only_where_it_changed(qapp):
     narrow = QRectF(0, 0, 230, 200)
     assert added(text, renamed, narrow) == [item[0] for item in expected(renamed, narrow)]
     assert any(k[2].startswith("ÅST") for k in added(text, renamed, narrow))  # whose images: kept first
+
+
+def _unpainted(w) -> int:
+    """Pixels of the viewport its paint leaves alone: it is drawn over magenta, without its background."""
+    from PySide6.QtWidgets import QWidget
+
+    image = QImage(w.size(), QImage.Format.Format_RGB32)
+    image.fill(QColor(255, 0, 255))
+    w.render(image, QPoint(0, 0), renderFlags=QWidget.RenderFlag.DrawChildren)
+    rgb = _pixels(image).astype(int)
+    r, g, b = rgb[..., 2], rgb[..., 1], rgb[..., 0]  # RGB32 is B, G, R, A in memory
+    return int(((r - g > 60) & (b - g > 60)).sum())  # magenta, or magenta under the translucent scroll bar
+
+
+def test_every_pixel_of_a_viewport_is_painted_around_the_image_in_any_view(qtbot, cache, phantom):
+    viewer = open_viewer(qtbot, cache, phantom)
+    try:
+        w = viewer.viewports[0]
+        assert _unpainted(w) == 0
+        wheel(w, -12, modifiers=Qt.KeyboardModifier.ControlModifier)  # zoomed out: black all around
+        wheel(w, -1)
+        assert w._moving and _unpainted(w) == 0  # the sampled image while the stack moves
+        qtbot.waitUntil(lambda: not w._moving, timeout=WAIT_MS)
+        assert _unpainted(w) == 0  # the smooth-scaled image at rest
+        qtbot.keyClick(w, Qt.Key.Key_P)  # the pan tool: the image leaves part of where it was
+        drag(w, QPoint(w.width() // 2, w.height() // 2), QPoint(w.width() // 2 + 37, w.height() // 2 + 23))
+        for keys in ((Qt.Key.Key_R,), (Qt.Key.Key_H,), (Qt.Key.Key_V, Qt.Key.Key_R)):
+            for k in keys:
+                qtbot.keyClick(w, k)
+            wheel(w, -1)
+            assert _unpainted(w) == 0, keys
+            qtbot.waitUntil(lambda: not w._moving, timeout=WAIT_MS)
+            assert _unpainted(w) == 0, keys
+        wheel(w, 30, modifiers=Qt.KeyboardModifier.ControlModifier)  # magnified past the viewport's edges
+        assert _unpainted(w) == 0
+    finally:
+        viewer.shutdown()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
 
 from workstation.session.reading import ReadingSession
@@ -79,11 +79,10 @@ class ReadingWorkActions(QWidget):
         # The buttons as they are (a dialog opened from a press, e.g. the Text tool's, takes the release).
         return QApplication.mouseButtons() != Qt.MouseButton.NoButton
 
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.MouseButtonRelease and watched in self.viewports:
-            # After the viewport has handled the release (the drag is over): save what it made.
-            QTimer.singleShot(0, self, self._save_work_after_edit)
-        return super().eventFilter(watched, event)
+    def _on_mouse_released(self) -> None:
+        # After the viewport has handled the release (the drag is over): save what it made.  (A signal,
+        # not an event filter: a filter on the viewports ran Python for each of their paint events.)
+        QTimer.singleShot(0, self, self._save_work_after_edit)
 
     def _save_work_after_edit(self) -> None:
         self.session.work.changed()

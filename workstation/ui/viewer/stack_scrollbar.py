@@ -15,7 +15,7 @@ buttons, the handle's minimum length), so the mouse hits what is drawn.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractSlider, QScrollBar, QStyle, QStyleOptionSlider, QWidget
 
@@ -67,36 +67,40 @@ class StackScrollBar(QScrollBar):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFixedWidth(SCROLLBAR_WIDTH)
         self.setStyleSheet(SCROLLBAR_STYLE)
-        # Where the handle is, None after a change (range, page step, value, size): asking the style at every
-        # paint costs more than the blits.
-        self._handle: QRect | None = None
-        self.sliderMoved.connect(self._forget_handle)  # a drag without tracking moves the handle only
+        # What is blitted: (pixel ratio, the track, where the handle goes and its picture); None after a
+        # change (range, page step, value, size): asking the bar and the style at every paint costs more.
+        self._pieces: tuple[float, QImage, QPointF, QImage | None] | None = None
+        self.sliderMoved.connect(self._forget_pieces)  # a drag without tracking moves the handle only
 
-    def _forget_handle(self, _position: int = 0) -> None:
-        self._handle = None
+    def _forget_pieces(self, _position: int = 0) -> None:
+        self._pieces = None
 
     def sliderChange(self, change: QAbstractSlider.SliderChange) -> None:  # noqa: N802 - Qt's name
-        self._handle = None
+        self._pieces = None
         super().sliderChange(change)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
-        self._handle = None
+        self._pieces = None
         super().resizeEvent(event)
 
     def handle_rect(self) -> QRectF:
         """Where the handle is drawn: the rectangle the style hit-tests the mouse against."""
-        if self._handle is None:
-            option = QStyleOptionSlider()
-            self.initStyleOption(option)
-            self._handle = self.style().subControlRect(QStyle.ComplexControl.CC_ScrollBar, option,
-                                                       QStyle.SubControl.SC_ScrollBarSlider, self)
-        return QRectF(self._handle)
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        return QRectF(self.style().subControlRect(QStyle.ComplexControl.CC_ScrollBar, option,
+                                                  QStyle.SubControl.SC_ScrollBarSlider, self))
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         ratio = self.devicePixelRatioF()
-        handle = self.handle_rect()
+        pieces = self._pieces
+        if pieces is None or pieces[0] != ratio:
+            handle = self.handle_rect()
+            grip = _picture("handle", round(handle.width()), round(handle.height()), ratio) \
+                if handle.isValid() else None
+            pieces = self._pieces = (ratio, _picture("track", self.width(), self.height(), ratio), handle.topLeft(),
+                                     grip)
         p = QPainter(self)
-        p.drawImage(QPointF(0, 0), _picture("track", self.width(), self.height(), ratio))
-        if handle.isValid():
-            p.drawImage(handle.topLeft(), _picture("handle", round(handle.width()), round(handle.height()), ratio))
+        p.drawImage(QPointF(0, 0), pieces[1])
+        if pieces[3] is not None:
+            p.drawImage(pieces[2], pieces[3])
         p.end()

@@ -145,7 +145,7 @@ class ViewerWidget(ReadingWorkActions):
         # Measurements are saved when the mouse lets go of them, not at every move of a drag.
         self.session.work.is_editing = self._editing
         for w in self.viewports:
-            w.installEventFilter(self)
+            w.mouse_released.connect(self._on_mouse_released)
         self._layout_grid()
 
     # Studies ----------------------------------------------------------------------------

@@ -39,6 +39,7 @@ SCROLLBAR_FOLLOW_MS = 100  # while the stack scrolls, the scroll bar follows thi
 # While the stack moves (scroll, linked scroll, cine) a minified image is sampled at the screen's size and
 # painted unscaled; this long after the last move it is painted once more at full quality (smooth scaling).
 SETTLE_MS = 150
+_BLACK = QColor(0, 0, 0)
 LENS_SIZE = 180  # view pixels
 LENS_ZOOM = 2.0
 
@@ -71,6 +72,8 @@ class ViewportWidget(QWidget):
         A key the viewport did not use (name, modifiers): the viewer's keys (K, Space, ...).
     series_dropped(int, str)
         A series (Series Instance UID) was dropped on viewport ``index``.
+    mouse_released()
+        A mouse button was let go over the viewport, after the viewport handled it (a drag ended).
     cine_changed()
         Cine started, stopped or changed its rate.
     """
@@ -79,6 +82,7 @@ class ViewportWidget(QWidget):
     cine_changed = Signal()
     key_pressed = Signal(str, object)
     series_dropped = Signal(int, str)
+    mouse_released = Signal()
 
     def __init__(self, session: ReadingSession, index: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -231,16 +235,16 @@ class ViewportWidget(QWidget):
         self.model.view.resize(self.width(), self.height())
         p = QPainter(self)
         rect = QRectF(self.rect())
-        p.fillRect(rect, QColor(0, 0, 0))
         vp = self.model
         if vp.display_set is not None:
             # Another patient's images sit below their warning banner, not under it.
             banner = overlay_model.banner_text(vp)
             vp.view.top_inset = overlay.banner_height(p) if banner else 0.0
             matrix = vp.view.matrix()  # once a paint: the image, the sampled path and the scale bar use it
-            self._paint_image(p, rect, matrix)
+            self._paint_image(p, rect, matrix)  # with the black around the image
             self._paint_overlays(p, rect, banner, matrix)
         else:
+            p.fillRect(rect, _BLACK)
             p.setPen(QColor("#6a6a6a"))
             p.setFont(overlay.overlay_font(10.0))
             p.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), "Drop a series here")
@@ -250,12 +254,33 @@ class ViewportWidget(QWidget):
         p.end()
         self.paint_count += 1
 
+    @staticmethod
+    def _fill_around(p: QPainter, rect: QRectF, image: QRectF | None) -> None:
+        """Black over ``rect`` except where an opaque image will be drawn over ``image`` (view pixels).
+
+        Filling the whole viewport first and the image over it wrote most pixels twice (sixteen
+        viewports a frame).  A pixel's width inside the image's edge is filled too: whatever the
+        rounding of a scaled image's edge, no pixel is left unpainted.
+        """
+        inner = image.adjusted(1, 1, -1, -1).intersected(rect) if image is not None else QRectF()
+        if inner.isEmpty():
+            p.fillRect(rect, _BLACK)
+            return
+        top, bottom = inner.top(), inner.bottom()
+        for band in (QRectF(rect.left(), rect.top(), rect.width(), top - rect.top()),
+                     QRectF(rect.left(), bottom, rect.width(), rect.bottom() - bottom),
+                     QRectF(rect.left(), top, inner.left() - rect.left(), bottom - top),
+                     QRectF(inner.right(), top, rect.right() - inner.right(), bottom - top)):
+            if band.width() > 0 and band.height() > 0:
+                p.fillRect(band, _BLACK)
+
     def _paint_image(self, p: QPainter, rect: QRectF, matrix: np.ndarray) -> None:
         vp = self.model
-        if self._moving and self.interaction.lens is None and self._paint_sampled(p, matrix):
+        if self._moving and self.interaction.lens is None and self._paint_sampled(p, rect, matrix):
             return
         frame = vp.render()
         if frame is None:
+            p.fillRect(rect, _BLACK)
             message = vp.error() or "Loading…"
             p.setPen(QColor("#ff7b72") if vp.error() else QColor("#9a9a9a"))
             p.setFont(overlay.overlay_font(11.0))
@@ -270,8 +295,11 @@ class ViewportWidget(QWidget):
             self._image = QImage(pixels.data, w, h, 4 * w,
                                  QImage.Format.Format_RGB30 if deep else QImage.Format.Format_RGB32)
             self._pixels = pixels
+        transform = qtransform(matrix)
+        self._fill_around(p, rect, transform.mapRect(QRectF(0, 0, *pixels.shape[::-1]))
+                          if self._image is not None else None)
         p.save()
-        p.setTransform(qtransform(matrix))
+        p.setTransform(transform)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
         if self._image is not None:
             p.drawImage(QPointF(0, 0), self._image)
@@ -283,7 +311,7 @@ class ViewportWidget(QWidget):
         if lens is not None:
             self._paint_lens(p, lens)
 
-    def _paint_sampled(self, p: QPainter, matrix: np.ndarray) -> bool:
+    def _paint_sampled(self, p: QPainter, rect: QRectF, matrix: np.ndarray) -> bool:
         """The fast path while the stack moves: the image sampled at the screen's size, painted unscaled.
 
         Only for a minified, unrotated view of a grey frame the 32-bit tables
@@ -302,6 +330,7 @@ class ViewportWidget(QWidget):
         deep = self.session.display.output.bits == 10
         # The painter copies nothing: the array lives until the end of this paint, where the image is drawn.
         image = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_RGB30 if deep else QImage.Format.Format_RGB32)
+        self._fill_around(p, rect, QRectF(at.x(), at.y(), w, h))
         p.drawImage(at, image)
         shape = self.model.stored()
         if shape is not None and self.segmentation_layer is not None:
@@ -471,6 +500,7 @@ class ViewportWidget(QWidget):
         self.update()
         if menu_click:
             self.show_menu(event.globalPosition().toPoint())
+        self.mouse_released.emit()
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt's name
         # The mouse's right button is window/level (its menu comes on release, above); this is the menu key.
