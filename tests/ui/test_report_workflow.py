@@ -134,6 +134,8 @@ def test_sign_and_send_from_the_window_alone(qtbot, home, cache, demo, tmp_path)
             qtbot.keyClick(browser.table, Qt.Key.Key_Return)
         panel = window.report_panel
         assert panel.editor.study_uid == study_uid and panel.template_combo.currentData() == "ct_chest"
+        # The form of the study is built once its images are painted.
+        qtbot.waitUntil(lambda: not panel.pending, timeout=WAIT_MS)
         # The prior hung beside it fills the comparison fields (editable).
         prior = cache.study(demo.uids["ct-chest-2023"])
         shown_date = f"{prior.study_date[:4]}-{prior.study_date[4:6]}-{prior.study_date[6:]}"

@@ -136,7 +136,9 @@ def test_b_sees_a_reading_and_is_asked_in_a_real_dialog(qtbot, tmp_path):
             assert "Sudden headache" in window.order_header.text()
             vp = window.viewer.viewports[0]
             qtbot.waitUntil(lambda: vp.model.is_loaded() and vp.paint_count > 0, timeout=20_000)
-            # the report form, rebuilt for the study's template, shows the order's reason as clinical information
+            # the report form, rebuilt for the study's template once its images are painted, shows the order's
+            # reason as clinical information
+            qtbot.waitUntil(lambda: not window.report_panel.pending, timeout=10_000)
             history = window.report_panel.form.editors["history"]
             qtbot.waitUntil(lambda: history.isVisible() and history.toPlainText() == "Sudden headache.",
                             timeout=10_000)

@@ -562,6 +562,10 @@ class MainWindow(QMainWindow):
 
                 clamp_to_screen(self)  # now that the frame's size is known
             self.size_docks()
+            from workstation.ui.warmup import schedule_warmup
+
+            # While the reader looks at the list: what the first study's open would otherwise do first.
+            schedule_warmup(self)
 
     def size_docks(self) -> None:
         """Give the side docks about a quarter of the window: the viewports keep most of the width."""

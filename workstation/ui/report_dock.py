@@ -88,6 +88,17 @@ def attach_report_panel(window, cache: StudyCache, home: Home, *, start_sender: 
     window.study_activated.connect(panel.open_study)
     window.report_panel = panel
     session = getattr(viewer, "session", None)
+    if viewer is not None and hasattr(viewer, "first_image_painted"):
+        from workstation.ui.warmup import after_images
+
+        # The form of the study opened is built once its images are painted: the reader looks at them first.
+        def defer(work) -> None:
+            def shown() -> None:
+                with contextlib.suppress(RuntimeError):  # the panel's widgets are gone (window closing)
+                    work()
+            after_images(viewer, shown)
+
+        panel.defer = defer
     if session is not None:
         panel.prior_source = lambda: list(session.studies)
 

@@ -18,9 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -44,6 +42,7 @@ from workstation.ui.qvariant import combo_value, item_value
 
 if TYPE_CHECKING:  # the outbox view imports this module
     from workstation.ui.outbox_view import DeliveryService
+from workstation.ui.report_dialogs import ask_passphrase, ask_pdf_path, ask_reason
 from workstation.ui.report_form import ReportForm
 from workstation.ui.report_messages import ReportMessages
 
@@ -81,9 +80,9 @@ class ReportPanel(QWidget):
         self.editor = editor
         self.measurement_source = measurement_source
         self.key_image_source = key_image_source
-        self.ask_passphrase: Callable[[], str | None] = self._ask_passphrase
-        self.ask_reason: Callable[[], str | None] = self._ask_reason
-        self.ask_pdf_path: Callable[[], str | None] = self._ask_pdf_path
+        self.ask_passphrase: Callable[[], str | None] = lambda: ask_passphrase(self)
+        self.ask_reason: Callable[[], str | None] = lambda: ask_reason(self)
+        self.ask_pdf_path: Callable[[], str | None] = lambda: ask_pdf_path(self)
         #: Opens the settings dialog on a page ("reader", "signing", "destination" …); set by the window.
         self.open_settings: Callable[[str], None] | None = None
         #: The window's :class:`~workstation.ui.outbox_view.DeliveryService` (None: the outbox is only written).
@@ -92,6 +91,10 @@ class ReportPanel(QWidget):
         self._just_issued = False
         #: The studies hung beside the current one (the viewer's open studies); priors fill the comparison.
         self.prior_source: Callable[[], list] | None = None
+        #: Runs the panel's work for a study just opened when the reader has seen its images
+        #: (``defer(work)``; the window's report dock sets it).  None: at once.
+        self.defer: Callable[[Callable[[], None]], None] | None = None
+        self._pending = ""  # the study opened whose form waits for its turn (see open_study)
         self._build()
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
@@ -216,6 +219,12 @@ class ReportPanel(QWidget):
 
     # State -> widgets --------------------------------------------------------------------
     def open_study(self, study_uid: str) -> None:
+        """Follow ``study_uid``: its draft at once; its form, reports and priors when :attr:`defer` runs them.
+
+        Building the template's fields and listing the study's documents took a good part of a study's
+        open before its images were painted; until they are shown, the previous study's form is hidden
+        and nothing can be typed into it.
+        """
         try:
             self.editor.open_study(study_uid)
         except ContentError as exc:
@@ -226,12 +235,33 @@ class ReportPanel(QWidget):
         self.study_label.setText(f"Report for {desc or 'study'} {_date(study.study_date) if study else ''}".strip())
         self._tracked = ""
         self._just_issued = False
+        if self.defer is None:
+            self._show_opened(study_uid)
+            return
+        self._pending = study_uid
+        self._set_enabled(False)
+        self.form.hide()
+        self.reports_list.clear()
+        self.items_list.clear()
+        self._show_template()
+        self.defer(lambda: self._show_opened(study_uid))
+
+    def _show_opened(self, study_uid: str) -> None:
+        if self.editor.study_uid != study_uid:
+            return  # another study was opened meanwhile: its own turn shows it
+        self._pending = ""
+        self.form.show()
         self._show_state()
         self.refresh_priors()
 
+    @property
+    def pending(self) -> bool:
+        """True while the open study's form waits to be shown (see :meth:`open_study`)."""
+        return bool(self._pending)
+
     def refresh_priors(self) -> None:
         """Fill the empty comparison fields from the latest prior hung beside the study (editable)."""
-        if not self.editor.study_uid or self.prior_source is None:
+        if not self.editor.study_uid or self.prior_source is None or self._pending:
             return
         current = self.editor.cache.study(self.editor.study_uid)
         try:
@@ -254,15 +284,20 @@ class ReportPanel(QWidget):
                                       f"{_date(date) or 'unknown date'}: edit it if needed")
                 self._show_status()
 
-    def _show_state(self) -> None:
-        has_study = bool(self.editor.study_uid)
+    def _set_enabled(self, on: bool) -> None:
         for w in (self.template_combo, self.form, self.insert_measurement_button, self.insert_key_image_button,
                   self.remove_item_button, self.preliminary_button, self.sign_button, self.discard_button,
                   self.amend_button, self.pdf_button):
-            w.setEnabled(has_study)
+            w.setEnabled(on)
+
+    def _show_template(self) -> None:
         self.template_combo.blockSignals(True)
         self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(self.editor.content.template_id)))
         self.template_combo.blockSignals(False)
+
+    def _show_state(self) -> None:
+        self._set_enabled(bool(self.editor.study_uid))
+        self._show_template()
         self.form.set_template(self.editor.template, self.editor.content.values)
         self._show_items()
         self.refresh_reports()
@@ -546,30 +581,6 @@ class ReportPanel(QWidget):
             if 0 <= current < self.reports_list.count():
                 self.reports_list.setCurrentRow(current)
             self._show_delivery()
-
-    # Dialogs -------------------------------------------------------------------------------
-    def _ask_passphrase(self) -> str | None:
-        # Modal to the whole application and focused: what is typed goes nowhere else.
-        dialog = QInputDialog(self)
-        dialog.setObjectName("passphraseDialog")
-        dialog.setWindowTitle("Sign report")
-        dialog.setLabelText("Passphrase of your signing key:")
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
-        dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
-        ok = dialog.exec() == QInputDialog.DialogCode.Accepted
-        text = dialog.textValue()
-        dialog.deleteLater()
-        return text if ok else None
-
-    def _ask_reason(self) -> str | None:
-        text, ok = QInputDialog.getText(self, "Amend report", "Reason for the amendment:")
-        return text.strip() if ok else None
-
-    def _ask_pdf_path(self) -> str | None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, _ = QFileDialog.getSaveFileName(self, "Export report as PDF", "report.pdf", "PDF (*.pdf)")
-        return path or None
 
     def shutdown(self) -> None:
         self._poll.stop()
