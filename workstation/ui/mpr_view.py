@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 
 from workstation.ui.turns import next_turn
-from workstation.ui.volume_vtk import make_vtk_widget
+from workstation.ui.background import BackgroundTask
+from workstation.ui.qvariant import signal_value
+from workstation.ui.volume_vtk import first_frame_off_thread, first_frames, make_vtk_widget
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
 from workstation.model.volume import Volume
@@ -88,6 +90,9 @@ class MprView(QWidget):
         self._started = False
         self._closed = False
         self._steps: list = []
+        self._stepping = False
+        self._first_frames: BackgroundTask | None = None
+        self._ready: set[str] = set()  # views whose window's first frame the thread made
         self._drawn: set[str] = set()
         self._painted = False
 
@@ -144,24 +149,19 @@ class MprView(QWidget):
             w.GetRenderWindow().Render()
 
     def start(self) -> None:
-        """Initialise the interactors and draw (call once the widget is shown); ``painted`` follows.
+        """Make the views' windows and draw them (call once the widget is shown); ``painted`` follows.
 
         One step per event-loop turn, so the window never freezes while the views come up:
-        a view's VTK widget, its OpenGL context, then its first (empty) frame, which sets up the window's
-        buffers and their shaders (the costliest step on a software rasteriser: about a
-        tenth of a second, in every window), then its first reslice and render; the first
-        view is drawn before the second is set up.
+        each view's VTK widget; then each window's first frame (its OpenGL context, buffers
+        and their shaders: a tenth of a second or more per window on an X display with a
+        software rasteriser), on a plain thread where that pays (:mod:`workstation.ui.volume_vtk`),
+        else in turns of its own; then, as each window is ready, its interactor and the
+        first drawing of its plane (linear interpolation); cubic once all are drawn.
         """
         self._started = True
-        self._steps = []
-        for name in self.planes:
-            self._steps.append(lambda name=name: self._make_view(name))
-            self._steps.append(lambda name=name: self.vtk_widgets[name].GetRenderWindow().Initialize())
-            # The interactor's, with the window's first render (no scene yet).
-            self._steps.append(lambda name=name: self.vtk_widgets[name].Initialize())
-            self._steps.append(lambda name=name: self._first_draw(name))
-        # Drawn first with linear interpolation (half the time of cubic); cubic once all are up.
-        self._steps.extend(lambda name=name: self._refine(name) for name in self.planes)
+        self._steps = [lambda name=name: self._make_view(name) for name in self.planes]
+        self._steps.append(self._set_up_windows)
+        self._stepping = True
         self._next_step()
 
     def _make_view(self, name: str) -> None:
@@ -176,6 +176,51 @@ class MprView(QWidget):
         placeholder.hide()
         placeholder.deleteLater()
         w.show()
+
+    def _set_up_windows(self) -> None:
+        widgets = [self.vtk_widgets[name] for name in self.planes]
+        if widgets and first_frame_off_thread(widgets[0]):
+            self._first_frames = BackgroundTask(self, "mpr-windows", poll_ms=5)
+            self._first_frames.item.connect(self._on_window_ready)
+            self._first_frames.finished.connect(self._on_windows_ready)
+            self._first_frames.failed.connect(self._on_windows_failed)
+            self._first_frames.start(first_frames([w.GetRenderWindow() for w in widgets]))
+            return
+        for name in self.planes:
+            self._queue(self.vtk_widgets[name].GetRenderWindow().Initialize, *self._draw_steps(name))
+        self._queue(*self._refine_steps())
+
+    def _draw_steps(self, name: str) -> list:
+        # The interactor's initialisation renders the window once (no scene yet), then the plane is drawn.
+        return [self.vtk_widgets[name].Initialize, lambda: self._first_draw(name)]
+
+    def _refine_steps(self) -> list:
+        # Drawn first with linear interpolation (half the time of cubic); cubic once all are up.
+        return [lambda name=name: self._refine(name) for name in self.planes]
+
+    def _on_window_ready(self, payload: object) -> None:
+        name = self.planes[signal_value(payload, int)]
+        self._ready.add(name)
+        self._queue(*self._draw_steps(name))
+
+    def _on_windows_ready(self, _payload: object) -> None:
+        self._on_windows_failed("")
+
+    def _on_windows_failed(self, _message: str) -> None:
+        # The windows the thread did not set up (it failed, or was stopped by a hide) get their
+        # first frame on this thread.
+        if self._closed:
+            return
+        for name in self.planes:
+            if name not in self._ready:
+                self._queue(self.vtk_widgets[name].GetRenderWindow().Initialize, *self._draw_steps(name))
+        self._queue(*self._refine_steps())
+
+    def _queue(self, *steps) -> None:
+        self._steps.extend(steps)
+        if not self._stepping:
+            self._stepping = True
+            next_turn(self._next_step)
 
     def _first_draw(self, name: str) -> None:
         window = self.vtk_widgets[name].GetRenderWindow()
@@ -196,13 +241,27 @@ class MprView(QWidget):
     def _next_step(self) -> None:
         if self._closed or not shiboken6.isValid(self):  # closed, or deleted with its window, meanwhile
             return
-        if not self._steps:
+        if not self._steps or not self.isVisible():
+            # A window hidden before its OpenGL set-up crashes VTK's: the steps go on once it is shown.
+            self._stepping = False
             return
         self._steps.pop(0)()
         if len(self._drawn) == len(self.planes) and not self._painted:
             self._painted = True
             self.painted.emit()
         next_turn(self._next_step)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._started and self._steps and not self._stepping:
+            self._queue()  # steps left when the view was hidden
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        task = self._first_frames
+        if task is not None:  # the thread sets up windows that must not vanish under it (a fraction of a second)
+            task.cancel()
+            task.wait(2)
+        super().hideEvent(event)
 
     @property
     def is_painted(self) -> bool:
@@ -213,5 +272,9 @@ class MprView(QWidget):
         """Release the OpenGL windows (after the widget is closed and events have run)."""
         self._closed = True
         self._steps = []
+        task = self._first_frames
+        if task is not None:  # a window is not finalized while the thread draws its first frame
+            task.cancel()
+            task.wait(10)
         for w in self.vtk_widgets.values():
             w.Finalize()

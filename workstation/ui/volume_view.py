@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.ui.turns import next_turn
-from workstation.ui.volume_vtk import make_vtk_widget
+from workstation.ui.volume_vtk import first_frame_off_thread, first_frames, make_vtk_widget
 
 from workstation.model.volume import Volume
 from workstation.ui.background import BackgroundTask
@@ -168,15 +168,26 @@ class VolumeView(QWidget):
         self.scene.view(*self.initial_view)
 
     def _set_up_preview(self) -> None:
-        # Two turns: the OpenGL context, then the window's first render (its buffers and their
-        # shaders: about a tenth of a second on a software rasteriser).
-        if self._gone():
+        # The window's OpenGL context and first frame (its buffers and their shaders: a tenth of a
+        # second or more on an X display with a software rasteriser): on a plain thread where that
+        # pays (see volume_vtk), else in a turn of its own.
+        if self._gone() or self._hidden(self._set_up_preview):
+            return
+        if first_frame_off_thread(self.vtk_widget):
+            self._first_frame = BackgroundTask(self, "volume3d-window", poll_ms=5)
+            self._first_frame.finished.connect(self._on_first_frame)
+            self._first_frame.failed.connect(self._on_first_frame)  # then made here
+            self._first_frame.start(first_frames([self._window]))
             return
         self._window.Initialize()
         next_turn(self._first_render)
 
+    def _on_first_frame(self, _payload: object) -> None:
+        if not self._gone():
+            next_turn(self._first_render)
+
     def _first_render(self) -> None:
-        if self._gone():
+        if self._gone() or self._hidden(self._first_render):
             return
         self.vtk_widget.Initialize()  # the interactor's: renders the (still empty) window once
         next_turn(self._draw_preview)
@@ -226,6 +237,26 @@ class VolumeView(QWidget):
         self._prepare.finished.connect(self._on_prepared)
         self._prepare.failed.connect(self._on_prepare_failed)
         self._prepare.start(work)
+
+    def _hidden(self, step) -> bool:
+        """True (and ``step`` kept for the next show) when the view is hidden: VTK's OpenGL set-up of a
+        window hidden before it crashes."""
+        if self.isVisible():
+            return False
+        self._when_shown = step
+        return True
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        step, self._when_shown = getattr(self, "_when_shown", None), None
+        if step is not None:
+            next_turn(step)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        first = getattr(self, "_first_frame", None)
+        if first is not None:  # the thread sets up the window, which must not vanish under it
+            first.wait(2)
+        super().hideEvent(event)
 
     def _gone(self) -> bool:
         """Closed, or deleted with its window, since a step was queued: the step does nothing."""
@@ -351,6 +382,9 @@ class VolumeView(QWidget):
         self._closed = True
         if task is not None:
             task.cancel()  # its result, if any, goes nowhere
+        first = getattr(self, "_first_frame", None)
+        if first is not None:  # the window is not finalized while the thread draws its first frame
+            first.wait(10)
         self.vtk_widget.Finalize()
 
     def follow_plane(self, plane) -> None:

@@ -2,12 +2,24 @@
 
 Under Qt's offscreen platform (tests, no display) only VTK's OSMesa window works;
 the default and EGL windows crash there.  Everywhere else the widget's own window is used.
+
+A window's first frame sets up its OpenGL context, its frame buffers and their
+shaders: on an X display with a software rasteriser that takes a tenth of a
+second or more in every window, so the MPR and 3D views have it made on a plain
+thread (:func:`first_frames`) while the event loop runs on.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from PySide6.QtGui import QGuiApplication
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+from vtkmodules.vtkRenderingCore import vtkRenderWindow
+
+from workstation.volume3d.rendering import OPENGL_SET_UP
 
 
 def make_vtk_widget(parent=None) -> QVTKRenderWindowInteractor:
@@ -16,3 +28,34 @@ def make_vtk_widget(parent=None) -> QVTKRenderWindowInteractor:
 
         return QVTKRenderWindowInteractor(parent, rw=offscreen_window(300, 300))
     return QVTKRenderWindowInteractor(parent)
+
+
+def first_frame_off_thread(widget: QVTKRenderWindowInteractor) -> bool:
+    """True where the widget's first frame is worth making on another thread: a GLX window (an X display).
+
+    An OSMesa window's first frame takes a few milliseconds; other windows (Windows,
+    macOS, EGL) are left to the GUI thread.
+    """
+    return bool(widget.GetRenderWindow().IsA("vtkXOpenGLRenderWindow"))
+
+
+def first_frames(windows: Sequence[vtkRenderWindow]) -> Callable[[Callable[[Any], None], threading.Event], None]:
+    """The work (for :class:`~workstation.ui.background.BackgroundTask`) of the windows' first frames, in order.
+
+    Each window gets its OpenGL context and renders once (empty: the views attach their
+    scenes afterwards), then its context is released so that the GUI thread can make it
+    current; ``emit(i)`` says window ``i`` is ready.  Until the view initialises its
+    interactor, Qt's paint and resize events do not render the window, so the GUI thread
+    does not draw in it meanwhile.
+    """
+    def work(emit: Callable[[Any], None], cancel: threading.Event) -> None:
+        for i, window in enumerate(windows):
+            if cancel.is_set():
+                return
+            with OPENGL_SET_UP:
+                window.Initialize()
+            window.Render()
+            window.ReleaseCurrent()
+            emit(i)
+
+    return work

@@ -27,7 +27,7 @@ from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 from workstation.model.volume import Volume
 from workstation.volume3d.image_data import to_vtk_image
 from workstation.volume3d.presets import VrPreset
-from workstation.volume3d.rendering import WindowMaker, offscreen_window
+from workstation.volume3d.rendering import OPENGL_SET_UP, WindowMaker, offscreen_window
 from workstation.volume3d.scene3d import (
     MAX_3D_VOXELS,
     VolumeMapper,
@@ -239,6 +239,8 @@ def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, prese
         renderer.ResetCameraClippingRange()
         window = make_window(max(1, request.width), max(1, request.height))
     window.AddRenderer(renderer)
+    with OPENGL_SET_UP:
+        window.Initialize()
     window.Render()
     frame = capture(window) if request is not None else None
     renderer.RemoveVolume(actor)

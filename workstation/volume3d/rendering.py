@@ -10,6 +10,7 @@ mapper; on a real GPU the GPU mapper wins.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ def x_offscreen_window(width: int = 512, height: int = 512) -> vtkRenderWindow:
 
 #: Makes a render window of the given (width, height) that draws into memory.
 WindowMaker = Callable[[int, int], vtkRenderWindow]
+
+#: Held while a thread other than the GUI's sets up a window's OpenGL context (``Initialize``):
+#: VTK then loads the OpenGL and GLX functions into process-wide tables and sets Xlib's error
+#: handler, which two threads must not do at once.  Rendering needs no lock (each window has
+#: its own context, current in one thread).
+OPENGL_SET_UP = threading.Lock()
 
 
 def worker_window_maker(window: vtkRenderWindow) -> WindowMaker | None:
