@@ -116,7 +116,7 @@ _GLYPH_MARGIN = 4
 
 def _glyph(font: QFont, char: str, color: QColor, ratio: float, phase: int) -> tuple[QImage, QImage]:
     """One character's outline and its fill, each an image, baseline at (margin + phase / 4, margin + ascent)."""
-    key = (font.key(), char, color.rgba(), ratio, phase)
+    key = (font.key(), char, color.rgba(), ratio, phase)  # as _composed_sprite looks it up
     hit = _GLYPHS.get(key)
     if hit is not None:
         return hit
@@ -156,6 +156,7 @@ def _composed_sprite(font: QFont, text: str, color: QColor, ratio: float) -> tup
     """
     fm = metrics(font)
     width = _advance_of(fm)
+    font_key, rgba = font.key(), color.rgba()  # asked once: each costs more than a glyph's blit
     top = -math.ceil(fm.ascent()) - _GLYPH_MARGIN
     left = -_GLYPH_MARGIN
     line_width = math.ceil(width(text) + 2 * _GLYPH_MARGIN + 1)
@@ -171,14 +172,16 @@ def _composed_sprite(font: QFont, text: str, color: QColor, ratio: float) -> tup
         x = width(text[:i])
         whole = math.floor(x)
         phase = min(_GLYPH_PHASES - 1, round((x - whole) * _GLYPH_PHASES))
-        placed.append((whole, _glyph(font, char, color, ratio, phase)))
+        glyph = _GLYPHS.get((font_key, char, rgba, ratio, phase))
+        placed.append((whole, glyph if glyph is not None else _glyph(font, char, color, ratio, phase)))
     # A glyph's baseline lies at margin + ceil(ascent) in its image, as at -top in the line's.
     q = QPainter(image)
     for layer in (0, 1):
         for whole, glyph in placed:
-            q.drawImage(QPointF(whole, 0), glyph[layer])
+            q.drawImage(whole, 0, glyph[layer])
     q.end()
-    return image, float(left), float(top)
+    # The copy drops the raster paint engine (about 100 kB) the painted image would keep while it is cached.
+    return image.copy(), float(left), float(top)
 
 
 
