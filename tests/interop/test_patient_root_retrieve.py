@@ -37,7 +37,7 @@ from tests.interop.patient_root_archives import (
 from tests.interop.peers import ArchiveProcess, Modality, start_dcmqrscp
 from workstation.dicom.header import UnusableInstance
 from workstation.home import Home
-from workstation.net import retrieve_units
+from workstation.net import retrieve_units, study_patients
 from workstation.net.find import find
 from workstation.net.received import Payload
 from workstation.net.retrieve import retrieve
@@ -47,6 +47,14 @@ from workstation.store.cache import StudyCache
 from workstation.store.maintenance import verify
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_patients() -> Iterator[None]:
+    """Each test starts as a new process would: no query answers remembered."""
+    study_patients.forget()
+    yield
+    study_patients.forget()
 
 
 def _name(charset_file: str) -> str:
@@ -183,6 +191,22 @@ def test_without_a_patient_id_a_strict_archive_is_not_guessed_at(archive_name, r
     assert cache.study(study.study_uid) is None
 
 
+def test_a_study_found_by_a_query_is_retrieved_with_the_patient_id_of_its_answer(patroot, studies, home, settings,
+                                                                                cache):
+    """The Remote tab's search (here by Patient ID, as a strict archive needs) showed the study: its answer's
+    Patient ID is used, the archive is not asked again, and nothing is refused."""
+    study = studies["wang"]
+    node = patroot.node(query_model="patient")
+    answers = list(find(node, CALLING_AE, "STUDY", {"PatientID": study.patient_id}))
+    assert [str(a.StudyInstanceUID) for a in answers] == [study.study_uid]
+    patroot.forget_requests()
+    report = retrieve(node, settings, home, cache, study.study_uid, method="get")  # no Patient ID given
+    assert report.ok, report.summary()
+    _check_cached(cache, study)
+    asked = patroot.requests()
+    assert asked and all(r["patient_id"] and r["answer"] == "ok" for r in asked), asked
+
+
 def test_a_refused_move_falls_back_to_get_with_the_patient_id(patroot, studies, home, settings, cache):
     """0xA801 (the archive does not know our AE title as a destination): the rest comes by C-GET, same identifiers."""
     study = studies["russ"]
@@ -249,6 +273,7 @@ def test_missing_instances_are_named_and_fetched_again_one_by_one(patroot_withou
 
     monkeypatch.setattr(Payload, "record", real)
     arc.forget_requests()
+    study_patients.forget()  # as in a new process: only the cache knows the Patient ID
     again = retrieve(node, settings, home, cache, study.study_uid, method=method)  # no Patient ID given
     assert again.ok, again.summary()
     assert (again.retrieved, again.already_cached, again.failed) == (2, study.count - 2, 0)

@@ -13,6 +13,8 @@ from pydicom import dcmread
 
 from workstation.config import Node, Settings
 from workstation.dicom.charset import CharsetError
+from workstation.net import study_patients
+from workstation.net.association import Peer
 from workstation.net.retrieve import retrieve
 from workstation.net.retrieve_plan import Inventory, Outline, SeriesInventory, Unit, outline_units, plan_units
 from workstation.net.retrieve_units import _identifier
@@ -67,3 +69,30 @@ def test_a_patient_id_the_node_character_set_cannot_hold_is_refused_before_any_a
         retrieve(node, Settings(), home, cache, "1.2.3", method="get", patient_id=CYRILLIC_ID)
     assert "Patient ID cannot be written in Specific Character Set ISO_IR 100" in str(caught.value)
     assert CYRILLIC_ID not in str(caught.value)
+
+
+def test_the_patient_id_of_a_query_answer_is_remembered_per_archive_and_study():
+    pacs, other = Peer("127.0.0.1", 104, "PACS"), Peer("127.0.0.1", 105, "OTHER")
+    study_patients.forget()
+    try:
+        study_patients.remember(pacs, _answer("1.2.3", CYRILLIC_ID))
+        study_patients.remember(pacs, _answer("1.2.4", ""))  # no Patient ID in the answer: nothing to note
+        assert study_patients.recall(pacs, "1.2.3") == CYRILLIC_ID
+        assert study_patients.recall(other, "1.2.3") == "" and study_patients.recall(pacs, "1.2.4") == ""
+        study_patients.remember(pacs, _answer("1.2.3", CYRILLIC_ID))
+        assert study_patients.recall(pacs, "1.2.3") == CYRILLIC_ID
+        study_patients.remember(pacs, _answer("1.2.3", "P-OTHER"))  # two patients for one study: ask the archive
+        assert study_patients.recall(pacs, "1.2.3") == ""
+        for i in range(study_patients.LIMIT + 1):
+            study_patients.remember(other, _answer(f"1.9.{i}", "P"))
+        assert study_patients.recall(other, "1.9.0") == "" and study_patients.recall(other, "1.9.1") == "P"
+    finally:
+        study_patients.forget()
+
+
+def _answer(study_uid: str, patient_id: str):
+    from pydicom.dataset import Dataset
+
+    ds = Dataset()
+    ds.StudyInstanceUID, ds.PatientID = study_uid, patient_id
+    return ds

@@ -36,6 +36,7 @@ from workstation.net.association import (
     status_category,
 )
 from workstation.net.query_match import FilteredAnswers
+from workstation.net.study_patients import remember
 from workstation.net.sop_class_names import (
     PatientRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelFind,
@@ -378,6 +379,7 @@ def _run_find(
                         if key in seen:
                             continue
                         seen.add(key)
+                    remember(peer, found)  # a patient-root retrieve of this study needs its Patient ID
                     yield found
                     if is_cancelled():
                         assoc.send_c_cancel(1, query_model=sop_class)

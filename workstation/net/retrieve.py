@@ -29,7 +29,8 @@ cancel token, and returns a :class:`RetrieveReport`.
 A node configured as Patient Root is asked in that model throughout: every
 C-FIND below PATIENT level and every C-MOVE or C-GET identifier carries the
 study's Patient ID.  It is the caller's (from the query result that found the
-study) or, when not given, the archive is asked for it
+study: given, or remembered from this process's queries) or, when not
+known, the archive is asked for it
 (:func:`~workstation.net.retrieve_plan.patient_id_of`), else the cached
 study's is used.  Patient IDs are never logged.
 """
@@ -81,6 +82,7 @@ from workstation.net.retrieve_units import (
     _Tally,
     _UnitResult,
 )
+from workstation.net.study_patients import recall
 from workstation.net.two_ended import Arrivals, second_walk
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
@@ -416,9 +418,11 @@ def _patient_id(node: Node | Peer, calling_ae: str, cache: StudyCache, study_uid
                 cancel: Cancel | None) -> str | None:
     """The Patient ID a patient-root node's requests carry ("" for study root), or None when it has no such study.
 
-    The caller's (``given``) first; else the archive's answer to a PATIENT-root
-    STUDY-level C-FIND; else, when the archive will not say, the cached
-    study's.  Never logged: it is PHI.
+    The caller's (``given``) first; else the one this archive answered for
+    the study in a query of this process (:mod:`workstation.net.study_patients`:
+    the Remote tab's search, a prefetch's); else the archive's answer to a
+    PATIENT-root STUDY-level C-FIND; else, when the archive will not say, the
+    cached study's.  Never logged: it is PHI.
 
     Raises
     ------
@@ -429,7 +433,7 @@ def _patient_id(node: Node | Peer, calling_ae: str, cache: StudyCache, study_uid
     """
     if not patient_root(node):
         return ""
-    pid = (given or "").strip()
+    pid = (given or "").strip() or recall(peer_of(node), study_uid)
     if not pid:
         try:
             pid = patient_id_of(node, calling_ae, study_uid, cancel)
