@@ -40,6 +40,8 @@ SCROLLBAR_FOLLOW_MS = 100  # while the stack scrolls, the scroll bar follows thi
 # painted unscaled; this long after the last move it is painted once more at full quality (smooth scaling).
 SETTLE_MS = 150
 _BLACK = QColor(0, 0, 0)
+_ACTIVE_PEN = QPen(overlay.ACTIVE_BORDER, 2.0)
+_INACTIVE_PEN = QPen(overlay.INACTIVE_BORDER, 1.0)
 LENS_SIZE = 180  # view pixels
 LENS_ZOOM = 2.0
 
@@ -249,7 +251,7 @@ class ViewportWidget(QWidget):
             p.setFont(overlay.overlay_font(10.0))
             p.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), "Drop a series here")
         active = self.session.active == self.index and len(self.session.visible) > 1
-        p.setPen(QPen(overlay.ACTIVE_BORDER if active else overlay.INACTIVE_BORDER, 2.0 if active else 1.0))
+        p.setPen(_ACTIVE_PEN if active else _INACTIVE_PEN)
         p.drawRect(rect.adjusted(0.5, 0.5, -1, -1))
         p.end()
         self.paint_count += 1
