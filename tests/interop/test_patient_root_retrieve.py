@@ -388,3 +388,41 @@ def test_lightbox_retrieve_from_a_patient_root_node(archive_name, method, reques
     with StudyCache.open(Home.single(lightbox_home)) as cache:
         _check_cached(cache, study)
     _no_patient_in(_home_logs(lightbox_home) + [got.stderr], studies)
+
+
+# The Remote tab ---------------------------------------------------------------------------------------------
+
+
+def test_the_remote_tab_retrieves_from_a_strict_patient_root_archive(patroot, studies, qtbot, home, cache):
+    """Search by Patient ID (a strict Patient Root archive answers nothing else), click Retrieve: the
+    retrieve takes the Patient ID from the search's answer, and no request is refused."""
+    from PySide6.QtCore import Qt
+
+    from workstation.config import Settings
+    from workstation.ui.remote_tab import RemoteTab
+
+    study = studies["russ"]
+    node = patroot.node("strict", query_model="patient", retrieve="get")
+    settings = Settings(ae_title=CALLING_AE, nodes=[node])
+
+    def retrieve_study(node, study_uid, progress, cancel):  # as the window's: a cache of the worker's own
+        with StudyCache.open(home) as worker_cache:
+            return retrieve(node, settings, home, worker_cache, study_uid, progress=progress, cancel=cancel)
+
+    tab = RemoteTab(cache, lambda: settings, retrieve_study)
+    qtbot.addWidget(tab)
+    tab.show()
+    patroot.forget_requests()
+    tab.filter_bar.id_edit.setText(study.patient_id)  # QTest cannot type non-ASCII keys
+    qtbot.mouseClick(tab.search_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.busy() and tab.table.rowCount() == 1, timeout=30_000)
+    # (A patient-root STUDY-level answer carries the Patient ID only: the name is a PATIENT-level key.)
+    assert [r.study_uid for r in tab.rows] == [study.study_uid], tab.status.text()
+    tab.table.selectRow(0)
+    with qtbot.waitSignal(tab.retrieved, timeout=60_000):
+        qtbot.mouseClick(tab.retrieve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=30_000)
+    _check_cached(cache, study)
+    asked = patroot.requests()
+    assert any(r["service"] == "C-GET" for r in asked)
+    assert all(r["patient_id"] and r["answer"] == "ok" for r in asked), asked
