@@ -4,7 +4,8 @@ The first study opened in a process used to cost twice what the next ones
 did: the first overlay text drawn builds its glyphs, the first grey table
 and the first ``numpy`` linear algebra call initialise their code, the
 report form's widgets are polished for the first time, the protocols are
-parsed.  :func:`schedule_warmup` does that once per process in the idle time
+parsed, and the garbage collector's first full pass walks every object the
+start-up made.  :func:`schedule_warmup` does that once per process in the idle time
 after the window is shown (a zero timer per step, so a click or a key
 between two steps is served first), before the reader opens anything; a
 study opened meanwhile simply finds the rest not warmed yet.
@@ -17,6 +18,7 @@ first image, so it no longer delays that image.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -151,7 +153,17 @@ def warmup_steps(window) -> list[tuple[str, Callable[[], None]]]:
         steps.append(("hanging protocols", _protocols(home)))
     if getattr(window, "report_panel", None) is not None:
         steps.append(("report form", _report_form))
+    steps.append(("garbage collector", _freeze_startup_objects))
     return steps
+
+
+def _freeze_startup_objects() -> None:
+    # What exists once the window is up (modules, widgets, caches) lives as long as the process: left in the
+    # collector's oldest generation it made each full collection walk ~90,000 objects, 0.1-0.2 s on this
+    # machine, once landing in the middle of the first study's open.  Frozen, full collections skip them.
+    # Young garbage is collected first (cheap); cyclic garbage left among the frozen is never freed, once.
+    gc.collect(1)
+    gc.freeze()
 
 
 _warmed: set[str] = set()
