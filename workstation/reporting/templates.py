@@ -200,12 +200,26 @@ def _field(f: dict[str, Any], where: str) -> FieldSpec:
     )
 
 
+# Templates parsed before, by file and content: a study's open picks its template from all of them,
+# and reading the files costs little next to parsing them.
+_parsed: dict[str, tuple[bytes, ReportTemplate]] = {}
+
+
 def load_template(path: Path) -> ReportTemplate:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
         raise TemplateError(f"cannot read template {path}: {exc}") from None
-    return ReportTemplate.from_dict(data, Path(path))
+    kept = _parsed.get(str(path))
+    if kept is not None and kept[0] == raw:
+        return kept[1]  # templates are immutable: one object serves every caller
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TemplateError(f"cannot read template {path}: {exc}") from None
+    template = ReportTemplate.from_dict(data, Path(path))
+    _parsed[str(path)] = (raw, template)
+    return template
 
 
 def builtin_templates(directory: Path = TEMPLATES_DIR) -> dict[str, ReportTemplate]:
