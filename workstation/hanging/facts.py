@@ -138,20 +138,39 @@ def series_facts(cache: StudyCache, series: SeriesRow, instances: list[InstanceR
     )
 
 
+# Procedure codes read from a file, by the file as indexed (path, size, hash): a study's candidates for
+# priors are judged again at every open, and a cached file never changes under its hash.
+_PROCEDURE_CODES: dict[tuple[str, int, str], Value] = {}
+_PROCEDURE_CODES_KEPT = 4096
+
+
 def _procedure_codes(cache: StudyCache, series: list[SeriesRow],
                      by_series: Mapping[str, list[InstanceRow]] | None = None) -> Value:
     for s in series:
         instances = cache.instances(s.series_uid) if by_series is None else by_series.get(s.series_uid, [])
         if not instances:
             continue
-        ds = _read_header(cache.path_of(instances[0]), ["ProcedureCodeSequence"])
-        if ds is None or "ProcedureCodeSequence" not in ds:
-            return None
-        values = []
-        for item in ds.ProcedureCodeSequence:
-            values += [str(item.get(k, "") or "") for k in ("CodeValue", "CodeMeaning")]
-        return split_values("\\".join(v.replace("\\", " ") for v in values if v))
+        row = instances[0]
+        key = (row.file_path, row.file_size, row.file_hash)
+        if row.file_hash and key in _PROCEDURE_CODES:
+            return _PROCEDURE_CODES[key]
+        ds = _read_header(cache.path_of(row), ["ProcedureCodeSequence"])
+        codes = _codes_of(ds)
+        if row.file_hash and ds is not None:  # an unreadable header is tried again next time
+            if len(_PROCEDURE_CODES) >= _PROCEDURE_CODES_KEPT:
+                _PROCEDURE_CODES.clear()
+            _PROCEDURE_CODES[key] = codes
+        return codes
     return None
+
+
+def _codes_of(ds: pydicom.Dataset | None) -> Value:
+    if ds is None or "ProcedureCodeSequence" not in ds:
+        return None
+    values = []
+    for item in ds.ProcedureCodeSequence:
+        values += [str(item.get(k, "") or "") for k in ("CodeValue", "CodeMeaning")]
+    return split_values("\\".join(v.replace("\\", " ") for v in values if v))
 
 
 def facts_of_row(row: StudyRow, extra: Mapping[str, Value] | None = None, *, series: tuple[SeriesFacts, ...] = (),
