@@ -31,6 +31,12 @@ def test_the_frames_of_a_series_share_one_read_only_orientation(cache, tmp_path)
     # Positions stay each frame's own, and the geometry built from them is as before.
     assert np.allclose(np.diff([f.position[2] for f in stack.frames]), SLICE_GAP)
     assert math.isclose(float(np.linalg.norm(stack.normal)), 1.0)
+    # Their normal is worked out once for all, and anew for a frame given another orientation.
+    normal = stack.frames[0].normal
+    assert all(f.normal is normal for f in stack.frames)
+    moved = stack.frames[1]
+    moved.orientation = np.array([0.0, 1.0, 0.0, 0.0, 0.0, -1.0])
+    assert np.allclose(moved.normal, [-1.0, 0.0, 0.0]) and stack.frames[2].normal is normal
 
 
 def test_one_instance_alone_parses_as_in_a_series(cache, tmp_path):

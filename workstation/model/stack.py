@@ -58,10 +58,24 @@ def parse_floats(text: str, n: int) -> np.ndarray | None:
 
 
 class _SharedValues:
-    """Decimal strings a series repeats (orientation, pixel spacing) parsed once, as read-only arrays."""
+    """Decimal strings a series repeats (orientation, pixel spacing) parsed once, as read-only arrays.
+
+    The frames sharing an orientation array share its normal too (computed once, not per frame).
+    """
 
     def __init__(self) -> None:
         self._parsed: dict[tuple[str, int], np.ndarray | None] = {}
+        self._normals: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+
+    def share_normal(self, frame: FrameRef) -> None:
+        """Give ``frame`` the normal of its orientation when that orientation is one of the shared arrays."""
+        o = frame.orientation
+        if o is None or o.flags.writeable:  # not one of ours (a multi-frame header's own array)
+            return
+        kept = self._normals.get(id(o))
+        if kept is None or kept[0] is not o:
+            kept = self._normals[id(o)] = (o, unit_normal(o))
+        frame._normal_memo = kept
 
     def parse(self, text: str, n: int) -> np.ndarray | None:
         key = (text, n)
@@ -391,6 +405,8 @@ def stack_from_rows(series: SeriesRow, rows: list[InstanceRow], paths: list[Path
     for row, path in zip(rows, paths, strict=True):
         if is_image_instance(row):
             frames.extend(frame_refs(row, Path(path), shared))
+    for f in frames:
+        shared.share_normal(f)
     ordered, spatial = sort_frames(frames)
     return ImageStack(series=series, frames=ordered, spatially_sorted=spatial)
 
@@ -506,5 +522,7 @@ def load_stack(cache: StudyCache, series: SeriesRow, hidden: frozenset[str] | se
             if ds is not None:
                 add_frame_geometry(refs, ds)
         frames.extend(refs)
+    for f in frames:
+        shared.share_normal(f)
     ordered, spatial = sort_frames(frames)
     return ImageStack(series=series, frames=ordered, spatially_sorted=spatial)
