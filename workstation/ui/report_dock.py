@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget
 
 from workstation.config import SettingsSource
@@ -102,10 +102,20 @@ def attach_report_panel(window, cache: StudyCache, home: Home, *, start_sender: 
     if session is not None:
         panel.prior_source = lambda: list(session.studies)
 
-        def on_session(what: str) -> None:
-            if what == "studies" and getattr(window, "report_panel", None) is panel:
+        refresh_due = [False]
+
+        def refresh() -> None:
+            refresh_due[0] = False
+            if getattr(window, "report_panel", None) is panel:
                 with contextlib.suppress(RuntimeError):  # the panel's widgets are gone (window closing)
                     panel.refresh_priors()
+
+        def on_session(what: str) -> None:
+            # Once the session's studies have settled (an open adds the study and its priors one by one,
+            # and the panel then follows the new study, its form built after the images): not mid-open.
+            if what == "studies" and not refresh_due[0]:
+                refresh_due[0] = True
+                QTimer.singleShot(0, panel, refresh)
 
         session.subscribe(on_session)
     def on_settings() -> None:
