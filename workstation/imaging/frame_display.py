@@ -123,10 +123,10 @@ class FrameDisplay:
                 and stored.dtype.kind in "iu" and stored.ndim == 2:
             index = stored.view(np.uint16) if stored.dtype.itemsize == 2 else stored.astype(np.uint16)
             if self.output.dithered:  # the dither depends on the pixel's place: P-values first
-                return DisplayFrame(self.output.grey(np.take(self._table(pipeline, window, invert, True), index)),
-                                    window)
+                return DisplayFrame(self.output.grey(np.take(self._table(pipeline, window, invert, True), index,
+                                                             mode="wrap")), window)
             table = self._table(pipeline, window, invert)
-            return DisplayFrame(np.take(table, index), window)
+            return DisplayFrame(np.take(table, index, mode="wrap"), window)
         out = pipeline.to_display(stored, window, invert=invert,
                                   photometric_interpretation=photometric_interpretation)
         return DisplayFrame(self.output.grey(out) if out.ndim == 2 else self.output.rgb(out), window)
@@ -146,10 +146,12 @@ class FrameDisplay:
             return None
         samples = stored.take(rows, axis=0).take(columns, axis=1)
         index = samples.view(np.uint16) if samples.dtype.itemsize == 2 else samples.astype(np.uint16)
-        return DisplayFrame(np.take(self._table(pipeline, window, invert), index), window)
+        return DisplayFrame(np.take(self._table(pipeline, window, invert), index, mode="wrap"), window)
 
     def _table(self, pipeline: FramePipeline, window: Window | None, invert: bool,
                p_values: bool = False) -> np.ndarray:
+        # A table has an entry for each of the 65,536 uint16 indices, so look-ups take mode="wrap": no index
+        # can be out of range, and numpy's bounds check ("raise") doubled the look-up's time.
         key = (_chain_key(pipeline), window, window.lut.data.tobytes() if window is not None and window.lut else b"",
                invert, p_values)
         table = self._tables.get(key)
