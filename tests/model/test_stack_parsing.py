@@ -47,3 +47,25 @@ def test_one_instance_alone_parses_as_in_a_series(cache, tmp_path):
     stacked = next(f for f in load_stack(cache, series).frames if f.sop_instance_uid == row.sop_instance_uid)
     assert np.array_equal(ref.orientation, stacked.orientation) and np.array_equal(ref.position, stacked.position)
     assert ref.orientation.flags.writeable  # parsed for this frame alone: its own array
+
+
+def test_a_loader_resumed_reads_after_its_grace_and_a_cancel_meanwhile_reads_nothing(cache, tmp_path, monkeypatch):
+    from workstation.model import stack_pixels
+    from workstation.model.stack_pixels import StackLoader, StackPixels
+
+    study = phantom_study(cache, tmp_path / "ph", 5)
+    stack = load_stack(cache, cache.series(study)[0])
+    monkeypatch.setattr(stack_pixels, "RESUME_GRACE_S", 600.0)  # longer than the test: only a cancel ends it
+    pixels = StackPixels(stack)
+    assert pixels.load(2)
+    loader = StackLoader(pixels)
+    loader.start(2, paused=True)
+    loader.resume()  # the viewer painted its first image: the painting goes on meanwhile
+    loader.cancel()
+    assert loader.join(30)
+    assert pixels.count_loaded == 1  # nothing read during the grace
+    # Started running (not paused), a loader reads at once.
+    monkeypatch.setattr(stack_pixels, "RESUME_GRACE_S", 600.0)
+    running = StackLoader(pixels)
+    running.start(2)
+    assert running.join(30) and pixels.done

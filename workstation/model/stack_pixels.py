@@ -208,6 +208,12 @@ class StackPixels:
         return sum(p.nbytes for p in self._planes if p is not None)
 
 
+#: A loader started paused waits this long after :meth:`StackLoader.resume` before its first read.  The
+#: viewer lets its readers go at the first image it paints, in the middle of painting the others: a reader
+#: starting at once took the interpreter from that paint (about half of a study's open on 2 busy cores).
+RESUME_GRACE_S = 0.05
+
+
 class StackLoader:
     """Reads a stack's frames on a background thread, nearest to the viewed frame first.
 
@@ -228,6 +234,7 @@ class StackLoader:
         self._on_progress = on_progress
         self._thread: threading.Thread | None = None
         self._go = threading.Event()
+        self._started_paused = False
 
     def start(self, focus: int = 0, *, paused: bool = False) -> None:
         """Start reading around ``focus`` (no-op when running or nothing is left).
@@ -236,6 +243,7 @@ class StackLoader:
         first image is painted without the reader competing for the interpreter.
         """
         self._focus = focus
+        self._started_paused = paused and not self._go.is_set()
         if not paused:
             self._go.set()
         if self._thread is not None or self.pixels.done:
@@ -280,6 +288,8 @@ class StackLoader:
 
     def _run(self) -> None:
         self._go.wait()
+        if self._started_paused and self._stop.wait(RESUME_GRACE_S):
+            return  # cancelled during the grace
         radius, focus = 0, self._focus
         total = len(self.pixels)
         try:
