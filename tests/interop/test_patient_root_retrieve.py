@@ -38,6 +38,7 @@ from tests.interop.peers import ArchiveProcess, Modality, start_dcmqrscp
 from workstation.dicom.header import UnusableInstance
 from workstation.home import Home
 from workstation.net import retrieve_units, study_patients
+from workstation.net.association import NetworkError
 from workstation.net.find import find
 from workstation.net.received import Payload
 from workstation.net.retrieve import retrieve
@@ -102,6 +103,12 @@ def dcmqrscp_patient_root(tmp_path_factory, storage_port, studies) -> Iterator[A
 def dcmqrscp_strict(tmp_path_factory, storage_port, studies) -> Iterator[ArchiveProcess]:
     """dcmqrscp: Patient Root only, query and retrieve identifiers checked."""
     yield from _dcmqrscp(tmp_path_factory, storage_port, studies, STRICT_PATIENT_ROOT)
+
+
+@pytest.fixture(scope="module")
+def dcmqrscp_study_root(tmp_path_factory, storage_port, studies) -> Iterator[ArchiveProcess]:
+    """dcmqrscp: Study Root only (the other way round)."""
+    yield from _dcmqrscp(tmp_path_factory, storage_port, studies, ("-QP", "-QO"))
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +229,27 @@ def test_a_refused_move_falls_back_to_get_with_the_patient_id(patroot, studies, 
     assert moves == {"unknown destination"}
     assert any(r["service"] == "C-GET" for r in asked)
     assert all(r["patient_id"] and r["answer"] in ("ok", "unknown destination") for r in asked), asked
+
+
+@pytest.mark.parametrize("method", ["move", "get"])
+def test_a_node_set_to_the_model_the_archive_lacks_is_told_which_to_set(dcmqrscp_patient_root, dcmqrscp_study_root,
+                                                                       studies, method, home, settings, cache):
+    """A study-root node on a Patient Root archive, and the other way round: a clear error, nothing cached."""
+    study = studies["latin"]
+    report = retrieve(dcmqrscp_patient_root.node(), settings, home, cache, study.study_uid, method=method)
+    assert not report.ok and report.retrieved == 0
+    verb = "C-GET" if method == "get" else "C-MOVE"
+    assert report.error.endswith(f"does not accept Study Root {verb}; if it supports Patient Root, set the node's "
+                                 "query model to patient"), report.error
+    with pytest.raises(NetworkError, match="does not accept Patient Root queries; if it supports Study Root, set the "
+                                           "node's query model to study"):
+        retrieve(dcmqrscp_study_root.node(query_model="patient"), settings, home, cache, study.study_uid,
+                 method=method)
+    # Given the Patient ID, the retrieve itself is refused the same way.
+    given = retrieve(dcmqrscp_study_root.node(query_model="patient"), settings, home, cache, study.study_uid,
+                     method=method, patient_id=study.patient_id)
+    assert not given.ok and "does not accept Patient Root" in given.error and "query model to study" in given.error
+    assert cache.study(study.study_uid) is None
 
 
 def test_an_unknown_study_on_a_patient_root_archive(dcmqrscp_patient_root, studies, home, settings, cache):

@@ -202,12 +202,17 @@ def patient_id_of(node: Node | Peer, calling_ae: str, study_uid: str, cancel: Ca
     PatientUnknown
         The archive does not know the study, files it under more than one
         Patient ID, or refused the query (the message names no patient).
+    NoAcceptedContext
+        The archive does not take Patient Root queries at all.
     NetworkError
         The archive cannot be reached.
     """
     try:
         answers = list(find(node, calling_ae, "STUDY", {"StudyInstanceUID": study_uid}, cancel, model="patient"))
-    except (ServiceFailed, NoAcceptedContext) as exc:
+    except NoAcceptedContext as exc:
+        raise NoAcceptedContext(f"{peer_of(node).describe()} does not accept Patient Root queries; if it supports "
+                                "Study Root, set the node's query model to study", exc.peer) from exc
+    except ServiceFailed as exc:
         raise PatientUnknown(f"{peer_of(node).describe()} would not say under which Patient ID it files study "
                              f"{study_uid} ({exc})", exc.peer) from exc
     ids = {str(ds.get("PatientID", "") or "").strip() for ds in answers

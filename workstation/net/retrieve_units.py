@@ -26,6 +26,7 @@ from pynetdicom import build_role, evt
 from workstation.config import Node
 from workstation.dicom.charset import UTF8, query_character_set
 from workstation.net.association import (
+    NoAcceptedContext,
     Peer,
     associate,
     context,
@@ -145,6 +146,16 @@ def _sop_classes(node: Node | Peer, move: bool) -> str:
     return PatientRootQueryRetrieveInformationModelGet if patient else StudyRootQueryRetrieveInformationModelGet
 
 
+def _unsupported(peer: Peer, sop_class: str) -> NoAcceptedContext:
+    """The archive does not take our retrieve model: say so, and which query model to set instead."""
+    patient = sop_class in (PatientRootQueryRetrieveInformationModelGet, PatientRootQueryRetrieveInformationModelMove)
+    gets = (PatientRootQueryRetrieveInformationModelGet, StudyRootQueryRetrieveInformationModelGet)
+    service = "C-GET" if sop_class in gets else "C-MOVE"
+    mine, other = ("Patient Root", "study") if patient else ("Study Root", "patient")
+    return NoAcceptedContext(f"{peer.describe()} does not accept {mine} {service}; if it supports "
+                             f"{'Study' if patient else 'Patient'} Root, set the node's query model to {other}", peer)
+
+
 def _identifier(unit: Unit, charset: str | None = None) -> Dataset:
     """The C-MOVE/C-GET identifier of ``unit``.
 
@@ -173,17 +184,20 @@ def _run_move(peer: Peer, calling_ae: str, destination: str, sop_class: str, uni
 
     ``charset``: the node's character set, for a Patient ID that is not plain ASCII.
     """
-    with associate(peer, calling_ae, [sop_class]) as assoc:
-        def request(u: Unit) -> _UnitResult:
-            # A Message ID of its own, so the storage SCP can tell this C-MOVE's results
-            # from a push that merely claims to be one (see move_registry).
-            msg_id = next_message_id()
-            with outstanding_move(msg_id, calling_ae, peer.host):
-                responses = assoc.send_c_move(_identifier(u, charset), destination, sop_class, msg_id=msg_id)
-                return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-MOVE",
-                               msg_id)
+    try:
+        with associate(peer, calling_ae, [sop_class]) as assoc:
+            def request(u: Unit) -> _UnitResult:
+                # A Message ID of its own, so the storage SCP can tell this C-MOVE's results
+                # from a push that merely claims to be one (see move_registry).
+                msg_id = next_message_id()
+                with outstanding_move(msg_id, calling_ae, peer.host):
+                    responses = assoc.send_c_move(_identifier(u, charset), destination, sop_class, msg_id=msg_id)
+                    return _follow(assoc, responses, peer, sop_class, u, key, tally, is_cancelled, "C-MOVE",
+                                   msg_id)
 
-        return _with_uid_list_retry(request, unit, is_cancelled)
+            return _with_uid_list_retry(request, unit, is_cancelled)
+    except NoAcceptedContext as exc:  # the archive takes the other model only (or none)
+        raise _unsupported(peer, sop_class) from exc
 
 
 def _more(request: Callable[[Unit], _UnitResult], result: _UnitResult, more: Callable[[], Unit | None] | None,
@@ -295,6 +309,9 @@ def _run_get(peer: Peer, calling_ae: str, sop_class: str, sop_classes: set[str],
     try:
         with associate(peer, calling_ae, ae=ae, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)]) as assoc:
             opened.append(assoc)
+            if not any(cx.abstract_syntax == sop_class for cx in assoc.accepted_contexts):
+                # Only storage contexts accepted: pynetdicom would raise a bare ValueError on send_c_get.
+                raise _unsupported(peer, sop_class)
 
             def request(u: Unit) -> _UnitResult:
                 responses = assoc.send_c_get(_identifier(u, charset), sop_class, msg_id=1)
