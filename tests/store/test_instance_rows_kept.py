@@ -53,6 +53,7 @@ def test_one_query_per_study_then_none_until_the_index_changes(tmp_path, monkeyp
             kept = cache.instances(series_uid)
             assert kept == queries.list_instances(counting._con, series_uid)
         assert counting.instance_queries == 1
+        assert cache.study_instances(study) == by_series and counting.instance_queries == 1  # asked again: kept
         # Writes that change no instance row (a study opened and held by the viewer) keep them.
         cache.mark_opened(study)
         maintenance.hold(cache, study, "viewer")

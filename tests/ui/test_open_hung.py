@@ -97,3 +97,52 @@ def test_a_study_no_protocol_can_plan_still_opens(qtbot, window, demo, monkeypat
         qtbot.keyClick(browser.table, Qt.Key.Key_Return)
     assert window.viewer.session.patient.study_uid == uid
     qtbot.waitUntil(lambda: window.viewer.viewports[0].model.render() is not None, timeout=WAIT_MS)
+
+
+def test_each_hung_study_is_asked_of_the_index_once(qtbot, window, demo, monkeypatch):  # noqa: F811
+    from workstation.store import queries
+
+    asked: list[tuple[str, str]] = []
+    by_study, by_series = queries.list_study_instances, queries.list_instances
+
+    def study_query(con, study_uid):
+        asked.append(("study", study_uid))
+        return by_study(con, study_uid)
+
+    def series_query(con, series_uid):
+        asked.append(("series", series_uid))
+        return by_series(con, series_uid)
+
+    monkeypatch.setattr(queries, "list_study_instances", study_query)
+    monkeypatch.setattr(queries, "list_instances", series_query)
+    uid, prior = demo.uids["ct-chest-2024"], demo.uids["ct-chest-2023"]
+    browser = window.browser
+    qtbot.waitUntil(lambda: uid in browser.shown_study_uids(), timeout=WAIT_MS)
+    assert browser.select_study(uid)
+    browser.table.setFocus()
+    with qtbot.waitSignal(window.study_activated, timeout=WAIT_MS):
+        qtbot.keyClick(browser.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.report_panel.pending, timeout=WAIT_MS)
+    assert [s.study_uid for s in window.viewer.session.studies] == [uid, prior]
+    # At most one query per hung study: its facts, stacks, saved objects and documents all use its answer.
+    # Only the first series of the patient's other studies is asked alone (a header of each is read to
+    # judge them as priors): the prior's own included, before it was chosen.
+    studies = [u for kind, u in asked if kind == "study"]
+    assert set(studies) <= {uid, prior} and len(studies) == len(set(studies))
+    cache = window.viewer.cache
+    alone = [u for kind, u in asked if kind == "series"]
+    assert not {s.series_uid for s in cache.series(uid)} & set(alone) and len(alone) == len(set(alone))
+    prior_first = cache.series(prior)[0].series_uid
+    assert set(alone) & {s.series_uid for s in cache.series(prior)} <= {prior_first}
+
+    # Opened again, the index unchanged: not asked again.
+    asked.clear()
+    window.viewer.ask_unsaved = lambda check: "discard"
+    window.close_study_action.trigger()
+    assert browser.select_study(uid)
+    browser.table.setFocus()
+    with qtbot.waitSignal(window.study_activated, timeout=WAIT_MS):
+        qtbot.keyClick(browser.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.report_panel.pending, timeout=WAIT_MS)
+    assert [s.study_uid for s in window.viewer.session.studies] == [uid, prior]
+    assert asked == []

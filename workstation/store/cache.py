@@ -98,11 +98,21 @@ class StudyCache:
             return list(rows)
 
     def study_instances(self, study_uid: str) -> dict[str, list[queries.InstanceRow]]:
-        """Every instance of a study by series, in one query; later :meth:`instances` calls of its series reuse it."""
+        """Every instance of a study by series (series without any left out), in one query.
+
+        Later :meth:`instances` calls of its series reuse the answer, and so does this
+        method while the index has not changed.
+        """
         with self._lock:
             version = self._version()
+            series = [s.series_uid for s in queries.list_series(self._con, study_uid)]
+            kept = [self._instances.get(uid) for uid in series]
+            if series and all(k is not None and k[0] == version for k in kept):
+                for uid in series:
+                    self._instances.move_to_end(uid)
+                return {uid: list(k[1]) for uid, k in zip(series, kept, strict=True) if k is not None and k[1]}
             by_series = queries.list_study_instances(self._con, study_uid)
-            self._keep_instances(version, by_series)
+            self._keep_instances(version, {uid: by_series.get(uid, []) for uid in series} | by_series)
             return {uid: list(rows) for uid, rows in by_series.items()}
 
     #: At most this many instance rows are kept for :meth:`instances` (about 1.5 kB each).
