@@ -57,11 +57,35 @@ def _move_destination_advice(settings: Settings) -> str:
             "list of DICOM nodes")
 
 
-def _one_instance(node: Node, calling_ae: str, study_uid: str) -> tuple[str, str, str] | None:
-    for series in find(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, model="study"):
+def _first_study(node: Node, calling_ae: str) -> tuple[str, str]:
+    """One study on the archive (Study Instance UID, Patient ID), or ``("", "")``.
+
+    A Patient Root node's hierarchical STUDY-level query needs a Patient ID:
+    the first few patients listed are asked for their studies in turn.
+    """
+    patient_ids = [""]
+    if node.query_model == "patient":
+        patient_ids = []
+        for ds in find(node, calling_ae, "PATIENT", {}):
+            if pid := str(ds.get("PatientID", "") or ""):
+                patient_ids.append(pid)
+            if len(patient_ids) == 5:
+                break  # closing the iterator sends C-CANCEL
+    for pid in patient_ids:
+        for ds in find(node, calling_ae, "STUDY", {"StudyDate": "", **({"PatientID": pid} if pid else {})}):
+            if uid := str(ds.get("StudyInstanceUID", "") or ""):
+                return uid, pid
+            break  # one answer is enough
+    return "", ""
+
+
+def _one_instance(node: Node, calling_ae: str, study_uid: str, patient_id: str) -> tuple[str, str, str] | None:
+    from workstation.net.retrieve_plan import find_in_study  # in the node's model (patient root: with the ID)
+
+    for series in find_in_study(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, patient_id):
         series_uid = str(series.get("SeriesInstanceUID", "") or "")
         keys = {"StudyInstanceUID": study_uid, "SeriesInstanceUID": series_uid}
-        for image in find(node, calling_ae, "IMAGE", keys, model="study"):
+        for image in find_in_study(node, calling_ae, "IMAGE", keys, patient_id):
             uid = str(image.get("SOPInstanceUID", "") or "")
             if uid:
                 return study_uid, series_uid, uid
@@ -96,11 +120,9 @@ def test_node(node: Node, settings: Settings, home: Home, cache: StudyCache) -> 
         return
 
     started = time.monotonic()
-    study_uid = ""
+    study_uid = patient_id = ""
     try:
-        for ds in find(node, settings.ae_title, "STUDY", {"StudyDate": ""}):
-            study_uid = str(ds.get("StudyInstanceUID", "") or "")
-            break  # one answer is enough; closing the iterator sends C-CANCEL
+        study_uid, patient_id = _first_study(node, settings.ae_title)
         message = "answered a study-level query" + ("" if study_uid else " (no studies on the archive)")
         yield Check("C-FIND", "ok", message, time.monotonic() - started)
     except AssociationRejected as exc:
@@ -109,10 +131,10 @@ def test_node(node: Node, settings: Settings, home: Home, cache: StudyCache) -> 
         yield Check("C-FIND", "failed", f"the study-level query failed: {exc}", time.monotonic() - started)
 
     name = "C-GET" if node.retrieve == "get" else "C-MOVE"
-    if not study_uid:
+    if not study_uid:  # (also when the query failed)
         yield Check(name, "skipped", "skipped: no study on the archive to retrieve one instance of")
         return
-    yield _retrieve_one(node, settings, home, cache, study_uid, name)
+    yield _retrieve_one(node, settings, home, cache, study_uid, patient_id, name)
 
 
 def _unreachable(node: Node, settings: Settings) -> bool:
@@ -127,18 +149,19 @@ def _unreachable(node: Node, settings: Settings) -> bool:
         return False
 
 
-def _retrieve_one(node: Node, settings: Settings, home: Home, cache: StudyCache, study_uid: str, name: str) -> Check:
+def _retrieve_one(node: Node, settings: Settings, home: Home, cache: StudyCache, study_uid: str, patient_id: str,
+                  name: str) -> Check:
     from workstation.net.retrieve_units import MOVE_DESTINATION_UNKNOWN, _sop_classes, _Tally
     from workstation.net.retrieve_plan import Unit
 
     started = time.monotonic()
     try:
-        found = _one_instance(node, settings.ae_title, study_uid)
+        found = _one_instance(node, settings.ae_title, study_uid, patient_id)
     except NetworkError as exc:
         return Check(name, "failed", f"could not find an instance to retrieve: {exc}", time.monotonic() - started)
     if found is None:
         return Check(name, "skipped", "skipped: the archive listed no instance to retrieve")
-    unit = Unit("IMAGE", found[0], found[1], (found[2],), 1)
+    unit = Unit("IMAGE", found[0], found[1], (found[2],), 1, patient_id if node.query_model == "patient" else "")
     tally = _Tally(1, None)
     try:
         if name == "C-MOVE":
@@ -147,7 +170,7 @@ def _retrieve_one(node: Node, settings: Settings, home: Home, cache: StudyCache,
             from workstation.net.retrieve_units import _run_get
 
             status = _run_get(peer_of(node), settings.ae_title, _sop_classes(node, False), set(), unit, 0, tally,
-                              cache, lambda: False).status
+                              cache, lambda: False, charset=node.charset).status
     except NetworkError as exc:
         return Check(name, "failed", str(exc), time.monotonic() - started)
     elapsed = time.monotonic() - started
@@ -173,7 +196,7 @@ def _move_one(
 
     with ensure_listener(home, settings, cache) as listener:
         status = _run_move(peer_of(node), settings.ae_title, settings.ae_title, _sop_classes(node, True), unit, 0,
-                           tally, lambda: False).status
+                           tally, lambda: False, charset=node.charset).status
         listener.settle(cache, unit.sop_uids)
         return status
 

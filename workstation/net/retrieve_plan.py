@@ -152,8 +152,8 @@ def patient_root(node: Node | Peer) -> bool:
     return isinstance(node, Node) and node.query_model == "patient"
 
 
-def _ask(node: Node | Peer, calling_ae: str, level: str, keys: dict[str, Any], patient_id: str,
-         cancel: Cancel | None) -> FilteredAnswers:
+def find_in_study(node: Node | Peer, calling_ae: str, level: str, keys: dict[str, Any], patient_id: str,
+                  cancel: Cancel | None = None) -> FilteredAnswers:
     """A C-FIND below PATIENT level in the node's model: patient root with the Patient ID when it is known.
 
     Without a Patient ID a patient-root node is asked in the Study Root model
@@ -256,7 +256,7 @@ def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Seq
     """
     def series_counts() -> dict[str, int]:
         counts: dict[str, int] = {}
-        for ds in _ask(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, patient_id, cancel):
+        for ds in find_in_study(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, patient_id, cancel):
             uid = str(ds.get("SeriesInstanceUID", "") or "")
             n = _count(ds, "NumberOfSeriesRelatedInstances")
             if uid and n is not None:
@@ -268,7 +268,7 @@ def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Seq
     series_answer = pool.submit(series_counts) if pool is not None else None
     try:
         keys = {"StudyInstanceUID": study_uid, "SOPClassesInStudy": ""}
-        answers = list(_ask(node, calling_ae, "STUDY", keys, patient_id, cancel))
+        answers = list(find_in_study(node, calling_ae, "STUDY", keys, patient_id, cancel))
         counts = series_answer.result() if series_answer is not None else {}
     finally:
         if pool is not None:
@@ -310,13 +310,13 @@ def inventory(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: S
     """
     inv = Inventory(study_uid, patient_id=patient_id if patient_root(node) else "")
     wanted = set(series_uids)
-    for ds in _ask(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, patient_id, cancel):
+    for ds in find_in_study(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, patient_id, cancel):
         uid = str(ds.get("SeriesInstanceUID", "") or "")
         if uid and (not wanted or uid in wanted):
             inv.series.append(SeriesInventory(uid, str(ds.get("Modality", "") or "")))
     for series in inv.series:
         keys = {"StudyInstanceUID": study_uid, "SeriesInstanceUID": series.series_uid}
-        for ds in _ask(node, calling_ae, "IMAGE", keys, patient_id, cancel):
+        for ds in find_in_study(node, calling_ae, "IMAGE", keys, patient_id, cancel):
             uid = str(ds.get("SOPInstanceUID", "") or "")
             if uid:
                 series.instances[uid] = str(ds.get("SOPClassUID", "") or "")
