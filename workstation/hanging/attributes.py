@@ -228,7 +228,13 @@ def split_values(text: str | None) -> Value:
     """Backslash-separated DICOM text as one value or a tuple; None when empty."""
     if text is None:
         return None
-    parts = tuple(p.strip() for p in str(text).split("\\") if p.strip())
+    return _split_text(text if isinstance(text, str) else str(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_text(text: str) -> Value:
+    # A series' images repeat their Image Type and the like: a study's facts split the same text hundreds of times.
+    parts = tuple(p.strip() for p in text.split("\\") if p.strip())
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else parts
