@@ -30,6 +30,7 @@ from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
 from workstation.model.volume import Volume
 from workstation.volume3d.mpr_controller import TOOLS, MprController
+from workstation.volume3d.mpr_scene import warm_up_renderer
 from workstation.volume3d.planes import PLANE_NAMES
 from workstation.volume3d.reslice import SLAB_MODES
 
@@ -184,7 +185,9 @@ class MprView(QWidget):
             self._first_frames.item.connect(self._on_window_ready)
             self._first_frames.finished.connect(self._on_windows_ready)
             self._first_frames.failed.connect(self._on_windows_failed)
-            self._first_frames.start(first_frames([w.GetRenderWindow() for w in widgets]))
+            planes = self.planes
+            self._first_frames.start(first_frames([w.GetRenderWindow() for w in widgets],
+                                                  lambda i: warm_up_renderer(planes[i])))
             return
         for name in self.planes:
             self._queue(self.vtk_widgets[name].GetRenderWindow().Initialize, *self._draw_steps(name))

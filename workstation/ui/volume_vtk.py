@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtGui import QGuiApplication
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
-from vtkmodules.vtkRenderingCore import vtkRenderWindow
+from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow
 
 from workstation.volume3d.rendering import OPENGL_SET_UP
 
@@ -39,22 +39,32 @@ def first_frame_off_thread(widget: QVTKRenderWindowInteractor) -> bool:
     return bool(widget.GetRenderWindow().IsA("vtkXOpenGLRenderWindow"))
 
 
-def first_frames(windows: Sequence[vtkRenderWindow]) -> Callable[[Callable[[Any], None], threading.Event], None]:
+def first_frames(windows: Sequence[vtkRenderWindow],
+                 warm_up: Callable[[int], vtkRenderer] | None = None,
+                 ) -> Callable[[Callable[[Any], None], threading.Event], None]:
     """The work (for :class:`~workstation.ui.background.BackgroundTask`) of the windows' first frames, in order.
 
-    Each window gets its OpenGL context and renders once (empty: the views attach their
-    scenes afterwards), then its context is released so that the GUI thread can make it
-    current; ``emit(i)`` says window ``i`` is ready.  Until the view initialises its
-    interactor, Qt's paint and resize events do not render the window, so the GUI thread
-    does not draw in it meanwhile.
+    Each window gets its OpenGL context and renders once, then its context is released so
+    that the GUI thread can make it current; ``emit(i)`` says window ``i`` is ready.  With
+    ``warm_up``, window ``i`` first renders the throwaway renderer ``warm_up(i)`` (made on
+    this thread, removed again before the window is handed over), so that the shaders the
+    view's own scene needs are compiled here.  Until the view initialises its interactor,
+    Qt's paint and resize events do not render the window, so the GUI thread does not draw
+    in it meanwhile.
     """
     def work(emit: Callable[[Any], None], cancel: threading.Event) -> None:
         for i, window in enumerate(windows):
             if cancel.is_set():
                 return
             with OPENGL_SET_UP:
-                window.Initialize()
-            window.Render()
+                # Render, not Initialize, makes the context: VTK lets Python's lock go during a render
+                # only, so the GUI thread runs its Python meanwhile.
+                window.Render()
+            renderer = warm_up(i) if warm_up is not None else None
+            if renderer is not None:
+                window.AddRenderer(renderer)
+                window.Render()
+                window.RemoveRenderer(renderer)  # releases its OpenGL objects while the context is current here
             window.ReleaseCurrent()
             emit(i)
 

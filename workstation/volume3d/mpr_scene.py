@@ -232,3 +232,24 @@ class MprScene:
         self.renderer.WorldToDisplay()
         x, y, _ = self.renderer.GetDisplayPoint()
         return np.array([x, y])
+
+
+def warm_up_renderer(name: str) -> vtkRenderer:
+    """A throwaway MPR scene of a tiny volume without its text, to render once in a new window.
+
+    VTK compiles a window's shader programs at their first use and keeps them in the
+    window, whichever scene asked: rendering this first (on another thread, see
+    :func:`workstation.ui.volume_vtk.first_frames`) leaves the image and line shaders
+    ready for the view's own first drawing.  The text actors are left out: their glyphs
+    go through FreeType's process-wide cache, which only the GUI thread may use.  Remove
+    it from the window (which releases what it holds there) before the view's scene joins.
+    """
+    from workstation.model.volume import Volume
+
+    tiny = Volume(array=np.zeros((4, 4, 4), np.int16), origin=np.zeros(3), spacing=np.ones(3),
+                  direction=np.eye(3), rescaled=True, modality="CT")
+    scene = MprScene(name, Reslicer(tiny))
+    scene.show(MprGeometry(tiny.center()))
+    for text in (*scene.edge_text.values(), scene.corner_text, scene.scale_text):
+        scene.renderer.RemoveViewProp(text)
+    return scene.renderer

@@ -238,9 +238,9 @@ def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, prese
         cam.SetParallelScale(c["parallel_scale"])
         renderer.ResetCameraClippingRange()
         window = make_window(max(1, request.width), max(1, request.height))
+    with OPENGL_SET_UP:  # the context, made by a first (empty) render: VTK lets Python's lock go there
+        window.Render()
     window.AddRenderer(renderer)
-    with OPENGL_SET_UP:
-        window.Initialize()
     window.Render()
     frame = capture(window) if request is not None else None
     renderer.RemoveVolume(actor)

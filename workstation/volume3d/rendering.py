@@ -56,9 +56,9 @@ def x_offscreen_window(width: int = 512, height: int = 512) -> vtkRenderWindow:
 #: Makes a render window of the given (width, height) that draws into memory.
 WindowMaker = Callable[[int, int], vtkRenderWindow]
 
-#: Held while a thread other than the GUI's sets up a window's OpenGL context (``Initialize``):
+#: Held while a thread other than the GUI's sets up a window's OpenGL context (its first render):
 #: VTK then loads the OpenGL and GLX functions into process-wide tables and sets Xlib's error
-#: handler, which two threads must not do at once.  Rendering needs no lock (each window has
+#: handler, which two threads must not do at once.  Later renders need no lock (each window has
 #: its own context, current in one thread).
 OPENGL_SET_UP = threading.Lock()
 
