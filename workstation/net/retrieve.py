@@ -31,7 +31,7 @@ C-FIND below PATIENT level and every C-MOVE or C-GET identifier carries the
 study's Patient ID.  It is the caller's (from the query result that found the
 study: given, or remembered from this process's queries) or, when not
 known, the archive is asked for it
-(:func:`~workstation.net.retrieve_plan.patient_id_of`), else the cached
+(:func:`~workstation.net.retrieve_plan.request_patient_id`), else the cached
 study's is used.  Patient IDs are never logged.
 """
 
@@ -48,7 +48,6 @@ from typing import Any
 from pynetdicom.status import QR_MOVE_SERVICE_CLASS_STATUS
 
 from workstation.config import Node, Settings
-from workstation.dicom.charset import UTF8, CharsetError, describe, query_character_set
 from workstation.home import Home
 from workstation.jobs.core import CancelToken
 from workstation.net.association import (
@@ -62,15 +61,13 @@ from workstation.net.association import (
 from workstation.net.retrieve_plan import (
     Inventory,
     Outline,
-    PatientUnknown,
     Unit,
     cached_uids,
     inventory,
     outline,
     outline_units,
-    patient_id_of,
-    patient_root,
     plan_units,
+    request_patient_id,
 )
 from workstation.net.retrieve_units import (
     MOVE_DESTINATION_UNKNOWN,
@@ -82,7 +79,6 @@ from workstation.net.retrieve_units import (
     _Tally,
     _UnitResult,
 )
-from workstation.net.study_patients import recall
 from workstation.net.two_ended import Arrivals, second_walk
 from workstation.store.cache import StudyCache
 from workstation.store.committer import GroupCommitter
@@ -359,7 +355,7 @@ def retrieve(
     started = time.monotonic()
     report = RetrieveReport(peer.describe(), study_uid, chosen)
     parallel = max(1, node.max_associations) if isinstance(node, Node) else 1
-    pid = _patient_id(node, settings.ae_title, cache, study_uid, patient_id, cancel)
+    pid = request_patient_id(node, settings.ae_title, cache, study_uid, patient_id, cancel)
     if pid is None:
         report.error = f"{peer.describe()} has no study {study_uid}"
         report.elapsed_s = time.monotonic() - started
@@ -412,49 +408,6 @@ def retrieve(
 
 def _charset(node: Node | Peer) -> str | None:
     return node.charset if isinstance(node, Node) else None
-
-
-def _patient_id(node: Node | Peer, calling_ae: str, cache: StudyCache, study_uid: str, given: str | None,
-                cancel: Cancel | None) -> str | None:
-    """The Patient ID a patient-root node's requests carry ("" for study root), or None when it has no such study.
-
-    The caller's (``given``) first; else the one this archive answered for
-    the study in a query of this process (:mod:`workstation.net.study_patients`:
-    the Remote tab's search, a prefetch's); else the archive's answer to a
-    PATIENT-root STUDY-level C-FIND; else, when the archive will not say, the
-    cached study's.  Never logged: it is PHI.
-
-    Raises
-    ------
-    PatientUnknown
-        The archive would not say and the study is not cached.
-    CharsetError
-        The node's character set cannot hold the Patient ID.
-    """
-    if not patient_root(node):
-        return ""
-    pid = (given or "").strip() or recall(peer_of(node), study_uid)
-    if not pid:
-        try:
-            pid = patient_id_of(node, calling_ae, study_uid, cancel)
-        except PatientUnknown as exc:
-            held = cache.study(study_uid)
-            if held is not None and held.patient_id:
-                log.info("patient-root archive %s would not name the Patient ID of %s: the cached study's is used",
-                         peer_of(node).describe(), study_uid)
-                pid = held.patient_id
-            elif exc.no_study:
-                return None
-            else:
-                raise PatientUnknown(f"{exc}; a patient-root archive needs the study's Patient ID to retrieve it: "
-                                     "retrieve the study from a query result, which carries it", exc.peer) from exc
-    try:
-        query_character_set([pid], UTF8 if _charset(node) is None else _charset(node))
-    except CharsetError:
-        raise CharsetError(f"the study's Patient ID cannot be written in {describe(_charset(node))}, set for "
-                           f"{peer_of(node).describe()}: set the node's character set to {UTF8} if the archive "
-                           "accepts UTF-8") from None
-    return pid
 
 
 def _holds_any(cache: StudyCache, study_uid: str, series_uids: Sequence[str]) -> bool:

@@ -26,6 +26,7 @@ it is PHI and must not reach a log).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,10 +35,14 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from workstation.config import Node
+from workstation.dicom.charset import UTF8, CharsetError, describe, query_character_set
 from workstation.net.association import Cancel, NetworkError, NoAcceptedContext, Peer, ServiceFailed, peer_of
 from workstation.net.find import find
 from workstation.net.query_match import FilteredAnswers
+from workstation.net.study_patients import recall
 from workstation.store.cache import StudyCache
+
+log = logging.getLogger("workstation.net.retrieve")  # the retrieve's logger
 
 #: Most SOP Instance UIDs one instance-level request carries (keeps identifiers small).
 MAX_UIDS_PER_REQUEST = 200
@@ -222,6 +227,69 @@ def patient_id_of(node: Node | Peer, calling_ae: str, study_uid: str, cancel: Ca
         why = "does not know study" if not ids else f"files under {len(ids)} different Patient IDs study"
         raise PatientUnknown(f"{peer_of(node).describe()} {why} {study_uid}", peer_of(node), no_study=not ids)
     return ids.pop()
+
+
+def request_patient_id(node: Node | Peer, calling_ae: str, cache: StudyCache, study_uid: str, given: str | None,
+                       cancel: Cancel | None = None) -> str | None:
+    """The Patient ID a patient-root node's requests carry ("" for study root), or None when it has no such study.
+
+    The caller's (``given``) first; else the one this archive answered for
+    the study in a query of this process (:mod:`workstation.net.study_patients`:
+    the Remote tab's search, a prefetch's); else the archive's answer to a
+    PATIENT-root STUDY-level C-FIND; else, when the archive will not say, the
+    cached study's.  Never logged: it is PHI.
+
+    Parameters
+    ----------
+    node : Node or Peer
+    calling_ae : str
+    cache : StudyCache
+        Asked for the study's Patient ID last.
+    study_uid : str
+    given : str or None
+        The caller's Patient ID (from the query result that found the study).
+    cancel : optional
+
+    Returns
+    -------
+    str or None
+        The Patient ID ("" for a study-root node); None when the archive
+        answered that it does not hold the study (and the cache does not either).
+
+    Raises
+    ------
+    PatientUnknown
+        The archive would not say and the study is not cached.
+    NoAcceptedContext
+        The archive does not take Patient Root queries.
+    CharsetError
+        The node's character set cannot hold the Patient ID.
+    """
+    if not patient_root(node):
+        return ""
+    charset = node.charset if isinstance(node, Node) else None
+    pid = (given or "").strip() or recall(peer_of(node), study_uid)
+    if not pid:
+        try:
+            pid = patient_id_of(node, calling_ae, study_uid, cancel)
+        except PatientUnknown as exc:
+            held = cache.study(study_uid)
+            if held is not None and held.patient_id:
+                log.info("patient-root archive %s would not name the Patient ID of %s: the cached study's is used",
+                         peer_of(node).describe(), study_uid)
+                pid = held.patient_id
+            elif exc.no_study:
+                return None
+            else:
+                raise PatientUnknown(f"{exc}; a patient-root archive needs the study's Patient ID to retrieve it: "
+                                     "retrieve the study from a query result, which carries it", exc.peer) from exc
+    try:
+        query_character_set([pid], UTF8 if charset is None else charset)
+    except CharsetError:
+        raise CharsetError(f"the study's Patient ID cannot be written in {describe(charset)}, set for "
+                           f"{peer_of(node).describe()}: set the node's character set to {UTF8} if the archive "
+                           "accepts UTF-8") from None
+    return pid
 
 
 def outline(node: Node | Peer, calling_ae: str, study_uid: str, series_uids: Sequence[str] = (),
