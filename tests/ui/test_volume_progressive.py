@@ -29,6 +29,7 @@ def test_3d_view_shows_a_preview_then_the_full_volume(qtbot, tmp_path):
         view.start()
     assert view.scene.preview and view.scene.volume.array.size <= PREVIEW_VOXELS
     assert "preview" in view.status.text()
+    assert view.scene.showing_frame  # the preview's rays were cast in the background too
     with qtbot.waitSignal(view.frame_shown, timeout=120_000, check_params_cb=lambda q: q == "full"):
         pass
     assert shown == ["preview", "full"] and view.full_quality

@@ -23,6 +23,7 @@ from workstation.volume3d.prepare3d import (
     camera_of,
     prepare_full,
     preview_volume,
+    render_preview,
     yield_to_gui,
 )
 from workstation.volume3d.presets import load_preset
@@ -91,6 +92,26 @@ def test_the_worker_frame_is_the_views_own_render_and_its_mapper_keeps_the_gradi
     scene.clear_frame()
     window.Render()
     assert np.abs(capture(window).astype(int) - expected.astype(int)).max() <= 2 and not scene.showing_frame
+
+
+def test_the_worker_preview_frame_is_the_views_own_preview_render():
+    vol = _stored(phantom(shape=(40, 40, 40)))
+    preset = load_preset("ct-bone")
+    scene, window = _render_in_scene(vol, preset)
+    scene.cube_renderer.SetDraw(False)
+    scene.set_preview(True)
+    scene.set_interactive(True)
+    window.Render()
+    expected = capture(window)
+    request = FrameRequest(80, 60, camera_of(scene.renderer), scene.blend, scene.clipping_planes(),
+                           tuple(scene.renderer.GetBackground()), ("key",))
+    out: dict = {}
+    worker = threading.Thread(
+        target=lambda: out.setdefault("f", render_preview(vol, preset, request, offscreen_window)))
+    worker.start()
+    worker.join(60)
+    assert out["f"].shape == (60, 80, 3) and int(expected.max()) > 50
+    assert np.abs(out["f"].astype(int) - expected.astype(int)).max() <= 2
 
 
 def test_without_rendering_the_worker_still_computes_the_gradients_the_view_then_uses():

@@ -33,6 +33,7 @@ from workstation.volume3d.prepare3d import (
     camera_of,
     prepare_full,
     preview_volume,
+    render_preview,
     yield_to_gui,
 )
 from workstation.volume3d.presets import VrPreset, default_preset, load_preset, preset_names
@@ -202,14 +203,46 @@ class VolumeView(QWidget):
             return
         scene.set_preview(True)
         scene.set_interactive(True)  # coarse rays as while rotating: the preview is about speed
+        render_in = worker_window_maker(self._window)
+        if scene.mapper_kind == "cpu" and render_in is not None and scene.preset is not None:
+            # The preview's rays are cast in the background too (tens to hundreds of milliseconds):
+            # this thread only shows the frame.  Asked first, so that its window is made first.
+            request, preview, preset = self._frame_request(scene), scene.volume, scene.preset
+            self._quick = BackgroundTask(self, "volume3d-preview", poll_ms=5)
+            self._quick.finished.connect(self._on_preview_frame)
+            self._quick.failed.connect(self._on_preview_failed)
+            self._quick.start(lambda _emit, _cancel: (request.key, render_preview(preview, preset, request, render_in)))
+            self._start_preparing()
+            return
         self._start_preparing()  # the view's camera and size are set: the worker may begin at once
         next_turn(self._render_preview)  # the scene's set-up was this turn's share
+
+    def _on_preview_frame(self, payload: object) -> None:
+        key, frame = signal_value(payload, tuple)
+        scene = self.scene
+        if self._gone() or scene is None or self._preview_drawn:
+            return
+        if scene.preview and key == self._frame_key(scene):
+            scene.show_frame(frame)
+            self._window.Render()
+            self._preview_shown()
+        else:  # the view changed meanwhile (preset, size, camera): its own render shows it
+            self._render_preview()
+
+    def _on_preview_failed(self, _message: str) -> None:
+        if not self._gone() and not self._preview_drawn:
+            self._render_preview()
 
     def _render_preview(self) -> None:
         if self._gone() or self.scene is None:
             return
-        scene = self.scene
         self.render_now()
+        self._preview_shown()
+
+    def _preview_shown(self) -> None:
+        scene = self.scene
+        if scene is None:
+            return
         self.status.setText(f"{scene.mapper_kind.upper()} ray casting on {self._gl or 'unknown OpenGL'}; preview, "
                             "preparing the full volume…")
         self.frame_shown.emit("preview")

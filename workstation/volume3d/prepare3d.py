@@ -29,6 +29,8 @@ from workstation.volume3d.image_data import to_vtk_image
 from workstation.volume3d.presets import VrPreset
 from workstation.volume3d.rendering import OPENGL_SET_UP, WindowMaker, offscreen_window
 from workstation.volume3d.scene3d import (
+    INTERACTIVE_IMAGE_SAMPLE,
+    INTERACTIVE_SAMPLE_FACTOR,
     MAX_3D_VOXELS,
     VolumeMapper,
     new_mapper,
@@ -188,9 +190,29 @@ def _compute_gradients_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMa
     actor.SetMapper(None)  # type: ignore[arg-type]  # VTK takes None (no mapper); its stubs do not say so
 
 
+def render_preview(preview: Volume, preset: VrPreset, request: FrameRequest, render_in: WindowMaker) -> np.ndarray:
+    """Run in a worker: the view's quick first frame of ``preview`` (see :func:`preview_volume`) for ``request``.
+
+    As the view's own preview render draws it (CPU ray casting, no shading or gradient
+    opacity, coarse rays), in a window of this thread made by ``render_in``; (height,
+    width, 3) uint8, top row first.
+    """
+    mapper = new_mapper("cpu", to_vtk_image(preview))
+    if not isinstance(mapper, vtkFixedPointVolumeRayCastMapper):  # new_mapper("cpu") makes one
+        raise TypeError(type(mapper).__name__)
+    frame = _render_here(preview, mapper, preset, request, render_in, quick=True)
+    if frame is None:  # a request always gets its frame
+        raise RuntimeError("no preview frame")
+    return frame
+
+
 def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, preset: VrPreset,
-                 request: FrameRequest | None, make_window: WindowMaker) -> np.ndarray | None:
-    """Render ``mapper`` once in a window of this thread (VTK lets other threads run meanwhile)."""
+                 request: FrameRequest | None, make_window: WindowMaker, quick: bool = False) -> np.ndarray | None:
+    """Render ``mapper`` once in a window of this thread (VTK lets other threads run meanwhile).
+
+    ``quick``: as :meth:`VolumeScene.set_preview` and ``set_interactive`` draw (no shading or
+    gradient opacity, rays and samples further apart).
+    """
     from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPlaneCollection
     from vtkmodules.vtkRenderingCore import vtkRenderer, vtkVolume, vtkVolumeProperty
 
@@ -206,10 +228,10 @@ def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, prese
     actor.SetUserMatrix(vtk_matrix(volume_matrix(volume)))
     renderer = vtkRenderer()
     renderer.AddVolume(actor)
-    spacing = float(min(volume.spacing))
+    spacing = float(min(volume.spacing)) * (INTERACTIVE_SAMPLE_FACTOR if quick else 1.0)
     mapper.SetSampleDistance(spacing)
     mapper.SetInteractiveSampleDistance(spacing)
-    mapper.SetImageSampleDistance(1.0)
+    mapper.SetImageSampleDistance(INTERACTIVE_IMAGE_SAMPLE if quick else 1.0)
     if request is None:
         prop.ShadeOn()  # gradients are computed only when shading (or gradient opacity) needs them
         mapper.SetBlendModeToComposite()
@@ -218,8 +240,10 @@ def _render_here(volume: Volume, mapper: vtkFixedPointVolumeRayCastMapper, prese
     else:
         {"composite": mapper.SetBlendModeToComposite, "mip": mapper.SetBlendModeToMaximumIntensity,
          "minip": mapper.SetBlendModeToMinimumIntensity}[request.blend]()
-        if request.blend != "composite":
+        if request.blend != "composite" or quick:
             prop.ShadeOff()
+        if quick:
+            prop.SetDisableGradientOpacity(True)
         planes = vtkPlaneCollection()
         for origin, normal in request.clipping:
             plane = vtkPlane()
