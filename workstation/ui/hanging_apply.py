@@ -158,13 +158,16 @@ class HangingController(QObject):
 
     def _refresh_toolbar(self) -> None:
         self.chooser.blockSignals(True)
-        self.chooser.clear()
         plan = self.plan
+        items = [] if plan is None else [
+            (f"{c.name} ({c.score:g})" + (" — default" if c.default else ""), c.protocol_id)
+            for c in plan.candidates if c.protocol_id == plan.protocol_id or c.accepted or c.default]
+        shown = [(self.chooser.itemText(i), combo_value(self.chooser, str, i)) for i in range(self.chooser.count())]
+        if items != shown:  # the same choices as before (the same study again, a stage change): kept as they are
+            self.chooser.clear()
+            for text, protocol_id in items:
+                self.chooser.addItem(text, protocol_id)
         if plan is not None:
-            for c in plan.candidates:
-                if c.protocol_id == plan.protocol_id or c.accepted or c.default:
-                    text = f"{c.name} ({c.score:g})" + (" — default" if c.default else "")
-                    self.chooser.addItem(text, c.protocol_id)
             self.chooser.setCurrentIndex(max(self.chooser.findData(plan.protocol_id), 0))
             stage = plan.stages[self.stage]
             self.stage_label.setText(f" {stage.name} ({self.stage + 1}/{len(plan.stages)}) ")
