@@ -29,8 +29,9 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 log = logging.getLogger(__name__)
 
-#: Work waiting for the first image runs after this long even when no image gets painted (an empty study).
-AFTER_IMAGES_FALLBACK_MS = 1500
+#: Work waiting for the first image runs after this long even when no image gets painted (an empty study, the
+#: study already open activated again).
+AFTER_IMAGES_FALLBACK_MS = 500
 #: Text an overlay shows, so its glyphs are drawn before the first study needs them.
 _OVERLAY_TEXT = (
     "0123456789 .,:;-+/()%[]<>=#", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz",
