@@ -73,3 +73,14 @@ def test_a_study_opened_before_the_last_ones_form_was_shown_shows_only_its_own(q
     assert panel.template_combo.currentData() == panel.editor.content.template_id != "ct_chest"
     qtbot.wait(200)  # the CT's turn, if it came, changed nothing
     assert panel.editor.study_uid == demo.uids["mr-brain-2024"] and not panel.pending
+
+
+def test_the_open_study_activated_again_gets_its_form_back(qtbot, window, demo):  # noqa: F811
+    panel = window.report_panel
+    uid = demo.uids["ct-chest-2024"]
+    _open_from_list(qtbot, window, uid)
+    qtbot.waitUntil(lambda: not panel.pending, timeout=WAIT_MS)
+    _open_from_list(qtbot, window, uid)  # no new image to paint: the form comes back all the same
+    qtbot.waitUntil(lambda: not panel.pending, timeout=WAIT_MS)
+    assert panel.editor.study_uid == uid and panel.form.isVisible() and panel.sign_button.isEnabled()
+    assert panel.form.line_edit("comparison_date").text()  # still filled from the prior
