@@ -16,6 +16,8 @@ from workstation.cli.common import CliError, Context, Subparsers, print_json
 from workstation.config import ConfigError, Node
 
 if TYPE_CHECKING:  # pynetdicom and the SCP are loaded by the commands that need them (start-up is mostly imports)
+    from workstation.net.patient_root_find import PatientRootStudies
+    from workstation.net.query_match import FilteredAnswers
     from workstation.net.retrieve import RetrieveProgress
     from workstation.net.storage_scp import Received
 
@@ -132,14 +134,20 @@ def query(args: argparse.Namespace, ctx: Context) -> int:
     columns = _COLUMNS[level]
     rows = []
     audit.queried(node, level, keys)
+    results: FilteredAnswers | PatientRootStudies
     try:
         if node.retrieve == "dicomweb" and node.url:
             from workstation.net.dicomweb import qido
 
             from workstation.net.find import build_identifier
-            from workstation.net.query_match import FilteredAnswers
+            from workstation.net.query_match import FilteredAnswers as Filtered
 
-            results = FilteredAnswers(iter(qido(node, level, keys)), build_identifier(level, keys))
+            results = Filtered(iter(qido(node, level, keys)), build_identifier(level, keys))
+        elif level == "STUDY":
+            from workstation.net.patient_root_find import find_studies
+
+            # A Patient Root node is asked for the patients first, then each one's studies.
+            results = find_studies(node, ctx.settings.ae_title, keys)
         else:
             from workstation.net.find import find
 

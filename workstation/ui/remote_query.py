@@ -86,10 +86,14 @@ def stream_studies(node, ae_title: str, flt: StudyFilter,
     """Yield each distinct study matching ``flt`` as the archive's answer arrives.
 
     A study answered twice (archives that answer once per instance) is yielded
-    once.  Closing the iterator early, or ``cancel`` returning True, ends the
-    C-FIND with a C-CANCEL.  Answers that do not match the filter (an archive
-    ignoring a key) are left out; ``notes``, when given, receives the one
-    sentence that says so.
+    once.  On a Patient Root node the patients matching the patient keys are
+    found first and their studies asked one patient at a time
+    (:mod:`workstation.net.patient_root_find`); each row carries its
+    patient's name, ID, birth date and sex.  Closing the iterator early, or
+    ``cancel`` returning True, ends the C-FIND with a C-CANCEL.  Answers that
+    do not match the filter (an archive ignoring a key) are left out;
+    ``notes``, when given, receives the one sentence that says so, and that
+    only the first patients were followed when more matched.
 
     Raises
     ------
@@ -109,9 +113,10 @@ def stream_studies(node, ae_title: str, flt: StudyFilter,
 
         answers = FilteredAnswers(iter(qido(node, "STUDY", keys)), build_identifier("STUDY", keys))
     else:
-        from workstation.net.find import find
+        from workstation.net.patient_root_find import find_studies
 
-        answers = find(node, ae_title, "STUDY", keys, cancel)
+        # A Patient Root node is asked for the patients first, then each one's studies.
+        answers = find_studies(node, ae_title, keys, cancel)
     seen: set[str] = set()
     for ds in answers:
         row = remote_study(ds)
@@ -145,9 +150,9 @@ def search_studies(node, ae_title: str, flt: StudyFilter, cancel: Callable[[], b
 
         answers = qido(node, "STUDY", keys)
     else:
-        from workstation.net.find import find
+        from workstation.net.patient_root_find import find_studies
 
-        answers = find(node, ae_title, "STUDY", keys, cancel)
+        answers = find_studies(node, ae_title, keys, cancel)
     rows = []
     for ds in answers:
         rows.append(remote_study(ds))
