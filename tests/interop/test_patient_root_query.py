@@ -206,3 +206,34 @@ def test_cli_query_on_a_patient_root_node(lightbox_cmd, lightbox_home, dcmqrscp_
     shown = run("query", "PR", "--patient-name", "Wang*")
     assert shown.stdout.count("Wang^XiaoDong=王^小東") == 2
     assert "王小東-0001" in shown.stdout
+
+
+@pytest.mark.parametrize("archive", ARCHIVES)
+def test_opening_a_worklist_study_retrieves_it_with_its_patient_id(request, home, cache, studies, archive):
+    """A worklist row of a study on a strict Patient Root archive, not cached, opens (its Patient ID goes along)."""
+    from workstation.config import Settings
+    from workstation.worklist.build import RemoteStudy as ListedStudy
+    from workstation.worklist.build import build_worklist
+    from workstation.worklist.opening import OpenRefused, open_item
+
+    arc = request.getfixturevalue(archive)
+    node = arc.node("pr", query_model="patient", retrieve="get")
+    settings = Settings(nodes=[node])
+    study = studies["russ"]
+
+    def item(patient_id: str):
+        listed = ListedStudy(node="pr", study_uid=study.study_uid, patient_id=patient_id, patient_name=study.name)
+        return build_worklist([], [listed], [])[0]
+
+    # Nothing remembered from a query (another process listed it): without the Patient ID the archive will not say.
+    if archive == "patroot":
+        with pytest.raises(OpenRefused, match="Patient ID"):
+            open_item(item(""), settings, home, cache, hang=False)
+        arc.forget_requests()
+    opened = open_item(item(study.patient_id), settings, home, cache, hang=False)
+    assert opened.retrieved == study.count
+    held = cache.study(study.study_uid)
+    assert held is not None and held.patient_id == study.patient_id and held.patient_name == study.name
+    if isinstance(arc, PeerProcess):
+        asked = arc.requests()
+        assert asked and all(r["answer"] == "ok" and r["patient_id"] for r in asked), asked

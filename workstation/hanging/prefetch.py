@@ -340,7 +340,9 @@ def prefetch_day(node: Node, settings: Settings, home: Home, cache: StudyCache, 
     for uid, ds in sorted(studies.items(), key=lambda kv: _text(kv[1], "StudyTime")):
         if not uid or (cancel is not None and cancel()):
             continue
-        report = retrieve(node, settings, home, cache, uid, method=method, cancel=cancel)
+        # The day's query gave the study's Patient ID: a Patient Root archive needs it with the retrieve.
+        report = retrieve(node, settings, home, cache, uid, method=method, cancel=cancel,
+                          patient_id=_text(ds, "PatientID") or None)
         entry: dict[str, Any] = {"study_uid": uid, "study_date": _text(ds, "StudyDate"),
                                  "description": _text(ds, "StudyDescription"), "retrieve": report.summary(),
                                  "ok": report.ok, "priors": []}

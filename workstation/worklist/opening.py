@@ -71,8 +71,10 @@ def ensure_local(item: WorklistItem, settings: Settings, home: Home, cache: Stud
     except ConfigError as exc:
         raise OpenRefused(str(exc)) from None
     try:
+        # The item's Patient ID (the archive's answer, else the order's): a Patient Root archive needs it.
         report: RetrieveReport = audit.retrieved(
-            node, cache, retrieve(node, settings, home, cache, item.study_uid, progress=progress, cancel=cancel))
+            node, cache, retrieve(node, settings, home, cache, item.study_uid, progress=progress, cancel=cancel,
+                                  patient_id=item.patient_id or None))
     except NetworkError as exc:
         raise OpenRefused(f"cannot retrieve the study from {node.name}: {exc}") from None
     if cache.study(item.study_uid) is None:
