@@ -9,11 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, JPEGBaseline8Bit
 
 from tests.factories import ct_dataset, uid
 from workstation.dicom import header, pixel_extent
 from workstation.dicom.header import TAIL_BYTES, deflated_too_large, parse_header, pixel_data_truncation
+
+pytestmark = pytest.mark.timeout(60)  # a loop that never ends fails here instead of holding the run
 
 
 def _ct(tmp_path: Path, name: str = "ct.dcm", **kw) -> Path:
@@ -76,3 +79,19 @@ def test_a_deflated_data_set_past_the_ceiling_is_refused_without_inflating_it_wh
     assert deflated_too_large(stream, 1 << 20) == "the deflated data set inflates to more than 1 MiB; refused"
     assert stream.tell() == 0  # left where it was
     assert deflated_too_large(io.BytesIO(_ct(tmp_path).read_bytes()), 1) is None  # not deflated: not its business
+
+
+def test_bytes_after_the_deflate_stream_end_the_check(tmp_path):
+    """pydicom pads a deflated data set to an even length: the pad byte after the stream's end is left alone (the
+    check asked zlib to inflate it again and again, for ever, whenever the data set inflated past 1 MiB and stayed
+    under the limit: about every other deflated file of that size hung its import)."""
+    ds = ct_dataset(study_uid=uid(), series_uid=uid(), patient_name="Ωμέγα^Ελένη", size=1024, fill=7)
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    path = tmp_path / "deflated.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    for trailing in (b"\x00", b"\x00\x00\x00"):  # one or more bytes after the stream, whatever pydicom wrote
+        stream = io.BytesIO(path.read_bytes() + trailing)
+        assert deflated_too_large(stream, 4 << 20) is None  # 2 MiB of pixels
+        assert deflated_too_large(stream, 1 << 20) == "the deflated data set inflates to more than 1 MiB; refused"
+        _ds, rec = parse_header(stream.getvalue())  # and the import reads it
+        assert rec.patient_name == "Ωμέγα^Ελένη" and rec.transfer_syntax_uid == DeflatedExplicitVRLittleEndian

@@ -130,13 +130,15 @@ def deflated_too_large(stream: BinaryIO, limit: int) -> str | None:
             return None
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         total = 0
-        while True:
+        # Until the deflate stream ends: the bytes after it (the even-length pad byte, trailing junk) are
+        # never inflated, and asking zlib to inflate them again and again would loop for ever.
+        while not inflater.eof:
             chunk = stream.read(1 << 16)
             if not chunk:
                 break
             data = inflater.decompress(chunk, 1 << 20)
             total += len(data)
-            while inflater.unconsumed_tail and total <= limit:
+            while inflater.unconsumed_tail and not inflater.eof and total <= limit:
                 data = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
                 total += len(data)
             if total > limit:
