@@ -194,8 +194,9 @@ class MprView(QWidget):
         self._queue(*self._refine_steps())
 
     def _draw_steps(self, name: str) -> list:
-        # The interactor's initialisation renders the window once (no scene yet), then the plane is drawn.
-        return [self.vtk_widgets[name].Initialize, lambda: self._first_draw(name)]
+        # The interactor's initialisation renders the window once (no scene yet); then the plane is
+        # resliced, and drawn in the next turn.
+        return [self.vtk_widgets[name].Initialize, lambda: self._first_reslice(name), lambda: self._first_draw(name)]
 
     def _refine_steps(self) -> list:
         # Drawn first with linear interpolation (half the time of cubic); cubic once all are up.
@@ -225,17 +226,19 @@ class MprView(QWidget):
             self._stepping = True
             next_turn(self._next_step)
 
-    def _first_draw(self, name: str) -> None:
+    def _first_reslice(self, name: str) -> None:
         window = self.vtk_widgets[name].GetRenderWindow()
         window.AddRenderer(self.controller.scenes[name].renderer)
         interacting, self.controller.interacting = self.controller.interacting, True
         try:
-            self.controller.refresh([name])  # not rendered yet: fitted first, then drawn once
+            self.controller.refresh([name])  # not rendered yet: fitted first (which reslices), then drawn once
         finally:
             self.controller.interacting = interacting
-        self._drawn.add(name)
         self.controller.scenes[name].fit()
-        window.Render()
+
+    def _first_draw(self, name: str) -> None:
+        self._drawn.add(name)
+        self.vtk_widgets[name].GetRenderWindow().Render()
 
     def _refine(self, name: str) -> None:
         if not self.controller.interacting:

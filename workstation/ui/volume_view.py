@@ -44,7 +44,7 @@ from workstation.volume3d.rendering import (
     worker_window_maker,
     write_png,
 )
-from workstation.volume3d.scene3d import VolumeScene
+from workstation.volume3d.scene3d import VolumeScene, warm_up_renderer
 
 BLENDS = ("composite", "mip", "minip")
 
@@ -178,7 +178,8 @@ class VolumeView(QWidget):
             self._first_frame = BackgroundTask(self, "volume3d-window", poll_ms=5)
             self._first_frame.finished.connect(self._on_first_frame)
             self._first_frame.failed.connect(self._on_first_frame)  # then made here
-            self._first_frame.start(first_frames([self._window]))
+            kind = "gpu" if self._mapper_setting == "gpu" else "cpu"  # "auto" picks the CPU caster on X's rasteriser
+            self._first_frame.start(first_frames([self._window], lambda _i: warm_up_renderer(kind)))
             return
         self._window.Initialize()
         next_turn(self._first_render)
@@ -218,6 +219,10 @@ class VolumeView(QWidget):
         next_turn(self._render_preview)  # the scene's set-up was this turn's share
 
     def _on_preview_frame(self, payload: object) -> None:
+        # Shown in a turn of its own: other timers due with this delivery do not add to its time.
+        next_turn(lambda: self._show_preview_frame(payload))
+
+    def _show_preview_frame(self, payload: object) -> None:
         key, frame = signal_value(payload, tuple)
         scene = self.scene
         if self._gone() or scene is None or self._preview_drawn:
@@ -296,8 +301,12 @@ class VolumeView(QWidget):
         return getattr(self, "_closed", False) or not shiboken6.isValid(self)
 
     def _on_prepared(self, payload: object) -> None:
+        # Adopted in a turn of its own: other timers due with this delivery do not add to its time.
+        next_turn(lambda: self._adopt_prepared(payload))
+
+    def _adopt_prepared(self, payload: object) -> None:
         prepared = optional(payload, Prepared)  # None: cancelled
-        if prepared is None or self.scene is None or getattr(self, "_closed", False):
+        if prepared is None or self._gone() or self.scene is None:
             return
         if not self._preview_drawn:
             self._early_prepared = prepared  # shown after the preview, in its turn

@@ -140,28 +140,42 @@ class VolumeWorkspace(QWidget):
         sx, sy, sz = volume.spacing
         self.message.setText(f"{x} x {y} x {z}, {sx:.2f} x {sy:.2f} x {sz:.2f} mm" + (f" — {notes}" if notes else ""))
         self.mpr = MprView(volume, default_window(volume), self)
-        self.view3d = VolumeView(volume, self._mapper_setting, self)
-        self.mpr.grid.addWidget(self.view3d, 1, 1)
+        # The 3D view is made in a turn of its own (its controls and VTK widget: tens of milliseconds);
+        # a black placeholder holds its cell so that the MPR views keep their size when it comes.
+        placeholder = QWidget(self.mpr)
+        placeholder.setStyleSheet("background-color: #000000;")
+        self.mpr.grid.addWidget(placeholder, 1, 1)
         # The 3D cut plane follows the coronal MPR plane (crosshair centre and rotation).
         self.mpr.planes_changed.connect(self._follow_coronal)
         self.mpr.planes_changed.connect(self.planes_changed)
         self.segment_actors = None
-        self.view3d.frame_shown.connect(self._add_segment_surfaces)
         self.body.addWidget(self.mpr, 1)
         self.mpr.show()
-        # Each view comes up in steps of its own event-loop turns; making the widgets was this turn's share.
-        mpr, view3d = self.mpr, self.view3d
+        # Each view comes up in steps of its own event-loop turns; making the MPR widget was this turn's share.
+        mpr = self.mpr
+
         def start_mpr() -> None:
             if shiboken6.isValid(mpr) and self.mpr is mpr:  # not replaced, closed or deleted meanwhile
                 mpr.start()
 
-        def start_3d() -> None:
+        def make_3d() -> None:
+            if not shiboken6.isValid(mpr) or self.mpr is not mpr:
+                return
+            view3d = self.view3d = VolumeView(volume, self._mapper_setting, mpr)
+            view3d.frame_shown.connect(self._add_segment_surfaces)
+            mpr.grid.replaceWidget(placeholder, view3d)
+            placeholder.hide()
+            placeholder.deleteLater()
+            view3d.show()
+            next_turn(lambda: start_3d(view3d))
+
+        def start_3d(view3d: VolumeView) -> None:
             if shiboken6.isValid(view3d) and self.view3d is view3d:
                 view3d.start()
                 self.volume_ready.emit(volume)  # the views are set going (a small volume's 3D is drawn)
 
         next_turn(start_mpr)
-        next_turn(start_3d)
+        next_turn(make_3d)
 
     def _add_segment_surfaces(self, _kind: str) -> None:
         """The study's segmentations of this series as coloured surfaces in 3D (once per volume)."""

@@ -397,3 +397,21 @@ class VolumeScene:
 
         style.AddObserver(vtkCommand.StartInteractionEvent, start)
         style.AddObserver(vtkCommand.EndInteractionEvent, end)
+
+
+def warm_up_renderer(mapper: str = "cpu") -> vtkRenderer:
+    """A throwaway 3D scene of a tiny volume, to render once in a new window (see ``mpr_scene.warm_up_renderer``).
+
+    It holds what the view draws: the ray caster's image, a frame shown as the background
+    texture (:meth:`VolumeScene.show_frame`) and the orientation cube, so that their
+    shaders are compiled before the view's first frame.  Remove it from the window before
+    the view's scene joins.
+    """
+    tiny = Volume(array=np.zeros((4, 4, 4), np.int16), origin=np.zeros(3), spacing=np.ones(3),
+                  direction=np.eye(3), rescaled=True, modality="CT")
+    scene = VolumeScene(tiny, mapper=mapper)
+    scene.show_frame(np.zeros((2, 2, 3), np.uint8))
+    scene.actor.SetVisibility(True)  # the ray caster's image too, over the background
+    scene.renderer.AddActor(scene.cube)
+    scene.view()
+    return scene.renderer
