@@ -75,6 +75,7 @@ class SiteLoginPage(QWidget):
         # The trial bind runs on a worker (a frozen directory must not freeze the settings); its answer is
         # looked for on this timer, and the button cancels it meanwhile.
         self.attempt: LoginAttempt | None = None
+        self._timeout_s = SiteLoginSettings().timeout_s
         self._poll = QTimer(self)
         self._poll.setInterval(30)
         self._poll.timeout.connect(self._show_attempt)
@@ -113,6 +114,7 @@ class SiteLoginPage(QWidget):
         self.start_tls.setChecked(cfg.start_tls)
         self.ca_file.setText(cfg.ca_file)
         self.display_attribute.setText(cfg.display_name_attribute)
+        self._timeout_s = cfg.timeout_s  # not on the page: kept as the file has it when the page is saved
 
     def shown(self) -> SiteLoginSettings:
         """The settings as typed (unchecked)."""
@@ -122,7 +124,8 @@ class SiteLoginPage(QWidget):
             search_filter=self.search_filter.text().strip() or DEFAULT_FILTER,
             search_bind_dn=self.search_dn.text().strip(), search_bind_password=self.search_password.text(),
             start_tls=self.start_tls.isChecked(), ca_file=self.ca_file.text().strip(),
-            display_name_attribute=self.display_attribute.text().strip() or "displayName")
+            display_name_attribute=self.display_attribute.text().strip() or "displayName",
+            timeout_s=self._timeout_s)
 
     def checked(self) -> SiteLoginSettings:
         """The settings shown, checked (ConfigError with the reason); an empty server is no site login."""
