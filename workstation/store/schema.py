@@ -290,5 +290,14 @@ ALTER TABLE reading_claims ADD COLUMN status TEXT NOT NULL DEFAULT 'in progress'
 ALTER TABLE reading_claims ADD COLUMN source TEXT NOT NULL DEFAULT 'local';
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
+# Version 7: a merge is looked up by the Patient ID it moved studies away from
+# (every study arriving under a merged-away ID asks, see store/merges.py); without
+# this index each ask scanned every recorded change.  Opening a study asks its
+# recorded changes by Study UID (worklist/patients.recorded_identity), indexed too.
+_V7 = """
+CREATE INDEX patient_changes_old_value ON patient_changes(old_value, field, action);
+CREATE INDEX patient_changes_study ON patient_changes(study_uid);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 SCHEMA_VERSION = len(MIGRATIONS)
