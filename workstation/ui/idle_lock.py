@@ -18,7 +18,7 @@ from workstation.audit.site_login import LoginError, SiteLoginSettings, authenti
 
 log = logging.getLogger(__name__)
 
-LOCKED_TITLE = "Lightbox — locked"
+LOCKED_TITLE = "Locked"  # Qt adds " — Lightbox", the application's display name
 _ACTIVITY = {QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel,
              QEvent.Type.TouchBegin}
 _KEYS = {QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride, QEvent.Type.Shortcut}

@@ -42,7 +42,7 @@ class LoginDialog(QDialog):
                  login: str = "", deadline: float = 16.0) -> None:
         super().__init__(parent)
         self.setObjectName("siteLoginDialog")
-        self.setWindowTitle("Lightbox — log in")
+        self.setWindowTitle("Log in")
         self.check = check
         self.deadline = deadline
         self.user: SiteUser | None = None

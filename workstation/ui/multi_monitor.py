@@ -50,7 +50,7 @@ class StageWindow(QWidget):
         from workstation.ui.hanging_apply import HangingController
         from workstation.ui.viewer.viewer import ViewerWidget
 
-        self.setWindowTitle("Lightbox — second monitor")
+        self.setWindowTitle("Second monitor")
         self.viewer = ViewerWidget(cache)
         self.hanging = HangingController(self.viewer, home, auto=False)
         from workstation.ui.volume_cells import VolumeCells

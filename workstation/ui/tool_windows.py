@@ -83,7 +83,7 @@ class ToolWindows(QMainWindow):
 
         window = CprWindow(signal_value(payload, Volume))
         window.setWindowFlag(Qt.WindowType.Window, True)
-        window.setWindowTitle(f"{WINDOW_TITLE} — Curved MPR")
+        window.setWindowTitle("Curved MPR")  # Qt adds " — Lightbox" (the display name)
         self._fit_on_screen(window, 1300, 850)
         self.cpr_windows = [w for w in getattr(self, "cpr_windows", []) if w.isVisible()] + [window]
         window.show()
@@ -99,7 +99,7 @@ class ToolWindows(QMainWindow):
         from workstation.ui.clinical.fusion_window import FusionWindow
 
         window = signal_value(payload, FusionWindow)
-        window.setWindowTitle(f"{WINDOW_TITLE} — PET/CT fusion")
+        window.setWindowTitle("PET/CT fusion")
         self._fit_on_screen(window, 1200, 900)
         self.fusion_windows = [w for w in getattr(self, "fusion_windows", []) if w.isVisible()] + [window]
         window.show()
@@ -123,7 +123,7 @@ class ToolWindows(QMainWindow):
         workspace = VolumeWorkspace(cache, lambda: StudyCache(cache.index_file, cache.cache_dir), uid, mapper)
         workspace.setWindowFlag(Qt.WindowType.Window, True)
         workspace.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        workspace.setWindowTitle(f"{WINDOW_TITLE} — MPR and 3D")
+        workspace.setWindowTitle("MPR and 3D")
         # As large as it needs on a big monitor, never larger than the screen the main window is on.
         screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
         workspace.resize(min(1400, int(screen.width() * 0.96)), min(950, int(screen.height() * 0.94)))
