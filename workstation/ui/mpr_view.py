@@ -25,7 +25,7 @@ from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from workstation.ui.turns import next_turn
 from workstation.ui.background import BackgroundTask
 from workstation.ui.qvariant import signal_value
-from workstation.ui.volume_vtk import first_frame_off_thread, first_frames, make_vtk_widget
+from workstation.ui.volume_vtk import first_frame_off_thread, first_frames, make_vtk_widget, set_up_here
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
 from workstation.model.volume import Volume
@@ -190,8 +190,13 @@ class MprView(QWidget):
                                                   lambda i: warm_up_renderer(planes[i])))
             return
         for name in self.planes:
-            self._queue(self.vtk_widgets[name].GetRenderWindow().Initialize, *self._draw_steps(name))
+            self._queue(self._set_up_step(name), *self._draw_steps(name))
         self._queue(*self._refine_steps())
+
+    def _set_up_step(self, name: str):
+        # The window's OpenGL context, made here under the lock the 3D view's workers take for theirs.
+        window = self.vtk_widgets[name].GetRenderWindow()
+        return lambda: set_up_here(window.Initialize)
 
     def _draw_steps(self, name: str) -> list:
         # The interactor's initialisation renders the window once (no scene yet); then the plane is
@@ -217,7 +222,7 @@ class MprView(QWidget):
             return
         for name in self.planes:
             if name not in self._ready:
-                self._queue(self.vtk_widgets[name].GetRenderWindow().Initialize, *self._draw_steps(name))
+                self._queue(self._set_up_step(name), *self._draw_steps(name))
         self._queue(*self._refine_steps())
 
     def _queue(self, *steps) -> None:

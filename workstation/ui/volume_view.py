@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.ui.turns import next_turn
-from workstation.ui.volume_vtk import first_frame_off_thread, first_frames, make_vtk_widget
+from workstation.ui.volume_vtk import first_frame_off_thread, first_frames, make_vtk_widget, set_up_here
 
 from workstation.model.volume import Volume
 from workstation.ui.background import BackgroundTask
@@ -159,7 +159,8 @@ class VolumeView(QWidget):
 
     def _set_up(self, volume: Volume, initialized: bool = False) -> None:
         if not initialized:
-            self.vtk_widget.Initialize()  # the interactor's: renders the window once (OpenGL is known then)
+            # The interactor's: renders the window once (OpenGL is known then).
+            set_up_here(self.vtk_widget.Initialize)
         self._gl = renderer_string(self._window)
         mapper = choose_mapper(self._gl, self._mapper_setting)
         self.scene = VolumeScene(volume, mapper=mapper)
@@ -181,7 +182,7 @@ class VolumeView(QWidget):
             kind = "gpu" if self._mapper_setting == "gpu" else "cpu"  # "auto" picks the CPU caster on X's rasteriser
             self._first_frame.start(first_frames([self._window], lambda _i: warm_up_renderer(kind)))
             return
-        self._window.Initialize()
+        set_up_here(self._window.Initialize)
         next_turn(self._first_render)
 
     def _on_first_frame(self, _payload: object) -> None:

@@ -30,6 +30,20 @@ def make_vtk_widget(parent=None) -> QVTKRenderWindowInteractor:
     return QVTKRenderWindowInteractor(parent)
 
 
+def set_up_here(initialize: Callable[[], object]) -> None:
+    """Run a window's OpenGL set-up (``Initialize``, or a first render) on this thread, under the lock.
+
+    Worker threads make their windows' contexts under
+    :data:`~workstation.volume3d.rendering.OPENGL_SET_UP` (VTK then fills process-wide tables
+    of OpenGL functions and sets Xlib's error handler); a context made on the GUI thread at
+    the same time would race them, so it takes the same lock.  The wait is at most one
+    worker's set-up (a few milliseconds in an OSMesa window; on an X display the views'
+    windows are set up by :func:`first_frames` instead).
+    """
+    with OPENGL_SET_UP:
+        initialize()
+
+
 def first_frame_off_thread(widget: QVTKRenderWindowInteractor) -> bool:
     """True where the widget's first frame is worth making on another thread: a GLX window (an X display).
 
