@@ -20,6 +20,7 @@ from pydicom.uid import generate_uid
 from workstation.dicom.charset import highdicom_ready
 from workstation.imaging.frames import number_of_frames
 from workstation.imaging.patient_module import copy_patient_module
+from workstation.store.merges import ShownPatient
 
 __all__ = [
     "KeyImageMarks",
@@ -138,6 +139,7 @@ def build_key_object_selection(
     instance_number: int = 1,
     sop_instance_uid: str | None = None,
     institution_name: str | None = None,
+    shown: ShownPatient | None = None,
 ) -> Dataset:
     """Build a Key Object Selection document titled "Of Interest".
 
@@ -155,6 +157,10 @@ def build_key_object_selection(
         Identification of the new object (new UIDs when None).
     institution_name : str or None
         Institution Name of the equipment.
+    shown : ShownPatient, optional
+        The study's surviving patient when the RIS merged it
+        (:func:`workstation.store.merges.shown_patient`): written instead of
+        the merged-away identity the images carry.
 
     Returns
     -------
@@ -192,7 +198,7 @@ def build_key_object_selection(
         institution_name=institution_name,
     )
     # highdicom leaves out the Issuer of Patient ID (and the other identifiers): repeat the images' module.
-    copy_patient_module(document, images[0])
+    copy_patient_module(document, images[0], shown)
     if frames:
         # Referenced Frame Number is only allowed for multi-frame images (PS3.3 C.17.3.2.3).
         multi_frame = {str(im.SOPInstanceUID) for im in images if number_of_frames(im) > 1}

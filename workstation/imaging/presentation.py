@@ -29,6 +29,7 @@ from workstation.dicom.charset import highdicom_ready
 from workstation.imaging.luts import Window
 from workstation.imaging.pipeline import FramePipeline
 from workstation.imaging.patient_module import copy_patient_module
+from workstation.store.merges import ShownPatient
 
 if TYPE_CHECKING:
     from highdicom import ModalityLUTTransformation
@@ -390,6 +391,7 @@ def build_gsps(
     instance_number: int = 1,
     sop_instance_uid: str | None = None,
     institution_name: str | None = None,
+    shown: ShownPatient | None = None,
 ) -> Dataset:
     """Build a Grayscale Softcopy Presentation State for ``images``.
 
@@ -408,6 +410,10 @@ def build_gsps(
         Identification of the new object (new UIDs when None).
     institution_name : str or None
         Institution Name of the equipment.
+    shown : ShownPatient, optional
+        The study's surviving patient when the RIS merged it
+        (:func:`workstation.store.merges.shown_patient`): written instead of
+        the merged-away identity the images carry.
 
     Returns
     -------
@@ -462,7 +468,7 @@ def build_gsps(
         voi_lut_transformations=[voi],
         presentation_lut_transformation=PresentationLUTTransformation(presentation_lut_shape=shape),
     )
-    copy_patient_module(gsps, first)  # issuer qualifiers and other IDs too, as the images carry them
+    copy_patient_module(gsps, first, shown)  # issuer qualifiers and other IDs too, as the images carry them
     _copy_modality_lut_sequence(first, gsps)
     _set_displayed_area(gsps, view.displayed_area or DisplayedArea.whole_image(first.Rows, first.Columns))
     _set_spatial_transformation(gsps, view)

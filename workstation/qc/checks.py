@@ -27,6 +27,7 @@ from workstation.qc.instances import QcError, read, require_study
 from workstation.qc.iod import iod_name, missing_attributes
 from workstation.qc.notes import rejected_sop_uids, rejection_note_uids
 from workstation.store.cache import StudyCache
+from workstation.store.merges import ShownPatient, shown_patient
 from workstation.store.queries import InstanceRow, SeriesRow
 
 PASS, WARN, FAIL, INFO = "pass", "warn", "fail", "info"
@@ -83,6 +84,7 @@ class StudyView:
     headers: dict[str, Dataset]  # SOP Instance UID -> header
     rejected: set[str]
     notes: set[str]
+    shown: ShownPatient | None = None  # the surviving patient when the RIS merged the study
 
 
 def load_study(cache: StudyCache, study_uid: str) -> StudyView:
@@ -100,7 +102,8 @@ def load_study(cache: StudyCache, study_uid: str) -> StudyView:
         for r in live:
             with contextlib.suppress(QcError):  # reported by the attribute check as unreadable
                 headers[r.sop_instance_uid] = read(cache, r, pixels=False)
-    return StudyView(study_uid, [s for s in series if s.series_uid in rows], rows, headers, rejected, notes)
+    return StudyView(study_uid, [s for s in series if s.series_uid in rows], rows, headers, rejected, notes,
+                     shown_patient(cache, study_uid))
 
 
 def _series_label(s: SeriesRow) -> str:
@@ -109,12 +112,13 @@ def _series_label(s: SeriesRow) -> str:
 
 
 def check_patient(view: StudyView) -> CheckItem:
-    """One patient and one order in the whole study."""
-    patients = Counter(
-        (str(ds.get("PatientID", "")), str(ds.get("IssuerOfPatientID", "")), str(ds.get("PatientName", "")),
-         str(ds.get("PatientBirthDate", "")), str(ds.get("PatientSex", "")))
-        for ds in view.headers.values() if str(ds.get("Modality", "")) != "KO"
-    )
+    """One patient and one order in the whole study.
+
+    Of a study the RIS merged, the images still carrying the merged-away
+    identity and the objects made since (naming the survivor) are one patient.
+    """
+    patients = Counter(_patient_of(ds, view.shown) for ds in view.headers.values()
+                       if str(ds.get("Modality", "")) != "KO")
     accessions = Counter(str(ds.get("AccessionNumber", "")) for ds in view.headers.values())
     details = [f"{n} instance(s): ID {p[0] or '(none)'}{' (' + p[1] + ')' if p[1] else ''}, {p[2] or '(no name)'}, "
                f"born {p[3] or '?'}, sex {p[4] or '?'}" for p, n in patients.most_common()]
@@ -126,6 +130,16 @@ def check_patient(view: StudyView) -> CheckItem:
         return CheckItem("patient", "Patient", WARN, "Instances carry different Accession Numbers",
                          details + [f"{n} instance(s): accession {a or '(none)'}" for a, n in accessions.most_common()])
     return CheckItem("patient", "Patient", PASS, "One patient, one accession number", details)
+
+
+def _patient_of(ds: Dataset, shown: ShownPatient | None) -> tuple[str, str, str, str, str]:
+    """(ID, issuer, name, birth date, sex) of an instance, the survivor's for a merged-away identity."""
+    birth, sex = str(ds.get("PatientBirthDate", "")), str(ds.get("PatientSex", ""))
+    if shown is not None and shown.carried_by(str(ds.get("PatientID", "")), str(ds.get("PatientName", ""))):
+        # As objects made from the study are written (patient_module.apply_shown_patient).
+        return shown.patient_id, shown.issuer, shown.name, shown.birth_date or birth, shown.sex or sex
+    return (str(ds.get("PatientID", "")), str(ds.get("IssuerOfPatientID", "")), str(ds.get("PatientName", "")),
+            birth, sex)
 
 
 def check_rejected(view: StudyView) -> CheckItem:

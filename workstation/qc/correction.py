@@ -21,7 +21,7 @@ from typing import Any
 from pydicom import config as pydicom_config
 from pydicom.datadict import dictionary_description, dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
-from pydicom.valuerep import validate_value
+from pydicom.valuerep import PersonName, validate_value
 
 from workstation.dicom.charset import UTF8, can_encode
 from workstation.dicom.uids import new_uid
@@ -40,8 +40,9 @@ from workstation.qc.instances import (
 )
 from workstation.qc.notes import rejected_sop_uids, rejection_note_uids
 from workstation.qc.rejection import reject_datasets
-from workstation.qc.study_index import adopt_study_attributes
+from workstation.qc.study_index import adopt_study_attributes, merged_patient_values
 from workstation.store.cache import StudyCache
+from workstation.store.merges import shown_patient
 
 log = logging.getLogger(__name__)
 
@@ -227,17 +228,24 @@ def plan_correction(
     if not live:
         raise QcError(f"study {study_uid} has no instance that is not rejected")
     old: dict[str, dict[str, int]] = {k: {} for k in values}
+    new_of = dict(values)
     to_utf8 = 0
+    shown = shown_patient(cache, study_uid)  # a merged study's copies name the survivor, as its other objects do
     for row in live:
         ds = read(cache, row, pixels=False)
         charset = ds.get("SpecificCharacterSet", "")
-        to_utf8 += any(not can_encode(v, charset) for v in values.values())
-        for keyword, new in values.items():
+        merged = {k: str(v) for k, v in merged_patient_values(shown, ds, values).items()
+                  if isinstance(v, (str, PersonName))}  # what the plan lists: text values, not sequences
+        wanted = {**merged, **values}
+        to_utf8 += any(not can_encode(v, charset) for v in wanted.values())
+        for keyword, new in wanted.items():
             current = _text(ds, keyword)
             if current != new or keyword not in ds:
-                old[keyword][current] = old[keyword].get(current, 0) + 1
+                counts = old.setdefault(keyword, {})
+                counts[current] = counts.get(current, 0) + 1
+                new_of.setdefault(keyword, new)
     changes = [
-        AttributeChange(k, dictionary_description(_tag(k)), tuple(sorted(counts)), values[k], sum(counts.values()))
+        AttributeChange(k, dictionary_description(_tag(k)), tuple(sorted(counts)), new_of[k], sum(counts.values()))
         for k, counts in old.items() if counts
     ]
     if not changes:
@@ -272,12 +280,14 @@ def apply_correction(cache: StudyCache, plan: CorrectionPlan) -> QcOutcome:
         uid_map[plan.study_uid] = plan.new_study_uid
     outcome = QcOutcome()
     headers = []
+    shown = shown_patient(cache, plan.study_uid)
     for uid in plan.originals:
         row = cache.instance(uid)
         if row is None:
             raise QcError(f"instance {uid} left the cache since the correction was planned; plan again")
         original = read(cache, row)
-        values = {k: v for k, v in plan.values.items() if _text(original, k) != v or k not in original}
+        values: dict[str, Any] = merged_patient_values(shown, original, plan.values)
+        values.update({k: v for k, v in plan.values.items() if _text(original, k) != v or k not in original})
         spec = CopySpec(sop_map[uid], plan.series_map[row.series_uid],
                         plan.new_study_uid if plan.new_study_uid != plan.study_uid else "", values, uid_map)
         copy_ds = make_copy(original, spec, when=when, operator=plan.operator, source_of_previous_values=row.source_ae)

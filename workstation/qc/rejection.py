@@ -25,11 +25,13 @@ from pydicom.sr.coding import Code
 
 from workstation.dicom.charset import highdicom_ready
 from workstation.dicom.uids import new_uid
+from workstation.imaging.patient_module import apply_shown_patient
 from workstation.qc import state
 from workstation.qc.codes import DOCUMENT_TITLE_MODIFIER, REJECTION_CODE_KEYS, REJECTION_TITLES, quality_reason
 from workstation.qc.instances import Produced, QcError, operator_name, read, store
 from workstation.qc.notes import read_rejection_note, rejected_sop_uids, remember
 from workstation.store.cache import StudyCache
+from workstation.store.merges import ShownPatient, shown_patient
 from workstation.store.queries import InstanceRow
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ def build_rejection_note(
     operator: str = "",
     modifier: Code | None = None,
     series_number: int = 999,
+    shown: ShownPatient | None = None,
 ) -> Dataset:
     """A rejection note for instances of one study.
 
@@ -64,6 +67,9 @@ def build_rejection_note(
         "Rejected for Quality Reasons").
     series_number : int
         The note's Series Number.
+    shown : ShownPatient, optional
+        The study's surviving patient when the RIS merged it
+        (:func:`workstation.store.merges.shown_patient`): the note names it.
 
     Returns
     -------
@@ -109,6 +115,8 @@ def build_rejection_note(
     for keyword in _COPIED_FROM_ORIGINALS:
         if keyword in first and keyword not in note:
             note[keyword] = copy.deepcopy(first[keyword])
+    if shown is not None:
+        apply_shown_patient(note, shown)
     if modifier is not None:
         item = CodeContentItem(
             name=CodedConcept.from_code(DOCUMENT_TITLE_MODIFIER),
@@ -230,7 +238,8 @@ def reject_datasets(cache: StudyCache, originals: Sequence[Dataset], title: Code
     """Make, cache and take into account the rejection note for ``originals`` (one study)."""
     study_uid = str(originals[0].StudyInstanceUID)
     note = build_rejection_note(originals, title, description=description, operator=operator, modifier=modifier,
-                                series_number=next_series_number(cache, study_uid))
+                                series_number=next_series_number(cache, study_uid),
+                                shown=shown_patient(cache, study_uid))
     (produced,) = store(cache, [("note", note)])
     remember(cache, [produced])
     log.info("rejection note %s (%s) rejects %d instance(s) of study %s", produced.sop_instance_uid, title.value,

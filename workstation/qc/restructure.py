@@ -26,6 +26,8 @@ from workstation.model.stacks import ORIENTATION_TOLERANCE, POSITION_TOLERANCE, 
 from workstation.qc import state
 from workstation.qc.codes import DEFAULT_RESTRUCTURE_REJECTION, rejection_title
 from workstation.qc.copies import CopySpec, make_copy, modification_time
+from workstation.qc.study_index import merged_patient_values
+from workstation.store.merges import shown_patient
 from workstation.qc.instances import QcError, QcOutcome, header_only, operator_name, read, store
 from workstation.qc.notes import rejected_sop_uids
 from workstation.qc.rejection import next_series_number, reject_datasets
@@ -348,14 +350,15 @@ def apply_restructure(cache: StudyCache, plan: RestructurePlan) -> QcOutcome:
     uid_map = {uid: new_uid() for g in plan.moving for uid in g.sop_uids}
     outcome = QcOutcome()
     headers = []
+    shown = shown_patient(cache, plan.study_uid)  # copies of a merged study name the survivor
     for group in plan.moving:
         for number, uid in enumerate(group.sop_uids, start=1):
             row = cache.instance(uid)
             if row is None:
                 raise QcError(f"instance {uid} left the cache since the {plan.kind} was planned; plan again")
             original = read(cache, row)
-            values = {"InstanceNumber": number, "SeriesNumber": group.series_number,
-                      "SeriesDescription": group.description}
+            values: dict[str, Any] = {**merged_patient_values(shown, original), "InstanceNumber": number,
+                                      "SeriesNumber": group.series_number, "SeriesDescription": group.description}
             spec = CopySpec(uid_map[uid], group.new_series_uid, "", values, uid_map)
             copy_ds = make_copy(original, spec, when=when, operator=plan.operator,
                                 source_of_previous_values=row.source_ae)

@@ -28,6 +28,7 @@ from workstation.reporting.sr_text import render
 from workstation.reporting.templates import ReportTemplate, TemplateError, builtin_templates, template_for_modalities
 from workstation.store import outbox
 from workstation.store.cache import StudyCache
+from workstation.store.merges import shown_patient
 from workstation.store.queries import StudyRow
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ class ReportEditor:
                 k.image.sop_instance_uid for k in self.content.key_images})
             ds = build_sr(BuildRequest(self.template, self.content, evidence,
                                        Observer(rs.radiologist_name or "Radiologist not set^", rs.organisation),
-                                       state=ReportState.PRELIMINARY))
+                                       state=ReportState.PRELIMINARY, shown=shown_patient(self.cache, self.study_uid)))
             return render(ds)
         except (ContentError, TemplateError, ValueError) as exc:
             return f"The report cannot be built yet: {exc}"

@@ -31,6 +31,7 @@ from workstation.dicom.header import parse_header
 from workstation.store import outbox
 from workstation.store.cache import StudyCache
 from workstation.store.layout import stage_bytes
+from workstation.store.merges import shown_patient
 from workstation.reporting.certificates import SigningIdentity
 from workstation.reporting.inputs import ReportContent
 from workstation.reporting.settings import ReportingSettings
@@ -229,6 +230,7 @@ def issue_report(
         template=template, content=content, evidence=evidence, observer=Observer(name, org, rs.radiologist_id),
         state=ReportState.FINAL if final else ReportState.PRELIMINARY, predecessor=predecessor,
         amendment_reason=amendment_reason, instance_number=len(outbox.list_reports(cache, study_uid)) + 1, now=now,
+        shown=shown_patient(cache, study_uid),
     )
     sr = build_sr(req)
     if final and identity is not None:  # a final report without an identity was refused above

@@ -34,9 +34,11 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from workstation import __version__
 from workstation.dicom.charset import highdicom_ready
+from workstation.imaging.patient_module import apply_shown_patient
 from workstation.reporting import codes
 from workstation.reporting.inputs import ImageRef, KeyImage, Measurement, ReportContent
 from workstation.reporting.templates import FieldSpec, ReportTemplate, TemplateError
+from workstation.store.merges import ShownPatient
 
 if TYPE_CHECKING:  # highdicom (0.2-0.5 s to import) is loaded where an SR is built, not with the window
     from highdicom.sr import (
@@ -96,6 +98,8 @@ class BuildRequest:
     sop_instance_uid: str = field(default_factory=lambda: generate_uid(prefix="2.25."))
     instance_number: int = 1
     now: dt.datetime | None = None
+    # The study's surviving patient when the RIS merged it (store.merges.shown_patient): the report names it.
+    shown: ShownPatient | None = None
 
 
 def report_series_uid(study_uid: str) -> str:
@@ -332,6 +336,8 @@ def _finish(sr: Dataset, req: BuildRequest) -> Dataset:
             item.CodingSchemeResponsibleOrganization = "Lightbox"
             items.append(item)
         sr.CodingSchemeIdentificationSequence = items
+    if req.shown is not None:
+        apply_shown_patient(sr, req.shown)
     sr.SoftwareVersions = __version__
     sr.ManufacturerModelName = "Lightbox workstation"
     if req.now is not None:

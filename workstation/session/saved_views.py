@@ -44,6 +44,7 @@ from workstation.imaging.key_images import KEY_OBJECT_SELECTION_SOP_CLASS
 from workstation.imaging.viewport import DisplaySet, ViewportModel
 from workstation.store import outbox
 from workstation.store.cache import StudyCache
+from workstation.store.merges import shown_patient
 from workstation.store.queries import StudyRow
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,8 @@ def save_presentation_state(cache: StudyCache, vp: ViewportModel, layer: Annotat
         raise SaveError("the images' headers cannot be read")
     try:
         ds = build_gsps(images, presentation_view(vp, layer), content_label="LIGHTBOX",
-                        content_description=description)
+                        content_description=description,
+                        shown=shown_patient(cache, str(images[0].StudyInstanceUID)))
     except ValueError as exc:
         raise SaveError(str(exc)) from None
     queued = store_object(cache, ds, destination)
@@ -243,7 +245,8 @@ def save_key_images(cache: StudyCache, display_sets: list[DisplaySet], keys: set
     saved = []
     for study_uid, images in by_study.items():
         try:
-            kos = build_key_object_selection(images, description=description, frames=frames)
+            kos = build_key_object_selection(images, description=description, frames=frames,
+                                             shown=shown_patient(cache, study_uid))
         except ValueError as exc:
             raise SaveError(str(exc)) from None
         queued = store_object(cache, kos, destination_of(study_uid))

@@ -12,7 +12,12 @@ survivor with the same record, so the viewer shows it as merged too.
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workstation.store.cache import StudyCache
 
 MERGE = "merge"
 #: Merges followed one after another (A into B, B into C ...) at most; a loop stops earlier.
@@ -82,3 +87,86 @@ def record_late_merge(con: sqlite3.Connection, survivor: Survivor, study_uid: st
                created) VALUES (?,?,?,?,?,?,?,?,?)""",
         [(MERGE, survivor.patient_id, survivor.issuer, study_uid, field, old, new, "import after a merge", when)
          for field, old, new in rows])
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip().rstrip("^")
+
+
+@dataclass(frozen=True)
+class ShownPatient:
+    """The patient a merged study is shown under, and the identities its files may still carry.
+
+    Objects Lightbox makes from such a study's images (key images, presentation
+    states, reports, QC copies and notes) are written with this identity, not
+    the merged-away one the images carry: the RIS merged the patients, and an
+    archive receiving an object under the retired ID would file it under the
+    wrong patient.  The prior IDs go into Other Patient IDs Sequence.
+
+    Attributes
+    ----------
+    patient_id, issuer, name, birth_date, sex : str
+        The surviving patient as the index holds it (what the study list shows).
+    prior_ids : tuple of str
+        The Patient IDs merges moved the study away from, oldest first.
+    prior_names : frozenset of str
+        The names those patients had (merged away, or replaced by an update before).
+    """
+
+    patient_id: str
+    issuer: str
+    name: str
+    birth_date: str
+    sex: str
+    prior_ids: tuple[str, ...]
+    prior_names: frozenset[str]
+
+    def carried_by(self, patient_id: str, name: str) -> bool:
+        """True when an image naming (``patient_id``, ``name``) is of this patient under a merged-away identity.
+
+        The name must be a recorded one (or empty): an image under the prior ID
+        naming someone else is a genuine mismatch, not rewritten into the survivor.
+        """
+        if patient_id not in self.prior_ids:
+            return False
+        known = {_fold(n) for n in self.prior_names | {self.name}}
+        return not _fold(name) or _fold(name) in known
+
+
+def shown_patient(cache: StudyCache, study_uid: str) -> ShownPatient | None:
+    """The identity objects made from ``study_uid``'s images are written with, or None when it was not merged.
+
+    The one place that says which patient a new object of a study belongs to
+    when the RIS merged patients (ADT^A40, or a study arriving under a
+    merged-away ID): the index's patient of the study, with the recorded prior
+    IDs and names (see :class:`ShownPatient`).
+
+    Parameters
+    ----------
+    cache : StudyCache
+        The index.
+    study_uid : str
+        The study the new object belongs to.
+    """
+    with cache.lock:
+        con = cache.connection
+        changes = list(con.execute(
+            "SELECT field, old_value FROM patient_changes WHERE action=? AND study_uid=? AND field IN"
+            " ('patient_id', 'name') ORDER BY pk", (MERGE, study_uid)))
+        if not any(r["field"] == "patient_id" and r["old_value"] for r in changes):
+            return None
+        row = con.execute("SELECT p.patient_id, p.issuer, p.name, p.birth_date, p.sex FROM studies s JOIN patients p"
+                          " ON s.patient_pk=p.pk WHERE s.study_uid=?", (study_uid,)).fetchone()
+        if row is None:
+            return None
+        ids = tuple(dict.fromkeys(str(r["old_value"]) for r in changes if r["field"] == "patient_id"
+                                  and r["old_value"] and r["old_value"] != row["patient_id"]))
+        names = {str(r["old_value"]) for r in changes if r["field"] == "name" and r["old_value"]}
+        for prior in ids:  # names an update replaced before the merge: the files may carry the older one
+            names |= {str(r["old_value"]) for r in con.execute(
+                "SELECT old_value FROM patient_changes WHERE action='update' AND field='name' AND patient_id=?",
+                (prior,)) if r["old_value"]}
+    if not ids:
+        return None
+    return ShownPatient(str(row["patient_id"]), str(row["issuer"]), str(row["name"]), str(row["birth_date"]),
+                        str(row["sex"]), ids, frozenset(names))
