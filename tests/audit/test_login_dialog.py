@@ -208,9 +208,11 @@ def test_the_idle_lock_unlocks_by_ldap_bind(qtbot, lightbox_home, slapd, tmp_pat
         assert lock.locked and lock.panel.switch_button.isVisible()
         qtbot.keyClicks(lock.panel.password, "wrong")
         qtbot.mouseClick(lock.panel.unlock_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not lock.checking, timeout=WAIT_MS)  # the bind runs on a worker
         assert lock.locked
         type_text(lock.panel.password, ANA.password)
         qtbot.mouseClick(lock.panel.unlock_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not lock.checking, timeout=WAIT_MS)
         if reachable:
             assert not lock.locked
         else:

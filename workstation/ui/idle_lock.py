@@ -2,6 +2,10 @@
 datum (images, lists, text, its title and its other windows) behind a panel that asks for the reader's
 password: checked by an LDAP bind when the station has a site login, else the site's lock password.
 Locking, unlocking and a refused password are audit events (User Authentication).
+
+The LDAP bind runs on a worker thread (:func:`workstation.audit.site_login.start_login`, as the login
+dialog does): the lock stays up and answers while the directory thinks, Cancel ends the attempt, and a
+directory that never answers is given up after a bounded time.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from PySide6.QtWidgets import (QApplication, QLabel, QLineEdit, QMainWindow, QPu
 
 from workstation import audit
 from workstation.audit import login
-from workstation.audit.site_login import LoginError, SiteLoginSettings, authenticate
+from workstation.audit.site_login import (Authenticator, LoginAttempt, LoginError, SiteLoginSettings, deadline_s,
+                                          site_authenticator, start_login)
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +27,8 @@ LOCKED_TITLE = "Locked"  # Qt adds " — Lightbox", the application's display na
 _ACTIVITY = {QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel,
              QEvent.Type.TouchBegin}
 _KEYS = {QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride, QEvent.Type.Shortcut}
+#: How often the lock looks whether the directory's answer has come (as the login dialog does).
+POLL_MS = 30
 
 
 class LockPanel(QWidget):
@@ -47,6 +54,11 @@ class LockPanel(QWidget):
         self.unlock_button = QPushButton("Unlock")
         self.unlock_button.setObjectName("idleLockUnlock")
         lay.addWidget(self.unlock_button, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("idleLockCancel")
+        self.cancel_button.setToolTip("Stop waiting for the directory")
+        self.cancel_button.setVisible(False)  # only while the site login checks a password
+        lay.addWidget(self.cancel_button, alignment=Qt.AlignmentFlag.AlignCenter)
         # On a shared station another reader logs the locked one out (their unsaved work stays theirs).
         self.switch_button = QPushButton("Log out and switch user")
         self.switch_button.setObjectName("idleLockSwitchUser")
@@ -62,15 +74,27 @@ class LockPanel(QWidget):
 
 
 class IdleLock(QObject):
-    """Locks ``window`` after ``idle_ms`` without input; ``check`` says whether a password unlocks it."""
+    """Locks ``window`` after ``idle_ms`` without input; ``check`` says whether a password unlocks it.
+
+    With ``site`` (the site login's check) the password is checked for reader ``site_login`` on a worker
+    thread instead, ended by the panel's Cancel or after ``deadline`` seconds.
+    """
 
     locked_changed = Signal(bool)
 
     def __init__(self, window: QMainWindow, idle_ms: int, check: Callable[[str], bool] | None,
-                 idle_minutes: float = 0.0, switch_user: Callable[[], None] | None = None) -> None:
+                 idle_minutes: float = 0.0, switch_user: Callable[[], None] | None = None, *,
+                 site: Authenticator | None = None, site_login: str = "", deadline: float = 16.0) -> None:
         super().__init__(window)
         self.window = window
         self.check = check
+        self.site = site
+        self.site_login = site_login
+        self.deadline = deadline
+        self.attempt: LoginAttempt | None = None  # the site login checking a password on the worker
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._check_attempt)
         self.switch_user = switch_user
         self.idle_minutes = idle_minutes or idle_ms / 60000
         self.panel: LockPanel | None = None
@@ -133,10 +157,12 @@ class IdleLock(QObject):
                 child.hide()
                 self._hidden.append(child)
         who = audit.current().identity
-        self.panel = LockPanel(self.window, who.user_name or who.user_id, self.check is not None,
+        self.panel = LockPanel(self.window, who.user_name or who.user_id,
+                               self.check is not None or self.site is not None,
                                can_switch=self.switch_user is not None)
         self.panel.setGeometry(self.window.rect())
         self.panel.unlock_button.clicked.connect(self._try_unlock)
+        self.panel.cancel_button.clicked.connect(lambda _checked=False: self.cancel_unlock())
         self.panel.switch_button.clicked.connect(self._switch_user)
         self.panel.password.returnPressed.connect(self._try_unlock)
         self.panel.show()
@@ -146,10 +172,23 @@ class IdleLock(QObject):
         log.info("window locked after %g min without input", self.idle_minutes)
         self.locked_changed.emit(True)
 
+    @property
+    def checking(self) -> bool:
+        """True while the site login checks a password (the panel waits, Cancel is offered)."""
+        return self.attempt is not None
+
     def _try_unlock(self) -> None:
         assert self.panel is not None
+        if self.attempt is not None:
+            return  # one at a time: Enter pressed again while the directory thinks
         password = self.panel.password.text()
         self.panel.password.clear()
+        if self.site is not None:
+            self.panel.message.setText("Checking…")
+            self.attempt = start_login(self.site, self.site_login, password, self.deadline)
+            self._set_checking(True)
+            self._poll.start()
+            return
         who = audit.current().identity.user_id
         try:
             ok = self.check is None or self.check(password)
@@ -165,10 +204,54 @@ class IdleLock(QObject):
             return
         self.unlock()
 
+    def cancel_unlock(self) -> None:
+        """Stop the site login checking a password (its connection is shut); the lock stays, ready again."""
+        if self.attempt is not None:
+            self.attempt.cancel()
+            self._check_attempt()
+
+    def _check_attempt(self) -> None:
+        attempt = self.attempt
+        if attempt is None:
+            self._poll.stop()
+            return
+        outcome = attempt.outcome
+        if outcome is None:
+            return
+        self._poll.stop()
+        self.attempt = None
+        if self.panel is None:  # released meanwhile (the window closed)
+            return
+        self._set_checking(False)
+        if isinstance(outcome, LoginError):  # the site login's words: wrong password, unreachable, cancelled
+            from workstation.ui.login_dialog import sentence
+
+            self.panel.message.setText(sentence(str(outcome)))
+            audit.login_failed(audit.current().identity.user_id, f"unlock refused: {outcome.reason}")
+            self.panel.password.setFocus()
+            return
+        self.unlock()
+
+    def _set_checking(self, checking: bool) -> None:
+        if self.panel is None:
+            return
+        self.panel.password.setReadOnly(checking)
+        self.panel.unlock_button.setEnabled(not checking)
+        self.panel.cancel_button.setVisible(checking)
+        if checking:
+            self.panel.cancel_button.setFocus()
+
+    def _stop_attempt(self) -> None:
+        if self.attempt is not None:
+            self.attempt.cancel()
+            self.attempt = None
+        self._poll.stop()
+
     def _switch_user(self) -> None:
         """Log the locked reader out; the window closes without showing anything and the login comes back."""
         if self.switch_user is None:
             return
+        self._stop_attempt()  # a password being checked for the reader leaving is of no use now
         self.switch_user()
         if not self.window.isVisible():
             self.release()
@@ -177,6 +260,7 @@ class IdleLock(QObject):
         """Stop watching: the window has closed while locked (its reader logged out), so a window opening
         now (the next reader's login) is not hidden, and nothing that was hidden is shown again."""
         self._timer.stop()
+        self._stop_attempt()
         self._hidden = []
         app = QApplication.instance()
         if app is not None:
@@ -223,15 +307,14 @@ def attach_idle_lock(window: QMainWindow, home, idle_ms: int | None = None,
     site = SiteLoginSettings.of(extra)
     reader = session_user()
     check: Callable[[str], bool] | None = None
-    if site.configured and reader is not None:
-        def check(pw: str) -> bool:
-            authenticate(site, reader.login, pw)  # raises LoginError with the reason
-            return True
-    elif stored:
+    by_site = site.configured and reader is not None
+    if not by_site and stored:
         def check(pw: str) -> bool:
             return login.check_password(stored, pw)
     lock = IdleLock(window, idle_ms, check, idle_minutes=idle_ms / 60000,
-                    switch_user=switch_user if reader is not None else None)
+                    switch_user=switch_user if reader is not None else None,
+                    site=site_authenticator(site) if by_site else None,
+                    site_login=reader.login if reader is not None else "", deadline=deadline_s(site))
     setattr(window, "idle_lock", lock)  # noqa: B010 - the window class declares no such attribute
     _show_reader(window)
     return lock
