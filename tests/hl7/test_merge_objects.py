@@ -30,7 +30,9 @@ from workstation.qc.checks import check_patient, load_study
 from workstation.qc.correction import apply_correction, plan_correction
 from workstation.qc.restructure import apply_restructure, plan_split
 from workstation.reporting import lifecycle
+from workstation.reporting.editor import ReportEditor
 from workstation.reporting.inputs import ReportContent
+from workstation.reporting.pdf import encapsulated_pdf, report_pdf
 from workstation.reporting.settings import ReportingSettings
 from workstation.session.reading import ReadingSession
 from workstation.store.cache import StudyCache
@@ -162,7 +164,7 @@ def test_presentation_state_of_a_merged_study_names_the_survivor_and_applies(cac
     assert (vp.current_window().center, vp.current_window().width) == (100, 300)
 
 
-def test_report_of_a_merged_study_names_the_survivor(cache, merged):
+def test_report_of_a_merged_study_names_the_survivor(cache, merged, tmp_path):
     settings = Settings()
     ReportingSettings(radiologist_name="Doe^Jane", organisation="St. Elsewhere").store(settings)
     result = lifecycle.issue_report(cache, settings, merged,
@@ -175,6 +177,16 @@ def test_report_of_a_merged_study_names_the_survivor(cache, merged):
     dump = _run("dsrdump", path)
     assert dump.returncode == 0 and "E:" not in dump.stderr, dump.stderr
     _assert_study_shows_one_patient(cache, merged)
+    # The report panel's preview (built the same way, not stored) names the survivor too.
+    editor = ReportEditor(cache, settings)
+    editor.open_study(merged)
+    preview = editor.preview()
+    assert f"ID: {SURVIVOR[1]}" in preview and PRIOR[1] not in preview, preview
+    # Its PDF rendering (Encapsulated PDF) takes the patient from the report: the survivor, the prior ID kept.
+    pdf_path = tmp_path / "report-pdf.dcm"
+    encapsulated_pdf(report_pdf(back), back).save_as(pdf_path, enforce_file_format=True)
+    _assert_names_the_survivor(pydicom.dcmread(pdf_path))
+    assert _dciodvfy_errors(pdf_path) == []
 
 
 def test_qc_correction_of_a_merged_study_writes_the_survivor_and_keeps_the_study_under_it(cache, merged):

@@ -192,7 +192,8 @@ def _can_shape() -> bool:
     return True
 
 
-_COPIED = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID",
+_COPIED = ("PatientName", "PatientID", "IssuerOfPatientID", "OtherPatientIDsSequence", "PatientBirthDate",
+           "PatientSex", "StudyInstanceUID",
            "StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber", "StudyDescription",
            "SpecificCharacterSet")
 
