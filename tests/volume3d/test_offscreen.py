@@ -155,3 +155,27 @@ def test_level_of_detail_while_the_mouse_moves(sphere_volume):
     assert coarse[0] > full[0] and coarse[1] > full[1]
     scene.set_interactive(False)
     assert (scene.mapper.GetImageSampleDistance(), scene.mapper.GetSampleDistance()) == full
+
+
+def test_a_pet_volume_starts_with_a_mip_that_shows_a_lesion_inside_the_body(tmp_path):
+    """Uniform uptake in a body, one hot sphere (4x the body): the lesion stands out, the body is not saturated."""
+    from workstation.model.volume import Volume
+    from workstation.volume3d.presets import default_preset
+
+    shape = (48, 48, 48)
+    z, y, x = np.indices(shape)
+    body = (x - 24) ** 2 + (y - 24) ** 2 <= 18**2
+    lesion = (x - 30) ** 2 + (y - 24) ** 2 + (z - 24) ** 2 <= 4**2
+    rng = np.random.default_rng(7)
+    arr = np.where(body, 5000.0 + rng.normal(0, 250, shape), 0.0)
+    arr[lesion] = 20000.0
+    volume = Volume(array=arr.astype(np.float32), origin=np.zeros(3), spacing=np.ones(3), direction=np.eye(3),
+                    rescaled=True, modality="PT")
+    assert default_preset("PT") == "pet-mip"
+    r = render_3d(volume, tmp_path / "pet.png", preset=default_preset("PT"), size=(96, 96))
+    grey = _png(r.path).mean(axis=2)
+    # The volume fills the view's middle; the lesion projects right of centre (x = 30 of 48).
+    body_level = np.median(grey[40:56, 24:36])
+    lesion_level = grey[44:52, 54:62].max()
+    assert 20 < body_level < 200, body_level  # the body is grey, neither black nor a white block
+    assert lesion_level > body_level + 40, (lesion_level, body_level)

@@ -107,4 +107,10 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> VrPreset:
 
 
 def default_preset(modality: str) -> str:
-    return {"CT": "ct-soft-tissue", "MR": "mr-default"}.get(modality.upper(), "mip")
+    """The preset a new 3D view of ``modality`` starts with.
+
+    PET and nuclear medicine get a MIP scaled to the volume's own values (the
+    plain "mip" preset is in CT numbers: every voxel of a PET above 400 Bq/ml
+    or SUV units drew white, the whole body one block).
+    """
+    return {"CT": "ct-soft-tissue", "MR": "mr-default", "PT": "pet-mip", "NM": "pet-mip"}.get(modality.upper(), "mip")
