@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_charset_files
@@ -21,6 +22,8 @@ from pydicom.dataset import Dataset
 
 from tests.hl7.peer import message, send_mllp
 from tests.viewer_phantom import phantom_study, write_phantom
+from workstation.clinical.prior_link import save_registration
+from workstation.clinical.registration import RigidTransform
 from workstation.config import Settings
 from workstation.hl7.inbound import start_listener
 from workstation.hl7.messages import read_ack
@@ -246,4 +249,15 @@ def test_qc_split_of_a_merged_study_writes_the_survivor(cache, merged):
     assert outcome.copies
     for made in outcome.produced:  # the copies and the rejection note
         _assert_names_the_survivor(pydicom.dcmread(made.path, stop_before_pixels=True))
+    _assert_study_shows_one_patient(cache, merged)
+
+
+def test_spatial_registration_to_a_prior_saved_in_a_merged_study_names_the_survivor(cache, merged):
+    [own] = [s for s in cache.studies() if s.study_uid != merged and s.patient_id == SURVIVOR[1]]
+    [current] = cache.series(merged)
+    [prior] = cache.series(own.study_uid)
+    uid = save_registration(cache, current.series_uid, prior.series_uid, RigidTransform(np.eye(4)))
+    path = _file_of(cache, uid)
+    _assert_names_the_survivor(pydicom.dcmread(path))
+    assert _dciodvfy_errors(path) == []
     _assert_study_shows_one_patient(cache, merged)

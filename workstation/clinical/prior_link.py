@@ -18,7 +18,9 @@ import pydicom
 
 from workstation.clinical.registration import RigidTransform, register_rigid
 from workstation.clinical.spatial_registration import spatial_registration_dataset
+from workstation.imaging.patient_module import apply_shown_patient
 from workstation.jobs import CancelToken
+from workstation.store.merges import shown_patient
 
 if TYPE_CHECKING:
     from workstation.store.cache import StudyCache
@@ -51,6 +53,9 @@ def save_registration(cache: StudyCache, current_series_uid: str, prior_series_u
 
     current, prior = header(current_series_uid), header(prior_series_uid)
     ds = spatial_registration_dataset(current, prior, transform, current_images=[current], prior_images=[prior])
+    shown = shown_patient(cache, str(current.StudyInstanceUID))
+    if shown is not None:  # a study the RIS merged: the object names the surviving patient, as the index does
+        apply_shown_patient(ds, shown)
     with tempfile.TemporaryDirectory(prefix="lightbox-reg-") as folder:
         path = Path(folder) / "registration.dcm"
         ds.save_as(path, enforce_file_format=True)
