@@ -176,5 +176,6 @@ def test_pet_ct_hangs_ct_pet_and_a_pet_mip(demo, library):
     ct, pet, mip = stage.viewports
     assert shown(stage) == [s_uid("petct-2024", "ct"), s_uid("petct-2024", "pet-ac"), s_uid("petct-2024", "pet-ac")]
     assert ct.window.name == "Mediastinum" and pet.invert and mip.label == "PET MIP"
+    assert mip.volume["preset"] == "pet-mip"  # scaled to the PET's values, not CT numbers
     # CT and PET scroll together by patient position although their slices differ.
     assert ct.sync["scroll"] == pet.sync["scroll"] == "petct"

@@ -63,6 +63,9 @@ def test_standard_attributes(builtins):
     ct = to_dataset(builtins.get("ct-chest"))
     assert [d.VOIType for d in ct.DisplaySetsSequence[:4]] == ["LUNG", "LUNG", "MEDIASTINUM", "MEDIASTINUM"]
     assert [list(s.DisplaySetScrollingGroup) for s in ct.SynchronizedScrollingSequence] == [[1, 2], [3, 4], [5, 6]]
+    pet = to_dataset(builtins.get("pet-ct"))
+    (mip,) = [d for d in pet.DisplaySetsSequence if d.ReformattingOperationType == "3D_RENDERING"]
+    assert list(mip.ThreeDRenderingType) == ["MIP"]  # the PET MIP preset is a MIP to other systems too
 
 
 @pytest.mark.parametrize("protocol_id, study", [("mg-screening", "mg-screening-2024"),

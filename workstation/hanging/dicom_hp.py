@@ -261,7 +261,8 @@ def to_dataset(protocol: Protocol, *, creator: str = "Lightbox", sop_instance_ui
             d.ReformattingOperationType = {"mpr": "MPR", "3d": "3D_RENDERING"}.get(vp.viewport_type, "")
             if vp.viewport_type == "3d":
                 # Type 1C with 3D_RENDERING: how it renders and from where (a volume viewport opens from the front).
-                d.ThreeDRenderingType = ["MIP" if str(vp.volume.get("preset", "")).startswith("mip") else "VOLUME"]
+                preset = str(vp.volume.get("preset", ""))
+                d.ThreeDRenderingType = ["MIP" if preset == "mip" or preset.endswith("-mip") else "VOLUME"]
                 d.ReformattingOperationInitialViewDirection = "CORONAL"
             d.DisplaySetPatientOrientation = list(vp.patient_orientation) if vp.patient_orientation else ""
             d.VOIType = VOI_TYPES.get((vp.window.name if vp.window else "").casefold(), "")
