@@ -65,9 +65,8 @@ def _dciodvfy_errors(path: Path) -> list[str]:
     return [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("Error")]
 
 
-@pytest.fixture
-def merged(cache: StudyCache, tmp_path: Path) -> str:
-    """The prior patient's study (Latin-1 files), merged into the survivor by an A40 sent to the MLLP listener."""
+def _import_prior_study(cache: StudyCache, tmp_path: Path) -> str:
+    """The survivor's own study and the prior patient's (Latin-1 files); returns the prior's Study UID."""
     phantom_study(cache, tmp_path / "own", 3, patient_id=SURVIVOR[1], patient_name=SURVIVOR[0], issuer=SURVIVOR[2])
     study_uid = "1.2.826.0.1.3680043.8.498.4041"
     for path in write_phantom(tmp_path / "prior", 6, study_uid=study_uid, patient_id=PRIOR[1],
@@ -76,6 +75,11 @@ def merged(cache: StudyCache, tmp_path: Path) -> str:
         ds.SpecificCharacterSet = "ISO_IR 100"  # as a Latin-1 modality wrote them
         ds.save_as(path, enforce_file_format=True)
     assert import_paths(cache, [tmp_path / "prior"]).imported == 6
+    return study_uid
+
+
+def _merge_by_a40(cache: StudyCache, study_uid: str) -> None:
+    """ADT^A40 (prior into survivor) sent to the real MLLP listener."""
     listener = start_listener(cache, HL7Settings(), port=0)
     try:
         a40 = message("ADT_A39", {"EVN": {"evn_1": "A40"},
@@ -87,6 +91,13 @@ def merged(cache: StudyCache, tmp_path: Path) -> str:
     row = cache.study(study_uid)
     assert row is not None and (row.patient_id, row.issuer, row.patient_name) == (SURVIVOR[1], SURVIVOR[2],
                                                                                   SURVIVOR[0])
+
+
+@pytest.fixture
+def merged(cache: StudyCache, tmp_path: Path) -> str:
+    """The prior patient's study (Latin-1 files), merged into the survivor by an A40 sent to the MLLP listener."""
+    study_uid = _import_prior_study(cache, tmp_path)
+    _merge_by_a40(cache, study_uid)
     return study_uid
 
 
@@ -261,3 +272,26 @@ def test_spatial_registration_to_a_prior_saved_in_a_merged_study_names_the_survi
     _assert_names_the_survivor(pydicom.dcmread(path))
     assert _dciodvfy_errors(path) == []
     _assert_study_shows_one_patient(cache, merged)
+
+
+def test_a_presentation_state_saved_before_the_merge_still_applies_after_it(cache, tmp_path):
+    study_uid = _import_prior_study(cache, tmp_path)
+    s = ReadingSession(cache)
+    try:
+        s.open_study(study_uid)
+        s.display_sets[0].loader.join(30)
+        s.viewports[0].view.set_window(100, 300, "mine")
+        saved = s.save_presentation_state(description="before the merge")
+    finally:
+        s.close()
+    assert pydicom.dcmread(_file_of(cache, saved.sop_instance_uid)).PatientID == PRIOR[1]  # made before it
+    _merge_by_a40(cache, study_uid)
+    s = ReadingSession(cache)
+    try:
+        s.open_study(study_uid)
+        s.display_sets[0].loader.join(30)
+        s.apply_presentation_state(saved.sop_instance_uid)  # not refused as another patient's
+        w = s.viewports[0].current_window()
+        assert (w.center, w.width) == (100, 300)
+    finally:
+        s.close()

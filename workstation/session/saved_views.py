@@ -30,6 +30,7 @@ from workstation.config import Node
 from workstation.dicom.header import parse_header
 from workstation.dicom.patient_identity import compare_identities
 from workstation.imaging.annotation_layer import Annotation, AnnotationLayer, Kind
+from workstation.imaging.patient_module import apply_shown_patient
 from workstation.imaging.key_images import build_key_object_selection, read_key_object_selection
 from workstation.imaging.presentation import (
     DisplayedArea,
@@ -406,7 +407,11 @@ def check_state_patient(cache: StudyCache, sop_instance_uid: str, images_of: Stu
     SaveError
         Naming both patients (:func:`workstation.dicom.patient_identity.compare_identities`).
     """
-    check = compare_identities(read_object(cache, sop_instance_uid), images_of)
+    state = read_object(cache, sop_instance_uid)
+    shown = shown_patient(cache, images_of.study_uid)
+    if shown is not None:  # saved before the RIS merged the study's patient: of the survivor now
+        apply_shown_patient(state, shown)
+    check = compare_identities(state, images_of)
     if not check.same:
         raise SaveError("not applied: " + check.message("the presentation state", "the images"))
 
