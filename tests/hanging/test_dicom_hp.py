@@ -65,7 +65,7 @@ def test_standard_attributes(builtins):
     assert [list(s.DisplaySetScrollingGroup) for s in ct.SynchronizedScrollingSequence] == [[1, 2], [3, 4], [5, 6]]
     pet = to_dataset(builtins.get("pet-ct"))
     (mip,) = [d for d in pet.DisplaySetsSequence if d.ReformattingOperationType == "3D_RENDERING"]
-    assert list(mip.ThreeDRenderingType) == ["MIP"]  # the PET MIP preset is a MIP to other systems too
+    assert mip.ThreeDRenderingType == "MIP"  # the PET MIP preset is a MIP to other systems too
 
 
 @pytest.mark.parametrize("protocol_id, study", [("mg-screening", "mg-screening-2024"),
