@@ -31,10 +31,9 @@ from workstation.hl7.settings import HL7Settings
 from workstation.imaging.patient_module import apply_shown_patient
 from workstation.qc.checks import check_patient, load_study
 from workstation.qc.correction import apply_correction, plan_correction
-from workstation.qc.restructure import apply_restructure, plan_split
-from workstation.reporting import lifecycle
+from workstation.qc.restructure import apply_restructure, plan_merge, plan_split
 from workstation.reporting.editor import ReportEditor
-from workstation.reporting.inputs import ReportContent
+from workstation.reporting.inputs import ImageRef, KeyImage, Measurement
 from workstation.reporting.pdf import encapsulated_pdf, report_pdf
 from workstation.reporting.settings import ReportingSettings
 from workstation.session.reading import ReadingSession
@@ -181,21 +180,29 @@ def test_presentation_state_of_a_merged_study_names_the_survivor_and_applies(cac
 def test_report_of_a_merged_study_names_the_survivor(cache, merged, tmp_path):
     settings = Settings()
     ReportingSettings(radiologist_name="Doe^Jane", organisation="St. Elsewhere").store(settings)
-    result = lifecycle.issue_report(cache, settings, merged,
-                                    ReportContent("general", {"findings": "Kein Rundherd.",
-                                                              "impression": "Normaler Befund."}), final=False)
+    editor = ReportEditor(cache, settings)
+    editor.open_study(merged)
+    editor.set_value("findings", "Kein Rundherd.")
+    editor.set_value("impression", "Normaler Befund.")
+    # The study's images (merged-away identity in their files) are the report's patient's: taken, not refused.
+    image = cache.instances(cache.series(merged)[0].series_uid)[0]
+    ref = ImageRef(image.sop_class_uid, image.sop_instance_uid)
+    assert editor.add_key_image(KeyImage(ref, "best seen here")), editor.refusal
+    assert editor.add_measurements([Measurement("length", 8.5, "mm", ref, "POLYLINE", ((1, 2), (5, 6)))]) == 1
+    assert editor.refusal == ""
+    # The report panel's preview (built the same way, not stored) names the survivor.
+    preview = editor.preview()
+    assert f"ID: {SURVIVOR[1]}" in preview and PRIOR[1] not in preview, preview
+    result = editor.issue(final=False, send=False)
     path = _file_of(cache, result.sop_instance_uid)
     back = pydicom.dcmread(path)
     _assert_names_the_survivor(back)
     assert _dciodvfy_errors(path) == []
     dump = _run("dsrdump", path)
     assert dump.returncode == 0 and "E:" not in dump.stderr, dump.stderr
+    assert '"8.5" (mm' in dump.stdout and "best seen here" in dump.stdout  # the measurement and the key image
+    assert f"#{SURVIVOR[1]}:{SURVIVOR[2]}" in dump.stdout  # dsrdump's patient line: the survivor's ID and issuer
     _assert_study_shows_one_patient(cache, merged)
-    # The report panel's preview (built the same way, not stored) names the survivor too.
-    editor = ReportEditor(cache, settings)
-    editor.open_study(merged)
-    preview = editor.preview()
-    assert f"ID: {SURVIVOR[1]}" in preview and PRIOR[1] not in preview, preview
     # Its PDF rendering (Encapsulated PDF) takes the patient from the report: the survivor, the prior ID kept.
     pdf_path = tmp_path / "report-pdf.dcm"
     encapsulated_pdf(report_pdf(back), back).save_as(pdf_path, enforce_file_format=True)
@@ -295,3 +302,17 @@ def test_a_presentation_state_saved_before_the_merge_still_applies_after_it(cach
         assert (w.center, w.width) == (100, 300)
     finally:
         s.close()
+
+
+def test_qc_merge_of_a_copy_series_with_the_original_series_of_a_merged_study(cache, merged):
+    """A split's copies (survivor) and the series they came from (merged-away identity) are one patient."""
+    [series] = cache.series(merged)
+    moved = [r.sop_instance_uid for r in cache.instances(series.series_uid)][:2]
+    apply_restructure(cache, plan_split(cache, series.series_uid, "instances", moved, reason="two apart"))
+    live = [s for s in cache.series(merged) if s.modality == "CT"]
+    assert len(live) == 2
+    plan = plan_merge(cache, [s.series_uid for s in live], reason="together again")  # not refused
+    outcome = apply_restructure(cache, plan)
+    for made in outcome.produced:
+        _assert_names_the_survivor(pydicom.dcmread(made.path, stop_before_pixels=True))
+    _assert_study_shows_one_patient(cache, merged)

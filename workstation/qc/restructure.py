@@ -18,20 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pydicom.dataset import Dataset
 
 from workstation.dicom.patient_identity import compare_identities
+from workstation.imaging.patient_module import apply_shown_patient
 from workstation.dicom.uids import new_uid
 from workstation.model.stack import parse_floats
 from workstation.model.stacks import ORIENTATION_TOLERANCE, POSITION_TOLERANCE, plane_name
 from workstation.qc import state
 from workstation.qc.codes import DEFAULT_RESTRUCTURE_REJECTION, rejection_title
 from workstation.qc.copies import CopySpec, make_copy, modification_time
-from workstation.qc.study_index import merged_patient_values
-from workstation.store.merges import shown_patient
 from workstation.qc.instances import QcError, QcOutcome, header_only, operator_name, read, store
 from workstation.qc.notes import rejected_sop_uids
 from workstation.qc.rejection import next_series_number, reject_datasets
+from workstation.qc.study_index import merged_patient_values
 from workstation.store.cache import StudyCache
+from workstation.store.merges import shown_patient
 from workstation.store.queries import InstanceRow, SeriesRow
 
 log = logging.getLogger(__name__)
@@ -304,11 +306,19 @@ def plan_merge(
     if len(modalities) > 1:
         raise QcError(f"cannot merge series of different modalities ({', '.join(sorted(modalities))})")
     # A study may hold another patient's series (a mix-up the merge must not make permanent).
-    first_header = read(cache, found[0][1][0], pixels=False) if found[0][1] else None
+    shown = shown_patient(cache, found[0][0].study_uid)
+
+    def header(row: InstanceRow) -> Dataset:
+        ds = read(cache, row, pixels=False)
+        if shown is not None:  # a merged study: its images' merged-away identity and its copies' are one patient
+            apply_shown_patient(ds, shown)
+        return ds
+
+    first_header = header(found[0][1][0]) if found[0][1] else None
     for series, members in found[1:]:
         if first_header is None or not members:
             continue
-        check = compare_identities(first_header, read(cache, members[0], pixels=False))
+        check = compare_identities(first_header, header(members[0]))
         if not check.same:
             raise QcError("cannot merge series of different patients: "
                           + check.message(f"series {found[0][0].series_number}", f"series {series.series_number}")

@@ -18,6 +18,7 @@ from pydicom.dataset import Dataset
 from workstation import audit
 from workstation.dicom.patient_identity import compare_identities
 from workstation.config import Settings, SettingsSource, as_settings
+from workstation.imaging.patient_module import apply_shown_patient
 from workstation.reporting import lifecycle
 from workstation.reporting.certificates import CertificateError, SigningIdentity, TrustStore
 from workstation.reporting.documents import ExistingReport, OtherDocument, study_documents
@@ -156,6 +157,9 @@ class ReportEditor:
             image = dcmread(self.cache.path_of(row), stop_before_pixels=True)
         except Exception:  # noqa: BLE001 - an unreadable image is compared by its study's index entry
             image = self.cache.study(row.study_uid)
+        shown = shown_patient(self.cache, row.study_uid)
+        if isinstance(image, Dataset) and shown is not None:  # an image of a study the RIS merged: the survivor's
+            apply_shown_patient(image, shown)
         check = compare_identities(image, study)
         if check.same:
             return False
