@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +29,7 @@ from workstation.ui.background import BackgroundTask
 from workstation.ui.qvariant import optional, signal_value
 from workstation.volume3d.prepare3d import (
     FrameRequest,
+    FullFrames,
     Prepared,
     camera_of,
     prepare_full,
@@ -62,9 +63,21 @@ class VolumeView(QWidget):
     -------
     frame_shown(str)
         "preview" once the first (quick) frame is drawn, "full" once the full volume is.
+    full_frame_shown()
+        A change (control, transfer functions, end of a rotation) drawn at interactive
+        quality at once now shows in full quality, rendered by a worker.
+
+    After loading, a change is drawn at once with coarse rays (as while rotating) and its
+    full-quality frame is ray cast in the background, in a window of the view's kind with a
+    ray caster of its own (:class:`~workstation.volume3d.prepare3d.FullFrames`): one frame at
+    a time, only the latest change's (those asked meanwhile are dropped), shown only if the
+    view still shows that state.  Where no worker may render (GPU ray caster, windows that
+    cannot be shared) or the scene holds surfaces the worker does not draw, the change is
+    rendered in full quality here, as before.  ``refine_in_background`` False turns this off.
     """
 
     frame_shown = Signal(str)
+    full_frame_shown = Signal()
 
     def __init__(self, volume: Volume, mapper_setting: str = "auto", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +89,12 @@ class VolumeView(QWidget):
         self._preview_drawn = False
         self._early_prepared: Prepared | None = None  # the worker's result when it came before the preview was drawn
         self._pending_preview: Volume | None = None
+        self.refine_in_background = True
+        self._full_frames: FullFrames | None = None  # made with the full volume, where a worker may render
+        self._refining = False  # a worker renders a full-quality frame
+        self._next_full_frame: tuple[VrPreset, FrameRequest] | None = None  # the latest asked meanwhile
+        self._revision = 0  # counts changes: a frame asked before the latest change is stale
+        self._rotating = False
         self.initial_view = (0.0, 0.0)  # azimuth, elevation from the front
         # "Cut front" keeps what lies behind this plane (origin, normal towards the kept side);
         # the workspace moves it with the coronal MPR plane.
@@ -165,7 +184,7 @@ class VolumeView(QWidget):
         mapper = choose_mapper(self._gl, self._mapper_setting)
         self.scene = VolumeScene(volume, mapper=mapper)
         self.scene.attach(self._window)
-        self.scene.bind_interactor(self._window.GetInteractor())
+        self.scene.bind_interactor(self._window.GetInteractor(), self._interaction_started, self._interaction_ended)
         self.scene.apply_preset(load_preset(self.preset_box.currentText()))
         self.scene.view(*self.initial_view)
 
@@ -313,6 +332,9 @@ class VolumeView(QWidget):
             self._early_prepared = prepared  # shown after the preview, in its turn
             return
         self.scene.adopt(prepared.volume, prepared.image, prepared.mapper)
+        render_in = worker_window_maker(self._window)
+        if self.scene.mapper_kind == "cpu" and render_in is not None:
+            self._full_frames = FullFrames(prepared.volume, render_in)
         self.scene.set_interactive(False)
         self._show_status()
         if prepared.frame is not None and prepared.key == self._frame_key(self.scene):
@@ -357,24 +379,120 @@ class VolumeView(QWidget):
         return task is None or not task.is_running()
 
     def render_now(self) -> None:
-        """Draw the 3D view again at once (after any change to the scene)."""
+        """Draw the 3D view again at once, in full quality, on this thread (after any change to the scene)."""
         if self.scene is not None:
             self.scene.clear_frame()  # something changed: a frame rendered before no longer shows it
+            if self.scene.interactive and not self._rotating:  # a full-quality frame was awaited: drawn now
+                self.scene.set_interactive(False)
+            self._revision += 1  # a frame asked before is not shown over this one
         self._window.Render()
+
+    def _changed(self) -> None:
+        """A change to the scene: drawn at interactive quality at once, in full quality by a worker shortly after."""
+        scene = self.scene
+        if scene is None:
+            return
+        scene.clear_frame()  # something changed: a frame rendered before no longer shows it
+        if not self._refines():
+            self.render_now()
+            return
+        scene.set_interactive(True)
+        self._window.Render()
+        self._ask_full_frame()
+
+    def _refines(self) -> bool:
+        """True where a worker renders the full-quality frames of changes (see the class's notes)."""
+        scene = self.scene
+        return (self.refine_in_background and scene is not None and self._full_frames is not None
+                and scene.preset is not None and not scene.preview and bool(scene.actor.GetVisibility())
+                and scene.renderer.GetActors().GetNumberOfItems() == 0)  # no surfaces: the worker draws none
+
+    def _interaction_started(self) -> None:
+        self._rotating = True
+        self._revision += 1
+
+    def _interaction_ended(self) -> None:
+        self._rotating = False
+        scene = self.scene
+        if scene is None:
+            return
+        if self._refines():
+            self._ask_full_frame()  # the last coarse frame stays until the worker's comes
+        else:
+            scene.set_interactive(False)
+            self._window.Render()
+
+    def _full_frame_key(self, scene: VolumeScene) -> tuple:
+        return (self._revision, *self._frame_key(scene))
+
+    def _ask_full_frame(self) -> None:
+        scene = self.scene
+        if scene is None or scene.preset is None:
+            return
+        self._revision += 1
+        request = self._frame_request(scene)
+        request.key = self._full_frame_key(scene)
+        job = (scene.preset, request)
+        if self._refining:
+            self._next_full_frame = job  # replaces an older one: only the latest is rendered
+            return
+        self._start_full_frame(job)
+
+    def _start_full_frame(self, job: tuple[VrPreset, FrameRequest]) -> None:
+        frames = self._full_frames
+        if frames is None:
+            return
+        preset, request = job
+
+        def work(_emit, _cancel):
+            yield_to_gui()  # this thread ends with the work: its lower priority goes with it
+            return request.key, frames.render(preset, request)
+
+        self._refining = True
+        task = BackgroundTask(self, "volume3d-frame", poll_ms=5)
+        task.finished.connect(lambda payload: next_turn(lambda: self._show_full_frame(payload)))
+        task.failed.connect(self._on_full_frame_failed)
+        self._full_frame_task = task
+        task.start(work)
+
+    def _show_full_frame(self, payload: object) -> None:
+        self._refining = False
+        job, self._next_full_frame = self._next_full_frame, None
+        scene = self.scene
+        if self._gone() or scene is None:
+            return
+        if job is not None:  # this frame is stale: the latest change's is rendered now
+            self._start_full_frame(job)
+            return
+        key, frame = signal_value(payload, tuple)
+        if key == self._full_frame_key(scene) and not self._rotating:
+            scene.set_interactive(False)
+            scene.show_frame(frame)
+            self._window.Render()
+            self.full_frame_shown.emit()
+        elif scene.interactive and not self._rotating and self._refines():
+            self._ask_full_frame()  # the view changed another way (its size): the frame of what it shows now
+
+    def _on_full_frame_failed(self, _message: str) -> None:
+        self._refining = False
+        self._next_full_frame = None
+        if not self._gone() and self.scene is not None and not self._rotating:
+            self.render_now()  # drawn here instead
 
     def _apply_preset(self, name: str) -> None:
         if self.scene is not None:
             preset = load_preset(name)
             self.scene.apply_preset(preset)
-            self.blend_box.setCurrentIndex(BLENDS.index(preset.blend))
-            self.render_now()
+            with QSignalBlocker(self.blend_box):  # the preset set the blend mode: drawn once, below
+                self.blend_box.setCurrentIndex(BLENDS.index(preset.blend))
+            self._changed()
 
     def _set_blend(self, index: int) -> None:
         if self.scene is not None:
             self.scene.set_blend(BLENDS[index])
             if BLENDS[index] == "composite" and self.scene.preset is not None:
                 self.scene.property.SetShade(self.scene.preset.shading.on)
-            self.render_now()
+            self._changed()
 
     def _update_surface(self) -> None:
         if self.scene is None:
@@ -382,7 +500,7 @@ class VolumeView(QWidget):
         on = self.iso_check.isChecked()
         self.scene.set_isosurface(self.iso_spin.value() if on else None, self.smooth_spin.value())
         self.scene.set_volume_visible(not on)
-        self.render_now()
+        self._changed()
 
     def _update_clipping(self) -> None:
         if self.scene is None:
@@ -393,7 +511,7 @@ class VolumeView(QWidget):
             self.scene.set_clip_plane(*self.cut_plane)
         else:
             self.scene.set_clip_plane(None)
-        self.render_now()
+        self._changed()
 
     def edit_transfer_functions(self) -> None:
         from workstation.ui.volume_tf_editor import TransferFunctionEditor
@@ -408,7 +526,7 @@ class VolumeView(QWidget):
     def _apply_edited_preset(self, payload: object) -> None:
         if self.scene is not None:
             self.scene.apply_preset(signal_value(payload, VrPreset))
-            self.render_now()
+            self._changed()
 
     def snapshot(self, path: str | Path) -> Path:
         """Write the current 3D view to PNG (VTK's own buffer, not a widget grab)."""
@@ -425,6 +543,9 @@ class VolumeView(QWidget):
         self._closed = True
         if task is not None:
             task.cancel()  # its result, if any, goes nowhere
+        refine = getattr(self, "_full_frame_task", None)
+        if refine is not None:
+            refine.cancel()  # a frame in the making goes nowhere (the worker's window is its own)
         first = getattr(self, "_first_frame", None)
         if first is not None:  # the window is not finalized while the thread draws its first frame
             first.wait(10)

@@ -281,3 +281,41 @@ def camera_of(renderer: vtkRenderer) -> dict[str, Any]:
     return {"position": tuple(cam.GetPosition()), "focal_point": tuple(cam.GetFocalPoint()),
             "view_up": tuple(cam.GetViewUp()), "view_angle": float(cam.GetViewAngle()),
             "parallel": int(cam.GetParallelProjection()), "parallel_scale": float(cam.GetParallelScale())}
+
+
+class FullFrames:
+    """Full-quality frames of the 3D view, rendered off the GUI thread with a ray caster of their own.
+
+    The view draws a change at interactive quality at once and asks for the full-quality
+    frame here (see :class:`~workstation.ui.volume_view.VolumeView`).  The ray caster is
+    made at the first frame, in the calling thread, and keeps its gradients for the next
+    ones (computing them takes seconds for a large CT, once).  One thread at a time may call
+    :meth:`render`; each call renders in a window of its own made by ``render_in`` (the
+    kind the view draws with, see :func:`~workstation.volume3d.rendering.worker_window_maker`).
+
+    Parameters
+    ----------
+    volume : Volume
+        The full 3D volume the view shows (its voxels are shared, not copied).
+    render_in : WindowMaker
+        Makes the window of each frame.
+    """
+
+    def __init__(self, volume: Volume, render_in: WindowMaker) -> None:
+        self.volume = volume
+        self._render_in = render_in
+        self._mapper: vtkFixedPointVolumeRayCastMapper | None = None
+        self.rendered = 0  # frames rendered so far (requests dropped as stale never get here)
+
+    def render(self, preset: VrPreset, request: FrameRequest) -> np.ndarray:
+        """The full-quality frame of ``request`` with ``preset``: (height, width, 3) uint8, top row first."""
+        if self._mapper is None:
+            mapper = new_mapper("cpu", to_vtk_image(self.volume))
+            if not isinstance(mapper, vtkFixedPointVolumeRayCastMapper):  # new_mapper("cpu") makes one
+                raise TypeError(type(mapper).__name__)
+            self._mapper = mapper
+        frame = _render_here(self.volume, self._mapper, preset, request, self._render_in)
+        if frame is None:  # a request always gets its frame
+            raise RuntimeError("no frame")
+        self.rendered += 1
+        return frame

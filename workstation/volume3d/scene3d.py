@@ -7,6 +7,8 @@ same renderer in its QVTK window.  World coordinates are patient coordinates
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -278,6 +280,13 @@ class VolumeScene:
             self._surface[0].SetInputData(image)
             self._surface[2].SetUserMatrix(vtk_matrix(self.matrix))
         self._apply_clipping()
+        # The near and far planes were set for the preview's bounds (half a voxel short of the full
+        # volume's on each side): the full volume's front would be cut, and frames rendered
+        # elsewhere (which set their planes for the full volume) would differ from this view's.
+        visible = self.actor.GetVisibility()
+        self.actor.SetVisibility(True)  # a frame shown meanwhile hides it: its bounds count all the same
+        self.renderer.ResetCameraClippingRange()
+        self.actor.SetVisibility(visible)
 
     def set_interactive(self, interactive: bool) -> None:
         """Coarser sampling while the mouse moves; full quality when it stops."""
@@ -379,8 +388,14 @@ class VolumeScene:
         return [lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]]
 
     # Interaction -------------------------------------------------------------------------
-    def bind_interactor(self, interactor: vtkRenderWindowInteractor) -> None:
-        """Rotate, zoom and pan with the mouse; coarse sampling while it moves, full quality when it stops."""
+    def bind_interactor(self, interactor: vtkRenderWindowInteractor,
+                        on_start: Callable[[], object] | None = None,
+                        on_end: Callable[[], object] | None = None) -> None:
+        """Rotate, zoom and pan with the mouse; coarse sampling while it moves, full quality when it stops.
+
+        ``on_start`` is called when an interaction begins; ``on_end``, when given, draws the
+        full-quality frame when it stops (instead of a render here, still in coarse sampling).
+        """
         from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
 
         style = vtkInteractorStyleTrackballCamera()
@@ -390,8 +405,13 @@ class VolumeScene:
         def start(*_: object) -> None:
             self.clear_frame()
             self.set_interactive(True)
+            if on_start is not None:
+                on_start()
 
         def end(*_: object) -> None:
+            if on_end is not None:
+                on_end()
+                return
             self.set_interactive(False)
             interactor.GetRenderWindow().Render()
 
