@@ -30,6 +30,7 @@ from tests.interop.patient_root_archives import (
 from tests.interop.peers import ArchiveProcess, Modality, free_port, start_dcmqrscp
 from workstation.config import Node, Settings
 from workstation.net import patient_root_find, study_patients
+from workstation.net.association import peer_of
 from workstation.net.retrieve import retrieve
 from workstation.net.send import send_files
 from workstation.store.cache import StudyCache
@@ -179,3 +180,84 @@ def test_a_search_following_too_many_patients_says_so(qtbot, cache, home, dcmqrs
     monkeypatch.setattr(patient_root_find, "PATIENT_LIMIT", 3)
     _search(qtbot, tab)
     assert (tab.table.rowCount(), tab.status.text()) == (3, "3 studies on pr")
+
+
+@pytest.mark.gui
+def test_log_out_forgets_the_patient_ids_the_searches_showed(qtbot, qapp, lightbox_home, tmp_path, studies, patroot):
+    """Reader A searches the Remote tab (the Patient IDs are remembered for retrieves), logs out by File › Log out;
+    reader B's session remembers nothing of it (B's retrieve would ask the archive, not use A's search)."""
+    from PySide6.QtCore import QTimer
+
+    from tests.audit import slapd_peer
+    from tests.audit.slapd_peer import PEOPLE, Person, Slapd
+    from workstation import config
+    from workstation.audit.identity import clear_session_user
+    from workstation.audit.site_login import SiteLoginSettings
+    from workstation.home import Home
+    from workstation.ui.app import run_gui
+    from workstation.ui.login_dialog import LoginDialog
+    from workstation.ui.main_window import MainWindow
+
+    if not slapd_peer.available():
+        pytest.skip("Debian's slapd is not installed")
+    ana, li = Person("ana", "Ánä-seçret 1", "Ana Ñúñez", "Ñúñez"), Person("li.wei", "長城-pass", "李 伟", "李")
+    (tmp_path / "slapd").mkdir()
+    server = Slapd(tmp_path / "slapd", [ana, li])
+    server.start()
+    try:
+        home = Home.single(lightbox_home).ensure()
+        settings = Settings(nodes=[patroot.node("pr", query_model="patient", retrieve="get")])
+        SiteLoginSettings(uri=server.uri, bind_dn_template=f"uid={{login}},{PEOPLE}", timeout_s=3).store(
+            settings.extra)
+        settings.extra["audit"] = {"idle_lock_minutes": 60}
+        config.save(settings, home.config_file)
+        wang = studies["wang"]
+        peer = peer_of(settings.nodes[0])
+        remembered: list[str] = []
+        steps = iter([(ana, "search"), (li, "look")])
+        def visible(kind: type) -> list:
+            return [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+
+        def watchdog() -> None:  # a failure to log in or to close cannot hang the run
+            for dialog in visible(LoginDialog):
+                dialog.reject()
+            qapp.quit()
+
+        QTimer.singleShot(60_000, watchdog)
+
+        def on_dialog() -> None:
+            dialogs = visible(LoginDialog)
+            if not dialogs:
+                QTimer.singleShot(50, on_dialog)
+                return
+            person, then = next(steps)
+            dialogs[0].login_field.clear()
+            _type(dialogs[0].login_field, person.uid)
+            _type(dialogs[0].password_field, person.password)
+            qtbot.mouseClick(dialogs[0].login_button, Qt.MouseButton.LeftButton)
+            QTimer.singleShot(50, lambda: on_window(then))
+
+        def on_window(then: str) -> None:
+            windows = visible(MainWindow)
+            if not windows:
+                QTimer.singleShot(50, lambda: on_window(then))
+                return
+            window = windows[0]
+            if then == "search":
+                window.study_tabs.setCurrentWidget(window.remote)
+                window.remote.node_combo.setCurrentText("pr")
+                _search(qtbot, window.remote, "Wang")
+                remembered.append(study_patients.recall(peer, wang.study_uid))
+                file_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File")
+                next(a for a in file_menu.actions() if a.objectName() == "siteLogoutAction").trigger()
+                QTimer.singleShot(50, on_dialog)
+            else:
+                remembered.append(study_patients.recall(peer, wang.study_uid))
+                window.quit_action.trigger()
+
+        QTimer.singleShot(100, on_dialog)
+        assert run_gui(home) == 0
+        assert remembered == [wang.patient_id, ""]
+    finally:
+        clear_session_user()
+        server.stop()

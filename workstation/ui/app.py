@@ -175,6 +175,7 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
             code, logout = _run_window(app, station.for_user(user.login), status_message=status_message,
                                        on_quit=None, record_application=False)
             audit.session_ended("logout" if logout else "application closed")
+            _forget_reader_queries()
             if not logout:
                 break
     finally:
@@ -182,6 +183,18 @@ def run_gui(home: Home, *, status_message: str = "", on_quit: Callable[[], None]
         if on_quit is not None:
             on_quit()
     return code
+
+
+def _forget_reader_queries() -> None:
+    """A reader's session ended: what their archive searches showed is not carried to the next reader.
+
+    The Patient ID each study was answered with (:mod:`workstation.net.study_patients`, PHI kept in
+    memory for a Patient Root retrieve) goes; a module never loaded remembered nothing, and is not
+    loaded now (it brings pynetdicom in).
+    """
+    study_patients = sys.modules.get("workstation.net.study_patients")
+    if study_patients is not None:
+        study_patients.forget()
 
 
 def _site_login(home: Home) -> SiteLoginSettings:
