@@ -25,9 +25,11 @@ def _loaded_view(qtbot) -> VolumeView:
     qtbot.addWidget(view)
     view.resize(360, 360)
     view.show()
-    with qtbot.waitSignal(view.frame_shown, timeout=FAR_MS, check_params_cb=lambda kind: kind == "full"):
+    # The full volume, then the worker's frame of it (its ray caster is ready for the changes).
+    with (qtbot.waitSignal(view.full_frame_shown, timeout=FAR_MS),
+          qtbot.waitSignal(view.frame_shown, timeout=FAR_MS, check_params_cb=lambda kind: kind == "full")):
         view.start()
-    assert view.full_quality and view._full_frames is not None
+    assert view.full_quality and view._full_frames is not None and view._full_frames.rendered == 1
     return view
 
 
@@ -71,7 +73,7 @@ def test_changes_made_while_a_frame_is_rendered_replace_each_other(qtbot):
         assert view._next_full_frame is not None and view._next_full_frame[0].name == last
     with qtbot.waitSignal(view.full_frame_shown, timeout=FAR_MS):
         pass
-    assert frames.rendered == 2  # the first change's frame (stale, not shown), then the latest's
+    assert frames.rendered == 3  # the loaded view's, the first change's (stale, not shown), the latest's
     assert view.scene.preset.name == last
     _assert_full_quality_shown(view)
     view.close()

@@ -74,6 +74,8 @@ class VolumeView(QWidget):
     view still shows that state.  Where no worker may render (GPU ray caster, windows that
     cannot be shared) or the scene holds surfaces the worker does not draw, the change is
     rendered in full quality here, as before.  ``refine_in_background`` False turns this off.
+    Once the full volume is shown, the worker renders it once more so that its ray caster has
+    its gradients before the first change (``full_frame_shown`` then comes once by itself).
     """
 
     frame_shown = Signal(str)
@@ -345,6 +347,11 @@ class VolumeView(QWidget):
         else:
             self.render_now()
         self.frame_shown.emit("full")
+        if self._refines():
+            # The worker's ray caster computes its gradients at its first frame (seconds for a large
+            # CT): that first frame is of what the view shows now, so that the reader's first change
+            # finds it ready.  It is shown (the same picture) unless a change came meanwhile.
+            self._ask_full_frame()
 
     def _frame_key(self, scene: VolumeScene) -> tuple:
         cam = camera_of(scene.renderer)
@@ -404,7 +411,7 @@ class VolumeView(QWidget):
         """True where a worker renders the full-quality frames of changes (see the class's notes)."""
         scene = self.scene
         return (self.refine_in_background and scene is not None and self._full_frames is not None
-                and scene.preset is not None and not scene.preview and bool(scene.actor.GetVisibility())
+                and scene.preset is not None and not scene.preview and scene.volume_shown
                 and scene.renderer.GetActors().GetNumberOfItems() == 0)  # no surfaces: the worker draws none
 
     def _interaction_started(self) -> None:

@@ -255,6 +255,11 @@ class VolumeScene:
     def showing_frame(self) -> bool:
         return self._frame is not None
 
+    @property
+    def volume_shown(self) -> bool:
+        """The volume is drawn: by this scene, or by the frame shown in its place."""
+        return bool(self._volume_was_visible if self._frame is not None else self.actor.GetVisibility())
+
     def _preview_property(self) -> None:
         self.property.ShadeOff()
         self.property.SetDisableGradientOpacity(True)
