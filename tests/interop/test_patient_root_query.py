@@ -237,3 +237,40 @@ def test_opening_a_worklist_study_retrieves_it_with_its_patient_id(request, home
     if isinstance(arc, PeerProcess):
         asked = arc.requests()
         assert asked and all(r["answer"] == "ok" and r["patient_id"] for r in asked), asked
+
+
+def test_a_patient_id_two_patients_share_puts_no_name_on_its_studies(monkeypatch):
+    """Two patients with one Patient ID (other issuers): the STUDY query cannot say whose a study is."""
+    from pydicom.dataset import Dataset
+
+    from workstation.config import Node
+    from workstation.net import find as find_module
+    from workstation.net.query_match import FilteredAnswers
+
+    def answer(**values) -> Dataset:
+        ds = Dataset()
+        for k, v in values.items():
+            setattr(ds, k, v)
+        return ds
+
+    asked: list[tuple[str, dict]] = []
+
+    def fake_find(node, calling_ae, level, keys, cancel=None, **_kw):
+        asked.append((level, dict(keys)))
+        if level == "PATIENT":
+            found = [answer(PatientID="7", IssuerOfPatientID="A", PatientName="Ana^A"),
+                     answer(PatientID="7", IssuerOfPatientID="B", PatientName="Bea^B"),
+                     answer(PatientID="8", PatientName="Cy^C")]
+        else:
+            found = [answer(StudyInstanceUID=f"1.2.{keys['PatientID']}", PatientID=keys["PatientID"])]
+        return FilteredAnswers(iter(found), Dataset())  # what find() returns
+
+    monkeypatch.setattr(find_module, "find", fake_find)
+    node = Node(name="pr", ae_title="PR", host="127.0.0.1", port=11112, query_model="patient")
+    answers = find_studies(node, CALLING_AE, {"StudyDate": "20240101-"})
+    rows = [(str(ds.StudyInstanceUID), str(ds.get("PatientName", ""))) for ds in answers]
+    assert rows == [("1.2.7", ""), ("1.2.8", "Cy^C")]
+    assert [level for level, _ in asked] == ["PATIENT", "STUDY", "STUDY"]  # the shared ID asked once
+    assert asked[1][1] == {"StudyDate": "20240101-", "PatientID": "7"}
+    assert answers.note() == ("1 Patient ID belongs to several patients on the archive (other issuers): their "
+                              "studies are listed without a name")

@@ -73,6 +73,9 @@ class PatientRootStudies(Iterator[Dataset]):
     capped : bool
         The archive had more than :data:`PATIENT_LIMIT` matching patients;
         only the first were followed.
+    shared_ids : int
+        Patient IDs the archive gave several patients (other issuers): their
+        studies are listed without a patient's name, birth date or sex.
     """
 
     def __init__(self, node: Node, calling_ae: str, keys: Mapping[str, Any], cancel: Cancel | None = None,
@@ -89,6 +92,7 @@ class PatientRootStudies(Iterator[Dataset]):
         self._filtered: list[FilteredAnswers] = []
         self.patients = 0
         self.capped = False
+        self.shared_ids = 0
         # Check every key now, as find() does: a bad one fails before any association.
         self._filtered.append(query.find(node, calling_ae, "PATIENT", self._patient_keys, cancel))
         query.build_identifier("STUDY", {**self._study_keys, "PatientID": "-"}, model="patient", charset=node.charset)
@@ -100,7 +104,7 @@ class PatientRootStudies(Iterator[Dataset]):
         found: list[Dataset] = []
         try:
             for patient in answers:
-                if not str(patient.get("PatientID", "") or "").strip():
+                if not _patient_id(patient):
                     continue  # a patient without an ID cannot be asked for its studies
                 if len(found) == self._limit:
                     self.capped = True
@@ -113,16 +117,27 @@ class PatientRootStudies(Iterator[Dataset]):
         return found
 
     def _studies(self) -> Generator[Dataset, None, None]:
-        for patient in self._found_patients():
+        patients = self._found_patients()
+        holders = Counter(_patient_id(p) for p in patients)
+        asked: set[str] = set()
+        for patient in patients:
+            patient_id = _patient_id(patient)
+            if patient_id in asked:
+                continue
+            asked.add(patient_id)
             if self._cancelled():
                 return
             self.patients += 1
-            keys = {**self._study_keys, "PatientID": str(patient.PatientID).strip()}
+            # One Patient ID, several patients (other issuers): the STUDY query cannot tell whose a study is,
+            # so no name is put on its studies rather than perhaps the wrong one.
+            shared = holders[patient_id] > 1
+            self.shared_ids += shared
+            keys = {**self._study_keys, "PatientID": patient_id}
             studies = query.find(self._node, self._ae, "STUDY", keys, self._cancel, model="patient")
             self._filtered.append(studies)
             try:
                 for study in studies:
-                    yield _with_patient(study, patient)
+                    yield study if shared else _with_patient(study, patient)
             finally:
                 studies.close()
 
@@ -147,7 +162,14 @@ class PatientRootStudies(Iterator[Dataset]):
             first = "the first patient's" if self._limit == 1 else f"the first {self._limit} patients'"
             parts.append(f"more than {self._limit} patient{'s' if self._limit != 1 else ''} match: "
                          f"{first} studies are listed (narrow the search)")
+        if self.shared_ids:
+            parts.append(f"{self.shared_ids} Patient ID{'s belong' if self.shared_ids != 1 else ' belongs'} to "
+                         "several patients on the archive (other issuers): their studies are listed without a name")
         return "; ".join(p for p in parts if p) or None
+
+
+def _patient_id(patient: Dataset) -> str:
+    return str(patient.get("PatientID", "") or "").strip()
 
 
 def _with_patient(study: Dataset, patient: Dataset) -> Dataset:
