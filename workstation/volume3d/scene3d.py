@@ -7,6 +7,8 @@ same renderer in its QVTK window.  World coordinates are patient coordinates
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 
 from typing import TYPE_CHECKING
@@ -45,6 +47,10 @@ MAX_3D_VOXELS = 2**26
 #: Interactive level of detail: rays cast on a grid this many pixels apart, samples this much further apart.
 INTERACTIVE_IMAGE_SAMPLE = 2.0
 INTERACTIVE_SAMPLE_FACTOR = 2.0
+#: An interactive frame should take at most this long (the event loop is held meanwhile): slower
+#: ones make the next ones coarser, rays up to MAX_INTERACTIVE_IMAGE_SAMPLE pixels apart.
+INTERACTIVE_FRAME_S = 0.06
+MAX_INTERACTIVE_IMAGE_SAMPLE = 6.0
 
 
 def reduced_for_3d(volume: Volume, max_voxels: int = MAX_3D_VOXELS) -> Volume:
@@ -148,7 +154,10 @@ class VolumeScene:
         self._clip_box: tuple[float, ...] | None = None
         self._clip_plane: tuple[np.ndarray, np.ndarray] | None = None
         self.cube_renderer = self._make_cube()
-        self.renderer.AddObserver(vtkCommand.StartEvent, lambda *_: self._sync_cube())
+        self.interactive_image_sample = INTERACTIVE_IMAGE_SAMPLE
+        self._render_started = 0.0
+        self.renderer.AddObserver(vtkCommand.StartEvent, lambda *_: self._render_starts())
+        self.renderer.AddObserver(vtkCommand.EndEvent, lambda *_: self._render_ended())
         self.set_interactive(False)
 
     # Window ----------------------------------------------------------------------------
@@ -296,12 +305,36 @@ class VolumeScene:
     def set_interactive(self, interactive: bool) -> None:
         """Coarser sampling while the mouse moves; full quality when it stops."""
         self.interactive = interactive
-        image_sample = INTERACTIVE_IMAGE_SAMPLE if interactive else 1.0
+        image_sample = self.interactive_image_sample if interactive else 1.0
         sample = self.full_sample * (INTERACTIVE_SAMPLE_FACTOR if interactive else 1.0)
         self.mapper.SetImageSampleDistance(image_sample)
         self.mapper.SetSampleDistance(sample)
         if isinstance(self.mapper, vtkFixedPointVolumeRayCastMapper):  # the CPU ray caster ("cpu")
             self.mapper.SetInteractiveSampleDistance(sample)
+
+    def _render_starts(self) -> None:
+        self._render_started = time.perf_counter()
+        self._sync_cube()
+
+    def _render_ended(self) -> None:
+        if self.interactive and self._frame is None and self.actor.GetVisibility():
+            self.fit_interactive_frame(time.perf_counter() - self._render_started)
+
+    def fit_interactive_frame(self, seconds: float) -> float:
+        """After an interactive frame that took ``seconds``: the distance between rays of the next ones.
+
+        The rays, and so the time, go with the inverse square of the distance between them: a
+        frame over :data:`INTERACTIVE_FRAME_S` makes the next ones coarser (at most
+        :data:`MAX_INTERACTIVE_IMAGE_SAMPLE`), one under half of it finer again (at least
+        :data:`INTERACTIVE_IMAGE_SAMPLE`).  Full quality is not affected.
+        """
+        if INTERACTIVE_FRAME_S / 2 <= seconds <= INTERACTIVE_FRAME_S:
+            return self.interactive_image_sample
+        wanted = self.interactive_image_sample * math.sqrt(max(seconds, 1e-6) / INTERACTIVE_FRAME_S)
+        self.interactive_image_sample = min(MAX_INTERACTIVE_IMAGE_SAMPLE, max(INTERACTIVE_IMAGE_SAMPLE, wanted))
+        if self.interactive:
+            self.mapper.SetImageSampleDistance(self.interactive_image_sample)
+        return self.interactive_image_sample
 
     def set_volume_visible(self, visible: bool) -> None:
         self.clear_frame()
