@@ -25,4 +25,5 @@ def test_state_of_another_patient_is_refused(cache, tmp_path):
     with pytest.raises(SaveError) as err:
         check_state_patient(cache, str(gsps.SOPInstanceUID), studies["KR-1"])
     message = str(err.value)
-    assert "the presentation state is Διονυσιος, ID GR-1" in message and "김희중, ID KR-1" in message
+    assert "the presentation state's patient is Διονυσιος, ID GR-1" in message
+    assert "the images' patient is 김희중, ID KR-1" in message

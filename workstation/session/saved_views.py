@@ -413,7 +413,7 @@ def check_state_patient(cache: StudyCache, sop_instance_uid: str, images_of: Stu
         apply_shown_patient(state, shown)
     check = compare_identities(state, images_of)
     if not check.same:
-        raise SaveError("not applied: " + check.message("the presentation state", "the images"))
+        raise SaveError("not applied: " + check.message("the presentation state's patient", "the images' patient"))
 
 
 def apply_state(vp: ViewportModel, state: PresentationState, layer: AnnotationLayer,
