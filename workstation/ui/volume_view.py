@@ -416,7 +416,8 @@ class VolumeView(QWidget):
 
     def _interaction_started(self) -> None:
         self._rotating = True
-        self._revision += 1
+        self._revision += 1  # a frame asked before is stale: the end of the interaction asks again
+        self._next_full_frame = None
 
     def _interaction_ended(self) -> None:
         self._rotating = False
