@@ -10,11 +10,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
+from pydicom.dataset import Dataset
 
-from workstation.imaging.corner_text import CornerContext, corner_text, layout_for, person_name
+from workstation.imaging.corner_text import CornerContext, corner_text, frame_fields, layout_for, person_name
 from workstation.imaging.geometry import edge_labels, edge_labels_from_patient_orientation
 from workstation.imaging.patient_module import same_identity
 from workstation.imaging.viewport import ViewportModel
+from workstation.store.queries import StudyRow
 
 
 def corner_lines(vp: ViewportModel,
@@ -28,20 +30,26 @@ def corner_lines(vp: ViewportModel,
         return {}
     f = vp.frame
     header = vp.header()
+    loading = not vp.is_loaded()
+    # What does not change with window/level, zoom or cine is worked out once per frame shown (the header
+    # values: a grid of sixteen linked viewports read about ten of them per viewport per frame).
+    # The objects are compared by identity (a header's == compares every element), the rest by value.
+    objects = (ds, ds.study, ds.stack.series, header, f)
+    key = (ds.title, vp.index, len(vp), loading, vp.replaced_names, vp.replaced_ids,
+           repr(overrides) if overrides else "")
+    memo = vp.corner_memo
+    if memo is not None and memo[0] == key and _same(memo[1], objects):
+        layout, location, known = memo[2], memo[3], memo[4]
+    else:
+        location = _slice_location(vp, header)
+        layout = layout_for(ds.stack.series.modality or "", overrides)
+        known = None
     window = vp.current_window()
     window_text = window.describe() if window is not None else ""
     if vp.view.voi.name and window is not None and not window.is_lut:
         window_text = f"{window_text} ({vp.view.voi.name})"
     if vp.view.invert:
         window_text += " inv"
-    location = None
-    if header is not None and header.get("SliceLocation") not in (None, ""):
-        try:
-            location = float(header.SliceLocation)
-        except (TypeError, ValueError):
-            location = None
-    if location is None and f is not None and f.position is not None and ds.stack.spatially_sorted:
-        location = float(f.position @ f.normal) if f.normal is not None else None
     series = ds.stack.series
     if ds.title:  # a key-image display set: its frames come from several series
         series = replace(series, series_number=None, description=ds.title)
@@ -56,11 +64,34 @@ def corner_lines(vp: ViewportModel,
         window_text=window_text,
         zoom=vp.view.zoom,
         frame_rate=vp.cine.frames_per_second if vp.cine.playing else None,
-        loading=not vp.is_loaded(),
+        loading=loading,
         replaced_names=vp.replaced_names,
         replaced_ids=vp.replaced_ids,
     )
-    return corner_text(ctx, layout_for(ds.stack.series.modality or "", overrides))
+    if known is None:
+        known = frame_fields(ctx, layout)
+        vp.corner_memo = (key, objects, layout, location, known)
+    return corner_text(ctx, layout, known)
+
+
+def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _slice_location(vp: ViewportModel, header: Dataset | None) -> float | None:
+    """Slice Location of the frame's header, else its position along the stack's normal (sorted stacks)."""
+    location = None
+    if header is not None and header.get("SliceLocation") not in (None, ""):
+        try:
+            location = float(header.SliceLocation)
+        except (TypeError, ValueError):
+            location = None
+    f = vp.frame
+    ds = vp.display_set
+    if location is None and f is not None and f.position is not None and ds is not None \
+            and ds.stack.spatially_sorted:
+        location = float(f.position @ f.normal) if f.normal is not None else None
+    return location
 
 
 def markers(vp: ViewportModel) -> dict[str, str]:
@@ -122,13 +153,26 @@ def banner_text(vp: ViewportModel) -> str:
     header = vp.header()
     if header is None or vp.expected_patient is None:
         return ""
+    # Once per header shown: the names are read from it, and each paint of each viewport asks.
+    study = vp.display_set.study
+    key = (vp.expected_patient, vp.replaced_names, vp.replaced_ids)
+    memo = vp.banner_memo
+    if memo is not None and memo[0] == key and _same(memo[1], (header, study)):
+        return str(memo[2])
+    text = _mismatch_text(vp, header, study, vp.expected_patient)
+    vp.banner_memo = (key, (header, study), text)
+    return text
+
+
+def _mismatch_text(vp: ViewportModel, header: Dataset, study: StudyRow, expected: tuple[str, str]) -> str:
+    """The mismatch warning of an image whose header names another patient than the session's ("" when none)."""
     own_name, own_pid = str(header.get("PatientName", "") or ""), str(header.get("PatientID", "") or "")
     name, pid = own_name, own_pid
     if name in vp.replaced_names:  # the RIS corrected this name: the image is of the corrected patient
-        name = vp.display_set.study.patient_name
+        name = study.patient_name
     if pid in vp.replaced_ids:  # the RIS merged this patient away: the image is of the surviving patient
-        pid = vp.display_set.study.patient_id
-    if same_identity(name, pid, *vp.expected_patient):
+        pid = study.patient_id
+    if same_identity(name, pid, *expected):
         return ""
     # What the image itself says: the reader compares it with the patient being read.
     return f"PATIENT MISMATCH: this image is of {person_name(own_name) or '(no name)'}  ID {own_pid or '(none)'}"

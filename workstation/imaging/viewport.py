@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -108,6 +108,9 @@ class ViewportModel:
         self._filtered: tuple[np.ndarray, FilterSpec, np.ndarray] | None = None  # (stored, filter, filtered)
         self._listeners: list[Callable[[ViewportModel, str], None]] = []
         self._memo: tuple[tuple[object, ...], DisplayFrame] | None = None  # (what it shows, the frame)
+        # The overlay model's per-frame work (corner text fields, banner), kept with what it was for.
+        self.corner_memo: tuple[Any, ...] | None = None
+        self.banner_memo: tuple[Any, ...] | None = None
 
     # Observers -----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[ViewportModel, str], None]) -> None:
