@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.ui.flow_layout import FlowLayout
 from workstation.ui.turns import next_turn
 from workstation.ui.volume_vtk import first_frame_off_thread, first_frames, make_vtk_widget, set_up_here
 
@@ -104,22 +105,29 @@ class VolumeView(QWidget):
         self._window = window
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self._make_controls())
+        layout.addWidget(self._make_controls())
         layout.addWidget(self.vtk_widget, 1)
         self.status = QLabel("")
         # A longer status must not widen the view: the frame prepared in the background is for its size.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.status)
 
-    def _make_controls(self) -> QVBoxLayout:
-        rows = QVBoxLayout()
-        top, bottom = QHBoxLayout(), QHBoxLayout()
+    def _make_controls(self) -> QWidget:
+        """The preset, blend, surface, clipping and snapshot controls, wrapping into rows as the view narrows.
+
+        On one fixed row they made the view at least 500 px wide: in a hung 1×3
+        layout beside the report on a 1280 px screen, the other two viewports
+        were squeezed to slivers too narrow to show whose images they are.
+        """
+        controls = QWidget()
+        flow = FlowLayout(controls, spacing=4)
         self.preset_box = QComboBox()
         self.preset_box.addItems(preset_names())
         self.preset_box.setCurrentText(default_preset(self.volume.modality))
         self.preset_box.currentTextChanged.connect(self._apply_preset)
         self.blend_box = QComboBox()
         self.blend_box.addItems(["Volume", "MIP", "MinIP"])
+        self._show_blend(self.preset_box.currentText())
         self.blend_box.currentIndexChanged.connect(self._set_blend)
         self.iso_check = QCheckBox("Surface")
         self.iso_spin = QDoubleSpinBox()
@@ -147,17 +155,12 @@ class VolumeView(QWidget):
         self.editor_button.clicked.connect(self.edit_transfer_functions)
         self.snapshot_button = QPushButton("Snapshot…")
         self.snapshot_button.clicked.connect(self._choose_snapshot)
-        for widget in (QLabel("Preset"), self.preset_box, self.blend_box, self.editor_button):
-            top.addWidget(widget)
-        top.addStretch(1)
-        top.addWidget(self.snapshot_button)
-        for control in (self.iso_check, self.iso_spin, QLabel("smooth"), self.smooth_spin, self.clip_check,
-                        self.clip_spin, self.cut_check):
-            bottom.addWidget(control)
-        bottom.addStretch(1)
-        rows.addLayout(top)
-        rows.addLayout(bottom)
-        return rows
+        groups = ((QLabel("Preset"), self.preset_box), (self.blend_box,), (self.editor_button,),
+                  (self.snapshot_button,), (self.iso_check, self.iso_spin), (QLabel("smooth"), self.smooth_spin),
+                  (self.clip_check, self.clip_spin), (self.cut_check,))
+        for group in groups:  # a label stays beside its box when the row wraps
+            flow.addWidget(group[0] if len(group) == 1 else _side_by_side(*group))
+        return controls
 
     def start(self) -> None:
         """Create the scene once the window is shown (the mapper choice needs the OpenGL renderer).
@@ -488,12 +491,17 @@ class VolumeView(QWidget):
             self.render_now()  # drawn here instead
 
     def _apply_preset(self, name: str) -> None:
+        preset = self._show_blend(name)
         if self.scene is not None:
-            preset = load_preset(name)
             self.scene.apply_preset(preset)
-            with QSignalBlocker(self.blend_box):  # the preset set the blend mode: drawn once, below
-                self.blend_box.setCurrentIndex(BLENDS.index(preset.blend))
             self._changed()
+
+    def _show_blend(self, name: str) -> VrPreset:
+        """Preset ``name``, its blend mode shown in the blend box (set with it, whether drawn yet or not)."""
+        preset = load_preset(name)
+        with QSignalBlocker(self.blend_box):  # the preset set the blend mode: drawn once, by the caller
+            self.blend_box.setCurrentIndex(BLENDS.index(preset.blend))
+        return preset
 
     def _set_blend(self, index: int) -> None:
         if self.scene is not None:
@@ -564,3 +572,14 @@ class VolumeView(QWidget):
         self.cut_plane = (plane.center, tuple(-plane.normal))
         if self.cut_check.isChecked():
             self._update_clipping()
+
+
+def _side_by_side(*widgets: QWidget) -> QWidget:
+    """``widgets`` in one row that a wrapping layout keeps together."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(4)
+    for widget in widgets:
+        row.addWidget(widget)
+    return box
