@@ -178,3 +178,30 @@ def test_every_pixel_of_a_viewport_is_painted_around_the_image_in_any_view(qtbot
         assert _unpainted(w) == 0
     finally:
         viewer.shutdown()
+
+
+def test_corner_text_of_a_frame_shown_again_follows_window_and_zoom(qtbot, cache, phantom):
+    """A frame's header fields are kept once it was shown; window/level and zoom are read at each paint."""
+    viewer = open_viewer(qtbot, cache, phantom)
+    try:
+        w = viewer.viewports[0]
+        qtbot.waitUntil(lambda: w.model.is_loaded() and w.model.pixels.done, timeout=WAIT_MS)
+        w.repaint()
+        first = overlay_model.corner_lines(w.model)
+        wheel(w, -3)
+        w.repaint()
+        assert overlay_model.corner_lines(w.model)["bottom_left"][0].startswith("Im 4/10")
+        wheel(w, 3)  # back on the first frame: its fields come from what the viewport kept
+        centre = QPoint(w.width() // 2, w.height() // 2)
+        drag(w, centre, centre + QPoint(40, 25), button=Qt.MouseButton.RightButton)  # window/level
+        wheel(w, -2, modifiers=Qt.KeyboardModifier.ControlModifier)  # zoom
+        w.repaint()
+        shown = overlay_model.corner_lines(w.model)
+        assert w.model.index == 0 and shown["bottom_left"] == first["bottom_left"]
+        assert shown["top_left"] == first["top_left"] and shown["top_right"] == first["top_right"]
+        assert shown["bottom_right"][0] != first["bottom_right"][0]  # the new window
+        assert shown["bottom_right"][1] != first["bottom_right"][1]  # the new zoom
+        w.model.corner_memo.clear()
+        assert overlay_model.corner_lines(w.model) == shown  # worked out anew: the same
+    finally:
+        viewer.shutdown()

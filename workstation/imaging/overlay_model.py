@@ -19,6 +19,9 @@ from workstation.imaging.viewport import ViewportModel
 from workstation.store.queries import StudyRow
 
 
+CORNER_FRAMES_KEPT = 1024  # frames whose corner fields a viewport keeps (a few strings each)
+
+
 def corner_lines(vp: ViewportModel,
                  overrides: Mapping[str, Mapping[str, list[str]]] | None = None) -> dict[str, list[str]]:
     """The four-corner text of a viewport (see :mod:`workstation.imaging.corner_text`).
@@ -31,15 +34,17 @@ def corner_lines(vp: ViewportModel,
     f = vp.frame
     header = vp.header()
     loading = not vp.is_loaded()
-    # What does not change with window/level, zoom or cine is worked out once per frame shown (the header
-    # values: a grid of sixteen linked viewports read about ten of them per viewport per frame).
-    # The objects are compared by identity (a header's == compares every element), the rest by value.
+    # What does not change with window/level, zoom or cine is worked out once per frame shown and kept for
+    # the frames shown lately (the header values: a grid of sixteen linked viewports read about ten of them
+    # per viewport per frame).  The objects are compared by identity (a header's == compares every element).
     objects = (ds, ds.study, ds.stack.series, header, f)
-    key = (ds.title, vp.index, len(vp), loading, vp.replaced_names, vp.replaced_ids,
+    key = (*map(id, objects), ds.title, vp.index, len(vp), loading, vp.replaced_names, vp.replaced_ids,
            repr(overrides) if overrides else "")
     memo = vp.corner_memo
-    if memo is not None and memo[0] == key and _same(memo[1], objects):
-        layout, location, known = memo[2], memo[3], memo[4]
+    found = memo.get(key)
+    if found is not None and _same(found[0], objects):
+        memo.move_to_end(key)
+        layout, location, known = found[1], found[2], found[3]
     else:
         location = _slice_location(vp, header)
         layout = layout_for(ds.stack.series.modality or "", overrides)
@@ -70,7 +75,9 @@ def corner_lines(vp: ViewportModel,
     )
     if known is None:
         known = frame_fields(ctx, layout)
-        vp.corner_memo = (key, objects, layout, location, known)
+        memo[key] = (objects, layout, location, known)
+        if len(memo) > CORNER_FRAMES_KEPT:
+            memo.popitem(last=False)
     return corner_text(ctx, layout, known)
 
 

@@ -7,6 +7,7 @@ checks (index, zoom, window, measurements) lives here.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -109,7 +110,7 @@ class ViewportModel:
         self._listeners: list[Callable[[ViewportModel, str], None]] = []
         self._memo: tuple[tuple[object, ...], DisplayFrame] | None = None  # (what it shows, the frame)
         # The overlay model's per-frame work (corner text fields, banner), kept with what it was for.
-        self.corner_memo: tuple[Any, ...] | None = None
+        self.corner_memo: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self.banner_memo: tuple[Any, ...] | None = None
 
     # Observers -----------------------------------------------------------------------
@@ -141,6 +142,8 @@ class ViewportModel:
         self.cursor_point = None
         self.state = None
         self._memo = None
+        self.corner_memo.clear()  # nor keeps the headers of a series no longer shown
+        self.banner_memo = None
         self.index = 0
         if display_set is not None and len(display_set.stack):
             self.index = min(max(index or 0, 0), len(display_set.stack) - 1)
