@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -95,58 +95,87 @@ def fetch_orders(cache: StudyCache, settings: Settings, flt: WorklistFilter, *, 
     return received
 
 
-#: Study UIDs asked in one C-FIND (list-of-UID matching), and accessions asked one by one at most per refresh.
-UID_BATCH, MAX_ACCESSION_QUERIES = 50, 20
+#: Accessions asked one by one at most per refresh (and studies of unknown Patient ID looked up on a
+#: Patient Root archive): an archive is not sent hundreds of associations every minute.
+MAX_ACCESSION_QUERIES = 20
 
 
 def fetch_remote_studies(settings: Settings, flt: WorklistFilter, accessions: list[str], *, notes: list[str],
-                         study_uids: Sequence[str] = (), today: dt.date | None = None,
-                         cancel: Cancel | None = None) -> list[RemoteStudy]:
+                         study_uids: Sequence[str] = (), patient_ids: Mapping[str, str] | None = None,
+                         today: dt.date | None = None, cancel: Cancel | None = None) -> list[RemoteStudy]:
     """Studies the archives list for the date range, then the orders' studies not found that way.
 
     The orders' Study UIDs are asked with list-of-UID matching (one query per
-    :data:`UID_BATCH`); orders without one by accession, at most
-    :data:`MAX_ACCESSION_QUERIES` a refresh (an archive is not sent hundreds of
-    associations every minute).
+    :data:`~workstation.worklist.archive_queries.UID_BATCH`); orders without
+    one by accession, at most :data:`MAX_ACCESSION_QUERIES` a refresh (an
+    archive is not sent hundreds of associations every minute).
+
+    A Patient Root archive is asked as :mod:`workstation.worklist.archive_queries`
+    says: the orders' studies with their Patient ID (``patient_ids``: Study
+    Instance UID or accession to the order's Patient ID), the date range in the
+    Study Root model when the archive offers it, else a note says it cannot be
+    listed by date (its orders' studies are still looked up).
     """
     from workstation.net.association import NetworkError
-    from workstation.net.find import find
+    from workstation.worklist.archive_queries import NotListableByDate, list_by_date, studies_by_key, studies_by_uid
 
     wl = WorklistSettings.of(settings)
     if not wl.archives:
         return []
+    known = dict(patient_ids or {})
     date_from, date_to = _default_range(flt, wl.days, today or dt.date.today())
     out: list[RemoteStudy] = []
     for node in archive_nodes(settings):
         seen: set[str] = set()
+        found_acc: set[str] = set()
+        keys: dict[str, Any] = {"StudyDate": f"{date_from}-{date_to}"}
+        if flt.modality:
+            keys["ModalitiesInStudy"] = flt.modality.upper()
+
+        # (defaults bind this node's sets: the function is called within this iteration only)
+        def keep(answers: Sequence[Dataset], node: Node = node, seen: set[str] = seen,
+                 found_acc: set[str] = found_acc) -> None:
+            for ds in answers:
+                study = remote_study(node.name, ds)
+                if study.study_uid and study.study_uid not in seen:
+                    seen.add(study.study_uid)
+                    found_acc.add(study.accession)
+                    out.append(study)
+
+        listed = True
         try:
-            keys: dict[str, Any] = {"StudyDate": f"{date_from}-{date_to}"}
-            if flt.modality:
-                keys["ModalitiesInStudy"] = flt.modality.upper()
-            found_acc: set[str] = set()
-
-            # (defaults bind this node's sets: the function is called within this iteration only)
-            def ask(query: dict[str, Any], node: Node = node, seen: set[str] = seen,
-                    found_acc: set[str] = found_acc) -> None:
-                for ds in find(node, settings.ae_title, "STUDY", query, cancel):
-                    study = remote_study(node.name, ds)
-                    if study.study_uid and study.study_uid not in seen:
-                        seen.add(study.study_uid)
-                        found_acc.add(study.accession)
-                        out.append(study)
-
-            ask(keys)
+            try:
+                keep(list_by_date(node, settings.ae_title, keys, cancel))
+            except NotListableByDate as exc:
+                listed = False
+                notes.append(f"archive {exc}")  # the message starts with the node's name
             missing = sorted({u for u in study_uids if u} - seen)
-            for start in range(0, len(missing), UID_BATCH):
-                ask({"StudyInstanceUID": missing[start:start + UID_BATCH]})
+            if missing:
+                # An archive that just answered the date range in Study Root is asked so for the rest too.
+                found = studies_by_uid(node, settings.ae_title, missing, known, cancel,
+                                       max_lookups=MAX_ACCESSION_QUERIES, study_root=listed)
+                keep(found.answers)
+                if found.unasked:
+                    notes.append(f"archive {node.name}: {found.unasked} ordered stud"
+                                 f"{'ies' if found.unasked != 1 else 'y'} not looked up: the Patient Root archive "
+                                 "would not say under which Patient ID it files them")
+            no_patient = 0
             for accession in sorted({a for a in accessions if a} - found_acc)[:MAX_ACCESSION_QUERIES]:
-                ask({"AccessionNumber": accession})
+                answers = studies_by_key(node, settings.ae_title, {"AccessionNumber": accession},
+                                         known.get(accession, ""), cancel)
+                if answers is None:
+                    no_patient += 1
+                else:
+                    keep(answers)
+            if no_patient:
+                notes.append(f"archive {node.name}: {no_patient} order{'s' if no_patient != 1 else ''} without a "
+                             "Patient ID not looked up (a Patient Root archive needs it)")
         except (NetworkError, ValueError) as exc:
             notes.append(f"archive {node.name}: {exc}")
             audit.worklist_queried(node, level="STUDY", keys=keys, ok=False)
             continue
         # One Query event an archive and refresh (its date-range query), not one per answer or follow-up.
-        audit.worklist_queried(node, level="STUDY", keys=keys)
+        audit.worklist_queried(node, level="STUDY", keys=keys, ok=listed)
     return out
 
 
@@ -177,9 +206,11 @@ def load_worklist(cache: StudyCache, settings: Settings, flt: WorklistFilter | N
             progress("asking the archives")
         pending = [o for o in orders if not (o.study_uid and o.study_uid in local_uids)
                    and not (not o.study_uid and o.accession in local_accessions)]
+        # The orders' Patient IDs: a Patient Root archive is asked for their studies with them.
+        patient_ids = {o.study_uid or o.accession: o.patient_id for o in pending if o.patient_id}
         remote = fetch_remote_studies(settings, flt, [o.accession for o in pending if not o.study_uid],
                                       study_uids=[o.study_uid for o in pending if o.study_uid], notes=result.notes,
-                                      today=today, cancel=cancel)
+                                      patient_ids=patient_ids, today=today, cancel=cancel)
     result.remote = remote
     result.items = rebuild(cache, settings, remote, flt)
     for note in result.notes:
