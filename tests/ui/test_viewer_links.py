@@ -137,3 +137,36 @@ def test_another_patients_study_needs_confirmation_and_shows_a_banner(qtbot, cac
         assert viewer.viewports[0].model.view.top_inset == 0.0
     finally:
         viewer.shutdown()
+
+
+def test_parallel_series_draw_no_reference_lines_on_each_other_but_a_turned_one_does(qtbot, cache, tmp_path):
+    """Two axial series (slices offset) and a coronal one side by side in the toolbar's 1 x 3 layout."""
+    study, frame = uid(), uid()
+    write_phantom(tmp_path / "ax", 10, study_uid=study, frame_of_reference=frame, series_number=1,
+                  description="axial")
+    write_phantom(tmp_path / "ax2", 10, study_uid=study, frame_of_reference=frame, series_number=2,
+                  description="axial offset", z0=0.7)
+    write_phantom(tmp_path / "cor", 10, study_uid=study, frame_of_reference=frame, series_number=3,
+                  description="coronal", orientation=CORONAL, origin=(-16.0, -10.0, 30.0))
+    assert import_paths(cache, [tmp_path / "ax", tmp_path / "ax2", tmp_path / "cor"]).imported == 30
+    v = open_viewer(qtbot, cache, study)
+    try:
+        v.toolbar.grid_chooser.buttons[(1, 3)].click()
+        session = v.session
+        by_name = {d.stack.series.description: d for d in session.display_sets}
+        for i, name in enumerate(("axial", "axial offset", "coronal")):
+            session.show(by_name[name], i, 0)
+        shown = v.viewports[:3]
+        qtbot.waitUntil(lambda: all(w.model.pixels is not None and w.model.pixels.done for w in shown),
+                        timeout=WAIT_MS)
+        for _ in range(2):  # asked again: the remembered answer is the same
+            assert [len(session.reference_lines(i)) for i in range(3)] == [1, 1, 2]
+        # The coronal viewport now shows the second axial series: no line anywhere.
+        session.show(by_name["axial offset"], 2, 0)
+        assert [session.reference_lines(i) for i in range(3)] == [[], [], []]
+        session.show(by_name["coronal"], 0, 0)
+        wheel(shown[1], -3)  # the axial line on the coronal image follows its stack
+        lines = session.reference_lines(0)
+        assert len(lines) == 2 and lines[0][0][1] != lines[1][0][1]
+    finally:
+        v.shutdown()

@@ -18,6 +18,7 @@ from workstation.imaging.geometry import ImagePlane
 from workstation.model.stack import ImageStack
 
 LINKABLE_COSINE = 0.9  # stacks whose normals are this close are scrolled together
+PARALLEL_EPSILON = 1e-12  # planes whose unit normals' |cosine| is above 1 - this have no reference line
 
 
 class FramePlane(Protocol):
@@ -80,7 +81,7 @@ def reference_line(source: FramePlane, target: FramePlane,
     ``target``'s image coordinates.
     """
     ns, nt = source.normal, target.normal
-    if ns is not None and nt is not None and abs(float(ns @ nt)) > 1.0 - 1e-12:
+    if ns is not None and nt is not None and abs(float(ns @ nt)) > 1.0 - PARALLEL_EPSILON:
         return None  # parallel planes never cut (the common case: a grid of axial series)
     a, b = image_plane(source, frame_of_reference_uid), image_plane(target, frame_of_reference_uid)
     if a is None or b is None:

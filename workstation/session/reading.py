@@ -16,7 +16,7 @@ import numpy as np
 
 from workstation import audit
 from workstation.imaging.annotation_layer import AnnotationLayer
-from workstation.imaging.cross_reference import FramePlane, plane_segment, reference_line
+from workstation.imaging.cross_reference import PARALLEL_EPSILON, FramePlane, plane_segment, reference_line
 from workstation.session import saved_views
 from workstation.imaging.frame_display import FrameDisplay
 from workstation.imaging.interaction import remeasure
@@ -24,7 +24,7 @@ from workstation.session.key_image_sets import key_image_display_set
 from workstation.imaging.linking import ViewportLinks
 from workstation.imaging.registrations import mapped_frame
 from workstation.imaging.viewport import DisplaySet, ViewportModel
-from workstation.model.stack import load_stack
+from workstation.model.stack import ImageStack, StackGeometry, load_stack
 from workstation.model.stack_pixels import StackLoader, StackPixels
 from workstation.store import maintenance
 from workstation.store.cache import StudyCache
@@ -34,6 +34,14 @@ from workstation.session.study_work import DIRECTORY_NAME
 from workstation.session.work_keeper import WorkKeeper
 
 log = logging.getLogger(__name__)
+
+
+def _shared_normal(geometry: StackGeometry) -> np.ndarray | None:
+    """The normal every frame of a stack has (exactly), or None (a frame without a plane, or several normals)."""
+    if not geometry.count or not geometry.has_plane.all():
+        return None
+    normals = geometry.normals
+    return normals[0] if (normals == normals[0]).all() else None
 
 MAX_GRID = 4
 HOLDER = "viewer"
@@ -83,6 +91,9 @@ class ReadingSession:
         # image is painted, so opening a study shows an image before anything else competes).
         self.defer_background = False  # a site's corner layouts per modality (settings "corner_text")
         self.links = ViewportLinks(lambda: self.visible)
+        # (target stack, source stack) ids -> (their geometries, True when every frame of one is parallel to
+        # every frame of the other): a grid of axial series draws no reference lines, asked once per pair.
+        self._parallel_memo: dict[tuple[int, int], tuple[StackGeometry, StackGeometry, bool]] = {}
         for vp in self.viewports:
             vp.subscribe(self.links.on_change)
 
@@ -455,6 +466,8 @@ class ReadingSession:
             if i == index or frame is None or stack is None or not uid:
                 continue
             source: FramePlane = frame
+            if stack.frame_of_reference_uid == uid and self._stacks_parallel(target_stack, stack):
+                continue  # no frame of one cuts a frame of the other
             if stack.frame_of_reference_uid != uid:
                 # A registered prior's plane, carried into this viewport's frame of reference.
                 m = self.links.registrations.matrix(stack.frame_of_reference_uid, uid)
@@ -473,6 +486,20 @@ class ReadingSession:
                 if segment is not None:
                     out.append((segment[0], segment[1], False))
         return out
+
+    def _stacks_parallel(self, a: ImageStack, b: ImageStack) -> bool:
+        """True when all frames of ``a`` and ``b`` lie in planes :func:`reference_line` finds parallel."""
+        ga, gb = a.geometry, b.geometry
+        key = (id(a), id(b))
+        memo = self._parallel_memo.get(key)
+        if memo is not None and memo[0] is ga and memo[1] is gb:
+            return memo[2]
+        na, nb = _shared_normal(ga), _shared_normal(gb)
+        parallel = na is not None and nb is not None and abs(float(na @ nb)) > 1.0 - PARALLEL_EPSILON
+        if len(self._parallel_memo) > 1024:  # stacks come and go with the studies opened
+            self._parallel_memo.clear()
+        self._parallel_memo[key] = (ga, gb, parallel)
+        return parallel
 
     def set_external_planes(self, source: str, frame_of_reference_uid: str,
                             planes: list[tuple[np.ndarray, np.ndarray]]) -> None:
