@@ -39,6 +39,10 @@ def test_workspace_loads_and_links_the_views(qtbot, cache, ct_series, tmp_path):
         ws.load(series)
     assert "32 x 32 x 16" in ws.message.text()
     mpr, view3d = ws.mpr, ws.view3d
+    # Four equal quadrants: the 3D view's controls (one wide row when there is room) widen no column.
+    qtbot.waitUntil(lambda: view3d.isVisible() and view3d.width() > 100, timeout=10_000)
+    cells = [mpr.grid.cellRect(r, c).width() for r in range(2) for c in range(2)]
+    assert max(cells) - min(cells) <= 0.05 * max(cells), cells
     seen = []
     mpr.planes_changed.connect(lambda frame, planes: seen.append(planes))
     mpr.slab_spin.setValue(6.0)

@@ -78,6 +78,9 @@ class MprView(QWidget):
         layout.addLayout(self._make_toolbar())
         self.grid = QGridLayout()
         self.grid.setSpacing(2)
+        for i in range(2):  # four equal quadrants, whatever each view's controls would like
+            self.grid.setColumnStretch(i, 1)
+            self.grid.setRowStretch(i, 1)
         layout.addLayout(self.grid, 1)
         # Each view's VTK widget (a native window: tens of milliseconds each) is made in its own
         # event-loop turn by start(); until then a black placeholder holds its place in the grid.
