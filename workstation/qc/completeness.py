@@ -136,11 +136,13 @@ def check_completeness(
     CompletenessReport
         A network failure is in ``error`` (the report then says nothing about completeness).
     """
-    from workstation.net.association import NetworkError
-    from workstation.net.find import find
-    from workstation.net.retrieve_plan import inventory
+    from workstation.dicom.charset import CharsetError
+    from workstation.net.association import NetworkError, peer_of
+    from workstation.net.retrieve_plan import find_in_study, inventory, request_patient_id
+    from workstation.net.study_patients import recall
 
     require_study(cache, study_uid)
+    held = cache.study(study_uid)
     name = node.name if isinstance(node, Node) else node.describe()
     report = CompletenessReport(study_uid, name)
     rejected = rejected_sop_uids(cache, study_uid)
@@ -148,13 +150,22 @@ def check_completeness(
     local_uids = {uid: {r.sop_instance_uid for r in cache.instances(uid)} for uid in local}
     report.cached = sum(len(v) for v in local_uids.values())
     try:
-        studies = list(find(node, calling_ae, "STUDY", {"StudyInstanceUID": study_uid}, cancel))
+        # A Patient Root archive wants the study's Patient ID with every query below PATIENT level: the one it
+        # answered in this process, else the cached study's, else its own answer to a query by UID ("" for Study
+        # Root).  Never logged: it is PHI.
+        given = recall(peer_of(node), study_uid) or (held.patient_id if held is not None else "")
+        patient_id = request_patient_id(node, calling_ae, cache, study_uid, given, cancel)
+        if patient_id is None:
+            report.error = f"{name} has no study {study_uid}"
+            return report
+        studies = list(find_in_study(node, calling_ae, "STUDY", {"StudyInstanceUID": study_uid}, patient_id,
+                                     cancel))
         if not studies:
             report.error = f"{name} has no study {study_uid}"
             return report
         report.archived = _count(studies[0], "NumberOfStudyRelatedInstances")
         remote: dict[str, SeriesCompleteness] = {}
-        for ds in find(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, cancel):
+        for ds in find_in_study(node, calling_ae, "SERIES", {"StudyInstanceUID": study_uid}, patient_id, cancel):
             uid = str(ds.get("SeriesInstanceUID", "") or "")
             if uid:
                 remote[uid] = SeriesCompleteness(uid, _count(ds, "SeriesNumber"), str(ds.get("Modality", "") or ""),
@@ -162,8 +173,8 @@ def check_completeness(
                                                  archived=_count(ds, "NumberOfSeriesRelatedInstances"))
         to_list = [uid for uid, s in remote.items()
                    if thorough or s.archived is None or s.archived != len(local_uids.get(uid, ()))]
-        listed = inventory(node, calling_ae, study_uid, to_list, cancel) if to_list else None
-    except NetworkError as exc:
+        listed = inventory(node, calling_ae, study_uid, to_list, cancel, patient_id=patient_id) if to_list else None
+    except (NetworkError, CharsetError) as exc:
         report.error = str(exc)
         return report
     archive_lists = {s.series_uid: set(s.instances) for s in listed.series} if listed else {}
