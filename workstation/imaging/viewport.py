@@ -111,7 +111,7 @@ class ViewportModel:
         self._memo: tuple[tuple[object, ...], DisplayFrame] | None = None  # (what it shows, the frame)
         # The overlay model's per-frame work (corner text fields, banner), kept with what it was for.
         self.corner_memo: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
-        self.banner_memo: tuple[Any, ...] | None = None
+        self.banner_memo: dict[tuple[Any, ...], str] = {}
 
     # Observers -----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[ViewportModel, str], None]) -> None:
@@ -143,7 +143,7 @@ class ViewportModel:
         self.state = None
         self._memo = None
         self.corner_memo.clear()  # nor keeps the headers of a series no longer shown
-        self.banner_memo = None
+        self.banner_memo.clear()
         self.index = 0
         if display_set is not None and len(display_set.stack):
             self.index = min(max(index or 0, 0), len(display_set.stack) - 1)
