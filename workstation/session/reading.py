@@ -94,6 +94,8 @@ class ReadingSession:
         # (target stack, source stack) ids -> (their geometries, True when every frame of one is parallel to
         # every frame of the other): a grid of axial series draws no reference lines, asked once per pair.
         self._parallel_memo: dict[tuple[int, int], tuple[StackGeometry, StackGeometry, bool]] = {}
+        # viewport index -> (its stack, that stack's geometry, the other visible stacks' geometries, all parallel)
+        self._all_parallel_memo: dict[int, tuple[ImageStack, StackGeometry, list[StackGeometry | None], bool]] = {}
         for vp in self.viewports:
             vp.subscribe(self.links.on_change)
 
@@ -461,6 +463,8 @@ class ReadingSession:
             return []
         uid = target_stack.frame_of_reference_uid
         out: list[tuple[tuple[float, float], tuple[float, float], bool]] = []
+        if not self.external_planes and self._all_parallel(index, target_stack):
+            return out  # a grid of parallel series: nothing to look at frame by frame
         for i, vp in enumerate(self.visible):
             frame, stack = vp.frame, vp.stack
             if i == index or frame is None or stack is None or not uid:
@@ -486,6 +490,21 @@ class ReadingSession:
                 if segment is not None:
                     out.append((segment[0], segment[1], False))
         return out
+
+    def _all_parallel(self, index: int, target: ImageStack) -> bool:
+        """True when every other visible stack of ``target``'s frame of reference is parallel to it
+        (:meth:`_stacks_parallel`) and none is of another frame of reference (a registration may turn it)."""
+        stacks = [vp.stack for i, vp in enumerate(self.visible) if i != index]
+        geometries = [s.geometry if s is not None else None for s in stacks]
+        memo = self._all_parallel_memo.get(index)
+        if memo is not None and memo[0] is target and memo[1] is target.geometry \
+                and len(memo[2]) == len(stacks) and all(a is b for a, b in zip(memo[2], geometries, strict=True)):
+            return memo[3]
+        uid = target.frame_of_reference_uid
+        parallel = all(s is None or (s.frame_of_reference_uid == uid and self._stacks_parallel(target, s))
+                       for s in stacks)
+        self._all_parallel_memo[index] = (target, target.geometry, geometries, parallel)
+        return parallel
 
     def _stacks_parallel(self, a: ImageStack, b: ImageStack) -> bool:
         """True when all frames of ``a`` and ``b`` lie in planes :func:`reference_line` finds parallel."""
