@@ -77,6 +77,9 @@ class ViewState:
     invert: bool = False
     voi: VoiChoice = field(default_factory=VoiChoice)
     top_inset: float = 0.0
+    # (the values matrix() was made from, the matrix): each viewport asks several times a paint
+    _matrix_memo: tuple[tuple[object, ...], np.ndarray] | None = field(default=None, init=False, repr=False,
+                                                                         compare=False)
 
     # Geometry ------------------------------------------------------------------------
     def image_area(self) -> tuple[float, float, float]:
@@ -100,7 +103,18 @@ class ViewState:
         return max(MIN_ZOOM, min(vw / max(w, 1e-6), vh / max(h, 1e-6)))
 
     def matrix(self) -> np.ndarray:
-        """3 x 3 affine matrix taking image coordinates to view coordinates."""
+        """3 x 3 affine matrix taking image coordinates to view coordinates (read-only, kept until the view changes)."""
+        key = (self.image_size, self.viewport_size, self.pixel_aspect, self.fit, self._zoom, self.pan, self.rotation,
+               self.flip_horizontal, self.top_inset)
+        memo = self._matrix_memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        m = self._make_matrix()
+        m.setflags(write=False)
+        self._matrix_memo = (key, m)
+        return m
+
+    def _make_matrix(self) -> np.ndarray:
         cols, rows = self.image_size
         z = self.zoom
         centre = np.array([[1, 0, -cols / 2], [0, 1, -rows / 2], [0, 0, 1]], dtype=float)
