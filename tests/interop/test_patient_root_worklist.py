@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
 
 #: Both query models, identifiers checked strictly (an empty Patient ID in a Patient Root query is refused).
 STRICT_BOTH_MODELS = ("-XM", "-XF")
-DATES = {"russ": "20240105", "wang": "20240106", "latin": "20240107", "lone": "20240108"}
+DATES = {"russ": "20240105", "wang": "20240106", "latin": "20240107", "lone": "20240108", "prior": "20231201"}
 NOT_LISTABLE = "cannot be listed by date"
 
 
@@ -56,13 +56,15 @@ def _name(charset_file: str) -> str:
 
 @pytest.fixture(scope="module")
 def studies(tmp_path_factory) -> dict[str, PatientStudy]:
-    """Four studies on four days, each with its own accession."""
+    """Five studies on five days, each with its own accession."""
     folder = tmp_path_factory.mktemp("patient-root-worklist")
     made = {
         "russ": write_patient_study(folder / "russ", _name("chrRuss.dcm"), "ЛЮК-0002", [2]),
         "wang": write_patient_study(folder / "wang", _name("chrX1.dcm"), "王小東-0001", [1]),
         "latin": write_patient_study(folder / "latin", "Quercia^Ottavio", "LBX-PR-1", [1], charset="ISO_IR 100"),
         "lone": write_patient_study(folder / "lone", "Solo^Nadia", "LBX-PR-2", [1], charset="ISO_IR 100"),
+        # The Cyrillic patient's earlier study: a prior for the day's prefetch.
+        "prior": write_patient_study(folder / "prior", _name("chrRuss.dcm"), "ЛЮК-0002", [1]),
     }
     for key, study in made.items():
         for path in study.files:
@@ -201,3 +203,34 @@ def test_cli_worklist_on_a_patient_root_node(request, lightbox_cmd, home, studie
     else:
         assert shown["notes"] == []
         assert by_accession["PRW-LATIN"]["patient_name"] == "Quercia^Ottavio"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("archive", ("patroot", "dcmqrscp_both"))
+def test_cli_prefetch_of_a_day_on_a_patient_root_node(request, lightbox_cmd, home, studies, archive):
+    """``lightbox prefetch``: the day's studies listed in Study Root where offered, else one plain error line."""
+    from workstation.store.cache import StudyCache
+
+    arc = request.getfixturevalue(archive)
+
+    def run(*args: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*lightbox_cmd, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+    added = run("nodes", "add", "PR", "--ae", arc.ae_title, "--host", "127.0.0.1", "--port", arc.port,
+                "--query-model", "patient")
+    assert added.returncode == 0, added.stderr
+    done = run("prefetch", "--node", "PR", "--study-date", DATES["russ"], "--method", "get", "--json")
+    russ = studies["russ"]
+    if archive == "patroot":
+        assert done.returncode == 1
+        assert NOT_LISTABLE in done.stderr and "Traceback" not in done.stderr
+        assert russ.patient_id not in done.stderr and "0xA900" not in done.stderr
+        return
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert [(r["study_uid"], r["ok"]) for r in results] == [(russ.study_uid, True)]
+    # Its patient's other studies were asked patient first, then by Patient ID: the prior is among them.
+    assert studies["prior"].study_uid in [p["study_uid"] for p in results[0]["priors"]], results
+    with StudyCache.open(home) as c:
+        held = c.study(russ.study_uid)
+        assert held is not None and (held.patient_id, held.patient_name) == (russ.patient_id, russ.name)

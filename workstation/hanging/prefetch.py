@@ -200,7 +200,8 @@ def query_patient_studies(node: Node, calling_ae: str, current: StudyFacts,
     NetworkError
         The archive cannot be reached or refuses the query.
     """
-    from workstation.net.find import find
+    from workstation.net.patient_root_find import find_studies
+    from workstation.worklist.archive_queries import series_of
 
     found: dict[str, Any] = {}
     queries = []
@@ -210,7 +211,8 @@ def query_patient_studies(node: Node, calling_ae: str, current: StudyFacts,
         queries.append({"PatientName": current.patient_name, "PatientBirthDate": current.birth_date,
                         "IssuerOfPatientID": ""})
     for keys in queries:
-        for ds in find(node, calling_ae, "STUDY", keys, cancel):
+        # A Patient Root node is asked the patients first, then their studies by Patient ID.
+        for ds in find_studies(node, calling_ae, keys, cancel):
             uid = _text(ds, "StudyInstanceUID")
             if uid and uid != current.study_uid:
                 found.setdefault(uid, ds)
@@ -219,7 +221,7 @@ def query_patient_studies(node: Node, calling_ae: str, current: StudyFacts,
     for i, ds in enumerate(earlier):
         facts = facts_from_identifier(ds, node_name(node))
         if i < MAX_SERIES_QUERIES and is_earlier(facts, current):
-            answers = list(find(node, calling_ae, "SERIES", {"StudyInstanceUID": facts.study_uid}, cancel))
+            answers = series_of(node, calling_ae, ds, cancel)
             facts = facts_from_identifier(ds, node_name(node), _series_values(answers, "BodyPartExamined"),
                                           _series_values(answers, "Modality"))
         out.append(facts)
@@ -298,14 +300,13 @@ def fetch_priors(node: Node, settings: Settings, home: Home, cache: StudyCache, 
 
 
 def _modalities(node: Node, calling_ae: str, ds: Any, cancel: Callable[[], bool] | None) -> set[str]:
-    """A study's modalities from its C-FIND answer, else from its series."""
-    from workstation.net.find import find
+    """A study's modalities from its C-FIND answer, else from its series (asked with its Patient ID)."""
+    from workstation.worklist.archive_queries import series_of
 
     told = _text(ds, "ModalitiesInStudy")
     if told:
         return {m.strip().upper() for m in told.split("\\")}
-    answers = find(node, calling_ae, "SERIES", {"StudyInstanceUID": _text(ds, "StudyInstanceUID")}, cancel)
-    return {_text(a, "Modality").upper() for a in answers}
+    return {_text(a, "Modality").upper() for a in series_of(node, calling_ae, ds, cancel)}
 
 
 def prefetch_day(node: Node, settings: Settings, home: Home, cache: StudyCache, library: ProtocolLibrary,
@@ -325,13 +326,14 @@ def prefetch_day(node: Node, settings: Settings, home: Home, cache: StudyCache, 
         the priors fetched or already cached (UIDs only, no patient identity).
     """
     from workstation.hanging.facts import study_facts
-    from workstation.net.find import find
     from workstation.net.retrieve import retrieve
+    from workstation.worklist.archive_queries import list_by_date
 
     keys: dict[str, Any] = {"StudyDate": study_date}
     if modality:
         keys["Modality"] = modality
-    studies = {_text(ds, "StudyInstanceUID"): ds for ds in find(node, settings.ae_title, "STUDY", keys, cancel)}
+    # A Patient Root node is listed in Study Root (NotListableByDate, a NetworkError, when it offers only Patient Root).
+    studies = {_text(ds, "StudyInstanceUID"): ds for ds in list_by_date(node, settings.ae_title, keys, cancel)}
     if modality:
         # Archives that do not match on Modalities in Study answer with every study of the day.
         studies = {uid: ds for uid, ds in studies.items()
