@@ -234,3 +234,48 @@ def test_cli_prefetch_of_a_day_on_a_patient_root_node(request, lightbox_cmd, hom
     with StudyCache.open(home) as c:
         held = c.study(russ.study_uid)
         assert held is not None and (held.patient_id, held.patient_name) == (russ.patient_id, russ.name)
+
+
+@pytest.mark.gui
+@pytest.mark.slow
+def test_worklist_tab_refresh_on_a_patient_root_only_archive(qtbot, home, cache, studies, patroot):
+    """The Worklist tab's Refresh button: the orders' studies come from the strict archive, the note says why
+    nothing else is listed."""
+    from PySide6.QtCore import Qt
+
+    from workstation import config
+    from workstation.ui.app import compose_main_window
+
+    settings = config.Settings(nodes=[patroot.node("PR", query_model="patient", retrieve="get")])
+    settings.extra["worklist"] = {"days": 3650}
+    config.save(settings, home.config_file)
+    save_orders(cache, _orders(studies)[:2])
+    patroot.forget_requests()
+
+    window = compose_main_window(home, cache, listen=False, background=False)
+    qtbot.addWidget(window)
+    window.show()
+    tab = window.worklist
+    window.study_tabs.setCurrentWidget(tab)
+    tab.network = True  # this window asks the archive
+    russ, wang = studies["russ"], studies["wang"]
+    try:
+        qtbot.mouseClick(tab.refresh_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not tab.fetcher.is_running() and NOT_LISTABLE in tab.note.text(), timeout=60_000)
+        by_uid = {i.study_uid: i for i in tab.items}
+        assert (by_uid[russ.study_uid].location, by_uid[russ.study_uid].patient_name) == ("PR", russ.name)
+        assert (by_uid[wang.study_uid].location, by_uid[wang.study_uid].patient_name) == ("PR", wang.name)
+        assert studies["latin"].study_uid not in by_uid
+        shown = tab.note.text()
+        assert "0xA900" not in shown and russ.patient_id not in shown and "Study Root node" in shown
+        # The row shows the patient's name as the order gave it (Cyrillic, Chinese).
+        table = tab.table
+        texts = {table.item(r, c).text() for r in range(table.rowCount()) for c in range(table.columnCount())
+                 if table.item(r, c) is not None}
+        assert any("Люкceмбypг" in t for t in texts) and any("王" in t for t in texts), texts
+    finally:
+        window.close()
+        window.viewer.shutdown()
+        qtbot.wait(50)
+    finds = [r for r in patroot.requests() if r["service"] == "C-FIND"]
+    assert finds and all(r["answer"] == "ok" and r["patient_id"] for r in finds), finds

@@ -77,11 +77,10 @@ def list_by_date(node: Node, calling_ae: str, keys: Mapping[str, Any], cancel: C
         # Both models are one query apart: Study Root is the only one that can list studies without a patient.
         return list(find(node, calling_ae, "STUDY", keys, cancel, model="study"))
     except NoAcceptedContext as exc:
+        # Short enough for a status line (a Patient Root query needs the patient's ID, so no date listing).
         raise NotListableByDate(
-            f"{node.name} is set to Patient Root and does not accept Study Root queries, so its studies cannot "
-            "be listed by date (a Patient Root query needs the patient); the orders' studies are still looked "
-            "up. To list it by date, add the archive as a Study Root node if it offers that model, or take the "
-            "day's orders from the Modality Worklist", exc.peer) from exc
+            f"{node.name} takes only Patient Root queries, so it cannot be listed by date: configure a Study Root "
+            "node for it or use the Modality Worklist", exc.peer) from exc
 
 
 @dataclass
