@@ -31,6 +31,7 @@ from tests.interop.peers import ArchiveProcess, Modality, start_dcmqrscp
 from workstation.config import Settings
 from workstation.net import study_patients
 from workstation.net.send import send_files
+from workstation.worklist.archive_queries import forget_refusals
 from workstation.worklist.build import WorklistFilter
 from workstation.worklist.gather import load_worklist
 from workstation.worklist.orders import Order, save_orders
@@ -46,8 +47,10 @@ NOT_LISTABLE = "cannot be listed by date"
 @pytest.fixture(autouse=True)
 def _no_remembered_patients() -> Iterator[None]:
     study_patients.forget()
+    forget_refusals()
     yield
     study_patients.forget()
+    forget_refusals()
 
 
 def _name(charset_file: str) -> str:
@@ -153,6 +156,11 @@ def test_a_patient_root_only_archive_gives_the_orders_studies_and_says_it_cannot
         assert [r for r in finds if r["answer"] != "ok"] == [
             {"service": "C-FIND", "level": "STUDY", "patient_id": False, "answer": "refused", "uids": 0}]
         assert sum(r["patient_id"] and r["answer"] == "ok" for r in finds) == 2
+        # The next refresh (a minute later) does not ask again what the archive just refused; the notes stay.
+        arc.forget_requests()
+        again = load_worklist(cache, settings, WorklistFilter(date_from="20240101", date_to="20241231"))
+        assert again.notes == result.notes
+        assert [r["answer"] for r in arc.requests()] == ["ok", "ok"]
 
 
 def test_a_patient_root_node_offering_study_root_is_listed_by_date(cache, studies, dcmqrscp_both):

@@ -22,6 +22,8 @@ line or a message.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,32 @@ if TYPE_CHECKING:
 
 #: Study UIDs asked in one C-FIND (list-of-UID matching).
 UID_BATCH = 50
+#: Seconds an archive's refusal (no Study Root; a study's Patient ID it would not name) is taken as its answer
+#: before it is asked again: the worklist refreshes every minute, an archive is not asked in vain each time.
+REFUSAL_MEMORY_S = 600.0
+
+_lock = threading.Lock()
+_refused: dict[tuple[str, str], float] = {}  # (archive, "study root" or a Study UID) -> when it refused
+
+
+def _refused_lately(archive: str, what: str) -> bool:
+    with _lock:
+        when = _refused.get((archive, what))
+        return when is not None and time.monotonic() - when < REFUSAL_MEMORY_S
+
+
+def _note_refusal(archive: str, what: str) -> None:
+    with _lock:
+        _refused[(archive, what)] = time.monotonic()
+        if len(_refused) > 4096:  # bounded: the oldest go first
+            for key in sorted(_refused, key=_refused.__getitem__)[:1024]:
+                del _refused[key]
+
+
+def forget_refusals() -> None:
+    """Ask every archive again at the next refresh (the node's settings changed, a test starts)."""
+    with _lock:
+        _refused.clear()
 
 
 class NotListableByDate(NetworkError):
@@ -73,14 +101,18 @@ def list_by_date(node: Node, calling_ae: str, keys: Mapping[str, Any], cancel: C
 
     if not uses_patient_root(node):
         return list(find(node, calling_ae, "STUDY", keys, cancel))
+    archive = peer_of(node).describe()
+    # Short enough for a status line (a Patient Root query needs the patient's ID, so no date listing).
+    why = (f"{node.name} takes only Patient Root queries, so it cannot be listed by date: configure a Study Root "
+           "node for it or use the Modality Worklist")
+    if _refused_lately(archive, "study root"):
+        raise NotListableByDate(why, peer_of(node))
     try:
-        # Both models are one query apart: Study Root is the only one that can list studies without a patient.
+        # Study Root is the only model that can list studies without a patient: an archive offering it answers.
         return list(find(node, calling_ae, "STUDY", keys, cancel, model="study"))
     except NoAcceptedContext as exc:
-        # Short enough for a status line (a Patient Root query needs the patient's ID, so no date listing).
-        raise NotListableByDate(
-            f"{node.name} takes only Patient Root queries, so it cannot be listed by date: configure a Study Root "
-            "node for it or use the Modality Worklist", exc.peer) from exc
+        _note_refusal(archive, "study root")
+        raise NotListableByDate(why, exc.peer) from exc
 
 
 @dataclass
@@ -142,9 +174,14 @@ def studies_by_uid(node: Node, calling_ae: str, study_uids: Sequence[str], patie
             out.answers += find(node, calling_ae, "STUDY", {"StudyInstanceUID": unknown[start:start + UID_BATCH]},
                                 cancel, model="study")
         unknown = []
+    archive = peer_of(node).describe()
     for uid in unknown:
-        pid = _ask_patient_id(node, calling_ae, uid, cancel) if max_lookups > 0 else ""
-        max_lookups -= 1
+        pid: str | None = ""
+        if max_lookups > 0 and not _refused_lately(archive, uid):
+            max_lookups -= 1
+            pid = _ask_patient_id(node, calling_ae, uid, cancel)
+            if pid == "":
+                _note_refusal(archive, uid)
         if pid is None:
             continue  # the archive answered: it has no such study
         if not pid:
