@@ -89,3 +89,39 @@ def test_sampled_render_leaves_colour_to_the_full_path():
     pipeline = FramePipeline.from_dataset(ds, 0)
     idx = np.arange(0, 10)
     assert FrameDisplay().render_sampled(pipeline, stored, None, idx, idx) is None
+
+
+def _read(raw: bytes):
+    from io import BytesIO
+
+    return dcmread(BytesIO(raw), stop_before_pixels=True)
+
+
+def test_images_of_a_series_alike_but_for_their_place_share_one_pipeline():
+    """Headers differing only in identity, position and time share a pipeline; any other difference does not."""
+    from io import BytesIO
+
+    source = dcmread(get_testdata_file("CT_small.dcm"))
+
+    def written(**changes) -> bytes:
+        ds = source.copy()
+        for keyword, value in changes.items():
+            setattr(ds, keyword, value)
+        out = BytesIO()
+        ds.save_as(out)
+        return out.getvalue()
+
+    display = FrameDisplay()
+    first = display.pipeline(("1", 0), _read(written()), 0)
+    moved = display.pipeline(("2", 0), _read(written(SOPInstanceUID="1.2.3.2", InstanceNumber=2,
+                                                     ImagePositionPatient=[0, 0, 5], SliceLocation=5)), 0)
+    assert moved is first
+    rescaled = display.pipeline(("3", 0), _read(written(SOPInstanceUID="1.2.3.3", RescaleIntercept=-1000)), 0)
+    windowed = display.pipeline(("4", 0), _read(written(SOPInstanceUID="1.2.3.4", WindowCenter=300,
+                                                        WindowWidth=800)), 0)
+    assert rescaled is not first and rescaled.rescale_intercept == -1000
+    assert windowed is not first and windowed.windows[0].center == 300
+    # A header whose values were decoded already (a person name) is read as such, not compared.
+    named = _read(written(SOPInstanceUID="1.2.3.5"))
+    assert str(named.PatientName)
+    assert display.pipeline(("5", 0), named, 0) is not first

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 
 from workstation.display.output import ScreenOutput
 from workstation.imaging.pipeline import FramePipeline, Window, default_window
@@ -32,6 +33,14 @@ _OPAQUE = np.uint32(0xFF000000)
 _GREY_TO_RGB32 = (np.arange(256, dtype=np.uint32) * np.uint32(0x010101)) | _OPAQUE
 _PIPELINES_KEPT = 256
 _TABLES_KEPT = 16
+_SHARED_KEPT = 64
+# Elements that differ from image to image of a series and that no pipeline reads (identity, place, time,
+# the dose of that slice): two headers alike but for these have the same pipeline (see _fingerprint).
+_PER_IMAGE_TAGS = frozenset({
+    0x00080012, 0x00080013, 0x00080018, 0x00080022, 0x00080023, 0x00080032, 0x00080033, 0x0008002A,
+    0x00181150, 0x00181151, 0x00181152, 0x00189327, 0x00189345, 0x00200012, 0x00200013, 0x00200032,
+    0x00201041,
+})
 
 
 @dataclass
@@ -55,6 +64,8 @@ class FrameDisplay:
 
     def __init__(self) -> None:
         self._pipelines: OrderedDict[tuple[object, ...], FramePipeline] = OrderedDict()
+        # Header contents (but the per-image elements) -> their pipeline: the images of a series share one.
+        self._shared: OrderedDict[tuple[object, ...], FramePipeline] = OrderedDict()
         self._tables: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
         self._default_windows: dict[tuple[object, ...], Window] = {}
         #: The monitor's last stage (display function and surface depth); see :meth:`set_output`.
@@ -84,12 +95,31 @@ class FrameDisplay:
                     raise ValueError("a derived pipeline needs the key of the pipeline it is derived from")
                 p = derive(self.pipeline(base_key, header, frame))
             else:
-                p = FramePipeline.from_dataset(header, frame)
+                p = self._shared_pipeline(header, frame)
             self._pipelines[key] = p
             if len(self._pipelines) > _PIPELINES_KEPT:
                 self._pipelines.popitem(last=False)
         else:
             self._pipelines.move_to_end(key)
+        return p
+
+    def _shared_pipeline(self, header: Dataset, frame: int) -> FramePipeline:
+        """The pipeline of a header alike another's but for :data:`_PER_IMAGE_TAGS`: that one.
+
+        Building a pipeline decodes some twenty header values (about 0.3 ms); each new slice
+        of each viewport of a linked grid asked for one.
+        """
+        fingerprint = _fingerprint(header, frame)
+        if fingerprint is None:
+            return FramePipeline.from_dataset(header, frame)
+        p = self._shared.get(fingerprint)
+        if p is not None:
+            self._shared.move_to_end(fingerprint)
+            return p
+        p = FramePipeline.from_dataset(header, frame)
+        self._shared[fingerprint] = p
+        if len(self._shared) > _SHARED_KEPT:
+            self._shared.popitem(last=False)
         return p
 
     def window_for(self, pipeline: FramePipeline, voi: VoiChoice, stored: np.ndarray | None,
@@ -167,6 +197,33 @@ class FrameDisplay:
         if len(self._tables) > _TABLES_KEPT:
             self._tables.popitem(last=False)
         return table
+
+
+def _fingerprint(header: Dataset, frame: int) -> tuple[object, ...] | None:
+    """The header's elements as stored but the per-image ones, or None when they cannot be compared cheaply.
+
+    Elements still undecoded (as read, before any value was asked for) are compared as bytes,
+    plain decoded values as values, sequences item by item; anything else decoded (a person
+    name, several values) gives None: no sharing, the pipeline is built from the header.
+    """
+    out: list[object] = [frame]
+    for element in header.elements():
+        tag = int(element.tag)
+        if tag in _PER_IMAGE_TAGS or tag >= 0x7FE00000:
+            continue
+        value = element.value
+        if isinstance(value, bytes):
+            out.append((tag, value))
+        elif value is None or isinstance(value, (str, int, float)):
+            out.append((tag, type(value).__name__, value))
+        elif isinstance(value, Sequence):
+            items = [_fingerprint(item, -1) for item in value]
+            if any(item is None for item in items):
+                return None
+            out.append((tag, "SQ", tuple(items)))
+        else:
+            return None
+    return tuple(out)
 
 
 def _chain_key(p: FramePipeline) -> tuple[object, ...]:
