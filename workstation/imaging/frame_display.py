@@ -32,7 +32,9 @@ from workstation.imaging.viewstate import VoiChoice
 _OPAQUE = np.uint32(0xFF000000)
 _GREY_TO_RGB32 = (np.arange(256, dtype=np.uint32) * np.uint32(0x010101)) | _OPAQUE
 _PIPELINES_KEPT = 256
-_TABLES_KEPT = 16
+# A 4 x 4 grid of different series needs sixteen tables at once, more with a second window or an inverted
+# viewport: with fewer kept, each paint pushed out the table the next viewport needed (256 kB each).
+_TABLES_KEPT = 64
 _SHARED_KEPT = 64
 # Elements that differ from image to image of a series and that no pipeline reads (identity, place, time,
 # the dose of that slice): two headers alike but for these have the same pipeline (see _fingerprint).
