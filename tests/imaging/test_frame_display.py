@@ -121,7 +121,11 @@ def test_images_of_a_series_alike_but_for_their_place_share_one_pipeline():
                                                         WindowWidth=800)), 0)
     assert rescaled is not first and rescaled.rescale_intercept == -1000
     assert windowed is not first and windowed.windows[0].center == 300
-    # A header whose values were decoded already (a person name) is read as such, not compared.
-    named = _read(written(SOPInstanceUID="1.2.3.5"))
-    assert str(named.PatientName)
-    assert display.pipeline(("5", 0), named, 0) is not first
+    # Headers whose values were decoded already (the corner text reads the name) are compared by their values.
+    named = [_read(written(SOPInstanceUID=f"1.2.3.{n}", **extra)) for n, extra in ((5, {}), (6, {}),
+                                                                                  (7, {"RescaleSlope": 2}))]
+    for ds in named:
+        assert str(ds.PatientName) and len(ds.ImageType) > 1
+    shared = display.pipeline(("5", 0), named[0], 0)
+    assert display.pipeline(("6", 0), named[1], 0) is shared
+    assert display.pipeline(("7", 0), named[2], 0).rescale_slope == 2

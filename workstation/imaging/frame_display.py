@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
+from pydicom.valuerep import PersonName
 
 from workstation.display.output import ScreenOutput
 from workstation.imaging.pipeline import FramePipeline, Window, default_window
@@ -205,8 +207,8 @@ def _fingerprint(header: Dataset, frame: int) -> tuple[object, ...] | None:
     """The header's elements as stored but the per-image ones, or None when they cannot be compared cheaply.
 
     Elements still undecoded (as read, before any value was asked for) are compared as bytes,
-    plain decoded values as values, sequences item by item; anything else decoded (a person
-    name, several values) gives None: no sharing, the pipeline is built from the header.
+    decoded values (numbers, texts, names, several of them) as values, sequences item by item;
+    anything else gives None: no sharing, the pipeline is built from the header.
     """
     out: list[object] = [frame]
     for element in header.elements():
@@ -218,6 +220,10 @@ def _fingerprint(header: Dataset, frame: int) -> tuple[object, ...] | None:
             out.append((tag, value))
         elif value is None or isinstance(value, (str, int, float)):
             out.append((tag, type(value).__name__, value))
+        elif isinstance(value, PersonName):  # the corner text decodes the names of the frames shown
+            out.append((tag, "PN", str(value)))
+        elif isinstance(value, MultiValue) and all(isinstance(v, (str, int, float)) for v in value):
+            out.append((tag, "MV", tuple((type(v).__name__, v) for v in value)))
         elif isinstance(value, Sequence):
             items = [_fingerprint(item, -1) for item in value]
             if any(item is None for item in items):
