@@ -129,3 +129,14 @@ def test_images_of_a_series_alike_but_for_their_place_share_one_pipeline():
     shared = display.pipeline(("5", 0), named[0], 0)
     assert display.pipeline(("6", 0), named[1], 0) is shared
     assert display.pipeline(("7", 0), named[2], 0).rescale_slope == 2
+
+
+def test_frames_of_a_multi_frame_image_keep_their_own_pipelines():
+    path = get_testdata_file("emri_small.dcm")
+    if path is None:
+        pytest.skip("emri_small.dcm is not installed")
+    ds = dcmread(path, stop_before_pixels=True)
+    display = FrameDisplay()
+    pipelines = [display.pipeline((ds.SOPInstanceUID, f), ds, f) for f in range(3)]
+    assert [p.frame for p in pipelines] == [0, 1, 2]
+    assert len({id(p) for p in pipelines}) == 3

@@ -28,6 +28,7 @@ from pydicom.sequence import Sequence
 from pydicom.valuerep import PersonName
 
 from workstation.display.output import ScreenOutput
+from workstation.imaging.frames import number_of_frames
 from workstation.imaging.pipeline import FramePipeline, Window, default_window
 from workstation.imaging.viewstate import VoiChoice
 
@@ -38,6 +39,7 @@ _PIPELINES_KEPT = 256
 # viewport: with fewer kept, each paint pushed out the table the next viewport needed (256 kB each).
 _TABLES_KEPT = 64
 _SHARED_KEPT = 64
+_PER_FRAME_GROUPS = 0x52009230  # Per-frame Functional Groups Sequence
 # Elements that differ from image to image of a series and that no pipeline reads (identity, place, time,
 # the dose of that slice): two headers alike but for these have the same pipeline (see _fingerprint).
 _PER_IMAGE_TAGS = frozenset({
@@ -113,7 +115,9 @@ class FrameDisplay:
         Building a pipeline decodes some twenty header values (about 0.3 ms); each new slice
         of each viewport of a linked grid asked for one.
         """
-        fingerprint = _fingerprint(header, frame)
+        # A multi-frame object's frames differ by their functional groups, each a long sequence to compare.
+        single = frame == 0 and _PER_FRAME_GROUPS not in header and number_of_frames(header) == 1
+        fingerprint = _fingerprint(header, frame) if single else None
         if fingerprint is None:
             return FramePipeline.from_dataset(header, frame)
         p = self._shared.get(fingerprint)
