@@ -34,7 +34,9 @@ from workstation.imaging.viewstate import VoiChoice
 
 _OPAQUE = np.uint32(0xFF000000)
 _GREY_TO_RGB32 = (np.arange(256, dtype=np.uint32) * np.uint32(0x010101)) | _OPAQUE
-_PIPELINES_KEPT = 256
+# Frame key -> pipeline.  Most entries name a pipeline their series shares (see _shared_pipeline), so many
+# are cheap: a 4 x 4 grid of different series scrolled back over its last 16 frames asked 256 already.
+_PIPELINES_KEPT = 4096
 # A 4 x 4 grid of different series needs sixteen tables at once, more with a second window or an inverted
 # viewport: with fewer kept, each paint pushed out the table the next viewport needed (256 kB each).
 _TABLES_KEPT = 64
