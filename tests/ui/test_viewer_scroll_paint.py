@@ -191,7 +191,7 @@ def test_corner_text_of_a_frame_shown_again_follows_window_and_zoom(qtbot, cache
         wheel(w, -3)
         w.repaint()
         assert overlay_model.corner_lines(w.model)["bottom_left"][0].startswith("Im 4/10")
-        wheel(w, 3)  # back on the first frame: its fields come from what the viewport kept
+        wheel(w, 3)  # back on the first frame: its fields come from what the display set kept
         centre = QPoint(w.width() // 2, w.height() // 2)
         drag(w, centre, centre + QPoint(40, 25), button=Qt.MouseButton.RightButton)  # window/level
         wheel(w, -2, modifiers=Qt.KeyboardModifier.ControlModifier)  # zoom
@@ -201,7 +201,7 @@ def test_corner_text_of_a_frame_shown_again_follows_window_and_zoom(qtbot, cache
         assert shown["top_left"] == first["top_left"] and shown["top_right"] == first["top_right"]
         assert shown["bottom_right"][0] != first["bottom_right"][0]  # the new window
         assert shown["bottom_right"][1] != first["bottom_right"][1]  # the new zoom
-        w.model.corner_memo.clear()
+        w.model.display_set.corner_memo.clear()
         assert overlay_model.corner_lines(w.model) == shown  # worked out anew: the same
     finally:
         viewer.shutdown()

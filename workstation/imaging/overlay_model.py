@@ -20,7 +20,7 @@ from workstation.imaging.viewport import ViewportModel
 from workstation.store.queries import StudyRow
 
 
-CORNER_FRAMES_KEPT = 1024  # frames whose corner fields a viewport keeps (a few strings each)
+CORNER_FRAMES_KEPT = 1024  # frames whose corner fields a display set keeps (a few strings each)
 
 
 def corner_lines(vp: ViewportModel,
@@ -35,13 +35,14 @@ def corner_lines(vp: ViewportModel,
     f = vp.frame
     header = vp.header()
     loading = not vp.is_loaded()
-    # What does not change with window/level, zoom or cine is worked out once per frame shown and kept for
-    # the frames shown lately (the header values: a grid of sixteen linked viewports read about ten of them
-    # per viewport per frame).  The objects are compared by identity (a header's == compares every element).
+    # What does not change with window/level, zoom or cine is worked out once per frame shown and kept
+    # for the frames shown lately, by any viewport of the display set (the header values: a grid of sixteen
+    # linked viewports read about ten of them per viewport per frame).  The objects are compared by
+    # identity (a header's == compares every element).
     objects = (ds, ds.study, ds.stack.series, header, f)
     key = (*map(id, objects), ds.title, vp.index, len(vp), loading, vp.replaced_names, vp.replaced_ids,
            repr(overrides) if overrides else "")
-    memo = vp.corner_memo
+    memo = ds.corner_memo
     found = memo.get(key)
     if found is not None and _same(found[0], objects):
         memo.move_to_end(key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,6 +49,10 @@ class DisplaySet:
     loader: StackLoader | None = None
     title: str = ""  # shown instead of the series' name (key-image display sets)
     key: str = ""  # what names the display set when not its series (a key object selection's UID)
+    # The corner text fields of the frames shown lately (workstation.imaging.overlay_model.corner_lines),
+    # kept with the display set: every viewport showing it shows the same fields for the same frame.
+    corner_memo: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=OrderedDict, repr=False,
+                                                                      compare=False)
 
     @property
     def series_uid(self) -> str:
@@ -109,8 +113,7 @@ class ViewportModel:
         self._filtered: tuple[np.ndarray, FilterSpec, np.ndarray] | None = None  # (stored, filter, filtered)
         self._listeners: list[Callable[[ViewportModel, str], None]] = []
         self._memo: tuple[tuple[object, ...], DisplayFrame] | None = None  # (what it shows, the frame)
-        # The overlay model's per-frame work (corner text fields, banner), kept with what it was for.
-        self.corner_memo: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
+        # The overlay model's patient banner, kept with the names it was worked out for.
         self.banner_memo: dict[tuple[Any, ...], str] = {}
 
     # Observers -----------------------------------------------------------------------
@@ -142,7 +145,6 @@ class ViewportModel:
         self.cursor_point = None
         self.state = None
         self._memo = None
-        self.corner_memo.clear()  # nor keeps the headers of a series no longer shown
         self.banner_memo.clear()
         self.index = 0
         if display_set is not None and len(display_set.stack):
