@@ -213,7 +213,7 @@ def test_part10_bytes_match_pynetdicom(sop_uid):
 
     from pynetdicom.dsutils import create_file_meta, encode_file_meta
 
-    from workstation.net.storage_scp import part10_bytes
+    from workstation.net.received_files import part10_bytes
 
     request = SimpleNamespace(DataSet=BytesIO(b"\x08\x00\x16\x00"), AffectedSOPClassUID=CTImageStorage,
                               AffectedSOPInstanceUID=sop_uid)

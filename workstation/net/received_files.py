@@ -29,6 +29,7 @@ from typing import IO, Any
 from pynetdicom import _config as _pynetdicom_config
 from pynetdicom import dimse_messages as _pynetdicom_dimse_messages
 
+from workstation.net.file_meta import meta_group
 from workstation.net.received import Payload
 from workstation.store.layout import INCOMING
 
@@ -170,6 +171,50 @@ def discard_abandoned(association: Any = None, wait: float = 0.0) -> int:
             os.unlink(path)
         removed += 1
     return removed
+
+
+_META_PREFIX = b"\x00" * 128 + b"DICM"
+
+
+def payload_of(event: Any) -> Payload:
+    """The received C-STORE data set: the file pynetdicom streamed it to, else its bytes in memory.
+
+    Raises
+    ------
+    AttributeError, ValueError
+        When the request is not a usable C-STORE.
+    """
+    path = getattr(event.request, "_dataset_path", None)
+    if isinstance(path, Path) and path.is_file():
+        claim(path)  # the handler now renames or discards it
+        return Payload(path=path)
+    return Payload(data=part10_bytes(event))
+
+
+def part10_bytes(event: Any) -> bytes:
+    """The received C-STORE data set as a Part 10 byte stream, exactly as sent, behind a file meta header.
+
+    The same bytes as pynetdicom's ``event.encoded_dataset()`` with its
+    implementation UID and version, but the meta group is packed here rather
+    than built and encoded through pydicom (half a millisecond an instance).
+
+    Raises
+    ------
+    AttributeError, ValueError
+        When the request is not a usable C-STORE (falls back to pynetdicom's
+        own message then).
+    """
+    request = event.request
+    stream = request.DataSet
+    sop_class = request.AffectedSOPClassUID
+    sop_instance = request.AffectedSOPInstanceUID
+    syntax = event.context.transfer_syntax
+    if stream is None or not sop_class or not sop_instance or not syntax:
+        encoded: bytes = event.encoded_dataset()  # pynetdicom's Event.encoded_dataset
+        return encoded
+    meta = meta_group(sop_class, sop_instance, syntax)
+    with stream.getbuffer() as view:  # no copy of the data set before the one join makes
+        return b"".join((_META_PREFIX, meta, view))
 
 
 def write_failure(payload: Payload) -> OSError | None:

@@ -42,10 +42,9 @@ from workstation.net.sop_class_names import (
     StudyRootQueryRetrieveInformationModelGet,
     StudyRootQueryRetrieveInformationModelMove,
 )
-from workstation.net.received_files import discard_abandoned, receive_into
+from workstation.net.received_files import discard_abandoned, payload_of, receive_into
 from workstation.net.storage_scp import (
     ACCEPTED_TRANSFER_SYNTAXES,
-    payload_of,
     stage_received,
     status_dataset,
 )

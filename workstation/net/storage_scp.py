@@ -33,7 +33,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -58,10 +57,9 @@ from workstation.net.access import install as install_policy
 from workstation.net.association import NetworkError
 from workstation.net.pynetdicom_tuning import tune_transport
 from workstation.net.file_meta import install as install_file_meta
-from workstation.net.file_meta import meta_group
 from workstation.net.move_registry import is_outstanding
 from workstation.net.received import Payload
-from workstation.net.received_files import claim, discard_abandoned, receive_into, write_failure
+from workstation.net.received_files import discard_abandoned, payload_of, receive_into, write_failure
 from workstation.net.sop_class_names import StorageCommitmentPushModel, Verification
 from workstation.net.commitment import CommitmentInbox, handle_event_report
 from workstation.store.cache import StudyCache
@@ -225,50 +223,6 @@ def store_received(cache: StudyCache, data: bytes | Payload, calling_ae: str,
         status = OUT_OF_RESOURCES if _no_space(None, cache, size) else PROCESSING_FAILURE
         return Received(*uids, calling_ae, status, result.outcome.value, result.message, size), result
     return Received(*uids, calling_ae, 0x0000, result.outcome.value, result.message, size), result
-
-
-_META_PREFIX = b"\x00" * 128 + b"DICM"
-
-
-def payload_of(event: Any) -> Payload:
-    """The received C-STORE data set: the file pynetdicom streamed it to, else its bytes in memory.
-
-    Raises
-    ------
-    AttributeError, ValueError
-        When the request is not a usable C-STORE.
-    """
-    path = getattr(event.request, "_dataset_path", None)
-    if isinstance(path, Path) and path.is_file():
-        claim(path)  # the handler now renames or discards it
-        return Payload(path=path)
-    return Payload(data=part10_bytes(event))
-
-
-def part10_bytes(event: Any) -> bytes:
-    """The received C-STORE data set as a Part 10 byte stream, exactly as sent, behind a file meta header.
-
-    The same bytes as pynetdicom's ``event.encoded_dataset()`` with its
-    implementation UID and version, but the meta group is packed here rather
-    than built and encoded through pydicom (half a millisecond an instance).
-
-    Raises
-    ------
-    AttributeError, ValueError
-        When the request is not a usable C-STORE (falls back to pynetdicom's
-        own message then).
-    """
-    request = event.request
-    stream = request.DataSet
-    sop_class = request.AffectedSOPClassUID
-    sop_instance = request.AffectedSOPInstanceUID
-    syntax = event.context.transfer_syntax
-    if stream is None or not sop_class or not sop_instance or not syntax:
-        encoded: bytes = event.encoded_dataset()  # pynetdicom's Event.encoded_dataset
-        return encoded
-    meta = meta_group(sop_class, sop_instance, syntax)
-    with stream.getbuffer() as view:  # no copy of the data set before the one join makes
-        return b"".join((_META_PREFIX, meta, view))
 
 
 def _unwritten(payload: Payload, cache: StudyCache, calling_ae: str) -> Received | None:
