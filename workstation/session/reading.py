@@ -16,15 +16,16 @@ import numpy as np
 
 from workstation import audit
 from workstation.imaging.annotation_layer import AnnotationLayer
-from workstation.imaging.cross_reference import PARALLEL_EPSILON, FramePlane, plane_segment, reference_line
+from workstation.imaging.cross_reference import FramePlane, plane_segment, reference_line
 from workstation.session import saved_views
 from workstation.imaging.frame_display import FrameDisplay
 from workstation.imaging.interaction import remeasure
 from workstation.session.key_image_sets import key_image_display_set
+from workstation.session.parallel_stacks import ParallelStacks
 from workstation.imaging.linking import ViewportLinks
 from workstation.imaging.registrations import mapped_frame
 from workstation.imaging.viewport import DisplaySet, ViewportModel
-from workstation.model.stack import ImageStack, StackGeometry, load_stack
+from workstation.model.stack import load_stack
 from workstation.model.stack_pixels import StackLoader, StackPixels
 from workstation.store import maintenance
 from workstation.store.cache import StudyCache
@@ -35,13 +36,6 @@ from workstation.session.work_keeper import WorkKeeper
 
 log = logging.getLogger(__name__)
 
-
-def _shared_normal(geometry: StackGeometry) -> np.ndarray | None:
-    """The normal every frame of a stack has (exactly), or None (a frame without a plane, or several normals)."""
-    if not geometry.count or not geometry.has_plane.all():
-        return None
-    normals = geometry.normals
-    return normals[0] if (normals == normals[0]).all() else None
 
 MAX_GRID = 4
 HOLDER = "viewer"
@@ -91,11 +85,7 @@ class ReadingSession:
         # image is painted, so opening a study shows an image before anything else competes).
         self.defer_background = False  # a site's corner layouts per modality (settings "corner_text")
         self.links = ViewportLinks(lambda: self.visible)
-        # (target stack, source stack) ids -> (their geometries, True when every frame of one is parallel to
-        # every frame of the other): a grid of axial series draws no reference lines, asked once per pair.
-        self._parallel_memo: dict[tuple[int, int], tuple[StackGeometry, StackGeometry, bool]] = {}
-        # viewport index -> (its stack, that stack's geometry, the other visible stacks' geometries, all parallel)
-        self._all_parallel_memo: dict[int, tuple[ImageStack, StackGeometry, list[StackGeometry | None], bool]] = {}
+        self._parallel = ParallelStacks()  # a grid of axial series draws no reference lines, asked once per pair
         for vp in self.viewports:
             vp.subscribe(self.links.on_change)
 
@@ -463,14 +453,15 @@ class ReadingSession:
             return []
         uid = target_stack.frame_of_reference_uid
         out: list[tuple[tuple[float, float], tuple[float, float], bool]] = []
-        if not self.external_planes and self._all_parallel(index, target_stack):
+        others = [vp.stack for i, vp in enumerate(self.visible) if i != index]
+        if not self.external_planes and self._parallel.all_parallel(index, target_stack, others):
             return out  # a grid of parallel series: nothing to look at frame by frame
         for i, vp in enumerate(self.visible):
             frame, stack = vp.frame, vp.stack
             if i == index or frame is None or stack is None or not uid:
                 continue
             source: FramePlane = frame
-            if stack.frame_of_reference_uid == uid and self._stacks_parallel(target_stack, stack):
+            if stack.frame_of_reference_uid == uid and self._parallel.parallel(target_stack, stack):
                 continue  # no frame of one cuts a frame of the other
             if stack.frame_of_reference_uid != uid:
                 # A registered prior's plane, carried into this viewport's frame of reference.
@@ -490,35 +481,6 @@ class ReadingSession:
                 if segment is not None:
                     out.append((segment[0], segment[1], False))
         return out
-
-    def _all_parallel(self, index: int, target: ImageStack) -> bool:
-        """True when every other visible stack of ``target``'s frame of reference is parallel to it
-        (:meth:`_stacks_parallel`) and none is of another frame of reference (a registration may turn it)."""
-        stacks = [vp.stack for i, vp in enumerate(self.visible) if i != index]
-        geometries = [s.geometry if s is not None else None for s in stacks]
-        memo = self._all_parallel_memo.get(index)
-        if memo is not None and memo[0] is target and memo[1] is target.geometry \
-                and len(memo[2]) == len(stacks) and all(a is b for a, b in zip(memo[2], geometries, strict=True)):
-            return memo[3]
-        uid = target.frame_of_reference_uid
-        parallel = all(s is None or (s.frame_of_reference_uid == uid and self._stacks_parallel(target, s))
-                       for s in stacks)
-        self._all_parallel_memo[index] = (target, target.geometry, geometries, parallel)
-        return parallel
-
-    def _stacks_parallel(self, a: ImageStack, b: ImageStack) -> bool:
-        """True when all frames of ``a`` and ``b`` lie in planes :func:`reference_line` finds parallel."""
-        ga, gb = a.geometry, b.geometry
-        key = (id(a), id(b))
-        memo = self._parallel_memo.get(key)
-        if memo is not None and memo[0] is ga and memo[1] is gb:
-            return memo[2]
-        na, nb = _shared_normal(ga), _shared_normal(gb)
-        parallel = na is not None and nb is not None and abs(float(na @ nb)) > 1.0 - PARALLEL_EPSILON
-        if len(self._parallel_memo) > 1024:  # stacks come and go with the studies opened
-            self._parallel_memo.clear()
-        self._parallel_memo[key] = (ga, gb, parallel)
-        return parallel
 
     def set_external_planes(self, source: str, frame_of_reference_uid: str,
                             planes: list[tuple[np.ndarray, np.ndarray]]) -> None:
