@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (QApplication, QLabel, QLineEdit, QMainWindow, QPu
 
 from workstation import audit
 from workstation.audit import login
-from workstation.audit.site_login import (Authenticator, LoginAttempt, LoginError, SiteLoginSettings, deadline_s,
-                                          site_authenticator, start_login)
+from workstation.audit.site_login import (Authenticator, LoginAttempt, LoginError, SiteLoginSettings, SiteUser,
+                                          deadline_s, site_authenticator)
+from workstation.ui.login_watch import LoginWatch
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,6 @@ LOCKED_TITLE = "Locked"  # Qt adds " — Lightbox", the application's display na
 _ACTIVITY = {QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel,
              QEvent.Type.TouchBegin}
 _KEYS = {QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride, QEvent.Type.Shortcut}
-#: How often the lock looks whether the directory's answer has come (as the login dialog does).
-POLL_MS = 30
 
 
 class LockPanel(QWidget):
@@ -91,10 +90,7 @@ class IdleLock(QObject):
         self.site = site
         self.site_login = site_login
         self.deadline = deadline
-        self.attempt: LoginAttempt | None = None  # the site login checking a password on the worker
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._check_attempt)
+        self.watch = LoginWatch(self, self._answered)  # the site login checking a password on the worker
         self.switch_user = switch_user
         self.idle_minutes = idle_minutes or idle_ms / 60000
         self.panel: LockPanel | None = None
@@ -175,19 +171,23 @@ class IdleLock(QObject):
     @property
     def checking(self) -> bool:
         """True while the site login checks a password (the panel waits, Cancel is offered)."""
-        return self.attempt is not None
+        return self.watch.busy
+
+    @property
+    def attempt(self) -> LoginAttempt | None:
+        """The site login checking a password on the worker, if any."""
+        return self.watch.attempt
 
     def _try_unlock(self) -> None:
         assert self.panel is not None
-        if self.attempt is not None:
+        if self.watch.busy:
             return  # one at a time: Enter pressed again while the directory thinks
         password = self.panel.password.text()
         self.panel.password.clear()
         if self.site is not None:
             self.panel.message.setText("Checking…")
-            self.attempt = start_login(self.site, self.site_login, password, self.deadline)
+            self.watch.start(self.site, self.site_login, password, self.deadline)
             self._set_checking(True)
-            self._poll.start()
             return
         who = audit.current().identity.user_id
         try:
@@ -206,20 +206,9 @@ class IdleLock(QObject):
 
     def cancel_unlock(self) -> None:
         """Stop the site login checking a password (its connection is shut); the lock stays, ready again."""
-        if self.attempt is not None:
-            self.attempt.cancel()
-            self._check_attempt()
+        self.watch.cancel()
 
-    def _check_attempt(self) -> None:
-        attempt = self.attempt
-        if attempt is None:
-            self._poll.stop()
-            return
-        outcome = attempt.outcome
-        if outcome is None:
-            return
-        self._poll.stop()
-        self.attempt = None
+    def _answered(self, outcome: SiteUser | LoginError) -> None:
         if self.panel is None:  # released meanwhile (the window closed)
             return
         self._set_checking(False)
@@ -241,17 +230,11 @@ class IdleLock(QObject):
         if checking:
             self.panel.cancel_button.setFocus()
 
-    def _stop_attempt(self) -> None:
-        if self.attempt is not None:
-            self.attempt.cancel()
-            self.attempt = None
-        self._poll.stop()
-
     def _switch_user(self) -> None:
         """Log the locked reader out; the window closes without showing anything and the login comes back."""
         if self.switch_user is None:
             return
-        self._stop_attempt()  # a password being checked for the reader leaving is of no use now
+        self.watch.drop()  # a password being checked for the reader leaving is of no use now
         self.switch_user()
         if not self.window.isVisible():
             self.release()
@@ -260,7 +243,7 @@ class IdleLock(QObject):
         """Stop watching: the window has closed while locked (its reader logged out), so a window opening
         now (the next reader's login) is not hidden, and nothing that was hidden is shown again."""
         self._timer.stop()
-        self._stop_attempt()
+        self.watch.drop()
         self._hidden = []
         app = QApplication.instance()
         if app is not None:

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
 from workstation import audit
+from workstation.ui.login_watch import LoginWatch
 from workstation.audit.site_login import (Authenticator, LoginAttempt, LoginError, SiteLoginSettings, SiteUser,
-                                          deadline_s, site_authenticator, start_login)
+                                          deadline_s, site_authenticator)
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Authenticator", "LoginDialog", "ask_site_login", "sentence", "site_authenticator"]
-#: How often the dialog looks whether the worker has an answer (a person sees nothing faster).
-POLL_MS = 30
 
 
 def sentence(text: str) -> str:
@@ -46,11 +44,8 @@ class LoginDialog(QDialog):
         self.check = check
         self.deadline = deadline
         self.user: SiteUser | None = None
-        self.attempt: LoginAttempt | None = None  # the login being checked on the worker thread
+        self.watch = LoginWatch(self, self._answered)  # the login being checked on the worker thread
         self._attempt_login = ""
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._check_attempt)
         lay = QVBoxLayout(self)
         title = QLabel("Log in to Lightbox")
         title.setStyleSheet("font-size: 16pt;")
@@ -95,36 +90,29 @@ class LoginDialog(QDialog):
     @property
     def checking(self) -> bool:
         """True while a login is being checked (the fields wait, Cancel is offered)."""
-        return self.attempt is not None
+        return self.watch.busy
+
+    @property
+    def attempt(self) -> LoginAttempt | None:
+        """The login being checked on the worker thread, if any."""
+        return self.watch.attempt
 
     def try_login(self) -> None:
         """Check what was typed on a worker thread; the answer is shown when it comes (password field emptied)."""
-        if self.attempt is not None:
+        if self.watch.busy:
             return  # one at a time: Enter pressed again while the directory thinks
         login, password = self.login_field.text().strip(), self.password_field.text()
         self.password_field.clear()
         self.message.setText("Checking…")
         self._attempt_login = login
-        self.attempt = start_login(self.check, login, password, self.deadline)
+        self.watch.start(self.check, login, password, self.deadline)
         self._set_checking(True)
-        self._poll.start()
 
     def cancel_login(self) -> None:
         """Stop the login being checked (its connection to the directory is shut); the fields come back."""
-        if self.attempt is not None:
-            self.attempt.cancel()
-            self._check_attempt()
+        self.watch.cancel()
 
-    def _check_attempt(self) -> None:
-        attempt = self.attempt
-        if attempt is None:
-            self._poll.stop()
-            return
-        outcome = attempt.outcome
-        if outcome is None:
-            return
-        self._poll.stop()
-        self.attempt = None
+    def _answered(self, outcome: SiteUser | LoginError) -> None:
         self._set_checking(False)
         if isinstance(outcome, LoginError):
             self.message.setText(sentence(str(outcome)))
@@ -145,10 +133,7 @@ class LoginDialog(QDialog):
 
     def reject(self) -> None:
         """Quit (or Escape): a login still being checked is cancelled first."""
-        if self.attempt is not None:
-            self.attempt.cancel()
-            self.attempt = None
-            self._poll.stop()
+        self.watch.drop()
         super().reject()
 
 

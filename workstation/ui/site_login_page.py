@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QWidget)
 
 from workstation import config
-from workstation.audit.site_login import (DEFAULT_FILTER, LoginAttempt, LoginError, SiteLoginSettings, deadline_s,
-                                          site_authenticator, start_login)
+from workstation.audit.site_login import (DEFAULT_FILTER, LoginAttempt, LoginError, SiteLoginSettings, SiteUser,
+                                          deadline_s, site_authenticator)
 from workstation.config import ConfigError
+from workstation.ui.login_watch import LoginWatch
 
 
 class SiteLoginPage(QWidget):
@@ -74,11 +74,8 @@ class SiteLoginPage(QWidget):
         self.try_button.clicked.connect(lambda _checked=False: self.try_it())
         # The trial bind runs on a worker (a frozen directory must not freeze the settings); its answer is
         # looked for on this timer, and the button cancels it meanwhile.
-        self.attempt: LoginAttempt | None = None
+        self.watch = LoginWatch(self, self._show_outcome)
         self._timeout_s = SiteLoginSettings().timeout_s
-        self._poll = QTimer(self)
-        self._poll.setInterval(30)
-        self._poll.timeout.connect(self._show_attempt)
         try_row = QHBoxLayout()
         try_row.addWidget(self.try_login)
         try_row.addWidget(self.try_password)
@@ -154,9 +151,8 @@ class SiteLoginPage(QWidget):
 
         Clicked again while it runs, the button cancels the trial.
         """
-        if self.attempt is not None:
-            self.attempt.cancel()
-            self._show_attempt()
+        if self.watch.busy:
+            self.watch.cancel()
             return
         password = self.try_password.text()
         self.try_password.clear()
@@ -166,19 +162,17 @@ class SiteLoginPage(QWidget):
             self.result.setText(f"Login failed: {exc}")
             return
         self.result.setText("Trying…")
-        self.attempt = start_login(site_authenticator(cfg), self.try_login.text(), password, deadline_s(cfg))
+        self.watch.start(site_authenticator(cfg), self.try_login.text(), password, deadline_s(cfg))
         self.try_button.setText("Cancel")
-        self._poll.start()
 
-    def _show_attempt(self) -> None:
-        attempt = self.attempt
-        outcome = attempt.outcome if attempt is not None else None
-        if attempt is not None and outcome is None:
-            return
-        self._poll.stop()
-        self.attempt = None
+    @property
+    def attempt(self) -> LoginAttempt | None:
+        """The trial login running on the worker, if any."""
+        return self.watch.attempt
+
+    def _show_outcome(self, outcome: SiteUser | LoginError) -> None:
         self.try_button.setText("Try a login")
         if isinstance(outcome, LoginError):
             self.result.setText(f"Login failed: {outcome}")
-        elif outcome is not None:
+        else:
             self.result.setText(f"Login works: {outcome.shown} ({outcome.dn})")
