@@ -65,3 +65,12 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_line("logs naming a patient:\n  " + "\n  ".join(hits), red=True)
         session.exitstatus = 1
 
+
+@pytest.fixture
+def no_remembered_patients():
+    """The test starts as a new process would: no Patient IDs remembered from query answers (and leaves none)."""
+    from workstation.net import study_patients
+
+    study_patients.forget()
+    yield
+    study_patients.forget()

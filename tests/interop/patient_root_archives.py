@@ -19,11 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydicom import dcmread
+from pydicom.data import get_charset_files
 from pydicom.uid import generate_uid
 
 from tests.interop.patient_root_peer import AE_TITLE
-from tests.interop.peers import ArchiveProcess, free_port
-from tests.net.helpers import make_ct
+from tests.interop.peers import ArchiveProcess, Modality, free_port, start_dcmqrscp
+from tests.net.helpers import CALLING_AE, make_ct
 
 #: dcmqrscp's options: Patient Root only, C-MOVE/C-GET identifiers checked.
 PATIENT_ROOT_ONLY = ("-QS", "-QO", "-XM")
@@ -113,3 +115,28 @@ def patient_root_peer(root: Path, files: list[Path], destination_port: int, *,
     finally:
         peer.stop()
 
+
+def charset_name(charset_file: str) -> str:
+    """The patient's name in one of pydicom's charset files (Chinese, Cyrillic, ...), decoded."""
+    return str(dcmread(get_charset_files(charset_file)[0], stop_before_pixels=True).PatientName)
+
+
+def files_of(studies: dict[str, PatientStudy]) -> list[Path]:
+    """Every file of ``studies``."""
+    return [f for s in studies.values() for f in s.files]
+
+
+@contextmanager
+def loaded_dcmqrscp(root: Path, destination_port: int, files: list[Path], ae_title: str,
+                    options: tuple[str, ...]) -> Iterator[ArchiveProcess]:
+    """dcmqrscp started with ``options`` and holding ``files`` until the block ends (then checked stopped)."""
+    from workstation.net.send import send_files
+
+    arc = start_dcmqrscp(root, [Modality(CALLING_AE, destination_port)], ae_title=ae_title, options=options)
+    try:
+        report = send_files(files, arc.peer, CALLING_AE)
+        assert report.ok, report.summary()
+        yield arc
+    finally:
+        arc.stop()
+        assert not arc.running

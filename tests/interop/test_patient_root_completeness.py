@@ -13,64 +13,46 @@ from collections.abc import Iterator
 
 import pytest
 from pydicom import dcmread
-from pydicom.data import get_charset_files
 
 from tests.interop.conftest import CALLING_AE
 from tests.interop.patient_root_archives import (
+    charset_name,
+    files_of,
+    loaded_dcmqrscp,
     STRICT_PATIENT_ROOT,
     PatientStudy,
     PeerProcess,
     patient_root_peer,
     write_patient_study,
 )
-from tests.interop.peers import ArchiveProcess, Modality, start_dcmqrscp
-from workstation.net import study_patients
-from workstation.net.send import send_files
+from tests.interop.peers import ArchiveProcess
 from workstation.qc.completeness import check_completeness, fetch_missing
 from workstation.store.importer import import_paths
 
-pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
-
-
-@pytest.fixture(autouse=True)
-def _no_remembered_patients() -> Iterator[None]:
-    study_patients.forget()
-    yield
-    study_patients.forget()
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(300), pytest.mark.usefixtures("no_remembered_patients")]
 
 
 @pytest.fixture(scope="module")
 def studies(tmp_path_factory) -> dict[str, PatientStudy]:
     """A Cyrillic patient's study of two series (4 and 2 images) and a Chinese patient's of one."""
     folder = tmp_path_factory.mktemp("patient-root-qc")
-    russ = str(dcmread(get_charset_files("chrRuss.dcm")[0], stop_before_pixels=True).PatientName)
-    wang = str(dcmread(get_charset_files("chrX1.dcm")[0], stop_before_pixels=True).PatientName)
+    russ, wang = charset_name("chrRuss.dcm"), charset_name("chrX1.dcm")
     return {"russ": write_patient_study(folder / "russ", russ, "ЛЮК-0002", [4, 2]),
             "wang": write_patient_study(folder / "wang", wang, "王小東-0001", [1])}
 
 
-def _files(studies: dict[str, PatientStudy]) -> list:
-    return [f for s in studies.values() for f in s.files]
-
-
 @pytest.fixture(scope="module")
 def patroot(tmp_path_factory, storage_port, studies) -> Iterator[PeerProcess]:
-    with patient_root_peer(tmp_path_factory.mktemp("patroot-qc"), _files(studies), storage_port) as peer:
+    with patient_root_peer(tmp_path_factory.mktemp("patroot-qc"), files_of(studies), storage_port) as peer:
         yield peer
     assert not peer.running
 
 
 @pytest.fixture(scope="module")
 def dcmqrscp_strict(tmp_path_factory, storage_port, studies) -> Iterator[ArchiveProcess]:
-    arc = start_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp-prqc"), [Modality(CALLING_AE, storage_port)],
-                         ae_title="PRQCSCP", options=STRICT_PATIENT_ROOT)
-    try:
-        report = send_files(_files(studies), arc.peer, CALLING_AE)
-        assert report.ok, report.summary()
+    with loaded_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp-prqc"), storage_port, files_of(studies), "PRQCSCP",
+                         STRICT_PATIENT_ROOT) as arc:
         yield arc
-    finally:
-        arc.stop()
-        assert not arc.running
 
 
 ARCHIVES = ("patroot", "dcmqrscp_strict")

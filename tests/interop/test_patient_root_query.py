@@ -18,37 +18,27 @@ from collections.abc import Iterator
 
 import pytest
 from pydicom import dcmread
-from pydicom.data import get_charset_files
 
 from tests.interop.conftest import CALLING_AE
 from tests.interop.patient_root_archives import (
+    charset_name,
+    files_of,
+    loaded_dcmqrscp,
     STRICT_PATIENT_ROOT,
     PatientStudy,
     PeerProcess,
     patient_root_peer,
     write_patient_study,
 )
-from tests.interop.peers import ArchiveProcess, Modality, start_dcmqrscp
+from tests.interop.peers import ArchiveProcess
 from workstation.net import study_patients
 from workstation.net.association import ServiceFailed, peer_of
 from workstation.net.find import find
 from workstation.net.patient_root_find import PatientRootStudies, find_studies, split_keys
-from workstation.net.send import send_files
 from workstation.store.queries import StudyFilter
 from workstation.ui.remote_query import search_studies, stream_studies
 
-pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
-
-
-@pytest.fixture(autouse=True)
-def _no_remembered_patients() -> Iterator[None]:
-    study_patients.forget()
-    yield
-    study_patients.forget()
-
-
-def _name(charset_file: str) -> str:
-    return str(dcmread(get_charset_files(charset_file)[0], stop_before_pixels=True).PatientName)
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(300), pytest.mark.usefixtures("no_remembered_patients")]
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +46,9 @@ def studies(tmp_path_factory) -> dict[str, PatientStudy]:
     """Three patients: Chinese and Cyrillic names and IDs, and a Latin-1 one; the Chinese patient has two studies."""
     folder = tmp_path_factory.mktemp("patient-root-query")
     made = {
-        "wang": write_patient_study(folder / "wang", _name("chrX1.dcm"), "王小東-0001", [2]),
-        "wang2": write_patient_study(folder / "wang2", _name("chrX1.dcm"), "王小東-0001", [1]),
-        "russ": write_patient_study(folder / "russ", _name("chrRuss.dcm"), "ЛЮК-0002", [2]),
+        "wang": write_patient_study(folder / "wang", charset_name("chrX1.dcm"), "王小東-0001", [2]),
+        "wang2": write_patient_study(folder / "wang2", charset_name("chrX1.dcm"), "王小東-0001", [1]),
+        "russ": write_patient_study(folder / "russ", charset_name("chrRuss.dcm"), "ЛЮК-0002", [2]),
         "latin": write_patient_study(folder / "latin", "Quercia^Ottavio", "LBX-PR-1", [1], charset="ISO_IR 100"),
     }
     for key, study in made.items():  # PATIENT-level facts a STUDY-level answer does not carry
@@ -73,28 +63,18 @@ BIRTH = {"wang": ("19500102", "M"), "wang2": ("19500102", "M"), "russ": ("196102
          "latin": ("19720304", "O")}
 
 
-def _files(studies: dict[str, PatientStudy]) -> list:
-    return [f for s in studies.values() for f in s.files]
-
-
 @pytest.fixture(scope="module")
 def patroot(tmp_path_factory, storage_port, studies) -> Iterator[PeerProcess]:
-    with patient_root_peer(tmp_path_factory.mktemp("patroot-q"), _files(studies), storage_port) as peer:
+    with patient_root_peer(tmp_path_factory.mktemp("patroot-q"), files_of(studies), storage_port) as peer:
         yield peer
     assert not peer.running
 
 
 @pytest.fixture(scope="module")
 def dcmqrscp_strict(tmp_path_factory, storage_port, studies) -> Iterator[ArchiveProcess]:
-    arc = start_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp-prq"), [Modality(CALLING_AE, storage_port)],
-                         ae_title="PRQRSCP", options=STRICT_PATIENT_ROOT)
-    try:
-        report = send_files(_files(studies), arc.peer, CALLING_AE)
-        assert report.ok, report.summary()
+    with loaded_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp-prq"), storage_port, files_of(studies), "PRQRSCP",
+                         STRICT_PATIENT_ROOT) as arc:
         yield arc
-    finally:
-        arc.stop()
-        assert not arc.running
 
 
 ARCHIVES = ("patroot", "dcmqrscp_strict")

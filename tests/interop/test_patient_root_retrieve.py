@@ -22,11 +22,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from pydicom import dcmread
-from pydicom.data import get_charset_files
 
 from tests.interop.conftest import CALLING_AE, orthanc_holding_one_series
 from tests.interop.patient_root_archives import (
+    charset_name,
+    files_of,
+    loaded_dcmqrscp,
     PATIENT_ROOT_ONLY,
     STRICT_PATIENT_ROOT,
     PatientStudy,
@@ -34,7 +35,7 @@ from tests.interop.patient_root_archives import (
     patient_root_peer,
     write_patient_study,
 )
-from tests.interop.peers import ArchiveProcess, Modality, start_dcmqrscp
+from tests.interop.peers import ArchiveProcess
 from workstation.dicom.header import UnusableInstance
 from workstation.home import Home
 from workstation.net import retrieve_units, study_patients
@@ -47,19 +48,7 @@ from workstation.net.send import send_files
 from workstation.store.cache import StudyCache
 from workstation.store.maintenance import verify
 
-pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
-
-
-@pytest.fixture(autouse=True)
-def _no_remembered_patients() -> Iterator[None]:
-    """Each test starts as a new process would: no query answers remembered."""
-    study_patients.forget()
-    yield
-    study_patients.forget()
-
-
-def _name(charset_file: str) -> str:
-    return str(dcmread(get_charset_files(charset_file)[0], stop_before_pixels=True).PatientName)
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(300), pytest.mark.usefixtures("no_remembered_patients")]
 
 
 @pytest.fixture(scope="module")
@@ -67,30 +56,22 @@ def studies(tmp_path_factory) -> dict[str, PatientStudy]:
     """Three patients, one multi-series study each: Chinese and Cyrillic names and IDs, and a Latin one."""
     folder = tmp_path_factory.mktemp("patient-root-studies")
     return {
-        "wang": write_patient_study(folder / "wang", _name("chrX1.dcm"), "王小東-0001", [4, 3]),
-        "russ": write_patient_study(folder / "russ", _name("chrRuss.dcm"), "ЛЮК-0002", [3, 2]),
+        "wang": write_patient_study(folder / "wang", charset_name("chrX1.dcm"), "王小東-0001", [4, 3]),
+        "russ": write_patient_study(folder / "russ", charset_name("chrRuss.dcm"), "ЛЮК-0002", [3, 2]),
         "latin": write_patient_study(folder / "latin", "Quercia^Ottavio", "LBX-PR-1", [2, 2], charset="ISO_IR 100"),
     }
 
 
-def _files(studies: dict[str, PatientStudy]) -> list:
-    return [f for s in studies.values() for f in s.files]
-
-
 def _loaded(arc: ArchiveProcess, studies: dict[str, PatientStudy]) -> ArchiveProcess:
-    report = send_files(_files(studies), arc.peer, CALLING_AE)
+    report = send_files(files_of(studies), arc.peer, CALLING_AE)
     assert report.ok, report.summary()
     return arc
 
 
 def _dcmqrscp(tmp_path_factory, storage_port, studies, options) -> Iterator[ArchiveProcess]:
-    arc = start_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp-pr"), [Modality(CALLING_AE, storage_port)],
-                         ae_title="PRQRSCP", options=options)
-    try:
-        yield _loaded(arc, studies)
-    finally:
-        arc.stop()
-        assert not arc.running
+    with loaded_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp-pr"), storage_port, files_of(studies), "PRQRSCP",
+                         options) as arc:
+        yield arc
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +99,7 @@ def orthanc_patient_root(orthanc, studies) -> ArchiveProcess:
 
 @pytest.fixture(scope="module")
 def patroot(tmp_path_factory, storage_port, studies) -> Iterator[PeerProcess]:
-    with patient_root_peer(tmp_path_factory.mktemp("patroot"), _files(studies), storage_port) as peer:
+    with patient_root_peer(tmp_path_factory.mktemp("patroot"), files_of(studies), storage_port) as peer:
         yield peer
     assert not peer.running
 
@@ -267,7 +248,7 @@ def test_an_unknown_study_on_a_patient_root_archive(dcmqrscp_patient_root, studi
 @pytest.fixture
 def patroot_without_uid_lists(tmp_path, storage_port, studies) -> Iterator[PeerProcess]:
     """The strict peer, failing (0xC000) any retrieve naming several SOP Instance UIDs."""
-    with patient_root_peer(tmp_path / "patroot-lists", _files(studies), storage_port, no_uid_lists=True) as peer:
+    with patient_root_peer(tmp_path / "patroot-lists", files_of(studies), storage_port, no_uid_lists=True) as peer:
         yield peer
     assert not peer.running
 

@@ -17,26 +17,25 @@ from collections.abc import Iterator
 
 import pytest
 from pydicom import dcmread
-from pydicom.data import get_charset_files
 
-from tests.interop.conftest import CALLING_AE
 from tests.interop.patient_root_archives import (
+    charset_name,
+    files_of,
+    loaded_dcmqrscp,
     STRICT_PATIENT_ROOT,
     PatientStudy,
     PeerProcess,
     patient_root_peer,
     write_patient_study,
 )
-from tests.interop.peers import ArchiveProcess, Modality, start_dcmqrscp
+from tests.interop.peers import ArchiveProcess
 from workstation.config import Settings
-from workstation.net import study_patients
-from workstation.net.send import send_files
 from workstation.worklist.archive_queries import forget_refusals
 from workstation.worklist.build import WorklistFilter
 from workstation.worklist.gather import load_worklist
 from workstation.worklist.orders import Order, save_orders
 
-pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(300), pytest.mark.usefixtures("no_remembered_patients")]
 
 #: Both query models, identifiers checked strictly (an empty Patient ID in a Patient Root query is refused).
 STRICT_BOTH_MODELS = ("-XM", "-XF")
@@ -45,16 +44,10 @@ NOT_LISTABLE = "cannot be listed by date"
 
 
 @pytest.fixture(autouse=True)
-def _no_remembered_patients() -> Iterator[None]:
-    study_patients.forget()
+def _no_remembered_refusals() -> Iterator[None]:
     forget_refusals()
     yield
-    study_patients.forget()
     forget_refusals()
-
-
-def _name(charset_file: str) -> str:
-    return str(dcmread(get_charset_files(charset_file)[0], stop_before_pixels=True).PatientName)
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +55,12 @@ def studies(tmp_path_factory) -> dict[str, PatientStudy]:
     """Five studies on five days, each with its own accession."""
     folder = tmp_path_factory.mktemp("patient-root-worklist")
     made = {
-        "russ": write_patient_study(folder / "russ", _name("chrRuss.dcm"), "ЛЮК-0002", [2]),
-        "wang": write_patient_study(folder / "wang", _name("chrX1.dcm"), "王小東-0001", [1]),
+        "russ": write_patient_study(folder / "russ", charset_name("chrRuss.dcm"), "ЛЮК-0002", [2]),
+        "wang": write_patient_study(folder / "wang", charset_name("chrX1.dcm"), "王小東-0001", [1]),
         "latin": write_patient_study(folder / "latin", "Quercia^Ottavio", "LBX-PR-1", [1], charset="ISO_IR 100"),
         "lone": write_patient_study(folder / "lone", "Solo^Nadia", "LBX-PR-2", [1], charset="ISO_IR 100"),
         # The Cyrillic patient's earlier study: a prior for the day's prefetch.
-        "prior": write_patient_study(folder / "prior", _name("chrRuss.dcm"), "ЛЮК-0002", [1]),
+        "prior": write_patient_study(folder / "prior", charset_name("chrRuss.dcm"), "ЛЮК-0002", [1]),
     }
     for key, study in made.items():
         for path in study.files:
@@ -77,27 +70,16 @@ def studies(tmp_path_factory) -> dict[str, PatientStudy]:
     return made
 
 
-def _files(studies: dict[str, PatientStudy]) -> list:
-    return [f for s in studies.values() for f in s.files]
-
-
 @pytest.fixture(scope="module")
 def patroot(tmp_path_factory, storage_port, studies) -> Iterator[PeerProcess]:
-    with patient_root_peer(tmp_path_factory.mktemp("patroot-wl"), _files(studies), storage_port) as peer:
+    with patient_root_peer(tmp_path_factory.mktemp("patroot-wl"), files_of(studies), storage_port) as peer:
         yield peer
     assert not peer.running
 
 
 def _dcmqrscp(tmp_path_factory, storage_port, studies, name: str, options: tuple[str, ...]) -> Iterator[ArchiveProcess]:
-    arc = start_dcmqrscp(tmp_path_factory.mktemp(name), [Modality(CALLING_AE, storage_port)], ae_title="PRWLSCP",
-                         options=options)
-    try:
-        report = send_files(_files(studies), arc.peer, CALLING_AE)
-        assert report.ok, report.summary()
+    with loaded_dcmqrscp(tmp_path_factory.mktemp(name), storage_port, files_of(studies), "PRWLSCP", options) as arc:
         yield arc
-    finally:
-        arc.stop()
-        assert not arc.running
 
 
 @pytest.fixture(scope="module")

@@ -15,43 +15,33 @@ from collections.abc import Iterator
 
 import pytest
 from pydicom import dcmread
-from pydicom.data import get_charset_files
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.interop.patient_root_archives import (
+    charset_name,
+    files_of,
+    loaded_dcmqrscp,
     STRICT_PATIENT_ROOT,
     PatientStudy,
     PeerProcess,
     patient_root_peer,
     write_patient_study,
 )
-from tests.interop.peers import ArchiveProcess, Modality, free_port, start_dcmqrscp
+from tests.interop.peers import ArchiveProcess, free_port
 from workstation.config import Node, Settings
 from workstation.net import patient_root_find, study_patients
 from workstation.net.association import peer_of
 from workstation.net.retrieve import retrieve
-from workstation.net.send import send_files
 from workstation.store.cache import StudyCache
 from workstation.ui.remote_tab import RemoteTab
 from workstation.ui.study_format import format_da, format_person_name
 
-pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(300), pytest.mark.usefixtures("no_remembered_patients")]
 
 WAIT_MS = 60_000
 CALLING_AE = "LIGHTBOX"
-
-
-@pytest.fixture(autouse=True)
-def _no_remembered_patients() -> Iterator[None]:
-    study_patients.forget()
-    yield
-    study_patients.forget()
-
-
-def _name(charset_file: str) -> str:
-    return str(dcmread(get_charset_files(charset_file)[0], stop_before_pixels=True).PatientName)
 
 
 BIRTH = {"wang": ("19500102", "M"), "russ": ("19610203", "F"), "latin": ("19720304", "O")}
@@ -61,8 +51,8 @@ BIRTH = {"wang": ("19500102", "M"), "russ": ("19610203", "F"), "latin": ("197203
 def studies(tmp_path_factory) -> dict[str, PatientStudy]:
     folder = tmp_path_factory.mktemp("remote-patient-root")
     made = {
-        "wang": write_patient_study(folder / "wang", _name("chrX1.dcm"), "王小東-0001", [2]),
-        "russ": write_patient_study(folder / "russ", _name("chrRuss.dcm"), "ЛЮК-0002", [1]),
+        "wang": write_patient_study(folder / "wang", charset_name("chrX1.dcm"), "王小東-0001", [2]),
+        "russ": write_patient_study(folder / "russ", charset_name("chrRuss.dcm"), "ЛЮК-0002", [1]),
         "latin": write_patient_study(folder / "latin", "Quercia^Ottavio", "LBX-PR-1", [1], charset="ISO_IR 100"),
     }
     for key, study in made.items():
@@ -73,29 +63,19 @@ def studies(tmp_path_factory) -> dict[str, PatientStudy]:
     return made
 
 
-def _files(studies: dict[str, PatientStudy]) -> list:
-    return [f for s in studies.values() for f in s.files]
-
-
 @pytest.fixture(scope="module")
 def patroot(tmp_path_factory, studies) -> Iterator[PeerProcess]:
     # Retrieves here use C-GET: the C-MOVE destination port is never contacted.
-    with patient_root_peer(tmp_path_factory.mktemp("patroot-ui"), _files(studies), free_port()) as peer:
+    with patient_root_peer(tmp_path_factory.mktemp("patroot-ui"), files_of(studies), free_port()) as peer:
         yield peer
     assert not peer.running
 
 
 @pytest.fixture(scope="module")
 def dcmqrscp_strict(tmp_path_factory, studies) -> Iterator[ArchiveProcess]:
-    arc = start_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp-ui"), [Modality(CALLING_AE, free_port())],
-                         ae_title="PRQRSCP", options=STRICT_PATIENT_ROOT)
-    try:
-        report = send_files(_files(studies), arc.peer, CALLING_AE)
-        assert report.ok, report.summary()
+    with loaded_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp-ui"), free_port(), files_of(studies), "PRQRSCP",
+                         STRICT_PATIENT_ROOT) as arc:
         yield arc
-    finally:
-        arc.stop()
-        assert not arc.running
 
 
 def _tab(qtbot, cache: StudyCache, home, node: Node) -> RemoteTab:
