@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.xvfb import xvfb_display
+
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb (packaging/setup-debian.sh installs it)")
@@ -161,23 +163,12 @@ def _run_on_xvfb(child: str, tmp_path: Path) -> subprocess.CompletedProcess:
     """
     home = tmp_path / "lightbox-home"
     home.mkdir(exist_ok=True)
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x1024x24", "-nolisten", "tcp",
-                             "+extension", "GLX", "-noreset"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as pipe:
-            display = pipe.readline().strip()  # Xvfb writes the display number once it listens
-        assert display.isdigit(), "Xvfb did not start"
-        env = dict(os.environ, DISPLAY=f":{display}", QT_QPA_PLATFORM="xcb", PYTHONPATH=str(REPO),
+    with xvfb_display("1280x1024") as display:
+        env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(REPO),
                    LIGHTBOX_HOME=str(home), LIGHTBOX_SYSTEM_CONFIG=str(tmp_path / "no-system-config.json"),
                    LIGHTBOX_ASK_UNSAVED="0")
         return subprocess.run([sys.executable, "-X", "faulthandler", "-c", child], env=env, cwd=tmp_path,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
-    finally:
-        xvfb.terminate()
-        xvfb.wait(10)
 
 
 def test_views_come_up_on_an_x_display(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from vtkmodules.vtkRenderingOpenGL2 import vtkXOpenGLRenderWindow
 
+from tests.xvfb import xvfb_display
+
 from workstation.volume3d.rendering import offscreen_window, worker_window_maker, x_offscreen_window
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,19 +79,8 @@ _CHILD = textwrap.dedent("""
 
 @pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb (packaging/setup-debian.sh installs it)")
 def test_beside_a_glx_view_the_worker_renders_the_same_frame_with_glx(tmp_path: Path) -> None:
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp",
-                             "+extension", "GLX", "-noreset"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as pipe:
-            display = pipe.readline().strip()  # Xvfb writes the display number once it listens
-        assert display.isdigit(), "Xvfb did not start"
-        env = dict(os.environ, DISPLAY=f":{display}", PYTHONPATH=str(REPO))
+    with xvfb_display("640x480") as display:
+        env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(REPO))
         done = subprocess.run([sys.executable, "-c", _CHILD], env=env, cwd=tmp_path, capture_output=True,
                               text=True, stdin=subprocess.DEVNULL, timeout=300)
-    finally:
-        xvfb.terminate()
-        xvfb.wait(10)
     assert done.returncode == 0 and "worker frame ok" in done.stdout, (done.stdout + done.stderr)[-3000:]
