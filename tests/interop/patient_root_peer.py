@@ -144,8 +144,9 @@ def main(argv: list[str]) -> int:
         record(service, identifier, "refused" if why else "ok")
         return (NOT_MATCHING_SOP_CLASS, []) if why else (0, matches(datasets, identifier))
 
-    def on_get(event):
-        status, found = retrieved("C-GET", event.identifier)
+    def sub_operations(event, service):
+        """What a C-GET or C-MOVE handler yields after its destination: the count, then each object."""
+        status, found = retrieved(service, event.identifier)
         if status:
             yield 1  # pynetdicom ends a retrieve of no sub-operations with Success: one, failed at once
             yield status, None
@@ -157,23 +158,16 @@ def main(argv: list[str]) -> int:
                 return
             yield 0xFF00, ds
 
+    def on_get(event):
+        yield from sub_operations(event, "C-GET")
+
     def on_move(event):
         if (event.move_destination or "").strip() != DESTINATION_AE:
             record("C-MOVE", event.identifier, "unknown destination")
             yield None, None
             return
         yield "127.0.0.1", destination_port
-        status, found = retrieved("C-MOVE", event.identifier)
-        if status:
-            yield 1  # pynetdicom ends a retrieve of no sub-operations with Success: one, failed at once
-            yield status, None
-            return
-        yield len(found)
-        for ds in found:
-            if event.is_cancelled:
-                yield 0xFE00, None
-                return
-            yield 0xFF00, ds
+        yield from sub_operations(event, "C-MOVE")
 
     ae = AE(AE_TITLE)
     ae.add_supported_context(Verification)
